@@ -1,0 +1,91 @@
+/**
+ * Binary messages on a call's audio channel. One channel per direction carries both audio and
+ * control, so a mark queued after audio is seen after that audio.
+ *
+ * Audio frame (little-endian), 16-byte header then samples:
+ *
+ *   0               1               2               3
+ *  +---------------+---------------+-------------------------------+
+ *  | kind = 1      | flags         | sampleCount (u16)             |
+ *  +---------------+---------------+-------------------------------+
+ *  | sampleRateHz (u32)                                            |
+ *  +---------------------------------------------------------------+
+ *  | sampleOffset (u48): samples since the call's media started    |
+ *  +                               +-------------------------------+
+ *  |                               | reserved (0)                  |
+ *  +-------------------------------+-------------------------------+
+ *  | samples: sampleCount x int16 PCM                             ...
+ *
+ * flags bit 0: the frame was filled in for lost packets (zeros), not heard.
+ * The offset makes gaps explicit: a receiver can tell silence it was sent from audio it never got.
+ *
+ * Control message: byte 0 = kind 2, then UTF-8 JSON (see channel-messages.ts).
+ */
+export const FRAME_KIND_AUDIO = 1;
+export const FRAME_KIND_CONTROL = 2;
+export const AUDIO_HEADER_BYTES = 16;
+export const FRAME_FLAG_FILLED = 1;
+export const MAX_FRAME_SAMPLES = 48000;
+
+export interface AudioFrame {
+  sampleRateHz: number;
+  sampleOffset: number;
+  /** A view: valid until the buffer it came from is reused. Copy to keep. */
+  samples: Int16Array;
+  filled: boolean;
+}
+
+/** Encodes into a new Buffer (ioredis needs a Buffer it may hold on to until written). */
+export function encodeAudioFrame(frame: AudioFrame): Buffer {
+  const count = frame.samples.length;
+  if (count > MAX_FRAME_SAMPLES) throw new RangeError(`frame of ${count} samples exceeds ${MAX_FRAME_SAMPLES}`);
+  const out = Buffer.allocUnsafe(AUDIO_HEADER_BYTES + count * 2);
+  out[0] = FRAME_KIND_AUDIO;
+  out[1] = frame.filled ? FRAME_FLAG_FILLED : 0;
+  out.writeUInt16LE(count, 2);
+  out.writeUInt32LE(frame.sampleRateHz, 4);
+  out.writeUIntLE(frame.sampleOffset, 8, 6);
+  out.writeUInt16LE(0, 14);
+  const src = frame.samples;
+  for (let i = 0; i < count; i++) out.writeInt16LE(src[i] as number, AUDIO_HEADER_BYTES + i * 2);
+  return out;
+}
+
+/**
+ * Decodes an audio frame. The samples are copied out (a Buffer's byteOffset need not be 2-aligned).
+ * Returns undefined for anything that is not a well-formed audio frame.
+ */
+export function decodeAudioFrame(buf: Uint8Array): AudioFrame | undefined {
+  if (buf.length < AUDIO_HEADER_BYTES || buf[0] !== FRAME_KIND_AUDIO) return undefined;
+  const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const count = view.readUInt16LE(2);
+  if (view.length !== AUDIO_HEADER_BYTES + count * 2) return undefined;
+  const sampleRateHz = view.readUInt32LE(4);
+  if (sampleRateHz < 8000 || sampleRateHz > 48000) return undefined;
+  const samples = new Int16Array(count);
+  for (let i = 0; i < count; i++) samples[i] = view.readInt16LE(AUDIO_HEADER_BYTES + i * 2);
+  return {
+    sampleRateHz,
+    sampleOffset: view.readUIntLE(8, 6),
+    samples,
+    filled: ((view[1] as number) & FRAME_FLAG_FILLED) !== 0,
+  };
+}
+
+export function encodeControl(message: object): Buffer {
+  const json = Buffer.from(JSON.stringify(message), 'utf8');
+  const out = Buffer.allocUnsafe(json.length + 1);
+  out[0] = FRAME_KIND_CONTROL;
+  json.copy(out, 1);
+  return out;
+}
+
+/** Returns the parsed JSON of a control message, or undefined when it is not one. */
+export function decodeControlJson(buf: Uint8Array): unknown {
+  if (buf.length < 2 || buf[0] !== FRAME_KIND_CONTROL) return undefined;
+  try {
+    return JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 1, buf.byteLength - 1).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

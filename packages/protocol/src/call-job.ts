@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { NumberConfigSchema } from './number-config.ts';
+
+/** BullMQ queue that carries calls: one job per call, jobId = callId. */
+export const CALLS_QUEUE = 'calls';
+
+/**
+ * The job payload: everything an agent worker needs to run the call without asking signaling.
+ * The number config is a snapshot taken at INVITE time, so an edit mid-call does not change a live call.
+ */
+export const CallJobSchema = z.object({
+  version: z.literal(1),
+  callId: z.string(),
+  number: z.string(),
+  config: NumberConfigSchema,
+  codec: z.enum(['PCMU', 'PCMA']),
+  sampleRateHz: z.literal(8000),
+  ptimeMs: z.number().int().min(10).max(40),
+  invitedAtMs: z.number().int(),
+});
+export type CallJob = z.infer<typeof CallJobSchema>;

@@ -1,0 +1,39 @@
+/**
+ * Stable error codes. A code is never reused for another meaning; docs/errors.md lists them.
+ * Retryability is decided here, once, per code.
+ */
+export const ERROR_CODES = {
+  VB_CONFIG_INVALID: { retryable: false, sipStatus: 500 },
+  VB_NUMBER_UNKNOWN: { retryable: false, sipStatus: 404 },
+  VB_NUMBER_DISABLED: { retryable: false, sipStatus: 480 },
+  VB_CODEC_MISMATCH: { retryable: false, sipStatus: 488 },
+  VB_NO_MEDIA_PORT: { retryable: true, sipStatus: 503 },
+  VB_MEDIA_UNAVAILABLE: { retryable: true, sipStatus: 503 },
+  VB_NO_AGENT: { retryable: true, sipStatus: 503 },
+  VB_CALL_NOT_FOUND: { retryable: false, sipStatus: 481 },
+  VB_CHANNEL_CLOSED: { retryable: true, sipStatus: 500 },
+  VB_REQUEST_TIMEOUT: { retryable: true, sipStatus: 504 },
+  VB_BAD_MESSAGE: { retryable: false, sipStatus: 400 },
+  VB_ENGINE_FAILED: { retryable: true, sipStatus: 500 },
+  VB_CLOSED: { retryable: false, sipStatus: 503 },
+} as const satisfies Record<string, { retryable: boolean; sipStatus: number }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class VoicebridgeError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly sipStatus: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VoicebridgeError';
+    this.code = code;
+    this.retryable = ERROR_CODES[code].retryable;
+    this.sipStatus = ERROR_CODES[code].sipStatus;
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { TERMINATION_REASONS, HANGUP_PARTIES, TransportAddressSchema } from './call-record.ts';
+
+/**
+ * Signaling ↔ media worker control, newline-delimited JSON over a TCP connection.
+ * Requests carry an id and get exactly one response; events flow media → signaling unasked.
+ * Pending requests are rejected with VB_CHANNEL_CLOSED when the connection closes.
+ */
+export const CodecSchema = z.object({
+  name: z.enum(['PCMU', 'PCMA']),
+  payloadType: z.number().int().min(0).max(127),
+});
+export type Codec = z.infer<typeof CodecSchema>;
+
+export const AllocateParamsSchema = z.object({
+  callId: z.string(),
+  remoteRtp: TransportAddressSchema,
+  codec: CodecSchema,
+  telephoneEventPayloadType: z.number().int().min(96).max(127).optional(),
+  ptimeMs: z.number().int().min(10).max(40),
+  /** Our direction as answerer (RFC 3264 §6.1). */
+  direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']),
+});
+export type AllocateParams = z.infer<typeof AllocateParamsSchema>;
+
+export const AllocateResultSchema = z.object({
+  /** The advertised address and RTP port for our SDP; RTCP is port + 1. */
+  localRtp: TransportAddressSchema,
+});
+export type AllocateResult = z.infer<typeof AllocateResultSchema>;
+
+export const MediaRequestSchema = z.discriminatedUnion('method', [
+  z.object({ id: z.number().int(), method: z.literal('allocate'), params: AllocateParamsSchema }),
+  /** The call is answered and confirmed (ACK): start sending, tell the agent. */
+  z.object({
+    id: z.number().int(),
+    method: z.literal('start'),
+    params: z.object({ callId: z.string(), answeredAtMs: z.number().int() }),
+  }),
+  z.object({
+    id: z.number().int(),
+    method: z.literal('close'),
+    params: z.object({ callId: z.string(), reason: z.enum(TERMINATION_REASONS) }),
+  }),
+  z.object({ id: z.number().int(), method: z.literal('heartbeat'), params: z.object({}) }),
+]);
+export type MediaRequest = z.infer<typeof MediaRequestSchema>;
+export type MediaMethod = MediaRequest['method'];
+
+export const MediaResponseSchema = z.union([
+  z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
+  z.object({
+    id: z.number().int(),
+    ok: z.literal(false),
+    error: z.object({ code: z.string(), message: z.string() }),
+  }),
+]);
+export type MediaResponse = z.infer<typeof MediaResponseSchema>;
+
+export const MediaEventSchema = z.discriminatedUnion('event', [
+  /** The media side ended the call (agent hung up, media timeout): signaling sends BYE. */
+  z.object({
+    event: z.literal('hangup'),
+    callId: z.string(),
+    by: z.enum(HANGUP_PARTIES),
+    reason: z.enum(TERMINATION_REASONS),
+  }),
+  z.object({ event: z.literal('heartbeat'), calls: z.number().int() }),
+]);
+export type MediaEvent = z.infer<typeof MediaEventSchema>;
