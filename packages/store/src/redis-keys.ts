@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { E164_PATTERN, VoicebridgeError } from '@voicebridge/protocol';
+
+/**
+ * A prefix names one deployment's keyspace. Glob characters are refused so that `pattern()` matches
+ * exactly this prefix's keys (SCAN MATCH would otherwise treat `*`, `?`, `[` as wildcards).
+ */
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+/**
+ * Our own call ids (see `newCallId`) and anything else used as a key segment. Peer-controlled strings
+ * never become key segments: the SIP Call-ID is hashed instead.
+ */
+export const KEY_SEGMENT_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
+export function isValidKeyPrefix(prefix: string): boolean {
+  return KEY_PREFIX_PATTERN.test(prefix) && !prefix.endsWith(':');
+}
+
+export function isKeySafeCallId(callId: string): boolean {
+  return KEY_SEGMENT_PATTERN.test(callId);
+}
+
+/**
+ * The one place Redis key names are built. Layout (prefix `vb`):
+ *
+ *   vb:number:+15551230001       STRING  NumberConfig JSON, no TTL
+ *   vb:numbers                   SET     configured numbers, no TTL
+ *   vb:call:<callId>             HASH    one field per top-level CallRecord property, JSON values, TTL
+ *   vb:call:<callId>:transcript  LIST    TranscriptEntry JSON, appended by the agent, TTL
+ *   vb:sipcall:<sha256 hex>      STRING  callId for a SIP Call-ID, TTL
+ *   vb:calls:recent              ZSET    callId scored by invitedAtMs, trimmed by age
+ *   vb:calls:live                ZSET    callIds not yet ended, scored by invitedAtMs, trimmed by age
+ */
+export class RedisKeys {
+  readonly #prefix: string;
+
+  constructor(prefix: string) {
+    if (!isValidKeyPrefix(prefix)) {
+      throw new VoicebridgeError(
+        'VB_CONFIG_INVALID',
+        `invalid Redis key prefix ${JSON.stringify(prefix)}: letters, digits, _ . : - only (1 to 64, not ending in ":")`,
+      );
+    }
+    this.#prefix = prefix;
+  }
+
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /** SCAN MATCH pattern covering every key under this prefix (cleanup, tests). */
+  pattern(): string {
+    return `${this.#prefix}:*`;
+  }
+
+  number(e164: string): string {
+    if (!E164_PATTERN.test(e164)) {
+      throw new VoicebridgeError('VB_CONFIG_INVALID', `not an E.164 number: ${JSON.stringify(e164)}`);
+    }
+    return `${this.#prefix}:number:${e164}`;
+  }
+
+  numbersIndex(): string {
+    return `${this.#prefix}:numbers`;
+  }
+
+  call(callId: string): string {
+    return `${this.#prefix}:call:${this.#callSegment(callId)}`;
+  }
+
+  callTranscript(callId: string): string {
+    return `${this.#prefix}:call:${this.#callSegment(callId)}:transcript`;
+  }
+
+  /** The SIP Call-ID is peer-controlled (any length, any bytes): only its sha256 reaches the key. */
+  callBySipCallId(sipCallId: string): string {
+    const digest = createHash('sha256').update(sipCallId, 'utf8').digest('hex');
+    return `${this.#prefix}:sipcall:${digest}`;
+  }
+
+  recentCalls(): string {
+    return `${this.#prefix}:calls:recent`;
+  }
+
+  liveCalls(): string {
+    return `${this.#prefix}:calls:live`;
+  }
+
+  #callSegment(callId: string): string {
+    if (!isKeySafeCallId(callId)) {
+      throw new VoicebridgeError('VB_BAD_MESSAGE', `call id not usable in a key: ${JSON.stringify(callId.slice(0, 140))}`);
+    }
+    return callId;
+  }
+}

@@ -1,0 +1,19 @@
+/** The shape of a zod issue we rely on: a path into the value and a message. */
+interface Issue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/** `answers.0.keyword: Too small: expected string to have >=1 characters; greeting: ...` */
+export function describeIssues(issues: readonly Issue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(value)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** The first issue's path as `a.0.b`, or undefined for a whole-value issue. */
+export function firstIssuePath(issues: readonly Issue[]): string | undefined {
+  const first = issues[0];
+  return first && first.path.length > 0 ? first.path.map(String).join('.') : undefined;
+}

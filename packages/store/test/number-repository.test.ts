@@ -1,0 +1,162 @@
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { VoicebridgeError } from '@voicebridge/protocol';
+import { NumberRepository, RedisKeys } from '../src/index.ts';
+import type { NumberConfigInput } from '../src/index.ts';
+import { connectTestRedis, deletePrefix, uniquePrefix } from './redis-fixture.ts';
+
+const NUMBER = '+15551230001';
+
+async function rejection(promise: Promise<unknown>): Promise<VoicebridgeError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(VoicebridgeError);
+    return error as VoicebridgeError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('NumberRepository (real Redis)', () => {
+  let redis: Redis;
+  let keys: RedisKeys;
+  let numbers: NumberRepository;
+
+  before(() => {
+    redis = connectTestRedis();
+  });
+  after(async () => {
+    await redis.quit();
+  });
+  beforeEach(() => {
+    keys = new RedisKeys(uniquePrefix());
+    numbers = new NumberRepository(redis, keys);
+  });
+  afterEach(async () => {
+    await deletePrefix(redis, keys);
+  });
+
+  it('put applies defaults, stamps updatedAtMs and starts configVersion at 1', async () => {
+    const before = Date.now();
+    const saved = await numbers.put({ number: NUMBER, agent: 'echo' });
+    expect(saved).to.include({ version: 1, number: NUMBER, agent: 'echo', enabled: true, configVersion: 1 });
+    expect(saved.answers).to.deep.equal([]);
+    expect(saved.updatedAtMs).to.be.within(before, Date.now());
+    expect(await numbers.get(NUMBER)).to.deep.equal(saved);
+  });
+
+  it('every put increments configVersion, also when puts race', async () => {
+    await numbers.put({ number: NUMBER, agent: 'echo' });
+    const second = await numbers.put({ number: NUMBER, agent: 'scripted', greeting: 'Hello' });
+    expect(second.configVersion).to.equal(2);
+    const raced = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => numbers.put({ number: NUMBER, agent: 'echo', greeting: `g${i}` })),
+    );
+    expect(raced.map((c) => c.configVersion).sort((a, b) => a - b)).to.deep.equal([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect((await numbers.get(NUMBER))?.configVersion).to.equal(12);
+  });
+
+  it('keeps number configs without a TTL', async () => {
+    await numbers.put({ number: NUMBER, agent: 'echo' });
+    expect(await redis.ttl(keys.number(NUMBER))).to.equal(-1);
+    expect(await redis.ttl(keys.numbersIndex())).to.equal(-1);
+  });
+
+  it('rejects invalid input with VB_CONFIG_INVALID naming the field, writing nothing', async () => {
+    const cases: [NumberConfigInput, RegExp][] = [
+      [{ number: '+12ab', agent: 'echo' }, /^number: /],
+      [{ number: NUMBER, agent: 'echo', greeting: 'x'.repeat(1001) }, /^greeting: /],
+      [{ number: NUMBER, agent: 'echo', answers: [{ keyword: ' ', text: 'hi' }] }, /^answers\.0\.keyword: /],
+      [{ number: NUMBER, agent: 'gpt' as 'echo' }, /^agent: /],
+    ];
+    for (const [input, message] of cases) {
+      const error = await rejection(numbers.put(input));
+      expect(error.code).to.equal('VB_CONFIG_INVALID');
+      expect(error.message).to.match(message);
+    }
+    expect(await numbers.list()).to.deep.equal([]);
+  });
+
+  it('get returns undefined for an unknown number and for a string that is not E.164', async () => {
+    expect(await numbers.get(NUMBER)).to.equal(undefined);
+    expect(await numbers.get('sip:alice@example.com')).to.equal(undefined);
+  });
+
+  it('list returns every configured number sorted; delete removes one and says whether it existed', async () => {
+    await numbers.put({ number: '+15551230003', agent: 'echo' });
+    await numbers.put({ number: NUMBER, agent: 'scripted', answers: [{ keyword: 'hours', text: '9 to 5' }] });
+    expect((await numbers.list()).map((c) => c.number)).to.deep.equal([NUMBER, '+15551230003']);
+    expect(await numbers.delete(NUMBER)).to.equal(true);
+    expect(await numbers.delete(NUMBER)).to.equal(false);
+    expect(await numbers.delete('not-a-number')).to.equal(false);
+    expect((await numbers.list()).map((c) => c.number)).to.deep.equal(['+15551230003']);
+    expect(await redis.sismember(keys.numbersIndex(), NUMBER)).to.equal(0);
+  });
+
+  it('ensureDefaults writes only numbers not configured yet and returns those', async () => {
+    const edited = await numbers.put({ number: NUMBER, agent: 'echo', greeting: 'operator edit' });
+    const written = await numbers.ensureDefaults([
+      { number: NUMBER, agent: 'scripted', greeting: 'demo' },
+      { number: '+15551230002', agent: 'scripted', greeting: 'demo 2' },
+    ]);
+    expect(written.map((c) => c.number)).to.deep.equal(['+15551230002']);
+    expect(written[0]?.configVersion).to.equal(1);
+    expect(await numbers.get(NUMBER)).to.deep.equal(edited);
+    expect(await numbers.get('+15551230002')).to.deep.equal(written[0]);
+    expect(await numbers.ensureDefaults([{ number: '+15551230002', agent: 'echo' }])).to.deep.equal([]);
+    expect((await numbers.list()).length).to.equal(2);
+  });
+
+  it('ensureDefaults validates every default before writing any', async () => {
+    const error = await rejection(
+      numbers.ensureDefaults([
+        { number: NUMBER, agent: 'echo' },
+        { number: '+1', agent: 'echo' },
+      ]),
+    );
+    expect(error.message).to.match(/^number: /);
+    expect(await numbers.get(NUMBER)).to.equal(undefined);
+  });
+
+  it('update re-reads and re-applies the change when another writer got in between', async () => {
+    await numbers.put({ number: NUMBER, agent: 'scripted', greeting: 'v1' });
+    const seen: (string | undefined)[] = [];
+    const updated = await numbers.update(NUMBER, (current) => {
+      seen.push(current?.greeting);
+      if (seen.length === 1) void numbers.put({ ...current!, greeting: 'concurrent' });
+      return { ...current!, fallback: 'Sorry?' };
+    });
+    expect(seen[0]).to.equal('v1');
+    expect(seen.at(-1)).to.equal('concurrent');
+    expect(updated).to.include({ greeting: 'concurrent', fallback: 'Sorry?' });
+    expect(updated.configVersion).to.equal(3);
+  });
+
+  it('update creates a number when change accepts undefined', async () => {
+    const created = await numbers.update(NUMBER, (current) => ({ ...current, number: NUMBER, agent: 'echo' }));
+    expect(created.configVersion).to.equal(1);
+  });
+
+  it('reports a corrupt stored value as an error naming the key, and a put repairs it', async () => {
+    const key = keys.number(NUMBER);
+    await redis.sadd(keys.numbersIndex(), NUMBER);
+    await redis.set(key, '{not json');
+    let error = await rejection(numbers.get(NUMBER));
+    expect(error.code).to.equal('VB_CONFIG_INVALID');
+    expect(error.message).to.include(key).and.include('not JSON');
+
+    const saved = await numbers.put({ number: NUMBER, agent: 'echo' });
+    await redis.set(key, JSON.stringify({ ...saved, configVersion: 'seven' }));
+    error = await rejection(numbers.get(NUMBER));
+    expect(error.message).to.include(key).and.include('configVersion');
+    error = await rejection(numbers.list());
+    expect(error.message).to.include(key);
+
+    await redis.set(key, JSON.stringify({ ...saved, number: '+15559999999' }));
+    error = await rejection(numbers.get(NUMBER));
+    expect(error.message).to.include(key).and.include('number');
+
+    const repaired = await numbers.put({ number: NUMBER, agent: 'scripted' });
+    expect(await numbers.get(NUMBER)).to.deep.equal(repaired);
+  });
+});

@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { RedisKeys } from '../src/index.ts';
+
+export const TEST_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+export function uniquePrefix(): string {
+  return `vbtest:${randomBytes(6).toString('hex')}`;
+}
+
+export function connectTestRedis(): Redis {
+  return new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+}
+
+/** Every key under the prefix, via SCAN (never KEYS). */
+export async function scanKeys(redis: Redis, keys: RedisKeys): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', keys.pattern(), 'COUNT', 500);
+    found.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return found;
+}
+
+export async function deletePrefix(redis: Redis, keys: RedisKeys): Promise<void> {
+  const found = await scanKeys(redis, keys);
+  for (let i = 0; i < found.length; i += 500) await redis.del(...found.slice(i, i + 500));
+}
