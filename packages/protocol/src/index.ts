@@ -7,3 +7,4 @@ export * from './audio-frame.ts';
 export * from './channel-messages.ts';
 export * from './media-control.ts';
 export * from './number-normalize.ts';
+export * from './bridge-config.ts';

@@ -1,0 +1,5 @@
+export { PortPool, type PortPoolOptions, type RtpPortPair } from './port-pool.ts';
+export { MediaSession, MediaSessionState } from './media-session.ts';
+export { MediaWorker, type MediaWorkerOptions } from './media-worker.ts';
+export { MediaControlServer } from './control-server.ts';
+export { OutboundQueue } from './outbound-queue.ts';

@@ -1,0 +1,310 @@
+import type { RemoteInfo } from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import {
+  AgentToMediaSchema,
+  decodeAudioFrame,
+  decodeControlJson,
+  encodeAudioFrame,
+  encodeControl,
+  FRAME_KIND_AUDIO,
+  type AllocateParams,
+  type MediaToAgent,
+  type TerminationReason,
+} from '@voicebridge/protocol';
+import type { AudioChannel, CallChannel } from '@voicebridge/channel';
+import {
+  decoderFor,
+  encoderFor,
+  eventToDigit,
+  isRtcp,
+  parseRtp,
+  parseTelephoneEvent,
+  Reframer,
+  writeRtpHeader,
+  type ClockSlot,
+  type MediaClock,
+} from '@voicebridge/rtp';
+import type { Logger } from 'pino';
+import { OutboundQueue } from './outbound-queue.ts';
+import type { RtpPortPair } from './port-pool.ts';
+
+const SAMPLE_RATE_HZ = 8000;
+const INBOUND_FRAME_SAMPLES = 160; // 20 ms at 8 kHz: what agents get, whatever the caller's ptime
+const HELD_FRAMES_MAX = 250; // 5 s of caller audio held for an agent that is not ready yet
+const OUTBOUND_FRAMES_MAX = 3000; // 60 s of queued agent audio
+const SEND_RING = 8; // dgram may still hold a buffer after send(): rotate instead of reusing at once
+const COMFORT_NOISE_PT = 13; // RFC 3389
+
+export interface MediaSessionOptions {
+  callId: string;
+  ports: RtpPortPair;
+  params: AllocateParams;
+  channel: AudioChannel;
+  clock: MediaClock;
+  log: Logger;
+  /** The agent ended the call: the worker tells signaling, which sends BYE. */
+  onAgentHangup: (reason: TerminationReason) => void;
+}
+
+/**
+ * One call's media: receives RTP, decodes G.711 to 20 ms 8 kHz frames for the agent, and sends the
+ * agent's audio (or silence) every ptime from the worker's shared clock.
+ *
+ *   Allocated ── start (ACK) ──► Started ── close ──► Closed
+ *       └──────────────── close ────────────────────────┘
+ */
+export enum MediaSessionState {
+  Allocated = 'allocated',
+  Started = 'started',
+  Closed = 'closed',
+}
+
+export class MediaSession {
+  readonly callId: string;
+  readonly port: number;
+  #state = MediaSessionState.Allocated;
+  readonly #options: MediaSessionOptions;
+  readonly #channelEnd: CallChannel;
+  readonly #decode: (g711: Uint8Array, out: Int16Array) => void;
+  readonly #encode: (pcm: Int16Array, out: Uint8Array) => void;
+  readonly #frameSamples: number;
+  readonly #inboundReframer = new Reframer(INBOUND_FRAME_SAMPLES);
+  readonly #outboundReframer: Reframer;
+  readonly #outbound: OutboundQueue;
+  readonly #decoded = new Int16Array(SAMPLE_RATE_HZ); // up to 1 s per packet
+  readonly #sendBuffers: Buffer[];
+  readonly #silence: Int16Array;
+  readonly #ssrc = randomInt(0, 2 ** 32);
+  #sendIndex = 0;
+  #sequence = randomInt(0, 2 ** 16);
+  #timestampBase = randomInt(0, 2 ** 32);
+  #startedAtMs = 0;
+  #firstPacketSent = false;
+  #agentReady = false;
+  #held: Buffer[] = [];
+  #inboundBaseTimestamp: number | undefined;
+  #inboundNextOffset = 0;
+  #inboundFrameOffset = 0;
+  #lastDtmfTimestamp: number | undefined;
+  #slot: ClockSlot | undefined;
+  #answeredAtMs = 0;
+  readonly stats = { packetsReceived: 0, packetsSent: 0, framesToAgent: 0, framesFromAgent: 0, dropped: 0 };
+
+  constructor(options: MediaSessionOptions) {
+    this.#options = options;
+    this.callId = options.callId;
+    this.port = options.ports.port;
+    const codec = options.params.codec.name;
+    this.#decode = decoderFor(codec);
+    this.#encode = encoderFor(codec);
+    this.#frameSamples = (SAMPLE_RATE_HZ / 1000) * options.params.ptimeMs;
+    this.#outboundReframer = new Reframer(this.#frameSamples);
+    this.#outbound = new OutboundQueue(this.#frameSamples, OUTBOUND_FRAMES_MAX);
+    this.#silence = new Int16Array(this.#frameSamples);
+    this.#sendBuffers = Array.from({ length: SEND_RING }, () => Buffer.alloc(12 + this.#frameSamples));
+    this.#channelEnd = options.channel.open(options.callId, 'media', (message) => this.#onAgentMessage(message));
+    options.ports.rtp.on('message', (packet, rinfo) => this.#onRtp(packet, rinfo));
+    // RTCP (RFC 3550) is read in a later change; the odd port is bound so nobody else takes it.
+    options.ports.rtcp.on('message', () => undefined);
+  }
+
+  get state(): MediaSessionState {
+    return this.#state;
+  }
+
+  /** The call is confirmed: start sending every ptime and tell the agent. */
+  start(answeredAtMs: number): void {
+    if (this.#state !== MediaSessionState.Allocated) return;
+    this.#state = MediaSessionState.Started;
+    this.#answeredAtMs = answeredAtMs;
+    this.#slot = this.#options.clock.add(this.#options.params.ptimeMs, (at) => this.#tick(at));
+    if (this.#agentReady) this.#sendStart();
+  }
+
+  /** Ends the media. Tells the agent why; sends nothing to the caller (signaling does the BYE). */
+  close(reason: TerminationReason): void {
+    if (this.#state === MediaSessionState.Closed) return;
+    this.#state = MediaSessionState.Closed;
+    this.#slot?.remove();
+    this.#slot = undefined;
+    for (const name of this.#outbound.clear()) this.#toAgent({ event: 'mark', name, played: false });
+    this.#toAgent({ event: 'stop', reason });
+    this.#channelEnd.close();
+    this.#held = [];
+    this.#options.ports.rtp.removeAllListeners('message');
+    this.#options.ports.rtcp.removeAllListeners('message');
+  }
+
+  #onRtp(packet: Buffer, _from: RemoteInfo): void {
+    if (this.#state === MediaSessionState.Closed || isRtcp(packet)) return;
+    const rtp = parseRtp(packet);
+    if (!rtp) return;
+    this.stats.packetsReceived++;
+    const params = this.#options.params;
+    if (rtp.payloadType === params.codec.payloadType) {
+      this.#onVoice(packet, rtp.payloadOffset, rtp.payloadLength, rtp.timestamp);
+    } else if (rtp.payloadType === params.telephoneEventPayloadType) {
+      this.#onTelephoneEvent(packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength), rtp.timestamp);
+    } else if (rtp.payloadType !== COMFORT_NOISE_PT) {
+      this.stats.dropped++;
+    }
+  }
+
+  #onVoice(packet: Buffer, offset: number, length: number, timestamp: number): void {
+    if (length === 0 || length > this.#decoded.length) return;
+    this.#inboundBaseTimestamp ??= timestamp;
+    // Samples since the first packet, modulo 2^32 so a timestamp wrap is seamless.
+    const sampleOffset = (timestamp - this.#inboundBaseTimestamp) >>> 0;
+    if (sampleOffset < this.#inboundNextOffset) {
+      this.stats.dropped++; // late or duplicate; reordering is the jitter buffer's job (issue 5)
+      return;
+    }
+    if (sampleOffset > this.#inboundNextOffset) {
+      // A gap: start a new frame at the packet so the offsets the agent sees show it.
+      this.#inboundReframer.reset();
+      this.#inboundFrameOffset = sampleOffset;
+    }
+    this.#inboundNextOffset = sampleOffset + length;
+    const decoded = this.#decoded.subarray(0, length);
+    this.#decode(packet.subarray(offset, offset + length), decoded);
+    this.#inboundReframer.push(decoded, (frame) => {
+      const message = encodeAudioFrame({
+        sampleRateHz: SAMPLE_RATE_HZ,
+        sampleOffset: this.#inboundFrameOffset,
+        samples: frame,
+        filled: false,
+      });
+      this.#inboundFrameOffset += frame.length;
+      this.#toAgentAudio(message);
+    });
+  }
+
+  #onTelephoneEvent(payload: Uint8Array, timestamp: number): void {
+    const event = parseTelephoneEvent(payload);
+    // RFC 4733 §2.5.1.4: one event per timestamp; report it on its first end packet only.
+    if (!event?.end || this.#lastDtmfTimestamp === timestamp) return;
+    this.#lastDtmfTimestamp = timestamp;
+    const digit = eventToDigit(event.event);
+    if (!digit) return;
+    this.#toAgent({ event: 'dtmf', digit, durationMs: Math.round(event.durationSamples / (SAMPLE_RATE_HZ / 1000)) });
+  }
+
+  #toAgentAudio(message: Buffer): void {
+    if (this.#agentReady) {
+      this.#channelEnd.send(message);
+      this.stats.framesToAgent++;
+      return;
+    }
+    this.#held.push(message);
+    if (this.#held.length > HELD_FRAMES_MAX) this.#held.shift();
+  }
+
+  #toAgent(message: MediaToAgent): void {
+    this.#channelEnd.send(encodeControl(message));
+  }
+
+  #sendStart(): void {
+    const p = this.#options.params;
+    this.#toAgent({
+      event: 'start',
+      callId: this.callId,
+      codec: p.codec.name,
+      sampleRateHz: SAMPLE_RATE_HZ,
+      ptimeMs: p.ptimeMs,
+      answeredAtMs: this.#answeredAtMs,
+    });
+  }
+
+  #onAgentMessage(message: Buffer): void {
+    if (this.#state === MediaSessionState.Closed) return;
+    if (message[0] === FRAME_KIND_AUDIO) {
+      const frame = decodeAudioFrame(message);
+      if (!frame || frame.sampleRateHz !== SAMPLE_RATE_HZ) {
+        this.stats.dropped++;
+        return;
+      }
+      this.stats.framesFromAgent++;
+      this.#outboundReframer.push(frame.samples, (f) => {
+        if (!this.#outbound.pushFrame(f)) this.stats.dropped++;
+      });
+      return;
+    }
+    const parsed = AgentToMediaSchema.safeParse(decodeControlJson(message));
+    if (!parsed.success) {
+      this.#options.log.warn({ callId: this.callId }, 'invalid control message from agent dropped');
+      return;
+    }
+    const control = parsed.data;
+    switch (control.event) {
+      case 'ready':
+        if (this.#agentReady) return;
+        this.#agentReady = true;
+        if (this.#state === MediaSessionState.Started) this.#sendStart();
+        for (const held of this.#held) this.#channelEnd.send(held);
+        this.stats.framesToAgent += this.#held.length;
+        this.#held = [];
+        return;
+      case 'mark':
+        this.#flushPartialFrame();
+        this.#outbound.pushMark(control.name);
+        return;
+      case 'clear':
+        this.#outboundReframer.reset();
+        for (const name of this.#outbound.clear()) this.#toAgent({ event: 'mark', name, played: false });
+        return;
+      case 'hangup':
+        this.#options.onAgentHangup(control.reason);
+        return;
+    }
+  }
+
+  /** Audio before a mark must all be played before the mark: pad a partial frame with silence. */
+  #flushPartialFrame(): void {
+    const partial = this.#outboundReframer.flush?.();
+    if (partial && partial.length > 0) this.#outbound.pushFrame(partial);
+  }
+
+  #tick(scheduledAtMs: number): void {
+    if (this.#state !== MediaSessionState.Started) return;
+    if (this.#startedAtMs === 0) this.#startedAtMs = scheduledAtMs;
+    this.#reportPlayedMarks();
+    const item = this.#outbound.peek();
+    let samples = this.#silence;
+    if (item?.kind === 'frame') {
+      this.#outbound.shift();
+      samples = item.samples;
+    }
+    this.#sendFrame(samples, scheduledAtMs);
+    if (samples !== this.#silence) this.#outbound.recycle(samples);
+    this.#reportPlayedMarks();
+  }
+
+  #reportPlayedMarks(): void {
+    for (let item = this.#outbound.peek(); item?.kind === 'mark'; item = this.#outbound.peek()) {
+      this.#outbound.shift();
+      this.#toAgent({ event: 'mark', name: item.name, played: true });
+    }
+  }
+
+  #sendFrame(samples: Int16Array, scheduledAtMs: number): void {
+    const buffer = this.#sendBuffers[this.#sendIndex] as Buffer;
+    this.#sendIndex = (this.#sendIndex + 1) % SEND_RING;
+    const elapsedSamples = Math.round((scheduledAtMs - this.#startedAtMs) * (SAMPLE_RATE_HZ / 1000));
+    this.#sequence = (this.#sequence + 1) & 0xffff;
+    writeRtpHeader(buffer, 0, {
+      marker: !this.#firstPacketSent, // RFC 3551 §4.1: marker on the first packet of a talkspurt
+      payloadType: this.#options.params.codec.payloadType,
+      sequenceNumber: this.#sequence,
+      timestamp: (this.#timestampBase + elapsedSamples) >>> 0,
+      ssrc: this.#ssrc,
+    });
+    this.#firstPacketSent = true;
+    this.#encode(samples, buffer.subarray(12, 12 + samples.length));
+    const remote = this.#options.params.remoteRtp;
+    const direction = this.#options.params.direction;
+    // RFC 3264 §5.1: recvonly/inactive means we do not send; port 0 means the stream is off.
+    if (remote.port === 0 || direction === 'recvonly' || direction === 'inactive') return;
+    this.#options.ports.rtp.send(buffer, 0, 12 + samples.length, remote.port, remote.address);
+    this.stats.packetsSent++;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * What the agent queued for the caller: ptime-sized PCM frames and marks, in order.
+ * Frames come from a small free list so the steady state allocates nothing.
+ */
+export type OutboundItem = { kind: 'frame'; samples: Int16Array } | { kind: 'mark'; name: string };
+
+export class OutboundQueue {
+  readonly #frameSamples: number;
+  readonly #maxFrames: number;
+  readonly #items: OutboundItem[] = [];
+  readonly #free: Int16Array[] = [];
+  #head = 0;
+  #frames = 0;
+
+  constructor(frameSamples: number, maxFrames: number) {
+    this.#frameSamples = frameSamples;
+    this.#maxFrames = maxFrames;
+  }
+
+  get frameCount(): number {
+    return this.#frames;
+  }
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Copies a frame in. Returns false (and drops it) when the queue already holds maxFrames. */
+  pushFrame(frame: Int16Array): boolean {
+    if (this.#frames >= this.#maxFrames) return false;
+    const samples = this.#free.pop() ?? new Int16Array(this.#frameSamples);
+    samples.set(frame.subarray(0, this.#frameSamples));
+    if (frame.length < this.#frameSamples) samples.fill(0, frame.length);
+    this.#items.push({ kind: 'frame', samples });
+    this.#frames++;
+    return true;
+  }
+
+  pushMark(name: string): void {
+    this.#items.push({ kind: 'mark', name });
+  }
+
+  peek(): OutboundItem | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): OutboundItem | undefined {
+    const item = this.#items[this.#head];
+    if (!item) return undefined;
+    this.#head++;
+    if (item.kind === 'frame') this.#frames--;
+    if (this.#head > 256 && this.#head * 2 > this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Hands a frame's buffer back for reuse once it has been encoded. */
+  recycle(samples: Int16Array): void {
+    if (this.#free.length < 64) this.#free.push(samples);
+  }
+
+  /** Drops everything; returns the names of the marks that were still pending. */
+  clear(): string[] {
+    const marks: string[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i];
+      if (item?.kind === 'mark') marks.push(item.name);
+      else if (item) this.recycle(item.samples);
+    }
+    this.#items.length = 0;
+    this.#head = 0;
+    this.#frames = 0;
+    return marks;
+  }
+}

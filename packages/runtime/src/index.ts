@@ -1,0 +1,3 @@
+export { createLogger, REDACTED_PATHS } from './logger.ts';
+export { connectRedis } from './redis.ts';
+export { runService, type RunningService, type ReadyMessage } from './service.ts';

@@ -1,0 +1,73 @@
+import { loadBridgeConfig, VoicebridgeError, type BridgeConfig } from '@voicebridge/protocol';
+import type { Logger } from 'pino';
+import { createLogger } from './logger.ts';
+
+export interface RunningService {
+  /** Ordered shutdown; must be idempotent. */
+  close(): Promise<void>;
+}
+
+/** Sent to the supervisor over IPC once a service listens. */
+export interface ReadyMessage {
+  type: 'ready';
+  service: string;
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * The frame every service main.ts uses: config read once (bad value → exit 2 naming it), one
+ * logger, a ready message to the supervisor, ordered shutdown on SIGTERM/SIGINT, a second signal
+ * forces exit, and a crash exits non-zero so the supervisor restarts the process.
+ */
+export async function runService(
+  name: string,
+  start: (config: BridgeConfig, log: Logger) => Promise<{ service: RunningService; detail?: Record<string, unknown> }>,
+): Promise<void> {
+  let config: BridgeConfig;
+  try {
+    config = loadBridgeConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`voicebridge ${name}: ${error instanceof VoicebridgeError ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(config, name);
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'uncaught exception: exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (error) => {
+    log.fatal({ err: error }, 'unhandled rejection: exiting');
+    process.exit(1);
+  });
+  let running: RunningService;
+  try {
+    const started = await start(config, log);
+    running = started.service;
+    const ready: ReadyMessage = { type: 'ready', service: name, detail: started.detail };
+    process.send?.(ready);
+    log.info(started.detail ?? {}, `${name} ready`);
+  } catch (error) {
+    log.fatal({ err: error }, `${name} failed to start`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: forcing exit');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, `${name} shutting down`);
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // The supervisor's IPC channel closing means the supervisor is gone: do not linger.
+  process.on('disconnect', () => stop('disconnect'));
+}

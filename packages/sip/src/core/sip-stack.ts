@@ -1,0 +1,320 @@
+import {
+  createResponse,
+  formatVia,
+  generateTag,
+  parseCSeq,
+  parseMessage,
+  parseNameAddr,
+  parseVia,
+  serializeMessage,
+  type ParseLimits,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../messages/index.ts';
+import { Dialog, dialogKey, type DialogListener } from '../dialogs/dialog.ts';
+import { InviteServerTransaction } from '../transactions/invite-server-transaction.ts';
+import { NonInviteServerTransaction } from '../transactions/non-invite-server-transaction.ts';
+import { NonInviteClientTransaction, type ClientOutcome } from '../transactions/non-invite-client-transaction.ts';
+import type { ServerTransaction } from '../transactions/server-transaction.ts';
+import { clientTransactionKey, serverTransactionKey } from '../transactions/transaction-key.ts';
+import { DEFAULT_TIMERS, type Endpoint, type SipTimerValues } from './timers.ts';
+
+export interface SipStackHandler {
+  /** A new out-of-dialog INVITE; 100 Trying is already sent. The handler must send a final response. */
+  onInvite(tx: InviteServerTransaction): void;
+  /** A new out-of-dialog request other than INVITE/ACK/CANCEL. The handler must respond. */
+  onRequest(request: SipRequest, tx: NonInviteServerTransaction): void;
+}
+
+export interface SipStackLog {
+  debug(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export interface SipStackOptions {
+  send(data: Buffer, to: Endpoint): void;
+  handler: SipStackHandler;
+  /** The advertised sent-by for our Via (never a wildcard bind address). */
+  advertised: { host: string; port: number };
+  transport?: 'UDP' | 'TCP';
+  timers?: Partial<SipTimerValues>;
+  limits?: Partial<ParseLimits>;
+  userAgent?: string;
+  log?: SipStackLog;
+}
+
+export interface RespondOptions {
+  reason?: string;
+  toTag?: string;
+  headers?: [string, string][];
+  body?: Buffer;
+  contentType?: string;
+}
+
+/**
+ * The transport-independent SIP core: transactions and dialogs, fed with bytes and a source,
+ * writing bytes through `send`. Never opens a socket, so the whole core is tested in memory.
+ */
+export class SipStack {
+  readonly timers: SipTimerValues;
+  readonly userAgent: string;
+  readonly #options: SipStackOptions;
+  readonly #serverTransactions = new Map<string, ServerTransaction>();
+  readonly #clientTransactions = new Map<string, NonInviteClientTransaction>();
+  readonly #dialogs = new Map<string, Dialog>();
+  /** Call-ID + remote tag → dialog, to recognise an INVITE retransmitted after its transaction ended. */
+  readonly #dialogsByRemote = new Map<string, Dialog>();
+  #closed = false;
+
+  constructor(options: SipStackOptions) {
+    this.#options = options;
+    this.timers = { ...DEFAULT_TIMERS, ...options.timers };
+    this.userAgent = options.userAgent ?? 'voicebridge';
+  }
+
+  get stats(): { serverTransactions: number; clientTransactions: number; dialogs: number } {
+    return {
+      serverTransactions: this.#serverTransactions.size,
+      clientTransactions: this.#clientTransactions.size,
+      dialogs: this.#dialogs.size,
+    };
+  }
+
+  receive(data: Buffer, source: Endpoint): void {
+    if (this.#closed) return;
+    // RFC 5626 §4.4.1 keep-alives: a bare CRLF (or CRLFCRLF) is not a message.
+    if (data.length <= 4 && data.toString('latin1').trim() === '') return;
+    const outcome = parseMessage(data, this.#options.limits);
+    if (!outcome.ok) {
+      if (outcome.request && outcome.request.method !== 'ACK') {
+        this.#log('warn', { status: outcome.status, reason: outcome.reason, from: source.address }, 'malformed SIP request rejected');
+        this.sendResponse(createResponse(outcome.request, outcome.status, outcome.reason), source);
+      } else {
+        this.#log('debug', { reason: outcome.reason, from: source.address }, 'unparseable SIP message dropped');
+      }
+      return;
+    }
+    if (outcome.message.type === 'response') this.#receiveResponse(outcome.message);
+    else this.#receiveRequest(outcome.message, source);
+  }
+
+  /** Builds a response to a request with our Server header, and sends it on the transaction. */
+  respond(tx: ServerTransaction, status: number, options?: RespondOptions): SipResponse {
+    const headers: [string, string][] = [['Server', this.userAgent], ...(options?.headers ?? [])];
+    const response = createResponse(tx.request, status, options?.reason, {
+      toTag: status === 100 ? undefined : options?.toTag,
+      headers,
+      body: options?.body,
+      contentType: options?.contentType,
+    });
+    tx.respond(response);
+    return response;
+  }
+
+  /**
+   * Sends the 2xx to an INVITE and creates the dialog (RFC 3261 §12.1.1, §13.3.1.4).
+   * `contact` is our Contact URI (advertised address).
+   */
+  accept(
+    tx: InviteServerTransaction,
+    options: { toTag: string; contact: string; body: Buffer; contentType: string; headers?: [string, string][]; listener: DialogListener },
+  ): Dialog {
+    const headers: [string, string][] = [['Contact', `<${options.contact}>`]];
+    for (const rr of tx.request.headers.getAll('Record-Route')) headers.push(['Record-Route', rr]);
+    headers.push(...(options.headers ?? []));
+    const ok = this.respond(tx, 200, {
+      toTag: options.toTag,
+      headers,
+      body: options.body,
+      contentType: options.contentType,
+    });
+    const dialog = new Dialog(tx.request, ok, tx.source, this.#dialogHost(), this.timers);
+    dialog.listener = options.listener;
+    this.#dialogs.set(dialog.key, dialog);
+    this.#dialogsByRemote.set(`${dialog.id.callId}\u0000${dialog.id.remoteTag}`, dialog);
+    dialog.startRetransmission();
+    return dialog;
+  }
+
+  /** Sends an in-dialog non-INVITE request (BYE, INFO, …) on a client transaction. */
+  async request(dialog: Dialog, method: string, options?: { headers?: [string, string][]; body?: Buffer }): Promise<ClientOutcome> {
+    if (this.#closed) return { kind: 'timeout' };
+    const { request, destination } = dialog.createRequest(method, options);
+    const key = clientTransactionKey(request);
+    if (!key) throw new Error('request without Via branch or CSeq');
+    const tx = new NonInviteClientTransaction(
+      key,
+      request,
+      destination,
+      {
+        sendRequest: (req, to) => this.#write(req, to),
+        terminated: (k) => this.#clientTransactions.delete(k),
+      },
+      this.timers,
+    );
+    this.#clientTransactions.set(key, tx);
+    tx.start();
+    return tx.outcome;
+  }
+
+  generateTag(): string {
+    return generateTag();
+  }
+
+  sendResponse(response: SipResponse, to: Endpoint): void {
+    this.#write(response, to);
+  }
+
+  /** Ends every transaction and dialog without sending anything. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const tx of [...this.#serverTransactions.values()]) tx.close();
+    for (const tx of [...this.#clientTransactions.values()]) tx.close();
+    for (const dialog of [...this.#dialogs.values()]) dialog.close();
+  }
+
+  #receiveResponse(response: SipResponse): void {
+    // RFC 3261 §18.1.2 / §17.1.3: match by branch and CSeq method; a response nobody waits for is dropped.
+    const key = clientTransactionKey(response);
+    const tx = key ? this.#clientTransactions.get(key) : undefined;
+    if (tx) tx.receiveResponse(response);
+    else this.#log('debug', { status: response.status }, 'stray response dropped');
+  }
+
+  #receiveRequest(request: SipRequest, source: Endpoint): void {
+    this.#stampVia(request, source);
+    if (request.method === 'ACK') return this.#receiveAck(request);
+    if (request.method === 'CANCEL') return this.#receiveCancel(request, source);
+    const key = serverTransactionKey(request);
+    if (!key) return;
+    const existing = this.#serverTransactions.get(key);
+    if (existing) return existing.receiveRetransmission();
+
+    const toTag = parseNameAddr(request.headers.get('To') ?? '')?.tag;
+    if (toTag) return this.#receiveInDialog(request, source, key, toTag);
+
+    if (request.method === 'INVITE') {
+      // An INVITE retransmitted after Timer L ended its transaction: the dialog resends its 2xx
+      // (§13.3.1.4) instead of this becoming a second call.
+      const fromTag = parseNameAddr(request.headers.get('From') ?? '')?.tag ?? '';
+      const dialog = this.#dialogsByRemote.get(`${request.headers.get('Call-ID') ?? ''}\u0000${fromTag}`);
+      if (dialog) return dialog.receiveInviteRetransmission();
+      const tx = new InviteServerTransaction(key, request, source, this.#serverTxHost(), this.timers);
+      this.#serverTransactions.set(key, tx);
+      this.respond(tx, 100); // §17.2.1: we answer at once rather than within 200 ms
+      this.#options.handler.onInvite(tx);
+      return;
+    }
+    const tx = new NonInviteServerTransaction(key, request, source, this.#serverTxHost(), this.timers);
+    this.#serverTransactions.set(key, tx);
+    this.#options.handler.onRequest(request, tx);
+  }
+
+  #receiveInDialog(request: SipRequest, source: Endpoint, key: string, toTag: string): void {
+    const dialog = this.#findDialog(request, toTag);
+    const tx =
+      request.method === 'INVITE'
+        ? new InviteServerTransaction(key, request, source, this.#serverTxHost(), this.timers)
+        : new NonInviteServerTransaction(key, request, source, this.#serverTxHost(), this.timers);
+    this.#serverTransactions.set(key, tx);
+    if (!dialog?.listener) {
+      // §12.2.2: a request that matches no dialog gets 481.
+      this.respond(tx, 481, { reason: 'Call/Transaction Does Not Exist' });
+      return;
+    }
+    const seq = parseCSeq(request.headers.get('CSeq') ?? '')?.seq ?? 0;
+    if (!dialog.acceptRemoteSequence(seq)) {
+      this.respond(tx, 500, { reason: 'Out of Order CSeq' }); // §12.2.2
+      return;
+    }
+    dialog.listener.onRequest(request, tx);
+  }
+
+  #receiveAck(ack: SipRequest): void {
+    // An ACK to a non-2xx belongs to the INVITE transaction (§17.2.1); an ACK to our 2xx to the dialog (§13.3.1.4).
+    const key = serverTransactionKey(ack);
+    const tx = key ? this.#serverTransactions.get(key) : undefined;
+    if (tx instanceof InviteServerTransaction && tx.finalSent && tx.state !== 'accepted') {
+      tx.receiveAck();
+      return;
+    }
+    const toTag = parseNameAddr(ack.headers.get('To') ?? '')?.tag;
+    const dialog = toTag ? this.#findDialog(ack, toTag) : undefined;
+    if (dialog) dialog.receiveAck(ack);
+  }
+
+  #receiveCancel(cancel: SipRequest, source: Endpoint): void {
+    const key = serverTransactionKey(cancel);
+    if (!key) return;
+    const existing = this.#serverTransactions.get(key);
+    if (existing) return existing.receiveRetransmission();
+    const tx = new NonInviteServerTransaction(key, cancel, source, this.#serverTxHost(), this.timers);
+    this.#serverTransactions.set(key, tx);
+    // §9.2: the CANCEL matches the INVITE transaction with the same branch; it never changes a final response.
+    const inviteKey = serverTransactionKey(cancel, 'INVITE');
+    const invite = inviteKey ? this.#serverTransactions.get(inviteKey) : undefined;
+    if (!(invite instanceof InviteServerTransaction)) {
+      this.respond(tx, 481, { reason: 'Call/Transaction Does Not Exist' });
+      return;
+    }
+    this.respond(tx, 200);
+    invite.cancel();
+  }
+
+  #findDialog(request: SipRequest, toTag: string): Dialog | undefined {
+    const fromTag = parseNameAddr(request.headers.get('From') ?? '')?.tag ?? '';
+    const callId = request.headers.get('Call-ID') ?? '';
+    return this.#dialogs.get(dialogKey({ callId, localTag: toTag, remoteTag: fromTag }));
+  }
+
+  /** RFC 3261 §18.2.1: add `received` when sent-by differs from the source; fill `rport` (RFC 3581). */
+  #stampVia(request: SipRequest, source: Endpoint): void {
+    const vias = request.headers.getAll('Via');
+    const top = vias[0] ? parseVia(vias[0]) : undefined;
+    if (!top) return;
+    let changed = false;
+    if (top.host.replace(/^\[|\]$/g, '') !== source.address) {
+      top.params.set('received', source.address);
+      changed = true;
+    }
+    if (top.params.has('rport') && !top.params.get('rport')) {
+      top.params.set('rport', String(source.port));
+      changed = true;
+    }
+    if (!changed) return;
+    vias[0] = formatVia(top);
+    request.headers.set('Via', vias);
+  }
+
+  #serverTxHost() {
+    return {
+      sendResponse: (response: SipResponse, to: Endpoint) => this.#write(response, to),
+      terminated: (key: string) => this.#serverTransactions.delete(key),
+    };
+  }
+
+  #dialogHost() {
+    const transport = this.#options.transport ?? 'UDP';
+    const { host, port } = this.#options.advertised;
+    return {
+      sendResponse: (response: SipResponse, to: Endpoint) => this.#write(response, to),
+      terminated: (dialog: Dialog) => {
+        this.#dialogs.delete(dialog.key);
+        this.#dialogsByRemote.delete(`${dialog.id.callId}\u0000${dialog.id.remoteTag}`);
+      },
+      via: (branch: string) => `SIP/2.0/${transport} ${host}:${port};rport;branch=${branch}`,
+      userAgent: this.userAgent,
+    };
+  }
+
+  #write(message: SipMessage, to: Endpoint): void {
+    if (this.#closed) return;
+    this.#options.send(serializeMessage(message), to);
+  }
+
+  #log(level: 'debug' | 'warn', fields: object, message: string): void {
+    this.#options.log?.[level](fields, message);
+  }
+}
