@@ -1,13 +1,5 @@
 import { expect } from 'chai';
-import {
-  G711_SILENCE,
-  decoderFor,
-  encoderFor,
-  pcmaDecode,
-  pcmaEncode,
-  pcmuDecode,
-  pcmuEncode,
-} from '../src/index.ts';
+import { G711_SILENCE, decoderFor, encoderFor, pcmaDecode, pcmaEncode, pcmuDecode, pcmuEncode } from '../src/index.ts';
 import type { G711Codec } from '../src/index.ts';
 
 // ITU-T G.191 g711.c, transliterated statement by statement (C `short` arithmetic fits in a JS

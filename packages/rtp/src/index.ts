@@ -1,0 +1,9 @@
+export { G711_SILENCE, decoderFor, encoderFor, pcmaDecode, pcmaEncode, pcmuDecode, pcmuEncode } from './g711.ts';
+export type { G711Codec, G711Decoder, G711Encoder } from './g711.ts';
+export { RTP_HEADER_BYTES, RTP_VERSION, isRtcp, parseRtp, writeRtpHeader } from './rtp-packet.ts';
+export type { RtpHeaderFields, RtpPacket } from './rtp-packet.ts';
+export { Reframer } from './reframer.ts';
+export { MediaClock } from './media-clock.ts';
+export type { ClockSlot, ClockTimers, MediaClockOptions } from './media-clock.ts';
+export { TELEPHONE_EVENT_BYTES, eventToDigit, parseTelephoneEvent } from './telephone-event.ts';
+export type { TelephoneEvent } from './telephone-event.ts';

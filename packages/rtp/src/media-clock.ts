@@ -1,0 +1,333 @@
+/**
+ * The one pacing clock of a media worker. Every call's sender subscribes with its ptime; the clock
+ * wakes on a 1 ms tick grid and calls each subscriber once per period at its own offset.
+ *
+ * Why one clock, spread out (DESIGN.md, "Media facts"): one shared clock with the calls' send times
+ * spread across the 20 ms period paced ~500 calls at p99 < 2 ms and up to 1,500 at 2.1–2.5 ms; all
+ * calls firing on the same millisecond managed only 250–400, and a timer per call is worse. So `add`
+ * puts each subscriber on the least-loaded offset of its period (20 ms subscribers fill offsets
+ * 0…19 before doubling up).
+ *
+ * Time is an absolute schedule: tick t is due at `origin + t × tickMs`, measured with `now()`
+ * (`performance.now()` by default), so a late wake-up shortens the next delay instead of pushing
+ * every later tick back; setTimeout lateness never accumulates into drift.
+ *
+ * After a stall (GC pause, blocked event loop) a subscriber is called for its current period plus at
+ * most `maxCatchUpPeriods` missed ones (default 1), in order, each with its own scheduled time; older
+ * missed periods are dropped. Catching up everything would send a burst as long as the stall, which
+ * far-end jitter buffers discard anyway and which spikes this process's load exactly when it is
+ * already behind. No subscriber is ever called before its scheduled time, so the product never
+ * sends faster than real time: the dropped periods become a timestamp gap the receiver conceals.
+ */
+
+export interface ClockSlot {
+  /** Where in its period this subscriber fires, 0 ≤ offsetMs < periodMs, a multiple of tickMs. */
+  readonly offsetMs: number;
+  readonly periodMs: number;
+  /** Stops the calls; idempotent, and a no-op after the clock closed. */
+  remove(): void;
+}
+
+/** The timer functions the clock uses; injectable so tests can drive it with a fake clock. */
+export interface ClockTimers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface MediaClockOptions {
+  /** Grid of possible send times; default 1 ms. Periods must be multiples of it. */
+  tickMs?: number;
+  /** Monotonic time in ms; default `performance.now()`. */
+  now?: () => number;
+  /** Missed periods a subscriber is still called for after a stall; default 1, 0 = none. */
+  maxCatchUpPeriods?: number;
+  /**
+   * Receives what a subscriber threw; the other subscribers are called regardless. Without it such
+   * errors are dropped silently, so a media worker should always pass one (and log).
+   */
+  onError?: (error: unknown) => void;
+  timers?: ClockTimers;
+}
+
+type OnTick = (scheduledAtMs: number) => void;
+
+class Subscription implements ClockSlot {
+  removed = false;
+
+  constructor(
+    readonly periodMs: number,
+    readonly offsetMs: number,
+    readonly periodTicks: number,
+    readonly offsetTicks: number,
+    /** No call before this tick, so a subscriber added late is not "caught up" on its past. */
+    readonly firstTick: number,
+    readonly onTick: OnTick,
+    private readonly detach: (subscription: Subscription) => void,
+  ) {}
+
+  remove(): void {
+    if (this.removed) return;
+    this.removed = true;
+    this.detach(this);
+  }
+}
+
+/** All subscribers of one period, by offset: at tick t the due ones are `buckets[t mod period]`. */
+interface PeriodGroup {
+  readonly periodTicks: number;
+  readonly buckets: Set<Subscription>[];
+  size: number;
+}
+
+/** A period costs one bucket per tick; media periods are tens of ticks, so this is generous. */
+const MAX_PERIOD_TICKS = 10_000;
+
+const DEFAULT_TIMERS: ClockTimers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export class MediaClock {
+  private readonly tickMs: number;
+  private readonly now: () => number;
+  private readonly maxCatchUpPeriods: number;
+  private readonly onError: ((error: unknown) => void) | undefined;
+  private readonly timers: ClockTimers;
+  private readonly originMs: number;
+  private readonly groups = new Map<number, PeriodGroup>();
+  private groupList: PeriodGroup[] = [];
+  private maxPeriodTicks = 0;
+  private subscriberCount = 0;
+  /** The first tick not yet run. */
+  private nextTick = 0;
+  /** The pending wake-up, if any: there is none while no one is subscribed. */
+  private timer: unknown = undefined;
+  private running = false;
+  private closed = false;
+
+  constructor(options: MediaClockOptions = {}) {
+    const tickMs = options.tickMs ?? 1;
+    if (!(tickMs > 0 && Number.isFinite(tickMs))) throw new RangeError(`tickMs must be > 0, got ${tickMs}`);
+    const maxCatchUp = options.maxCatchUpPeriods ?? 1;
+    if (!Number.isInteger(maxCatchUp) || maxCatchUp < 0) {
+      throw new RangeError(`maxCatchUpPeriods must be an integer ≥ 0, got ${maxCatchUp}`);
+    }
+    this.tickMs = tickMs;
+    this.now = options.now ?? (() => performance.now());
+    this.maxCatchUpPeriods = maxCatchUp;
+    this.onError = options.onError;
+    this.timers = options.timers ?? DEFAULT_TIMERS;
+    this.originMs = this.now();
+  }
+
+  /** Subscribers currently added. */
+  get size(): number {
+    return this.subscriberCount;
+  }
+
+  /**
+   * Calls `onTick(scheduledAtMs)` once every `periodMs`, at the least-loaded offset of the period,
+   * starting at the next occurrence of that offset. `scheduledAtMs` is on the `now()` time line and
+   * advances by exactly `periodMs` between calls (by a multiple of it after dropped periods).
+   */
+  add(periodMs: number, onTick: OnTick): ClockSlot {
+    if (this.closed) throw new Error('MediaClock is closed');
+    const periodTicks = Math.round(periodMs / this.tickMs);
+    if (
+      !Number.isSafeInteger(periodTicks) ||
+      periodTicks < 1 ||
+      periodTicks > MAX_PERIOD_TICKS ||
+      Math.abs(periodTicks * this.tickMs - periodMs) > 1e-9
+    ) {
+      throw new RangeError(
+        `periodMs must be a multiple of ${this.tickMs} ms, 1 to ${MAX_PERIOD_TICKS} ticks, got ${periodMs}`,
+      );
+    }
+    const offsetTicks = this.leastLoadedOffset(periodTicks);
+    const nowTick = this.tickAt(this.now());
+    // Idle since the last subscriber left: nothing is owed for the time in between.
+    if (this.subscriberCount === 0 && !this.running) this.nextTick = nowTick;
+    const from = Math.max(this.nextTick, nowTick);
+    const firstTick = from + mod(offsetTicks - from, periodTicks);
+    const subscription = new Subscription(
+      periodTicks * this.tickMs,
+      offsetTicks * this.tickMs,
+      periodTicks,
+      offsetTicks,
+      firstTick,
+      onTick,
+      (s) => this.detach(s),
+    );
+    const group = this.groupFor(periodTicks);
+    (group.buckets[offsetTicks] as Set<Subscription>).add(subscription);
+    group.size++;
+    this.subscriberCount++;
+    if (!this.running) this.arm();
+    return subscription;
+  }
+
+  /** Removes every subscriber and the pending timer; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelTimer();
+    for (const group of this.groupList) {
+      for (const bucket of group.buckets) for (const subscription of bucket) subscription.removed = true;
+    }
+    this.groups.clear();
+    this.groupList = [];
+    this.maxPeriodTicks = 0;
+    this.subscriberCount = 0;
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (this.closed) return;
+    this.running = true;
+    try {
+      this.runDue(this.tickAt(this.now()));
+    } finally {
+      this.running = false;
+    }
+    if (!this.closed && this.subscriberCount > 0) this.arm();
+  };
+
+  /** Runs every tick up to `nowTick` in order, within the catch-up bound. */
+  private runDue(nowTick: number): void {
+    const keep = this.maxCatchUpPeriods + 1;
+    let tick = Math.max(this.nextTick, nowTick - keep * this.maxPeriodTicks + 1);
+    for (; tick <= nowTick; tick++) {
+      this.nextTick = tick + 1;
+      const scheduledAtMs = this.originMs + tick * this.tickMs;
+      const groups = this.groupList;
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[g] as PeriodGroup;
+        // Older than `keep` periods of this group: a dropped period, not a late one.
+        if (tick <= nowTick - keep * group.periodTicks) continue;
+        const bucket = group.buckets[mod(tick, group.periodTicks)] as Set<Subscription>;
+        if (bucket.size === 0) continue;
+        // A Set's iteration skips members deleted during it, so a slot removed by an earlier
+        // callback of this tick is not called.
+        for (const subscription of bucket) {
+          if (subscription.removed || tick < subscription.firstTick) continue;
+          this.call(subscription, scheduledAtMs);
+          if (this.closed) return;
+        }
+      }
+    }
+    if (this.nextTick <= nowTick) this.nextTick = nowTick + 1;
+  }
+
+  private call(subscription: Subscription, scheduledAtMs: number): void {
+    try {
+      subscription.onTick(scheduledAtMs);
+    } catch (error) {
+      if (this.onError === undefined) return;
+      try {
+        this.onError(error);
+      } catch {
+        // A failing error reporter must not stop the other subscribers either.
+      }
+    }
+  }
+
+  /** Sets the one timer for the earliest tick at which anyone is due. */
+  private arm(): void {
+    this.cancelTimer();
+    if (this.closed || this.subscriberCount === 0) return;
+    const dueMs = this.originMs + this.nextDueTick() * this.tickMs;
+    const delayMs = Math.max(0, Math.ceil(dueMs - this.now()));
+    this.timer = this.timers.setTimeout(this.onTimer, delayMs);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === undefined) return;
+    this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The first tick from `nextTick` on with a non-empty bucket; one longest period covers all. */
+  private nextDueTick(): number {
+    const end = this.nextTick + this.maxPeriodTicks;
+    for (let tick = this.nextTick; tick < end; tick++) {
+      for (const group of this.groupList) {
+        if ((group.buckets[mod(tick, group.periodTicks)] as Set<Subscription>).size > 0) return tick;
+      }
+    }
+    return this.nextTick;
+  }
+
+  /**
+   * The offset whose ticks carry the fewest other subscribers, counting every period: a subscriber
+   * of period Q at offset p shares a tick with offset o of period P iff o ≡ p (mod gcd(P, Q)), on
+   * gcd(P, Q) / Q of the new subscriber's ticks. Ties go to the lowest offset.
+   */
+  private leastLoadedOffset(periodTicks: number): number {
+    let best = 0;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    for (let offset = 0; offset < periodTicks; offset++) {
+      let load = 0;
+      for (const group of this.groupList) {
+        const q = group.periodTicks;
+        const step = gcd(periodTicks, q);
+        let shared = 0;
+        for (let p = offset % step; p < q; p += step) shared += (group.buckets[p] as Set<Subscription>).size;
+        load += (shared * step) / q;
+      }
+      if (load < bestLoad - 1e-9) {
+        best = offset;
+        bestLoad = load;
+        if (load === 0) break;
+      }
+    }
+    return best;
+  }
+
+  private groupFor(periodTicks: number): PeriodGroup {
+    let group = this.groups.get(periodTicks);
+    if (group === undefined) {
+      const buckets: Set<Subscription>[] = [];
+      for (let i = 0; i < periodTicks; i++) buckets.push(new Set());
+      group = { periodTicks, buckets, size: 0 };
+      this.groups.set(periodTicks, group);
+      this.refreshGroups();
+    }
+    return group;
+  }
+
+  private detach(subscription: Subscription): void {
+    if (this.closed) return;
+    const group = this.groups.get(subscription.periodTicks);
+    if (group === undefined) return;
+    const bucket = group.buckets[subscription.offsetTicks] as Set<Subscription>;
+    if (!bucket.delete(subscription)) return;
+    group.size--;
+    this.subscriberCount--;
+    if (group.size === 0) {
+      this.groups.delete(subscription.periodTicks);
+      this.refreshGroups();
+    }
+    if (this.subscriberCount === 0) this.cancelTimer();
+  }
+
+  private refreshGroups(): void {
+    this.groupList = [...this.groups.values()];
+    this.maxPeriodTicks = 0;
+    for (const group of this.groupList) this.maxPeriodTicks = Math.max(this.maxPeriodTicks, group.periodTicks);
+  }
+
+  private tickAt(ms: number): number {
+    // The epsilon keeps a wake-up at exactly the due time from rounding down to the tick before.
+    return Math.floor((ms - this.originMs) / this.tickMs + 1e-9);
+  }
+}
+
+function mod(a: number, n: number): number {
+  const r = a % n;
+  return r < 0 ? r + n : r;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
