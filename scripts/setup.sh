@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what voicebridge needs on a Debian machine with Node 20 and Redis:
+#   scripts/setup.sh run    - the bridge's offline engines (flite, pocketsphinx)
+#   scripts/setup.sh test   - those plus the real peers the tests drive (SIPp, baresip, sox)
+# then the workspace's npm packages from the lockfile. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+
+need_node="20.19.0"
+node_version="$(node -p 'process.versions.node' 2>/dev/null || echo 0)"
+if [ "$(printf '%s\n%s\n' "$need_node" "$node_version" | sort -V | head -n1)" != "$need_node" ]; then
+  echo "voicebridge needs Node.js >= $need_node (found $node_version)" >&2
+  exit 1
+fi
+
+debs=(flite pocketsphinx pocketsphinx-en-us)
+if [ "$mode" = "test" ]; then debs+=(sip-tester baresip-core sox libsox-fmt-all); fi
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+pnpm_version="$(node -p 'require("./package.json").packageManager.split("@")[1]')"
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$pnpm_version" ]; then
+  echo "setup: installing pnpm $pnpm_version"
+  npm install -g --silent "pnpm@$pnpm_version" >/dev/null 2>&1 || {
+    echo "setup: could not install pnpm globally; run: npm install -g pnpm@$pnpm_version" >&2
+    exit 1
+  }
+fi
+CI=true pnpm install --frozen-lockfile --reporter=silent
