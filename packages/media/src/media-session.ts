@@ -260,7 +260,7 @@ export class MediaSession {
 
   /** Audio before a mark must all be played before the mark: pad a partial frame with silence. */
   #flushPartialFrame(): void {
-    const partial = this.#outboundReframer.flush?.();
+    const partial = this.#outboundReframer.flush();
     if (partial && partial.length > 0) this.#outbound.pushFrame(partial);
   }
 

@@ -1,0 +1,47 @@
+import type { CallJob } from '@voicebridge/protocol';
+import type { Logger } from 'pino';
+import type { CallConnection } from '../call-connection.ts';
+import type { SpeechToText } from '../stt/speech-to-text.ts';
+import type { TextToSpeech } from '../tts/text-to-speech.ts';
+
+/** Everything an agent implementation gets for one call. */
+export interface AgentContext {
+  job: CallJob;
+  connection: CallConnection;
+  stt: SpeechToText;
+  tts: TextToSpeech;
+  /** Aborted when the call ends (either side) or the worker shuts down. */
+  signal: AbortSignal;
+  greetingDelayMs: number;
+  log: Logger;
+  /** Appends to the call record's transcript, timed from the answer. */
+  transcript(speaker: 'caller' | 'agent', text: string): void;
+}
+
+export interface Agent {
+  run(context: AgentContext): Promise<void>;
+}
+
+/** Synthesises text and queues it for the caller; resolves once the last of it was sent (or cleared). */
+export async function speak(context: AgentContext, text: string): Promise<boolean> {
+  context.transcript('agent', text);
+  for await (const chunk of context.tts.synthesize(text, { sampleRateHz: 8000, voice: context.job.config.voice, signal: context.signal })) {
+    context.connection.sendAudio(chunk);
+  }
+  return context.connection.mark(context.signal);
+}
+
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

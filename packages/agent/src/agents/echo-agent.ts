@@ -1,0 +1,22 @@
+import { delay, speak, type Agent, type AgentContext } from './agent-context.ts';
+
+/**
+ * Plays the caller's audio straight back: an operator's line check (one-way audio, codec, latency
+ * by ear) and the cheapest agent for load tests. Audio heard during the greeting is not echoed.
+ */
+export class EchoAgent implements Agent {
+  async run(context: AgentContext): Promise<void> {
+    const { connection, job, signal } = context;
+    await delay(context.greetingDelayMs, signal);
+    if (job.config.greeting) await speak(context, job.config.greeting);
+    let skip = true;
+    for await (const frame of connection.callerAudio) {
+      if (skip) {
+        // Drop what queued up while the greeting played, then echo live.
+        skip = false;
+        continue;
+      }
+      connection.sendAudio(frame);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { CallJobSchema, VoicebridgeError, type CallJob } from '@voicebridge/protocol';
+import type { AudioChannel } from '@voicebridge/channel';
+import type { CallRecordRepository } from '@voicebridge/store';
+import type { Logger } from 'pino';
+import type { Agent } from './agents/agent-context.ts';
+import { EchoAgent } from './agents/echo-agent.ts';
+import { ScriptedAgent } from './agents/scripted-agent.ts';
+import { CallConnection } from './call-connection.ts';
+import type { SpeechToText } from './stt/speech-to-text.ts';
+import type { TextToSpeech } from './tts/text-to-speech.ts';
+
+export interface CallRunnerOptions {
+  channel: AudioChannel;
+  records: Pick<CallRecordRepository, 'appendTranscript' | 'get'>;
+  stt: SpeechToText;
+  tts: TextToSpeech;
+  greetingDelayMs: number;
+  log: Logger;
+}
+
+/** Runs one claimed call to its end: the body of the BullMQ processor. */
+export class CallRunner {
+  readonly #options: CallRunnerOptions;
+  readonly #agents: Record<CallJob['config']['agent'], Agent> = { echo: new EchoAgent(), scripted: new ScriptedAgent() };
+
+  constructor(options: CallRunnerOptions) {
+    this.#options = options;
+  }
+
+  /** Resolves with how the call ended here; rejects only for a job that cannot be a call. */
+  async run(data: unknown, signal: AbortSignal): Promise<{ stopReason: string }> {
+    const parsed = CallJobSchema.safeParse(data);
+    if (!parsed.success) throw new VoicebridgeError('VB_BAD_MESSAGE', `invalid call job: ${parsed.error.message.slice(0, 300)}`);
+    const job = parsed.data;
+    const log = this.#options.log.child({ callId: job.callId, number: job.number });
+    const record = await this.#options.records.get(job.callId);
+    if (record?.status === 'ended') {
+      log.info('call already ended before an agent took it');
+      return { stopReason: record.verdict?.reason ?? 'ended' };
+    }
+    const abort = new AbortController();
+    const onOuterAbort = (): void => abort.abort(signal.reason);
+    signal.addEventListener('abort', onOuterAbort, { once: true });
+    const connection = new CallConnection(job.callId, this.#options.channel, abort, log);
+    let transcriptWrites: Promise<void> = Promise.resolve();
+    try {
+      await connection.announce();
+      const start = await connection.waitForStart(abort.signal);
+      log.info({ agent: job.config.agent }, 'agent on the call');
+      await this.#agents[job.config.agent].run({
+        job,
+        connection,
+        stt: this.#options.stt,
+        tts: this.#options.tts,
+        signal: abort.signal,
+        greetingDelayMs: this.#options.greetingDelayMs,
+        log,
+        transcript: (speaker, text) => {
+          const entry = { speaker, text, atMs: Math.max(0, Date.now() - start.answeredAtMs) };
+          transcriptWrites = transcriptWrites
+            .then(() => this.#options.records.appendTranscript(job.callId, entry))
+            .catch((error: unknown) => log.error({ err: error }, 'transcript write failed'));
+        },
+      });
+      // The agent finished on its own (e.g. the echo's caller stopped sending): it keeps the call
+      // until the media says stop.
+      await new Promise<void>((resolve) => {
+        if (abort.signal.aborted) return resolve();
+        abort.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } catch (error) {
+      if (!abort.signal.aborted) {
+        log.error({ err: error }, 'agent failed: hanging up');
+        connection.hangup('error');
+      }
+    } finally {
+      signal.removeEventListener('abort', onOuterAbort);
+      // The worker is going away, not the call: end it cleanly rather than leave the caller in silence.
+      if (signal.aborted && !connection.stopReason) connection.hangup('drain');
+      connection.close();
+      await transcriptWrites;
+    }
+    return { stopReason: connection.stopReason ?? 'aborted' };
+  }
+}

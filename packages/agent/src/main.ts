@@ -1,0 +1,22 @@
+import { connectRedis, runService } from '@voicebridge/runtime';
+import { AgentService } from './agent-service.ts';
+import { createOfflineEngines } from './engines.ts';
+
+await runService('agent', async (config, log) => {
+  const redis = connectRedis(config.REDIS_URL, 'vb-agent');
+  const subscriber = connectRedis(config.REDIS_URL, 'vb-agent-sub');
+  const workerRedis = connectRedis(config.REDIS_URL, 'vb-agent-worker');
+  const engines = createOfflineEngines({ poolSize: config.STT_POOL_SIZE });
+  const service = new AgentService({ config, log, redis, subscriber, workerRedis, engines });
+  await service.start();
+  return {
+    detail: { concurrency: config.AGENT_CONCURRENCY },
+    service: {
+      close: async () => {
+        await service.close();
+        await engines.close();
+        await Promise.allSettled([redis.quit(), subscriber.quit(), workerRedis.quit()]);
+      },
+    },
+  };
+});

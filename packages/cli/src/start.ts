@@ -1,0 +1,89 @@
+import { Redis } from 'ioredis';
+import { loadBridgeConfig, VoicebridgeError } from '@voicebridge/protocol';
+import { formatLogLine } from './supervisor/log-format.ts';
+import { SERVICE_NAMES, Supervisor, type ServiceName } from './supervisor/supervisor.ts';
+
+const USAGE = `usage: voicebridge start [--services media,agent,signaling] [--json-logs]
+
+Starts the bridge: the media worker, the agent worker pool and the SIP signaling service, each in its
+own process, supervised (restarted on crash) with their logs merged. Configuration comes from the
+environment (docs/configuration.md). Ctrl-C drains calls and stops; a second Ctrl-C forces exit.`;
+
+/** `voicebridge start`. Resolves with the exit code once the bridge has stopped. */
+export async function runStart(argv: string[]): Promise<number> {
+  let services: ServiceName[] = [...SERVICE_NAMES];
+  let jsonLogs = !process.stdout.isTTY;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    } else if (arg === '--json-logs') jsonLogs = true;
+    else if (arg === '--services') {
+      const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
+      const bad = list.find((s) => !(SERVICE_NAMES as readonly string[]).includes(s));
+      if (list.length === 0 || bad !== undefined) {
+        process.stderr.write(`voicebridge: invalid --services "${argv[i] ?? ''}": use a comma-separated list of ${SERVICE_NAMES.join(', ')}\n`);
+        return 2;
+      }
+      services = list as ServiceName[];
+    } else {
+      process.stderr.write(`voicebridge: unknown option "${arg}" for start\n${USAGE}\n`);
+      return 2;
+    }
+  }
+  let config;
+  try {
+    config = loadBridgeConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`voicebridge: ${error instanceof VoicebridgeError ? error.message : String(error)}\n`);
+    return 2;
+  }
+  const probe = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    process.stderr.write(`voicebridge: cannot reach Redis at REDIS_URL ${config.REDIS_URL}: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    probe.disconnect();
+  }
+
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  const supervisor = new Supervisor({
+    services,
+    env: process.env,
+    onLine: (service, line) => out(jsonLogs ? line : formatLogLine(service, line)),
+    onEvent: (service, message) =>
+      out(jsonLogs ? JSON.stringify({ level: 40, time: Date.now(), service: 'supervisor', msg: `${service} ${message}` }) : `supervisor ${service} ${message}`),
+  });
+  let signals = 0;
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = (): void => {
+      signals++;
+      if (signals > 1) {
+        supervisor.kill();
+        resolve(1);
+        return;
+      }
+      out(jsonLogs ? JSON.stringify({ level: 30, time: Date.now(), service: 'supervisor', msg: 'stopping' }) : 'supervisor stopping: draining calls (Ctrl-C again to force)');
+      supervisor.stop(config.DRAIN_TIMEOUT_MS + 5000).then(() => resolve(0), () => resolve(1));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  try {
+    await supervisor.start();
+  } catch (error) {
+    process.stderr.write(`voicebridge: ${(error as Error).message}\n`);
+    await supervisor.stop(2000);
+    return 2;
+  }
+  out(
+    jsonLogs
+      ? JSON.stringify({ level: 30, time: Date.now(), service: 'supervisor', msg: 'voicebridge ready', sip: `${config.SIP_BIND_ADDRESS}:${config.SIP_PORT}` })
+      : `supervisor voicebridge ready: SIP on udp ${config.SIP_BIND_ADDRESS}:${config.SIP_PORT}; try sip:+15550100@${config.SIP_ADVERTISED_ADDRESS ?? config.SIP_BIND_ADDRESS}:${config.SIP_PORT}`,
+  );
+  return stopped;
+}

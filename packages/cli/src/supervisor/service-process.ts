@@ -1,0 +1,110 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface ServiceProcessOptions {
+  name: string;
+  /** Absolute path of the service's main.ts. */
+  entry: string;
+  /** Node flags, e.g. the tsx loader. */
+  execArgv: string[];
+  env: NodeJS.ProcessEnv;
+  /** Each line the child writes (stdout and stderr), for the merged log. */
+  onLine: (service: string, line: string, stream: 'stdout' | 'stderr') => void;
+  onEvent: (service: string, message: string) => void;
+  readyTimeoutMs?: number;
+  restartDelayMs?: { initial: number; max: number };
+}
+
+/**
+ * One supervised service process: started, watched for its IPC `ready`, restarted with back-off
+ * when it exits unexpectedly, stopped with SIGTERM (then SIGKILL) on request.
+ *
+ *   Stopped ── start ──► Starting ── ready ──► Running ── exit ──► Restarting ── delay ──► Starting
+ *                                                  └── stop ──► Stopping ── exit ──► Stopped
+ */
+export class ServiceProcess {
+  readonly name: string;
+  restarts = 0;
+  readonly #options: ServiceProcessOptions;
+  #child: ChildProcess | undefined;
+  #stopping = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #delayMs: number;
+  #startedAtMs = 0;
+  #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+
+  constructor(options: ServiceProcessOptions) {
+    this.name = options.name;
+    this.#options = options;
+    this.#delayMs = options.restartDelayMs?.initial ?? 1000;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the process and resolves once it reported ready. */
+  start(): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    this.#spawn();
+    return ready;
+  }
+
+  /** SIGTERM, and SIGKILL after `graceMs`; resolves when the process is gone. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    this.#stopping = true;
+    clearTimeout(this.#restartTimer);
+    this.#child?.kill('SIGKILL');
+  }
+
+  #spawn(): void {
+    const { entry, execArgv, env, name } = this.#options;
+    const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.#child = child;
+    this.#startedAtMs = Date.now();
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const source = child[stream];
+      if (source) createInterface({ input: source }).on('line', (line) => this.#options.onLine(name, line, stream));
+    }
+    const readyTimer = setTimeout(() => {
+      this.#options.onEvent(name, 'did not report ready in time: killing it');
+      child.kill('SIGKILL');
+    }, this.#options.readyTimeoutMs ?? 30_000);
+    child.on('message', (message: unknown) => {
+      if ((message as { type?: string } | null)?.type !== 'ready') return;
+      clearTimeout(readyTimer);
+      for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(readyTimer);
+      if (this.#stopping) return;
+      const waiters = this.#readyWaiters.splice(0);
+      if (code === 2) {
+        // Exit 2 is a configuration error: restarting cannot fix it.
+        for (const waiter of waiters) waiter.reject(new Error(`${name} exited with a configuration error`));
+        this.#options.onEvent(name, 'exited with a configuration error: not restarting');
+        return;
+      }
+      this.#readyWaiters.push(...waiters);
+      const ranMs = Date.now() - this.#startedAtMs;
+      if (ranMs > 60_000) this.#delayMs = this.#options.restartDelayMs?.initial ?? 1000;
+      this.restarts++;
+      this.#options.onEvent(name, `exited (code ${code ?? 'none'}, signal ${signal ?? 'none'}): restarting in ${this.#delayMs} ms`);
+      this.#restartTimer = setTimeout(() => this.#spawn(), this.#delayMs);
+      this.#delayMs = Math.min(this.#delayMs * 2, this.#options.restartDelayMs?.max ?? 30_000);
+    });
+  }
+}

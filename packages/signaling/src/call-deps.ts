@@ -1,0 +1,19 @@
+import type { SipStack } from '@voicebridge/sip';
+import type { CallRecordRepository, NumberRepository } from '@voicebridge/store';
+import type { Logger } from 'pino';
+import type { AgentDispatcher } from './agent-dispatcher.ts';
+import type { MediaControlClient } from './media-control-client.ts';
+
+/** What a Call needs, injected: no service locator, no singletons. */
+export interface CallDeps {
+  stack: SipStack;
+  media: Pick<MediaControlClient, 'allocate' | 'start' | 'closeCall'>;
+  dispatcher: Pick<AgentDispatcher, 'dispatch' | 'withdraw'>;
+  numbers: Pick<NumberRepository, 'get'>;
+  records: Pick<CallRecordRepository, 'create' | 'update'>;
+  /** SIP advertised address and port for Contact. */
+  advertisedAddress: string;
+  sipPort: number;
+  answerTimeoutMs: number;
+  log: Logger;
+}

@@ -1,0 +1,312 @@
+import { randomInt } from 'node:crypto';
+import {
+  normalizeNumber,
+  VoicebridgeError,
+  type CallJob,
+  type CallRecord,
+  type HANGUP_PARTIES,
+  type NumberConfig,
+  type TerminationReason,
+  type Verdict,
+} from '@voicebridge/protocol';
+import {
+  buildAnswer,
+  parseNameAddr,
+  parseOffer,
+  parseUri,
+  type AcceptedOffer,
+  type Dialog,
+  type InviteServerTransaction,
+  type ServerTransaction,
+  type SipRequest,
+} from '@voicebridge/sip';
+import type { Logger } from 'pino';
+import { assertTransition, CallState } from './call-state.ts';
+import type { CallDeps } from './call-deps.ts';
+import { IN_DIALOG_ALLOW } from './sip-capabilities.ts';
+
+type Party = (typeof HANGUP_PARTIES)[number];
+
+/**
+ * Coordinates one inbound call: admission, the agent reservation, the dialog and the media session.
+ * Each of those has its own close(); Call only decides when, and writes the record's verdict.
+ */
+export class Call {
+  readonly callId: string;
+  readonly sipCallId: string;
+  readonly #tx: InviteServerTransaction;
+  readonly #deps: CallDeps;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  readonly #toTag: string;
+  readonly #invitedAtMs = Date.now();
+  readonly #onEnded: (call: Call) => void;
+  #state = CallState.Admitting;
+  #dialog: Dialog | undefined;
+  #mediaAllocated = false;
+  #answerSdp: Buffer | undefined;
+  #sdpVersion = 1;
+  #recordWrites: Promise<void> = Promise.resolve();
+
+  constructor(callId: string, tx: InviteServerTransaction, deps: CallDeps, onEnded: (call: Call) => void) {
+    this.callId = callId;
+    this.#tx = tx;
+    this.#deps = deps;
+    this.sipCallId = tx.request.headers.get('Call-ID') ?? '';
+    this.#toTag = deps.stack.generateTag();
+    this.#onEnded = onEnded;
+    this.#log = deps.log.child({ callId, sipCallId: this.sipCallId });
+    tx.onCancel = () => this.#onCancel();
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  /** Admission through answer. Never throws: every failure becomes a SIP response and a verdict. */
+  async run(): Promise<void> {
+    const request = this.#tx.request;
+    const dialled = parseUri(request.uri)?.user ?? '';
+    const number = normalizeNumber(dialled);
+    this.#writeRecord(() => this.#deps.records.create(this.#initialRecord(request, number ?? dialled)));
+    try {
+      const config = number ? await this.#deps.numbers.get(number) : undefined;
+      if (this.#ended()) return;
+      if (!config) {
+        this.#log.info({ dialled, normalised: number ?? null }, 'no agent for the dialled number: 404');
+        return this.#reject(404, 'rejected', { detail: `number not configured: ${number ?? dialled}` });
+      }
+      if (!config.enabled) return this.#reject(480, 'rejected', { detail: 'number disabled' });
+      const offer = this.#acceptOffer(request);
+      if (!offer) return;
+      const allocated = await this.#deps.media.allocate({
+        callId: this.callId,
+        remoteRtp: offer.remoteRtp,
+        codec: offer.codec,
+        telephoneEventPayloadType: offer.telephoneEventPayloadType,
+        ptimeMs: offer.ptimeMs,
+        direction: offer.direction,
+      });
+      this.#mediaAllocated = true;
+      if (this.#ended()) {
+        await this.#closeMedia('caller-cancel');
+        return;
+      }
+      this.#answerSdp = Buffer.from(
+        buildAnswer(offer, {
+          address: allocated.localRtp.address,
+          port: allocated.localRtp.port,
+          sessionId: String(randomInt(1, 2 ** 31)),
+          sessionVersion: this.#sdpVersion,
+        }),
+      );
+      this.#writeRecord(() =>
+        this.#deps.records.update(this.callId, {
+          status: 'ringing',
+          agent: config.agent,
+          configVersion: config.configVersion,
+          codec: offer.codec.name,
+          ptimeMs: offer.ptimeMs,
+          remoteRtp: offer.remoteRtp,
+          localRtp: allocated.localRtp,
+        }),
+      );
+      this.#transition(CallState.Ringing);
+      this.#deps.stack.respond(this.#tx, 180, { toTag: this.#toTag });
+      const claimed = await this.#deps.dispatcher.dispatch(this.#job(config, offer), this.#deps.answerTimeoutMs, this.#abort.signal);
+      if (this.#ended()) return;
+      if (!claimed) {
+        this.#log.warn({ timeoutMs: this.#deps.answerTimeoutMs }, 'no agent claimed the call: 503');
+        return this.#reject(503, 'no-agent', { headers: [['Retry-After', '5']] });
+      }
+      this.#answer();
+    } catch (error) {
+      if (this.#ended()) return;
+      const status = error instanceof VoicebridgeError ? error.sipStatus : 500;
+      this.#log.error({ err: error }, 'call admission failed');
+      this.#reject(status >= 400 ? status : 500, 'error', { detail: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** Ends the call from our side: BYE once answered, a final response before that. */
+  async hangup(by: Party, reason: TerminationReason): Promise<void> {
+    if (this.#state === CallState.Ended) return;
+    if (this.#state === CallState.Admitting || this.#state === CallState.Ringing) {
+      this.#reject(reason === 'drain' ? 503 : 480, reason, { by });
+      return;
+    }
+    const dialog = this.#dialog;
+    await this.#finish({ by, reason });
+    if (dialog) {
+      const outcome = await this.#deps.stack.request(dialog, 'BYE');
+      if (outcome.kind === 'timeout') this.#log.warn('BYE got no response');
+    }
+  }
+
+  /** Parent-initiated: ends the call without any SIP traffic. */
+  async close(reason: TerminationReason = 'drain'): Promise<void> {
+    await this.#finish({ by: 'bridge', reason });
+  }
+
+  #acceptOffer(request: SipRequest): AcceptedOffer | undefined {
+    const type = (request.headers.get('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (request.body.length === 0) {
+      // An offerless INVITE wants our offer in the 2xx (RFC 3264 §4): not supported yet.
+      this.#reject(488, 'rejected', { headers: [['Warning', '399 voicebridge "INVITE without SDP offer is not supported"']] });
+      return undefined;
+    }
+    if (type !== 'application/sdp') {
+      this.#reject(415, 'rejected', { headers: [['Accept', 'application/sdp']] }); // RFC 3261 §21.4.13
+      return undefined;
+    }
+    const outcome = parseOffer(request.body.toString('utf8'), { codecs: ['PCMU', 'PCMA'] });
+    if (!outcome.ok) {
+      this.#log.info({ warning: outcome.warning }, `SDP offer refused: ${outcome.status}`);
+      this.#reject(outcome.status, 'rejected', { headers: [['Warning', outcome.warning]], detail: outcome.warning });
+      return undefined;
+    }
+    return outcome.offer;
+  }
+
+  #answer(): void {
+    this.#transition(CallState.Answered);
+    const { advertisedAddress, sipPort } = this.#deps;
+    this.#dialog = this.#deps.stack.accept(this.#tx, {
+      toTag: this.#toTag,
+      contact: `sip:${formatHost(advertisedAddress)}:${sipPort}`,
+      body: this.#answerSdp ?? Buffer.alloc(0),
+      contentType: 'application/sdp',
+      headers: [['Allow', IN_DIALOG_ALLOW]],
+      listener: {
+        onConfirmed: () => this.#onConfirmed(),
+        onAckTimeout: () => void this.hangup('bridge', 'no-ack'),
+        onRequest: (request, tx) => this.#onDialogRequest(request, tx),
+      },
+    });
+    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'answered', answeredAtMs: Date.now() }));
+    this.#log.info('call answered');
+  }
+
+  #onConfirmed(): void {
+    if (this.#state !== CallState.Answered) return;
+    this.#transition(CallState.Confirmed);
+    this.#deps.media.start(this.callId, Date.now()).catch((error: unknown) => {
+      this.#log.error({ err: error }, 'media start failed: ending the call');
+      void this.hangup('bridge', 'media-lost');
+    });
+  }
+
+  #onDialogRequest(request: SipRequest, tx: ServerTransaction): void {
+    const stack = this.#deps.stack;
+    switch (request.method) {
+      case 'BYE':
+        stack.respond(tx, 200);
+        void this.#finish({ by: 'caller', reason: 'caller-bye' });
+        return;
+      case 'INVITE':
+        // A re-INVITE (session refresh): answer with our current session, version bumped (RFC 3264 §8).
+        // Changing codec or hold is the subject of later work; the media keeps running as it is.
+        this.#sdpVersion += 1;
+        stack.respond(tx, 200, {
+          headers: [['Contact', `<sip:${formatHost(this.#deps.advertisedAddress)}:${this.#deps.sipPort}>`]],
+          body: this.#answerSdp ? bumpSdpVersion(this.#answerSdp, this.#sdpVersion) : undefined,
+          contentType: this.#answerSdp ? 'application/sdp' : undefined,
+        });
+        return;
+      case 'OPTIONS':
+      case 'INFO':
+        stack.respond(tx, 200);
+        return;
+      default:
+        stack.respond(tx, 405, { headers: [['Allow', IN_DIALOG_ALLOW]] });
+    }
+  }
+
+  #onCancel(): void {
+    if (this.#state !== CallState.Admitting && this.#state !== CallState.Ringing) return;
+    // RFC 3261 §9.2: the CANCEL got its 200 from the stack; the INVITE gets 487.
+    this.#deps.stack.respond(this.#tx, 487, { toTag: this.#toTag });
+    void this.#finish({ by: 'caller', reason: 'caller-cancel', sipStatus: 487 });
+  }
+
+  #reject(status: number, reason: TerminationReason, options: { headers?: [string, string][]; detail?: string; by?: Party } = {}): void {
+    if (this.#state === CallState.Ended) return;
+    this.#deps.stack.respond(this.#tx, status, { toTag: this.#toTag, headers: options.headers });
+    void this.#finish({ by: options.by ?? 'bridge', reason, sipStatus: status, detail: options.detail });
+  }
+
+  async #finish(verdict: Verdict): Promise<void> {
+    if (this.#state === CallState.Ended) return;
+    this.#transition(CallState.Ended);
+    this.#abort.abort(new VoicebridgeError('VB_CLOSED', `call ended: ${verdict.reason}`));
+    this.#tx.onCancel = undefined;
+    this.#dialog?.close();
+    this.#log.info({ verdict }, 'call ended');
+    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'ended', endedAtMs: Date.now(), verdict }));
+    await Promise.allSettled([this.#closeMedia(verdict.reason), this.#deps.dispatcher.withdraw(this.callId)]);
+    await this.#recordWrites;
+    this.#onEnded(this);
+  }
+
+  async #closeMedia(reason: TerminationReason): Promise<void> {
+    if (!this.#mediaAllocated) return;
+    this.#mediaAllocated = false;
+    await this.#deps.media.closeCall(this.callId, reason).catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'media close failed');
+    });
+  }
+
+  #ended(): boolean {
+    return this.#state === CallState.Ended;
+  }
+
+  #transition(next: CallState): void {
+    assertTransition(this.#state, next);
+    this.#state = next;
+  }
+
+  /** Record writes run in order, off the signaling path; a failure is logged, never thrown at SIP. */
+  #writeRecord(write: () => Promise<void>): void {
+    this.#recordWrites = this.#recordWrites.then(write).catch((error: unknown) => {
+      this.#log.error({ err: error }, 'call record write failed');
+    });
+  }
+
+  #initialRecord(request: SipRequest, number: string): CallRecord {
+    const from = parseNameAddr(request.headers.get('From') ?? '');
+    const to = parseNameAddr(request.headers.get('To') ?? '');
+    return {
+      version: 1,
+      callId: this.callId,
+      sipCallId: this.sipCallId,
+      from: from?.uri ?? '',
+      to: to?.uri ?? '',
+      number,
+      status: 'setup',
+      invitedAtMs: this.#invitedAtMs,
+      remoteSip: { address: this.#tx.source.address, port: this.#tx.source.port },
+      transcript: [],
+    };
+  }
+
+  #job(config: NumberConfig, offer: AcceptedOffer): CallJob {
+    return {
+      version: 1,
+      callId: this.callId,
+      number: config.number,
+      config,
+      codec: offer.codec.name,
+      sampleRateHz: 8000,
+      ptimeMs: offer.ptimeMs,
+      invitedAtMs: this.#invitedAtMs,
+    };
+  }
+}
+
+export function formatHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function bumpSdpVersion(sdp: Buffer, version: number): Buffer {
+  return Buffer.from(sdp.toString('utf8').replace(/^(o=\S+ \S+ )\d+/m, `$1${version}`));
+}

@@ -1,0 +1,17 @@
+import { connectRedis, runService } from '@voicebridge/runtime';
+import { SignalingService } from './signaling-service.ts';
+
+await runService('signaling', async (config, log) => {
+  const redis = connectRedis(config.REDIS_URL, 'vb-signaling');
+  const eventsRedis = connectRedis(config.REDIS_URL, 'vb-signaling-events');
+  const service = await SignalingService.start({ config, log, redis, eventsRedis });
+  return {
+    detail: { sip: `${service.address.address}:${service.address.port}` },
+    service: {
+      close: async () => {
+        await service.close();
+        await Promise.allSettled([redis.quit(), eventsRedis.quit()]);
+      },
+    },
+  };
+});

@@ -1,0 +1,177 @@
+import { connect, type Socket } from 'node:net';
+import {
+  AllocateResultSchema,
+  MediaEventSchema,
+  MediaResponseSchema,
+  VoicebridgeError,
+  isErrorCode,
+  type AllocateParams,
+  type AllocateResult,
+  type MediaEvent,
+  type MediaRequest,
+  type TerminationReason,
+} from '@voicebridge/protocol';
+import type { Logger } from 'pino';
+
+const MAX_LINE_BYTES = 64 * 1024;
+
+export interface MediaControlClientOptions {
+  host: string;
+  port: number;
+  log: Logger;
+  onEvent: (event: MediaEvent) => void;
+  requestTimeoutMs?: number;
+  reconnectDelayMs?: number;
+}
+
+interface Pending {
+  resolve: (result: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+type Request = MediaRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/**
+ * Signaling's end of the media control interface. Reconnects while open; every pending request is
+ * rejected with VB_CHANNEL_CLOSED when the connection drops, and with VB_REQUEST_TIMEOUT when the
+ * media worker does not answer in time.
+ */
+export class MediaControlClient {
+  readonly #options: MediaControlClientOptions;
+  readonly #pending = new Map<number, Pending>();
+  #socket: Socket | undefined;
+  #connected = false;
+  #nextId = 1;
+  #closed = false;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #waiters: (() => void)[] = [];
+
+  constructor(options: MediaControlClientOptions) {
+    this.#options = options;
+    this.#connect();
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Resolves once connected (or at once when already). */
+  whenConnected(signal?: AbortSignal): Promise<void> {
+    if (this.#connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (): void => resolve();
+      this.#waiters.push(done);
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+
+  async allocate(params: AllocateParams): Promise<AllocateResult> {
+    return AllocateResultSchema.parse(await this.#request({ method: 'allocate', params }));
+  }
+
+  async start(callId: string, answeredAtMs: number): Promise<void> {
+    await this.#request({ method: 'start', params: { callId, answeredAtMs } });
+  }
+
+  async closeCall(callId: string, reason: TerminationReason): Promise<void> {
+    await this.#request({ method: 'close', params: { callId, reason } });
+  }
+
+  async heartbeat(): Promise<{ calls: number }> {
+    return (await this.#request({ method: 'heartbeat', params: {} })) as { calls: number };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#socket?.destroy();
+    this.#rejectAll('media control client closed');
+  }
+
+  #request(request: Request): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new VoicebridgeError('VB_CLOSED', 'media control client closed'));
+    if (!this.#connected || !this.#socket) {
+      return Promise.reject(new VoicebridgeError('VB_MEDIA_UNAVAILABLE', 'no media worker connected'));
+    }
+    const id = this.#nextId++;
+    const socket = this.#socket;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new VoicebridgeError('VB_REQUEST_TIMEOUT', `media ${request.method} timed out`));
+      }, this.#options.requestTimeoutMs ?? 2000);
+      this.#pending.set(id, { resolve, reject, timer });
+      socket.write(`${JSON.stringify({ id, ...request })}\n`);
+    });
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const socket = connect({ host: this.#options.host, port: this.#options.port });
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    socket.setEncoding('utf8');
+    let buffered = '';
+    socket.on('connect', () => {
+      this.#connected = true;
+      this.#options.log.info({ media: `${this.#options.host}:${this.#options.port}` }, 'media worker connected');
+      for (const waiter of this.#waiters.splice(0)) waiter();
+    });
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.trim() !== '') this.#onLine(line);
+      }
+      if (buffered.length > MAX_LINE_BYTES) socket.destroy();
+    });
+    socket.on('error', (error) => this.#options.log.debug({ err: error }, 'media control connection error'));
+    socket.on('close', () => {
+      if (this.#connected) this.#options.log.warn('media worker connection lost');
+      this.#connected = false;
+      this.#socket = undefined;
+      this.#rejectAll('media control connection closed');
+      if (!this.#closed) {
+        this.#reconnectTimer = setTimeout(() => this.#connect(), this.#options.reconnectDelayMs ?? 250);
+      }
+    });
+  }
+
+  #onLine(line: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      this.#options.log.warn('media control sent a line that is not JSON');
+      return;
+    }
+    const event = MediaEventSchema.safeParse(json);
+    if (event.success) {
+      this.#options.onEvent(event.data);
+      return;
+    }
+    const response = MediaResponseSchema.safeParse(json);
+    if (!response.success) return;
+    const pending = this.#pending.get(response.data.id);
+    if (!pending) return;
+    this.#pending.delete(response.data.id);
+    clearTimeout(pending.timer);
+    if (response.data.ok) pending.resolve(response.data.result);
+    else {
+      const code = isErrorCode(response.data.error.code) ? response.data.error.code : 'VB_MEDIA_UNAVAILABLE';
+      pending.reject(new VoicebridgeError(code, response.data.error.message));
+    }
+  }
+
+  #rejectAll(message: string): void {
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new VoicebridgeError('VB_CHANNEL_CLOSED', message));
+      this.#pending.delete(id);
+    }
+  }
+}
