@@ -169,7 +169,29 @@ export class NumberRepository {
  * with the failing field's path (`greeting: Too big: ...`). Unknown properties are dropped.
  */
 export function validateNumberConfigInput(input: NumberConfigInput, nowMs: number, configVersion: number): NumberConfig {
-  const parsed = NumberConfigSchema.safeParse({
+  const parsed = parseNumberConfigInput(input, nowMs, configVersion);
+  if (!parsed.success) throw new VoicebridgeError('VB_CONFIG_INVALID', describeIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+export interface ConfigIssue {
+  /** Path into NumberConfigInput, e.g. `['answers', 0, 'keyword']`; empty for the whole value. */
+  path: (string | number)[];
+  message: string;
+}
+
+/** What is wrong with an input, field by field (empty when valid), for callers that map fields to their own names. */
+export function numberConfigInputIssues(input: NumberConfigInput): ConfigIssue[] {
+  const parsed = parseNumberConfigInput(input, 0, 0);
+  if (parsed.success) return [];
+  return parsed.error.issues.map((issue) => ({
+    path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
+    message: issue.message,
+  }));
+}
+
+function parseNumberConfigInput(input: NumberConfigInput, nowMs: number, configVersion: number) {
+  return NumberConfigSchema.safeParse({
     ...input,
     answers: input.answers ?? [],
     enabled: input.enabled ?? true,
@@ -177,8 +199,6 @@ export function validateNumberConfigInput(input: NumberConfigInput, nowMs: numbe
     configVersion,
     updatedAtMs: nowMs,
   });
-  if (!parsed.success) throw new VoicebridgeError('VB_CONFIG_INVALID', describeIssues(parsed.error.issues));
-  return parsed.data;
 }
 
 function parseStoredNumberConfig(key: string, raw: string, expectedNumber: string): NumberConfig {

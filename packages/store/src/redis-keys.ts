@@ -4,8 +4,9 @@ import { E164_PATTERN, VoicebridgeError } from '@voicebridge/protocol';
 /**
  * A prefix names one deployment's keyspace. Glob characters are refused so that `pattern()` matches
  * exactly this prefix's keys (SCAN MATCH would otherwise treat `*`, `?`, `[` as wildcards).
+ * Same rule as REDIS_KEY_PREFIX in the protocol's bridge config, so a value it accepts works here.
  */
-export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
  * Our own call ids (see `newCallId`) and anything else used as a key segment. Peer-controlled strings
@@ -14,7 +15,7 @@ export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 export const KEY_SEGMENT_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 
 export function isValidKeyPrefix(prefix: string): boolean {
-  return KEY_PREFIX_PATTERN.test(prefix) && !prefix.endsWith(':');
+  return KEY_PREFIX_PATTERN.test(prefix);
 }
 
 export function isKeySafeCallId(callId: string): boolean {
@@ -39,7 +40,7 @@ export class RedisKeys {
     if (!isValidKeyPrefix(prefix)) {
       throw new VoicebridgeError(
         'VB_CONFIG_INVALID',
-        `invalid Redis key prefix ${JSON.stringify(prefix)}: letters, digits, _ . : - only (1 to 64, not ending in ":")`,
+        `invalid Redis key prefix ${JSON.stringify(prefix)}: must be 1 to 64 of letters, digits, _ . : -`,
       );
     }
     this.#prefix = prefix;

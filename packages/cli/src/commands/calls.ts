@@ -1,0 +1,119 @@
+import { CallRecordRepository } from '@voicebridge/store';
+import type { CallRecord } from '@voicebridge/protocol';
+import { UsageError, expectPositionals, parseArgs } from '../args.ts';
+import { json } from '../cli-context.ts';
+import type { CliContext } from '../cli-context.ts';
+import { formatCallRecord, formatCallTable, printable, truncate } from '../format.ts';
+
+const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = 20;
+
+export const CALLS_HELP = `Usage: voicebridge calls <command>
+
+Inspect call records (kept 7 days).
+
+Commands:
+  list [--limit N] [--json]  recent calls, newest first
+  show <callId> [--json]     one call with its transcript; <callId> may also be
+                             the SIP Call-ID
+
+Run "voicebridge calls <command> --help" for a command's options.
+`;
+
+const LIST_HELP = `Usage: voicebridge calls list [--limit N] [--json]
+
+Lists recent calls, newest first.
+
+Options:
+  --limit N    how many calls, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT})
+  --json       print the records as a JSON array
+  -h, --help   show this help
+
+A record that fails validation is reported on stderr and skipped; the exit
+status is then 1.
+`;
+
+const SHOW_HELP = `Usage: voicebridge calls show <callId> [--json]
+
+Shows one call: ids, parties, times, codec, addresses, verdict and transcript.
+<callId> is our call id (as in "calls list") or the call's SIP Call-ID.
+Exit status 1 when no such call is stored.
+
+Options:
+  --json       print the record as JSON
+  -h, --help   show this help
+`;
+
+export async function callsCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined) throw new UsageError('missing command after "calls"', 'calls');
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    ctx.stdout.write(CALLS_HELP);
+    return 0;
+  }
+  const repo = new CallRecordRepository(ctx.redis, ctx.keys);
+  switch (sub) {
+    case 'list':
+      return callsList(rest, ctx, repo);
+    case 'show':
+      return callsShow(rest, ctx, repo);
+    default:
+      throw new UsageError(`unknown command "calls ${sub}"`, 'calls');
+  }
+}
+
+async function callsList(argv: readonly string[], ctx: CliContext, repo: CallRecordRepository): Promise<number> {
+  const command = 'calls list';
+  const args = parseArgs(argv, { limit: { type: 'string' }, json: { type: 'boolean' } }, command);
+  if (args.flag('help')) {
+    ctx.stdout.write(LIST_HELP);
+    return 0;
+  }
+  expectPositionals(args, [], command);
+  const rawLimit = args.string('limit');
+  let limit = DEFAULT_LIMIT;
+  if (rawLimit !== undefined) {
+    limit = /^[0-9]{1,4}$/.test(rawLimit) ? Number(rawLimit) : 0;
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw new UsageError(`invalid --limit ${JSON.stringify(rawLimit)}: must be an integer from 1 to ${MAX_LIMIT}`, command);
+    }
+  }
+  let corrupt = 0;
+  const records = await repo.listRecent({
+    limit,
+    onCorrupt: (error) => {
+      corrupt++;
+      ctx.stderr.write(`voicebridge: skipped: ${error.message}\n`);
+    },
+  });
+  const nowMs = (ctx.nowMs ?? Date.now)();
+  ctx.stdout.write(args.flag('json') ? json(records) : formatCallTable(records, nowMs));
+  return corrupt === 0 ? 0 : 1;
+}
+
+async function callsShow(argv: readonly string[], ctx: CliContext, repo: CallRecordRepository): Promise<number> {
+  const command = 'calls show';
+  const args = parseArgs(argv, { json: { type: 'boolean' } }, command);
+  if (args.flag('help')) {
+    ctx.stdout.write(SHOW_HELP);
+    return 0;
+  }
+  const [id] = expectPositionals(args, ['callId'], command) as [string];
+  if (id === '') throw new UsageError('invalid <callId> "": must not be empty', command);
+  const record = await findCall(repo, id);
+  if (record === undefined) {
+    ctx.stderr.write(
+      `voicebridge: no call ${JSON.stringify(truncate(printable(id), 200))} (looked up as call id and as SIP Call-ID)\n`,
+    );
+    return 1;
+  }
+  ctx.stdout.write(args.flag('json') ? json(record) : formatCallRecord(record, (ctx.nowMs ?? Date.now)()));
+  return 0;
+}
+
+async function findCall(repo: CallRecordRepository, id: string): Promise<CallRecord | undefined> {
+  const direct = await repo.get(id);
+  if (direct !== undefined) return direct;
+  const callId = await repo.findBySipCallId(id);
+  return callId === undefined ? undefined : repo.get(callId);
+}

@@ -1,0 +1,51 @@
+import { isValidKeyPrefix } from '@voicebridge/store';
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_KEY_PREFIX = 'vb';
+
+export interface CliEnv {
+  redisUrl: string;
+  keyPrefix: string;
+}
+
+/** A bad environment variable: exit status 2, the message names it. */
+export class EnvError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super(`invalid ${variable}: ${message}`);
+    this.name = 'EnvError';
+    this.variable = variable;
+  }
+}
+
+/** Reads and validates the variables the CLI uses. Set-but-empty counts as invalid, not as unset. */
+export function readCliEnv(env: Readonly<Record<string, string | undefined>>): CliEnv {
+  const redisUrl = env['REDIS_URL'] ?? DEFAULT_REDIS_URL;
+  checkRedisUrl(redisUrl);
+  const keyPrefix = env['REDIS_KEY_PREFIX'] ?? DEFAULT_KEY_PREFIX;
+  if (!isValidKeyPrefix(keyPrefix)) {
+    throw new EnvError(
+      'REDIS_KEY_PREFIX',
+      `${JSON.stringify(keyPrefix)}: must be 1 to 64 of letters, digits, _ . : -`,
+    );
+  }
+  return { redisUrl, keyPrefix };
+}
+
+function checkRedisUrl(raw: string): void {
+  const expected = 'must be redis://[[user]:password@]host[:port][/db] or rediss://...';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new EnvError('REDIS_URL', `not a URL; ${expected}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new EnvError('REDIS_URL', `scheme ${JSON.stringify(url.protocol)}; ${expected}`);
+  }
+  if (url.hostname === '') throw new EnvError('REDIS_URL', `no host; ${expected}`);
+  if (!/^(\/([0-9]{1,5})?)?$/.test(url.pathname)) {
+    throw new EnvError('REDIS_URL', `path ${JSON.stringify(url.pathname)} is not a database number; ${expected}`);
+  }
+}

@@ -1,0 +1,156 @@
+import type { CallRecord, NumberConfig, TransportAddress } from '@voicebridge/protocol';
+
+/**
+ * Caller numbers, From headers and transcripts are peer-controlled: escape control and bidi
+ * characters so a crafted value cannot move the cursor, recolour or reorder an operator's terminal,
+ * or break the one-line-per-entry layout.
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Tenths of a second, rounded half up on the millisecond value (2050 ms → 2.1s, not toFixed's 2.0s). */
+export function seconds(ms: number): string {
+  return `${(Math.round(ms / 100) / 10).toFixed(1)}s`;
+}
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function fields(pairs: readonly (readonly [string, string | undefined])[]): string {
+  const present = pairs.filter((p): p is readonly [string, string] => p[1] !== undefined);
+  const width = Math.max(...present.map(([label]) => label.length));
+  return present.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') + '\n';
+}
+
+export function formatNumberConfig(config: NumberConfig): string {
+  const answers =
+    config.answers.length === 0
+      ? '(none)'
+      : config.answers.map((a) => `${printable(a.keyword)} = ${printable(a.text)}`).join(`\n${' '.repeat(15)}`);
+  return fields([
+    ['number', config.number],
+    ['agent', config.agent],
+    ['enabled', config.enabled ? 'yes' : 'no'],
+    ['configVersion', String(config.configVersion)],
+    ['updated', isoTime(config.updatedAtMs)],
+    ['greeting', config.greeting === undefined ? undefined : printable(config.greeting)],
+    ['answers', answers],
+    ['fallback', config.fallback === undefined ? undefined : printable(config.fallback)],
+    ['prompt', config.prompt === undefined ? undefined : printable(config.prompt)],
+    ['voice', config.voice === undefined ? undefined : printable(config.voice)],
+  ]);
+}
+
+export function formatNumberTable(configs: readonly NumberConfig[]): string {
+  if (configs.length === 0) return 'no numbers configured\n';
+  return table(
+    ['NUMBER', 'AGENT', 'ENABLED', 'VERSION', 'UPDATED', 'ANSWERS', 'GREETING'],
+    configs.map((c) => [
+      c.number,
+      c.agent,
+      c.enabled ? 'yes' : 'no',
+      String(c.configVersion),
+      isoTime(c.updatedAtMs),
+      String(c.answers.length),
+      c.greeting === undefined ? '-' : truncate(printable(c.greeting), 40),
+    ]),
+  );
+}
+
+function address(a: TransportAddress | undefined): string | undefined {
+  return a === undefined ? undefined : a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/** Talk time: answer to end; for a live call, answer to now. */
+export function duration(record: CallRecord, nowMs: number): string {
+  if (record.answeredAtMs === undefined) return '-';
+  if (record.endedAtMs !== undefined) return seconds(record.endedAtMs - record.answeredAtMs);
+  return record.status === 'ended' ? '-' : `${seconds(nowMs - record.answeredAtMs)} (live)`;
+}
+
+export function verdictText(record: CallRecord): string | undefined {
+  const v = record.verdict;
+  if (v === undefined) return undefined;
+  const status = v.sipStatus === undefined ? '' : ` SIP ${v.sipStatus}`;
+  const detail = v.detail === undefined ? '' : `: ${printable(v.detail)}`;
+  return `${v.reason} by ${v.by}${status}${detail}`;
+}
+
+export function formatCallRecord(record: CallRecord, nowMs: number): string {
+  const since = (ms: number | undefined): string | undefined =>
+    ms === undefined ? undefined : `${isoTime(ms)} (+${seconds(ms - record.invitedAtMs)})`;
+  const agent =
+    record.agent === undefined
+      ? undefined
+      : `${record.agent}${record.configVersion === undefined ? '' : ` (configVersion ${record.configVersion})`}`;
+  const codec =
+    record.codec === undefined
+      ? undefined
+      : `${printable(record.codec)}${record.ptimeMs === undefined ? '' : `, ${record.ptimeMs} ms`}`;
+  const head = fields([
+    ['call', record.callId],
+    ['sip call-id', printable(record.sipCallId)],
+    ['from', printable(record.from)],
+    ['to', printable(record.to)],
+    ['number', printable(record.number)],
+    ['agent', agent],
+    ['status', record.status],
+    ['invited', isoTime(record.invitedAtMs)],
+    ['answered', since(record.answeredAtMs)],
+    ['ended', since(record.endedAtMs)],
+    ['duration', duration(record, nowMs)],
+    ['codec', codec],
+    ['remote SIP', address(record.remoteSip)],
+    ['remote RTP', address(record.remoteRtp)],
+    ['local RTP', address(record.localRtp)],
+    ['verdict', verdictText(record) ?? (record.status === 'ended' ? '(none)' : undefined)],
+  ]);
+  const count = record.transcript.length;
+  const transcript =
+    count === 0
+      ? 'transcript: (empty)\n'
+      : `transcript (${count} ${count === 1 ? 'entry' : 'entries'}):\n` +
+        record.transcript.map((e) => `+${seconds(e.atMs)} ${e.speaker}: ${printable(e.text)}\n`).join('');
+  return `${head}\n${transcript}`;
+}
+
+export function formatCallTable(records: readonly CallRecord[], nowMs: number): string {
+  if (records.length === 0) return 'no recent calls\n';
+  return table(
+    ['CALL ID', 'INVITED', 'FROM', 'NUMBER', 'STATUS', 'DURATION', 'VERDICT'],
+    records.map((r) => [
+      r.callId,
+      isoTime(r.invitedAtMs),
+      truncate(printable(r.from), 36),
+      truncate(printable(r.number), 16),
+      r.status,
+      duration(r, nowMs),
+      r.verdict === undefined ? '-' : `${r.verdict.reason}${r.verdict.sipStatus === undefined ? '' : ` ${r.verdict.sipStatus}`}`,
+    ]),
+  );
+}

@@ -1,0 +1,57 @@
+import { Redis } from 'ioredis';
+import { RedisKeys } from '@voicebridge/store';
+import { EXIT_FAILURE, EXIT_USAGE, runCli } from './cli.ts';
+import { EnvError, readCliEnv } from './env.ts';
+import type { CliEnv } from './env.ts';
+import { runStartCommand } from './start-command.ts';
+
+/**
+ * `voicebridge` entry point: the only CLI module that reads the environment and builds a connection.
+ * `start` is dispatched before anything else: the service reads its own configuration.
+ */
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'start') return runStartCommand(argv.slice(1), process.stderr);
+
+  let env: CliEnv;
+  try {
+    env = readCliEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof EnvError)) throw error;
+    process.stderr.write(`voicebridge: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  // lazyConnect: --help and usage errors never touch Redis. No retries: a CLI should fail fast.
+  const redis = new Redis(env.redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {
+    // Reported by runCli with the command that failed.
+  });
+  try {
+    return await runCli(argv, {
+      redis,
+      keys: new RedisKeys(env.keyPrefix),
+      stdout: process.stdout,
+      stderr: process.stderr,
+    });
+  } finally {
+    if (redis.status === 'ready') await redis.quit();
+    else redis.disconnect();
+  }
+}
+
+// `voicebridge calls list | head -1` closes our stdout early: not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`voicebridge: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = EXIT_FAILURE;
+}

@@ -1,0 +1,207 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { newCallId } from '@voicebridge/protocol';
+import type { CallRecord } from '@voicebridge/protocol';
+import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
+import { runCli } from '../src/index.ts';
+import { Capture, connectTestRedis, deletePrefix, uniquePrefix } from './helpers.ts';
+
+const INVITED = Date.parse('2026-11-24T10:00:00.000Z');
+
+/** An ended call; an override set to undefined removes that property, as the store would. */
+function endedCall(overrides: Partial<CallRecord> = {}): CallRecord {
+  const invitedAtMs = overrides.invitedAtMs ?? INVITED;
+  const record: CallRecord = {
+    version: 1,
+    callId: newCallId(invitedAtMs),
+    sipCallId: `a84b4c76e66710-${Math.random().toString(36).slice(2)}@pc33.example.com`,
+    from: 'sip:+15557654321@198.51.100.7',
+    to: 'sip:+15551230001@bridge.example',
+    number: '+15551230001',
+    agent: 'scripted',
+    configVersion: 3,
+    status: 'ended',
+    invitedAtMs,
+    answeredAtMs: invitedAtMs + 800,
+    endedAtMs: invitedAtMs + 12_300,
+    codec: 'PCMU',
+    ptimeMs: 20,
+    remoteSip: { address: '198.51.100.7', port: 5060 },
+    remoteRtp: { address: '198.51.100.7', port: 40000 },
+    localRtp: { address: '203.0.113.10', port: 30000 },
+    verdict: { by: 'caller', reason: 'caller-bye' },
+    transcript: [
+      { speaker: 'agent', text: 'Hello, how can I help?', atMs: 0 },
+      { speaker: 'caller', text: 'opening hours', atMs: 1200 },
+      { speaker: 'agent', text: 'We open at nine.', atMs: 2050 },
+    ],
+    ...overrides,
+  };
+  return JSON.parse(JSON.stringify(record)) as CallRecord;
+}
+
+describe('voicebridge calls (runCli, real Redis)', () => {
+  let redis: Redis;
+  let keys: RedisKeys;
+  let calls: CallRecordRepository;
+  const nowMs = (): number => INVITED + 60_000;
+
+  before(() => {
+    redis = connectTestRedis();
+  });
+  after(async () => {
+    await redis.quit();
+  });
+  beforeEach(() => {
+    keys = new RedisKeys(uniquePrefix());
+    // The index window is relative to the real clock; keep fixed 2026 timestamps inside it.
+    calls = new CallRecordRepository(redis, keys, { recentMaxAgeMs: 10 * 365 * 24 * 3600 * 1000 });
+  });
+  afterEach(async () => {
+    await deletePrefix(redis, keys);
+  });
+
+  async function cli(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const status = await runCli(argv, { redis, keys, stdout, stderr, nowMs });
+    return { status, stdout: stdout.text, stderr: stderr.text };
+  }
+
+  it('show prints ids, parties, ISO times, duration, codec, addresses, verdict and the transcript', async () => {
+    const r = endedCall();
+    await calls.create(r);
+    const { status, stdout, stderr } = await cli('calls', 'show', r.callId);
+    expect(stderr).to.equal('');
+    expect(status).to.equal(0);
+    const lines = stdout.split('\n');
+    for (const expected of [
+      new RegExp(`^call +${r.callId}$`),
+      new RegExp(`^sip call-id +${r.sipCallId.replace(/[.]/g, '\\.')}$`),
+      /^from +sip:\+15557654321@198\.51\.100\.7$/,
+      /^to +sip:\+15551230001@bridge\.example$/,
+      /^agent +scripted \(configVersion 3\)$/,
+      /^invited +2026-11-24T10:00:00\.000Z$/,
+      /^answered +2026-11-24T10:00:00\.800Z \(\+0\.8s\)$/,
+      /^ended +2026-11-24T10:00:12\.300Z \(\+12\.3s\)$/,
+      /^duration +11\.5s$/,
+      /^codec +PCMU, 20 ms$/,
+      /^remote RTP +198\.51\.100\.7:40000$/,
+      /^verdict +caller-bye by caller$/,
+      /^transcript \(3 entries\):$/,
+    ]) {
+      expect(lines.some((l) => expected.test(l)), `${expected} in\n${stdout}`).to.equal(true);
+    }
+    expect(lines.slice(-4)).to.deep.equal([
+      '+0.0s agent: Hello, how can I help?',
+      '+1.2s caller: opening hours',
+      '+2.1s agent: We open at nine.',
+      '',
+    ]);
+  });
+
+  it('show --json prints exactly the stored record; the SIP Call-ID finds it too', async () => {
+    const r = endedCall({ sipCallId: 'odd Call-ID with spaces@host' });
+    await calls.create(r);
+    const byId = await cli('calls', 'show', r.callId, '--json');
+    expect(byId.status).to.equal(0);
+    expect(JSON.parse(byId.stdout)).to.deep.equal(r);
+    const bySip = await cli('calls', 'show', '--json', r.sipCallId);
+    expect(bySip.status).to.equal(0);
+    expect(bySip.stdout).to.equal(byId.stdout);
+  });
+
+  it('show exits 1 for an unknown call', async () => {
+    const result = await cli('calls', 'show', 'nothing@here');
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.equal('voicebridge: no call "nothing@here" (looked up as call id and as SIP Call-ID)\n');
+  });
+
+  it('escapes control characters from the wire instead of sending them to the terminal', async () => {
+    const r = endedCall({
+      from: 'sip:evil\u001b[2J@198.51.100.7',
+      transcript: [{ speaker: 'caller', text: 'two\nlines \u202eand bidi', atMs: 500 }],
+    });
+    await calls.create(r);
+    const { stdout } = await cli('calls', 'show', r.callId);
+    expect(stdout).to.not.include('\u001b').and.not.include('\u202e');
+    expect(stdout).to.include('sip:evil\\x1b[2J@198.51.100.7');
+    expect(stdout).to.include('+0.5s caller: two\\nlines \\u202eand bidi\n');
+  });
+
+  it('list prints the newest calls first in a table, honours --limit, and --json prints the records', async () => {
+    const older = endedCall();
+    const live = endedCall({
+      invitedAtMs: INVITED + 30_000,
+      status: 'answered',
+      answeredAtMs: INVITED + 31_000,
+      endedAtMs: undefined,
+      verdict: undefined,
+    });
+    const rejected = endedCall({
+      invitedAtMs: INVITED + 40_000,
+      answeredAtMs: undefined,
+      endedAtMs: INVITED + 40_010,
+      verdict: { by: 'bridge', reason: 'rejected', sipStatus: 404 },
+      transcript: [],
+    });
+    for (const r of [older, live, rejected]) await calls.create(r);
+    const { status, stdout } = await cli('calls', 'list');
+    expect(status).to.equal(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).to.match(/^CALL ID\s+INVITED\s+FROM\s+NUMBER\s+STATUS\s+DURATION\s+VERDICT$/);
+    expect(lines[1]).to.match(new RegExp(`^${rejected.callId}\\s+2026-11-24T10:00:40\\.000Z\\s.*\\sended\\s+-\\s+rejected 404$`));
+    expect(lines[2]).to.match(new RegExp(`^${live.callId}\\s.*\\sanswered\\s+29\\.0s \\(live\\)\\s+-$`));
+    expect(lines[3]).to.match(new RegExp(`^${older.callId}\\s.*\\sended\\s+11\\.5s\\s+caller-bye$`));
+    expect(lines).to.have.length(4);
+
+    const limited = await cli('calls', 'list', '--limit', '2', '--json');
+    expect(JSON.parse(limited.stdout)).to.deep.equal([rejected, live]);
+  });
+
+  it('list skips a corrupt record, reports its key on stderr and exits 1', async () => {
+    const good = endedCall();
+    const bad = endedCall({ invitedAtMs: INVITED + 1000 });
+    await calls.create(good);
+    await calls.create(bad);
+    await redis.hset(keys.call(bad.callId), 'status', '"exploded"');
+    const result = await cli('calls', 'list', '--json');
+    expect(result.status).to.equal(1);
+    expect(JSON.parse(result.stdout)).to.deep.equal([good]);
+    expect(result.stderr).to.include(`voicebridge: skipped: corrupt call record at key ${keys.call(bad.callId)}: status`);
+  });
+
+  it('exits 2 naming a bad --limit or argument', async () => {
+    for (const [argv, message] of [
+      [['calls', 'list', '--limit', 'ten'], 'invalid --limit "ten": must be an integer from 1 to 1000'],
+      [['calls', 'list', '--limit', '1001'], 'invalid --limit "1001"'],
+      [['calls', 'list', '--limit=0'], 'invalid --limit "0"'],
+      [['calls', 'show'], 'missing <callId>'],
+      [['calls', 'show', 'a', 'b'], 'unexpected argument "b"'],
+      [['calls', 'hangup'], 'unknown command "calls hangup"'],
+    ] as [string[], string][]) {
+      const result = await cli(...argv);
+      expect(result.status, argv.join(' ')).to.equal(2);
+      expect(result.stderr).to.include(`voicebridge: ${message}`);
+    }
+  });
+
+  it('reports an unreachable Redis with its cause, exit 1, and leaves the borrowed connection alone', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    const down = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null });
+    down.on('error', () => {});
+    const stderr = new Capture();
+    const status = await runCli(['calls', 'list'], { redis: down, keys, stdout: new Capture(), stderr });
+    down.disconnect();
+    expect(status).to.equal(1);
+    expect(stderr.text).to.equal(`voicebridge: cannot reach Redis: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+
+    expect((await cli('calls', 'list')).status).to.equal(0);
+    expect(redis.status).to.equal('ready');
+  });
+});

@@ -1,0 +1,154 @@
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { NumberRepository, RedisKeys } from '@voicebridge/store';
+import { runCli } from '../src/index.ts';
+import { Capture, connectTestRedis, deletePrefix, uniquePrefix } from './helpers.ts';
+
+const NUMBER = '+15551230001';
+
+describe('voicebridge numbers (runCli, real Redis)', () => {
+  let redis: Redis;
+  let keys: RedisKeys;
+  let numbers: NumberRepository;
+
+  before(() => {
+    redis = connectTestRedis();
+  });
+  after(async () => {
+    await redis.quit();
+  });
+  beforeEach(() => {
+    keys = new RedisKeys(uniquePrefix());
+    numbers = new NumberRepository(redis, keys);
+  });
+  afterEach(async () => {
+    await deletePrefix(redis, keys);
+  });
+
+  async function cli(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const status = await runCli(argv, { redis, keys, stdout, stderr });
+    return { status, stdout: stdout.text, stderr: stderr.text };
+  }
+
+  it('set creates a scripted, enabled number and get --json prints exactly what is stored', async () => {
+    const set = await cli('numbers', 'set', NUMBER, '--greeting', 'Hello', '--answer', 'hours=We open at nine');
+    expect(set.status).to.equal(0);
+    expect(set.stdout).to.match(/^saved \+15551230001 \(configVersion 1\)\n/);
+    const stored = await numbers.get(NUMBER);
+    expect(stored).to.include({ agent: 'scripted', enabled: true, greeting: 'Hello', configVersion: 1 });
+    expect(stored?.answers).to.deep.equal([{ keyword: 'hours', text: 'We open at nine' }]);
+    const get = await cli('numbers', 'get', NUMBER, '--json');
+    expect(get.status).to.equal(0);
+    expect(JSON.parse(get.stdout)).to.deep.equal(stored);
+  });
+
+  it('set on an existing number changes only the given fields; --answer replaces the list; "" removes', async () => {
+    await numbers.put({
+      number: NUMBER,
+      agent: 'echo',
+      greeting: 'Hi',
+      fallback: 'Pardon?',
+      voice: 'slt',
+      answers: [{ keyword: 'a', text: 'A' }],
+    });
+    expect((await cli('numbers', 'set', NUMBER, '--disabled', '--answer', 'b=B', '--answer', 'c = C')).status).to.equal(0);
+    expect((await cli('numbers', 'set', NUMBER, '--voice', '')).status).to.equal(0);
+    const stored = await numbers.get(NUMBER);
+    expect(stored).to.include({ agent: 'echo', enabled: false, greeting: 'Hi', fallback: 'Pardon?', configVersion: 3 });
+    expect(stored).to.not.have.property('voice');
+    expect(stored?.answers).to.deep.equal([
+      { keyword: 'b', text: 'B' },
+      { keyword: 'c', text: 'C' },
+    ]);
+    expect((await cli('numbers', 'set', NUMBER, '--clear-answers', '--enabled', '--agent', 'scripted')).status).to.equal(0);
+    expect(await numbers.get(NUMBER)).to.include({ agent: 'scripted', enabled: true, configVersion: 4 });
+    expect((await numbers.get(NUMBER))?.answers).to.deep.equal([]);
+  });
+
+  it('refuses a number that is not E.164, naming the argument, and writes nothing', async () => {
+    for (const sub of ['set', 'get', 'delete']) {
+      const result = await cli('numbers', sub, '12ab');
+      expect(result.status, sub).to.equal(2);
+      expect(result.stderr).to.equal(
+        `voicebridge: invalid <number> "12ab": must be E.164 (+ then 7 to 15 digits)\nRun "voicebridge numbers ${sub} --help" for usage.\n`,
+      );
+    }
+    expect(await redis.exists(keys.numbersIndex())).to.equal(0);
+  });
+
+  it('exits 2 naming every bad flag or value', async () => {
+    const cases: [string[], string][] = [
+      [['numbers', 'set', NUMBER, '--agent', 'gpt'], 'invalid --agent "gpt": must be one of echo, scripted'],
+      [['numbers', 'set', NUMBER, '--answer', 'no-equals'], 'invalid --answer "no-equals": must be KEYWORD=TEXT'],
+      [['numbers', 'set', NUMBER, '--answer', '=text'], 'invalid --answer "=text"'],
+      [['numbers', 'set', NUMBER, '--answer', 'a=A', '--clear-answers'], '--answer and --clear-answers exclude each other'],
+      [['numbers', 'set', NUMBER, '--enabled', '--disabled'], '--enabled and --disabled exclude each other'],
+      [['numbers', 'set', NUMBER, '--greeting', 'x'.repeat(1001)], 'invalid --greeting: Too big'],
+      [['numbers', 'set', NUMBER, '--answer', `${'k'.repeat(65)}=t`], 'invalid --answer #1 keyword: Too big'],
+      [['numbers', 'set', NUMBER, '--greeting'], 'option --greeting needs a value'],
+      [['numbers', 'set', NUMBER, '--colour', 'red'], 'unknown option "--colour"'],
+      [['numbers', 'set'], 'missing <number>'],
+      [['numbers', 'get', NUMBER, 'extra'], 'unexpected argument "extra"'],
+      [['numbers', 'list', '--json=1'], 'option --json takes no value'],
+      [['numbers', 'rename'], 'unknown command "numbers rename"'],
+      [['numbers'], 'missing command after "numbers"'],
+      [['phone'], 'unknown command "phone"'],
+    ];
+    for (const [argv, message] of cases) {
+      const result = await cli(...argv);
+      expect(result.status, argv.join(' ')).to.equal(2);
+      expect(result.stderr, argv.join(' ')).to.include(`voicebridge: ${message}`);
+      expect(result.stdout).to.equal('');
+    }
+    expect(await numbers.list()).to.deep.equal([]);
+  });
+
+  it('list prints a table or --json; delete exits 1 for a number not configured', async () => {
+    expect((await cli('numbers', 'list')).stdout).to.equal('no numbers configured\n');
+    await numbers.put({ number: '+15551230002', agent: 'echo' });
+    await numbers.put({ number: NUMBER, agent: 'scripted', greeting: 'Hello' });
+    const table = (await cli('numbers', 'list')).stdout.split('\n');
+    expect(table[0]).to.match(/^NUMBER\s+AGENT\s+ENABLED\s+VERSION\s+UPDATED\s+ANSWERS\s+GREETING$/);
+    expect(table[1]).to.match(/^\+15551230001\s+scripted\s+yes\s+1\s+\d{4}-\d\d-\d\dT\S+Z\s+0\s+Hello$/);
+    expect(table[2]).to.match(/^\+15551230002\s+echo\s+yes\s+1\s+\S+\s+0\s+-$/);
+    expect(JSON.parse((await cli('numbers', 'list', '--json')).stdout)).to.deep.equal(await numbers.list());
+
+    expect(await cli('numbers', 'delete', NUMBER)).to.deep.equal({ status: 0, stdout: `deleted ${NUMBER}\n`, stderr: '' });
+    const again = await cli('numbers', 'delete', NUMBER);
+    expect(again.status).to.equal(1);
+    expect(again.stderr).to.equal(`voicebridge: number ${NUMBER} is not configured\n`);
+    expect((await cli('numbers', 'get', NUMBER)).status).to.equal(1);
+  });
+
+  it('get shows a corrupt stored config as an error naming the key, exit 1', async () => {
+    await redis.set(keys.number(NUMBER), '{"version":1}');
+    const result = await cli('numbers', 'get', NUMBER);
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.include(`corrupt number config at key ${keys.number(NUMBER)}`);
+  });
+
+  it('prints help for every command on stdout with exit 0', async () => {
+    for (const argv of [
+      ['--help'],
+      ['help'],
+      ['numbers', '--help'],
+      ['numbers', 'set', '--help'],
+      ['numbers', 'get', '-h'],
+      ['numbers', 'list', '--help'],
+      ['numbers', 'delete', '--help'],
+      ['calls', '--help'],
+      ['calls', 'list', '--help'],
+      ['calls', 'show', '--help'],
+    ]) {
+      const result = await cli(...argv);
+      expect(result.status, argv.join(' ')).to.equal(0);
+      expect(result.stdout, argv.join(' ')).to.match(/^Usage: voicebridge/);
+      expect(result.stderr).to.equal('');
+    }
+    const bare = await cli();
+    expect(bare.status).to.equal(2);
+    expect(bare.stderr).to.match(/^Usage: voicebridge/);
+  });
+});
