@@ -44,7 +44,7 @@ export async function runStart(argv: string[]): Promise<number> {
     await probe.connect();
     await probe.ping();
   } catch (error) {
-    process.stderr.write(`voicebridge: cannot reach Redis at REDIS_URL ${config.REDIS_URL}: ${(error as Error).message}\n`);
+    process.stderr.write(`voicebridge: cannot reach Redis at REDIS_URL ${config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')}: ${(error as Error).message}\n`);
     return 1;
   } finally {
     probe.disconnect();

@@ -1,0 +1,129 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { freePort, freePortRange } from './free-port.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface RunningBridge {
+  sipPort: number;
+  rtpRange: { min: number; max: number };
+  prefix: string;
+  /** A Redis connection for the test to read records and numbers (closed by stop()). */
+  redis: Redis;
+  /** Every log line the bridge printed so far (JSON, one per line). */
+  logs: string[];
+  child: ChildProcess;
+  /** Runs the voicebridge CLI against this bridge's Redis prefix. */
+  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** SIGTERM, wait for exit, delete every key under the prefix. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface BridgeOptions {
+  env?: Record<string, string>;
+  /** How many RTP ports the bridge gets (pairs = count / 2). */
+  rtpPorts?: number;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts the real bridge — `voicebridge start`, i.e. the supervisor and its three processes — on free
+ * loopback ports with a unique Redis prefix, and waits for it to say it is ready.
+ */
+export async function startBridge(options: BridgeOptions = {}): Promise<RunningBridge> {
+  const sipPort = await freePort();
+  const rtpRange = await freePortRange(options.rtpPorts ?? 40);
+  const controlPort = await freePort({ tcp: true });
+  const prefix = `vbtest:${randomBytes(5).toString('hex')}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SIP_BIND_ADDRESS: '127.0.0.1',
+    SIP_PORT: String(sipPort),
+    RTP_BIND_ADDRESS: '127.0.0.1',
+    RTP_PORT_MIN: String(rtpRange.min),
+    RTP_PORT_MAX: String(rtpRange.max),
+    MEDIA_CONTROL_PORT: String(controlPort),
+    REDIS_KEY_PREFIX: prefix,
+    LOG_LEVEL: 'debug',
+    LOG_REDACT: 'false',
+    RTP_QUARANTINE_MS: '1000',
+    DRAIN_TIMEOUT_MS: '2000',
+    ...options.env,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'start', '--json-logs'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: false, maxRetriesPerRequest: 2 });
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bridge not ready in time; last logs:\n${logs.slice(-20).join('\n')}`)), options.readyTimeoutMs ?? 60_000);
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        logs.push(line);
+        if (line.includes('"voicebridge ready"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bridge exited with ${code} before ready:\n${logs.slice(-20).join('\n')}`));
+    });
+  });
+  let stopped: Promise<void> | undefined;
+  const bridge: RunningBridge = {
+    sipPort,
+    rtpRange,
+    prefix,
+    redis,
+    logs,
+    child,
+    cli: (args) => runCli(args, env),
+    stop: () =>
+      (stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+          child.kill('SIGTERM');
+          const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          await exited;
+          clearTimeout(force);
+        }
+        await deleteKeys(redis, `${prefix}:*`);
+        redis.disconnect();
+      })()),
+  };
+  try {
+    await ready;
+  } catch (error) {
+    await bridge.stop();
+    throw error;
+  }
+  return bridge;
+}
+
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  for (let i = 0; i < 10_000; i++) {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+    if (cursor === '0') return;
+  }
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', ...args], { cwd: REPO_ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}

@@ -1,0 +1,47 @@
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+/**
+ * A UDP port (and, with `pair`, the port above it) free right now on 127.0.0.1, plus the same TCP
+ * port when `tcp` is set. Other work on this machine may hold loopback ports: never use fixed ones.
+ */
+export async function freePort(options: { pair?: boolean; tcp?: boolean; even?: boolean } = {}): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    const candidate = options.even ? port - (port % 2) : port;
+    const ports = options.pair ? [candidate, candidate + 1] : [candidate];
+    if ((await Promise.all(ports.map((p) => udpFree(p)))).every(Boolean) && (!options.tcp || (await tcpFree(candidate)))) {
+      return candidate;
+    }
+  }
+  throw new Error('no free port found in 50 attempts');
+}
+
+/** A block of `count` consecutive free UDP ports starting at an even port. */
+export async function freePortRange(count: number): Promise<{ min: number; max: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const start = 30000 + 2 * Math.floor(Math.random() * 15000);
+    const ports = Array.from({ length: count }, (_, i) => start + i);
+    if ((await Promise.all(ports.map((p) => udpFree(p)))).every(Boolean)) return { min: start, max: start + count - 1 };
+  }
+  throw new Error(`no free block of ${count} ports found`);
+}
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
