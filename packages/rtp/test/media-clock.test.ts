@@ -351,7 +351,7 @@ describe('MediaClock', () => {
     expect(() => new MediaClock({ maxCatchUpPeriods: -1 })).to.throw(RangeError);
   });
 
-  it('runs on the real timers and performance.now() by default', async () => {
+  it('runs on the real timers and performance.now() by default, on the period grid', async () => {
     const real = new MediaClock();
     try {
       const scheduled = await new Promise<number[]>((resolve) => {
@@ -364,8 +364,12 @@ describe('MediaClock', () => {
           }
         });
       });
-      expect(scheduled[1]! - scheduled[0]!).to.be.closeTo(2, 1e-6);
-      expect(scheduled[2]! - scheduled[1]!).to.be.closeTo(2, 1e-6);
+      // On the grid: a whole number of periods apart (more than one only if this box stalled).
+      for (let i = 1; i < scheduled.length; i++) {
+        const periods = (scheduled[i]! - scheduled[i - 1]!) / 2;
+        expect(Math.abs(periods - Math.round(periods))).to.be.below(1e-6);
+        expect(Math.round(periods)).to.be.at.least(1);
+      }
       expect(real.size).to.equal(0);
     } finally {
       real.close();
