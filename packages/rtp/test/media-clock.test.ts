@@ -104,6 +104,20 @@ describe('MediaClock', () => {
     expect(Math.max(...counts) - Math.min(...counts)).to.be.at.most(1);
   });
 
+  it('carries 1,500 calls at 75 per offset, each called once per period', () => {
+    const counts = new Array<number>(20).fill(0);
+    const calls = new Array<number>(1500).fill(0);
+    for (let i = 0; i < 1500; i++) {
+      const slot = clock.add(20, () => {
+        calls[i] = (calls[i] as number) + 1;
+      });
+      counts[slot.offsetMs] = (counts[slot.offsetMs] as number) + 1;
+    }
+    expect(new Set(counts)).to.deep.equal(new Set([75]));
+    time.advance(999);
+    expect(new Set(calls)).to.deep.equal(new Set([50]));
+  });
+
   it('reuses the offset a removed subscriber freed', () => {
     const slots = Array.from({ length: 20 }, () => clock.add(20, () => undefined));
     (slots[7] as ClockSlot).remove();
