@@ -27,6 +27,10 @@ export const AUDIO_HEADER_BYTES = 16;
 export const FRAME_FLAG_FILLED = 1;
 export const MAX_FRAME_SAMPLES = 48000;
 
+// Int16Array uses the platform's byte order; on little-endian hosts (every target) samples are
+// copied as bytes instead of one call per sample.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export interface AudioFrame {
   sampleRateHz: number;
   sampleOffset: number;
@@ -47,7 +51,8 @@ export function encodeAudioFrame(frame: AudioFrame): Buffer {
   out.writeUIntLE(frame.sampleOffset, 8, 6);
   out.writeUInt16LE(0, 14);
   const src = frame.samples;
-  for (let i = 0; i < count; i++) out.writeInt16LE(src[i] as number, AUDIO_HEADER_BYTES + i * 2);
+  if (LITTLE_ENDIAN) Buffer.from(src.buffer, src.byteOffset, src.byteLength).copy(out, AUDIO_HEADER_BYTES);
+  else for (let i = 0; i < count; i++) out.writeInt16LE(src[i] as number, AUDIO_HEADER_BYTES + i * 2);
   return out;
 }
 
@@ -63,7 +68,8 @@ export function decodeAudioFrame(buf: Uint8Array): AudioFrame | undefined {
   const sampleRateHz = view.readUInt32LE(4);
   if (sampleRateHz < 8000 || sampleRateHz > 48000) return undefined;
   const samples = new Int16Array(count);
-  for (let i = 0; i < count; i++) samples[i] = view.readInt16LE(AUDIO_HEADER_BYTES + i * 2);
+  if (LITTLE_ENDIAN) view.copy(Buffer.from(samples.buffer), 0, AUDIO_HEADER_BYTES);
+  else for (let i = 0; i < count; i++) samples[i] = view.readInt16LE(AUDIO_HEADER_BYTES + i * 2);
   return {
     sampleRateHz,
     sampleOffset: view.readUIntLE(8, 6),

@@ -38,6 +38,7 @@ export const BridgeConfigSchema = z
     LOG_REDACT: bool.default(true),
     ANSWER_TIMEOUT_MS: ms(5000, 60_000),
     GREETING_DELAY_MS: ms(300, 10_000),
+    DRAIN_TIMEOUT_MS: ms(30_000, 3_600_000),
     AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
     STT_POOL_SIZE: z.coerce.number().int().min(1).max(16).default(2),
     CALL_RECORD_TTL_S: z.coerce.number().int().min(60).max(31_536_000).default(604_800),

@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import { decodeAudioFrame, decodeControlJson, encodeAudioFrame, encodeControl, AUDIO_HEADER_BYTES } from '../src/index.ts';
+
+describe('audio frame', () => {
+  it('round-trips samples, rate, offset and the filled flag', () => {
+    const samples = Int16Array.from([0, 1, -1, 32767, -32768, 1234]);
+    const buf = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 2 ** 40 + 160, samples, filled: true });
+    expect(buf.length).to.equal(AUDIO_HEADER_BYTES + samples.length * 2);
+    expect(buf.readInt16LE(AUDIO_HEADER_BYTES + 6)).to.equal(32767);
+    const back = decodeAudioFrame(buf);
+    expect(back?.sampleRateHz).to.equal(8000);
+    expect(back?.sampleOffset).to.equal(2 ** 40 + 160);
+    expect(back?.filled).to.equal(true);
+    expect([...(back?.samples ?? [])]).to.deep.equal([...samples]);
+  });
+
+  it('decodes from an odd byte offset inside a larger buffer', () => {
+    const frame = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: Int16Array.from([5, -5]), filled: false });
+    const big = Buffer.alloc(frame.length + 1);
+    frame.copy(big, 1);
+    expect([...(decodeAudioFrame(big.subarray(1))?.samples ?? [])]).to.deep.equal([5, -5]);
+  });
+
+  it('rejects a frame whose length disagrees with its sample count, a bad rate, or another kind', () => {
+    const frame = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: new Int16Array(4), filled: false });
+    expect(decodeAudioFrame(frame.subarray(0, frame.length - 1))).to.equal(undefined);
+    const badRate = Buffer.from(frame);
+    badRate.writeUInt32LE(1, 4);
+    expect(decodeAudioFrame(badRate)).to.equal(undefined);
+    expect(decodeAudioFrame(encodeControl({ event: 'ready' }))).to.equal(undefined);
+  });
+
+  it('round-trips control JSON and refuses garbage', () => {
+    expect(decodeControlJson(encodeControl({ event: 'mark', name: 'x' }))).to.deep.equal({ event: 'mark', name: 'x' });
+    expect(decodeControlJson(Buffer.from([2, 0x7b]))).to.equal(undefined);
+    expect(decodeControlJson(Buffer.from([1, 0x7b, 0x7d]))).to.equal(undefined);
+  });
+});

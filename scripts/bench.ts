@@ -1,0 +1,14 @@
+/**
+ * `pnpm bench`: every benchmark of the workspace, one after the other, printing numbers and ratios.
+ * Benchmarks measure; tests never assert on time (the machines are shared and noisy).
+ */
+const benches: [string, string][] = [
+  ['rtp: G.711 and RTP header', '../packages/rtp/bench/g711.bench.ts'],
+  ['channel: audio frames over Redis pub/sub', '../packages/channel/bench/pubsub.bench.ts'],
+];
+
+for (const [title, path] of benches) {
+  process.stdout.write(`\n== ${title}\n`);
+  const mod = (await import(new URL(path, import.meta.url).href)) as { run(): Promise<void> };
+  await mod.run();
+}
