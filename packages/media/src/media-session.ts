@@ -267,26 +267,34 @@ export class MediaSession {
   #tick(scheduledAtMs: number): void {
     if (this.#state !== MediaSessionState.Started) return;
     if (this.#startedAtMs === 0) this.#startedAtMs = scheduledAtMs;
-    this.#reportPlayedMarks();
+    this.#reportPlayedMarks(this.#takeLeadingMarks()); // marks with no audio before them
     const item = this.#outbound.peek();
     let samples = this.#silence;
     if (item?.kind === 'frame') {
       this.#outbound.shift();
       samples = item.samples;
     }
-    this.#sendFrame(samples, scheduledAtMs);
+    // A mark right behind this frame is reported once the frame has left the socket.
+    const marks = samples === this.#silence ? [] : this.#takeLeadingMarks();
+    this.#sendFrame(samples, scheduledAtMs, marks.length > 0 ? () => this.#reportPlayedMarks(marks) : undefined);
     if (samples !== this.#silence) this.#outbound.recycle(samples);
-    this.#reportPlayedMarks();
   }
 
-  #reportPlayedMarks(): void {
+  #takeLeadingMarks(): string[] {
+    const names: string[] = [];
     for (let item = this.#outbound.peek(); item?.kind === 'mark'; item = this.#outbound.peek()) {
       this.#outbound.shift();
-      this.#toAgent({ event: 'mark', name: item.name, played: true });
+      names.push(item.name);
     }
+    return names;
   }
 
-  #sendFrame(samples: Int16Array, scheduledAtMs: number): void {
+  #reportPlayedMarks(names: string[]): void {
+    if (this.#state === MediaSessionState.Closed) return;
+    for (const name of names) this.#toAgent({ event: 'mark', name, played: true });
+  }
+
+  #sendFrame(samples: Int16Array, scheduledAtMs: number, onSent: (() => void) | undefined): void {
     const buffer = this.#sendBuffers[this.#sendIndex] as Buffer;
     this.#sendIndex = (this.#sendIndex + 1) % SEND_RING;
     const elapsedSamples = Math.round((scheduledAtMs - this.#startedAtMs) * (SAMPLE_RATE_HZ / 1000));
@@ -303,8 +311,11 @@ export class MediaSession {
     const remote = this.#options.params.remoteRtp;
     const direction = this.#options.params.direction;
     // RFC 3264 §5.1: recvonly/inactive means we do not send; port 0 means the stream is off.
-    if (remote.port === 0 || direction === 'recvonly' || direction === 'inactive') return;
-    this.#options.ports.rtp.send(buffer, 0, 12 + samples.length, remote.port, remote.address);
+    if (remote.port === 0 || direction === 'recvonly' || direction === 'inactive') {
+      onSent?.();
+      return;
+    }
+    this.#options.ports.rtp.send(buffer, 0, 12 + samples.length, remote.port, remote.address, onSent);
     this.stats.packetsSent++;
   }
 }

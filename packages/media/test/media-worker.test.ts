@@ -1,0 +1,227 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
+import {
+  decodeAudioFrame,
+  decodeControlJson,
+  encodeAudioFrame,
+  encodeControl,
+  FRAME_KIND_AUDIO,
+  type AllocateParams,
+  type AudioFrame,
+} from '@voicebridge/protocol';
+import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader, type RtpPacket } from '@voicebridge/rtp';
+import { MediaWorker, PortPool } from '../src/index.ts';
+
+const log = pino({ level: 'silent' });
+
+function portRange(): { minPort: number; maxPort: number } {
+  const minPort = 41000 + 2 * Math.floor(Math.random() * 4000);
+  return { minPort, maxPort: minPort + 19 };
+}
+
+interface Peer {
+  socket: Socket;
+  port: number;
+  packets: { rtp: RtpPacket; payload: Buffer }[];
+  waitFor(n: number): Promise<void>;
+}
+
+async function peer(): Promise<Peer> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const packets: Peer['packets'] = [];
+  let waiter: { n: number; resolve: () => void } | undefined;
+  socket.on('message', (msg) => {
+    const rtp = parseRtp(msg);
+    if (!rtp) return;
+    packets.push({ rtp, payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)) });
+    if (waiter && packets.length >= waiter.n) waiter.resolve();
+  });
+  return {
+    socket,
+    port: socket.address().port,
+    packets,
+    waitFor: (n) => (packets.length >= n ? Promise.resolve() : new Promise((resolve) => (waiter = { n, resolve }))),
+  };
+}
+
+describe('MediaWorker (real UDP, real Redis)', () => {
+  const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
+  const cleanup: (() => unknown)[] = [];
+  let worker: MediaWorker;
+  let pool: PortPool;
+  let agentSide: RedisAudioChannel;
+  let caller: Peer;
+
+  beforeEach(async () => {
+    const conns = [new Redis(), new Redis(), new Redis(), new Redis()];
+    cleanup.push(() => conns.forEach((c) => c.disconnect()));
+    const mediaChannel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
+    agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
+    const clock = new MediaClock();
+    pool = new PortPool({ bindAddress: '127.0.0.1', ...portRange(), quarantineMs: 200 });
+    worker = new MediaWorker({ pool, clock, channel: mediaChannel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
+    caller = await peer();
+    cleanup.push(() => caller.socket.close());
+    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => mediaChannel.close(), () => agentSide.close());
+  });
+
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  function params(callId: string): AllocateParams {
+    return {
+      callId,
+      remoteRtp: { address: '127.0.0.1', port: caller.port },
+      codec: { name: 'PCMU', payloadType: 0 },
+      telephoneEventPayloadType: 101,
+      ptimeMs: 20,
+      direction: 'sendrecv',
+    };
+  }
+
+  function agent(callId: string): { end: CallChannel; frames: AudioFrame[]; controls: unknown[]; next(pred: (c: unknown) => boolean): Promise<unknown>; frame(n: number): Promise<void> } {
+    const frames: AudioFrame[] = [];
+    const controls: unknown[] = [];
+    const waiters: { pred: (c: unknown) => boolean; resolve: (c: unknown) => void }[] = [];
+    let frameWaiter: { n: number; resolve: () => void } | undefined;
+    const end = agentSide.open(callId, 'agent', (m) => {
+      if (m[0] === FRAME_KIND_AUDIO) {
+        const f = decodeAudioFrame(m);
+        if (f) frames.push(f);
+        if (frameWaiter && frames.length >= frameWaiter.n) frameWaiter.resolve();
+        return;
+      }
+      const c = decodeControlJson(m);
+      controls.push(c);
+      for (const w of waiters.splice(0)) if (w.pred(c)) w.resolve(c);
+      else waiters.push(w);
+    });
+    return {
+      end,
+      frames,
+      controls,
+      next: (pred) => {
+        const found = controls.find(pred);
+        return found ? Promise.resolve(found) : new Promise((resolve) => waiters.push({ pred, resolve }));
+      },
+      frame: (n) => (frames.length >= n ? Promise.resolve() : new Promise((resolve) => (frameWaiter = { n, resolve }))),
+    };
+  }
+
+  it('allocates an even port and answers the advertised address, never the bind address', async () => {
+    const result = await worker.allocate(params('c1'));
+    expect(result.localRtp.address).to.equal('192.0.2.20');
+    expect(result.localRtp.port % 2).to.equal(0);
+    expect(pool.allocatedCount).to.equal(1);
+  });
+
+  it('sends a packet every ptime once started: sequence +1, timestamp +160, marker only on the first, silence when idle', async () => {
+    await worker.allocate(params('c2'));
+    worker.start('c2', Date.now());
+    await caller.waitFor(10);
+    const p = caller.packets.slice(0, 10);
+    expect(p.map((x) => x.rtp.payloadType)).to.deep.equal(Array(10).fill(0));
+    expect(p.map((x) => x.rtp.marker)).to.deep.equal([true, ...Array(9).fill(false)]);
+    for (let i = 1; i < p.length; i++) {
+      expect((p[i]!.rtp.sequenceNumber - p[i - 1]!.rtp.sequenceNumber) & 0xffff).to.equal(1);
+      expect((p[i]!.rtp.timestamp - p[i - 1]!.rtp.timestamp) >>> 0).to.equal(160);
+    }
+    expect(p.every((x) => x.payload.length === 160 && x.payload.every((b) => b === 0xff))).to.equal(true);
+  });
+
+  it('holds the caller audio until the agent is ready, then delivers it as 20 ms frames with offsets', async () => {
+    const { localRtp } = await worker.allocate(params('c3'));
+    const a = agent('c3');
+    await a.end.ready;
+    const payload = Buffer.alloc(80); // 10 ms packets: re-framed to 20 ms
+    const samples = new Int16Array(80).fill(1000);
+    pcmuEncode(samples, payload);
+    for (let i = 0; i < 6; i++) {
+      const pkt = Buffer.alloc(12 + 80);
+      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 100 + i, timestamp: 5000 + 80 * i, ssrc: 42 });
+      payload.copy(pkt, 12);
+      caller.socket.send(pkt, localRtp.port, '127.0.0.1');
+    }
+    await new Promise((r) => setTimeout(r, 100)); // nothing may reach an agent that has not said ready
+    expect(a.frames).to.have.length(0);
+    a.end.send(encodeControl({ event: 'ready' }));
+    await a.frame(3);
+    expect(a.frames.map((f) => f.sampleOffset)).to.deep.equal([0, 160, 320]);
+    expect(a.frames.every((f) => f.samples.length === 160 && f.sampleRateHz === 8000)).to.equal(true);
+    const decoded = new Int16Array(80);
+    pcmuDecode(payload, decoded);
+    expect(a.frames[0]!.samples[0]).to.equal(decoded[0]);
+  });
+
+  it('plays agent audio in order and reports a mark only after the audio before it was sent', async () => {
+    await worker.allocate(params('c4'));
+    const a = agent('c4');
+    await a.end.ready;
+    a.end.send(encodeControl({ event: 'ready' }));
+    worker.start('c4', Date.now());
+    await a.next((c) => (c as { event?: string }).event === 'start');
+    const tone = new Int16Array(400).fill(8000); // 2.5 frames: the mark pads the last one
+    a.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone, filled: false }));
+    a.end.send(encodeControl({ event: 'mark', name: 'after-tone' }));
+    await a.next((c) => (c as { name?: string }).name === 'after-tone');
+    const loud = caller.packets.filter((x) => x.payload[0] !== 0xff);
+    expect(loud.length).to.equal(3);
+    expect(a.controls.find((c) => (c as { name?: string }).name === 'after-tone')).to.deep.equal({ event: 'mark', name: 'after-tone', played: true });
+  });
+
+  it('clear drops queued audio and reports pending marks as not played', async () => {
+    await worker.allocate(params('c5'));
+    const a = agent('c5');
+    await a.end.ready;
+    a.end.send(encodeControl({ event: 'ready' }));
+    worker.start('c5', Date.now());
+    a.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: new Int16Array(8000).fill(8000), filled: false }));
+    a.end.send(encodeControl({ event: 'mark', name: 'long' }));
+    a.end.send(encodeControl({ event: 'clear' }));
+    expect(await a.next((c) => (c as { name?: string }).name === 'long')).to.deep.equal({ event: 'mark', name: 'long', played: false });
+  });
+
+  it('closing a call tells the agent why, releases the port pair into quarantine, and is idempotent', async () => {
+    const { localRtp } = await worker.allocate(params('c6'));
+    const a = agent('c6');
+    await a.end.ready;
+    worker.closeCall('c6', 'caller-bye');
+    worker.closeCall('c6', 'caller-bye');
+    expect(await a.next((c) => (c as { event?: string }).event === 'stop')).to.deep.equal({ event: 'stop', reason: 'caller-bye' });
+    expect(pool.allocatedCount).to.equal(0);
+    expect(pool.quarantinedCount()).to.equal(1);
+    const probe = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.bind(localRtp.port, '127.0.0.1', () => resolve());
+    });
+    probe.close();
+  });
+
+  it('reports an agent hangup to signaling as a media event', async () => {
+    const events: unknown[] = [];
+    let gotEvent!: () => void;
+    const got = new Promise<void>((resolve) => (gotEvent = resolve));
+    const conns = [new Redis(), new Redis()];
+    cleanup.push(() => conns.forEach((c) => c.disconnect()));
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
+    const clock = new MediaClock();
+    const w = new MediaWorker({ pool, clock, channel, advertisedAddress: '192.0.2.20', log, onEvent: (e) => {
+      events.push(e);
+      gotEvent();
+    } });
+    cleanup.push(() => w.close(), () => clock.close(), () => channel.close());
+    await w.allocate(params('c7'));
+    const a = agent('c7');
+    await a.end.ready;
+    a.end.send(encodeControl({ event: 'hangup', reason: 'agent-hangup' }));
+    await got;
+    expect(events[0]).to.deep.equal({ event: 'hangup', callId: 'c7', by: 'agent', reason: 'agent-hangup' });
+  });
+});
