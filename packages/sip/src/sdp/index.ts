@@ -1,0 +1,9 @@
+export { buildAnswer, parseOffer, snapPtime } from './offer-answer.ts';
+export type {
+  AcceptedOffer,
+  LocalMedia,
+  MediaDirection,
+  OfferOptions,
+  OfferOutcome,
+  SupportedCodec,
+} from './offer-answer.ts';
