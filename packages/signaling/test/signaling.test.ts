@@ -1,0 +1,247 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { RedisAudioChannel } from '@voicebridge/channel';
+import { MediaControlServer, MediaWorker, PortPool } from '@voicebridge/media';
+import { CALLS_QUEUE, decodeControlJson, encodeControl, FRAME_KIND_CONTROL, loadBridgeConfig, type BridgeConfig, type CallJob } from '@voicebridge/protocol';
+import { MediaClock } from '@voicebridge/rtp';
+import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
+import { SignalingService } from '../src/index.ts';
+import { inviteText, newCallId, okFor, requestText, SipPeer } from './sip-peer.ts';
+
+const log = pino({ level: 'silent' });
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+type AgentBehaviour = (job: Job<CallJob>, send: (m: object) => void, started: Promise<void>) => Promise<void>;
+
+describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', function () {
+  this.timeout(30_000);
+  const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
+  const cleanup: (() => unknown)[] = [];
+  let config: BridgeConfig;
+  let signaling: SignalingService;
+  let pool: PortPool;
+  let peer: SipPeer;
+  let redis: Redis;
+  let behaviour: AgentBehaviour | undefined;
+  let agentWorker: Worker | undefined;
+
+  before(async () => {
+    const rtpMin = 42000 + 2 * Math.floor(Math.random() * 5000);
+    config = loadBridgeConfig({
+      SIP_PORT: String(await freeUdpPort()),
+      SIP_ADVERTISED_ADDRESS: '192.0.2.10',
+      RTP_ADVERTISED_ADDRESS: '192.0.2.10',
+      RTP_PORT_MIN: String(rtpMin),
+      RTP_PORT_MAX: String(rtpMin + 19),
+      MEDIA_CONTROL_PORT: String(await freeTcpPort()),
+      REDIS_KEY_PREFIX: prefix,
+      ANSWER_TIMEOUT_MS: '1500',
+      DRAIN_TIMEOUT_MS: '500',
+    });
+    const conns = Array.from({ length: 7 }, () => new Redis({ maxRetriesPerRequest: null }));
+    cleanup.push(() => conns.forEach((c) => c.disconnect()));
+    redis = conns[0]!;
+    cleanup.push(async () => {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    });
+    const channel = new RedisAudioChannel({ publisher: conns[1]!, subscriber: conns[2]!, keyPrefix: prefix });
+    const clock = new MediaClock();
+    pool = new PortPool({ bindAddress: '127.0.0.1', minPort: config.RTP_PORT_MIN, maxPort: config.RTP_PORT_MAX, quarantineMs: 100 });
+    const server: { ref?: MediaControlServer } = {};
+    const media = new MediaWorker({ pool, clock, channel, advertisedAddress: '192.0.2.10', log, onEvent: (e) => server.ref?.broadcast(e) });
+    server.ref = new MediaControlServer({ worker: media, host: '127.0.0.1', port: config.MEDIA_CONTROL_PORT, log });
+    await server.ref.listen();
+    cleanup.push(() => media.close(), () => server.ref?.close(), () => clock.close(), () => pool.close(), () => channel.close());
+    signaling = await SignalingService.start({ config, log, redis: conns[3]!, eventsRedis: conns[4]! });
+    cleanup.push(() => signaling.close(200));
+    await signaling.media.whenConnected();
+    // The test plays the agent: a real BullMQ worker on the calls queue, speaking the channel protocol.
+    const agentChannel = new RedisAudioChannel({ publisher: conns[5]!, subscriber: conns[6]!, keyPrefix: prefix });
+    cleanup.push(() => agentChannel.close());
+    const workerConnection = new Redis({ maxRetriesPerRequest: null });
+    cleanup.push(() => workerConnection.disconnect());
+    agentWorker = new Worker<CallJob>(
+      CALLS_QUEUE,
+      async (job) => {
+        let resolveStarted!: () => void;
+        let resolveStopped!: () => void;
+        const started = new Promise<void>((resolve) => (resolveStarted = resolve));
+        const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+        const end = agentChannel.open(job.data.callId, 'agent', (m) => {
+          if (m[0] !== FRAME_KIND_CONTROL) return;
+          const c = decodeControlJson(m) as { event?: string };
+          if (c.event === 'start') resolveStarted();
+          if (c.event === 'stop') resolveStopped();
+        });
+        await end.ready;
+        end.send(encodeControl({ event: 'ready' }));
+        await behaviour?.(job, (msg) => end.send(encodeControl(msg)), started);
+        await stopped;
+        end.close();
+      },
+      { connection: workerConnection, prefix: `${prefix}:bull`, concurrency: 5, autorun: false },
+    );
+    cleanup.push(async () => {
+      await agentWorker?.close();
+    });
+  });
+
+  beforeEach(async () => {
+    peer = await SipPeer.open();
+  });
+
+  afterEach(() => peer.close());
+
+  after(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function record(sipCallId: string) {
+    const records = new CallRecordRepository(redis, new RedisKeys(prefix));
+    const id = await records.findBySipCallId(sipCallId);
+    return id ? records.get(id) : undefined;
+  }
+
+  async function waitForVerdict(sipCallId: string): Promise<NonNullable<Awaited<ReturnType<typeof record>>>> {
+    for (let i = 0; i < 200; i++) {
+      const r = await record(sipCallId);
+      if (r?.status === 'ended') return r;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error('call record never ended');
+  }
+
+  function invite(number: string, callId = newCallId(), extra: string[] = [], sdp?: string): string {
+    peer.send(inviteText({ number, bridgePort: config.SIP_PORT, peerPort: peer.port, callId, branch: `z9hG4bK${randomBytes(4).toString('hex')}`, extraHeaders: extra, sdp }), config.SIP_PORT);
+    return callId;
+  }
+
+  it('answers an unknown number with 404 and records the rejection', async () => {
+    const callId = invite('+15550000');
+    await peer.response(100, 'INVITE', callId);
+    await peer.response(404, 'INVITE', callId);
+    const r = await waitForVerdict(callId);
+    expect(r.verdict).to.deep.include({ by: 'bridge', reason: 'rejected', sipStatus: 404 });
+  });
+
+  it('answers an offer with no PCMU/PCMA with 488 and a Warning', async () => {
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\n';
+    const callId = invite('+15550199', undefined, [], sdp);
+    const res = await peer.response(488, 'INVITE', callId);
+    expect(res.headers.get('Warning')).to.match(/^3\d\d /);
+  });
+
+  it('sends 503 when no agent claims the call in time, leaving no job and no port', async () => {
+    behaviour = undefined; // the worker is not running: nobody claims
+    const callId = invite('+15550199');
+    await peer.response(180, 'INVITE', callId);
+    const res = await peer.response(503, 'INVITE', callId);
+    expect(res.headers.get('Retry-After')).to.match(/^\d+$/);
+    expect((await waitForVerdict(callId)).verdict?.reason).to.equal('no-agent');
+    expect(await redis.llen(`${prefix}:bull:${CALLS_QUEUE}:wait`)).to.equal(0);
+    expect(pool.allocatedCount).to.equal(0);
+  });
+
+  it('answers once an agent claims; the SDP, Contact and our Via carry the advertised address; agent hangup sends BYE along the route set', async () => {
+    void agentWorker?.run();
+    behaviour = async (_job, send, started) => {
+      await started;
+      send({ event: 'hangup', reason: 'agent-hangup' });
+    };
+    const rr = [`Record-Route: <sip:127.0.0.1:${peer.port};lr;r=1>`, `Record-Route: <sip:127.0.0.1:${peer.port};lr;r=2>`];
+    const callId = invite('+15550199', undefined, rr);
+    await peer.response(180, 'INVITE', callId);
+    const ok = await peer.response(200, 'INVITE', callId);
+    const body = ok.body.toString();
+    expect(body).to.match(/^c=IN IP4 192\.0\.2\.10\r?$/m);
+    expect(body).to.match(/^o=\S+ \S+ \S+ IN IP4 192\.0\.2\.10\r?$/m);
+    expect(ok.headers.get('Contact')).to.include('192.0.2.10');
+    expect(ok.headers.getAll('Record-Route')).to.deep.equal([`<sip:127.0.0.1:${peer.port};lr;r=1>`, `<sip:127.0.0.1:${peer.port};lr;r=2>`]);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('To') ?? '')?.[1] ?? '';
+    peer.send(requestText('ACK', { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag, branch: 'z9hG4bKack1', cseq: 1 }), config.SIP_PORT);
+    const bye = await peer.request('BYE', callId);
+    expect(bye.uri).to.equal(`sip:caller@127.0.0.1:${peer.port}`);
+    expect(bye.headers.getAll('Route')).to.deep.equal([`<sip:127.0.0.1:${peer.port};lr;r=1>`, `<sip:127.0.0.1:${peer.port};lr;r=2>`]);
+    expect(bye.headers.get('Via')).to.match(/^SIP\/2\.0\/UDP 192\.0\.2\.10:/);
+    peer.send(okFor(bye), config.SIP_PORT);
+    const r = await waitForVerdict(callId);
+    expect(r.verdict).to.deep.include({ by: 'agent', reason: 'agent-hangup' });
+    expect(r.answeredAtMs).to.be.a('number');
+    expect(r.codec).to.equal('PCMU');
+  });
+
+  it('a caller BYE ends the call: 200 OK, verdict caller-bye, port released', async () => {
+    behaviour = async () => undefined;
+    const callId = invite('+15550199');
+    const ok = await peer.response(200, 'INVITE', callId);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('To') ?? '')?.[1] ?? '';
+    const base = { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag };
+    peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKack2', cseq: 1 }), config.SIP_PORT);
+    peer.send(requestText('BYE', { ...base, branch: 'z9hG4bKbye2', cseq: 2 }), config.SIP_PORT);
+    await peer.response(200, 'BYE', callId);
+    expect((await waitForVerdict(callId)).verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
+    expect(pool.allocatedCount).to.equal(0);
+  });
+
+  it('CANCEL while ringing: 200 to the CANCEL, 487 to the INVITE, verdict caller-cancel', async () => {
+    behaviour = async () => undefined;
+    await agentWorker?.pause(); // keep the call ringing
+    try {
+      const callId = invite('+15550199');
+      await peer.response(180, 'INVITE', callId);
+      const inv = peer.received.find((m) => m.type === 'response' && m.headers.get('Call-ID') === callId);
+      const branch = /branch=([^;]+)/.exec(inv?.headers.get('Via') ?? '')?.[1] ?? '';
+      peer.send(requestText('CANCEL', { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag: '', branch, cseq: 1 }), config.SIP_PORT);
+      await peer.response(200, 'CANCEL', callId);
+      await peer.response(487, 'INVITE', callId);
+      expect((await waitForVerdict(callId)).verdict).to.deep.include({ by: 'caller', reason: 'caller-cancel', sipStatus: 487 });
+      expect(await redis.llen(`${prefix}:bull:${CALLS_QUEUE}:wait`)).to.equal(0);
+      expect(pool.allocatedCount).to.equal(0);
+    } finally {
+      agentWorker?.resume();
+    }
+  });
+
+  it('answers a malformed INVITE with 400 and keeps serving OPTIONS', async () => {
+    const callId = newCallId();
+    const bad = inviteText({ number: '+15550199', bridgePort: config.SIP_PORT, peerPort: peer.port, callId, branch: 'z9hG4bKbad' }).replace(/Content-Length: \d+/, 'Content-Length: abc');
+    peer.send(bad, config.SIP_PORT);
+    await peer.response(400, 'INVITE', callId);
+    const optionsId = newCallId();
+    peer.send(
+      [`OPTIONS sip:127.0.0.1:${config.SIP_PORT} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKopt1`, 'Max-Forwards: 70', `From: <sip:probe@127.0.0.1>;tag=p1`, `To: <sip:127.0.0.1>`, `Call-ID: ${optionsId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+      config.SIP_PORT,
+    );
+    const ok = await peer.response(200, 'OPTIONS', optionsId);
+    expect(ok.headers.get('Allow')).to.include('INVITE');
+    expect(ok.headers.get('Accept')).to.equal('application/sdp');
+    expect(ok.headers.has('Supported')).to.equal(true);
+  });
+
+  it('leaves every per-call key with a TTL', async () => {
+    const keys = await redis.keys(`${prefix}:call*`);
+    expect(keys.length).to.be.greaterThan(0);
+    for (const key of keys) expect(await redis.ttl(key), key).to.be.greaterThan(0);
+  });
+});
