@@ -52,6 +52,7 @@ export async function runService(
   }
   let stopping = false;
   const stop = (signal: string): void => {
+    if (stopping && signal === 'disconnect') return;
     if (stopping) {
       log.warn({ signal }, 'second signal: forcing exit');
       process.exit(1);

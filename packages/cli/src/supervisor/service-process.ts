@@ -50,9 +50,16 @@ export class ServiceProcess {
     return ready;
   }
 
+  /** From now on an exit is expected: no restart. */
+  markStopping(): void {
+    this.#stopping = true;
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+  }
+
   /** SIGTERM, and SIGKILL after `graceMs`; resolves when the process is gone. */
   async stop(graceMs: number): Promise<void> {
-    this.#stopping = true;
+    this.markStopping();
     clearTimeout(this.#restartTimer);
     this.#restartTimer = undefined;
     const child = this.#child;
@@ -72,7 +79,10 @@ export class ServiceProcess {
 
   #spawn(): void {
     const { entry, execArgv, env, name } = this.#options;
-    const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // Own process group: a terminal's Ctrl-C reaches only the supervisor, which stops the services
+    // in order (signaling drains before media goes). If the supervisor dies, the IPC channel closes
+    // and each service shuts itself down.
+    const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     this.#child = child;
     this.#startedAtMs = Date.now();
     for (const stream of ['stdout', 'stderr'] as const) {

@@ -46,6 +46,7 @@ export class Supervisor {
   /** Reverse order; each gets `graceMs` after SIGTERM before SIGKILL. */
   stop(graceMs: number): Promise<void> {
     this.#stopping ??= (async () => {
+      for (const process of this.#processes) process.markStopping();
       for (const process of [...this.#processes].reverse()) await process.stop(graceMs);
     })();
     return this.#stopping;

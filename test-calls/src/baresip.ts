@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, freePortRange } from './free-port.ts';
+
+export interface BaresipCall {
+  /** What baresip heard from the bridge (its decoder output), 8 kHz mono WAV. */
+  heardWav: string;
+  /** What baresip sent (its encoder input). */
+  sentWav: string | undefined;
+  stdout: string;
+  code: number | null;
+  /** Removes the temporary directory. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Places one real call with baresip (Debian baresip-core), headless: the microphone is a WAV file,
+ * the speaker a silent sink, and the sndfile module records both directions. baresip hangs up when
+ * the microphone file ends, so the file's length sets the call's length; `-t` bounds the run.
+ */
+export async function baresipCall(options: { uri: string; micWav: string; maxSeconds: number; codec?: 'PCMU' | 'PCMA' }): Promise<BaresipCall> {
+  const dir = await mkdtemp(join(tmpdir(), 'vb-baresip-'));
+  const sipPort = await freePort();
+  const rtp = await freePortRange(10);
+  const config = [
+    'poll_method epoll',
+    `sip_listen 127.0.0.1:${sipPort}`,
+    'net_interface 127.0.0.1',
+    `rtp_ports ${rtp.min}-${rtp.max}`,
+    `audio_source aufile,${options.micWav}`,
+    'audio_player aubridge,x',
+    'audio_alert aubridge,x',
+    'module_path /usr/lib/baresip/modules',
+    'module g711.so',
+    'module aufile.so',
+    'module aubridge.so',
+    'module sndfile.so',
+    `snd_path ${dir}`,
+    'module_app account.so',
+    'module_app menu.so',
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'config'), config);
+  await writeFile(join(dir, 'accounts'), `<sip:caller@127.0.0.1:${sipPort}>;regint=0;audio_codecs=${options.codec ?? 'PCMU'}\n`);
+  await writeFile(join(dir, 'contacts'), '');
+  const child = spawn('baresip', ['-f', dir, '-t', String(options.maxSeconds), '-e', `/dial ${options.uri}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), (options.maxSeconds + 10) * 1000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(killer);
+  const files = await readdir(dir);
+  const heard = files.find((f) => f.startsWith('dump-') && f.endsWith('-dec.wav'));
+  const sent = files.find((f) => f.startsWith('dump-') && f.endsWith('-enc.wav'));
+  if (!heard) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`baresip recorded nothing (exit ${code}); its output:\n${stdout.slice(-3000)}`);
+  }
+  return {
+    heardWav: join(dir, heard),
+    sentWav: sent ? join(dir, sent) : undefined,
+    stdout,
+    code,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
