@@ -24,6 +24,13 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.#wake?.();
   }
 
+  /** Drops everything buffered so far; returns how many items that was. */
+  clear(): number {
+    const n = this.#items.length;
+    this.#items.length = 0;
+    return n;
+  }
+
   close(): void {
     this.#closed = true;
     this.#wake?.();

@@ -9,14 +9,8 @@ export class EchoAgent implements Agent {
     const { connection, job, signal } = context;
     await delay(context.greetingDelayMs, signal);
     if (job.config.greeting) await speak(context, job.config.greeting);
-    let skip = true;
-    for await (const frame of connection.callerAudio) {
-      if (skip) {
-        // Drop what queued up while the greeting played, then echo live.
-        skip = false;
-        continue;
-      }
-      connection.sendAudio(frame);
-    }
+    // What the caller said over the greeting is not echoed: start from live audio.
+    connection.callerAudio.clear();
+    for await (const frame of connection.callerAudio) connection.sendAudio(frame);
   }
 }
