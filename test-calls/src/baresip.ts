@@ -49,11 +49,19 @@ export async function baresipCall(options: { uri: string; micWav: string; maxSec
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
+  let ending: NodeJS.Timeout | undefined;
+  const onOutput = (d: Buffer): void => {
+    stdout += d.toString();
+    // baresip stays up after the call until -t expires: stop it once the call is over (SIGTERM
+    // lets sndfile close its WAV files properly).
+    if (!ending && /terminated \(duration|session closed/.test(stdout)) ending = setTimeout(() => child.kill('SIGTERM'), 500);
+  };
+  child.stdout.on('data', onOutput);
+  child.stderr.on('data', onOutput);
   const killer = setTimeout(() => child.kill('SIGKILL'), (options.maxSeconds + 10) * 1000);
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   clearTimeout(killer);
+  clearTimeout(ending);
   const files = await readdir(dir);
   const heard = files.find((f) => f.startsWith('dump-') && f.endsWith('-dec.wav'));
   const sent = files.find((f) => f.startsWith('dump-') && f.endsWith('-enc.wav'));

@@ -5,3 +5,4 @@ export { AsyncQueue } from './async-queue.ts';
 export { EchoAgent } from './agents/echo-agent.ts';
 export { ScriptedAgent } from './agents/scripted-agent.ts';
 export type { Agent, AgentContext } from './agents/agent-context.ts';
+export * from './engines.ts';
