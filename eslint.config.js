@@ -20,4 +20,6 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  // Benchmarks and test tools print their results.
+  { files: ['**/bench/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-console': 'off' } },
 );

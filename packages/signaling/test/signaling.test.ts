@@ -219,7 +219,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
       expect(await redis.llen(`${prefix}:bull:${CALLS_QUEUE}:wait`)).to.equal(0);
       expect(pool.allocatedCount).to.equal(0);
     } finally {
-      agentWorker?.resume();
+      await agentWorker?.resume();
     }
   });
 
