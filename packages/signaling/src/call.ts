@@ -242,8 +242,10 @@ export class Call {
     this.#tx.onCancel = undefined;
     this.#dialog?.close();
     this.#log.info({ verdict }, 'call ended');
-    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'ended', endedAtMs: Date.now(), verdict }));
+    const endedAtMs = Date.now();
+    // Release first, then mark the record ended: "ended" means nothing of the call is left.
     await Promise.allSettled([this.#closeMedia(verdict.reason), this.#deps.dispatcher.withdraw(this.callId)]);
+    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'ended', endedAtMs, verdict }));
     await this.#recordWrites;
     this.#onEnded(this);
   }

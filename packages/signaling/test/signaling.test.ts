@@ -44,6 +44,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   let redis: Redis;
   let behaviour: AgentBehaviour | undefined;
   let agentWorker: Worker | undefined;
+  let clock: MediaClock;
 
   before(async () => {
     const rtpMin = 42000 + 2 * Math.floor(Math.random() * 5000);
@@ -66,7 +67,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
       if (keys.length > 0) await redis.del(...keys);
     });
     const channel = new RedisAudioChannel({ publisher: conns[1]!, subscriber: conns[2]!, keyPrefix: prefix });
-    const clock = new MediaClock();
+    clock = new MediaClock();
     pool = new PortPool({ bindAddress: '127.0.0.1', minPort: config.RTP_PORT_MIN, maxPort: config.RTP_PORT_MAX, quarantineMs: 100 });
     const server: { ref?: MediaControlServer } = {};
     const media = new MediaWorker({ pool, clock, channel, advertisedAddress: '192.0.2.10', log, onEvent: (e) => server.ref?.broadcast(e) });
@@ -243,5 +244,14 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     const keys = await redis.keys(`${prefix}:call*`);
     expect(keys.length).to.be.greaterThan(0);
     for (const key of keys) expect(await redis.ttl(key), key).to.be.greaterThan(0);
+  });
+
+  it('leaves no live timer, port or transaction once closed', async () => {
+    // Every call is over: no port is held and the media clock has no subscriber (its timer stops).
+    expect(pool.allocatedCount).to.equal(0);
+    expect(clock.size).to.equal(0);
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+    // SIP timers live in transactions and dialogs: none is left after close.
+    expect(signaling.stack.stats).to.deep.equal({ serverTransactions: 0, clientTransactions: 0, dialogs: 0 });
   });
 });
