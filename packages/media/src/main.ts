@@ -29,6 +29,7 @@ await runService('media', async (config, log) => {
     channel,
     advertisedAddress: advertisedRtpAddress(config),
     log,
+    mediaTimeoutMs: config.MEDIA_TIMEOUT_MS,
     onEvent: (event) => events.server?.broadcast(event),
   });
   const server = new MediaControlServer({ worker, host: config.MEDIA_CONTROL_HOST, port: config.MEDIA_CONTROL_PORT, log });

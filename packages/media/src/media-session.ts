@@ -89,6 +89,8 @@ export class MediaSession {
   #slot: ClockSlot | undefined;
   #answeredAtMs = 0;
   readonly stats = { packetsReceived: 0, packetsSent: 0, framesToAgent: 0, framesFromAgent: 0, dropped: 0 };
+  /** When RTP or RTCP last arrived (or the session was created): the media timeout's reference. */
+  lastReceivedAtMs = Date.now();
 
   constructor(options: MediaSessionOptions) {
     this.#options = options;
@@ -105,7 +107,9 @@ export class MediaSession {
     this.#channelEnd = options.channel.open(options.callId, 'media', (message) => this.#onAgentMessage(message));
     options.ports.rtp.on('message', (packet, rinfo) => this.#onRtp(packet, rinfo));
     // RTCP (RFC 3550) is read in a later change; the odd port is bound so nobody else takes it.
-    options.ports.rtcp.on('message', () => undefined);
+    options.ports.rtcp.on('message', () => {
+      this.lastReceivedAtMs = Date.now();
+    });
   }
 
   get state(): MediaSessionState {
@@ -117,6 +121,7 @@ export class MediaSession {
     if (this.#state !== MediaSessionState.Allocated) return;
     this.#state = MediaSessionState.Started;
     this.#answeredAtMs = answeredAtMs;
+    if (this.stats.packetsReceived === 0) this.lastReceivedAtMs = Date.now();
     this.#slot = this.#options.clock.add(this.#options.params.ptimeMs, (at) => this.#tick(at));
     if (this.#agentReady) this.#sendStart();
   }
@@ -136,7 +141,9 @@ export class MediaSession {
   }
 
   #onRtp(packet: Buffer, _from: RemoteInfo): void {
-    if (this.#state === MediaSessionState.Closed || isRtcp(packet)) return;
+    if (this.#state === MediaSessionState.Closed) return;
+    this.lastReceivedAtMs = Date.now();
+    if (isRtcp(packet)) return;
     const rtp = parseRtp(packet);
     if (!rtp) return;
     this.stats.packetsReceived++;

@@ -8,7 +8,7 @@ import {
 import type { AudioChannel } from '@voicebridge/channel';
 import type { MediaClock } from '@voicebridge/rtp';
 import type { Logger } from 'pino';
-import { MediaSession } from './media-session.ts';
+import { MediaSession, MediaSessionState } from './media-session.ts';
 import type { PortPool } from './port-pool.ts';
 
 export interface MediaWorkerOptions {
@@ -19,16 +19,28 @@ export interface MediaWorkerOptions {
   advertisedAddress: string;
   log: Logger;
   onEvent: (event: MediaEvent) => void;
+  /** A started call with no RTP or RTCP for this long is ended with `media-timeout`; 0 = never. */
+  mediaTimeoutMs?: number;
 }
+
+const TIMEOUT_CHECK_MS = 1000;
 
 /** Owns every media session of this process; the control server calls into it. */
 export class MediaWorker {
   readonly #options: MediaWorkerOptions;
   readonly #sessions = new Map<string, MediaSession>();
+  readonly #timedOut = new Set<string>();
+  #timeoutCheck: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: MediaWorkerOptions) {
     this.#options = options;
+    const timeoutMs = options.mediaTimeoutMs ?? 0;
+    if (timeoutMs > 0) {
+      // One timer per worker, not per call.
+      this.#timeoutCheck = setInterval(() => this.#checkTimeouts(timeoutMs), Math.min(TIMEOUT_CHECK_MS, timeoutMs));
+      this.#timeoutCheck.unref();
+    }
   }
 
   get callCount(): number {
@@ -75,6 +87,7 @@ export class MediaWorker {
     const session = this.#sessions.get(callId);
     if (!session) return;
     this.#sessions.delete(callId);
+    this.#timedOut.delete(callId);
     session.close(reason);
     this.#options.pool.release(session.port);
     this.#options.log.debug({ callId, reason, ...session.stats }, 'media closed');
@@ -83,6 +96,20 @@ export class MediaWorker {
   close(reason: TerminationReason = 'drain'): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#timeoutCheck);
+    this.#timeoutCheck = undefined;
     for (const callId of [...this.#sessions.keys()]) this.closeCall(callId, reason);
+  }
+
+  #checkTimeouts(timeoutMs: number): void {
+    const now = Date.now();
+    for (const [callId, session] of this.#sessions) {
+      if (session.state !== MediaSessionState.Started || this.#timedOut.has(callId)) continue;
+      if (now - session.lastReceivedAtMs < timeoutMs) continue;
+      // Reported once; signaling sends BYE and then closes the media.
+      this.#timedOut.add(callId);
+      this.#options.log.info({ callId, silentMs: now - session.lastReceivedAtMs }, 'no RTP: media timeout');
+      this.#options.onEvent({ event: 'hangup', callId, by: 'bridge', reason: 'media-timeout' });
+    }
   }
 }

@@ -224,4 +224,40 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     await got;
     expect(events[0]).to.deep.equal({ event: 'hangup', callId: 'c7', by: 'agent', reason: 'agent-hangup' });
   });
+
+  it('ends a started call that receives no RTP for MEDIA_TIMEOUT_MS with media-timeout, and not one that does', async () => {
+    const events: unknown[] = [];
+    let gotEvent!: () => void;
+    const got = new Promise<void>((resolve) => (gotEvent = resolve));
+    const conns = [new Redis(), new Redis()];
+    cleanup.push(() => conns.forEach((c) => c.disconnect()));
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
+    const clock = new MediaClock();
+    const w = new MediaWorker({
+      pool,
+      clock,
+      channel,
+      advertisedAddress: '192.0.2.20',
+      log,
+      mediaTimeoutMs: 300,
+      onEvent: (e) => {
+        events.push(e);
+        gotEvent();
+      },
+    });
+    cleanup.push(() => w.close(), () => clock.close(), () => channel.close());
+    const { localRtp } = await w.allocate(params('c8'));
+    await w.allocate(params('c9'));
+    w.start('c8', Date.now());
+    w.start('c9', Date.now());
+    // c9 keeps receiving RTP; c8 gets none.
+    const pkt = Buffer.alloc(12 + 160, 0xff);
+    writeRtpHeader(pkt, 0, { marker: false, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 7 });
+    const c9Port = (await w.allocate(params('c9'))).localRtp.port;
+    const feeder = setInterval(() => caller.socket.send(pkt, c9Port, '127.0.0.1'), 50);
+    cleanup.push(() => clearInterval(feeder));
+    await got;
+    expect(localRtp.port).to.not.equal(c9Port);
+    expect(events).to.deep.equal([{ event: 'hangup', callId: 'c8', by: 'bridge', reason: 'media-timeout' }]);
+  });
 });

@@ -30,6 +30,7 @@ export const BridgeConfigSchema = z
     RTP_PORT_MIN: port(20000),
     RTP_PORT_MAX: port(29999),
     RTP_QUARANTINE_MS: ms(4000, 60_000),
+    MEDIA_TIMEOUT_MS: ms(60_000, 3_600_000),
     MEDIA_CONTROL_HOST: address.default('127.0.0.1'),
     MEDIA_CONTROL_PORT: port(7077),
     REDIS_URL: z.string().trim().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
