@@ -2,6 +2,7 @@ import { newCallId, type MediaEvent } from '@voicebridge/protocol';
 import type { InviteServerTransaction, NonInviteServerTransaction, SipRequest, SipStackHandler } from '@voicebridge/sip';
 import { Call } from './call.ts';
 import type { CallDeps } from './call-deps.ts';
+import { refuseRequest } from './request-checks.ts';
 import { ACCEPT, ALLOW, KNOWN_METHODS } from './sip-capabilities.ts';
 
 /** Owns the live calls: creates one per INVITE, routes media events to it, drains on shutdown. */
@@ -35,6 +36,11 @@ export class CallManager implements SipStackHandler {
 
   onRequest(request: SipRequest, tx: NonInviteServerTransaction): void {
     const stack = this.#deps.stack;
+    const refusal = refuseRequest(request);
+    if (refusal) {
+      stack.respond(tx, refusal.status, { headers: refusal.headers });
+      return;
+    }
     switch (request.method) {
       case 'OPTIONS':
         // RFC 3261 §11.2; 503 while draining so a load balancer stops sending us calls.

@@ -23,6 +23,7 @@ import {
 import type { Logger } from 'pino';
 import { assertTransition, CallState } from './call-state.ts';
 import type { CallDeps } from './call-deps.ts';
+import { refuseRequest } from './request-checks.ts';
 import { IN_DIALOG_ALLOW } from './sip-capabilities.ts';
 
 type Party = (typeof HANGUP_PARTIES)[number];
@@ -69,6 +70,8 @@ export class Call {
     const dialled = parseUri(request.uri)?.user ?? '';
     const number = normalizeNumber(dialled);
     this.#writeRecord(() => this.#deps.records.create(this.#initialRecord(request, number ?? dialled)));
+    const refusal = refuseRequest(request);
+    if (refusal) return this.#reject(refusal.status, 'rejected', { headers: refusal.headers });
     try {
       const config = number ? await this.#deps.numbers.get(number) : undefined;
       if (this.#ended()) return;
