@@ -1,0 +1,17 @@
+export interface SynthesizeOptions {
+  sampleRateHz: 8000;
+  /** Engine-specific voice name; the engine's default when absent. */
+  voice?: string;
+  /** Aborting stops synthesis at once (processes killed) and ends the chunks with the signal's reason. */
+  signal: AbortSignal;
+}
+
+/**
+ * Text to 8 kHz mono 16-bit PCM, as a stream of chunks: the first arrives as soon as the first part of
+ * the text is synthesised, while the rest is still being synthesised. Throws `EngineError`
+ * (see `retryable`) when the engine fails, or the signal's reason. Each chunk is a new array.
+ */
+export interface TextToSpeech {
+  synthesize(text: string, options: SynthesizeOptions): AsyncIterable<Int16Array>;
+  close(): Promise<void>;
+}
