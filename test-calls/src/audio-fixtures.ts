@@ -8,7 +8,7 @@ const run = promisify(execFile);
  * spoken by flite, then `tailSilenceS` (the answer plays meanwhile; baresip hangs up when the file
  * ends), as 8 kHz mono 16-bit WAV.
  */
-export async function spokenWav(path: string, text: string, leadSilenceS: number, tailSilenceS: number, voice = 'slt'): Promise<void> {
+export async function spokenWav(path: string, text: string, leadSilenceS: number, tailSilenceS: number, voice = 'rms'): Promise<void> {
   const speech = `${path}.speech.wav`;
   await run('flite', ['-voice', voice, '-t', text, '-o', speech]);
   await run('sox', [speech, '-r', '8000', '-c', '1', '-b', '16', path, 'pad', String(leadSilenceS), String(tailSilenceS)]);

@@ -50,7 +50,7 @@ describe('real calls with baresip', function () {
   it('the scripted demo greets, answers a question with its keyword, and the caller hangs up', async () => {
     const mic = join(dir, 'question.wav');
     // Silence while the greeting plays (~7 s), the question, then silence while the answer plays.
-    await spokenWav(mic, 'What are your hours?', 8, 9);
+    await spokenWav(mic, 'What are your opening hours?', 8, 9, 'rms');
     const call = await baresipCall({ uri: `sip:+15550100@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 40 });
     calls.push(call);
     const heard = (await recognizeWav(call.heardWav, ['hello', 'demo', 'hours', 'prices', 'address', 'nine', 'morning', 'five', 'evening', 'monday', 'friday'])).join(' ');
@@ -74,7 +74,7 @@ describe('real calls with baresip', function () {
 
   it('saying goodbye makes the bridge hang up (BYE from the bridge, verdict agent-hangup)', async () => {
     const mic = join(dir, 'goodbye.wav');
-    await spokenWav(mic, 'Goodbye.', 8, 20, 'kal');
+    await spokenWav(mic, 'Goodbye.', 8, 20, 'rms');
     const call = await baresipCall({ uri: `sip:+15550100@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 40 });
     calls.push(call);
     // The microphone file is 29 s long: a call that ended well before it was ended by the bridge.
