@@ -27,6 +27,8 @@ export interface BridgeOptions {
   /** How many RTP ports the bridge gets (pairs = count / 2). */
   rtpPorts?: number;
   readyTimeoutMs?: number;
+  /** `voicebridge start --services`: e.g. without `agent`, calls ring until ANSWER_TIMEOUT_MS. Default all. */
+  services?: ('media' | 'agent' | 'signaling')[];
 }
 
 /**
@@ -53,7 +55,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<RunningB
     DRAIN_TIMEOUT_MS: '2000',
     ...options.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'start', '--json-logs'], {
+  const services = options.services ? ['--services', options.services.join(',')] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'start', '--json-logs', ...services], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

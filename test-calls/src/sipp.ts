@@ -14,9 +14,6 @@ import { freePort, freePortRange } from './free-port.ts';
 /** Our SIPp scenarios (test-calls/scenarios/). */
 export const SCENARIOS_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
 
-/** Debian's sip-tester ships this 8 kHz A-law (PT 8) RTP capture for `play_pcap_audio`. */
-export const G711A_PCAP = '/usr/share/sip-tester/g711a.pcap';
-
 export interface SippOptions {
   /** A file name in test-calls/scenarios/, or an absolute path. */
   scenario: string;
@@ -37,8 +34,6 @@ export interface SippOptions {
   extraArgs?: string[];
   /** SIPp's own `-timeout`, and a kill timer 5 s later. Default 30 s. */
   timeoutMs?: number;
-  /** Called once sipp is spawned (its trace directory exists). */
-  onSpawn?: (run: { traceDir: string; pid: number | undefined }) => void;
 }
 
 export interface SippStats {
@@ -126,7 +121,6 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   ];
   const startedAtMs = Date.now();
   const child = spawn('sipp', args, { cwd: traceDir, stdio: ['ignore', 'pipe', 'pipe'] });
-  options.onSpawn?.({ traceDir, pid: child.pid });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout = tail(stdout + d.toString('latin1'))));
@@ -327,7 +321,8 @@ export async function keysWithoutTtl(bridge: RunningBridge): Promise<string[]> {
     do {
       const [next, keys] = await bridge.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
       cursor = next;
-      for (const key of keys) if ((await bridge.redis.pttl(key)) <= 0) out.push(key);
+      // -1: no TTL. (-2: the key went away between SCAN and PTTL, which is fine.)
+      for (const key of keys) if ((await bridge.redis.pttl(key)) === -1) out.push(key);
     } while (cursor !== '0');
   }
   return out;
