@@ -41,7 +41,7 @@ export const BridgeConfigSchema = z
     GREETING_DELAY_MS: ms(300, 10_000),
     DRAIN_TIMEOUT_MS: ms(30_000, 3_600_000),
     AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
-    STT_POOL_SIZE: z.coerce.number().int().min(1).max(16).default(2),
+    STT_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(4),
     CALL_RECORD_TTL_S: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
     SEED_DEMO_NUMBERS: bool.default(true),
   })

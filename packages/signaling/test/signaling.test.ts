@@ -241,7 +241,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   });
 
   it('leaves every per-call key with a TTL', async () => {
-    const keys = await redis.keys(`${prefix}:call*`);
+    const keys = [...(await redis.keys(`${prefix}:call:*`)), ...(await redis.keys(`${prefix}:sipcall:*`))];
     expect(keys.length).to.be.greaterThan(0);
     for (const key of keys) expect(await redis.ttl(key), key).to.be.greaterThan(0);
   });
