@@ -131,7 +131,7 @@ export class MediaControlClient {
     });
     socket.on('error', (error) => this.#options.log.debug({ err: error }, 'media control connection error'));
     socket.on('close', () => {
-      if (this.#connected) this.#options.log.warn('media worker connection lost');
+      if (this.#connected && !this.#closed) this.#options.log.warn('media worker connection lost');
       this.#connected = false;
       this.#socket = undefined;
       this.#rejectAll('media control connection closed');
