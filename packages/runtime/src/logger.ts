@@ -10,7 +10,7 @@ export const REDACTED_PATHS = ['from', 'to', 'caller', 'text', 'transcript', 'pr
 export function createLogger(config: Pick<BridgeConfig, 'LOG_LEVEL' | 'LOG_REDACT'>, service: string): Logger {
   return pino({
     level: config.LOG_LEVEL,
-    base: { service },
+    base: { service, pid: process.pid },
     redact: config.LOG_REDACT ? { paths: REDACTED_PATHS, censor: '[redacted]' } : undefined,
   });
 }

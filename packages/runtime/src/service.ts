@@ -44,8 +44,9 @@ export async function runService(
     const started = await start(config, log);
     running = started.service;
     const ready: ReadyMessage = { type: 'ready', service: name, detail: started.detail };
-    process.send?.(ready);
+    // Logged before the supervisor hears it, so "voicebridge ready" always comes after every "ready" line.
     log.info(started.detail ?? {}, `${name} ready`);
+    process.send?.(ready);
   } catch (error) {
     log.fatal({ err: error }, `${name} failed to start`);
     process.exit(1);
