@@ -7,3 +7,5 @@ export { MediaClock } from './media-clock.ts';
 export type { ClockSlot, ClockTimers, MediaClockOptions } from './media-clock.ts';
 export { TELEPHONE_EVENT_BYTES, eventToDigit, parseTelephoneEvent } from './telephone-event.ts';
 export type { TelephoneEvent } from './telephone-event.ts';
+export { JitterBuffer } from './jitter-buffer.ts';
+export type { JitterBufferOptions, JitterBufferStats, JitterFrame, JitterPushResult } from './jitter-buffer.ts';
