@@ -2,12 +2,18 @@ import { CallJobSchema, VoicebridgeError, type CallJob } from '@voicebridge/prot
 import type { AudioChannel } from '@voicebridge/channel';
 import type { CallRecordRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
-import type { Agent } from './agents/agent-context.ts';
+import { delay, type Agent } from './agents/agent-context.ts';
 import { EchoAgent } from './agents/echo-agent.ts';
 import { ScriptedAgent } from './agents/scripted-agent.ts';
 import { CallConnection } from './call-connection.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
+
+/** How often the record is checked while waiting for the ACK, and how long to wait at most. */
+const START_POLL_MS = 500;
+const START_TIMEOUT_MS = 60_000;
+
+type StartEvent = Awaited<ReturnType<CallConnection['waitForStart']>>;
 
 export interface CallRunnerOptions {
   channel: AudioChannel;
@@ -45,7 +51,8 @@ export class CallRunner {
     let transcriptWrites: Promise<void> = Promise.resolve();
     try {
       await connection.announce();
-      const start = await connection.waitForStart(abort.signal);
+      const start = await this.#waitForStart(job.callId, connection, abort, log);
+      if (!start) return { stopReason: connection.stopReason ?? 'ended' };
       log.info({ agent: job.config.agent }, 'agent on the call');
       await this.#agents[job.config.agent].run({
         job,
@@ -81,5 +88,30 @@ export class CallRunner {
       await transcriptWrites;
     }
     return { stopReason: connection.stopReason ?? 'aborted' };
+  }
+
+  /**
+   * Waits for the media's `start` (the caller's ACK). Pub/sub has no replay: a call that ended
+   * before this agent subscribed sent its `stop` to nobody, so the record is checked meanwhile,
+   * and the wait is bounded (answer timeout + 64·T1 of ACK wait fit well inside it).
+   */
+  async #waitForStart(callId: string, connection: CallConnection, abort: AbortController, log: Logger): Promise<StartEvent | undefined> {
+    const started = connection.waitForStart(abort.signal);
+    started.catch(() => undefined);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const outcome = await Promise.race([started, delay(START_POLL_MS, abort.signal).then(() => undefined)]);
+      if (outcome) return outcome;
+      const record = await this.#options.records.get(callId).catch(() => undefined);
+      if (record?.status === 'ended') {
+        log.info({ verdict: record.verdict?.reason }, 'call ended before it started');
+        return undefined;
+      }
+      if (Date.now() > deadline) {
+        log.warn('call never started: giving it up');
+        connection.hangup('error');
+        return undefined;
+      }
+    }
   }
 }
