@@ -114,6 +114,31 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     };
   }
 
+  /** A second worker on the shared pool that records its media events. */
+  function eventWorker(mediaTimeoutMs?: number): { worker: MediaWorker; events: unknown[]; firstEvent: Promise<void> } {
+    const events: unknown[] = [];
+    let gotEvent!: () => void;
+    const firstEvent = new Promise<void>((resolve) => (gotEvent = resolve));
+    const conns = [new Redis(), new Redis()];
+    cleanup.push(() => conns.forEach((c) => c.disconnect()));
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
+    const clock = new MediaClock();
+    const worker = new MediaWorker({
+      pool,
+      clock,
+      channel,
+      advertisedAddress: '192.0.2.20',
+      log,
+      mediaTimeoutMs,
+      onEvent: (e) => {
+        events.push(e);
+        gotEvent();
+      },
+    });
+    cleanup.push(() => worker.close(), () => clock.close(), () => channel.close());
+    return { worker, events, firstEvent };
+  }
+
   it('allocates an even port and answers the advertised address, never the bind address', async () => {
     const result = await worker.allocate(params('c1'));
     expect(result.localRtp.address).to.equal('192.0.2.20');
@@ -205,18 +230,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('reports an agent hangup to signaling as a media event', async () => {
-    const events: unknown[] = [];
-    let gotEvent!: () => void;
-    const got = new Promise<void>((resolve) => (gotEvent = resolve));
-    const conns = [new Redis(), new Redis()];
-    cleanup.push(() => conns.forEach((c) => c.disconnect()));
-    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
-    const clock = new MediaClock();
-    const w = new MediaWorker({ pool, clock, channel, advertisedAddress: '192.0.2.20', log, onEvent: (e) => {
-      events.push(e);
-      gotEvent();
-    } });
-    cleanup.push(() => w.close(), () => clock.close(), () => channel.close());
+    const { worker: w, events, firstEvent: got } = eventWorker();
     await w.allocate(params('c7'));
     const a = agent('c7');
     await a.end.ready;
@@ -226,26 +240,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('ends a started call that receives no RTP for MEDIA_TIMEOUT_MS with media-timeout, and not one that does', async () => {
-    const events: unknown[] = [];
-    let gotEvent!: () => void;
-    const got = new Promise<void>((resolve) => (gotEvent = resolve));
-    const conns = [new Redis(), new Redis()];
-    cleanup.push(() => conns.forEach((c) => c.disconnect()));
-    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
-    const clock = new MediaClock();
-    const w = new MediaWorker({
-      pool,
-      clock,
-      channel,
-      advertisedAddress: '192.0.2.20',
-      log,
-      mediaTimeoutMs: 300,
-      onEvent: (e) => {
-        events.push(e);
-        gotEvent();
-      },
-    });
-    cleanup.push(() => w.close(), () => clock.close(), () => channel.close());
+    const { worker: w, events, firstEvent: got } = eventWorker(300);
     const { localRtp } = await w.allocate(params('c8'));
     await w.allocate(params('c9'));
     w.start('c8', Date.now());
