@@ -9,3 +9,26 @@ export { TELEPHONE_EVENT_BYTES, eventToDigit, parseTelephoneEvent } from './tele
 export type { TelephoneEvent } from './telephone-event.ts';
 export { JitterBuffer } from './jitter-buffer.ts';
 export type { JitterBufferOptions, JitterBufferStats, JitterFrame, JitterPushResult } from './jitter-buffer.ts';
+export {
+  MAX_REPORT_BLOCKS,
+  RTCP_BYE,
+  RTCP_RR,
+  RTCP_SDES,
+  RTCP_SR,
+  parseRtcp,
+  reportByteLength,
+  sdesCnameByteLength,
+  writeReceiverReport,
+  writeSdesCname,
+  writeSenderReport,
+} from './rtcp.ts';
+export type { ReportBlock, RtcpPacket, SenderInfo } from './rtcp.ts';
+export {
+  ReceptionStats,
+  buildReceiverReport,
+  buildSenderReport,
+  ntpFromUnixMs,
+  ntpMiddle32,
+  roundTripMs,
+} from './reception-stats.ts';
+export type { ReceptionStatsOptions, ReportOptions, SenderReportOptions } from './reception-stats.ts';
