@@ -32,3 +32,5 @@ export {
   roundTripMs,
 } from './reception-stats.ts';
 export type { ReceptionStatsOptions, ReportOptions, SenderReportOptions } from './reception-stats.ts';
+export { Resampler } from './resampler.ts';
+export type { ResamplerOptions } from './resampler.ts';
