@@ -34,3 +34,5 @@ export {
 export type { ReceptionStatsOptions, ReportOptions, SenderReportOptions } from './reception-stats.ts';
 export { Resampler } from './resampler.ts';
 export type { ResamplerOptions } from './resampler.ts';
+export { TelephoneEventSender, digitToEvent, writeTelephoneEvent } from './telephone-event-sender.ts';
+export type { TelephoneEventPacket, TelephoneEventSenderOptions } from './telephone-event-sender.ts';
