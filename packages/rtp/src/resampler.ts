@@ -133,6 +133,34 @@ export class Resampler {
     return written - outOffset;
   }
 
+  /**
+   * Ends an utterance: pushes silence through the filter until the last input sample has left it
+   * (about 2 × `delaySamples` of output, 3 ms at 8 kHz), writes what comes out into `out` from
+   * `outOffset`, then resets. Returns the number of samples written (at most `maxFlushOutput`).
+   * Use it before a mark, so the audio queued before the mark is complete.
+   */
+  flush(out: Int16Array, outOffset = 0): number {
+    const zeros = this.flushInputSamples();
+    if (out.length - outOffset < this.maxOutputFor(zeros)) {
+      throw new RangeError(`output has room for ${out.length - outOffset}, needs ${this.maxOutputFor(zeros)}`);
+    }
+    this.buffer.fill(0, this.bufferLength, this.bufferLength + zeros);
+    this.bufferLength += zeros;
+    const written = this.run(out, outOffset) - outOffset;
+    this.reset();
+    return written;
+  }
+
+  /** Room `flush` needs in its output. */
+  get maxFlushOutput(): number {
+    return this.maxOutputFor(this.flushInputSamples());
+  }
+
+  /** Input samples of silence that move the newest real sample out of the filter: its whole tail. */
+  private flushInputSamples(): number {
+    return this.tapsPerPhase - 1;
+  }
+
   /** Forgets the history, phase and limiter gain: the next `process` starts a new stream. */
   reset(): void {
     this.buffer.fill(0);
