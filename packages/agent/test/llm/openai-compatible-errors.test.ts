@@ -18,7 +18,8 @@ function expectLlmError(error: unknown, code: string, retryable: boolean): LlmEr
   return llmError;
 }
 
-describe('OpenAiCompatibleModel: failures', () => {
+describe('OpenAiCompatibleModel: failures', function () {
+  this.timeout(20_000);
   let server: FakeOpenAiServer;
   let logged: string[];
 
@@ -135,7 +136,7 @@ describe('OpenAiCompatibleModel: failures', () => {
 
   it('times out retryably when the stream stalls, after the text already yielded', async () => {
     server.respondWith(streamText(['Let me see'], { done: false, finishReason: null, ending: 'stall' }));
-    const { events, error } = await collectUntilError(modelWith({ timeoutMs: 100 }));
+    const { events, error } = await collectUntilError(modelWith({ timeoutMs: 300, firstTokenTimeoutMs: 10_000 }));
     expect(textOf(events)).to.equal('Let me see');
     expect(expectLlmError(error, 'VB_REQUEST_TIMEOUT', true).message).to.include('silent');
     await server.requests[0]?.closed;
@@ -148,13 +149,14 @@ describe('OpenAiCompatibleModel: failures', () => {
   });
 
   it('does not count the time the consumer holds an event against the provider', async () => {
-    server.respondWith(streamText(['one', ' two', ' three']));
+    server.respondWith(streamText(['one', ' two']));
     const events = [];
-    for await (const event of modelWith({ timeoutMs: 50 }).stream({ messages: [{ role: 'user', content: 'Hi' }], signal: AbortSignal.timeout(10_000) })) {
+    for await (const event of modelWith({ timeoutMs: 300 }).stream({ messages: [{ role: 'user', content: 'Hi' }], signal: AbortSignal.timeout(10_000) })) {
       events.push(event);
-      // Longer than timeoutMs: a slow text-to-speech must not make the model look silent.
-      await new Promise((resolve) => setTimeout(resolve, 120));
+      // Far longer than timeoutMs: a slow text-to-speech must not make the model look silent.
+      if (events.length === 1) await new Promise((resolve) => setTimeout(resolve, 1000));
     }
+    expect(textOf(events)).to.equal('one two');
     expect(events.at(-1)).to.deep.equal({ type: 'done', finishReason: 'stop' });
   });
 

@@ -7,7 +7,8 @@ import { collect, textOf } from './llm-helpers.ts';
 
 const KEY = 'sk-test-0123456789abcdef0123456789abcdef';
 
-describe('OpenAiCompatibleModel: streaming', () => {
+describe('OpenAiCompatibleModel: streaming', function () {
+  this.timeout(20_000);
   let server: FakeOpenAiServer;
   let model: OpenAiCompatibleModel;
 
