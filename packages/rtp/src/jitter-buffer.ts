@@ -44,7 +44,7 @@ export interface JitterBufferOptions {
   shrinkAfterFrames?: number;
 }
 
-export type JitterPushResult = 'accepted' | 'duplicate' | 'late' | 'oversized';
+export type JitterPushResult = 'accepted' | 'duplicate' | 'late' | 'oversized' | 'empty';
 
 export interface JitterFrame {
   /** `frameSamples` samples; the buffer is reused by the next `pop()`. */
@@ -155,6 +155,8 @@ export class JitterBuffer {
     seq &= 0xffff;
     timestamp >>>= 0;
     ssrc >>>= 0;
+    // A padding-only packet carries no audio: it must not move the depth or anchor a stream.
+    if (length <= 0) return 'empty';
     if (length > this.capacitySamples || length > samples.length) {
       this.stats.oversized++;
       return 'oversized';
@@ -200,7 +202,7 @@ export class JitterBuffer {
       }
       if (++index === capacity) index = 0;
     }
-    if (written === 0 && length > 0) {
+    if (written === 0) {
       this.stats.duplicates++;
       return 'duplicate';
     }

@@ -214,6 +214,15 @@ describe('JitterBuffer', () => {
     expect(drain(jb).map((p) => p.value)).to.deep.equal([4]);
   });
 
+  it('ignores a packet with no audio: it neither starts a stream nor adds depth', () => {
+    const jb = buffer();
+    expect(jb.push(1, 0, SSRC, new Int16Array(0))).to.equal('empty');
+    expect(jb.pop()).to.equal(undefined);
+    jb.push(2, 160, SSRC, packet(2));
+    expect(jb.push(3, 480, SSRC, packet(9), 0)).to.equal('empty');
+    expect(jb.depthMs).to.equal(20);
+  });
+
   it('rejects a packet longer than the whole buffer', () => {
     expect(buffer().push(1, 0, SSRC, packet(1, 481))).to.equal('oversized');
   });
