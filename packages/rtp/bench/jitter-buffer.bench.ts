@@ -29,7 +29,8 @@ function arrivalOrder(n: number): Int32Array {
     if (random() < 0.02) continue;
     order.push(i);
     const last = order.length - 1;
-    if (last > 0 && random() < 0.05) [order[last - 1], order[last]] = [order[last] as number, order[last - 1] as number];
+    if (last > 0 && random() < 0.05)
+      [order[last - 1], order[last]] = [order[last] as number, order[last - 1] as number];
   }
   return Int32Array.from(order);
 }

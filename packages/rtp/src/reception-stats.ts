@@ -147,7 +147,9 @@ export class ReceptionStats {
       lastSr: this.haveSr ? this.lastSrMiddle : 0,
       // §6.4.1: "expressed in units of 1/65536 seconds ... If no SR packet has been received yet
       // from SSRC_n, the DLSR field is set to zero."
-      delaySinceLastSr: this.haveSr ? Math.max(0, Math.round(((nowMs - this.lastSrArrivalMs) * 65536) / 1000)) >>> 0 : 0,
+      delaySinceLastSr: this.haveSr
+        ? Math.max(0, Math.round(((nowMs - this.lastSrArrivalMs) * 65536) / 1000)) >>> 0
+        : 0,
     };
   }
 

@@ -70,12 +70,14 @@ export class Resampler {
       ['inputRateHz', inputRateHz],
       ['outputRateHz', outputRateHz],
     ] as const) {
-      if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+      if (!Number.isInteger(value) || value <= 0)
+        throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
     const divisor = gcd(inputRateHz, outputRateHz);
     const up = outputRateHz / divisor;
     const down = inputRateHz / divisor;
-    if (up > MAX_PHASES) throw new RangeError(`${inputRateHz} → ${outputRateHz} Hz needs ${up} phases, at most ${MAX_PHASES}`);
+    if (up > MAX_PHASES)
+      throw new RangeError(`${inputRateHz} → ${outputRateHz} Hz needs ${up} phases, at most ${MAX_PHASES}`);
     const attenuationDb = options.attenuationDb ?? 60;
     if (!(attenuationDb >= 20 && attenuationDb <= 140)) throw new RangeError(`attenuationDb must be 20–140`);
     this.inputRateHz = inputRateHz;
@@ -107,7 +109,7 @@ export class Resampler {
 
   /** Filter delay in output samples (the group delay of the linear-phase prototype). */
   get delaySamples(): number {
-    return ((this.tapsPerPhase * this.up - 1) / 2 / this.down);
+    return (this.tapsPerPhase * this.up - 1) / 2 / this.down;
   }
 
   /**
@@ -267,7 +269,10 @@ function design(
   const estimated = Math.ceil((attenuationDb - 8) / (2.285 * deltaOmega));
   const tapsPerPhase = Math.max(2, Math.ceil(estimated / up));
   const length = tapsPerPhase * up;
-  const beta = attenuationDb > 50 ? 0.1102 * (attenuationDb - 8.7) : 0.5842 * (attenuationDb - 21) ** 0.4 + 0.07886 * (attenuationDb - 21);
+  const beta =
+    attenuationDb > 50
+      ? 0.1102 * (attenuationDb - 8.7)
+      : 0.5842 * (attenuationDb - 21) ** 0.4 + 0.07886 * (attenuationDb - 21);
   const center = (length - 1) / 2;
   const fc = cutoffHz / protoRateHz;
   const i0Beta = besselI0(beta);
@@ -284,7 +289,8 @@ function design(
       coefficients[p * tapsPerPhase + k] = value;
       sum += value;
     }
-    for (let k = 0; k < tapsPerPhase; k++) coefficients[p * tapsPerPhase + k] = (coefficients[p * tapsPerPhase + k] as number) / sum;
+    for (let k = 0; k < tapsPerPhase; k++)
+      coefficients[p * tapsPerPhase + k] = (coefficients[p * tapsPerPhase + k] as number) / sum;
   }
   return { coefficients, tapsPerPhase };
 }

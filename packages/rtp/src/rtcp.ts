@@ -163,12 +163,18 @@ export function writeSenderReport(
   writeUint32(out, s + 12, sender.packetCount);
   writeUint32(out, s + 16, sender.octetCount);
   const blocks = s + SENDER_INFO_BYTES;
-  for (let i = 0; i < reports.length; i++) writeReportBlock(out, blocks + i * REPORT_BLOCK_BYTES, reports[i] as ReportBlock);
+  for (let i = 0; i < reports.length; i++)
+    writeReportBlock(out, blocks + i * REPORT_BLOCK_BYTES, reports[i] as ReportBlock);
   return length;
 }
 
 /** Writes an RR at `offset`; returns the bytes written. */
-export function writeReceiverReport(out: Uint8Array, offset: number, ssrc: number, reports: readonly ReportBlock[]): number {
+export function writeReceiverReport(
+  out: Uint8Array,
+  offset: number,
+  ssrc: number,
+  reports: readonly ReportBlock[],
+): number {
   const length = checkRoom(out, offset, reportByteLength('RR', reports.length), reports.length);
   writeHeader(out, offset, reports.length, RTCP_RR, length);
   writeUint32(out, offset + 4, ssrc);
@@ -219,7 +225,7 @@ function writeHeader(out: Uint8Array, at: number, count: number, packetType: num
 
 function readReportBlock(buf: Uint8Array, at: number): ReportBlock {
   // Cumulative lost is a signed 24-bit count: sign-extend it.
-  const lost = (((buf[at + 5] as number) << 16) | ((buf[at + 6] as number) << 8) | (buf[at + 7] as number)) << 8 >> 8;
+  const lost = ((((buf[at + 5] as number) << 16) | ((buf[at + 6] as number) << 8) | (buf[at + 7] as number)) << 8) >> 8;
   return {
     ssrc: readUint32(buf, at),
     fractionLost: buf[at + 4] as number,

@@ -111,13 +111,21 @@ export class TelephoneEventSender {
       throw new RangeError(`ptimeMs ${options.ptimeMs} is not a whole number of samples at ${clockRateHz} Hz`);
     }
     const volume = options.volume ?? 10;
-    if (!Number.isInteger(volume) || volume < 0 || volume > 63) throw new RangeError(`volume must be 0–63, got ${volume}`);
+    if (!Number.isInteger(volume) || volume < 0 || volume > 63)
+      throw new RangeError(`volume must be 0–63, got ${volume}`);
     this.payloadType = options.payloadType;
     this.ptimeSamples = ptimeSamples;
     this.clockRateHz = clockRateHz;
     this.volume = volume;
     this.defaultDurationMs = options.durationMs ?? 100;
-    this.packet = { marker: false, payloadType: this.payloadType, timestamp: 0, payloadLength: 0, end: false, last: false };
+    this.packet = {
+      marker: false,
+      payloadType: this.payloadType,
+      timestamp: 0,
+      payloadLength: 0,
+      end: false,
+      last: false,
+    };
   }
 
   /** An event is being sent: the caller sends `next()` instead of voice each tick. */

@@ -26,7 +26,11 @@ function drain(jb: JitterBuffer): Played[] {
   for (let frame = jb.pop(); frame !== undefined; frame = jb.pop()) {
     const first = frame.samples[0] as number;
     const uniform = frame.samples.every((s) => s === first);
-    out.push({ value: uniform ? (first === 0 ? 'zeros' : first) : 'mixed', filled: frame.filled, timestamp: frame.timestamp });
+    out.push({
+      value: uniform ? (first === 0 ? 'zeros' : first) : 'mixed',
+      filled: frame.filled,
+      timestamp: frame.timestamp,
+    });
   }
   return out;
 }
@@ -250,7 +254,8 @@ describe('JitterBuffer', () => {
     for (let n = 0; n < 500; n++) {
       if (random() > 0.05) pending.push(n);
       if (random() < 0.05 && n > 0) pending.push(n - 1);
-      if (pending.length >= 2 && random() < 0.3) pending = [pending[1] as number, pending[0] as number, ...pending.slice(2)];
+      if (pending.length >= 2 && random() < 0.3)
+        pending = [pending[1] as number, pending[0] as number, ...pending.slice(2)];
       for (const p of pending) jb.push(p & 0xffff, (p * FRAME + 4_294_000_000) >>> 0, SSRC, packet((p % 1000) + 1));
       pending = [];
       const frame = jb.pop();

@@ -122,7 +122,10 @@ describe('ReceptionStats (RFC 3550 A.1, A.3, A.8)', () => {
   it('echoes the last SR as LSR (middle 32 NTP bits) with DLSR in 1/65536 s', () => {
     const s = stats();
     s.onPacket(0, 0, 0);
-    s.onSenderReport({ ntpSeconds: 0x0001aaaa, ntpFraction: 0xbbbb0000, rtpTimestamp: 0, packetCount: 0, octetCount: 0 }, 1000);
+    s.onSenderReport(
+      { ntpSeconds: 0x0001aaaa, ntpFraction: 0xbbbb0000, rtpTimestamp: 0, packetCount: 0, octetCount: 0 },
+      1000,
+    );
     expect(s.reportBlock(1500)).to.include({ lastSr: 0xaaaabbbb, delaySinceLastSr: 32768 });
   });
 
@@ -177,7 +180,15 @@ describe('buildReceiverReport / buildSenderReport', () => {
     expect(parts?.map((p) => p.type)).to.deep.equal(['RR', 'other']);
     const rr = parts?.[0];
     expect(rr?.type === 'RR' ? rr.reports : []).to.deep.equal([
-      { ssrc: PEER, fractionLost: 64, cumulativeLost: 1, extendedHighestSeq: 3, jitter: 0, lastSr: 0, delaySinceLastSr: 0 },
+      {
+        ssrc: PEER,
+        fractionLost: 64,
+        cumulativeLost: 1,
+        extendedHighestSeq: 3,
+        jitter: 0,
+        lastSr: 0,
+        delaySinceLastSr: 0,
+      },
     ]);
   });
 
@@ -196,7 +207,13 @@ describe('buildReceiverReport / buildSenderReport', () => {
     expect(sr).to.deep.equal({
       type: 'SR',
       ssrc: 0x11223344,
-      sender: { ntpSeconds: 2208988800, ntpFraction: 0x80000000, rtpTimestamp: 123456, packetCount: 10, octetCount: 1600 },
+      sender: {
+        ntpSeconds: 2208988800,
+        ntpFraction: 0x80000000,
+        rtpTimestamp: 123456,
+        packetCount: 10,
+        octetCount: 1600,
+      },
       reports: [],
     });
   });

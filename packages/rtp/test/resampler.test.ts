@@ -70,10 +70,11 @@ describe('Resampler', () => {
       const out = new Int16Array(whole.length + 16);
       let written = 0;
       let seed = 5;
-      for (let read = 0; read < input.length; ) {
+      for (let read = 0; read < input.length;) {
         seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
         const pick = seed % 4;
-        const size = pick === 0 ? 0 : pick === 1 ? 1 + (seed % 7) : pick === 2 ? 1 + (seed % 900) : 4000 + (seed % 6000);
+        const size =
+          pick === 0 ? 0 : pick === 1 ? 1 + (seed % 7) : pick === 2 ? 1 + (seed % 900) : 4000 + (seed % 6000);
         const chunk = input.subarray(read, Math.min(input.length, read + size));
         read += chunk.length;
         written += chunked.process(chunk, out, written);
@@ -85,7 +86,9 @@ describe('Resampler', () => {
 
   it('keeps every output peak at or below −3 dBFS, even from a full-scale square wave', () => {
     for (const rate of TTS_RATES) {
-      const square = Int16Array.from({ length: rate }, (_, i) => (Math.floor(i / (rate / 400)) % 2 === 0 ? 32767 : -32768));
+      const square = Int16Array.from({ length: rate }, (_, i) =>
+        Math.floor(i / (rate / 400)) % 2 === 0 ? 32767 : -32768,
+      );
       const out = resampleAll(new Resampler({ inputRateHz: rate }), square);
       const peak = out.reduce((m, s) => Math.max(m, Math.abs(s)), 0);
       expect(peak, `${rate} Hz`).to.be.at.most(CEILING);

@@ -137,9 +137,14 @@ describe('RTCP SR / RR (RFC 3550 §6.4)', () => {
   });
 
   it('refuses to write more than 31 report blocks or past the buffer', () => {
-    expect(() => writeReceiverReport(new Uint8Array(2000), 0, 1, Array.from({ length: 32 }, () => BLOCK))).to.throw(
-      RangeError,
-    );
+    expect(() =>
+      writeReceiverReport(
+        new Uint8Array(2000),
+        0,
+        1,
+        Array.from({ length: 32 }, () => BLOCK),
+      ),
+    ).to.throw(RangeError);
     expect(() => writeReceiverReport(new Uint8Array(31), 0, 1, [BLOCK])).to.throw(RangeError);
   });
 });
