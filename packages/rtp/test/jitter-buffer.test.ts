@@ -242,6 +242,48 @@ describe('JitterBuffer', () => {
     expect(b?.samples).to.equal(samplesA);
   });
 
+  /**
+   * A 20 ms sender whose packets each take 0…`jitterMs` (uniform) to arrive; the receiver pops on its
+   * own 20 ms clock. Simulated time, so the test is deterministic and has no timing in it.
+   */
+  function simulate(jitterMs: number): { jb: JitterBuffer; played: number; filled: number } {
+    const jb = buffer();
+    let seed = 11;
+    const random = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const count = 3000;
+    const arrivals = Array.from({ length: count }, (_, n) => ({ n, atMs: n * 20 + random() * jitterMs }));
+    arrivals.sort((a, b) => a.atMs - b.atMs);
+    let next = 0;
+    let played = 0;
+    let filled = 0;
+    for (let nowMs = 0; nowMs < count * 20 + 200; nowMs += 20) {
+      for (; next < arrivals.length && (arrivals[next]?.atMs as number) <= nowMs + 7; next++) {
+        const n = arrivals[next]?.n as number;
+        jb.push(n, n * FRAME, SSRC, packet(1));
+      }
+      const frame = jb.pop();
+      if (frame) {
+        played++;
+        if (frame.filled) filled++;
+      }
+    }
+    return { jb, played, filled };
+  }
+
+  it('stays at one frame of depth on a network without jitter, and plays every frame', () => {
+    const { jb, played, filled } = simulate(0);
+    expect([played, filled, jb.maxDepthMs]).to.deep.equal([3000, 0, 20]);
+  });
+
+  it('absorbs 0–30 ms of network jitter: under 1% concealed or dropped, never deeper than 60 ms', () => {
+    const { jb, filled } = simulate(30);
+    expect(filled + jb.stats.framesDropped).to.be.below(30);
+    expect(jb.maxDepthMs).to.be.at.most(60);
+  });
+
   it('plays a long reordered, duplicated, lossy stream in timestamp order without gaps', () => {
     const jb = buffer({ shrinkAfterFrames: 1000 });
     let seed = 7;
