@@ -73,7 +73,13 @@ interface PartialToolCall {
 export class ChunkAssembler {
   readonly #toolCalls = new Map<number, PartialToolCall>();
   #finishReason: string | undefined;
+  #started = false;
   #usage: LlmUsage | undefined;
+
+  /** Whether any text or tool-call fragment came yet: what "first token" means for latency. */
+  get started(): boolean {
+    return this.#started;
+  }
 
   /** Whether a `finish_reason` came: a stream that ends without one (and without `[DONE]`) was cut. */
   get finished(): boolean {
@@ -96,8 +102,14 @@ export class ChunkAssembler {
       const delta = choice['delta'];
       if (isRecord(delta)) {
         const content = delta['content'];
-        if (typeof content === 'string' && content !== '') events.push({ type: 'text', delta: content });
-        if (Array.isArray(delta['tool_calls'])) this.#acceptToolCalls(delta['tool_calls']);
+        if (typeof content === 'string' && content !== '') {
+          events.push({ type: 'text', delta: content });
+          this.#started = true;
+        }
+        if (Array.isArray(delta['tool_calls']) && delta['tool_calls'].length > 0) {
+          this.#acceptToolCalls(delta['tool_calls']);
+          this.#started = true;
+        }
       }
       const finishReason = choice['finish_reason'];
       if (typeof finishReason === 'string' && finishReason !== '') this.#finishReason = finishReason;

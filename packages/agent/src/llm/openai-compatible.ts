@@ -88,40 +88,29 @@ export class OpenAiCompatibleModel implements LanguageModel {
         throw attempt.failure(error, () => new LlmError(this.provider, 'VB_ENGINE_FAILED', `provider error (${response.status})`, { status: response.status }));
       }
       if (response.body === null) throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the response has no body');
-      reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      const parser = new SseParser();
       const answer = new ChunkAssembler();
-      let sawDone = false;
-      while (!sawDone) {
-        let read: Awaited<ReturnType<typeof reader.read>>;
+      const noteProgress = (): void => {
+        if (firstTokenMs !== undefined || !answer.started) return;
+        firstTokenMs = performance.now() - startedMs;
+        attempt.firstToken();
+      };
+      if (/^application\/json\b/i.test(response.headers.get('content-type') ?? '')) {
+        // A server that ignored `stream: true` sent the whole completion at once: same events, one go.
+        let text: string;
         try {
-          read = await attempt.wait(reader.read());
+          text = await attempt.wait(response.text());
         } catch (error) {
-          throw attempt.failure(error, () => new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the connection dropped mid-stream', { cause: stripped(error, apiKey) }));
+          throw attempt.failure(error, () => new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the connection dropped mid-answer', { cause: stripped(error, apiKey) }));
         }
-        const text = read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
-        for (const event of parser.push(text)) {
-          if (event.data.trim() === '[DONE]') {
-            sawDone = true;
-            break;
-          }
-          for (const llmEvent of this.#accept(answer, event.data, apiKey)) {
-            if (firstTokenMs === undefined) {
-              firstTokenMs = performance.now() - startedMs;
-              attempt.firstToken();
-            }
-            yield llmEvent;
-          }
-        }
-        if (read.done && !sawDone) {
-          if (!answer.finished) throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the stream ended before the answer was complete');
-          break;
-        }
+        const events = this.#accept(answer, wholeAsChunk(text), apiKey);
+        noteProgress();
+        yield* events;
+      } else {
+        reader = response.body.getReader();
+        yield* this.#readStream(reader, answer, attempt, noteProgress);
       }
       const closing = this.#finish(answer);
       const done = closing[closing.length - 1];
-      yield* closing;
       log?.('debug', 'llm answer', {
         provider: this.provider,
         model: this.model,
@@ -129,16 +118,46 @@ export class OpenAiCompatibleModel implements LanguageModel {
         firstTokenMs: firstTokenMs === undefined ? undefined : Math.round(firstTokenMs),
         durationMs: Math.round(performance.now() - startedMs),
       });
+      yield* closing;
     } finally {
       attempt.close();
       reader?.cancel().catch(() => {});
     }
   }
 
-  #accept(answer: ChunkAssembler, data: string, apiKey: string | undefined): LlmEvent[] {
-    let payload: unknown;
+  async *#readStream(reader: ReadableStreamDefaultReader<Uint8Array>, answer: ChunkAssembler, attempt: Attempt, noteProgress: () => void): AsyncGenerator<LlmEvent> {
+    const apiKey = this.#options.apiKey;
+    const decoder = new TextDecoder();
+    const parser = new SseParser();
+    let sawDone = false;
+    while (!sawDone) {
+      let read: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        read = await attempt.wait(reader.read());
+      } catch (error) {
+        throw attempt.failure(error, () => new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the connection dropped mid-stream', { cause: stripped(error, apiKey) }));
+      }
+      const text = read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
+      for (const event of parser.push(text)) {
+        if (event.data.trim() === '[DONE]') {
+          sawDone = true;
+          break;
+        }
+        const events = this.#accept(answer, event.data, apiKey);
+        noteProgress();
+        yield* events;
+      }
+      if (read.done && !sawDone) {
+        if (!answer.finished) throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the stream ended before the answer was complete');
+        break;
+      }
+    }
+  }
+
+  #accept(answer: ChunkAssembler, data: string | Record<string, unknown>, apiKey: string | undefined): LlmEvent[] {
+    let payload: unknown = data;
     try {
-      payload = JSON.parse(data);
+      if (typeof data === 'string') payload = JSON.parse(data);
     } catch (error) {
       throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the stream carried a chunk that is not JSON', { cause: error });
     }
@@ -229,6 +248,22 @@ class Attempt {
     this.#timeout = new LlmError(this.#provider, 'VB_REQUEST_TIMEOUT', message);
     this.#controller.abort(this.#timeout);
   }
+}
+
+/**
+ * A whole `chat.completion` (`choices[].message`) as one `chat.completion.chunk` (`choices[].delta`),
+ * so the same assembler reads it; text that is not JSON is passed on for `#accept` to refuse.
+ */
+function wholeAsChunk(text: string): string | Record<string, unknown> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (!isRecord(payload) || !Array.isArray(payload['choices'])) return text;
+  const choices = payload['choices'].map((choice: unknown) => (isRecord(choice) ? { ...choice, delta: choice['message'] } : choice));
+  return { ...payload, choices };
 }
 
 /** A network error as a plain cause: its message scrubbed, so a key echoed by a proxy cannot leak. */

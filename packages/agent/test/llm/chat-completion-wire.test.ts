@@ -56,6 +56,14 @@ describe('ChunkAssembler', () => {
     ]);
   });
 
+  it('counts a tool-call fragment as the first token, as well as text, but not a role-only delta', () => {
+    const answer = new ChunkAssembler();
+    answer.accept({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] });
+    expect(answer.started).to.equal(false);
+    answer.accept(toolDelta([{ index: 0, id: 'c', function: { name: 'end_call' } }]));
+    expect(answer.started).to.equal(true);
+  });
+
   it('reports "unknown" as the finish reason when the server gave none before [DONE]', () => {
     expect(assemble([{ choices: [{ delta: { content: 'x' } }] }]).at(-1)).to.deep.equal({ type: 'done', finishReason: 'unknown' });
   });

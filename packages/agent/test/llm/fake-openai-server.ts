@@ -122,7 +122,7 @@ export function streamText(pieces: string[], options: StreamOptions & { finishRe
   return streamEvents(payloads, stream);
 }
 
-/** An HTTP error with a JSON (or raw text) body, as providers send them. */
+/** A reply with a JSON (or raw text) body, as providers send their errors. */
 export function errorReply(status: number, body: Record<string, unknown> | string, headers: Record<string, string> = {}): Script {
   return async (_request, response) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -130,6 +130,19 @@ export function errorReply(status: number, body: Record<string, unknown> | strin
     response.end(text);
     await Promise.resolve();
   };
+}
+
+/** A whole `chat.completion` in one JSON body, as a server that ignores `stream: true` sends it. */
+export function wholeCompletion(message: Record<string, unknown>, finishReason: string): Script {
+  const completion = {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model: 'fake-model',
+    choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finishReason }],
+    usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 },
+  };
+  return errorReply(200, completion);
 }
 
 /** Never answers: not even the headers. */

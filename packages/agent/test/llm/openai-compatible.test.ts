@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { ChatMessage, ToolDefinition } from '../../src/llm/language-model.ts';
 import { LlmError } from '../../src/llm/llm-error.ts';
 import { OpenAiCompatibleModel } from '../../src/llm/openai-compatible.ts';
-import { chunk, FakeOpenAiServer, streamEvents, streamText } from './fake-openai-server.ts';
+import { chunk, FakeOpenAiServer, streamEvents, streamText, wholeCompletion } from './fake-openai-server.ts';
 import { collect, textOf } from './llm-helpers.ts';
 
 const KEY = 'sk-test-0123456789abcdef0123456789abcdef';
@@ -126,6 +126,20 @@ describe('OpenAiCompatibleModel: streaming', function () {
     expect(await collect(model)).to.deep.equal([
       { type: 'text', delta: 'Fine.' },
       { type: 'done', finishReason: 'stop' },
+    ]);
+  });
+
+  it('reads a whole completion from a server that ignored stream: true, as the same events', async () => {
+    server.respondWith(wholeCompletion({ content: 'We are open.' }, 'stop'));
+    expect(await collect(model)).to.deep.equal([
+      { type: 'text', delta: 'We are open.' },
+      { type: 'done', finishReason: 'stop', usage: { promptTokens: 9, completionTokens: 4 } },
+    ]);
+    const toolCalls = [{ id: 'call_9', type: 'function', function: { name: 'end_call', arguments: '{"reason":"done"}' } }];
+    server.respondWith(wholeCompletion({ content: null, tool_calls: toolCalls }, 'tool_calls'));
+    expect(await collect(model)).to.deep.equal([
+      { type: 'tool_call', id: 'call_9', name: 'end_call', arguments: '{"reason":"done"}' },
+      { type: 'done', finishReason: 'tool_calls', usage: { promptTokens: 9, completionTokens: 4 } },
     ]);
   });
 
