@@ -20,10 +20,11 @@ const TERMINATORS = new Set(['.', '!', '?', ';', ':']);
 const PUNCTUATION = new Set(['.', '!', '?', ';', ':', ',']);
 const CLOSERS = new Set(['"', "'", ')', ']', '}', '\u201d', '\u2019', '\u00bb']);
 const OPENERS = /^["'(\[{\u201c\u2018\u00ab]+/;
-/** Lower-case, without the final dot. Words with an inner dot (`e.g`, `u.s`) are caught separately. */
-const ABBREVIATIONS = new Set([
-  'mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'vs', 'approx', 'dept', 'fig', 'cf', 'al', 'ca', 'no',
-]);
+/**
+ * Lower-case, without the final dot. Words with an inner dot (`e.g`, `u.s`) are caught separately.
+ * Not `no` (as in `No. 5`): "I'm afraid not, no." ends far more spoken sentences.
+ */
+const ABBREVIATIONS = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'vs', 'approx', 'dept', 'fig', 'cf', 'al', 'ca']);
 
 export class SentenceChunker {
   readonly #commaMinChars: number;

@@ -53,6 +53,7 @@ describe('SentenceChunker', () => {
       'Mr. J. Doe agrees, i.e. yes.',
     ]);
     expect(byCharacter('1. Call us. 2. Visit us.')).to.deep.equal(['1. Call us.', '2. Visit us.']);
+    expect(byCharacter("I'm afraid not, no. Anything else?")).to.deep.equal(["I'm afraid not, no.", 'Anything else?']);
   });
 
   it('keeps closing quotes and brackets and runs of punctuation with their clause', () => {
