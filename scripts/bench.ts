@@ -4,6 +4,8 @@
  */
 const benches: [string, string][] = [
   ['rtp: G.711 and RTP header', '../packages/rtp/bench/g711.bench.ts'],
+  ['rtp: resampler to 8 kHz', '../packages/rtp/bench/resampler.bench.ts'],
+  ['rtp: jitter buffer', '../packages/rtp/bench/jitter-buffer.bench.ts'],
   ['channel: audio frames over Redis pub/sub', '../packages/channel/bench/pubsub.bench.ts'],
 ];
 
