@@ -158,8 +158,9 @@ export class OpenAiCompatibleModel implements LanguageModel {
     let payload: unknown = data;
     try {
       if (typeof data === 'string') payload = JSON.parse(data);
-    } catch (error) {
-      throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the stream carried a chunk that is not JSON', { cause: error });
+    } catch {
+      // No cause: V8's SyntaxError quotes the text, which may be the answer (what the caller will hear).
+      throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the stream carried a chunk that is not JSON');
     }
     if (isRecord(payload) && payload['error'] !== undefined && payload['error'] !== null) throw streamedError(this.provider, payload, apiKey);
     try {

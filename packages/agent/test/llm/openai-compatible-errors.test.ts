@@ -112,8 +112,9 @@ describe('OpenAiCompatibleModel: failures', function () {
   });
 
   it('fails retryably on a chunk that is not JSON or not a chat.completion.chunk', async () => {
-    server.respondWith(streamEvents(['{"choices": [ {"delta": ']));
-    expectLlmError((await collectUntilError(modelWith())).error, 'VB_ENGINE_FAILED', true);
+    server.respondWith(streamEvents(['{"choices": [ {"delta": {"content": "private words"']));
+    const notJson = expectLlmError((await collectUntilError(modelWith())).error, 'VB_ENGINE_FAILED', true);
+    expect(`${notJson.message} ${String(notJson.cause)}`).not.to.include('private words');
     server.respondWith(streamEvents([{ choices: 'nope' }]));
     expect(expectLlmError((await collectUntilError(modelWith())).error, 'VB_ENGINE_FAILED', true).message).to.include('malformed stream');
   });
