@@ -116,6 +116,11 @@ export class MediaSession {
     return this.#state;
   }
 
+  /** Resolves once this session receives from its agent (its channel subscription is live). */
+  get ready(): Promise<void> {
+    return this.#channelEnd.ready;
+  }
+
   /** The call is confirmed: start sending every ptime and tell the agent. */
   start(answeredAtMs: number): void {
     if (this.#state !== MediaSessionState.Allocated) return;

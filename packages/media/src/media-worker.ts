@@ -72,6 +72,13 @@ export class MediaWorker {
       onAgentHangup: (reason) => this.#options.onEvent({ event: 'hangup', callId: params.callId, by: 'agent', reason }),
     });
     this.#sessions.set(params.callId, session);
+    try {
+      // The agent's `ready` must find us subscribed: answer only once it would.
+      await session.ready;
+    } catch (error) {
+      this.closeCall(params.callId, 'error');
+      throw new VoicebridgeError('VB_MEDIA_UNAVAILABLE', 'audio channel subscription failed', { cause: error });
+    }
     log.debug({ port: ports.port, codec: params.codec.name, remote: params.remoteRtp }, 'media allocated');
     return { localRtp: { address: this.#options.advertisedAddress, port: ports.port } };
   }
