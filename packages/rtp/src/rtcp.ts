@@ -1,3 +1,4 @@
+import { readUint32, writeUint32 } from './byte-order.ts';
 /**
  * RTCP sender and receiver reports, RFC 3550 §6.4, and the compound packets that carry them (§6.1).
  *
@@ -249,22 +250,4 @@ function writeReportBlock(out: Uint8Array, at: number, block: ReportBlock): void
   writeUint32(out, at + 12, block.jitter);
   writeUint32(out, at + 16, block.lastSr);
   writeUint32(out, at + 20, block.delaySinceLastSr);
-}
-
-function readUint32(buf: Uint8Array, at: number): number {
-  return (
-    (((buf[at] as number) << 24) |
-      ((buf[at + 1] as number) << 16) |
-      ((buf[at + 2] as number) << 8) |
-      (buf[at + 3] as number)) >>>
-    0
-  );
-}
-
-function writeUint32(out: Uint8Array, at: number, value: number): void {
-  const v = value >>> 0;
-  out[at] = v >>> 24;
-  out[at + 1] = (v >>> 16) & 0xff;
-  out[at + 2] = (v >>> 8) & 0xff;
-  out[at + 3] = v & 0xff;
 }

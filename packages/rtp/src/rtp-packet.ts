@@ -1,3 +1,4 @@
+import { readUint32, writeUint32 } from './byte-order.ts';
 /**
  * RTP fixed header, RFC 3550 §5.1:
  *
@@ -134,22 +135,4 @@ export function isRtcp(buf: Uint8Array): boolean {
   if (buf.length < 2 || (buf[0] as number) >> 6 !== RTP_VERSION) return false;
   const packetType = buf[1] as number;
   return packetType >= 192 && packetType <= 223;
-}
-
-function readUint32(buf: Uint8Array, at: number): number {
-  return (
-    (((buf[at] as number) << 24) |
-      ((buf[at + 1] as number) << 16) |
-      ((buf[at + 2] as number) << 8) |
-      (buf[at + 3] as number)) >>>
-    0
-  );
-}
-
-function writeUint32(out: Uint8Array, at: number, value: number): void {
-  const v = value >>> 0;
-  out[at] = v >>> 24;
-  out[at + 1] = (v >>> 16) & 0xff;
-  out[at + 2] = (v >>> 8) & 0xff;
-  out[at + 3] = v & 0xff;
 }
