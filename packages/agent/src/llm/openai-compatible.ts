@@ -33,7 +33,7 @@ export interface OpenAiCompatibleOptions {
  *
  * Failures: `LlmError` per `errorFromResponse` for HTTP errors; `VB_ENGINE_FAILED` for a refused
  * connection, a connection dropped mid-stream (after the text already yielded) or a malformed
- * stream; `VB_REQUEST_TIMEOUT` per the timeouts above; the signal's reason when it aborts.
+ * stream; `VB_REQUEST_TIMEOUT` per `timeoutMs` and `firstTokenTimeoutMs`; the signal's reason when it aborts.
  */
 export class OpenAiCompatibleModel implements LanguageModel {
   readonly provider: string;
@@ -46,15 +46,20 @@ export class OpenAiCompatibleModel implements LanguageModel {
     let base: URL;
     try {
       base = new URL(options.baseUrl);
-    } catch (error) {
-      throw new LlmError('llm', 'VB_CONFIG_INVALID', 'baseUrl is not a URL', { cause: error });
+    } catch {
+      // No cause: the TypeError quotes the input, which may hold credentials.
+      throw new LlmError('llm', 'VB_CONFIG_INVALID', 'baseUrl is not a URL');
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new LlmError('llm', 'VB_CONFIG_INVALID', 'baseUrl must be http or https');
     if (base.username !== '' || base.password !== '') throw new LlmError(base.host, 'VB_CONFIG_INVALID', 'baseUrl must not carry credentials; use apiKey');
     if (!(options.timeoutMs > 0)) throw new LlmError(base.host, 'VB_CONFIG_INVALID', 'timeoutMs must be positive');
+    if (options.firstTokenTimeoutMs !== undefined && !(options.firstTokenTimeoutMs > 0)) {
+      throw new LlmError(base.host, 'VB_CONFIG_INVALID', 'firstTokenTimeoutMs must be positive');
+    }
     this.provider = base.host;
     this.model = options.model;
-    this.#url = `${base.href.replace(/\/+$/, '')}/chat/completions`;
+    // A query (some gateways want `?api-version=…`) stays after the path.
+    this.#url = `${base.origin}${base.pathname.replace(/\/+$/, '')}/chat/completions${base.search}`;
     this.#options = options;
     this.#fetch = options.fetch ?? globalThis.fetch;
   }

@@ -77,12 +77,14 @@ describe('OpenAiCompatibleModel: streaming', function () {
     });
   });
 
-  it('sends no Authorization header without a key, and no tools, temperature or stream_options unless asked', async () => {
+  it('sends no Authorization header without a key, no tools, temperature or stream_options unless asked, and keeps a base URL query after the path', async () => {
     const local = new OpenAiCompatibleModel({ baseUrl: `${server.baseUrl}/`, model: 'llama3', timeoutMs: 5000 });
     server.respondWith(streamText(['ok']));
     await collect(local);
-    const [request] = server.requests;
+    await collect(new OpenAiCompatibleModel({ baseUrl: `${server.baseUrl}?api-version=1`, model: 'llama3', timeoutMs: 5000 }));
+    const [request, withQuery] = server.requests;
     expect(request?.path).to.equal('/v1/chat/completions');
+    expect(withQuery?.path).to.equal('/v1/chat/completions?api-version=1');
     expect(request?.headers).not.to.have.property('authorization');
     expect(request?.body).to.deep.equal({ model: 'llama3', stream: true, messages: [{ role: 'user', content: 'Hi' }] });
   });
@@ -152,7 +154,7 @@ describe('OpenAiCompatibleModel: streaming', function () {
   });
 
   it('refuses a base URL that is not http(s) or that carries credentials, without the credentials in the error', () => {
-    for (const baseUrl of ['not a url', 'ftp://example.com/v1', 'https://user:hunter2secret@example.com/v1']) {
+    for (const baseUrl of ['not a url', 'http://user:hunter2secret@exa mple.com', 'ftp://example.com/v1', 'https://user:hunter2secret@example.com/v1']) {
       let error: unknown;
       try {
         new OpenAiCompatibleModel({ baseUrl, model: 'm', timeoutMs: 1000 });
@@ -162,6 +164,7 @@ describe('OpenAiCompatibleModel: streaming', function () {
       expect(error, baseUrl).to.be.instanceOf(LlmError);
       expect((error as LlmError).code).to.equal('VB_CONFIG_INVALID');
       expect((error as LlmError).message).not.to.include('hunter2secret');
+      expect(String((error as LlmError).cause)).not.to.include('hunter2secret');
     }
   });
 });
