@@ -48,6 +48,8 @@ export class Call {
   #answerSdp: Buffer | undefined;
   #sdpVersion = 1;
   #recordWrites: Promise<void> = Promise.resolve();
+  /** A hangup asked for between our 2xx and its ACK, carried out at the ACK (RFC 3261 §15). */
+  #pendingHangup: { by: Party; reason: TerminationReason } | undefined;
 
   constructor(callId: string, tx: InviteServerTransaction, deps: CallDeps, onEnded: (call: Call) => void) {
     this.callId = callId;
@@ -138,6 +140,11 @@ export class Call {
       this.#reject(reason === 'drain' ? 503 : 480, reason, { by });
       return;
     }
+    if (this.#state === CallState.Answered) {
+      // §15: no BYE before the ACK for our 2xx (or the transaction's timeout, which ends as no-ack).
+      this.#pendingHangup ??= { by, reason };
+      return;
+    }
     const dialog = this.#dialog;
     await this.#finish({ by, reason });
     if (dialog) {
@@ -182,7 +189,10 @@ export class Call {
       headers: [['Allow', IN_DIALOG_ALLOW]],
       listener: {
         onConfirmed: () => this.#onConfirmed(),
-        onAckTimeout: () => void this.hangup('bridge', 'no-ack'),
+        onAckTimeout: () => {
+          this.#transition(CallState.Confirmed); // the transaction timed out: a BYE is allowed now (§15)
+          void this.hangup('bridge', 'no-ack');
+        },
         onRequest: (request, tx) => this.#onDialogRequest(request, tx),
       },
     });
@@ -193,6 +203,10 @@ export class Call {
   #onConfirmed(): void {
     if (this.#state !== CallState.Answered) return;
     this.#transition(CallState.Confirmed);
+    if (this.#pendingHangup) {
+      void this.hangup(this.#pendingHangup.by, this.#pendingHangup.reason);
+      return;
+    }
     this.#deps.media.start(this.callId, Date.now()).catch((error: unknown) => {
       this.#log.error({ err: error }, 'media start failed: ending the call');
       void this.hangup('bridge', 'media-lost');
