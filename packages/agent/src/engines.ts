@@ -3,6 +3,7 @@ import { PocketsphinxPool, type PocketsphinxPoolOptions } from './stt/pocketsphi
 import { PocketsphinxStt } from './stt/pocketsphinx-stt.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { UpsamplingMethod } from './stt/telephone-upsampler.ts';
+import { CachingTts } from './tts/caching-tts.ts';
 import { FliteTts, type FliteTtsOptions } from './tts/flite-tts.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
 
@@ -11,6 +12,7 @@ export type { EngineLog } from './stt/engine-log.ts';
 export type { SpeechToText, Transcript, TranscribeOptions } from './stt/speech-to-text.ts';
 export type { TextToSpeech, SynthesizeOptions } from './tts/text-to-speech.ts';
 export { PocketsphinxPool, PocketsphinxStt, FliteTts };
+export { CachingTts, type CachingTtsOptions } from './tts/caching-tts.ts';
 export { ScriptedDialogue } from './scripted/scripted-dialogue.ts';
 
 export interface OfflineEnginesOptions {
@@ -39,7 +41,8 @@ export function createOfflineEngines(options: OfflineEnginesOptions = {}): Offli
   const { upsampling, ...decoder } = options.pocketsphinx ?? {};
   const pool = new PocketsphinxPool({ ...decoder, size: poolSize, log });
   const stt = new PocketsphinxStt({ pool, upsampling, log });
-  const tts = new FliteTts({ ...options.flite, log });
+  // Greetings and configured answers repeat on every call: synthesise each once.
+  const tts = new CachingTts(new FliteTts({ ...options.flite, log }));
   const lifetime = new AbortController();
   if (warmUp) {
     // A failure here is not fatal: each call retries through acquire() and reports it then.
