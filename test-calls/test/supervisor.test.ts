@@ -74,3 +74,34 @@ describe('voicebridge start (the supervisor)', function () {
     }
   });
 });
+
+describe('voicebridge start refuses an unsafe Redis', function () {
+  this.timeout(30_000);
+
+  it('exits non-zero naming maxmemory-policy when Redis may evict keys', async () => {
+    const { spawn } = await import('node:child_process');
+    const { freePort } = await import('../src/free-port.ts');
+    const { REPO_ROOT } = await import('../src/bridge-harness.ts');
+    const port = await freePort({ tcp: true });
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+    try {
+      const { Redis } = await import('ioredis');
+      const probe = new Redis({ port, lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100) });
+      await probe.connect();
+      await probe.quit();
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${port}` },
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.match(/maxmemory-policy allkeys-lru/);
+    } finally {
+      redis.kill();
+    }
+  });
+});

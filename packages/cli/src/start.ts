@@ -43,6 +43,15 @@ export async function runStart(argv: string[]): Promise<number> {
   try {
     await probe.connect();
     await probe.ping();
+    // BullMQ keys must never be evicted: a lost job is a lost call (infra/redis/redis.conf).
+    const policy = await probe.call('CONFIG', 'GET', 'maxmemory-policy').then(
+      (reply) => (Array.isArray(reply) ? String(reply[1] ?? '') : ''),
+      () => '', // CONFIG is often disabled on managed Redis: nothing to check then
+    );
+    if (policy !== '' && policy !== 'noeviction') {
+      process.stderr.write(`voicebridge: Redis at REDIS_URL has maxmemory-policy ${policy}; set it to noeviction (BullMQ jobs must not be evicted)\n`);
+      return 1;
+    }
   } catch (error) {
     process.stderr.write(`voicebridge: cannot reach Redis at REDIS_URL ${config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')}: ${(error as Error).message}\n`);
     return 1;

@@ -8,6 +8,7 @@ import { AgentDispatcher } from './agent-dispatcher.ts';
 import { CallManager } from './call-manager.ts';
 import { DEMO_NUMBERS } from './demo-numbers.ts';
 import { MediaControlClient } from './media-control-client.ts';
+import { closeOrphanCalls } from './orphan-calls.ts';
 import { UdpSipTransport } from './udp-transport.ts';
 
 export interface SignalingServiceOptions {
@@ -84,6 +85,8 @@ export class SignalingService {
       if (options.config.SEED_DEMO_NUMBERS) {
         await new NumberRepository(options.redis, new RedisKeys(options.config.REDIS_KEY_PREFIX)).ensureDefaults(DEMO_NUMBERS);
       }
+      const keys = new RedisKeys(options.config.REDIS_KEY_PREFIX);
+      await closeOrphanCalls(new CallRecordRepository(options.redis, keys, { ttlSeconds: options.config.CALL_RECORD_TTL_S }), options.log);
       await service.#dispatcher.ready();
       service.#address = await service.#transport.listen();
     } catch (error) {

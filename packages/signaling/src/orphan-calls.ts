@@ -1,0 +1,21 @@
+import type { CallRecordRepository } from '@voicebridge/store';
+import type { Logger } from 'pino';
+
+/**
+ * On start, a record still marked live belongs to a signaling process that is gone (one signaling
+ * node per key prefix for now): nobody will ever end it, so it is closed here with `bridge-restart`.
+ * Returns how many were closed.
+ */
+export async function closeOrphanCalls(records: Pick<CallRecordRepository, 'listLive' | 'update'>, log: Logger): Promise<number> {
+  const live = await records.listLive({ onCorrupt: (error) => log.warn({ err: error }, 'corrupt call record skipped') });
+  const endedAtMs = Date.now();
+  for (const record of live) {
+    await records.update(record.callId, {
+      status: 'ended',
+      endedAtMs,
+      verdict: { by: 'bridge', reason: 'bridge-restart', detail: `was ${record.status} when signaling started` },
+    });
+    log.warn({ callId: record.callId, sipCallId: record.sipCallId, status: record.status }, 'call left live by an earlier run closed: bridge-restart');
+  }
+  return live.length;
+}
