@@ -17,6 +17,11 @@ export interface MediaControlServerOptions {
   host: string;
   port: number;
   log: Logger;
+  /**
+   * With no signaling connected for this long, every call is ended (signaling, which would BYE
+   * them, is gone; a restarted one closes their records). Default 5 s.
+   */
+  orphanGraceMs?: number;
 }
 
 /**
@@ -27,6 +32,7 @@ export class MediaControlServer {
   readonly #options: MediaControlServerOptions;
   readonly #server: Server;
   readonly #connections = new Set<Socket>();
+  #orphanTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: MediaControlServerOptions) {
@@ -52,6 +58,8 @@ export class MediaControlServer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#orphanTimer);
+    this.#orphanTimer = undefined;
     for (const socket of this.#connections) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -62,6 +70,8 @@ export class MediaControlServer {
       return;
     }
     this.#connections.add(socket);
+    clearTimeout(this.#orphanTimer);
+    this.#orphanTimer = undefined;
     socket.setNoDelay(true);
     let pending = '';
     socket.setEncoding('utf8');
@@ -78,7 +88,17 @@ export class MediaControlServer {
       }
     });
     socket.on('error', (error) => this.#options.log.warn({ err: error }, 'media control connection error'));
-    socket.on('close', () => this.#connections.delete(socket));
+    socket.on('close', () => {
+      this.#connections.delete(socket);
+      if (this.#connections.size > 0 || this.#closed || this.#options.worker.callCount === 0) return;
+      const graceMs = this.#options.orphanGraceMs ?? 5000;
+      this.#orphanTimer = setTimeout(() => {
+        this.#orphanTimer = undefined;
+        if (this.#connections.size > 0) return;
+        this.#options.log.warn({ calls: this.#options.worker.callCount }, 'no signaling connected: ending its calls');
+        this.#options.worker.closeAll('bridge-restart');
+      }, graceMs);
+    });
   }
 
   #handleLine(socket: Socket, line: string): void {

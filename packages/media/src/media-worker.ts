@@ -100,6 +100,11 @@ export class MediaWorker {
     this.#options.log.debug({ callId, reason, ...session.stats }, 'media closed');
   }
 
+  /** Ends every call but keeps serving (the worker itself stays open). */
+  closeAll(reason: TerminationReason): void {
+    for (const callId of [...this.#sessions.keys()]) this.closeCall(callId, reason);
+  }
+
   close(reason: TerminationReason = 'drain'): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -256,3 +256,37 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     expect(events).to.deep.equal([{ event: 'hangup', callId: 'c8', by: 'bridge', reason: 'media-timeout' }]);
   });
 });
+
+describe('MediaControlServer', () => {
+  it('ends every call once no signaling has been connected for the grace period', async () => {
+    const { createConnection } = await import('node:net');
+    const { MediaControlServer } = await import('../src/index.ts');
+    const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
+    const conns = [new Redis(), new Redis()];
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
+    const clock = new MediaClock();
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...portRange(), quarantineMs: 100 });
+    const worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
+    const server = new MediaControlServer({ worker, host: '127.0.0.1', port: 0, log, orphanGraceMs: 100 });
+    try {
+      const { port } = await server.listen();
+      const socket = createConnection({ host: '127.0.0.1', port });
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const allocated = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
+      socket.write(`${JSON.stringify({ id: 1, method: 'allocate', params: { callId: 'o1', remoteRtp: { address: '127.0.0.1', port: 9 }, codec: { name: 'PCMU', payloadType: 0 }, ptimeMs: 20, direction: 'sendrecv' } })}\n`);
+      expect(JSON.parse(await allocated)).to.deep.include({ id: 1, ok: true });
+      expect(worker.callCount).to.equal(1);
+      socket.destroy();
+      for (let i = 0; i < 100 && worker.callCount > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(worker.callCount).to.equal(0);
+      expect(pool.allocatedCount).to.equal(0);
+    } finally {
+      await server.close();
+      worker.close();
+      clock.close();
+      pool.close();
+      await channel.close();
+      conns.forEach((c) => c.disconnect());
+    }
+  });
+});

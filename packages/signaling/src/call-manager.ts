@@ -60,6 +60,11 @@ export class CallManager implements SipStackHandler {
     }
   }
 
+  /** The media worker went away: every call's audio is gone with it, so each gets a BYE (`media-lost`). */
+  onMediaLost(): void {
+    for (const call of this.#calls.values()) void call.hangup('bridge', 'media-lost');
+  }
+
   onMediaEvent(event: MediaEvent): void {
     if (event.event !== 'hangup') return;
     void this.#calls.get(event.callId)?.hangup(event.by, event.reason);

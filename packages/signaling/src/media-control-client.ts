@@ -20,6 +20,8 @@ export interface MediaControlClientOptions {
   port: number;
   log: Logger;
   onEvent: (event: MediaEvent) => void;
+  /** The connection to a media worker that was up went down: its calls have no media any more. */
+  onLost?: () => void;
   requestTimeoutMs?: number;
   reconnectDelayMs?: number;
 }
@@ -131,10 +133,12 @@ export class MediaControlClient {
     });
     socket.on('error', (error) => this.#options.log.debug({ err: error }, 'media control connection error'));
     socket.on('close', () => {
-      if (this.#connected && !this.#closed) this.#options.log.warn('media worker connection lost');
+      const lost = this.#connected && !this.#closed;
+      if (lost) this.#options.log.warn('media worker connection lost');
       this.#connected = false;
       this.#socket = undefined;
       this.#rejectAll('media control connection closed');
+      if (lost) this.#options.onLost?.();
       if (!this.#closed) {
         this.#reconnectTimer = setTimeout(() => this.#connect(), this.#options.reconnectDelayMs ?? 250);
       }

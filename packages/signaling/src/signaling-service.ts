@@ -58,6 +58,7 @@ export class SignalingService {
       port: config.MEDIA_CONTROL_PORT,
       log,
       onEvent: (event) => this.calls.onMediaEvent(event),
+      onLost: () => this.calls.onMediaLost(),
     });
     this.stack = new SipStack({
       send: (data, to) => this.#transport.send(data, to),

@@ -45,6 +45,8 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   let behaviour: AgentBehaviour | undefined;
   let agentWorker: Worker | undefined;
   let clock: MediaClock;
+  let mediaServer: MediaControlServer;
+  let mediaWorker: MediaWorker;
 
   before(async () => {
     const rtpMin = 42000 + 2 * Math.floor(Math.random() * 5000);
@@ -73,6 +75,8 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     const media = new MediaWorker({ pool, clock, channel, advertisedAddress: '192.0.2.10', log, onEvent: (e) => server.ref?.broadcast(e) });
     server.ref = new MediaControlServer({ worker: media, host: '127.0.0.1', port: config.MEDIA_CONTROL_PORT, log });
     await server.ref.listen();
+    mediaServer = server.ref;
+    mediaWorker = media;
     cleanup.push(() => media.close(), () => server.ref?.close(), () => clock.close(), () => pool.close(), () => channel.close());
     signaling = await SignalingService.start({ config, log, redis: conns[3]!, eventsRedis: conns[4]! });
     cleanup.push(() => signaling.close(200));
@@ -238,6 +242,24 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     expect(ok.headers.get('Allow')).to.include('INVITE');
     expect(ok.headers.get('Accept')).to.equal('application/sdp');
     expect(ok.headers.has('Supported')).to.equal(true);
+  });
+
+  it('sends BYE with verdict media-lost to a live call when the media worker goes away', async () => {
+    behaviour = async () => undefined;
+    const callId = invite('+15550199');
+    const ok = await peer.response(200, 'INVITE', callId);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('To') ?? '')?.[1] ?? '';
+    peer.send(requestText('ACK', { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag, branch: 'z9hG4bKack9', cseq: 1 }), config.SIP_PORT);
+    await new Promise<void>((resolve) => {
+      const check = (): void => (signaling.calls.size > 0 && pool.allocatedCount > 0 ? resolve() : void setImmediate(check));
+      check();
+    });
+    // The media process dies: its sessions and its control connection go at once.
+    mediaWorker.close('media-lost');
+    await mediaServer.close();
+    const bye = await peer.request('BYE', callId);
+    peer.send(okFor(bye), config.SIP_PORT);
+    expect((await waitForVerdict(callId)).verdict).to.deep.include({ by: 'bridge', reason: 'media-lost' });
   });
 
   it('leaves every per-call key with a TTL', async () => {
