@@ -4,7 +4,6 @@ import {
   AgentToMediaSchema,
   decodeAudioFrame,
   decodeControlJson,
-  encodeAudioFrame,
   encodeControl,
   FRAME_KIND_AUDIO,
   type AllocateParams,
@@ -13,7 +12,6 @@ import {
 } from '@voicebridge/protocol';
 import type { AudioChannel, CallChannel } from '@voicebridge/channel';
 import {
-  decoderFor,
   encoderFor,
   eventToDigit,
   isRtcp,
@@ -25,11 +23,13 @@ import {
   type MediaClock,
 } from '@voicebridge/rtp';
 import type { Logger } from 'pino';
+import { INBOUND_FRAME_MS, InboundPath } from './inbound-path.ts';
 import { OutboundQueue } from './outbound-queue.ts';
 import type { RtpPortPair } from './port-pool.ts';
 
 const SAMPLE_RATE_HZ = 8000;
-const INBOUND_FRAME_SAMPLES = 160; // 20 ms at 8 kHz: what agents get, whatever the caller's ptime
+/** ADR 0006: every millisecond of jitter buffer adds straight to the agent's turn latency. */
+export const DEFAULT_JITTER_MAX_DEPTH_MS = 60;
 const HELD_FRAMES_MAX = 250; // 5 s of caller audio held for an agent that is not ready yet
 const OUTBOUND_FRAMES_MAX = 3000; // 60 s of queued agent audio
 const SEND_RING = 8; // dgram may still hold a buffer after send(): rotate instead of reusing at once
@@ -42,13 +42,16 @@ export interface MediaSessionOptions {
   channel: AudioChannel;
   clock: MediaClock;
   log: Logger;
+  /** Jitter buffer cap when the allocate request names none; default 60 ms. */
+  jitterMaxDepthMs?: number;
   /** The agent ended the call: the worker tells signaling, which sends BYE. */
   onAgentHangup: (reason: TerminationReason) => void;
 }
 
 /**
- * One call's media: receives RTP, decodes G.711 to 20 ms 8 kHz frames for the agent, and sends the
- * agent's audio (or silence) every ptime from the worker's shared clock.
+ * One call's media: receives RTP into a jitter buffer played out as 20 ms 8 kHz frames for the agent
+ * from allocation on, and, once started, sends the agent's audio (or silence) every ptime. Both run
+ * on the worker's shared clock: one slot when ptime is 20 ms, a second one for sending otherwise.
  *
  *   Allocated ── start (ACK) ──► Started ── close ──► Closed
  *       └──────────────── close ────────────────────────┘
@@ -65,13 +68,11 @@ export class MediaSession {
   #state = MediaSessionState.Allocated;
   readonly #options: MediaSessionOptions;
   readonly #channelEnd: CallChannel;
-  readonly #decode: (g711: Uint8Array, out: Int16Array) => void;
   readonly #encode: (pcm: Int16Array, out: Uint8Array) => void;
   readonly #frameSamples: number;
-  readonly #inboundReframer = new Reframer(INBOUND_FRAME_SAMPLES);
+  readonly #inbound: InboundPath;
   readonly #outboundReframer: Reframer;
   readonly #outbound: OutboundQueue;
-  readonly #decoded = new Int16Array(SAMPLE_RATE_HZ); // up to 1 s per packet
   readonly #sendBuffers: Buffer[];
   readonly #silence: Int16Array;
   readonly #ssrc = randomInt(0, 2 ** 32);
@@ -82,11 +83,11 @@ export class MediaSession {
   #firstPacketSent = false;
   #agentReady = false;
   #held: Buffer[] = [];
-  #inboundBaseTimestamp: number | undefined;
-  #inboundNextOffset = 0;
-  #inboundFrameOffset = 0;
   #lastDtmfTimestamp: number | undefined;
-  #slot: ClockSlot | undefined;
+  /** Inbound playout every 20 ms from allocation on; also sends when ptime is 20 ms. */
+  #inboundSlot: ClockSlot | undefined;
+  /** Sends every ptime when ptime is not 20 ms. */
+  #sendSlot: ClockSlot | undefined;
   #answeredAtMs = 0;
   readonly stats = { packetsReceived: 0, packetsSent: 0, framesToAgent: 0, framesFromAgent: 0, dropped: 0 };
   /** When RTP or RTCP last arrived (or the session was created): the media timeout's reference. */
@@ -97,7 +98,11 @@ export class MediaSession {
     this.callId = options.callId;
     this.port = options.ports.port;
     const codec = options.params.codec.name;
-    this.#decode = decoderFor(codec);
+    this.#inbound = new InboundPath({
+      codec,
+      maxDepthMs: options.params.jitterMaxDepthMs ?? options.jitterMaxDepthMs ?? DEFAULT_JITTER_MAX_DEPTH_MS,
+      emit: (message) => this.#toAgentAudio(message),
+    });
     this.#encode = encoderFor(codec);
     this.#frameSamples = (SAMPLE_RATE_HZ / 1000) * options.params.ptimeMs;
     this.#outboundReframer = new Reframer(this.#frameSamples);
@@ -106,6 +111,7 @@ export class MediaSession {
     this.#sendBuffers = Array.from({ length: SEND_RING }, () => Buffer.alloc(12 + this.#frameSamples));
     this.#channelEnd = options.channel.open(options.callId, 'media', (message) => this.#onAgentMessage(message));
     options.ports.rtp.on('message', (packet, rinfo) => this.#onRtp(packet, rinfo));
+    this.#inboundSlot = options.clock.add(INBOUND_FRAME_MS, (at) => this.#inboundTick(at));
     // RTCP (RFC 3550) is read in a later change; the odd port is bound so nobody else takes it.
     options.ports.rtcp.on('message', () => {
       this.lastReceivedAtMs = Date.now();
@@ -127,7 +133,8 @@ export class MediaSession {
     this.#state = MediaSessionState.Started;
     this.#answeredAtMs = answeredAtMs;
     if (this.stats.packetsReceived === 0) this.lastReceivedAtMs = Date.now();
-    this.#slot = this.#options.clock.add(this.#options.params.ptimeMs, (at) => this.#tick(at));
+    const ptimeMs = this.#options.params.ptimeMs;
+    if (ptimeMs !== INBOUND_FRAME_MS) this.#sendSlot = this.#options.clock.add(ptimeMs, (at) => this.#tick(at));
     if (this.#agentReady) this.#sendStart();
   }
 
@@ -135,8 +142,10 @@ export class MediaSession {
   close(reason: TerminationReason): void {
     if (this.#state === MediaSessionState.Closed) return;
     this.#state = MediaSessionState.Closed;
-    this.#slot?.remove();
-    this.#slot = undefined;
+    this.#inboundSlot?.remove();
+    this.#inboundSlot = undefined;
+    this.#sendSlot?.remove();
+    this.#sendSlot = undefined;
     for (const name of this.#outbound.clear()) this.#toAgent({ event: 'mark', name, played: false });
     this.#toAgent({ event: 'stop', reason });
     this.#channelEnd.close();
@@ -154,41 +163,13 @@ export class MediaSession {
     this.stats.packetsReceived++;
     const params = this.#options.params;
     if (rtp.payloadType === params.codec.payloadType) {
-      this.#onVoice(packet, rtp.payloadOffset, rtp.payloadLength, rtp.timestamp);
+      const result = this.#inbound.push(packet, rtp.payloadOffset, rtp.payloadLength, rtp.sequenceNumber, rtp.timestamp, rtp.ssrc);
+      if (result !== 'accepted' && result !== 'empty') this.stats.dropped++; // late, duplicate or oversized
     } else if (rtp.payloadType === params.telephoneEventPayloadType) {
       this.#onTelephoneEvent(packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength), rtp.timestamp);
     } else if (rtp.payloadType !== COMFORT_NOISE_PT) {
       this.stats.dropped++;
     }
-  }
-
-  #onVoice(packet: Buffer, offset: number, length: number, timestamp: number): void {
-    if (length === 0 || length > this.#decoded.length) return;
-    this.#inboundBaseTimestamp ??= timestamp;
-    // Samples since the first packet, modulo 2^32 so a timestamp wrap is seamless.
-    const sampleOffset = (timestamp - this.#inboundBaseTimestamp) >>> 0;
-    if (sampleOffset < this.#inboundNextOffset) {
-      this.stats.dropped++; // late or duplicate; reordering is the jitter buffer's job (issue 5)
-      return;
-    }
-    if (sampleOffset > this.#inboundNextOffset) {
-      // A gap: start a new frame at the packet so the offsets the agent sees show it.
-      this.#inboundReframer.reset();
-      this.#inboundFrameOffset = sampleOffset;
-    }
-    this.#inboundNextOffset = sampleOffset + length;
-    const decoded = this.#decoded.subarray(0, length);
-    this.#decode(packet.subarray(offset, offset + length), decoded);
-    this.#inboundReframer.push(decoded, (frame) => {
-      const message = encodeAudioFrame({
-        sampleRateHz: SAMPLE_RATE_HZ,
-        sampleOffset: this.#inboundFrameOffset,
-        samples: frame,
-        filled: false,
-      });
-      this.#inboundFrameOffset += frame.length;
-      this.#toAgentAudio(message);
-    });
   }
 
   #onTelephoneEvent(payload: Uint8Array, timestamp: number): void {
@@ -274,6 +255,12 @@ export class MediaSession {
   #flushPartialFrame(): void {
     const partial = this.#outboundReframer.flush();
     if (partial && partial.length > 0) this.#outbound.pushFrame(partial);
+  }
+
+  #inboundTick(scheduledAtMs: number): void {
+    if (this.#state === MediaSessionState.Closed) return;
+    this.#inbound.tick();
+    if (this.#sendSlot === undefined) this.#tick(scheduledAtMs);
   }
 
   #tick(scheduledAtMs: number): void {

@@ -21,6 +21,8 @@ export interface MediaWorkerOptions {
   onEvent: (event: MediaEvent) => void;
   /** A started call with no RTP or RTCP for this long is ended with `media-timeout`; 0 = never. */
   mediaTimeoutMs?: number;
+  /** Inbound jitter buffer cap for calls whose allocate names none; default 60 ms (ADR 0006). */
+  jitterMaxDepthMs?: number;
 }
 
 const TIMEOUT_CHECK_MS = 1000;
@@ -69,6 +71,7 @@ export class MediaWorker {
       channel: this.#options.channel,
       clock: this.#options.clock,
       log,
+      jitterMaxDepthMs: this.#options.jitterMaxDepthMs,
       onAgentHangup: (reason) => this.#options.onEvent({ event: 'hangup', callId: params.callId, by: 'agent', reason }),
     });
     this.#sessions.set(params.callId, session);

@@ -184,6 +184,56 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     expect(a.frames[0]!.samples[0]).to.equal(decoded[0]);
   });
 
+  it('plays reordered and duplicated caller RTP to the agent in order, and a lost packet as a filled frame', async () => {
+    // A cap above the burst, so this checks ordering, not the cap; the allocate field sets it per call.
+    const { localRtp } = await worker.allocate({ ...params('c10'), jitterMaxDepthMs: 300 });
+    const a = agent('c10');
+    await a.end.ready;
+    a.end.send(encodeControl({ event: 'ready' }));
+    const level = (i: number): number => 1000 * (i + 1);
+    const packet = (i: number): Buffer => {
+      const pkt = Buffer.alloc(12 + 160);
+      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: (65534 + i) & 0xffff, timestamp: (2 ** 32 - 480 + 160 * i) >>> 0, ssrc: 77 });
+      pcmuEncode(new Int16Array(160).fill(level(i)), pkt.subarray(12));
+      return pkt;
+    };
+    // Sequence numbers and timestamps wrap inside the burst; 2 overtaken by 3, 2 duplicated, 5 lost.
+    for (const i of [0, 1, 3, 2, 2, 4, 6, 7, 8, 9]) caller.socket.send(packet(i), localRtp.port, '127.0.0.1');
+    await a.frame(10);
+    const heard = (i: number): number => {
+      const out = new Int16Array(1);
+      pcmuDecode(packet(i).subarray(12, 13), out);
+      return out[0]!;
+    };
+    expect(a.frames.slice(0, 10).map((f) => f.sampleOffset)).to.deep.equal([0, 160, 320, 480, 640, 800, 960, 1120, 1280, 1440]);
+    expect(a.frames.slice(0, 10).map((f) => f.filled)).to.deep.equal([false, false, false, false, false, true, false, false, false, false]);
+    expect(a.frames.slice(0, 10).map((f) => f.samples[0])).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => (i === 5 ? 0 : heard(i))));
+  });
+
+  it('a new SSRC restarts the jitter buffer and the agent keeps getting frames with offsets that only grow', async () => {
+    const { localRtp } = await worker.allocate(params('c11'));
+    const a = agent('c11');
+    await a.end.ready;
+    a.end.send(encodeControl({ event: 'ready' }));
+    const send = (ssrc: number, seq: number, timestamp: number): void => {
+      const pkt = Buffer.alloc(12 + 160, 0xff);
+      writeRtpHeader(pkt, 0, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp, ssrc });
+      caller.socket.send(pkt, localRtp.port, '127.0.0.1');
+    };
+    send(1, 10, 1_000_000);
+    send(1, 11, 1_000_160);
+    await a.frame(2);
+    // The far end switched streams (a transfer on its side): new SSRC, unrelated sequence and timestamps.
+    send(2, 500, 7);
+    send(2, 501, 167);
+    await a.frame(4);
+    const offsets = a.frames.map((f) => f.sampleOffset);
+    expect(offsets.slice(0, 2)).to.deep.equal([0, 160]);
+    expect(offsets[3]! - offsets[2]!).to.equal(160);
+    expect(offsets[2]).to.be.at.least(320);
+    expect(a.frames.every((f) => !f.filled)).to.equal(true);
+  });
+
   it('plays agent audio in order and reports a mark only after the audio before it was sent', async () => {
     await worker.allocate(params('c4'));
     const a = agent('c4');

@@ -20,6 +20,8 @@ export const AllocateParamsSchema = z.object({
   ptimeMs: z.number().int().min(10).max(40),
   /** Our direction as answerer (RFC 3264 §6.1). */
   direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']),
+  /** Inbound jitter buffer cap for this call (e.g. a trunk known to be worse); default the worker's, 60 ms. */
+  jitterMaxDepthMs: z.number().int().min(20).max(1000).optional(),
 });
 export type AllocateParams = z.infer<typeof AllocateParamsSchema>;
 
