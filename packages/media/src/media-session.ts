@@ -17,14 +17,14 @@ import {
   isRtcp,
   parseRtp,
   parseTelephoneEvent,
-  Reframer,
   writeRtpHeader,
   type ClockSlot,
   type MediaClock,
 } from '@voicebridge/rtp';
 import type { Logger } from 'pino';
 import { INBOUND_FRAME_MS, InboundPath } from './inbound-path.ts';
-import { OutboundQueue } from './outbound-queue.ts';
+import { OutboundPath } from './outbound-path.ts';
+import type { OutboundQueue } from './outbound-queue.ts';
 import type { RtpPortPair } from './port-pool.ts';
 
 const SAMPLE_RATE_HZ = 8000;
@@ -71,7 +71,7 @@ export class MediaSession {
   readonly #encode: (pcm: Int16Array, out: Uint8Array) => void;
   readonly #frameSamples: number;
   readonly #inbound: InboundPath;
-  readonly #outboundReframer: Reframer;
+  readonly #outboundPath: OutboundPath;
   readonly #outbound: OutboundQueue;
   readonly #sendBuffers: Buffer[];
   readonly #silence: Int16Array;
@@ -105,8 +105,8 @@ export class MediaSession {
     });
     this.#encode = encoderFor(codec);
     this.#frameSamples = (SAMPLE_RATE_HZ / 1000) * options.params.ptimeMs;
-    this.#outboundReframer = new Reframer(this.#frameSamples);
-    this.#outbound = new OutboundQueue(this.#frameSamples, OUTBOUND_FRAMES_MAX);
+    this.#outboundPath = new OutboundPath(this.#frameSamples, OUTBOUND_FRAMES_MAX);
+    this.#outbound = this.#outboundPath.queue;
     this.#silence = new Int16Array(this.#frameSamples);
     this.#sendBuffers = Array.from({ length: SEND_RING }, () => Buffer.alloc(12 + this.#frameSamples));
     this.#channelEnd = options.channel.open(options.callId, 'media', (message) => this.#onAgentMessage(message));
@@ -146,7 +146,7 @@ export class MediaSession {
     this.#inboundSlot = undefined;
     this.#sendSlot?.remove();
     this.#sendSlot = undefined;
-    for (const name of this.#outbound.clear()) this.#toAgent({ event: 'mark', name, played: false });
+    for (const name of this.#outboundPath.clear()) this.#toAgent({ event: 'mark', name, played: false });
     this.#toAgent({ event: 'stop', reason });
     this.#channelEnd.close();
     this.#held = [];
@@ -212,14 +212,13 @@ export class MediaSession {
     if (this.#state === MediaSessionState.Closed) return;
     if (message[0] === FRAME_KIND_AUDIO) {
       const frame = decodeAudioFrame(message);
-      if (!frame || frame.sampleRateHz !== SAMPLE_RATE_HZ) {
+      if (!frame) {
         this.stats.dropped++;
         return;
       }
       this.stats.framesFromAgent++;
-      this.#outboundReframer.push(frame.samples, (f) => {
-        if (!this.#outbound.pushFrame(f)) this.stats.dropped++;
-      });
+      this.#outboundPath.pushAudio(frame.samples, frame.sampleRateHz);
+      this.stats.dropped += this.#outboundPath.takeDropped();
       return;
     }
     const parsed = AgentToMediaSchema.safeParse(decodeControlJson(message));
@@ -238,23 +237,16 @@ export class MediaSession {
         this.#held = [];
         return;
       case 'mark':
-        this.#flushPartialFrame();
-        this.#outbound.pushMark(control.name);
+        this.#outboundPath.pushMark(control.name);
+        this.stats.dropped += this.#outboundPath.takeDropped();
         return;
       case 'clear':
-        this.#outboundReframer.reset();
-        for (const name of this.#outbound.clear()) this.#toAgent({ event: 'mark', name, played: false });
+        for (const name of this.#outboundPath.clear()) this.#toAgent({ event: 'mark', name, played: false });
         return;
       case 'hangup':
         this.#options.onAgentHangup(control.reason);
         return;
     }
-  }
-
-  /** Audio before a mark must all be played before the mark: pad a partial frame with silence. */
-  #flushPartialFrame(): void {
-    const partial = this.#outboundReframer.flush();
-    if (partial && partial.length > 0) this.#outbound.pushFrame(partial);
   }
 
   #inboundTick(scheduledAtMs: number): void {

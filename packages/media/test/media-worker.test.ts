@@ -250,6 +250,28 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     expect(a.controls.find((c) => (c as { name?: string }).name === 'after-tone')).to.deep.equal({ event: 'mark', name: 'after-tone', played: true });
   });
 
+  it('resamples 24 kHz agent audio to 8 kHz RTP of the same duration and reports the mark after it', async () => {
+    await worker.allocate(params('c12'));
+    const a = agent('c12');
+    await a.end.ready;
+    a.end.send(encodeControl({ event: 'ready' }));
+    worker.start('c12', Date.now());
+    await a.next((c) => (c as { event?: string }).event === 'start');
+    // 50 ms at 24 kHz in two chunks (the filter state carries across them): 400 samples at 8 kHz.
+    const level = new Int16Array(600).fill(8000);
+    a.end.send(encodeAudioFrame({ sampleRateHz: 24000, sampleOffset: 0, samples: level, filled: false }));
+    a.end.send(encodeAudioFrame({ sampleRateHz: 24000, sampleOffset: 600, samples: level, filled: false }));
+    a.end.send(encodeControl({ event: 'mark', name: 'after-24k' }));
+    expect(await a.next((c) => (c as { name?: string }).name === 'after-24k')).to.deep.equal({ event: 'mark', name: 'after-24k', played: true });
+    const loud = caller.packets.filter((x) => x.payload.some((b) => b !== 0xff));
+    expect(loud.map((x) => x.payload.length)).to.deep.equal([160, 160, 160]);
+    const pcm = new Int16Array(480);
+    pcmuDecode(Buffer.concat(loud.map((x) => x.payload)), pcm);
+    // A constant passes the low-pass unchanged: it rises and falls over the filter's few samples.
+    const held = pcm.filter((x) => x > 4000).length;
+    expect(held).to.be.within(390, 410);
+  });
+
   it('clear drops queued audio and reports pending marks as not played', async () => {
     await worker.allocate(params('c5'));
     const a = agent('c5');
