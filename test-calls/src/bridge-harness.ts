@@ -36,7 +36,7 @@ export interface BridgeOptions {
  * loopback ports with a unique Redis prefix, and waits for it to say it is ready.
  */
 export async function startBridge(options: BridgeOptions = {}): Promise<RunningBridge> {
-  const sipPort = await freePort();
+  const sipPort = await freePort({ tcp: true }); // SIP listens on UDP and TCP
   const rtpRange = await freePortRange(options.rtpPorts ?? 40);
   const controlPort = await freePort({ tcp: true });
   const prefix = `vbtest:${randomBytes(5).toString('hex')}`;

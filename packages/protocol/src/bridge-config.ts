@@ -24,6 +24,11 @@ export const BridgeConfigSchema = z
     SIP_BIND_ADDRESS: address.default('127.0.0.1'),
     SIP_ADVERTISED_ADDRESS: address.optional(),
     SIP_PORT: port(5060),
+    SIP_TRANSPORTS: z
+      .string()
+      .trim()
+      .refine((v) => v.split(',').every((t) => t.trim() === 'udp' || t.trim() === 'tcp') && v.trim() !== '', 'must be udp, tcp or udp,tcp')
+      .default('udp,tcp'),
     SIP_ALLOWED_CIDRS: cidrList.default(DEFAULT_ALLOWED_CIDRS),
     RTP_BIND_ADDRESS: address.default('127.0.0.1'),
     RTP_ADVERTISED_ADDRESS: address.optional(),

@@ -183,7 +183,8 @@ export class Call {
     const { advertisedAddress, sipPort } = this.#deps;
     this.#dialog = this.#deps.stack.accept(this.#tx, {
       toTag: this.#toTag,
-      contact: `sip:${formatHost(advertisedAddress)}:${sipPort}`,
+      // RFC 3261 §8.1.1.8 / §18: a TCP caller gets a Contact that brings its requests back over TCP.
+      contact: `sip:${formatHost(advertisedAddress)}:${sipPort}${this.#tx.source.transport === 'tcp' ? ';transport=tcp' : ''}`,
       body: this.#answerSdp ?? Buffer.alloc(0),
       contentType: 'application/sdp',
       headers: [['Allow', IN_DIALOG_ALLOW]],

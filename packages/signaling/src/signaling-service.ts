@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { advertisedSipAddress, parseCidr, type BridgeConfig, type Cidr } from '@voicebridge/protocol';
-import { SipStack } from '@voicebridge/sip';
+import { SipStack, type Endpoint } from '@voicebridge/sip';
 import { CallRecordRepository, NumberRepository, RedisKeys } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import { AgentDispatcher } from './agent-dispatcher.ts';
@@ -9,6 +9,7 @@ import { CallManager } from './call-manager.ts';
 import { DEMO_NUMBERS } from './demo-numbers.ts';
 import { MediaControlClient } from './media-control-client.ts';
 import { closeOrphanCalls } from './orphan-calls.ts';
+import { TcpSipTransport } from './tcp-transport.ts';
 import { UdpSipTransport } from './udp-transport.ts';
 
 export interface SignalingServiceOptions {
@@ -29,7 +30,8 @@ export class SignalingService {
   readonly stack: SipStack;
   readonly calls: CallManager;
   readonly media: MediaControlClient;
-  readonly #transport: UdpSipTransport;
+  readonly #transport: UdpSipTransport | undefined;
+  readonly #tcp: TcpSipTransport | undefined;
   readonly #dispatcher: AgentDispatcher;
   readonly #options: SignalingServiceOptions;
   #address: AddressInfo | undefined;
@@ -41,13 +43,16 @@ export class SignalingService {
     const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
     const advertised = advertisedSipAddress(config);
     const allowed = config.SIP_ALLOWED_CIDRS.split(',').map((c) => parseCidr(c.trim()) as Cidr);
-    this.#transport = new UdpSipTransport({
+    const transports = new Set(config.SIP_TRANSPORTS.split(',').map((t) => t.trim()));
+    const listener = {
       bindAddress: config.SIP_BIND_ADDRESS,
       port: config.SIP_PORT,
       allowed,
       log,
-      onMessage: (data, source) => this.stack.receive(data, source),
-    });
+      onMessage: (data: Buffer, source: Endpoint) => this.stack.receive(data, source),
+    };
+    this.#transport = transports.has('udp') ? new UdpSipTransport(listener) : undefined;
+    this.#tcp = transports.has('tcp') ? new TcpSipTransport(listener) : undefined;
     this.#dispatcher = new AgentDispatcher({
       connection: options.redis,
       eventsConnection: options.eventsRedis,
@@ -61,7 +66,7 @@ export class SignalingService {
       onLost: () => this.calls.onMediaLost(),
     });
     this.stack = new SipStack({
-      send: (data, to) => this.#transport.send(data, to),
+      send: (data, to) => (to.transport === 'tcp' ? this.#tcp : this.#transport)?.send(data, to),
       handler: { onInvite: (tx) => this.calls.onInvite(tx), onRequest: (request, tx) => this.calls.onRequest(request, tx) },
       advertised: { host: advertised, port: config.SIP_PORT },
       userAgent: options.userAgent ?? 'voicebridge/0.1',
@@ -89,7 +94,9 @@ export class SignalingService {
       const keys = new RedisKeys(options.config.REDIS_KEY_PREFIX);
       await closeOrphanCalls(new CallRecordRepository(options.redis, keys, { ttlSeconds: options.config.CALL_RECORD_TTL_S }), options.log);
       await service.#dispatcher.ready();
-      service.#address = await service.#transport.listen();
+      const udp = await service.#transport?.listen();
+      const tcp = await service.#tcp?.listen();
+      service.#address = udp ?? tcp;
     } catch (error) {
       await service.close();
       throw error;
@@ -111,7 +118,8 @@ export class SignalingService {
       await this.calls.drain(drainTimeoutMs);
       await this.calls.close();
       this.stack.close();
-      await this.#transport.close();
+      await this.#transport?.close();
+      await this.#tcp?.close();
       this.media.close();
       await this.#dispatcher.close();
     })();

@@ -23,6 +23,20 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/** A port free for both UDP and TCP: SIP listens on both. */
+async function freeSipPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await freeUdpPort();
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no port free for both UDP and TCP');
+}
+
 async function freeTcpPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -51,7 +65,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   before(async () => {
     const rtpMin = 42000 + 2 * Math.floor(Math.random() * 5000);
     config = loadBridgeConfig({
-      SIP_PORT: String(await freeUdpPort()),
+      SIP_PORT: String(await freeSipPort()),
       SIP_ADVERTISED_ADDRESS: '192.0.2.10',
       RTP_ADVERTISED_ADDRESS: '192.0.2.10',
       RTP_PORT_MIN: String(rtpMin),
@@ -260,6 +274,28 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     const bye = await peer.request('BYE', callId);
     peer.send(okFor(bye), config.SIP_PORT);
     expect((await waitForVerdict(callId)).verdict).to.deep.include({ by: 'bridge', reason: 'media-lost' });
+  });
+
+  it('answers OPTIONS over TCP on the same connection', async () => {
+    const { connect } = await import('node:net');
+    const socket = connect({ host: '127.0.0.1', port: config.SIP_PORT });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const callId = newCallId();
+    const reply = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+        if (text.includes('\r\n\r\n')) resolve(text);
+      });
+    });
+    const local = socket.address() as { port: number };
+    socket.write(
+      [`OPTIONS sip:127.0.0.1:${config.SIP_PORT};transport=tcp SIP/2.0`, `Via: SIP/2.0/TCP 127.0.0.1:${local.port};branch=z9hG4bKtcp1`, 'Max-Forwards: 70', 'From: <sip:probe@127.0.0.1>;tag=t1', 'To: <sip:127.0.0.1>', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+    );
+    const text = await reply;
+    socket.destroy();
+    expect(text).to.match(/^SIP\/2\.0 200 /);
+    expect(text).to.include(`Call-ID: ${callId}`);
   });
 
   it('leaves every per-call key with a TTL', async () => {

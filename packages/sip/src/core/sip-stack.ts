@@ -37,7 +37,6 @@ export interface SipStackOptions {
   handler: SipStackHandler;
   /** The advertised sent-by for our Via (never a wildcard bind address). */
   advertised: { host: string; port: number };
-  transport?: 'UDP' | 'TCP';
   timers?: Partial<SipTimerValues>;
   limits?: Partial<ParseLimits>;
   userAgent?: string;
@@ -296,7 +295,6 @@ export class SipStack {
   }
 
   #dialogHost() {
-    const transport = this.#options.transport ?? 'UDP';
     const { host, port } = this.#options.advertised;
     return {
       sendResponse: (response: SipResponse, to: Endpoint) => this.#write(response, to),
@@ -304,7 +302,7 @@ export class SipStack {
         this.#dialogs.delete(dialog.key);
         this.#dialogsByRemote.delete(`${dialog.id.callId}\u0000${dialog.id.remoteTag}`);
       },
-      via: (branch: string) => `SIP/2.0/${transport} ${host}:${port};rport;branch=${branch}`,
+      via: (branch: string, transport: Endpoint['transport']) => `SIP/2.0/${transport.toUpperCase()} ${host}:${port};rport;branch=${branch}`,
       userAgent: this.userAgent,
     };
   }

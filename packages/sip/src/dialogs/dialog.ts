@@ -39,7 +39,8 @@ export interface DialogListener {
 export interface DialogHost {
   sendResponse(response: SipResponse, to: Endpoint): void;
   terminated(dialog: Dialog): void;
-  via(branch: string): string;
+  /** Our Via for a request leaving over `transport` (RFC 3261 §18.1.1: the transport actually used). */
+  via(branch: string, transport: Endpoint['transport']): string;
   userAgent: string;
 }
 
@@ -145,7 +146,8 @@ export class Dialog {
       requestUri = firstRoute.uri;
       routes = [...this.routeSet.slice(1), formatNameAddr({ uri: this.remoteTarget, params: new Map() })];
     }
-    headers.append('Via', this.#host.via(generateBranch()));
+    const destination = this.#destination(firstRoute?.uri ?? this.remoteTarget);
+    headers.append('Via', this.#host.via(generateBranch(), destination.transport));
     headers.append('Max-Forwards', '70');
     for (const route of routes) headers.append('Route', route);
     headers.append('From', this.#localHeader);
@@ -155,7 +157,7 @@ export class Dialog {
     headers.append('User-Agent', this.#host.userAgent);
     for (const [name, value] of options?.headers ?? []) headers.append(name, value);
     const request: SipRequest = { type: 'request', method, uri: requestUri, headers, body: options?.body ?? Buffer.alloc(0) };
-    return { request, destination: this.#destination(firstRoute?.uri ?? this.remoteTarget) };
+    return { request, destination };
   }
 
   /** Ends the dialog locally. Emits no traffic: sending BYE is the TU's decision, made before this. */
