@@ -4,6 +4,7 @@ import { RedisAudioChannel } from '@voicebridge/channel';
 import { CALLS_QUEUE, type BridgeConfig } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import type { Logger } from 'pino';
+import type { LanguageModelFactory } from './agents/language-model-factory.ts';
 import { CallRunner } from './call-runner.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
@@ -18,6 +19,8 @@ export interface AgentServiceOptions {
   /** BullMQ worker's blocking connection. Borrowed. */
   workerRedis: Redis;
   engines: { stt: SpeechToText; tts: TextToSpeech };
+  /** The models of `llm` numbers (keys resolved by the caller, see `createLanguageModelFactory`). */
+  models?: LanguageModelFactory;
 }
 
 /**
@@ -46,6 +49,7 @@ export class AgentService {
       tts: options.engines.tts,
       greetingDelayMs: config.GREETING_DELAY_MS,
       log,
+      models: options.models,
     });
     this.#worker = new Worker(
       CALLS_QUEUE,

@@ -4,6 +4,8 @@ import type { CallRecordRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import { delay, type Agent } from './agents/agent-context.ts';
 import { EchoAgent } from './agents/echo-agent.ts';
+import { noLanguageModels, type LanguageModelFactory } from './agents/language-model-factory.ts';
+import { LlmAgent } from './agents/llm-agent.ts';
 import { ScriptedAgent } from './agents/scripted-agent.ts';
 import { CallConnection } from './call-connection.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
@@ -22,15 +24,18 @@ export interface CallRunnerOptions {
   tts: TextToSpeech;
   greetingDelayMs: number;
   log: Logger;
+  /** The models of `llm` numbers; without it, calls to them are refused with an apology. */
+  models?: LanguageModelFactory;
 }
 
 /** Runs one claimed call to its end: the body of the BullMQ processor. */
 export class CallRunner {
   readonly #options: CallRunnerOptions;
-  readonly #agents: Record<CallJob['config']['agent'], Agent> = { echo: new EchoAgent(), scripted: new ScriptedAgent() };
+  readonly #agents: Record<CallJob['config']['agent'], Agent>;
 
   constructor(options: CallRunnerOptions) {
     this.#options = options;
+    this.#agents = { echo: new EchoAgent(), scripted: new ScriptedAgent(), llm: new LlmAgent({ models: options.models ?? noLanguageModels }) };
   }
 
   /** Resolves with how the call ended here; rejects only for a job that cannot be a call. */

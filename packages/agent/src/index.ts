@@ -4,6 +4,8 @@ export { CallConnection } from './call-connection.ts';
 export { AsyncQueue } from './async-queue.ts';
 export { EchoAgent } from './agents/echo-agent.ts';
 export { ScriptedAgent } from './agents/scripted-agent.ts';
+export { LlmAgent, type LlmAgentOptions } from './agents/llm-agent.ts';
+export { createLanguageModelFactory, type LanguageModelFactory, type LanguageModelFactoryOptions } from './agents/language-model-factory.ts';
 export type { Agent, AgentContext } from './agents/agent-context.ts';
 export * from './engines.ts';
 export type { ChatMessage, LanguageModel, LlmEvent, LlmRequest, LlmUsage, ToolCall, ToolDefinition } from './llm/language-model.ts';

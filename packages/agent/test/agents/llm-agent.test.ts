@@ -1,0 +1,204 @@
+import { expect } from 'chai';
+import { FliteTts } from '../../src/tts/flite-tts.ts';
+import { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES } from '../../src/agents/llm-agent.ts';
+import { chunk, errorReply, FakeOpenAiServer, streamEvents, streamText, type Script } from '../llm/fake-openai-server.ts';
+import { LlmCallHarness, type CallHarnessOptions } from './llm-call-harness.ts';
+
+const KEY = 'sk-test-0123456789abcdefghijklmnop';
+const PROMPT = 'You are the front desk of the Harbour Dental clinic. Be brief.';
+
+/** The messages of a recorded chat-completions request. */
+function messagesOf(body: unknown): Array<{ role: string; content?: string | null; tool_call_id?: string }> {
+  return (body as { messages: Array<{ role: string; content?: string | null; tool_call_id?: string }> }).messages;
+}
+
+/** A streamed answer that says `text` and then calls `name` (finish reason `tool_calls`). */
+function toolCallAnswer(text: string, name: string, id = 'call_1'): Script {
+  const payloads = [chunk({ role: 'assistant', content: '' })];
+  if (text !== '') payloads.push(chunk({ content: text }));
+  payloads.push(chunk({ tool_calls: [{ index: 0, id, type: 'function', function: { name, arguments: '' } }] }));
+  payloads.push(chunk({ tool_calls: [{ index: 0, function: { arguments: '{}' } }] }));
+  payloads.push(chunk({}, 'tool_calls'));
+  return streamEvents(payloads);
+}
+
+describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-compatible server', function () {
+  this.timeout(30_000);
+  let server: FakeOpenAiServer;
+  let tts: FliteTts;
+  let call: LlmCallHarness | undefined;
+
+  before(async () => {
+    server = await FakeOpenAiServer.start();
+    tts = new FliteTts();
+  });
+  after(async () => {
+    await server.close();
+    await tts.close();
+  });
+  afterEach(async () => {
+    await call?.close();
+    call = undefined;
+    server.requests.length = 0;
+  });
+
+  function options(overrides: Partial<CallHarnessOptions> = {}): CallHarnessOptions {
+    return {
+      llm: { baseUrl: server.baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY', temperature: 0.3 },
+      prompt: PROMPT,
+      greeting: 'Harbour Dental, how can I help?',
+      env: { VB_TEST_LLM_KEY: KEY },
+      tts,
+      ...overrides,
+    };
+  }
+
+  it('greets, sends the system prompt and the caller words, speaks the streamed answer and records both sides', async () => {
+    server.respondWith(streamText(['We are open ', 'from nine ', 'to five. ', 'On Saturdays ', 'until noon.']));
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    expect(call.media.audioAfterMark(0), 'greeting audio').to.be.greaterThan(8000 * 0.5);
+    call.stt.hear('when are you open');
+    await call.waitForTranscript((t) => t.length >= 3, 'the answer in the transcript');
+    await call.media.waitFor(() => call!.marks() >= 2, 'the end-of-answer mark');
+
+    expect(server.requests).to.have.length(1);
+    const request = server.requests[0]!;
+    expect(request.headers.authorization).to.equal(`Bearer ${KEY}`);
+    const body = request.body as { model: string; temperature: number; stream: boolean; tools: Array<{ function: { name: string } }> };
+    expect(body.model).to.equal('fake-model');
+    expect(body.temperature).to.equal(0.3);
+    expect(body.tools.map((t) => t.function.name)).to.deep.equal(['end_call']);
+    const messages = messagesOf(body);
+    expect(messages[0]).to.deep.equal({ role: 'system', content: PROMPT });
+    expect(messages.at(-1)).to.deep.equal({ role: 'user', content: 'when are you open' });
+
+    // The answer's audio reached the media side of the channel, behind the greeting's mark.
+    expect(call.media.audioAfterMark(1), 'answer audio').to.be.greaterThan(8000);
+    expect(call.transcript).to.deep.equal([
+      { speaker: 'agent', text: 'Harbour Dental, how can I help?' },
+      { speaker: 'caller', text: 'when are you open' },
+      { speaker: 'agent', text: 'We are open from nine to five. On Saturdays until noon.' },
+    ]);
+    const log = call.logText.join('');
+    expect(log).not.to.include(KEY);
+    expect(log).not.to.include(PROMPT);
+  });
+
+  it('keeps the conversation: the second request carries the first exchange', async () => {
+    server.respondWith(streamText(['Nine to five.']));
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    call.stt.hear('when are you open');
+    await call.media.waitFor(() => call!.marks() >= 2, 'the first answer');
+    server.respondWith(streamText(['On the harbour front.']));
+    call.stt.hear('where are you');
+    await call.media.waitFor(() => call!.marks() >= 3, 'the second answer');
+    const messages = messagesOf(server.requests[1]!.body);
+    expect(messages.map((m) => [m.role, m.content])).to.deep.equal([
+      ['system', PROMPT],
+      ['assistant', 'Harbour Dental, how can I help?'],
+      ['user', 'when are you open'],
+      ['assistant', 'Nine to five.'],
+      ['user', 'where are you'],
+    ]);
+  });
+
+  it('end_call: says goodbye, then sends hangup (agent-hangup) behind the goodbye audio', async () => {
+    server.respondWith(toolCallAnswer('Goodbye, and thank you for calling.', 'end_call'));
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    call.stt.hear('that is all thanks');
+    await call.media.waitFor(() => call!.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
+    const controls = call.media.controls();
+    expect(controls.at(-1)).to.deep.equal({ event: 'hangup', reason: 'agent-hangup' });
+    expect(controls.at(-2)?.event, 'the goodbye was played before the hangup').to.equal('mark');
+    expect(call.media.audioAfterMark(1), 'goodbye audio').to.be.greaterThan(8000);
+    expect(call.transcript.at(-1)).to.deep.equal({ speaker: 'agent', text: 'Goodbye, and thank you for calling.' });
+  });
+
+  it('end_call without words: the agent says its own goodbye first', async () => {
+    server.respondWith(toolCallAnswer('', 'end_call'));
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    call.stt.hear('bye');
+    await call.media.waitFor(() => call!.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
+    expect(call.transcript.at(-1)).to.deep.equal({ speaker: 'agent', text: LLM_AGENT_PHRASES.goodbye });
+  });
+
+  it('another tool: answered "not available", the model asked again, its answer spoken', async () => {
+    server.respondWith((request, response) =>
+      messagesOf(request.body).at(-1)?.role === 'tool'
+        ? streamText(['I cannot transfer you, but I can help here.'])(request, response)
+        : toolCallAnswer('', 'transfer_call', 'call_7')(request, response),
+    );
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    call.stt.hear('put me through to a person');
+    await call.media.waitFor(() => call!.marks() >= 2, 'the follow-up answer');
+    expect(server.requests).to.have.length(2);
+    const toolMessage = messagesOf(server.requests[1]!.body).at(-1)!;
+    expect(toolMessage.role).to.equal('tool');
+    expect(toolMessage.tool_call_id).to.equal('call_7');
+    expect(toolMessage.content).to.include('not available');
+    expect(call.transcript.at(-1)).to.deep.equal({ speaker: 'agent', text: 'I cannot transfer you, but I can help here.' });
+    expect(call.media.controls().some((c) => c.event === 'hangup')).to.equal(false);
+  });
+
+  it('tool calls are bounded: after 3 follow-up rounds the agent apologises and keeps listening', async () => {
+    server.respondWith(toolCallAnswer('', 'lookup_order'));
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    call.stt.hear('where is my order');
+    await call.waitForTranscript((t) => t.at(-1)?.text === LLM_AGENT_PHRASES.cannotDo, 'the apology');
+    expect(server.requests).to.have.length(4);
+  });
+
+  it('a 500 from the server: "one moment", one retry, then an apology; the call stays up and the next turn is answered', async () => {
+    server.respondWith(errorReply(500, { error: { message: 'upstream exploded', type: 'server_error' } }));
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    call.stt.hear('when are you open');
+    await call.waitForTranscript((t) => t.at(-1)?.text === LLM_AGENT_PHRASES.apology, 'the apology');
+    expect(server.requests, 'one retry').to.have.length(2);
+    expect(call.transcript.map((t) => t.text)).to.include(LLM_AGENT_PHRASES.oneMoment);
+    expect(call.media.controls().some((c) => c.event === 'hangup')).to.equal(false);
+
+    server.respondWith(streamText(['Nine to five.']));
+    call.stt.hear('when are you open');
+    await call.waitForTranscript((t) => t.at(-1)?.text === 'Nine to five.', 'the next answer');
+    const result = await call.close();
+    call = undefined;
+    expect(result.stopReason).to.equal('caller-bye');
+  });
+
+  it('a rejected key (401) is not retried: an apology, logged without the key', async () => {
+    server.respondWith(errorReply(401, { error: { message: `Incorrect API key provided: ${KEY}` } }));
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    call.stt.hear('hello');
+    await call.waitForTranscript((t) => t.at(-1)?.text === LLM_AGENT_PHRASES.apology, 'the apology');
+    expect(server.requests).to.have.length(1);
+    const log = call.logText.join('');
+    expect(log).to.include('language model refused the request');
+    expect(log).not.to.include(KEY);
+  });
+
+  it('an unset key variable: the caller hears an apology, the call is hung up, the log names the variable only', async () => {
+    call = await LlmCallHarness.start(options({ env: {} }));
+    await call.media.waitFor(() => call!.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
+    expect(call.media.controls().at(-1)).to.deep.equal({ event: 'hangup', reason: 'error' });
+    expect(call.transcript).to.deep.equal([{ speaker: 'agent', text: LLM_AGENT_PHRASES.unavailable }]);
+    expect(call.logText.join('')).to.include('VB_TEST_LLM_KEY');
+    expect(server.requests).to.have.length(0);
+  });
+
+  it('without a prompt the default system prompt is sent', async () => {
+    server.respondWith(streamText(['Hello.']));
+    call = await LlmCallHarness.start(options({ prompt: undefined }));
+    await call.greeted();
+    call.stt.hear('hi');
+    await call.media.waitFor(() => call!.marks() >= 2, 'the answer');
+    expect(messagesOf(server.requests[0]!.body)[0]).to.deep.equal({ role: 'system', content: DEFAULT_SYSTEM_PROMPT });
+  });
+});

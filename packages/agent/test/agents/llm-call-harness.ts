@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
+import {
+  decodeAudioFrame,
+  decodeControlJson,
+  encodeControl,
+  FRAME_KIND_AUDIO,
+  type AgentToMedia,
+  type CallJob,
+  type LlmConfig,
+  type MediaToAgent,
+  type TranscriptEntry,
+} from '@voicebridge/protocol';
+import { AsyncQueue } from '../../src/async-queue.ts';
+import { createLanguageModelFactory } from '../../src/agents/language-model-factory.ts';
+import { CallRunner } from '../../src/call-runner.ts';
+import type { SpeechToText, Transcript, TranscribeOptions } from '../../src/stt/speech-to-text.ts';
+import type { TextToSpeech } from '../../src/tts/text-to-speech.ts';
+
+/**
+ * A stand-in recogniser that yields the transcripts a test gives it. The real recogniser is tested
+ * on its own (test/engines/); here the point is what the agent does with what was heard, which a
+ * recogniser's word errors would only blur.
+ */
+export class ScriptedStt implements SpeechToText {
+  #queue: AsyncQueue<Transcript> | undefined;
+  readonly #onListen: () => void;
+
+  constructor(onListen: () => void) {
+    this.#onListen = onListen;
+  }
+
+  /** The caller finished saying `text` (a final transcript). */
+  hear(text: string): void {
+    if (this.#queue === undefined) throw new Error('the agent is not listening yet');
+    this.#queue.push({ text, final: true, startMs: 0, endMs: 0 });
+  }
+
+  get listening(): boolean {
+    return this.#queue !== undefined;
+  }
+
+  async *transcribe(_audio: AsyncIterable<Int16Array>, options: TranscribeOptions): AsyncGenerator<Transcript> {
+    const queue = new AsyncQueue<Transcript>(100);
+    this.#queue = queue;
+    this.#onListen();
+    const onAbort = (): void => queue.close();
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const transcript of queue) yield transcript;
+      if (options.signal.aborted) throw options.signal.reason;
+    } finally {
+      options.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export type MediaEvent = { kind: 'audio'; samples: Int16Array } | { kind: 'control'; message: AgentToMedia };
+
+/**
+ * The media worker's end of one call's real Redis audio channel: answers `ready` with `start` and
+ * every mark with `played: true` (as if the audio left the socket at once), and keeps everything
+ * the agent sent, in order.
+ */
+export class MediaSide {
+  readonly events: MediaEvent[] = [];
+  readonly #end: CallChannel;
+  readonly #callId: string;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(channel: RedisAudioChannel, callId: string) {
+    this.#callId = callId;
+    this.#end = channel.open(callId, 'media', (message) => this.#onMessage(message));
+  }
+
+  get ready(): Promise<void> {
+    return this.#end.ready;
+  }
+
+  send(message: MediaToAgent): void {
+    this.#end.send(encodeControl(message));
+  }
+
+  controls(): AgentToMedia[] {
+    return this.events.flatMap((event) => (event.kind === 'control' ? [event.message] : []));
+  }
+
+  /** Samples of agent audio received after the `n`-th mark (0: from the start) and before the next. */
+  audioAfterMark(n: number): number {
+    let marks = 0;
+    let samples = 0;
+    for (const event of this.events) {
+      if (event.kind === 'control' && event.message.event === 'mark') marks++;
+      else if (event.kind === 'audio' && marks === n) samples += event.samples.length;
+    }
+    return samples;
+  }
+
+  /** Resolves once `predicate` holds, checked on every message received. */
+  waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      const check = (): void => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      this.#waiters.add(check);
+    });
+  }
+
+  /** Lets waiters on other sources (the transcript) be re-checked. */
+  poke(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  close(): void {
+    this.#end.close();
+  }
+
+  #onMessage(message: Buffer): void {
+    if (message[0] === FRAME_KIND_AUDIO) {
+      const frame = decodeAudioFrame(message);
+      if (frame) this.events.push({ kind: 'audio', samples: frame.samples });
+    } else {
+      const control = decodeControlJson(message) as AgentToMedia;
+      this.events.push({ kind: 'control', message: control });
+      if (control.event === 'ready') {
+        this.send({ event: 'start', callId: this.#callId, codec: 'PCMU', sampleRateHz: 8000, ptimeMs: 20, answeredAtMs: Date.now() });
+      } else if (control.event === 'mark') {
+        this.send({ event: 'mark', name: control.name, played: true });
+      }
+    }
+    this.poke();
+  }
+}
+
+export interface CallHarnessOptions {
+  llm: LlmConfig;
+  prompt?: string;
+  greeting?: string;
+  env: Record<string, string>;
+  tts: TextToSpeech;
+}
+
+/** One llm call through the real `CallRunner`, the real Redis channel and a media side. */
+export class LlmCallHarness {
+  readonly stt = new ScriptedStt(() => this.media.poke());
+  readonly transcript: Array<Omit<TranscriptEntry, 'atMs'>> = [];
+  readonly media: MediaSide;
+  readonly log: Logger;
+  readonly logText: string[] = [];
+  readonly callId = `call-${randomUUID()}`;
+  readonly #connections: Redis[];
+  readonly #agentChannel: RedisAudioChannel;
+  readonly #mediaChannel: RedisAudioChannel;
+  readonly #abort = new AbortController();
+  readonly #runner: CallRunner;
+  readonly #job: CallJob;
+  running: Promise<{ stopReason: string }> = Promise.resolve({ stopReason: 'never started' });
+
+  private constructor(options: CallHarnessOptions, connections: Redis[], prefix: string) {
+    this.#connections = connections;
+    const [agentPub, agentSub, mediaPub, mediaSub] = connections as [Redis, Redis, Redis, Redis];
+    this.#agentChannel = new RedisAudioChannel({ publisher: agentPub, subscriber: agentSub, keyPrefix: prefix });
+    this.#mediaChannel = new RedisAudioChannel({ publisher: mediaPub, subscriber: mediaSub, keyPrefix: prefix });
+    this.media = new MediaSide(this.#mediaChannel, this.callId);
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        this.logText.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    this.log = pino({ level: 'debug' }, sink);
+    this.#runner = new CallRunner({
+      channel: this.#agentChannel,
+      records: {
+        get: () => Promise.resolve(undefined),
+        appendTranscript: (_callId, entry) => {
+          this.transcript.push({ speaker: entry.speaker, text: entry.text });
+          this.media.poke();
+          return Promise.resolve();
+        },
+      },
+      stt: this.stt,
+      tts: options.tts,
+      greetingDelayMs: 0,
+      log: this.log,
+      models: createLanguageModelFactory({ env: options.env, timeoutMs: 5_000 }),
+    });
+    const now = Date.now();
+    this.#job = {
+      version: 1,
+      callId: this.callId,
+      number: '+15550001111',
+      config: {
+        version: 1,
+        number: '+15550001111',
+        agent: 'llm',
+        enabled: true,
+        answers: [],
+        greeting: options.greeting,
+        prompt: options.prompt,
+        llm: options.llm,
+        configVersion: 1,
+        updatedAtMs: now,
+      },
+      codec: 'PCMU',
+      sampleRateHz: 8000,
+      ptimeMs: 20,
+      invitedAtMs: now,
+    };
+  }
+
+  static async start(options: CallHarnessOptions): Promise<LlmCallHarness> {
+    const connections = [new Redis(), new Redis(), new Redis(), new Redis()];
+    const harness = new LlmCallHarness(options, connections, `vbtest-llm-agent-${randomUUID()}`);
+    // Media subscribes first, as the real worker does before it offers the call to an agent.
+    await harness.media.ready;
+    harness.running = harness.#runner.run(harness.#job, harness.#abort.signal);
+    return harness;
+  }
+
+  /** Resolves once the agent listens (after its greeting was played). */
+  async greeted(): Promise<void> {
+    await this.media.waitFor(() => this.stt.listening && this.media.controls().some((c) => c.event === 'mark'), 'the greeting');
+  }
+
+  marks(): number {
+    return this.media.controls().filter((c) => c.event === 'mark').length;
+  }
+
+  waitForTranscript(predicate: (entries: LlmCallHarness['transcript']) => boolean, what: string): Promise<void> {
+    return this.media.waitFor(() => predicate(this.transcript), what);
+  }
+
+  /** The caller hangs up (media's `stop`), then everything closes. Idempotent enough for afterEach. */
+  async close(): Promise<{ stopReason: string }> {
+    this.media.send({ event: 'stop', reason: 'caller-bye' });
+    const timer = setTimeout(() => this.#abort.abort(new Error('test over')), 5_000);
+    const result = await this.running.finally(() => clearTimeout(timer));
+    this.media.close();
+    await this.#agentChannel.close();
+    await this.#mediaChannel.close();
+    for (const connection of this.#connections) connection.disconnect();
+    return result;
+  }
+}
