@@ -63,7 +63,17 @@ export function formatNumberConfig(config: NumberConfig): string {
     ['fallback', config.fallback === undefined ? undefined : printable(config.fallback)],
     ['prompt', config.prompt === undefined ? undefined : printable(config.prompt)],
     ['voice', config.voice === undefined ? undefined : printable(config.voice)],
+    ['llm', config.llm === undefined ? undefined : formatLlm(config.llm)],
   ]);
+}
+
+/** The model behind an llm number; the key shows as the variable that holds it (`$NAME`). */
+function formatLlm(llm: NonNullable<NumberConfig['llm']>): string {
+  const parts = [printable(llm.baseUrl), `model ${printable(llm.model)}`];
+  parts.push(llm.apiKeyEnv === undefined ? 'no key' : `key $${llm.apiKeyEnv}`);
+  if (llm.temperature !== undefined) parts.push(`temperature ${llm.temperature}`);
+  if (llm.maxTokens !== undefined) parts.push(`max tokens ${llm.maxTokens}`);
+  return parts.join(', ');
 }
 
 export function formatNumberTable(configs: readonly NumberConfig[]): string {

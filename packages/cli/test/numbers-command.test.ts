@@ -105,6 +105,45 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     expect(await numbers.list()).to.deep.equal([]);
   });
 
+  it('set --agent llm stores the model config with the key variable NAME; get shows it; later flags merge', async () => {
+    const set = await cli(
+      'numbers', 'set', NUMBER, '--agent', 'llm', '--prompt', 'You are a dentist receptionist.',
+      '--llm-base-url', 'http://localhost:11434/v1', '--llm-model', 'llama3.2', '--llm-api-key-env', 'OLLAMA_KEY', '--llm-temperature', '0.4',
+    );
+    expect(set.status, set.stderr).to.equal(0);
+    const stored = await numbers.get(NUMBER);
+    expect(stored).to.include({ agent: 'llm', prompt: 'You are a dentist receptionist.' });
+    expect(stored?.llm).to.deep.equal({ baseUrl: 'http://localhost:11434/v1', model: 'llama3.2', apiKeyEnv: 'OLLAMA_KEY', temperature: 0.4 });
+    expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(/^llm\s+http:\/\/localhost:11434\/v1, model llama3\.2, key \$OLLAMA_KEY, temperature 0\.4$/m);
+
+    expect((await cli('numbers', 'set', NUMBER, '--llm-model', 'qwen2.5', '--llm-max-tokens', '200', '--llm-temperature', '')).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.llm).to.deep.equal({ baseUrl: 'http://localhost:11434/v1', model: 'qwen2.5', apiKeyEnv: 'OLLAMA_KEY', maxTokens: 200 });
+    expect((await cli('numbers', 'set', NUMBER, '--llm-api-key-env', '')).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.llm).to.not.have.property('apiKeyEnv');
+  });
+
+  it('refuses bad --llm-* values naming the flag, never echoing a pasted key', async () => {
+    const base = ['numbers', 'set', NUMBER, '--agent', 'llm', '--llm-base-url', 'https://api.openai.com/v1', '--llm-model', 'gpt-4o-mini'];
+    const cases: [string[], string][] = [
+      [['numbers', 'set', NUMBER, '--agent', 'llm'], '--agent llm needs --llm-base-url and --llm-model'],
+      [['numbers', 'set', NUMBER, '--llm-temperature', '0.5'], '--llm-* options need --llm-base-url and --llm-model'],
+      [[...base, '--llm-temperature', 'warm'], 'invalid --llm-temperature "warm": must be a number from 0 to 2'],
+      [[...base, '--llm-temperature', '2.5'], 'invalid --llm-temperature "2.5": must be a number from 0 to 2'],
+      [[...base, '--llm-max-tokens', '1.5'], 'invalid --llm-max-tokens "1.5": must be an integer from 1 to 100000'],
+      [[...base.slice(0, 6), 'ftp://example.com/v1', ...base.slice(7)], 'invalid --llm-base-url: must be an http(s) URL without credentials'],
+      [[...base.slice(0, 6), 'https://user:pw@example.com/v1', ...base.slice(7)], 'invalid --llm-base-url: must be an http(s) URL'],
+      [[...base.slice(0, 8), ''], 'invalid --llm-model: cannot be empty'],
+      [[...base, '--llm-api-key-env', 'sk-abcdef0123456789'], 'invalid --llm-api-key-env: must be an environment variable name'],
+    ];
+    for (const [argv, message] of cases) {
+      const result = await cli(...argv);
+      expect(result.status, argv.join(' ')).to.equal(2);
+      expect(result.stderr, argv.join(' ')).to.include(`voicebridge: ${message}`);
+      expect(result.stderr).to.not.include('sk-abcdef');
+    }
+    expect(await numbers.list()).to.deep.equal([]);
+  });
+
   it('list prints a table or --json; delete exits 1 for a number not configured', async () => {
     expect((await cli('numbers', 'list')).stdout).to.equal('no numbers configured\n');
     await numbers.put({ number: '+15551230002', agent: 'echo' });

@@ -1,5 +1,5 @@
 import { AGENT_TYPES, E164_PATTERN } from '@voicebridge/protocol';
-import type { AgentType, KeywordAnswer, NumberConfig } from '@voicebridge/protocol';
+import type { AgentType, KeywordAnswer, LlmConfig, NumberConfig } from '@voicebridge/protocol';
 import { NumberRepository, numberConfigInputIssues } from '@voicebridge/store';
 import type { ConfigIssue, NumberConfigInput } from '@voicebridge/store';
 import { UsageError, expectPositionals, parseArgs } from '../args.ts';
@@ -27,13 +27,22 @@ Creates <number> or updates the given fields of an existing one; every write
 increments its configVersion. <number> is E.164: + then 7 to 15 digits.
 
 Options:
-  --agent echo|scripted   the agent type (a new number defaults to scripted)
+  --agent echo|scripted|llm
+                          the agent type (a new number defaults to scripted)
   --greeting TEXT         what the agent says on answer ("" removes it)
   --answer KEYWORD=TEXT   scripted reply when the caller says KEYWORD; repeat
                           for more; replaces the whole list when given
   --clear-answers         remove all keyword answers
   --fallback TEXT         reply when no keyword matched ("" removes it)
   --prompt TEXT           system prompt for LLM agents ("" removes it)
+  --llm-base-url URL      OpenAI-compatible endpoint up to the version path,
+                          e.g. https://api.openai.com/v1, http://localhost:11434/v1
+  --llm-model NAME        model name as the server knows it
+  --llm-api-key-env VAR   NAME of the agent worker's environment variable that
+                          holds the API key (never the key itself; "" removes it)
+  --llm-temperature N     sampling temperature, 0 to 2 ("" removes it)
+  --llm-max-tokens N      longest answer in tokens, a positive integer ("" removes it)
+                          (--agent llm needs --llm-base-url and --llm-model)
   --voice NAME            TTS voice ("" removes it)
   --enabled | --disabled  accept or refuse calls to this number (new: enabled)
   --json                  print the saved config as JSON
@@ -98,6 +107,11 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
       fallback: { type: 'string' },
       prompt: { type: 'string' },
       voice: { type: 'string' },
+      'llm-base-url': { type: 'string' },
+      'llm-model': { type: 'string' },
+      'llm-api-key-env': { type: 'string' },
+      'llm-temperature': { type: 'string' },
+      'llm-max-tokens': { type: 'string' },
       enabled: { type: 'boolean' },
       disabled: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -112,6 +126,7 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
   const number = numberArgument(raw, command);
   const agent = agentOption(args, command);
   const answers = answersOption(args, command);
+  const llm = llmOptions(args, command);
   if (args.flag('enabled') && args.flag('disabled')) {
     throw new UsageError('--enabled and --disabled exclude each other', command);
   }
@@ -125,6 +140,7 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
       else if (value !== undefined) next[field] = value;
     }
     if (answers !== undefined) next.answers = answers;
+    applyLlmOptions(next, llm, command);
     if (args.flag('enabled')) next.enabled = true;
     if (args.flag('disabled')) next.enabled = false;
     const issue = numberConfigInputIssues(next)[0];
@@ -163,10 +179,74 @@ function answersOption(args: ParsedArgs, command: string): KeywordAnswer[] | und
   });
 }
 
+interface LlmOptions {
+  baseUrl: string | null | undefined;
+  model: string | null | undefined;
+  apiKeyEnv: string | null | undefined;
+  temperature: number | null | undefined;
+  maxTokens: number | null | undefined;
+}
+
+/** The --llm-* flags: a value sets the field, null ("") removes it, undefined leaves it. */
+function llmOptions(args: ParsedArgs, command: string): LlmOptions {
+  const text = (flag: string): string | null | undefined => {
+    const value = args.string(flag);
+    return value === '' ? null : value;
+  };
+  const number = (flag: string, integer: boolean, min: number, max: number): number | null | undefined => {
+    const value = text(flag);
+    if (value === null || value === undefined) return value;
+    const parsed = /^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isFinite(parsed) || (integer && !Number.isInteger(parsed)) || parsed < min || parsed > max) {
+      const what = integer ? `an integer from ${min} to ${max}` : `a number from ${min} to ${max}`;
+      throw new UsageError(`invalid --${flag} ${JSON.stringify(value)}: must be ${what}`, command);
+    }
+    return parsed;
+  };
+  return {
+    baseUrl: text('llm-base-url'),
+    model: text('llm-model'),
+    // Never quoted in an error: someone may have pasted the key itself here.
+    apiKeyEnv: text('llm-api-key-env'),
+    temperature: number('llm-temperature', false, 0, 2),
+    maxTokens: number('llm-max-tokens', true, 1, 100_000),
+  };
+}
+
+/** Merges the --llm-* flags into `next.llm`; an llm agent must end up with a base URL and a model. */
+function applyLlmOptions(next: NumberConfigInput, options: LlmOptions, command: string): void {
+  const given = Object.values(options).some((value) => value !== undefined);
+  if (given) {
+    if (options.baseUrl === null) throw new UsageError('invalid --llm-base-url: cannot be empty', command);
+    if (options.model === null) throw new UsageError('invalid --llm-model: cannot be empty', command);
+    const merged: Partial<LlmConfig> = { ...next.llm };
+    for (const key of Object.keys(options) as (keyof LlmConfig)[]) {
+      const value = options[key];
+      if (value === null) delete merged[key];
+      else if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+    }
+    if (merged.baseUrl === undefined || merged.model === undefined) {
+      throw new UsageError('--llm-* options need --llm-base-url and --llm-model (the number has no llm config yet)', command);
+    }
+    next.llm = { ...merged, baseUrl: merged.baseUrl, model: merged.model };
+  }
+  if (next.agent === 'llm' && next.llm === undefined) {
+    throw new UsageError('--agent llm needs --llm-base-url and --llm-model', command);
+  }
+}
+
 function withoutManaged(config: NumberConfig): NumberConfigInput {
   const { version: _v, configVersion: _c, updatedAtMs: _u, ...input } = config;
   return input;
 }
+
+const LLM_FLAGS: Record<string, string> = {
+  baseUrl: '--llm-base-url',
+  model: '--llm-model',
+  apiKeyEnv: '--llm-api-key-env',
+  temperature: '--llm-temperature',
+  maxTokens: '--llm-max-tokens',
+};
 
 /** Names the flag that set the failing field: `invalid --greeting: Too big: ...`. */
 function describeIssue(issue: ConfigIssue): string {
@@ -174,6 +254,7 @@ function describeIssue(issue: ConfigIssue): string {
   if (field === 'answers' && typeof index === 'number') {
     return `invalid --answer #${index + 1}${sub === undefined ? '' : ` ${String(sub)}`}: ${issue.message}`;
   }
+  if (field === 'llm' && typeof index === 'string') return `invalid ${LLM_FLAGS[index] ?? '--llm'}: ${issue.message}`;
   const name = field === 'number' ? '<number>' : field === undefined ? 'config' : `--${String(field)}`;
   return `invalid ${name}: ${issue.message}`;
 }
