@@ -139,7 +139,8 @@ export class LlmAgent implements Agent {
     const { connection, job, signal } = context;
     for (let round = 0; round <= this.#maxToolRounds; round++) {
       const answer = new ModelAnswer();
-      const events = model.stream({ messages: history, tools: [END_CALL_TOOL], temperature: job.config.llm?.temperature, signal });
+      const { temperature, maxTokens } = job.config.llm ?? {};
+      const events = model.stream({ messages: history, tools: [END_CALL_TOOL], temperature, maxTokens, signal });
       let failure: unknown;
       try {
         for await (const clause of speakableClauses(answer.textDeltas(events))) await this.#synthesize(context, clause, signal);

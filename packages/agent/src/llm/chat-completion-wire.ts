@@ -11,12 +11,14 @@ export interface ChatCompletionRequestBody {
   stream: true;
   tools?: unknown[];
   temperature?: number;
+  /** The classic name: accepted by every listed server (OpenAI's newer `max_completion_tokens` is not). */
+  max_tokens?: number;
   stream_options?: { include_usage: boolean };
 }
 
 export function requestBody(
   model: string,
-  request: { messages: ChatMessage[]; tools?: ToolDefinition[]; temperature?: number },
+  request: { messages: ChatMessage[]; tools?: ToolDefinition[]; temperature?: number; maxTokens?: number },
   includeUsage: boolean,
 ): ChatCompletionRequestBody {
   const body: ChatCompletionRequestBody = { model, messages: request.messages.map(wireMessage), stream: true };
@@ -27,6 +29,7 @@ export function requestBody(
     }));
   }
   if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
   if (includeUsage) body.stream_options = { include_usage: true };
   return body;
 }

@@ -46,6 +46,8 @@ export interface LlmRequest {
   tools?: ToolDefinition[];
   /** Sampling temperature; the provider's default when absent. */
   temperature?: number;
+  /** The longest answer, in tokens; the provider's default when absent. */
+  maxTokens?: number;
   /** Aborting cancels the HTTP request and ends the events with the signal's reason. */
   signal: AbortSignal;
 }

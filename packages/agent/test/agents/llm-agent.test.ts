@@ -44,7 +44,7 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
 
   function options(overrides: Partial<CallHarnessOptions> = {}): CallHarnessOptions {
     return {
-      llm: { baseUrl: server.baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY', temperature: 0.3 },
+      llm: { baseUrl: server.baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY', temperature: 0.3, maxTokens: 150 },
       prompt: PROMPT,
       greeting: 'Harbour Dental, how can I help?',
       env: { VB_TEST_LLM_KEY: KEY },
@@ -65,9 +65,10 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     expect(server.requests).to.have.length(1);
     const request = server.requests[0]!;
     expect(request.headers.authorization).to.equal(`Bearer ${KEY}`);
-    const body = request.body as { model: string; temperature: number; stream: boolean; tools: Array<{ function: { name: string } }> };
+    const body = request.body as { model: string; temperature: number; max_tokens: number; tools: Array<{ function: { name: string } }> };
     expect(body.model).to.equal('fake-model');
     expect(body.temperature).to.equal(0.3);
+    expect(body.max_tokens).to.equal(150);
     expect(body.tools.map((t) => t.function.name)).to.deep.equal(['end_call']);
     const messages = messagesOf(body);
     expect(messages[0]).to.deep.equal({ role: 'system', content: PROMPT });
