@@ -134,8 +134,7 @@ export class MediaControlServer {
         worker.start(request.params.callId, request.params.answeredAtMs);
         return {};
       case 'close':
-        worker.closeCall(request.params.callId, request.params.reason);
-        return {};
+        return worker.closeCall(request.params.callId, request.params.reason);
       case 'heartbeat':
         return { calls: worker.callCount };
     }

@@ -7,6 +7,7 @@ import {
   encodeControl,
   FRAME_KIND_AUDIO,
   type AllocateParams,
+  type MediaStats,
   type MediaToAgent,
   type TerminationReason,
 } from '@voicebridge/protocol';
@@ -26,6 +27,7 @@ import { INBOUND_FRAME_MS, InboundPath } from './inbound-path.ts';
 import { OutboundPath } from './outbound-path.ts';
 import type { OutboundQueue } from './outbound-queue.ts';
 import type { RtpPortPair } from './port-pool.ts';
+import { RtcpSession } from './rtcp-session.ts';
 
 const SAMPLE_RATE_HZ = 8000;
 /** ADR 0006: every millisecond of jitter buffer adds straight to the agent's turn latency. */
@@ -44,6 +46,8 @@ export interface MediaSessionOptions {
   log: Logger;
   /** Jitter buffer cap when the allocate request names none; default 60 ms. */
   jitterMaxDepthMs?: number;
+  /** RTCP report interval before §6.3.1's randomisation; default 5 s (RFC 3550 §6.2). */
+  rtcpIntervalMs?: number;
   /** The agent ended the call: the worker tells signaling, which sends BYE. */
   onAgentHangup: (reason: TerminationReason) => void;
 }
@@ -71,6 +75,7 @@ export class MediaSession {
   readonly #encode: (pcm: Int16Array, out: Uint8Array) => void;
   readonly #frameSamples: number;
   readonly #inbound: InboundPath;
+  readonly #rtcp: RtcpSession;
   readonly #outboundPath: OutboundPath;
   readonly #outbound: OutboundQueue;
   readonly #sendBuffers: Buffer[];
@@ -110,9 +115,19 @@ export class MediaSession {
     this.#silence = new Int16Array(this.#frameSamples);
     this.#sendBuffers = Array.from({ length: SEND_RING }, () => Buffer.alloc(12 + this.#frameSamples));
     this.#channelEnd = options.channel.open(options.callId, 'media', (message) => this.#onAgentMessage(message));
+    const remote = options.params.remoteRtp;
+    this.#rtcp = new RtcpSession({
+      socket: options.ports.rtcp,
+      // RFC 3550 §11: "the next higher (odd) port number" unless the offer said otherwise (RFC 3605).
+      remote: remote.port === 0 ? undefined : (options.params.remoteRtcp ?? { address: remote.address, port: remote.port + 1 }),
+      ssrc: this.#ssrc,
+      cname: `voicebridge-${this.#ssrc.toString(16)}`,
+      intervalMs: options.rtcpIntervalMs,
+      rtpTimestampAt: (nowMs) => (this.#timestampBase + Math.round((nowMs - this.#startedAtMs) * (SAMPLE_RATE_HZ / 1000))) >>> 0,
+      log: options.log,
+    });
     options.ports.rtp.on('message', (packet, rinfo) => this.#onRtp(packet, rinfo));
     this.#inboundSlot = options.clock.add(INBOUND_FRAME_MS, (at) => this.#inboundTick(at));
-    // RTCP (RFC 3550) is read in a later change; the odd port is bound so nobody else takes it.
     options.ports.rtcp.on('message', () => {
       this.lastReceivedAtMs = Date.now();
     });
@@ -125,6 +140,12 @@ export class MediaSession {
   /** Resolves once this session receives from its agent (its channel subscription is live). */
   get ready(): Promise<void> {
     return this.#channelEnd.ready;
+  }
+
+  /** RTP/RTCP figures for the call record (RFC 3550 Appendix A) plus the jitter buffer's. */
+  get mediaStats(): MediaStats {
+    const jitter = this.#inbound.jitter;
+    return { ...this.#rtcp.stats, framesConcealed: jitter.stats.framesFilled, jitterBufferMaxMs: jitter.maxDepthMs };
   }
 
   /** The call is confirmed: start sending every ptime and tell the agent. */
@@ -149,6 +170,7 @@ export class MediaSession {
     for (const name of this.#outboundPath.clear()) this.#toAgent({ event: 'mark', name, played: false });
     this.#toAgent({ event: 'stop', reason });
     this.#channelEnd.close();
+    this.#rtcp.close();
     this.#held = [];
     this.#options.ports.rtp.removeAllListeners('message');
     this.#options.ports.rtcp.removeAllListeners('message');
@@ -162,6 +184,9 @@ export class MediaSession {
     if (!rtp) return;
     this.stats.packetsReceived++;
     const params = this.#options.params;
+    if (rtp.payloadType === params.codec.payloadType || rtp.payloadType === params.telephoneEventPayloadType) {
+      this.#rtcp.onRtp(rtp.sequenceNumber, rtp.timestamp, rtp.ssrc, performance.now());
+    }
     if (rtp.payloadType === params.codec.payloadType) {
       const result = this.#inbound.push(packet, rtp.payloadOffset, rtp.payloadLength, rtp.sequenceNumber, rtp.timestamp, rtp.ssrc);
       if (result !== 'accepted' && result !== 'empty') this.stats.dropped++; // late, duplicate or oversized
@@ -252,6 +277,7 @@ export class MediaSession {
   #inboundTick(scheduledAtMs: number): void {
     if (this.#state === MediaSessionState.Closed) return;
     this.#inbound.tick();
+    this.#rtcp.tick(scheduledAtMs);
     if (this.#sendSlot === undefined) this.#tick(scheduledAtMs);
   }
 
@@ -308,5 +334,6 @@ export class MediaSession {
     }
     this.#options.ports.rtp.send(buffer, 0, 12 + samples.length, remote.port, remote.address, onSent);
     this.stats.packetsSent++;
+    this.#rtcp.onSent(samples.length);
   }
 }

@@ -2,6 +2,7 @@ import {
   VoicebridgeError,
   type AllocateParams,
   type AllocateResult,
+  type CloseResult,
   type MediaEvent,
   type TerminationReason,
 } from '@voicebridge/protocol';
@@ -23,6 +24,8 @@ export interface MediaWorkerOptions {
   mediaTimeoutMs?: number;
   /** Inbound jitter buffer cap for calls whose allocate names none; default 60 ms (ADR 0006). */
   jitterMaxDepthMs?: number;
+  /** RTCP report interval before randomisation; default 5 s (RFC 3550 §6.2). Tests shorten it. */
+  rtcpIntervalMs?: number;
 }
 
 const TIMEOUT_CHECK_MS = 1000;
@@ -72,6 +75,7 @@ export class MediaWorker {
       clock: this.#options.clock,
       log,
       jitterMaxDepthMs: this.#options.jitterMaxDepthMs,
+      rtcpIntervalMs: this.#options.rtcpIntervalMs,
       onAgentHangup: (reason) => this.#options.onEvent({ event: 'hangup', callId: params.callId, by: 'agent', reason }),
     });
     this.#sessions.set(params.callId, session);
@@ -93,14 +97,16 @@ export class MediaWorker {
   }
 
   /** Idempotent: closing an unknown or closed call is not an error (a BYE and a CANCEL may race). */
-  closeCall(callId: string, reason: TerminationReason): void {
+  closeCall(callId: string, reason: TerminationReason): CloseResult {
     const session = this.#sessions.get(callId);
-    if (!session) return;
+    if (!session) return {};
     this.#sessions.delete(callId);
     this.#timedOut.delete(callId);
     session.close(reason);
     this.#options.pool.release(session.port);
-    this.#options.log.debug({ callId, reason, ...session.stats }, 'media closed');
+    const stats = session.mediaStats;
+    this.#options.log.info({ callId, reason, ...session.stats, ...stats }, 'media closed');
+    return { stats };
   }
 
   /** Ends every call but keeps serving (the worker itself stays open). */

@@ -49,6 +49,27 @@ export const TransportAddressSchema = z.object({
 });
 export type TransportAddress = z.infer<typeof TransportAddressSchema>;
 
+/**
+ * RTP/RTCP figures of one call as the media worker saw them (RFC 3550 Appendix A), returned by the
+ * media `close` request; signaling copies them into the record.
+ */
+export const MediaStatsSchema = z.object({
+  packetsSent: z.number().int().nonnegative(),
+  packetsReceived: z.number().int().nonnegative(),
+  /** A.3 expected − received over every source the call had; negative when duplicates arrived. */
+  packetsLost: z.number().int(),
+  /** A.8 interarrival jitter of the last source, ms. */
+  jitterMs: z.number().nonnegative(),
+  /** Longest time between two consecutive RTP packets received, ms. */
+  longestGapMs: z.number().nonnegative(),
+  /** The last round-trip time from the peer's RTCP reports on our stream (§6.4.1), if any. */
+  roundTripMs: z.number().nonnegative().optional(),
+  /** Inbound frames zero-filled for lost packets, and the jitter buffer's largest depth, ms. */
+  framesConcealed: z.number().int().nonnegative().optional(),
+  jitterBufferMaxMs: z.number().nonnegative().optional(),
+});
+export type MediaStats = z.infer<typeof MediaStatsSchema>;
+
 /** Call record v1: one per call, written by signaling, transcript appended by the agent. */
 export const CallRecordSchema = z.object({
   version: z.literal(1),
@@ -70,6 +91,8 @@ export const CallRecordSchema = z.object({
   remoteRtp: TransportAddressSchema.optional(),
   localRtp: TransportAddressSchema.optional(),
   verdict: VerdictSchema.optional(),
+  /** From the media worker's `close` result (optional: absent in records written before it). */
+  media: MediaStatsSchema.optional(),
   transcript: z.array(TranscriptEntrySchema),
 });
 export type CallRecord = z.infer<typeof CallRecordSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TERMINATION_REASONS, HANGUP_PARTIES, TransportAddressSchema } from './call-record.ts';
+import { TERMINATION_REASONS, HANGUP_PARTIES, MediaStatsSchema, TransportAddressSchema } from './call-record.ts';
 
 /**
  * Signaling ↔ media worker control, newline-delimited JSON over a TCP connection.
@@ -15,6 +15,8 @@ export type Codec = z.infer<typeof CodecSchema>;
 export const AllocateParamsSchema = z.object({
   callId: z.string(),
   remoteRtp: TransportAddressSchema,
+  /** RFC 3605 `a=rtcp` when the offer had one; else RTCP goes to the RTP port + 1 (RFC 3550 §11). */
+  remoteRtcp: TransportAddressSchema.optional(),
   codec: CodecSchema,
   telephoneEventPayloadType: z.number().int().min(96).max(127).optional(),
   ptimeMs: z.number().int().min(10).max(40),
@@ -30,6 +32,10 @@ export const AllocateResultSchema = z.object({
   localRtp: TransportAddressSchema,
 });
 export type AllocateResult = z.infer<typeof AllocateResultSchema>;
+
+/** The `close` result: the call's media figures, absent when the call was unknown (already closed). */
+export const CloseResultSchema = z.object({ stats: MediaStatsSchema.optional() });
+export type CloseResult = z.infer<typeof CloseResultSchema>;
 
 export const MediaRequestSchema = z.discriminatedUnion('method', [
   z.object({ id: z.number().int(), method: z.literal('allocate'), params: AllocateParamsSchema }),
