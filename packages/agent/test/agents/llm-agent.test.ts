@@ -86,6 +86,34 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     expect(log).not.to.include(PROMPT);
   });
 
+  it('the first clause reaches the media side while the model still holds back its last tokens', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let firstPartSent!: () => void;
+    const firstPart = new Promise<void>((resolve) => (firstPartSent = resolve));
+    server.respondWith(async (request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(`data: ${JSON.stringify(chunk({ role: 'assistant', content: 'We are open from nine to five. ' }))}\n\n`);
+      response.write(`data: ${JSON.stringify(chunk({ content: 'And on Saturdays' }))}\n\n`);
+      firstPartSent();
+      await released;
+      response.write(`data: ${JSON.stringify(chunk({ content: ' until noon.' }))}\n\n`);
+      response.write(`data: ${JSON.stringify(chunk({}, 'stop'))}\n\ndata: [DONE]\n\n`);
+      response.end();
+      await request.closed;
+    });
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    call.stt.hear('when are you open');
+    await firstPart;
+    // Waits for audio only: if the agent waited for the whole answer, this would never come.
+    await call.media.waitFor(() => call!.media.audioAfterMark(1) > 8000, 'the first clause audio before the last token');
+    expect(call.transcript.filter((t) => t.speaker === 'agent')).to.have.length(1);
+    release();
+    await call.waitForTranscript((t) => t.length >= 3, 'the whole answer');
+    expect(call.transcript.at(-1)).to.deep.equal({ speaker: 'agent', text: 'We are open from nine to five. And on Saturdays until noon.' });
+  });
+
   it('keeps the conversation: the second request carries the first exchange', async () => {
     server.respondWith(streamText(['Nine to five.']));
     call = await LlmCallHarness.start(options());
