@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { createOfflineEngines } from '../../src/engines.ts';
 import { FliteTts } from '../../src/tts/flite-tts.ts';
+import { concat, muLawRoundTrip, silence, synthesizeAll } from '../engines/audio-helpers.ts';
 import { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES } from '../../src/agents/llm-agent.ts';
 import { chunk, errorReply, FakeOpenAiServer, streamEvents, streamText, type Script } from '../llm/fake-openai-server.ts';
 import { LlmCallHarness, type CallHarnessOptions } from './llm-call-harness.ts';
@@ -229,5 +231,28 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     call.stt.hear('hi');
     await call.media.waitFor(() => call!.marks() >= 2, 'the answer');
     expect(messagesOf(server.requests[0]!.body)[0]).to.deep.equal({ role: 'system', content: DEFAULT_SYSTEM_PROMPT });
+  });
+
+  it('with the real offline recogniser: the caller asks through G.711, the model gets the words, its answer is spoken', async () => {
+    const engines = createOfflineEngines({ poolSize: 1 });
+    try {
+      server.respondWith(streamText(['We are open from nine to five.']));
+      call = await LlmCallHarness.start(options({ stt: engines.stt }));
+      await call.media.waitFor(() => call!.marks() >= 1, 'the greeting');
+      const question = await synthesizeAll(tts, 'What are your opening hours?');
+      // Silence after the words: the recogniser ends an utterance after 0.5 s without speech.
+      call.media.sendCallerAudio(muLawRoundTrip(concat([silence(300), question, silence(1500)])));
+      await call.media.waitFor(() => call!.marks() >= 2, 'the answer', 25_000);
+      const heard = messagesOf(server.requests[0]!.body).at(-1)!;
+      expect(heard.role).to.equal('user');
+      expect(heard.content).to.match(/hours/);
+      expect(call.media.audioAfterMark(1), 'answer audio').to.be.greaterThan(8000);
+      await call.close();
+      call = undefined;
+    } finally {
+      await call?.close();
+      call = undefined;
+      await engines.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
 import {
   decodeAudioFrame,
   decodeControlJson,
+  encodeAudioFrame,
   encodeControl,
   FRAME_KIND_AUDIO,
   type AgentToMedia,
@@ -88,6 +89,17 @@ export class MediaSide {
     this.#end.send(encodeControl(message));
   }
 
+  #callerOffset = 0;
+
+  /** The caller's audio, as 20 ms frames (what the media worker sends after its jitter buffer). */
+  sendCallerAudio(pcm: Int16Array): void {
+    for (let at = 0; at < pcm.length; at += 160) {
+      const samples = pcm.slice(at, at + 160);
+      this.#end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: this.#callerOffset, samples, filled: false }));
+      this.#callerOffset += samples.length;
+    }
+  }
+
   controls(): AgentToMedia[] {
     return this.events.flatMap((event) => (event.kind === 'control' ? [event.message] : []));
   }
@@ -153,6 +165,8 @@ export interface CallHarnessOptions {
   greeting?: string;
   env: Record<string, string>;
   tts: TextToSpeech;
+  /** A real recogniser instead of the scripted stand-in. */
+  stt?: SpeechToText;
 }
 
 /** One llm call through the real `CallRunner`, the real Redis channel and a media side. */
@@ -194,7 +208,7 @@ export class LlmCallHarness {
           return Promise.resolve();
         },
       },
-      stt: this.stt,
+      stt: options.stt ?? this.stt,
       tts: options.tts,
       greetingDelayMs: 0,
       log: this.log,
