@@ -1,5 +1,6 @@
 import { VoicebridgeError } from '@voicebridge/protocol';
-import type { ChatMessage, LanguageModel, ToolCall, ToolDefinition } from '../llm/language-model.ts';
+import type { ChatMessage, LanguageModel, LlmEvent, ToolCall, ToolDefinition } from '../llm/language-model.ts';
+import { LlmError } from '../llm/llm-error.ts';
 import { ModelAnswer } from '../llm/model-answer.ts';
 import { RetryingModel, type RetryOptions } from '../llm/retrying-model.ts';
 import { speakableClauses } from '../llm/sentence-chunker.ts';
@@ -79,6 +80,7 @@ export class LlmAgent implements Agent {
       { role: 'system', content: job.config.prompt ?? DEFAULT_SYSTEM_PROMPT },
       { role: 'assistant', content: greeting },
     ];
+    const state: CallState = { tools: [END_CALL_TOOL] };
     const inbox = new TurnInbox();
     const listening = this.#listen(context, inbox);
     try {
@@ -86,7 +88,7 @@ export class LlmAgent implements Agent {
         const heard = await inbox.next(signal);
         if (heard === undefined) break;
         history.push({ role: 'user', content: heard });
-        if ((await this.#answer(context, model, history)) === 'ended') return;
+        if ((await this.#answer(context, model, history, state)) === 'ended') return;
       }
     } finally {
       log.debug({ messages: history.length }, 'conversation over');
@@ -135,18 +137,31 @@ export class LlmAgent implements Agent {
   }
 
   /** One caller turn: model rounds until an answer without tool calls, a hangup, or a failure. */
-  async #answer(context: AgentContext, model: LanguageModel, history: ChatMessage[]): Promise<'listening' | 'ended'> {
-    const { connection, job, signal } = context;
+  async #answer(context: AgentContext, model: LanguageModel, history: ChatMessage[], state: CallState): Promise<'listening' | 'ended'> {
+    const { connection, job, signal, log } = context;
     for (let round = 0; round <= this.#maxToolRounds; round++) {
       const answer = new ModelAnswer();
       const { temperature, maxTokens } = job.config.llm ?? {};
-      const events = model.stream({ messages: history, tools: [END_CALL_TOOL], temperature, maxTokens, signal });
+      const startedMs = performance.now();
+      let firstTokenMs: number | undefined;
+      const events = firstEvent(model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal }), () => {
+        firstTokenMs = Math.round(performance.now() - startedMs);
+      });
       let failure: unknown;
       try {
         for await (const clause of speakableClauses(answer.textDeltas(events))) await this.#synthesize(context, clause, signal);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         failure = error;
+      }
+      log.debug({ round, firstTokenMs, totalMs: Math.round(performance.now() - startedMs), finishReason: answer.finishReason, toolCalls: answer.toolCalls.length }, 'model answer');
+      if (failure !== undefined && firstTokenMs === undefined && state.tools.length > 0 && refusedTools(failure)) {
+        // Ollama with a model without tool support, vLLM without its tool-call parser: a 400 for
+        // the tools alone. The call goes on without them (the caller hangs up instead of the agent).
+        log.warn({ status: 400 }, 'the model server refused the tools: going on without end_call');
+        state.tools = [];
+        round--;
+        continue;
       }
       if (answer.text.trim() !== '') context.transcript('agent', answer.text.trim());
       if (failure !== undefined) {
@@ -195,6 +210,29 @@ export class LlmAgent implements Agent {
     } else {
       context.log.warn(fields, 'language model failed');
     }
+  }
+}
+
+/** What one call's conversation learnt about its model server. */
+interface CallState {
+  /** The tools offered; emptied when the server refuses requests with tools. */
+  tools: ToolDefinition[];
+}
+
+/** A 400 to a request with tools: what servers without tool support answer. */
+function refusedTools(error: unknown): boolean {
+  return error instanceof LlmError && error.status === 400;
+}
+
+/** Passes `events` on, calling `onFirst` at the first text or tool call (the "first token"). */
+async function* firstEvent(events: AsyncIterable<LlmEvent>, onFirst: () => void): AsyncGenerator<LlmEvent> {
+  let first = true;
+  for await (const event of events) {
+    if (first && event.type !== 'done') {
+      first = false;
+      onFirst();
+    }
+    yield event;
   }
 }
 

@@ -215,6 +215,22 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     expect(log).not.to.include(KEY);
   });
 
+  it('a server that refuses tools (400): the call goes on without them', async () => {
+    server.respondWith((request, response) =>
+      (request.body as { tools?: unknown[] }).tools === undefined
+        ? streamText(['Nine to five.'])(request, response)
+        : errorReply(400, { error: { message: 'registry.ollama.ai/library/gemma2:2b does not support tools', type: 'api_error' } })(request, response),
+    );
+    call = await LlmCallHarness.start(options());
+    await call.greeted();
+    call.stt.hear('when are you open');
+    await call.waitForTranscript((t) => t.at(-1)?.text === 'Nine to five.', 'the answer');
+    call.stt.hear('thanks');
+    await call.media.waitFor(() => call!.marks() >= 3, 'the second answer');
+    expect(server.requests.map((r) => (r.body as { tools?: unknown[] }).tools === undefined)).to.deep.equal([false, true, true]);
+    expect(call.transcript.map((t) => t.text)).to.not.include(LLM_AGENT_PHRASES.apology);
+  });
+
   it('an unset key variable: the caller hears an apology, the call is hung up, the log names the variable only', async () => {
     call = await LlmCallHarness.start(options({ env: {} }));
     await call.media.waitFor(() => call!.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
