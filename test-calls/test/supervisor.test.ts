@@ -86,9 +86,19 @@ describe('voicebridge start refuses an unsafe Redis', function () {
     const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
     try {
       const { Redis } = await import('ioredis');
-      const probe = new Redis({ port, lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100) });
-      await probe.connect();
-      await probe.quit();
+      // Wait until the server accepts connections (bounded: 50 tries).
+      for (let attempt = 0; ; attempt++) {
+        const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+        probe.on('error', () => undefined);
+        const up = await probe.connect().then(
+          () => true,
+          () => false,
+        );
+        probe.disconnect();
+        if (up) break;
+        if (attempt >= 50) throw new Error('the private redis-server did not start');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
           cwd: REPO_ROOT,
