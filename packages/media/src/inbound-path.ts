@@ -1,11 +1,5 @@
-import { encodeAudioFrame } from "@voicebridge/protocol";
-import {
-  decoderFor,
-  JitterBuffer,
-  type G711Codec,
-  type G711Decoder,
-  type JitterPushResult,
-} from "@voicebridge/rtp";
+import { encodeAudioFrame } from '@voicebridge/protocol';
+import { decoderFor, JitterBuffer, type G711Codec, type G711Decoder, type JitterPushResult } from '@voicebridge/rtp';
 
 const SAMPLE_RATE_HZ = 8000;
 /** 20 ms at 8 kHz: what agents get, whatever the caller's ptime (ADR 0001). */
@@ -51,17 +45,9 @@ export class InboundPath {
   }
 
   /** One voice packet's payload `packet[offset, offset + length)`. */
-  push(
-    packet: Buffer,
-    offset: number,
-    length: number,
-    seq: number,
-    timestamp: number,
-    ssrc: number,
-  ): JitterPushResult {
-    if (length > this.#decoded.length) return "oversized";
-    if (length > 0)
-      this.#decode(packet.subarray(offset, offset + length), this.#decoded);
+  push(packet: Buffer, offset: number, length: number, seq: number, timestamp: number, ssrc: number): JitterPushResult {
+    if (length > this.#decoded.length) return 'oversized';
+    if (length > 0) this.#decode(packet.subarray(offset, offset + length), this.#decoded);
     // A new SSRC re-anchors the jitter buffer inside push (issue 5 item 1: it resets the buffer).
     return this.jitter.push(seq, timestamp, ssrc, this.#decoded, length);
   }
@@ -82,8 +68,7 @@ export class InboundPath {
         sampleOffset += jump;
       } else if (jump !== 0) {
         // A new timeline (SSRC change, timestamp restart): show the time nothing was played.
-        sampleOffset +=
-          Math.max(0, this.#idleTicks - 1) * INBOUND_FRAME_SAMPLES;
+        sampleOffset += Math.max(0, this.#idleTicks - 1) * INBOUND_FRAME_SAMPLES;
       }
     }
     this.#idleTicks = 0;

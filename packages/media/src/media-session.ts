@@ -28,6 +28,7 @@ import { OutboundPath } from './outbound-path.ts';
 import type { OutboundQueue } from './outbound-queue.ts';
 import type { RtpPortPair } from './port-pool.ts';
 import { RtcpSession } from './rtcp-session.ts';
+import { RtpLatch } from './rtp-latch.ts';
 
 const SAMPLE_RATE_HZ = 8000;
 /** ADR 0006: every millisecond of jitter buffer adds straight to the agent's turn latency. */
@@ -76,6 +77,7 @@ export class MediaSession {
   readonly #frameSamples: number;
   readonly #inbound: InboundPath;
   readonly #rtcp: RtcpSession;
+  readonly #latch: RtpLatch;
   readonly #outboundPath: OutboundPath;
   readonly #outbound: OutboundQueue;
   readonly #sendBuffers: Buffer[];
@@ -94,7 +96,7 @@ export class MediaSession {
   /** Sends every ptime when ptime is not 20 ms. */
   #sendSlot: ClockSlot | undefined;
   #answeredAtMs = 0;
-  readonly stats = { packetsReceived: 0, packetsSent: 0, framesToAgent: 0, framesFromAgent: 0, dropped: 0 };
+  readonly stats = { packetsReceived: 0, packetsSent: 0, framesToAgent: 0, framesFromAgent: 0, dropped: 0, foreignDropped: 0 };
   /** When RTP or RTCP last arrived (or the session was created): the media timeout's reference. */
   lastReceivedAtMs = Date.now();
 
@@ -116,6 +118,7 @@ export class MediaSession {
     this.#sendBuffers = Array.from({ length: SEND_RING }, () => Buffer.alloc(12 + this.#frameSamples));
     this.#channelEnd = options.channel.open(options.callId, 'media', (message) => this.#onAgentMessage(message));
     const remote = options.params.remoteRtp;
+    this.#latch = new RtpLatch({ sdp: remote, mode: options.params.rtpLatching });
     this.#rtcp = new RtcpSession({
       socket: options.ports.rtcp,
       // RFC 3550 §11: "the next higher (odd) port number" unless the offer said otherwise (RFC 3605).
@@ -125,11 +128,16 @@ export class MediaSession {
       intervalMs: options.rtcpIntervalMs,
       rtpTimestampAt: (nowMs) => (this.#timestampBase + Math.round((nowMs - this.#startedAtMs) * (SAMPLE_RATE_HZ / 1000))) >>> 0,
       log: options.log,
+      acceptFrom: (address) => this.#latch.acceptRtcp(address),
     });
     options.ports.rtp.on('message', (packet, rinfo) => this.#onRtp(packet, rinfo));
+    // A send to an unreachable peer must cost a log line, not the worker (an unhandled 'error').
+    for (const socket of [options.ports.rtp, options.ports.rtcp]) {
+      socket.on('error', (error) => options.log.debug({ err: error }, 'RTP/RTCP socket error'));
+    }
     this.#inboundSlot = options.clock.add(INBOUND_FRAME_MS, (at) => this.#inboundTick(at));
-    options.ports.rtcp.on('message', () => {
-      this.lastReceivedAtMs = Date.now();
+    options.ports.rtcp.on('message', (_packet, from) => {
+      if (this.#latch.acceptRtcp(from.address)) this.lastReceivedAtMs = Date.now();
     });
   }
 
@@ -156,6 +164,7 @@ export class MediaSession {
     if (this.stats.packetsReceived === 0) this.lastReceivedAtMs = Date.now();
     const ptimeMs = this.#options.params.ptimeMs;
     if (ptimeMs !== INBOUND_FRAME_MS) this.#sendSlot = this.#options.clock.add(ptimeMs, (at) => this.#tick(at));
+    this.#latch.startWindow(performance.now());
     if (this.#agentReady) this.#sendStart();
   }
 
@@ -176,24 +185,29 @@ export class MediaSession {
     this.#options.ports.rtcp.removeAllListeners('message');
   }
 
-  #onRtp(packet: Buffer, _from: RemoteInfo): void {
+  #onRtp(packet: Buffer, from: RemoteInfo): void {
     if (this.#state === MediaSessionState.Closed) return;
-    this.lastReceivedAtMs = Date.now();
     if (isRtcp(packet)) return;
     const rtp = parseRtp(packet);
     if (!rtp) return;
-    this.stats.packetsReceived++;
     const params = this.#options.params;
-    if (rtp.payloadType === params.codec.payloadType || rtp.payloadType === params.telephoneEventPayloadType) {
-      this.#rtcp.onRtp(rtp.sequenceNumber, rtp.timestamp, rtp.ssrc, performance.now());
+    if (rtp.payloadType !== params.codec.payloadType && rtp.payloadType !== params.telephoneEventPayloadType) {
+      if (rtp.payloadType !== COMFORT_NOISE_PT) this.stats.dropped++;
+      return;
     }
+    const nowMs = performance.now();
+    if (!this.#latch.accept(from.address, from.port, rtp.sequenceNumber, nowMs)) {
+      this.stats.foreignDropped++;
+      return;
+    }
+    this.lastReceivedAtMs = Date.now();
+    this.stats.packetsReceived++;
+    this.#rtcp.onRtp(rtp.sequenceNumber, rtp.timestamp, rtp.ssrc, nowMs);
     if (rtp.payloadType === params.codec.payloadType) {
       const result = this.#inbound.push(packet, rtp.payloadOffset, rtp.payloadLength, rtp.sequenceNumber, rtp.timestamp, rtp.ssrc);
       if (result !== 'accepted' && result !== 'empty') this.stats.dropped++; // late, duplicate or oversized
-    } else if (rtp.payloadType === params.telephoneEventPayloadType) {
+    } else {
       this.#onTelephoneEvent(packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength), rtp.timestamp);
-    } else if (rtp.payloadType !== COMFORT_NOISE_PT) {
-      this.stats.dropped++;
     }
   }
 
@@ -325,10 +339,10 @@ export class MediaSession {
     });
     this.#firstPacketSent = true;
     this.#encode(samples, buffer.subarray(12, 12 + samples.length));
-    const remote = this.#options.params.remoteRtp;
+    const remote = this.#latch.target;
     const direction = this.#options.params.direction;
     // RFC 3264 §5.1: recvonly/inactive means we do not send; port 0 means the stream is off.
-    if (remote.port === 0 || direction === 'recvonly' || direction === 'inactive') {
+    if (this.#options.params.remoteRtp.port === 0 || direction === 'recvonly' || direction === 'inactive') {
       onSent?.();
       return;
     }

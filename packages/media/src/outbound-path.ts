@@ -1,5 +1,5 @@
-import { Reframer, Resampler } from "@voicebridge/rtp";
-import { OutboundQueue } from "./outbound-queue.ts";
+import { Reframer, Resampler } from '@voicebridge/rtp';
+import { OutboundQueue } from './outbound-queue.ts';
 
 const SAMPLE_RATE_HZ = 8000;
 
@@ -57,8 +57,7 @@ export class OutboundPath {
     for (const resampler of this.#resamplers.values()) {
       const scratch = this.#room(resampler.maxFlushOutput);
       const written = resampler.flush(scratch);
-      if (written > 0)
-        this.#reframer.push(scratch.subarray(0, written), this.#enqueue);
+      if (written > 0) this.#reframer.push(scratch.subarray(0, written), this.#enqueue);
     }
     const partial = this.#reframer.flush();
     if (partial) this.#enqueue(partial);

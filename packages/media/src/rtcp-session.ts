@@ -1,13 +1,7 @@
-import type { Socket } from "node:dgram";
-import type { MediaStats, TransportAddress } from "@voicebridge/protocol";
-import {
-  buildReceiverReport,
-  buildSenderReport,
-  parseRtcp,
-  ReceptionStats,
-  roundTripMs,
-} from "@voicebridge/rtp";
-import type { Logger } from "pino";
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { MediaStats, TransportAddress } from '@voicebridge/protocol';
+import { buildReceiverReport, buildSenderReport, parseRtcp, ReceptionStats, roundTripMs } from '@voicebridge/rtp';
+import type { Logger } from 'pino';
 
 const CLOCK_RATE_HZ = 8000;
 /** RFC 3550 §6.2: "The RECOMMENDED value for a fixed minimum interval is 5 seconds." */
@@ -23,6 +17,8 @@ export interface RtcpSessionOptions {
   /** Our RTP timestamp now (on the `performance.now()` time line of the clock), for the SR. */
   rtpTimestampAt: (nowMs: number) => number;
   log: Logger;
+  /** Strict latching: RTCP from any other source is dropped (issue 5 item 1). Default: all. */
+  acceptFrom?: (address: string) => boolean;
   random?: () => number;
 }
 
@@ -48,13 +44,15 @@ export class RtcpSession {
   #sentSinceReport = false;
   #nextReportAtMs: number | undefined;
   #roundTripMs: number | undefined;
+  #remote: TransportAddress | undefined;
   #closed = false;
 
   constructor(options: RtcpSessionOptions) {
     this.#options = options;
     this.#intervalMs = options.intervalMs ?? RTCP_INTERVAL_MS;
     this.#random = options.random ?? Math.random;
-    options.socket.on("message", (packet) => this.#onRtcp(packet));
+    this.#remote = options.remote;
+    options.socket.on('message', (packet, from) => this.#onRtcp(packet, from));
   }
 
   /** One RTP packet from the peer, whatever its payload type (all share the sequence space). */
@@ -64,10 +62,7 @@ export class RtcpSession {
       if (source !== undefined) {
         this.#priorReceived += source.packetsReceived;
         this.#priorLost += source.packetsLost;
-        this.#priorLongestGapMs = Math.max(
-          this.#priorLongestGapMs,
-          source.longestGapMs,
-        );
+        this.#priorLongestGapMs = Math.max(this.#priorLongestGapMs, source.longestGapMs);
       }
       source = new ReceptionStats({ ssrc, clockRateHz: CLOCK_RATE_HZ });
       this.#source = source;
@@ -102,9 +97,7 @@ export class RtcpSession {
       packetsReceived: this.#priorReceived + (source?.packetsReceived ?? 0),
       packetsLost: this.#priorLost + (source?.packetsLost ?? 0),
       jitterMs: source?.jitterMs ?? 0,
-      longestGapMs: Math.round(
-        Math.max(this.#priorLongestGapMs, source?.longestGapMs ?? 0),
-      ),
+      longestGapMs: Math.round(Math.max(this.#priorLongestGapMs, source?.longestGapMs ?? 0)),
     };
     if (this.#roundTripMs !== undefined) stats.roundTripMs = this.#roundTripMs;
     return stats;
@@ -114,7 +107,7 @@ export class RtcpSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#options.socket.removeAllListeners("message");
+    this.#options.socket.removeAllListeners('message');
   }
 
   /** §6.3.1: "the interval ... multiplied by a random factor uniformly distributed between 0.5 and 1.5". */
@@ -123,7 +116,7 @@ export class RtcpSession {
   }
 
   #sendReport(nowMs: number): void {
-    const remote = this.#options.remote;
+    const remote = this.#remote;
     if (remote === undefined) return;
     const sources = this.#source ? [this.#source] : [];
     const common = {
@@ -143,23 +136,21 @@ export class RtcpSession {
       : buildReceiverReport(common);
     this.#sentSinceReport = false;
     this.#options.socket.send(report, remote.port, remote.address, (error) => {
-      if (error)
-        this.#options.log.debug({ err: error }, "RTCP report not sent");
+      if (error) this.#options.log.debug({ err: error }, 'RTCP report not sent');
     });
   }
 
-  #onRtcp(packet: Buffer): void {
+  #onRtcp(packet: Buffer, from: RemoteInfo): void {
     if (this.#closed) return;
+    if (this.#options.acceptFrom && !this.#options.acceptFrom(from.address)) return;
     const parts = parseRtcp(packet);
     if (!parts) return;
+    // Symmetric RTCP (RFC 4961): reports go back where the peer's come from (a NAT maps its port).
+    if (this.#remote !== undefined) this.#remote = { address: from.address, port: from.port };
     const arrivalMs = performance.now();
     for (const part of parts) {
-      if (part.type === "other") continue;
-      if (
-        part.type === "SR" &&
-        this.#source !== undefined &&
-        part.ssrc === this.#source.ssrc
-      ) {
+      if (part.type === 'other') continue;
+      if (part.type === 'SR' && this.#source !== undefined && part.ssrc === this.#source.ssrc) {
         this.#source.onSenderReport(part.sender, arrivalMs);
       }
       for (const block of part.reports) {

@@ -101,7 +101,7 @@ describe('MediaWorker RTCP (real UDP)', () => {
     writeSenderReport(sr, 0, 4242, { ...ntp, rtpTimestamp: 93_200, packetCount: 19, octetCount: 19 * 160 }, []);
     const lsr = ntpMiddle32(ntp.ntpSeconds, ntp.ntpFraction);
     const answered = peer.next((parts) => parts[0]?.type === 'RR' && parts[0].reports[0]?.lastSr === lsr);
-    rtp.send(sr, localRtp.port + 1, '127.0.0.1');
+    peer.socket.send(sr, localRtp.port + 1, '127.0.0.1');
     const parts = await answered;
 
     const rr = parts[0] as Extract<RtcpPacket, { type: 'RR' }>;

@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import { RtpLatch } from '../src/rtp-latch.ts';
+
+const SDP = { address: '198.51.100.7', port: 30000 };
+
+function feed(latch: RtpLatch, address: string, port: number, firstSeq: number, n: number, atMs = 0): boolean[] {
+  const accepted: boolean[] = [];
+  for (let i = 0; i < n; i++) accepted.push(latch.accept(address, port, (firstSeq + i) & 0xffff, atMs));
+  return accepted;
+}
+
+describe('RtpLatch (strict symmetric RTP)', () => {
+  it('sends to the SDP address and accepts only it until a source is latched', () => {
+    const latch = new RtpLatch({ sdp: SDP });
+    expect(latch.target).to.deep.equal(SDP);
+    expect(feed(latch, '203.0.113.9', 5000, 10, 2)).to.deep.equal([false, false]);
+    expect(latch.latched).to.equal(undefined);
+  });
+
+  it('latches a NATed source after three consecutive in-sequence packets (across the sequence wrap) and sends there', () => {
+    const latch = new RtpLatch({ sdp: SDP });
+    expect(feed(latch, '203.0.113.9', 5000, 65534, 3)).to.deep.equal([false, false, true]);
+    expect(latch.target).to.deep.equal({ address: '203.0.113.9', port: 5000 });
+    expect(latch.accept(SDP.address, SDP.port, 1, 0), 'the SDP address is foreign once latched').to.equal(false);
+  });
+
+  it('prefers a source whose IP is the SDP address over another that qualified first', () => {
+    const latch = new RtpLatch({ sdp: SDP });
+    feed(latch, SDP.address, 40000, 1, 1); // the phone's real port differs from the SDP one
+    feed(latch, '203.0.113.9', 5000, 100, 5);
+    expect(latch.latched).to.equal(undefined);
+    feed(latch, SDP.address, 40000, 2, 3);
+    expect(latch.target).to.deep.equal({ address: SDP.address, port: 40000 });
+  });
+
+  it('needs the packets in sequence from one source: interleaved injectors reset the run', () => {
+    const latch = new RtpLatch({ sdp: SDP });
+    for (let i = 0; i < 5; i++) {
+      latch.accept('203.0.113.9', 5000, i, 0);
+      latch.accept('203.0.113.10', 5000, i, 0);
+    }
+    expect(latch.latched).to.equal(undefined);
+  });
+
+  it('after the learning window an unlatched session trusts only the SDP address', () => {
+    const latch = new RtpLatch({ sdp: SDP, learningWindowMs: 3000 });
+    latch.startWindow(0);
+    expect(feed(latch, '203.0.113.9', 5000, 1, 5, 3001)).to.deep.equal([false, false, false, false, false]);
+    expect(latch.latched).to.equal(undefined);
+    expect(latch.accept(SDP.address, SDP.port, 9, 3002)).to.equal(true);
+  });
+
+  it('in sdp mode never learns', () => {
+    const latch = new RtpLatch({ sdp: SDP, mode: 'sdp' });
+    expect(feed(latch, '203.0.113.9', 5000, 1, 5)).to.deep.equal([false, false, false, false, false]);
+    expect(latch.target).to.deep.equal(SDP);
+  });
+
+  it('accepts RTCP from the latched IP on any port, and from nowhere else', () => {
+    const latch = new RtpLatch({ sdp: SDP });
+    feed(latch, '203.0.113.9', 5000, 1, 3);
+    expect(latch.acceptRtcp('203.0.113.9')).to.equal(true);
+    expect(latch.acceptRtcp(SDP.address)).to.equal(false);
+  });
+});
