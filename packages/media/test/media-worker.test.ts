@@ -160,6 +160,22 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     expect(p.every((x) => x.payload.length === 160 && x.payload.every((b) => b === 0xff))).to.equal(true);
   });
 
+  it('with a 40 ms ptime sends 40 ms packets from its own clock slot while the agent still gets 20 ms frames', async () => {
+    const { localRtp } = await worker.allocate({ ...params('c13'), ptimeMs: 40 });
+    const a = agent('c13');
+    await a.end.ready;
+    a.end.send(encodeControl({ event: 'ready' }));
+    worker.start('c13', Date.now());
+    const pkt = Buffer.alloc(12 + 320, 0xff);
+    writeRtpHeader(pkt, 0, { marker: true, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 9 });
+    caller.socket.send(pkt, localRtp.port, '127.0.0.1');
+    await Promise.all([a.frame(2), caller.waitFor(3)]);
+    expect(a.frames.slice(0, 2).map((f) => [f.sampleOffset, f.samples.length])).to.deep.equal([[0, 160], [160, 160]]);
+    const p = caller.packets.slice(0, 3);
+    expect(p.map((x) => x.payload.length)).to.deep.equal([320, 320, 320]);
+    expect((p[2]!.rtp.timestamp - p[1]!.rtp.timestamp) >>> 0).to.equal(320);
+  });
+
   it('holds the caller audio until the agent is ready, then delivers it as 20 ms frames with offsets', async () => {
     const { localRtp } = await worker.allocate(params('c3'));
     const a = agent('c3');
