@@ -5,6 +5,7 @@ import {
   type CallJob,
   type CallRecord,
   type HANGUP_PARTIES,
+  type MediaStats,
   type NumberConfig,
   type TerminationReason,
   type Verdict,
@@ -262,17 +263,19 @@ export class Call {
     this.#log.info({ verdict }, 'call ended');
     const endedAtMs = Date.now();
     // Release first, then mark the record ended: "ended" means nothing of the call is left.
-    await Promise.allSettled([this.#closeMedia(verdict.reason), this.#deps.dispatcher.withdraw(this.callId)]);
-    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'ended', endedAtMs, verdict }));
+    const [media] = await Promise.allSettled([this.#closeMedia(verdict.reason), this.#deps.dispatcher.withdraw(this.callId)]);
+    const stats = media.status === 'fulfilled' ? media.value : undefined;
+    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'ended', endedAtMs, verdict, ...(stats ? { media: stats } : {}) }));
     await this.#recordWrites;
     this.#onEnded(this);
   }
 
-  async #closeMedia(reason: TerminationReason): Promise<void> {
-    if (!this.#mediaAllocated) return;
+  async #closeMedia(reason: TerminationReason): Promise<MediaStats | undefined> {
+    if (!this.#mediaAllocated) return undefined;
     this.#mediaAllocated = false;
-    await this.#deps.media.closeCall(this.callId, reason).catch((error: unknown) => {
+    return this.#deps.media.closeCall(this.callId, reason).catch((error: unknown) => {
       this.#log.warn({ err: error }, 'media close failed');
+      return undefined;
     });
   }
 

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import {
   AllocateResultSchema,
+  CloseResultSchema,
   MediaEventSchema,
   MediaResponseSchema,
   VoicebridgeError,
@@ -9,6 +10,7 @@ import {
   type AllocateResult,
   type MediaEvent,
   type MediaRequest,
+  type MediaStats,
   type TerminationReason,
 } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
@@ -76,8 +78,10 @@ export class MediaControlClient {
     await this.#request({ method: 'start', params: { callId, answeredAtMs } });
   }
 
-  async closeCall(callId: string, reason: TerminationReason): Promise<void> {
-    await this.#request({ method: 'close', params: { callId, reason } });
+  /** Ends a call's media; resolves with its RTP/RTCP statistics when the worker had the call. */
+  async closeCall(callId: string, reason: TerminationReason): Promise<MediaStats | undefined> {
+    const result = CloseResultSchema.safeParse(await this.#request({ method: 'close', params: { callId, reason } }));
+    return result.success ? result.data.stats : undefined;
   }
 
   async heartbeat(): Promise<{ calls: number }> {

@@ -219,7 +219,10 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKack2', cseq: 1 }), config.SIP_PORT);
     peer.send(requestText('BYE', { ...base, branch: 'z9hG4bKbye2', cseq: 2 }), config.SIP_PORT);
     await peer.response(200, 'BYE', callId);
-    expect((await waitForVerdict(callId)).verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
+    const ended = await waitForVerdict(callId);
+    expect(ended.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
+    // The media worker's RTP/RTCP counters land in the record.
+    expect(ended.media?.packetsSent).to.be.a('number');
     expect(pool.allocatedCount).to.equal(0);
   });
 
