@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { VoicebridgeError, newCallId } from '@voicebridge/protocol';
+import { newCallId } from '@voicebridge/protocol';
 import type { CallRecord } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '../src/index.ts';
-import { connectTestRedis, deletePrefix, scanKeys, uniquePrefix } from './redis-fixture.ts';
+import { connectTestRedis, deletePrefix, rejection, scanKeys, uniquePrefix } from './redis-fixture.ts';
 
 const TTL_S = 3600;
 
@@ -23,15 +23,6 @@ function record(overrides: Partial<CallRecord> = {}): CallRecord {
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<VoicebridgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(VoicebridgeError);
-    return error as VoicebridgeError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('CallRecordRepository (real Redis)', () => {
   let redis: Redis;

@@ -1,21 +1,11 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { VoicebridgeError } from '@voicebridge/protocol';
 import { NumberRepository, RedisKeys } from '../src/index.ts';
 import type { NumberConfigInput } from '../src/index.ts';
-import { connectTestRedis, deletePrefix, uniquePrefix } from './redis-fixture.ts';
+import { connectTestRedis, deletePrefix, rejection, uniquePrefix } from './redis-fixture.ts';
 
 const NUMBER = '+15551230001';
 
-async function rejection(promise: Promise<unknown>): Promise<VoicebridgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(VoicebridgeError);
-    return error as VoicebridgeError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('NumberRepository (real Redis)', () => {
   let redis: Redis;

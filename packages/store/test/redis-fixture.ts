@@ -1,5 +1,7 @@
+import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { VoicebridgeError } from '@voicebridge/protocol';
 import type { RedisKeys } from '../src/index.ts';
 
 export const TEST_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -27,4 +29,15 @@ export async function scanKeys(redis: Redis, keys: RedisKeys): Promise<string[]>
 export async function deletePrefix(redis: Redis, keys: RedisKeys): Promise<void> {
   const found = await scanKeys(redis, keys);
   for (let i = 0; i < found.length; i += 500) await redis.del(...found.slice(i, i + 500));
+}
+
+/** The VoicebridgeError a promise rejects with; fails the test when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<VoicebridgeError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(VoicebridgeError);
+    return error as VoicebridgeError;
+  }
+  throw new Error('expected a rejection');
 }
