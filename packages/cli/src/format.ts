@@ -103,6 +103,16 @@ export function duration(record: CallRecord, nowMs: number): string {
   return record.status === 'ended' ? '-' : `${seconds(nowMs - record.answeredAtMs)} (live)`;
 }
 
+/** RTP/RTCP figures the media worker reported at close, on one line. */
+export function mediaText(record: CallRecord): string | undefined {
+  const m = record.media;
+  if (!m) return undefined;
+  const parts = [`sent ${m.packetsSent}`, `received ${m.packetsReceived}`, `lost ${m.packetsLost}`, `jitter ${m.jitterMs.toFixed(1)} ms`, `longest gap ${Math.round(m.longestGapMs)} ms`];
+  if (m.roundTripMs !== undefined) parts.push(`rtt ${m.roundTripMs.toFixed(1)} ms`);
+  if (m.jitterBufferMaxMs !== undefined) parts.push(`jitter buffer max ${Math.round(m.jitterBufferMaxMs)} ms`);
+  return parts.join(', ');
+}
+
 export function verdictText(record: CallRecord): string | undefined {
   const v = record.verdict;
   if (v === undefined) return undefined;
@@ -138,6 +148,7 @@ export function formatCallRecord(record: CallRecord, nowMs: number): string {
     ['remote SIP', address(record.remoteSip)],
     ['remote RTP', address(record.remoteRtp)],
     ['local RTP', address(record.localRtp)],
+    ['media', mediaText(record)],
     ['verdict', verdictText(record) ?? (record.status === 'ended' ? '(none)' : undefined)],
   ]);
   const count = record.transcript.length;

@@ -31,6 +31,7 @@ function endedCall(overrides: Partial<CallRecord> = {}): CallRecord {
     remoteSip: { address: '198.51.100.7', port: 5060 },
     remoteRtp: { address: '198.51.100.7', port: 40000 },
     localRtp: { address: '203.0.113.10', port: 30000 },
+    media: { packetsSent: 575, packetsReceived: 570, packetsLost: 2, jitterMs: 1.25, longestGapMs: 61, roundTripMs: 12.5, jitterBufferMaxMs: 40 },
     verdict: { by: 'caller', reason: 'caller-bye' },
     transcript: [
       { speaker: 'agent', text: 'Hello, how can I help?', atMs: 0 },
@@ -89,6 +90,7 @@ describe('voicebridge calls (runCli, real Redis)', () => {
       /^duration +11\.5s$/,
       /^codec +PCMU, 20 ms$/,
       /^remote RTP +198\.51\.100\.7:40000$/,
+      /^media +sent 575, received 570, lost 2, jitter 1\.3 ms, longest gap 61 ms, rtt 12\.5 ms, jitter buffer max 40 ms$/,
       /^verdict +caller-bye by caller$/,
       /^transcript \(3 entries\):$/,
     ]) {
