@@ -2,19 +2,8 @@ import { expect } from 'chai';
 import { frameStreamMessage, parseMessage, serializeMessage } from '../../src/messages/index.ts';
 import { readTorture, tortureDir, tortureFiles } from './torture-fixtures.ts';
 import { typicalInvite } from './sip-builders.ts';
+import { seededRandom as random } from '../seeded-random.ts';
 
-/** Deterministic xorshift32 so a failure reproduces. */
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x100000000;
-  };
-}
 
 const INTERESTING = [0x00, 0x0a, 0x0d, 0x20, 0x09, 0x22, 0x25, 0x2c, 0x3a, 0x3b, 0x3c, 0x3e, 0x40, 0x5c, 0x80, 0xff];
 

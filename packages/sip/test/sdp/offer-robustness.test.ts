@@ -2,19 +2,8 @@ import { expect } from 'chai';
 import * as sdpTransform from 'sdp-transform';
 import { buildAnswer, parseOffer } from '../../src/sdp/index.ts';
 import { BARESIP, LINPHONE, OPUS_G722_ONLY, SIPP_UAC, VIDEO_AND_AUDIO, ZOIPER } from './offers.ts';
+import { seededRandom as random } from '../seeded-random.ts';
 
-/** Deterministic xorshift32 so a failure reproduces. */
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x100000000;
-  };
-}
 
 const PIECES = [
   ' ',
