@@ -12,12 +12,16 @@
  *  +---------------------------------------------------------------+
  *  | sampleOffset (u48): samples since the call's media started    |
  *  +                               +-------------------------------+
- *  |                               | reserved (0)                  |
+ *  |                               | jitterDepthMs (u16)           |
  *  +-------------------------------+-------------------------------+
  *  | samples: sampleCount x int16 PCM                             ...
  *
  * flags bit 0: the frame was filled in for lost packets (zeros), not heard.
+ * flags bits 1-7 (agent → media): the sender's owner epoch modulo 128 (see channel-messages.ts), so
+ * the media worker can drop audio from an agent that lost the call; 0 from unfenced senders.
  * The offset makes gaps explicit: a receiver can tell silence it was sent from audio it never got.
+ * jitterDepthMs (caller → agent only; 0 elsewhere and from older writers): caller audio still held
+ * in the media worker's jitter buffer when this frame was played out, ms — the delay it adds now.
  *
  * Control message: byte 0 = kind 2, then UTF-8 JSON (see channel-messages.ts).
  */
@@ -25,6 +29,8 @@ export const FRAME_KIND_AUDIO = 1;
 export const FRAME_KIND_CONTROL = 2;
 export const AUDIO_HEADER_BYTES = 16;
 export const FRAME_FLAG_FILLED = 1;
+/** How many distinct owner tags fit in the flags byte (bits 1-7). */
+export const OWNER_TAG_MODULUS = 128;
 export const MAX_FRAME_SAMPLES = 48000;
 
 // Int16Array uses the platform's byte order; on little-endian hosts (every target) samples are
@@ -37,6 +43,15 @@ export interface AudioFrame {
   /** A view: valid until the buffer it came from is reused. Copy to keep. */
   samples: Int16Array;
   filled: boolean;
+  /** See the header diagram; written as 0 when absent, capped at 65535. */
+  jitterDepthMs?: number;
+  /** Owner epoch modulo OWNER_TAG_MODULUS (agent → media); absent or 0 when unfenced. */
+  ownerTag?: number;
+}
+
+/** The tag an owner epoch carries in an audio frame. */
+export function ownerTagOf(epoch: number): number {
+  return epoch % OWNER_TAG_MODULUS;
 }
 
 /** Encodes into a new Buffer (ioredis needs a Buffer it may hold on to until written). */
@@ -45,11 +60,11 @@ export function encodeAudioFrame(frame: AudioFrame): Buffer {
   if (count > MAX_FRAME_SAMPLES) throw new RangeError(`frame of ${count} samples exceeds ${MAX_FRAME_SAMPLES}`);
   const out = Buffer.allocUnsafe(AUDIO_HEADER_BYTES + count * 2);
   out[0] = FRAME_KIND_AUDIO;
-  out[1] = frame.filled ? FRAME_FLAG_FILLED : 0;
+  out[1] = (frame.filled ? FRAME_FLAG_FILLED : 0) | (ownerTagOf(frame.ownerTag ?? 0) << 1);
   out.writeUInt16LE(count, 2);
   out.writeUInt32LE(frame.sampleRateHz, 4);
   out.writeUIntLE(frame.sampleOffset, 8, 6);
-  out.writeUInt16LE(0, 14);
+  out.writeUInt16LE(Math.min(0xffff, Math.max(0, Math.round(frame.jitterDepthMs ?? 0))), 14);
   const src = frame.samples;
   if (LITTLE_ENDIAN) Buffer.from(src.buffer, src.byteOffset, src.byteLength).copy(out, AUDIO_HEADER_BYTES);
   else for (let i = 0; i < count; i++) out.writeInt16LE(src[i] as number, AUDIO_HEADER_BYTES + i * 2);
@@ -71,10 +86,12 @@ export function decodeAudioFrame(buf: Uint8Array): AudioFrame | undefined {
   if (LITTLE_ENDIAN) view.copy(Buffer.from(samples.buffer), 0, AUDIO_HEADER_BYTES);
   else for (let i = 0; i < count; i++) samples[i] = view.readInt16LE(AUDIO_HEADER_BYTES + i * 2);
   return {
+    ownerTag: (view[1] as number) >> 1,
     sampleRateHz,
     sampleOffset: view.readUIntLE(8, 6),
     samples,
     filled: ((view[1] as number) & FRAME_FLAG_FILLED) !== 0,
+    jitterDepthMs: view.readUInt16LE(14),
   };
 }
 

@@ -4,11 +4,12 @@ import { VoicebridgeError } from './errors.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const ms = (fallback: number, max = 3_600_000) => z.coerce.number().int().min(0).max(max).default(fallback);
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const address = z.string().trim().refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address');
 const cidrList = z
   .string()
   .trim()
-  .refine((v) => v.split(',').every((c) => parseCidr(c.trim()) !== undefined), 'must be a comma-separated list of CIDRs like 203.0.113.0/24');
+  .refine((v) => v === 'none' || v.split(',').every((c) => parseCidr(c.trim()) !== undefined), 'must be a comma-separated list of CIDRs like 203.0.113.0/24');
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -27,16 +28,50 @@ export const BridgeConfigSchema = z
     SIP_TRANSPORTS: z
       .string()
       .trim()
-      .refine((v) => v.split(',').every((t) => t.trim() === 'udp' || t.trim() === 'tcp') && v.trim() !== '', 'must be udp, tcp or udp,tcp')
+      .refine((v) => v.split(',').every((t) => ['udp', 'tcp', 'tls'].includes(t.trim())) && v.trim() !== '', 'must be a list of udp, tcp, tls')
       .default('udp,tcp'),
     SIP_ALLOWED_CIDRS: cidrList.default(DEFAULT_ALLOWED_CIDRS),
+    /** What a source that matches no trunk and no SIP_ALLOWED_CIDRS gets: nothing, or 403. */
+    SIP_UNTRUSTED_RESPONSE: z.enum(['drop', '403']).default('drop'),
+    /** Requests per second (sustained) a source outside every trunk may send before it is banned. */
+    SIP_UNTRUSTED_RATE: z.coerce.number().positive().max(10_000).default(5),
+    /** Requests such a source may send at once (the rate limiter's burst). */
+    SIP_UNTRUSTED_BURST: z.coerce.number().int().min(1).max(100_000).default(20),
+    /** How long a banned source is ignored, seconds; 0 never bans (the requests are still refused). */
+    SIP_BAN_TIME_S: z.coerce.number().int().min(0).max(604_800).default(600),
+    /** Concurrent calls, whole bridge; beyond it new INVITEs get 503 + Retry-After. */
+    MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).max(100_000).default(500),
+    /** New calls per second, whole bridge (burst: one second's worth). */
+    MAX_CALLS_PER_SECOND: z.coerce.number().positive().max(10_000).default(50),
+    /** SIP over TLS (listens when SIP_TRANSPORTS has `tls`): port, PEM certificate chain and key files. */
+    SIP_TLS_PORT: port(5061),
+    SIP_TLS_CERT: z.string().trim().min(1).optional(),
+    SIP_TLS_KEY: z.string().trim().min(1).optional(),
+    /** PEM CA bundle: verifies client certificates, and servers we connect to (else the system roots). */
+    SIP_TLS_CA: z.string().trim().min(1).optional(),
+    SIP_TLS_VERIFY_CLIENT: bool.default(false),
+    /**
+     * Inbound digest challenges, preferred first (RFC 8760 §2.4). Some UAs (SIPp 3.6, older PBXs) read
+     * only the first WWW-Authenticate and know only MD5: `MD5,SHA-256` or `MD5` serves them.
+     */
+    SIP_DIGEST_ALGORITHMS: z
+      .string()
+      .trim()
+      .refine((v) => v.split(',').every((a) => ['SHA-256', 'MD5'].includes(a.trim())) && new Set(v.split(',').map((a) => a.trim())).size === v.split(',').length, 'must be a list of SHA-256, MD5 without repeats')
+      .default('SHA-256,MD5'),
+    /** Keep-alive to a registrar between refreshes: CRLF on TCP/TLS, OPTIONS on UDP (RFC 5626 §4.4). */
+    SIP_REGISTER_KEEPALIVE_S: z.coerce.number().int().min(5).max(3600).default(30),
     RTP_BIND_ADDRESS: address.default('127.0.0.1'),
     RTP_ADVERTISED_ADDRESS: address.optional(),
     RTP_PORT_MIN: port(20000),
     RTP_PORT_MAX: port(29999),
     RTP_QUARANTINE_MS: ms(4000, 60_000),
     MEDIA_TIMEOUT_MS: ms(60_000, 3_600_000),
+    /** RFC 4028 Min-SE in seconds: shorter Session-Expires get 422. The RFC floor is 90; lower only for tests. */
+    SESSION_MIN_SE_S: z.coerce.number().int().min(1).max(86_400).default(90),
     MEDIA_CONTROL_HOST: address.default('127.0.0.1'),
+    /** Where the media worker writes call recordings (numbers with `recording.enabled`). */
+    RECORDINGS_DIR: z.string().trim().min(1).max(4096).default('recordings'),
     MEDIA_CONTROL_PORT: port(7077),
     REDIS_URL: z.string().trim().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
     REDIS_KEY_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -').default('vb'),
@@ -49,6 +84,31 @@ export const BridgeConfigSchema = z
     STT_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(4),
     CALL_RECORD_TTL_S: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
     SEED_DEMO_NUMBERS: bool.default(true),
+    // SIP limits (docs/configuration.md "SIP limits"): what one peer may make us hold.
+    SIP_MAX_MESSAGE_BYTES: int(65_535, 1024, 1_048_576),
+    SIP_MAX_HEADERS: int(256, 16, 4096),
+    SIP_MAX_HEADER_LINE_BYTES: int(8192, 256, 65_535),
+    SIP_MAX_BODY_BYTES: int(65_535, 0, 1_048_576),
+    SIP_TCP_MAX_CONNECTIONS: int(1000, 1, 100_000),
+    SIP_TCP_MAX_BUFFER_BYTES: int(131_072, 2048, 4_194_304),
+    SIP_TCP_IDLE_TIMEOUT_MS: ms(300_000, 86_400_000),
+    SIP_TCP_MESSAGE_TIMEOUT_MS: ms(10_000, 600_000),
+    /** RFC 3261 §17.1.1.1 T1, the RTT estimate every transaction timer derives from (64·T1 = 32 s). */
+    SIP_T1_MS: int(500, 50, 10_000),
+    /** RFC 3581 for every UDP request: answer the source port even without `;rport`. */
+    SIP_FORCE_RPORT: bool.default(true),
+    /** Agent processes `voicebridge start` runs (and restarts): two or more take over each other's calls. */
+    AGENT_PROCESSES: z.coerce.number().int().min(1).max(32).default(1),
+    /** A call's ownership (docs/adr/0010): the BullMQ lock an agent renews every half of it. */
+    AGENT_LOCK_DURATION_MS: ms(3000, 600_000).refine((v) => v >= 500, 'must be at least 500'),
+    /** How often agents look for calls whose owner stopped renewing its lock. */
+    AGENT_STALLED_INTERVAL_MS: ms(1000, 600_000).refine((v) => v >= 100, 'must be at least 100'),
+    /** Takeovers allowed per call before it is given up (the media worker then ends it: `agent-lost`). */
+    AGENT_MAX_STALLED_COUNT: z.coerce.number().int().min(0).max(100).default(3),
+    /** How often an agent tells the media worker it still owns a call. */
+    AGENT_HEARTBEAT_MS: ms(1000, 60_000).refine((v) => v >= 100, 'must be at least 100'),
+    /** A call with no word from any owner for this long is ended with `agent-lost`. */
+    AGENT_LOST_TIMEOUT_MS: ms(10_000, 600_000).refine((v) => v >= 1000, 'must be at least 1000'),
   })
   .superRefine((c, ctx) => {
     if (isWildcard(c.SIP_BIND_ADDRESS) && !c.SIP_ADVERTISED_ADDRESS) {
@@ -60,6 +120,20 @@ export const BridgeConfigSchema = z
     for (const key of ['SIP_ADVERTISED_ADDRESS', 'RTP_ADVERTISED_ADDRESS'] as const) {
       const v = c[key];
       if (v && isWildcard(v)) ctx.addIssue({ code: 'custom', path: [key], message: 'must not be a wildcard address' });
+    }
+    if (c.SIP_TCP_MAX_BUFFER_BYTES < c.SIP_MAX_MESSAGE_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['SIP_TCP_MAX_BUFFER_BYTES'], message: 'must be at least SIP_MAX_MESSAGE_BYTES: a whole message has to fit' });
+    }
+    if (c.SIP_TRANSPORTS.split(',').some((t) => t.trim() === 'tls')) {
+      for (const key of ['SIP_TLS_CERT', 'SIP_TLS_KEY'] as const) {
+        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SIP_TRANSPORTS includes tls' });
+      }
+    }
+    if (c.SIP_TLS_VERIFY_CLIENT && !c.SIP_TLS_CA) {
+      ctx.addIssue({ code: 'custom', path: ['SIP_TLS_CA'], message: 'is required when SIP_TLS_VERIFY_CLIENT is true' });
+    }
+    if (c.AGENT_HEARTBEAT_MS * 3 > c.AGENT_LOST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['AGENT_HEARTBEAT_MS'], message: 'must be at most a third of AGENT_LOST_TIMEOUT_MS' });
     }
     if (c.RTP_PORT_MAX <= c.RTP_PORT_MIN) {
       ctx.addIssue({ code: 'custom', path: ['RTP_PORT_MAX'], message: 'must be greater than RTP_PORT_MIN' });
@@ -109,6 +183,12 @@ export function parseCidr(text: string): Cidr | undefined {
   const prefix = prefixText === undefined ? max : Number(prefixText);
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return undefined;
   return { family, bits: addressBits(addr, family), prefix };
+}
+
+/** SIP_ALLOWED_CIDRS as CIDRs; `none` is the empty list (only trunks may call). */
+export function parseCidrList(text: string): Cidr[] {
+  if (text.trim() === 'none') return [];
+  return text.split(',').flatMap((c) => parseCidr(c.trim()) ?? []);
 }
 
 /** Whether an address lies in any of the CIDRs. IPv4-mapped IPv6 (::ffff:a.b.c.d) is checked as IPv4. */

@@ -12,11 +12,15 @@ export const TERMINATION_REASONS = [
   'caller-bye', // the caller sent BYE
   'caller-cancel', // CANCEL before answer
   'agent-hangup', // the agent ended the call; we sent BYE
+  'max-duration', // the number's maxCallDurationS was reached; the agent ended the call
+  'no-input', // the caller stayed silent through a reprompt (noInputTimeoutS); the agent ended the call
   'rejected', // a final non-2xx went to the INVITE (see sipStatus)
   'no-agent', // no agent claimed the call within answerTimeoutMs: 503
   'no-ack', // our 2xx was never ACKed (RFC 3261 §13.3.1.4): we sent BYE
   'media-lost', // the media worker went away
   'media-timeout', // no RTP for too long
+  'transferred', // our REFER succeeded (RFC 3515: the transferee's NOTIFY said 2xx); we sent BYE
+  'session-expired', // RFC 4028: the session timer ran out without a refresh; we sent BYE
   'agent-lost', // the agent went away and nobody took over
   'drain', // shutdown deadline reached: we sent BYE
   'bridge-restart', // found live after a restart, closed by the bridge
@@ -67,8 +71,54 @@ export const MediaStatsSchema = z.object({
   /** Inbound frames zero-filled for lost packets, and the jitter buffer's largest depth, ms. */
   framesConcealed: z.number().int().nonnegative().optional(),
   jitterBufferMaxMs: z.number().nonnegative().optional(),
+  /** The call's recording when its number records (stereo WAV: caller left, agent right). */
+  recording: z.object({ path: z.string().max(4096), durationMs: z.number().int().nonnegative() }).optional(),
 });
 export type MediaStats = z.infer<typeof MediaStatsSchema>;
+
+const callMs = z.number().int().nonnegative();
+
+/**
+ * Where one turn's time went: each stage as ms since the answer (like transcript entries), absent
+ * when the stage did not happen (an interrupted reply has no first RTP packet, a turn the agent
+ * does not answer has no answer). Spans are differences of consecutive stages. Written by the agent.
+ */
+export const TurnLatencySchema = z.object({
+  /** 1 for the caller's first turn. */
+  turn: z.number().int().positive(),
+  /** The agent received the caller's last voiced frame before the final transcript (energy VAD). */
+  voiceEndAtMs: callMs.optional(),
+  /** The final transcript that made this a turn. */
+  sttFinalAtMs: callMs,
+  /** The model's first token, or the scripted answer chosen. */
+  answerAtMs: callMs.optional(),
+  /** The first audio of the reply from TTS. */
+  ttsFirstAudioAtMs: callMs.optional(),
+  /** The first RTP packet of the reply left the media worker's socket (a mark behind its first frame). */
+  firstRtpAtMs: callMs.optional(),
+  /** Times the caller barged in on this turn's reply. */
+  interruptions: z.number().int().nonnegative(),
+  /** Largest inbound jitter buffer depth seen on the caller's frames since the previous turn, ms. */
+  jitterBufferMaxMs: z.number().nonnegative().optional(),
+});
+export type TurnLatency = z.infer<typeof TurnLatencySchema>;
+/**
+ * What a restarted signaling process needs to send a BYE for a call the old one left up (RFC 3261
+ * §12.2.1.1): written when the call is answered. Call-ID is the record's `sipCallId`, the
+ * destination its `remoteSip`.
+ */
+export const DialogSnapshotSchema = z.object({
+  /** Our To header with our tag: the From of requests we send. */
+  local: z.string().max(2000),
+  /** The caller's From header with its tag: the To of requests we send. */
+  remote: z.string().max(2000),
+  /** The caller's Contact URI: the Request-URI. */
+  remoteTarget: z.string().max(2000),
+  routeSet: z.array(z.string().max(2000)).max(20),
+  /** The transport the INVITE came over (udp, tcp, …). */
+  transport: z.string().max(16),
+});
+export type DialogSnapshot = z.infer<typeof DialogSnapshotSchema>;
 
 /** Call record v1: one per call, written by signaling, transcript appended by the agent. */
 export const CallRecordSchema = z.object({
@@ -93,6 +143,15 @@ export const CallRecordSchema = z.object({
   verdict: VerdictSchema.optional(),
   /** From the media worker's `close` result (optional: absent in records written before it). */
   media: MediaStatsSchema.optional(),
+  /** Per-turn latency breakdown, oldest first (optional: absent before the first turn). */
+  turns: z.array(TurnLatencySchema).max(1000).optional(),
+  /** The trunk the call came from (absent: a source in SIP_ALLOWED_CIDRS, or records before trunks). */
+  trunk: z.string().max(63).optional(),
+  /** Diversion (RFC 5806) and History-Info (RFC 7044) header values as received, in order. */
+  diversion: z.array(z.string().max(500)).max(10).optional(),
+  historyInfo: z.array(z.string().max(500)).max(10).optional(),
+  /** For a BYE after a signaling restart (optional: absent before the answer and in older records). */
+  dialog: DialogSnapshotSchema.optional(),
   transcript: z.array(TranscriptEntrySchema),
 });
 export type CallRecord = z.infer<typeof CallRecordSchema>;

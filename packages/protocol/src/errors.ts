@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   VB_BAD_MESSAGE: { retryable: false, sipStatus: 400 },
   VB_ENGINE_FAILED: { retryable: true, sipStatus: 500 },
   VB_CLOSED: { retryable: false, sipStatus: 503 },
+  VB_DTMF_NOT_NEGOTIATED: { retryable: false, sipStatus: 488 },
+  VB_TRANSFER_NOT_ALLOWED: { retryable: false, sipStatus: 403 },
 } as const satisfies Record<string, { retryable: boolean; sipStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,8 @@
 export * from './ids.ts';
 export * from './errors.ts';
 export * from './number-config.ts';
+export * from './trunk-config.ts';
+export * from './trunk-number.ts';
 export * from './call-record.ts';
 export * from './call-job.ts';
 export * from './audio-frame.ts';
@@ -8,3 +10,7 @@ export * from './channel-messages.ts';
 export * from './media-control.ts';
 export * from './number-normalize.ts';
 export * from './bridge-config.ts';
+export * from './srtp.ts';
+export * from './registration-status.ts';
+export * from './conversation-state.ts';
+export * from './transfer.ts';

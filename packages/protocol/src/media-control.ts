@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { TERMINATION_REASONS, HANGUP_PARTIES, MediaStatsSchema, TransportAddressSchema } from './call-record.ts';
+import { SrtpParamsSchema } from './srtp.ts';
+import { TransferProgressSchema, TransferRequestIdSchema } from './transfer.ts';
 
 /**
  * Signaling ↔ media worker control, newline-delimited JSON over a TCP connection.
@@ -29,8 +31,43 @@ export const AllocateParamsSchema = z.object({
    * learning window; `sdp` accepts and sends only to the SDP address (per trunk).
    */
   rtpLatching: z.enum(['learn', 'sdp']).optional(),
+  /** SDES-SRTP (RFC 4568) when the offer was RTP/SAVP: RTP and RTCP are protected both ways. */
+  srtp: SrtpParamsSchema.optional(),
+  /** Record the call (the number's `recording`): the WAV is kept this many days. */
+  recording: z.object({ retentionDays: z.number().int().min(1).max(3650) }).optional(),
 });
 export type AllocateParams = z.infer<typeof AllocateParamsSchema>;
+
+/**
+ * A new offer/answer in the dialog (re-INVITE or UPDATE, RFC 3264 §8, RFC 3311): the session's new
+ * remote address, codec, ptime and our direction. Hold is a direction without send (recvonly or
+ * inactive), which also covers the RFC 2543 `c=0.0.0.0` form. Latching starts a new learning window.
+ */
+export const UpdateParamsSchema = AllocateParamsSchema.pick({
+  callId: true,
+  remoteRtp: true,
+  remoteRtcp: true,
+  codec: true,
+  telephoneEventPayloadType: true,
+  ptimeMs: true,
+  direction: true,
+});
+export type UpdateParams = z.infer<typeof UpdateParamsSchema>;
+
+/** A DTMF digit signaling received in a SIP INFO (RFC 6086; application/dtmf-relay or application/dtmf). */
+export const DtmfParamsSchema = z.object({
+  callId: z.string(),
+  digit: z.string().regex(/^[0-9*#A-D]$/),
+  durationMs: z.number().int().min(0).max(60_000),
+});
+export type DtmfParams = z.infer<typeof DtmfParamsSchema>;
+
+/** Signaling → media: how an agent's transfer goes, for media to pass on as a `transfer-result`. */
+export const TransferProgressParamsSchema = TransferProgressSchema.extend({
+  callId: z.string(),
+  requestId: TransferRequestIdSchema.optional(),
+});
+export type TransferProgressParams = z.infer<typeof TransferProgressParamsSchema>;
 
 export const AllocateResultSchema = z.object({
   /** The advertised address and RTP port for our SDP; RTCP is port + 1. */
@@ -50,12 +87,15 @@ export const MediaRequestSchema = z.discriminatedUnion('method', [
     method: z.literal('start'),
     params: z.object({ callId: z.string(), answeredAtMs: z.number().int() }),
   }),
+  z.object({ id: z.number().int(), method: z.literal('update'), params: UpdateParamsSchema }),
+  z.object({ id: z.number().int(), method: z.literal('dtmf'), params: DtmfParamsSchema }),
   z.object({
     id: z.number().int(),
     method: z.literal('close'),
     params: z.object({ callId: z.string(), reason: z.enum(TERMINATION_REASONS) }),
   }),
   z.object({ id: z.number().int(), method: z.literal('heartbeat'), params: z.object({}) }),
+  z.object({ id: z.number().int(), method: z.literal('transfer-progress'), params: TransferProgressParamsSchema }),
 ]);
 export type MediaRequest = z.infer<typeof MediaRequestSchema>;
 export type MediaMethod = MediaRequest['method'];
@@ -79,5 +119,12 @@ export const MediaEventSchema = z.discriminatedUnion('event', [
     reason: z.enum(TERMINATION_REASONS),
   }),
   z.object({ event: z.literal('heartbeat'), calls: z.number().int() }),
+  /** The call's agent asked for a transfer: signaling checks the target and sends REFER. */
+  z.object({
+    event: z.literal('transfer'),
+    callId: z.string(),
+    target: z.string().min(1).max(256),
+    requestId: TransferRequestIdSchema.optional(),
+  }),
 ]);
 export type MediaEvent = z.infer<typeof MediaEventSchema>;

@@ -14,6 +14,13 @@ describe('audio frame', () => {
     expect([...(back?.samples ?? [])]).to.deep.equal([...samples]);
   });
 
+  it('carries the jitter buffer depth in the former reserved field (0 when the writer sets none)', () => {
+    const samples = new Int16Array(160);
+    expect(decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false, jitterDepthMs: 40 }))?.jitterDepthMs).to.equal(40);
+    expect(decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false }))?.jitterDepthMs).to.equal(0);
+    expect(decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false, jitterDepthMs: 1e6 }))?.jitterDepthMs).to.equal(0xffff);
+  });
+
   it('decodes from an odd byte offset inside a larger buffer', () => {
     const frame = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: Int16Array.from([5, -5]), filled: false });
     const big = Buffer.alloc(frame.length + 1);
