@@ -28,6 +28,9 @@
  * buffer never ran down to one frame) is trimmed by one frame, so a burst of jitter does not leave a
  * permanent extra delay.
  *
+ * `popReady()`/`age()` are the arrival-driven alternative to `pop()` (no fixed playout clock, see
+ * there); use one or the other on a buffer.
+ *
  * No allocation after construction: samples are copied into a ring; `pop()` returns one reused
  * result object and frame buffer, valid until the next `pop()`.
  */
@@ -64,7 +67,7 @@ export interface JitterBufferStats {
   framesFilled: number;
   /** Frames dropped unplayed: over the depth cap, trimmed, or skipped by a jump ahead. */
   framesDropped: number;
-  /** `pop()` calls that returned undefined after playout had started. */
+  /** `pop()` calls that returned undefined after playout had started; with `popReady()`, frame times a gap waited (`age()`). */
   underruns: number;
   /** Timestamp discontinuities the buffer re-anchored on (jump ahead or restart behind). */
   resyncs: number;
@@ -103,6 +106,8 @@ export class JitterBuffer {
   private span = 0;
   private maxSpan = 0;
   private spareRun = 0;
+  /** How long (in samples of frame time, see `age()`) the frame at the playout point has been incomplete. */
+  private waitedSamples = 0;
 
   constructor(options: JitterBufferOptions) {
     const { frameSamples, sampleRateHz } = options;
@@ -240,6 +245,44 @@ export class JitterBuffer {
     } else {
       this.spareRun = 0;
     }
+    return this.take(received);
+  }
+
+  /**
+   * Arrival-driven playout (the media worker's): the frame at the playout point as soon as it is
+   * complete, so an in-order packet goes straight through and the buffer holds nothing. While a
+   * gap is outstanding (the frame is incomplete) it waits for the missing packet until the audio
+   * behind the gap fills the depth cap, or until `age()` has counted the cap's worth of frame times;
+   * then the frame comes out with its missing samples as zeros, flagged `filled`. Call it until it
+   * returns undefined after every `push` and every `age`.
+   */
+  popReady(): JitterFrame | undefined {
+    if (!this.started || this.span === 0) return undefined;
+    const received = this.receivedAtPlayout();
+    if (received < this.frameSamples && this.span < this.capacitySamples && this.waitedSamples < this.capacitySamples) {
+      return undefined;
+    }
+    return this.take(received);
+  }
+
+  /** One frame time passed (the caller's 20 ms clock): an outstanding gap has waited that much longer. */
+  age(): void {
+    if (!this.started || this.span === 0) return;
+    if (this.receivedAtPlayout() === this.frameSamples) return;
+    this.waitedSamples += this.frameSamples;
+    this.stats.underruns++;
+  }
+
+  private receivedAtPlayout(): number {
+    const start = this.playoutIndex;
+    let received = 0;
+    for (let i = 0; i < this.frameSamples; i++) received += this.present[start + i] as number;
+    return received;
+  }
+
+  private take(received: number): JitterFrame {
+    const size = this.frameSamples;
+    const start = this.playoutIndex;
     const frame = this.frame;
     const out = frame.samples;
     const ring = this.ring;
@@ -260,6 +303,7 @@ export class JitterBuffer {
     this.started = false;
     this.span = 0;
     this.spareRun = 0;
+    this.waitedSamples = 0;
     this.playoutIndex = 0;
   }
 
@@ -286,6 +330,7 @@ export class JitterBuffer {
     this.playoutIndex = end === this.capacitySamples ? 0 : end;
     this.playoutTimestamp = (this.playoutTimestamp + this.frameSamples) >>> 0;
     this.span = Math.max(0, this.span - this.frameSamples);
+    this.waitedSamples = 0;
   }
 
   private framesHolding(samples: number): number {

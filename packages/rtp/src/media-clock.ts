@@ -132,6 +132,32 @@ export class MediaClock {
    */
   add(periodMs: number, onTick: OnTick): ClockSlot {
     if (this.closed) throw new Error('MediaClock is closed');
+    const periodTicks = this.periodTicksOf(periodMs);
+    const offsetTicks = this.leastLoadedOffset(periodTicks);
+    const from = this.earliestTick();
+    return this.subscribe(periodTicks, offsetTicks, from + mod(offsetTicks - from, periodTicks), onTick);
+  }
+
+  /**
+   * Like `add`, but the phase is the caller's: the first call is at `firstAtMs` (rounded up to the
+   * tick grid, and no earlier than the next tick), then every `periodMs`. A call's sender re-phases
+   * its sending this way when a talkspurt starts, without a timer of its own.
+   */
+  addAt(periodMs: number, firstAtMs: number, onTick: OnTick): ClockSlot {
+    if (this.closed) throw new Error('MediaClock is closed');
+    const periodTicks = this.periodTicksOf(periodMs);
+    if (!Number.isFinite(firstAtMs)) throw new RangeError(`firstAtMs must be finite, got ${firstAtMs}`);
+    const wanted = Math.ceil((firstAtMs - this.originMs) / this.tickMs - 1e-9);
+    const firstTick = Math.max(wanted, this.earliestTick());
+    return this.subscribe(periodTicks, mod(firstTick, periodTicks), firstTick, onTick);
+  }
+
+  /** Now on the clock's time line (`now()`), for callers that stamp what they do between ticks. */
+  nowMs(): number {
+    return this.now();
+  }
+
+  private periodTicksOf(periodMs: number): number {
     const periodTicks = Math.round(periodMs / this.tickMs);
     if (
       !Number.isSafeInteger(periodTicks) ||
@@ -143,12 +169,18 @@ export class MediaClock {
         `periodMs must be a multiple of ${this.tickMs} ms, 1 to ${MAX_PERIOD_TICKS} ticks, got ${periodMs}`,
       );
     }
-    const offsetTicks = this.leastLoadedOffset(periodTicks);
+    return periodTicks;
+  }
+
+  /** The first tick a new subscriber may be called at. */
+  private earliestTick(): number {
     const nowTick = this.tickAt(this.now());
     // Idle since the last subscriber left: nothing is owed for the time in between.
     if (this.subscriberCount === 0 && !this.running) this.nextTick = nowTick;
-    const from = Math.max(this.nextTick, nowTick);
-    const firstTick = from + mod(offsetTicks - from, periodTicks);
+    return Math.max(this.nextTick, nowTick);
+  }
+
+  private subscribe(periodTicks: number, offsetTicks: number, firstTick: number, onTick: OnTick): ClockSlot {
     const subscription = new Subscription(
       periodTicks * this.tickMs,
       offsetTicks * this.tickMs,

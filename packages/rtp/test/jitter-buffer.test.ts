@@ -309,3 +309,98 @@ describe('JitterBuffer', () => {
     expect(timestamps.length).to.be.greaterThan(450);
   });
 });
+
+describe('JitterBuffer arrival-driven playout (popReady/age)', () => {
+  function ready(jb: JitterBuffer): Played[] {
+    const out: Played[] = [];
+    for (let frame = jb.popReady(); frame !== undefined; frame = jb.popReady()) {
+      const first = frame.samples[0] as number;
+      const uniform = frame.samples.every((s) => s === first);
+      out.push({ value: uniform ? (first === 0 ? 'zeros' : first) : 'mixed', filled: frame.filled, timestamp: frame.timestamp });
+    }
+    return out;
+  }
+
+  it('gives each in-order packet back at once and holds nothing', () => {
+    const jb = buffer();
+    for (let i = 0; i < 5; i++) {
+      jb.push(i, i * FRAME, SSRC, packet(i + 1));
+      expect(ready(jb)).to.deep.equal([{ value: i + 1, filled: false, timestamp: i * FRAME }]);
+      expect(jb.depthMs).to.equal(0);
+    }
+  });
+
+  it('holds frames behind a gap and releases them in order when the overtaken packet arrives', () => {
+    const jb = buffer();
+    jb.push(0, 0, SSRC, packet(1));
+    expect(ready(jb)).to.have.length(1);
+    jb.push(2, 2 * FRAME, SSRC, packet(3));
+    expect(ready(jb)).to.deep.equal([]);
+    expect(jb.depthMs).to.equal(40);
+    jb.push(1, FRAME, SSRC, packet(2));
+    expect(ready(jb).map((p) => p.value)).to.deep.equal([2, 3]);
+    expect(jb.stats.framesFilled).to.equal(0);
+  });
+
+  it('conceals a lost frame once the audio behind it fills the 60 ms cap, flagged filled, then plays the rest', () => {
+    const jb = buffer();
+    jb.push(0, 0, SSRC, packet(1));
+    ready(jb);
+    jb.push(2, 2 * FRAME, SSRC, packet(3));
+    expect(ready(jb)).to.deep.equal([]);
+    jb.push(3, 3 * FRAME, SSRC, packet(4));
+    expect(ready(jb)).to.deep.equal([
+      { value: 'zeros', filled: true, timestamp: FRAME },
+      { value: 3, filled: false, timestamp: 2 * FRAME },
+      { value: 4, filled: false, timestamp: 3 * FRAME },
+    ]);
+    jb.push(1, FRAME, SSRC, packet(2));
+    expect(ready(jb)).to.deep.equal([]);
+    expect(jb.stats.late).to.equal(1);
+  });
+
+  it('conceals a gap after age() counted the cap when no more audio comes', () => {
+    const jb = buffer();
+    jb.push(0, 0, SSRC, packet(1));
+    ready(jb);
+    jb.push(2, 2 * FRAME, SSRC, packet(3));
+    jb.age();
+    jb.age();
+    expect(ready(jb)).to.deep.equal([]);
+    jb.age();
+    expect(ready(jb).map((p) => [p.value, p.filled])).to.deep.equal([
+      ['zeros', true],
+      [3, false],
+    ]);
+  });
+
+  it('does not age a buffer with nothing outstanding', () => {
+    const jb = buffer();
+    jb.push(0, 0, SSRC, packet(1));
+    ready(jb);
+    for (let i = 0; i < 10; i++) jb.age();
+    jb.push(2, 2 * FRAME, SSRC, packet(3));
+    expect(ready(jb)).to.deep.equal([]);
+  });
+
+  it('waits for the second half of a frame from 10 ms packets, and plays duplicates once', () => {
+    const jb = buffer();
+    jb.push(0, 0, SSRC, packet(1, 80));
+    expect(ready(jb)).to.deep.equal([]);
+    jb.push(0, 0, SSRC, packet(1, 80));
+    expect(jb.stats.duplicates).to.equal(1);
+    jb.push(1, 80, SSRC, packet(1, 80));
+    expect(ready(jb)).to.deep.equal([{ value: 1, filled: false, timestamp: 0 }]);
+  });
+
+  it('plays across the timestamp and sequence wraps and restarts on a new SSRC', () => {
+    const jb = buffer();
+    const start = 2 ** 32 - FRAME;
+    jb.push(0xffff, start, SSRC, packet(1));
+    jb.push(0, 0, SSRC, packet(2));
+    expect(ready(jb).map((p) => p.timestamp)).to.deep.equal([start, 0]);
+    jb.push(7, 5000, SSRC + 1, packet(3));
+    expect(ready(jb)).to.deep.equal([{ value: 3, filled: false, timestamp: 5000 }]);
+    expect(jb.stats.ssrcChanges).to.equal(1);
+  });
+});

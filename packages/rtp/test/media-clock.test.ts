@@ -345,6 +345,40 @@ describe('MediaClock', () => {
     expect(time.pendingTimers).to.equal(0);
   });
 
+  it('addAt starts at the caller\'s time (rounded up to the tick) and keeps that phase', () => {
+    clock.add(20, () => undefined); // another call's slot at offset 0
+    time.advance(7.4);
+    const r = recorder();
+    const slot = clock.addAt(20, time.nowMs + 20, r.onTick);
+    expect(slot.offsetMs).to.equal(8); // 27.4 rounds up to tick 28, 28 mod 20
+    time.advance(80);
+    expect(r.scheduled).to.deep.equal([28, 48, 68]);
+    expect(r.calledAt.every((at, i) => at >= (r.scheduled[i] as number))).to.equal(true);
+    slot.remove();
+    time.advance(100);
+    expect(r.scheduled).to.have.length(3);
+  });
+
+  it('addAt never starts in the past: a time already gone starts at the current tick', () => {
+    const r = recorder();
+    time.advance(50);
+    clock.addAt(20, origin, r.onTick);
+    time.advance(45);
+    expect(r.scheduled).to.deep.equal([50, 70, 90]);
+  });
+
+  it('addAt runs on the same single timer as the other subscribers', () => {
+    clock.add(20, () => undefined);
+    clock.addAt(20, time.nowMs + 3, () => undefined);
+    expect(time.pendingTimers).to.equal(1);
+  });
+
+  it('refuses addAt after close, and a time that is not finite', () => {
+    expect(() => clock.addAt(20, Number.NaN, () => undefined)).to.throw(/finite/);
+    clock.close();
+    expect(() => clock.addAt(20, 0, () => undefined)).to.throw(/closed/);
+  });
+
   it('refuses add after close', () => {
     clock.close();
     expect(() => clock.add(20, () => undefined)).to.throw(/closed/);
