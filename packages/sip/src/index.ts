@@ -7,3 +7,4 @@ export * from './transactions/invite-server-transaction.ts';
 export * from './transactions/non-invite-server-transaction.ts';
 export * from './transactions/non-invite-client-transaction.ts';
 export type { ServerTransaction } from './transactions/server-transaction.ts';
+export * from './auth/index.ts';

@@ -1,6 +1,7 @@
 import {
   createResponse,
   formatVia,
+  generateBranch,
   generateTag,
   parseCSeq,
   parseMessage,
@@ -16,8 +17,10 @@ import { Dialog, dialogKey, type DialogListener } from '../dialogs/dialog.ts';
 import { InviteServerTransaction } from '../transactions/invite-server-transaction.ts';
 import { NonInviteServerTransaction } from '../transactions/non-invite-server-transaction.ts';
 import { NonInviteClientTransaction, type ClientOutcome } from '../transactions/non-invite-client-transaction.ts';
+import { InviteClientTransaction } from '../transactions/invite-client-transaction.ts';
 import type { ServerTransaction } from '../transactions/server-transaction.ts';
 import { clientTransactionKey, serverTransactionKey } from '../transactions/transaction-key.ts';
+import { withDigestRetry } from './digest-retry.ts';
 import { DEFAULT_TIMERS, type Endpoint, type SipTimerValues } from './timers.ts';
 
 export interface SipStackHandler {
@@ -36,11 +39,17 @@ export interface SipStackOptions {
   send(data: Buffer, to: Endpoint): void;
   handler: SipStackHandler;
   /** The advertised sent-by for our Via (never a wildcard bind address). */
-  advertised: { host: string; port: number };
+  advertised: { host: string; port: number; /** Our SIP-over-TLS port for Vias sent over TLS; default `port`. */ tlsPort?: number };
   timers?: Partial<SipTimerValues>;
   limits?: Partial<ParseLimits>;
   userAgent?: string;
   log?: SipStackLog;
+  /**
+   * Answer UDP requests at their source port even without `;rport` (default true): RFC 3581
+   * behaviour for every peer, which is what gets through NATs. Off, a Via without rport is answered
+   * at its sent-by port (5060 when absent), RFC 3261 §18.2.2. Either way only at the source address.
+   */
+  forceRport?: boolean;
 }
 
 export interface RespondOptions {
@@ -60,7 +69,7 @@ export class SipStack {
   readonly userAgent: string;
   readonly #options: SipStackOptions;
   readonly #serverTransactions = new Map<string, ServerTransaction>();
-  readonly #clientTransactions = new Map<string, NonInviteClientTransaction>();
+  readonly #clientTransactions = new Map<string, NonInviteClientTransaction | InviteClientTransaction>();
   readonly #dialogs = new Map<string, Dialog>();
   /** Call-ID + remote tag → dialog, to recognise an INVITE retransmitted after its transaction ended. */
   readonly #dialogsByRemote = new Map<string, Dialog>();
@@ -88,14 +97,27 @@ export class SipStack {
     if (!outcome.ok) {
       if (outcome.request && outcome.request.method !== 'ACK') {
         this.#log('warn', { status: outcome.status, reason: outcome.reason, from: source.address }, 'malformed SIP request rejected');
-        this.sendResponse(createResponse(outcome.request, outcome.status, outcome.reason), source);
+        this.sendResponse(createResponse(outcome.request, outcome.status, outcome.reason), this.#replyTo(outcome.request, source));
       } else {
         this.#log('debug', { reason: outcome.reason, from: source.address }, 'unparseable SIP message dropped');
       }
       return;
     }
     if (outcome.message.type === 'response') this.#receiveResponse(outcome.message);
-    else this.#receiveRequest(outcome.message, source);
+    else this.#receiveRequest(outcome.message, this.#replyTo(outcome.message, source));
+  }
+
+  /**
+   * Where responses to a request go (RFC 3261 §18.2.2, RFC 3581): always the packet's source
+   * address — never a Via host that differs from it, and never a DNS lookup — and on UDP its source
+   * port, unless forceRport is off and the top Via has no rport. A stream reply uses its connection.
+   */
+  #replyTo(request: SipRequest, source: Endpoint): Endpoint {
+    if (source.transport !== 'udp' || this.#options.forceRport !== false) return source;
+    const first = request.headers.getAll('Via')[0];
+    const top = first === undefined ? undefined : parseVia(first);
+    if (top === undefined || top.rport !== undefined) return source;
+    return { ...source, port: top.port ?? 5060 };
   }
 
   /** Builds a response to a request with our Server header, and sends it on the transaction. */
@@ -136,10 +158,62 @@ export class SipStack {
     return dialog;
   }
 
-  /** Sends an in-dialog non-INVITE request (BYE, INFO, …) on a client transaction. */
+  /**
+   * Responds to an in-dialog request. A 2xx to a target refresh (re-INVITE, UPDATE) carries our
+   * Contact and updates the remote target (§12.2.2); a 2xx to a re-INVITE is retransmitted by the
+   * dialog until its ACK (§14.2, §13.3.1.4), as the initial one.
+   */
+  respondInDialog(dialog: Dialog, tx: ServerTransaction, status: number, options: RespondOptions & { contact?: string } = {}): SipResponse {
+    const method = tx.request.method;
+    const refresh = status >= 200 && status < 300 && (method === 'INVITE' || method === 'UPDATE');
+    const headers: [string, string][] = [...(refresh && options.contact ? ([['Contact', `<${options.contact}>`]] as [string, string][]) : []), ...(options.headers ?? [])];
+    const response = this.respond(tx, status, { ...options, headers });
+    if (refresh) dialog.refreshTarget(tx.request);
+    if (refresh && method === 'INVITE') dialog.retransmitReinviteOk(response, tx.source);
+    return response;
+  }
+
+  /**
+   * Sends an in-dialog non-INVITE request (BYE, INFO, UPDATE, REFER, …) on a client transaction. A
+   * 401/407 is answered once with the dialog's credentials when it has some (RFC 3261 §22.2–22.3):
+   * the request goes again with a new CSeq and Authorization/Proxy-Authorization.
+   */
   async request(dialog: Dialog, method: string, options?: { headers?: [string, string][]; body?: Buffer }): Promise<ClientOutcome> {
-    if (this.#closed) return { kind: 'timeout' };
+    return withDigestRetry(dialog, method, options, (opts) => this.#requestOnce(dialog, method, opts));
+  }
+
+  /** Sends a re-INVITE in the dialog (RFC 3261 §14.1) and ACKs its final response (§13.2.2.4, §17.1.1.3). */
+  async invite(dialog: Dialog, options: { headers?: [string, string][]; body?: Buffer }): Promise<ClientOutcome> {
+    const { request, destination } = dialog.createRequest('INVITE', options);
+    const key = clientTransactionKey(request);
+    if (this.#closed || !key) return { kind: 'timeout' };
+    const host = { sendRequest: (req: SipRequest, to: Endpoint) => this.#write(req, to), terminated: (k: string) => this.#clientTransactions.delete(k) };
+    const ackFor = (response: SipResponse): SipRequest => dialog.createAck(request, response);
+    const onSuccess = (response: SipResponse): void => this.#write(ackFor(response), destination);
+    const tx = new InviteClientTransaction(key, request, destination, { ...host, ackFor, onSuccess }, this.timers);
+    this.#clientTransactions.set(key, tx);
+    tx.start();
+    return tx.outcome;
+  }
+
+  async #requestOnce(dialog: Dialog, method: string, options?: { headers?: [string, string][]; body?: Buffer }): Promise<{ request: SipRequest; outcome: ClientOutcome }> {
     const { request, destination } = dialog.createRequest(method, options);
+    if (this.#closed) return { request, outcome: { kind: 'timeout' } };
+    const key = clientTransactionKey(request);
+    if (!key) throw new Error('request without Via branch or CSeq');
+    const host = { sendRequest: (req: SipRequest, to: Endpoint) => this.#write(req, to), terminated: (k: string) => this.#clientTransactions.delete(k) };
+    const tx = new NonInviteClientTransaction(key, request, destination, host, this.timers);
+    this.#clientTransactions.set(key, tx);
+    tx.start();
+    return { request, outcome: await tx.outcome };
+  }
+
+  /**
+   * Sends an out-of-dialog non-INVITE request (REGISTER, OPTIONS keep-alive) built by the caller, on
+   * a client transaction (RFC 3261 §17.1.2). Its top Via must come from `via()`.
+   */
+  async sendRequest(request: SipRequest, destination: Endpoint): Promise<ClientOutcome> {
+    if (this.#closed) return { kind: 'timeout' };
     const key = clientTransactionKey(request);
     if (!key) throw new Error('request without Via branch or CSeq');
     const tx = new NonInviteClientTransaction(
@@ -155,6 +229,11 @@ export class SipStack {
     this.#clientTransactions.set(key, tx);
     tx.start();
     return tx.outcome;
+  }
+
+  /** Our Via for a new request over `transport`: the advertised sent-by, rport, a fresh branch. */
+  via(transport: Endpoint['transport']): string {
+    return this.#dialogHost().via(generateBranch(), transport);
   }
 
   generateTag(): string {
@@ -295,14 +374,15 @@ export class SipStack {
   }
 
   #dialogHost() {
-    const { host, port } = this.#options.advertised;
+    const { host, port, tlsPort } = this.#options.advertised;
     return {
       sendResponse: (response: SipResponse, to: Endpoint) => this.#write(response, to),
       terminated: (dialog: Dialog) => {
         this.#dialogs.delete(dialog.key);
         this.#dialogsByRemote.delete(`${dialog.id.callId}\u0000${dialog.id.remoteTag}`);
       },
-      via: (branch: string, transport: Endpoint['transport']) => `SIP/2.0/${transport.toUpperCase()} ${host}:${port};rport;branch=${branch}`,
+      via: (branch: string, transport: Endpoint['transport']) =>
+        `SIP/2.0/${transport.toUpperCase()} ${host}:${transport === 'tls' ? (tlsPort ?? port) : port};rport;branch=${branch}`,
       userAgent: this.userAgent,
     };
   }

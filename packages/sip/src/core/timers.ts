@@ -19,7 +19,8 @@ export function timer64(t: SipTimerValues): number {
 export interface Endpoint {
   address: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  /** `tls`: SIP over TLS (RFC 3261 §26.2), a reliable stream like `tcp`. */
+  transport: 'udp' | 'tcp' | 'tls';
 }
 
 export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {

@@ -1,6 +1,7 @@
 import {
   SipHeaders,
   formatNameAddr,
+  parseCSeq,
   generateBranch,
   parseNameAddr,
   parseUri,
@@ -20,7 +21,8 @@ import type { ServerTransaction } from '../transactions/server-transaction.ts';
  *      └──────────────────────────────────────────────────────────► Terminated (onAckTimeout)
  *
  * While Accepted, the UAS core retransmits the 2xx at T1, 2·T1 … capped at T2 (§13.3.1.4);
- * the INVITE transaction itself sits in RFC 6026's Accepted state and does not.
+ * the INVITE transaction itself sits in RFC 6026's Accepted state and does not. A 2xx to a
+ * re-INVITE is retransmitted the same way until the ACK with its CSeq (§14.2, §13.3.1.4).
  */
 export enum DialogState {
   Accepted = 'accepted',
@@ -34,6 +36,10 @@ export interface DialogListener {
   onAckTimeout(): void;
   /** An in-dialog request other than ACK; the listener must respond on the transaction. */
   onRequest(request: SipRequest, tx: ServerTransaction): void;
+  /** The ACK to our 2xx to a re-INVITE (it carries the answer when our 2xx carried the offer). */
+  onReinviteAck?(ack: SipRequest): void;
+  /** Our 2xx to a re-INVITE was never ACKed: the session SHOULD end with a BYE (§13.3.1.4). */
+  onReinviteAckTimeout?(): void;
 }
 
 export interface DialogHost {
@@ -57,13 +63,15 @@ export function dialogKey(id: DialogId): string {
 export class Dialog {
   readonly id: DialogId;
   readonly key: string;
-  /** Remote Contact URI: where in-dialog requests go (§12.1.1). */
-  readonly remoteTarget: string;
+  /** Remote Contact URI: where in-dialog requests go (§12.1.1); a target refresh replaces it (§12.2.2). */
+  remoteTarget: string;
   /** Record-Route of the INVITE, in order (§12.1.1, UAS side). */
   readonly routeSet: readonly string[];
   /** The peer that sent the INVITE: the fallback destination when a URI host is not an IP literal. */
   readonly remoteEndpoint: Endpoint;
   listener: DialogListener | undefined;
+  /** Answers a 401/407 to our in-dialog requests (the trunk's credentials), when set by the TU. */
+  credentials: { username: string; password: string } | undefined;
   #state = DialogState.Accepted;
   #localSeq: number;
   #remoteSeq: number;
@@ -75,6 +83,10 @@ export class Dialog {
   #retransmitInterval: number;
   #timer2xxRetransmit: NodeJS.Timeout | undefined;
   #timer2xxGiveUp: NodeJS.Timeout | undefined;
+  /** Our 2xx to a re-INVITE, waiting for its ACK. */
+  #reinviteOk: { seq: number; response: SipResponse; to: Endpoint; intervalMs: number } | undefined;
+  #timerReinviteRetransmit: NodeJS.Timeout | undefined;
+  #timerReinviteGiveUp: NodeJS.Timeout | undefined;
 
   constructor(invite: SipRequest, ok: SipResponse, source: Endpoint, host: DialogHost, timers: SipTimerValues) {
     const to = parseNameAddr(ok.headers.get('To') ?? '');
@@ -110,7 +122,39 @@ export class Dialog {
     }, timer64(this.#timers));
   }
 
+  /** Whether a 2xx we sent to a re-INVITE still waits for its ACK. */
+  get reinviteAckPending(): boolean {
+    return this.#reinviteOk !== undefined;
+  }
+
+  /**
+   * Retransmits our 2xx to a re-INVITE until its ACK (§14.2 refers to §13.3.1.4); gives up after
+   * 64·T1 and tells the listener. `to` is where the transaction sent it.
+   */
+  retransmitReinviteOk(response: SipResponse, to: Endpoint): void {
+    this.#stopReinviteRetransmission();
+    const seq = parseCSeq(response.headers.get('CSeq') ?? '')?.seq ?? -1;
+    this.#reinviteOk = { seq, response, to, intervalMs: this.#timers.T1 };
+    if (to.transport === 'udp') this.#scheduleReinviteOk();
+    this.#timerReinviteGiveUp = setTimeout(() => {
+      this.#stopReinviteRetransmission();
+      this.listener?.onReinviteAckTimeout?.();
+    }, timer64(this.#timers));
+  }
+
+  /** §12.2.2: a 2xx to a target refresh request (re-INVITE, UPDATE) takes its Contact as the new remote target. */
+  refreshTarget(request: SipRequest): void {
+    const contact = parseNameAddr(request.headers.get('Contact') ?? '');
+    if (contact?.uri) this.remoteTarget = contact.uri;
+  }
+
   receiveAck(ack: SipRequest): void {
+    const pending = this.#reinviteOk;
+    if (pending && parseCSeq(ack.headers.get('CSeq') ?? '')?.seq === pending.seq) {
+      this.#stopReinviteRetransmission();
+      this.listener?.onReinviteAck?.(ack);
+      return;
+    }
     if (this.#state !== DialogState.Accepted) return; // a retransmitted ACK
     this.#state = DialogState.Confirmed;
     this.#stopRetransmission();
@@ -160,11 +204,31 @@ export class Dialog {
     return { request, destination };
   }
 
+  /**
+   * The ACK for a response to our re-INVITE: for a 2xx a new transaction end to end (§13.2.2.4), for
+   * a 300-699 on the INVITE's branch with the response's To (§17.1.1.3). Same Request-URI, Route and
+   * CSeq number as the INVITE.
+   */
+  createAck(invite: SipRequest, response: SipResponse): SipRequest {
+    const headers = new SipHeaders();
+    const success = response.status < 300;
+    const via = invite.headers.get('Via') ?? '';
+    headers.append('Via', success ? via.replace(/;branch=[^;,\s]+/i, `;branch=${generateBranch()}`) : via);
+    headers.append('Max-Forwards', '70');
+    for (const route of invite.headers.getAll('Route')) headers.append('Route', route);
+    headers.append('From', invite.headers.get('From') ?? '');
+    headers.append('To', success ? (invite.headers.get('To') ?? '') : (response.headers.get('To') ?? ''));
+    headers.append('Call-ID', this.id.callId);
+    headers.append('CSeq', `${parseCSeq(invite.headers.get('CSeq') ?? '')?.seq ?? 0} ACK`);
+    return { type: 'request', method: 'ACK', uri: invite.uri, headers, body: Buffer.alloc(0) };
+  }
+
   /** Ends the dialog locally. Emits no traffic: sending BYE is the TU's decision, made before this. */
   close(): void {
     if (this.#state === DialogState.Terminated) return;
     this.#state = DialogState.Terminated;
     this.#stopRetransmission();
+    this.#stopReinviteRetransmission();
     this.listener = undefined;
     this.#host.terminated(this);
   }
@@ -174,8 +238,16 @@ export class Dialog {
     const host = uri?.host.replace(/^\[|\]$/g, '');
     if (!uri || !host || isIP(host) === 0) return this.remoteEndpoint;
     const transportParam = uri.params.get('transport')?.toLowerCase();
-    const transport = transportParam === 'tcp' ? 'tcp' : transportParam === undefined ? this.remoteEndpoint.transport : 'udp';
-    return { address: host, port: uri.port ?? 5060, transport };
+    // RFC 3261 §19.1.2/§26.2.2: a SIPS URI is reached over TLS, port 5061 by default.
+    const secure = uri.scheme === 'sips' || transportParam === 'tls';
+    let transport: Endpoint['transport'];
+    if (secure) transport = 'tls';
+    else if (transportParam === 'tcp') transport = 'tcp';
+    else transport = transportParam === undefined ? this.remoteEndpoint.transport : 'udp';
+    // Connection reuse (RFC 5923's intent): a TLS peer behind NAT cannot take a new connection to its
+    // Contact; the one its INVITE came on reaches it, so in-dialog requests go back on that.
+    if (transport === 'tls' && this.remoteEndpoint.transport === 'tls' && this.remoteEndpoint.address === host) return this.remoteEndpoint;
+    return { address: host, port: uri.port ?? (transport === 'tls' ? 5061 : 5060), transport };
   }
 
   #schedule2xx(): void {
@@ -185,6 +257,24 @@ export class Dialog {
       this.#retransmitInterval = Math.min(2 * this.#retransmitInterval, this.#timers.T2);
       this.#schedule2xx();
     }, this.#retransmitInterval);
+  }
+
+  #scheduleReinviteOk(): void {
+    const pending = this.#reinviteOk;
+    if (!pending) return;
+    this.#timerReinviteRetransmit = setTimeout(() => {
+      if (this.#reinviteOk !== pending || this.#state === DialogState.Terminated) return;
+      this.#host.sendResponse(pending.response, pending.to);
+      pending.intervalMs = Math.min(2 * pending.intervalMs, this.#timers.T2);
+      this.#scheduleReinviteOk();
+    }, pending.intervalMs);
+  }
+
+  #stopReinviteRetransmission(): void {
+    clearTimeout(this.#timerReinviteRetransmit);
+    clearTimeout(this.#timerReinviteGiveUp);
+    this.#timerReinviteRetransmit = this.#timerReinviteGiveUp = undefined;
+    this.#reinviteOk = undefined;
   }
 
   #stopRetransmission(): void {

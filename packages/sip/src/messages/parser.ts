@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { checkHeaders, missingRequiredHeader } from './message-checks.ts';
+import { checkHeaders } from './message-checks.ts';
 import type { CheckFailure } from './message-checks.ts';
 import { SipHeaders } from './sip-headers.ts';
 import type { SipMessage, SipRequest } from './sip-message.ts';
@@ -28,12 +28,14 @@ export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
  * `bytes`: octets this message occupies from the start of `data` (leading CRLFs included, trailing
  * octets after Content-Length excluded), so a stream transport can advance its buffer.
  *
- * On failure, `request` is present when the start line and the Via, From, To, Call-ID and CSeq
- * headers were read (not necessarily valid): the transport answers `status` to it statelessly
- * (400, 501, 505, 413, 513), sending to the packet's source when the top Via does not parse
- * (RFC 3261 §18.2.2). It is absent when nothing may be sent: malformed responses are dropped
- * (RFC 3261 §18.3; RFC 4475 §3.1.2.5, §3.1.2.19), an ACK never gets a response
- * (RFC 3261 §17), and without Via/From/To/Call-ID/CSeq no valid response can be built (§8.2.6.2).
+ * On failure, `request` is present when the start line and the Via and CSeq headers were read (not
+ * necessarily valid): the transport answers `status` to it statelessly (400, 501, 505, 413, 513),
+ * sending to the packet's source (RFC 3261 §18.2.2). Via and CSeq are what the sender's client
+ * transaction matches a response on (§17.1.3), so a request missing From, To or Call-ID
+ * (RFC 4475 §3.1.4.1 insuf) still gets its 400, echoing what it had. `request` is absent when
+ * nothing may be sent: malformed responses are dropped (RFC 3261 §18.3; RFC 4475 §3.1.2.5,
+ * §3.1.2.19), an ACK never gets a response (RFC 3261 §17), and without Via or CSeq no response
+ * could be matched.
  */
 export type ParseOutcome =
   | { ok: true; message: SipMessage; bytes: number }
@@ -130,9 +132,16 @@ function parse(data: Buffer, limits: ParseLimits): ParseOutcome {
   return reject(failure ?? { status: 400, reason: 'Malformed message' }, request);
 }
 
+function nonEmpty(value: string | undefined): boolean {
+  return value !== undefined && value.trim() !== '';
+}
+
 function reject(failure: CheckFailure, request: SipRequest): ParseOutcome {
   const answerable =
-    isToken(request.method) && request.method !== 'ACK' && missingRequiredHeader(request.headers) === undefined;
+    isToken(request.method) &&
+    request.method !== 'ACK' &&
+    nonEmpty(request.headers.get('Via')) &&
+    nonEmpty(request.headers.get('CSeq'));
   return answerable
     ? { ok: false, status: failure.status, reason: failure.reason, request }
     : { ok: false, status: failure.status, reason: failure.reason };

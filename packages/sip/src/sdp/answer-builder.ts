@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { formatCrypto, type AnswerCrypto } from './crypto-attribute.ts';
 import type { AcceptedOffer } from './offer-answer.ts';
 
 export interface LocalMedia {
@@ -10,6 +11,8 @@ export interface LocalMedia {
   sessionVersion: number;
   /** o= username; `-` when absent. */
   username?: string;
+  /** Our SDES key for an RTP/SAVP offer (RFC 4568 §5.1.2): same tag and suite as the offer's. */
+  crypto?: AnswerCrypto;
 }
 
 /**
@@ -26,6 +29,7 @@ export interface LocalMedia {
  *   a=fmtp:<te-pt> 0-16
  *   a=ptime:<ms>                                      only when the offer had one
  *   a=<our direction>
+ *   a=crypto:<tag> <suite> inline:<our key>            RTP/SAVP only (RFC 4568)
  *   m=video 0 RTP/AVP 31                              every other stream: port 0, formats echoed
  *
  * RFC 3264 §6: "The answer MUST contain exactly the same number of "m=" lines as the offer" in the
@@ -33,6 +37,8 @@ export interface LocalMedia {
  * echoes the offerer's payload type numbers (§6.1) and its transport profile.
  */
 export function buildAnswer(offer: AcceptedOffer, local: LocalMedia): string {
+  // An RTP/SAVP answer without our key would be one the caller cannot decrypt with.
+  if (offer.crypto !== undefined && local.crypto === undefined) throw new TypeError('an RTP/SAVP answer needs our a=crypto key');
   const addressType = isIP(local.address) === 6 ? 'IP6' : 'IP4';
   const lines = [
     'v=0',
@@ -59,6 +65,7 @@ export function buildAnswer(offer: AcceptedOffer, local: LocalMedia): string {
     const offeredPtime = offered?.ptime ?? (offer.parsed as { ptime?: number }).ptime;
     if (offeredPtime !== undefined) lines.push(`a=ptime:${offer.ptimeMs}`);
     lines.push(`a=${offer.direction}`);
+    if (local.crypto !== undefined) lines.push(formatCrypto(local.crypto));
   }
   return `${lines.join('\r\n')}\r\n`;
 }

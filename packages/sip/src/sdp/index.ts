@@ -7,3 +7,5 @@ export type {
   OfferOutcome,
   SupportedCodec,
 } from './offer-answer.ts';
+export { chooseCrypto, formatCrypto } from './crypto-attribute.ts';
+export type { AnswerCrypto, OfferedCrypto } from './crypto-attribute.ts';

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
+import { SRTP_SUITES } from '@voicebridge/protocol';
 import * as sdpTransform from 'sdp-transform';
 import type { MediaAttributes, MediaDescription, SessionDescription } from 'sdp-transform';
+import { chooseCrypto, type OfferedCrypto } from './crypto-attribute.ts';
 
 export type SupportedCodec = 'PCMU' | 'PCMA';
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -24,6 +26,8 @@ export interface AcceptedOffer {
   remoteRtp: { address: string; port: number };
   /** OUR direction, the mirror of the offer's (RFC 3264 §6.1). */
   direction: MediaDirection;
+  /** RTP/SAVP: the caller's SDES key (RFC 4568); the answer must carry ours for the same tag. */
+  crypto?: OfferedCrypto;
 }
 
 export type OfferOutcome = { ok: true; offer: AcceptedOffer } | { ok: false; status: 488 | 400; warning: string };
@@ -33,6 +37,8 @@ const MAX_SDP_CHARS = 65535;
 const PTIMES_MS = [10, 20, 30, 40] as const;
 const DEFAULT_PTIME_MS = 20;
 const RTP_PROFILES = new Set(['RTP/AVP', 'RTP/AVPF']);
+/** SDES-SRTP (RFC 4568). RTP/SAVPF and UDP/TLS/RTP/SAVP(F) mean WebRTC/DTLS-SRTP, which we do not do. */
+const SRTP_PROFILE = 'RTP/SAVP';
 /** RFC 3551 §6: the static payload types of our codecs, usable without an rtpmap. */
 const STATIC_PAYLOAD_TYPES: Readonly<Record<number, SupportedCodec>> = { 0: 'PCMU', 8: 'PCMA' };
 const WARN_AGENT = 'voicebridge';
@@ -84,12 +90,20 @@ function readOffer(sdp: string, options: OfferOptions): OfferOutcome {
     }
   }
 
-  let best: 'none' | 'transport' | 'codec' = 'none';
+  let best: 'none' | 'transport' | 'crypto' | 'codec' = 'none';
   for (let index = 0; index < parsed.media.length; index++) {
     const media = parsed.media[index];
     // A port of 0 marks a stream the offerer already disabled (RFC 3264 §5.1).
     if (media === undefined || media.type.toLowerCase() !== 'audio' || media.port <= 0) continue;
-    if (!RTP_PROFILES.has(media.protocol.toUpperCase())) {
+    const profile = media.protocol.toUpperCase();
+    let crypto: OfferedCrypto | undefined;
+    if (profile === SRTP_PROFILE) {
+      crypto = chooseCrypto(media);
+      if (crypto === undefined) {
+        if (best !== 'codec') best = 'crypto';
+        continue;
+      }
+    } else if (!RTP_PROFILES.has(profile)) {
       if (best === 'none') best = 'transport';
       continue;
     }
@@ -99,12 +113,15 @@ function readOffer(sdp: string, options: OfferOptions): OfferOutcome {
       best = 'codec';
       continue;
     }
-    return acceptStream(parsed, index, media, codec, payloadTypes);
+    return acceptStream(parsed, index, media, codec, payloadTypes, crypto);
   }
   if (best === 'codec') {
     return notAcceptable(305, `Incompatible media format: offered ${options.codecs.join('/')} not found`);
   }
-  if (best === 'transport') return notAcceptable(302, 'Incompatible transport protocol: RTP/AVP required');
+  if (best === 'crypto') {
+    return notAcceptable(302, `Incompatible transport protocol: RTP/SAVP needs a=crypto inline ${SRTP_SUITES.join(' or ')} without MKI`);
+  }
+  if (best === 'transport') return notAcceptable(302, 'Incompatible transport protocol: RTP/AVP or RTP/SAVP (SDES) required');
   return notAcceptable(304, 'Media type not available: no active audio stream');
 }
 
@@ -114,6 +131,7 @@ function acceptStream(
   media: MediaDescription,
   codec: AcceptedOffer['codec'],
   payloadTypes: number[],
+  crypto: OfferedCrypto | undefined,
 ): OfferOutcome {
   // RFC 4566 §5.7: a c= in every media description or one at session level.
   const connection = media.connection ?? parsed.connection;
@@ -139,6 +157,7 @@ function acceptStream(
   };
   const telephoneEvent = telephoneEventOf(media, payloadTypes);
   if (telephoneEvent !== undefined) offer.telephoneEventPayloadType = telephoneEvent;
+  if (crypto !== undefined) offer.crypto = crypto;
   return { ok: true, offer };
 }
 

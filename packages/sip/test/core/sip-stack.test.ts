@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import {
+  digestResponse,
+  parseDigest,
   parseMessage,
   SipStack,
   type Dialog,
@@ -262,6 +264,39 @@ describe('SipStack (in memory)', () => {
     h.receive(reply);
     const result = await outcome;
     expect(result.kind).to.equal('response');
+  });
+
+  it('answers a 401 to our in-dialog BYE once with the dialog credentials: new CSeq, Authorization with the digest (RFC 3261 §22.2)', async () => {
+    h = new Harness();
+    h.receive(invite());
+    const dialog = h.accept(h.invites[0] as InviteServerTransaction);
+    dialog.credentials = { username: 'trunk-user', password: 's3cret' };
+    h.receive(inDialog('ACK', 'to-1', { branch: 'z9hG4bK-ack', cseq: 1 }));
+    const outcome = h.stack.request(dialog, 'BYE');
+    const byes = (): SipRequest[] => h.sent.map((s) => s.message).filter((m): m is SipRequest => m.type === 'request' && m.method === 'BYE');
+    await h.next((m) => m.type === 'request' && m.method === 'BYE');
+    const first = byes()[0] as SipRequest;
+    const reply = (request: SipRequest, status: string, extra: string[]): Buffer =>
+      Buffer.from(
+        [`SIP/2.0 ${status}`, `Via: ${request.headers.get('Via')}`, `From: ${request.headers.get('From')}`, `To: ${request.headers.get('To')}`,
+          `Call-ID: ${request.headers.get('Call-ID')}`, `CSeq: ${request.headers.get('CSeq')}`, ...extra, 'Content-Length: 0', '', ''].join('\r\n'),
+      );
+    h.receive(reply(first, '401 Unauthorized', ['WWW-Authenticate: Digest realm="carrier", nonce="n0nce", qop="auth", algorithm=MD5']));
+    await h.next(() => byes().some((b) => b.headers.get('Authorization') !== undefined));
+    const second = byes().find((b) => b.headers.get('Authorization') !== undefined) as SipRequest;
+    const seq = (r: SipRequest): number => Number.parseInt(r.headers.get('CSeq') ?? '', 10);
+    expect(seq(second)).to.equal(seq(first) + 1);
+    const auth = parseDigest(second.headers.get('Authorization') ?? '');
+    expect(auth?.get('username')).to.equal('trunk-user');
+    expect(auth?.get('uri')).to.equal(second.uri);
+    const expected = digestResponse({
+      algorithm: 'MD5', username: 'trunk-user', realm: 'carrier', password: 's3cret', method: 'BYE', uri: second.uri, nonce: 'n0nce',
+      qop: { nc: auth?.get('nc') ?? '', cnonce: auth?.get('cnonce') ?? '' },
+    });
+    expect(auth?.get('response')).to.equal(expected);
+    h.receive(reply(second, '200 OK', []));
+    const result = await outcome;
+    expect(result.kind === 'response' && result.response.status).to.equal(200);
   });
 
   it('reports a BYE nobody answers as a timeout after 64·T1 (Timer F)', async () => {

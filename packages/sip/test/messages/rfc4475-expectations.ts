@@ -243,8 +243,8 @@ export const RFC4475_EXPECTATIONS: readonly TortureExpectation[] = [
   {
     file: 'insuf.sip',
     section: '3.1.4.1',
-    parser: drop(),
-    why: 'No Call-ID, From or To: must not break, "ideally" 400. Without them no valid response can be built (RFC 3261 §8.2.6.2 copies them), so the parser reports 400 without a request and the message is dropped.',
+    parser: reject(400),
+    why: 'No Call-ID, From or To: must not break, "ideally" 400. The Via and CSeq are there, which is what the sender matches a response on (RFC 3261 §17.1.3), so it gets a 400 echoing what it had.',
   },
   {
     file: 'unkscm.sip',
