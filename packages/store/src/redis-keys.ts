@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { E164_PATTERN, VoicebridgeError } from '@voicebridge/protocol';
+import { E164_PATTERN, TRUNK_NAME_PATTERN, VoicebridgeError } from '@voicebridge/protocol';
 
 /**
  * A prefix names one deployment's keyspace. Glob characters are refused so that `pattern()` matches
@@ -29,9 +29,14 @@ export function isKeySafeCallId(callId: string): boolean {
  *   vb:numbers                   SET     configured numbers, no TTL
  *   vb:call:<callId>             HASH    one field per top-level CallRecord property, JSON values, TTL
  *   vb:call:<callId>:transcript  LIST    TranscriptEntry JSON, appended by the agent, TTL
+ *   vb:call:<callId>:owner       STRING  owner epoch counter (INCR per claim of the call's job), TTL
+ *   vb:call:<callId>:conversation STRING ConversationState JSON of a live call, fenced by the owner epoch, TTL
  *   vb:sipcall:<sha256 hex>      STRING  callId for a SIP Call-ID, TTL
  *   vb:calls:recent              ZSET    callId scored by invitedAtMs, trimmed by age
  *   vb:calls:live                ZSET    callIds not yet ended, scored by invitedAtMs, trimmed by age
+ *   vb:trunk:<name>              STRING  TrunkConfig JSON (passwords in clear: protect Redis), no TTL
+ *   vb:trunks                    SET     configured trunk names, no TTL
+ *   vb:trunk-status:<name>       STRING  RegistrationStatus JSON, written by signaling, TTL (gone when it stops)
  */
 export class RedisKeys {
   readonly #prefix: string;
@@ -66,12 +71,36 @@ export class RedisKeys {
     return `${this.#prefix}:numbers`;
   }
 
+  trunk(name: string): string {
+    if (!TRUNK_NAME_PATTERN.test(name)) {
+      throw new VoicebridgeError('VB_CONFIG_INVALID', `not a trunk name: ${JSON.stringify(name.slice(0, 80))}`);
+    }
+    return `${this.#prefix}:trunk:${name}`;
+  }
+
+  trunkStatus(name: string): string {
+    this.trunk(name); // validates the name
+    return `${this.#prefix}:trunk-status:${name}`;
+  }
+
+  trunksIndex(): string {
+    return `${this.#prefix}:trunks`;
+  }
+
   call(callId: string): string {
     return `${this.#prefix}:call:${this.#callSegment(callId)}`;
   }
 
   callTranscript(callId: string): string {
     return `${this.#prefix}:call:${this.#callSegment(callId)}:transcript`;
+  }
+
+  callOwner(callId: string): string {
+    return `${this.#prefix}:call:${this.#callSegment(callId)}:owner`;
+  }
+
+  callConversation(callId: string): string {
+    return `${this.#prefix}:call:${this.#callSegment(callId)}:conversation`;
   }
 
   /** The SIP Call-ID is peer-controlled (any length, any bytes): only its sha256 reaches the key. */

@@ -1,11 +1,11 @@
 /** The shape of a zod issue we rely on: a path into the value and a message. */
-interface Issue {
+export interface SchemaIssue {
   readonly path: readonly PropertyKey[];
   readonly message: string;
 }
 
 /** `answers.0.keyword: Too small: expected string to have >=1 characters; greeting: ...` */
-export function describeIssues(issues: readonly Issue[]): string {
+export function describeIssues(issues: readonly SchemaIssue[]): string {
   return issues
     .slice(0, 5)
     .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(value)'}: ${issue.message}`)
@@ -13,7 +13,7 @@ export function describeIssues(issues: readonly Issue[]): string {
 }
 
 /** The first issue's path as `a.0.b`, or undefined for a whole-value issue. */
-export function firstIssuePath(issues: readonly Issue[]): string | undefined {
+export function firstIssuePath(issues: readonly SchemaIssue[]): string | undefined {
   const first = issues[0];
   return first && first.path.length > 0 ? first.path.map(String).join('.') : undefined;
 }

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { newCallId } from '@voicebridge/protocol';
 import type { CallRecord } from '@voicebridge/protocol';
-import { CallRecordRepository, RedisKeys } from '../src/index.ts';
-import { connectTestRedis, deletePrefix, rejection, scanKeys, uniquePrefix } from './redis-fixture.ts';
+import { CallRecordRepository } from '../src/index.ts';
+import { rejection, scanKeys, useTestRedis } from './redis-fixture.ts';
 
 const TTL_S = 3600;
 
@@ -25,36 +24,25 @@ function record(overrides: Partial<CallRecord> = {}): CallRecord {
 
 
 describe('CallRecordRepository (real Redis)', () => {
-  let redis: Redis;
-  let keys: RedisKeys;
+  const db = useTestRedis();
   let calls: CallRecordRepository;
 
   /**
    * Every per-call key under the test prefix, with its TTL in seconds. The two indexes are not
-   * per-call keys; they expire recentMaxAgeMs after the last create, checked here too.
+   * per-call db.keys; they expire recentMaxAgeMs after the last create, checked here too.
    */
   async function ttls(): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    for (const key of await scanKeys(redis, keys)) {
-      const ttl = await redis.ttl(key);
-      if (key === keys.recentCalls() || key === keys.liveCalls()) expect(ttl, key).to.be.greaterThan(0);
+    for (const key of await scanKeys(db.redis, db.keys)) {
+      const ttl = await db.redis.ttl(key);
+      if (key === db.keys.recentCalls() || key === db.keys.liveCalls()) expect(ttl, key).to.be.greaterThan(0);
       else out.set(key, ttl);
     }
     return out;
   }
 
-  before(() => {
-    redis = connectTestRedis();
-  });
-  after(async () => {
-    await redis.quit();
-  });
   beforeEach(() => {
-    keys = new RedisKeys(uniquePrefix());
-    calls = new CallRecordRepository(redis, keys, { ttlSeconds: TTL_S });
-  });
-  afterEach(async () => {
-    await deletePrefix(redis, keys);
+    calls = new CallRecordRepository(db.redis, db.keys, { ttlSeconds: TTL_S });
   });
 
   it('get returns exactly what create wrote, transcript included', async () => {
@@ -75,7 +63,7 @@ describe('CallRecordRepository (real Redis)', () => {
   it('stores one hash field per top-level property, JSON-encoded', async () => {
     const r = record({ remoteRtp: { address: '198.51.100.7', port: 40000 } });
     await calls.create(r);
-    const hash = await redis.hgetall(keys.call(r.callId));
+    const hash = await db.redis.hgetall(db.keys.call(r.callId));
     expect(hash['remoteRtp']).to.equal('{"address":"198.51.100.7","port":40000}');
     expect(hash['status']).to.equal('"ringing"');
     expect(hash).to.not.have.property('transcript');
@@ -86,23 +74,23 @@ describe('CallRecordRepository (real Redis)', () => {
     const r = record();
     await calls.create(r);
     let all = await ttls();
-    expect([...all.keys()]).to.include.members([keys.call(r.callId), keys.callBySipCallId(r.sipCallId)]);
+    expect([...all.keys()]).to.include.members([db.keys.call(r.callId), db.keys.callBySipCallId(r.sipCallId)]);
     for (const [key, ttl] of all) expect(ttl, key).to.be.within(1, TTL_S);
 
     await calls.appendTranscript(r.callId, { speaker: 'caller', text: 'hi', atMs: 1200 });
-    await redis.expire(keys.call(r.callId), 5);
+    await db.redis.expire(db.keys.call(r.callId), 5);
     await calls.appendTranscript(r.callId, { speaker: 'agent', text: 'hello', atMs: 1900 });
     all = await ttls();
-    expect(all.get(keys.callTranscript(r.callId))).to.be.within(TTL_S - 5, TTL_S);
-    expect(all.get(keys.call(r.callId)), 'append refreshes the record TTL').to.be.within(TTL_S - 5, TTL_S);
+    expect(all.get(db.keys.callTranscript(r.callId))).to.be.within(TTL_S - 5, TTL_S);
+    expect(all.get(db.keys.call(r.callId)), 'append refreshes the record TTL').to.be.within(TTL_S - 5, TTL_S);
 
-    await redis.expire(keys.call(r.callId), 5);
-    await redis.expire(keys.callTranscript(r.callId), 5);
+    await db.redis.expire(db.keys.call(r.callId), 5);
+    await db.redis.expire(db.keys.callTranscript(r.callId), 5);
     await calls.update(r.callId, { status: 'answered', answeredAtMs: r.invitedAtMs + 800 });
     all = await ttls();
     for (const [key, ttl] of all) expect(ttl, key).to.be.within(1, TTL_S);
-    expect(all.get(keys.call(r.callId))).to.be.within(TTL_S - 5, TTL_S);
-    expect(all.get(keys.callTranscript(r.callId))).to.be.within(TTL_S - 5, TTL_S);
+    expect(all.get(db.keys.call(r.callId))).to.be.within(TTL_S - 5, TTL_S);
+    expect(all.get(db.keys.callTranscript(r.callId))).to.be.within(TTL_S - 5, TTL_S);
   });
 
   it('update sets only the given fields and skips undefined ones', async () => {
@@ -127,7 +115,7 @@ describe('CallRecordRepository (real Redis)', () => {
     const callId = newCallId();
     const error = await rejection(calls.update(callId, { status: 'ended' }));
     expect(error.code).to.equal('VB_CALL_NOT_FOUND');
-    expect(await scanKeys(redis, keys)).to.deep.equal([]);
+    expect(await scanKeys(db.redis, db.keys)).to.deep.equal([]);
   });
 
   it('rejects invalid records, patches and entries with an error naming the field', async () => {
@@ -177,16 +165,16 @@ describe('CallRecordRepository (real Redis)', () => {
   });
 
   it('trims the recent index by age and skips entries whose record expired', async () => {
-    calls = new CallRecordRepository(redis, keys, { ttlSeconds: TTL_S, recentMaxAgeMs: 60_000 });
+    calls = new CallRecordRepository(db.redis, db.keys, { ttlSeconds: TTL_S, recentMaxAgeMs: 60_000 });
     const old = record({ invitedAtMs: Date.now() - 120_000 });
     const gone = record({ invitedAtMs: Date.now() - 1000 });
     const fresh = record();
     await calls.create(old);
     await calls.create(gone);
     await calls.create(fresh);
-    expect(await redis.zscore(keys.recentCalls(), old.callId)).to.equal(null);
+    expect(await db.redis.zscore(db.keys.recentCalls(), old.callId)).to.equal(null);
     expect(await calls.get(old.callId), 'the record itself lives out its TTL').to.not.equal(undefined);
-    await redis.del(keys.call(gone.callId));
+    await db.redis.del(db.keys.call(gone.callId));
     expect((await calls.listRecent()).map((r) => r.callId)).to.deep.equal([fresh.callId]);
   });
 
@@ -198,23 +186,23 @@ describe('CallRecordRepository (real Redis)', () => {
     expect((await calls.listLive()).map((r) => r.callId)).to.deep.equal([answered.callId, ringing.callId]);
     await calls.update(answered.callId, { status: 'ended', verdict: { by: 'agent', reason: 'agent-hangup' } });
     expect((await calls.listLive()).map((r) => r.callId)).to.deep.equal([ringing.callId]);
-    expect(await redis.zscore(keys.liveCalls(), answered.callId)).to.equal(null);
+    expect(await db.redis.zscore(db.keys.liveCalls(), answered.callId)).to.equal(null);
   });
 
   it('reports corrupt stored data as an error naming the key and field', async () => {
     const r = record();
     await calls.create(r);
-    const key = keys.call(r.callId);
-    await redis.hset(key, 'invitedAtMs', 'yesterday');
+    const key = db.keys.call(r.callId);
+    await db.redis.hset(key, 'invitedAtMs', 'yesterday');
     let error = await rejection(calls.get(r.callId));
     expect(error.message).to.include(key).and.include('invitedAtMs').and.include('not JSON');
 
-    await redis.hset(key, 'invitedAtMs', '"yesterday"');
+    await db.redis.hset(key, 'invitedAtMs', '"yesterday"');
     error = await rejection(calls.get(r.callId));
     expect(error.message).to.include(key).and.include('invitedAtMs');
 
-    await redis.hset(key, 'invitedAtMs', String(r.invitedAtMs));
-    await redis.rpush(keys.callTranscript(r.callId), '{"speaker":"robot","text":"x","atMs":1}');
+    await db.redis.hset(key, 'invitedAtMs', String(r.invitedAtMs));
+    await db.redis.rpush(db.keys.callTranscript(r.callId), '{"speaker":"robot","text":"x","atMs":1}');
     error = await rejection(calls.get(r.callId));
     expect(error.message).to.include(key).and.include('transcript.0.speaker');
   });
@@ -224,18 +212,18 @@ describe('CallRecordRepository (real Redis)', () => {
     const bad = record();
     await calls.create(good);
     await calls.create(bad);
-    await redis.hdel(keys.call(bad.callId), 'from');
+    await db.redis.hdel(db.keys.call(bad.callId), 'from');
     await rejection(calls.listRecent());
     const reported: string[] = [];
     const listed = await calls.listRecent({ onCorrupt: (e) => reported.push(e.message) });
     expect(listed.map((r) => r.callId)).to.deep.equal([good.callId]);
     expect(reported).to.have.length(1);
-    expect(reported[0]).to.include(keys.call(bad.callId)).and.include('from');
+    expect(reported[0]).to.include(db.keys.call(bad.callId)).and.include('from');
     expect((await calls.listLive({ onCorrupt: () => {} })).map((r) => r.callId)).to.deep.equal([good.callId]);
   });
 
   it('refuses options that are not positive integers', () => {
-    expect(() => new CallRecordRepository(redis, keys, { ttlSeconds: 0 })).to.throw(/ttlSeconds/);
-    expect(() => new CallRecordRepository(redis, keys, { recentMaxAgeMs: 1.5 })).to.throw(/recentMaxAgeMs/);
+    expect(() => new CallRecordRepository(db.redis, db.keys, { ttlSeconds: 0 })).to.throw(/ttlSeconds/);
+    expect(() => new CallRecordRepository(db.redis, db.keys, { recentMaxAgeMs: 1.5 })).to.throw(/recentMaxAgeMs/);
   });
 });

@@ -1,29 +1,17 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
-import { NumberRepository, RedisKeys } from '../src/index.ts';
+import { NumberRepository } from '../src/index.ts';
 import type { NumberConfigInput } from '../src/index.ts';
-import { connectTestRedis, deletePrefix, rejection, uniquePrefix } from './redis-fixture.ts';
+import { rejection, useTestRedis } from './redis-fixture.ts';
 
 const NUMBER = '+15551230001';
 
 
 describe('NumberRepository (real Redis)', () => {
-  let redis: Redis;
-  let keys: RedisKeys;
+  const db = useTestRedis();
   let numbers: NumberRepository;
 
-  before(() => {
-    redis = connectTestRedis();
-  });
-  after(async () => {
-    await redis.quit();
-  });
   beforeEach(() => {
-    keys = new RedisKeys(uniquePrefix());
-    numbers = new NumberRepository(redis, keys);
-  });
-  afterEach(async () => {
-    await deletePrefix(redis, keys);
+    numbers = new NumberRepository(db.redis, db.keys);
   });
 
   it('put applies defaults, stamps updatedAtMs and starts configVersion at 1', async () => {
@@ -48,8 +36,8 @@ describe('NumberRepository (real Redis)', () => {
 
   it('keeps number configs without a TTL', async () => {
     await numbers.put({ number: NUMBER, agent: 'echo' });
-    expect(await redis.ttl(keys.number(NUMBER))).to.equal(-1);
-    expect(await redis.ttl(keys.numbersIndex())).to.equal(-1);
+    expect(await db.redis.ttl(db.keys.number(NUMBER))).to.equal(-1);
+    expect(await db.redis.ttl(db.keys.numbersIndex())).to.equal(-1);
   });
 
   it('rejects invalid input with VB_CONFIG_INVALID naming the field, writing nothing', async () => {
@@ -80,7 +68,7 @@ describe('NumberRepository (real Redis)', () => {
     expect(await numbers.delete(NUMBER)).to.equal(false);
     expect(await numbers.delete('not-a-number')).to.equal(false);
     expect((await numbers.list()).map((c) => c.number)).to.deep.equal(['+15551230003']);
-    expect(await redis.sismember(keys.numbersIndex(), NUMBER)).to.equal(0);
+    expect(await db.redis.sismember(db.keys.numbersIndex(), NUMBER)).to.equal(0);
   });
 
   it('ensureDefaults writes only numbers not configured yet and returns those', async () => {
@@ -128,21 +116,21 @@ describe('NumberRepository (real Redis)', () => {
   });
 
   it('reports a corrupt stored value as an error naming the key, and a put repairs it', async () => {
-    const key = keys.number(NUMBER);
-    await redis.sadd(keys.numbersIndex(), NUMBER);
-    await redis.set(key, '{not json');
+    const key = db.keys.number(NUMBER);
+    await db.redis.sadd(db.keys.numbersIndex(), NUMBER);
+    await db.redis.set(key, '{not json');
     let error = await rejection(numbers.get(NUMBER));
     expect(error.code).to.equal('VB_CONFIG_INVALID');
     expect(error.message).to.include(key).and.include('not JSON');
 
     const saved = await numbers.put({ number: NUMBER, agent: 'echo' });
-    await redis.set(key, JSON.stringify({ ...saved, configVersion: 'seven' }));
+    await db.redis.set(key, JSON.stringify({ ...saved, configVersion: 'seven' }));
     error = await rejection(numbers.get(NUMBER));
     expect(error.message).to.include(key).and.include('configVersion');
     error = await rejection(numbers.list());
     expect(error.message).to.include(key);
 
-    await redis.set(key, JSON.stringify({ ...saved, number: '+15559999999' }));
+    await db.redis.set(key, JSON.stringify({ ...saved, number: '+15559999999' }));
     error = await rejection(numbers.get(NUMBER));
     expect(error.message).to.include(key).and.include('number');
 

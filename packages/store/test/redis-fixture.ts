@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { VoicebridgeError } from '@voicebridge/protocol';
-import type { RedisKeys } from '../src/index.ts';
+import { RedisKeys } from '../src/index.ts';
 
 export const TEST_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -40,4 +40,41 @@ export async function rejection(promise: Promise<unknown>): Promise<VoicebridgeE
     return error as VoicebridgeError;
   }
   throw new Error('expected a rejection');
+}
+
+export interface TestRedis {
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+}
+
+/**
+ * Registers the suite's Redis hooks: one connection for the suite (quit after it) and a fresh key
+ * prefix per test, whose keys are deleted after the test. Call it first in a `describe`, so the
+ * suite's own `beforeEach` hooks see this test's `keys`.
+ */
+export function useTestRedis(): TestRedis {
+  let redis: Redis | undefined;
+  let keys: RedisKeys | undefined;
+  before(() => {
+    redis = connectTestRedis();
+  });
+  after(async () => {
+    await redis?.quit();
+  });
+  beforeEach(() => {
+    keys = new RedisKeys(uniquePrefix());
+  });
+  afterEach(async () => {
+    if (redis && keys) await deletePrefix(redis, keys);
+  });
+  return {
+    get redis(): Redis {
+      if (!redis) throw new Error('useTestRedis: no connection outside a test');
+      return redis;
+    },
+    get keys(): RedisKeys {
+      if (!keys) throw new Error('useTestRedis: no key prefix outside a test');
+      return keys;
+    },
+  };
 }
