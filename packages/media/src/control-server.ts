@@ -133,10 +133,19 @@ export class MediaControlServer {
       case 'start':
         worker.start(request.params.callId, request.params.answeredAtMs);
         return {};
+      case 'update':
+        worker.update(request.params);
+        return {};
+      case 'dtmf':
+        worker.dtmf(request.params);
+        return {};
       case 'close':
         return worker.closeCall(request.params.callId, request.params.reason);
       case 'heartbeat':
         return { calls: worker.callCount };
+      case 'transfer-progress':
+        worker.transferProgress(request.params);
+        return {};
     }
   }
 

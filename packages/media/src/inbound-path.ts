@@ -1,5 +1,5 @@
 import { encodeAudioFrame } from '@voicebridge/protocol';
-import { decoderFor, JitterBuffer, type G711Codec, type G711Decoder, type JitterPushResult } from '@voicebridge/rtp';
+import { decoderFor, JitterBuffer, type G711Codec, type G711Decoder, type JitterFrame, type JitterPushResult } from '@voicebridge/rtp';
 
 const SAMPLE_RATE_HZ = 8000;
 /** 20 ms at 8 kHz: what agents get, whatever the caller's ptime (ADR 0001). */
@@ -17,14 +17,16 @@ export interface InboundPathOptions {
 }
 
 /**
- * Caller → agent: decoded G.711 goes into the jitter buffer as packets arrive; `tick()`, called once
- * per 20 ms from the worker's clock, plays one frame out. Offsets count samples since the first
+ * Caller → agent: decoded G.711 goes into the jitter buffer as packets arrive, and every frame that
+ * is complete and next in line goes to the agent at once (no wait for a clock tick). The buffer holds
+ * frames only behind a gap, waiting for the missing packet up to its depth cap; `tick()`, called once
+ * per 20 ms from the worker's clock, ages such a gap and conceals it once it waited out the cap. Offsets count samples since the first
  * frame and never go backwards; a concealed frame carries `filled`, and frames the buffer skipped
  * (over its cap, or a talkspurt after silence suppression) show as a jump in the offset.
  */
 export class InboundPath {
   readonly jitter: JitterBuffer;
-  readonly #decode: G711Decoder;
+  #decode: G711Decoder;
   readonly #emit: (message: Buffer) => void;
   readonly #decoded = new Int16Array(SAMPLE_RATE_HZ); // up to 1 s per packet
   /** RTP timestamp of the last frame emitted; undefined before the first. */
@@ -44,21 +46,33 @@ export class InboundPath {
     });
   }
 
-  /** One voice packet's payload `packet[offset, offset + length)`. */
+  /** A re-INVITE/UPDATE changed the codec: packets from now on decode with the new one. */
+  setCodec(codec: G711Codec): void {
+    this.#decode = decoderFor(codec);
+  }
+
+  /** One voice packet's payload `packet[offset, offset + length)`; the frames it completes go out at once. */
   push(packet: Buffer, offset: number, length: number, seq: number, timestamp: number, ssrc: number): JitterPushResult {
     if (length > this.#decoded.length) return 'oversized';
     if (length > 0) this.#decode(packet.subarray(offset, offset + length), this.#decoded);
     // A new SSRC re-anchors the jitter buffer inside push (issue 5 item 1: it resets the buffer).
-    return this.jitter.push(seq, timestamp, ssrc, this.#decoded, length);
+    const result = this.jitter.push(seq, timestamp, ssrc, this.#decoded, length);
+    if (result === 'accepted') this.#drain();
+    return result;
   }
 
-  /** Plays out at most one frame (none on underrun: the buffer holds, see JitterBuffer). */
+  /** Once per 20 ms from the worker's clock: ages an outstanding gap, conceals it once it waited out the cap. */
   tick(): void {
-    const frame = this.jitter.pop();
-    if (!frame) {
-      this.#idleTicks++;
-      return;
-    }
+    this.#idleTicks++;
+    this.jitter.age();
+    this.#drain();
+  }
+
+  #drain(): void {
+    for (let frame = this.jitter.popReady(); frame; frame = this.jitter.popReady()) this.#emitFrame(frame);
+  }
+
+  #emitFrame(frame: JitterFrame): void {
     let sampleOffset = this.#nextOffset;
     if (this.#lastTimestamp !== undefined) {
       const expected = (this.#lastTimestamp + INBOUND_FRAME_SAMPLES) >>> 0;
@@ -67,8 +81,9 @@ export class InboundPath {
         // Frames skipped on the sender's timeline: the agent sees the gap as a jump.
         sampleOffset += jump;
       } else if (jump !== 0) {
-        // A new timeline (SSRC change, timestamp restart): show the time nothing was played.
-        sampleOffset += Math.max(0, this.#idleTicks - 1) * INBOUND_FRAME_SAMPLES;
+        // A new timeline (SSRC change, timestamp restart): show the time nothing was played. Frames
+        // go out on arrival, so one tick passes between frames of a steady stream: it is not silence.
+        sampleOffset += Math.max(0, this.#idleTicks - 2) * INBOUND_FRAME_SAMPLES;
       }
     }
     this.#idleTicks = 0;
@@ -80,6 +95,7 @@ export class InboundPath {
         sampleOffset,
         samples: frame.samples,
         filled: frame.filled,
+        jitterDepthMs: this.jitter.depthMs,
       }),
     );
   }

@@ -3,3 +3,5 @@ export { MediaSession, MediaSessionState } from './media-session.ts';
 export { MediaWorker, type MediaWorkerOptions } from './media-worker.ts';
 export { MediaControlServer } from './control-server.ts';
 export { OutboundQueue } from './outbound-queue.ts';
+export { CallRecorder, wavHeader, type CallRecorderOptions, type RecordingRef } from './call-recorder.ts';
+export { RecordingRetention, type RecordingRetentionOptions } from './recording-retention.ts';

@@ -30,6 +30,9 @@ await runService('media', async (config, log) => {
     advertisedAddress: advertisedRtpAddress(config),
     log,
     mediaTimeoutMs: config.MEDIA_TIMEOUT_MS,
+    recordingsDir: config.RECORDINGS_DIR,
+    // Three missed heartbeats make an owner absent (docs/adr/0010).
+    agentOwnership: { absentAfterMs: 3 * config.AGENT_HEARTBEAT_MS, lostAfterMs: config.AGENT_LOST_TIMEOUT_MS },
     onEvent: (event) => events.server?.broadcast(event),
   });
   const server = new MediaControlServer({ worker, host: config.MEDIA_CONTROL_HOST, port: config.MEDIA_CONTROL_PORT, log });
@@ -42,6 +45,7 @@ await runService('media', async (config, log) => {
       close: () =>
         (closing ??= (async () => {
           worker.close('drain');
+          await worker.recordingsSettled();
           await server.close();
           clock.close();
           pool.close();

@@ -1,46 +1,48 @@
 import type { RemoteInfo } from 'node:dgram';
-import { randomInt } from 'node:crypto';
 import {
-  AgentToMediaSchema,
-  decodeAudioFrame,
-  decodeControlJson,
-  encodeControl,
-  FRAME_KIND_AUDIO,
+  type AgentToMedia,
   type AllocateParams,
+  type AudioFrame,
   type MediaStats,
   type MediaToAgent,
   type TerminationReason,
+  type UpdateParams,
 } from '@voicebridge/protocol';
-import type { AudioChannel, CallChannel } from '@voicebridge/channel';
+import type { AudioChannel } from '@voicebridge/channel';
 import {
   encoderFor,
   eventToDigit,
   isRtcp,
   parseRtp,
-  parseTelephoneEvent,
-  writeRtpHeader,
+  TelephoneEventReceiver,
+  type TelephoneEventPress,
   type ClockSlot,
+  type JitterBufferStats,
   type MediaClock,
 } from '@voicebridge/rtp';
 import type { Logger } from 'pino';
+import { AgentLink } from './agent-link.ts';
+import type { AgentOwnershipOptions } from './agent-ownership.ts';
+import type { CallRecorder } from './call-recorder.ts';
+import { DtmfOutbound } from './dtmf-outbound.ts';
+import { DtmfOnce, type DtmfVia } from './dtmf-once.ts';
 import { INBOUND_FRAME_MS, InboundPath } from './inbound-path.ts';
 import { OutboundPath } from './outbound-path.ts';
-import type { OutboundQueue } from './outbound-queue.ts';
-import type { RtpPortPair } from './port-pool.ts';
+import { OutboundSender } from './outbound-sender.ts';
+import type { MediaPorts } from './srtp-ports.ts';
 import { RtcpSession } from './rtcp-session.ts';
 import { RtpLatch } from './rtp-latch.ts';
+import { RtpSender } from './rtp-sender.ts';
 
 const SAMPLE_RATE_HZ = 8000;
 /** ADR 0006: every millisecond of jitter buffer adds straight to the agent's turn latency. */
 export const DEFAULT_JITTER_MAX_DEPTH_MS = 60;
-const HELD_FRAMES_MAX = 250; // 5 s of caller audio held for an agent that is not ready yet
 const OUTBOUND_FRAMES_MAX = 3000; // 60 s of queued agent audio
-const SEND_RING = 8; // dgram may still hold a buffer after send(): rotate instead of reusing at once
 const COMFORT_NOISE_PT = 13; // RFC 3389
 
 export interface MediaSessionOptions {
   callId: string;
-  ports: RtpPortPair;
+  ports: MediaPorts;
   params: AllocateParams;
   channel: AudioChannel;
   clock: MediaClock;
@@ -49,14 +51,19 @@ export interface MediaSessionOptions {
   jitterMaxDepthMs?: number;
   /** RTCP report interval before §6.3.1's randomisation; default 5 s (RFC 3550 §6.2). */
   rtcpIntervalMs?: number;
-  /** The agent ended the call: the worker tells signaling, which sends BYE. */
-  onAgentHangup: (reason: TerminationReason) => void;
+  /** Records the call when its number asks for it (owned and closed by the worker). */
+  recorder?: CallRecorder;
+  /** When the owning agent counts as absent, and when the call as lost (docs/adr/0010); default never. */
+  ownership?: AgentOwnershipOptions;
+  /** The agent ended the call (signaling sends BYE) or asked for a transfer (signaling sends REFER). */
+  onAgentRequest: (control: Extract<AgentToMedia, { event: 'hangup' | 'transfer' }>) => void;
 }
 
 /**
- * One call's media: receives RTP into a jitter buffer played out as 20 ms 8 kHz frames for the agent
- * from allocation on, and, once started, sends the agent's audio (or silence) every ptime. Both run
- * on the worker's shared clock: one slot when ptime is 20 ms, a second one for sending otherwise.
+ * One call's media: from allocation on, receives RTP into a jitter buffer whose in-order 20 ms 8 kHz
+ * frames go to the agent on arrival; once started, sends the agent's audio (or silence) every ptime
+ * (OutboundSender: a talkspurt's first frame at once). All on the worker's shared clock: one slot
+ * when ptime is 20 ms, a second one for sending otherwise, and one per talkspurt under way.
  *
  *   Allocated ── start (ACK) ──► Started ── close ──► Closed
  *       └──────────────── close ────────────────────────┘
@@ -72,31 +79,25 @@ export class MediaSession {
   readonly port: number;
   #state = MediaSessionState.Allocated;
   readonly #options: MediaSessionOptions;
-  readonly #channelEnd: CallChannel;
-  readonly #encode: (pcm: Int16Array, out: Uint8Array) => void;
+  readonly #agent: AgentLink;
   readonly #frameSamples: number;
   readonly #inbound: InboundPath;
   readonly #rtcp: RtcpSession;
   readonly #latch: RtpLatch;
   readonly #outboundPath: OutboundPath;
-  readonly #outbound: OutboundQueue;
-  readonly #sendBuffers: Buffer[];
-  readonly #silence: Int16Array;
-  readonly #ssrc = randomInt(0, 2 ** 32);
-  #sendIndex = 0;
-  #sequence = randomInt(0, 2 ** 16);
-  #timestampBase = randomInt(0, 2 ** 32);
-  #startedAtMs = 0;
-  #firstPacketSent = false;
-  #agentReady = false;
-  #held: Buffer[] = [];
-  #lastDtmfTimestamp: number | undefined;
+  readonly #rtpOut: RtpSender;
+  readonly #sender: OutboundSender;
+  readonly #dtmfIn = new TelephoneEventReceiver();
+  readonly #dtmfOut: DtmfOutbound | undefined; // when telephone-event was negotiated
+  readonly #dtmfOnce = new DtmfOnce();
   /** Inbound playout every 20 ms from allocation on; also sends when ptime is 20 ms. */
   #inboundSlot: ClockSlot | undefined;
   /** Sends every ptime when ptime is not 20 ms. */
   #sendSlot: ClockSlot | undefined;
   #answeredAtMs = 0;
   readonly stats = { packetsReceived: 0, packetsSent: 0, framesToAgent: 0, framesFromAgent: 0, dropped: 0, foreignDropped: 0 };
+  /** The caller holds the call (our direction lacks send): no frames up, no agent audio out. Read-only outside. */
+  onHold = false;
   /** When RTP or RTCP last arrived (or the session was created): the media timeout's reference. */
   lastReceivedAtMs = Date.now();
 
@@ -110,23 +111,54 @@ export class MediaSession {
       maxDepthMs: options.params.jitterMaxDepthMs ?? options.jitterMaxDepthMs ?? DEFAULT_JITTER_MAX_DEPTH_MS,
       emit: (message) => this.#toAgentAudio(message),
     });
-    this.#encode = encoderFor(codec);
     this.#frameSamples = (SAMPLE_RATE_HZ / 1000) * options.params.ptimeMs;
     this.#outboundPath = new OutboundPath(this.#frameSamples, OUTBOUND_FRAMES_MAX);
-    this.#outbound = this.#outboundPath.queue;
-    this.#silence = new Int16Array(this.#frameSamples);
-    this.#sendBuffers = Array.from({ length: SEND_RING }, () => Buffer.alloc(12 + this.#frameSamples));
-    this.#channelEnd = options.channel.open(options.callId, 'media', (message) => this.#onAgentMessage(message));
+    const eventPt = options.params.telephoneEventPayloadType;
+    this.#dtmfOut = eventPt === undefined ? undefined : new DtmfOutbound(eventPt, options.params.ptimeMs);
+    this.#agent = new AgentLink({
+      callId: options.callId,
+      channel: options.channel,
+      log: options.log,
+      ownership: options.ownership,
+      stats: this.stats,
+      onAudio: (frame) => this.#onAgentAudio(frame),
+      onControl: (control) => this.#onAgentControl(control),
+      onOwnerReady: () => {
+        if (this.#state !== MediaSessionState.Started) return;
+        this.#sendStart();
+        if (this.onHold) this.#toAgent({ event: 'hold' });
+      },
+    });
     const remote = options.params.remoteRtp;
     this.#latch = new RtpLatch({ sdp: remote, mode: options.params.rtpLatching });
+    this.#rtpOut = new RtpSender({
+      socket: options.ports.rtp,
+      frameSamples: this.#frameSamples,
+      target: () => this.#latch.target,
+      onSent: (bytes) => {
+        this.stats.packetsSent++;
+        this.#rtcp.onSent(bytes);
+      },
+    });
+    this.#applyParams(options.params);
+    this.#sender = new OutboundSender({
+      clock: options.clock,
+      ptimeMs: options.params.ptimeMs,
+      rtp: this.#rtpOut,
+      queue: this.#outboundPath.queue,
+      dtmf: this.#dtmfOut,
+      recorder: options.recorder,
+      active: () => this.#state === MediaSessionState.Started && !this.onHold,
+      onMarksPlayed: (names) => this.#reportPlayedMarks(names),
+    });
     this.#rtcp = new RtcpSession({
       socket: options.ports.rtcp,
       // RFC 3550 §11: "the next higher (odd) port number" unless the offer said otherwise (RFC 3605).
       remote: remote.port === 0 ? undefined : (options.params.remoteRtcp ?? { address: remote.address, port: remote.port + 1 }),
-      ssrc: this.#ssrc,
-      cname: `voicebridge-${this.#ssrc.toString(16)}`,
+      ssrc: this.#rtpOut.ssrc,
+      cname: `voicebridge-${this.#rtpOut.ssrc.toString(16)}`,
       intervalMs: options.rtcpIntervalMs,
-      rtpTimestampAt: (nowMs) => (this.#timestampBase + Math.round((nowMs - this.#startedAtMs) * (SAMPLE_RATE_HZ / 1000))) >>> 0,
+      rtpTimestampAt: (nowMs) => this.#sender.timestampAt(nowMs),
       log: options.log,
       acceptFrom: (address) => this.#latch.acceptRtcp(address),
     });
@@ -147,13 +179,19 @@ export class MediaSession {
 
   /** Resolves once this session receives from its agent (its channel subscription is live). */
   get ready(): Promise<void> {
-    return this.#channelEnd.ready;
+    return this.#agent.subscribed;
+  }
+
+  /** The inbound jitter buffer's counters (late, duplicate, concealed…): benchmarks and diagnostics. */
+  get jitterStats(): Readonly<JitterBufferStats> {
+    return this.#inbound.jitter.stats;
   }
 
   /** RTP/RTCP figures for the call record (RFC 3550 Appendix A) plus the jitter buffer's. */
   get mediaStats(): MediaStats {
     const jitter = this.#inbound.jitter;
-    return { ...this.#rtcp.stats, framesConcealed: jitter.stats.framesFilled, jitterBufferMaxMs: jitter.maxDepthMs };
+    const rec = this.#options.recorder;
+    return { ...this.#rtcp.stats, framesConcealed: jitter.stats.framesFilled, jitterBufferMaxMs: jitter.maxDepthMs, ...(rec && { recording: { path: rec.path, durationMs: rec.durationMs } }) };
   }
 
   /** The call is confirmed: start sending every ptime and tell the agent. */
@@ -163,9 +201,32 @@ export class MediaSession {
     this.#answeredAtMs = answeredAtMs;
     if (this.stats.packetsReceived === 0) this.lastReceivedAtMs = Date.now();
     const ptimeMs = this.#options.params.ptimeMs;
-    if (ptimeMs !== INBOUND_FRAME_MS) this.#sendSlot = this.#options.clock.add(ptimeMs, (at) => this.#tick(at));
+    if (ptimeMs !== INBOUND_FRAME_MS) this.#sendSlot = this.#options.clock.add(ptimeMs, (at) => this.#sender.tick(at));
     this.#latch.startWindow(performance.now());
-    if (this.#agentReady) this.#sendStart();
+    this.#agent.started();
+    if (this.#agent.ownerReady) this.#sendStart();
+  }
+
+  /** re-INVITE/UPDATE: new address, codec, direction (ptime stays); relatch; hold drops caller frames, pauses ours. */
+  update(params: UpdateParams): void {
+    if (this.#state === MediaSessionState.Closed) return;
+    const previous = this.#options.params;
+    this.#applyParams({ ...previous, ...params, ptimeMs: previous.ptimeMs });
+    if (params.codec.name !== previous.codec.name) this.#inbound.setCodec(params.codec.name);
+    this.#latch.renegotiate(params.remoteRtp, performance.now());
+    const hold = params.direction === 'recvonly' || params.direction === 'inactive' || params.remoteRtp.port === 0;
+    if (hold === this.onHold) return;
+    this.onHold = hold;
+    this.lastReceivedAtMs = Date.now(); // the media timeout counts from the change
+    if (this.#agent.ownerReady && this.#state === MediaSessionState.Started) this.#toAgent({ event: hold ? 'hold' : 'resume' });
+  }
+
+  #applyParams(params: AllocateParams): void {
+    this.#options.params = params;
+    this.#rtpOut.payloadType = params.codec.payloadType;
+    this.#rtpOut.encode = encoderFor(params.codec.name);
+    // RFC 3264 §5.1: recvonly/inactive means we do not send; port 0 means the stream is off.
+    this.#rtpOut.sends = params.remoteRtp.port !== 0 && params.direction !== 'recvonly' && params.direction !== 'inactive';
   }
 
   /** Ends the media. Tells the agent why; sends nothing to the caller (signaling does the BYE). */
@@ -176,19 +237,19 @@ export class MediaSession {
     this.#inboundSlot = undefined;
     this.#sendSlot?.remove();
     this.#sendSlot = undefined;
+    this.#sender.close();
+    this.#dtmfOut?.close();
     for (const name of this.#outboundPath.clear()) this.#toAgent({ event: 'mark', name, played: false });
     this.#toAgent({ event: 'stop', reason });
-    this.#channelEnd.close();
+    this.#agent.close();
     this.#rtcp.close();
-    this.#held = [];
     this.#options.ports.rtp.removeAllListeners('message');
     this.#options.ports.rtcp.removeAllListeners('message');
   }
 
   #onRtp(packet: Buffer, from: RemoteInfo): void {
     if (this.#state === MediaSessionState.Closed) return;
-    if (isRtcp(packet)) return;
-    const rtp = parseRtp(packet);
+    const rtp = isRtcp(packet) ? undefined : parseRtp(packet);
     if (!rtp) return;
     const params = this.#options.params;
     if (rtp.payloadType !== params.codec.payloadType && rtp.payloadType !== params.telephoneEventPayloadType) {
@@ -204,35 +265,39 @@ export class MediaSession {
     this.stats.packetsReceived++;
     this.#rtcp.onRtp(rtp.sequenceNumber, rtp.timestamp, rtp.ssrc, nowMs);
     if (rtp.payloadType === params.codec.payloadType) {
+      this.#options.recorder?.caller(packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength), rtp.timestamp, rtp.ssrc, nowMs);
       const result = this.#inbound.push(packet, rtp.payloadOffset, rtp.payloadLength, rtp.sequenceNumber, rtp.timestamp, rtp.ssrc);
       if (result !== 'accepted' && result !== 'empty') this.stats.dropped++; // late, duplicate or oversized
     } else {
-      this.#onTelephoneEvent(packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength), rtp.timestamp);
+      const payload = packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength);
+      // Once per press: on its first end packet, or on the next press / a timeout when every end was lost.
+      for (const press of this.#dtmfIn.push(rtp.ssrc, rtp.timestamp, payload, nowMs)) this.#reportDtmf(press);
     }
   }
 
-  #onTelephoneEvent(payload: Uint8Array, timestamp: number): void {
-    const event = parseTelephoneEvent(payload);
-    // RFC 4733 §2.5.1.4: one event per timestamp; report it on its first end packet only.
-    if (!event?.end || this.#lastDtmfTimestamp === timestamp) return;
-    this.#lastDtmfTimestamp = timestamp;
-    const digit = eventToDigit(event.event);
+  #reportDtmf(press: TelephoneEventPress): void {
+    const digit = eventToDigit(press.event);
     if (!digit) return;
-    this.#toAgent({ event: 'dtmf', digit, durationMs: Math.round(event.durationSamples / (SAMPLE_RATE_HZ / 1000)) });
+    this.#reportDigit(digit, Math.round(press.durationSamples / (SAMPLE_RATE_HZ / 1000)), 'rtp');
+  }
+
+  /** A digit from a SIP INFO (application/dtmf-relay or application/dtmf), relayed by signaling. */
+  dtmfFromSignaling(digit: string, durationMs: number): void {
+    if (this.#state !== MediaSessionState.Closed) this.#reportDigit(digit, durationMs, 'info');
+  }
+
+  #reportDigit(digit: string, durationMs: number, via: DtmfVia): void {
+    if (this.#dtmfOnce.isNewPress(digit, via, performance.now())) this.#toAgent({ event: 'dtmf', digit, durationMs });
   }
 
   #toAgentAudio(message: Buffer): void {
-    if (this.#agentReady) {
-      this.#channelEnd.send(message);
-      this.stats.framesToAgent++;
-      return;
-    }
-    this.#held.push(message);
-    if (this.#held.length > HELD_FRAMES_MAX) this.#held.shift();
+    if (!this.onHold) this.#agent.sendAudio(message);
   }
 
+  /** A control message to the call's agent from outside the session (a transfer's progress from signaling). */
+  readonly notifyAgent = (message: MediaToAgent): void => this.#toAgent(message);
   #toAgent(message: MediaToAgent): void {
-    this.#channelEnd.send(encodeControl(message));
+    this.#agent.send(message);
   }
 
   #sendStart(): void {
@@ -244,37 +309,21 @@ export class MediaSession {
       sampleRateHz: SAMPLE_RATE_HZ,
       ptimeMs: p.ptimeMs,
       answeredAtMs: this.#answeredAtMs,
+      telephoneEvent: p.telephoneEventPayloadType !== undefined,
     });
   }
 
-  #onAgentMessage(message: Buffer): void {
+  #onAgentAudio(frame: AudioFrame): void {
     if (this.#state === MediaSessionState.Closed) return;
-    if (message[0] === FRAME_KIND_AUDIO) {
-      const frame = decodeAudioFrame(message);
-      if (!frame) {
-        this.stats.dropped++;
-        return;
-      }
-      this.stats.framesFromAgent++;
-      this.#outboundPath.pushAudio(frame.samples, frame.sampleRateHz);
-      this.stats.dropped += this.#outboundPath.takeDropped();
-      return;
-    }
-    const parsed = AgentToMediaSchema.safeParse(decodeControlJson(message));
-    if (!parsed.success) {
-      this.#options.log.warn({ callId: this.callId }, 'invalid control message from agent dropped');
-      return;
-    }
-    const control = parsed.data;
+    this.stats.framesFromAgent++;
+    this.#outboundPath.pushAudio(frame.samples, frame.sampleRateHz);
+    this.stats.dropped += this.#outboundPath.takeDropped();
+    this.#sender.audioQueued();
+  }
+
+  #onAgentControl(control: Exclude<AgentToMedia, { event: 'ready' | 'heartbeat' }>): void {
+    if (this.#state === MediaSessionState.Closed) return;
     switch (control.event) {
-      case 'ready':
-        if (this.#agentReady) return;
-        this.#agentReady = true;
-        if (this.#state === MediaSessionState.Started) this.#sendStart();
-        for (const held of this.#held) this.#channelEnd.send(held);
-        this.stats.framesToAgent += this.#held.length;
-        this.#held = [];
-        return;
       case 'mark':
         this.#outboundPath.pushMark(control.name);
         this.stats.dropped += this.#outboundPath.takeDropped();
@@ -283,71 +332,36 @@ export class MediaSession {
         for (const name of this.#outboundPath.clear()) this.#toAgent({ event: 'mark', name, played: false });
         return;
       case 'hangup':
-        this.#options.onAgentHangup(control.reason);
+      case 'transfer':
+        this.#options.onAgentRequest(control);
+        return;
+      case 'dtmf':
+        if (!this.#dtmfOut) {
+          this.#toAgent({ event: 'error', code: 'VB_DTMF_NOT_NEGOTIATED', message: 'the call has no telephone-event payload type' });
+        } else if (!this.#dtmfOut.enqueue(control.digits, control.durationMs)) {
+          this.#toAgent({ event: 'error', code: 'VB_BAD_MESSAGE', message: 'too many DTMF digits queued' });
+        }
         return;
     }
+  }
+
+  /** Once a second: an owner gone quiet leaves the caller silence (after what was queued); `lost` ends the call. */
+  checkAgent(nowMs = Date.now()): 'ok' | 'lost' {
+    return this.#state === MediaSessionState.Started ? this.#agent.check(nowMs) : 'ok';
   }
 
   #inboundTick(scheduledAtMs: number): void {
     if (this.#state === MediaSessionState.Closed) return;
     this.#inbound.tick();
+    const lostEnd = this.#dtmfIn.poll(performance.now());
+    if (lostEnd) this.#reportDtmf(lostEnd);
     this.#rtcp.tick(scheduledAtMs);
-    if (this.#sendSlot === undefined) this.#tick(scheduledAtMs);
-  }
-
-  #tick(scheduledAtMs: number): void {
-    if (this.#state !== MediaSessionState.Started) return;
-    if (this.#startedAtMs === 0) this.#startedAtMs = scheduledAtMs;
-    this.#reportPlayedMarks(this.#takeLeadingMarks()); // marks with no audio before them
-    const item = this.#outbound.peek();
-    let samples = this.#silence;
-    if (item?.kind === 'frame') {
-      this.#outbound.shift();
-      samples = item.samples;
-    }
-    // A mark right behind this frame is reported once the frame has left the socket.
-    const marks = samples === this.#silence ? [] : this.#takeLeadingMarks();
-    this.#sendFrame(samples, scheduledAtMs, marks.length > 0 ? () => this.#reportPlayedMarks(marks) : undefined);
-    if (samples !== this.#silence) this.#outbound.recycle(samples);
-  }
-
-  #takeLeadingMarks(): string[] {
-    const names: string[] = [];
-    for (let item = this.#outbound.peek(); item?.kind === 'mark'; item = this.#outbound.peek()) {
-      this.#outbound.shift();
-      names.push(item.name);
-    }
-    return names;
+    this.#options.recorder?.flush(scheduledAtMs);
+    if (this.#sendSlot === undefined) this.#sender.tick(scheduledAtMs);
   }
 
   #reportPlayedMarks(names: string[]): void {
     if (this.#state === MediaSessionState.Closed) return;
     for (const name of names) this.#toAgent({ event: 'mark', name, played: true });
-  }
-
-  #sendFrame(samples: Int16Array, scheduledAtMs: number, onSent: (() => void) | undefined): void {
-    const buffer = this.#sendBuffers[this.#sendIndex] as Buffer;
-    this.#sendIndex = (this.#sendIndex + 1) % SEND_RING;
-    const elapsedSamples = Math.round((scheduledAtMs - this.#startedAtMs) * (SAMPLE_RATE_HZ / 1000));
-    this.#sequence = (this.#sequence + 1) & 0xffff;
-    writeRtpHeader(buffer, 0, {
-      marker: !this.#firstPacketSent, // RFC 3551 §4.1: marker on the first packet of a talkspurt
-      payloadType: this.#options.params.codec.payloadType,
-      sequenceNumber: this.#sequence,
-      timestamp: (this.#timestampBase + elapsedSamples) >>> 0,
-      ssrc: this.#ssrc,
-    });
-    this.#firstPacketSent = true;
-    this.#encode(samples, buffer.subarray(12, 12 + samples.length));
-    const remote = this.#latch.target;
-    const direction = this.#options.params.direction;
-    // RFC 3264 §5.1: recvonly/inactive means we do not send; port 0 means the stream is off.
-    if (this.#options.params.remoteRtp.port === 0 || direction === 'recvonly' || direction === 'inactive') {
-      onSent?.();
-      return;
-    }
-    this.#options.ports.rtp.send(buffer, 0, 12 + samples.length, remote.port, remote.address, onSent);
-    this.stats.packetsSent++;
-    this.#rtcp.onSent(samples.length);
   }
 }

@@ -1,14 +1,15 @@
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import type { MediaStats, TransportAddress } from '@voicebridge/protocol';
 import { buildReceiverReport, buildSenderReport, parseRtcp, ReceptionStats, roundTripMs } from '@voicebridge/rtp';
 import type { Logger } from 'pino';
+import type { DatagramPort } from './srtp-ports.ts';
 
 const CLOCK_RATE_HZ = 8000;
 /** RFC 3550 §6.2: "The RECOMMENDED value for a fixed minimum interval is 5 seconds." */
 export const RTCP_INTERVAL_MS = 5000;
 
 export interface RtcpSessionOptions {
-  socket: Socket;
+  socket: DatagramPort;
   /** Where reports go; undefined (port 0, or we do not send) sends none but still reads the peer's. */
   remote: TransportAddress | undefined;
   ssrc: number;

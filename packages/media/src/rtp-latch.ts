@@ -25,10 +25,10 @@ export interface RtpLatchOptions {
  * latched address — RFC 4961 §4: "the SSRC ... sends from the same address and port that it
  * receives on" — and drop every other source, RTCP included (RTCP is accepted from the latched IP:
  * behind a NAT its port is not RTP + 1). After the window, an unlatched session keeps trusting only
- * the SDP address. The latch lasts until the next offer/answer, i.e. the next session here.
+ * the SDP address. The latch lasts until the next offer/answer (`renegotiate`).
  */
 export class RtpLatch {
-  readonly #sdp: TransportAddress;
+  #sdp: TransportAddress;
   readonly #mode: RtpLatchMode;
   readonly #windowMs: number;
   readonly #packetsToLatch: number;
@@ -59,6 +59,20 @@ export class RtpLatch {
   /** The call started (ACK): learning ends a window later at the latest. */
   startWindow(nowMs: number): void {
     this.#windowStartMs ??= nowMs;
+  }
+
+  /**
+   * A new offer/answer (re-INVITE, UPDATE): forget the latched source, trust the new SDP address and
+   * learn again within a fresh window from now (issue 5 item 1: "after every offer/answer").
+   */
+  renegotiate(sdp: TransportAddress, nowMs: number): void {
+    this.#sdp = sdp;
+    this.#latched = undefined;
+    this.#windowStartMs = nowMs;
+    this.#candidateAddress = '';
+    this.#candidatePort = -1;
+    this.#candidateRun = 0;
+    this.#sawSdpIp = false;
   }
 
   /** Whether an RTP packet with a negotiated payload type from this source is the caller's. */

@@ -7,6 +7,7 @@ import { RedisAudioChannel } from '@voicebridge/channel';
 import { decodeAudioFrame, encodeControl, FRAME_KIND_AUDIO, type AllocateParams, type AudioFrame } from '@voicebridge/protocol';
 import { MediaClock, parseRtp, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
+import { testPortRange } from './port-range.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -56,8 +57,7 @@ describe('MediaWorker strict RTP latching (real UDP)', () => {
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    const minPort = 41000 + 2 * Math.floor(Math.random() * 4000);
-    const pool = new PortPool({ bindAddress: '127.0.0.1', minPort, maxPort: minPort + 9, quarantineMs: 100 });
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
     worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
     cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => channel.close(), () => agentSide.close());
   });

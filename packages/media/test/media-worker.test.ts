@@ -15,12 +15,15 @@ import {
 } from '@voicebridge/protocol';
 import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader, type RtpPacket } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
+import { testPortRange } from './port-range.ts';
 
 const log = pino({ level: 'silent' });
 
-function portRange(): { minPort: number; maxPort: number } {
-  const minPort = 41000 + 2 * Math.floor(Math.random() * 4000);
-  return { minPort, maxPort: minPort + 19 };
+/** The μ-law byte of a sample value. */
+function pcmuOf(value: number): number {
+  const out = Buffer.alloc(1);
+  pcmuEncode(new Int16Array([value]), out);
+  return out[0] as number;
 }
 
 interface Peer {
@@ -63,7 +66,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     const mediaChannel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    pool = new PortPool({ bindAddress: '127.0.0.1', ...portRange(), quarantineMs: 200 });
+    pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(20), quarantineMs: 200 });
     worker = new MediaWorker({ pool, clock, channel: mediaChannel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
     caller = await peer();
     cleanup.push(() => caller.socket.close());
@@ -250,6 +253,38 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     expect(a.frames.every((f) => !f.filled)).to.equal(true);
   });
 
+  it('delivers in-order caller frames to the agent on arrival: no clock tick runs in between', async () => {
+    // A clock whose timer never fires: any frame the agent gets was delivered from the packet's arrival.
+    let armed = 0;
+    const stopped = new MediaClock({ timers: { setTimeout: () => ++armed, clearTimeout: () => undefined } });
+    const conns = [new Redis(), new Redis()];
+    cleanup.push(() => conns.forEach((c) => c.disconnect()));
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
+    const still = new MediaWorker({ pool, clock: stopped, channel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
+    cleanup.push(() => still.close(), () => stopped.close(), () => channel.close());
+    const { localRtp } = await still.allocate(params('c-arrival'));
+    const a = agent('c-arrival');
+    await a.end.ready;
+    a.end.send(encodeControl({ event: 'ready' }));
+    await still.session('c-arrival')?.ready;
+    for (let i = 0; i < 3; i++) {
+      const pkt = Buffer.alloc(12 + 160, 0xff);
+      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 100 + i, timestamp: 8000 + 160 * i, ssrc: 9 });
+      pcmuEncode(new Int16Array(160).fill(1000 * (i + 1)), pkt.subarray(12));
+      caller.socket.send(pkt, localRtp.port, '127.0.0.1');
+    }
+    await a.frame(3);
+    expect(armed).to.be.greaterThan(0);
+    expect(a.frames.map((f) => [f.sampleOffset, f.filled, f.jitterDepthMs])).to.deep.equal([
+      [0, false, 0],
+      [160, false, 0],
+      [320, false, 0],
+    ]);
+    const expected = new Int16Array(160);
+    pcmuDecode(Buffer.from([pcmuOf(3000)]), expected);
+    expect(a.frames[2]?.samples[0]).to.equal(expected[0]);
+  });
+
   it('plays agent audio in order and reports a mark only after the audio before it was sent', async () => {
     await worker.allocate(params('c4'));
     const a = agent('c4');
@@ -353,7 +388,7 @@ describe('MediaControlServer', () => {
     const conns = [new Redis(), new Redis()];
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', ...portRange(), quarantineMs: 100 });
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(20), quarantineMs: 100 });
     const worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
     const server = new MediaControlServer({ worker, host: '127.0.0.1', port: 0, log, orphanGraceMs: 100 });
     try {

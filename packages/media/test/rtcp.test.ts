@@ -18,6 +18,7 @@ import {
   type RtcpPacket,
 } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
+import { testPortRange } from './port-range.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -60,8 +61,7 @@ describe('MediaWorker RTCP (real UDP)', () => {
     cleanup.push(() => conns.forEach((c) => c.disconnect()));
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: `vbtest:${randomBytes(4).toString('hex')}` });
     const clock = new MediaClock();
-    const minPort = 41000 + 2 * Math.floor(Math.random() * 4000);
-    const pool = new PortPool({ bindAddress: '127.0.0.1', minPort, maxPort: minPort + 9, quarantineMs: 100 });
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
     // A short interval so the test sees several reports; the randomisation still applies.
     worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined, rtcpIntervalMs: 100 });
     rtp = await udp();

@@ -1,0 +1,203 @@
+/**
+ * Issue 5 item 8: media capacity on this machine, printed, never asserted.
+ *
+ *  (a) media only: the real MediaWorker in its own process with the echo agent inside it, at
+ *      VB_BENCH_MEDIA_CALLS (default 100,500,1000) calls;
+ *  (b) through the agent channel: the same worker on binary Redis pub/sub to a separate echo agent
+ *      process, at VB_BENCH_AGENT_CALLS (default 100,200,500) calls;
+ *  (d) clear-to-silence during the largest (b) run: the agent queues 1 s of marked tone, sends
+ *      `clear` 300 ms later; measured from the agent issuing `clear` to the last tone packet
+ *      reaching the caller (= leaving the socket, plus loopback's microseconds).
+ *
+ * The load generator (this process) sends real RTP over loopback, one socket per call, 20 ms
+ * PCMU, from a shared clock with the calls spread over the period. Per size, after a 2 s warm-up,
+ * VB_BENCH_SECONDS (default 5) of measurement:
+ *   - pacing deviation: in the media process, when each call's send callback ran − when it was due;
+ *   - inbound packet → agent frame: generator send stamp (in the payload) → the frame at the agent
+ *     (cross-process wall clock, ±~1 ms), and the round trip back to the generator;
+ *   - losses: kernel receive drops of the media sockets (/proc/net/udp `drops`), the sessions'
+ *     internal drops (late/duplicate/queue full), and packets missing at the generator;
+ *   - receiver jitter (RFC 3550 A.8) at the generator; CPU % of one core and RSS per process.
+ * The knee is the first size missing its target (media only: p99 pacing ≤ 3 ms; agent channel:
+ * ≤ 5 ms; and nothing lost by the bridge).
+ *
+ *   node --import tsx packages/media/bench/capacity.bench.ts
+ *   VB_BENCH_MEDIA_CALLS=500 VB_BENCH_AGENT_CALLS=200 VB_BENCH_SECONDS=10 VB_BENCH_PROFILE_DIR=/tmp/prof …
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fmt, processUsage, summarize, udpDrops, type Summary } from './bench-stats.ts';
+import type { AgentCommand } from './echo-agent-process.ts';
+import { LoadGenerator } from './load-generator.ts';
+import type { MediaCommand } from './media-process.ts';
+
+const WARMUP_MS = 2000;
+
+function sizes(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const parsed = raw.split(',').map((s) => Number(s.trim()));
+  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) throw new Error(`${name} must be a comma-separated list of call counts (1-5000), got ${raw}`);
+  return parsed;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A benchmark child process answering one reply per command over IPC. */
+class Child {
+  readonly process: ChildProcess;
+  #waiters: ((message: { type: string }) => void)[] = [];
+
+  constructor(file: string) {
+    // VB_BENCH_PROFILE_DIR: each child writes a V8 CPU profile there (open in Chrome DevTools).
+    const profile = process.env.VB_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VB_BENCH_PROFILE_DIR}`] : [];
+    this.process = fork(fileURLToPath(new URL(file, import.meta.url)), [], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.process.on('message', (message: { type: string; message?: string }) => {
+      if (message.type === 'error') console.error(`  ${file}: ${message.message}`);
+      this.#waiters.shift()?.(message);
+    });
+  }
+
+  request<T>(command: MediaCommand | AgentCommand): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${command.type}: no answer in 120 s`)), 120_000);
+      this.#waiters.push((message) => {
+        clearTimeout(timer);
+        resolve(message as T);
+      });
+      this.process.send(command);
+    });
+  }
+
+  async exit(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    // The child may exit before its last IPC message is read: either ends the wait.
+    await Promise.race([this.request({ type: 'exit' }).catch(() => undefined), exited]);
+    const timer = setTimeout(() => this.process.kill(), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+interface Row {
+  calls: number;
+  pacing: Summary;
+  frameLatency: Summary;
+  roundTrip: Summary;
+  jitter: Summary;
+  kernelDrops: number;
+  internalDrops: number;
+  lateDiscards: number;
+  missing: number;
+  cpu: Record<string, number>;
+  rss: Record<string, number>;
+}
+
+async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, clearProbe: boolean): Promise<{ row: Row; clear?: Summary }> {
+  const prefix = `vbbench:${randomBytes(4).toString('hex')}`;
+  const minPort = 20000 + 2 * Math.floor(Math.random() * 2000);
+  const maxPort = minPort + 2 * calls + 199;
+  const media = new Child('./media-process.ts');
+  const agent = mode === 'redis' ? new Child('./echo-agent-process.ts') : undefined;
+  const generator = new LoadGenerator();
+  try {
+    await media.request({ type: 'setup', mode, prefix, minPort, maxPort });
+    await agent?.request({ type: 'setup', prefix });
+    const genPorts = await generator.open(calls);
+    const callIds = genPorts.map((_, i) => `bench-${i}`);
+    // As in a call: media allocates (and subscribes), then the agent takes the call and says ready.
+    const { ports } = await media.request<{ ports: number[] }>({ type: 'allocate', calls: callIds.map((callId, i) => ({ callId, remotePort: genPorts[i] as number })) });
+    if (agent) await agent.request({ type: 'open', callIds });
+    const inMedia = (port: number): boolean => port >= minPort && port <= maxPort;
+    generator.start(ports);
+    await sleep(WARMUP_MS);
+    await media.request({ type: 'measure' });
+    await agent?.request({ type: 'measure' });
+    generator.resetCounts();
+    const drops0 = udpDrops(inMedia);
+    const pids: Record<string, number> = { generator: process.pid, media: media.process.pid as number, ...(agent ? { agent: agent.process.pid as number } : {}) };
+    const usage0 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid)]));
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const elapsedS = (performance.now() - t0) / 1000;
+    const usage1 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid)]));
+    const mediaReport = await media.request<{ pacing: Summary; frameLatency: Summary; internalDrops: number; lateDiscards: number }>({ type: 'report' });
+    const agentReport = await agent?.request<{ frameLatency: Summary }>({ type: 'report' });
+    const gen = generator.stats();
+    const row: Row = {
+      calls,
+      pacing: mediaReport.pacing,
+      frameLatency: agentReport?.frameLatency ?? mediaReport.frameLatency,
+      roundTrip: summarize(gen.roundTrips),
+      jitter: summarize(gen.jitterMs),
+      kernelDrops: udpDrops(inMedia) - drops0,
+      internalDrops: mediaReport.internalDrops,
+      lateDiscards: mediaReport.lateDiscards,
+      missing: gen.expected - gen.received,
+      cpu: Object.fromEntries(Object.keys(pids).map((n) => [n, (100 * ((usage1[n]?.cpuS ?? NaN) - (usage0[n]?.cpuS ?? NaN))) / elapsedS])),
+      rss: Object.fromEntries(Object.keys(pids).map((n) => [n, usage1[n]?.rssMiB ?? NaN])),
+    };
+    let clear: Summary | undefined;
+    if (clearProbe && agent) {
+      const probeIds = callIds.filter((_, i) => i % Math.max(1, Math.floor(calls / 40)) === 0).slice(0, 40);
+      const { clears } = await agent.request<{ clears: Record<string, number> }>({ type: 'clear-probe', callIds: probeIds });
+      // A probe whose tone never reached the caller measures nothing: left out (and counted).
+      const seen = probeIds.filter((id) => generator.lastToneAtUs(callIds.indexOf(id)) > 0);
+      clear = summarize(seen.map((id) => Math.max(0, (generator.lastToneAtUs(callIds.indexOf(id)) - (clears[id] ?? 0)) / 1000)));
+    }
+    return { row, clear };
+  } finally {
+    generator.close();
+    await media.request({ type: 'close-calls' }).catch(() => undefined);
+    await media.exit();
+    await agent?.exit();
+  }
+}
+
+function printRow(row: Row): void {
+  const procs = Object.keys(row.cpu)
+    .map((n) => `${n} ${(row.cpu[n] ?? NaN).toFixed(0)}% ${(row.rss[n] ?? NaN).toFixed(0)} MiB`)
+    .join(', ');
+  console.log(`  ${String(row.calls).padStart(5)} calls  pacing ${fmt(row.pacing)}`);
+  console.log(`               packet → agent frame ${fmt(row.frameLatency, 1)}; round trip ${fmt(row.roundTrip, 1)}; receiver jitter ${fmt(row.jitter)}`);
+  console.log(`               lost by the bridge: ${row.kernelDrops} kernel drops + ${row.internalDrops} internal queue drops; jitter buffer discarded ${row.lateDiscards} late packets; missing at the generator ${row.missing}`);
+  console.log(`               CPU (% of one core) / RSS: ${procs}`);
+}
+
+function knee(rows: Row[], targetMs: number): string {
+  const ok = (r: Row): boolean => r.pacing.p99 <= targetMs && r.kernelDrops + r.internalDrops === 0;
+  const firstBad = rows.find((r) => !ok(r));
+  const lastGood = [...rows].reverse().find(ok);
+  if (!firstBad) return `no knee up to ${rows.at(-1)?.calls ?? 0} calls (every size met p99 ≤ ${targetMs} ms, nothing lost)`;
+  return `knee between ${lastGood?.calls ?? 0} and ${firstBad.calls} calls (first size over p99 ${targetMs} ms or losing packets: ${firstBad.calls})`;
+}
+
+export async function run(): Promise<void> {
+  const seconds = Number(process.env.VB_BENCH_SECONDS ?? 5);
+  console.log(`load: ${seconds} s measured per size after a ${WARMUP_MS / 1000} s warm-up; 20 ms PCMU both ways; loopback`);
+  console.log('(a) media only, echo inside the media process (target p99 pacing ≤ 3 ms, nothing lost):');
+  const inner: Row[] = [];
+  for (const calls of sizes('VB_BENCH_MEDIA_CALLS', [100, 500, 1000])) {
+    const { row } = await runSize('inner', calls, seconds, false);
+    printRow(row);
+    inner.push(row);
+  }
+  console.log(`  ${knee(inner, 3)}`);
+  console.log('(b) through the agent channel (Redis pub/sub) to a separate echo agent process (target p99 ≤ 5 ms, nothing lost):');
+  const viaAgent: Row[] = [];
+  const agentSizes = sizes('VB_BENCH_AGENT_CALLS', [100, 200, 500]);
+  let clear: Summary | undefined;
+  for (const calls of agentSizes) {
+    const result = await runSize('redis', calls, seconds, calls === Math.max(...agentSizes));
+    printRow(result.row);
+    viaAgent.push(result.row);
+    clear = result.clear ?? clear;
+  }
+  console.log(`  ${knee(viaAgent, 5)}`);
+  console.log(`(d) clear-to-silence at ${Math.max(...agentSizes)} calls through the agent channel (target p99 ≤ 40 ms): ${fmt(clear, 1)} over ${clear?.count ?? 0} probes whose tone was heard (0 = the clear landed before the next packet was due)`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

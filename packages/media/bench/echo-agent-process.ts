@@ -1,0 +1,106 @@
+/**
+ * The agent side of the capacity benchmark (issue 5 item 8b): a separate process on the real audio
+ * channel (binary Redis pub/sub) that says `ready` and plays every caller frame straight back, the
+ * way the echo agent does. It measures caller packet (generator send stamp) → frame here, and runs
+ * the clear-to-silence probe (8d): queue 1 s of marked tone, `clear` 300 ms later, note when.
+ */
+import { Redis } from 'ioredis';
+import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
+import { decodeAudioFrame, encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
+import { pcmuEncode } from '@voicebridge/rtp';
+import { epochMicros, pcmOfCode, readStamp, sinceStampMs, summarize, TONE_MAGIC } from './bench-stats.ts';
+
+export type AgentCommand =
+  | { type: 'setup'; prefix: string }
+  | { type: 'open'; callIds: string[] }
+  | { type: 'measure' }
+  | { type: 'clear-probe'; callIds: string[] }
+  | { type: 'report' }
+  | { type: 'close-calls' }
+  | { type: 'exit' };
+
+const conns: Redis[] = [];
+let channel: RedisAudioChannel | undefined;
+const ends = new Map<string, CallChannel>();
+const probing = new Set<string>();
+let frameLatency: number[] = [];
+const scratch = new Uint8Array(16);
+const tone = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: new Int16Array(160 * 50).fill(pcmOfCode(TONE_MAGIC)), filled: false });
+
+function reply(message: unknown): void {
+  process.send?.(message);
+}
+
+process.on('message', (command: AgentCommand) => {
+  void handle(command).catch((error: unknown) => reply({ type: 'error', message: String(error) }));
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function handle(command: AgentCommand): Promise<void> {
+  switch (command.type) {
+    case 'setup':
+      conns.push(new Redis({ enableAutoPipelining: false }), new Redis({ enableAutoPipelining: false }));
+      channel = new RedisAudioChannel({ publisher: conns[0] as Redis, subscriber: conns[1] as Redis, keyPrefix: command.prefix });
+      reply({ type: 'ready' });
+      return;
+    case 'open':
+      for (const callId of command.callIds) {
+        const end = (channel as RedisAudioChannel).open(callId, 'agent', (message) => {
+          if (message[0] !== FRAME_KIND_AUDIO) return;
+          const frame = decodeAudioFrame(message);
+          if (!frame) return;
+          pcmuEncode(frame.samples.subarray(0, 9), scratch);
+          const stamp = readStamp(scratch);
+          const ageMs = stamp >= 0 ? sinceStampMs(stamp, epochMicros()) : 0;
+          if (stamp >= 0) frameLatency.push(ageMs);
+          // Like the echo agent's clear on start: audio media held for us before `ready` is not
+          // echoed, or it would sit in the send queue as a standing delay for the whole run.
+          if (!probing.has(callId) && ageMs < 200) end.send(message);
+        });
+        ends.set(callId, end);
+      }
+      await Promise.all([...ends.values()].map((end) => end.ready));
+      for (const callId of command.callIds) ends.get(callId)?.send(encodeControl({ event: 'ready' }));
+      reply({ type: 'opened' });
+      return;
+    case 'measure':
+      frameLatency = [];
+      reply({ type: 'measuring' });
+      return;
+    case 'clear-probe': {
+      // One call at a time, 100 ms apart, so the probes sample the load rather than cause it.
+      const clears: Record<string, number> = {};
+      for (const callId of command.callIds) {
+        const end = ends.get(callId);
+        if (!end) continue;
+        probing.add(callId);
+        end.send(encodeControl({ event: 'clear' })); // drop echo audio still queued
+        end.send(tone);
+        await sleep(300);
+        clears[callId] = epochMicros();
+        end.send(encodeControl({ event: 'clear' }));
+        await sleep(100);
+      }
+      await sleep(300);
+      for (const callId of command.callIds) probing.delete(callId);
+      reply({ type: 'cleared', clears });
+      return;
+    }
+    case 'report':
+      reply({ type: 'report', frameLatency: summarize(frameLatency) });
+      return;
+    case 'close-calls':
+      for (const end of ends.values()) end.close();
+      ends.clear();
+      reply({ type: 'closed' });
+      return;
+    case 'exit':
+      await channel?.close();
+      for (const c of conns) c.disconnect();
+      reply({ type: 'bye' });
+      process.exit(0);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The media side of the capacity benchmark, in its own process (so its CPU and RSS are its own):
+ * a real MediaWorker with real sockets, driven over IPC by capacity.bench.ts. Mode `inner`: the
+ * echo agent lives inside this process (an AudioChannel that hands every caller frame straight back
+ * as agent audio: issue 5 item 8a); mode `redis`: the real RedisAudioChannel to a separate agent
+ * process (item 8b). Pacing deviation = when a call's clock callback (which sends its packet) ran −
+ * when it was due, both on performance.now() (hrtime) in this process.
+ */
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { RedisAudioChannel, type AudioChannel, type CallChannel } from '@voicebridge/channel';
+import { decodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
+import { MediaClock, pcmuEncode, type ClockSlot } from '@voicebridge/rtp';
+import { MediaWorker, PortPool } from '../src/index.ts';
+import { epochMicros, readStamp, sinceStampMs, summarize } from './bench-stats.ts';
+
+export type MediaCommand =
+  | { type: 'setup'; mode: 'inner' | 'redis'; prefix: string; minPort: number; maxPort: number }
+  | { type: 'allocate'; calls: { callId: string; remotePort: number }[] }
+  | { type: 'measure' }
+  | { type: 'report' }
+  | { type: 'close-calls' }
+  | { type: 'exit' };
+
+let lateness: number[] = [];
+/** Jitter buffer late + duplicate discards per call at the start of the measurement. */
+let discards0 = new Map<string, number>();
+let frameLatency: number[] = [];
+const scratch = new Uint8Array(16);
+
+/** A MediaClock that notes how late each callback starts, on steady and on talkspurt slots. */
+class MeasuredClock extends MediaClock {
+  override add(periodMs: number, onTick: (scheduledAtMs: number) => void): ClockSlot {
+    return super.add(periodMs, measured(onTick));
+  }
+
+  /** Talkspurt slots (a reply's first frame at once, then every ptime) are sends too. */
+  override addAt(periodMs: number, firstAtMs: number, onTick: (scheduledAtMs: number) => void): ClockSlot {
+    return super.addAt(periodMs, firstAtMs, measured(onTick));
+  }
+}
+
+function measured(onTick: (scheduledAtMs: number) => void): (scheduledAtMs: number) => void {
+  return (at) => {
+    lateness.push(performance.now() - at);
+    onTick(at);
+  };
+}
+
+/** Frame latency: the caller packet's send stamp (generator clock) to this frame reaching the "agent". */
+function noteFrame(message: Buffer): void {
+  const frame = decodeAudioFrame(message);
+  if (!frame) return;
+  pcmuEncode(frame.samples.subarray(0, 9), scratch);
+  const stamp = readStamp(scratch);
+  if (stamp >= 0) frameLatency.push(sinceStampMs(stamp, epochMicros()));
+}
+
+/** The echo agent inside media: ready at once, every caller frame back as agent audio. */
+class InMediaEcho implements AudioChannel {
+  open(callId: string, _side: 'media' | 'agent', onMessage: (message: Buffer) => void): CallChannel {
+    queueMicrotask(() => onMessage(encodeControl({ event: 'ready' })));
+    return {
+      callId,
+      ready: Promise.resolve(),
+      send: (message) => {
+        if (message[0] !== FRAME_KIND_AUDIO) return;
+        noteFrame(message);
+        onMessage(message);
+      },
+      close: () => undefined,
+    };
+  }
+  async close(): Promise<void> {}
+}
+
+const log = pino({ level: 'silent' });
+let worker: MediaWorker | undefined;
+let clock: MeasuredClock | undefined;
+let pool: PortPool | undefined;
+let channel: AudioChannel | undefined;
+const conns: Redis[] = [];
+let callIds: string[] = [];
+
+function reply(message: unknown): void {
+  process.send?.(message);
+}
+
+process.on('message', (command: MediaCommand) => {
+  void handle(command).catch((error: unknown) => reply({ type: 'error', message: String(error) }));
+});
+
+async function handle(command: MediaCommand): Promise<void> {
+  switch (command.type) {
+    case 'setup': {
+      if (command.mode === 'redis') {
+        conns.push(new Redis({ enableAutoPipelining: false }), new Redis({ enableAutoPipelining: false }));
+        channel = new RedisAudioChannel({ publisher: conns[0] as Redis, subscriber: conns[1] as Redis, keyPrefix: command.prefix });
+      } else {
+        channel = new InMediaEcho();
+      }
+      clock = new MeasuredClock();
+      pool = new PortPool({ bindAddress: '127.0.0.1', minPort: command.minPort, maxPort: command.maxPort, quarantineMs: 0 });
+      worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
+      reply({ type: 'ready' });
+      return;
+    }
+    case 'allocate': {
+      const ports: number[] = [];
+      for (const call of command.calls) {
+        const { localRtp } = await (worker as MediaWorker).allocate({
+          callId: call.callId,
+          remoteRtp: { address: '127.0.0.1', port: call.remotePort },
+          codec: { name: 'PCMU', payloadType: 0 },
+          telephoneEventPayloadType: 101,
+          ptimeMs: 20,
+          direction: 'sendrecv',
+        });
+        ports.push(localRtp.port);
+      }
+      for (const call of command.calls) worker?.start(call.callId, Date.now());
+      callIds = command.calls.map((c) => c.callId);
+      reply({ type: 'allocated', ports });
+      return;
+    }
+    case 'measure':
+      lateness = [];
+      frameLatency = [];
+      discards0 = new Map();
+      for (const id of callIds) {
+        const session = worker?.session(id);
+        if (!session) continue;
+        session.stats.dropped = 0;
+        discards0.set(id, session.jitterStats.late + session.jitterStats.duplicates);
+      }
+      reply({ type: 'measuring' });
+      return;
+    case 'report': {
+      // session.stats.dropped counts queue drops and the jitter buffer's late/duplicate discards:
+      // the discards are a playout decision about packets that arrived too late, shown apart.
+      let dropped = 0;
+      let discards = 0;
+      for (const id of callIds) {
+        const session = worker?.session(id);
+        if (!session) continue;
+        const late = session.jitterStats.late + session.jitterStats.duplicates - (discards0.get(id) ?? 0);
+        discards += late;
+        dropped += session.stats.dropped - late;
+      }
+      reply({ type: 'report', pacing: summarize(lateness), frameLatency: summarize(frameLatency), internalDrops: dropped, lateDiscards: discards });
+      return;
+    }
+    case 'close-calls':
+      worker?.closeAll('drain');
+      callIds = [];
+      reply({ type: 'closed' });
+      return;
+    case 'exit':
+      worker?.close();
+      clock?.close();
+      pool?.close();
+      await channel?.close();
+      for (const c of conns) c.disconnect();
+      reply({ type: 'bye' });
+      process.exit(0);
+  }
+}

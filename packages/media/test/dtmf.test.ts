@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
+import { decodeControlJson, encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO, type AllocateParams } from '@voicebridge/protocol';
+import { MediaClock, parseRtp, parseTelephoneEvent, writeRtpHeader, writeTelephoneEvent, type RtpPacket } from '@voicebridge/rtp';
+import { MediaWorker, PortPool } from '../src/index.ts';
+import { testPortRange } from './port-range.ts';
+
+const log = pino({ level: 'silent' });
+
+interface Received {
+  rtp: RtpPacket;
+  payload: Buffer;
+  atMs: number;
+}
+
+/** RFC 4733 in and out through a real MediaWorker: UDP on loopback, the audio channel on real Redis. */
+describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
+  const cleanup: (() => unknown)[] = [];
+  let worker: MediaWorker;
+  let agentSide: RedisAudioChannel;
+  let caller: Socket;
+  let received: Received[];
+
+  beforeEach(async () => {
+    const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
+    const conns = [new Redis(), new Redis(), new Redis(), new Redis()];
+    cleanup.push(() => conns.forEach((c) => c.disconnect()));
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
+    agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
+    const clock = new MediaClock();
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
+    worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
+    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => channel.close(), () => agentSide.close());
+    caller = createSocket('udp4');
+    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', resolve));
+    cleanup.push(() => caller.close());
+    received = [];
+    caller.on('message', (msg) => {
+      const rtp = parseRtp(msg);
+      if (rtp) received.push({ rtp, payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)), atMs: performance.now() });
+    });
+  });
+
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function call(callId: string, telephoneEventPayloadType: number | undefined): Promise<{ port: number; end: CallChannel; controls: Record<string, unknown>[]; control(pred: (c: Record<string, unknown>) => boolean, count?: number): Promise<void> }> {
+    const params: AllocateParams = {
+      callId,
+      remoteRtp: { address: '127.0.0.1', port: caller.address().port },
+      codec: { name: 'PCMU', payloadType: 0 },
+      telephoneEventPayloadType,
+      ptimeMs: 20,
+      direction: 'sendrecv',
+    };
+    const { localRtp } = await worker.allocate(params);
+    const controls: Record<string, unknown>[] = [];
+    const waiters: (() => void)[] = [];
+    const end = agentSide.open(callId, 'agent', (m) => {
+      if (m[0] === FRAME_KIND_AUDIO) return;
+      controls.push(decodeControlJson(m) as Record<string, unknown>);
+      for (const w of waiters.splice(0)) w();
+    });
+    await end.ready;
+    end.send(encodeControl({ event: 'ready' }));
+    worker.start(callId, Date.now());
+    const control = async (pred: (c: Record<string, unknown>) => boolean, count = 1): Promise<void> => {
+      while (controls.filter(pred).length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+    };
+    return { port: localRtp.port, end, controls, control };
+  }
+
+  function eventPacket(seq: number, timestamp: number, event: number, end: boolean, durationSamples: number, marker = false): Buffer {
+    const pkt = Buffer.alloc(16);
+    writeRtpHeader(pkt, 0, { marker, payloadType: 101, sequenceNumber: seq, timestamp, ssrc: 0x1234 });
+    writeTelephoneEvent(pkt, 12, event, end, 10, durationSamples);
+    return pkt;
+  }
+
+  async function waitFor(predicate: () => boolean): Promise<void> {
+    while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  it('reports each caller key press once: end sent three times, ends all lost (reported on the next press), and the last press by timeout', async () => {
+    const c = await call('d1', 101);
+    let seq = 1;
+    const send = (pkt: Buffer): void => void caller.send(pkt, c.port, '127.0.0.1');
+    // "1": four updates and three end packets.
+    for (let i = 1; i <= 4; i++) send(eventPacket(seq++, 1000, 1, false, 160 * i, i === 1));
+    for (let i = 0; i < 3; i++) send(eventPacket(seq++, 1000, 1, true, 800));
+    // "5": updates only, every end packet lost; then "5" again (a new timestamp) with its ends.
+    for (let i = 1; i <= 4; i++) send(eventPacket(seq++, 3000, 5, false, 160 * i, i === 1));
+    await c.control((m) => m.event === 'dtmf', 1);
+    for (let i = 1; i <= 3; i++) send(eventPacket(seq++, 5000, 5, false, 160 * i, i === 1));
+    for (let i = 0; i < 3; i++) send(eventPacket(seq++, 5000, 5, true, 640));
+    // "#": updates only and nothing after it: reported once its packets stop (timeout).
+    for (let i = 1; i <= 3; i++) send(eventPacket(seq++, 7000, 11, false, 160 * i, i === 1));
+    await c.control((m) => m.event === 'dtmf', 4);
+    await new Promise((resolve) => setTimeout(resolve, 700)); // longer than the timeout: nothing more comes
+    const digits = c.controls.filter((m) => m.event === 'dtmf');
+    expect(digits.map((m) => m.digit)).to.deep.equal(['1', '5', '5', '#']);
+    expect(digits.map((m) => m.durationMs)).to.deep.equal([100, 80, 80, 60]);
+  });
+
+  it('sends the agent’s digits as RFC 4733 events: negotiated PT, one timestamp per key, marker on the first packet, three end packets, voice paused and resumed', async () => {
+    const c = await call('d2', 110);
+    await waitFor(() => received.length >= 3);
+    // Voice the agent queues while the keys play waits behind them.
+    c.end.send(encodeControl({ event: 'dtmf', digits: '4#', durationMs: 100 }));
+    const tone = new Int16Array(160 * 5).fill(8000);
+    c.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone, filled: false }));
+    await waitFor(() => received.filter((p) => p.rtp.payloadType === 110).length >= 2 * 7 && received.some((p, i) => i > 0 && p.rtp.payloadType === 0 && received[i - 1]!.rtp.payloadType === 110 && p.payload[0] !== 0xff));
+    const events = received.filter((p) => p.rtp.payloadType === 110);
+    const byTimestamp = new Map<number, Received[]>();
+    for (const p of events) byTimestamp.set(p.rtp.timestamp, [...(byTimestamp.get(p.rtp.timestamp) ?? []), p]);
+    expect([...byTimestamp.values()].map((ps) => ps.length)).to.deep.equal([7, 7]); // 4 updates + 3 ends, per key
+    for (const [index, packets] of [...byTimestamp.values()].entries()) {
+      const parsed = packets.map((p) => parseTelephoneEvent(p.payload)!);
+      expect(parsed.every((e) => e.event === (index === 0 ? 4 : 11))).to.equal(true);
+      expect(parsed.map((e) => e.durationSamples)).to.deep.equal([160, 320, 480, 640, 800, 800, 800]);
+      expect(parsed.map((e) => e.end)).to.deep.equal([false, false, false, false, true, true, true]);
+      expect(packets.map((p) => p.rtp.marker)).to.deep.equal([true, false, false, false, false, false, false]);
+    }
+    // One RTP stream: sequence numbers run on through events and voice.
+    const firstEvent = received.indexOf(events[0]!);
+    for (let i = firstEvent + 1; i < received.length; i++) {
+      expect((received[i]!.rtp.sequenceNumber - received[i - 1]!.rtp.sequenceNumber) & 0xffff).to.equal(1);
+    }
+    // The tone is sent only after the keys (voice paused): the first toned packet follows the last event packet.
+    const firstTone = received.findIndex((p) => p.rtp.payloadType === 0 && p.payload[0] !== 0xff);
+    expect(firstTone).to.be.greaterThan(received.indexOf(events.at(-1)!));
+  });
+
+  it('answers the agent with VB_DTMF_NOT_NEGOTIATED when the call has no telephone-event, and sends no event packet', async () => {
+    const c = await call('d3', undefined);
+    c.end.send(encodeControl({ event: 'dtmf', digits: '1' }));
+    await c.control((m) => m.event === 'error');
+    expect(c.controls.find((m) => m.event === 'error')).to.include({ code: 'VB_DTMF_NOT_NEGOTIATED' });
+    await waitFor(() => received.length >= 5);
+    expect(received.every((p) => p.rtp.payloadType === 0)).to.equal(true);
+  });
+});

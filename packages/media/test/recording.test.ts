@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { RedisAudioChannel } from '@voicebridge/channel';
+import { encodeAudioFrame, encodeControl, type AllocateParams } from '@voicebridge/protocol';
+import { MediaClock, parseRtp, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
+import { MediaWorker, PortPool, RecordingRetention } from '../src/index.ts';
+import { testPortRange } from './port-range.ts';
+
+const log = pino({ level: 'silent' });
+
+function tone(samples: number, hz: number, amplitude: number): Int16Array {
+  return Int16Array.from({ length: samples }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 8000)));
+}
+
+/** First frame of a channel (0 = left) whose sample exceeds `threshold` in magnitude. */
+function onset(data: Buffer, channel: number, threshold: number): number {
+  for (let frame = 0; frame * 4 + 4 <= data.length; frame++) if (Math.abs(data.readInt16LE(frame * 4 + channel * 2)) > threshold) return frame;
+  return -1;
+}
+
+describe('call recording (real UDP, real files)', () => {
+  const cleanup: (() => unknown)[] = [];
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vb-rec-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  });
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function setup(): Promise<{ worker: MediaWorker; agentSide: RedisAudioChannel; caller: Socket; arrivals: { atMs: number; payload: Buffer }[] }> {
+    const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
+    const conns = [new Redis(), new Redis(), new Redis(), new Redis()];
+    cleanup.push(() => conns.forEach((c) => c.disconnect()));
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
+    const agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
+    const clock = new MediaClock();
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
+    const worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined, recordingsDir: dir });
+    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => channel.close(), () => agentSide.close());
+    const caller = createSocket('udp4');
+    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', resolve));
+    cleanup.push(() => caller.close());
+    const arrivals: { atMs: number; payload: Buffer }[] = [];
+    caller.on('message', (msg) => {
+      const rtp = parseRtp(msg);
+      if (rtp) arrivals.push({ atMs: performance.now(), payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)) });
+    });
+    return { worker, agentSide, caller, arrivals };
+  }
+
+  function params(callId: string, port: number, recording?: { retentionDays: number }): AllocateParams {
+    return { callId, remoteRtp: { address: '127.0.0.1', port }, codec: { name: 'PCMU', payloadType: 0 }, ptimeMs: 20, direction: 'sendrecv', recording };
+  }
+
+  it('writes a stereo 16-bit 8 kHz WAV, caller left and agent right, aligned to when each crossed the wire (within 20 ms)', async () => {
+    const { worker, agentSide, caller, arrivals } = await setup();
+    const { localRtp } = await worker.allocate(params('r1', caller.address().port, { retentionDays: 7 }));
+    const end = agentSide.open('r1', 'agent', () => undefined);
+    await end.ready;
+    end.send(encodeControl({ event: 'ready' }));
+    worker.start('r1', Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The caller: 10 packets of a 500 Hz tone, 20 ms apart; the time the first one left is noted.
+    const callerTone = tone(160 * 10, 500, 8000);
+    let callerSentAtMs = 0;
+    for (let i = 0; i < 10; i++) {
+      const pkt = Buffer.alloc(12 + 160);
+      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 10 + i, timestamp: 1000 + 160 * i, ssrc: 77 });
+      pcmuEncode(callerTone.subarray(160 * i, 160 * (i + 1)), pkt.subarray(12));
+      if (i === 0) callerSentAtMs = performance.now();
+      caller.send(pkt, localRtp.port, '127.0.0.1');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // The agent answers 300 ms later with a 1 kHz tone; the time its first packet reached the caller is noted.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone(1600, 1000, 8000), filled: false }));
+    while (!arrivals.some((a) => a.payload.some((b) => b !== 0xff))) await new Promise((resolve) => setTimeout(resolve, 5));
+    const agentHeardAtMs = arrivals.find((a) => a.payload.some((b) => b !== 0xff))!.atMs;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const { stats } = worker.closeCall('r1', 'caller-bye');
+    await worker.recordingsSettled();
+
+    expect(stats?.recording?.path).to.match(/\.r7d\.wav$/);
+    const wav = await readFile(stats!.recording!.path);
+    expect(wav.toString('ascii', 0, 4)).to.equal('RIFF');
+    expect(wav.readUInt16LE(22), 'channels').to.equal(2);
+    expect(wav.readUInt32LE(24), 'rate').to.equal(8000);
+    expect(wav.readUInt16LE(34), 'bits').to.equal(16);
+    expect(wav.readUInt32LE(40), 'data size').to.equal(wav.length - 44);
+    expect(Math.abs((wav.length - 44) / 32 - stats!.recording!.durationMs)).to.be.lessThan(2);
+    const data = wav.subarray(44);
+    const left = onset(data, 0, 2000);
+    const right = onset(data, 1, 2000);
+    expect(left, 'caller tone in the left channel').to.be.greaterThan(0);
+    expect(right, 'agent tone in the right channel').to.be.greaterThan(left);
+    expect(onset(data.subarray(0, right * 4), 1, 2000), 'nothing on the right before the agent spoke').to.equal(-1);
+    const wireMs = agentHeardAtMs - callerSentAtMs;
+    const fileMs = (right - left) / 8;
+    expect(Math.abs(fileMs - wireMs), `file ${fileMs} ms vs wire ${wireMs.toFixed(1)} ms`).to.be.at.most(20);
+  });
+
+  it('records nothing for a call that did not ask for it', async () => {
+    const { worker, caller } = await setup();
+    await worker.allocate(params('r2', caller.address().port));
+    worker.start('r2', Date.now());
+    const { stats } = worker.closeCall('r2', 'caller-bye');
+    await worker.recordingsSettled();
+    expect(stats?.recording).to.equal(undefined);
+    expect(await readdir(dir)).to.deep.equal([]);
+  });
+
+  it('the retention sweep deletes recordings older than the days in their name and nothing else', async () => {
+    const names = ['20260101T000000Z-a.r1d.wav', '20260101T000000Z-b.r7d.wav', '20260101T000000Z-c.r1d.wav', 'notes.r1d.txt', 'mine.wav'];
+    for (const name of names) await writeFile(join(dir, name), 'x');
+    const nowMs = Date.now();
+    const twoDaysAgo = new Date(nowMs - 2 * 86_400_000);
+    for (const name of ['20260101T000000Z-a.r1d.wav', '20260101T000000Z-b.r7d.wav', 'notes.r1d.txt', 'mine.wav']) {
+      await utimes(join(dir, name), twoDaysAgo, twoDaysAgo);
+    }
+    const retention = new RecordingRetention({ dir, log, now: () => nowMs });
+    cleanup.push(() => retention.close());
+    expect(await retention.sweep()).to.equal(1);
+    expect((await readdir(dir)).sort()).to.deep.equal(['20260101T000000Z-b.r7d.wav', '20260101T000000Z-c.r1d.wav', 'mine.wav', 'notes.r1d.txt']);
+  });
+});

@@ -1,0 +1,245 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { expect } from 'chai';
+import { decodeAudioFrame, type AudioFrame } from '@voicebridge/protocol';
+import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, encoderFor, type ClockTimers, type RtpPacket } from '@voicebridge/rtp';
+import { InboundPath } from '../src/inbound-path.ts';
+import { OutboundQueue } from '../src/outbound-queue.ts';
+import { OutboundSender } from '../src/outbound-sender.ts';
+import { RtpSender } from '../src/rtp-sender.ts';
+
+/** Time that moves only when the test says so; the clock's one timer fires when it is due. */
+class FakeTime implements ClockTimers {
+  nowMs = 1000;
+  readonly #timers = new Map<number, { dueMs: number; callback: () => void }>();
+  #last = 0;
+  readonly now = (): number => this.nowMs;
+
+  setTimeout(callback: () => void, delayMs: number): unknown {
+    this.#timers.set(++this.#last, { dueMs: this.nowMs + Math.max(delayMs, 1), callback });
+    return this.#last;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
+
+  advance(ms: number): void {
+    const end = this.nowMs + ms;
+    for (;;) {
+      let next: [number, { dueMs: number; callback: () => void }] | undefined;
+      for (const entry of this.#timers) if (!next || entry[1].dueMs < next[1].dueMs) next = entry;
+      if (!next || next[1].dueMs > end) break;
+      this.#timers.delete(next[0]);
+      this.nowMs = Math.max(this.nowMs, next[1].dueMs);
+      next[1].callback();
+    }
+    this.nowMs = end;
+  }
+}
+
+function rtpPayload(value: number): Buffer {
+  const pcm = new Int16Array(160).fill(value);
+  const out = Buffer.alloc(160);
+  pcmuEncode(pcm, out);
+  return out;
+}
+
+describe('InboundPath: caller frames on arrival', () => {
+  function path(): { inbound: InboundPath; frames: AudioFrame[] } {
+    const frames: AudioFrame[] = [];
+    const inbound = new InboundPath({
+      codec: 'PCMU',
+      maxDepthMs: 60,
+      emit: (message) => frames.push(decodeAudioFrame(message) as AudioFrame),
+    });
+    return { inbound, frames };
+  }
+
+  it('delivers an in-order frame to the agent when it arrives, with no clock tick in between', () => {
+    const { inbound, frames } = path();
+    for (let i = 0; i < 3; i++) {
+      const payload = rtpPayload(1000 * (i + 1));
+      inbound.push(payload, 0, payload.length, 10 + i, 5000 + 160 * i, 7);
+      expect(frames).to.have.length(i + 1);
+    }
+    expect(frames.map((f) => [f.sampleOffset, f.filled, f.jitterDepthMs])).to.deep.equal([
+      [0, false, 0],
+      [160, false, 0],
+      [320, false, 0],
+    ]);
+    const decoded = new Int16Array(160);
+    pcmuDecode(rtpPayload(2000), decoded);
+    expect(frames[1]?.samples[0]).to.equal(decoded[0]);
+  });
+
+  it('holds frames behind a lost packet, then conceals it (filled) after the cap and plays on in order', () => {
+    const { inbound, frames } = path();
+    const push = (seq: number, value: number): void => {
+      const payload = rtpPayload(value);
+      inbound.push(payload, 0, payload.length, seq, 160 * seq, 7);
+    };
+    push(0, 1000);
+    push(2, 3000);
+    expect(frames).to.have.length(1);
+    inbound.tick();
+    inbound.tick();
+    expect(frames).to.have.length(1);
+    inbound.tick(); // the gap waited out the 60 ms cap
+    expect(frames.map((f) => [f.sampleOffset, f.filled])).to.deep.equal([
+      [0, false],
+      [160, true],
+      [320, false],
+    ]);
+    expect(frames[2]?.jitterDepthMs).to.equal(0);
+    push(1, 2000); // too late now
+    push(3, 4000);
+    expect(frames.map((f) => f.sampleOffset)).to.deep.equal([0, 160, 320, 480]);
+  });
+
+  it('puts a reordered pair back in order as soon as the overtaken packet arrives', () => {
+    const { inbound, frames } = path();
+    const push = (seq: number, value: number): void => {
+      const payload = rtpPayload(value);
+      inbound.push(payload, 0, payload.length, seq, 160 * seq, 7);
+    };
+    push(0, 1000);
+    push(2, 3000);
+    expect(frames[frames.length - 1]?.jitterDepthMs).to.equal(0);
+    push(1, 2000);
+    expect(frames.map((f) => [f.sampleOffset, f.filled])).to.deep.equal([
+      [0, false],
+      [160, false],
+      [320, false],
+    ]);
+  });
+});
+
+describe('OutboundSender: a talkspurt starts at once', () => {
+  let time: FakeTime;
+  let clock: MediaClock;
+  let sender: Socket;
+  let receiver: Socket;
+  let received: RtpPacket[];
+  let raw: Buffer[];
+  let marks: string[];
+  let queue: OutboundQueue;
+  let out: OutboundSender;
+  let active: boolean;
+
+  beforeEach(async () => {
+    time = new FakeTime();
+    clock = new MediaClock({ now: time.now, timers: time });
+    sender = createSocket('udp4');
+    receiver = createSocket('udp4');
+    await Promise.all([
+      new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve)),
+      new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve)),
+    ]);
+    received = [];
+    raw = [];
+    marks = [];
+    receiver.on('message', (packet) => {
+      raw.push(packet);
+      received.push(parseRtp(packet) as RtpPacket);
+    });
+    const rtp = new RtpSender({
+      socket: sender,
+      frameSamples: 160,
+      target: () => ({ address: '127.0.0.1', port: receiver.address().port }),
+      onSent: () => undefined,
+    });
+    rtp.encode = encoderFor('PCMU');
+    queue = new OutboundQueue(160, 100);
+    active = true;
+    out = new OutboundSender({
+      clock,
+      ptimeMs: 20,
+      rtp,
+      queue,
+      dtmf: undefined,
+      recorder: undefined,
+      active: () => active,
+      onMarksPlayed: (names) => marks.push(...names),
+    });
+  });
+
+  afterEach(() => {
+    out.close();
+    clock.close();
+    sender.close();
+    receiver.close();
+  });
+
+  async function packets(count: number): Promise<RtpPacket[]> {
+    for (let i = 0; i < 500 && received.length < count; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(received).to.have.length(count);
+    return received;
+  }
+
+  const speech = (value: number): Int16Array => new Int16Array(160).fill(value);
+
+  it('sends the first queued frame without waiting for a tick, marked, on the timestamp line, then paces from then on', async () => {
+    const slot = clock.add(20, (at) => out.tick(at));
+    time.advance(slot.offsetMs + 40); // three silence packets on the regular slot
+    time.advance(7); // agent audio arrives 7 ms after a silence packet
+    queue.pushFrame(speech(1000));
+    queue.pushFrame(speech(2000));
+    queue.pushMark('reply');
+    out.audioQueued();
+    expect(out.inTalkspurt).to.equal(true);
+    await packets(4); // sent at once: the fake clock did not move
+    time.advance(20); // the talkspurt's slot: the second frame (and the mark after it)
+    await packets(5);
+    for (let i = 0; i < 100 && marks.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(marks).to.deep.equal(['reply']);
+    time.advance(20); // queue empty: the talkspurt ends
+    expect(out.inTalkspurt).to.equal(false);
+    time.advance(60); // the regular slot again, skipping the timestamps the talkspurt used
+    const all = await packets(8);
+    const ts = all.map((p) => (p.timestamp - (all[0] as RtpPacket).timestamp) >>> 0);
+    expect(ts).to.deep.equal([0, 160, 320, 480, 640, 800, 960, 1120]);
+    expect(all.map((p) => p.marker)).to.deep.equal([true, false, false, true, false, false, false, false]);
+    const seq = all.map((p) => (p.sequenceNumber - (all[0] as RtpPacket).sequenceNumber) & 0xffff);
+    expect(seq).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+    const first = new Int16Array(160);
+    const payloadOf = (i: number): Buffer => (raw[i] as Buffer).subarray(12, 172);
+    pcmuDecode(payloadOf(3), first);
+    expect(first[0]).to.be.greaterThan(900);
+    pcmuDecode(payloadOf(5), first);
+    expect(first[0]).to.equal(0);
+  });
+
+  it('keeps steady pacing while a talkspurt is under way on the regular slot', async () => {
+    const slot = clock.add(20, (at) => out.tick(at));
+    queue.pushFrame(speech(1000));
+    time.advance(slot.offsetMs + 1); // the regular slot sends it (audio came before the call's first tick)
+    await packets(1);
+    time.advance(5);
+    queue.pushFrame(speech(2000));
+    out.audioQueued(); // speech is under way: no re-phase
+    expect(out.inTalkspurt).to.equal(false);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(received).to.have.length(1);
+    time.advance(14);
+    await packets(2);
+  });
+
+  it('sends nothing at once on hold, and a clear ends the talkspurt', async () => {
+    const slot = clock.add(20, (at) => out.tick(at));
+    time.advance(slot.offsetMs + 5);
+    await packets(1);
+    active = false;
+    queue.pushFrame(speech(1000));
+    out.audioQueued();
+    expect(out.inTalkspurt).to.equal(false);
+    active = true;
+    out.audioQueued();
+    expect(out.inTalkspurt).to.equal(true);
+    queue.pushFrame(speech(2000));
+    queue.pushMark('m');
+    expect(queue.clear()).to.deep.equal(['m']);
+    time.advance(20);
+    expect(out.inTalkspurt).to.equal(false);
+    await packets(2);
+  });
+});
