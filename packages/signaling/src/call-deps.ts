@@ -7,13 +7,17 @@ import type { MediaControlClient } from './media-control-client.ts';
 /** What a Call needs, injected: no service locator, no singletons. */
 export interface CallDeps {
   stack: SipStack;
-  media: Pick<MediaControlClient, 'allocate' | 'start' | 'closeCall'>;
+  media: Pick<MediaControlClient, 'allocate' | 'start' | 'closeCall' | 'update' | 'dtmf'>;
   dispatcher: Pick<AgentDispatcher, 'dispatch' | 'withdraw'>;
   numbers: Pick<NumberRepository, 'get'>;
   records: Pick<CallRecordRepository, 'create' | 'update'>;
   /** SIP advertised address and port for Contact. */
   advertisedAddress: string;
   sipPort: number;
+  /** SIP-over-TLS port for the Contact of calls that came over TLS. */
+  tlsPort?: number;
   answerTimeoutMs: number;
+  /** RFC 4028 Min-SE: the shortest session interval we accept (422 below it). Default 90 s. */
+  sessionMinSeS?: number;
   log: Logger;
 }

@@ -1,19 +1,44 @@
-import { newCallId, type MediaEvent } from '@voicebridge/protocol';
+import { newCallId, VoicebridgeError, type MediaEvent, type NumberConfig } from '@voicebridge/protocol';
 import type { InviteServerTransaction, NonInviteServerTransaction, SipRequest, SipStackHandler } from '@voicebridge/sip';
 import { Call } from './call.ts';
 import type { CallDeps } from './call-deps.ts';
+import type { CallLimits } from './call-limits.ts';
+import { readInboundCall } from './inbound-call.ts';
+import type { InboundDigest } from './inbound-digest.ts';
+import type { RegistrationManager } from './registration/registration-manager.ts';
+import type { TrunkDirectory } from './trunk-directory.ts';
+import type { TransferProgress } from './refer-client.ts';
 import { refuseRequest } from './request-checks.ts';
-import { ACCEPT, ALLOW, KNOWN_METHODS } from './sip-capabilities.ts';
+import { ACCEPT, ALLOW, KNOWN_METHODS, SUPPORTED } from './sip-capabilities.ts';
 
-/** Owns the live calls: creates one per INVITE, routes media events to it, drains on shutdown. */
+/** Who may call and how many: see docs/operations.md "Admission". Without it every source is admitted. */
+export interface AdmissionOptions {
+  directory: Pick<TrunkDirectory, 'match' | 'isAllowed'>;
+  limits: Pick<CallLimits, 'admit'>;
+  /** SIP_UNTRUSTED_RESPONSE: a request from a source outside every trunk gets nothing, or 403. */
+  untrustedResponse: 'drop' | '403';
+  /** Digest for trunks with `auth`: 401 until the INVITE carries their credentials. */
+  digest?: Pick<InboundDigest, 'check'>;
+  /** Trunks we register to: an INVITE to a registered contact belongs to its trunk. */
+  registrations?: Pick<RegistrationManager, 'match'>;
+}
+
+/** Out-of-dialog methods other than INVITE answered below (each a case of onRequest's switch). */
+const SERVED_OUT_OF_DIALOG = new Set(['OPTIONS', 'BYE']);
+
+/** Owns the live calls: admits each INVITE (trunk, limits), creates its Call, drains on shutdown. */
 export class CallManager implements SipStackHandler {
   readonly #deps: CallDeps;
+  readonly #admission: AdmissionOptions | undefined;
   readonly #calls = new Map<string, Call>();
+  /** Calls in progress per trunk name, for the trunks' maxCalls. */
+  readonly #perTrunk = new Map<string, number>();
   readonly #idle: (() => void)[] = [];
   #draining = false;
 
-  constructor(deps: CallDeps) {
+  constructor(deps: CallDeps, admission?: AdmissionOptions) {
     this.#deps = deps;
+    this.#admission = admission;
   }
 
   get size(): number {
@@ -24,18 +49,59 @@ export class CallManager implements SipStackHandler {
     return this.#draining;
   }
 
+  /**
+   * A new INVITE transaction (retransmissions were absorbed by the SIP core, so nothing here counts
+   * one twice). Refusals before a Call exists leave no record and no job.
+   */
   onInvite(tx: InviteServerTransaction): void {
-    if (this.#draining) {
-      this.#deps.stack.respond(tx, 503, { toTag: this.#deps.stack.generateTag(), headers: [['Retry-After', '30']] });
-      return;
+    const stack = this.#deps.stack;
+    const refuse = (status: number, headers: [string, string][] = []): void => {
+      stack.respond(tx, status, { toTag: stack.generateTag(), headers });
+    };
+    if (this.#draining) return refuse(503, [['Retry-After', '30']]);
+    const address = tx.source.address;
+    const admission = this.#admission;
+    let trunk = admission?.directory.match(address) ?? admission?.registrations?.match(tx.request);
+    const digest = admission?.digest?.check(tx.request, address, trunk);
+    if (digest?.kind === 'challenge') return refuse(401, digest.headers); // RFC 3261 §22.2: no record, no job
+    if (digest?.kind === 'authenticated') trunk = digest.trunk;
+    if (admission !== undefined && trunk === undefined && !admission.directory.isAllowed(address)) {
+      // Reached only in 403 mode, or when a trunk without sources (digest, registration) exists.
+      this.#deps.log.warn({ source: address }, `SIP INVITE refused with 403: source matches no trunk from ${address}`);
+      return refuse(403);
     }
-    const call = new Call(newCallId(), tx, this.#deps, (ended) => this.#forget(ended));
+    if (trunk?.transport !== undefined && trunk.transport !== tx.source.transport) {
+      this.#deps.log.warn({ source: address, trunk: trunk.name }, `SIP INVITE refused with 403: trunk ${trunk.name} calls over ${trunk.transport} only from ${address}`);
+      return refuse(403);
+    }
+    const refusal = admission?.limits.admit(trunk, this.#calls.size, trunk === undefined ? 0 : (this.#perTrunk.get(trunk.name) ?? 0));
+    if (refusal !== undefined) {
+      this.#deps.log.warn(
+        { source: address, limit: refusal.limit, retryAfterS: refusal.retryAfterS },
+        `new call refused with 503: over ${refusal.limit} from ${address}`,
+      );
+      return refuse(503, [['Retry-After', String(refusal.retryAfterS)]]);
+    }
+    const call = new Call(newCallId(), tx, this.#deps, (ended) => this.#forget(ended), readInboundCall(tx.request, trunk));
     this.#calls.set(call.callId, call);
+    if (trunk !== undefined) this.#perTrunk.set(trunk.name, (this.#perTrunk.get(trunk.name) ?? 0) + 1);
     void call.run();
   }
 
   onRequest(request: SipRequest, tx: NonInviteServerTransaction): void {
     const stack = this.#deps.stack;
+    const admission = this.#admission;
+    const address = tx.source.address;
+    if (admission !== undefined && admission.directory.match(address) === undefined && !admission.directory.isAllowed(address)) {
+      this.#deps.log.warn({ source: address, method: request.method }, `SIP ${request.method} refused with 403: source matches no trunk from ${address}`);
+      stack.respond(tx, 403);
+      return;
+    }
+    if (!SERVED_OUT_OF_DIALOG.has(request.method)) {
+      // RFC 3261 §8.2.1: the method is inspected first, before the URI scheme (416) or Require (420).
+      stack.respond(tx, KNOWN_METHODS.has(request.method) ? 405 : 501, { headers: [['Allow', ALLOW]] });
+      return;
+    }
     const refusal = refuseRequest(request);
     if (refusal) {
       stack.respond(tx, refusal.status, { headers: refusal.headers });
@@ -48,15 +114,13 @@ export class CallManager implements SipStackHandler {
           headers: [
             ['Allow', ALLOW],
             ['Accept', ACCEPT],
-            ['Supported', ''],
+            ['Supported', SUPPORTED],
           ],
         });
         return;
       case 'BYE':
         stack.respond(tx, 481, { reason: 'Call/Transaction Does Not Exist' }); // §15.1.2
         return;
-      default:
-        stack.respond(tx, KNOWN_METHODS.has(request.method) ? 405 : 501, { headers: [['Allow', ALLOW]] });
     }
   }
 
@@ -68,6 +132,18 @@ export class CallManager implements SipStackHandler {
   onMediaEvent(event: MediaEvent): void {
     if (event.event !== 'hangup') return;
     void this.#calls.get(event.callId)?.hangup(event.by, event.reason);
+  }
+
+  /** Transfers a live call (REFER): see Call.transfer. VB_CALL_NOT_FOUND for an unknown call. */
+  transfer(callId: string, target: string, onProgress?: (progress: TransferProgress) => void): Promise<TransferProgress> {
+    const call = this.#calls.get(callId);
+    if (!call) return Promise.reject(new VoicebridgeError('VB_CALL_NOT_FOUND', `no live call ${callId}`));
+    return call.transfer(target, onProgress);
+  }
+
+  /** The config of the number a live call was answered for (undefined before that, or for an unknown call). */
+  numberConfigOf(callId: string): NumberConfig | undefined {
+    return this.#calls.get(callId)?.numberConfig;
   }
 
   /** Refuses new calls, waits for live ones up to the deadline, then hangs up the rest with `drain`. */
@@ -92,7 +168,13 @@ export class CallManager implements SipStackHandler {
   }
 
   #forget(call: Call): void {
-    this.#calls.delete(call.callId);
+    if (!this.#calls.delete(call.callId)) return;
+    const trunk = call.trunkName;
+    if (trunk !== undefined) {
+      const left = (this.#perTrunk.get(trunk) ?? 1) - 1;
+      if (left > 0) this.#perTrunk.set(trunk, left);
+      else this.#perTrunk.delete(trunk);
+    }
     if (this.#calls.size === 0) for (const idle of this.#idle.splice(0)) idle();
   }
 }

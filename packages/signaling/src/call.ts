@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import {
-  normalizeNumber,
   VoicebridgeError,
   type CallJob,
   type CallRecord,
@@ -14,8 +13,8 @@ import {
   buildAnswer,
   parseNameAddr,
   parseOffer,
-  parseUri,
   type AcceptedOffer,
+  type LocalMedia,
   type Dialog,
   type InviteServerTransaction,
   type ServerTransaction,
@@ -24,8 +23,15 @@ import {
 import type { Logger } from 'pino';
 import { assertTransition, CallState } from './call-state.ts';
 import type { CallDeps } from './call-deps.ts';
+import { InDialogSession } from './in-dialog-session.ts';
+import { ReferClient, trunkCredentials, type TransferProgress } from './refer-client.ts';
+import { readInboundCall, type InboundCall } from './inbound-call.ts';
 import { refuseRequest } from './request-checks.ts';
-import { IN_DIALOG_ALLOW } from './sip-capabilities.ts';
+import { negotiateSessionTimer, RFC_MIN_SE_S, sessionTimerHeaders, type SessionTimerOffer } from './session-timer.ts';
+import { IN_DIALOG_ALLOW, peerAllows, SUPPORTED } from './sip-capabilities.ts';
+import { srtpKeysFor } from './srtp-keys.ts';
+import { contactUri } from './contact-uri.ts';
+import { dialogSnapshot } from './dialog-snapshot.ts';
 
 type Party = (typeof HANGUP_PARTIES)[number];
 
@@ -43,24 +49,40 @@ export class Call {
   readonly #toTag: string;
   readonly #invitedAtMs = Date.now();
   readonly #onEnded: (call: Call) => void;
+  readonly #inbound: InboundCall;
   #state = CallState.Admitting;
   #dialog: Dialog | undefined;
   #mediaAllocated = false;
   #answerSdp: Buffer | undefined;
   #sdpVersion = 1;
+  #offer: AcceptedOffer | undefined;
+  #local: Omit<LocalMedia, 'sessionVersion'> | undefined;
+  #sessionTimer: SessionTimerOffer = { kind: 'none' };
+  /** re-INVITE, UPDATE, INFO, OPTIONS and the session timer once the dialog exists. */
+  #session: InDialogSession | undefined;
+  /** Our REFERs (call transfer) once the dialog exists. */
+  #refer: ReferClient | undefined;
   #recordWrites: Promise<void> = Promise.resolve();
   /** A hangup asked for between our 2xx and its ACK, carried out at the ACK (RFC 3261 §15). */
   #pendingHangup: { by: Party; reason: TerminationReason } | undefined;
+  /** The config that answers the call, once found (an agent's transfer targets are checked against it). */
+  numberConfig: NumberConfig | undefined;
 
-  constructor(callId: string, tx: InviteServerTransaction, deps: CallDeps, onEnded: (call: Call) => void) {
+  constructor(callId: string, tx: InviteServerTransaction, deps: CallDeps, onEnded: (call: Call) => void, inbound?: InboundCall) {
     this.callId = callId;
+    this.#inbound = inbound ?? readInboundCall(tx.request, undefined);
     this.#tx = tx;
     this.#deps = deps;
     this.sipCallId = tx.request.headers.get('Call-ID') ?? '';
     this.#toTag = deps.stack.generateTag();
     this.#onEnded = onEnded;
-    this.#log = deps.log.child({ callId, sipCallId: this.sipCallId });
+    this.#log = deps.log.child({ callId, sipCallId: this.sipCallId, ...(this.#inbound.trunk && { trunk: this.#inbound.trunk.name }) });
     tx.onCancel = () => this.#onCancel();
+  }
+
+  /** The trunk the call came from, if any (per-trunk limits count by it). */
+  get trunkName(): string | undefined {
+    return this.#inbound.trunk?.name;
   }
 
   get state(): CallState {
@@ -70,42 +92,52 @@ export class Call {
   /** Admission through answer. Never throws: every failure becomes a SIP response and a verdict. */
   async run(): Promise<void> {
     const request = this.#tx.request;
-    const dialled = parseUri(request.uri)?.user ?? '';
-    const number = normalizeNumber(dialled);
+    const { dialled, number, trunk } = this.#inbound;
     this.#writeRecord(() => this.#deps.records.create(this.#initialRecord(request, number ?? dialled)));
     const refusal = refuseRequest(request);
     if (refusal) return this.#reject(refusal.status, 'rejected', { headers: refusal.headers });
+    this.#sessionTimer = negotiateSessionTimer(request, this.#minSeS());
+    if (this.#sessionTimer.kind === 'too-small') {
+      // RFC 4028 §9: an interval below our minimum → 422 naming it.
+      return this.#reject(422, 'rejected', { headers: [['Min-SE', String(this.#sessionTimer.minSeS)]] });
+    }
     try {
-      const config = number ? await this.#deps.numbers.get(number) : undefined;
+      let config = number ? await this.#deps.numbers.get(number) : undefined;
+      if (!config && trunk?.defaultNumber !== undefined) config = await this.#deps.numbers.get(trunk.defaultNumber);
       if (this.#ended()) return;
       if (!config) {
         this.#log.info({ dialled, normalised: number ?? null }, 'no agent for the dialled number: 404');
         return this.#reject(404, 'rejected', { detail: `number not configured: ${number ?? dialled}` });
       }
       if (!config.enabled) return this.#reject(480, 'rejected', { detail: 'number disabled' });
+      this.numberConfig = config;
       const offer = this.#acceptOffer(request);
       if (!offer) return;
+      const srtp = srtpKeysFor(offer);
       const allocated = await this.#deps.media.allocate({
+        srtp: srtp?.params,
         callId: this.callId,
         remoteRtp: offer.remoteRtp,
         codec: offer.codec,
         telephoneEventPayloadType: offer.telephoneEventPayloadType,
         ptimeMs: offer.ptimeMs,
         direction: offer.direction,
+        ...(trunk && { rtpLatching: trunk.rtpLatching }),
+        ...(config.recording?.enabled ? { recording: { retentionDays: config.recording.retentionDays } } : {}),
       });
       this.#mediaAllocated = true;
       if (this.#ended()) {
         await this.#closeMedia('caller-cancel');
         return;
       }
-      this.#answerSdp = Buffer.from(
-        buildAnswer(offer, {
-          address: allocated.localRtp.address,
-          port: allocated.localRtp.port,
-          sessionId: String(randomInt(1, 2 ** 31)),
-          sessionVersion: this.#sdpVersion,
-        }),
-      );
+      this.#offer = offer;
+      this.#local = {
+        address: allocated.localRtp.address,
+        port: allocated.localRtp.port,
+        sessionId: String(randomInt(1, 2 ** 31)),
+        ...(srtp ? { crypto: srtp.answer } : {}),
+      };
+      this.#answerSdp = Buffer.from(buildAnswer(offer, { ...this.#local, sessionVersion: this.#sdpVersion }));
       this.#writeRecord(() =>
         this.#deps.records.update(this.callId, {
           status: 'ringing',
@@ -154,6 +186,18 @@ export class Call {
     }
   }
 
+  /**
+   * Transfers the answered call (RFC 3515 REFER; we are the transferor) to a number or sip:/tel:
+   * URI. Progress comes from the transferee's NOTIFYs; on success we hang up (`transferred`), on
+   * failure the call goes on. Rejects when the call is not confirmed or a transfer is under way.
+   */
+  async transfer(target: string, onProgress?: (progress: TransferProgress) => void): Promise<TransferProgress> {
+    if (this.#state !== CallState.Confirmed || !this.#refer) throw new VoicebridgeError('VB_CALL_NOT_FOUND', `call ${this.callId} is not in a confirmed dialog`);
+    const outcome = await this.#refer.refer(target, onProgress);
+    if (outcome.state === 'success') await this.hangup('bridge', 'transferred');
+    return outcome;
+  }
+
   /** Parent-initiated: ends the call without any SIP traffic. */
   async close(reason: TerminationReason = 'drain'): Promise<void> {
     await this.#finish({ by: 'bridge', reason });
@@ -181,25 +225,57 @@ export class Call {
 
   #answer(): void {
     this.#transition(CallState.Answered);
-    const { advertisedAddress, sipPort } = this.#deps;
+    const contact = this.#contact();
+    const request = this.#tx.request;
     this.#dialog = this.#deps.stack.accept(this.#tx, {
       toTag: this.#toTag,
-      // RFC 3261 §8.1.1.8 / §18: a TCP caller gets a Contact that brings its requests back over TCP.
-      contact: `sip:${formatHost(advertisedAddress)}:${sipPort}${this.#tx.source.transport === 'tcp' ? ';transport=tcp' : ''}`,
+      contact,
       body: this.#answerSdp ?? Buffer.alloc(0),
       contentType: 'application/sdp',
-      headers: [['Allow', IN_DIALOG_ALLOW]],
+      headers: [['Allow', IN_DIALOG_ALLOW], ['Supported', SUPPORTED], ...sessionTimerHeaders(this.#sessionTimer)],
       listener: {
         onConfirmed: () => this.#onConfirmed(),
         onAckTimeout: () => {
           this.#transition(CallState.Confirmed); // the transaction timed out: a BYE is allowed now (§15)
           void this.hangup('bridge', 'no-ack');
         },
-        onRequest: (request, tx) => this.#onDialogRequest(request, tx),
+        onRequest: (req, tx) => this.#onDialogRequest(req, tx),
+        onReinviteAck: (ack) => this.#session?.onReinviteAck(ack),
+        onReinviteAckTimeout: () => void this.hangup('bridge', 'no-ack'),
       },
     });
-    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'answered', answeredAtMs: Date.now() }));
-    this.#log.info('call answered');
+    this.#dialog.credentials = trunkCredentials(this.#inbound.trunk);
+    this.#refer = new ReferClient({ stack: this.#deps.stack, dialog: this.#dialog, contact, log: this.#log });
+    if (this.#offer && this.#local) {
+      this.#session = new InDialogSession({
+        callId: this.callId,
+        stack: this.#deps.stack,
+        dialog: this.#dialog,
+        media: this.#deps.media,
+        contact,
+        local: this.#local,
+        offer: this.#offer,
+        sdpVersion: this.#sdpVersion,
+        minSeS: this.#minSeS(),
+        timer: this.#sessionTimer,
+        remoteAllowsUpdate: peerAllows(request, 'UPDATE'),
+        log: this.#log,
+        onEnd: (reason) => void this.hangup('bridge', reason),
+        onNotify: (req, tx) => this.#refer?.onNotify(req, tx) ?? false,
+      });
+    }
+    const dialog = dialogSnapshot(this.#tx, this.#toTag, this.#dialog);
+    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'answered', answeredAtMs: Date.now(), dialog }));
+    this.#log.info({ sessionTimer: this.#session?.sessionTimer ?? null }, 'call answered');
+  }
+
+  /** RFC 3261 §8.1.1.8 / §18: a TCP caller gets a Contact that brings its requests back over TCP. */
+  #contact(): string {
+    return contactUri(this.#deps.advertisedAddress, this.#tx, this.#deps.sipPort, this.#deps.tlsPort);
+  }
+
+  #minSeS(): number {
+    return this.#deps.sessionMinSeS ?? RFC_MIN_SE_S;
   }
 
   #onConfirmed(): void {
@@ -216,29 +292,13 @@ export class Call {
   }
 
   #onDialogRequest(request: SipRequest, tx: ServerTransaction): void {
-    const stack = this.#deps.stack;
-    switch (request.method) {
-      case 'BYE':
-        stack.respond(tx, 200);
-        void this.#finish({ by: 'caller', reason: 'caller-bye' });
-        return;
-      case 'INVITE':
-        // A re-INVITE (session refresh): answer with our current session, version bumped (RFC 3264 §8).
-        // Changing codec or hold is the subject of later work; the media keeps running as it is.
-        this.#sdpVersion += 1;
-        stack.respond(tx, 200, {
-          headers: [['Contact', `<sip:${formatHost(this.#deps.advertisedAddress)}:${this.#deps.sipPort}>`]],
-          body: this.#answerSdp ? bumpSdpVersion(this.#answerSdp, this.#sdpVersion) : undefined,
-          contentType: this.#answerSdp ? 'application/sdp' : undefined,
-        });
-        return;
-      case 'OPTIONS':
-      case 'INFO':
-        stack.respond(tx, 200);
-        return;
-      default:
-        stack.respond(tx, 405, { headers: [['Allow', IN_DIALOG_ALLOW]] });
+    if (request.method === 'BYE') {
+      this.#deps.stack.respond(tx, 200);
+      void this.#finish({ by: 'caller', reason: 'caller-bye' });
+      return;
     }
+    if (this.#session) this.#session.handle(request, tx);
+    else this.#deps.stack.respond(tx, 405, { headers: [['Allow', IN_DIALOG_ALLOW]] });
   }
 
   #onCancel(): void {
@@ -259,6 +319,8 @@ export class Call {
     this.#transition(CallState.Ended);
     this.#abort.abort(new VoicebridgeError('VB_CLOSED', `call ended: ${verdict.reason}`));
     this.#tx.onCancel = undefined;
+    this.#session?.close();
+    this.#refer?.close();
     this.#dialog?.close();
     this.#log.info({ verdict }, 'call ended');
     const endedAtMs = Date.now();
@@ -296,18 +358,21 @@ export class Call {
   }
 
   #initialRecord(request: SipRequest, number: string): CallRecord {
-    const from = parseNameAddr(request.headers.get('From') ?? '');
     const to = parseNameAddr(request.headers.get('To') ?? '');
+    const { trunk, diversion, historyInfo } = this.#inbound;
     return {
       version: 1,
       callId: this.callId,
       sipCallId: this.sipCallId,
-      from: from?.uri ?? '',
+      from: this.#inbound.from,
       to: to?.uri ?? '',
       number,
       status: 'setup',
       invitedAtMs: this.#invitedAtMs,
       remoteSip: { address: this.#tx.source.address, port: this.#tx.source.port },
+      ...(trunk && { trunk: trunk.name }),
+      ...(diversion && { diversion }),
+      ...(historyInfo && { historyInfo }),
       transcript: [],
     };
   }
@@ -324,12 +389,4 @@ export class Call {
       invitedAtMs: this.#invitedAtMs,
     };
   }
-}
-
-export function formatHost(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
-}
-
-function bumpSdpVersion(sdp: Buffer, version: number): Buffer {
-  return Buffer.from(sdp.toString('utf8').replace(/^(o=\S+ \S+ )\d+/m, `$1${version}`));
 }

@@ -6,3 +6,4 @@ export { MediaControlClient } from './media-control-client.ts';
 export { AgentDispatcher } from './agent-dispatcher.ts';
 export { UdpSipTransport } from './udp-transport.ts';
 export { DEMO_NUMBERS } from './demo-numbers.ts';
+export { ReferClient, type TransferProgress } from './refer-client.ts';

@@ -8,6 +8,9 @@ import {
   isErrorCode,
   type AllocateParams,
   type AllocateResult,
+  type DtmfParams,
+  type TransferProgressParams,
+  type UpdateParams,
   type MediaEvent,
   type MediaRequest,
   type MediaStats,
@@ -26,6 +29,12 @@ export interface MediaControlClientOptions {
   onLost?: () => void;
   requestTimeoutMs?: number;
   reconnectDelayMs?: number;
+  /**
+   * A heartbeat request this often; after `heartbeatMisses` in a row go unanswered the worker is
+   * taken for hung: the connection is dropped, which ends its calls with `media-lost`. 0 = off.
+   */
+  heartbeatIntervalMs?: number;
+  heartbeatMisses?: number;
 }
 
 interface Pending {
@@ -50,6 +59,8 @@ export class MediaControlClient {
   #closed = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #waiters: (() => void)[] = [];
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #missedHeartbeats = 0;
 
   constructor(options: MediaControlClientOptions) {
     this.#options = options;
@@ -78,10 +89,25 @@ export class MediaControlClient {
     await this.#request({ method: 'start', params: { callId, answeredAtMs } });
   }
 
+  /** A new offer/answer in the dialog: the call's new remote address, codec and direction. */
+  async update(params: UpdateParams): Promise<void> {
+    await this.#request({ method: 'update', params });
+  }
+
+  /** A digit from a SIP INFO; media reports it to the agent unless RTP already did. */
+  async dtmf(params: DtmfParams): Promise<void> {
+    await this.#request({ method: 'dtmf', params });
+  }
+
   /** Ends a call's media; resolves with its RTP/RTCP statistics when the worker had the call. */
   async closeCall(callId: string, reason: TerminationReason): Promise<MediaStats | undefined> {
     const result = CloseResultSchema.safeParse(await this.#request({ method: 'close', params: { callId, reason } }));
     return result.success ? result.data.stats : undefined;
+  }
+
+  /** How a transfer the agent asked for is going: media passes it on to the agent. */
+  async transferProgress(params: TransferProgressParams): Promise<void> {
+    await this.#request({ method: 'transfer-progress', params });
   }
 
   async heartbeat(): Promise<{ calls: number }> {
@@ -93,6 +119,8 @@ export class MediaControlClient {
     this.#closed = true;
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
+    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
     this.#socket?.destroy();
     this.#rejectAll('media control client closed');
   }
@@ -125,6 +153,7 @@ export class MediaControlClient {
       this.#connected = true;
       this.#options.log.info({ media: `${this.#options.host}:${this.#options.port}` }, 'media worker connected');
       for (const waiter of this.#waiters.splice(0)) waiter();
+      this.#startHeartbeats(socket);
     });
     socket.on('data', (chunk: string) => {
       buffered += chunk;
@@ -141,12 +170,31 @@ export class MediaControlClient {
       if (lost) this.#options.log.warn('media worker connection lost');
       this.#connected = false;
       this.#socket = undefined;
+      clearInterval(this.#heartbeatTimer);
+      this.#heartbeatTimer = undefined;
       this.#rejectAll('media control connection closed');
       if (lost) this.#options.onLost?.();
       if (!this.#closed) {
         this.#reconnectTimer = setTimeout(() => this.#connect(), this.#options.reconnectDelayMs ?? 250);
       }
     });
+  }
+
+  #startHeartbeats(socket: Socket): void {
+    const everyMs = this.#options.heartbeatIntervalMs ?? 0;
+    if (everyMs <= 0) return;
+    this.#missedHeartbeats = 0;
+    this.#heartbeatTimer = setInterval(() => {
+      this.heartbeat().then(
+        () => (this.#missedHeartbeats = 0),
+        () => {
+          if (++this.#missedHeartbeats < (this.#options.heartbeatMisses ?? 3) || this.#socket !== socket) return;
+          this.#options.log.warn({ missed: this.#missedHeartbeats }, 'media worker stopped answering heartbeats: dropping it');
+          socket.destroy();
+        },
+      );
+    }, everyMs);
+    this.#heartbeatTimer.unref();
   }
 
   #onLine(line: string): void {

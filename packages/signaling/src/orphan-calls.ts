@@ -1,12 +1,19 @@
+import type { CallRecord } from '@voicebridge/protocol';
 import type { CallRecordRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
 
 /**
  * On start, a record still marked live belongs to a signaling process that is gone (one signaling
  * node per key prefix for now): nobody will ever end it, so it is closed here with `bridge-restart`.
+ * `onOrphan` is told each one: a media worker that outlived the old signaling (restarted within
+ * its orphan grace) still runs the call and its agent, and the caller is still on the line.
  * Returns how many were closed.
  */
-export async function closeOrphanCalls(records: Pick<CallRecordRepository, 'listLive' | 'update'>, log: Logger): Promise<number> {
+export async function closeOrphanCalls(
+  records: Pick<CallRecordRepository, 'listLive' | 'update'>,
+  log: Logger,
+  onOrphan?: (record: CallRecord) => void,
+): Promise<number> {
   const live = await records.listLive({ onCorrupt: (error) => log.warn({ err: error }, 'corrupt call record skipped') });
   const endedAtMs = Date.now();
   for (const record of live) {
@@ -16,6 +23,7 @@ export async function closeOrphanCalls(records: Pick<CallRecordRepository, 'list
       verdict: { by: 'bridge', reason: 'bridge-restart', detail: `was ${record.status} when signaling started` },
     });
     log.warn({ callId: record.callId, sipCallId: record.sipCallId, status: record.status }, 'call left live by an earlier run closed: bridge-restart');
+    onOrphan?.(record);
   }
   return live.length;
 }

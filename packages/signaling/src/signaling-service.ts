@@ -1,15 +1,25 @@
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
-import { advertisedSipAddress, parseCidr, type BridgeConfig, type Cidr } from '@voicebridge/protocol';
-import { SipStack, type Endpoint } from '@voicebridge/sip';
-import { CallRecordRepository, NumberRepository, RedisKeys } from '@voicebridge/store';
+import { advertisedSipAddress, parseCidr, parseCidrList, type BridgeConfig, type CallRecord, type Cidr } from '@voicebridge/protocol';
+import { SipStack, type DigestAlgorithm, type Endpoint } from '@voicebridge/sip';
+import { CallRecordRepository, NumberRepository, RedisKeys, TrunkRepository, TrunkStatusRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
+import { AbuseGuard } from './abuse-guard.ts';
 import { AgentDispatcher } from './agent-dispatcher.ts';
+import { AgentTransfers } from './agent-transfer.ts';
+import { CallLimits } from './call-limits.ts';
 import { CallManager } from './call-manager.ts';
 import { DEMO_NUMBERS } from './demo-numbers.ts';
 import { MediaControlClient } from './media-control-client.ts';
+import { orphanBye } from './orphan-bye.ts';
 import { closeOrphanCalls } from './orphan-calls.ts';
+import { sipParseLimits } from './sip-limits.ts';
 import { TcpSipTransport } from './tcp-transport.ts';
+import { TrunkDirectory } from './trunk-directory.ts';
+import { InboundDigest } from './inbound-digest.ts';
+import { RegistrationManager } from './registration/registration-manager.ts';
+import { readTlsFiles } from './tls-files.ts';
+import { TlsSipTransport } from './tls-transport.ts';
 import { UdpSipTransport } from './udp-transport.ts';
 
 export interface SignalingServiceOptions {
@@ -20,7 +30,12 @@ export interface SignalingServiceOptions {
   /** A second connection for BullMQ's blocking QueueEvents reads. Borrowed. */
   eventsRedis: Redis;
   userAgent?: string;
+  /** How often trunks are re-read from Redis; default 1000 ms. */
+  trunkRefreshMs?: number;
 }
+
+/** Every address: the transports pass everything to the AbuseGuard, which decides per message. */
+const ANY_SOURCE: readonly Cidr[] = [parseCidr('0.0.0.0/0') as Cidr, parseCidr('::/0') as Cidr];
 
 /**
  * The SIP signaling service: a UDP transport, the SIP core, the call manager, and its clients to
@@ -32,9 +47,16 @@ export class SignalingService {
   readonly media: MediaControlClient;
   readonly #transport: UdpSipTransport | undefined;
   readonly #tcp: TcpSipTransport | undefined;
+  readonly #tls: TlsSipTransport | undefined;
   readonly #dispatcher: AgentDispatcher;
+  /** Transfers the agents ask for (through media), checked against their number's transferTargets. */
+  readonly #transfers: AgentTransfers;
+  readonly trunks: TrunkDirectory;
+  readonly guard: AbuseGuard;
+  readonly registrations: RegistrationManager;
   readonly #options: SignalingServiceOptions;
   #address: AddressInfo | undefined;
+  #tlsAddress: AddressInfo | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(options: SignalingServiceOptions) {
@@ -42,17 +64,46 @@ export class SignalingService {
     const { config, log } = options;
     const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
     const advertised = advertisedSipAddress(config);
-    const allowed = config.SIP_ALLOWED_CIDRS.split(',').map((c) => parseCidr(c.trim()) as Cidr);
+    this.trunks = new TrunkDirectory({
+      trunks: new TrunkRepository(options.redis, keys),
+      allowed: parseCidrList(config.SIP_ALLOWED_CIDRS),
+      refreshMs: options.trunkRefreshMs ?? 1000,
+      log,
+    });
+    this.guard = new AbuseGuard({
+      directory: this.trunks,
+      untrustedResponse: config.SIP_UNTRUSTED_RESPONSE,
+      ratePerSecond: config.SIP_UNTRUSTED_RATE,
+      burst: config.SIP_UNTRUSTED_BURST,
+      banMs: config.SIP_BAN_TIME_S * 1000,
+      log,
+    });
     const transports = new Set(config.SIP_TRANSPORTS.split(',').map((t) => t.trim()));
     const listener = {
       bindAddress: config.SIP_BIND_ADDRESS,
       port: config.SIP_PORT,
-      allowed,
+      allowed: ANY_SOURCE,
+      acceptsConnection: (address: string) => this.guard.acceptsConnection(address),
       log,
-      onMessage: (data: Buffer, source: Endpoint) => this.stack.receive(data, source),
+      onMessage: (data: Buffer, source: Endpoint) => {
+        if (this.guard.admit(data, source)) this.stack.receive(data, source);
+      },
+    };
+    const limits = sipParseLimits(config);
+    // TLS streams are bounded exactly like TCP ones (the SIP_TCP_* limits cover both).
+    const stream = {
+      ...listener,
+      limits,
+      maxConnections: config.SIP_TCP_MAX_CONNECTIONS,
+      maxBufferBytes: config.SIP_TCP_MAX_BUFFER_BYTES,
+      idleTimeoutMs: config.SIP_TCP_IDLE_TIMEOUT_MS,
+      messageTimeoutMs: config.SIP_TCP_MESSAGE_TIMEOUT_MS,
     };
     this.#transport = transports.has('udp') ? new UdpSipTransport(listener) : undefined;
-    this.#tcp = transports.has('tcp') ? new TcpSipTransport(listener) : undefined;
+    this.#tcp = transports.has('tcp') ? new TcpSipTransport(stream) : undefined;
+    this.#tls = transports.has('tls')
+      ? new TlsSipTransport({ ...stream, port: config.SIP_TLS_PORT, ...readTlsFiles(config), verifyClient: config.SIP_TLS_VERIFY_CLIENT })
+      : undefined;
     this.#dispatcher = new AgentDispatcher({
       connection: options.redis,
       eventsConnection: options.eventsRedis,
@@ -62,15 +113,30 @@ export class SignalingService {
       host: config.MEDIA_CONTROL_HOST,
       port: config.MEDIA_CONTROL_PORT,
       log,
-      onEvent: (event) => this.calls.onMediaEvent(event),
+      onEvent: (event) => (event.event === 'transfer' ? void this.#transfers.handle(event) : this.calls.onMediaEvent(event)),
       onLost: () => this.calls.onMediaLost(),
+      // A hung (not dead) media worker: three unanswered heartbeats count as lost (issue 7).
+      heartbeatIntervalMs: 1000,
     });
     this.stack = new SipStack({
-      send: (data, to) => (to.transport === 'tcp' ? this.#tcp : this.#transport)?.send(data, to),
+      send: (data, to) => (to.transport === 'tls' ? this.#tls : to.transport === 'tcp' ? this.#tcp : this.#transport)?.send(data, to),
       handler: { onInvite: (tx) => this.calls.onInvite(tx), onRequest: (request, tx) => this.calls.onRequest(request, tx) },
-      advertised: { host: advertised, port: config.SIP_PORT },
+      advertised: { host: advertised, port: config.SIP_PORT, tlsPort: config.SIP_TLS_PORT },
+      limits,
+      timers: { T1: config.SIP_T1_MS },
+      forceRport: config.SIP_FORCE_RPORT,
       userAgent: options.userAgent ?? 'voicebridge/0.1',
       log,
+    });
+    this.registrations = new RegistrationManager({
+      directory: this.trunks,
+      status: new TrunkStatusRepository(options.redis, keys),
+      stack: this.stack,
+      contactHost: advertised,
+      contactPort: (transport) => (transport === 'tls' ? config.SIP_TLS_PORT : config.SIP_PORT),
+      sendKeepAlive: (to) => (to.transport === 'tls' ? this.#tls : this.#tcp)?.send(Buffer.from('\r\n\r\n'), to),
+      log,
+      keepAliveIntervalMs: config.SIP_REGISTER_KEEPALIVE_S * 1000,
     });
     this.calls = new CallManager({
       stack: this.stack,
@@ -80,9 +146,22 @@ export class SignalingService {
       records: new CallRecordRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
       advertisedAddress: advertised,
       sipPort: config.SIP_PORT,
+      tlsPort: config.SIP_TLS_PORT,
       answerTimeoutMs: config.ANSWER_TIMEOUT_MS,
+      sessionMinSeS: config.SESSION_MIN_SE_S,
       log,
+    }, {
+      directory: this.trunks,
+      registrations: this.registrations,
+      digest: new InboundDigest({
+        directory: this.trunks,
+        log,
+        algorithms: config.SIP_DIGEST_ALGORITHMS.split(',').map((a) => a.trim() as DigestAlgorithm),
+      }),
+      limits: new CallLimits({ maxCalls: config.MAX_CONCURRENT_CALLS, callsPerSecond: config.MAX_CALLS_PER_SECOND }),
+      untrustedResponse: config.SIP_UNTRUSTED_RESPONSE,
     });
+    this.#transfers = new AgentTransfers({ calls: this.calls, media: this.media, log });
   }
 
   static async start(options: SignalingServiceOptions): Promise<SignalingService> {
@@ -92,11 +171,21 @@ export class SignalingService {
         await new NumberRepository(options.redis, new RedisKeys(options.config.REDIS_KEY_PREFIX)).ensureDefaults(DEMO_NUMBERS);
       }
       const keys = new RedisKeys(options.config.REDIS_KEY_PREFIX);
-      await closeOrphanCalls(new CallRecordRepository(options.redis, keys, { ttlSeconds: options.config.CALL_RECORD_TTL_S }), options.log);
+      const media = service.media;
+      const orphans: CallRecord[] = [];
+      await closeOrphanCalls(new CallRecordRepository(options.redis, keys, { ttlSeconds: options.config.CALL_RECORD_TTL_S }), options.log, (record) => {
+        orphans.push(record);
+        // Not awaited: media may connect later (or be gone too, which ended the call already).
+        void media.whenConnected().then(() => media.closeCall(record.callId, 'bridge-restart')).catch(() => undefined);
+      });
+      await service.trunks.start();
       await service.#dispatcher.ready();
       const udp = await service.#transport?.listen();
       const tcp = await service.#tcp?.listen();
-      service.#address = udp ?? tcp;
+      service.#tlsAddress = await service.#tls?.listen();
+      service.#address = udp ?? tcp ?? service.#tlsAddress;
+      service.#byeOrphans(orphans);
+      service.registrations.start();
     } catch (error) {
       await service.close();
       throw error;
@@ -104,9 +193,34 @@ export class SignalingService {
     return service;
   }
 
+  /**
+   * The callers of calls the previous process left up are still on the line: each gets a BYE built
+   * from the record's dialog snapshot (UDP only: a TCP or TLS connection died with that process).
+   * One datagram, no transaction: the old dialog is gone, so is any retransmission state.
+   */
+  #byeOrphans(orphans: readonly CallRecord[]): void {
+    const { config, log } = this.#options;
+    for (const record of orphans) {
+      const bye = orphanBye(record, { host: advertisedSipAddress(config), port: config.SIP_PORT, userAgent: this.#options.userAgent ?? 'voicebridge/0.1' });
+      if (!bye) continue;
+      this.#transport?.send(bye.data, { ...bye.to, transport: 'udp' });
+      log.info({ callId: record.callId, sipCallId: record.sipCallId }, 'BYE sent for a call left up by an earlier run');
+    }
+  }
+
+  /** Open SIP TCP connections, both directions (bounded by SIP_TCP_MAX_CONNECTIONS). */
+  get tcpConnectionCount(): number {
+    return this.#tcp?.connectionCount ?? 0;
+  }
+
   get address(): AddressInfo {
     if (!this.#address) throw new Error('signaling is not listening');
     return this.#address;
+  }
+
+  /** The SIP-over-TLS listener's address, when `tls` is among SIP_TRANSPORTS. */
+  get tlsAddress(): AddressInfo | undefined {
+    return this.#tlsAddress;
   }
 
   /**
@@ -115,12 +229,16 @@ export class SignalingService {
    */
   close(drainTimeoutMs = this.#options.config.DRAIN_TIMEOUT_MS): Promise<void> {
     this.#closing ??= (async () => {
+      // Unregister first (Expires: 0): carriers stop delivering new calls while the live ones drain.
+      this.registrations.close();
       await this.calls.drain(drainTimeoutMs);
       await this.calls.close();
       this.stack.close();
       await this.#transport?.close();
       await this.#tcp?.close();
+      await this.#tls?.close();
       this.media.close();
+      this.trunks.close();
       await this.#dispatcher.close();
     })();
     return this.#closing;

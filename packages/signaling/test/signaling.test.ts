@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -11,39 +9,10 @@ import { CALLS_QUEUE, decodeControlJson, encodeControl, FRAME_KIND_CONTROL, load
 import { MediaClock } from '@voicebridge/rtp';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { SignalingService } from '../src/index.ts';
-import { inviteText, newCallId, okFor, requestText, SipPeer } from './sip-peer.ts';
+import { freeSipPort, freeTcpPort } from './free-ports.ts';
+import { inviteText, newCallId, offerSdp, okFor, requestText, SipPeer } from './sip-peer.ts';
 
 const log = pino({ level: 'silent' });
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/** A port free for both UDP and TCP: SIP listens on both. */
-async function freeSipPort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await freeUdpPort();
-    const server = createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no port free for both UDP and TCP');
-}
-
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 type AgentBehaviour = (job: Job<CallJob>, send: (m: object) => void, started: Promise<void>) => Promise<void>;
 
@@ -224,6 +193,31 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     // The media worker's RTP/RTCP counters land in the record.
     expect(ended.media?.packetsSent).to.be.a('number');
     expect(pool.allocatedCount).to.equal(0);
+  });
+
+  it('a re-INVITE while another still waits for media gets 500 with Retry-After 0-10 s (RFC 3261 §14.2); the first gets 200', async () => {
+    behaviour = async () => undefined;
+    const callId = invite('+15550199');
+    const ok = await peer.response(200, 'INVITE', callId);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('To') ?? '')?.[1] ?? '';
+    const base = { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag };
+    peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKack3', cseq: 1 }), config.SIP_PORT);
+    const reinvite = (cseq: number, direction: string): string => {
+      const body = offerSdp(40002).replace('a=sendrecv', `a=${direction}`);
+      return requestText('INVITE', { ...base, branch: `z9hG4bKre${cseq}`, cseq })
+        .replace('Content-Length: 0\r\n\r\n', `Contact: <sip:caller@127.0.0.1:${peer.port}>\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    };
+    // Both in one datagram burst: the second arrives while the first waits for the media worker.
+    peer.send(reinvite(2, 'sendonly'), config.SIP_PORT);
+    peer.send(reinvite(3, 'sendrecv'), config.SIP_PORT);
+    const refused = await peer.wait((m) => m.type === 'response' && m.status === 500 && m.headers.get('CSeq') === '3 INVITE');
+    expect(Number(refused.headers.get('Retry-After'))).to.be.within(0, 10);
+    const accepted = await peer.wait((m) => m.type === 'response' && m.status === 200 && m.headers.get('CSeq') === '2 INVITE');
+    expect(accepted.body.toString()).to.match(/a=recvonly/);
+    peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKack4', cseq: 2 }), config.SIP_PORT);
+    peer.send(requestText('BYE', { ...base, branch: 'z9hG4bKbye4', cseq: 4 }), config.SIP_PORT);
+    await peer.response(200, 'BYE', callId);
+    expect((await waitForVerdict(callId)).verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
   });
 
   it('CANCEL while ringing: 200 to the CANCEL, 487 to the INVITE, verdict caller-cancel', async () => {

@@ -79,6 +79,7 @@ describe('TcpSipTransport', () => {
 
   it('closes a stream whose Content-Length is not a number, and keeps serving others', async () => {
     const bad = await open();
+    bad.resume(); // it answers 400 first, and the close is only seen once that is read
     const gone = closed(bad);
     bad.write(message('bad').replace('Content-Length: 0', 'Content-Length: abc'));
     await gone;
@@ -86,6 +87,20 @@ describe('TcpSipTransport', () => {
     good.write(message('good'));
     await until(1);
     expect(got.map((g) => /Call-ID: (\w+)/.exec(g.text)?.[1])).to.deep.equal(['good']);
+  });
+
+  it('answers 400 to a request it cannot frame (Content-Length: -999, RFC 4475 ncl) before closing', async () => {
+    const bad = await open();
+    let reply = '';
+    bad.on('data', (d: Buffer) => (reply += d.toString()));
+    const gone = closed(bad);
+    bad.write(message('ncl').replace('Content-Length: 0', 'Content-Length: -999'));
+    await gone;
+    expect(reply.split('\r\n')[0]).to.equal('SIP/2.0 400 Malformed Content-Length');
+    expect(reply).to.match(/^Call-ID: ncl\r$/m);
+    expect(got).to.have.length(0);
+    for (let i = 0; i < 100 && transport.connectionCount > 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(transport.connectionCount).to.equal(0);
   });
 
   it('cuts a peer that trickles a message slower than the message timeout (slow-loris)', async () => {

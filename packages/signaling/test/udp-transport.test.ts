@@ -34,4 +34,35 @@ describe('UdpSipTransport', () => {
     await transport.close();
     await transport.close();
   });
+
+  it('warns when a message it sends is over 1,300 bytes (RFC 3261 §18.1.1), and still sends it', async () => {
+    const lines: string[] = [];
+    const transport = new UdpSipTransport({
+      bindAddress: '127.0.0.1',
+      port: 0,
+      allowed: [parseCidr('127.0.0.0/8') as Cidr],
+      log: pino({ level: 'warn' }, { write: (line: string) => lines.push(line) }),
+      onMessage: () => undefined,
+    });
+    await transport.listen();
+    const peer = createSocket('udp4');
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    const got: number[] = [];
+    let arrived!: () => void;
+    const both = new Promise<void>((resolve) => (arrived = resolve));
+    peer.on('message', (d: Buffer) => {
+      got.push(d.length);
+      if (got.length === 2) arrived();
+    });
+    const to = { address: '127.0.0.1', port: peer.address().port, transport: 'udp' as const };
+    transport.send(Buffer.alloc(1300, 0x41), to);
+    transport.send(Buffer.alloc(1301, 0x41), to);
+    await both;
+    expect(got).to.deep.equal([1300, 1301]);
+    expect(lines).to.have.length(1);
+    expect(JSON.parse(lines[0] ?? '{}')).to.include({ bytes: 1301, level: 40 });
+    peer.close();
+    await transport.close();
+  });
 });
+
