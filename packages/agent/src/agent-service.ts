@@ -1,8 +1,8 @@
-import { Worker } from 'bullmq';
+import { WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisAudioChannel } from '@voicebridge/channel';
 import { CALLS_QUEUE, type BridgeConfig } from '@voicebridge/protocol';
-import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
+import { CallOwnership, CallRecordRepository, ConversationRepository, RedisKeys } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import type { LanguageModelFactory } from './agents/language-model-factory.ts';
 import { CallRunner } from './call-runner.ts';
@@ -25,13 +25,17 @@ export interface AgentServiceOptions {
 
 /**
  * The agent worker pool of one process: a BullMQ worker on the `calls` queue, one job per call,
- * up to AGENT_CONCURRENCY calls at once. The job's lock is the call's ownership.
+ * up to AGENT_CONCURRENCY calls at once. The job's lock is the call's ownership (docs/adr/0010): a
+ * short lock (AGENT_LOCK_DURATION_MS) renewed every half of it; when a process dies, another one's
+ * stalled-job check (every AGENT_STALLED_INTERVAL_MS) moves the job back to wait and whoever takes it
+ * claims the next owner epoch and resumes the conversation. Closing hands the calls in hand back.
  */
 export class AgentService {
   readonly #worker: Worker;
   readonly #channel: RedisAudioChannel;
   readonly #controllers = new Set<AbortController>();
   #closing: Promise<void> | undefined;
+  #handingBack = false;
 
   constructor(options: AgentServiceOptions) {
     const { config, log } = options;
@@ -50,16 +54,29 @@ export class AgentService {
       greetingDelayMs: config.GREETING_DELAY_MS,
       log,
       models: options.models,
+      failover: {
+        ownership: new CallOwnership(options.redis, keys),
+        conversations: new ConversationRepository(options.redis, keys),
+        heartbeatMs: config.AGENT_HEARTBEAT_MS,
+      },
     });
     this.#worker = new Worker(
       CALLS_QUEUE,
-      async (job, _token, signal) => {
+      async (job, token, signal) => {
         const controller = new AbortController();
         this.#controllers.add(controller);
         const onAbort = (): void => controller.abort(signal?.reason);
         signal?.addEventListener('abort', onAbort, { once: true });
         try {
-          return await runner.run(job.data, controller.signal);
+          const outcome = await runner.run(job.data, controller.signal);
+          if (!outcome.released) return outcome;
+          // Shutting down: the job goes back to wait for another agent. Lost the lock: it is someone
+          // else's already. Either way this worker must not complete it (WaitingError says so).
+          if (this.#handingBack && token !== undefined) {
+            await job.moveToWait(token).catch((error: unknown) => log.warn({ err: error, callId: job.id }, 'could not hand the call back'));
+            log.info({ callId: job.id }, 'call handed back to the queue');
+          }
+          throw new WaitingError();
         } finally {
           signal?.removeEventListener('abort', onAbort);
           this.#controllers.delete(controller);
@@ -70,8 +87,15 @@ export class AgentService {
         prefix: `${config.REDIS_KEY_PREFIX}:bull`,
         concurrency: config.AGENT_CONCURRENCY,
         autorun: false,
+        lockDuration: config.AGENT_LOCK_DURATION_MS,
+        stalledInterval: config.AGENT_STALLED_INTERVAL_MS,
+        maxStalledCount: config.AGENT_MAX_STALLED_COUNT,
       },
     );
+    // Our lock is gone (an event loop stalled past it, a Redis restart): the stalled check may give
+    // the call to another agent, whose higher epoch then fences us out (media sends `owner`). Until
+    // then we keep the call going: after a Redis that lost its data, nobody else ever will.
+    this.#worker.on('lockRenewalFailed', (jobIds) => log.warn({ callIds: jobIds }, 'call lock renewal failed'));
     this.#worker.on('failed', (job, error) => log.error({ err: error, callId: job?.id }, 'call job failed'));
     this.#worker.on('error', (error) => log.error({ err: error }, 'agent worker error'));
   }
@@ -85,11 +109,15 @@ export class AgentService {
     return this.#controllers.size;
   }
 
-  /** Stops taking calls, ends the ones in hand (each hangs up with `drain`), waits for their jobs. */
+  /**
+   * Stops taking calls and hands the ones in hand back to the queue (another agent resumes them;
+   * with none, media ends them with `agent-lost`), instead of waiting for long calls to end.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#handingBack = true;
       const closing = this.#worker.close();
-      for (const controller of this.#controllers) controller.abort(new Error('agent worker shutting down'));
+      for (const controller of this.#controllers) controller.abort(new Error('agent worker shutting down: handing the call back'));
       await closing;
       await this.#channel.close();
     })();

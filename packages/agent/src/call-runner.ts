@@ -1,31 +1,51 @@
 import { CallJobSchema, VoicebridgeError, type CallJob } from '@voicebridge/protocol';
 import type { AudioChannel } from '@voicebridge/channel';
-import type { CallRecordRepository } from '@voicebridge/store';
+import type { CallOwnership, CallRecordRepository, ConversationRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
-import { delay, type Agent } from './agents/agent-context.ts';
+import { delay, speak, type Agent, type AgentContext } from './agents/agent-context.ts';
 import { EchoAgent } from './agents/echo-agent.ts';
 import { noLanguageModels, type LanguageModelFactory } from './agents/language-model-factory.ts';
 import { LlmAgent } from './agents/llm-agent.ts';
 import { ScriptedAgent } from './agents/scripted-agent.ts';
 import { CallConnection } from './call-connection.ts';
+import { ConversationLog } from './conversation-log.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
+import { startCallAids, type CallAids } from './turns/call-aids.ts';
 
 /** How often the record is checked while waiting for the ACK, and how long to wait at most. */
 const START_POLL_MS = 500;
+/** How often a running call's record is checked: a media worker that died never sends `stop`. */
+const ENDED_POLL_MS = 2000;
 const START_TIMEOUT_MS = 60_000;
 
 type StartEvent = Awaited<ReturnType<CallConnection['waitForStart']>>;
 
 export interface CallRunnerOptions {
   channel: AudioChannel;
-  records: Pick<CallRecordRepository, 'appendTranscript' | 'get'>;
+  records: Pick<CallRecordRepository, 'appendTranscript' | 'get' | 'update'>;
   stt: SpeechToText;
   tts: TextToSpeech;
   greetingDelayMs: number;
   log: Logger;
   /** The models of `llm` numbers; without it, calls to them are refused with an apology. */
   models?: LanguageModelFactory;
+  /**
+   * Ownership with fencing and takeover (docs/adr/0010): each run claims the next owner epoch, keeps
+   * the conversation state in Redis, and a run that finds one goes on from it. Without it, calls run
+   * unfenced (epoch 0) and are not resumable.
+   */
+  failover?: {
+    ownership: Pick<CallOwnership, 'claim' | 'release'>;
+    conversations: Pick<ConversationRepository, 'save' | 'load' | 'delete'>;
+    heartbeatMs: number;
+  };
+}
+
+/** How a run ended: `released` when the call goes on without this agent (handed back or taken over). */
+export interface RunOutcome {
+  stopReason: string;
+  released: boolean;
 }
 
 /** Runs one claimed call to its end: the body of the BullMQ processor. */
@@ -39,7 +59,7 @@ export class CallRunner {
   }
 
   /** Resolves with how the call ended here; rejects only for a job that cannot be a call. */
-  async run(data: unknown, signal: AbortSignal): Promise<{ stopReason: string }> {
+  async run(data: unknown, signal: AbortSignal): Promise<RunOutcome> {
     const parsed = CallJobSchema.safeParse(data);
     if (!parsed.success) throw new VoicebridgeError('VB_BAD_MESSAGE', `invalid call job: ${parsed.error.message.slice(0, 300)}`);
     const job = parsed.data;
@@ -47,19 +67,71 @@ export class CallRunner {
     const record = await this.#options.records.get(job.callId);
     if (record?.status === 'ended') {
       log.info('call already ended before an agent took it');
-      return { stopReason: record.verdict?.reason ?? 'ended' };
+      return { stopReason: record.verdict?.reason ?? 'ended', released: false };
     }
+    const failover = this.#options.failover;
+    const epoch = failover ? await failover.ownership.claim(job.callId) : 0;
+    const restored = epoch > 1 ? await failover?.conversations.load(job.callId) : undefined;
     const abort = new AbortController();
     const onOuterAbort = (): void => abort.abort(signal.reason);
     signal.addEventListener('abort', onOuterAbort, { once: true });
-    const connection = new CallConnection(job.callId, this.#options.channel, abort, log);
+    const connection = new CallConnection(job.callId, this.#options.channel, abort, log, { epoch, heartbeatMs: failover?.heartbeatMs ?? 0 });
+    const conversation = failover
+      ? new ConversationLog({
+          callId: job.callId,
+          epoch,
+          configVersion: job.config.configVersion,
+          restored,
+          repository: failover.conversations,
+          log,
+          onFenced: () => {
+            connection.superseded = true;
+            abort.abort(new VoicebridgeError('VB_CLOSED', 'call taken over by a newer owner'));
+          },
+        })
+      : undefined;
+    if (conversation) connection.onMarkResult = (played) => conversation.markResult(played);
+    if (epoch > 1) log.warn({ epoch, turns: restored?.turns ?? 0 }, 'taking over a call: resuming its conversation');
     let transcriptWrites: Promise<void> = Promise.resolve();
+    let aids: CallAids | undefined;
     try {
       await connection.announce();
       const start = await this.#waitForStart(job.callId, connection, abort, log);
-      if (!start) return { stopReason: connection.stopReason ?? 'ended' };
+      if (!start) return { stopReason: connection.stopReason ?? 'ended', released: false };
       log.info({ agent: job.config.agent }, 'agent on the call');
-      await this.#agents[job.config.agent].run({
+      this.#watchRecord(job.callId, connection, abort, log);
+      const transcript = (speaker: 'caller' | 'agent', text: string, played?: boolean): void => {
+        const entry = { speaker, text, atMs: Math.max(0, Date.now() - start.answeredAtMs) };
+        conversation?.add(speaker, text, entry.atMs, played);
+        transcriptWrites = transcriptWrites
+          .then(() => this.#options.records.appendTranscript(job.callId, entry))
+          .catch((error: unknown) => log.error({ err: error }, 'transcript write failed'));
+      };
+      // Every agent's record shows the caller's key presses, one entry per press.
+      connection.onDtmf = (digit) => transcript('caller', `[DTMF ${digit}]`);
+      let context: AgentContext | undefined;
+      aids = startCallAids({
+        job,
+        answeredAtMs: start.answeredAtMs,
+        connection,
+        signal: abort.signal,
+        log,
+        earlierTurns: epoch > 1 ? record?.turns : undefined,
+        persistTurns: (list) => {
+          transcriptWrites = transcriptWrites
+            .then(() => this.#options.records.update(job.callId, { turns: [...list] }))
+            .catch((error: unknown) => log.warn({ err: error }, 'turn timing write failed'));
+        },
+        say: (text) => (context ? speak(context, text) : Promise.resolve()),
+      });
+      const callAids = aids;
+      // A key press is input too: it keeps the no-input guard quiet.
+      const recordDtmf = connection.onDtmf;
+      connection.onDtmf = (digit, durationMs) => {
+        callAids.onCallerTranscript(digit);
+        recordDtmf?.(digit, durationMs);
+      };
+      context = {
         job,
         connection,
         stt: this.#options.stt,
@@ -67,13 +139,14 @@ export class CallRunner {
         signal: abort.signal,
         greetingDelayMs: this.#options.greetingDelayMs,
         log,
-        transcript: (speaker, text) => {
-          const entry = { speaker, text, atMs: Math.max(0, Date.now() - start.answeredAtMs) };
-          transcriptWrites = transcriptWrites
-            .then(() => this.#options.records.appendTranscript(job.callId, entry))
-            .catch((error: unknown) => log.error({ err: error }, 'transcript write failed'));
+        turns: aids.turns,
+        resume: restored,
+        transcript: (speaker, text, played) => {
+          if (speaker === 'caller') callAids.onCallerTranscript(text);
+          transcript(speaker, text, played);
         },
-      });
+      };
+      await this.#agents[job.config.agent].run(context);
       // The agent finished on its own (e.g. the echo's caller stopped sending): it keeps the call
       // until the media says stop.
       await new Promise<void>((resolve) => {
@@ -87,12 +160,44 @@ export class CallRunner {
       }
     } finally {
       signal.removeEventListener('abort', onOuterAbort);
-      // The worker is going away, not the call: end it cleanly rather than leave the caller in silence.
-      if (signal.aborted && !connection.stopReason) connection.hangup('drain');
+      // The worker is going away (handing its calls back) or lost the call: not a hangup, the
+      // call goes on with another owner (or media ends it with `agent-lost`).
       connection.close();
+      aids?.close();
       await transcriptWrites;
+      await conversation?.flush();
     }
-    return { stopReason: connection.stopReason ?? 'aborted' };
+    const released = !connection.stopReason && (connection.superseded || signal.aborted);
+    if (failover && !released) await this.#forget(job.callId, log);
+    return { stopReason: connection.stopReason ?? (released ? 'released' : 'aborted'), released };
+  }
+
+  /** The call is over: its owner epoch and conversation state are of no more use. */
+  async #forget(callId: string, log: Logger): Promise<void> {
+    const failover = this.#options.failover;
+    if (!failover) return;
+    await Promise.all([failover.conversations.delete(callId), failover.ownership.release(callId)]).catch((error: unknown) =>
+      log.warn({ err: error }, 'could not delete the conversation state'),
+    );
+  }
+
+  /**
+   * Ends the run once the call record says the call ended without our hearing `stop` (its media
+   * worker died, so signaling sent BYE with `media-lost`). One read per call every 2 s.
+   */
+  #watchRecord(callId: string, connection: CallConnection, abort: AbortController, log: Logger): void {
+    const timer = setInterval(() => {
+      void this.#options.records.get(callId).then(
+        (record) => {
+          if (record?.status !== 'ended' || abort.signal.aborted) return;
+          log.info({ verdict: record.verdict?.reason }, 'call ended without a stop from media');
+          connection.stopReason = record.verdict?.reason ?? 'error';
+          abort.abort(new VoicebridgeError('VB_CLOSED', 'call ended'));
+        },
+        () => undefined,
+      );
+    }, ENDED_POLL_MS);
+    abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 
   /**

@@ -1,8 +1,9 @@
-import type { CallJob } from '@voicebridge/protocol';
+import type { CallJob, ConversationState } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
 import type { CallConnection } from '../call-connection.ts';
 import type { SpeechToText } from '../stt/speech-to-text.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
+import type { TurnTimer } from '../turns/turn-timer.ts';
 
 /** Everything an agent implementation gets for one call. */
 export interface AgentContext {
@@ -14,8 +15,18 @@ export interface AgentContext {
   signal: AbortSignal;
   greetingDelayMs: number;
   log: Logger;
-  /** Appends to the call record's transcript, timed from the answer. */
-  transcript(speaker: 'caller' | 'agent', text: string): void;
+  /** Times each caller turn for the record; the agent's audio goes out through it. */
+  turns: TurnTimer;
+  /**
+   * Set when this agent took the call over from one that died or handed it back: the conversation
+   * so far (greeted already, turns, messages). An agent goes on from it instead of greeting again.
+   */
+  resume?: ConversationState;
+  /**
+   * Appends to the call record's transcript, timed from the answer. `played`: an agent line written
+   * once its audio was played out (else the conversation state waits for its mark).
+   */
+  transcript(speaker: 'caller' | 'agent', text: string, played?: boolean): void;
 }
 
 export interface Agent {
@@ -26,7 +37,7 @@ export interface Agent {
 export async function speak(context: AgentContext, text: string): Promise<boolean> {
   context.transcript('agent', text);
   for await (const chunk of context.tts.synthesize(text, { sampleRateHz: 8000, voice: context.job.config.voice, signal: context.signal })) {
-    context.connection.sendAudio(chunk);
+    context.turns.sendAudio(chunk);
   }
   return context.connection.mark(context.signal);
 }

@@ -1,12 +1,17 @@
+import { setMaxListeners } from 'node:events';
 import { VoicebridgeError } from '@voicebridge/protocol';
-import type { ChatMessage, LanguageModel, LlmEvent, ToolCall, ToolDefinition } from '../llm/language-model.ts';
+import type { ChatMessage, LanguageModel, LlmEvent, ToolDefinition } from '../llm/language-model.ts';
 import { LlmError } from '../llm/llm-error.ts';
 import { ModelAnswer } from '../llm/model-answer.ts';
 import { RetryingModel, type RetryOptions } from '../llm/retrying-model.ts';
 import { speakableClauses } from '../llm/sentence-chunker.ts';
 import type { EngineLog } from '../stt/engine-log.ts';
+import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
+import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from '../turns/spoken-reply.ts';
 import { delay, speak, type Agent, type AgentContext } from './agent-context.ts';
+import { CallTools, END_CALL_TOOL } from './call-tools.ts';
 import type { LanguageModelFactory } from './language-model-factory.ts';
+import { LLM_RESUME_LINE, resumedHistory } from './llm-resume.ts';
 import { TurnInbox } from './turn-inbox.ts';
 
 /** What the agent says itself, not the model: fixed so the caller always hears something sensible. */
@@ -22,12 +27,7 @@ export const LLM_AGENT_PHRASES = {
 /** Used when the number has no `prompt`. */
 export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant on a phone call. Answer briefly, in plain spoken sentences.';
 
-/** The one tool offered: hanging up is the only telephony action this agent takes today. */
-export const END_CALL_TOOL: ToolDefinition = {
-  name: 'end_call',
-  description: 'Ends the phone call. Say goodbye in the same answer before calling it.',
-  parameters: { type: 'object', properties: {}, additionalProperties: false },
-};
+export { END_CALL_TOOL } from './call-tools.ts';
 
 export interface LlmAgentOptions {
   /** Builds the call's model from the number's `llm` config; throws `VB_CONFIG_INVALID` when it cannot (e.g. the key's variable is unset). */
@@ -36,6 +36,10 @@ export interface LlmAgentOptions {
   maxToolRounds?: number;
   /** For the `RetryingModel` around each call's model (attempts, backoff). */
   retry?: Omit<RetryOptions, 'sleep' | 'log'>;
+  /** When the caller's voice stops the agent (see `BargeInDetector`). */
+  bargeIn?: BargeInOptions;
+  /** Audio reported played this recently before a barge-in counts as not heard. Default 120 ms. */
+  playoutAllowanceMs?: number;
 }
 
 /**
@@ -44,18 +48,27 @@ export interface LlmAgentOptions {
  * `prompt`) and speaks its answer clause by clause as it streams, so the first clause is queued
  * for the caller while later tokens are still arriving.
  *
- * Turn-taking is the simplest honest kind: a turn is a final transcript; what the caller says while
- * the agent answers is kept and answered next, all of it as one message. No barge-in yet.
+ * Turn-taking: a turn is a final transcript; what the caller says while the agent answers is kept
+ * and answered next, all of it as one message. Barge-in (`BargeInDetector`): caller voice over the
+ * raised threshold stops the reply (`clear`, model and synthesis aborted) and the history keeps
+ * only the estimated heard part (`SpokenReply`), labelled so.
  *
  * Failures never end the call: a retryable one is retried once (`RetryingModel`) after "sorry, one
  * moment"; when the model still fails, the caller hears an apology and the agent keeps listening.
- * Tools: `end_call` says goodbye and hangs up; any other tool the model invents is answered "not
- * available" and the model asked again, at most `maxToolRounds` times.
+ * Tools (`CallTools`): `end_call` says goodbye and hangs up; `send_dtmf` and the number's webhooks
+ * are run and their results given back; any other tool the model invents is answered "not
+ * available". The model is asked again after tool results at most `maxToolRounds` times.
+ *
+ * Takeover (ADR 0010): with `context.resume` it does not greet; its history is rebuilt from the
+ * saved conversation (`resumedHistory`), and when the caller's last words were left unanswered it
+ * says "Sorry about that pause." and answers them.
  */
 export class LlmAgent implements Agent {
   readonly #models: LanguageModelFactory;
   readonly #maxToolRounds: number;
   readonly #retry: Omit<RetryOptions, 'sleep' | 'log'>;
+  readonly #bargeIn: BargeInOptions;
+  readonly #playoutAllowanceMs: number;
   /** Calls (by their signal) whose model refusal was already logged at `error`. */
   readonly #refusalsLogged = new WeakSet<AbortSignal>();
 
@@ -63,34 +76,65 @@ export class LlmAgent implements Agent {
     this.#models = options.models;
     this.#maxToolRounds = options.maxToolRounds ?? 3;
     this.#retry = options.retry ?? {};
+    this.#bargeIn = options.bargeIn ?? {};
+    this.#playoutAllowanceMs = options.playoutAllowanceMs ?? DEFAULT_PLAYOUT_ALLOWANCE_MS;
   }
 
   async run(context: AgentContext): Promise<void> {
     const { connection, job, signal, log } = context;
+    // A takeover (ADR 0010): the caller was greeted by the previous owner and is mid-conversation.
+    const resume = context.resume?.greeted ? context.resume : undefined;
     const model = this.#modelFor(context);
-    await delay(context.greetingDelayMs, signal);
+    if (!resume) await delay(context.greetingDelayMs, signal);
     if (model === undefined) {
       await speak(context, LLM_AGENT_PHRASES.unavailable);
       connection.hangup('error');
       return;
     }
-    const greeting = job.config.greeting ?? LLM_AGENT_PHRASES.greeting;
-    await speak(context, greeting);
-    const history: ChatMessage[] = [
-      { role: 'system', content: job.config.prompt ?? DEFAULT_SYSTEM_PROMPT },
-      { role: 'assistant', content: greeting },
-    ];
-    const state: CallState = { tools: [END_CALL_TOOL] };
+    const systemPrompt = job.config.prompt ?? DEFAULT_SYSTEM_PROMPT;
+    let history: ChatMessage[];
+    let pending = false;
+    if (resume) {
+      ({ messages: history, pending } = resumedHistory(systemPrompt, resume));
+      log.info({ turns: resume.turns, messages: history.length, pending }, 'resuming the conversation of a previous owner');
+    } else {
+      const greeting = job.config.greeting ?? LLM_AGENT_PHRASES.greeting;
+      await speak(context, greeting);
+      history = [
+        { role: 'system', content: systemPrompt },
+        { role: 'assistant', content: greeting },
+      ];
+    }
+    const callTools = new CallTools({
+      callId: job.callId,
+      number: job.number,
+      webhooks: job.config.tools ?? [],
+      dtmf: { telephoneEvent: () => connection.telephoneEvent, send: (digits) => connection.sendDtmf(digits) },
+      // What the model said before asking plays out first: then REFER.
+      transfer: { targets: job.config.transferTargets ?? [], run: async (target, s) => (await connection.mark(s), connection.transfer(target, s)) },
+      log,
+    });
+    const state: CallState = { tools: callTools.definitions, callTools, bargeIn: new BargeInDetector(this.#bargeIn) };
+    const unobserve = connection.observeCallerFrames((frame) => state.bargeIn.onCallerFrame(frame.samples));
     const inbox = new TurnInbox();
-    const listening = this.#listen(context, inbox);
+    const listening = this.#listen(context, inbox, state.bargeIn);
     try {
+      // The previous owner died before answering the caller's last words: answer them now.
+      if (pending) {
+        // A killed owner never wrote its open turn: the turn table gets it now, timed from here.
+        if (resume && context.turns.turns.length < resume.turns) context.turns.heard();
+        await this.#say(context, LLM_RESUME_LINE, signal);
+        if ((await this.#answer(context, model, history, state)) === 'ended') return;
+      }
       for (;;) {
         const heard = await inbox.next(signal);
         if (heard === undefined) break;
+        context.turns.heard();
         history.push({ role: 'user', content: heard });
         if ((await this.#answer(context, model, history, state)) === 'ended') return;
       }
     } finally {
+      unobserve();
       log.debug({ messages: history.length }, 'conversation over');
     }
     await listening;
@@ -121,11 +165,12 @@ export class LlmAgent implements Agent {
   }
 
   /** Feeds final transcripts into `inbox` (and the record) until the caller's audio ends. */
-  async #listen(context: AgentContext, inbox: TurnInbox): Promise<void> {
+  async #listen(context: AgentContext, inbox: TurnInbox, bargeIn: BargeInDetector): Promise<void> {
     const { connection, signal } = context;
     try {
       for await (const transcript of context.stt.transcribe(connection.callerAudio, { sampleRateHz: 8000, signal })) {
         const text = transcript.text.trim();
+        bargeIn.onTranscript(text);
         if (!transcript.final || text === '') continue;
         context.transcript('caller', text);
         inbox.push(text);
@@ -144,17 +189,42 @@ export class LlmAgent implements Agent {
       const { temperature, maxTokens } = job.config.llm ?? {};
       const startedMs = performance.now();
       let firstTokenMs: number | undefined;
-      const events = firstEvent(model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal }), () => {
+      // Barge-in aborts this reply's model stream and synthesis, not the call.
+      const speaking = new AbortController();
+      // One listener per pending playout mark: a long answer has dozens queued at once.
+      setMaxListeners(1000, speaking.signal);
+      const stopSpeaking = (): void => speaking.abort(signal.reason);
+      signal.addEventListener('abort', stopSpeaking, { once: true });
+      const reply = new SpokenReply();
+      let bargedInAtMs: number | undefined;
+      state.bargeIn.speaking(() => {
+        bargedInAtMs = Date.now();
+        connection.clear();
+        context.turns.interrupted();
+        speaking.abort(new VoicebridgeError('VB_CLOSED', 'the caller barged in'));
+      });
+      const events = firstEvent(model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal: speaking.signal }), () => {
         firstTokenMs = Math.round(performance.now() - startedMs);
+        context.turns.answering();
       });
       let failure: unknown;
+      let played = false;
       try {
-        for await (const clause of speakableClauses(answer.textDeltas(events))) await this.#synthesize(context, clause, signal);
+        for await (const clause of speakableClauses(answer.textDeltas(events))) await this.#synthesize(context, clause, speaking.signal, reply);
+        // A plain answer can be interrupted until it has been played out.
+        if (answer.toolCalls.length === 0) played = await connection.mark(speaking.signal);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        failure = error;
+        if (bargedInAtMs === undefined) failure = error;
+      } finally {
+        state.bargeIn.silent();
+        signal.removeEventListener('abort', stopSpeaking);
       }
       log.debug({ round, firstTokenMs, totalMs: Math.round(performance.now() - startedMs), finishReason: answer.finishReason, toolCalls: answer.toolCalls.length }, 'model answer');
+      if (bargedInAtMs !== undefined) {
+        this.#interrupted(context, history, reply.heardText(bargedInAtMs, this.#playoutAllowanceMs));
+        return 'listening';
+      }
       if (failure !== undefined && firstTokenMs === undefined && state.tools.length > 0 && refusedTools(failure)) {
         // Ollama with a model without tool support, vLLM without its tool-call parser: a 400 for
         // the tools alone. The call goes on without them (the caller hangs up instead of the agent).
@@ -163,7 +233,7 @@ export class LlmAgent implements Agent {
         round--;
         continue;
       }
-      if (answer.text.trim() !== '') context.transcript('agent', answer.text.trim());
+      if (answer.text.trim() !== '') context.transcript('agent', answer.text.trim(), played && failure === undefined);
       if (failure !== undefined) {
         // What was already said stays said; the unfinished tool calls are dropped with the answer.
         if (answer.text !== '') history.push({ role: 'assistant', content: answer.text });
@@ -172,11 +242,9 @@ export class LlmAgent implements Agent {
         return 'listening';
       }
       history.push(answer.toMessage());
-      if (answer.toolCalls.length === 0) {
-        await connection.mark(signal);
-        return 'listening';
-      }
-      for (const call of answer.toolCalls) history.push({ role: 'tool', toolCallId: call.id, content: toolResult(call) });
+      if (answer.toolCalls.length === 0) return 'listening';
+      const results = await state.callTools.runAll(answer.toolCalls, signal);
+      answer.toolCalls.forEach((call, i) => history.push({ role: 'tool', toolCallId: call.id, content: results[i] ?? '{}' }));
       if (answer.toolCalls.some((call) => call.name === END_CALL_TOOL.name)) {
         if (answer.text.trim() === '') await speak(context, LLM_AGENT_PHRASES.goodbye);
         else await connection.mark(signal);
@@ -195,9 +263,30 @@ export class LlmAgent implements Agent {
     await this.#synthesize(context, text, signal);
   }
 
-  async #synthesize(context: AgentContext, text: string, signal: AbortSignal): Promise<void> {
+  /**
+   * The caller talked over the reply: media already dropped the rest. The history keeps only the
+   * estimated heard part, labelled; nothing when nothing was heard (the caller's words that follow
+   * are then the same turn, continued).
+   */
+  #interrupted(context: AgentContext, history: ChatMessage[], heard: string): void {
+    context.log.info({ heardWords: heard === '' ? 0 : heard.split(' ').length }, 'caller barged in: reply cleared');
+    if (heard === '') return;
+    const content = `${heard} ${ESTIMATED_HEARD_LABEL}`;
+    context.transcript('agent', content, true);
+    history.push({ role: 'assistant', content });
+  }
+
+  /** Synthesises `text` into the caller's queue; with `reply`, marks behind each chunk track its playout. */
+  async #synthesize(context: AgentContext, text: string, signal: AbortSignal, reply?: SpokenReply): Promise<void> {
+    reply?.clause(text);
     for await (const chunk of context.tts.synthesize(text, { sampleRateHz: 8000, voice: context.job.config.voice, signal })) {
-      context.connection.sendAudio(chunk);
+      context.turns.sendAudio(chunk);
+      if (!reply) continue;
+      const position = reply.sent(chunk.length);
+      context.connection.mark(signal, 'p').then(
+        (played) => played && reply.played(position, Date.now()),
+        () => undefined,
+      );
     }
   }
 
@@ -213,10 +302,12 @@ export class LlmAgent implements Agent {
   }
 }
 
-/** What one call's conversation learnt about its model server. */
+/** What one call's conversation learnt about its model server, and its barge-in detector. */
 interface CallState {
   /** The tools offered; emptied when the server refuses requests with tools. */
   tools: ToolDefinition[];
+  callTools: CallTools;
+  bargeIn: BargeInDetector;
 }
 
 /** A 400 to a request with tools: what servers without tool support answer. */
@@ -234,9 +325,4 @@ async function* firstEvent(events: AsyncIterable<LlmEvent>, onFirst: () => void)
     }
     yield event;
   }
-}
-
-function toolResult(call: ToolCall): string {
-  if (call.name === END_CALL_TOOL.name) return JSON.stringify({ ok: true });
-  return JSON.stringify({ error: `tool ${call.name} is not available on this call` });
 }

@@ -71,7 +71,7 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     expect(body.model).to.equal('fake-model');
     expect(body.temperature).to.equal(0.3);
     expect(body.max_tokens).to.equal(150);
-    expect(body.tools.map((t) => t.function.name)).to.deep.equal(['end_call']);
+    expect(body.tools.map((t) => t.function.name)).to.deep.equal(['end_call', 'send_dtmf']);
     const messages = messagesOf(body);
     expect(messages[0]).to.deep.equal({ role: 'system', content: PROMPT });
     expect(messages.at(-1)).to.deep.equal({ role: 'user', content: 'when are you open' });
@@ -86,6 +86,13 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     const log = call.logText.join('');
     expect(log).not.to.include(KEY);
     expect(log).not.to.include(PROMPT);
+    // The turn was timed stage by stage, in order, up to the timing mark behind the first frame.
+    await call.media.waitFor(() => call!.turns.length === 1, 'the turn timing');
+    const turn = call.turns[0]!;
+    expect(turn).to.include({ turn: 1, interruptions: 0 });
+    const stages = [turn.sttFinalAtMs, turn.answerAtMs, turn.ttsFirstAudioAtMs, turn.firstRtpAtMs];
+    expect(stages.every((ms) => typeof ms === 'number'), JSON.stringify(turn)).to.equal(true);
+    expect([...stages].sort((a, b) => a! - b!)).to.deep.equal(stages);
   });
 
   it('the first clause reaches the media side while the model still holds back its last tokens', async () => {
@@ -167,6 +174,8 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     await call.greeted();
     call.stt.hear('put me through to a person');
     await call.media.waitFor(() => call!.marks() >= 2, 'the follow-up answer');
+    // A plain answer goes into the transcript once it was played out (it could still be interrupted).
+    await call.waitForTranscript((t) => t.at(-1)?.speaker === 'agent', 'the follow-up in the transcript');
     expect(server.requests).to.have.length(2);
     const toolMessage = messagesOf(server.requests[1]!.body).at(-1)!;
     expect(toolMessage.role).to.equal('tool');

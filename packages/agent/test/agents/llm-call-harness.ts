@@ -14,6 +14,8 @@ import {
   type LlmConfig,
   type MediaToAgent,
   type TranscriptEntry,
+  type TurnLatency,
+  type WebhookTool,
 } from '@voicebridge/protocol';
 import { AsyncQueue } from '../../src/async-queue.ts';
 import { createLanguageModelFactory } from '../../src/agents/language-model-factory.ts';
@@ -40,6 +42,12 @@ export class ScriptedStt implements SpeechToText {
     this.#queue.push({ text, final: true, startMs: 0, endMs: 0 });
   }
 
+  /** An interim hypothesis while the caller is still talking. */
+  hearPartial(text: string): void {
+    if (this.#queue === undefined) throw new Error('the agent is not listening yet');
+    this.#queue.push({ text, final: false, startMs: 0, endMs: 0 });
+  }
+
   get listening(): boolean {
     return this.#queue !== undefined;
   }
@@ -63,6 +71,11 @@ export class ScriptedStt implements SpeechToText {
   }
 }
 
+/** A mark ending something the agent said (`m…`); `t…` marks only time a reply's first packet. */
+export function isEndMark(message: AgentToMedia): boolean {
+  return message.event === 'mark' && message.name.startsWith('m');
+}
+
 export type MediaEvent = { kind: 'audio'; samples: Int16Array } | { kind: 'control'; message: AgentToMedia };
 
 /**
@@ -72,6 +85,10 @@ export type MediaEvent = { kind: 'audio'; samples: Int16Array } | { kind: 'contr
  */
 export class MediaSide {
   readonly events: MediaEvent[] = [];
+  /** Sent in `start`. */
+  telephoneEvent: boolean | undefined;
+  /** The answer time every `start` carries (a new owner's too, as the media worker does). */
+  readonly answeredAtMs = Date.now();
   readonly #end: CallChannel;
   readonly #callId: string;
   readonly #waiters = new Set<() => void>();
@@ -109,7 +126,7 @@ export class MediaSide {
     let marks = 0;
     let samples = 0;
     for (const event of this.events) {
-      if (event.kind === 'control' && event.message.event === 'mark') marks++;
+      if (event.kind === 'control' && isEndMark(event.message)) marks++;
       else if (event.kind === 'audio' && marks === n) samples += event.samples.length;
     }
     return samples;
@@ -150,7 +167,7 @@ export class MediaSide {
       const control = decodeControlJson(message) as AgentToMedia;
       this.events.push({ kind: 'control', message: control });
       if (control.event === 'ready') {
-        this.send({ event: 'start', callId: this.#callId, codec: 'PCMU', sampleRateHz: 8000, ptimeMs: 20, answeredAtMs: Date.now() });
+        this.send({ event: 'start', callId: this.#callId, codec: 'PCMU', sampleRateHz: 8000, ptimeMs: 20, answeredAtMs: this.answeredAtMs, telephoneEvent: this.telephoneEvent });
       } else if (control.event === 'mark') {
         this.send({ event: 'mark', name: control.name, played: true });
       }
@@ -167,12 +184,25 @@ export interface CallHarnessOptions {
   tts: TextToSpeech;
   /** A real recogniser instead of the scripted stand-in. */
   stt?: SpeechToText;
+  /** The number's call guards. */
+  maxCallDurationS?: number;
+  noInputTimeoutS?: number;
+  /** The number's webhook tools. */
+  tools?: WebhookTool[];
+  /** What media's `start` says of RFC 4733 (absent: not said). */
+  telephoneEvent?: boolean;
+  /** The number's agent type (default llm). */
+  agent?: 'llm' | 'scripted';
+  /** The number's transferTargets (transfer_call). */
+  transferTargets?: string[];
 }
 
 /** One llm call through the real `CallRunner`, the real Redis channel and a media side. */
 export class LlmCallHarness {
   readonly stt = new ScriptedStt(() => this.media.poke());
   readonly transcript: Array<Omit<TranscriptEntry, 'atMs'>> = [];
+  /** The per-turn latencies the runner wrote last. */
+  turns: readonly TurnLatency[] = [];
   readonly media: MediaSide;
   readonly log: Logger;
   readonly logText: string[] = [];
@@ -202,6 +232,11 @@ export class LlmCallHarness {
       channel: this.#agentChannel,
       records: {
         get: () => Promise.resolve(undefined),
+        update: (_callId, patch) => {
+          if (patch.turns) this.turns = patch.turns;
+          this.media.poke();
+          return Promise.resolve();
+        },
         appendTranscript: (_callId, entry) => {
           this.transcript.push({ speaker: entry.speaker, text: entry.text });
           this.media.poke();
@@ -222,7 +257,7 @@ export class LlmCallHarness {
       config: {
         version: 1,
         number: '+15550001111',
-        agent: 'llm',
+        agent: options.agent ?? 'llm',
         enabled: true,
         answers: [],
         greeting: options.greeting,
@@ -230,6 +265,10 @@ export class LlmCallHarness {
         llm: options.llm,
         configVersion: 1,
         updatedAtMs: now,
+        maxCallDurationS: options.maxCallDurationS,
+        noInputTimeoutS: options.noInputTimeoutS,
+        tools: options.tools,
+        transferTargets: options.transferTargets,
       },
       codec: 'PCMU',
       sampleRateHz: 8000,
@@ -242,6 +281,7 @@ export class LlmCallHarness {
     const connections = [new Redis(), new Redis(), new Redis(), new Redis()];
     const harness = new LlmCallHarness(options, connections, `vbtest-llm-agent-${randomUUID()}`);
     // Media subscribes first, as the real worker does before it offers the call to an agent.
+    harness.media.telephoneEvent = options.telephoneEvent;
     await harness.media.ready;
     harness.running = harness.#runner.run(harness.#job, harness.#abort.signal);
     return harness;
@@ -249,11 +289,11 @@ export class LlmCallHarness {
 
   /** Resolves once the agent listens (after its greeting was played). */
   async greeted(): Promise<void> {
-    await this.media.waitFor(() => this.stt.listening && this.media.controls().some((c) => c.event === 'mark'), 'the greeting');
+    await this.media.waitFor(() => this.stt.listening && this.media.controls().some(isEndMark), 'the greeting');
   }
 
   marks(): number {
-    return this.media.controls().filter((c) => c.event === 'mark').length;
+    return this.media.controls().filter(isEndMark).length;
   }
 
   waitForTranscript(predicate: (entries: LlmCallHarness['transcript']) => boolean, what: string): Promise<void> {

@@ -1,0 +1,72 @@
+import { DEFAULT_MAX_CALL_DURATION_S, DEFAULT_NO_INPUT_TIMEOUT_S, type CallJob, type TurnLatency } from '@voicebridge/protocol';
+import type { Logger } from 'pino';
+import type { CallConnection } from '../call-connection.ts';
+import { CallGuards } from './call-guards.ts';
+import { TurnTimer } from './turn-timer.ts';
+
+export interface CallAidsOptions {
+  job: CallJob;
+  /** Epoch ms of the answer (the media's `start`). */
+  answeredAtMs: number;
+  connection: CallConnection;
+  signal: AbortSignal;
+  log: Logger;
+  persistTurns: (turns: readonly TurnLatency[]) => void;
+  /** The turns already in the record when this owner took the call over. */
+  earlierTurns?: readonly TurnLatency[];
+  /** Says `text` to the caller (a guard's reprompt or farewell); resolves once played. */
+  say: (text: string) => Promise<unknown>;
+}
+
+/** What every agent's call gets around the agent itself: turn timing and the call's guards. */
+export interface CallAids {
+  turns: TurnTimer;
+  /** A caller transcript (any): input for the no-input guard. */
+  onCallerTranscript(text: string): void;
+  /** Idempotent: stops the guards, writes the last turn. */
+  close(): void;
+}
+
+/**
+ * Wires the turn timer and the guards to one call's connection: both see each caller frame as it
+ * arrives; the agent's audio goes out through the timer, and the guards count it as the agent
+ * talking (no caller silence while it plays).
+ */
+export function startCallAids(options: CallAidsOptions): CallAids {
+  const { job, connection, log } = options;
+  let guards: CallGuards | undefined;
+  const turns = new TurnTimer({
+    answeredAtMs: options.answeredAtMs,
+    signal: options.signal,
+    persist: options.persistTurns,
+    earlier: options.earlierTurns,
+    outlet: {
+      sendAudio: (samples) => {
+        guards?.onAgentAudio(samples.length);
+        connection.sendAudio(samples);
+      },
+      mark: (signal, prefix) => connection.mark(signal, prefix),
+    },
+  });
+  const active = new CallGuards({
+    maxCallDurationMs: (job.config.maxCallDurationS ?? DEFAULT_MAX_CALL_DURATION_S) * 1000,
+    noInputTimeoutMs: (job.config.noInputTimeoutS ?? DEFAULT_NO_INPUT_TIMEOUT_S) * 1000,
+    say: options.say,
+    hangup: (reason) => connection.hangup(reason),
+    log,
+  });
+  guards = active;
+  const unobserve = connection.observeCallerFrames((frame) => {
+    turns.onCallerFrame(frame.samples, frame.jitterDepthMs);
+    active.onCallerFrame(frame.samples);
+  });
+  return {
+    turns,
+    onCallerTranscript: (text) => active.onTranscript(text),
+    close: () => {
+      unobserve();
+      active.close();
+      turns.close();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import type { Logger } from 'pino';
+import { EnergyVad } from './energy-vad.ts';
+
+/** What the agent says before a guard ends the call. */
+export const GUARD_PHRASES = {
+  stillThere: 'Are you still there?',
+  noInput: 'I cannot hear anything, so I will end the call now. Goodbye.',
+  maxDuration: 'This call has reached its time limit. Goodbye.',
+} as const;
+
+/** The longest a guard waits for its farewell to be played before it hangs up anyway. */
+const FAREWELL_MAX_MS = 15_000;
+
+export interface CallGuardsOptions {
+  maxCallDurationMs: number;
+  noInputTimeoutMs: number;
+  /** Says `text` to the caller; resolves once it was played (or could not be). */
+  say: (text: string) => Promise<unknown>;
+  hangup: (reason: 'max-duration' | 'no-input') => void;
+  log: Logger;
+  vad?: EnergyVad;
+}
+
+/**
+ * The guards of one call, started at the answer: it ends after `maxCallDurationMs`, and when the
+ * caller says nothing for `noInputTimeoutMs` (counted from the later of their last voiced frame and
+ * the estimated end of the agent's queued audio) the agent asks once whether they are still there,
+ * then ends the call after as long again. Each ending says a farewell first, bounded in time.
+ */
+export class CallGuards {
+  readonly #options: CallGuardsOptions;
+  readonly #vad: EnergyVad;
+  #lastCallerMs = performance.now();
+  #agentBusyUntilMs = 0;
+  #reprompted = false;
+  #ending = false;
+  #closed = false;
+  #maxTimer: NodeJS.Timeout | undefined;
+  #noInputTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: CallGuardsOptions) {
+    this.#options = options;
+    this.#vad = options.vad ?? new EnergyVad();
+    this.#maxTimer = setTimeout(() => this.#end('max-duration', GUARD_PHRASES.maxDuration), options.maxCallDurationMs);
+    this.#schedule(options.noInputTimeoutMs);
+  }
+
+  onCallerFrame(samples: Int16Array): void {
+    if (this.#vad.isVoice(samples)) this.#heardCaller();
+  }
+
+  /** Any non-empty transcript is input, whatever the VAD made of it. */
+  onTranscript(text: string): void {
+    if (text.trim() !== '') this.#heardCaller();
+  }
+
+  /** The agent queued `samples` (8 kHz) for the caller: nobody is silent while it plays. */
+  onAgentAudio(samples: number): void {
+    const now = performance.now();
+    this.#agentBusyUntilMs = Math.max(this.#agentBusyUntilMs, now) + samples / 8;
+  }
+
+  /** Idempotent: clears both timers. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#maxTimer);
+    clearTimeout(this.#noInputTimer);
+  }
+
+  #heardCaller(): void {
+    this.#lastCallerMs = performance.now();
+    this.#reprompted = false;
+  }
+
+  #schedule(delayMs: number): void {
+    clearTimeout(this.#noInputTimer);
+    if (!this.#closed && !this.#ending) this.#noInputTimer = setTimeout(() => this.#checkInput(), Math.max(10, delayMs));
+  }
+
+  /** Runs at the earliest moment the silence can have lasted long enough; re-arms when it has not. */
+  #checkInput(): void {
+    const deadline = Math.max(this.#lastCallerMs, this.#agentBusyUntilMs) + this.#options.noInputTimeoutMs;
+    const now = performance.now();
+    if (now < deadline) return this.#schedule(deadline - now);
+    if (this.#reprompted) {
+      this.#end('no-input', GUARD_PHRASES.noInput);
+      return;
+    }
+    this.#reprompted = true;
+    this.#options.log.info({ silentMs: Math.round(now - this.#lastCallerMs) }, 'no input from the caller: reprompting');
+    // The reprompt's audio moves the deadline on (onAgentAudio); until it is queued, count from now.
+    this.#lastCallerMs = now;
+    this.#options.say(GUARD_PHRASES.stillThere).catch(() => undefined);
+    this.#schedule(this.#options.noInputTimeoutMs);
+  }
+
+  #end(reason: 'max-duration' | 'no-input', farewell: string): void {
+    if (this.#ending || this.#closed) return;
+    this.#ending = true;
+    clearTimeout(this.#noInputTimer);
+    this.#options.log.info({ reason }, 'call guard ends the call');
+    let bound: NodeJS.Timeout | undefined;
+    const played = Promise.race([this.#options.say(farewell), new Promise((resolve) => (bound = setTimeout(resolve, FAREWELL_MAX_MS)))]);
+    void played
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(bound);
+        if (!this.#closed) this.#options.hangup(reason);
+      });
+  }
+}

@@ -1,0 +1,62 @@
+/** Playout allowance: audio "played" this recently may still sit in the caller's jitter buffer. */
+export const DEFAULT_PLAYOUT_ALLOWANCE_MS = 120;
+
+/** What the label on truncated history and transcript says. */
+export const ESTIMATED_HEARD_LABEL = '[interrupted; estimated heard text]';
+
+interface Segment {
+  text: string;
+  startSample: number;
+  endSample: number;
+}
+
+/**
+ * What one reply put on the wire, so that after a barge-in the agent knows what the caller heard.
+ * Each clause is a segment of samples; marks queued behind each audio chunk report (from media's
+ * socket send callback) how far playout got and when. The heard text is every clause played to
+ * its end by the last mark reported more than the playout allowance before the `clear`, plus the
+ * words of the clause then playing, in proportion to its samples played: an estimate, labelled so.
+ */
+export class SpokenReply {
+  readonly #segments: Segment[] = [];
+  readonly #played: Array<{ sample: number; atMs: number }> = [];
+  #sentSamples = 0;
+
+  /** A clause starts; its audio follows through `sent()`. */
+  clause(text: string): void {
+    this.#segments.push({ text, startSample: this.#sentSamples, endSample: this.#sentSamples });
+  }
+
+  /** `samples` more of the current clause were queued; returns the position to mark. */
+  sent(samples: number): number {
+    this.#sentSamples += samples;
+    const last = this.#segments.at(-1);
+    if (last) last.endSample = this.#sentSamples;
+    return this.#sentSamples;
+  }
+
+  /** A mark behind `sample` was reported played at `atMs` (any clock, the same as `heardText`'s). */
+  played(sample: number, atMs: number): void {
+    this.#played.push({ sample, atMs });
+  }
+
+  /** Everything sent, as text. */
+  get text(): string {
+    return this.#segments.map((s) => s.text).join(' ');
+  }
+
+  /** The estimated heard text for a `clear` at `clearAtMs` (empty when nothing counts as heard). */
+  heardText(clearAtMs: number, allowanceMs = DEFAULT_PLAYOUT_ALLOWANCE_MS): string {
+    let heardSamples = 0;
+    for (const mark of this.#played) if (mark.atMs <= clearAtMs - allowanceMs) heardSamples = Math.max(heardSamples, mark.sample);
+    const words: string[] = [];
+    for (const segment of this.#segments) {
+      if (segment.startSample >= heardSamples) break;
+      const all = segment.text.split(/\s+/).filter((w) => w !== '');
+      const length = segment.endSample - segment.startSample;
+      const share = length <= 0 ? 1 : Math.min(1, (heardSamples - segment.startSample) / length);
+      words.push(...all.slice(0, Math.floor(all.length * share)));
+    }
+    return words.join(' ');
+  }
+}

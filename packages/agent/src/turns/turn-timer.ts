@@ -1,0 +1,150 @@
+import type { TurnLatency } from '@voicebridge/protocol';
+import { EnergyVad } from './energy-vad.ts';
+
+/** 20 ms at 8 kHz: the first frame of a reply, behind which the timing mark goes. */
+const FIRST_FRAME_SAMPLES = 160;
+
+/** What the timer needs of the call's connection to media. */
+export interface ReplyOutlet {
+  sendAudio(samples: Int16Array): void;
+  /** Resolves true once the audio queued before it left the media worker's socket, false if cleared. */
+  mark(signal: AbortSignal, prefix: 't'): Promise<boolean>;
+}
+
+export interface TurnTimerOptions {
+  /** Epoch ms of the answer: stages are recorded as ms since then, like transcript entries. */
+  answeredAtMs: number;
+  outlet: ReplyOutlet;
+  /** The call's signal: marks are not awaited past it. */
+  signal: AbortSignal;
+  /** Receives every turn so far (oldest first) whenever one is complete or the call ends. */
+  persist: (turns: readonly TurnLatency[]) => void;
+  vad?: EnergyVad;
+  /** Epoch ms; injectable for tests. */
+  now?: () => number;
+  /**
+   * The turns a previous owner of the call recorded (a takeover, ADR 0010): numbering goes on from
+   * them, and a last one whose reply never reached the socket is open again for this owner's reply.
+   */
+  earlier?: readonly TurnLatency[];
+}
+
+/**
+ * Times each caller turn of one call, stage by stage: caller's last voiced frame → final transcript
+ * → answer chosen (model's first token, scripted answer) → TTS first audio → first RTP packet of the
+ * reply. The last stage comes from media: a mark queued right behind the reply's first 20 ms frame
+ * is reported when that frame's packet left the socket (the send callback).
+ *
+ * Agents call `heard()` on a final transcript, `answering()` when the answer starts, and send the
+ * reply's audio through `sendAudio()`. Caller frames come in through `onCallerFrame()` at receipt.
+ */
+export class TurnTimer {
+  readonly #options: TurnTimerOptions;
+  readonly #vad: EnergyVad;
+  readonly #now: () => number;
+  readonly #turns: TurnLatency[] = [];
+  /** The turn whose reply has not reached the socket yet. */
+  #open: TurnLatency | undefined;
+  /** The latest turn, open or not: barge-ins count on it until the next turn. */
+  #latest: TurnLatency | undefined;
+  #lastVoiceAtMs: number | undefined;
+  #depthMaxMs: number | undefined;
+  #closed = false;
+
+  constructor(options: TurnTimerOptions) {
+    this.#options = options;
+    this.#vad = options.vad ?? new EnergyVad();
+    this.#now = options.now ?? Date.now;
+    const earlier = (options.earlier ?? []).map((turn) => ({ ...turn }));
+    if (earlier.at(-1)?.firstRtpAtMs === undefined) this.#open = earlier.pop();
+    this.#turns.push(...earlier);
+    this.#latest = this.#open ?? this.#turns.at(-1);
+  }
+
+  /** Every turn so far, oldest first (the open one included). */
+  get turns(): readonly TurnLatency[] {
+    return this.#open ? [...this.#turns, this.#open] : [...this.#turns];
+  }
+
+  /** A caller frame as it arrived, with the jitter buffer depth media reported on it. */
+  onCallerFrame(samples: Int16Array, jitterDepthMs: number | undefined): void {
+    if (this.#vad.isVoice(samples)) this.#lastVoiceAtMs = this.#callMs();
+    if (jitterDepthMs !== undefined) this.#depthMaxMs = Math.max(this.#depthMaxMs ?? 0, jitterDepthMs);
+  }
+
+  /** A final transcript: a new turn starts (the previous one, if still open, is closed as it is). */
+  heard(): void {
+    if (this.#closed) return;
+    this.#finish();
+    this.#open = {
+      turn: this.#turns.length + 1,
+      voiceEndAtMs: this.#lastVoiceAtMs,
+      sttFinalAtMs: this.#callMs(),
+      interruptions: 0,
+      jitterBufferMaxMs: this.#depthMaxMs,
+    };
+    this.#latest = this.#open;
+    this.#lastVoiceAtMs = undefined;
+    this.#depthMaxMs = undefined;
+  }
+
+  /** The answer to the open turn started (first model token, scripted answer chosen). */
+  answering(): void {
+    if (this.#open && this.#open.answerAtMs === undefined) this.#open.answerAtMs = this.#callMs();
+  }
+
+  /** The caller barged in on the latest turn's reply. */
+  interrupted(): void {
+    if (!this.#latest || this.#closed) return;
+    this.#latest.interruptions++;
+    if (this.#latest !== this.#open) this.#persist();
+  }
+
+  /**
+   * Queues reply audio for the caller. The open turn's first chunk is split after its first frame,
+   * with a timing mark between: media reports it when that frame's RTP packet was sent.
+   */
+  sendAudio(samples: Int16Array): void {
+    const turn = this.#open;
+    if (!turn || turn.ttsFirstAudioAtMs !== undefined || samples.length === 0) {
+      this.#options.outlet.sendAudio(samples);
+      return;
+    }
+    turn.ttsFirstAudioAtMs = this.#callMs();
+    turn.answerAtMs ??= turn.ttsFirstAudioAtMs;
+    const { outlet, signal } = this.#options;
+    outlet.sendAudio(samples.subarray(0, FIRST_FRAME_SAMPLES));
+    outlet.mark(signal, 't').then(
+      (played) => {
+        if (!played || this.#open !== turn) return;
+        turn.firstRtpAtMs = this.#callMs();
+        this.#finish();
+      },
+      () => undefined, // the call ended first: the turn is written by close()
+    );
+    if (samples.length > FIRST_FRAME_SAMPLES) outlet.sendAudio(samples.subarray(FIRST_FRAME_SAMPLES));
+  }
+
+  /** The call is over: writes what is left. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (!this.#open) return;
+    this.#turns.push(this.#open);
+    this.#open = undefined;
+    this.#persist();
+  }
+
+  /** A snapshot: the turns go on changing (a late barge-in) while a write is queued. */
+  #persist(): void {
+    this.#options.persist(this.#turns.map((turn) => ({ ...turn })));
+  }
+
+  #callMs(): number {
+    return Math.max(0, Math.round(this.#now() - this.#options.answeredAtMs));
+  }
+}

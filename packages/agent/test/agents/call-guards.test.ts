@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { CallGuards, GUARD_PHRASES } from '../../src/turns/call-guards.ts';
+import { FliteTts } from '../../src/tts/flite-tts.ts';
+import { CachingTts } from '../../src/tts/caching-tts.ts';
+import { FakeOpenAiServer } from '../llm/fake-openai-server.ts';
+import { LlmCallHarness } from './llm-call-harness.ts';
+
+const log = pino({ level: 'silent' });
+const VOICE = new Int16Array(160).fill(6000);
+
+describe('call guards', function () {
+  this.timeout(30_000);
+
+  describe('CallGuards (real timers, short limits)', () => {
+    let guards: CallGuards | undefined;
+    afterEach(() => guards?.close());
+
+    it('caller voice keeps it quiet; silence brings one reprompt, then the farewell and a no-input hangup', async () => {
+      const said: string[] = [];
+      let reason: string | undefined;
+      const hungUp = new Promise<void>((resolve) => {
+        guards = new CallGuards({
+          maxCallDurationMs: 60_000,
+          noInputTimeoutMs: 300,
+          say: (text) => Promise.resolve(void said.push(text)),
+          hangup: (r) => {
+            reason = r;
+            resolve();
+          },
+          log,
+        });
+      });
+      for (let i = 0; i < 8; i++) {
+        guards!.onCallerFrame(VOICE);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(said, 'while the caller talks').to.deep.equal([]);
+      await hungUp;
+      expect(said).to.deep.equal([GUARD_PHRASES.stillThere, GUARD_PHRASES.noInput]);
+      expect(reason).to.equal('no-input');
+    });
+
+    it('the agent talking is not caller silence: the reprompt waits for its queued audio to play', async () => {
+      const said: string[] = [];
+      const startedMs = performance.now();
+      let repromptAfterMs = 0;
+      await new Promise<void>((resolve) => {
+        guards = new CallGuards({
+          maxCallDurationMs: 60_000,
+          noInputTimeoutMs: 200,
+          say: (text) => {
+            said.push(text);
+            repromptAfterMs = performance.now() - startedMs;
+            resolve();
+            return Promise.resolve();
+          },
+          hangup: () => undefined,
+          log,
+        });
+        guards.onAgentAudio(8000); // 1 s of agent audio queued
+      });
+      expect(said).to.deep.equal([GUARD_PHRASES.stillThere]);
+      // Ordering, not speed: it cannot come before the queued second has played plus the timeout.
+      expect(repromptAfterMs).to.be.at.least(1200);
+    });
+  });
+
+  describe('on an llm call (real CallRunner, Redis channel, flite)', () => {
+    let server: FakeOpenAiServer;
+    let tts: CachingTts;
+    let call: LlmCallHarness | undefined;
+    before(async () => {
+      server = await FakeOpenAiServer.start();
+      tts = new CachingTts(new FliteTts());
+    });
+    after(async () => {
+      await server.close();
+      await tts.close();
+    });
+    afterEach(async () => {
+      await call?.close();
+      call = undefined;
+    });
+
+    const options = { llm: { baseUrl: 'http://127.0.0.1:9/v1', model: 'm' }, env: {}, greeting: 'Hello.' };
+
+    it('a silent caller is asked once whether they are still there, then the call ends with no-input', async () => {
+      call = await LlmCallHarness.start({ ...options, llm: { baseUrl: server.baseUrl, model: 'm' }, tts, noInputTimeoutS: 1 });
+      await call.media.waitFor(() => call!.media.controls().some((c) => c.event === 'hangup'), 'the hangup', 20_000);
+      expect(call.media.controls().find((c) => c.event === 'hangup')).to.deep.equal({ event: 'hangup', reason: 'no-input' });
+      expect(call.transcript.map((t) => t.text)).to.deep.equal(['Hello.', GUARD_PHRASES.stillThere, GUARD_PHRASES.noInput]);
+    });
+
+    it('a call reaching maxCallDurationS ends with max-duration after the farewell', async () => {
+      call = await LlmCallHarness.start({ ...options, llm: { baseUrl: server.baseUrl, model: 'm' }, tts, maxCallDurationS: 1 });
+      await call.media.waitFor(() => call!.media.controls().some((c) => c.event === 'hangup'), 'the hangup', 20_000);
+      expect(call.media.controls().find((c) => c.event === 'hangup')).to.deep.equal({ event: 'hangup', reason: 'max-duration' });
+      expect(call.transcript.map((t) => t.text)).to.include(GUARD_PHRASES.maxDuration);
+    });
+  });
+});
