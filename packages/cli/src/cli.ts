@@ -3,6 +3,7 @@ import { UsageError } from './args.ts';
 import type { CliContext } from './cli-context.ts';
 import { callsCommand } from './commands/calls.ts';
 import { numbersCommand } from './commands/numbers.ts';
+import { trunksCommand } from './commands/trunks.ts';
 
 export type { CliContext, Output } from './cli-context.ts';
 
@@ -18,6 +19,8 @@ Commands:
   numbers set|get|list|delete
                         configure which agent answers a dialled number
   calls list|show       inspect call records and transcripts
+  trunks add|list|show|remove
+                        configure the carriers and PBXs allowed to call
 
 Environment:
   REDIS_URL             default redis://127.0.0.1:6379
@@ -54,6 +57,8 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
         return await numbersCommand(rest, ctx);
       case 'calls':
         return await callsCommand(rest, ctx);
+      case 'trunks':
+        return await trunksCommand(rest, ctx);
       case 'start':
         throw new UsageError('"start" runs only through the voicebridge entry point (packages/cli/src/main.ts)', '');
       default:

@@ -1,4 +1,4 @@
-import type { CallRecord, NumberConfig, TransportAddress } from '@voicebridge/protocol';
+import type { CallRecord, NumberConfig, TransportAddress, TurnLatency } from '@voicebridge/protocol';
 
 /**
  * Caller numbers, From headers and transcripts are peer-controlled: escape control and bidi
@@ -64,6 +64,11 @@ export function formatNumberConfig(config: NumberConfig): string {
     ['prompt', config.prompt === undefined ? undefined : printable(config.prompt)],
     ['voice', config.voice === undefined ? undefined : printable(config.voice)],
     ['llm', config.llm === undefined ? undefined : formatLlm(config.llm)],
+    ['tools', config.tools === undefined || config.tools.length === 0 ? undefined : config.tools.map((t) => `${printable(t.name)} → ${printable(t.url)} (${t.timeoutMs} ms)`).join(`\n${' '.repeat(15)}`)],
+    ['transfers to', config.transferTargets === undefined || config.transferTargets.length === 0 ? undefined : config.transferTargets.map(printable).join(', ')],
+    ['max duration', config.maxCallDurationS === undefined ? undefined : `${config.maxCallDurationS} s`],
+    ['no input', config.noInputTimeoutS === undefined ? undefined : `${config.noInputTimeoutS} s`],
+    ['recording', config.recording === undefined ? undefined : config.recording.enabled ? `on, kept ${config.recording.retentionDays} days` : 'off'],
   ]);
 }
 
@@ -138,6 +143,9 @@ export function formatCallRecord(record: CallRecord, nowMs: number): string {
     ['from', printable(record.from)],
     ['to', printable(record.to)],
     ['number', printable(record.number)],
+    ['trunk', record.trunk === undefined ? undefined : printable(record.trunk)],
+    ['diversion', record.diversion === undefined ? undefined : record.diversion.map(printable).join(', ')],
+    ['history-info', record.historyInfo === undefined ? undefined : record.historyInfo.map(printable).join(', ')],
     ['agent', agent],
     ['status', record.status],
     ['invited', isoTime(record.invitedAtMs)],
@@ -157,7 +165,33 @@ export function formatCallRecord(record: CallRecord, nowMs: number): string {
       ? 'transcript: (empty)\n'
       : `transcript (${count} ${count === 1 ? 'entry' : 'entries'}):\n` +
         record.transcript.map((e) => `+${seconds(e.atMs)} ${e.speaker}: ${printable(e.text)}\n`).join('');
-  return `${head}\n${transcript}`;
+  return `${head}\n${transcript}${formatTurnLatencies(record.turns)}`;
+}
+
+/** `b - a` in ms, or '-' when either stage did not happen. */
+function span(a: number | undefined, b: number | undefined): string {
+  return a === undefined || b === undefined ? '-' : String(b - a);
+}
+
+/**
+ * Per-turn latency as spans between consecutive stages (ms): caller's last voice → final
+ * transcript → answer chosen / first token → TTS first audio → first RTP packet; total = last voice
+ * (or the final transcript when no voice was seen) → first RTP packet.
+ */
+export function formatTurnLatencies(turns: readonly TurnLatency[] | undefined): string {
+  if (turns === undefined || turns.length === 0) return '';
+  const rows = turns.map((t) => [
+    String(t.turn),
+    `+${seconds(t.sttFinalAtMs)}`,
+    span(t.voiceEndAtMs, t.sttFinalAtMs),
+    span(t.sttFinalAtMs, t.answerAtMs),
+    span(t.answerAtMs, t.ttsFirstAudioAtMs),
+    span(t.ttsFirstAudioAtMs, t.firstRtpAtMs),
+    span(t.voiceEndAtMs ?? t.sttFinalAtMs, t.firstRtpAtMs),
+    String(t.interruptions),
+    t.jitterBufferMaxMs === undefined ? '-' : String(Math.round(t.jitterBufferMaxMs)),
+  ]);
+  return `\nturn latency (ms):\n${table(['TURN', 'AT', 'VOICE→STT', 'STT→ANSWER', 'ANSWER→TTS', 'TTS→RTP', 'TOTAL', 'BARGE-INS', 'JITTER BUF'], rows)}`;
 }
 
 export function formatCallTable(records: readonly CallRecord[], nowMs: number): string {

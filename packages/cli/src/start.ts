@@ -62,6 +62,7 @@ export async function runStart(argv: string[]): Promise<number> {
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   const supervisor = new Supervisor({
     services,
+    agentProcesses: config.AGENT_PROCESSES,
     env: process.env,
     onLine: (service, line) => out(jsonLogs ? line : formatLogLine(service, line)),
     onEvent: (service, message) =>

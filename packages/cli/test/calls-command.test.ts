@@ -4,9 +4,9 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { newCallId } from '@voicebridge/protocol';
 import type { CallRecord } from '@voicebridge/protocol';
-import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
+import { CallRecordRepository } from '@voicebridge/store';
 import { runCli } from '../src/index.ts';
-import { Capture, connectTestRedis, deletePrefix, uniquePrefix } from './helpers.ts';
+import { Capture, type CliResult, runCliCaptured, useTestRedis } from './helpers.ts';
 
 const INVITED = Date.parse('2026-11-24T10:00:00.000Z');
 
@@ -44,32 +44,16 @@ function endedCall(overrides: Partial<CallRecord> = {}): CallRecord {
 }
 
 describe('voicebridge calls (runCli, real Redis)', () => {
-  let redis: Redis;
-  let keys: RedisKeys;
+  const db = useTestRedis();
   let calls: CallRecordRepository;
   const nowMs = (): number => INVITED + 60_000;
 
-  before(() => {
-    redis = connectTestRedis();
-  });
-  after(async () => {
-    await redis.quit();
-  });
   beforeEach(() => {
-    keys = new RedisKeys(uniquePrefix());
     // The index window is relative to the real clock; keep fixed 2026 timestamps inside it.
-    calls = new CallRecordRepository(redis, keys, { recentMaxAgeMs: 10 * 365 * 24 * 3600 * 1000 });
-  });
-  afterEach(async () => {
-    await deletePrefix(redis, keys);
+    calls = new CallRecordRepository(db.redis, db.keys, { recentMaxAgeMs: 10 * 365 * 24 * 3600 * 1000 });
   });
 
-  async function cli(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const status = await runCli(argv, { redis, keys, stdout, stderr, nowMs });
-    return { status, stdout: stdout.text, stderr: stderr.text };
-  }
+  const cli = (...argv: string[]): Promise<CliResult> => runCliCaptured(db, argv, { nowMs });
 
   it('show prints ids, parties, ISO times, duration, codec, addresses, verdict and the transcript', async () => {
     const r = endedCall();
@@ -102,6 +86,27 @@ describe('voicebridge calls (runCli, real Redis)', () => {
       '+2.1s agent: We open at nine.',
       '',
     ]);
+  });
+
+  it('show prints the per-turn latency table: spans between stages, barge-ins and jitter buffer depth', async () => {
+    const r = endedCall({
+      turns: [
+        { turn: 1, voiceEndAtMs: 1000, sttFinalAtMs: 1400, answerAtMs: 1402, ttsFirstAudioAtMs: 1530, firstRtpAtMs: 1551, interruptions: 0, jitterBufferMaxMs: 20 },
+        { turn: 2, sttFinalAtMs: 5000, answerAtMs: 5300, interruptions: 1 },
+      ],
+    });
+    await calls.create(r);
+    const { status, stdout } = await cli('calls', 'show', r.callId);
+    expect(status).to.equal(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.slice(-4)).to.deep.equal([
+      'turn latency (ms):',
+      'TURN  AT     VOICE→STT  STT→ANSWER  ANSWER→TTS  TTS→RTP  TOTAL  BARGE-INS  JITTER BUF',
+      '1     +1.4s  400        2           128         21       551    0          20',
+      '2     +5.0s  -          300         -           -        -      1          -',
+    ]);
+    const json = await cli('calls', 'show', r.callId, '--json');
+    expect((JSON.parse(json.stdout) as CallRecord).turns).to.deep.equal(r.turns);
   });
 
   it('show --json prints exactly the stored record; the SIP Call-ID finds it too', async () => {
@@ -168,11 +173,11 @@ describe('voicebridge calls (runCli, real Redis)', () => {
     const bad = endedCall({ invitedAtMs: INVITED + 1000 });
     await calls.create(good);
     await calls.create(bad);
-    await redis.hset(keys.call(bad.callId), 'status', '"exploded"');
+    await db.redis.hset(db.keys.call(bad.callId), 'status', '"exploded"');
     const result = await cli('calls', 'list', '--json');
     expect(result.status).to.equal(1);
     expect(JSON.parse(result.stdout)).to.deep.equal([good]);
-    expect(result.stderr).to.include(`voicebridge: skipped: corrupt call record at key ${keys.call(bad.callId)}: status`);
+    expect(result.stderr).to.include(`voicebridge: skipped: corrupt call record at key ${db.keys.call(bad.callId)}: status`);
   });
 
   it('exits 2 naming a bad --limit or argument', async () => {
@@ -198,12 +203,12 @@ describe('voicebridge calls (runCli, real Redis)', () => {
     const down = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null });
     down.on('error', () => {});
     const stderr = new Capture();
-    const status = await runCli(['calls', 'list'], { redis: down, keys, stdout: new Capture(), stderr });
+    const status = await runCli(['calls', 'list'], { redis: down, keys: db.keys, stdout: new Capture(), stderr });
     down.disconnect();
     expect(status).to.equal(1);
     expect(stderr.text).to.equal(`voicebridge: cannot reach Redis: connect ECONNREFUSED 127.0.0.1:${port}\n`);
 
     expect((await cli('calls', 'list')).status).to.equal(0);
-    expect(redis.status).to.equal('ready');
+    expect(db.redis.status).to.equal('ready');
   });
 });

@@ -1,28 +1,25 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import type { RedisKeys } from '@voicebridge/store';
-import type { Output } from '../src/index.ts';
+import { runCli, type CliContext, type Output } from '../src/index.ts';
+import { TEST_REDIS_URL, type TestRedis } from '../../store/test/redis-fixture.ts';
 
-export const TEST_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export function uniquePrefix(): string {
-  return `vbtest:${randomBytes(6).toString('hex')}`;
+// One Redis test fixture for the workspace: the store package's.
+export { connectTestRedis, deletePrefix, TEST_REDIS_URL, uniquePrefix, useTestRedis, type TestRedis } from '../../store/test/redis-fixture.ts';
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
 }
 
-export function connectTestRedis(): Redis {
-  return new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-}
-
-export async function deletePrefix(redis: Redis, keys: RedisKeys): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', keys.pattern(), 'COUNT', 500);
-    if (batch.length > 0) await redis.del(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+/** Runs one CLI command in-process against the test's Redis and prefix, capturing its output. */
+export async function runCliCaptured(db: TestRedis, argv: readonly string[], context: Partial<CliContext> = {}): Promise<CliResult> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const status = await runCli(argv, { redis: db.redis, keys: db.keys, stdout, stderr, ...context });
+  return { status, stdout: stdout.text, stderr: stderr.text };
 }
 
 export class Capture implements Output {

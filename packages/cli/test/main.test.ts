@@ -1,27 +1,12 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
-import { RedisKeys } from '@voicebridge/store';
-import { connectTestRedis, deletePrefix, runMain, uniquePrefix } from './helpers.ts';
+import { runMain, useTestRedis } from './helpers.ts';
 
 describe('voicebridge entry point (subprocess)', () => {
-  let redis: Redis;
-  let keys: RedisKeys;
+  const db = useTestRedis();
 
-  before(() => {
-    redis = connectTestRedis();
-  });
-  after(async () => {
-    await redis.quit();
-  });
-  beforeEach(() => {
-    keys = new RedisKeys(uniquePrefix());
-  });
-  afterEach(async () => {
-    await deletePrefix(redis, keys);
-  });
 
   it('numbers set +12ab exits 2 naming the argument', async () => {
-    const result = await runMain(['numbers', 'set', '+12ab'], { REDIS_KEY_PREFIX: keys.prefix });
+    const result = await runMain(['numbers', 'set', '+12ab'], { REDIS_KEY_PREFIX: db.keys.prefix });
     expect(result.status).to.equal(2);
     expect(result.stderr).to.match(/^voicebridge: invalid <number> "\+12ab": must be E\.164 \(\+ then 7 to 15 digits\)\n/);
     expect(result.stdout).to.equal('');
@@ -30,16 +15,16 @@ describe('voicebridge entry point (subprocess)', () => {
   it('numbers set then numbers get --json round-trips under REDIS_KEY_PREFIX', async () => {
     const set = await runMain(
       ['numbers', 'set', '+15551230009', '--agent', 'echo', '--greeting', 'Echo test', '--answer', 'hi=Hello'],
-      { REDIS_KEY_PREFIX: keys.prefix },
+      { REDIS_KEY_PREFIX: db.keys.prefix },
     );
     expect(set.stderr).to.equal('');
     expect(set.status).to.equal(0);
-    const get = await runMain(['numbers', 'get', '+15551230009', '--json'], { REDIS_KEY_PREFIX: keys.prefix });
+    const get = await runMain(['numbers', 'get', '+15551230009', '--json'], { REDIS_KEY_PREFIX: db.keys.prefix });
     expect(get.status).to.equal(0);
     const config = JSON.parse(get.stdout) as Record<string, unknown>;
     expect(config).to.include({ number: '+15551230009', agent: 'echo', greeting: 'Echo test', enabled: true, configVersion: 1 });
     expect(config['answers']).to.deep.equal([{ keyword: 'hi', text: 'Hello' }]);
-    expect(await redis.exists(keys.number('+15551230009'))).to.equal(1);
+    expect(await db.redis.exists(db.keys.number('+15551230009'))).to.equal(1);
   });
 
   it('exits 2 naming a bad environment variable', async () => {

@@ -1,36 +1,18 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
-import { NumberRepository, RedisKeys } from '@voicebridge/store';
-import { runCli } from '../src/index.ts';
-import { Capture, connectTestRedis, deletePrefix, uniquePrefix } from './helpers.ts';
+import { NumberRepository } from '@voicebridge/store';
+import { type CliResult, runCliCaptured, useTestRedis } from './helpers.ts';
 
 const NUMBER = '+15551230001';
 
 describe('voicebridge numbers (runCli, real Redis)', () => {
-  let redis: Redis;
-  let keys: RedisKeys;
+  const db = useTestRedis();
   let numbers: NumberRepository;
 
-  before(() => {
-    redis = connectTestRedis();
-  });
-  after(async () => {
-    await redis.quit();
-  });
   beforeEach(() => {
-    keys = new RedisKeys(uniquePrefix());
-    numbers = new NumberRepository(redis, keys);
-  });
-  afterEach(async () => {
-    await deletePrefix(redis, keys);
+    numbers = new NumberRepository(db.redis, db.keys);
   });
 
-  async function cli(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const status = await runCli(argv, { redis, keys, stdout, stderr });
-    return { status, stdout: stdout.text, stderr: stderr.text };
-  }
+  const cli = (...argv: string[]): Promise<CliResult> => runCliCaptured(db, argv);
 
   it('set creates a scripted, enabled number and get --json prints exactly what is stored', async () => {
     const set = await cli('numbers', 'set', NUMBER, '--greeting', 'Hello', '--answer', 'hours=We open at nine');
@@ -75,7 +57,7 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
         `voicebridge: invalid <number> "12ab": must be E.164 (+ then 7 to 15 digits)\nRun "voicebridge numbers ${sub} --help" for usage.\n`,
       );
     }
-    expect(await redis.exists(keys.numbersIndex())).to.equal(0);
+    expect(await db.redis.exists(db.keys.numbersIndex())).to.equal(0);
   });
 
   it('exits 2 naming every bad flag or value', async () => {
@@ -144,6 +126,66 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     expect(await numbers.list()).to.deep.equal([]);
   });
 
+  it('set --record turns recording on (30 days unless --retention-days), --no-record off keeping the days; bad values name the flag', async () => {
+    expect((await cli('numbers', 'set', NUMBER, '--record')).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.recording).to.deep.equal({ enabled: true, retentionDays: 30 });
+    expect((await cli('numbers', 'set', NUMBER, '--retention-days', '7')).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.recording).to.deep.equal({ enabled: true, retentionDays: 7 });
+    expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(/recording\s+on, kept 7 days/);
+    expect((await cli('numbers', 'set', NUMBER, '--no-record')).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.recording).to.deep.equal({ enabled: false, retentionDays: 7 });
+    for (const [args, message] of [
+      [['--retention-days', '0'], 'invalid --retention-days "0"'],
+      [['--retention-days', '2.5'], 'invalid --retention-days "2.5"'],
+      [['--record', '--no-record'], '--record and --no-record exclude each other'],
+    ] as const) {
+      const bad = await cli('numbers', 'set', NUMBER, ...args);
+      expect(bad.status).to.equal(2);
+      expect(bad.stderr).to.include(message);
+    }
+    expect((await numbers.get(NUMBER))?.recording).to.deep.equal({ enabled: false, retentionDays: 7 });
+  });
+
+  it('set --max-call-duration / --no-input-timeout store the call guards ("" removes them); bad values name the flag', async () => {
+    expect((await cli('numbers', 'set', NUMBER, '--max-call-duration', '600', '--no-input-timeout', '15')).status).to.equal(0);
+    expect(await numbers.get(NUMBER)).to.deep.include({ maxCallDurationS: 600, noInputTimeoutS: 15 });
+    const shown = (await cli('numbers', 'get', NUMBER)).stdout;
+    expect(shown).to.match(/^max duration +600 s$/m);
+    expect(shown).to.match(/^no input +15 s$/m);
+    expect((await cli('numbers', 'set', NUMBER, '--no-input-timeout', '')).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.noInputTimeoutS).to.equal(undefined);
+    for (const [args, message] of [
+      [['--max-call-duration', '0'], 'invalid --max-call-duration "0": must be a whole number of seconds, 1 to 86400'],
+      [['--no-input-timeout', '1.5'], 'invalid --no-input-timeout "1.5"'],
+      [['--no-input-timeout', '3601'], 'invalid --no-input-timeout "3601"'],
+    ] as const) {
+      const bad = await cli('numbers', 'set', NUMBER, ...args);
+      expect(bad.status).to.equal(2);
+      expect(bad.stderr).to.include(message);
+    }
+    expect((await numbers.get(NUMBER))?.maxCallDurationS).to.equal(600);
+  });
+
+  it('set --webhook-tools stores HTTP tools for the llm agent, validated per tool naming the field; "" removes them', async () => {
+    const tool = { name: 'lookup_order', description: 'Finds an order.', parameters: { type: 'object', properties: {} }, url: 'https://api.example.com/orders' };
+    expect((await cli('numbers', 'set', NUMBER, '--webhook-tools', JSON.stringify([tool]))).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.tools).to.deep.equal([{ ...tool, timeoutMs: 5000 }]);
+    expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(/^tools +lookup_order → https:\/\/api\.example\.com\/orders \(5000 ms\)$/m);
+    for (const [value, message] of [
+      ['{', 'invalid --webhook-tools: not JSON'],
+      ['{}', 'invalid --webhook-tools: must be a JSON array'],
+      [JSON.stringify([{ ...tool, name: 'end_call' }]), 'invalid --webhook-tools #1 name: is a built-in tool name'],
+      [JSON.stringify([{ ...tool, url: 'ftp://x' }]), 'invalid --webhook-tools #1 url'],
+      [JSON.stringify([{ ...tool, parameters: { type: 'string' } }]), 'invalid --webhook-tools #1 parameters'],
+    ] as const) {
+      const bad = await cli('numbers', 'set', NUMBER, '--webhook-tools', value);
+      expect(bad.status, value).to.equal(2);
+      expect(bad.stderr, value).to.include(message);
+    }
+    expect((await cli('numbers', 'set', NUMBER, '--webhook-tools', '')).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.tools).to.equal(undefined);
+  });
+
   it('list prints a table or --json; delete exits 1 for a number not configured', async () => {
     expect((await cli('numbers', 'list')).stdout).to.equal('no numbers configured\n');
     await numbers.put({ number: '+15551230002', agent: 'echo' });
@@ -162,10 +204,10 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
   });
 
   it('get shows a corrupt stored config as an error naming the key, exit 1', async () => {
-    await redis.set(keys.number(NUMBER), '{"version":1}');
+    await db.redis.set(db.keys.number(NUMBER), '{"version":1}');
     const result = await cli('numbers', 'get', NUMBER);
     expect(result.status).to.equal(1);
-    expect(result.stderr).to.include(`corrupt number config at key ${keys.number(NUMBER)}`);
+    expect(result.stderr).to.include(`corrupt number config at key ${db.keys.number(NUMBER)}`);
   });
 
   it('prints help for every command on stdout with exit 0', async () => {

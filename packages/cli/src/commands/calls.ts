@@ -2,6 +2,7 @@ import { CallRecordRepository } from '@voicebridge/store';
 import type { CallRecord } from '@voicebridge/protocol';
 import { UsageError, expectPositionals, parseArgs } from '../args.ts';
 import { json } from '../cli-context.ts';
+import { printedHelp, runCommandGroup } from './command-group.ts';
 import type { CliContext } from '../cli-context.ts';
 import { formatCallRecord, formatCallTable, printable, truncate } from '../format.ts';
 
@@ -35,7 +36,9 @@ status is then 1.
 
 const SHOW_HELP = `Usage: voicebridge calls show <callId> [--json]
 
-Shows one call: ids, parties, times, codec, addresses, verdict and transcript.
+Shows one call: ids, parties, times, codec, addresses, verdict, transcript and
+the per-turn latency table (ms between stages: caller's last voice, final
+transcript, answer, TTS first audio, first RTP packet of the reply).
 <callId> is our call id (as in "calls list") or the call's SIP Call-ID.
 Exit status 1 when no such call is stored.
 
@@ -44,31 +47,18 @@ Options:
   -h, --help   show this help
 `;
 
-export async function callsCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined) throw new UsageError('missing command after "calls"', 'calls');
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    ctx.stdout.write(CALLS_HELP);
-    return 0;
-  }
-  const repo = new CallRecordRepository(ctx.redis, ctx.keys);
-  switch (sub) {
-    case 'list':
-      return callsList(rest, ctx, repo);
-    case 'show':
-      return callsShow(rest, ctx, repo);
-    default:
-      throw new UsageError(`unknown command "calls ${sub}"`, 'calls');
-  }
+export function callsCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const repo = (): CallRecordRepository => new CallRecordRepository(ctx.redis, ctx.keys);
+  return runCommandGroup('calls', CALLS_HELP, argv, ctx, {
+    list: (rest) => callsList(rest, ctx, repo()),
+    show: (rest) => callsShow(rest, ctx, repo()),
+  });
 }
 
 async function callsList(argv: readonly string[], ctx: CliContext, repo: CallRecordRepository): Promise<number> {
   const command = 'calls list';
   const args = parseArgs(argv, { limit: { type: 'string' }, json: { type: 'boolean' } }, command);
-  if (args.flag('help')) {
-    ctx.stdout.write(LIST_HELP);
-    return 0;
-  }
+  if (printedHelp(args, ctx, LIST_HELP)) return 0;
   expectPositionals(args, [], command);
   const rawLimit = args.string('limit');
   let limit = DEFAULT_LIMIT;
@@ -94,10 +84,7 @@ async function callsList(argv: readonly string[], ctx: CliContext, repo: CallRec
 async function callsShow(argv: readonly string[], ctx: CliContext, repo: CallRecordRepository): Promise<number> {
   const command = 'calls show';
   const args = parseArgs(argv, { json: { type: 'boolean' } }, command);
-  if (args.flag('help')) {
-    ctx.stdout.write(SHOW_HELP);
-    return 0;
-  }
+  if (printedHelp(args, ctx, SHOW_HELP)) return 0;
   const [id] = expectPositionals(args, ['callId'], command) as [string];
   if (id === '') throw new UsageError('invalid <callId> "": must not be empty', command);
   const record = await findCall(repo, id);

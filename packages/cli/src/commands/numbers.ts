@@ -1,10 +1,11 @@
 import { AGENT_TYPES, E164_PATTERN } from '@voicebridge/protocol';
-import type { AgentType, KeywordAnswer, LlmConfig, NumberConfig } from '@voicebridge/protocol';
+import type { AgentType, KeywordAnswer, LlmConfig } from '@voicebridge/protocol';
 import { NumberRepository, numberConfigInputIssues } from '@voicebridge/store';
 import type { ConfigIssue, NumberConfigInput } from '@voicebridge/store';
 import { UsageError, expectPositionals, parseArgs } from '../args.ts';
 import type { ParsedArgs } from '../args.ts';
 import { json } from '../cli-context.ts';
+import { printedHelp, runCommandGroup, withoutManaged } from './command-group.ts';
 import type { CliContext } from '../cli-context.ts';
 import { formatNumberConfig, formatNumberTable } from '../format.ts';
 
@@ -44,6 +45,17 @@ Options:
   --llm-max-tokens N      longest answer in tokens, a positive integer ("" removes it)
                           (--agent llm needs --llm-base-url and --llm-model)
   --voice NAME            TTS voice ("" removes it)
+  --record | --no-record  record calls as stereo WAV (caller left, agent right) under
+                          the media worker's RECORDINGS_DIR, or stop recording
+  --retention-days N      delete recordings N days (1-3650) after the call; default 30
+  --max-call-duration S   end calls after S seconds (1-86400; default 3600; "" removes it)
+  --no-input-timeout S    caller silence before "Are you still there?" and again
+                          before the call ends (1-3600; default 30; "" removes it)
+  --webhook-tools JSON    HTTP tools for the llm agent's model, a JSON array of
+                          {name, description, parameters, url, timeoutMs}; "" removes them
+  --transfer-target T     where the agent may transfer calls (transfer_call): a number
+                          or sip:/sips:/tel: URI, * matches anything; repeat for more;
+                          replaces the whole list when given; "" removes them
   --enabled | --disabled  accept or refuse calls to this number (new: enabled)
   --json                  print the saved config as JSON
   -h, --help              show this help
@@ -66,26 +78,14 @@ Removes <number>. Exit status 1 when it was not configured.
 
 const TEXT_FIELDS = ['greeting', 'fallback', 'prompt', 'voice'] as const;
 
-export async function numbersCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined) throw new UsageError('missing command after "numbers"', 'numbers');
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    ctx.stdout.write(NUMBERS_HELP);
-    return 0;
-  }
-  const repo = new NumberRepository(ctx.redis, ctx.keys);
-  switch (sub) {
-    case 'set':
-      return numbersSet(rest, ctx, repo);
-    case 'get':
-      return numbersGet(rest, ctx, repo);
-    case 'list':
-      return numbersList(rest, ctx, repo);
-    case 'delete':
-      return numbersDelete(rest, ctx, repo);
-    default:
-      throw new UsageError(`unknown command "numbers ${sub}"`, 'numbers');
-  }
+export function numbersCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const repo = (): NumberRepository => new NumberRepository(ctx.redis, ctx.keys);
+  return runCommandGroup('numbers', NUMBERS_HELP, argv, ctx, {
+    set: (rest) => numbersSet(rest, ctx, repo()),
+    get: (rest) => numbersGet(rest, ctx, repo()),
+    list: (rest) => numbersList(rest, ctx, repo()),
+    delete: (rest) => numbersDelete(rest, ctx, repo()),
+  });
 }
 
 function numberArgument(value: string, command: string): string {
@@ -114,19 +114,28 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
       'llm-max-tokens': { type: 'string' },
       enabled: { type: 'boolean' },
       disabled: { type: 'boolean' },
+      record: { type: 'boolean' },
+      'no-record': { type: 'boolean' },
+      'retention-days': { type: 'string' },
+      'max-call-duration': { type: 'string' },
+      'no-input-timeout': { type: 'string' },
+      'webhook-tools': { type: 'string' },
+      'transfer-target': { type: 'string', multiple: true },
       json: { type: 'boolean' },
     },
     command,
   );
-  if (args.flag('help')) {
-    ctx.stdout.write(SET_HELP);
-    return 0;
-  }
+  if (printedHelp(args, ctx, SET_HELP)) return 0;
   const [raw] = expectPositionals(args, ['number'], command) as [string];
   const number = numberArgument(raw, command);
   const agent = agentOption(args, command);
   const answers = answersOption(args, command);
   const llm = llmOptions(args, command);
+  const recording = recordingOptions(args, command);
+  const maxCallDurationS = secondsOption(args, 'max-call-duration', 86_400, command);
+  const noInputTimeoutS = secondsOption(args, 'no-input-timeout', 3600, command);
+  const webhookTools = webhookToolsOption(args, command);
+  const transferTargets = args.strings('transfer-target')?.filter((target) => target !== '');
   if (args.flag('enabled') && args.flag('disabled')) {
     throw new UsageError('--enabled and --disabled exclude each other', command);
   }
@@ -141,6 +150,20 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
     }
     if (answers !== undefined) next.answers = answers;
     applyLlmOptions(next, llm, command);
+    if (recording.enabled !== undefined || recording.retentionDays !== undefined) {
+      next.recording = {
+        enabled: recording.enabled ?? next.recording?.enabled ?? false,
+        retentionDays: recording.retentionDays ?? next.recording?.retentionDays ?? DEFAULT_RETENTION_DAYS,
+      };
+    }
+    if (maxCallDurationS === null) delete next.maxCallDurationS;
+    else if (maxCallDurationS !== undefined) next.maxCallDurationS = maxCallDurationS;
+    if (noInputTimeoutS === null) delete next.noInputTimeoutS;
+    else if (noInputTimeoutS !== undefined) next.noInputTimeoutS = noInputTimeoutS;
+    if (webhookTools === null) delete next.tools;
+    else if (webhookTools !== undefined) next.tools = webhookTools as NonNullable<NumberConfigInput['tools']>;
+    if (transferTargets?.length === 0) delete next.transferTargets;
+    else if (transferTargets !== undefined) next.transferTargets = transferTargets;
     if (args.flag('enabled')) next.enabled = true;
     if (args.flag('disabled')) next.enabled = false;
     const issue = numberConfigInputIssues(next)[0];
@@ -150,6 +173,48 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
   if (args.flag('json')) ctx.stdout.write(json(saved));
   else ctx.stdout.write(`saved ${saved.number} (configVersion ${saved.configVersion})\n${formatNumberConfig(saved)}`);
   return 0;
+}
+
+const DEFAULT_RETENTION_DAYS = 30;
+
+/** --record / --no-record and --retention-days: undefined fields leave the number's as they are. */
+function recordingOptions(args: ParsedArgs, command: string): { enabled?: boolean; retentionDays?: number } {
+  if (args.flag('record') && args.flag('no-record')) throw new UsageError('--record and --no-record exclude each other', command);
+  const enabled = args.flag('record') ? true : args.flag('no-record') ? false : undefined;
+  const raw = args.string('retention-days');
+  if (raw === undefined) return { enabled };
+  const retentionDays = Number(raw);
+  if (!/^\d+$/.test(raw) || retentionDays < 1 || retentionDays > 3650) {
+    throw new UsageError(`invalid --retention-days ${JSON.stringify(raw)}: must be a whole number of days, 1 to 3650`, command);
+  }
+  return { enabled, retentionDays };
+}
+
+/** --webhook-tools: parsed JSON (checked by the schema with the rest); null for "". */
+function webhookToolsOption(args: ParsedArgs, command: string): unknown[] | null | undefined {
+  const raw = args.string('webhook-tools');
+  if (raw === undefined) return undefined;
+  if (raw === '') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new UsageError('invalid --webhook-tools: not JSON', command);
+  }
+  if (!Array.isArray(value)) throw new UsageError('invalid --webhook-tools: must be a JSON array of tools', command);
+  return value;
+}
+
+/** A whole number of seconds, 1 to `max`; null for "" (remove: the default applies). */
+function secondsOption(args: ParsedArgs, flag: string, max: number, command: string): number | null | undefined {
+  const raw = args.string(flag);
+  if (raw === undefined) return undefined;
+  if (raw === '') return null;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > max) {
+    throw new UsageError(`invalid --${flag} ${JSON.stringify(raw)}: must be a whole number of seconds, 1 to ${max}`, command);
+  }
+  return value;
 }
 
 function agentOption(args: ParsedArgs, command: string): AgentType | undefined {
@@ -235,11 +300,6 @@ function applyLlmOptions(next: NumberConfigInput, options: LlmOptions, command: 
   }
 }
 
-function withoutManaged(config: NumberConfig): NumberConfigInput {
-  const { version: _v, configVersion: _c, updatedAtMs: _u, ...input } = config;
-  return input;
-}
-
 const LLM_FLAGS: Record<string, string> = {
   baseUrl: '--llm-base-url',
   model: '--llm-model',
@@ -254,7 +314,11 @@ function describeIssue(issue: ConfigIssue): string {
   if (field === 'answers' && typeof index === 'number') {
     return `invalid --answer #${index + 1}${sub === undefined ? '' : ` ${String(sub)}`}: ${issue.message}`;
   }
+  if (field === 'transferTargets' && typeof index === 'number') return `invalid --transfer-target #${index + 1}: ${issue.message}`;
   if (field === 'llm' && typeof index === 'string') return `invalid ${LLM_FLAGS[index] ?? '--llm'}: ${issue.message}`;
+  if (field === 'tools' && typeof index === 'number') {
+    return `invalid --webhook-tools #${index + 1}${sub === undefined ? '' : ` ${String(sub)}`}: ${issue.message}`;
+  }
   const name = field === 'number' ? '<number>' : field === undefined ? 'config' : `--${String(field)}`;
   return `invalid ${name}: ${issue.message}`;
 }
@@ -262,10 +326,7 @@ function describeIssue(issue: ConfigIssue): string {
 async function numbersGet(argv: readonly string[], ctx: CliContext, repo: NumberRepository): Promise<number> {
   const command = 'numbers get';
   const args = parseArgs(argv, { json: { type: 'boolean' } }, command);
-  if (args.flag('help')) {
-    ctx.stdout.write(GET_HELP);
-    return 0;
-  }
+  if (printedHelp(args, ctx, GET_HELP)) return 0;
   const [raw] = expectPositionals(args, ['number'], command) as [string];
   const number = numberArgument(raw, command);
   const config = await repo.get(number);
@@ -280,10 +341,7 @@ async function numbersGet(argv: readonly string[], ctx: CliContext, repo: Number
 async function numbersList(argv: readonly string[], ctx: CliContext, repo: NumberRepository): Promise<number> {
   const command = 'numbers list';
   const args = parseArgs(argv, { json: { type: 'boolean' } }, command);
-  if (args.flag('help')) {
-    ctx.stdout.write(LIST_HELP);
-    return 0;
-  }
+  if (printedHelp(args, ctx, LIST_HELP)) return 0;
   expectPositionals(args, [], command);
   const configs = await repo.list();
   ctx.stdout.write(args.flag('json') ? json(configs) : formatNumberTable(configs));
@@ -293,10 +351,7 @@ async function numbersList(argv: readonly string[], ctx: CliContext, repo: Numbe
 async function numbersDelete(argv: readonly string[], ctx: CliContext, repo: NumberRepository): Promise<number> {
   const command = 'numbers delete';
   const args = parseArgs(argv, {}, command);
-  if (args.flag('help')) {
-    ctx.stdout.write(DELETE_HELP);
-    return 0;
-  }
+  if (printedHelp(args, ctx, DELETE_HELP)) return 0;
   const [raw] = expectPositionals(args, ['number'], command) as [string];
   const number = numberArgument(raw, command);
   if (!(await repo.delete(number))) {

@@ -9,6 +9,8 @@ export interface SupervisorOptions {
   env: NodeJS.ProcessEnv;
   onLine: (service: string, line: string, stream: 'stdout' | 'stderr') => void;
   onEvent: (service: string, message: string) => void;
+  /** Agent processes to run (AGENT_PROCESSES): with two or more, a dead one's calls are taken over. Default 1. */
+  agentProcesses?: number;
 }
 
 /**
@@ -21,12 +23,18 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     const tsx = import.meta.resolve('tsx');
-    this.#processes = SERVICE_NAMES.filter((name) => options.services.includes(name)).map(
-      (name) =>
+    const instances = SERVICE_NAMES.filter((name) => options.services.includes(name)).flatMap((service) =>
+      Array.from({ length: service === 'agent' ? Math.max(1, options.agentProcesses ?? 1) : 1 }, (_, i) => ({
+        service,
+        name: i === 0 ? service : `${service}-${i + 1}`,
+      })),
+    );
+    this.#processes = instances.map(
+      ({ service, name }) =>
         new ServiceProcess({
           name,
           // A process boundary, not an import: the supervisor runs each service's own main.ts.
-          entry: fileURLToPath(new URL(`../../../${name}/src/main.ts`, import.meta.url)),
+          entry: fileURLToPath(new URL(`../../../${service}/src/main.ts`, import.meta.url)),
           execArgv: ['--import', tsx],
           env: options.env,
           onLine: options.onLine,
