@@ -2,12 +2,23 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
 /**
+ * Ports are picked below Linux's ephemeral range (32768-60999 by default): a client socket anywhere
+ * on the machine (SIPp, another test's bridge, a Redis client) is given an ephemeral port by the
+ * kernel at any moment, and one landing inside a bridge's RTP range would look like a port the bridge
+ * failed to release. Signaling and control ports come from 20000-32767, RTP blocks from 10000-19999.
+ */
+const PORT_MIN = 20000;
+const PORT_MAX = 32766;
+const RTP_MIN = 10000;
+const RTP_MAX = 19999;
+
+/**
  * A UDP port (and, with `pair`, the port above it) free right now on 127.0.0.1, plus the same TCP
  * port when `tcp` is set. Other work on this machine may hold loopback ports: never use fixed ones.
  */
 export async function freePort(options: { pair?: boolean; tcp?: boolean; even?: boolean } = {}): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
+    const port = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN));
     const candidate = options.even ? port - (port % 2) : port;
     const ports = options.pair ? [candidate, candidate + 1] : [candidate];
     if ((await Promise.all(ports.map((p) => udpFree(p)))).every(Boolean) && (!options.tcp || (await tcpFree(candidate)))) {
@@ -20,7 +31,7 @@ export async function freePort(options: { pair?: boolean; tcp?: boolean; even?: 
 /** A block of `count` consecutive free UDP ports starting at an even port. */
 export async function freePortRange(count: number): Promise<{ min: number; max: number }> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const start = 30000 + 2 * Math.floor(Math.random() * 15000);
+    const start = RTP_MIN + 2 * Math.floor(Math.random() * ((RTP_MAX - RTP_MIN - count) / 2));
     const ports = Array.from({ length: count }, (_, i) => start + i);
     if ((await Promise.all(ports.map((p) => udpFree(p)))).every(Boolean)) return { min: start, max: start + count - 1 };
   }

@@ -32,6 +32,8 @@ export interface SippOptions {
   /** `-set name value` for each entry; the scenario must declare them in `<Global variables="..."/>`. */
   vars?: Record<string, string>;
   extraArgs?: string[];
+  /** `-i`: the loopback address sipp sends from, e.g. 127.0.0.2 for a source outside a trunk. Default 127.0.0.1. */
+  localIp?: string;
   /** SIPp's own `-timeout`, and a kill timer 5 s later. Default 30 s. */
   timeoutMs?: number;
 }
@@ -104,7 +106,7 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
     '-l', String(options.concurrency ?? calls),
     '-r', String(options.rate ?? 10),
     '-d', String(options.pauseMs ?? 0),
-    '-i', '127.0.0.1',
+    '-i', options.localIp ?? '127.0.0.1',
     '-p', String(sipPort),
     '-mi', '127.0.0.1',
     '-mp', String(mediaPort),
@@ -147,7 +149,7 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
     logs: logs ?? '',
     stdout,
     stderr,
-    sipCallIds: Array.from({ length: calls }, (_, i) => `vbt-${token}-${i + 1}@127.0.0.1`),
+    sipCallIds: Array.from({ length: calls }, (_, i) => `vbt-${token}-${i + 1}@${options.localIp ?? '127.0.0.1'}`),
     traceDir,
     durationMs: Date.now() - startedAtMs,
     timedOut,

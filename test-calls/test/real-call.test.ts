@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import type { CallRecord } from '@voicebridge/protocol';
-import { durationS, rmsDb, spokenWav, toneWav } from '../src/audio-fixtures.ts';
+import { conversationWav, durationS, rmsDb, spokenWav, toneWav } from '../src/audio-fixtures.ts';
 import { baresipCall, type BaresipCall } from '../src/baresip.ts';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { recognizeWav } from '../src/recognize.ts';
@@ -47,15 +47,19 @@ describe('real calls with baresip', function () {
     throw new Error('the call record never ended');
   }
 
-  it('the scripted demo greets, answers a question with its keyword, and the caller hangs up', async () => {
-    const mic = join(dir, 'question.wav');
-    // Silence while the greeting plays (~7 s), the question, then silence while the answer plays.
-    await spokenWav(mic, 'What are your opening hours?', 8, 9, 'rms');
-    const call = await baresipCall({ uri: `sip:+15550100@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 40 });
+  it('the scripted demo greets, answers two questions, and the record shows each turn\'s latency breakdown', async () => {
+    const mic = join(dir, 'questions.wav');
+    // Silence while the greeting plays (~7 s), a question, silence while its answer plays, the second.
+    await conversationWav(mic, 8, [
+      { text: 'What are your opening hours?', silenceAfterS: 8 },
+      { text: 'What is the price?', silenceAfterS: 7 },
+    ]);
+    const call = await baresipCall({ uri: `sip:+15550100@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 60 });
     calls.push(call);
-    const heard = (await recognizeWav(call.heardWav, ['hello', 'demo', 'hours', 'prices', 'address', 'nine', 'morning', 'five', 'evening', 'monday', 'friday'])).join(' ');
+    const heard = (await recognizeWav(call.heardWav, ['hello', 'demo', 'hours', 'prices', 'address', 'nine', 'morning', 'five', 'evening', 'monday', 'friday', 'basic', 'plan', 'ten', 'dollars', 'month'])).join(' ');
     expect(heard, 'greeting').to.match(/\b(hello|demo|prices|address)\b/);
-    expect(heard, 'answer').to.match(/\b(nine|morning|evening|monday|friday)\b/);
+    expect(heard, 'first answer').to.match(/\b(nine|morning|evening|monday|friday)\b/);
+    expect(heard, 'second answer').to.match(/\b(basic|plan|ten|dollars|month)\b/);
 
     const record = await settledRecord();
     expect(record.number).to.equal('+15550100');
@@ -67,9 +71,50 @@ describe('real calls with baresip', function () {
     const callerLines = full.transcript.filter((t) => t.speaker === 'caller').map((t) => t.text);
     expect(agentLines[0]).to.match(/voice bridge demo/);
     expect(callerLines.join(' ')).to.match(/\bhours?\b/);
+    expect(callerLines.join(' ')).to.match(/\bprices?\b/);
     expect(agentLines).to.include('We are open from nine in the morning to five in the evening, Monday to Friday.');
+    expect(agentLines).to.include('The basic plan costs ten dollars a month.');
     expect(full.codec).to.equal('PCMU');
     expect(full.answeredAtMs).to.be.a('number');
+
+    // One timed turn per answered question: every stage present and in order, the caller's voice
+    // seen by the VAD, the jitter buffer depth reported by media on the frames.
+    const turns = full.turns ?? [];
+    expect(turns.map((t) => t.turn)).to.deep.equal(callerLines.map((_, i) => i + 1));
+    expect(turns.length, JSON.stringify(full.transcript)).to.be.at.least(2);
+    for (const t of turns) {
+      const stages = [t.voiceEndAtMs, t.sttFinalAtMs, t.answerAtMs, t.ttsFirstAudioAtMs, t.firstRtpAtMs];
+      expect(stages.every((ms) => typeof ms === 'number'), JSON.stringify(t)).to.equal(true);
+      expect([...stages].sort((a, b) => a! - b!), JSON.stringify(t)).to.deep.equal(stages);
+      expect(t.jitterBufferMaxMs, JSON.stringify(t)).to.be.a('number');
+      expect(t.interruptions).to.equal(0);
+    }
+    const table = await bridge.cli(['calls', 'show', record.callId]);
+    expect(table.stdout).to.match(/^turn latency \(ms\):\nTURN +AT +VOICE→STT +STT→ANSWER +ANSWER→TTS +TTS→RTP +TOTAL +BARGE-INS +JITTER BUF\n1 +\+/m);
+    process.stdout.write(table.stdout.slice(table.stdout.indexOf('turn latency')));
+  });
+
+  it('the caller talks over a long scripted answer: the agent stops, the record counts the barge-in and keeps only the estimated heard part', async () => {
+    const long = 'We are open from nine in the morning to five in the evening on weekdays, from ten to two on Saturdays, we are closed on Sundays and on public holidays, and in August we close at noon every day for the whole month.';
+    const set = await bridge.cli(['numbers', 'set', '+15550177', '--agent', 'scripted', '--greeting', 'Hello.', '--answer', `hours=${long}`]);
+    expect(set.code, set.stderr).to.equal(0);
+    const mic = join(dir, 'barge-in.wav');
+    // The answer lasts ~13 s; the caller starts talking over it ~3 s after asking.
+    await conversationWav(mic, 3, [
+      { text: 'What are your opening hours?', silenceAfterS: 4 },
+      { text: 'Stop, stop. Wait a moment please, wait.', silenceAfterS: 8 },
+    ]);
+    const call = await baresipCall({ uri: `sip:+15550177@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 60 });
+    calls.push(call);
+    const record = await settledRecord();
+    const full = JSON.parse((await bridge.cli(['calls', 'show', record.callId, '--json'])).stdout) as CallRecord;
+    const cut = full.transcript.find((t) => t.speaker === 'agent' && t.text.endsWith('[interrupted; estimated heard text]'));
+    expect(cut, JSON.stringify(full.transcript)).to.not.equal(undefined);
+    const heard = cut!.text.slice(0, -'[interrupted; estimated heard text]'.length).trim();
+    expect(long.startsWith(heard), heard).to.equal(true);
+    expect(heard.length).to.be.lessThan(long.length);
+    expect(full.transcript.map((t) => t.text)).to.not.include(long);
+    expect(full.turns?.[0]?.interruptions, JSON.stringify(full.turns)).to.equal(1);
   });
 
   it('saying goodbye makes the bridge hang up (BYE from the bridge, verdict agent-hangup)', async () => {

@@ -1,22 +1,15 @@
 import { expect } from 'chai';
-import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
+import { useBridge } from '../src/bridge-fixture.ts';
 import { assertBridgeIdle, cseqMethod, describeRun, endedRecord, runSipp, statusOf, waitFor } from '../src/sipp.ts';
 
 describe('SIPp: a call answered and hung up by the caller (uac-answer-bye.xml)', function () {
   this.timeout(90_000);
-  let bridge: RunningBridge;
-
-  before(async () => {
-    bridge = await startBridge();
-  });
-  after(async () => {
-    await bridge?.stop();
-  });
+  const bridge = useBridge();
 
   it('answers the echo number with an SDP answer, carries RTP both ways, and ends on our BYE with 200', async () => {
     const run = await runSipp({
       scenario: 'uac-answer-bye.xml',
-      target: `127.0.0.1:${bridge.sipPort}`,
+      target: `127.0.0.1:${bridge().sipPort}`,
       service: '+15550199',
       pauseMs: 2000,
       timeoutMs: 20_000,
@@ -30,7 +23,7 @@ describe('SIPp: a call answered and hung up by the caller (uac-answer-bye.xml)',
     expect(ok!.body).to.match(/^m=audio [1-9]\d* RTP\/AVP 8 101\r?$/m);
     expect(ok!.body).to.match(/^a=rtpmap:101 telephone-event\/8000\r?$/m);
 
-    const record = await endedRecord(bridge, run.sipCallIds[0]!);
+    const record = await endedRecord(bridge(), run.sipCallIds[0]!);
     expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
     expect(record.codec).to.equal('PCMA');
     expect(record.answeredAtMs).to.be.a('number');
@@ -40,7 +33,7 @@ describe('SIPp: a call answered and hung up by the caller (uac-answer-bye.xml)',
     // stream (greeting, then the echo) at 20 ms from the ACK: about 100.
     let closed: { packetsReceived?: number; packetsSent?: number } | undefined;
     await waitFor('the media session to close', 5000, () => {
-      const line = bridge.logs.find((l) => l.includes('"media closed"') && l.includes(record.callId));
+      const line = bridge().logs.find((l) => l.includes('"media closed"') && l.includes(record.callId));
       closed = line === undefined ? undefined : (JSON.parse(line) as typeof closed);
       return closed !== undefined;
     });
@@ -49,6 +42,6 @@ describe('SIPp: a call answered and hung up by the caller (uac-answer-bye.xml)',
   });
 
   it('leaves no live call, no unfinished job, no key without TTL and no RTP port bound', async () => {
-    await assertBridgeIdle(bridge);
+    await assertBridgeIdle(bridge());
   });
 });

@@ -58,11 +58,23 @@ describe('SIPp: malformed requests, then OPTIONS (uac-options.xml)', function ()
     expect(reply?.split('\r\n')[0]).to.match(/^SIP\/2\.0 505 /);
   });
 
-  it('answers an INVITE without Call-ID with 400 or not at all, and creates no call for it', async () => {
-    // RFC 4475 §3.1.2.18 asks for 400 "ideally"; the parser drops it (no Call-ID to echo, §8.2.6.2).
-    const reply = await exchange(socket, bridge.sipPort, request(['Content-Length: 0']).replace(/^Call-ID: .*\r\n/m, ''), 1000);
-    if (reply !== undefined) expect(reply.split('\r\n')[0]).to.match(/^SIP\/2\.0 400 /);
+  it('answers an INVITE without Call-ID with 400 (RFC 4475 §3.1.4.1: Via and CSeq suffice to match it), and creates no call for it', async () => {
+    const reply = await exchange(socket, bridge.sipPort, request(['Content-Length: 0']).replace(/^Call-ID: .*\r\n/m, ''), 2000);
+    expect(reply?.split('\r\n')[0]).to.match(/^SIP\/2\.0 400 /);
+    expect(reply).to.match(/^CSeq: 1 INVITE\r?$/m);
+    expect(reply).to.not.match(/^Call-ID:/m);
     expect(await bridge.redis.zcard(`${bridge.prefix}:calls:recent`)).to.equal(0);
+  });
+
+  it('inspects the method first (RFC 3261 §8.2.1): 405 with Allow to a REGISTER that also has an unknown Require and scheme, 501 to an unknown method', async () => {
+    const register = request(['Require: nothingSupportsThis', 'Content-Length: 0'])
+      .replace('INVITE sip:+15550199@127.0.0.1 SIP/2.0', 'REGISTER nobody:x SIP/2.0')
+      .replace('CSeq: 1 INVITE', 'CSeq: 1 REGISTER');
+    const reply = await exchange(socket, bridge.sipPort, register);
+    expect(reply?.split('\r\n')[0]).to.match(/^SIP\/2\.0 405 /);
+    expect(reply).to.match(/^Allow: .*INVITE/m);
+    const unknown = request(['Content-Length: 0']).replace('INVITE sip:', 'FROBNICATE sip:').replace('CSeq: 1 INVITE', 'CSeq: 1 FROBNICATE');
+    expect((await exchange(socket, bridge.sipPort, unknown))?.split('\r\n')[0]).to.match(/^SIP\/2\.0 501 /);
   });
 
   it('ignores binary garbage and an empty datagram', async () => {

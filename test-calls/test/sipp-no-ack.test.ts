@@ -1,23 +1,16 @@
 import { expect } from 'chai';
-import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
+import { useBridge } from '../src/bridge-fixture.ts';
 import { assertBridgeIdle, cseqMethod, describeRun, endedRecord, runSipp, statusOf } from '../src/sipp.ts';
 
 /** Slow on purpose: 64·T1 = 32 s of real time. `docs/testing.md` explains how to skip it. */
 describe('SIPp: a 200 that is never ACKed (uac-no-ack.xml)', function () {
   this.timeout(120_000);
-  let bridge: RunningBridge;
-
-  before(async () => {
-    bridge = await startBridge();
-  });
-  after(async () => {
-    await bridge?.stop();
-  });
+  const bridge = useBridge();
 
   it('retransmits the 200 at T1, 2·T1 … T2, then after 64·T1 sends BYE to our Contact and records no-ack', async () => {
     const run = await runSipp({
       scenario: 'uac-no-ack.xml',
-      target: `127.0.0.1:${bridge.sipPort}`,
+      target: `127.0.0.1:${bridge().sipPort}`,
       service: '+15550199',
       timeoutMs: 60_000,
     });
@@ -41,11 +34,11 @@ describe('SIPp: a 200 that is never ACKed (uac-no-ack.xml)', function () {
     expect(byeAfterMs).to.be.within(31_000, 36_000);
     expect(oks.every((m) => m.atMs < bye!.atMs), 'no 200 after the BYE').to.equal(true);
 
-    const record = await endedRecord(bridge, run.sipCallIds[0]!);
+    const record = await endedRecord(bridge(), run.sipCallIds[0]!);
     expect(record.verdict).to.deep.include({ by: 'bridge', reason: 'no-ack' });
   });
 
   it('leaves no live call, no unfinished job, no key without TTL and no RTP port bound', async () => {
-    await assertBridgeIdle(bridge, 10_000);
+    await assertBridgeIdle(bridge(), 10_000);
   });
 });

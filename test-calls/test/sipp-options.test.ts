@@ -1,20 +1,14 @@
 import { expect } from 'chai';
-import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
+import { useBridge } from '../src/bridge-fixture.ts';
+import type { RunningBridge } from '../src/bridge-harness.ts';
 import { assertBridgeIdle, describeRun, headerValues, runSipp, statusOf } from '../src/sipp.ts';
 
 describe('SIPp: OPTIONS out of dialog (uac-options.xml)', function () {
   this.timeout(60_000);
-  let bridge: RunningBridge;
-
-  before(async () => {
-    bridge = await startBridge();
-  });
-  after(async () => {
-    await bridge?.stop();
-  });
+  const bridge = useBridge();
 
   it('answers 200 with Allow listing INVITE and Accept naming application/sdp', async () => {
-    const run = await runSipp({ scenario: 'uac-options.xml', target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', timeoutMs: 10_000 });
+    const run = await runSipp({ scenario: 'uac-options.xml', target: `127.0.0.1:${bridge().sipPort}`, service: '+15550199', timeoutMs: 10_000 });
     expect(run.code, describeRun(run)).to.equal(0);
     const ok = run.messages.find((m) => m.direction === 'received' && statusOf(m) === 200);
     expect(headerValues(ok!, 'Allow').join(',')).to.match(/\bINVITE\b/);
@@ -22,8 +16,8 @@ describe('SIPp: OPTIONS out of dialog (uac-options.xml)', function () {
   });
 
   it('creates no call record for an OPTIONS, and leaves nothing behind', async () => {
-    expect(await callCount(bridge)).to.equal(0);
-    await assertBridgeIdle(bridge);
+    expect(await callCount(bridge())).to.equal(0);
+    await assertBridgeIdle(bridge());
   });
 });
 

@@ -1,23 +1,16 @@
 import { expect } from 'chai';
-import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
+import { useBridge } from '../src/bridge-fixture.ts';
 import { assertBridgeIdle, cseqMethod, describeRun, endedRecord, headerValues, runSipp, statusOf } from '../src/sipp.ts';
 
 describe('SIPp: offers and numbers the bridge refuses, or takes only in part', function () {
   this.timeout(90_000);
-  let bridge: RunningBridge;
-  const target = (): string => `127.0.0.1:${bridge.sipPort}`;
-
-  before(async () => {
-    bridge = await startBridge();
-  });
-  after(async () => {
-    await bridge?.stop();
-  });
+  const bridge = useBridge();
+  const target = (): string => `127.0.0.1:${bridge().sipPort}`;
 
   it('answers 404 to an INVITE for a number nobody configured, and records it rejected (uac-unknown-number.xml)', async () => {
     const run = await runSipp({ scenario: 'uac-unknown-number.xml', target: target(), service: '+15550000', timeoutMs: 10_000 });
     expect(run.code, describeRun(run)).to.equal(0);
-    const record = await endedRecord(bridge, run.sipCallIds[0]!);
+    const record = await endedRecord(bridge(), run.sipCallIds[0]!);
     expect(record.verdict).to.deep.include({ by: 'bridge', reason: 'rejected', sipStatus: 404 });
   });
 
@@ -27,7 +20,7 @@ describe('SIPp: offers and numbers the bridge refuses, or takes only in part', f
     const refused = run.messages.find((m) => m.direction === 'received' && statusOf(m) === 488);
     // RFC 3261 §20.43: warn-code SP warn-agent SP warn-text; 305 = incompatible media format.
     expect(headerValues(refused!, 'Warning')[0]).to.match(/^305 \S+ ".+"$/);
-    const record = await endedRecord(bridge, run.sipCallIds[0]!);
+    const record = await endedRecord(bridge(), run.sipCallIds[0]!);
     expect(record.verdict).to.deep.include({ by: 'bridge', reason: 'rejected', sipStatus: 488 });
   });
 
@@ -39,11 +32,11 @@ describe('SIPp: offers and numbers the bridge refuses, or takes only in part', f
     expect(mLines).to.have.length(2);
     expect(mLines[0]).to.match(/^m=audio [1-9]\d* RTP\/AVP 0 101$/);
     expect(mLines[1]).to.match(/^m=video 0 RTP\/AVP 96$/);
-    const record = await endedRecord(bridge, run.sipCallIds[0]!);
+    const record = await endedRecord(bridge(), run.sipCallIds[0]!);
     expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
   });
 
   it('leaves no live call, no unfinished job, no key without TTL and no RTP port bound', async () => {
-    await assertBridgeIdle(bridge);
+    await assertBridgeIdle(bridge());
   });
 });

@@ -1,0 +1,30 @@
+import { expect } from 'chai';
+import { useBridge } from '../src/bridge-fixture.ts';
+import { killMidCall } from '../src/bridge-processes.ts';
+import { assertBridgeIdle, waitFor } from '../src/sipp.ts';
+
+/**
+ * Issue 7: a real call (SIPp) through the real bridge while the signaling process is SIGKILLed. The
+ * supervisor restarts it; the new process closes the record the old one left live (`bridge-restart`),
+ * sends the caller a BYE from the record's dialog snapshot and tells media to let the call go.
+ */
+describe('failover: SIGKILL of the signaling process mid-call', function () {
+  this.timeout(120_000);
+  const bridge = useBridge();
+
+  it('the caller gets a BYE within 10 s and the record is closed with bridge-restart', async () => {
+    // Resolves only when the caller received a BYE and answered it.
+    const { callId, killedAtMs, record } = await killMidCall(bridge(), 'signaling', 10_000);
+    expect(record.callId).to.equal(callId);
+    expect(record.verdict).to.deep.include({ by: 'bridge', reason: 'bridge-restart' });
+    const byeAtMs = record.endedAtMs!; // the BYE goes out as the restarted process starts listening
+    process.stdout.write(`      signaling SIGKILL → record closed and BYE sent after ${byeAtMs - killedAtMs} ms\n`);
+    expect(byeAtMs - killedAtMs, 'ms from the kill to the BYE').to.be.at.most(10_000);
+    await waitFor('the BYE log line', 5000, () => bridge().logs.some((l) => l.includes(callId) && l.includes('"BYE sent for a call left up by an earlier run"')));
+    await waitFor('media closed the call', 10_000, () => bridge().logs.some((l) => l.includes('"media closed"') && l.includes(callId)));
+  });
+
+  it('leaves no live record, no unfinished job, no key without TTL and no RTP port bound', async () => {
+    await assertBridgeIdle(bridge(), 15_000);
+  });
+});
