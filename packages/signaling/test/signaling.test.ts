@@ -26,6 +26,9 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   let peer: SipPeer;
   let redis: Redis;
   let behaviour: AgentBehaviour | undefined;
+  /** When set, the agent takes the job and opens the channel but never says `ready`: the call keeps ringing. */
+  let withholdReady = false;
+  let stoppedBeforeReady = 0;
   let agentWorker: Worker | undefined;
   let clock: MediaClock;
   let mediaServer: MediaControlServer;
@@ -83,6 +86,12 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
           if (c.event === 'stop') resolveStopped();
         });
         await end.ready;
+        if (withholdReady) {
+          await stopped;
+          stoppedBeforeReady++;
+          end.close();
+          return;
+        }
         end.send(encodeControl({ event: 'ready' }));
         await behaviour?.(job, (msg) => end.send(encodeControl(msg)), started);
         await stopped;
@@ -220,9 +229,8 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     expect((await waitForVerdict(callId)).verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
   });
 
-  it('CANCEL while ringing: 200 to the CANCEL, 487 to the INVITE, verdict caller-cancel', async () => {
-    behaviour = async () => undefined;
-    await agentWorker?.pause(); // keep the call ringing
+  it('CANCEL while ringing: 200 to the CANCEL, 487 to the INVITE, verdict caller-cancel; the agent that took the job gets stop', async () => {
+    withholdReady = true; // the agent takes the job but never says ready: the call keeps ringing
     try {
       const callId = invite('+15550199');
       await peer.response(180, 'INVITE', callId);
@@ -234,8 +242,10 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
       expect((await waitForVerdict(callId)).verdict).to.deep.include({ by: 'caller', reason: 'caller-cancel', sipStatus: 487 });
       expect(await redis.llen(`${prefix}:bull:${CALLS_QUEUE}:wait`)).to.equal(0);
       expect(pool.allocatedCount).to.equal(0);
+      for (let i = 0; i < 200 && stoppedBeforeReady === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(stoppedBeforeReady).to.equal(1);
     } finally {
-      await agentWorker?.resume();
+      withholdReady = false;
     }
   });
 
