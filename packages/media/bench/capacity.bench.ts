@@ -92,6 +92,8 @@ interface Row {
   internalDrops: number;
   lateDiscards: number;
   missing: number;
+  gcMinor: Summary;
+  gcMajor: Summary;
   cpu: Record<string, number>;
   rss: Record<string, number>;
 }
@@ -124,7 +126,7 @@ async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, 
     await sleep(seconds * 1000);
     const elapsedS = (performance.now() - t0) / 1000;
     const usage1 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid)]));
-    const mediaReport = await media.request<{ pacing: Summary; frameLatency: Summary; internalDrops: number; lateDiscards: number }>({ type: 'report' });
+    const mediaReport = await media.request<{ pacing: Summary; frameLatency: Summary; internalDrops: number; lateDiscards: number; gcMinor: Summary; gcMajor: Summary }>({ type: 'report' });
     const agentReport = await agent?.request<{ frameLatency: Summary }>({ type: 'report' });
     const gen = generator.stats();
     const row: Row = {
@@ -136,6 +138,8 @@ async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, 
       kernelDrops: udpDrops(inMedia) - drops0,
       internalDrops: mediaReport.internalDrops,
       lateDiscards: mediaReport.lateDiscards,
+      gcMinor: mediaReport.gcMinor,
+      gcMajor: mediaReport.gcMajor,
       missing: gen.expected - gen.received,
       cpu: Object.fromEntries(Object.keys(pids).map((n) => [n, (100 * ((usage1[n]?.cpuS ?? NaN) - (usage0[n]?.cpuS ?? NaN))) / elapsedS])),
       rss: Object.fromEntries(Object.keys(pids).map((n) => [n, usage1[n]?.rssMiB ?? NaN])),
@@ -165,6 +169,8 @@ function printRow(row: Row): void {
   console.log(`               packet → agent frame ${fmt(row.frameLatency, 1)}; round trip ${fmt(row.roundTrip, 1)}; receiver jitter ${fmt(row.jitter)}`);
   console.log(`               lost by the bridge: ${row.kernelDrops} kernel drops + ${row.internalDrops} internal queue drops; jitter buffer discarded ${row.lateDiscards} late packets; missing at the generator ${row.missing}`);
   console.log(`               CPU (% of one core) / RSS: ${procs}`);
+  const gc = (s: Summary): string => (s.count === 0 ? 'none' : `${s.count} × (${fmt(s)})`);
+  console.log(`               media GC pauses: minor ${gc(row.gcMinor)}; major ${gc(row.gcMajor)}`);
 }
 
 function knee(rows: Row[], targetMs: number): string {

@@ -6,6 +6,7 @@
  * process (item 8b). Pacing deviation = when a call's clock callback (which sends its packet) ran −
  * when it was due, both on performance.now() (hrtime) in this process.
  */
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel, type AudioChannel, type CallChannel } from '@voicebridge/channel';
@@ -26,6 +27,15 @@ let lateness: number[] = [];
 /** Jitter buffer late + duplicate discards per call at the start of the measurement. */
 let discards0 = new Map<string, number>();
 let frameLatency: number[] = [];
+/** Garbage-collection pauses during the measurement (ms): minor (scavenge) and major (mark-compact). */
+let gcMinor: number[] = [];
+let gcMajor: number[] = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry.detail as { kind?: number } | undefined)?.kind;
+    (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR ? gcMajor : gcMinor).push(entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 const scratch = new Uint8Array(16);
 
 /** A MediaClock that notes how late each callback starts, on steady and on talkspurt slots. */
@@ -126,6 +136,8 @@ async function handle(command: MediaCommand): Promise<void> {
     case 'measure':
       lateness = [];
       frameLatency = [];
+      gcMinor = [];
+      gcMajor = [];
       discards0 = new Map();
       for (const id of callIds) {
         const session = worker?.session(id);
@@ -147,7 +159,7 @@ async function handle(command: MediaCommand): Promise<void> {
         discards += late;
         dropped += session.stats.dropped - late;
       }
-      reply({ type: 'report', pacing: summarize(lateness), frameLatency: summarize(frameLatency), internalDrops: dropped, lateDiscards: discards });
+      reply({ type: 'report', pacing: summarize(lateness), frameLatency: summarize(frameLatency), internalDrops: dropped, lateDiscards: discards, gcMinor: summarize(gcMinor), gcMajor: summarize(gcMajor) });
       return;
     }
     case 'close-calls':
