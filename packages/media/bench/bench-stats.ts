@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { pcmuDecode } from '@voicebridge/rtp';
+import { AUDIO_HEADER_BYTES } from '@voicebridge/protocol';
+import { pcmuDecode, pcmuEncode } from '@voicebridge/rtp';
 
 /** p-th percentile (0–100) of values sorted ascending; NaN when empty. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -55,6 +56,23 @@ export function readStamp(payload: Uint8Array): number {
     low = (low << 4) | (code & 0xf);
   }
   return low >>> 0;
+}
+
+const stampPcm = new Int16Array(9);
+const stampCodes = new Uint8Array(9);
+
+/**
+ * The stamp carried by an encoded audio frame's first samples (see writeStamp), or -1: read straight
+ * from the message bytes, so measuring costs the measured process next to nothing.
+ */
+export function readFrameStamp(message: Uint8Array): number {
+  if (message.length < AUDIO_HEADER_BYTES + 18) return -1;
+  for (let i = 0; i < 9; i++) {
+    const at = AUDIO_HEADER_BYTES + 2 * i;
+    stampPcm[i] = ((message[at] as number) | ((message[at + 1] as number) << 8)) << 16 >> 16;
+  }
+  pcmuEncode(stampPcm, stampCodes);
+  return readStamp(stampCodes);
 }
 
 /** µs since a stamp, modulo 2^32. */

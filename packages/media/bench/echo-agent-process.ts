@@ -6,9 +6,8 @@
  */
 import { Redis } from 'ioredis';
 import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
-import { decodeAudioFrame, encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
-import { pcmuEncode } from '@voicebridge/rtp';
-import { epochMicros, pcmOfCode, readStamp, sinceStampMs, summarize, TONE_MAGIC } from './bench-stats.ts';
+import { encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
+import { epochMicros, pcmOfCode, readFrameStamp, sinceStampMs, summarize, TONE_MAGIC } from './bench-stats.ts';
 
 export type AgentCommand =
   | { type: 'setup'; prefix: string }
@@ -24,7 +23,6 @@ let channel: RedisAudioChannel | undefined;
 const ends = new Map<string, CallChannel>();
 const probing = new Set<string>();
 let frameLatency: number[] = [];
-const scratch = new Uint8Array(16);
 const tone = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: new Int16Array(160 * 50).fill(pcmOfCode(TONE_MAGIC)), filled: false });
 
 function reply(message: unknown): void {
@@ -50,10 +48,7 @@ async function handle(command: AgentCommand): Promise<void> {
       for (const callId of command.callIds) {
         const end = (channel as RedisAudioChannel).open(callId, 'agent', (message) => {
           if (message[0] !== FRAME_KIND_AUDIO) return;
-          const frame = decodeAudioFrame(message);
-          if (!frame) return;
-          pcmuEncode(frame.samples.subarray(0, 9), scratch);
-          const stamp = readStamp(scratch);
+          const stamp = readFrameStamp(message);
           const ageMs = stamp >= 0 ? sinceStampMs(stamp, epochMicros()) : 0;
           if (stamp >= 0) frameLatency.push(ageMs);
           // Like the echo agent's clear on start: audio media held for us before `ready` is not

@@ -10,10 +10,10 @@ import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel, type AudioChannel, type CallChannel } from '@voicebridge/channel';
-import { decodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
-import { MediaClock, pcmuEncode, type ClockSlot } from '@voicebridge/rtp';
+import { encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
+import { MediaClock, type ClockSlot } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
-import { epochMicros, readStamp, sinceStampMs, summarize } from './bench-stats.ts';
+import { epochMicros, readFrameStamp, sinceStampMs, summarize } from './bench-stats.ts';
 
 export type MediaCommand =
   | { type: 'setup'; mode: 'inner' | 'redis'; prefix: string; minPort: number; maxPort: number }
@@ -32,11 +32,10 @@ let gcMinor: number[] = [];
 let gcMajor: number[] = [];
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    const kind = (entry.detail as { kind?: number } | undefined)?.kind;
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
     (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR ? gcMajor : gcMinor).push(entry.duration);
   }
 }).observe({ entryTypes: ['gc'] });
-const scratch = new Uint8Array(16);
 
 /** A MediaClock that notes how late each callback starts, on steady and on talkspurt slots. */
 class MeasuredClock extends MediaClock {
@@ -59,10 +58,7 @@ function measured(onTick: (scheduledAtMs: number) => void): (scheduledAtMs: numb
 
 /** Frame latency: the caller packet's send stamp (generator clock) to this frame reaching the "agent". */
 function noteFrame(message: Buffer): void {
-  const frame = decodeAudioFrame(message);
-  if (!frame) return;
-  pcmuEncode(frame.samples.subarray(0, 9), scratch);
-  const stamp = readStamp(scratch);
+  const stamp = readFrameStamp(message);
   if (stamp >= 0) frameLatency.push(sinceStampMs(stamp, epochMicros()));
 }
 

@@ -15,6 +15,8 @@ import { FrameRing } from './frame-ring.ts';
 
 const HELD_FRAMES_MAX = 250; // 5 s of caller audio held for an agent that is not ready (or gone)
 const FRAME_MS = 20;
+/** Agent audio is decoded into this (or read in place): 40 ms at 48 kHz; longer chunks get their own array. */
+const SCRATCH_SAMPLES = 1920;
 
 export interface AgentLinkOptions {
   callId: string;
@@ -23,7 +25,7 @@ export interface AgentLinkOptions {
   ownership?: AgentOwnershipOptions;
   /** Counters shared with the session. */
   stats: { framesToAgent: number; dropped: number };
-  /** The owner's audio. */
+  /** The owner's audio; its samples are valid only until this returns (copy to keep). */
   onAudio: (frame: AudioFrame) => void;
   /** The owner's other control messages (ready and heartbeat are handled here). */
   onControl: (control: Exclude<AgentToMedia, { event: 'ready' | 'heartbeat' }>) => void;
@@ -41,6 +43,7 @@ export class AgentLink {
   readonly #end: CallChannel;
   readonly #ownership: AgentOwnership;
   readonly #recent = new FrameRing(HELD_FRAMES_MAX);
+  readonly #scratch = new Int16Array(SCRATCH_SAMPLES);
   #ready = false;
   #held: Buffer[] = [];
   #closed = false;
@@ -109,7 +112,7 @@ export class AgentLink {
   #onMessage(message: Buffer): void {
     if (this.#closed) return;
     if (message[0] === FRAME_KIND_AUDIO) {
-      const frame = decodeAudioFrame(message);
+      const frame = decodeAudioFrame(message, this.#scratch);
       if (!frame) this.#options.stats.dropped++;
       else if (this.#ownership.acceptsAudio(frame.ownerTag)) this.#options.onAudio(frame);
       return;

@@ -72,19 +72,27 @@ export function encodeAudioFrame(frame: AudioFrame): Buffer {
 }
 
 /**
- * Decodes an audio frame. The samples are copied out (a Buffer's byteOffset need not be 2-aligned).
- * Returns undefined for anything that is not a well-formed audio frame.
+ * Decodes an audio frame. The samples are copied out into a new array (a Buffer's byteOffset need not
+ * be 2-aligned), unless `scratch` is given: then, on a hot path that consumes the samples at once,
+ * they are a view of `buf` itself when it is 2-aligned, else a copy into `scratch` (grown by the
+ * caller: a frame longer than it gets a new array) — valid only until the next decode with that
+ * scratch. Returns undefined for anything that is not a well-formed audio frame.
  */
-export function decodeAudioFrame(buf: Uint8Array): AudioFrame | undefined {
+export function decodeAudioFrame(buf: Uint8Array, scratch?: Int16Array): AudioFrame | undefined {
   if (buf.length < AUDIO_HEADER_BYTES || buf[0] !== FRAME_KIND_AUDIO) return undefined;
   const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const count = view.readUInt16LE(2);
   if (view.length !== AUDIO_HEADER_BYTES + count * 2) return undefined;
   const sampleRateHz = view.readUInt32LE(4);
   if (sampleRateHz < 8000 || sampleRateHz > 48000) return undefined;
-  const samples = new Int16Array(count);
-  if (LITTLE_ENDIAN) view.copy(Buffer.from(samples.buffer), 0, AUDIO_HEADER_BYTES);
-  else for (let i = 0; i < count; i++) samples[i] = view.readInt16LE(AUDIO_HEADER_BYTES + i * 2);
+  let samples: Int16Array;
+  if (LITTLE_ENDIAN && scratch !== undefined && (buf.byteOffset + AUDIO_HEADER_BYTES) % 2 === 0) {
+    samples = new Int16Array(buf.buffer, buf.byteOffset + AUDIO_HEADER_BYTES, count);
+  } else {
+    samples = scratch !== undefined && scratch.length >= count ? scratch.subarray(0, count) : new Int16Array(count);
+    if (LITTLE_ENDIAN) view.copy(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), 0, AUDIO_HEADER_BYTES);
+    else for (let i = 0; i < count; i++) samples[i] = view.readInt16LE(AUDIO_HEADER_BYTES + i * 2);
+  }
   return {
     ownerTag: (view[1] as number) >> 1,
     sampleRateHz,

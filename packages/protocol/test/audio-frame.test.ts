@@ -21,6 +21,25 @@ describe('audio frame', () => {
     expect(decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false, jitterDepthMs: 1e6 }))?.jitterDepthMs).to.equal(0xffff);
   });
 
+  it('with a scratch array: a view of an aligned message, a copy into the scratch from an odd offset, a new array when the scratch is short', () => {
+    const frame = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: Int16Array.from([7, -7, 9]), filled: false });
+    const scratch = new Int16Array(4);
+    const aligned = Buffer.alloc(frame.length + 2);
+    frame.copy(aligned, 2);
+    const view = decodeAudioFrame(aligned.subarray(2), scratch)?.samples;
+    expect([...(view ?? [])]).to.deep.equal([7, -7, 9]);
+    expect(view?.buffer).to.equal(aligned.buffer);
+    const odd = Buffer.alloc(frame.length + 1);
+    frame.copy(odd, 1);
+    const copied = decodeAudioFrame(odd.subarray(1), scratch)?.samples;
+    expect([...(copied ?? [])]).to.deep.equal([7, -7, 9]);
+    expect(copied?.buffer).to.equal(scratch.buffer);
+    const short = new Int16Array(2);
+    const fresh = decodeAudioFrame(odd.subarray(1), short)?.samples;
+    expect([...(fresh ?? [])]).to.deep.equal([7, -7, 9]);
+    expect(fresh?.buffer).to.not.equal(short.buffer);
+  });
+
   it('decodes from an odd byte offset inside a larger buffer', () => {
     const frame = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: Int16Array.from([5, -5]), filled: false });
     const big = Buffer.alloc(frame.length + 1);

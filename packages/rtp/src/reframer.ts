@@ -3,7 +3,8 @@
  * 10/30/40 ms packets into 20 ms frames, arbitrary TTS chunks into ptime frames.
  *
  * No allocation after construction: the frame handed to `onFrame` is one internal buffer, reused
- * for every frame. It is valid only until `onFrame` returns; a callee that keeps it must copy it
+ * for every frame (or, when a push is exactly one frame and nothing is pending, the pushed array
+ * itself). It is valid only until `onFrame` returns; a callee that keeps it must copy it
  * (`frame.slice()`), and must not hold on to it across calls.
  */
 export class Reframer {
@@ -32,6 +33,11 @@ export class Reframer {
     const frame = this.frame;
     const size = this.frameSamples;
     const n = samples.length;
+    // Already one whole frame, nothing pending (agent audio in ptime frames): handed on as it is.
+    if (n === size && this.filled === 0) {
+      onFrame(samples);
+      return;
+    }
     let read = 0;
     while (read < n) {
       let filled = this.filled;
