@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { AudioChannel, CallChannel, ChannelSide } from './audio-channel.ts';
+import { PublishBatcher } from './publish-batcher.ts';
 
 export interface RedisAudioChannelOptions {
   /** Publishes frames. Auto-pipelining must be off on it (DESIGN.md: p99 0.66 → 5 ms with it on). */
@@ -11,7 +12,8 @@ export interface RedisAudioChannelOptions {
 }
 
 /**
- * AudioChannel over binary Redis pub/sub, one subscriber connection per process shared by every call.
+ * AudioChannel over binary Redis pub/sub, one subscriber connection per process shared by every call;
+ * what all calls publish in one event-loop turn leaves in one pipeline (PublishBatcher).
  * Pub/sub has no replay: a side subscribes before it announces itself (the agent's `ready`),
  * and media holds the caller's audio until then.
  */
@@ -19,6 +21,7 @@ export class RedisAudioChannel implements AudioChannel {
   readonly #options: RedisAudioChannelOptions;
   readonly #ends = new Map<string, RedisCallChannel>();
   readonly #onMessageBuffer: (channel: Buffer, message: Buffer) => void;
+  readonly #batcher: PublishBatcher;
   #closed = false;
 
   constructor(options: RedisAudioChannelOptions) {
@@ -26,6 +29,7 @@ export class RedisAudioChannel implements AudioChannel {
       throw new Error('RedisAudioChannel: the publisher must not use enableAutoPipelining');
     }
     this.#options = options;
+    this.#batcher = new PublishBatcher(options.publisher, (error) => this.#report(error));
     this.#onMessageBuffer = (channel, message) => {
       this.#ends.get(channel.toString('latin1'))?.deliver(message);
     };
@@ -42,9 +46,7 @@ export class RedisAudioChannel implements AudioChannel {
     const outbound = this.channelName(callId, side === 'media' ? 'up' : 'down');
     if (this.#ends.has(inbound)) throw new Error(`channel for call ${callId} already open on the ${side} side`);
     const end = new RedisCallChannel(callId, outbound, onMessage, {
-      publish: (channel, message) => {
-        this.#options.publisher.publish(channel, message).catch((error: unknown) => this.#report(error));
-      },
+      publish: (channel, message) => this.#batcher.publish(channel, message),
       release: () => {
         this.#ends.delete(inbound);
         if (this.#closed) return;
@@ -59,6 +61,7 @@ export class RedisAudioChannel implements AudioChannel {
   async close(): Promise<void> {
     if (this.#closed) return;
     for (const end of [...this.#ends.values()]) end.close();
+    this.#batcher.close();
     this.#closed = true;
     this.#options.subscriber.off('messageBuffer', this.#onMessageBuffer);
   }
