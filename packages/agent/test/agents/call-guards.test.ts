@@ -3,8 +3,7 @@ import { pino } from 'pino';
 import { CallGuards, GUARD_PHRASES } from '../../src/turns/call-guards.ts';
 import { FliteTts } from '../../src/tts/flite-tts.ts';
 import { CachingTts } from '../../src/tts/caching-tts.ts';
-import { FakeOpenAiServer } from '../llm/fake-openai-server.ts';
-import { LlmCallHarness } from './llm-call-harness.ts';
+import { useLlmCallSuite } from './llm-call-harness.ts';
 
 const log = pino({ level: 'silent' });
 const VOICE = new Int16Array(160).fill(6000);
@@ -67,34 +66,18 @@ describe('call guards', function () {
   });
 
   describe('on an llm call (real CallRunner, Redis channel, flite)', () => {
-    let server: FakeOpenAiServer;
-    let tts: CachingTts;
-    let call: LlmCallHarness | undefined;
-    before(async () => {
-      server = await FakeOpenAiServer.start();
-      tts = new CachingTts(new FliteTts());
-    });
-    after(async () => {
-      await server.close();
-      await tts.close();
-    });
-    afterEach(async () => {
-      await call?.close();
-      call = undefined;
-    });
-
-    const options = { llm: { baseUrl: 'http://127.0.0.1:9/v1', model: 'm' }, env: {}, greeting: 'Hello.' };
+    const suite = useLlmCallSuite({ tts: () => new CachingTts(new FliteTts()) });
 
     it('a silent caller is asked once whether they are still there, then the call ends with no-input', async () => {
-      call = await LlmCallHarness.start({ ...options, llm: { baseUrl: server.baseUrl, model: 'm' }, tts, noInputTimeoutS: 1 });
-      await call.media.waitFor(() => call!.media.controls().some((c) => c.event === 'hangup'), 'the hangup', 20_000);
+      const call = await suite.start({ noInputTimeoutS: 1 });
+      await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup', 20_000);
       expect(call.media.controls().find((c) => c.event === 'hangup')).to.deep.equal({ event: 'hangup', reason: 'no-input' });
       expect(call.transcript.map((t) => t.text)).to.deep.equal(['Hello.', GUARD_PHRASES.stillThere, GUARD_PHRASES.noInput]);
     });
 
     it('a call reaching maxCallDurationS ends with max-duration after the farewell', async () => {
-      call = await LlmCallHarness.start({ ...options, llm: { baseUrl: server.baseUrl, model: 'm' }, tts, maxCallDurationS: 1 });
-      await call.media.waitFor(() => call!.media.controls().some((c) => c.event === 'hangup'), 'the hangup', 20_000);
+      const call = await suite.start({ maxCallDurationS: 1 });
+      await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup', 20_000);
       expect(call.media.controls().find((c) => c.event === 'hangup')).to.deep.equal({ event: 'hangup', reason: 'max-duration' });
       expect(call.transcript.map((t) => t.text)).to.include(GUARD_PHRASES.maxDuration);
     });

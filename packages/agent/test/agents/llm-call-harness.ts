@@ -13,6 +13,7 @@ import {
   type CallJob,
   type LlmConfig,
   type MediaToAgent,
+  type NumberConfig,
   type TranscriptEntry,
   type TurnLatency,
   type WebhookTool,
@@ -21,7 +22,9 @@ import { AsyncQueue } from '../../src/async-queue.ts';
 import { createLanguageModelFactory } from '../../src/agents/language-model-factory.ts';
 import { CallRunner } from '../../src/call-runner.ts';
 import type { SpeechToText, Transcript, TranscribeOptions } from '../../src/stt/speech-to-text.ts';
+import { FliteTts } from '../../src/tts/flite-tts.ts';
 import type { TextToSpeech } from '../../src/tts/text-to-speech.ts';
+import { FakeOpenAiServer } from '../llm/fake-openai-server.ts';
 
 /**
  * A stand-in recogniser that yields the transcripts a test gives it. The real recogniser is tested
@@ -214,6 +217,7 @@ export class LlmCallHarness {
   readonly #runner: CallRunner;
   readonly #job: CallJob;
   running: Promise<{ stopReason: string }> = Promise.resolve({ stopReason: 'never started' });
+  #closing: Promise<{ stopReason: string }> | undefined;
 
   private constructor(options: CallHarnessOptions, connections: Redis[], prefix: string) {
     this.#connections = connections;
@@ -249,32 +253,16 @@ export class LlmCallHarness {
       log: this.log,
       models: createLanguageModelFactory({ env: options.env, timeoutMs: 5_000 }),
     });
-    const now = Date.now();
-    this.#job = {
-      version: 1,
-      callId: this.callId,
-      number: '+15550001111',
-      config: {
-        version: 1,
-        number: '+15550001111',
-        agent: options.agent ?? 'llm',
-        enabled: true,
-        answers: [],
-        greeting: options.greeting,
-        prompt: options.prompt,
-        llm: options.llm,
-        configVersion: 1,
-        updatedAtMs: now,
-        maxCallDurationS: options.maxCallDurationS,
-        noInputTimeoutS: options.noInputTimeoutS,
-        tools: options.tools,
-        transferTargets: options.transferTargets,
-      },
-      codec: 'PCMU',
-      sampleRateHz: 8000,
-      ptimeMs: 20,
-      invitedAtMs: now,
-    };
+    this.#job = llmCallJob(this.callId, {
+      agent: options.agent ?? 'llm',
+      greeting: options.greeting,
+      prompt: options.prompt,
+      llm: options.llm,
+      maxCallDurationS: options.maxCallDurationS,
+      noInputTimeoutS: options.noInputTimeoutS,
+      tools: options.tools,
+      transferTargets: options.transferTargets,
+    });
   }
 
   static async start(options: CallHarnessOptions): Promise<LlmCallHarness> {
@@ -300,8 +288,12 @@ export class LlmCallHarness {
     return this.media.waitFor(() => predicate(this.transcript), what);
   }
 
-  /** The caller hangs up (media's `stop`), then everything closes. Idempotent enough for afterEach. */
-  async close(): Promise<{ stopReason: string }> {
+  /** The caller hangs up (media's `stop`), then everything closes. Idempotent. */
+  close(): Promise<{ stopReason: string }> {
+    return (this.#closing ??= this.#close());
+  }
+
+  async #close(): Promise<{ stopReason: string }> {
     this.media.send({ event: 'stop', reason: 'caller-bye' });
     const timer = setTimeout(() => this.#abort.abort(new Error('test over')), 5_000);
     const result = await this.running.finally(() => clearTimeout(timer));
@@ -311,4 +303,75 @@ export class LlmCallHarness {
     for (const connection of this.#connections) connection.disconnect();
     return result;
   }
+}
+
+/** The job signaling enqueues for `callId` to +15550001111, whose config is an enabled llm number's with `config` over it. */
+export function llmCallJob(callId: string, config: Partial<NumberConfig>): CallJob {
+  const now = Date.now();
+  return {
+    version: 1,
+    callId,
+    number: '+15550001111',
+    config: { version: 1, number: '+15550001111', agent: 'llm', enabled: true, answers: [], configVersion: 1, updatedAtMs: now, ...config },
+    codec: 'PCMU',
+    sampleRateHz: 8000,
+    ptimeMs: 20,
+    invitedAtMs: now,
+  };
+}
+
+/** The local model server and voice one describe block of call tests shares, and its calls. */
+export interface LlmCallSuite {
+  /** The OpenAI-compatible stand-in; what it recorded is cleared after every test. */
+  readonly server: FakeOpenAiServer;
+  readonly tts: TextToSpeech;
+  /** Starts a call with the block's options, `overrides` over them; it is closed after the test. */
+  start(overrides?: Partial<CallHarnessOptions>): Promise<LlmCallHarness>;
+}
+
+export interface LlmCallSuiteOptions {
+  /** The block's call options (default: model `fake-model` on the server, no key, greeting "Hello."). */
+  options?: (server: FakeOpenAiServer) => Omit<CallHarnessOptions, 'tts'>;
+  /** Default: flite. */
+  tts?: () => TextToSpeech;
+}
+
+/**
+ * Registers, in the calling describe block, the hooks that start the model server and the voice
+ * once, and after every test close its calls and forget the server's requests.
+ */
+export function useLlmCallSuite(suiteOptions: LlmCallSuiteOptions = {}): LlmCallSuite {
+  const callOptions = suiteOptions.options ?? ((server) => ({ llm: { baseUrl: server.baseUrl, model: 'fake-model' }, env: {}, greeting: 'Hello.' }));
+  let server: FakeOpenAiServer | undefined;
+  let tts: TextToSpeech | undefined;
+  const calls: LlmCallHarness[] = [];
+  before(async () => {
+    server = await FakeOpenAiServer.start();
+    tts = suiteOptions.tts?.() ?? new FliteTts();
+  });
+  after(async () => {
+    await server?.close();
+    await tts?.close();
+  });
+  afterEach(async () => {
+    for (const call of calls.splice(0)) await call.close();
+    if (server) server.requests.length = 0;
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the llm call suite starts in a before hook');
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get tts() {
+      return started(tts);
+    },
+    async start(overrides = {}) {
+      const call = await LlmCallHarness.start({ ...callOptions(started(server)), tts: started(tts), ...overrides });
+      calls.push(call);
+      return call;
+    },
+  };
 }

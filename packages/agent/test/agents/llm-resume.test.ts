@@ -8,9 +8,9 @@ import { CallOwnership, CallRecordRepository, ConversationRepository, RedisKeys,
 import { createLanguageModelFactory } from '../../src/agents/language-model-factory.ts';
 import { LLM_RESUME_LINE } from '../../src/agents/llm-resume.ts';
 import { CallRunner, type RunOutcome } from '../../src/call-runner.ts';
-import { FliteTts } from '../../src/tts/flite-tts.ts';
-import { FakeOpenAiServer, stallBeforeHeaders, streamText } from '../llm/fake-openai-server.ts';
-import { isEndMark, MediaSide, ScriptedStt } from './llm-call-harness.ts';
+import type { TextToSpeech } from '../../src/tts/text-to-speech.ts';
+import { stallBeforeHeaders, streamText } from '../llm/fake-openai-server.ts';
+import { isEndMark, llmCallJob, MediaSide, ScriptedStt, useLlmCallSuite } from './llm-call-harness.ts';
 
 const KEY = 'sk-test-0123456789abcdefghijklmnop';
 const PROMPT = 'You are the front desk of the Harbour Dental clinic. Be brief.';
@@ -73,7 +73,7 @@ class CallWorld {
   /** What was appended to the record's transcript, as the writes went out. */
   readonly transcript: Array<Omit<TranscriptEntry, 'atMs'>> = [];
   readonly media: MediaSide;
-  readonly tts: FliteTts;
+  readonly tts: TextToSpeech;
   readonly records = {
     get: (callId: string) => this.record.get(callId),
     update: async (callId: string, patch: CallRecordPatch) => {
@@ -89,7 +89,7 @@ class CallWorld {
   readonly #mediaConnections = [new Redis(), new Redis()];
   readonly #mediaChannel: RedisAudioChannel;
 
-  constructor(tts: FliteTts) {
+  constructor(tts: TextToSpeech) {
     this.tts = tts;
     const [publisher, subscriber] = this.#mediaConnections as [Redis, Redis];
     this.#mediaChannel = new RedisAudioChannel({ publisher, subscriber, keyPrefix: this.prefix });
@@ -103,28 +103,7 @@ class CallWorld {
   }
 
   job(baseUrl: string): CallJob {
-    const now = Date.now();
-    return {
-      version: 1,
-      callId: this.callId,
-      number: '+15550001111',
-      config: {
-        version: 1,
-        number: '+15550001111',
-        agent: 'llm',
-        enabled: true,
-        answers: [],
-        greeting: GREETING,
-        prompt: PROMPT,
-        llm: { baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY' },
-        configVersion: 4,
-        updatedAtMs: now,
-      },
-      codec: 'PCMU',
-      sampleRateHz: 8000,
-      ptimeMs: 20,
-      invitedAtMs: now,
-    };
+    return llmCallJob(this.callId, { greeting: GREETING, prompt: PROMPT, llm: { baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY' }, configVersion: 4 });
   }
 
   waitForTranscript(predicate: (entries: CallWorld['transcript']) => boolean, what: string): Promise<void> {
@@ -143,25 +122,15 @@ class CallWorld {
 
 describe('LlmAgent takeover: a second owner resumes the conversation from Redis (ADR 0010)', function () {
   this.timeout(60_000);
-  let server: FakeOpenAiServer;
-  let tts: FliteTts;
   let world: CallWorld | undefined;
   const agents: AgentProcess[] = [];
-
-  before(async () => {
-    server = await FakeOpenAiServer.start();
-    tts = new FliteTts();
-  });
-  after(async () => {
-    await server.close();
-    await tts.close();
-  });
+  // Before the suite's hook: the agents stop asking the server before it forgets their requests.
   afterEach(async () => {
     for (const agent of agents.splice(0)) await agent.close();
     await world?.close();
     world = undefined;
-    server.requests.length = 0;
   });
+  const suite = useLlmCallSuite();
 
   /** The first owner greets, answers one question, then dies with the second one unanswered. */
   async function firstOwnerDiesMidTurn(call: CallWorld): Promise<void> {
@@ -169,16 +138,16 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     await call.media.ready;
     const first = new AgentProcess(call);
     agents.push(first);
-    first.start(call.job(server.baseUrl));
+    first.start(call.job(suite.server.baseUrl));
     await call.media.waitFor(() => first.stt.listening && call.media.controls().some(isEndMark), 'the greeting');
-    server.respondWith(streamText(['Nice to meet you, Ada. ', 'When would suit you?']));
+    suite.server.respondWith(streamText(['Nice to meet you, Ada. ', 'When would suit you?']));
     first.stt.hear('my name is Ada and I need a cleaning');
     await call.waitForTranscript((t) => t.some((e) => e.text.startsWith('Nice to meet you')), 'the first answer');
     // The second question reaches the model, which never answers before the owner is gone.
     let requested!: () => void;
     const reached = new Promise<void>((resolve) => (requested = resolve));
     const stall = stallBeforeHeaders();
-    server.respondWith(async (request, response) => {
+    suite.server.respondWith(async (request, response) => {
       requested();
       await stall(request, response);
     });
@@ -189,20 +158,20 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
   }
 
   it('does not greet again, sends the earlier messages, apologises once and answers the pending question', async () => {
-    const call = (world = new CallWorld(tts));
+    const call = (world = new CallWorld(suite.tts));
     await firstOwnerDiesMidTurn(call);
     const saved = await call.conversations.load(call.callId);
     expect(saved?.turns, 'turns saved by the first owner').to.equal(2);
     expect(saved?.lastSaid).to.deep.equal({ text: 'Nice to meet you, Ada. When would suit you?', played: true });
 
-    server.respondWith(streamText(['Yes, Tuesday at ten ', 'is free.']));
+    suite.server.respondWith(streamText(['Yes, Tuesday at ten ', 'is free.']));
     const second = new AgentProcess(call);
     agents.push(second);
-    second.start(call.job(server.baseUrl));
+    second.start(call.job(suite.server.baseUrl));
     await call.waitForTranscript((t) => t.some((e) => e.text.startsWith('Yes, Tuesday')), 'the resumed answer');
 
-    expect(server.requests).to.have.length(3);
-    expect(messagesOf(server.requests[2]!.body)).to.deep.equal([
+    expect(suite.server.requests).to.have.length(3);
+    expect(messagesOf(suite.server.requests[2]!.body)).to.deep.equal([
       { role: 'system', content: PROMPT },
       { role: 'assistant', content: GREETING },
       { role: 'user', content: 'my name is Ada and I need a cleaning' },
@@ -220,10 +189,10 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
 
     // The next turn goes on with the whole conversation, and the turn count goes on from 2.
     await call.media.waitFor(() => second.stt.listening, 'the new owner listening');
-    server.respondWith(streamText(['Your name is Ada.']));
+    suite.server.respondWith(streamText(['Your name is Ada.']));
     second.stt.hear('what was my name again');
     await call.waitForTranscript((t) => t.at(-1)?.text === 'Your name is Ada.', 'the third answer');
-    const last = messagesOf(server.requests[3]!.body);
+    const last = messagesOf(suite.server.requests[3]!.body);
     expect(last.slice(-3)).to.deep.equal([
       { role: 'user', content: 'is Tuesday morning possible' },
       { role: 'assistant', content: 'Yes, Tuesday at ten is free.' },
@@ -248,7 +217,7 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
   });
 
   it('goes on silently when the caller was not left waiting, and labels a last line not confirmed heard', async () => {
-    const call = (world = new CallWorld(tts));
+    const call = (world = new CallWorld(suite.tts));
     await call.answered();
     await call.media.ready;
     // A previous owner's state: it said something whose playout mark never came back, then died.
@@ -273,15 +242,15 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
 
     const second = new AgentProcess(call);
     agents.push(second);
-    second.start(call.job(server.baseUrl));
+    second.start(call.job(suite.server.baseUrl));
     await call.media.waitFor(() => second.stt.listening, 'the new owner listening');
-    server.respondWith(streamText(['Until noon on Saturdays.']));
+    suite.server.respondWith(streamText(['Until noon on Saturdays.']));
     second.stt.hear('and on Saturday');
     await call.waitForTranscript((t) => t.at(-1)?.text === 'Until noon on Saturdays.', 'the answer');
 
     expect(call.transcript.map((e) => e.text), 'no greeting and no apology').to.deep.equal(['and on Saturday', 'Until noon on Saturdays.']);
-    expect(server.requests).to.have.length(1);
-    expect(messagesOf(server.requests[0]!.body)).to.deep.equal([
+    expect(suite.server.requests).to.have.length(1);
+    expect(messagesOf(suite.server.requests[0]!.body)).to.deep.equal([
       { role: 'system', content: PROMPT },
       { role: 'assistant', content: GREETING },
       { role: 'user', content: 'when are you open' },
@@ -292,7 +261,7 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
   });
 
   it('after a killed owner that never wrote its open turn, adds that turn to the record and answers it', async () => {
-    const call = (world = new CallWorld(tts));
+    const call = (world = new CallWorld(suite.tts));
     await call.answered();
     await call.media.ready;
     // As a SIGKILL leaves it: turn 2 was heard (in the state) but its row never reached the record.
@@ -314,16 +283,16 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
       greeted: true,
       updatedAtMs: Date.now(),
     });
-    server.respondWith(streamText(['A check-up is sixty pounds.']));
+    suite.server.respondWith(streamText(['A check-up is sixty pounds.']));
     const second = new AgentProcess(call);
     agents.push(second);
-    second.start(call.job(server.baseUrl));
+    second.start(call.job(suite.server.baseUrl));
     await call.waitForTranscript((t) => t.at(-1)?.text === 'A check-up is sixty pounds.', 'the answer to the pending question');
 
     expect(call.transcript.map((e) => e.text)).to.deep.equal([LLM_RESUME_LINE, 'A check-up is sixty pounds.']);
-    expect(messagesOf(server.requests[0]!.body).at(-1)).to.deep.equal({ role: 'user', content: 'how much is a check-up' });
+    expect(messagesOf(suite.server.requests[0]!.body).at(-1)).to.deep.equal({ role: 'user', content: 'how much is a check-up' });
     await call.media.waitFor(() => second.stt.listening, 'the new owner listening');
-    server.respondWith(streamText(['Yes, on Saturdays.']));
+    suite.server.respondWith(streamText(['Yes, on Saturdays.']));
     second.stt.hear('are you open at weekends');
     await call.waitForTranscript((t) => t.at(-1)?.text === 'Yes, on Saturdays.', 'the next answer');
     const turns = (await call.record.get(call.callId))?.turns ?? [];

@@ -2,9 +2,8 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FliteTts } from '../../src/tts/flite-tts.ts';
-import { chunk, FakeOpenAiServer, streamEvents, streamText, type Script } from '../llm/fake-openai-server.ts';
-import { isEndMark, LlmCallHarness, type CallHarnessOptions } from './llm-call-harness.ts';
+import { chunk, streamEvents, streamText, type Script } from '../llm/fake-openai-server.ts';
+import { isEndMark, useLlmCallSuite } from './llm-call-harness.ts';
 
 function messagesOf(body: unknown): Array<{ role: string; content?: string | null; tool_call_id?: string }> {
   return (body as { messages: Array<{ role: string; content?: string | null; tool_call_id?: string }> }).messages;
@@ -27,34 +26,12 @@ function toolThenAnswer(text: string, name: string, args: string, after: string)
 
 describe('llm agent tools: send_dtmf and HTTP webhooks (real channel, flite, local servers)', function () {
   this.timeout(30_000);
-  let server: FakeOpenAiServer;
-  let tts: FliteTts;
-  let call: LlmCallHarness | undefined;
+  const suite = useLlmCallSuite();
   let webhook: Server | undefined;
-
-  before(async () => {
-    server = await FakeOpenAiServer.start();
-    tts = new FliteTts();
-  });
-  after(async () => {
-    await server.close();
-    await tts.close();
-  });
-  afterEach(async () => {
-    await call?.close();
-    call = undefined;
-    server.requests.length = 0;
+  afterEach(() => {
     webhook?.closeAllConnections();
     webhook?.close();
     webhook = undefined;
-  });
-
-  const options = (overrides: Partial<CallHarnessOptions> = {}): CallHarnessOptions => ({
-    llm: { baseUrl: server.baseUrl, model: 'fake-model' },
-    env: {},
-    greeting: 'Hello.',
-    tts,
-    ...overrides,
   });
 
   async function startWebhook(handler: (request: IncomingMessage, body: string, response: ServerResponse) => void): Promise<string> {
@@ -69,23 +46,23 @@ describe('llm agent tools: send_dtmf and HTTP webhooks (real channel, flite, loc
   }
 
   it('send_dtmf sends the keys to media; the model is told they went', async () => {
-    server.respondWith(toolThenAnswer('', 'send_dtmf', '{"digits":"12#"}', 'Done.'));
-    call = await LlmCallHarness.start(options({ telephoneEvent: true }));
+    suite.server.respondWith(toolThenAnswer('', 'send_dtmf', '{"digits":"12#"}', 'Done.'));
+    const call = await suite.start({ telephoneEvent: true });
     await call.greeted();
     call.stt.hear('press one two hash');
     await call.waitForTranscript((t) => t.at(-1)?.text === 'Done.', 'the answer after the keys');
     expect(call.media.controls()).to.deep.include({ event: 'dtmf', digits: '12#' });
-    expect(messagesOf(server.requests[1]!.body).at(-1)).to.deep.include({ role: 'tool', content: '{"ok":true,"sent":"12#"}' });
+    expect(messagesOf(suite.server.requests[1]!.body).at(-1)).to.deep.include({ role: 'tool', content: '{"ok":true,"sent":"12#"}' });
   });
 
   it('send_dtmf on a call without telephone-event is an error for the model, and nothing is sent', async () => {
-    server.respondWith(toolThenAnswer('', 'send_dtmf', '{"digits":"1"}', 'Sorry, I cannot press keys on this call.'));
-    call = await LlmCallHarness.start(options({ telephoneEvent: false }));
+    suite.server.respondWith(toolThenAnswer('', 'send_dtmf', '{"digits":"1"}', 'Sorry, I cannot press keys on this call.'));
+    const call = await suite.start({ telephoneEvent: false });
     await call.greeted();
     call.stt.hear('press one');
     await call.waitForTranscript((t) => t.at(-1)?.text === 'Sorry, I cannot press keys on this call.', 'the apology');
     expect(call.media.controls().some((c) => c.event === 'dtmf')).to.equal(false);
-    expect(messagesOf(server.requests[1]!.body).at(-1)?.content).to.include('did not negotiate telephone-event');
+    expect(messagesOf(suite.server.requests[1]!.body).at(-1)?.content).to.include('did not negotiate telephone-event');
   });
 
   it('a webhook tool gets the call, the tool and its arguments; the reply so far keeps playing while it runs', async () => {
@@ -95,40 +72,40 @@ describe('llm agent tools: send_dtmf and HTTP webhooks (real channel, flite, loc
     let audioBeforeReply = 0;
     const url = await startWebhook((_request, body, response) => {
       received.push(JSON.parse(body));
-      call!.media.poke();
+      call.media.poke();
       void released.then(() => {
-        audioBeforeReply = call!.media.events.filter((e) => e.kind === 'audio').length;
+        audioBeforeReply = call.media.events.filter((e) => e.kind === 'audio').length;
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end('{"status":"shipped"}');
       });
     });
     const tool = { name: 'lookup_order', description: 'Finds an order by its number.', parameters: { type: 'object', properties: { order: { type: 'string' } } }, url, timeoutMs: 5000 };
-    server.respondWith(toolThenAnswer('Let me check that for you.', 'lookup_order', '{"order":"42"}', 'It has shipped.'));
-    call = await LlmCallHarness.start(options({ tools: [tool] }));
+    suite.server.respondWith(toolThenAnswer('Let me check that for you.', 'lookup_order', '{"order":"42"}', 'It has shipped.'));
+    const call = await suite.start({ tools: [tool] });
     await call.greeted();
     const greetingAudio = call.media.events.filter((e) => e.kind === 'audio').length;
     call.stt.hear('where is order forty two');
     // The audio of "Let me check that for you." reaches media while the webhook still holds its reply.
-    await call.media.waitFor(() => received.length === 1 && call!.media.events.filter((e) => e.kind === 'audio').length > greetingAudio + 5, 'the words before the tool');
+    await call.media.waitFor(() => received.length === 1 && call.media.events.filter((e) => e.kind === 'audio').length > greetingAudio + 5, 'the words before the tool');
     release();
     await call.waitForTranscript((t) => t.at(-1)?.text === 'It has shipped.', 'the answer with the result');
     expect(audioBeforeReply).to.be.greaterThan(greetingAudio + 5);
     expect(received).to.deep.equal([{ callId: call.callId, number: '+15550001111', tool: 'lookup_order', arguments: { order: '42' } }]);
-    const requestTools = (server.requests[0]!.body as { tools: Array<{ function: { name: string } }> }).tools.map((t) => t.function.name);
+    const requestTools = (suite.server.requests[0]!.body as { tools: Array<{ function: { name: string } }> }).tools.map((t) => t.function.name);
     expect(requestTools).to.deep.equal(['end_call', 'send_dtmf', 'lookup_order']);
-    expect(messagesOf(server.requests[1]!.body).at(-1)).to.deep.include({ role: 'tool', content: '{"status":"shipped"}' });
+    expect(messagesOf(suite.server.requests[1]!.body).at(-1)).to.deep.include({ role: 'tool', content: '{"status":"shipped"}' });
     expect(call.media.controls().filter(isEndMark).length).to.be.at.least(2);
   });
 
   it('a webhook that does not answer in its timeout is an error result; the call goes on', async () => {
     const url = await startWebhook(() => undefined);
     const tool = { name: 'slow_lookup', description: 'Slow.', parameters: { type: 'object', properties: {} }, url, timeoutMs: 300 };
-    server.respondWith(toolThenAnswer('', 'slow_lookup', '{}', 'That service is not answering.'));
-    call = await LlmCallHarness.start(options({ tools: [tool] }));
+    suite.server.respondWith(toolThenAnswer('', 'slow_lookup', '{}', 'That service is not answering.'));
+    const call = await suite.start({ tools: [tool] });
     await call.greeted();
     call.stt.hear('look it up');
     await call.waitForTranscript((t) => t.at(-1)?.text === 'That service is not answering.', 'the answer after the timeout');
-    expect(messagesOf(server.requests[1]!.body).at(-1)?.content).to.include('did not answer within 300 ms');
+    expect(messagesOf(suite.server.requests[1]!.body).at(-1)?.content).to.include('did not answer within 300 ms');
     expect(call.media.controls().some((c) => c.event === 'hangup')).to.equal(false);
   });
 });

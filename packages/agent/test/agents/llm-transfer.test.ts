@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import type { AgentToMedia } from '@voicebridge/protocol';
-import { FliteTts } from '../../src/tts/flite-tts.ts';
-import { chunk, FakeOpenAiServer, streamEvents, streamText, type Script } from '../llm/fake-openai-server.ts';
-import { LlmCallHarness, type CallHarnessOptions } from './llm-call-harness.ts';
+import { chunk, streamEvents, streamText, type Script } from '../llm/fake-openai-server.ts';
+import { useLlmCallSuite, type LlmCallHarness } from './llm-call-harness.ts';
 
 type Message = { role: string; content?: string | null };
 const messagesOf = (body: unknown): Message[] => (body as { messages: Message[] }).messages;
@@ -24,63 +23,38 @@ function transferThenAnswer(text: string, target: string, after: string): Script
  */
 describe('llm agent: transfer_call', function () {
   this.timeout(30_000);
-  let server: FakeOpenAiServer;
-  let tts: FliteTts;
-  let call: LlmCallHarness | undefined;
-
-  before(async () => {
-    server = await FakeOpenAiServer.start();
-    tts = new FliteTts();
-  });
-  after(async () => {
-    await server.close();
-    await tts.close();
-  });
-  afterEach(async () => {
-    await call?.close();
-    call = undefined;
-    server.requests.length = 0;
-  });
-
-  const options = (overrides: Partial<CallHarnessOptions> = {}): CallHarnessOptions => ({
-    llm: { baseUrl: server.baseUrl, model: 'fake-model' },
-    env: {},
-    greeting: 'Hello.',
-    tts,
-    ...overrides,
-  });
+  const suite = useLlmCallSuite();
 
   const transferOf = (c: LlmCallHarness): Extract<AgentToMedia, { event: 'transfer' }> | undefined =>
     c.media.controls().find((m): m is Extract<AgentToMedia, { event: 'transfer' }> => m.event === 'transfer');
 
   it('asks media for the transfer after saying so; a failure is a tool error for the model and the call goes on', async () => {
-    server.respondWith(transferThenAnswer('Let me put you through.', '+15550123', 'Sorry, that line is busy.'));
-    call = await LlmCallHarness.start(options({ transferTargets: ['+15550123'] }));
-    const c = call;
-    await c.greeted();
-    c.stt.hear('I want to talk to sales');
-    await c.media.waitFor(() => transferOf(c) !== undefined, 'the transfer request');
-    const request = transferOf(c)!;
+    suite.server.respondWith(transferThenAnswer('Let me put you through.', '+15550123', 'Sorry, that line is busy.'));
+    const call = await suite.start({ transferTargets: ['+15550123'] });
+    await call.greeted();
+    call.stt.hear('I want to talk to sales');
+    await call.media.waitFor(() => transferOf(call) !== undefined, 'the transfer request');
+    const request = transferOf(call)!;
     expect(request.target).to.equal('+15550123');
-    expect(toolNamesOf(server.requests[0]!.body)).to.include('transfer_call');
+    expect(toolNamesOf(suite.server.requests[0]!.body)).to.include('transfer_call');
     // The REFER waits for what was said first to be played: its mark came before the request.
-    const controls = c.media.controls();
+    const controls = call.media.controls();
     expect(controls.findLastIndex((m) => m.event === 'mark')).to.be.below(controls.indexOf(request));
-    c.media.send({ event: 'transfer-result', requestId: request.requestId, state: 'trying', status: 202, reason: 'REFER accepted' });
-    c.media.send({ event: 'transfer-result', requestId: request.requestId, state: 'failure', status: 486, reason: 'Busy Here' });
-    await c.waitForTranscript((t) => t.at(-1)?.text === 'Sorry, that line is busy.', 'the answer after the failed transfer');
-    const result = JSON.parse(messagesOf(server.requests[1]!.body).at(-1)?.content ?? '{}') as Record<string, unknown>;
+    call.media.send({ event: 'transfer-result', requestId: request.requestId, state: 'trying', status: 202, reason: 'REFER accepted' });
+    call.media.send({ event: 'transfer-result', requestId: request.requestId, state: 'failure', status: 486, reason: 'Busy Here' });
+    await call.waitForTranscript((t) => t.at(-1)?.text === 'Sorry, that line is busy.', 'the answer after the failed transfer');
+    const result = JSON.parse(messagesOf(suite.server.requests[1]!.body).at(-1)?.content ?? '{}') as Record<string, unknown>;
     expect(result).to.deep.include({ status: 486, callContinues: true });
     expect(result['error']).to.match(/Busy Here/);
-    expect(c.media.controls().some((m) => m.event === 'hangup')).to.equal(false);
+    expect(call.media.controls().some((m) => m.event === 'hangup')).to.equal(false);
   });
 
   it('is not offered to the model when the number allows no transfer target', async () => {
-    server.respondWith(streamText(['Fine.']));
-    call = await LlmCallHarness.start(options());
+    suite.server.respondWith(streamText(['Fine.']));
+    const call = await suite.start();
     await call.greeted();
     call.stt.hear('hello');
     await call.waitForTranscript((t) => t.at(-1)?.text === 'Fine.', 'the answer');
-    expect(toolNamesOf(server.requests[0]!.body)).to.not.include('transfer_call');
+    expect(toolNamesOf(suite.server.requests[0]!.body)).to.not.include('transfer_call');
   });
 });
