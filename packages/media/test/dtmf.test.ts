@@ -1,15 +1,9 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
-import { decodeControlJson, encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO, type AllocateParams } from '@voicebridge/protocol';
-import { MediaClock, parseRtp, parseTelephoneEvent, writeRtpHeader, writeTelephoneEvent, type RtpPacket } from '@voicebridge/rtp';
-import { MediaWorker, PortPool } from '../src/index.ts';
-import { testPortRange } from './port-range.ts';
-
-const log = pino({ level: 'silent' });
+import type { CallChannel } from '@voicebridge/channel';
+import { decodeControlJson, encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
+import { parseRtp, parseTelephoneEvent, writeRtpHeader, writeTelephoneEvent, type RtpPacket } from '@voicebridge/rtp';
+import { pcmuCallParams, useMediaWorker } from './media-worker-rig.ts';
 
 interface Received {
   rtp: RtpPacket;
@@ -19,25 +13,14 @@ interface Received {
 
 /** RFC 4733 in and out through a real MediaWorker: UDP on loopback, the audio channel on real Redis. */
 describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
-  const cleanup: (() => unknown)[] = [];
-  let worker: MediaWorker;
-  let agentSide: RedisAudioChannel;
+  const rig = useMediaWorker({ ports: 10, quarantineMs: 100, advertisedAddress: '127.0.0.1' });
   let caller: Socket;
   let received: Received[];
 
   beforeEach(async () => {
-    const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
-    const conns = [new Redis(), new Redis(), new Redis(), new Redis()];
-    cleanup.push(() => conns.forEach((c) => c.disconnect()));
-    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
-    agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
-    const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
-    worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
-    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => channel.close(), () => agentSide.close());
     caller = createSocket('udp4');
     await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', resolve));
-    cleanup.push(() => caller.close());
+    rig.cleanup(() => caller.close());
     received = [];
     caller.on('message', (msg) => {
       const rtp = parseRtp(msg);
@@ -45,30 +28,18 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     });
   });
 
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
-
   async function call(callId: string, telephoneEventPayloadType: number | undefined): Promise<{ port: number; end: CallChannel; controls: Record<string, unknown>[]; control(pred: (c: Record<string, unknown>) => boolean, count?: number): Promise<void> }> {
-    const params: AllocateParams = {
-      callId,
-      remoteRtp: { address: '127.0.0.1', port: caller.address().port },
-      codec: { name: 'PCMU', payloadType: 0 },
-      telephoneEventPayloadType,
-      ptimeMs: 20,
-      direction: 'sendrecv',
-    };
-    const { localRtp } = await worker.allocate(params);
+    const { localRtp } = await rig.worker.allocate({ ...pcmuCallParams(callId, caller.address().port), telephoneEventPayloadType });
     const controls: Record<string, unknown>[] = [];
     const waiters: (() => void)[] = [];
-    const end = agentSide.open(callId, 'agent', (m) => {
+    const end = rig.agentSide.open(callId, 'agent', (m) => {
       if (m[0] === FRAME_KIND_AUDIO) return;
       controls.push(decodeControlJson(m) as Record<string, unknown>);
       for (const w of waiters.splice(0)) w();
     });
     await end.ready;
     end.send(encodeControl({ event: 'ready' }));
-    worker.start(callId, Date.now());
+    rig.worker.start(callId, Date.now());
     const control = async (pred: (c: Record<string, unknown>) => boolean, count = 1): Promise<void> => {
       while (controls.filter(pred).length < count) await new Promise<void>((resolve) => waiters.push(resolve));
     };

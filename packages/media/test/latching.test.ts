@@ -1,15 +1,8 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { RedisAudioChannel } from '@voicebridge/channel';
 import { decodeAudioFrame, encodeControl, FRAME_KIND_AUDIO, type AllocateParams, type AudioFrame } from '@voicebridge/protocol';
-import { MediaClock, parseRtp, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
-import { MediaWorker, PortPool } from '../src/index.ts';
-import { testPortRange } from './port-range.ts';
-
-const log = pino({ level: 'silent' });
+import { parseRtp, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
+import { useMediaWorker } from './media-worker-rig.ts';
 
 interface Endpoint {
   socket: Socket;
@@ -46,32 +39,14 @@ function rtpPacket(seq: number, timestamp: number, ssrc: number, level: number):
 }
 
 describe('MediaWorker strict RTP latching (real UDP)', () => {
-  const cleanup: (() => unknown)[] = [];
-  let worker: MediaWorker;
-  let agentSide: RedisAudioChannel;
-
-  beforeEach(async () => {
-    const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
-    const conns = [new Redis(), new Redis(), new Redis(), new Redis()];
-    cleanup.push(() => conns.forEach((c) => c.disconnect()));
-    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
-    agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
-    const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
-    worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
-    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => channel.close(), () => agentSide.close());
-  });
-
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
+  const rig = useMediaWorker({ ports: 10, quarantineMs: 100, advertisedAddress: '127.0.0.1' });
 
   async function call(callId: string, sdp: { address: string; port: number }): Promise<{ port: number; frames: AudioFrame[]; frame(n: number): Promise<void> }> {
     const params: AllocateParams = { callId, remoteRtp: sdp, codec: { name: 'PCMU', payloadType: 0 }, ptimeMs: 20, direction: 'sendrecv' };
-    const { localRtp } = await worker.allocate(params);
+    const { localRtp } = await rig.worker.allocate(params);
     const frames: AudioFrame[] = [];
     let waiter: { n: number; resolve: () => void } | undefined;
-    const end = agentSide.open(callId, 'agent', (m) => {
+    const end = rig.agentSide.open(callId, 'agent', (m) => {
       if (m[0] !== FRAME_KIND_AUDIO) return;
       const f = decodeAudioFrame(m);
       if (f) frames.push(f);
@@ -79,14 +54,14 @@ describe('MediaWorker strict RTP latching (real UDP)', () => {
     });
     await end.ready;
     end.send(encodeControl({ event: 'ready' }));
-    worker.start(callId, Date.now());
+    rig.worker.start(callId, Date.now());
     return { port: localRtp.port, frames, frame: (n) => (frames.length >= n ? Promise.resolve() : new Promise((resolve) => (waiter = { n, resolve }))) };
   }
 
   it('foreign RTP injected mid-call reaches no agent and draws none of our RTP', async () => {
     const caller = await endpoint();
     const injector = await endpoint();
-    cleanup.push(() => caller.socket.close(), () => injector.socket.close());
+    rig.cleanup(() => caller.socket.close(), () => injector.socket.close());
     const c = await call('l1', { address: '127.0.0.1', port: caller.port });
     // Bursts of three 20 ms packets: within the jitter buffer's 60 ms.
     for (let i = 0; i < 3; i++) caller.socket.send(rtpPacket(100 + i, 160 * i, 11, 1000), c.port, '127.0.0.1');
@@ -100,17 +75,17 @@ describe('MediaWorker strict RTP latching (real UDP)', () => {
     expect(c.frames.map((f) => f.sampleOffset)).to.deep.equal([0, 160, 320, 480, 640, 800]);
     expect(c.frames.every((f) => !f.filled && Math.abs(f.samples[0]!) < 1100)).to.equal(true);
     expect(injector.received).to.equal(0);
-    expect(worker.session('l1')!.stats.foreignDropped).to.equal(10);
+    expect(rig.worker.session('l1')!.stats.foreignDropped).to.equal(10);
   });
 
   it('a NATed softphone whose SDP address is not its real source is latched after three packets and gets our RTP', async () => {
     const phone = await endpoint();
-    cleanup.push(() => phone.socket.close());
+    rig.cleanup(() => phone.socket.close());
     // The SDP carries the phone's private address; its packets come from the NAT's public one.
     const c = await call('l2', { address: '127.0.0.2', port: 9 });
     for (let i = 0; i < 5; i++) phone.socket.send(rtpPacket(40 + i, 160 * i, 12, 1000), c.port, '127.0.0.1');
     await phone.waitFor(5);
     await c.frame(3);
-    expect(worker.session('l2')!.stats.foreignDropped).to.equal(2); // the two before the latch
+    expect(rig.worker.session('l2')!.stats.foreignDropped).to.equal(2); // the two before the latch
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
@@ -13,9 +13,11 @@ import {
   type AllocateParams,
   type AudioFrame,
 } from '@voicebridge/protocol';
-import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader, type RtpPacket } from '@voicebridge/rtp';
+import { MediaClock, pcmuDecode, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
+import { pcmuCallParams, useMediaWorker } from './media-worker-rig.ts';
 import { testPortRange } from './port-range.ts';
+import { rtpPeer, type RtpPeer } from './rtp-peer.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -26,74 +28,23 @@ function pcmuOf(value: number): number {
   return out[0] as number;
 }
 
-interface Peer {
-  socket: Socket;
-  port: number;
-  packets: { rtp: RtpPacket; payload: Buffer }[];
-  waitFor(n: number): Promise<void>;
-}
-
-async function peer(): Promise<Peer> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const packets: Peer['packets'] = [];
-  let waiter: { n: number; resolve: () => void } | undefined;
-  socket.on('message', (msg) => {
-    const rtp = parseRtp(msg);
-    if (!rtp) return;
-    packets.push({ rtp, payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)) });
-    if (waiter && packets.length >= waiter.n) waiter.resolve();
-  });
-  return {
-    socket,
-    port: socket.address().port,
-    packets,
-    waitFor: (n) => (packets.length >= n ? Promise.resolve() : new Promise((resolve) => (waiter = { n, resolve }))),
-  };
-}
-
 describe('MediaWorker (real UDP, real Redis)', () => {
-  const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
-  const cleanup: (() => unknown)[] = [];
-  let worker: MediaWorker;
-  let pool: PortPool;
-  let agentSide: RedisAudioChannel;
-  let caller: Peer;
+  const rig = useMediaWorker({ ports: 20, quarantineMs: 200, advertisedAddress: '192.0.2.20' });
+  let caller: RtpPeer;
 
   beforeEach(async () => {
-    const conns = [new Redis(), new Redis(), new Redis(), new Redis()];
-    cleanup.push(() => conns.forEach((c) => c.disconnect()));
-    const mediaChannel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
-    agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
-    const clock = new MediaClock();
-    pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(20), quarantineMs: 200 });
-    worker = new MediaWorker({ pool, clock, channel: mediaChannel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
-    caller = await peer();
-    cleanup.push(() => caller.socket.close());
-    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => mediaChannel.close(), () => agentSide.close());
+    caller = await rtpPeer();
+    rig.cleanup(() => caller.socket.close());
   });
 
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
-
-  function params(callId: string): AllocateParams {
-    return {
-      callId,
-      remoteRtp: { address: '127.0.0.1', port: caller.port },
-      codec: { name: 'PCMU', payloadType: 0 },
-      telephoneEventPayloadType: 101,
-      ptimeMs: 20,
-      direction: 'sendrecv',
-    };
-  }
+  const params = (callId: string): AllocateParams => pcmuCallParams(callId, caller.port);
 
   function agent(callId: string): { end: CallChannel; frames: AudioFrame[]; controls: unknown[]; next(pred: (c: unknown) => boolean): Promise<unknown>; frame(n: number): Promise<void> } {
     const frames: AudioFrame[] = [];
     const controls: unknown[] = [];
     const waiters: { pred: (c: unknown) => boolean; resolve: (c: unknown) => void }[] = [];
     let frameWaiter: { n: number; resolve: () => void } | undefined;
-    const end = agentSide.open(callId, 'agent', (m) => {
+    const end = rig.agentSide.open(callId, 'agent', (m) => {
       if (m[0] === FRAME_KIND_AUDIO) {
         const f = decodeAudioFrame(m);
         if (f) frames.push(f);
@@ -123,11 +74,11 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     let gotEvent!: () => void;
     const firstEvent = new Promise<void>((resolve) => (gotEvent = resolve));
     const conns = [new Redis(), new Redis()];
-    cleanup.push(() => conns.forEach((c) => c.disconnect()));
-    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
+    rig.cleanup(() => conns.forEach((c) => c.disconnect()));
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: rig.prefix });
     const clock = new MediaClock();
     const worker = new MediaWorker({
-      pool,
+      pool: rig.pool,
       clock,
       channel,
       advertisedAddress: '192.0.2.20',
@@ -138,20 +89,20 @@ describe('MediaWorker (real UDP, real Redis)', () => {
         gotEvent();
       },
     });
-    cleanup.push(() => worker.close(), () => clock.close(), () => channel.close());
+    rig.cleanup(() => worker.close(), () => clock.close(), () => channel.close());
     return { worker, events, firstEvent };
   }
 
   it('allocates an even port and answers the advertised address, never the bind address', async () => {
-    const result = await worker.allocate(params('c1'));
+    const result = await rig.worker.allocate(params('c1'));
     expect(result.localRtp.address).to.equal('192.0.2.20');
     expect(result.localRtp.port % 2).to.equal(0);
-    expect(pool.allocatedCount).to.equal(1);
+    expect(rig.pool.allocatedCount).to.equal(1);
   });
 
   it('sends a packet every ptime once started: sequence +1, timestamp +160, marker only on the first, silence when idle', async () => {
-    await worker.allocate(params('c2'));
-    worker.start('c2', Date.now());
+    await rig.worker.allocate(params('c2'));
+    rig.worker.start('c2', Date.now());
     await caller.waitFor(10);
     const p = caller.packets.slice(0, 10);
     expect(p.map((x) => x.rtp.payloadType)).to.deep.equal(Array(10).fill(0));
@@ -164,11 +115,11 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('with a 40 ms ptime sends 40 ms packets from its own clock slot while the agent still gets 20 ms frames', async () => {
-    const { localRtp } = await worker.allocate({ ...params('c13'), ptimeMs: 40 });
+    const { localRtp } = await rig.worker.allocate({ ...params('c13'), ptimeMs: 40 });
     const a = agent('c13');
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
-    worker.start('c13', Date.now());
+    rig.worker.start('c13', Date.now());
     const pkt = Buffer.alloc(12 + 320, 0xff);
     writeRtpHeader(pkt, 0, { marker: true, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 9 });
     caller.socket.send(pkt, localRtp.port, '127.0.0.1');
@@ -180,7 +131,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('holds the caller audio until the agent is ready, then delivers it as 20 ms frames with offsets', async () => {
-    const { localRtp } = await worker.allocate(params('c3'));
+    const { localRtp } = await rig.worker.allocate(params('c3'));
     const a = agent('c3');
     await a.end.ready;
     const payload = Buffer.alloc(80); // 10 ms packets: re-framed to 20 ms
@@ -205,7 +156,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
 
   it('plays reordered and duplicated caller RTP to the agent in order, and a lost packet as a filled frame', async () => {
     // A cap above the burst, so this checks ordering, not the cap; the allocate field sets it per call.
-    const { localRtp } = await worker.allocate({ ...params('c10'), jitterMaxDepthMs: 300 });
+    const { localRtp } = await rig.worker.allocate({ ...params('c10'), jitterMaxDepthMs: 300 });
     const a = agent('c10');
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
@@ -230,7 +181,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('a new SSRC restarts the jitter buffer and the agent keeps getting frames with offsets that only grow', async () => {
-    const { localRtp } = await worker.allocate(params('c11'));
+    const { localRtp } = await rig.worker.allocate(params('c11'));
     const a = agent('c11');
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
@@ -258,10 +209,10 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     let armed = 0;
     const stopped = new MediaClock({ timers: { setTimeout: () => ++armed, clearTimeout: () => undefined } });
     const conns = [new Redis(), new Redis()];
-    cleanup.push(() => conns.forEach((c) => c.disconnect()));
-    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
-    const still = new MediaWorker({ pool, clock: stopped, channel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
-    cleanup.push(() => still.close(), () => stopped.close(), () => channel.close());
+    rig.cleanup(() => conns.forEach((c) => c.disconnect()));
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: rig.prefix });
+    const still = new MediaWorker({ pool: rig.pool, clock: stopped, channel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
+    rig.cleanup(() => still.close(), () => stopped.close(), () => channel.close());
     const { localRtp } = await still.allocate(params('c-arrival'));
     const a = agent('c-arrival');
     await a.end.ready;
@@ -286,11 +237,11 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('plays agent audio in order and reports a mark only after the audio before it was sent', async () => {
-    await worker.allocate(params('c4'));
+    await rig.worker.allocate(params('c4'));
     const a = agent('c4');
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
-    worker.start('c4', Date.now());
+    rig.worker.start('c4', Date.now());
     await a.next((c) => (c as { event?: string }).event === 'start');
     const tone = new Int16Array(400).fill(8000); // 2.5 frames: the mark pads the last one
     a.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone, filled: false }));
@@ -302,11 +253,11 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('resamples 24 kHz agent audio to 8 kHz RTP of the same duration and reports the mark after it', async () => {
-    await worker.allocate(params('c12'));
+    await rig.worker.allocate(params('c12'));
     const a = agent('c12');
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
-    worker.start('c12', Date.now());
+    rig.worker.start('c12', Date.now());
     await a.next((c) => (c as { event?: string }).event === 'start');
     // 50 ms at 24 kHz in two chunks (the filter state carries across them): 400 samples at 8 kHz.
     const level = new Int16Array(600).fill(8000);
@@ -324,11 +275,11 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('clear drops queued audio and reports pending marks as not played', async () => {
-    await worker.allocate(params('c5'));
+    await rig.worker.allocate(params('c5'));
     const a = agent('c5');
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
-    worker.start('c5', Date.now());
+    rig.worker.start('c5', Date.now());
     a.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: new Int16Array(8000).fill(8000), filled: false }));
     a.end.send(encodeControl({ event: 'mark', name: 'long' }));
     a.end.send(encodeControl({ event: 'clear' }));
@@ -336,14 +287,14 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('closing a call tells the agent why, releases the port pair into quarantine, and is idempotent', async () => {
-    const { localRtp } = await worker.allocate(params('c6'));
+    const { localRtp } = await rig.worker.allocate(params('c6'));
     const a = agent('c6');
     await a.end.ready;
-    worker.closeCall('c6', 'caller-bye');
-    worker.closeCall('c6', 'caller-bye');
+    rig.worker.closeCall('c6', 'caller-bye');
+    rig.worker.closeCall('c6', 'caller-bye');
     expect(await a.next((c) => (c as { event?: string }).event === 'stop')).to.deep.equal({ event: 'stop', reason: 'caller-bye' });
-    expect(pool.allocatedCount).to.equal(0);
-    expect(pool.quarantinedCount()).to.equal(1);
+    expect(rig.pool.allocatedCount).to.equal(0);
+    expect(rig.pool.quarantinedCount()).to.equal(1);
     const probe = createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       probe.once('error', reject);
@@ -373,7 +324,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     writeRtpHeader(pkt, 0, { marker: false, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 7 });
     const c9Port = (await w.allocate(params('c9'))).localRtp.port;
     const feeder = setInterval(() => caller.socket.send(pkt, c9Port, '127.0.0.1'), 50);
-    cleanup.push(() => clearInterval(feeder));
+    rig.cleanup(() => clearInterval(feeder));
     await got;
     expect(localRtp.port).to.not.equal(c9Port);
     expect(events).to.deep.equal([{ event: 'hangup', callId: 'c8', by: 'bridge', reason: 'media-timeout' }]);

@@ -45,21 +45,25 @@ function rtpPayload(value: number): Buffer {
 }
 
 describe('InboundPath: caller frames on arrival', () => {
-  function path(): { inbound: InboundPath; frames: AudioFrame[] } {
+  /** A path, and `push` of one 20 ms packet of constant `value` from SSRC 7 (timestamp 160 · seq unless given). */
+  function path(): { inbound: InboundPath; frames: AudioFrame[]; push(seq: number, value: number, timestamp?: number): void } {
     const frames: AudioFrame[] = [];
     const inbound = new InboundPath({
       codec: 'PCMU',
       maxDepthMs: 60,
       emit: (message) => frames.push(decodeAudioFrame(message) as AudioFrame),
     });
-    return { inbound, frames };
+    const push = (seq: number, value: number, timestamp = 160 * seq): void => {
+      const payload = rtpPayload(value);
+      inbound.push(payload, 0, payload.length, seq, timestamp, 7);
+    };
+    return { inbound, frames, push };
   }
 
   it('delivers an in-order frame to the agent when it arrives, with no clock tick in between', () => {
-    const { inbound, frames } = path();
+    const { frames, push } = path();
     for (let i = 0; i < 3; i++) {
-      const payload = rtpPayload(1000 * (i + 1));
-      inbound.push(payload, 0, payload.length, 10 + i, 5000 + 160 * i, 7);
+      push(10 + i, 1000 * (i + 1), 5000 + 160 * i);
       expect(frames).to.have.length(i + 1);
     }
     expect(frames.map((f) => [f.sampleOffset, f.filled, f.jitterDepthMs])).to.deep.equal([
@@ -73,11 +77,7 @@ describe('InboundPath: caller frames on arrival', () => {
   });
 
   it('holds frames behind a lost packet, then conceals it (filled) after the cap and plays on in order', () => {
-    const { inbound, frames } = path();
-    const push = (seq: number, value: number): void => {
-      const payload = rtpPayload(value);
-      inbound.push(payload, 0, payload.length, seq, 160 * seq, 7);
-    };
+    const { inbound, frames, push } = path();
     push(0, 1000);
     push(2, 3000);
     expect(frames).to.have.length(1);
@@ -97,11 +97,7 @@ describe('InboundPath: caller frames on arrival', () => {
   });
 
   it('puts a reordered pair back in order as soon as the overtaken packet arrives', () => {
-    const { inbound, frames } = path();
-    const push = (seq: number, value: number): void => {
-      const payload = rtpPayload(value);
-      inbound.push(payload, 0, payload.length, seq, 160 * seq, 7);
-    };
+    const { frames, push } = path();
     push(0, 1000);
     push(2, 3000);
     expect(frames[frames.length - 1]?.jitterDepthMs).to.equal(0);

@@ -1,0 +1,30 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { parseRtp, type RtpPacket } from '@voicebridge/rtp';
+
+/** A UDP endpoint on loopback that keeps every RTP packet it receives, in order. */
+export interface RtpPeer {
+  socket: Socket;
+  port: number;
+  packets: { rtp: RtpPacket; payload: Buffer }[];
+  /** Resolves once `n` RTP packets in all have arrived. */
+  waitFor(n: number): Promise<void>;
+}
+
+export async function rtpPeer(): Promise<RtpPeer> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const packets: RtpPeer['packets'] = [];
+  let waiter: { n: number; resolve: () => void } | undefined;
+  socket.on('message', (msg) => {
+    const rtp = parseRtp(msg);
+    if (!rtp) return;
+    packets.push({ rtp, payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)) });
+    if (waiter && packets.length >= waiter.n) waiter.resolve();
+  });
+  return {
+    socket,
+    port: socket.address().port,
+    packets,
+    waitFor: (n) => (packets.length >= n ? Promise.resolve() : new Promise((resolve) => (waiter = { n, resolve }))),
+  };
+}
