@@ -1,21 +1,9 @@
 import { expect } from 'chai';
 import * as sdpTransform from 'sdp-transform';
 import { buildAnswer, parseOffer, snapPtime } from '../../src/sdp/index.ts';
-import type { AcceptedOffer, LocalMedia, OfferOutcome } from '../../src/sdp/index.ts';
+import type { AcceptedOffer } from '../../src/sdp/index.ts';
+import { accepted, BOTH, LOCAL, refused } from './answerer.ts';
 import { BARESIP, IN_IP4, LINPHONE, offerWith, OPUS_G722_ONLY, SIPP_UAC, VIDEO_AND_AUDIO, ZOIPER } from './offers.ts';
-
-const BOTH = { codecs: ['PCMU', 'PCMA'] as ('PCMU' | 'PCMA')[] };
-const LOCAL: LocalMedia = { address: '203.0.113.5', port: 20000, sessionId: '4242', sessionVersion: 1 };
-
-function accepted(outcome: OfferOutcome): AcceptedOffer {
-  if (!outcome.ok) return expect.fail(`expected an accepted offer, got ${outcome.status} ${outcome.warning}`);
-  return outcome.offer;
-}
-
-function refused(outcome: OfferOutcome): { status: number; warning: string } {
-  if (outcome.ok) return expect.fail('expected the offer to be refused');
-  return outcome;
-}
 
 describe('parseOffer (RFC 3264 §6, RFC 4566)', () => {
   describe('offers from real user agents', () => {

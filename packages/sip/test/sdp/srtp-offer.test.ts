@@ -1,24 +1,12 @@
 import { expect } from 'chai';
 import * as sdpTransform from 'sdp-transform';
 import { buildAnswer, parseOffer } from '../../src/sdp/index.ts';
-import type { AcceptedOffer, LocalMedia, OfferOutcome } from '../../src/sdp/index.ts';
+import { accepted, BOTH, LOCAL, refused } from './answerer.ts';
 import { IN_IP4, offerWith } from './offers.ts';
 
-const BOTH = { codecs: ['PCMU', 'PCMA'] as ('PCMU' | 'PCMA')[] };
-const LOCAL: LocalMedia = { address: '203.0.113.5', port: 20000, sessionId: '4242', sessionVersion: 1 };
 const KEY_A = 'WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz'; // 30 bytes, RFC 4568 §9.1's example shape
 const KEY_B = Buffer.alloc(30, 7).toString('base64');
 const SAVP = 'm=audio 4000 RTP/SAVP 0 101';
-
-function accepted(outcome: OfferOutcome): AcceptedOffer {
-  if (!outcome.ok) return expect.fail(`expected an accepted offer, got ${outcome.status} ${outcome.warning}`);
-  return outcome.offer;
-}
-
-function refused(outcome: OfferOutcome): { status: number; warning: string } {
-  if (outcome.ok) return expect.fail('expected the offer to be refused');
-  return outcome;
-}
 
 describe('SDES-SRTP offers (RFC 4568)', () => {
   it('accepts RTP/SAVP with AES_CM_128_HMAC_SHA1_80 and answers RTP/SAVP with our key under the same tag', () => {
