@@ -26,6 +26,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fmt, processUsage, summarize, udpDrops, type Summary } from './bench-stats.ts';
 import type { AgentCommand } from './echo-agent-process.ts';
@@ -54,7 +55,11 @@ class Child {
   constructor(file: string) {
     // VB_BENCH_PROFILE_DIR: each child writes a V8 CPU profile there (open in Chrome DevTools).
     const profile = process.env.VB_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VB_BENCH_PROFILE_DIR}`] : [];
-    this.process = fork(fileURLToPath(new URL(file, import.meta.url)), [], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.process = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
+      execArgv: ['--import', 'tsx', ...profile],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
     this.process.on('message', (message: { type: string; message?: string }) => {
       if (message.type === 'error') console.error(`  ${file}: ${message.message}`);
       this.#waiters.shift()?.(message);
@@ -84,6 +89,8 @@ class Child {
 
 interface Row {
   calls: number;
+  /** Media worker processes the calls were spread over. */
+  processes: number;
   pacing: Summary;
   frameLatency: Summary;
   roundTrip: Summary;
@@ -98,48 +105,76 @@ interface Row {
   rss: Record<string, number>;
 }
 
-async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, clearProbe: boolean): Promise<{ row: Row; clear?: Summary }> {
+/** The calls of media process `j` of `k`: every k-th, as signaling's least-loaded choice spreads them. */
+function share<T>(items: T[], j: number, k: number): T[] {
+  return items.filter((_, i) => i % k === j);
+}
+
+interface MediaReport {
+  pacing: Float64Array;
+  frameLatency: Float64Array;
+  internalDrops: number;
+  lateDiscards: number;
+  gcMinor: Summary;
+  gcMajor: Summary;
+}
+
+async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, clearProbe: boolean, processes: number): Promise<{ row: Row; clear?: Summary }> {
   const prefix = `vbbench:${randomBytes(4).toString('hex')}`;
+  const span = 2 * Math.ceil(calls / processes) + 200;
   const minPort = 20000 + 2 * Math.floor(Math.random() * 2000);
-  const maxPort = minPort + 2 * calls + 199;
-  const media = new Child('./media-process.ts');
+  const maxPort = minPort + span * processes - 1;
+  const medias = Array.from({ length: processes }, () => new Child('./media-process.ts'));
   const agent = mode === 'redis' ? new Child('./echo-agent-process.ts') : undefined;
   const generator = new LoadGenerator();
   try {
-    await media.request({ type: 'setup', mode, prefix, minPort, maxPort });
+    await Promise.all(medias.map((media, j) => media.request({ type: 'setup', mode, prefix, minPort: minPort + j * span, maxPort: minPort + (j + 1) * span - 1 })));
     await agent?.request({ type: 'setup', prefix });
     const genPorts = await generator.open(calls);
     const callIds = genPorts.map((_, i) => `bench-${i}`);
     // As in a call: media allocates (and subscribes), then the agent takes the call and says ready.
-    const { ports } = await media.request<{ ports: number[] }>({ type: 'allocate', calls: callIds.map((callId, i) => ({ callId, remotePort: genPorts[i] as number })) });
+    const ports: number[] = new Array<number>(calls);
+    await Promise.all(
+      medias.map(async (media, j) => {
+        const indexes = share([...callIds.keys()], j, processes);
+        const answer = await media.request<{ ports: number[] }>({ type: 'allocate', calls: indexes.map((i) => ({ callId: callIds[i] as string, remotePort: genPorts[i] as number })) });
+        indexes.forEach((i, n) => (ports[i] = answer.ports[n] as number));
+      }),
+    );
     if (agent) await agent.request({ type: 'open', callIds });
     const inMedia = (port: number): boolean => port >= minPort && port <= maxPort;
     generator.start(ports);
     await sleep(WARMUP_MS);
-    await media.request({ type: 'measure' });
+    await Promise.all(medias.map((media) => media.request({ type: 'measure' })));
     await agent?.request({ type: 'measure' });
     generator.resetCounts();
     const drops0 = udpDrops(inMedia);
-    const pids: Record<string, number> = { generator: process.pid, media: media.process.pid as number, ...(agent ? { agent: agent.process.pid as number } : {}) };
+    const pids: Record<string, number> = { generator: process.pid };
+    medias.forEach((media, j) => (pids[processes === 1 ? 'media' : `media-${j + 1}`] = media.process.pid as number));
+    if (agent) pids.agent = agent.process.pid as number;
     const usage0 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid)]));
     const t0 = performance.now();
     await sleep(seconds * 1000);
     const elapsedS = (performance.now() - t0) / 1000;
     const usage1 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid)]));
-    const mediaReport = await media.request<{ pacing: Summary; frameLatency: Summary; internalDrops: number; lateDiscards: number; gcMinor: Summary; gcMajor: Summary }>({ type: 'report' });
+    const reports = await Promise.all(medias.map((media) => media.request<MediaReport>({ type: 'report' })));
     const agentReport = await agent?.request<{ frameLatency: Summary }>({ type: 'report' });
     const gen = generator.stats();
+    const merged = (pick: (r: MediaReport) => Float64Array): number[] => reports.flatMap((r) => Array.from(pick(r)));
+    // GC: the worst process's pauses (each process pauses alone).
+    const worstGc = (pick: (r: MediaReport) => Summary): Summary => reports.map(pick).reduce((a, b) => (b.count > 0 && (a.count === 0 || b.max > a.max) ? b : a));
     const row: Row = {
       calls,
-      pacing: mediaReport.pacing,
-      frameLatency: agentReport?.frameLatency ?? mediaReport.frameLatency,
+      processes,
+      pacing: summarize(merged((r) => r.pacing)),
+      frameLatency: agentReport?.frameLatency ?? summarize(merged((r) => r.frameLatency)),
       roundTrip: summarize(gen.roundTrips),
       jitter: summarize(gen.jitterMs),
       kernelDrops: udpDrops(inMedia) - drops0,
-      internalDrops: mediaReport.internalDrops,
-      lateDiscards: mediaReport.lateDiscards,
-      gcMinor: mediaReport.gcMinor,
-      gcMajor: mediaReport.gcMajor,
+      internalDrops: reports.reduce((n, r) => n + r.internalDrops, 0),
+      lateDiscards: reports.reduce((n, r) => n + r.lateDiscards, 0),
+      gcMinor: worstGc((r) => r.gcMinor),
+      gcMajor: worstGc((r) => r.gcMajor),
       missing: gen.expected - gen.received,
       cpu: Object.fromEntries(Object.keys(pids).map((n) => [n, (100 * ((usage1[n]?.cpuS ?? NaN) - (usage0[n]?.cpuS ?? NaN))) / elapsedS])),
       rss: Object.fromEntries(Object.keys(pids).map((n) => [n, usage1[n]?.rssMiB ?? NaN])),
@@ -155,8 +190,8 @@ async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, 
     return { row, clear };
   } finally {
     generator.close();
-    await media.request({ type: 'close-calls' }).catch(() => undefined);
-    await media.exit();
+    await Promise.all(medias.map((media) => media.request({ type: 'close-calls' }).catch(() => undefined)));
+    await Promise.all(medias.map((media) => media.exit()));
     await agent?.exit();
   }
 }
@@ -165,12 +200,13 @@ function printRow(row: Row): void {
   const procs = Object.keys(row.cpu)
     .map((n) => `${n} ${(row.cpu[n] ?? NaN).toFixed(0)}% ${(row.rss[n] ?? NaN).toFixed(0)} MiB`)
     .join(', ');
-  console.log(`  ${String(row.calls).padStart(5)} calls  pacing ${fmt(row.pacing)}`);
+  const over = row.processes > 1 ? ` over ${row.processes} media processes` : '';
+  console.log(`  ${String(row.calls).padStart(5)} calls${over}  pacing ${fmt(row.pacing)}`);
   console.log(`               packet → agent frame ${fmt(row.frameLatency, 1)}; round trip ${fmt(row.roundTrip, 1)}; receiver jitter ${fmt(row.jitter)}`);
   console.log(`               lost by the bridge: ${row.kernelDrops} kernel drops + ${row.internalDrops} internal queue drops; jitter buffer discarded ${row.lateDiscards} late packets; missing at the generator ${row.missing}`);
   console.log(`               CPU (% of one core) / RSS: ${procs}`);
   const gc = (s: Summary): string => (s.count === 0 ? 'none' : `${s.count} × (${fmt(s)})`);
-  console.log(`               media GC pauses: minor ${gc(row.gcMinor)}; major ${gc(row.gcMajor)}`);
+  console.log(`               media GC pauses${row.processes > 1 ? ' (worst process)' : ''}: minor ${gc(row.gcMinor)}; major ${gc(row.gcMajor)}`);
 }
 
 function knee(rows: Row[], targetMs: number): string {
@@ -181,29 +217,42 @@ function knee(rows: Row[], targetMs: number): string {
   return `knee between ${lastGood?.calls ?? 0} and ${firstBad.calls} calls (first size over p99 ${targetMs} ms or losing packets: ${firstBad.calls})`;
 }
 
+/** Media process counts to run every size with: VB_BENCH_MEDIA_PROCESSES, default 1 and what MEDIA_WORKERS=auto starts here. */
+function processCounts(): number[] {
+  const auto = Math.min(8, availableParallelism());
+  const raw = process.env.VB_BENCH_MEDIA_PROCESSES;
+  if (!raw) return auto > 1 ? [1, auto] : [1];
+  const parsed = raw.split(',').map((s) => (s.trim() === 'auto' ? auto : Number(s.trim())));
+  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) throw new Error(`VB_BENCH_MEDIA_PROCESSES must be a comma-separated list of 1-64 or auto, got ${raw}`);
+  return parsed;
+}
+
 export async function run(): Promise<void> {
   const seconds = Number(process.env.VB_BENCH_SECONDS ?? 5);
-  console.log(`load: ${seconds} s measured per size after a ${WARMUP_MS / 1000} s warm-up; 20 ms PCMU both ways; loopback`);
-  console.log('(a) media only, echo inside the media process (target p99 pacing ≤ 3 ms, nothing lost):');
-  const inner: Row[] = [];
-  for (const calls of sizes('VB_BENCH_MEDIA_CALLS', [100, 500, 1000])) {
-    const { row } = await runSize('inner', calls, seconds, false);
-    printRow(row);
-    inner.push(row);
+  console.log(`load: ${seconds} s measured per size after a ${WARMUP_MS / 1000} s warm-up; 20 ms PCMU both ways; loopback; ${availableParallelism()} CPUs`);
+  for (const processes of processCounts()) {
+    const over = processes === 1 ? 'one media process' : `${processes} media processes (MEDIA_WORKERS=${processes}), calls spread evenly`;
+    console.log(`(a) media only, echo inside the media process, ${over} (target p99 pacing ≤ 3 ms, nothing lost):`);
+    const inner: Row[] = [];
+    for (const calls of sizes('VB_BENCH_MEDIA_CALLS', [100, 500, 1000])) {
+      const { row } = await runSize('inner', calls, seconds, false, processes);
+      printRow(row);
+      inner.push(row);
+    }
+    console.log(`  ${knee(inner, 3)}`);
+    console.log(`(b) through the agent channel (Redis pub/sub) to a separate echo agent process, ${over} (target p99 ≤ 5 ms, nothing lost):`);
+    const viaAgent: Row[] = [];
+    const agentSizes = sizes('VB_BENCH_AGENT_CALLS', [100, 200, 500]);
+    let clear: Summary | undefined;
+    for (const calls of agentSizes) {
+      const result = await runSize('redis', calls, seconds, calls === Math.max(...agentSizes), processes);
+      printRow(result.row);
+      viaAgent.push(result.row);
+      clear = result.clear ?? clear;
+    }
+    console.log(`  ${knee(viaAgent, 5)}`);
+    console.log(`(d) clear-to-silence at ${Math.max(...agentSizes)} calls through the agent channel, ${over} (target p99 ≤ 40 ms): ${fmt(clear, 1)} over ${clear?.count ?? 0} probes whose tone was heard (0 = the clear landed before the next packet was due)`);
   }
-  console.log(`  ${knee(inner, 3)}`);
-  console.log('(b) through the agent channel (Redis pub/sub) to a separate echo agent process (target p99 ≤ 5 ms, nothing lost):');
-  const viaAgent: Row[] = [];
-  const agentSizes = sizes('VB_BENCH_AGENT_CALLS', [100, 200, 500]);
-  let clear: Summary | undefined;
-  for (const calls of agentSizes) {
-    const result = await runSize('redis', calls, seconds, calls === Math.max(...agentSizes));
-    printRow(result.row);
-    viaAgent.push(result.row);
-    clear = result.clear ?? clear;
-  }
-  console.log(`  ${knee(viaAgent, 5)}`);
-  console.log(`(d) clear-to-silence at ${Math.max(...agentSizes)} calls through the agent channel (target p99 ≤ 40 ms): ${fmt(clear, 1)} over ${clear?.count ?? 0} probes whose tone was heard (0 = the clear landed before the next packet was due)`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

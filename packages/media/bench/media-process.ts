@@ -155,7 +155,8 @@ async function handle(command: MediaCommand): Promise<void> {
         discards += late;
         dropped += session.stats.dropped - late;
       }
-      reply({ type: 'report', pacing: summarize(lateness), frameLatency: summarize(frameLatency), internalDrops: dropped, lateDiscards: discards, gcMinor: summarize(gcMinor), gcMajor: summarize(gcMajor) });
+      // Raw samples (structured clone over IPC) so the parent can merge several media processes.
+      reply({ type: 'report', pacing: Float64Array.from(lateness), frameLatency: Float64Array.from(frameLatency), internalDrops: dropped, lateDiscards: discards, gcMinor: summarize(gcMinor), gcMajor: summarize(gcMajor) });
       return;
     }
     case 'close-calls':
