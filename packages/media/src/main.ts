@@ -1,12 +1,27 @@
 import { RedisAudioChannel } from '@voicebridge/channel';
-import { advertisedRtpAddress } from '@voicebridge/protocol';
+import { advertisedRtpAddress, mediaWorkerSlice, type BridgeConfig } from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
 import { connectRedis, runService } from '@voicebridge/runtime';
 import { MediaControlServer } from './control-server.ts';
 import { MediaWorker } from './media-worker.ts';
 import { PortPool } from './port-pool.ts';
 
+/**
+ * This process's control port and RTP range: its slice of the bridge's when it is one of several
+ * (MEDIA_WORKER_INDEX, set by the supervisor), else the whole range (a lone worker run by hand).
+ */
+function ownShare(config: BridgeConfig): { controlPort: number; rtpPortMin: number; rtpPortMax: number } {
+  if (config.MEDIA_WORKER_INDEX === undefined) return { controlPort: config.MEDIA_CONTROL_PORT, rtpPortMin: config.RTP_PORT_MIN, rtpPortMax: config.RTP_PORT_MAX };
+  return mediaWorkerSlice(config, config.MEDIA_WORKER_INDEX);
+}
+
+/** `media` when it is the only one, `media-1`, `media-2`, … among several (as the supervisor names them). */
+function instanceName(config: BridgeConfig): string {
+  return config.MEDIA_WORKER_INDEX === undefined || config.MEDIA_WORKERS === 1 ? 'media' : `media-${config.MEDIA_WORKER_INDEX + 1}`;
+}
+
 await runService('media', async (config, log) => {
+  const share = ownShare(config);
   const publisher = connectRedis(config.REDIS_URL, 'vb-media-pub');
   const subscriber = connectRedis(config.REDIS_URL, 'vb-media-sub');
   const channel = new RedisAudioChannel({
@@ -18,8 +33,8 @@ await runService('media', async (config, log) => {
   const clock = new MediaClock({ onError: (error: unknown) => log.error({ err: error }, 'media clock subscriber failed') });
   const pool = new PortPool({
     bindAddress: config.RTP_BIND_ADDRESS,
-    minPort: config.RTP_PORT_MIN,
-    maxPort: config.RTP_PORT_MAX,
+    minPort: share.rtpPortMin,
+    maxPort: share.rtpPortMax,
     quarantineMs: config.RTP_QUARANTINE_MS,
   });
   const events: { server?: MediaControlServer } = {};
@@ -35,12 +50,12 @@ await runService('media', async (config, log) => {
     agentOwnership: { absentAfterMs: 3 * config.AGENT_HEARTBEAT_MS, lostAfterMs: config.AGENT_LOST_TIMEOUT_MS },
     onEvent: (event) => events.server?.broadcast(event),
   });
-  const server = new MediaControlServer({ worker, host: config.MEDIA_CONTROL_HOST, port: config.MEDIA_CONTROL_PORT, log });
+  const server = new MediaControlServer({ worker, host: config.MEDIA_CONTROL_HOST, port: share.controlPort, log });
   events.server = server;
   const address = await server.listen();
   let closing: Promise<void> | undefined;
   return {
-    detail: { control: `${address.address}:${address.port}`, rtp: `${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX}` },
+    detail: { control: `${address.address}:${address.port}`, rtp: `${share.rtpPortMin}-${share.rtpPortMax}` },
     service: {
       close: () =>
         (closing ??= (async () => {
@@ -54,4 +69,4 @@ await runService('media', async (config, log) => {
         })()),
     },
   };
-});
+}, instanceName);

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { VoicebridgeError } from './errors.ts';
+import { MAX_AUTO_MEDIA_WORKERS, MAX_MEDIA_WORKERS, parseHostPortList, rtpPairCount } from './media-workers.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const ms = (fallback: number, max = 3_600_000) => z.coerce.number().int().min(0).max(max).default(fallback);
@@ -73,6 +75,27 @@ export const BridgeConfigSchema = z
     /** Where the media worker writes call recordings (numbers with `recording.enabled`). */
     RECORDINGS_DIR: z.string().trim().min(1).max(4096).default('recordings'),
     MEDIA_CONTROL_PORT: port(7077),
+    /**
+     * Media worker processes `voicebridge start` runs: `auto` = one per core (at most 8), or 1-64.
+     * Worker i listens on MEDIA_CONTROL_PORT + i and owns the i-th slice of the RTP range.
+     */
+    MEDIA_WORKERS: z
+      .string()
+      .trim()
+      .refine((v) => v === 'auto' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_MEDIA_WORKERS), `must be auto or an integer from 1 to ${MAX_MEDIA_WORKERS}`)
+      .default('auto')
+      .transform((v) => (v === 'auto' ? Math.min(MAX_AUTO_MEDIA_WORKERS, availableParallelism()) : Number(v))),
+    /** Which of the MEDIA_WORKERS this media process is (0-based; set by the supervisor). Unset: a lone worker with the whole range. */
+    MEDIA_WORKER_INDEX: z.coerce.number().int().min(0).max(MAX_MEDIA_WORKERS - 1).optional(),
+    /** Media workers run elsewhere: signaling connects to exactly these (`host:port,host:port`). */
+    MEDIA_CONTROL_ADDRESSES: z
+      .string()
+      .trim()
+      .superRefine((v, ctx) => {
+        const parsed = parseHostPortList(v);
+        if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `must be a list of host:port: ${parsed}` });
+      })
+      .optional(),
     REDIS_URL: z.string().trim().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
     REDIS_KEY_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -').default('vb'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -137,6 +160,19 @@ export const BridgeConfigSchema = z
     }
     if (c.RTP_PORT_MAX <= c.RTP_PORT_MIN) {
       ctx.addIssue({ code: 'custom', path: ['RTP_PORT_MAX'], message: 'must be greater than RTP_PORT_MIN' });
+    } else if (rtpPairCount(c.RTP_PORT_MIN, c.RTP_PORT_MAX) < c.MEDIA_WORKERS) {
+      const pairs = rtpPairCount(c.RTP_PORT_MIN, c.RTP_PORT_MAX);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MEDIA_WORKERS'],
+        message: `${c.MEDIA_WORKERS} media workers would get fewer than 2 RTP ports each: RTP_PORT_MIN-RTP_PORT_MAX (${c.RTP_PORT_MIN}-${c.RTP_PORT_MAX}) holds ${pairs} even/odd pair${pairs === 1 ? '' : 's'}; widen the range or lower MEDIA_WORKERS`,
+      });
+    }
+    if (c.MEDIA_CONTROL_PORT + c.MEDIA_WORKERS - 1 > 65535) {
+      ctx.addIssue({ code: 'custom', path: ['MEDIA_WORKERS'], message: `${c.MEDIA_WORKERS} control ports from MEDIA_CONTROL_PORT ${c.MEDIA_CONTROL_PORT} go past 65535` });
+    }
+    if (c.MEDIA_WORKER_INDEX !== undefined && c.MEDIA_WORKER_INDEX >= c.MEDIA_WORKERS) {
+      ctx.addIssue({ code: 'custom', path: ['MEDIA_WORKER_INDEX'], message: `must be below MEDIA_WORKERS (${c.MEDIA_WORKERS})` });
     }
   });
 export type BridgeConfig = z.infer<typeof BridgeConfigSchema>;

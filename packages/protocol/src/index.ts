@@ -10,6 +10,7 @@ export * from './channel-messages.ts';
 export * from './media-control.ts';
 export * from './number-normalize.ts';
 export * from './bridge-config.ts';
+export * from './media-workers.ts';
 export * from './srtp.ts';
 export * from './registration-status.ts';
 export * from './conversation-state.ts';

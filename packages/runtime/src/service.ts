@@ -20,16 +20,19 @@ export interface ReadyMessage {
  * forces exit, and a crash exits non-zero so the supervisor restarts the process.
  */
 export async function runService(
-  name: string,
+  service: string,
   start: (config: BridgeConfig, log: Logger) => Promise<{ service: RunningService; detail?: Record<string, unknown> }>,
+  /** This process's name in logs and its ready message when it is one of several (`media-2`); default `service`. */
+  instanceName?: (config: BridgeConfig) => string,
 ): Promise<void> {
   let config: BridgeConfig;
   try {
     config = loadBridgeConfig(process.env);
   } catch (error) {
-    process.stderr.write(`voicebridge ${name}: ${error instanceof VoicebridgeError ? error.message : String(error)}\n`);
+    process.stderr.write(`voicebridge ${service}: ${error instanceof VoicebridgeError ? error.message : String(error)}\n`);
     process.exit(2);
   }
+  const name = instanceName?.(config) ?? service;
   const log = createLogger(config, name);
   process.on('uncaughtException', (error) => {
     log.fatal({ err: error }, 'uncaught exception: exiting');
