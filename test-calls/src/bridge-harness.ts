@@ -3,12 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort, freePortRange } from './free-port.ts';
+import { freePort, freePortRange, freeTcpPortBlock } from './free-port.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface RunningBridge {
   sipPort: number;
+  /** The first media worker's control port; worker i listens on this + i. */
+  controlPort: number;
   rtpRange: { min: number; max: number };
   prefix: string;
   /** A Redis connection for the test to read records and numbers (closed by stop()). */
@@ -38,7 +40,10 @@ export interface BridgeOptions {
 export async function startBridge(options: BridgeOptions = {}): Promise<RunningBridge> {
   const sipPort = await freePort({ tcp: true }); // SIP listens on UDP and TCP
   const rtpRange = await freePortRange(options.rtpPorts ?? 40);
-  const controlPort = await freePort({ tcp: true });
+  // One media worker unless the test asks for more (the product default, `auto`, is one per core):
+  // the suites count one media process's ready lines and kill "the" media process.
+  const mediaWorkers = Number(options.env?.['MEDIA_WORKERS'] ?? '1');
+  const controlPort = await freeTcpPortBlock(mediaWorkers);
   const prefix = `vbtest:${randomBytes(5).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -48,6 +53,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<RunningB
     RTP_PORT_MIN: String(rtpRange.min),
     RTP_PORT_MAX: String(rtpRange.max),
     MEDIA_CONTROL_PORT: String(controlPort),
+    MEDIA_WORKERS: String(mediaWorkers),
     REDIS_KEY_PREFIX: prefix,
     LOG_LEVEL: 'debug',
     LOG_REDACT: 'false',
@@ -82,6 +88,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<RunningB
   let stopped: Promise<void> | undefined;
   const bridge: RunningBridge = {
     sipPort,
+    controlPort,
     rtpRange,
     prefix,
     redis,

@@ -38,6 +38,16 @@ export async function freePortRange(count: number): Promise<{ min: number; max: 
   throw new Error(`no free block of ${count} ports found`);
 }
 
+/** `count` consecutive TCP ports free right now on 127.0.0.1 (a bridge's media control ports), the first returned. */
+export async function freeTcpPortBlock(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const start = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN - count));
+    const ports = Array.from({ length: count }, (_, i) => start + i);
+    if ((await Promise.all(ports.map((p) => tcpFree(p)))).every(Boolean)) return start;
+  }
+  throw new Error(`no free block of ${count} TCP ports found`);
+}
+
 function udpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createSocket('udp4');

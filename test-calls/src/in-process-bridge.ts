@@ -47,6 +47,7 @@ export async function startInProcessBridge(options: InProcessBridgeOptions): Pro
       RTP_PORT_MIN: String(rtp.min),
       RTP_PORT_MAX: String(rtp.max),
       MEDIA_CONTROL_PORT: String(await freePort({ tcp: true })),
+      MEDIA_WORKERS: '1', // one MediaControlServer below
       REDIS_KEY_PREFIX: prefix,
       ANSWER_TIMEOUT_MS: '5000',
     });

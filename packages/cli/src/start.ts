@@ -5,8 +5,9 @@ import { SERVICE_NAMES, Supervisor, type ServiceName } from './supervisor/superv
 
 const USAGE = `usage: voicebridge start [--services media,agent,signaling] [--json-logs]
 
-Starts the bridge: the media worker, the agent worker pool and the SIP signaling service, each in its
-own process, supervised (restarted on crash) with their logs merged. Configuration comes from the
+Starts the bridge: the media workers (MEDIA_WORKERS, media-1, media-2, ...), the agent worker pool
+and the SIP signaling service, each in its own process, supervised (restarted on crash) with their
+logs merged; \`media\` in --services means every media worker. Configuration comes from the
 environment (docs/configuration.md). Ctrl-C drains calls and stops; a second Ctrl-C forces exit.`;
 
 /** `voicebridge start`. Resolves with the exit code once the bridge has stopped. */
@@ -63,6 +64,7 @@ export async function runStart(argv: string[]): Promise<number> {
   const supervisor = new Supervisor({
     services,
     agentProcesses: config.AGENT_PROCESSES,
+    mediaWorkers: config.MEDIA_WORKERS,
     env: process.env,
     onLine: (service, line) => out(jsonLogs ? line : formatLogLine(service, line)),
     onEvent: (service, message) =>

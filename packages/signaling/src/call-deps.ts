@@ -2,12 +2,12 @@ import type { SipStack } from '@voicebridge/sip';
 import type { CallRecordRepository, NumberRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import type { AgentDispatcher } from './agent-dispatcher.ts';
-import type { MediaControlClient } from './media-control-client.ts';
+import type { MediaPool } from './media-pool.ts';
 
 /** What a Call needs, injected: no service locator, no singletons. */
 export interface CallDeps {
   stack: SipStack;
-  media: Pick<MediaControlClient, 'allocate' | 'start' | 'closeCall' | 'update' | 'dtmf'>;
+  media: Pick<MediaPool, 'allocate' | 'start' | 'closeCall' | 'update' | 'dtmf'>;
   dispatcher: Pick<AgentDispatcher, 'dispatch' | 'withdraw'>;
   numbers: Pick<NumberRepository, 'get'>;
   records: Pick<CallRecordRepository, 'create' | 'update'>;

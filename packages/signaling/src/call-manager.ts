@@ -124,9 +124,9 @@ export class CallManager implements SipStackHandler {
     }
   }
 
-  /** The media worker went away: every call's audio is gone with it, so each gets a BYE (`media-lost`). */
-  onMediaLost(): void {
-    for (const call of this.#calls.values()) void call.hangup('bridge', 'media-lost');
+  /** A media worker went away: the audio of the calls it held is gone with it, so each gets a BYE (`media-lost`). */
+  onMediaLost(callIds: readonly string[]): void {
+    for (const callId of callIds) void this.#calls.get(callId)?.hangup('bridge', 'media-lost');
   }
 
   onMediaEvent(event: MediaEvent): void {

@@ -13,7 +13,7 @@ import {
 } from '@voicebridge/sip';
 import type { Logger } from 'pino';
 import { DTMF_INFO_TYPES, parseInfoDtmf } from './info-dtmf.ts';
-import type { MediaControlClient } from './media-control-client.ts';
+import type { MediaPool } from './media-pool.ts';
 import { SessionRefresher } from './session-refresher.ts';
 import { negotiateSessionTimer, sessionTimerHeaders, type SessionTimerOffer } from './session-timer.ts';
 import { IN_DIALOG_ACCEPT, IN_DIALOG_ALLOW, SUPPORTED } from './sip-capabilities.ts';
@@ -22,7 +22,7 @@ export interface InDialogSessionOptions {
   callId: string;
   stack: SipStack;
   dialog: Dialog;
-  media: Pick<MediaControlClient, 'update' | 'dtmf'>;
+  media: Pick<MediaPool, 'update' | 'dtmf'>;
   /** Our Contact URI for 2xx responses to target refresh requests. */
   contact: string;
   /** Our media address, port and SDP session id (o= stays the same for the whole call, RFC 3264 §8). */

@@ -3,6 +3,7 @@ export { CallManager } from './call-manager.ts';
 export { Call } from './call.ts';
 export { CallState } from './call-state.ts';
 export { MediaControlClient } from './media-control-client.ts';
+export { MediaPool, type MediaPoolOptions } from './media-pool.ts';
 export { AgentDispatcher } from './agent-dispatcher.ts';
 export { UdpSipTransport } from './udp-transport.ts';
 export { DEMO_NUMBERS } from './demo-numbers.ts';

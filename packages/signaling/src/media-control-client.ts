@@ -74,6 +74,7 @@ export class MediaControlClient {
   /** Resolves once connected (or at once when already). */
   whenConnected(signal?: AbortSignal): Promise<void> {
     if (this.#connected) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const done = (): void => resolve();
       this.#waiters.push(done);

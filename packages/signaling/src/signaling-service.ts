@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
-import { advertisedSipAddress, parseCidr, parseCidrList, type BridgeConfig, type CallRecord, type Cidr } from '@voicebridge/protocol';
+import { advertisedSipAddress, mediaControlEndpoints, parseCidr, parseCidrList, type BridgeConfig, type CallRecord, type Cidr } from '@voicebridge/protocol';
 import { SipStack, type DigestAlgorithm, type Endpoint } from '@voicebridge/sip';
 import { CallRecordRepository, NumberRepository, RedisKeys, TrunkRepository, TrunkStatusRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
@@ -10,7 +10,7 @@ import { AgentTransfers } from './agent-transfer.ts';
 import { CallLimits } from './call-limits.ts';
 import { CallManager } from './call-manager.ts';
 import { DEMO_NUMBERS } from './demo-numbers.ts';
-import { MediaControlClient } from './media-control-client.ts';
+import { MediaPool } from './media-pool.ts';
 import { orphanBye } from './orphan-bye.ts';
 import { closeOrphanCalls } from './orphan-calls.ts';
 import { sipParseLimits } from './sip-limits.ts';
@@ -39,12 +39,12 @@ const ANY_SOURCE: readonly Cidr[] = [parseCidr('0.0.0.0/0') as Cidr, parseCidr('
 
 /**
  * The SIP signaling service: a UDP transport, the SIP core, the call manager, and its clients to
- * the media worker and the agent queue. Owns all of them; close() shuts down in the documented order.
+ * the media workers and the agent queue. Owns all of them; close() shuts down in the documented order.
  */
 export class SignalingService {
   readonly stack: SipStack;
   readonly calls: CallManager;
-  readonly media: MediaControlClient;
+  readonly media: MediaPool;
   readonly #transport: UdpSipTransport | undefined;
   readonly #tcp: TcpSipTransport | undefined;
   readonly #tls: TlsSipTransport | undefined;
@@ -109,14 +109,13 @@ export class SignalingService {
       eventsConnection: options.eventsRedis,
       prefix: `${config.REDIS_KEY_PREFIX}:bull`,
     });
-    this.media = new MediaControlClient({
-      host: config.MEDIA_CONTROL_HOST,
-      port: config.MEDIA_CONTROL_PORT,
+    this.media = new MediaPool({
+      endpoints: mediaControlEndpoints(config),
       log,
       onEvent: (event) => (event.event === 'transfer' ? void this.#transfers.handle(event) : this.calls.onMediaEvent(event)),
-      onLost: () => this.calls.onMediaLost(),
+      onLost: (callIds) => this.calls.onMediaLost(callIds),
       // A hung (not dead) media worker: three unanswered heartbeats count as lost (issue 7).
-      heartbeatIntervalMs: 1000,
+      client: { heartbeatIntervalMs: 1000 },
     });
     this.stack = new SipStack({
       send: (data, to) => (to.transport === 'tls' ? this.#tls : to.transport === 'tcp' ? this.#tcp : this.#transport)?.send(data, to),
@@ -175,8 +174,9 @@ export class SignalingService {
       const orphans: CallRecord[] = [];
       await closeOrphanCalls(new CallRecordRepository(options.redis, keys, { ttlSeconds: options.config.CALL_RECORD_TTL_S }), options.log, (record) => {
         orphans.push(record);
-        // Not awaited: media may connect later (or be gone too, which ended the call already).
-        void media.whenConnected().then(() => media.closeCall(record.callId, 'bridge-restart')).catch(() => undefined);
+        // Not awaited: media may connect later (or be gone too, which ended the call already). Any
+        // worker may hold it: each is told as soon as it is connected.
+        void media.closeCallEverywhere(record.callId, 'bridge-restart');
       });
       await service.trunks.start();
       await service.#dispatcher.ready();

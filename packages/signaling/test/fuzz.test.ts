@@ -52,6 +52,7 @@ describe('fuzzing the live signaling service (mutated INVITEs, random datagrams,
       RTP_PORT_MIN: String(rtpMin),
       RTP_PORT_MAX: String(rtpMin + 19),
       MEDIA_CONTROL_PORT: String(await freeTcpPort()),
+      MEDIA_WORKERS: '1', // one MediaControlServer below
       REDIS_KEY_PREFIX: prefix,
       SEED_DEMO_NUMBERS: 'false',
       SIP_T1_MS: String(T1_MS),

@@ -43,6 +43,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
       RTP_PORT_MIN: String(rtpMin),
       RTP_PORT_MAX: String(rtpMin + 19),
       MEDIA_CONTROL_PORT: String(await freeTcpPort()),
+      MEDIA_WORKERS: '1', // one MediaControlServer below
       REDIS_KEY_PREFIX: prefix,
       ANSWER_TIMEOUT_MS: '1500',
       DRAIN_TIMEOUT_MS: '500',

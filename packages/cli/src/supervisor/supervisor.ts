@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { ServiceProcess } from './service-process.ts';
+import { serviceInstances, type ServiceName } from './service-instances.ts';
 
-export const SERVICE_NAMES = ['media', 'agent', 'signaling'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export { SERVICE_NAMES, type ServiceName } from './service-instances.ts';
 
 export interface SupervisorOptions {
   services: readonly ServiceName[];
@@ -11,36 +11,39 @@ export interface SupervisorOptions {
   onEvent: (service: string, message: string) => void;
   /** Agent processes to run (AGENT_PROCESSES): with two or more, a dead one's calls are taken over. Default 1. */
   agentProcesses?: number;
+  /** Media worker processes to run (MEDIA_WORKERS, resolved): each owns a slice of the RTP range. Default 1. */
+  mediaWorkers?: number;
 }
 
 /**
- * Starts the bridge's processes in dependency order (media, then agents, then signaling, so the
- * first INVITE finds both) and stops them in reverse: signaling drains its calls first.
+ * Starts the bridge's processes in dependency order (the media workers, then agents, then
+ * signaling, so the first INVITE finds them) and stops them in reverse: signaling drains its calls
+ * first. Processes of one service start and stop together; each is restarted on its own.
  */
 export class Supervisor {
   readonly #processes: ServiceProcess[];
+  /** The processes grouped by service, in start order. */
+  readonly #groups: ServiceProcess[][];
   #stopping: Promise<void> | undefined;
 
   constructor(options: SupervisorOptions) {
     const tsx = import.meta.resolve('tsx');
-    const instances = SERVICE_NAMES.filter((name) => options.services.includes(name)).flatMap((service) =>
-      Array.from({ length: service === 'agent' ? Math.max(1, options.agentProcesses ?? 1) : 1 }, (_, i) => ({
-        service,
-        name: i === 0 ? service : `${service}-${i + 1}`,
-      })),
-    );
-    this.#processes = instances.map(
-      ({ service, name }) =>
-        new ServiceProcess({
-          name,
-          // A process boundary, not an import: the supervisor runs each service's own main.ts.
-          entry: fileURLToPath(new URL(`../../../${service}/src/main.ts`, import.meta.url)),
-          execArgv: ['--import', tsx],
-          env: options.env,
-          onLine: options.onLine,
-          onEvent: options.onEvent,
-        }),
-    );
+    const instances = serviceInstances(options.services, { mediaWorkers: options.mediaWorkers ?? 1, agentProcesses: options.agentProcesses ?? 1 });
+    const groups = new Map<ServiceName, ServiceProcess[]>();
+    this.#processes = instances.map(({ service, name, env }) => {
+      const process = new ServiceProcess({
+        name,
+        // A process boundary, not an import: the supervisor runs each service's own main.ts.
+        entry: fileURLToPath(new URL(`../../../${service}/src/main.ts`, import.meta.url)),
+        execArgv: ['--import', tsx],
+        env: { ...options.env, ...env },
+        onLine: options.onLine,
+        onEvent: options.onEvent,
+      });
+      groups.set(service, [...(groups.get(service) ?? []), process]);
+      return process;
+    });
+    this.#groups = [...groups.values()];
   }
 
   get processes(): readonly ServiceProcess[] {
@@ -48,14 +51,14 @@ export class Supervisor {
   }
 
   async start(): Promise<void> {
-    for (const process of this.#processes) await process.start();
+    for (const group of this.#groups) await Promise.all(group.map((process) => process.start()));
   }
 
-  /** Reverse order; each gets `graceMs` after SIGTERM before SIGKILL. */
+  /** Reverse order, a service's processes together; each gets `graceMs` after SIGTERM before SIGKILL. */
   stop(graceMs: number): Promise<void> {
     this.#stopping ??= (async () => {
       for (const process of this.#processes) process.markStopping();
-      for (const process of [...this.#processes].reverse()) await process.stop(graceMs);
+      for (const group of [...this.#groups].reverse()) await Promise.all(group.map((process) => process.stop(graceMs)));
     })();
     return this.#stopping;
   }
