@@ -32,6 +32,8 @@ export interface SignalingServiceOptions {
   userAgent?: string;
   /** How often trunks are re-read from Redis; default 1000 ms. */
   trunkRefreshMs?: number;
+  /** How long start() waits for a first media worker before listening anyway (calls get 503 until one connects); default 5000 ms. */
+  mediaWaitMs?: number;
 }
 
 /** Every address: the transports pass everything to the AbuseGuard, which decides per message. */
@@ -180,6 +182,10 @@ export class SignalingService {
       });
       await service.trunks.start();
       await service.#dispatcher.ready();
+      // The first INVITE should find a media worker: wait (bounded) for any one of them.
+      await media.whenConnected(AbortSignal.timeout(options.mediaWaitMs ?? 5000)).catch(() => {
+        options.log.warn({ workers: media.size }, 'no media worker connected yet: new calls get 503 until one is');
+      });
       const udp = await service.#transport?.listen();
       const tcp = await service.#tcp?.listen();
       service.#tlsAddress = await service.#tls?.listen();
