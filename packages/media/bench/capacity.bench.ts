@@ -143,7 +143,7 @@ async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, 
     );
     if (agent) await agent.request({ type: 'open', callIds });
     const inMedia = (port: number): boolean => port >= minPort && port <= maxPort;
-    generator.start(ports);
+    await generator.start(ports);
     await sleep(WARMUP_MS);
     await Promise.all(medias.map((media) => media.request({ type: 'measure' })));
     await agent?.request({ type: 'measure' });

@@ -56,10 +56,20 @@ export class LoadGenerator {
     return this.calls.map((c) => c.port);
   }
 
-  start(remotePorts: number[]): void {
+  /**
+   * Connects each caller's socket to its bridge port (the generator is harness, not product: a
+   * connected socket sends without the per-packet address lookup, leaving more of the box to the
+   * bridge) and starts sending.
+   */
+  async start(remotePorts: number[]): Promise<void> {
+    await Promise.all(
+      this.calls.map(async (call, i) => {
+        call.remotePort = remotePorts[i] as number;
+        await new Promise<void>((resolve) => call.socket.connect(call.remotePort, '127.0.0.1', resolve));
+      }),
+    );
     this.#sending = true;
     this.calls.forEach((call, i) => {
-      call.remotePort = remotePorts[i] as number;
       call.slot = this.#clock.add(20, () => this.#send(call, i));
     });
   }
@@ -105,7 +115,7 @@ export class LoadGenerator {
     call.timestamp = (call.timestamp + 160) >>> 0;
     writeRtpHeader(call.packet, 0, { marker: false, payloadType: 0, sequenceNumber: call.seq, timestamp: call.timestamp, ssrc: 0x10000 + index });
     writeStamp(call.packet.subarray(12), epochMicros());
-    call.socket.send(call.packet, call.remotePort, '127.0.0.1');
+    call.socket.send(call.packet);
   }
 
   #onPacket(call: GeneratedCall, message: Buffer): void {
