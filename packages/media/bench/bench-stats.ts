@@ -15,7 +15,37 @@ export interface Summary {
   max: number;
 }
 
-export function summarize(values: number[]): Summary {
+const CHUNK = 65536;
+
+/**
+ * Samples recorded inside a measured process without disturbing it: fixed chunks of Float64Array
+ * (outside the JS heap, never copied as they grow), where a growing number[] of hundreds of
+ * thousands of entries was copied on every growth and kept in the old generation.
+ */
+export class SampleBuffer {
+  #chunks: Float64Array[] = [];
+  #used = CHUNK;
+
+  push(value: number): void {
+    if (this.#used === CHUNK) {
+      this.#chunks.push(new Float64Array(CHUNK));
+      this.#used = 0;
+    }
+    (this.#chunks[this.#chunks.length - 1] as Float64Array)[this.#used++] = value;
+  }
+
+  get length(): number {
+    return this.#chunks.length === 0 ? 0 : (this.#chunks.length - 1) * CHUNK + this.#used;
+  }
+
+  toFloat64Array(): Float64Array {
+    const out = new Float64Array(this.length);
+    this.#chunks.forEach((chunk, i) => out.set(i === this.#chunks.length - 1 ? chunk.subarray(0, this.#used) : chunk, i * CHUNK));
+    return out;
+  }
+}
+
+export function summarize(values: ArrayLike<number>): Summary {
   const sorted = Float64Array.from(values).sort();
   return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.length ? (sorted[sorted.length - 1] as number) : NaN };
 }

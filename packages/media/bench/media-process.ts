@@ -13,7 +13,7 @@ import { RedisAudioChannel, type AudioChannel, type CallChannel } from '@voicebr
 import { encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
 import { MediaClock, type ClockSlot } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
-import { epochMicros, readFrameStamp, sinceStampMs, summarize } from './bench-stats.ts';
+import { epochMicros, readFrameStamp, SampleBuffer, sinceStampMs, summarize } from './bench-stats.ts';
 
 export type MediaCommand =
   | { type: 'setup'; mode: 'inner' | 'redis'; prefix: string; minPort: number; maxPort: number }
@@ -23,10 +23,10 @@ export type MediaCommand =
   | { type: 'close-calls' }
   | { type: 'exit' };
 
-let lateness: number[] = [];
+let lateness = new SampleBuffer();
 /** Jitter buffer late + duplicate discards per call at the start of the measurement. */
 let discards0 = new Map<string, number>();
-let frameLatency: number[] = [];
+let frameLatency = new SampleBuffer();
 /** Garbage-collection pauses during the measurement (ms): minor (scavenge) and major (mark-compact). */
 let gcMinor: number[] = [];
 let gcMajor: number[] = [];
@@ -130,8 +130,8 @@ async function handle(command: MediaCommand): Promise<void> {
       return;
     }
     case 'measure':
-      lateness = [];
-      frameLatency = [];
+      lateness = new SampleBuffer();
+      frameLatency = new SampleBuffer();
       gcMinor = [];
       gcMajor = [];
       discards0 = new Map();
@@ -156,7 +156,7 @@ async function handle(command: MediaCommand): Promise<void> {
         dropped += session.stats.dropped - late;
       }
       // Raw samples (structured clone over IPC) so the parent can merge several media processes.
-      reply({ type: 'report', pacing: Float64Array.from(lateness), frameLatency: Float64Array.from(frameLatency), internalDrops: dropped, lateDiscards: discards, gcMinor: summarize(gcMinor), gcMajor: summarize(gcMajor) });
+      reply({ type: 'report', pacing: lateness.toFloat64Array(), frameLatency: frameLatency.toFloat64Array(), internalDrops: dropped, lateDiscards: discards, gcMinor: summarize(gcMinor), gcMajor: summarize(gcMajor) });
       return;
     }
     case 'close-calls':
