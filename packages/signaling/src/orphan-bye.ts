@@ -1,5 +1,5 @@
 import type { CallRecord } from '@voicebridge/protocol';
-import { generateBranch, serializeMessage, SipHeaders, type SipRequest } from '@voicebridge/sip';
+import { generateBranch, SipHeaders, type Endpoint, type SipRequest } from '@voicebridge/sip';
 import { formatHost } from './contact-uri.ts';
 
 export interface OrphanByeOptions {
@@ -16,7 +16,7 @@ export interface OrphanByeOptions {
  * caller's Contact and the route set goes in Route headers. The CSeq only has to be higher than
  * any we sent in the dialog before: a random high one is used.
  */
-export function orphanBye(record: CallRecord, options: OrphanByeOptions): { data: Buffer; to: { address: string; port: number } } | undefined {
+export function orphanBye(record: CallRecord, options: OrphanByeOptions): { request: SipRequest; to: Endpoint } | undefined {
   const dialog = record.dialog;
   if (!dialog || !record.remoteSip || dialog.transport !== 'udp') return undefined;
   const host = formatHost(options.host);
@@ -31,5 +31,5 @@ export function orphanBye(record: CallRecord, options: OrphanByeOptions): { data
   headers.append('User-Agent', options.userAgent);
   headers.append('Reason', 'SIP;cause=500;text="bridge restarted"');
   const request: SipRequest = { type: 'request', method: 'BYE', uri: dialog.remoteTarget, headers, body: Buffer.alloc(0) };
-  return { data: serializeMessage(request), to: record.remoteSip };
+  return { request, to: { ...record.remoteSip, transport: 'udp' } };
 }

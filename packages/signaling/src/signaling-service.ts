@@ -201,16 +201,24 @@ export class SignalingService {
 
   /**
    * The callers of calls the previous process left up are still on the line: each gets a BYE built
-   * from the record's dialog snapshot (UDP only: a TCP or TLS connection died with that process).
-   * One datagram, no transaction: the old dialog is gone, so is any retransmission state.
+   * from the record's dialog snapshot (UDP only: a TCP or TLS connection died with that process),
+   * on a client transaction of its own, so a lost BYE is sent again (Timer E) until answered or
+   * timed out (64·T1). The outcome is logged; nothing else waits for it.
    */
   #byeOrphans(orphans: readonly CallRecord[]): void {
     const { config, log } = this.#options;
     for (const record of orphans) {
       const bye = orphanBye(record, { host: advertisedSipAddress(config), port: config.SIP_PORT, userAgent: this.#options.userAgent ?? 'voicebridge/0.1' });
       if (!bye) continue;
-      this.#transport?.send(bye.data, { ...bye.to, transport: 'udp' });
-      log.info({ callId: record.callId, sipCallId: record.sipCallId }, 'BYE sent for a call left up by an earlier run');
+      const ids = { callId: record.callId, sipCallId: record.sipCallId };
+      log.info(ids, 'BYE sent for a call left up by an earlier run');
+      void this.stack.sendRequest(bye.request, bye.to).then(
+        (outcome) => {
+          if (outcome.kind === 'response') log.info({ ...ids, status: outcome.response.status }, 'BYE for a call left up by an earlier run answered');
+          else log.warn(ids, 'BYE for a call left up by an earlier run not answered (timeout)');
+        },
+        (error: unknown) => log.warn({ ...ids, err: error }, 'BYE for a call left up by an earlier run could not be sent'),
+      );
     }
   }
 

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import type { CallRecord } from '@voicebridge/protocol';
-import { parseMessage } from '@voicebridge/sip';
 import { orphanBye } from '../src/orphan-bye.ts';
 
 const record: CallRecord = {
@@ -26,10 +25,8 @@ const record: CallRecord = {
 describe('orphanBye (RFC 3261 §12.2.1.1 from a record)', () => {
   it('builds an in-dialog BYE: Request-URI the remote target, our tag in From, theirs in To, the route set', () => {
     const bye = orphanBye(record, { host: '192.0.2.10', port: 5060, userAgent: 'vb-test' });
-    expect(bye?.to).to.deep.equal({ address: '198.51.100.7', port: 5062 });
-    const parsed = parseMessage(bye!.data);
-    if (!parsed.ok || parsed.message.type !== 'request') throw new Error(`not a request: ${JSON.stringify(parsed)}`);
-    const message = parsed.message;
+    expect(bye?.to).to.deep.equal({ address: '198.51.100.7', port: 5062, transport: 'udp' });
+    const message = bye!.request;
     expect(message.method).to.equal('BYE');
     expect(message.uri).to.equal('sip:alice@198.51.100.7:5062');
     expect(message.headers.get('From')).to.equal('<sip:+15550100@192.0.2.10>;tag=ours');
