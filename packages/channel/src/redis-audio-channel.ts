@@ -13,7 +13,7 @@ export interface RedisAudioChannelOptions {
 
 /**
  * AudioChannel over binary Redis pub/sub, one subscriber connection per process shared by every call;
- * what all calls publish in one event-loop turn leaves in one pipeline (PublishBatcher).
+ * what all calls publish in one event-loop turn leaves in one or two socket writes (PublishBatcher).
  * Pub/sub has no replay: a side subscribes before it announces itself (the agent's `ready`),
  * and media holds the caller's audio until then.
  */
