@@ -162,7 +162,11 @@ export class MediaSession {
       log: options.log,
       acceptFrom: (address) => this.#latch.acceptRtcp(address),
     });
-    options.ports.rtp.on('message', (packet, rinfo) => this.#onRtp(packet, rinfo));
+    options.ports.rtp.on('message', (packet, rinfo) => {
+      // Sends due on the shared clock go out before this packet is handled (MediaClock.poll).
+      options.clock.poll();
+      this.#onRtp(packet, rinfo);
+    });
     // A send to an unreachable peer must cost a log line, not the worker (an unhandled 'error').
     for (const socket of [options.ports.rtp, options.ports.rtcp]) {
       socket.on('error', (error) => options.log.debug({ err: error }, 'RTP/RTCP socket error'));

@@ -236,6 +236,28 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     expect(a.frames[2]?.samples[0]).to.equal(expected[0]);
   });
 
+  it('sends the packets due on the clock from caller packets\' arrival when the clock\'s timer is late', async () => {
+    // The timer never fires: every packet the caller gets was sent from MediaClock.poll on arrival.
+    const stopped = new MediaClock({ timers: { setTimeout: () => 1, clearTimeout: () => undefined } });
+    const conns = [new Redis(), new Redis()];
+    rig.cleanup(() => conns.forEach((c) => c.disconnect()));
+    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: rig.prefix });
+    const still = new MediaWorker({ pool: rig.pool, clock: stopped, channel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
+    rig.cleanup(() => still.close(), () => stopped.close(), () => channel.close());
+    const { localRtp } = await still.allocate(params('c-poll'));
+    still.start('c-poll', Date.now());
+    // One caller packet every 5 ms, up to 2 s, until three of ours (silence, 20 ms apart) arrived.
+    for (let i = 0; i < 400 && caller.packets.length < 3; i++) {
+      const pkt = Buffer.alloc(12 + 160, 0xff);
+      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 100 + i, timestamp: 8000 + 40 * i, ssrc: 9 });
+      await new Promise<void>((resolve) => caller.socket.send(pkt, localRtp.port, '127.0.0.1', () => setTimeout(resolve, 5)));
+    }
+    expect(caller.packets.length).to.be.at.least(3);
+    const [first, second, third] = caller.packets.map((p) => p.rtp);
+    expect([second!.timestamp - first!.timestamp, third!.timestamp - second!.timestamp]).to.deep.equal([160, 160]);
+    expect(caller.packets.every((p) => p.payload.every((b) => b === 0xff))).to.equal(true);
+  });
+
   it('plays agent audio in order and reports a mark only after the audio before it was sent', async () => {
     await rig.worker.allocate(params('c4'));
     const a = agent('c4');

@@ -172,6 +172,56 @@ describe('MediaClock', () => {
     expect(time.delays.at(-1)).to.equal(13);
   });
 
+  it('poll runs a due tick at once when the timer is late, and the timer then finds nothing to run', () => {
+    time.lateMs = 0.9;
+    const r = recorder();
+    clock.add(20, r.onTick);
+    time.nowMs = origin + 0.05;
+    clock.poll();
+    expect(r.scheduled).to.deep.equal([0]);
+    expect(r.calledAt[0]).to.be.closeTo(0.05, 1e-9);
+    time.nowMs = origin + 20.1;
+    clock.poll();
+    expect(r.scheduled).to.deep.equal([0, 20]);
+    expect(r.calledAt[1]).to.be.closeTo(20.1, 1e-9);
+    time.advance(1);
+    expect(r.scheduled).to.deep.equal([0, 20]);
+  });
+
+  it('poll does nothing before the next due tick, and never calls a subscriber early', () => {
+    const r = recorder();
+    clock.add(20, r.onTick);
+    clock.poll();
+    expect(r.scheduled).to.deep.equal([0]);
+    for (let ms = 0.5; ms < 20; ms += 0.5) {
+      time.nowMs = origin + ms;
+      clock.poll();
+    }
+    expect(r.scheduled).to.deep.equal([0]);
+  });
+
+  it('poll from inside a subscriber does not run the tick again', () => {
+    let calls = 0;
+    clock.add(20, () => {
+      calls++;
+      clock.poll();
+    });
+    time.advance(1);
+    expect(calls).to.equal(1);
+  });
+
+  it('poll is a no-op with nobody subscribed and after close', () => {
+    clock.poll();
+    const r = recorder();
+    clock.add(20, r.onTick).remove();
+    time.nowMs += 40;
+    clock.poll();
+    clock.close();
+    clock.poll();
+    expect(r.scheduled).to.deep.equal([]);
+    expect(time.pendingTimers).to.equal(0);
+  });
+
   it('after a stall calls a subscriber for its current period plus one missed one, dropping the rest', () => {
     const r = recorder();
     clock.add(20, r.onTick);
