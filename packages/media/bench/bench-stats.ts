@@ -118,15 +118,20 @@ export function pcmOfCode(code: number): number {
 }
 
 /** CPU seconds (user + system) and RSS MiB of a process, from /proc. */
-export function processUsage(pid: number): { cpuS: number; rssMiB: number } {
+export function processUsage(pid: number): { cpuS: number; rssMiB: number; runDelayMs: number; preempted: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15)
-    const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return { cpuS: ticks / 100, rssMiB: Number(rss ?? 0) / 1024 };
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+    // The main thread's time runnable but waiting for a CPU (schedstat field 2, ns), and how often
+    // it was switched out while runnable: a busy machine's share of a pacing tail.
+    const runDelayNs = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    const preempted = Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1]);
+    return { cpuS: ticks / 100, rssMiB: Number(rss ?? 0) / 1024, runDelayMs: runDelayNs / 1e6, preempted };
   } catch {
-    return { cpuS: NaN, rssMiB: NaN };
+    return { cpuS: NaN, rssMiB: NaN, runDelayMs: NaN, preempted: NaN };
   }
 }
 

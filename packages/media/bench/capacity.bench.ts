@@ -17,7 +17,10 @@
  *     (cross-process wall clock, ±~1 ms), and the round trip back to the generator;
  *   - losses: kernel receive drops of the media sockets (/proc/net/udp `drops`), the sessions'
  *     internal drops (late/duplicate/queue full), and packets missing at the generator;
- *   - receiver jitter (RFC 3550 A.8) at the generator; CPU % of one core and RSS per process.
+ *   - receiver jitter (RFC 3550 A.8) at the generator; CPU % of one core and RSS per process;
+ *   - how long each process's main thread was runnable but waiting for a CPU (schedstat run delay):
+ *     on a machine this small the load generator and the media processes take turns on two cores,
+ *     and that wait shows up directly in the pacing tail.
  * The knee is the first size missing its target (media only: p99 pacing ≤ 3 ms; agent channel:
  * ≤ 5 ms; and nothing lost by the bridge).
  *
@@ -55,8 +58,10 @@ class Child {
   constructor(file: string) {
     // VB_BENCH_PROFILE_DIR: each child writes a V8 CPU profile there (open in Chrome DevTools).
     const profile = process.env.VB_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VB_BENCH_PROFILE_DIR}`] : [];
+    // VB_BENCH_NODE_ARGS: more node/V8 flags for the children, e.g. "--trace-gc --trace-gc-nvp".
+    const extra = process.env.VB_BENCH_NODE_ARGS?.split(' ').filter((arg) => arg !== '') ?? [];
     this.process = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
-      execArgv: ['--import', 'tsx', ...profile],
+      execArgv: ['--import', 'tsx', ...profile, ...extra],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     });
@@ -103,6 +108,9 @@ interface Row {
   gcMajor: Summary;
   cpu: Record<string, number>;
   rss: Record<string, number>;
+  /** Main thread's wait for a CPU, ms per second, and preemptions per second. */
+  runDelay: Record<string, number>;
+  preempted: Record<string, number>;
 }
 
 /** The calls of media process `j` of `k`: every k-th, as signaling's least-loaded choice spreads them. */
@@ -178,6 +186,8 @@ async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, 
       missing: gen.expected - gen.received,
       cpu: Object.fromEntries(Object.keys(pids).map((n) => [n, (100 * ((usage1[n]?.cpuS ?? NaN) - (usage0[n]?.cpuS ?? NaN))) / elapsedS])),
       rss: Object.fromEntries(Object.keys(pids).map((n) => [n, usage1[n]?.rssMiB ?? NaN])),
+      runDelay: Object.fromEntries(Object.keys(pids).map((n) => [n, ((usage1[n]?.runDelayMs ?? NaN) - (usage0[n]?.runDelayMs ?? NaN)) / elapsedS])),
+      preempted: Object.fromEntries(Object.keys(pids).map((n) => [n, ((usage1[n]?.preempted ?? NaN) - (usage0[n]?.preempted ?? NaN)) / elapsedS])),
     };
     let clear: Summary | undefined;
     if (clearProbe && agent) {
@@ -205,6 +215,10 @@ function printRow(row: Row): void {
   console.log(`               packet → agent frame ${fmt(row.frameLatency, 1)}; round trip ${fmt(row.roundTrip, 1)}; receiver jitter ${fmt(row.jitter)}`);
   console.log(`               lost by the bridge: ${row.kernelDrops} kernel drops + ${row.internalDrops} internal queue drops; jitter buffer discarded ${row.lateDiscards} late packets; missing at the generator ${row.missing}`);
   console.log(`               CPU (% of one core) / RSS: ${procs}`);
+  const waits = Object.keys(row.runDelay)
+    .map((n) => `${n} ${(row.runDelay[n] ?? NaN).toFixed(1)} ms/s (${(row.preempted[n] ?? NaN).toFixed(0)} preemptions/s)`)
+    .join(', ');
+  console.log(`               main thread runnable but waiting for a CPU: ${waits}`);
   const gc = (s: Summary): string => (s.count === 0 ? 'none' : `${s.count} × (${fmt(s)})`);
   console.log(`               media GC pauses${row.processes > 1 ? ' (worst process)' : ''}: minor ${gc(row.gcMinor)}; major ${gc(row.gcMajor)}`);
 }
