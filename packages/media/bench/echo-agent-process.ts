@@ -66,20 +66,23 @@ async function handle(command: AgentCommand): Promise<void> {
       reply({ type: 'measuring' });
       return;
     case 'clear-probe': {
-      // One call at a time, 100 ms apart, so the probes sample the load rather than cause it.
+      // A probe starts every 100 ms, each on its own call (four under way at a time), so the probes
+      // sample the load rather than cause it, and there are enough of them for a p99.
       const clears: Record<string, number> = {};
-      for (const callId of command.callIds) {
-        const end = ends.get(callId);
-        if (!end) continue;
-        probing.add(callId);
-        end.send(encodeControl({ event: 'clear' })); // drop echo audio still queued
-        end.send(tone);
-        await sleep(300);
-        clears[callId] = epochMicros();
-        end.send(encodeControl({ event: 'clear' }));
-        await sleep(100);
-      }
-      await sleep(300);
+      await Promise.all(
+        command.callIds.map(async (callId, i) => {
+          await sleep(100 * i);
+          const end = ends.get(callId);
+          if (!end) return;
+          probing.add(callId);
+          end.send(encodeControl({ event: 'clear' })); // drop echo audio still queued
+          end.send(tone);
+          await sleep(300);
+          clears[callId] = epochMicros();
+          end.send(encodeControl({ event: 'clear' }));
+        }),
+      );
+      await sleep(400);
       for (const callId of command.callIds) probing.delete(callId);
       reply({ type: 'cleared', clears });
       return;

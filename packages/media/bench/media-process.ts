@@ -6,6 +6,7 @@
  * process (item 8b). Pacing deviation = when a call's clock callback (which sends its packet) ran −
  * when it was due, both on performance.now() (hrtime) in this process.
  */
+import { Socket } from 'node:dgram';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -13,13 +14,14 @@ import { RedisAudioChannel, type AudioChannel, type CallChannel } from '@voicebr
 import { encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
 import { MediaClock, type ClockSlot } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
-import { epochMicros, readFrameStamp, SampleBuffer, sinceStampMs, summarize } from './bench-stats.ts';
+import { epochMicros, readFrameStamp, SampleBuffer, sinceStampMs, summarize, TONE_MAGIC } from './bench-stats.ts';
 
 export type MediaCommand =
   | { type: 'setup'; mode: 'inner' | 'redis'; prefix: string; minPort: number; maxPort: number }
   | { type: 'allocate'; calls: { callId: string; remotePort: number }[] }
   | { type: 'measure' }
   | { type: 'report' }
+  | { type: 'tone-sent' }
   | { type: 'close-calls' }
   | { type: 'exit' };
 
@@ -55,6 +57,26 @@ function measured(onTick: (scheduledAtMs: number) => void): (scheduledAtMs: numb
     onTick(at);
   };
 }
+
+/**
+ * Clear-to-silence ends when the last tone packet left the media socket (issue 5 item 8d): noted
+ * here, in the send callback, by remote port. Measured at the generator instead, a packet already
+ * sent waits in its socket while the generator waits for a CPU, which on two busy cores added up
+ * to ~150 ms to single probes.
+ */
+const lastToneSentUs = new Map<number, number>();
+const send = Socket.prototype.send as (this: Socket, ...args: unknown[]) => void;
+Socket.prototype.send = function (this: Socket, ...args: unknown[]): void {
+  const [packet, offset, , port] = args;
+  if (Buffer.isBuffer(packet) && typeof offset === 'number' && typeof port === 'number' && packet[offset + 12] === TONE_MAGIC && packet[offset + 112] === TONE_MAGIC) {
+    const callback = args[5] as ((error: Error | null) => void) | undefined;
+    args[5] = (error: Error | null) => {
+      lastToneSentUs.set(port, epochMicros());
+      callback?.(error);
+    };
+  }
+  send.apply(this, args);
+} as typeof Socket.prototype.send;
 
 /** Frame latency: the caller packet's send stamp (generator clock) to this frame reaching the "agent". */
 function noteFrame(message: Buffer): void {
@@ -159,6 +181,9 @@ async function handle(command: MediaCommand): Promise<void> {
       reply({ type: 'report', pacing: lateness.toFloat64Array(), frameLatency: frameLatency.toFloat64Array(), internalDrops: dropped, lateDiscards: discards, gcMinor: summarize(gcMinor), gcMajor: summarize(gcMajor) });
       return;
     }
+    case 'tone-sent':
+      reply({ type: 'tone-sent', byPort: Object.fromEntries(lastToneSentUs) });
+      return;
     case 'close-calls':
       worker?.closeAll('drain');
       callIds = [];
