@@ -1,11 +1,9 @@
 import type { CallRecord } from '@voicebridge/protocol';
-import { generateBranch, SipHeaders, type Endpoint, type SipRequest } from '@voicebridge/sip';
-import { formatHost } from './contact-uri.ts';
+import { SipHeaders, type Endpoint, type SipRequest } from '@voicebridge/sip';
 
 export interface OrphanByeOptions {
-  /** Our advertised SIP address and port (the Via). */
-  host: string;
-  port: number;
+  /** Our top Via for a new UDP request (`SipStack.via('udp')`: advertised sent-by, rport, fresh branch). */
+  via: string;
   userAgent: string;
 }
 
@@ -19,9 +17,8 @@ export interface OrphanByeOptions {
 export function orphanBye(record: CallRecord, options: OrphanByeOptions): { request: SipRequest; to: Endpoint } | undefined {
   const dialog = record.dialog;
   if (!dialog || !record.remoteSip || dialog.transport !== 'udp') return undefined;
-  const host = formatHost(options.host);
   const headers = new SipHeaders();
-  headers.append('Via', `SIP/2.0/UDP ${host}:${options.port};rport;branch=${generateBranch()}`);
+  headers.append('Via', options.via);
   headers.append('Max-Forwards', '70');
   for (const route of dialog.routeSet) headers.append('Route', route);
   headers.append('From', dialog.local);

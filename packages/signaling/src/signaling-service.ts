@@ -206,9 +206,9 @@ export class SignalingService {
    * timed out (64·T1). The outcome is logged; nothing else waits for it.
    */
   #byeOrphans(orphans: readonly CallRecord[]): void {
-    const { config, log } = this.#options;
+    const { log } = this.#options;
     for (const record of orphans) {
-      const bye = orphanBye(record, { host: advertisedSipAddress(config), port: config.SIP_PORT, userAgent: this.#options.userAgent ?? 'voicebridge/0.1' });
+      const bye = orphanBye(record, { via: this.stack.via('udp'), userAgent: this.#options.userAgent ?? 'voicebridge/0.1' });
       if (!bye) continue;
       const ids = { callId: record.callId, sipCallId: record.sipCallId };
       log.info(ids, 'BYE sent for a call left up by an earlier run');

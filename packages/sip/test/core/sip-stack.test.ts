@@ -121,6 +121,18 @@ describe('SipStack (in memory)', () => {
   let h: Harness;
   afterEach(() => h.stack.close());
 
+  it('gives our Via an IPv6 sent-by in brackets, the TLS port over TLS', () => {
+    const stack = new SipStack({ send: () => undefined, handler: { onInvite: () => undefined, onRequest: () => undefined }, advertised: { host: '2001:db8::10', port: 5060, tlsPort: 5061 } });
+    try {
+      expect(stack.via('udp')).to.match(/^SIP\/2\.0\/UDP \[2001:db8::10\]:5060;rport;branch=z9hG4bK/);
+      expect(stack.via('tls')).to.match(/^SIP\/2\.0\/TLS \[2001:db8::10\]:5061;rport;branch=z9hG4bK/);
+    } finally {
+      stack.close();
+    }
+    h = new Harness();
+    expect(h.stack.via('udp')).to.match(/^SIP\/2\.0\/UDP 192\.0\.2\.10:5060;rport;branch=z9hG4bK/);
+  });
+
   it('answers an INVITE with 100 Trying at once and hands it to the TU once, even when retransmitted', () => {
     h = new Harness();
     h.receive(invite());
