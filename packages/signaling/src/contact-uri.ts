@@ -1,4 +1,4 @@
-import { parseUri, type InviteServerTransaction } from '@voicebridge/sip';
+import { formatHost, parseUri, type InviteServerTransaction } from '@voicebridge/sip';
 
 /**
  * Our Contact for a dialog (RFC 3261 §8.1.1.8, §12.1.1): it must bring the peer's in-dialog requests
@@ -14,9 +14,4 @@ export function contactUri(address: string, tx: InviteServerTransaction, sipPort
     return parseUri(tx.request.uri)?.scheme === 'sips' ? `sips:${host}:${port}` : `sip:${host}:${port};transport=tls`;
   }
   return `sip:${host}:${sipPort}${transport === 'tcp' ? ';transport=tcp' : ''}`;
-}
-
-/** An address as the host part of a SIP URI: IPv6 in brackets (RFC 3261 §25.1). */
-export function formatHost(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
 }

@@ -1,6 +1,7 @@
 import type { RegistrationStatus, TrunkConfig, TrunkRegister } from '@voicebridge/protocol';
 import {
   answerDigestChallenge,
+  formatHost,
   generateCallId,
   parseNameAddr,
   parseUri,
@@ -11,7 +12,6 @@ import {
   type SipStack,
 } from '@voicebridge/sip';
 import type { Logger } from 'pino';
-import { formatHost } from '../contact-uri.ts';
 import { parseSipTarget, type SipResolver } from './sip-resolver.ts';
 
 export interface TrunkRegistrationOptions {

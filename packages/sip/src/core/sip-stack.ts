@@ -1,5 +1,6 @@
 import {
   createResponse,
+  formatHost,
   formatVia,
   generateBranch,
   generateTag,
@@ -375,8 +376,6 @@ export class SipStack {
 
   #dialogHost() {
     const { host, port, tlsPort } = this.#options.advertised;
-    // sent-by = host [ ":" port ], an IPv6 host as an IPv6reference (RFC 3261 §20.42, §25.1).
-    const sentBy = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     return {
       sendResponse: (response: SipResponse, to: Endpoint) => this.#write(response, to),
       terminated: (dialog: Dialog) => {
@@ -384,7 +383,7 @@ export class SipStack {
         this.#dialogsByRemote.delete(`${dialog.id.callId}\u0000${dialog.id.remoteTag}`);
       },
       via: (branch: string, transport: Endpoint['transport']) =>
-        `SIP/2.0/${transport.toUpperCase()} ${sentBy}:${transport === 'tls' ? (tlsPort ?? port) : port};rport;branch=${branch}`,
+        `SIP/2.0/${transport.toUpperCase()} ${formatHost(host)}:${transport === 'tls' ? (tlsPort ?? port) : port};rport;branch=${branch}`,
       userAgent: this.userAgent,
     };
   }

@@ -11,7 +11,7 @@ import {
 } from './syntax.ts';
 import { isAbsoluteUri, parsePort, parseUri } from './sip-uri.ts';
 
-export { parseUri, formatUri, isAbsoluteUri, unescapeUri } from './sip-uri.ts';
+export { parseUri, formatHost, formatUri, isAbsoluteUri, unescapeUri } from './sip-uri.ts';
 export type { SipUri } from './sip-uri.ts';
 
 export interface Via {

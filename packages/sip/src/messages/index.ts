@@ -9,6 +9,7 @@ export type { FrameOutcome } from './stream-framing.ts';
 export { serializeMessage } from './serializer.ts';
 export {
   formatCSeq,
+  formatHost,
   formatNameAddr,
   formatUri,
   formatVia,

@@ -174,6 +174,11 @@ export function parsePort(text: string): number | undefined {
   return port <= 65535 ? port : undefined;
 }
 
+/** An address as a URI host or a Via sent-by: an IPv6 address as an IPv6reference, in brackets (RFC 3261 §25.1). */
+export function formatHost(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
 export function formatUri(uri: SipUri): string {
   const scheme = uri.scheme.toLowerCase();
   if (scheme !== 'sip' && scheme !== 'sips' && scheme !== 'tel') return `${uri.scheme}:${uri.opaque ?? uri.host}`;
