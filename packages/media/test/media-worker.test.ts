@@ -204,15 +204,21 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     expect(a.frames.every((f) => !f.filled)).to.equal(true);
   });
 
-  it('delivers in-order caller frames to the agent on arrival: no clock tick runs in between', async () => {
-    // A clock whose timer never fires: any frame the agent gets was delivered from the packet's arrival.
+  /** A worker of its own on a clock whose timer never fires; `armed` counts the timers it set. */
+  function workerOnStoppedClock(): { worker: MediaWorker; armed: () => number } {
     let armed = 0;
     const stopped = new MediaClock({ timers: { setTimeout: () => ++armed, clearTimeout: () => undefined } });
     const conns = [new Redis(), new Redis()];
     rig.cleanup(() => conns.forEach((c) => c.disconnect()));
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: rig.prefix });
-    const still = new MediaWorker({ pool: rig.pool, clock: stopped, channel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
-    rig.cleanup(() => still.close(), () => stopped.close(), () => channel.close());
+    const worker = new MediaWorker({ pool: rig.pool, clock: stopped, channel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
+    rig.cleanup(() => worker.close(), () => stopped.close(), () => channel.close());
+    return { worker, armed: () => armed };
+  }
+
+  it('delivers in-order caller frames to the agent on arrival: no clock tick runs in between', async () => {
+    // A clock whose timer never fires: any frame the agent gets was delivered from the packet's arrival.
+    const { worker: still, armed } = workerOnStoppedClock();
     const { localRtp } = await still.allocate(params('c-arrival'));
     const a = agent('c-arrival');
     await a.end.ready;
@@ -225,7 +231,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
       caller.socket.send(pkt, localRtp.port, '127.0.0.1');
     }
     await a.frame(3);
-    expect(armed).to.be.greaterThan(0);
+    expect(armed()).to.be.greaterThan(0);
     expect(a.frames.map((f) => [f.sampleOffset, f.filled, f.jitterDepthMs])).to.deep.equal([
       [0, false, 0],
       [160, false, 0],
@@ -238,12 +244,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
 
   it('sends the packets due on the clock from caller packets\' arrival when the clock\'s timer is late', async () => {
     // The timer never fires: every packet the caller gets was sent from MediaClock.poll on arrival.
-    const stopped = new MediaClock({ timers: { setTimeout: () => 1, clearTimeout: () => undefined } });
-    const conns = [new Redis(), new Redis()];
-    rig.cleanup(() => conns.forEach((c) => c.disconnect()));
-    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: rig.prefix });
-    const still = new MediaWorker({ pool: rig.pool, clock: stopped, channel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
-    rig.cleanup(() => still.close(), () => stopped.close(), () => channel.close());
+    const { worker: still } = workerOnStoppedClock();
     const { localRtp } = await still.allocate(params('c-poll'));
     still.start('c-poll', Date.now());
     // One caller packet every 5 ms, up to 2 s, until three of ours (silence, 20 ms apart) arrived.
