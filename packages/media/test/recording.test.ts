@@ -1,16 +1,13 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { RedisAudioChannel } from '@voicebridge/channel';
+import type { RedisAudioChannel } from '@voicebridge/channel';
 import { encodeAudioFrame, encodeControl, type AllocateParams } from '@voicebridge/protocol';
-import { MediaClock, parseRtp, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
-import { MediaWorker, PortPool, RecordingRetention } from '../src/index.ts';
-import { testPortRange } from './port-range.ts';
+import { parseRtp, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
+import { RecordingRetention, type MediaWorker } from '../src/index.ts';
+import { useMediaWorker } from './media-worker-rig.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -25,36 +22,19 @@ function onset(data: Buffer, channel: number, threshold: number): number {
 }
 
 describe('call recording (real UDP, real files)', () => {
-  const cleanup: (() => unknown)[] = [];
-  let dir: string;
+  const rig = useMediaWorker({ ports: 10, quarantineMs: 100, advertisedAddress: '127.0.0.1', recordings: true });
 
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vb-rec-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  });
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
-
+  /** The worker and its agents' end, and a caller socket that notes when each RTP payload arrived. */
   async function setup(): Promise<{ worker: MediaWorker; agentSide: RedisAudioChannel; caller: Socket; arrivals: { atMs: number; payload: Buffer }[] }> {
-    const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
-    const conns = [new Redis(), new Redis(), new Redis(), new Redis()];
-    cleanup.push(() => conns.forEach((c) => c.disconnect()));
-    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
-    const agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
-    const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
-    const worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined, recordingsDir: dir });
-    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => channel.close(), () => agentSide.close());
     const caller = createSocket('udp4');
     await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', resolve));
-    cleanup.push(() => caller.close());
+    rig.cleanup(() => caller.close());
     const arrivals: { atMs: number; payload: Buffer }[] = [];
     caller.on('message', (msg) => {
       const rtp = parseRtp(msg);
       if (rtp) arrivals.push({ atMs: performance.now(), payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)) });
     });
-    return { worker, agentSide, caller, arrivals };
+    return { worker: rig.worker, agentSide: rig.agentSide, caller, arrivals };
   }
 
   function params(callId: string, port: number, recording?: { retentionDays: number }): AllocateParams {
@@ -115,10 +95,11 @@ describe('call recording (real UDP, real files)', () => {
     const { stats } = worker.closeCall('r2', 'caller-bye');
     await worker.recordingsSettled();
     expect(stats?.recording).to.equal(undefined);
-    expect(await readdir(dir)).to.deep.equal([]);
+    expect(await readdir(rig.recordingsDir)).to.deep.equal([]);
   });
 
   it('the retention sweep deletes recordings older than the days in their name and nothing else', async () => {
+    const dir = rig.recordingsDir;
     const names = ['20260101T000000Z-a.r1d.wav', '20260101T000000Z-b.r7d.wav', '20260101T000000Z-c.r1d.wav', 'notes.r1d.txt', 'mine.wav'];
     for (const name of names) await writeFile(join(dir, name), 'x');
     const nowMs = Date.now();
@@ -127,7 +108,7 @@ describe('call recording (real UDP, real files)', () => {
       await utimes(join(dir, name), twoDaysAgo, twoDaysAgo);
     }
     const retention = new RecordingRetention({ dir, log, now: () => nowMs });
-    cleanup.push(() => retention.close());
+    rig.cleanup(() => retention.close());
     expect(await retention.sweep()).to.equal(1);
     expect((await readdir(dir)).sort()).to.deep.equal(['20260101T000000Z-b.r7d.wav', '20260101T000000Z-c.r1d.wav', 'mine.wav', 'notes.r1d.txt']);
   });
