@@ -7,6 +7,7 @@ import { RedisAudioChannel } from '@voicebridge/channel';
 import { MediaControlServer, MediaWorker, PortPool } from '@voicebridge/media';
 import { splitRtpRange, VoicebridgeError, type AllocateParams, type MediaEvent, type MediaWorkerSlice } from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
+import { pcmuCallParams } from '../../media/test/media-worker-rig.ts';
 import { MediaPool } from '../src/index.ts';
 
 const log = pino({ level: 'silent' });
@@ -92,16 +93,7 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
 
-  function params(callId: string): AllocateParams {
-    return {
-      callId,
-      remoteRtp: { address: '127.0.0.1', port: caller.address().port },
-      codec: { name: 'PCMU', payloadType: 0 },
-      telephoneEventPayloadType: 101,
-      ptimeMs: 20,
-      direction: 'sendrecv',
-    };
-  }
+  const params = (callId: string): AllocateParams => pcmuCallParams(callId, caller.address().port);
 
   /** Which test worker an allocated RTP port belongs to (each owns its slice). */
   function ownerOfPort(port: number): number {
