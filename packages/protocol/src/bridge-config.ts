@@ -158,10 +158,10 @@ export const BridgeConfigSchema = z
     if (c.AGENT_HEARTBEAT_MS * 3 > c.AGENT_LOST_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['AGENT_HEARTBEAT_MS'], message: 'must be at most a third of AGENT_LOST_TIMEOUT_MS' });
     }
+    const pairs = rtpPairCount(c.RTP_PORT_MIN, c.RTP_PORT_MAX);
     if (c.RTP_PORT_MAX <= c.RTP_PORT_MIN) {
       ctx.addIssue({ code: 'custom', path: ['RTP_PORT_MAX'], message: 'must be greater than RTP_PORT_MIN' });
-    } else if (rtpPairCount(c.RTP_PORT_MIN, c.RTP_PORT_MAX) < c.MEDIA_WORKERS) {
-      const pairs = rtpPairCount(c.RTP_PORT_MIN, c.RTP_PORT_MAX);
+    } else if (pairs < c.MEDIA_WORKERS) {
       ctx.addIssue({
         code: 'custom',
         path: ['MEDIA_WORKERS'],
