@@ -30,22 +30,23 @@ export async function freePort(options: { pair?: boolean; tcp?: boolean; even?: 
 
 /** A block of `count` consecutive free UDP ports starting at an even port. */
 export async function freePortRange(count: number): Promise<{ min: number; max: number }> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const start = RTP_MIN + 2 * Math.floor(Math.random() * ((RTP_MAX - RTP_MIN - count) / 2));
-    const ports = Array.from({ length: count }, (_, i) => start + i);
-    if ((await Promise.all(ports.map((p) => udpFree(p)))).every(Boolean)) return { min: start, max: start + count - 1 };
-  }
-  throw new Error(`no free block of ${count} ports found`);
+  const start = await freeBlock(count, RTP_MIN, RTP_MAX, 2, udpFree, 'UDP');
+  return { min: start, max: start + count - 1 };
 }
 
 /** `count` consecutive TCP ports free right now on 127.0.0.1 (a bridge's media control ports), the first returned. */
-export async function freeTcpPortBlock(count: number): Promise<number> {
+export function freeTcpPortBlock(count: number): Promise<number> {
+  return freeBlock(count, PORT_MIN, PORT_MAX, 1, tcpFree, 'TCP');
+}
+
+/** The first of `count` consecutive ports in lowest..highest, the first a multiple of `align` from `lowest`, each free by `isFree`. */
+async function freeBlock(count: number, lowest: number, highest: number, align: number, isFree: (port: number) => Promise<boolean>, kind: string): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const start = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN - count));
+    const start = lowest + align * Math.floor(Math.random() * ((highest - lowest - count) / align));
     const ports = Array.from({ length: count }, (_, i) => start + i);
-    if ((await Promise.all(ports.map((p) => tcpFree(p)))).every(Boolean)) return start;
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return start;
   }
-  throw new Error(`no free block of ${count} TCP ports found`);
+  throw new Error(`no free block of ${count} ${kind} ports found`);
 }
 
 function udpFree(port: number): Promise<boolean> {
