@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { createSocket, type Socket } from 'node:dgram';
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { RedisAudioChannel } from '@voicebridge/channel';
 import { encodeAudioFrame, encodeControl, type AllocateParams } from '@voicebridge/protocol';
-import { parseRtp, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
+import { pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { RecordingRetention, type MediaWorker } from '../src/index.ts';
 import { useMediaWorker } from './media-worker-rig.ts';
+import { rtpPeer, type RtpPeer } from './rtp-peer.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -24,17 +24,11 @@ function onset(data: Buffer, channel: number, threshold: number): number {
 describe('call recording (real UDP, real files)', () => {
   const rig = useMediaWorker({ ports: 10, quarantineMs: 100, advertisedAddress: '127.0.0.1', recordings: true });
 
-  /** The worker and its agents' end, and a caller socket that notes when each RTP payload arrived. */
-  async function setup(): Promise<{ worker: MediaWorker; agentSide: RedisAudioChannel; caller: Socket; arrivals: { atMs: number; payload: Buffer }[] }> {
-    const caller = createSocket('udp4');
-    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', resolve));
-    rig.cleanup(() => caller.close());
-    const arrivals: { atMs: number; payload: Buffer }[] = [];
-    caller.on('message', (msg) => {
-      const rtp = parseRtp(msg);
-      if (rtp) arrivals.push({ atMs: performance.now(), payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)) });
-    });
-    return { worker: rig.worker, agentSide: rig.agentSide, caller, arrivals };
+  /** The worker and its agents' end, and a caller that notes when each RTP packet arrived. */
+  async function setup(): Promise<{ worker: MediaWorker; agentSide: RedisAudioChannel; caller: RtpPeer }> {
+    const caller = await rtpPeer();
+    rig.cleanup(() => caller.socket.close());
+    return { worker: rig.worker, agentSide: rig.agentSide, caller };
   }
 
   function params(callId: string, port: number, recording?: { retentionDays: number }): AllocateParams {
@@ -42,8 +36,9 @@ describe('call recording (real UDP, real files)', () => {
   }
 
   it('writes a stereo 16-bit 8 kHz WAV, caller left and agent right, aligned to when each crossed the wire (within 20 ms)', async () => {
-    const { worker, agentSide, caller, arrivals } = await setup();
-    const { localRtp } = await worker.allocate(params('r1', caller.address().port, { retentionDays: 7 }));
+    const { worker, agentSide, caller } = await setup();
+    const arrivals = caller.packets;
+    const { localRtp } = await worker.allocate(params('r1', caller.port, { retentionDays: 7 }));
     const end = agentSide.open('r1', 'agent', () => undefined);
     await end.ready;
     end.send(encodeControl({ event: 'ready' }));
@@ -57,7 +52,7 @@ describe('call recording (real UDP, real files)', () => {
       writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 10 + i, timestamp: 1000 + 160 * i, ssrc: 77 });
       pcmuEncode(callerTone.subarray(160 * i, 160 * (i + 1)), pkt.subarray(12));
       if (i === 0) callerSentAtMs = performance.now();
-      caller.send(pkt, localRtp.port, '127.0.0.1');
+      caller.socket.send(pkt, localRtp.port, '127.0.0.1');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     // The agent answers 300 ms later with a 1 kHz tone; the time its first packet reached the caller is noted.
@@ -90,7 +85,7 @@ describe('call recording (real UDP, real files)', () => {
 
   it('records nothing for a call that did not ask for it', async () => {
     const { worker, caller } = await setup();
-    await worker.allocate(params('r2', caller.address().port));
+    await worker.allocate(params('r2', caller.port));
     worker.start('r2', Date.now());
     const { stats } = worker.closeCall('r2', 'caller-bye');
     await worker.recordingsSettled();

@@ -5,7 +5,8 @@ import { parseRtp, type RtpPacket } from '@voicebridge/rtp';
 export interface RtpPeer {
   socket: Socket;
   port: number;
-  packets: { rtp: RtpPacket; payload: Buffer }[];
+  /** `atMs`: when it arrived, on performance.now(). */
+  packets: { rtp: RtpPacket; payload: Buffer; atMs: number }[];
   /** Resolves once `n` RTP packets in all have arrived. */
   waitFor(n: number): Promise<void>;
 }
@@ -18,7 +19,7 @@ export async function rtpPeer(): Promise<RtpPeer> {
   socket.on('message', (msg) => {
     const rtp = parseRtp(msg);
     if (!rtp) return;
-    packets.push({ rtp, payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)) });
+    packets.push({ rtp, payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)), atMs: performance.now() });
     if (waiter && packets.length >= waiter.n) waiter.resolve();
   });
   return {
