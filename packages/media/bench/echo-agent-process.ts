@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
 import { encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
-import { epochMicros, pcmOfCode, readFrameStamp, sinceStampMs, summarize, TONE_MAGIC } from './bench-stats.ts';
+import { epochMicros, pcmOfCode, readFrameStamp, SampleBuffer, sinceStampMs, summarize, TONE_MAGIC } from './bench-stats.ts';
 
 export type AgentCommand =
   | { type: 'setup'; prefix: string }
@@ -22,7 +22,7 @@ const conns: Redis[] = [];
 let channel: RedisAudioChannel | undefined;
 const ends = new Map<string, CallChannel>();
 const probing = new Set<string>();
-let frameLatency: number[] = [];
+let frameLatency = new SampleBuffer();
 const tone = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: new Int16Array(160 * 50).fill(pcmOfCode(TONE_MAGIC)), filled: false });
 
 function reply(message: unknown): void {
@@ -62,7 +62,7 @@ async function handle(command: AgentCommand): Promise<void> {
       reply({ type: 'opened' });
       return;
     case 'measure':
-      frameLatency = [];
+      frameLatency = new SampleBuffer();
       reply({ type: 'measuring' });
       return;
     case 'clear-probe': {
@@ -88,7 +88,7 @@ async function handle(command: AgentCommand): Promise<void> {
       return;
     }
     case 'report':
-      reply({ type: 'report', frameLatency: summarize(frameLatency) });
+      reply({ type: 'report', frameLatency: summarize(frameLatency.toFloat64Array()) });
       return;
     case 'close-calls':
       for (const end of ends.values()) end.close();
