@@ -6,7 +6,7 @@ import type { RunningBridge } from '../src/bridge-harness.ts';
 import { readyPids } from '../src/bridge-processes.ts';
 import { Caller } from '../src/in-process-call.ts';
 import { assertBridgeIdle, endedRecord, waitFor } from '../src/sipp.ts';
-import { inviteText, newCallId, okFor, requestText, SipPeer } from '../../packages/signaling/test/sip-peer.ts';
+import { inviteText, newCallId, okFor, requestText, SipPeer, toTagOf } from '../../packages/signaling/test/sip-peer.ts';
 
 const NUMBER = '+15550199'; // the echo demo number
 
@@ -54,7 +54,7 @@ describe('several media workers: MEDIA_WORKERS=2, one SIGKILLed mid-call', funct
       caller.close();
       throw error;
     }
-    const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('To') ?? '')?.[1] ?? '';
+    const toTag = toTagOf(ok);
     peer.send(requestText('ACK', { bridgePort: b.sipPort, peerPort: peer.port, callId: sipCallId, number: NUMBER, toTag, branch: `z9hG4bK${randomBytes(4).toString('hex')}`, cseq: 1 }), b.sipPort);
     const port = Number(/^m=audio (\d+) /m.exec(ok.body.toString())?.[1]);
     const worker = slices.findIndex((s) => port >= s.rtpPortMin && port <= s.rtpPortMax);

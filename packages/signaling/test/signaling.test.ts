@@ -10,7 +10,7 @@ import { MediaClock } from '@voicebridge/rtp';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { SignalingService } from '../src/index.ts';
 import { freeSipPort, freeTcpPort } from './free-ports.ts';
-import { inviteText, newCallId, offerSdp, okFor, requestText, SipPeer } from './sip-peer.ts';
+import { inviteText, newCallId, offerSdp, okFor, requestText, SipPeer, toTagOf } from './sip-peer.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -181,7 +181,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     expect(body).to.match(/^o=\S+ \S+ \S+ IN IP4 192\.0\.2\.10\r?$/m);
     expect(ok.headers.get('Contact')).to.include('192.0.2.10');
     expect(ok.headers.getAll('Record-Route')).to.deep.equal([`<sip:127.0.0.1:${peer.port};lr;r=1>`, `<sip:127.0.0.1:${peer.port};lr;r=2>`]);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('To') ?? '')?.[1] ?? '';
+    const toTag = toTagOf(ok);
     peer.send(requestText('ACK', { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag, branch: 'z9hG4bKack1', cseq: 1 }), config.SIP_PORT);
     const bye = await peer.request('BYE', callId);
     expect(bye.uri).to.equal(`sip:caller@127.0.0.1:${peer.port}`);
@@ -198,7 +198,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     behaviour = async () => undefined;
     const callId = invite('+15550199');
     const ok = await peer.response(200, 'INVITE', callId);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('To') ?? '')?.[1] ?? '';
+    const toTag = toTagOf(ok);
     const base = { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag };
     peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKack2', cseq: 1 }), config.SIP_PORT);
     peer.send(requestText('BYE', { ...base, branch: 'z9hG4bKbye2', cseq: 2 }), config.SIP_PORT);
@@ -214,7 +214,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     behaviour = async () => undefined;
     const callId = invite('+15550199');
     const ok = await peer.response(200, 'INVITE', callId);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('To') ?? '')?.[1] ?? '';
+    const toTag = toTagOf(ok);
     const base = { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag };
     peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKack3', cseq: 1 }), config.SIP_PORT);
     const reinvite = (cseq: number, direction: string): string => {
@@ -255,7 +255,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     behaviour = async () => undefined;
     const callId = invite('+15550199');
     const ok = await peer.response(200, 'INVITE', callId);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('To') ?? '')?.[1] ?? '';
+    const toTag = toTagOf(ok);
     peer.send(requestText('ACK', { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag, branch: 'z9hG4bKack9', cseq: 1 }), config.SIP_PORT);
     await new Promise<void>((resolve) => {
       const check = (): void => (signaling.calls.size > 0 && pool.allocatedCount > 0 ? resolve() : void setImmediate(check));

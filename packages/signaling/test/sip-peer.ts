@@ -130,6 +130,11 @@ export function requestText(method: string, o: { bridgePort: number; peerPort: n
   ].join('\r\n');
 }
 
+/** The To tag the bridge put in its answer ('' when none). */
+export function toTagOf(response: SipResponse): string {
+  return /tag=([^;>\s]+)/.exec(response.headers.get('To') ?? '')?.[1] ?? '';
+}
+
 export function okFor(request: SipRequest): string {
   return [
     'SIP/2.0 200 OK',
