@@ -1,35 +1,24 @@
 import { expect } from 'chai';
-import { createSocket, type Socket } from 'node:dgram';
 import type { CallChannel } from '@voicebridge/channel';
 import { decodeControlJson, encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
-import { parseRtp, parseTelephoneEvent, writeRtpHeader, writeTelephoneEvent, type RtpPacket } from '@voicebridge/rtp';
+import { parseTelephoneEvent, writeRtpHeader, writeTelephoneEvent } from '@voicebridge/rtp';
 import { pcmuCallParams, useMediaWorker } from './media-worker-rig.ts';
-
-interface Received {
-  rtp: RtpPacket;
-  payload: Buffer;
-  atMs: number;
-}
+import { rtpPeer, type RtpPeer } from './rtp-peer.ts';
 
 /** RFC 4733 in and out through a real MediaWorker: UDP on loopback, the audio channel on real Redis. */
 describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
   const rig = useMediaWorker({ ports: 10, quarantineMs: 100, advertisedAddress: '127.0.0.1' });
-  let caller: Socket;
-  let received: Received[];
+  let caller: RtpPeer;
+  let received: RtpPeer['packets'];
 
   beforeEach(async () => {
-    caller = createSocket('udp4');
-    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', resolve));
-    rig.cleanup(() => caller.close());
-    received = [];
-    caller.on('message', (msg) => {
-      const rtp = parseRtp(msg);
-      if (rtp) received.push({ rtp, payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)), atMs: performance.now() });
-    });
+    caller = await rtpPeer();
+    rig.cleanup(() => caller.socket.close());
+    received = caller.packets;
   });
 
   async function call(callId: string, telephoneEventPayloadType: number | undefined): Promise<{ port: number; end: CallChannel; controls: Record<string, unknown>[]; control(pred: (c: Record<string, unknown>) => boolean, count?: number): Promise<void> }> {
-    const { localRtp } = await rig.worker.allocate({ ...pcmuCallParams(callId, caller.address().port), telephoneEventPayloadType });
+    const { localRtp } = await rig.worker.allocate({ ...pcmuCallParams(callId, caller.port), telephoneEventPayloadType });
     const controls: Record<string, unknown>[] = [];
     const waiters: (() => void)[] = [];
     const end = rig.agentSide.open(callId, 'agent', (m) => {
@@ -60,7 +49,7 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
   it('reports each caller key press once: end sent three times, ends all lost (reported on the next press), and the last press by timeout', async () => {
     const c = await call('d1', 101);
     let seq = 1;
-    const send = (pkt: Buffer): void => void caller.send(pkt, c.port, '127.0.0.1');
+    const send = (pkt: Buffer): void => void caller.socket.send(pkt, c.port, '127.0.0.1');
     // "1": four updates and three end packets.
     for (let i = 1; i <= 4; i++) send(eventPacket(seq++, 1000, 1, false, 160 * i, i === 1));
     for (let i = 0; i < 3; i++) send(eventPacket(seq++, 1000, 1, true, 800));
@@ -87,7 +76,7 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     c.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone, filled: false }));
     await waitFor(() => received.filter((p) => p.rtp.payloadType === 110).length >= 2 * 7 && received.some((p, i) => i > 0 && p.rtp.payloadType === 0 && received[i - 1]!.rtp.payloadType === 110 && p.payload[0] !== 0xff));
     const events = received.filter((p) => p.rtp.payloadType === 110);
-    const byTimestamp = new Map<number, Received[]>();
+    const byTimestamp = new Map<number, RtpPeer['packets']>();
     for (const p of events) byTimestamp.set(p.rtp.timestamp, [...(byTimestamp.get(p.rtp.timestamp) ?? []), p]);
     expect([...byTimestamp.values()].map((ps) => ps.length)).to.deep.equal([7, 7]); // 4 updates + 3 ends, per key
     for (const [index, packets] of [...byTimestamp.values()].entries()) {
