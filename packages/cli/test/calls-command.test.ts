@@ -49,8 +49,8 @@ describe('voicebridge calls (runCli, real Redis)', () => {
   const nowMs = (): number => INVITED + 60_000;
 
   beforeEach(() => {
-    // The index window is relative to the real clock; keep fixed 2026 timestamps inside it.
-    calls = new CallRecordRepository(db.redis, db.keys, { recentMaxAgeMs: 10 * 365 * 24 * 3600 * 1000 });
+    // The fixtures carry fixed dates; the index window is measured on the injected clock, not the machine's.
+    calls = new CallRecordRepository(db.redis, db.keys, { nowMs });
   });
 
   const cli = (...argv: string[]): Promise<CliResult> => runCliCaptured(db, argv, { nowMs });
@@ -166,6 +166,21 @@ describe('voicebridge calls (runCli, real Redis)', () => {
 
     const limited = await cli('calls', 'list', '--limit', '2', '--json');
     expect(JSON.parse(limited.stdout)).to.deep.equal([rejected, live]);
+  });
+
+  it("list does not depend on the machine's date: the same calls list with Date.now a year ahead", async () => {
+    const r = endedCall();
+    await calls.create(r);
+    const realNow = Date.now;
+    const yearMs = 366 * 24 * 3600 * 1000;
+    Date.now = () => realNow() + yearMs;
+    try {
+      const { status, stdout } = await cli('calls', 'list', '--json');
+      expect(status).to.equal(0);
+      expect(JSON.parse(stdout)).to.deep.equal([r]);
+    } finally {
+      Date.now = realNow;
+    }
   });
 
   it('list skips a corrupt record, reports its key on stderr and exits 1', async () => {

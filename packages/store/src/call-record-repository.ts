@@ -14,6 +14,8 @@ export interface CallRecordRepositoryOptions {
   ttlSeconds?: number;
   /** Calls invited longer ago than this leave the recent and live indexes. Default 7 days. */
   recentMaxAgeMs?: number;
+  /** The clock the age windows are measured on (ms since the epoch). Default `Date.now`. */
+  nowMs?: () => number;
 }
 
 export type CallRecordPatch = Partial<Omit<CallRecord, 'callId' | 'version' | 'transcript'>>;
@@ -54,12 +56,14 @@ export class CallRecordRepository {
   readonly #keys: RedisKeys;
   readonly #ttlSeconds: number;
   readonly #recentMaxAgeMs: number;
+  readonly #nowMs: () => number;
 
   constructor(redis: Redis, keys: RedisKeys, options: CallRecordRepositoryOptions = {}) {
     this.#redis = redis;
     this.#keys = keys;
     this.#ttlSeconds = positiveInteger('ttlSeconds', options.ttlSeconds ?? SEVEN_DAYS_S);
     this.#recentMaxAgeMs = positiveInteger('recentMaxAgeMs', options.recentMaxAgeMs ?? SEVEN_DAYS_S * 1000);
+    this.#nowMs = options.nowMs ?? Date.now;
   }
 
   /**
@@ -74,7 +78,7 @@ export class CallRecordRepository {
     const r = parsed.data;
     const hashKey = this.#keys.call(r.callId);
     const transcriptKey = this.#keys.callTranscript(r.callId);
-    const cutoff = `(${Date.now() - this.#recentMaxAgeMs}`;
+    const cutoff = `(${this.#nowMs() - this.#recentMaxAgeMs}`;
     const tx = this.#redis
       .multi()
       .del(hashKey)
@@ -145,7 +149,7 @@ export class CallRecordRepository {
   /** Newest first (by invitedAtMs), at most `limit` (default 50), within recentMaxAgeMs. */
   async listRecent(options: ListOptions & { limit?: number } = {}): Promise<CallRecord[]> {
     const limit = positiveInteger('limit', options.limit ?? 50);
-    const minScore = Date.now() - this.#recentMaxAgeMs;
+    const minScore = this.#nowMs() - this.#recentMaxAgeMs;
     const out: CallRecord[] = [];
     const seen = new Set<string>();
     for (let offset = 0; out.length < limit; ) {
@@ -164,7 +168,7 @@ export class CallRecordRepository {
 
   /** Calls not ended yet, newest first: what a restarted bridge must close or resume. */
   async listLive(options: ListOptions = {}): Promise<CallRecord[]> {
-    const minScore = Date.now() - this.#recentMaxAgeMs;
+    const minScore = this.#nowMs() - this.#recentMaxAgeMs;
     const ids = await this.#redis.zrange(this.#keys.liveCalls(), '+inf', String(minScore), 'BYSCORE', 'REV');
     const out: CallRecord[] = [];
     for (let i = 0; i < ids.length; i += PAGE_SIZE) {

@@ -48,7 +48,7 @@ Options:
 `;
 
 export function callsCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
-  const repo = (): CallRecordRepository => new CallRecordRepository(ctx.redis, ctx.keys);
+  const repo = (): CallRecordRepository => new CallRecordRepository(ctx.redis, ctx.keys, { nowMs: ctx.nowMs ?? Date.now });
   return runCommandGroup('calls', CALLS_HELP, argv, ctx, {
     list: (rest) => callsList(rest, ctx, repo()),
     show: (rest) => callsShow(rest, ctx, repo()),
