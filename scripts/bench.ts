@@ -10,8 +10,14 @@ const benches: [string, string][] = [
   ['channel: audio frames over Redis pub/sub', '../packages/channel/bench/pubsub.bench.ts'],
   ['media: G.711 against alawmulaw', '../packages/media/bench/g711-vs-alawmulaw.bench.ts'],
   // VB_BENCH_MEDIA_CALLS / VB_BENCH_AGENT_CALLS (comma-separated sizes), VB_BENCH_SECONDS per size.
-  ['media: capacity (media only, through the agent channel, clear-to-silence)', '../packages/media/bench/capacity.bench.ts'],
-  ['bridge-added latency per turn (media worker + agent connection, in process)', '../test-calls/bench/bridge-latency.bench.ts'],
+  [
+    'media: capacity (media only, through the agent channel, clear-to-silence)',
+    '../packages/media/bench/capacity.bench.ts',
+  ],
+  [
+    'bridge-added latency per turn (media worker + agent connection, in process)',
+    '../test-calls/bench/bridge-latency.bench.ts',
+  ],
 ];
 
 for (const [title, path] of benches) {

@@ -58,7 +58,8 @@ describe('architecture', () => {
             if (target !== pkg && !ALLOWED[pkg]?.includes(target as string)) problems.push(`${where} imports ${spec}`);
             if (deep) problems.push(`${where} reaches into ${spec}`);
           }
-          if (spec.startsWith('.') && !join(file, '..', spec).startsWith(srcDir)) problems.push(`${where} imports ${spec} outside its package`);
+          if (spec.startsWith('.') && !join(file, '..', spec).startsWith(srcDir))
+            problems.push(`${where} imports ${spec} outside its package`);
         }
       }
       expect(problems).to.deep.equal([]);
@@ -67,11 +68,16 @@ describe('architecture', () => {
 
   it('declares exactly the internal dependencies it may use', () => {
     for (const pkg of Object.keys(ALLOWED)) {
-      const manifest = JSON.parse(readFileSync(join(packagesDir, pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      const manifest = JSON.parse(readFileSync(join(packagesDir, pkg, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
       const internal = Object.keys(manifest.dependencies ?? {})
         .filter((d) => d.startsWith('@voicebridge/'))
         .map((d) => d.slice('@voicebridge/'.length));
-      expect(internal.filter((d) => !ALLOWED[pkg]?.includes(d)), pkg).to.deep.equal([]);
+      expect(
+        internal.filter((d) => !ALLOWED[pkg]?.includes(d)),
+        pkg,
+      ).to.deep.equal([]);
     }
   });
 

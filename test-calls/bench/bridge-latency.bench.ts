@@ -49,7 +49,14 @@ export async function run(): Promise<void> {
   const clock = new MediaClock();
   const ports = await freePortRange(4);
   const pool = new PortPool({ bindAddress: '127.0.0.1', minPort: ports.min, maxPort: ports.max, quarantineMs: 100 });
-  const worker = new MediaWorker({ pool, clock, channel: mediaChannel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
+  const worker = new MediaWorker({
+    pool,
+    clock,
+    channel: mediaChannel,
+    advertisedAddress: '127.0.0.1',
+    log,
+    onEvent: () => undefined,
+  });
   const caller = createSocket('udp4');
   await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', resolve));
   const abort = new AbortController();
@@ -107,10 +114,13 @@ export async function run(): Promise<void> {
       inboundMs = performance.now() - voicedSentAt;
       voicedSentAt = undefined;
       inbound.push(inboundMs);
-      setTimeout(() => {
-        agentSentAt = performance.now();
-        connection.sendAudio(VOICED);
-      }, randomInt(0, 20));
+      setTimeout(
+        () => {
+          agentSentAt = performance.now();
+          connection.sendAudio(VOICED);
+        },
+        randomInt(0, 20),
+      );
     });
     worker.start(callId, Date.now());
     await new Promise((resolve) => setTimeout(resolve, 500)); // latching and the jitter buffer settle

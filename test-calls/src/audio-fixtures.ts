@@ -9,10 +9,28 @@ const run = promisify(execFile);
  * spoken by flite, then `tailSilenceS` (the answer plays meanwhile; baresip hangs up when the file
  * ends), as 8 kHz mono 16-bit WAV.
  */
-export async function spokenWav(path: string, text: string, leadSilenceS: number, tailSilenceS: number, voice = 'rms'): Promise<void> {
+export async function spokenWav(
+  path: string,
+  text: string,
+  leadSilenceS: number,
+  tailSilenceS: number,
+  voice = 'rms',
+): Promise<void> {
   const speech = `${path}.speech.wav`;
   await run('flite', ['-voice', voice, '-t', text, '-o', speech]);
-  await run('sox', [speech, '-r', '8000', '-c', '1', '-b', '16', path, 'pad', String(leadSilenceS), String(tailSilenceS)]);
+  await run('sox', [
+    speech,
+    '-r',
+    '8000',
+    '-c',
+    '1',
+    '-b',
+    '16',
+    path,
+    'pad',
+    String(leadSilenceS),
+    String(tailSilenceS),
+  ]);
 }
 
 /**
@@ -20,7 +38,12 @@ export async function spokenWav(path: string, text: string, leadSilenceS: number
  * sentence spoken by flite followed by its `silenceAfterS` (the answer plays meanwhile), as 8 kHz
  * mono 16-bit WAV.
  */
-export async function conversationWav(path: string, leadSilenceS: number, turns: ReadonlyArray<{ text: string; silenceAfterS: number }>, voice = 'rms'): Promise<void> {
+export async function conversationWav(
+  path: string,
+  leadSilenceS: number,
+  turns: ReadonlyArray<{ text: string; silenceAfterS: number }>,
+  voice = 'rms',
+): Promise<void> {
   const parts: string[] = [];
   for (const [i, turn] of turns.entries()) {
     const part = `${path}.${i}.wav`;
@@ -32,7 +55,25 @@ export async function conversationWav(path: string, leadSilenceS: number, turns:
 
 /** A tone sequence as a microphone (for echo tests): 8 kHz mono 16-bit WAV. */
 export async function toneWav(path: string, seconds: number, frequencyHz: number, leadSilenceS: number): Promise<void> {
-  await run('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', path, 'synth', String(seconds), 'sine', String(frequencyHz), 'vol', '0.5', 'pad', String(leadSilenceS), '1']);
+  await run('sox', [
+    '-n',
+    '-r',
+    '8000',
+    '-c',
+    '1',
+    '-b',
+    '16',
+    path,
+    'synth',
+    String(seconds),
+    'sine',
+    String(frequencyHz),
+    'vol',
+    '0.5',
+    'pad',
+    String(leadSilenceS),
+    '1',
+  ]);
 }
 
 /** RMS level of a WAV between two times, in dBFS (sox stat). */
@@ -52,7 +93,7 @@ export async function durationS(path: string): Promise<number> {
 /** The samples of a 16-bit PCM WAV (its `data` chunk), e.g. one written by `spokenWav`. */
 export async function readWavPcm(path: string): Promise<Int16Array> {
   const bytes = await readFile(path);
-  for (let at = 12; at + 8 <= bytes.length; ) {
+  for (let at = 12; at + 8 <= bytes.length;) {
     const id = bytes.toString('ascii', at, at + 4);
     const size = bytes.readUInt32LE(at + 4);
     if (id === 'data') {

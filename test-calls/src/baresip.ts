@@ -20,7 +20,12 @@ export interface BaresipCall {
  * the speaker a silent sink, and the sndfile module records both directions. baresip hangs up when
  * the microphone file ends, so the file's length sets the call's length; `-t` bounds the run.
  */
-export async function baresipCall(options: { uri: string; micWav: string; maxSeconds: number; codec?: 'PCMU' | 'PCMA' }): Promise<BaresipCall> {
+export async function baresipCall(options: {
+  uri: string;
+  micWav: string;
+  maxSeconds: number;
+  codec?: 'PCMU' | 'PCMA';
+}): Promise<BaresipCall> {
   const dir = await mkdtemp(join(tmpdir(), 'vb-baresip-'));
   const sipPort = await freePort();
   const rtp = await freePortRange(10);
@@ -43,7 +48,10 @@ export async function baresipCall(options: { uri: string; micWav: string; maxSec
     '',
   ].join('\n');
   await writeFile(join(dir, 'config'), config);
-  await writeFile(join(dir, 'accounts'), `<sip:caller@127.0.0.1:${sipPort}>;regint=0;audio_codecs=${options.codec ?? 'PCMU'}\n`);
+  await writeFile(
+    join(dir, 'accounts'),
+    `<sip:caller@127.0.0.1:${sipPort}>;regint=0;audio_codecs=${options.codec ?? 'PCMU'}\n`,
+  );
   await writeFile(join(dir, 'contacts'), '');
   const child = spawn('baresip', ['-f', dir, '-t', String(options.maxSeconds), '-e', `/dial ${options.uri}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,7 +62,8 @@ export async function baresipCall(options: { uri: string; micWav: string; maxSec
     stdout += d.toString();
     // baresip stays up after the call until -t expires: stop it once the call is over (SIGTERM
     // lets sndfile close its WAV files properly).
-    if (!ending && /terminated \(duration|session closed/.test(stdout)) ending = setTimeout(() => child.kill('SIGTERM'), 500);
+    if (!ending && /terminated \(duration|session closed/.test(stdout))
+      ending = setTimeout(() => child.kill('SIGTERM'), 500);
   };
   child.stdout.on('data', onOutput);
   child.stderr.on('data', onOutput);

@@ -56,9 +56,18 @@ export interface KilledMidCall {
  * Puts one call up (SIPp uac-wait-bye.xml), SIGKILLs the oldest ready process of `service` while it
  * is answered, and resolves when the caller's SIPp has exited and the call's record has ended.
  */
-export async function killMidCall(bridge: RunningBridge, service: 'media' | 'signaling', recordTimeoutMs?: number): Promise<KilledMidCall> {
+export async function killMidCall(
+  bridge: RunningBridge,
+  service: 'media' | 'signaling',
+  recordTimeoutMs?: number,
+): Promise<KilledMidCall> {
   await waitFor(`${service} ready`, 10_000, () => readyPids(bridge, service).length > 0);
-  const running = runSipp({ scenario: 'uac-wait-bye.xml', target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', timeoutMs: 50_000 });
+  const running = runSipp({
+    scenario: 'uac-wait-bye.xml',
+    target: `127.0.0.1:${bridge.sipPort}`,
+    service: '+15550199',
+    timeoutMs: 50_000,
+  });
   // runSipp returns its Call-IDs only at the end: the one live call is ours.
   const callId = await answeredCallId(bridge);
   const [pid] = readyPids(bridge, service);
@@ -67,6 +76,7 @@ export async function killMidCall(bridge: RunningBridge, service: 'media' | 'sig
   const run = await running;
   const sipCallId = run.sipCallIds[0];
   // Exit 0 means the caller received a BYE and answered it; without that its record may never end.
-  if (run.code !== 0 || sipCallId === undefined) throw new Error(`the caller got no BYE after the ${service} SIGKILL: ${describeRun(run)}`);
+  if (run.code !== 0 || sipCallId === undefined)
+    throw new Error(`the caller got no BYE after the ${service} SIGKILL: ${describeRun(run)}`);
   return { callId, killedAtMs, run, record: await endedRecord(bridge, sipCallId, recordTimeoutMs) };
 }

@@ -21,7 +21,10 @@ export async function freePort(options: { pair?: boolean; tcp?: boolean; even?: 
     const port = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN));
     const candidate = options.even ? port - (port % 2) : port;
     const ports = options.pair ? [candidate, candidate + 1] : [candidate];
-    if ((await Promise.all(ports.map((p) => udpFree(p)))).every(Boolean) && (!options.tcp || (await tcpFree(candidate)))) {
+    if (
+      (await Promise.all(ports.map((p) => udpFree(p)))).every(Boolean) &&
+      (!options.tcp || (await tcpFree(candidate)))
+    ) {
       return candidate;
     }
   }
@@ -40,7 +43,14 @@ export function freeTcpPortBlock(count: number): Promise<number> {
 }
 
 /** The first of `count` consecutive ports in lowest..highest, the first a multiple of `align` from `lowest`, each free by `isFree`. */
-async function freeBlock(count: number, lowest: number, highest: number, align: number, isFree: (port: number) => Promise<boolean>, kind: string): Promise<number> {
+async function freeBlock(
+  count: number,
+  lowest: number,
+  highest: number,
+  align: number,
+  isFree: (port: number) => Promise<boolean>,
+  kind: string,
+): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const start = lowest + align * Math.floor(Math.random() * ((highest - lowest - count) / align));
     const ports = Array.from({ length: count }, (_, i) => start + i);

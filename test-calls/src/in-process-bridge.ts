@@ -65,10 +65,23 @@ export async function startInProcessBridge(options: InProcessBridgeOptions): Pro
     const clock = new MediaClock();
     const pool = new PortPool({ bindAddress: '127.0.0.1', minPort: rtp.min, maxPort: rtp.max, quarantineMs: 100 });
     const server: { ref?: MediaControlServer } = {};
-    const media = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: (e) => server.ref?.broadcast(e) });
+    const media = new MediaWorker({
+      pool,
+      clock,
+      channel,
+      advertisedAddress: '127.0.0.1',
+      log,
+      onEvent: (e) => server.ref?.broadcast(e),
+    });
     server.ref = new MediaControlServer({ worker: media, host: '127.0.0.1', port: config.MEDIA_CONTROL_PORT, log });
     await server.ref.listen();
-    cleanup.push(() => media.close(), () => server.ref?.close(), () => clock.close(), () => pool.close(), () => channel.close());
+    cleanup.push(
+      () => media.close(),
+      () => server.ref?.close(),
+      () => clock.close(),
+      () => pool.close(),
+      () => channel.close(),
+    );
     const signaling = await SignalingService.start({ config, log, redis: conns[3]!, eventsRedis: conns[4]! });
     cleanup.push(() => signaling.close(200));
     await signaling.media.whenConnected();

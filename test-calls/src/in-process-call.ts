@@ -55,7 +55,8 @@ export class Caller {
   start(remote: { address: string; port: number }, echoGainDb?: number): void {
     this.#remote = remote;
     this.#echoGain = echoGainDb === undefined ? undefined : 10 ** (echoGainDb / 20);
-    if (this.#echoGain === undefined) this.#pacer = setInterval(() => this.#send(this.#frames.shift() ?? new Int16Array(FRAME_SAMPLES)), 20);
+    if (this.#echoGain === undefined)
+      this.#pacer = setInterval(() => this.#send(this.#frames.shift() ?? new Int16Array(FRAME_SAMPLES)), 20);
   }
 
   /** Queues speech (8 kHz PCM) for the microphone. */
@@ -87,7 +88,13 @@ export class Caller {
   #send(pcm: Int16Array): void {
     if (!this.#remote) return;
     const packet = Buffer.alloc(12 + pcm.length);
-    writeRtpHeader(packet, 0, { marker: false, payloadType: 0, sequenceNumber: this.#sequence, timestamp: this.#timestamp, ssrc: this.#ssrc });
+    writeRtpHeader(packet, 0, {
+      marker: false,
+      payloadType: 0,
+      sequenceNumber: this.#sequence,
+      timestamp: this.#timestamp,
+      ssrc: this.#ssrc,
+    });
     this.#sequence = (this.#sequence + 1) & 0xffff;
     this.#timestamp = (this.#timestamp + pcm.length) >>> 0;
     pcmuEncode(pcm, packet.subarray(12));
@@ -118,14 +125,20 @@ export class InProcessCall {
   static async start(options: { echoGainDb?: number; greeting?: string } = {}): Promise<InProcessCall> {
     const call = new InProcessCall(await FakeOpenAiServer.start(), await Caller.open());
     const cleanup = call.#cleanup;
-    cleanup.push(() => call.server.close(), () => call.caller.close());
+    cleanup.push(
+      () => call.server.close(),
+      () => call.caller.close(),
+    );
     const prefix = `vbtest-inproc-${randomUUID()}`;
     const redis = [new Redis(), new Redis(), new Redis(), new Redis()];
     cleanup.push(() => redis.forEach((r) => r.disconnect()));
     const [mediaPub, mediaSub, agentPub, agentSub] = redis as [Redis, Redis, Redis, Redis];
     const mediaChannel = new RedisAudioChannel({ publisher: mediaPub, subscriber: mediaSub, keyPrefix: prefix });
     const agentChannel = new RedisAudioChannel({ publisher: agentPub, subscriber: agentSub, keyPrefix: prefix });
-    cleanup.push(() => mediaChannel.close(), () => agentChannel.close());
+    cleanup.push(
+      () => mediaChannel.close(),
+      () => agentChannel.close(),
+    );
     const log = pino({ level: 'silent' });
     const clock = new MediaClock();
     const ports = await freePortRange(10);
@@ -134,13 +147,25 @@ export class InProcessCall {
     const watched: AudioChannel = {
       open: (callId, side, onMessage) =>
         mediaChannel.open(callId, side, (message) => {
-          if (message[0] === FRAME_KIND_CONTROL && (decodeControlJson(message) as { event?: string }).event === 'clear') call.clearsAtMedia.push(performance.now());
+          if (message[0] === FRAME_KIND_CONTROL && (decodeControlJson(message) as { event?: string }).event === 'clear')
+            call.clearsAtMedia.push(performance.now());
           onMessage(message);
         }),
       close: () => mediaChannel.close(),
     };
-    const worker = new MediaWorker({ pool, clock, channel: watched, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
-    cleanup.push(() => pool.close(), () => clock.close(), () => worker.close());
+    const worker = new MediaWorker({
+      pool,
+      clock,
+      channel: watched,
+      advertisedAddress: '127.0.0.1',
+      log,
+      onEvent: () => undefined,
+    });
+    cleanup.push(
+      () => pool.close(),
+      () => clock.close(),
+      () => worker.close(),
+    );
     const tts = new CachingTts(new FliteTts());
     cleanup.push(() => tts.close());
 
@@ -173,7 +198,17 @@ export class InProcessCall {
       version: 1,
       callId,
       number: '+15550002222',
-      config: { version: 1, number: '+15550002222', agent: 'llm', enabled: true, answers: [], greeting: options.greeting ?? 'Hello.', llm, configVersion: 1, updatedAtMs: now },
+      config: {
+        version: 1,
+        number: '+15550002222',
+        agent: 'llm',
+        enabled: true,
+        answers: [],
+        greeting: options.greeting ?? 'Hello.',
+        llm,
+        configVersion: 1,
+        updatedAtMs: now,
+      },
       codec: 'PCMU',
       sampleRateHz: 8000,
       ptimeMs: 20,

@@ -62,7 +62,8 @@ export function toneStream(toneAtMs: number, toneMs: number, totalMs: number): P
   const samples = new Int16Array(160);
   for (let atMs = 0, seq = 1; atMs < totalMs; atMs += 20, seq++) {
     const inTone = atMs >= toneAtMs && atMs < toneAtMs + toneMs;
-    for (let i = 0; i < 160; i++) samples[i] = inTone ? Math.round(8000 * Math.sin((2 * Math.PI * 500 * (atMs * 8 + i)) / 8000)) : 0;
+    for (let i = 0; i < 160; i++)
+      samples[i] = inTone ? Math.round(8000 * Math.sin((2 * Math.PI * 500 * (atMs * 8 + i)) / 8000)) : 0;
     const packet = Buffer.alloc(12 + 160);
     packet[0] = 0x80;
     packet[1] = seq === 1 ? 0x80 : 0;

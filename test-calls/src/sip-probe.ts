@@ -5,7 +5,11 @@ import { createSocket } from 'node:dgram';
  * Sends one OPTIONS over UDP from `localAddress` (any 127.x address: the whole /8 is loopback) and
  * resolves with the response's status, or undefined when nothing came back within `waitMs`.
  */
-export async function optionsStatus(sipPort: number, localAddress = '127.0.0.1', waitMs = 500): Promise<number | undefined> {
+export async function optionsStatus(
+  sipPort: number,
+  localAddress = '127.0.0.1',
+  waitMs = 500,
+): Promise<number | undefined> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, localAddress, resolve));
   try {
@@ -42,7 +46,12 @@ export async function optionsStatus(sipPort: number, localAddress = '127.0.0.1',
 }
 
 /** Polls OPTIONS from `localAddress` until it gets `status` (e.g. once a new trunk is picked up). */
-export async function waitForOptionsStatus(sipPort: number, status: number, localAddress = '127.0.0.1', timeoutMs = 10_000): Promise<void> {
+export async function waitForOptionsStatus(
+  sipPort: number,
+  status: number,
+  localAddress = '127.0.0.1',
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: number | undefined;
   while (Date.now() < deadline) {

@@ -99,25 +99,47 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
     logs: join(traceDir, 'logs.log'),
   };
   const args = [
-    '-sf', scenario,
+    '-sf',
+    scenario,
     options.target,
-    '-s', options.service ?? 'service',
-    '-m', String(calls),
-    '-l', String(options.concurrency ?? calls),
-    '-r', String(options.rate ?? 10),
-    '-d', String(options.pauseMs ?? 0),
-    '-i', options.localIp ?? '127.0.0.1',
-    '-p', String(sipPort),
-    '-mi', '127.0.0.1',
-    '-mp', String(mediaPort),
-    '-cid_str', `vbt-${token}-%u@%s`,
+    '-s',
+    options.service ?? 'service',
+    '-m',
+    String(calls),
+    '-l',
+    String(options.concurrency ?? calls),
+    '-r',
+    String(options.rate ?? 10),
+    '-d',
+    String(options.pauseMs ?? 0),
+    '-i',
+    options.localIp ?? '127.0.0.1',
+    '-p',
+    String(sipPort),
+    '-mi',
+    '127.0.0.1',
+    '-mp',
+    String(mediaPort),
+    '-cid_str',
+    `vbt-${token}-%u@%s`,
     '-nostdin',
-    '-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
+    '-timeout',
+    `${Math.ceil(timeoutMs / 1000)}s`,
     '-timeout_error',
-    '-trace_err', '-error_file', files.errors,
-    '-trace_msg', '-message_file', files.messages,
-    '-trace_stat', '-stf', files.stats, '-fd', '1',
-    '-trace_logs', '-log_file', files.logs,
+    '-trace_err',
+    '-error_file',
+    files.errors,
+    '-trace_msg',
+    '-message_file',
+    files.messages,
+    '-trace_stat',
+    '-stf',
+    files.stats,
+    '-fd',
+    '1',
+    '-trace_logs',
+    '-log_file',
+    files.logs,
     ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['-set', name, value]),
     ...(options.extraArgs ?? []),
   ];
@@ -247,7 +269,13 @@ export function parseStats(csv: string, screen: string): SippStats {
   };
   const lines = csv.split('\n').filter((line) => line.trim() !== '');
   const header = lines[0]?.split(';');
-  const row = header ? lines.slice(1).reverse().map((line) => line.split(';')).find((cells) => cells.length >= header.length - 1) : undefined;
+  const row = header
+    ? lines
+        .slice(1)
+        .reverse()
+        .map((line) => line.split(';'))
+        .find((cells) => cells.length >= header.length - 1)
+    : undefined;
   if (header && row) {
     for (const [key, column] of Object.entries(STAT_COLUMNS) as [keyof SippStats, string][]) {
       const value = Number(row[header.indexOf(column)]);
@@ -256,7 +284,8 @@ export function parseStats(csv: string, screen: string): SippStats {
     return stats;
   }
   // "  Successful call        |        0                  |        1"
-  const cumulative = (label: string): number => Number(new RegExp(`${label}\\s*\\|[^|]*\\|\\s*(\\d+)`).exec(screen)?.[1] ?? 0);
+  const cumulative = (label: string): number =>
+    Number(new RegExp(`${label}\\s*\\|[^|]*\\|\\s*(\\d+)`).exec(screen)?.[1] ?? 0);
   stats.successful = cumulative('Successful call');
   stats.failed = cumulative('Failed call');
   stats.created = cumulative('Total Calls created');
@@ -332,7 +361,10 @@ export async function keysWithoutTtl(bridge: RunningBridge): Promise<string[]> {
 
 /** Ports of the bridge's RTP range that cannot be bound right now (held by someone). */
 export async function heldRtpPorts(bridge: RunningBridge): Promise<number[]> {
-  const ports = Array.from({ length: bridge.rtpRange.max - bridge.rtpRange.min + 1 }, (_, i) => bridge.rtpRange.min + i);
+  const ports = Array.from(
+    { length: bridge.rtpRange.max - bridge.rtpRange.min + 1 },
+    (_, i) => bridge.rtpRange.min + i,
+  );
   const free = await Promise.all(ports.map((port) => udpBindable(port)));
   return ports.filter((_, i) => !free[i]);
 }
@@ -347,7 +379,8 @@ export async function assertBridgeIdle(bridge: RunningBridge, timeoutMs = 5000):
   await waitFor('the bridge to be idle', timeoutMs, async () => {
     problems = [];
     const notEnded = (await callRecords(bridge).listRecent({ limit: 1000 })).filter((r) => r.status !== 'ended');
-    if (notEnded.length > 0) problems.push(`records not ended: ${notEnded.map((r) => `${r.sipCallId} (${r.status})`).join(', ')}`);
+    if (notEnded.length > 0)
+      problems.push(`records not ended: ${notEnded.map((r) => `${r.sipCallId} (${r.status})`).join(', ')}`);
     const live = await callRecords(bridge).listLive();
     if (live.length > 0) problems.push(`live calls: ${live.map((r) => r.sipCallId).join(', ')}`);
     const jobs = await unfinishedJobs(bridge);

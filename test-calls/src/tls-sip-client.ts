@@ -9,10 +9,29 @@ export function selfSignedCertificate(): { dir: string; cert: string; key: strin
   const dir = mkdtempSync(join(tmpdir(), 'vb-tls-'));
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { dir, cert, key, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -41,7 +60,9 @@ export class TlsSipClient {
 
   static connect(port: number, ca: Buffer): Promise<TlsSipClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, ca, minVersion: 'TLSv1.2' }, () => resolve(new TlsSipClient(socket)));
+      const socket = connect({ host: '127.0.0.1', port, ca, minVersion: 'TLSv1.2' }, () =>
+        resolve(new TlsSipClient(socket)),
+      );
       socket.once('error', reject);
     });
   }
@@ -61,7 +82,15 @@ export class TlsSipClient {
       return Promise.resolve(found);
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching SIP message in ${timeoutMs} ms; got:\n${this.received.map((m) => m.startLine).join('\n')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching SIP message in ${timeoutMs} ms; got:\n${this.received.map((m) => m.startLine).join('\n')}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.#waiters.push({
         match,
         resolve: (m) => {

@@ -29,8 +29,11 @@ async function windowLevels(path: string): Promise<{ rateHz: number; levels: num
   const wav = await readFile(path);
   const rateHz = wav.readUInt32LE(24);
   let offset = 12;
-  while (offset + 8 <= wav.length && wav.toString('ascii', offset, offset + 4) !== 'data') offset += 8 + wav.readUInt32LE(offset + 4);
-  const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + offset + 8, wav.byteOffset + wav.length - ((wav.length - offset - 8) % 2)));
+  while (offset + 8 <= wav.length && wav.toString('ascii', offset, offset + 4) !== 'data')
+    offset += 8 + wav.readUInt32LE(offset + 4);
+  const samples = new Int16Array(
+    wav.buffer.slice(wav.byteOffset + offset + 8, wav.byteOffset + wav.length - ((wav.length - offset - 8) % 2)),
+  );
   const per = (rateHz * WINDOW_MS) / 1000;
   const levels: number[] = [];
   for (let start = 0; start + per <= samples.length; start += per) {
@@ -46,7 +49,11 @@ async function windowLevels(path: string): Promise<{ rateHz: number; levels: num
 function longestSilenceMs(levels: number[], fromMs: number, toMs: number): number {
   let longest = 0;
   let run = 0;
-  for (let w = Math.max(0, Math.floor(fromMs / WINDOW_MS)); w < Math.min(levels.length, Math.ceil(toMs / WINDOW_MS)); w++) {
+  for (
+    let w = Math.max(0, Math.floor(fromMs / WINDOW_MS));
+    w < Math.min(levels.length, Math.ceil(toMs / WINDOW_MS));
+    w++
+  ) {
     run = (levels[w] as number) < SILENT_DBFS ? run + 1 : 0;
     longest = Math.max(longest, run);
   }
@@ -82,7 +89,8 @@ describe('failover: SIGKILL of the agent process mid-answer', function () {
     const calling = baresipCall({ uri: `sip:+15550100@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 70 });
     const callId = await answeredCallId(bridge);
     const records = callRecords(bridge);
-    const agentSaid = async (pattern: RegExp): Promise<boolean> => ((await records.get(callId))?.transcript ?? []).some((t) => t.speaker === 'agent' && pattern.test(t.text));
+    const agentSaid = async (pattern: RegExp): Promise<boolean> =>
+      ((await records.get(callId))?.transcript ?? []).some((t) => t.speaker === 'agent' && pattern.test(t.text));
 
     await waitFor('the answer about opening hours', 40_000, () => agentSaid(/nine in the morning/));
     const owner = pidThatLogged(bridge, callId, 'agent on the call');
@@ -105,7 +113,9 @@ describe('failover: SIGKILL of the agent process mid-answer', function () {
     expect(resumed.text).to.include(callerLines[0]!.text.replace(/\s+/g, ' ').trim());
     // One greeting: the new owner did not start the conversation over.
     expect(agentLines.filter((t) => /voice bridge demo/.test(t.text))).to.have.length(1);
-    const takeoverLog = bridge.logs.find((l) => l.includes(callId) && l.includes('"taking over a call: resuming its conversation"'));
+    const takeoverLog = bridge.logs.find(
+      (l) => l.includes(callId) && l.includes('"taking over a call: resuming its conversation"'),
+    );
     expect(takeoverLog, 'the takeover log line').to.be.a('string');
     expect(JSON.parse(takeoverLog!)).to.deep.include({ epoch: 2, turns: 1 });
     expect(record!.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
@@ -116,7 +126,9 @@ describe('failover: SIGKILL of the agent process mid-answer', function () {
     const killAtMs = killedAtMs - record!.answeredAtMs!;
     const silenceMs = longestSilenceMs(levels, killAtMs, resumed.atMs + 1500);
     const firstWordsAfterKillMs = resumed.atMs - killAtMs;
-    process.stdout.write(`      agent SIGKILL → resumed agent speaks after ${firstWordsAfterKillMs} ms; longest silence the caller heard ${silenceMs} ms\n`);
+    process.stdout.write(
+      `      agent SIGKILL → resumed agent speaks after ${firstWordsAfterKillMs} ms; longest silence the caller heard ${silenceMs} ms\n`,
+    );
     await call.cleanup();
     expect(silenceMs, 'longest silence after the kill (ms)').to.be.at.most(5000);
   });
@@ -128,7 +140,8 @@ describe('failover: SIGKILL of the agent process mid-answer', function () {
     const calling = baresipCall({ uri: `sip:+15550100@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 60 });
     const callId = await answeredCallId(bridge);
     const records = callRecords(bridge);
-    const agentSaid = async (pattern: RegExp): Promise<boolean> => ((await records.get(callId))?.transcript ?? []).some((t) => t.speaker === 'agent' && pattern.test(t.text));
+    const agentSaid = async (pattern: RegExp): Promise<boolean> =>
+      ((await records.get(callId))?.transcript ?? []).some((t) => t.speaker === 'agent' && pattern.test(t.text));
     await waitFor('the answer about opening hours', 40_000, () => agentSaid(/nine in the morning/));
     const owner = pidThatLogged(bridge, callId, 'agent on the call');
     const stoppedAtMs = Date.now();
@@ -142,7 +155,9 @@ describe('failover: SIGKILL of the agent process mid-answer', function () {
     expect(resumed.text).to.match(/turn 1\b/);
     expect(bridge.logs.some((l) => l.includes(callId) && l.includes('"call handed back to the queue"'))).to.equal(true);
     expect(record!.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
-    process.stdout.write(`      agent SIGTERM → resumed agent speaks after ${resumed.atMs - (stoppedAtMs - record!.answeredAtMs!)} ms\n`);
+    process.stdout.write(
+      `      agent SIGTERM → resumed agent speaks after ${resumed.atMs - (stoppedAtMs - record!.answeredAtMs!)} ms\n`,
+    );
   });
 
   it('leaves no live record, no unfinished job, no key without TTL and no RTP port bound', async () => {

@@ -20,8 +20,18 @@ describe('failover: SIGKILL of the media process mid-call', function () {
     expect(record.endedAtMs! - killedAtMs, 'ms from the kill to the BYE').to.be.at.most(5000);
 
     await waitFor('media restarted', 20_000, () => readyPids(bridge(), 'media').length === 2);
-    await waitFor('signaling reconnected to media', 10_000, () => bridge().logs.filter((l) => l.includes('"media worker connected"')).length >= 2);
-    const again = await runSipp({ scenario: 'uac-answer-bye.xml', target: `127.0.0.1:${bridge().sipPort}`, service: '+15550199', pauseMs: 1000, timeoutMs: 20_000 });
+    await waitFor(
+      'signaling reconnected to media',
+      10_000,
+      () => bridge().logs.filter((l) => l.includes('"media worker connected"')).length >= 2,
+    );
+    const again = await runSipp({
+      scenario: 'uac-answer-bye.xml',
+      target: `127.0.0.1:${bridge().sipPort}`,
+      service: '+15550199',
+      pauseMs: 1000,
+      timeoutMs: 20_000,
+    });
     expect(again.code, describeRun(again)).to.equal(0);
   });
 

@@ -12,10 +12,32 @@ import { describeRun, runSipp, waitFor } from '../src/sipp.ts';
 
 /** A private redis-server (never the shared one on 6379): AOF on, so a restart keeps the data. */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--dir',
+      dir,
+    ],
+    { stdio: 'ignore' },
+  );
   const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   probe.on('error', () => undefined); // refused until it listens
-  await waitFor('redis-server up', 10_000, () => probe.connect().then(() => probe.ping().then(() => true), () => false));
+  await waitFor('redis-server up', 10_000, () =>
+    probe.connect().then(
+      () => probe.ping().then(() => true),
+      () => false,
+    ),
+  );
   probe.disconnect();
   return child;
 }
@@ -57,7 +79,13 @@ describe('failover: Redis restart mid-call', function () {
 
   it('a call in progress survives a 1 s Redis restart: it ends on the caller BYE with its record complete', async () => {
     const records = new CallRecordRepository(redis, new RedisKeys(bridge.prefix));
-    const running = runSipp({ scenario: 'uac-answer-bye.xml', target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', pauseMs: 9000, timeoutMs: 40_000 });
+    const running = runSipp({
+      scenario: 'uac-answer-bye.xml',
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      pauseMs: 9000,
+      timeoutMs: 40_000,
+    });
     let callId: string | undefined;
     await waitFor('the call answered', 20_000, async () => {
       callId = (await records.listLive()).find((r) => r.status === 'answered')?.callId;
@@ -71,7 +99,11 @@ describe('failover: Redis restart mid-call', function () {
     const run = await running;
     expect(run.code, describeRun(run)).to.equal(0);
     let record: CallRecord | undefined;
-    await waitFor('the record ended', 15_000, async () => (record = await records.get(callId as string))?.status === 'ended');
+    await waitFor(
+      'the record ended',
+      15_000,
+      async () => (record = await records.get(callId as string))?.status === 'ended',
+    );
     expect(record!.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
     // The echo agent was still on the call after the restart: it answered the caller's audio, and
     // media never had to end the call for want of an agent.
@@ -81,11 +113,19 @@ describe('failover: Redis restart mid-call', function () {
       closed = line === undefined ? undefined : (JSON.parse(line) as typeof closed);
       return closed !== undefined;
     });
-    process.stdout.write(`      frames to the agent ${closed!.framesToAgent}, from it ${closed!.framesFromAgent} over a ~10 s call with a 1 s Redis outage\n`);
+    process.stdout.write(
+      `      frames to the agent ${closed!.framesToAgent}, from it ${closed!.framesFromAgent} over a ~10 s call with a 1 s Redis outage\n`,
+    );
     expect(bridge.logs.some((l) => l.includes(callId as string) && l.includes('agent-lost'))).to.equal(false);
     expect(await records.listLive()).to.deep.equal([]);
     // And the bridge takes new calls on the restarted Redis (queue, records, audio channels).
-    const again = await runSipp({ scenario: 'uac-answer-bye.xml', target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', pauseMs: 1000, timeoutMs: 20_000 });
+    const again = await runSipp({
+      scenario: 'uac-answer-bye.xml',
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      pauseMs: 1000,
+      timeoutMs: 20_000,
+    });
     expect(again.code, describeRun(again)).to.equal(0);
   });
 });

@@ -20,8 +20,12 @@ describe('failover: SIGKILL of the signaling process mid-call', function () {
     const byeAtMs = record.endedAtMs!; // the BYE goes out as the restarted process starts listening
     process.stdout.write(`      signaling SIGKILL → record closed and BYE sent after ${byeAtMs - killedAtMs} ms\n`);
     expect(byeAtMs - killedAtMs, 'ms from the kill to the BYE').to.be.at.most(10_000);
-    await waitFor('the BYE log line', 5000, () => bridge().logs.some((l) => l.includes(callId) && l.includes('"BYE sent for a call left up by an earlier run"')));
-    await waitFor('media closed the call', 10_000, () => bridge().logs.some((l) => l.includes('"media closed"') && l.includes(callId)));
+    await waitFor('the BYE log line', 5000, () =>
+      bridge().logs.some((l) => l.includes(callId) && l.includes('"BYE sent for a call left up by an earlier run"')),
+    );
+    await waitFor('media closed the call', 10_000, () =>
+      bridge().logs.some((l) => l.includes('"media closed"') && l.includes(callId)),
+    );
   });
 
   it('leaves no live record, no unfinished job, no key without TTL and no RTP port bound', async () => {

@@ -46,7 +46,17 @@ describe('several media workers: MEDIA_WORKERS=2, one SIGKILLed mid-call', funct
   async function placeCall(b: RunningBridge): Promise<LiveCall> {
     const caller = await Caller.open();
     const sipCallId = newCallId();
-    peer.send(inviteText({ number: NUMBER, bridgePort: b.sipPort, peerPort: peer.port, callId: sipCallId, branch: `z9hG4bK${randomBytes(4).toString('hex')}`, rtpPort: caller.port }), b.sipPort);
+    peer.send(
+      inviteText({
+        number: NUMBER,
+        bridgePort: b.sipPort,
+        peerPort: peer.port,
+        callId: sipCallId,
+        branch: `z9hG4bK${randomBytes(4).toString('hex')}`,
+        rtpPort: caller.port,
+      }),
+      b.sipPort,
+    );
     let ok;
     try {
       ok = await peer.response(200, 'INVITE', sipCallId);
@@ -55,7 +65,18 @@ describe('several media workers: MEDIA_WORKERS=2, one SIGKILLed mid-call', funct
       throw error;
     }
     const toTag = toTagOf(ok);
-    peer.send(requestText('ACK', { bridgePort: b.sipPort, peerPort: peer.port, callId: sipCallId, number: NUMBER, toTag, branch: `z9hG4bK${randomBytes(4).toString('hex')}`, cseq: 1 }), b.sipPort);
+    peer.send(
+      requestText('ACK', {
+        bridgePort: b.sipPort,
+        peerPort: peer.port,
+        callId: sipCallId,
+        number: NUMBER,
+        toTag,
+        branch: `z9hG4bK${randomBytes(4).toString('hex')}`,
+        cseq: 1,
+      }),
+      b.sipPort,
+    );
     const port = Number(/^m=audio (\d+) /m.exec(ok.body.toString())?.[1]);
     const worker = slices.findIndex((s) => port >= s.rtpPortMin && port <= s.rtpPortMax);
     caller.start({ address: '127.0.0.1', port });
@@ -74,14 +95,29 @@ describe('several media workers: MEDIA_WORKERS=2, one SIGKILLed mid-call', funct
 
   async function hangUp(b: RunningBridge, call: LiveCall): Promise<void> {
     call.cseq++;
-    peer.send(requestText('BYE', { bridgePort: b.sipPort, peerPort: peer.port, callId: call.sipCallId, number: NUMBER, toTag: call.toTag, branch: `z9hG4bK${randomBytes(4).toString('hex')}`, cseq: call.cseq }), b.sipPort);
+    peer.send(
+      requestText('BYE', {
+        bridgePort: b.sipPort,
+        peerPort: peer.port,
+        callId: call.sipCallId,
+        number: NUMBER,
+        toTag: call.toTag,
+        branch: `z9hG4bK${randomBytes(4).toString('hex')}`,
+        cseq: call.cseq,
+      }),
+      b.sipPort,
+    );
     await peer.response(200, 'BYE', call.sipCallId);
     closeCaller(call);
   }
 
   async function rtpFlows(call: LiveCall, packets = 25, timeoutMs = 5000): Promise<void> {
     const from = call.caller.received.length;
-    await waitFor(`${packets} RTP packets on ${call.sipCallId} (worker ${call.worker + 1})`, timeoutMs, () => call.caller.received.length >= from + packets);
+    await waitFor(
+      `${packets} RTP packets on ${call.sipCallId} (worker ${call.worker + 1})`,
+      timeoutMs,
+      () => call.caller.received.length >= from + packets,
+    );
   }
 
   function connectedLines(b: RunningBridge, worker: number): number {
@@ -90,7 +126,11 @@ describe('several media workers: MEDIA_WORKERS=2, one SIGKILLed mid-call', funct
 
   it('runs media-1 and media-2, each on its own control port and half of the RTP range', async () => {
     const b = bridge();
-    await waitFor('media-1 and media-2 ready', 10_000, () => readyPids(b, 'media-1').length === 1 && readyPids(b, 'media-2').length === 1);
+    await waitFor(
+      'media-1 and media-2 ready',
+      10_000,
+      () => readyPids(b, 'media-1').length === 1 && readyPids(b, 'media-2').length === 1,
+    );
     for (const [i, name] of ['media-1', 'media-2'].entries()) {
       const line = b.logs.find((l) => l.includes(`"${name} ready"`)) ?? '';
       const detail = JSON.parse(line) as { control?: string; rtp?: string };
@@ -133,9 +173,16 @@ describe('several media workers: MEDIA_WORKERS=2, one SIGKILLed mid-call', funct
     const sinceKillMs = Date.now() - killedAtMs;
     onOther.forEach((call, i) => {
       const got = call.caller.received.length - (received[i] ?? 0);
-      expect(got, `RTP packets on ${call.sipCallId} in the ${sinceKillMs} ms since the kill`).to.be.at.least(Math.floor((sinceKillMs / 20) * 0.6));
+      expect(got, `RTP packets on ${call.sipCallId} in the ${sinceKillMs} ms since the kill`).to.be.at.least(
+        Math.floor((sinceKillMs / 20) * 0.6),
+      );
     });
-    expect(peer.received.some((m) => m.type === 'request' && m.method === 'BYE' && onOther.some((c) => c.sipCallId === m.headers.get('Call-ID')))).to.equal(false);
+    expect(
+      peer.received.some(
+        (m) =>
+          m.type === 'request' && m.method === 'BYE' && onOther.some((c) => c.sipCallId === m.headers.get('Call-ID')),
+      ),
+    ).to.equal(false);
     await Promise.all(onOther.map((c) => rtpFlows(c)));
 
     // The supervisor restarts media-1; signaling reconnects, and it is the least loaded: it gets the next call.

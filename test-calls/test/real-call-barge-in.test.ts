@@ -47,18 +47,26 @@ describe('barge-in: the caller talks over the agent (real media worker, llm agen
     call = await InProcessCall.start();
     const c = call;
     c.server.respondWith((request, response) =>
-      c.server.requests.length === 1 ? streamText(LONG_ANSWER)(request, response) : streamText(['Sure, go ahead.'])(request, response),
+      c.server.requests.length === 1
+        ? streamText(LONG_ANSWER)(request, response)
+        : streamText(['Sure, go ahead.'])(request, response),
     );
     await until(() => c.stt.listening, 'the agent to listen after its greeting');
     const askedAtMs = performance.now();
     c.stt.hear('tell me about your hours');
     // 1.5 s of the answer reach the caller, then the caller talks over it.
-    await until(() => c.caller.received.filter((p) => p.voiced && p.atMs > askedAtMs).length >= 75, '1.5 s of the answer');
+    await until(
+      () => c.caller.received.filter((p) => p.voiced && p.atMs > askedAtMs).length >= 75,
+      '1.5 s of the answer',
+    );
     c.caller.say(pcm);
     c.stt.hearPartial('hold on');
     await until(() => c.clearsAtMedia.length > 0, 'the clear at the media worker', 10_000);
     const clearAtMs = c.clearsAtMedia[0]!;
-    await until(() => c.caller.received.filter((p) => p.atMs > clearAtMs).length >= 25, '0.5 s of packets after the clear');
+    await until(
+      () => c.caller.received.filter((p) => p.atMs > clearAtMs).length >= 25,
+      '0.5 s of packets after the clear',
+    );
     // Media drops the queue on `clear`: at most the packet of the tick already under way is voiced.
     const voicedAfter = c.caller.received.filter((p) => p.atMs > clearAtMs && p.voiced).length;
     expect(voicedAfter, 'voiced packets after the clear').to.be.at.most(1);

@@ -28,7 +28,11 @@ describe('streaming: the reply leaves the bridge as RTP before the model has fin
       response.writeHead(200, { 'content-type': 'text/event-stream' });
       for (const piece of ['We are open', ' from nine', ' to five.', ' On Saturdays']) send(chunk({ content: piece }));
       // Bounded: when no reply audio arrives first, the last token goes anyway and the test fails.
-      replyPacketWhileHeldBack = await until(() => c.caller.received.some((p) => p.voiced && p.atMs > askedAtMs), 'the first reply packet', 20_000).then(
+      replyPacketWhileHeldBack = await until(
+        () => c.caller.received.some((p) => p.voiced && p.atMs > askedAtMs),
+        'the first reply packet',
+        20_000,
+      ).then(
         () => true,
         () => false,
       );
@@ -39,8 +43,15 @@ describe('streaming: the reply leaves the bridge as RTP before the model has fin
     await until(() => c.stt.listening, 'the agent to listen after its greeting');
     c.stt.hear('when are you open');
     await until(() => c.transcript.some((t) => t.includes('until noon')), 'the whole answer in the transcript');
-    expect(replyPacketWhileHeldBack, 'a voiced reply packet reached the caller before the last token was sent').to.equal(true);
+    expect(
+      replyPacketWhileHeldBack,
+      'a voiced reply packet reached the caller before the last token was sent',
+    ).to.equal(true);
     await until(() => c.turns.length === 1 && c.turns[0]?.firstRtpAtMs !== undefined, 'the timed turn');
-    expect(c.transcript).to.deep.equal(['agent: Hello.', 'caller: when are you open', 'agent: We are open from nine to five. On Saturdays until noon.']);
+    expect(c.transcript).to.deep.equal([
+      'agent: Hello.',
+      'caller: when are you open',
+      'agent: We are open from nine to five. On Saturdays until noon.',
+    ]);
   });
 });

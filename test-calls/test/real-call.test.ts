@@ -47,7 +47,7 @@ describe('real calls with baresip', function () {
     throw new Error('the call record never ended');
   }
 
-  it('the scripted demo greets, answers two questions, and the record shows each turn\'s latency breakdown', async () => {
+  it("the scripted demo greets, answers two questions, and the record shows each turn's latency breakdown", async () => {
     const mic = join(dir, 'questions.wav');
     // Silence while the greeting plays (~7 s), a question, silence while its answer plays, the second.
     await conversationWav(mic, 8, [
@@ -56,7 +56,26 @@ describe('real calls with baresip', function () {
     ]);
     const call = await baresipCall({ uri: `sip:+15550100@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 60 });
     calls.push(call);
-    const heard = (await recognizeWav(call.heardWav, ['hello', 'demo', 'hours', 'prices', 'address', 'nine', 'morning', 'five', 'evening', 'monday', 'friday', 'basic', 'plan', 'ten', 'dollars', 'month'])).join(' ');
+    const heard = (
+      await recognizeWav(call.heardWav, [
+        'hello',
+        'demo',
+        'hours',
+        'prices',
+        'address',
+        'nine',
+        'morning',
+        'five',
+        'evening',
+        'monday',
+        'friday',
+        'basic',
+        'plan',
+        'ten',
+        'dollars',
+        'month',
+      ])
+    ).join(' ');
     expect(heard, 'greeting').to.match(/\b(hello|demo|prices|address)\b/);
     expect(heard, 'first answer').to.match(/\b(nine|morning|evening|monday|friday)\b/);
     expect(heard, 'second answer').to.match(/\b(basic|plan|ten|dollars|month)\b/);
@@ -84,19 +103,38 @@ describe('real calls with baresip', function () {
     expect(turns.length, JSON.stringify(full.transcript)).to.be.at.least(2);
     for (const t of turns) {
       const stages = [t.voiceEndAtMs, t.sttFinalAtMs, t.answerAtMs, t.ttsFirstAudioAtMs, t.firstRtpAtMs];
-      expect(stages.every((ms) => typeof ms === 'number'), JSON.stringify(t)).to.equal(true);
-      expect([...stages].sort((a, b) => a! - b!), JSON.stringify(t)).to.deep.equal(stages);
+      expect(
+        stages.every((ms) => typeof ms === 'number'),
+        JSON.stringify(t),
+      ).to.equal(true);
+      expect(
+        [...stages].sort((a, b) => a! - b!),
+        JSON.stringify(t),
+      ).to.deep.equal(stages);
       expect(t.jitterBufferMaxMs, JSON.stringify(t)).to.be.a('number');
       expect(t.interruptions).to.equal(0);
     }
     const table = await bridge.cli(['calls', 'show', record.callId]);
-    expect(table.stdout).to.match(/^turn latency \(ms\):\nTURN +AT +VOICE→STT +STT→ANSWER +ANSWER→TTS +TTS→RTP +TOTAL +BARGE-INS +JITTER BUF\n1 +\+/m);
+    expect(table.stdout).to.match(
+      /^turn latency \(ms\):\nTURN +AT +VOICE→STT +STT→ANSWER +ANSWER→TTS +TTS→RTP +TOTAL +BARGE-INS +JITTER BUF\n1 +\+/m,
+    );
     process.stdout.write(table.stdout.slice(table.stdout.indexOf('turn latency')));
   });
 
   it('the caller talks over a long scripted answer: the agent stops, the record counts the barge-in and keeps only the estimated heard part', async () => {
-    const long = 'We are open from nine in the morning to five in the evening on weekdays, from ten to two on Saturdays, we are closed on Sundays and on public holidays, and in August we close at noon every day for the whole month.';
-    const set = await bridge.cli(['numbers', 'set', '+15550177', '--agent', 'scripted', '--greeting', 'Hello.', '--answer', `hours=${long}`]);
+    const long =
+      'We are open from nine in the morning to five in the evening on weekdays, from ten to two on Saturdays, we are closed on Sundays and on public holidays, and in August we close at noon every day for the whole month.';
+    const set = await bridge.cli([
+      'numbers',
+      'set',
+      '+15550177',
+      '--agent',
+      'scripted',
+      '--greeting',
+      'Hello.',
+      '--answer',
+      `hours=${long}`,
+    ]);
     expect(set.code, set.stderr).to.equal(0);
     const mic = join(dir, 'barge-in.wav');
     // The answer lasts ~13 s; the caller starts talking over it ~3 s after asking.
@@ -108,7 +146,9 @@ describe('real calls with baresip', function () {
     calls.push(call);
     const record = await settledRecord();
     const full = JSON.parse((await bridge.cli(['calls', 'show', record.callId, '--json'])).stdout) as CallRecord;
-    const cut = full.transcript.find((t) => t.speaker === 'agent' && t.text.endsWith('[interrupted; estimated heard text]'));
+    const cut = full.transcript.find(
+      (t) => t.speaker === 'agent' && t.text.endsWith('[interrupted; estimated heard text]'),
+    );
     expect(cut, JSON.stringify(full.transcript)).to.not.equal(undefined);
     const heard = cut!.text.slice(0, -'[interrupted; estimated heard text]'.length).trim();
     expect(long.startsWith(heard), heard).to.equal(true);
@@ -144,10 +184,17 @@ describe('real calls with baresip', function () {
   });
 
   it('leaves no live record, no job, no key without a TTL, and every RTP port free', async () => {
-    const live = (JSON.parse((await bridge.cli(['calls', 'list', '--json'])).stdout) as CallRecord[]).filter((r) => r.status !== 'ended');
+    const live = (JSON.parse((await bridge.cli(['calls', 'list', '--json'])).stdout) as CallRecord[]).filter(
+      (r) => r.status !== 'ended',
+    );
     expect(live).to.deep.equal([]);
-    for (const list of ['wait', 'active', 'paused']) expect(await bridge.redis.llen(`${bridge.prefix}:bull:calls:${list}`), list).to.equal(0);
-    for (const key of [...(await bridge.redis.keys(`${bridge.prefix}:call:*`)), ...(await bridge.redis.keys(`${bridge.prefix}:sipcall:*`))]) expect(await bridge.redis.ttl(key), key).to.be.greaterThan(0);
+    for (const list of ['wait', 'active', 'paused'])
+      expect(await bridge.redis.llen(`${bridge.prefix}:bull:calls:${list}`), list).to.equal(0);
+    for (const key of [
+      ...(await bridge.redis.keys(`${bridge.prefix}:call:*`)),
+      ...(await bridge.redis.keys(`${bridge.prefix}:sipcall:*`)),
+    ])
+      expect(await bridge.redis.ttl(key), key).to.be.greaterThan(0);
     // Past the quarantine (1 s in the harness), every port of the range can be bound again.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const busy: number[] = [];

@@ -32,7 +32,9 @@ describe('RFC 4475 torture messages against the live bridge (UDP and TCP)', func
     const rounds = transactionRounds(RFC4475_LIVE.map((e) => e.file));
     for (const transport of ['udp', 'tcp'] as const) {
       for (const round of rounds) {
-        const got = await Promise.all(round.map((file) => (transport === 'udp' ? viaUdp : viaTcp)(bridge.sipPort, readTorture(file))));
+        const got = await Promise.all(
+          round.map((file) => (transport === 'udp' ? viaUdp : viaTcp)(bridge.sipPort, readTorture(file))),
+        );
         round.forEach((file, i) => results[transport].set(file, got[i] as Received));
         await new Promise((resolve) => setTimeout(resolve, ROUND_GAP_MS));
       }
@@ -52,7 +54,10 @@ describe('RFC 4475 torture messages against the live bridge (UDP and TCP)', func
           if (!got) return expect.fail('not sent');
           const finals = [...new Set(got.startLines.map(statusOf).filter((s) => s >= 200))].sort();
           expect(finals, got.startLines.join(' | ')).to.deep.equal([...expected.final].sort());
-          expect(got.startLines.every((line) => line.startsWith('SIP/2.0 ')), 'only responses come back').to.equal(true);
+          expect(
+            got.startLines.every((line) => line.startsWith('SIP/2.0 ')),
+            'only responses come back',
+          ).to.equal(true);
           checkHeaders(entry.file, got.messages);
           if (expected.closes) expect(got.closed, 'connection closed').to.equal(true);
         });
@@ -64,16 +69,24 @@ describe('RFC 4475 torture messages against the live bridge (UDP and TCP)', func
     for (const transport of ['udp', 'tcp'] as const) {
       for (const [file, got] of results[transport]) {
         for (const message of got.messages) {
-          if (/^CSeq:\s*\d+\s+INVITE\s*$/im.test(message)) expect(statusOf(message), `${transport} ${file}`).to.not.be.within(200, 299);
+          if (/^CSeq:\s*\d+\s+INVITE\s*$/im.test(message))
+            expect(statusOf(message), `${transport} ${file}`).to.not.be.within(200, 299);
         }
       }
     }
   });
 
   it('still answers OPTIONS afterwards, from a signaling process that never restarted', async () => {
-    const run = await runSipp({ scenario: 'uac-options.xml', target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', timeoutMs: 10_000 });
+    const run = await runSipp({
+      scenario: 'uac-options.xml',
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      timeoutMs: 10_000,
+    });
     expect(run.code, describeRun(run)).to.equal(0);
-    const restarts = bridge.logs.filter((line) => /exited \(code|uncaught exception|unhandled rejection|"level":(50|60)/.test(line));
+    const restarts = bridge.logs.filter((line) =>
+      /exited \(code|uncaught exception|unhandled rejection|"level":(50|60)/.test(line),
+    );
     expect(restarts).to.deep.equal([]);
   });
 });

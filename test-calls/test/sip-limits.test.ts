@@ -64,7 +64,9 @@ describe('SIP limits on the live bridge (SIP_TCP_*, SIP_MAX_*)', function () {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     try {
-      const reply = new Promise<string>((resolve) => socket.once('message', (d: Buffer) => resolve(d.toString('latin1'))));
+      const reply = new Promise<string>((resolve) =>
+        socket.once('message', (d: Buffer) => resolve(d.toString('latin1'))),
+      );
       const datagram = Buffer.from(options('UDP', [`X-Big: ${'a'.repeat(64 * 1024 - 600)}`]));
       expect(datagram.length).to.be.within(64_000, 65_507);
       socket.send(datagram, bridge.sipPort, '127.0.0.1');
@@ -91,7 +93,10 @@ describe('SIP limits on the live bridge (SIP_TCP_*, SIP_MAX_*)', function () {
     await held[0]?.closed;
     await waitFor('a connection accepted again', 10_000, async () => {
       const again = await open();
-      const outcome = await Promise.race([again.closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('open'), 300))]);
+      const outcome = await Promise.race([
+        again.closed.then(() => 'closed'),
+        new Promise((resolve) => setTimeout(() => resolve('open'), 300)),
+      ]);
       again.socket.destroy();
       return outcome === 'open';
     });
@@ -100,10 +105,18 @@ describe('SIP limits on the live bridge (SIP_TCP_*, SIP_MAX_*)', function () {
   it('still answers OPTIONS over UDP and TCP afterwards, from a signaling process that never restarted', async () => {
     for (const socket of sockets.splice(0)) socket.destroy();
     for (const transport of [[], ['-t', 't1']]) {
-      const run = await runSipp({ scenario: 'uac-options.xml', target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', timeoutMs: 10_000, extraArgs: transport });
+      const run = await runSipp({
+        scenario: 'uac-options.xml',
+        target: `127.0.0.1:${bridge.sipPort}`,
+        service: '+15550199',
+        timeoutMs: 10_000,
+        extraArgs: transport,
+      });
       expect(run.code, describeRun(run)).to.equal(0);
     }
-    expect(bridge.logs.filter((line) => /exited \(code|uncaught exception|unhandled rejection/.test(line))).to.deep.equal([]);
+    expect(
+      bridge.logs.filter((line) => /exited \(code|uncaught exception|unhandled rejection/.test(line)),
+    ).to.deep.equal([]);
   });
 });
 

@@ -17,7 +17,9 @@ describe('SIPp: a call answered and hung up by the caller (uac-answer-bye.xml)',
     expect(run.code, describeRun(run)).to.equal(0);
     expect(run.stats.successful, describeRun(run)).to.equal(1);
 
-    const ok = run.messages.find((m) => m.direction === 'received' && statusOf(m) === 200 && cseqMethod(m) === 'INVITE');
+    const ok = run.messages.find(
+      (m) => m.direction === 'received' && statusOf(m) === 200 && cseqMethod(m) === 'INVITE',
+    );
     expect(ok, 'a 200 to the INVITE').to.not.equal(undefined);
     // RFC 3264 §6.1: one m= line, our first codec (PCMA), telephone-event kept with its PT.
     expect(ok!.body).to.match(/^m=audio [1-9]\d* RTP\/AVP 8 101\r?$/m);

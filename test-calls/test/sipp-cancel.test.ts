@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { expect } from 'chai';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
-import { assertBridgeIdle, callRecords, cseqMethod, describeRun, endedRecord, runSipp, statusOf, unfinishedJobs, waitFor } from '../src/sipp.ts';
+import {
+  assertBridgeIdle,
+  callRecords,
+  cseqMethod,
+  describeRun,
+  endedRecord,
+  runSipp,
+  statusOf,
+  unfinishedJobs,
+  waitFor,
+} from '../src/sipp.ts';
 
 /**
  * CANCEL at different points of admission. Each must end with 200/CANCEL and 487/INVITE (told apart
@@ -73,7 +83,8 @@ describe('SIPp: CANCEL during admission, with an agent worker (raw UDP)', functi
     const calls = [];
     for (let i = 0; i < 10; i++) calls.push(await rawCall(bridge.sipPort, '+15550199', 'on-180'));
     // Whichever won, the caller got a final answer and ended its side (ACK to 487, or ACK + BYE).
-    for (const call of calls) expect(call.finals, call.trace).to.satisfy((f: string[]) => f.includes('487 INVITE') || f.includes('200 BYE'));
+    for (const call of calls)
+      expect(call.finals, call.trace).to.satisfy((f: string[]) => f.includes('487 INVITE') || f.includes('200 BYE'));
     const records = callRecords(bridge);
     const ids: string[] = [];
     for (const call of calls) ids.push((await endedRecord(bridge, call.sipCallId)).callId);
@@ -82,7 +93,9 @@ describe('SIPp: CANCEL during admission, with an agent worker (raw UDP)', functi
       active = await bridge.redis.lrange(`${bridge.prefix}:bull:calls:active`, 0, -1);
       return active.length === 0;
     }).catch(() => undefined);
-    const stuck = await Promise.all(active.map(async (id) => `${id} (${(await records.get(id))?.verdict?.reason ?? '?'})`));
+    const stuck = await Promise.all(
+      active.map(async (id) => `${id} (${(await records.get(id))?.verdict?.reason ?? '?'})`),
+    );
     expect(stuck, `jobs still active 5 s after their calls ended; calls: ${ids.join(', ')}`).to.deep.equal([]);
     await assertBridgeIdle(bridge);
   });
@@ -93,7 +106,11 @@ describe('SIPp: CANCEL during admission, with an agent worker (raw UDP)', functi
  * the moment a 180 arrives (`on-180`). ACKs a 487 on the INVITE's branch (RFC 3261 §17.1.1.3); if
  * the 200 won instead, ACKs it and hangs up with BYE. Resolves once the call is over for the caller.
  */
-async function rawCall(sipPort: number, number: string, cancel: 'with-invite' | 'on-180'): Promise<{ finals: string[]; sipCallId: string; trace: string }> {
+async function rawCall(
+  sipPort: number,
+  number: string,
+  cancel: 'with-invite' | 'on-180',
+): Promise<{ finals: string[]; sipCallId: string; trace: string }> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const port = socket.address().port;
@@ -109,12 +126,24 @@ async function rawCall(sipPort: number, number: string, cancel: 'with-invite' | 
   ];
   const inviteBranch = `z9hG4bK-${id}`;
   const firstTo = `To: <${ruri}>`;
-  const sdp = ['v=0', 'o=raw 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 9 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+  const sdp = [
+    'v=0',
+    'o=raw 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    'm=audio 9 RTP/AVP 0',
+    'a=rtpmap:0 PCMU/8000',
+    '',
+  ].join('\r\n');
   const received: string[] = [];
   const finals: string[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`call not over within 5 s; got:\n${received.join('\n---\n')}`)), 5000);
+      const timer = setTimeout(
+        () => reject(new Error(`call not over within 5 s; got:\n${received.join('\n---\n')}`)),
+        5000,
+      );
       socket.on('message', (data) => {
         const text = data.toString('latin1');
         received.push(text);
@@ -132,15 +161,31 @@ async function rawCall(sipPort: number, number: string, cancel: 'with-invite' | 
           void send(socket, sipPort, [`ACK ${ruri} SIP/2.0`, ...headers(to, inviteBranch), 'CSeq: 1 ACK']).then(done);
         } else if (status === 200 && method === 'INVITE' && finals.filter((f) => f === '200 INVITE').length === 1) {
           const contact = /^Contact:\s*<([^>]+)>/im.exec(text)?.[1] ?? ruri;
-          void send(socket, sipPort, [`ACK ${contact} SIP/2.0`, ...headers(to, `${inviteBranch}-ack`), 'CSeq: 1 ACK']).then(() =>
+          void send(socket, sipPort, [
+            `ACK ${contact} SIP/2.0`,
+            ...headers(to, `${inviteBranch}-ack`),
+            'CSeq: 1 ACK',
+          ]).then(() =>
             send(socket, sipPort, [`BYE ${contact} SIP/2.0`, ...headers(to, `${inviteBranch}-bye`), 'CSeq: 2 BYE']),
           );
         } else if (status === 200 && method === 'BYE') {
           done();
         }
       });
-      void send(socket, sipPort, [`INVITE ${ruri} SIP/2.0`, ...headers(firstTo, inviteBranch), 'CSeq: 1 INVITE', `Contact: <sip:raw@127.0.0.1:${port}>`, 'Content-Type: application/sdp'], sdp);
-      if (cancel === 'with-invite') void send(socket, sipPort, [`CANCEL ${ruri} SIP/2.0`, ...headers(firstTo, inviteBranch), 'CSeq: 1 CANCEL']);
+      void send(
+        socket,
+        sipPort,
+        [
+          `INVITE ${ruri} SIP/2.0`,
+          ...headers(firstTo, inviteBranch),
+          'CSeq: 1 INVITE',
+          `Contact: <sip:raw@127.0.0.1:${port}>`,
+          'Content-Type: application/sdp',
+        ],
+        sdp,
+      );
+      if (cancel === 'with-invite')
+        void send(socket, sipPort, [`CANCEL ${ruri} SIP/2.0`, ...headers(firstTo, inviteBranch), 'CSeq: 1 CANCEL']);
     });
     return { finals, sipCallId, trace: received.join('\n---\n') };
   } finally {

@@ -1,7 +1,16 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useBridge } from '../src/bridge-fixture.ts';
-import { assertBridgeIdle, callRecords, cseqMethod, describeRun, endedRecord, headerValues, runSipp, statusOf } from '../src/sipp.ts';
+import {
+  assertBridgeIdle,
+  callRecords,
+  cseqMethod,
+  describeRun,
+  endedRecord,
+  headerValues,
+  runSipp,
+  statusOf,
+} from '../src/sipp.ts';
 
 describe('SIPp against a trunk with inbound digest (RFC 3261 §22, RFC 8760)', function () {
   this.timeout(120_000);
@@ -9,7 +18,17 @@ describe('SIPp against a trunk with inbound digest (RFC 3261 §22, RFC 8760)', f
   const bridge = useBridge({ env: { SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256' } });
 
   before(async () => {
-    const added = await bridge().cli(['trunks', 'add', 'digest-carrier', '--source', '127.0.0.1', '--auth-username', 'carrier', '--auth-password', 'Tr0ub4dor&3']);
+    const added = await bridge().cli([
+      'trunks',
+      'add',
+      'digest-carrier',
+      '--source',
+      '127.0.0.1',
+      '--auth-username',
+      'carrier',
+      '--auth-password',
+      'Tr0ub4dor&3',
+    ]);
     expect(added.code, added.stderr).to.equal(0);
     await sleep(2500); // the signaling process re-reads trunks every second
   });
@@ -25,8 +44,12 @@ describe('SIPp against a trunk with inbound digest (RFC 3261 §22, RFC 8760)', f
     });
     expect(run.code, describeRun(run)).to.equal(0);
     const challenge = run.messages.find((m) => m.direction === 'received' && statusOf(m) === 401);
-    expect(headerValues(challenge!, 'WWW-Authenticate').join('\n')).to.include('algorithm=SHA-256').and.to.include('algorithm=MD5');
-    const authorization = run.messages.find((m) => m.direction === 'sent' && cseqMethod(m) === 'INVITE' && /Authorization:/i.test(m.raw));
+    expect(headerValues(challenge!, 'WWW-Authenticate').join('\n'))
+      .to.include('algorithm=SHA-256')
+      .and.to.include('algorithm=MD5');
+    const authorization = run.messages.find(
+      (m) => m.direction === 'sent' && cseqMethod(m) === 'INVITE' && /Authorization:/i.test(m.raw),
+    );
     expect(authorization?.raw).to.match(/Authorization: Digest username="carrier"/);
     const record = await endedRecord(bridge(), run.sipCallIds[0]!);
     expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });

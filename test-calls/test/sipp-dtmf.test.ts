@@ -35,15 +35,19 @@ function keyPresses(keys: Key[], leadMs: number, tailMs: number): PcapPacket[] {
     return Buffer.concat([header, payload]);
   };
   const voice = (ms: number): void => {
-    for (const end = atMs + ms; atMs < end; atMs += 20) packets.push({ atMs, payload: rtp(VOICE_PT, false, Buffer.alloc(160, 0xff), atMs * 8) });
+    for (const end = atMs + ms; atMs < end; atMs += 20)
+      packets.push({ atMs, payload: rtp(VOICE_PT, false, Buffer.alloc(160, 0xff), atMs * 8) });
   };
   voice(leadMs);
   for (const key of keys) {
     const timestamp = atMs * 8;
-    const event = (end: boolean, durationSamples: number): Buffer => Buffer.from([key.event, (end ? 0x80 : 0) | 10, durationSamples >> 8, durationSamples & 0xff]);
-    for (let i = 1; i <= 4; i++) packets.push({ atMs: atMs + 50 * (i - 1), payload: rtp(EVENT_PT, i === 1, event(false, 400 * i), timestamp) });
+    const event = (end: boolean, durationSamples: number): Buffer =>
+      Buffer.from([key.event, (end ? 0x80 : 0) | 10, durationSamples >> 8, durationSamples & 0xff]);
+    for (let i = 1; i <= 4; i++)
+      packets.push({ atMs: atMs + 50 * (i - 1), payload: rtp(EVENT_PT, i === 1, event(false, 400 * i), timestamp) });
     for (let i = 0; i < 3; i++) {
-      if (key.ends) packets.push({ atMs: atMs + 200 + 20 * i, payload: rtp(EVENT_PT, false, event(true, 1600), timestamp) });
+      if (key.ends)
+        packets.push({ atMs: atMs + 200 + 20 * i, payload: rtp(EVENT_PT, false, event(true, 1600), timestamp) });
     }
     atMs += 260;
     voice(300);
@@ -82,12 +86,24 @@ describe('SIPp: DTMF (RFC 4733) pressed in a real call reaches the agent once pe
       ),
     );
     const scenario = join(dir, 'uac-dtmf.xml');
-    await writeFile(scenario, (await readFile(join(SCENARIOS_DIR, 'uac-dtmf.xml'), 'utf8')).replaceAll('PCAP_FILE', pcap));
-    const run = await runSipp({ scenario, target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', pauseMs: 5500, timeoutMs: 30_000 });
+    await writeFile(
+      scenario,
+      (await readFile(join(SCENARIOS_DIR, 'uac-dtmf.xml'), 'utf8')).replaceAll('PCAP_FILE', pcap),
+    );
+    const run = await runSipp({
+      scenario,
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      pauseMs: 5500,
+      timeoutMs: 30_000,
+    });
     expect(run.code, describeRun(run)).to.equal(0);
     const record = await endedRecord(bridge, run.sipCallIds[0] as string, 10_000);
     const keys = record.transcript.filter((entry) => entry.speaker === 'caller' && entry.text.startsWith('[DTMF'));
-    expect(keys.map((entry) => entry.text), JSON.stringify(record.transcript)).to.deep.equal(['[DTMF 1]', '[DTMF 5]', '[DTMF 5]', '[DTMF 9]']);
+    expect(
+      keys.map((entry) => entry.text),
+      JSON.stringify(record.transcript),
+    ).to.deep.equal(['[DTMF 1]', '[DTMF 5]', '[DTMF 5]', '[DTMF 9]']);
     expect(record.verdict?.reason).to.equal('caller-bye');
   });
 });

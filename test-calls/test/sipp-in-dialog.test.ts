@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import { useBridge } from '../src/bridge-fixture.ts';
-import { assertBridgeIdle, cseqMethod, describeRun, endedRecord, headerValues, runSipp, statusOf, type SippResult } from '../src/sipp.ts';
+import {
+  assertBridgeIdle,
+  cseqMethod,
+  describeRun,
+  endedRecord,
+  headerValues,
+  runSipp,
+  statusOf,
+  type SippResult,
+} from '../src/sipp.ts';
 
 const TRANSPORTS = [
   { name: 'UDP', args: [] as string[] },
@@ -20,7 +29,13 @@ describe('SIPp in-dialog requests: re-INVITE hold/unhold/codec, UPDATE, glare, O
 
   /** One call from SIPp's `scenario` over `transport`, which must end with SIPp's exit 0. */
   async function callOver(transport: (typeof TRANSPORTS)[number], scenario: string): Promise<SippResult> {
-    const run = await runSipp({ scenario, target: `127.0.0.1:${bridge().sipPort}`, service: '+15550199', extraArgs: transport.args, timeoutMs: 40_000 });
+    const run = await runSipp({
+      scenario,
+      target: `127.0.0.1:${bridge().sipPort}`,
+      service: '+15550199',
+      extraArgs: transport.args,
+      timeoutMs: 40_000,
+    });
     expect(run.code, describeRun(run)).to.equal(0);
     return run;
   }
@@ -50,7 +65,12 @@ describe('SIPp in-dialog requests: re-INVITE hold/unhold/codec, UPDATE, glare, O
       const record = await endedRecord(bridge(), run.sipCallIds[0]!);
       expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
       const updates = bridge().logs.filter((line) => line.includes('"media updated"') && line.includes(record.callId));
-      expect(updates.map((line) => (JSON.parse(line) as { direction: string }).direction)).to.deep.equal(['recvonly', 'sendrecv', 'recvonly', 'sendrecv']);
+      expect(updates.map((line) => (JSON.parse(line) as { direction: string }).direction)).to.deep.equal([
+        'recvonly',
+        'sendrecv',
+        'recvonly',
+        'sendrecv',
+      ]);
     });
 
     it(`${transport.name}: UPDATE with SDP (inactive, sendrecv) and without (refresh), 491 on glare with our pending offer`, async () => {
@@ -68,7 +88,11 @@ describe('SIPp in-dialog requests: re-INVITE hold/unhold/codec, UPDATE, glare, O
       expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
       const updates = bridge().logs.filter((line) => line.includes('"media updated"') && line.includes(record.callId));
       // inactive, sendrecv, then the answer in the ACK to our offer.
-      expect(updates.map((line) => (JSON.parse(line) as { direction: string }).direction)).to.deep.equal(['inactive', 'sendrecv', 'sendrecv']);
+      expect(updates.map((line) => (JSON.parse(line) as { direction: string }).direction)).to.deep.equal([
+        'inactive',
+        'sendrecv',
+        'sendrecv',
+      ]);
     });
   }
 

@@ -49,17 +49,30 @@ describe('SIPp: malformed requests, then OPTIONS (uac-options.xml)', function ()
   });
 
   it('answers 400 to an INVITE whose Content-Length is larger than its body', async () => {
-    const reply = await exchange(socket, bridge.sipPort, request(['Content-Type: application/sdp', 'Content-Length: 500'], 'v=0\r\n'));
+    const reply = await exchange(
+      socket,
+      bridge.sipPort,
+      request(['Content-Type: application/sdp', 'Content-Length: 500'], 'v=0\r\n'),
+    );
     expect(reply?.split('\r\n')[0]).to.match(/^SIP\/2\.0 400 /);
   });
 
   it('answers 505 to a request of another SIP version', async () => {
-    const reply = await exchange(socket, bridge.sipPort, request(['Content-Length: 0']).replace(' SIP/2.0\r\n', ' SIP/3.0\r\n'));
+    const reply = await exchange(
+      socket,
+      bridge.sipPort,
+      request(['Content-Length: 0']).replace(' SIP/2.0\r\n', ' SIP/3.0\r\n'),
+    );
     expect(reply?.split('\r\n')[0]).to.match(/^SIP\/2\.0 505 /);
   });
 
   it('answers an INVITE without Call-ID with 400 (RFC 4475 §3.1.4.1: Via and CSeq suffice to match it), and creates no call for it', async () => {
-    const reply = await exchange(socket, bridge.sipPort, request(['Content-Length: 0']).replace(/^Call-ID: .*\r\n/m, ''), 2000);
+    const reply = await exchange(
+      socket,
+      bridge.sipPort,
+      request(['Content-Length: 0']).replace(/^Call-ID: .*\r\n/m, ''),
+      2000,
+    );
     expect(reply?.split('\r\n')[0]).to.match(/^SIP\/2\.0 400 /);
     expect(reply).to.match(/^CSeq: 1 INVITE\r?$/m);
     expect(reply).to.not.match(/^Call-ID:/m);
@@ -73,7 +86,9 @@ describe('SIPp: malformed requests, then OPTIONS (uac-options.xml)', function ()
     const reply = await exchange(socket, bridge.sipPort, register);
     expect(reply?.split('\r\n')[0]).to.match(/^SIP\/2\.0 405 /);
     expect(reply).to.match(/^Allow: .*INVITE/m);
-    const unknown = request(['Content-Length: 0']).replace('INVITE sip:', 'FROBNICATE sip:').replace('CSeq: 1 INVITE', 'CSeq: 1 FROBNICATE');
+    const unknown = request(['Content-Length: 0'])
+      .replace('INVITE sip:', 'FROBNICATE sip:')
+      .replace('CSeq: 1 INVITE', 'CSeq: 1 FROBNICATE');
     expect((await exchange(socket, bridge.sipPort, unknown))?.split('\r\n')[0]).to.match(/^SIP\/2\.0 501 /);
   });
 
@@ -83,7 +98,12 @@ describe('SIPp: malformed requests, then OPTIONS (uac-options.xml)', function ()
   });
 
   it('still answers OPTIONS with 200 afterwards, from a signaling process that never restarted', async () => {
-    const run = await runSipp({ scenario: 'uac-options.xml', target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', timeoutMs: 10_000 });
+    const run = await runSipp({
+      scenario: 'uac-options.xml',
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      timeoutMs: 10_000,
+    });
     expect(run.code, describeRun(run)).to.equal(0);
     const restarts = bridge.logs.filter((line) => /exited \(code|uncaught exception|unhandled rejection/.test(line));
     expect(restarts).to.deep.equal([]);

@@ -51,7 +51,12 @@ describe('SIPp: NATed softphone and foreign RTP injection against the real bridg
   }
 
   it('a softphone whose SDP says 127.0.0.5 while its RTP comes from 127.0.0.1 is latched: its audio reaches the bridge', async () => {
-    const run = await runSipp({ scenario: await scenario('nat', '127.0.0.5'), target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', pauseMs: 3500 });
+    const run = await runSipp({
+      scenario: await scenario('nat', '127.0.0.5'),
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      pauseMs: 3500,
+    });
     expect(run.code, describeRun(run)).to.equal(0);
     const record = await endedRecord(bridge, run.sipCallIds[0] as string, 10_000);
     expect(record.remoteRtp?.address).to.equal('127.0.0.5');
@@ -66,7 +71,12 @@ describe('SIPp: NATed softphone and foreign RTP injection against the real bridg
     await new Promise<void>((resolve) => injector.bind(0, '127.0.0.1', resolve));
     let answered = 0;
     injector.on('message', () => answered++);
-    const sipp = runSipp({ scenario: await scenario('inject'), target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', pauseMs: 3500 });
+    const sipp = runSipp({
+      scenario: await scenario('inject'),
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      pauseMs: 3500,
+    });
     let live: CallRecord | undefined;
     await waitFor('the call to be answered', 15_000, async () => {
       live = (await callRecords(bridge).listLive()).find((r) => r.status === 'answered' && r.localRtp !== undefined);

@@ -16,7 +16,9 @@ describe('SIPp: a 200 that is never ACKed (uac-no-ack.xml)', function () {
     });
     expect(run.code, describeRun(run)).to.equal(0);
 
-    const oks = run.messages.filter((m) => m.direction === 'received' && statusOf(m) === 200 && cseqMethod(m) === 'INVITE');
+    const oks = run.messages.filter(
+      (m) => m.direction === 'received' && statusOf(m) === 200 && cseqMethod(m) === 'INVITE',
+    );
     const bye = run.messages.find((m) => m.direction === 'received' && m.startLine.startsWith('BYE '));
     const first = oks[0]!;
     const gapsMs = oks.slice(1).map((m, i) => Math.round(m.atMs - oks[i]!.atMs));
@@ -32,7 +34,10 @@ describe('SIPp: a 200 that is never ACKed (uac-no-ack.xml)', function () {
     expect(bye, 'a BYE from the bridge').to.not.equal(undefined);
     const byeAfterMs = bye!.atMs - first.atMs;
     expect(byeAfterMs).to.be.within(31_000, 36_000);
-    expect(oks.every((m) => m.atMs < bye!.atMs), 'no 200 after the BYE').to.equal(true);
+    expect(
+      oks.every((m) => m.atMs < bye!.atMs),
+      'no 200 after the BYE',
+    ).to.equal(true);
 
     const record = await endedRecord(bridge(), run.sipCallIds[0]!);
     expect(record.verdict).to.deep.include({ by: 'bridge', reason: 'no-ack' });

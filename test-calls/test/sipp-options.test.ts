@@ -8,7 +8,12 @@ describe('SIPp: OPTIONS out of dialog (uac-options.xml)', function () {
   const bridge = useBridge();
 
   it('answers 200 with Allow listing INVITE and Accept naming application/sdp', async () => {
-    const run = await runSipp({ scenario: 'uac-options.xml', target: `127.0.0.1:${bridge().sipPort}`, service: '+15550199', timeoutMs: 10_000 });
+    const run = await runSipp({
+      scenario: 'uac-options.xml',
+      target: `127.0.0.1:${bridge().sipPort}`,
+      service: '+15550199',
+      timeoutMs: 10_000,
+    });
     expect(run.code, describeRun(run)).to.equal(0);
     const ok = run.messages.find((m) => m.direction === 'received' && statusOf(m) === 200);
     expect(headerValues(ok!, 'Allow').join(',')).to.match(/\bINVITE\b/);

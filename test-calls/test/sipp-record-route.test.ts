@@ -61,8 +61,15 @@ describe('SIPp: Record-Route and the route set of our BYE (uac-record-route.xml)
   });
 });
 
-function find(messages: SippMessage[], direction: SippMessage['direction'], match: (m: SippMessage) => boolean): SippMessage {
+function find(
+  messages: SippMessage[],
+  direction: SippMessage['direction'],
+  match: (m: SippMessage) => boolean,
+): SippMessage {
   const found = messages.find((m) => m.direction === direction && match(m));
-  if (!found) throw new Error(`no such ${direction} message in:\n${messages.map((m) => `${m.direction} ${m.startLine}`).join('\n')}`);
+  if (!found)
+    throw new Error(
+      `no such ${direction} message in:\n${messages.map((m) => `${m.direction} ${m.startLine}`).join('\n')}`,
+    );
   return found;
 }

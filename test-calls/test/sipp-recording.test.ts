@@ -7,7 +7,8 @@ import { toneStream, writeRtpPcap } from '../src/rtp-pcap.ts';
 import { describeRun, endedRecord, runSipp, SCENARIOS_DIR, waitFor } from '../src/sipp.ts';
 
 function onset(data: Buffer, channel: number, threshold: number): number {
-  for (let frame = 0; frame * 4 + 4 <= data.length; frame++) if (Math.abs(data.readInt16LE(frame * 4 + channel * 2)) > threshold) return frame;
+  for (let frame = 0; frame * 4 + 4 <= data.length; frame++)
+    if (Math.abs(data.readInt16LE(frame * 4 + channel * 2)) > threshold) return frame;
   return -1;
 }
 
@@ -19,7 +20,16 @@ describe('SIPp: a recorded real call (number with recording on, echo agent)', fu
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vb-recording-'));
     bridge = await startBridge({ env: { RECORDINGS_DIR: join(dir, 'recordings') } });
-    const set = await bridge.cli(['numbers', 'set', '+15550199', '--greeting', '', '--record', '--retention-days', '3']);
+    const set = await bridge.cli([
+      'numbers',
+      'set',
+      '+15550199',
+      '--greeting',
+      '',
+      '--record',
+      '--retention-days',
+      '3',
+    ]);
     expect(set.code, set.stderr).to.equal(0);
   });
   after(async () => {
@@ -31,8 +41,17 @@ describe('SIPp: a recorded real call (number with recording on, echo agent)', fu
     const pcap = join(dir, 'tone.pcap');
     await writeRtpPcap(pcap, toneStream(1500, 400, 4000));
     const scenario = join(dir, 'uac-pcap.xml');
-    await writeFile(scenario, (await readFile(join(SCENARIOS_DIR, 'uac-dtmf.xml'), 'utf8')).replaceAll('PCAP_FILE', pcap));
-    const run = await runSipp({ scenario, target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', pauseMs: 4500, timeoutMs: 30_000 });
+    await writeFile(
+      scenario,
+      (await readFile(join(SCENARIOS_DIR, 'uac-dtmf.xml'), 'utf8')).replaceAll('PCAP_FILE', pcap),
+    );
+    const run = await runSipp({
+      scenario,
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      pauseMs: 4500,
+      timeoutMs: 30_000,
+    });
     expect(run.code, describeRun(run)).to.equal(0);
     const record = await endedRecord(bridge, run.sipCallIds[0] as string, 10_000);
     const recording = record.media?.recording;

@@ -33,34 +33,59 @@ describe('agent-requested transfer: CallConnection → media → signaling → R
     bridge = await startInProcessBridge({
       log,
       agentConcurrency: 5,
-      numbers: [{ number: NUMBER, agent: 'echo', enabled: true, answers: [], transferTargets: ['+15550123', 'sip:*@pbx.example.com'] }],
-      agent: ({ channel }) => async (job) => {
-        const abort = new AbortController();
-        const connection = new CallConnection(job.data.callId, channel, abort, log);
-        const ended = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
-        try {
-          await connection.announce();
-          await connection.waitForStart(abort.signal);
-          const progress: TransferProgressMessage[] = [];
-          const outcome = await connection.transfer(plan.target, abort.signal, { onProgress: (p) => progress.push(p) });
-          reportAgentSide({ progress, outcome });
-          if (outcome.state === 'failure' && plan.afterFailure === 'hangup') connection.hangup('agent-hangup');
-          await ended;
-        } finally {
-          connection.close();
-        }
-      },
+      numbers: [
+        {
+          number: NUMBER,
+          agent: 'echo',
+          enabled: true,
+          answers: [],
+          transferTargets: ['+15550123', 'sip:*@pbx.example.com'],
+        },
+      ],
+      agent:
+        ({ channel }) =>
+        async (job) => {
+          const abort = new AbortController();
+          const connection = new CallConnection(job.data.callId, channel, abort, log);
+          const ended = new Promise<void>((resolve) =>
+            abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+          );
+          try {
+            await connection.announce();
+            await connection.waitForStart(abort.signal);
+            const progress: TransferProgressMessage[] = [];
+            const outcome = await connection.transfer(plan.target, abort.signal, {
+              onProgress: (p) => progress.push(p),
+            });
+            reportAgentSide({ progress, outcome });
+            if (outcome.state === 'failure' && plan.afterFailure === 'hangup') connection.hangup('agent-hangup');
+            await ended;
+          } finally {
+            connection.close();
+          }
+        },
     });
     ({ config, records } = bridge);
   });
 
   after(() => bridge.close());
 
-  async function call(scenario: string, target: string, afterFailure: 'hangup' | 'stay', extraArgs: string[] = []): Promise<{ run: SippResult; side: AgentSide; callId: string }> {
+  async function call(
+    scenario: string,
+    target: string,
+    afterFailure: 'hangup' | 'stay',
+    extraArgs: string[] = [],
+  ): Promise<{ run: SippResult; side: AgentSide; callId: string }> {
     plan = { target, afterFailure };
     agentSide = new Promise((resolve) => (reportAgentSide = resolve));
     const before = new Set((await records.listRecent({ limit: 1000 })).map((r) => r.callId));
-    const run = await runSipp({ scenario, target: `127.0.0.1:${config.SIP_PORT}`, service: NUMBER, extraArgs, timeoutMs: 40_000 });
+    const run = await runSipp({
+      scenario,
+      target: `127.0.0.1:${config.SIP_PORT}`,
+      service: NUMBER,
+      extraArgs,
+      timeoutMs: 40_000,
+    });
     const side = await agentSide;
     const callId = (await records.listRecent({ limit: 1000 })).find((r) => !before.has(r.callId))?.callId ?? '';
     return { run, side, callId };
@@ -79,8 +104,14 @@ describe('agent-requested transfer: CallConnection → media → signaling → R
       const { run, side, callId } = await call('uac-refer.xml', '+15550123', 'stay', transport.args);
       expect(run.code, describeRun(run)).to.equal(0);
       expect(side.outcome).to.deep.include({ state: 'success', status: 200 });
-      expect(side.progress.map((p) => `${p.state} ${p.status ?? ''}`)).to.deep.equal(['trying 202', 'trying 100', 'success 200']);
-      expect(run.messages.some((m) => m.direction === 'received' && m.startLine.startsWith('REFER sip:'))).to.equal(true);
+      expect(side.progress.map((p) => `${p.state} ${p.status ?? ''}`)).to.deep.equal([
+        'trying 202',
+        'trying 100',
+        'success 200',
+      ]);
+      expect(run.messages.some((m) => m.direction === 'received' && m.startLine.startsWith('REFER sip:'))).to.equal(
+        true,
+      );
       expect(await verdictOf(callId)).to.deep.include({ by: 'bridge', reason: 'transferred' });
     });
   }

@@ -71,12 +71,26 @@ describe('llm agent transfer_call → REFER to SIPp (in process: signaling, medi
         ? streamText(['Done.'])(request, response)
         : streamEvents([
             chunk({ role: 'assistant', content: 'Putting you through.' }),
-            chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'transfer_call', arguments: '{"target":"+15550123"}' } }] }),
+            chunk({
+              tool_calls: [
+                {
+                  index: 0,
+                  id: 'call_1',
+                  type: 'function',
+                  function: { name: 'transfer_call', arguments: '{"target":"+15550123"}' },
+                },
+              ],
+            }),
             chunk({}, 'tool_calls'),
           ])(request, response),
     );
     const before = new Set((await records.listRecent({ limit: 1000 })).map((r) => r.callId));
-    const running = runSipp({ scenario: 'uac-refer.xml', target: `127.0.0.1:${config.SIP_PORT}`, service: NUMBER, timeoutMs: 40_000 });
+    const running = runSipp({
+      scenario: 'uac-refer.xml',
+      target: `127.0.0.1:${config.SIP_PORT}`,
+      service: NUMBER,
+      timeoutMs: 40_000,
+    });
     await waitFor('the agent to listen after its greeting', 20_000, () => Promise.resolve(stt.listening));
     stt.hear('put me through to sales please');
     const run = await running;
@@ -88,7 +102,9 @@ describe('llm agent transfer_call → REFER to SIPp (in process: signaling, medi
     const record = await records.get(callId);
     expect(record?.verdict).to.deep.include({ by: 'bridge', reason: 'transferred' });
     expect(record?.transcript.map((e) => e.text)).to.include('Putting you through.');
-    const offered = (model.requests[0]?.body as { tools?: Array<{ function: { name: string } }> }).tools?.map((t) => t.function.name);
+    const offered = (model.requests[0]?.body as { tools?: Array<{ function: { name: string } }> }).tools?.map(
+      (t) => t.function.name,
+    );
     expect(offered).to.include('transfer_call');
   });
 });

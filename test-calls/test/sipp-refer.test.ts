@@ -29,17 +29,19 @@ describe('SIPp as transferee: REFER from signaling, NOTIFY/sipfrag progress (UDP
       log,
       agentConcurrency: 5,
       // An agent speaking the channel protocol: ready at once, done at `stop`.
-      agent: ({ channel }) => async (job) => {
-        let stopped!: () => void;
-        const done = new Promise<void>((resolve) => (stopped = resolve));
-        const end = channel.open(job.data.callId, 'agent', (m) => {
-          if (m[0] === FRAME_KIND_CONTROL && (decodeControlJson(m) as { event?: string }).event === 'stop') stopped();
-        });
-        await end.ready;
-        end.send(encodeControl({ event: 'ready' }));
-        await done;
-        end.close();
-      },
+      agent:
+        ({ channel }) =>
+        async (job) => {
+          let stopped!: () => void;
+          const done = new Promise<void>((resolve) => (stopped = resolve));
+          const end = channel.open(job.data.callId, 'agent', (m) => {
+            if (m[0] === FRAME_KIND_CONTROL && (decodeControlJson(m) as { event?: string }).event === 'stop') stopped();
+          });
+          await end.ready;
+          end.send(encodeControl({ event: 'ready' }));
+          await done;
+          end.close();
+        },
     });
     ({ config, signaling, records } = bridge);
   });
@@ -47,12 +49,23 @@ describe('SIPp as transferee: REFER from signaling, NOTIFY/sipfrag progress (UDP
   after(() => bridge.close());
 
   /** Runs the scenario and, once its call is confirmed, transfers it to +15550123. */
-  async function transferDuring(scenario: string, args: string[]): Promise<{ run: SippResult; progress: TransferProgress[]; outcome: TransferProgress; callId: string }> {
+  async function transferDuring(
+    scenario: string,
+    args: string[],
+  ): Promise<{ run: SippResult; progress: TransferProgress[]; outcome: TransferProgress; callId: string }> {
     const before = new Set((await records.listRecent({ limit: 1000 })).map((r) => r.callId));
-    const running = runSipp({ scenario, target: `127.0.0.1:${config.SIP_PORT}`, service: '+15550199', extraArgs: args, timeoutMs: 30_000 });
+    const running = runSipp({
+      scenario,
+      target: `127.0.0.1:${config.SIP_PORT}`,
+      service: '+15550199',
+      extraArgs: args,
+      timeoutMs: 30_000,
+    });
     let callId = '';
     await waitFor('the call to be answered', 15_000, async () => {
-      const fresh = (await records.listRecent({ limit: 1000 })).find((r) => !before.has(r.callId) && r.status === 'answered');
+      const fresh = (await records.listRecent({ limit: 1000 })).find(
+        (r) => !before.has(r.callId) && r.status === 'answered',
+      );
       callId = fresh?.callId ?? '';
       return callId !== '';
     });
@@ -82,7 +95,11 @@ describe('SIPp as transferee: REFER from signaling, NOTIFY/sipfrag progress (UDP
       const { run, progress, outcome, callId } = await transferDuring('uac-refer.xml', transport.args);
       expect(run.code, describeRun(run)).to.equal(0);
       expect(outcome).to.deep.include({ state: 'success', status: 200 });
-      expect(progress.map((p) => `${p.state} ${p.status ?? ''}`)).to.deep.equal(['trying 202', 'trying 100', 'success 200']);
+      expect(progress.map((p) => `${p.state} ${p.status ?? ''}`)).to.deep.equal([
+        'trying 202',
+        'trying 100',
+        'success 200',
+      ]);
       const refer = run.messages.find((m) => m.direction === 'received' && m.startLine.startsWith('REFER '));
       expect(headerValues(refer!, 'Refer-To')[0]).to.match(/^<sip:\+15550123@127\.0\.0\.1(:\d+)?(;[^>]*)?>$/);
       expect(await verdictOf(callId)).to.deep.include({ by: 'bridge', reason: 'transferred' });

@@ -11,11 +11,30 @@ import { freePort } from '../src/free-port.ts';
 import { assertBridgeIdle, callRecords, describeRun, endedRecord, runSipp, SCENARIOS_DIR } from '../src/sipp.ts';
 
 /** SIPp as the carrier's registrar on a fixed port, until killed; its message trace is kept. */
-async function startRegistrar(port: number, dir: string, generation: number): Promise<{ child: ChildProcess; trace: string; stop(): Promise<void> }> {
+async function startRegistrar(
+  port: number,
+  dir: string,
+  generation: number,
+): Promise<{ child: ChildProcess; trace: string; stop(): Promise<void> }> {
   const trace = join(dir, `registrar-${generation}.log`);
-  const child = spawn('sipp', ['-sf', join(SCENARIOS_DIR, 'uas-registrar.xml'), '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-trace_msg', '-message_file', trace], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'sipp',
+    [
+      '-sf',
+      join(SCENARIOS_DIR, 'uas-registrar.xml'),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-nostdin',
+      '-trace_msg',
+      '-message_file',
+      trace,
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   await sleep(300); // SIPp binds before it reads its first message; nothing is asserted on this
   return {
     child,
@@ -63,12 +82,19 @@ describe('outbound registration to a real registrar (SIPp UAS)', function () {
     const first = await startRegistrar(registrarPort, dir, 1);
     registrars.push(first);
     const added = await bridge.cli([
-      'trunks', 'add', 'reg-carrier',
-      '--register-registrar', `sip:127.0.0.1:${registrarPort}`,
-      '--register-username', 'reguser',
-      '--register-password', 'regpass',
-      '--register-expires', '120',
-      '--default-number', '+15550199',
+      'trunks',
+      'add',
+      'reg-carrier',
+      '--register-registrar',
+      `sip:127.0.0.1:${registrarPort}`,
+      '--register-username',
+      'reguser',
+      '--register-password',
+      'regpass',
+      '--register-expires',
+      '120',
+      '--default-number',
+      '+15550199',
     ]);
     expect(added.code, added.stderr).to.equal(0);
 
@@ -78,13 +104,17 @@ describe('outbound registration to a real registrar (SIPp UAS)', function () {
       const start = seen.filter((s) => s.state === 'registered').length;
       await waitFor(`${count} more registrations`, timeoutMs, async () => {
         const now = await status.get('reg-carrier');
-        if (now !== undefined && (seen.length === 0 || JSON.stringify(seen[seen.length - 1]) !== JSON.stringify(now))) seen.push(now);
+        if (now !== undefined && (seen.length === 0 || JSON.stringify(seen[seen.length - 1]) !== JSON.stringify(now)))
+          seen.push(now);
         const registered = new Set(seen.filter((s) => s.state === 'registered').map((s) => s.expiresAtMs)).size;
         return registered - start >= count ? true : undefined;
       });
     };
     await watch(3, 60_000);
-    expect(seen.some((s) => s.state === 'failed'), JSON.stringify(seen)).to.equal(false);
+    expect(
+      seen.some((s) => s.state === 'failed'),
+      JSON.stringify(seen),
+    ).to.equal(false);
     const trace = await readFile(first.trace, 'latin1');
     expect(trace).to.match(/Authorization: Digest username="reguser", realm="registrar.test"/);
     expect(trace).to.not.include('regpass');
@@ -109,13 +139,24 @@ describe('outbound registration to a real registrar (SIPp UAS)', function () {
     expect(after.resolved).to.equal(`127.0.0.1:${registrarPort}/udp`);
 
     // The carrier delivers a call to our registered contact: it is the trunk's call and is answered.
-    const run = await runSipp({ scenario: 'uac-answer-bye.xml', target: `127.0.0.1:${bridge.sipPort}`, service: 'reguser', pauseMs: 500, timeoutMs: 30_000 });
+    const run = await runSipp({
+      scenario: 'uac-answer-bye.xml',
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: 'reguser',
+      pauseMs: 500,
+      timeoutMs: 30_000,
+    });
     expect(run.code, describeRun(run)).to.equal(0);
     const record = await endedRecord(bridge, run.sipCallIds[0]!);
     expect(record.trunk).to.equal('reg-carrier');
     expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
     // A call to another user from the same source matches no trunk and never rings.
-    const stranger = await runSipp({ scenario: 'uac-answer-bye.xml', target: `127.0.0.1:${bridge.sipPort}`, service: '+15550199', timeoutMs: 6000 });
+    const stranger = await runSipp({
+      scenario: 'uac-answer-bye.xml',
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      timeoutMs: 6000,
+    });
     expect(stranger.code).to.not.equal(0);
     expect(await callRecords(bridge).findBySipCallId(stranger.sipCallIds[0]!)).to.equal(undefined);
   });

@@ -20,7 +20,9 @@ describe('SIPp over TCP (uac-answer-bye.xml with -t t1)', function () {
     });
     expect(run.code, describeRun(run)).to.equal(0);
     expect(run.stats.successful, describeRun(run)).to.equal(20);
-    const ok = run.messages.find((m) => m.direction === 'received' && statusOf(m) === 200 && cseqMethod(m) === 'INVITE');
+    const ok = run.messages.find(
+      (m) => m.direction === 'received' && statusOf(m) === 200 && cseqMethod(m) === 'INVITE',
+    );
     // A TCP caller's in-dialog requests must come back over TCP (RFC 3261 §8.1.1.8, §18).
     expect(ok?.raw ?? '').to.match(/Contact: <sip:[^>]*;transport=tcp>/);
     const record = await endedRecord(bridge(), run.sipCallIds[0]!);

@@ -5,7 +5,21 @@ import { connect } from 'node:net';
 import { useBridge } from '../src/bridge-fixture.ts';
 import type { RunningBridge } from '../src/bridge-harness.ts';
 import { optionsStatus, waitForOptionsStatus } from '../src/sip-probe.ts';
-import { assertBridgeIdle, callRecords, cseqMethod, describeRun, endedRecord, headerValues, listedCalls, runSipp, statusOf, unfinishedJobs, waitFor, type SippOptions, type SippResult } from '../src/sipp.ts';
+import {
+  assertBridgeIdle,
+  callRecords,
+  cseqMethod,
+  describeRun,
+  endedRecord,
+  headerValues,
+  listedCalls,
+  runSipp,
+  statusOf,
+  unfinishedJobs,
+  waitFor,
+  type SippOptions,
+  type SippResult,
+} from '../src/sipp.ts';
 
 /** The trunk's own address and a second loopback address that belongs to no trunk. */
 const TRUNK_IP = '127.0.0.1';
@@ -17,7 +31,10 @@ function logLines(bridge: RunningBridge, ending: string): string[] {
 }
 
 /** INVITEs (uac-invite-final.xml, no ringing pause) from STRANGER_IP, a source outside every trunk. */
-function inviteFromStranger(bridge: RunningBridge, options: Pick<SippOptions, 'calls' | 'rate' | 'timeoutMs'>): Promise<SippResult> {
+function inviteFromStranger(
+  bridge: RunningBridge,
+  options: Pick<SippOptions, 'calls' | 'rate' | 'timeoutMs'>,
+): Promise<SippResult> {
   return runSipp({
     scenario: 'uac-invite-final.xml',
     target: `127.0.0.1:${bridge.sipPort}`,
@@ -29,15 +46,26 @@ function inviteFromStranger(bridge: RunningBridge, options: Pick<SippOptions, 'c
 }
 
 function received(run: SippResult, status: number): number {
-  return run.messages.filter((m) => m.direction === 'received' && statusOf(m) === status && cseqMethod(m) === 'INVITE').length;
+  return run.messages.filter((m) => m.direction === 'received' && statusOf(m) === status && cseqMethod(m) === 'INVITE')
+    .length;
 }
 
 describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one trunk on 127.0.0.1/32)', function () {
   this.timeout(120_000);
-  const bridge = useBridge({ env: { SIP_ALLOWED_CIDRS: 'none', SIP_UNTRUSTED_RATE: '2', SIP_UNTRUSTED_BURST: '4', SIP_BAN_TIME_S: '60' } });
+  const bridge = useBridge({
+    env: { SIP_ALLOWED_CIDRS: 'none', SIP_UNTRUSTED_RATE: '2', SIP_UNTRUSTED_BURST: '4', SIP_BAN_TIME_S: '60' },
+  });
 
   before(async () => {
-    const added = await bridge().cli(['trunks', 'add', 'local', '--source', `${TRUNK_IP}/32`, '--calls-per-second', String(TRUNK_RATE)]);
+    const added = await bridge().cli([
+      'trunks',
+      'add',
+      'local',
+      '--source',
+      `${TRUNK_IP}/32`,
+      '--calls-per-second',
+      String(TRUNK_RATE),
+    ]);
     expect(added.code, added.stderr).to.equal(0);
     // Signaling re-reads trunks every second: the trunk's OPTIONS are answered once it has.
     await waitForOptionsStatus(bridge().sipPort, 200, TRUNK_IP);
@@ -47,8 +75,15 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
     const run = await inviteFromStranger(bridge(), { timeoutMs: 5000 });
     expect(run.code, describeRun(run)).to.not.equal(0);
     expect(run.stats.successful).to.equal(0);
-    expect(run.messages.filter((m) => m.direction === 'received'), 'messages sipp received').to.deep.equal([]);
-    await waitFor('the security log line', 5000, () => logLines(bridge(), `SIP request dropped: source matches no trunk from ${STRANGER_IP}"`).length === 1);
+    expect(
+      run.messages.filter((m) => m.direction === 'received'),
+      'messages sipp received',
+    ).to.deep.equal([]);
+    await waitFor(
+      'the security log line',
+      5000,
+      () => logLines(bridge(), `SIP request dropped: source matches no trunk from ${STRANGER_IP}"`).length === 1,
+    );
     expect(await listedCalls(bridge())).to.deep.equal([]);
     expect(await unfinishedJobs(bridge())).to.deep.equal({ wait: 0, active: 0, paused: 0, delayed: 0, prioritized: 0 });
   });
@@ -62,17 +97,27 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
       timeoutMs: 5000,
     });
     expect(run.messages.filter((m) => m.direction === 'received')).to.deep.equal([]);
-    await waitFor('the scanner log line', 5000, () => logLines(bridge(), `SIP scanner dropped (User-Agent \\"friendly-scanner\\") from ${TRUNK_IP}"`).length === 1);
+    await waitFor(
+      'the scanner log line',
+      5000,
+      () =>
+        logLines(bridge(), `SIP scanner dropped (User-Agent \\"friendly-scanner\\") from ${TRUNK_IP}"`).length === 1,
+    );
     expect(await listedCalls(bridge())).to.deep.equal([]);
   });
 
   it('a flood from a source outside every trunk ends in a ban; after it nothing more is logged for that source', async () => {
     const run = await inviteFromStranger(bridge(), { calls: 40, rate: 40, timeoutMs: 6000 });
-    expect(run.messages.filter((m) => m.direction === 'received'), describeRun(run)).to.deep.equal([]);
+    expect(
+      run.messages.filter((m) => m.direction === 'received'),
+      describeRun(run),
+    ).to.deep.equal([]);
     const banLine = `SIP source banned for 60 s: over 2 requests/s from ${STRANGER_IP}"`;
     await waitFor('the ban log line', 5000, () => logLines(bridge(), banLine).length === 1);
     const banAt = bridge().logs.findIndex((line) => line.includes(banLine));
-    const droppedAfter = bridge().logs.slice(banAt).filter((line) => line.includes(`source matches no trunk from ${STRANGER_IP}"`));
+    const droppedAfter = bridge()
+      .logs.slice(banAt)
+      .filter((line) => line.includes(`source matches no trunk from ${STRANGER_IP}"`));
     expect(droppedAfter, 'dropped-request lines after the ban').to.deep.equal([]);
     // At most the burst (4) plus what the rate refilled during the flood was logged before the ban.
     expect(logLines(bridge(), `source matches no trunk from ${STRANGER_IP}"`).length).to.be.within(2, 10);
@@ -111,7 +156,11 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
       timeoutMs: 40_000,
     });
     const records = callRecords(bridge());
-    await waitFor('both calls answered', 15_000, async () => (await records.listLive()).filter((r) => r.status === 'answered').length === 2);
+    await waitFor(
+      'both calls answered',
+      15_000,
+      async () => (await records.listLive()).filter((r) => r.status === 'answered').length === 2,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1200)); // the trunk's bucket refills
     const flood = await runSipp({
       scenario: 'uac-invite-final.xml',
@@ -139,7 +188,9 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
     for (const response of flood.messages.filter((m) => m.direction === 'received' && statusOf(m) === 503)) {
       expect(headerValues(response, 'Retry-After')[0]).to.match(/^[1-9]\d*$/);
     }
-    expect(logLines(bridge(), `new call refused with 503: over trunk local callsPerSecond from ${TRUNK_IP}"`).length).to.equal(refused);
+    expect(
+      logLines(bridge(), `new call refused with 503: over trunk local callsPerSecond from ${TRUNK_IP}"`).length,
+    ).to.equal(refused);
     // Refused before any record: only the admitted ones (404) and the two calls are recorded.
     expect((await listedCalls(bridge())).length).to.equal(admitted + 2);
     // Trunk sources are never banned.
@@ -154,7 +205,9 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
     await new Promise<void>((resolve) => socket.bind(0, TRUNK_IP, resolve));
     try {
       const statuses: number[] = [];
-      socket.on('message', (data) => statuses.push(Number(/^SIP\/2\.0 (\d{3})/.exec(data.toString('latin1'))?.[1] ?? 0)));
+      socket.on('message', (data) =>
+        statuses.push(Number(/^SIP\/2\.0 (\d{3})/.exec(data.toString('latin1'))?.[1] ?? 0)),
+      );
       const { port } = socket.address();
       const callId = `${randomBytes(6).toString('hex')}@${TRUNK_IP}`;
       const invite = [
@@ -177,7 +230,10 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
       }
       await waitFor('a final response', 5000, () => statuses.some((s) => s >= 300));
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(statuses.filter((s) => s === 503), `responses: ${statuses.join(' ')}`).to.deep.equal([]);
+      expect(
+        statuses.filter((s) => s === 503),
+        `responses: ${statuses.join(' ')}`,
+      ).to.deep.equal([]);
       expect(statuses.filter((s) => s >= 300).every((s) => s === 488 || s === 404)).to.equal(true);
       expect((await listedCalls(bridge())).length).to.equal(before + 1);
     } finally {
@@ -202,7 +258,12 @@ describe('SIPp: SIP_UNTRUSTED_RESPONSE=403', function () {
     expect(run.code, describeRun(run)).to.equal(0);
     expect(received(run, 403)).to.equal(1);
     expect(received(run, 180)).to.equal(0);
-    await waitFor('the security log line', 5000, () => logLines(bridge(), `SIP INVITE refused with 403: source matches no trunk from ${STRANGER_IP}"`).length === 1);
+    await waitFor(
+      'the security log line',
+      5000,
+      () =>
+        logLines(bridge(), `SIP INVITE refused with 403: source matches no trunk from ${STRANGER_IP}"`).length === 1,
+    );
     expect(await listedCalls(bridge())).to.deep.equal([]);
     expect(await unfinishedJobs(bridge())).to.deep.equal({ wait: 0, active: 0, paused: 0, delayed: 0, prioritized: 0 });
   });

@@ -53,7 +53,8 @@ describe('voicebridge start (the supervisor)', function () {
   it('restarts a crashed media process, and calls work again afterwards', async () => {
     const [first] = readyPids(bridge, 'media');
     process.kill(first as number, 'SIGKILL');
-    for (let i = 0; i < 200 && readyPids(bridge, 'media').length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 200 && readyPids(bridge, 'media').length < 2; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     const pids = readyPids(bridge, 'media');
     expect(pids).to.have.length(2);
     expect(pids[1]).to.not.equal(first);
@@ -83,7 +84,22 @@ describe('voicebridge start refuses an unsafe Redis', function () {
     const { freePort } = await import('../src/free-port.ts');
     const { REPO_ROOT } = await import('../src/bridge-harness.ts');
     const port = await freePort({ tcp: true });
-    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+    const redis = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'allkeys-lru',
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       const { Redis } = await import('ioredis');
       // Wait until the server accepts connections (bounded: 50 tries).

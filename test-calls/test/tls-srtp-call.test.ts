@@ -14,7 +14,8 @@ const ECHO = '+15550199';
 function tonePayload(index: number): Buffer {
   const samples = new Int16Array(160);
   const hz = 300 + (index % 40) * 25;
-  for (let i = 0; i < 160; i++) samples[i] = Math.round((4000 + (index % 7) * 500) * Math.sin((2 * Math.PI * hz * (index * 160 + i)) / 8000));
+  for (let i = 0; i < 160; i++)
+    samples[i] = Math.round((4000 + (index % 7) * 500) * Math.sin((2 * Math.PI * hz * (index * 160 + i)) / 8000));
   const payload = Buffer.alloc(160);
   pcmuEncode(samples, payload);
   return payload;
@@ -83,7 +84,16 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
       `Contact: <sips:tester@${local}>`,
     ];
     client.send(
-      [`INVITE sips:${ECHO}@127.0.0.1:${tlsPort} SIP/2.0`, via('inv1'), ...common, 'CSeq: 1 INVITE', 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n'),
+      [
+        `INVITE sips:${ECHO}@127.0.0.1:${tlsPort} SIP/2.0`,
+        via('inv1'),
+        ...common,
+        'CSeq: 1 INVITE',
+        'Content-Type: application/sdp',
+        `Content-Length: ${Buffer.byteLength(sdp)}`,
+        '',
+        sdp,
+      ].join('\r\n'),
     );
     const ok = await client.next((m) => m.startLine.startsWith('SIP/2.0 ') && status(m) >= 200, 60_000);
     expect(status(ok), ok.raw).to.equal(200);
@@ -97,7 +107,17 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
     const theirKey = Buffer.from(crypto![1]!, 'base64');
     expect(theirKey.equals(ourKey), 'the answer carries a key of its own').to.equal(false);
     const toHeader = ok.headers.get('to')?.[0] ?? '';
-    client.send([`ACK sips:${ECHO}@127.0.0.1:${tlsPort} SIP/2.0`, via('ack1'), ...common.map((h) => (h.startsWith('To:') ? `To: ${toHeader}` : h)), 'CSeq: 1 ACK', 'Content-Length: 0', '', ''].join('\r\n'));
+    client.send(
+      [
+        `ACK sips:${ECHO}@127.0.0.1:${tlsPort} SIP/2.0`,
+        via('ack1'),
+        ...common.map((h) => (h.startsWith('To:') ? `To: ${toHeader}` : h)),
+        'CSeq: 1 ACK',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
 
     const srtp = new SrtpSession({
       suite: 'AES_CM_128_HMAC_SHA1_80',
@@ -124,7 +144,13 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
       const payload = tonePayload(index);
       sent.add(payload.toString('hex'));
       const packet = Buffer.alloc(172);
-      writeRtpHeader(packet, 0, { marker: index === 0, payloadType: 0, sequenceNumber: (1000 + index) & 0xffff, timestamp: index * 160, ssrc });
+      writeRtpHeader(packet, 0, {
+        marker: index === 0,
+        payloadType: 0,
+        sequenceNumber: (1000 + index) & 0xffff,
+        timestamp: index * 160,
+        ssrc,
+      });
       payload.copy(packet, 12);
       rtp.send(srtp.protectRtp(packet)!, bridgeRtpPort, '127.0.0.1');
       index++;
@@ -137,13 +163,29 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
     expect(refused, 'every packet from the bridge authenticates with the key of its answer').to.equal(0);
     expect(echoed, `${decrypted} SRTP packets decrypted, ${index} sent`).to.be.at.least(25);
 
-    client.send([`BYE sips:127.0.0.1:${tlsPort} SIP/2.0`, via('bye1'), ...common.map((h) => (h.startsWith('To:') ? `To: ${toHeader}` : h)), 'CSeq: 2 BYE', 'Content-Length: 0', '', ''].join('\r\n'));
-    const byeOk = await client.next((m) => m.startLine.startsWith('SIP/2.0 ') && (m.headers.get('cseq')?.[0] ?? '').endsWith('BYE'));
+    client.send(
+      [
+        `BYE sips:127.0.0.1:${tlsPort} SIP/2.0`,
+        via('bye1'),
+        ...common.map((h) => (h.startsWith('To:') ? `To: ${toHeader}` : h)),
+        'CSeq: 2 BYE',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const byeOk = await client.next(
+      (m) => m.startLine.startsWith('SIP/2.0 ') && (m.headers.get('cseq')?.[0] ?? '').endsWith('BYE'),
+    );
     expect(status(byeOk)).to.equal(200);
     const record = await endedRecord(bridge, callId);
     expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
-    expect(JSON.stringify(record)).to.not.include(theirKey.toString('base64')).and.to.not.include(ourKey.toString('base64'));
-    expect(bridge.logs.join('\n')).to.not.include(theirKey.toString('base64')).and.to.not.include(ourKey.toString('base64'));
+    expect(JSON.stringify(record))
+      .to.not.include(theirKey.toString('base64'))
+      .and.to.not.include(ourKey.toString('base64'));
+    expect(bridge.logs.join('\n'))
+      .to.not.include(theirKey.toString('base64'))
+      .and.to.not.include(ourKey.toString('base64'));
   });
 
   it("sends its own in-dialog BYE back on the caller's TLS connection, not to the Contact's port", async () => {
@@ -151,21 +193,64 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
     cleanup.push(() => client.close());
     const key = randomBytes(30).toString('base64');
     const callId = `tls-bye-${randomBytes(6).toString('hex')}@127.0.0.1`;
-    const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/SAVP 0', `a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:${key}`, ''].join('\r\n');
+    const sdp = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      'm=audio 40000 RTP/SAVP 0',
+      `a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:${key}`,
+      '',
+    ].join('\r\n');
     const local = `127.0.0.1:${client.localPort}`;
     // The Contact names 5061, where nothing listens: only the live connection reaches us.
-    const common = [`From: <sip:tester@127.0.0.1>;tag=byefrom`, `Call-ID: ${callId}`, 'Max-Forwards: 70', '<sip:tester@127.0.0.1:5061;transport=tls>'];
-    const head = (method: string, branch: string) => [`${method} sip:${ECHO}@127.0.0.1:${tlsPort};transport=tls SIP/2.0`, `Via: SIP/2.0/TLS ${local};branch=z9hG4bK${branch};rport`, common[0], common[1], common[2], `Contact: ${common[3]}`];
-    client.send([...head('INVITE', 'b1'), `To: <sip:${ECHO}@127.0.0.1>`, 'CSeq: 1 INVITE', 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n'));
+    const common = [
+      `From: <sip:tester@127.0.0.1>;tag=byefrom`,
+      `Call-ID: ${callId}`,
+      'Max-Forwards: 70',
+      '<sip:tester@127.0.0.1:5061;transport=tls>',
+    ];
+    const head = (method: string, branch: string) => [
+      `${method} sip:${ECHO}@127.0.0.1:${tlsPort};transport=tls SIP/2.0`,
+      `Via: SIP/2.0/TLS ${local};branch=z9hG4bK${branch};rport`,
+      common[0],
+      common[1],
+      common[2],
+      `Contact: ${common[3]}`,
+    ];
+    client.send(
+      [
+        ...head('INVITE', 'b1'),
+        `To: <sip:${ECHO}@127.0.0.1>`,
+        'CSeq: 1 INVITE',
+        'Content-Type: application/sdp',
+        `Content-Length: ${Buffer.byteLength(sdp)}`,
+        '',
+        sdp,
+      ].join('\r\n'),
+    );
     const ok = await client.next((m) => m.startLine.startsWith('SIP/2.0 ') && status(m) >= 200, 60_000);
     expect(status(ok), ok.raw).to.equal(200);
     expect(ok.body).to.match(/a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:/);
     expect(ok.headers.get('contact')?.[0]).to.match(/^<sip:127\.0\.0\.1:\d+;transport=tls>/);
-    client.send([...head('ACK', 'b2'), `To: ${ok.headers.get('to')?.[0]}`, 'CSeq: 1 ACK', 'Content-Length: 0', '', ''].join('\r\n'));
+    client.send(
+      [...head('ACK', 'b2'), `To: ${ok.headers.get('to')?.[0]}`, 'CSeq: 1 ACK', 'Content-Length: 0', '', ''].join(
+        '\r\n',
+      ),
+    );
     // No RTP from us: the media timeout (4 s) makes the bridge hang up.
     const bye = await client.next((m) => m.startLine.startsWith('BYE '), 30_000);
     expect(bye.headers.get('via')?.[0]).to.match(/^SIP\/2\.0\/TLS /);
-    const response = ['SIP/2.0 200 OK', ...['via', 'from', 'to', 'call-id', 'cseq'].flatMap((name) => (bye.headers.get(name) ?? []).map((v) => `${name}: ${v}`)), 'Content-Length: 0', '', ''];
+    const response = [
+      'SIP/2.0 200 OK',
+      ...['via', 'from', 'to', 'call-id', 'cseq'].flatMap((name) =>
+        (bye.headers.get(name) ?? []).map((v) => `${name}: ${v}`),
+      ),
+      'Content-Length: 0',
+      '',
+      '',
+    ];
     client.send(response.join('\r\n'));
     const record = await endedRecord(bridge, callId);
     expect(record.verdict).to.deep.include({ by: 'bridge', reason: 'media-timeout' });
@@ -174,10 +259,19 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
   it('refuses a TLS 1.1 handshake', async () => {
     const { connect } = await import('node:tls');
     const error = await new Promise<Error | undefined>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: tlsPort, ca: readFileSync(certificate.cert), maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }, () => {
-        socket.destroy();
-        resolve(undefined);
-      });
+      const socket = connect(
+        {
+          host: '127.0.0.1',
+          port: tlsPort,
+          ca: readFileSync(certificate.cert),
+          maxVersion: 'TLSv1.1',
+          minVersion: 'TLSv1',
+        },
+        () => {
+          socket.destroy();
+          resolve(undefined);
+        },
+      );
       socket.once('error', resolve);
     });
     expect(error, 'a TLS 1.1 handshake must fail').to.be.instanceOf(Error);

@@ -73,7 +73,9 @@ export class AgentService {
           // Shutting down: the job goes back to wait for another agent. Lost the lock: it is someone
           // else's already. Either way this worker must not complete it (WaitingError says so).
           if (this.#handingBack && token !== undefined) {
-            await job.moveToWait(token).catch((error: unknown) => log.warn({ err: error, callId: job.id }, 'could not hand the call back'));
+            await job
+              .moveToWait(token)
+              .catch((error: unknown) => log.warn({ err: error, callId: job.id }, 'could not hand the call back'));
             log.info({ callId: job.id }, 'call handed back to the queue');
           }
           throw new WaitingError();
@@ -117,7 +119,8 @@ export class AgentService {
     this.#closing ??= (async () => {
       this.#handingBack = true;
       const closing = this.#worker.close();
-      for (const controller of this.#controllers) controller.abort(new Error('agent worker shutting down: handing the call back'));
+      for (const controller of this.#controllers)
+        controller.abort(new Error('agent worker shutting down: handing the call back'));
       await closing;
       await this.#channel.close();
     })();

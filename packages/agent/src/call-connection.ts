@@ -65,7 +65,13 @@ export class CallConnection {
   /** Told every mark result (the conversation state records whether the last thing said was heard). */
   onMarkResult: ((played: boolean) => void) | undefined;
 
-  constructor(callId: string, channel: AudioChannel, abort: AbortController, log: Logger, owner: CallOwnerOptions = { epoch: 0, heartbeatMs: 0 }) {
+  constructor(
+    callId: string,
+    channel: AudioChannel,
+    abort: AbortController,
+    log: Logger,
+    owner: CallOwnerOptions = { epoch: 0, heartbeatMs: 0 },
+  ) {
     this.callId = callId;
     this.#abort = abort;
     this.#log = log;
@@ -115,7 +121,15 @@ export class CallConnection {
   /** Queues 8 kHz audio for the caller. */
   sendAudio(samples: Int16Array): void {
     if (this.#closed) return;
-    this.#end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: this.#outOffset, samples, filled: false, ownerTag: ownerTagOf(this.#owner.epoch) }));
+    this.#end.send(
+      encodeAudioFrame({
+        sampleRateHz: 8000,
+        sampleOffset: this.#outOffset,
+        samples,
+        filled: false,
+        ownerTag: ownerTagOf(this.#owner.epoch),
+      }),
+    );
     this.#outOffset += samples.length;
     this.#playoutEndMs = Math.max(Date.now(), this.#playoutEndMs) + samples.length / 8;
   }
@@ -133,12 +147,15 @@ export class CallConnection {
       // Pub/sub has no replay: a mark report published while our subscriber was reconnecting (a
       // Redis restart) never comes. Past the end of the audio ahead of it plus a grace, it is taken
       // as played rather than leaving the agent waiting for ever.
-      const lost = setTimeout(() => {
-        if (!this.#markWaiters.has(name)) return;
-        this.#log.warn({ mark: name }, 'mark report never came (audio channel interrupted?): taken as played');
-        this.#markWaiters.get(name)?.(true);
-        this.#markWaiters.delete(name);
-      }, Math.max(0, this.#playoutEndMs - Date.now()) + MARK_LOST_GRACE_MS);
+      const lost = setTimeout(
+        () => {
+          if (!this.#markWaiters.has(name)) return;
+          this.#log.warn({ mark: name }, 'mark report never came (audio channel interrupted?): taken as played');
+          this.#markWaiters.get(name)?.(true);
+          this.#markWaiters.delete(name);
+        },
+        Math.max(0, this.#playoutEndMs - Date.now()) + MARK_LOST_GRACE_MS,
+      );
       const onAbort = (): void => {
         clearTimeout(lost);
         this.#markWaiters.delete(name);
@@ -164,7 +181,11 @@ export class CallConnection {
    * `transferTargets` allow. Resolves with the outcome: `success` (the call then ends), or `failure`
    * with a reason (refused, the SIP status, no outcome within `timeoutMs`) and the call goes on.
    */
-  transfer(target: string, signal: AbortSignal, options?: { timeoutMs?: number; onProgress?: (progress: TransferProgressMessage) => void }): Promise<TransferProgressMessage> {
+  transfer(
+    target: string,
+    signal: AbortSignal,
+    options?: { timeoutMs?: number; onProgress?: (progress: TransferProgressMessage) => void },
+  ): Promise<TransferProgressMessage> {
     return this.#transfers.start((requestId) => this.#send({ event: 'transfer', target, requestId }), signal, options);
   }
 
@@ -190,7 +211,8 @@ export class CallConnection {
 
   #send(message: AgentToMedia): void {
     // Every message carries our epoch (none when unfenced): media drops those of an owner that lost the call.
-    if (!this.#closed) this.#end.send(encodeControl(this.#owner.epoch > 0 ? { ...message, epoch: this.#owner.epoch } : message));
+    if (!this.#closed)
+      this.#end.send(encodeControl(this.#owner.epoch > 0 ? { ...message, epoch: this.#owner.epoch } : message));
   }
 
   #onMessage(message: Buffer): void {
@@ -231,7 +253,10 @@ export class CallConnection {
         this.onHold?.(this.held);
         return;
       case 'transfer-result':
-        this.#log.info({ transfer: { state: event.state, status: event.status, code: event.code } }, 'transfer progress');
+        this.#log.info(
+          { transfer: { state: event.state, status: event.status, code: event.code } },
+          'transfer progress',
+        );
         this.#transfers.onResult(event);
         return;
       case 'error':
@@ -240,7 +265,10 @@ export class CallConnection {
       case 'owner':
         if (event.epoch <= this.#owner.epoch) return;
         this.superseded = true;
-        this.#log.warn({ epoch: this.#owner.epoch, newEpoch: event.epoch }, 'another agent took the call over: going quiet');
+        this.#log.warn(
+          { epoch: this.#owner.epoch, newEpoch: event.epoch },
+          'another agent took the call over: going quiet',
+        );
         this.#abort.abort(new VoicebridgeError('VB_CLOSED', 'call taken over by a newer owner'));
         return;
       case 'stop':

@@ -55,13 +55,18 @@ export class CallRunner {
 
   constructor(options: CallRunnerOptions) {
     this.#options = options;
-    this.#agents = { echo: new EchoAgent(), scripted: new ScriptedAgent(), llm: new LlmAgent({ models: options.models ?? noLanguageModels }) };
+    this.#agents = {
+      echo: new EchoAgent(),
+      scripted: new ScriptedAgent(),
+      llm: new LlmAgent({ models: options.models ?? noLanguageModels }),
+    };
   }
 
   /** Resolves with how the call ended here; rejects only for a job that cannot be a call. */
   async run(data: unknown, signal: AbortSignal): Promise<RunOutcome> {
     const parsed = CallJobSchema.safeParse(data);
-    if (!parsed.success) throw new VoicebridgeError('VB_BAD_MESSAGE', `invalid call job: ${parsed.error.message.slice(0, 300)}`);
+    if (!parsed.success)
+      throw new VoicebridgeError('VB_BAD_MESSAGE', `invalid call job: ${parsed.error.message.slice(0, 300)}`);
     const job = parsed.data;
     const log = this.#options.log.child({ callId: job.callId, number: job.number });
     const record = await this.#options.records.get(job.callId);
@@ -75,7 +80,10 @@ export class CallRunner {
     const abort = new AbortController();
     const onOuterAbort = (): void => abort.abort(signal.reason);
     signal.addEventListener('abort', onOuterAbort, { once: true });
-    const connection = new CallConnection(job.callId, this.#options.channel, abort, log, { epoch, heartbeatMs: failover?.heartbeatMs ?? 0 });
+    const connection = new CallConnection(job.callId, this.#options.channel, abort, log, {
+      epoch,
+      heartbeatMs: failover?.heartbeatMs ?? 0,
+    });
     const conversation = failover
       ? new ConversationLog({
           callId: job.callId,
@@ -176,8 +184,8 @@ export class CallRunner {
   async #forget(callId: string, log: Logger): Promise<void> {
     const failover = this.#options.failover;
     if (!failover) return;
-    await Promise.all([failover.conversations.delete(callId), failover.ownership.release(callId)]).catch((error: unknown) =>
-      log.warn({ err: error }, 'could not delete the conversation state'),
+    await Promise.all([failover.conversations.delete(callId), failover.ownership.release(callId)]).catch(
+      (error: unknown) => log.warn({ err: error }, 'could not delete the conversation state'),
     );
   }
 
@@ -205,7 +213,12 @@ export class CallRunner {
    * before this agent subscribed sent its `stop` to nobody, so the record is checked meanwhile,
    * and the wait is bounded (answer timeout + 64·T1 of ACK wait fit well inside it).
    */
-  async #waitForStart(callId: string, connection: CallConnection, abort: AbortController, log: Logger): Promise<StartEvent | undefined> {
+  async #waitForStart(
+    callId: string,
+    connection: CallConnection,
+    abort: AbortController,
+    log: Logger,
+  ): Promise<StartEvent | undefined> {
     const started = connection.waitForStart(abort.signal);
     started.catch(() => undefined);
     const deadline = Date.now() + START_TIMEOUT_MS;

@@ -52,7 +52,9 @@ export class ConversationLog {
    * (`played` when it was written after its playout mark came back, else that mark says).
    */
   add(speaker: 'caller' | 'agent', text: string, atMs: number, played = false): void {
-    const messages = [...this.#state.messages, { role: speaker, text: text.slice(0, 5000), atMs }].slice(-CONVERSATION_MAX_MESSAGES);
+    const messages = [...this.#state.messages, { role: speaker, text: text.slice(0, 5000), atMs }].slice(
+      -CONVERSATION_MAX_MESSAGES,
+    );
     this.#update({
       messages,
       turns: this.#state.turns + (speaker === 'caller' ? 1 : 0),

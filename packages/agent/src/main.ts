@@ -9,7 +9,10 @@ await runService('agent', async (config, log) => {
   const workerRedis = connectRedis(config.REDIS_URL, 'vb-agent-worker');
   const engines = createOfflineEngines({ poolSize: config.STT_POOL_SIZE });
   // API keys are looked up here, by the variable name a number's llm config gives, never stored.
-  const models = createLanguageModelFactory({ env: process.env, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+  const models = createLanguageModelFactory({
+    env: process.env,
+    log: (level, msg, fields) => log[level](fields ?? {}, msg),
+  });
   const service = new AgentService({ config, log, redis, subscriber, workerRedis, engines, models });
   await service.start();
   return {

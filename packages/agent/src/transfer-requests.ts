@@ -23,7 +23,11 @@ export class TransferRequests {
   #counter = 0;
 
   /** Registers a request; `send` is given its id and must send the `transfer` message. */
-  start(send: (requestId: string) => void, signal: AbortSignal, options: { timeoutMs?: number; onProgress?: (progress: TransferProgressMessage) => void } = {}): Promise<TransferProgressMessage> {
+  start(
+    send: (requestId: string) => void,
+    signal: AbortSignal,
+    options: { timeoutMs?: number; onProgress?: (progress: TransferProgressMessage) => void } = {},
+  ): Promise<TransferProgressMessage> {
     const requestId = `x${++this.#counter}`;
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);

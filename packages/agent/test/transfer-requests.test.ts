@@ -6,10 +6,18 @@ describe('TransferRequests (the agent side of a transfer)', () => {
     const requests = new TransferRequests();
     const sent: string[] = [];
     const steps: string[] = [];
-    const outcome = requests.start((id) => sent.push(id), new AbortController().signal, { onProgress: (p) => steps.push(p.state) });
+    const outcome = requests.start((id) => sent.push(id), new AbortController().signal, {
+      onProgress: (p) => steps.push(p.state),
+    });
     requests.onResult({ event: 'transfer-result', requestId: 'other', state: 'success', status: 200 });
     requests.onResult({ event: 'transfer-result', requestId: sent[0], state: 'trying', status: 202 });
-    requests.onResult({ event: 'transfer-result', requestId: sent[0], state: 'failure', status: 486, reason: 'Busy Here' });
+    requests.onResult({
+      event: 'transfer-result',
+      requestId: sent[0],
+      state: 'failure',
+      status: 486,
+      reason: 'Busy Here',
+    });
     expect(await outcome).to.deep.equal({ state: 'failure', status: 486, reason: 'Busy Here' });
     expect(steps).to.deep.equal(['trying', 'failure']);
   });

@@ -17,7 +17,10 @@ describe('PublishBatcher (one socket write per event-loop turn, real Redis)', ()
     for (const r of connections.splice(0)) r.disconnect();
   });
 
-  async function subscribed(channels: string[], expected: number): Promise<{ got: Map<string, string[]>; done: Promise<void> }> {
+  async function subscribed(
+    channels: string[],
+    expected: number,
+  ): Promise<{ got: Map<string, string[]>; done: Promise<void> }> {
     const subscriber = connect();
     const got = new Map<string, string[]>(channels.map((c) => [c, []]));
     let count = 0;
@@ -38,7 +41,8 @@ describe('PublishBatcher (one socket write per event-loop turn, real Redis)', ()
     await publisher.ping();
     // What reaches the socket's handle: one _write or _writev call per write syscall batch.
     let writes = 0;
-    const stream = (publisher as unknown as { stream: Record<'_write' | '_writev', (...args: unknown[]) => unknown> }).stream;
+    const stream = (publisher as unknown as { stream: Record<'_write' | '_writev', (...args: unknown[]) => unknown> })
+      .stream;
     for (const method of ['_write', '_writev'] as const) {
       const original = stream[method].bind(stream);
       stream[method] = (...args: unknown[]) => {
@@ -51,7 +55,8 @@ describe('PublishBatcher (one socket write per event-loop turn, real Redis)', ()
     expect(writes).to.equal(1); // the turn's first frame at once, the other 99 wait for the end of the turn
     await done;
     expect(writes).to.equal(2);
-    for (const channel of channels) expect(got.get(channel)).to.deep.equal(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    for (const channel of channels)
+      expect(got.get(channel)).to.deep.equal(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     batcher.close();
   });
 

@@ -90,7 +90,10 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs, command: 
     } else {
       const next = argv[i + 1];
       if (next === undefined || (next.startsWith('-') && next.length > 1)) {
-        throw new UsageError(`option --${name} needs a value (write --${name}=VALUE for a value starting with "-")`, command);
+        throw new UsageError(
+          `option --${name} needs a value (write --${name}=VALUE for a value starting with "-")`,
+          command,
+        );
       }
       value = next;
       i++;

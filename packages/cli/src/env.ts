@@ -25,10 +25,7 @@ export function readCliEnv(env: Readonly<Record<string, string | undefined>>): C
   checkRedisUrl(redisUrl);
   const keyPrefix = env['REDIS_KEY_PREFIX'] ?? DEFAULT_KEY_PREFIX;
   if (!isValidKeyPrefix(keyPrefix)) {
-    throw new EnvError(
-      'REDIS_KEY_PREFIX',
-      `${JSON.stringify(keyPrefix)}: must be 1 to 64 of letters, digits, _ . : -`,
-    );
+    throw new EnvError('REDIS_KEY_PREFIX', `${JSON.stringify(keyPrefix)}: must be 1 to 64 of letters, digits, _ . : -`);
   }
   return { redisUrl, keyPrefix };
 }

@@ -64,11 +64,30 @@ export function formatNumberConfig(config: NumberConfig): string {
     ['prompt', config.prompt === undefined ? undefined : printable(config.prompt)],
     ['voice', config.voice === undefined ? undefined : printable(config.voice)],
     ['llm', config.llm === undefined ? undefined : formatLlm(config.llm)],
-    ['tools', config.tools === undefined || config.tools.length === 0 ? undefined : config.tools.map((t) => `${printable(t.name)} → ${printable(t.url)} (${t.timeoutMs} ms)`).join(`\n${' '.repeat(15)}`)],
-    ['transfers to', config.transferTargets === undefined || config.transferTargets.length === 0 ? undefined : config.transferTargets.map(printable).join(', ')],
+    [
+      'tools',
+      config.tools === undefined || config.tools.length === 0
+        ? undefined
+        : config.tools
+            .map((t) => `${printable(t.name)} → ${printable(t.url)} (${t.timeoutMs} ms)`)
+            .join(`\n${' '.repeat(15)}`),
+    ],
+    [
+      'transfers to',
+      config.transferTargets === undefined || config.transferTargets.length === 0
+        ? undefined
+        : config.transferTargets.map(printable).join(', '),
+    ],
     ['max duration', config.maxCallDurationS === undefined ? undefined : `${config.maxCallDurationS} s`],
     ['no input', config.noInputTimeoutS === undefined ? undefined : `${config.noInputTimeoutS} s`],
-    ['recording', config.recording === undefined ? undefined : config.recording.enabled ? `on, kept ${config.recording.retentionDays} days` : 'off'],
+    [
+      'recording',
+      config.recording === undefined
+        ? undefined
+        : config.recording.enabled
+          ? `on, kept ${config.recording.retentionDays} days`
+          : 'off',
+    ],
   ]);
 }
 
@@ -112,7 +131,13 @@ export function duration(record: CallRecord, nowMs: number): string {
 export function mediaText(record: CallRecord): string | undefined {
   const m = record.media;
   if (!m) return undefined;
-  const parts = [`sent ${m.packetsSent}`, `received ${m.packetsReceived}`, `lost ${m.packetsLost}`, `jitter ${m.jitterMs.toFixed(1)} ms`, `longest gap ${Math.round(m.longestGapMs)} ms`];
+  const parts = [
+    `sent ${m.packetsSent}`,
+    `received ${m.packetsReceived}`,
+    `lost ${m.packetsLost}`,
+    `jitter ${m.jitterMs.toFixed(1)} ms`,
+    `longest gap ${Math.round(m.longestGapMs)} ms`,
+  ];
   if (m.roundTripMs !== undefined) parts.push(`rtt ${m.roundTripMs.toFixed(1)} ms`);
   if (m.jitterBufferMaxMs !== undefined) parts.push(`jitter buffer max ${Math.round(m.jitterBufferMaxMs)} ms`);
   return parts.join(', ');
@@ -205,7 +230,9 @@ export function formatCallTable(records: readonly CallRecord[], nowMs: number): 
       truncate(printable(r.number), 16),
       r.status,
       duration(r, nowMs),
-      r.verdict === undefined ? '-' : `${r.verdict.reason}${r.verdict.sipStatus === undefined ? '' : ` ${r.verdict.sipStatus}`}`,
+      r.verdict === undefined
+        ? '-'
+        : `${r.verdict.reason}${r.verdict.sipStatus === undefined ? '' : ` ${r.verdict.sipStatus}`}`,
     ]),
   );
 }

@@ -8,7 +8,11 @@ export const START_MODULE_URL = new URL('./start.ts', import.meta.url);
  * Loads the start module and runs its `runStart(argv)`. The import is dynamic so every other command
  * works without the service code and its dependencies; a missing or broken module is a clear error.
  */
-export async function runStartCommand(argv: readonly string[], stderr: Output, moduleUrl: URL = START_MODULE_URL): Promise<number> {
+export async function runStartCommand(
+  argv: readonly string[],
+  stderr: Output,
+  moduleUrl: URL = START_MODULE_URL,
+): Promise<number> {
   const path = fileURLToPath(moduleUrl);
   let loaded: unknown;
   try {

@@ -24,7 +24,9 @@ export async function runStart(argv: string[]): Promise<number> {
       const list = (argv[++i] ?? '').split(',').filter((s) => s !== '');
       const bad = list.find((s) => !(SERVICE_NAMES as readonly string[]).includes(s));
       if (list.length === 0 || bad !== undefined) {
-        process.stderr.write(`voicebridge: invalid --services "${argv[i] ?? ''}": use a comma-separated list of ${SERVICE_NAMES.join(', ')}\n`);
+        process.stderr.write(
+          `voicebridge: invalid --services "${argv[i] ?? ''}": use a comma-separated list of ${SERVICE_NAMES.join(', ')}\n`,
+        );
         return 2;
       }
       services = list as ServiceName[];
@@ -50,11 +52,15 @@ export async function runStart(argv: string[]): Promise<number> {
       () => '', // CONFIG is often disabled on managed Redis: nothing to check then
     );
     if (policy !== '' && policy !== 'noeviction') {
-      process.stderr.write(`voicebridge: Redis at REDIS_URL has maxmemory-policy ${policy}; set it to noeviction (BullMQ jobs must not be evicted)\n`);
+      process.stderr.write(
+        `voicebridge: Redis at REDIS_URL has maxmemory-policy ${policy}; set it to noeviction (BullMQ jobs must not be evicted)\n`,
+      );
       return 1;
     }
   } catch (error) {
-    process.stderr.write(`voicebridge: cannot reach Redis at REDIS_URL ${config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')}: ${(error as Error).message}\n`);
+    process.stderr.write(
+      `voicebridge: cannot reach Redis at REDIS_URL ${config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')}: ${(error as Error).message}\n`,
+    );
     return 1;
   } finally {
     probe.disconnect();
@@ -68,7 +74,11 @@ export async function runStart(argv: string[]): Promise<number> {
     env: process.env,
     onLine: (service, line) => out(jsonLogs ? line : formatLogLine(service, line)),
     onEvent: (service, message) =>
-      out(jsonLogs ? JSON.stringify({ level: 40, time: Date.now(), service: 'supervisor', msg: `${service} ${message}` }) : `supervisor ${service} ${message}`),
+      out(
+        jsonLogs
+          ? JSON.stringify({ level: 40, time: Date.now(), service: 'supervisor', msg: `${service} ${message}` })
+          : `supervisor ${service} ${message}`,
+      ),
   });
   let signals = 0;
   const stopped = new Promise<number>((resolve) => {
@@ -79,8 +89,15 @@ export async function runStart(argv: string[]): Promise<number> {
         resolve(1);
         return;
       }
-      out(jsonLogs ? JSON.stringify({ level: 30, time: Date.now(), service: 'supervisor', msg: 'stopping' }) : 'supervisor stopping: draining calls (Ctrl-C again to force)');
-      supervisor.stop(config.DRAIN_TIMEOUT_MS + 5000).then(() => resolve(0), () => resolve(1));
+      out(
+        jsonLogs
+          ? JSON.stringify({ level: 30, time: Date.now(), service: 'supervisor', msg: 'stopping' })
+          : 'supervisor stopping: draining calls (Ctrl-C again to force)',
+      );
+      supervisor.stop(config.DRAIN_TIMEOUT_MS + 5000).then(
+        () => resolve(0),
+        () => resolve(1),
+      );
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -94,7 +111,13 @@ export async function runStart(argv: string[]): Promise<number> {
   }
   out(
     jsonLogs
-      ? JSON.stringify({ level: 30, time: Date.now(), service: 'supervisor', msg: 'voicebridge ready', sip: `${config.SIP_BIND_ADDRESS}:${config.SIP_PORT}` })
+      ? JSON.stringify({
+          level: 30,
+          time: Date.now(),
+          service: 'supervisor',
+          msg: 'voicebridge ready',
+          sip: `${config.SIP_BIND_ADDRESS}:${config.SIP_PORT}`,
+        })
       : `supervisor voicebridge ready: SIP on udp ${config.SIP_BIND_ADDRESS}:${config.SIP_PORT}; try sip:+15550100@${config.SIP_ADVERTISED_ADDRESS ?? config.SIP_BIND_ADDRESS}:${config.SIP_PORT}`,
   );
   return stopped;

@@ -19,7 +19,11 @@ describe('parseArgs', () => {
   }
 
   it('reads --name value, --name=value, repeated options, flags and positionals in any order', () => {
-    const args = parseArgs(['+15551230001', '--greeting', 'Hi', '--answer=a=b', '--json', '--answer', 'c=d'], specs, 'x');
+    const args = parseArgs(
+      ['+15551230001', '--greeting', 'Hi', '--answer=a=b', '--json', '--answer', 'c=d'],
+      specs,
+      'x',
+    );
     expect(args.positionals).to.deep.equal(['+15551230001']);
     expect(args.string('greeting')).to.equal('Hi');
     expect(args.strings('answer')).to.deep.equal(['a=b', 'c=d']);
@@ -46,7 +50,9 @@ describe('parseArgs', () => {
     expect(usage(() => parseArgs(['--nope=1'], specs, 'x')).message).to.equal('unknown option "--nope"');
     expect(usage(() => parseArgs(['-x'], specs, 'x')).message).to.equal('unknown option "-x"');
     expect(usage(() => parseArgs(['--greeting'], specs, 'x')).message).to.match(/^option --greeting needs a value/);
-    expect(usage(() => parseArgs(['--greeting', '--json'], specs, 'x')).message).to.match(/^option --greeting needs a value/);
+    expect(usage(() => parseArgs(['--greeting', '--json'], specs, 'x')).message).to.match(
+      /^option --greeting needs a value/,
+    );
     expect(usage(() => parseArgs(['--json=yes'], specs, 'x')).message).to.equal('option --json takes no value');
     expect(usage(() => parseArgs(['--greeting', 'a', '--greeting', 'b'], specs, 'x')).message).to.equal(
       'option --greeting given more than once',
@@ -55,7 +61,9 @@ describe('parseArgs', () => {
   });
 
   it('expectPositionals names the missing or unexpected argument', () => {
-    expect(usage(() => expectPositionals(parseArgs([], specs, 'x'), ['number'], 'x')).message).to.equal('missing <number>');
+    expect(usage(() => expectPositionals(parseArgs([], specs, 'x'), ['number'], 'x')).message).to.equal(
+      'missing <number>',
+    );
     expect(usage(() => expectPositionals(parseArgs(['a', 'b'], specs, 'x'), ['number'], 'x')).message).to.equal(
       'unexpected argument "b"',
     );

@@ -31,7 +31,15 @@ function endedCall(overrides: Partial<CallRecord> = {}): CallRecord {
     remoteSip: { address: '198.51.100.7', port: 5060 },
     remoteRtp: { address: '198.51.100.7', port: 40000 },
     localRtp: { address: '203.0.113.10', port: 30000 },
-    media: { packetsSent: 575, packetsReceived: 570, packetsLost: 2, jitterMs: 1.25, longestGapMs: 61, roundTripMs: 12.5, jitterBufferMaxMs: 40 },
+    media: {
+      packetsSent: 575,
+      packetsReceived: 570,
+      packetsLost: 2,
+      jitterMs: 1.25,
+      longestGapMs: 61,
+      roundTripMs: 12.5,
+      jitterBufferMaxMs: 40,
+    },
     verdict: { by: 'caller', reason: 'caller-bye' },
     transcript: [
       { speaker: 'agent', text: 'Hello, how can I help?', atMs: 0 },
@@ -78,7 +86,10 @@ describe('voicebridge calls (runCli, real Redis)', () => {
       /^verdict +caller-bye by caller$/,
       /^transcript \(3 entries\):$/,
     ]) {
-      expect(lines.some((l) => expected.test(l)), `${expected} in\n${stdout}`).to.equal(true);
+      expect(
+        lines.some((l) => expected.test(l)),
+        `${expected} in\n${stdout}`,
+      ).to.equal(true);
     }
     expect(lines.slice(-4)).to.deep.equal([
       '+0.0s agent: Hello, how can I help?',
@@ -91,7 +102,16 @@ describe('voicebridge calls (runCli, real Redis)', () => {
   it('show prints the per-turn latency table: spans between stages, barge-ins and jitter buffer depth', async () => {
     const r = endedCall({
       turns: [
-        { turn: 1, voiceEndAtMs: 1000, sttFinalAtMs: 1400, answerAtMs: 1402, ttsFirstAudioAtMs: 1530, firstRtpAtMs: 1551, interruptions: 0, jitterBufferMaxMs: 20 },
+        {
+          turn: 1,
+          voiceEndAtMs: 1000,
+          sttFinalAtMs: 1400,
+          answerAtMs: 1402,
+          ttsFirstAudioAtMs: 1530,
+          firstRtpAtMs: 1551,
+          interruptions: 0,
+          jitterBufferMaxMs: 20,
+        },
         { turn: 2, sttFinalAtMs: 5000, answerAtMs: 5300, interruptions: 1 },
       ],
     });
@@ -159,7 +179,9 @@ describe('voicebridge calls (runCli, real Redis)', () => {
     expect(status).to.equal(0);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).to.match(/^CALL ID\s+INVITED\s+FROM\s+NUMBER\s+STATUS\s+DURATION\s+VERDICT$/);
-    expect(lines[1]).to.match(new RegExp(`^${rejected.callId}\\s+2026-11-24T10:00:40\\.000Z\\s.*\\sended\\s+-\\s+rejected 404$`));
+    expect(lines[1]).to.match(
+      new RegExp(`^${rejected.callId}\\s+2026-11-24T10:00:40\\.000Z\\s.*\\sended\\s+-\\s+rejected 404$`),
+    );
     expect(lines[2]).to.match(new RegExp(`^${live.callId}\\s.*\\sanswered\\s+29\\.0s \\(live\\)\\s+-$`));
     expect(lines[3]).to.match(new RegExp(`^${older.callId}\\s.*\\sended\\s+11\\.5s\\s+caller-bye$`));
     expect(lines).to.have.length(4);
@@ -192,7 +214,9 @@ describe('voicebridge calls (runCli, real Redis)', () => {
     const result = await cli('calls', 'list', '--json');
     expect(result.status).to.equal(1);
     expect(JSON.parse(result.stdout)).to.deep.equal([good]);
-    expect(result.stderr).to.include(`voicebridge: skipped: corrupt call record at key ${db.keys.call(bad.callId)}: status`);
+    expect(result.stderr).to.include(
+      `voicebridge: skipped: corrupt call record at key ${db.keys.call(bad.callId)}: status`,
+    );
   });
 
   it('exits 2 naming a bad --limit or argument', async () => {

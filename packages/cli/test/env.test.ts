@@ -31,7 +31,9 @@ describe('readCliEnv', () => {
       }
       expect(caught, JSON.stringify(env)).to.be.instanceOf(EnvError);
       expect((caught as EnvError).variable).to.equal(variable);
-      expect((caught as EnvError).message).to.match(new RegExp(`^invalid ${variable}: `)).and.not.include('hunter2');
+      expect((caught as EnvError).message)
+        .to.match(new RegExp(`^invalid ${variable}: `))
+        .and.not.include('hunter2');
     }
   });
 });

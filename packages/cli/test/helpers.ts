@@ -6,7 +6,14 @@ import { TEST_REDIS_URL, type TestRedis } from '../../store/test/redis-fixture.t
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 // One Redis test fixture for the workspace: the store package's.
-export { connectTestRedis, deletePrefix, TEST_REDIS_URL, uniquePrefix, useTestRedis, type TestRedis } from '../../store/test/redis-fixture.ts';
+export {
+  connectTestRedis,
+  deletePrefix,
+  TEST_REDIS_URL,
+  uniquePrefix,
+  useTestRedis,
+  type TestRedis,
+} from '../../store/test/redis-fixture.ts';
 
 export interface CliResult {
   status: number;
@@ -15,7 +22,11 @@ export interface CliResult {
 }
 
 /** Runs one CLI command in-process against the test's Redis and prefix, capturing its output. */
-export async function runCliCaptured(db: TestRedis, argv: readonly string[], context: Partial<CliContext> = {}): Promise<CliResult> {
+export async function runCliCaptured(
+  db: TestRedis,
+  argv: readonly string[],
+  context: Partial<CliContext> = {},
+): Promise<CliResult> {
   const stdout = new Capture();
   const stderr = new Capture();
   const status = await runCli(argv, { redis: db.redis, keys: db.keys, stdout, stderr, ...context });

@@ -4,11 +4,12 @@ import { runMain, useTestRedis } from './helpers.ts';
 describe('voicebridge entry point (subprocess)', () => {
   const db = useTestRedis();
 
-
   it('numbers set +12ab exits 2 naming the argument', async () => {
     const result = await runMain(['numbers', 'set', '+12ab'], { REDIS_KEY_PREFIX: db.keys.prefix });
     expect(result.status).to.equal(2);
-    expect(result.stderr).to.match(/^voicebridge: invalid <number> "\+12ab": must be E\.164 \(\+ then 7 to 15 digits\)\n/);
+    expect(result.stderr).to.match(
+      /^voicebridge: invalid <number> "\+12ab": must be E\.164 \(\+ then 7 to 15 digits\)\n/,
+    );
     expect(result.stdout).to.equal('');
   });
 
@@ -22,7 +23,13 @@ describe('voicebridge entry point (subprocess)', () => {
     const get = await runMain(['numbers', 'get', '+15551230009', '--json'], { REDIS_KEY_PREFIX: db.keys.prefix });
     expect(get.status).to.equal(0);
     const config = JSON.parse(get.stdout) as Record<string, unknown>;
-    expect(config).to.include({ number: '+15551230009', agent: 'echo', greeting: 'Echo test', enabled: true, configVersion: 1 });
+    expect(config).to.include({
+      number: '+15551230009',
+      agent: 'echo',
+      greeting: 'Echo test',
+      enabled: true,
+      configVersion: 1,
+    });
     expect(config['answers']).to.deep.equal([{ keyword: 'hi', text: 'Hello' }]);
     expect(await db.redis.exists(db.keys.number('+15551230009'))).to.equal(1);
   });

@@ -35,7 +35,9 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
       voice: 'slt',
       answers: [{ keyword: 'a', text: 'A' }],
     });
-    expect((await cli('numbers', 'set', NUMBER, '--disabled', '--answer', 'b=B', '--answer', 'c = C')).status).to.equal(0);
+    expect((await cli('numbers', 'set', NUMBER, '--disabled', '--answer', 'b=B', '--answer', 'c = C')).status).to.equal(
+      0,
+    );
     expect((await cli('numbers', 'set', NUMBER, '--voice', '')).status).to.equal(0);
     const stored = await numbers.get(NUMBER);
     expect(stored).to.include({ agent: 'echo', enabled: false, greeting: 'Hi', fallback: 'Pardon?', configVersion: 3 });
@@ -44,7 +46,9 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
       { keyword: 'b', text: 'B' },
       { keyword: 'c', text: 'C' },
     ]);
-    expect((await cli('numbers', 'set', NUMBER, '--clear-answers', '--enabled', '--agent', 'scripted')).status).to.equal(0);
+    expect(
+      (await cli('numbers', 'set', NUMBER, '--clear-answers', '--enabled', '--agent', 'scripted')).status,
+    ).to.equal(0);
     expect(await numbers.get(NUMBER)).to.include({ agent: 'scripted', enabled: true, configVersion: 4 });
     expect((await numbers.get(NUMBER))?.answers).to.deep.equal([]);
   });
@@ -65,7 +69,10 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
       [['numbers', 'set', NUMBER, '--agent', 'gpt'], 'invalid --agent "gpt": must be one of echo, scripted'],
       [['numbers', 'set', NUMBER, '--answer', 'no-equals'], 'invalid --answer "no-equals": must be KEYWORD=TEXT'],
       [['numbers', 'set', NUMBER, '--answer', '=text'], 'invalid --answer "=text"'],
-      [['numbers', 'set', NUMBER, '--answer', 'a=A', '--clear-answers'], '--answer and --clear-answers exclude each other'],
+      [
+        ['numbers', 'set', NUMBER, '--answer', 'a=A', '--clear-answers'],
+        '--answer and --clear-answers exclude each other',
+      ],
       [['numbers', 'set', NUMBER, '--enabled', '--disabled'], '--enabled and --disabled exclude each other'],
       [['numbers', 'set', NUMBER, '--greeting', 'x'.repeat(1001)], 'invalid --greeting: Too big'],
       [['numbers', 'set', NUMBER, '--answer', `${'k'.repeat(65)}=t`], 'invalid --answer #1 keyword: Too big'],
@@ -89,33 +96,91 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
 
   it('set --agent llm stores the model config with the key variable NAME; get shows it; later flags merge', async () => {
     const set = await cli(
-      'numbers', 'set', NUMBER, '--agent', 'llm', '--prompt', 'You are a dentist receptionist.',
-      '--llm-base-url', 'http://localhost:11434/v1', '--llm-model', 'llama3.2', '--llm-api-key-env', 'OLLAMA_KEY', '--llm-temperature', '0.4',
+      'numbers',
+      'set',
+      NUMBER,
+      '--agent',
+      'llm',
+      '--prompt',
+      'You are a dentist receptionist.',
+      '--llm-base-url',
+      'http://localhost:11434/v1',
+      '--llm-model',
+      'llama3.2',
+      '--llm-api-key-env',
+      'OLLAMA_KEY',
+      '--llm-temperature',
+      '0.4',
     );
     expect(set.status, set.stderr).to.equal(0);
     const stored = await numbers.get(NUMBER);
     expect(stored).to.include({ agent: 'llm', prompt: 'You are a dentist receptionist.' });
-    expect(stored?.llm).to.deep.equal({ baseUrl: 'http://localhost:11434/v1', model: 'llama3.2', apiKeyEnv: 'OLLAMA_KEY', temperature: 0.4 });
-    expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(/^llm\s+http:\/\/localhost:11434\/v1, model llama3\.2, key \$OLLAMA_KEY, temperature 0\.4$/m);
+    expect(stored?.llm).to.deep.equal({
+      baseUrl: 'http://localhost:11434/v1',
+      model: 'llama3.2',
+      apiKeyEnv: 'OLLAMA_KEY',
+      temperature: 0.4,
+    });
+    expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(
+      /^llm\s+http:\/\/localhost:11434\/v1, model llama3\.2, key \$OLLAMA_KEY, temperature 0\.4$/m,
+    );
 
-    expect((await cli('numbers', 'set', NUMBER, '--llm-model', 'qwen2.5', '--llm-max-tokens', '200', '--llm-temperature', '')).status).to.equal(0);
-    expect((await numbers.get(NUMBER))?.llm).to.deep.equal({ baseUrl: 'http://localhost:11434/v1', model: 'qwen2.5', apiKeyEnv: 'OLLAMA_KEY', maxTokens: 200 });
+    expect(
+      (
+        await cli(
+          'numbers',
+          'set',
+          NUMBER,
+          '--llm-model',
+          'qwen2.5',
+          '--llm-max-tokens',
+          '200',
+          '--llm-temperature',
+          '',
+        )
+      ).status,
+    ).to.equal(0);
+    expect((await numbers.get(NUMBER))?.llm).to.deep.equal({
+      baseUrl: 'http://localhost:11434/v1',
+      model: 'qwen2.5',
+      apiKeyEnv: 'OLLAMA_KEY',
+      maxTokens: 200,
+    });
     expect((await cli('numbers', 'set', NUMBER, '--llm-api-key-env', '')).status).to.equal(0);
     expect((await numbers.get(NUMBER))?.llm).to.not.have.property('apiKeyEnv');
   });
 
   it('refuses bad --llm-* values naming the flag, never echoing a pasted key', async () => {
-    const base = ['numbers', 'set', NUMBER, '--agent', 'llm', '--llm-base-url', 'https://api.openai.com/v1', '--llm-model', 'gpt-4o-mini'];
+    const base = [
+      'numbers',
+      'set',
+      NUMBER,
+      '--agent',
+      'llm',
+      '--llm-base-url',
+      'https://api.openai.com/v1',
+      '--llm-model',
+      'gpt-4o-mini',
+    ];
     const cases: [string[], string][] = [
       [['numbers', 'set', NUMBER, '--agent', 'llm'], '--agent llm needs --llm-base-url and --llm-model'],
       [['numbers', 'set', NUMBER, '--llm-temperature', '0.5'], '--llm-* options need --llm-base-url and --llm-model'],
       [[...base, '--llm-temperature', 'warm'], 'invalid --llm-temperature "warm": must be a number from 0 to 2'],
       [[...base, '--llm-temperature', '2.5'], 'invalid --llm-temperature "2.5": must be a number from 0 to 2'],
       [[...base, '--llm-max-tokens', '1.5'], 'invalid --llm-max-tokens "1.5": must be an integer from 1 to 100000'],
-      [[...base.slice(0, 6), 'ftp://example.com/v1', ...base.slice(7)], 'invalid --llm-base-url: must be an http(s) URL without credentials'],
-      [[...base.slice(0, 6), 'https://user:pw@example.com/v1', ...base.slice(7)], 'invalid --llm-base-url: must be an http(s) URL'],
+      [
+        [...base.slice(0, 6), 'ftp://example.com/v1', ...base.slice(7)],
+        'invalid --llm-base-url: must be an http(s) URL without credentials',
+      ],
+      [
+        [...base.slice(0, 6), 'https://user:pw@example.com/v1', ...base.slice(7)],
+        'invalid --llm-base-url: must be an http(s) URL',
+      ],
       [[...base.slice(0, 8), ''], 'invalid --llm-model: cannot be empty'],
-      [[...base, '--llm-api-key-env', 'sk-abcdef0123456789'], 'invalid --llm-api-key-env: must be an environment variable name'],
+      [
+        [...base, '--llm-api-key-env', 'sk-abcdef0123456789'],
+        'invalid --llm-api-key-env: must be an environment variable name',
+      ],
     ];
     for (const [argv, message] of cases) {
       const result = await cli(...argv);
@@ -147,7 +212,9 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
   });
 
   it('set --max-call-duration / --no-input-timeout store the call guards ("" removes them); bad values name the flag', async () => {
-    expect((await cli('numbers', 'set', NUMBER, '--max-call-duration', '600', '--no-input-timeout', '15')).status).to.equal(0);
+    expect(
+      (await cli('numbers', 'set', NUMBER, '--max-call-duration', '600', '--no-input-timeout', '15')).status,
+    ).to.equal(0);
     expect(await numbers.get(NUMBER)).to.deep.include({ maxCallDurationS: 600, noInputTimeoutS: 15 });
     const shown = (await cli('numbers', 'get', NUMBER)).stdout;
     expect(shown).to.match(/^max duration +600 s$/m);
@@ -167,10 +234,17 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
   });
 
   it('set --webhook-tools stores HTTP tools for the llm agent, validated per tool naming the field; "" removes them', async () => {
-    const tool = { name: 'lookup_order', description: 'Finds an order.', parameters: { type: 'object', properties: {} }, url: 'https://api.example.com/orders' };
+    const tool = {
+      name: 'lookup_order',
+      description: 'Finds an order.',
+      parameters: { type: 'object', properties: {} },
+      url: 'https://api.example.com/orders',
+    };
     expect((await cli('numbers', 'set', NUMBER, '--webhook-tools', JSON.stringify([tool]))).status).to.equal(0);
     expect((await numbers.get(NUMBER))?.tools).to.deep.equal([{ ...tool, timeoutMs: 5000 }]);
-    expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(/^tools +lookup_order → https:\/\/api\.example\.com\/orders \(5000 ms\)$/m);
+    expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(
+      /^tools +lookup_order → https:\/\/api\.example\.com\/orders \(5000 ms\)$/m,
+    );
     for (const [value, message] of [
       ['{', 'invalid --webhook-tools: not JSON'],
       ['{}', 'invalid --webhook-tools: must be a JSON array'],
@@ -196,7 +270,11 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     expect(table[2]).to.match(/^\+15551230002\s+echo\s+yes\s+1\s+\S+\s+0\s+-$/);
     expect(JSON.parse((await cli('numbers', 'list', '--json')).stdout)).to.deep.equal(await numbers.list());
 
-    expect(await cli('numbers', 'delete', NUMBER)).to.deep.equal({ status: 0, stdout: `deleted ${NUMBER}\n`, stderr: '' });
+    expect(await cli('numbers', 'delete', NUMBER)).to.deep.equal({
+      status: 0,
+      stdout: `deleted ${NUMBER}\n`,
+      stderr: '',
+    });
     const again = await cli('numbers', 'delete', NUMBER);
     expect(again.status).to.equal(1);
     expect(again.stderr).to.equal(`voicebridge: number ${NUMBER} is not configured\n`);

@@ -15,7 +15,9 @@ describe('voicebridge start dispatch', () => {
     const stderr = new Capture();
     const missing = new URL('./fixtures/does-not-exist.ts', import.meta.url);
     expect(await runStartCommand([], stderr, missing)).to.equal(1);
-    expect(stderr.text).to.match(/^voicebridge: "start" is not available in this build: .*does-not-exist\.ts is missing\n$/);
+    expect(stderr.text).to.match(
+      /^voicebridge: "start" is not available in this build: .*does-not-exist\.ts is missing\n$/,
+    );
   });
 
   it('reports a module without runStart', async () => {

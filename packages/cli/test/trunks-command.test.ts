@@ -14,7 +14,22 @@ describe('voicebridge trunks (runCli, real Redis)', () => {
   const cli = (...argv: string[]): Promise<CliResult> => runCliCaptured(db, argv);
 
   it('add stores the trunk with the password as given; show, list and --json print it masked', async () => {
-    const add = await cli('trunks', 'add', 'carrier', '--source', '203.0.113.0/24,198.51.100.7', '--auth-username', 'acme', '--auth-password', 'S3cret!x', '--trusted', '--max-calls', '20', '--calls-per-second', '2.5');
+    const add = await cli(
+      'trunks',
+      'add',
+      'carrier',
+      '--source',
+      '203.0.113.0/24,198.51.100.7',
+      '--auth-username',
+      'acme',
+      '--auth-password',
+      'S3cret!x',
+      '--trusted',
+      '--max-calls',
+      '20',
+      '--calls-per-second',
+      '2.5',
+    );
     expect(add.status, add.stderr).to.equal(0);
     expect(add.stdout).to.match(/^saved trunk carrier \(configVersion 1\)\n/);
     const stored = await trunks.get('carrier');
@@ -27,12 +42,28 @@ describe('voicebridge trunks (runCli, real Redis)', () => {
       expect(out.stdout, argv.join(' ')).to.not.include('S3cret');
     }
     expect(add.stdout).to.not.include('S3cret');
-    const shown = JSON.parse((await cli('trunks', 'show', 'carrier', '--json')).stdout) as { auth: { password: string } };
+    const shown = JSON.parse((await cli('trunks', 'show', 'carrier', '--json')).stdout) as {
+      auth: { password: string };
+    };
     expect(shown.auth.password).to.equal('********');
   });
 
   it('add on an existing trunk changes only the given fields; "" removes an optional one', async () => {
-    expect((await cli('trunks', 'add', 't1', '--source', '10.1.0.0/16', '--max-calls', '5', '--default-number', '+15551230001')).status).to.equal(0);
+    expect(
+      (
+        await cli(
+          'trunks',
+          'add',
+          't1',
+          '--source',
+          '10.1.0.0/16',
+          '--max-calls',
+          '5',
+          '--default-number',
+          '+15551230001',
+        )
+      ).status,
+    ).to.equal(0);
     expect((await cli('trunks', 'add', 't1', '--rtp-latching', 'sdp', '--max-calls', '')).status).to.equal(0);
     const stored = await trunks.get('t1');
     expect(stored).to.include({ rtpLatching: 'sdp', defaultNumber: '+15551230001', configVersion: 2 });
@@ -44,9 +75,26 @@ describe('voicebridge trunks (runCli, real Redis)', () => {
     const missing = await cli('trunks', 'add', 'reg', '--register-registrar', 'sip:sip.example.net');
     expect(missing.status).to.equal(2);
     expect(missing.stderr).to.match(/^voicebridge: registration needs --register-username/);
-    const ok = await cli('trunks', 'add', 'reg', '--register-registrar', 'sip:sip.example.net', '--register-username', 'acct', '--register-password', 'pw-123', '--json');
+    const ok = await cli(
+      'trunks',
+      'add',
+      'reg',
+      '--register-registrar',
+      'sip:sip.example.net',
+      '--register-username',
+      'acct',
+      '--register-password',
+      'pw-123',
+      '--json',
+    );
     expect(ok.status, ok.stderr).to.equal(0);
-    expect(JSON.parse(ok.stdout).register).to.deep.equal({ registrar: 'sip:sip.example.net', username: 'acct', password: '********', expires: 3600, transport: 'udp' });
+    expect(JSON.parse(ok.stdout).register).to.deep.equal({
+      registrar: 'sip:sip.example.net',
+      username: 'acct',
+      password: '********',
+      expires: 3600,
+      transport: 'udp',
+    });
     expect((await trunks.get('reg'))?.register?.password).to.equal('pw-123');
   });
 
@@ -55,11 +103,20 @@ describe('voicebridge trunks (runCli, real Redis)', () => {
       [['bad/name', '--source', '10.0.0.1'], 'invalid <name> "bad/name"'],
       [['t', '--source', '10.0.0.1', '--source', 'nope'], 'invalid --source #2: must be a CIDR'],
       [['t'], 'invalid --source: needs at least one CIDR'],
-      [['t', '--source', '10.0.0.1', '--number-format', 'national'], 'invalid --country-code: is required when numberFormat is national'],
+      [
+        ['t', '--source', '10.0.0.1', '--number-format', 'national'],
+        'invalid --country-code: is required when numberFormat is national',
+      ],
       [['t', '--source', '10.0.0.1', '--number-from', 'from'], 'invalid --number-from:'],
       [['t', '--source', '10.0.0.1', '--max-calls', 'ten'], 'invalid --max-calls "ten"'],
-      [['t', '--source', '10.0.0.1', '--auth-username', 'u'], 'inbound digest needs both --auth-username and --auth-password'],
-      [['t', '--source', '10.0.0.1', '--auth-username', 'u', '--auth-password', 'a b'], 'invalid --auth-password: must be printable ASCII'],
+      [
+        ['t', '--source', '10.0.0.1', '--auth-username', 'u'],
+        'inbound digest needs both --auth-username and --auth-password',
+      ],
+      [
+        ['t', '--source', '10.0.0.1', '--auth-username', 'u', '--auth-password', 'a b'],
+        'invalid --auth-password: must be printable ASCII',
+      ],
       [['t', '--source', '10.0.0.1', '--trusted', '--untrusted'], '--trusted and --untrusted exclude each other'],
     ];
     for (const [argv, message] of cases) {
@@ -75,7 +132,10 @@ describe('voicebridge trunks (runCli, real Redis)', () => {
     await trunks.put({ name: 'gone', sources: ['10.0.0.1'] });
     const removed = await cli('trunks', 'remove', 'gone');
     expect(removed).to.deep.include({ status: 0, stdout: 'removed trunk gone\n' });
-    expect(await cli('trunks', 'remove', 'gone')).to.deep.include({ status: 1, stderr: 'voicebridge: trunk gone is not configured\n' });
+    expect(await cli('trunks', 'remove', 'gone')).to.deep.include({
+      status: 1,
+      stderr: 'voicebridge: trunk gone is not configured\n',
+    });
     expect((await cli('trunks', 'show', 'gone')).status).to.equal(1);
     expect((await cli('trunks', 'list')).stdout).to.equal('no trunks configured\n');
   });

@@ -40,14 +40,21 @@ export class SampleBuffer {
 
   toFloat64Array(): Float64Array {
     const out = new Float64Array(this.length);
-    this.#chunks.forEach((chunk, i) => out.set(i === this.#chunks.length - 1 ? chunk.subarray(0, this.#used) : chunk, i * CHUNK));
+    this.#chunks.forEach((chunk, i) =>
+      out.set(i === this.#chunks.length - 1 ? chunk.subarray(0, this.#used) : chunk, i * CHUNK),
+    );
     return out;
   }
 }
 
 export function summarize(values: ArrayLike<number>): Summary {
   const sorted = Float64Array.from(values).sort();
-  return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.length ? (sorted[sorted.length - 1] as number) : NaN };
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? (sorted[sorted.length - 1] as number) : NaN,
+  };
 }
 
 export function fmt(s: Summary | undefined, digits = 2): string {
@@ -99,7 +106,7 @@ export function readFrameStamp(message: Uint8Array): number {
   if (message.length < AUDIO_HEADER_BYTES + 18) return -1;
   for (let i = 0; i < 9; i++) {
     const at = AUDIO_HEADER_BYTES + 2 * i;
-    stampPcm[i] = ((message[at] as number) | ((message[at + 1] as number) << 8)) << 16 >> 16;
+    stampPcm[i] = (((message[at] as number) | ((message[at + 1] as number) << 8)) << 16) >> 16;
   }
   pcmuEncode(stampPcm, stampCodes);
   return readStamp(stampCodes);
@@ -128,7 +135,9 @@ export function processUsage(pid: number): { cpuS: number; rssMiB: number; runDe
     // The main thread's time runnable but waiting for a CPU (schedstat field 2, ns), and how often
     // it was switched out while runnable: a busy machine's share of a pacing tail.
     const runDelayNs = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
-    const preempted = Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1]);
+    const preempted = Number(
+      /nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1],
+    );
     return { cpuS: ticks / 100, rssMiB: Number(rss ?? 0) / 1024, runDelayMs: runDelayNs / 1e6, preempted };
   } catch {
     return { cpuS: NaN, rssMiB: NaN, runDelayMs: NaN, preempted: NaN };

@@ -43,7 +43,8 @@ function sizes(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
   if (!raw) return fallback;
   const parsed = raw.split(',').map((s) => Number(s.trim()));
-  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) throw new Error(`${name} must be a comma-separated list of call counts (1-5000), got ${raw}`);
+  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 5000))
+    throw new Error(`${name} must be a comma-separated list of call counts (1-5000), got ${raw}`);
   return parsed;
 }
 
@@ -58,7 +59,9 @@ class Child {
 
   constructor(file: string) {
     // VB_BENCH_PROFILE_DIR: each child writes a V8 CPU profile there (open in Chrome DevTools).
-    const profile = process.env.VB_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VB_BENCH_PROFILE_DIR}`] : [];
+    const profile = process.env.VB_BENCH_PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VB_BENCH_PROFILE_DIR}`]
+      : [];
     // VB_BENCH_NODE_ARGS: more node/V8 flags for the children, e.g. "--trace-gc --trace-gc-nvp".
     const extra = process.env.VB_BENCH_NODE_ARGS?.split(' ').filter((arg) => arg !== '') ?? [];
     this.process = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
@@ -137,7 +140,13 @@ interface MediaReport {
   gcMajor: Summary;
 }
 
-async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, clearProbe: boolean, processes: number): Promise<{ row: Row; clear?: ClearFigures }> {
+async function runSize(
+  mode: 'inner' | 'redis',
+  calls: number,
+  seconds: number,
+  clearProbe: boolean,
+  processes: number,
+): Promise<{ row: Row; clear?: ClearFigures }> {
   const prefix = `vbbench:${randomBytes(4).toString('hex')}`;
   const span = 2 * Math.ceil(calls / processes) + 200;
   const minPort = 20000 + 2 * Math.floor(Math.random() * 2000);
@@ -146,7 +155,17 @@ async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, 
   const agent = mode === 'redis' ? new Child('./echo-agent-process.ts') : undefined;
   const generator = new LoadGenerator();
   try {
-    await Promise.all(medias.map((media, j) => media.request({ type: 'setup', mode, prefix, minPort: minPort + j * span, maxPort: minPort + (j + 1) * span - 1 })));
+    await Promise.all(
+      medias.map((media, j) =>
+        media.request({
+          type: 'setup',
+          mode,
+          prefix,
+          minPort: minPort + j * span,
+          maxPort: minPort + (j + 1) * span - 1,
+        }),
+      ),
+    );
     await agent?.request({ type: 'setup', prefix });
     const genPorts = await generator.open(calls);
     const callIds = genPorts.map((_, i) => `bench-${i}`);
@@ -155,7 +174,10 @@ async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, 
     await Promise.all(
       medias.map(async (media, j) => {
         const indexes = share([...callIds.keys()], j, processes);
-        const answer = await media.request<{ ports: number[] }>({ type: 'allocate', calls: indexes.map((i) => ({ callId: callIds[i] as string, remotePort: genPorts[i] as number })) });
+        const answer = await media.request<{ ports: number[] }>({
+          type: 'allocate',
+          calls: indexes.map((i) => ({ callId: callIds[i] as string, remotePort: genPorts[i] as number })),
+        });
         indexes.forEach((i, n) => (ports[i] = answer.ports[n] as number));
       }),
     );
@@ -180,7 +202,8 @@ async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, 
     const gen = generator.stats();
     const merged = (pick: (r: MediaReport) => Float64Array): number[] => reports.flatMap((r) => Array.from(pick(r)));
     // GC: the worst process's pauses (each process pauses alone).
-    const worstGc = (pick: (r: MediaReport) => Summary): Summary => reports.map(pick).reduce((a, b) => (b.count > 0 && (a.count === 0 || b.max > a.max) ? b : a));
+    const worstGc = (pick: (r: MediaReport) => Summary): Summary =>
+      reports.map(pick).reduce((a, b) => (b.count > 0 && (a.count === 0 || b.max > a.max) ? b : a));
     const row: Row = {
       calls,
       processes,
@@ -194,20 +217,32 @@ async function runSize(mode: 'inner' | 'redis', calls: number, seconds: number, 
       gcMinor: worstGc((r) => r.gcMinor),
       gcMajor: worstGc((r) => r.gcMajor),
       missing: gen.expected - gen.received,
-      cpu: Object.fromEntries(Object.keys(pids).map((n) => [n, (100 * ((usage1[n]?.cpuS ?? NaN) - (usage0[n]?.cpuS ?? NaN))) / elapsedS])),
+      cpu: Object.fromEntries(
+        Object.keys(pids).map((n) => [n, (100 * ((usage1[n]?.cpuS ?? NaN) - (usage0[n]?.cpuS ?? NaN))) / elapsedS]),
+      ),
       rss: Object.fromEntries(Object.keys(pids).map((n) => [n, usage1[n]?.rssMiB ?? NaN])),
-      runDelay: Object.fromEntries(Object.keys(pids).map((n) => [n, ((usage1[n]?.runDelayMs ?? NaN) - (usage0[n]?.runDelayMs ?? NaN)) / elapsedS])),
-      preempted: Object.fromEntries(Object.keys(pids).map((n) => [n, ((usage1[n]?.preempted ?? NaN) - (usage0[n]?.preempted ?? NaN)) / elapsedS])),
+      runDelay: Object.fromEntries(
+        Object.keys(pids).map((n) => [n, ((usage1[n]?.runDelayMs ?? NaN) - (usage0[n]?.runDelayMs ?? NaN)) / elapsedS]),
+      ),
+      preempted: Object.fromEntries(
+        Object.keys(pids).map((n) => [n, ((usage1[n]?.preempted ?? NaN) - (usage0[n]?.preempted ?? NaN)) / elapsedS]),
+      ),
     };
     let clear: ClearFigures | undefined;
     if (clearProbe && agent) {
       // Let the report's own work (IPC, merging samples, the garbage it leaves) pass first.
       await sleep(1000);
-      const probeIds = callIds.filter((_, i) => i % Math.max(1, Math.floor(calls / CLEAR_PROBES)) === 0).slice(0, CLEAR_PROBES);
-      const { clears } = await agent.request<{ clears: Record<string, number> }>({ type: 'clear-probe', callIds: probeIds });
+      const probeIds = callIds
+        .filter((_, i) => i % Math.max(1, Math.floor(calls / CLEAR_PROBES)) === 0)
+        .slice(0, CLEAR_PROBES);
+      const { clears } = await agent.request<{ clears: Record<string, number> }>({
+        type: 'clear-probe',
+        callIds: probeIds,
+      });
       // By the generator's port: when the last tone packet to it left a media socket.
       const sentUs: Record<string, number> = {};
-      for (const media of medias) Object.assign(sentUs, (await media.request<{ byPort: Record<string, number> }>({ type: 'tone-sent' })).byPort);
+      for (const media of medias)
+        Object.assign(sentUs, (await media.request<{ byPort: Record<string, number> }>({ type: 'tone-sent' })).byPort);
       // A probe whose tone never left a media socket measures nothing: left out (and counted).
       const seen = probeIds.filter((id) => (sentUs[String(genPorts[callIds.indexOf(id)])] ?? 0) > 0);
       const after = (atUs: number, id: string): number => Math.max(0, (atUs - (clears[id] ?? 0)) / 1000);
@@ -231,22 +266,31 @@ function printRow(row: Row): void {
     .join(', ');
   const over = row.processes > 1 ? ` over ${row.processes} media processes` : '';
   console.log(`  ${String(row.calls).padStart(5)} calls${over}  pacing ${fmt(row.pacing)}`);
-  console.log(`               packet → agent frame ${fmt(row.frameLatency, 1)}; round trip ${fmt(row.roundTrip, 1)}; receiver jitter ${fmt(row.jitter)}`);
-  console.log(`               lost by the bridge: ${row.kernelDrops} kernel drops + ${row.internalDrops} internal queue drops; jitter buffer discarded ${row.lateDiscards} late packets; missing at the generator ${row.missing}`);
+  console.log(
+    `               packet → agent frame ${fmt(row.frameLatency, 1)}; round trip ${fmt(row.roundTrip, 1)}; receiver jitter ${fmt(row.jitter)}`,
+  );
+  console.log(
+    `               lost by the bridge: ${row.kernelDrops} kernel drops + ${row.internalDrops} internal queue drops; jitter buffer discarded ${row.lateDiscards} late packets; missing at the generator ${row.missing}`,
+  );
   console.log(`               CPU (% of one core) / RSS: ${procs}`);
   const waits = Object.keys(row.runDelay)
-    .map((n) => `${n} ${(row.runDelay[n] ?? NaN).toFixed(1)} ms/s (${(row.preempted[n] ?? NaN).toFixed(0)} preemptions/s)`)
+    .map(
+      (n) => `${n} ${(row.runDelay[n] ?? NaN).toFixed(1)} ms/s (${(row.preempted[n] ?? NaN).toFixed(0)} preemptions/s)`,
+    )
     .join(', ');
   console.log(`               main thread runnable but waiting for a CPU: ${waits}`);
   const gc = (s: Summary): string => (s.count === 0 ? 'none' : `${s.count} × (${fmt(s)})`);
-  console.log(`               media GC pauses${row.processes > 1 ? ' (worst process)' : ''}: minor ${gc(row.gcMinor)}; major ${gc(row.gcMajor)}`);
+  console.log(
+    `               media GC pauses${row.processes > 1 ? ' (worst process)' : ''}: minor ${gc(row.gcMinor)}; major ${gc(row.gcMajor)}`,
+  );
 }
 
 function knee(rows: Row[], targetMs: number): string {
   const ok = (r: Row): boolean => r.pacing.p99 <= targetMs && r.kernelDrops + r.internalDrops === 0;
   const firstBad = rows.find((r) => !ok(r));
   const lastGood = [...rows].reverse().find(ok);
-  if (!firstBad) return `no knee up to ${rows.at(-1)?.calls ?? 0} calls (every size met p99 ≤ ${targetMs} ms, nothing lost)`;
+  if (!firstBad)
+    return `no knee up to ${rows.at(-1)?.calls ?? 0} calls (every size met p99 ≤ ${targetMs} ms, nothing lost)`;
   return `knee between ${lastGood?.calls ?? 0} and ${firstBad.calls} calls (first size over p99 ${targetMs} ms or losing packets: ${firstBad.calls})`;
 }
 
@@ -256,15 +300,21 @@ function processCounts(): number[] {
   const raw = process.env.VB_BENCH_MEDIA_PROCESSES;
   if (!raw) return auto > 1 ? [1, auto] : [1];
   const parsed = raw.split(',').map((s) => (s.trim() === 'auto' ? auto : Number(s.trim())));
-  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) throw new Error(`VB_BENCH_MEDIA_PROCESSES must be a comma-separated list of 1-64 or auto, got ${raw}`);
+  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 64))
+    throw new Error(`VB_BENCH_MEDIA_PROCESSES must be a comma-separated list of 1-64 or auto, got ${raw}`);
   return parsed;
 }
 
 export async function run(): Promise<void> {
   const seconds = Number(process.env.VB_BENCH_SECONDS ?? 5);
-  console.log(`load: ${seconds} s measured per size after a ${WARMUP_MS / 1000} s warm-up; 20 ms PCMU both ways; loopback; ${availableParallelism()} CPUs`);
+  console.log(
+    `load: ${seconds} s measured per size after a ${WARMUP_MS / 1000} s warm-up; 20 ms PCMU both ways; loopback; ${availableParallelism()} CPUs`,
+  );
   for (const processes of processCounts()) {
-    const over = processes === 1 ? 'one media process' : `${processes} media processes (MEDIA_WORKERS=${processes}), calls spread evenly`;
+    const over =
+      processes === 1
+        ? 'one media process'
+        : `${processes} media processes (MEDIA_WORKERS=${processes}), calls spread evenly`;
     console.log(`(a) media only, echo inside the media process, ${over} (target p99 pacing ≤ 3 ms, nothing lost):`);
     const inner: Row[] = [];
     for (const calls of sizes('VB_BENCH_MEDIA_CALLS', [100, 500, 1000])) {
@@ -273,7 +323,9 @@ export async function run(): Promise<void> {
       inner.push(row);
     }
     console.log(`  ${knee(inner, 3)}`);
-    console.log(`(b) through the agent channel (Redis pub/sub) to a separate echo agent process, ${over} (target p99 ≤ 5 ms, nothing lost):`);
+    console.log(
+      `(b) through the agent channel (Redis pub/sub) to a separate echo agent process, ${over} (target p99 ≤ 5 ms, nothing lost):`,
+    );
     const viaAgent: Row[] = [];
     const agentSizes = sizes('VB_BENCH_AGENT_CALLS', [100, 200, 500]);
     let clear: ClearFigures | undefined;
@@ -284,8 +336,12 @@ export async function run(): Promise<void> {
       clear = result.clear ?? clear;
     }
     console.log(`  ${knee(viaAgent, 5)}`);
-    console.log(`(d) clear-to-silence at ${Math.max(...agentSizes)} calls through the agent channel, ${over} (target p99 ≤ 40 ms): ${fmt(clear?.atSocket, 1)} over ${clear?.atSocket.count ?? 0} probes (0 = the clear landed before the next packet was due)`);
-    console.log(`    the last tone packet as the generator read it: ${fmt(clear?.atGenerator, 1)} (adds the generator's own wait for a CPU)`);
+    console.log(
+      `(d) clear-to-silence at ${Math.max(...agentSizes)} calls through the agent channel, ${over} (target p99 ≤ 40 ms): ${fmt(clear?.atSocket, 1)} over ${clear?.atSocket.count ?? 0} probes (0 = the clear landed before the next packet was due)`,
+    );
+    console.log(
+      `    the last tone packet as the generator read it: ${fmt(clear?.atGenerator, 1)} (adds the generator's own wait for a CPU)`,
+    );
   }
 }
 

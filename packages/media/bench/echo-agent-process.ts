@@ -7,7 +7,15 @@
 import { Redis } from 'ioredis';
 import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
 import { encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
-import { epochMicros, pcmOfCode, readFrameStamp, SampleBuffer, sinceStampMs, summarize, TONE_MAGIC } from './bench-stats.ts';
+import {
+  epochMicros,
+  pcmOfCode,
+  readFrameStamp,
+  SampleBuffer,
+  sinceStampMs,
+  summarize,
+  TONE_MAGIC,
+} from './bench-stats.ts';
 
 export type AgentCommand =
   | { type: 'setup'; prefix: string }
@@ -23,7 +31,12 @@ let channel: RedisAudioChannel | undefined;
 const ends = new Map<string, CallChannel>();
 const probing = new Set<string>();
 let frameLatency = new SampleBuffer();
-const tone = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: new Int16Array(160 * 50).fill(pcmOfCode(TONE_MAGIC)), filled: false });
+const tone = encodeAudioFrame({
+  sampleRateHz: 8000,
+  sampleOffset: 0,
+  samples: new Int16Array(160 * 50).fill(pcmOfCode(TONE_MAGIC)),
+  filled: false,
+});
 
 function reply(message: unknown): void {
   process.send?.(message);
@@ -41,7 +54,11 @@ async function handle(command: AgentCommand): Promise<void> {
   switch (command.type) {
     case 'setup':
       conns.push(new Redis({ enableAutoPipelining: false }), new Redis({ enableAutoPipelining: false }));
-      channel = new RedisAudioChannel({ publisher: conns[0] as Redis, subscriber: conns[1] as Redis, keyPrefix: command.prefix });
+      channel = new RedisAudioChannel({
+        publisher: conns[0] as Redis,
+        subscriber: conns[1] as Redis,
+        keyPrefix: command.prefix,
+      });
       reply({ type: 'ready' });
       return;
     case 'open':

@@ -13,7 +13,10 @@ import { pcmaDecode, pcmaEncode, pcmuDecode, pcmuEncode } from '@voicebridge/rtp
 
 type Codec = typeof alawmulawModule.alaw;
 // The package is CommonJS: under Node's ESM loader its namespace sits on `default`.
-const lib = ((alawmulawModule as unknown as { default?: typeof alawmulawModule }).default ?? alawmulawModule) as { alaw: Codec; mulaw: Codec };
+const lib = ((alawmulawModule as unknown as { default?: typeof alawmulawModule }).default ?? alawmulawModule) as {
+  alaw: Codec;
+  mulaw: Codec;
+};
 
 const FRAME = 160;
 const FRAMES = 64;
@@ -25,7 +28,10 @@ function signal(): Int16Array[] {
   return Array.from({ length: FRAMES }, (_, f) =>
     Int16Array.from({ length: FRAME }, (_, i) => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return Math.max(-32768, Math.min(32767, Math.round(12000 * Math.sin((f * FRAME + i) * 0.07) + (seed / 2 ** 32 - 0.5) * 6000)));
+      return Math.max(
+        -32768,
+        Math.min(32767, Math.round(12000 * Math.sin((f * FRAME + i) * 0.07) + (seed / 2 ** 32 - 0.5) * 6000)),
+      );
     }),
   );
 }
@@ -83,7 +89,9 @@ export async function run(): Promise<void> {
   }
   console.log('G.711 on 160-sample frames, samples/s (median of 5), ours vs alawmulaw 6.0.0:');
   for (const [name, ours, theirs] of rows) {
-    console.log(`  ${name.padEnd(14)} ours ${(ours / 1e6).toFixed(1).padStart(7)} M/s   alawmulaw ${(theirs / 1e6).toFixed(1).padStart(7)} M/s   ratio ${(ours / theirs).toFixed(2)}×`);
+    console.log(
+      `  ${name.padEnd(14)} ours ${(ours / 1e6).toFixed(1).padStart(7)} M/s   alawmulaw ${(theirs / 1e6).toFixed(1).padStart(7)} M/s   ratio ${(ours / theirs).toFixed(2)}×`,
+    );
   }
 }
 

@@ -113,7 +113,13 @@ export class LoadGenerator {
     if (!this.#sending) return;
     call.seq = (call.seq + 1) & 0xffff;
     call.timestamp = (call.timestamp + 160) >>> 0;
-    writeRtpHeader(call.packet, 0, { marker: false, payloadType: 0, sequenceNumber: call.seq, timestamp: call.timestamp, ssrc: 0x10000 + index });
+    writeRtpHeader(call.packet, 0, {
+      marker: false,
+      payloadType: 0,
+      sequenceNumber: call.seq,
+      timestamp: call.timestamp,
+      ssrc: 0x10000 + index,
+    });
     writeStamp(call.packet.subarray(12), epochMicros());
     call.socket.send(call.packet);
   }

@@ -68,7 +68,13 @@ const lastToneSentUs = new Map<number, number>();
 const send = Socket.prototype.send as (this: Socket, ...args: unknown[]) => void;
 Socket.prototype.send = function (this: Socket, ...args: unknown[]): void {
   const [packet, offset, , port] = args;
-  if (Buffer.isBuffer(packet) && typeof offset === 'number' && typeof port === 'number' && packet[offset + 12] === TONE_MAGIC && packet[offset + 112] === TONE_MAGIC) {
+  if (
+    Buffer.isBuffer(packet) &&
+    typeof offset === 'number' &&
+    typeof port === 'number' &&
+    packet[offset + 12] === TONE_MAGIC &&
+    packet[offset + 112] === TONE_MAGIC
+  ) {
     const callback = args[5] as ((error: Error | null) => void) | undefined;
     args[5] = (error: Error | null) => {
       lastToneSentUs.set(port, epochMicros());
@@ -123,12 +129,21 @@ async function handle(command: MediaCommand): Promise<void> {
     case 'setup': {
       if (command.mode === 'redis') {
         conns.push(new Redis({ enableAutoPipelining: false }), new Redis({ enableAutoPipelining: false }));
-        channel = new RedisAudioChannel({ publisher: conns[0] as Redis, subscriber: conns[1] as Redis, keyPrefix: command.prefix });
+        channel = new RedisAudioChannel({
+          publisher: conns[0] as Redis,
+          subscriber: conns[1] as Redis,
+          keyPrefix: command.prefix,
+        });
       } else {
         channel = new InMediaEcho();
       }
       clock = new MeasuredClock();
-      pool = new PortPool({ bindAddress: '127.0.0.1', minPort: command.minPort, maxPort: command.maxPort, quarantineMs: 0 });
+      pool = new PortPool({
+        bindAddress: '127.0.0.1',
+        minPort: command.minPort,
+        maxPort: command.maxPort,
+        quarantineMs: 0,
+      });
       worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
       reply({ type: 'ready' });
       return;
@@ -178,7 +193,15 @@ async function handle(command: MediaCommand): Promise<void> {
         dropped += session.stats.dropped - late;
       }
       // Raw samples (structured clone over IPC) so the parent can merge several media processes.
-      reply({ type: 'report', pacing: lateness.toFloat64Array(), frameLatency: frameLatency.toFloat64Array(), internalDrops: dropped, lateDiscards: discards, gcMinor: summarize(gcMinor), gcMajor: summarize(gcMajor) });
+      reply({
+        type: 'report',
+        pacing: lateness.toFloat64Array(),
+        frameLatency: frameLatency.toFloat64Array(),
+        internalDrops: dropped,
+        lateDiscards: discards,
+        gcMinor: summarize(gcMinor),
+        gcMajor: summarize(gcMajor),
+      });
       return;
     }
     case 'tone-sent':

@@ -97,7 +97,10 @@ export class AgentLink {
     this.#ready = false;
     const quietMs = nowMs - this.#ownership.lastHeardAtMs;
     this.#held = this.#recent.takeLast(Math.ceil(quietMs / FRAME_MS));
-    this.#options.log.warn({ callId: this.#options.callId, epoch: this.#ownership.epoch, quietMs }, 'agent silent: holding the call for a new owner');
+    this.#options.log.warn(
+      { callId: this.#options.callId, epoch: this.#ownership.epoch, quietMs },
+      'agent silent: holding the call for a new owner',
+    );
     return 'ok';
   }
 

@@ -52,7 +52,8 @@ export class AgentOwnership {
       this.staleDropped++;
       return 'stale';
     }
-    const outcome: ReadyOutcome = this.#epoch < 0 ? 'first' : e > this.#epoch ? 'takeover' : this.#absent ? 'takeover' : 'repeat';
+    const outcome: ReadyOutcome =
+      this.#epoch < 0 ? 'first' : e > this.#epoch ? 'takeover' : this.#absent ? 'takeover' : 'repeat';
     this.#epoch = e;
     this.#lastHeardAtMs = nowMs;
     this.#absent = false;

@@ -66,7 +66,10 @@ export class CallRecorder {
     this.#startMs = options.startMs;
     this.#log = options.log;
     this.#decode = decoderFor(options.codec);
-    const stamp = new Date(options.nowMs ?? Date.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date(options.nowMs ?? Date.now())
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const safeId = options.callId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
     this.path = join(options.dir, `${stamp}-${safeId}.r${options.retentionDays}d.wav`);
     this.#file = this.#open(options.dir);
@@ -141,7 +144,8 @@ export class CallRecorder {
     // Keep the window: write out what the new audio would overwrite.
     if (last - this.#flushed > WINDOW_SAMPLES) this.#flushTo(last - WINDOW_SAMPLES);
     const ring = this.#ring;
-    for (let i = start; i < count; i++) ring[((frame + i) % WINDOW_SAMPLES) * CHANNELS + channel] = samples[i] as number;
+    for (let i = start; i < count; i++)
+      ring[((frame + i) % WINDOW_SAMPLES) * CHANNELS + channel] = samples[i] as number;
     if (last > this.#end) this.#end = last;
   }
 

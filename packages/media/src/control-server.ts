@@ -112,7 +112,11 @@ export class MediaControlServer {
     const parsed = MediaRequestSchema.safeParse(json);
     if (!parsed.success) {
       const id = typeof (json as { id?: unknown })?.id === 'number' ? (json as { id: number }).id : -1;
-      this.#reply(socket, { id, ok: false, error: { code: 'VB_BAD_MESSAGE', message: parsed.error.message.slice(0, 500) } });
+      this.#reply(socket, {
+        id,
+        ok: false,
+        error: { code: 'VB_BAD_MESSAGE', message: parsed.error.message.slice(0, 500) },
+      });
       return;
     }
     this.#dispatch(parsed.data).then(

@@ -1,5 +1,12 @@
 import { encodeAudioFrame } from '@voicebridge/protocol';
-import { decoderFor, JitterBuffer, type G711Codec, type G711Decoder, type JitterFrame, type JitterPushResult } from '@voicebridge/rtp';
+import {
+  decoderFor,
+  JitterBuffer,
+  type G711Codec,
+  type G711Decoder,
+  type JitterFrame,
+  type JitterPushResult,
+} from '@voicebridge/rtp';
 
 const SAMPLE_RATE_HZ = 8000;
 /** 20 ms at 8 kHz: what agents get, whatever the caller's ptime (ADR 0001). */

@@ -95,7 +95,14 @@ export class MediaSession {
   /** Sends every ptime when ptime is not 20 ms. */
   #sendSlot: ClockSlot | undefined;
   #answeredAtMs = 0;
-  readonly stats = { packetsReceived: 0, packetsSent: 0, framesToAgent: 0, framesFromAgent: 0, dropped: 0, foreignDropped: 0 };
+  readonly stats = {
+    packetsReceived: 0,
+    packetsSent: 0,
+    framesToAgent: 0,
+    framesFromAgent: 0,
+    dropped: 0,
+    foreignDropped: 0,
+  };
   /** The caller holds the call (our direction lacks send): no frames up, no agent audio out. Read-only outside. */
   onHold = false;
   /** When RTP or RTCP last arrived (or the session was created): the media timeout's reference. */
@@ -154,7 +161,10 @@ export class MediaSession {
     this.#rtcp = new RtcpSession({
       socket: options.ports.rtcp,
       // RFC 3550 §11: "the next higher (odd) port number" unless the offer said otherwise (RFC 3605).
-      remote: remote.port === 0 ? undefined : (options.params.remoteRtcp ?? { address: remote.address, port: remote.port + 1 }),
+      remote:
+        remote.port === 0
+          ? undefined
+          : (options.params.remoteRtcp ?? { address: remote.address, port: remote.port + 1 }),
       ssrc: this.#rtpOut.ssrc,
       cname: `voicebridge-${this.#rtpOut.ssrc.toString(16)}`,
       intervalMs: options.rtcpIntervalMs,
@@ -195,7 +205,12 @@ export class MediaSession {
   get mediaStats(): MediaStats {
     const jitter = this.#inbound.jitter;
     const rec = this.#options.recorder;
-    return { ...this.#rtcp.stats, framesConcealed: jitter.stats.framesFilled, jitterBufferMaxMs: jitter.maxDepthMs, ...(rec && { recording: { path: rec.path, durationMs: rec.durationMs } }) };
+    return {
+      ...this.#rtcp.stats,
+      framesConcealed: jitter.stats.framesFilled,
+      jitterBufferMaxMs: jitter.maxDepthMs,
+      ...(rec && { recording: { path: rec.path, durationMs: rec.durationMs } }),
+    };
   }
 
   /** The call is confirmed: start sending every ptime and tell the agent. */
@@ -222,7 +237,8 @@ export class MediaSession {
     if (hold === this.onHold) return;
     this.onHold = hold;
     this.lastReceivedAtMs = Date.now(); // the media timeout counts from the change
-    if (this.#agent.ownerReady && this.#state === MediaSessionState.Started) this.#toAgent({ event: hold ? 'hold' : 'resume' });
+    if (this.#agent.ownerReady && this.#state === MediaSessionState.Started)
+      this.#toAgent({ event: hold ? 'hold' : 'resume' });
   }
 
   #applyParams(params: AllocateParams): void {
@@ -230,7 +246,8 @@ export class MediaSession {
     this.#rtpOut.payloadType = params.codec.payloadType;
     this.#rtpOut.encode = encoderFor(params.codec.name);
     // RFC 3264 §5.1: recvonly/inactive means we do not send; port 0 means the stream is off.
-    this.#rtpOut.sends = params.remoteRtp.port !== 0 && params.direction !== 'recvonly' && params.direction !== 'inactive';
+    this.#rtpOut.sends =
+      params.remoteRtp.port !== 0 && params.direction !== 'recvonly' && params.direction !== 'inactive';
   }
 
   /** Ends the media. Tells the agent why; sends nothing to the caller (signaling does the BYE). */
@@ -269,8 +286,20 @@ export class MediaSession {
     this.stats.packetsReceived++;
     this.#rtcp.onRtp(rtp.sequenceNumber, rtp.timestamp, rtp.ssrc, nowMs);
     if (rtp.payloadType === params.codec.payloadType) {
-      this.#options.recorder?.caller(packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength), rtp.timestamp, rtp.ssrc, nowMs);
-      const result = this.#inbound.push(packet, rtp.payloadOffset, rtp.payloadLength, rtp.sequenceNumber, rtp.timestamp, rtp.ssrc);
+      this.#options.recorder?.caller(
+        packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength),
+        rtp.timestamp,
+        rtp.ssrc,
+        nowMs,
+      );
+      const result = this.#inbound.push(
+        packet,
+        rtp.payloadOffset,
+        rtp.payloadLength,
+        rtp.sequenceNumber,
+        rtp.timestamp,
+        rtp.ssrc,
+      );
       if (result !== 'accepted' && result !== 'empty') this.stats.dropped++; // late, duplicate or oversized
     } else {
       const payload = packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength);
@@ -341,7 +370,11 @@ export class MediaSession {
         return;
       case 'dtmf':
         if (!this.#dtmfOut) {
-          this.#toAgent({ event: 'error', code: 'VB_DTMF_NOT_NEGOTIATED', message: 'the call has no telephone-event payload type' });
+          this.#toAgent({
+            event: 'error',
+            code: 'VB_DTMF_NOT_NEGOTIATED',
+            message: 'the call has no telephone-event payload type',
+          });
         } else if (!this.#dtmfOut.enqueue(control.digits, control.durationMs)) {
           this.#toAgent({ event: 'error', code: 'VB_BAD_MESSAGE', message: 'too many DTMF digits queued' });
         }

@@ -127,7 +127,10 @@ export class MediaWorker {
       this.closeCall(params.callId, 'error');
       throw new VoicebridgeError('VB_MEDIA_UNAVAILABLE', 'audio channel subscription failed', { cause: error });
     }
-    log.debug({ port: ports.port, codec: params.codec.name, remote: params.remoteRtp, srtp: params.srtp?.suite ?? false }, 'media allocated');
+    log.debug(
+      { port: ports.port, codec: params.codec.name, remote: params.remoteRtp, srtp: params.srtp?.suite ?? false },
+      'media allocated',
+    );
     return { localRtp: { address: this.#options.advertisedAddress, port: ports.port } };
   }
 
@@ -142,7 +145,10 @@ export class MediaWorker {
     const session = this.#sessions.get(params.callId);
     if (!session) throw new VoicebridgeError('VB_CALL_NOT_FOUND', `no media for call ${params.callId}`);
     session.update(params);
-    this.#options.log.info({ callId: params.callId, remote: params.remoteRtp, codec: params.codec.name, direction: params.direction }, 'media updated');
+    this.#options.log.info(
+      { callId: params.callId, remote: params.remoteRtp, codec: params.codec.name, direction: params.direction },
+      'media updated',
+    );
   }
 
   /** A digit signaling received in a SIP INFO: reported to the agent unless RTP already did. */
@@ -177,7 +183,10 @@ export class MediaWorker {
     }
     const srtp = this.#srtp.get(callId);
     this.#srtp.delete(callId);
-    this.#options.log.info({ callId, reason, ...session.stats, ...stats, ...(srtp && { srtpDropped: srtp.dropped }) }, 'media closed');
+    this.#options.log.info(
+      { callId, reason, ...session.stats, ...stats, ...(srtp && { srtpDropped: srtp.dropped }) },
+      'media closed',
+    );
     return { stats };
   }
 

@@ -101,7 +101,8 @@ export class OutboundSender {
     this.#reportLeadingMarks();
     if (queue.peek()?.kind !== 'frame') return;
     const nowMs = clock.nowMs();
-    const next = this.#lastTimestamp === undefined ? this.timestampAt(nowMs) : (this.#lastTimestamp + this.#frameSamples) >>> 0;
+    const next =
+      this.#lastTimestamp === undefined ? this.timestampAt(nowMs) : (this.#lastTimestamp + this.#frameSamples) >>> 0;
     const wallClock = this.timestampAt(nowMs);
     const timestamp = ((wallClock - next) | 0) > 0 ? wallClock : next;
     this.#sendQueued(timestamp, nowMs, true);
@@ -142,7 +143,14 @@ export class OutboundSender {
     queue.recycle(item.samples);
   }
 
-  #sendFrame(samples: Int16Array, timestamp: number, atMs: number, speech: boolean, marker = false, onSent?: () => void): void {
+  #sendFrame(
+    samples: Int16Array,
+    timestamp: number,
+    atMs: number,
+    speech: boolean,
+    marker = false,
+    onSent?: () => void,
+  ): void {
     const sent = this.#options.rtp.sendFrame(samples, timestamp, onSent, marker);
     this.#lastTimestamp = timestamp;
     this.#speaking = speech;

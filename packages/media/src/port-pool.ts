@@ -31,7 +31,8 @@ export class PortPool {
 
   constructor(options: PortPoolOptions) {
     const first = options.minPort + (options.minPort % 2);
-    if (first + 1 > options.maxPort) throw new RangeError(`RTP port range ${options.minPort}-${options.maxPort} holds no even/odd pair`);
+    if (first + 1 > options.maxPort)
+      throw new RangeError(`RTP port range ${options.minPort}-${options.maxPort} holds no even/odd pair`);
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#cursor = first;

@@ -58,7 +58,8 @@ export class RecordingRetention {
     try {
       names = await readdir(dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err: error, dir }, 'recording sweep: cannot read the directory');
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        log.warn({ err: error, dir }, 'recording sweep: cannot read the directory');
       return 0;
     }
     let deleted = 0;
@@ -72,7 +73,8 @@ export class RecordingRetention {
         await unlink(path);
         deleted++;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err: error, path }, 'recording sweep: cannot delete');
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+          log.warn({ err: error, path }, 'recording sweep: cannot delete');
       }
     }
     if (deleted > 0) log.info({ dir, deleted }, 'expired recordings deleted');

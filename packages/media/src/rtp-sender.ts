@@ -43,7 +43,12 @@ export class RtpSender {
    * One voice packet (`marker`: it starts a talkspurt); `onSent` runs once it left the socket (or at once when we must not send).
    * Returns the encoded payload when the packet went out (for the recording), else undefined.
    */
-  sendFrame(samples: Int16Array, timestamp: number, onSent: (() => void) | undefined, marker = false): Buffer | undefined {
+  sendFrame(
+    samples: Int16Array,
+    timestamp: number,
+    onSent: (() => void) | undefined,
+    marker = false,
+  ): Buffer | undefined {
     const buffer = this.#buffer();
     // RFC 3551 §4.1: the marker on the first packet, and on the first of each talkspurt after silence.
     this.#header(buffer, marker || !this.#firstPacketSent, this.payloadType, timestamp);

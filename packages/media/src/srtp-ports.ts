@@ -9,7 +9,14 @@ type SendCallback = (error: Error | null) => void;
 export interface DatagramPort {
   on(event: 'message', listener: (packet: Buffer, from: RemoteInfo) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
-  send(packet: Uint8Array, offset: number, length: number, port: number, address: string, callback?: SendCallback): void;
+  send(
+    packet: Uint8Array,
+    offset: number,
+    length: number,
+    port: number,
+    address: string,
+    callback?: SendCallback,
+  ): void;
   send(packet: Uint8Array, port: number, address: string, callback?: SendCallback): void;
   removeAllListeners(event?: string): this;
 }
@@ -34,7 +41,11 @@ export class SrtpPorts implements MediaPorts {
 
   constructor(ports: { port: number; rtp: DatagramPort; rtcp: DatagramPort }, params: SrtpParams) {
     this.port = ports.port;
-    const session = new SrtpSession({ suite: params.suite, local: masterKey(params.localKey), remote: masterKey(params.remoteKey) });
+    const session = new SrtpSession({
+      suite: params.suite,
+      local: masterKey(params.localKey),
+      remote: masterKey(params.remoteKey),
+    });
     this.rtp = new SrtpSocket(ports.rtp, 'rtp', session);
     this.rtcp = new SrtpSocket(ports.rtcp, 'rtcp', session);
   }
@@ -67,7 +78,10 @@ class SrtpSocket extends EventEmitter implements DatagramPort {
     });
   }
 
-  send(packet: Uint8Array, ...rest: [number, number, number, string, SendCallback?] | [number, string, SendCallback?]): void {
+  send(
+    packet: Uint8Array,
+    ...rest: [number, number, number, string, SendCallback?] | [number, string, SendCallback?]
+  ): void {
     let plain = packet;
     let port: number;
     let address: string;

@@ -4,7 +4,14 @@ import { createSocket, type Socket } from 'node:dgram';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
-import { decodeControlJson, encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO, type AllocateParams, type MediaEvent } from '@voicebridge/protocol';
+import {
+  decodeControlJson,
+  encodeAudioFrame,
+  encodeControl,
+  FRAME_KIND_AUDIO,
+  type AllocateParams,
+  type MediaEvent,
+} from '@voicebridge/protocol';
 import { MediaClock, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
 import { AgentOwnership } from '../src/agent-ownership.ts';
@@ -13,7 +20,7 @@ import { testPortRange } from './port-range.ts';
 const log = pino({ level: 'silent' });
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !condition(); ) {
+  for (const end = Date.now() + timeoutMs; !condition();) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -96,7 +103,12 @@ describe('media worker fencing and ownerless calls (real UDP, real Redis)', func
     caller = createSocket('udp4');
     await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', resolve));
     cleanup.push(() => caller.close());
-    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => mediaChannel.close());
+    cleanup.push(
+      () => worker.close(),
+      () => clock.close(),
+      () => pool.close(),
+      () => mediaChannel.close(),
+    );
   });
 
   afterEach(async () => {
@@ -104,15 +116,28 @@ describe('media worker fencing and ownerless calls (real UDP, real Redis)', func
   });
 
   function params(callId: string): AllocateParams {
-    return { callId, remoteRtp: { address: '127.0.0.1', port: caller.address().port }, codec: { name: 'PCMU', payloadType: 0 }, ptimeMs: 20, direction: 'sendrecv' };
+    return {
+      callId,
+      remoteRtp: { address: '127.0.0.1', port: caller.address().port },
+      codec: { name: 'PCMU', payloadType: 0 },
+      ptimeMs: 20,
+      direction: 'sendrecv',
+    };
   }
 
   /** An agent process's end of the call: its own Redis connections, as a second process would have. */
   function agent(callId: string): { end: CallChannel; frames: number; controls: { event: string; epoch?: number }[] } {
     const conns = [new Redis(), new Redis()];
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
-    cleanup.push(() => conns.forEach((c) => c.disconnect()), () => channel.close());
-    const state = { end: undefined as unknown as CallChannel, frames: 0, controls: [] as { event: string; epoch?: number }[] };
+    cleanup.push(
+      () => conns.forEach((c) => c.disconnect()),
+      () => channel.close(),
+    );
+    const state = {
+      end: undefined as unknown as CallChannel,
+      frames: 0,
+      controls: [] as { event: string; epoch?: number }[],
+    };
     state.end = channel.open(callId, 'agent', (m) => {
       if (m[0] === FRAME_KIND_AUDIO) state.frames++;
       else state.controls.push(decodeControlJson(m) as { event: string });
@@ -133,7 +158,14 @@ describe('media worker fencing and ownerless calls (real UDP, real Redis)', func
     }
   }
 
-  const loud = (tag: number): Buffer => encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: new Int16Array(160).fill(3000), filled: false, ownerTag: tag });
+  const loud = (tag: number): Buffer =>
+    encodeAudioFrame({
+      sampleRateHz: 8000,
+      sampleOffset: 0,
+      samples: new Int16Array(160).fill(3000),
+      filled: false,
+      ownerTag: tag,
+    });
 
   it('once a newer owner said ready, the old one is told and its audio, marks and hangup are dropped', async () => {
     await worker.allocate(params('f1'));

@@ -17,8 +17,19 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     received = caller.packets;
   });
 
-  async function call(callId: string, telephoneEventPayloadType: number | undefined): Promise<{ port: number; end: CallChannel; controls: Record<string, unknown>[]; control(pred: (c: Record<string, unknown>) => boolean, count?: number): Promise<void> }> {
-    const { localRtp } = await rig.worker.allocate({ ...pcmuCallParams(callId, caller.port), telephoneEventPayloadType });
+  async function call(
+    callId: string,
+    telephoneEventPayloadType: number | undefined,
+  ): Promise<{
+    port: number;
+    end: CallChannel;
+    controls: Record<string, unknown>[];
+    control(pred: (c: Record<string, unknown>) => boolean, count?: number): Promise<void>;
+  }> {
+    const { localRtp } = await rig.worker.allocate({
+      ...pcmuCallParams(callId, caller.port),
+      telephoneEventPayloadType,
+    });
     const controls: Record<string, unknown>[] = [];
     const waiters: (() => void)[] = [];
     const end = rig.agentSide.open(callId, 'agent', (m) => {
@@ -35,7 +46,14 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     return { port: localRtp.port, end, controls, control };
   }
 
-  function eventPacket(seq: number, timestamp: number, event: number, end: boolean, durationSamples: number, marker = false): Buffer {
+  function eventPacket(
+    seq: number,
+    timestamp: number,
+    event: number,
+    end: boolean,
+    durationSamples: number,
+    marker = false,
+  ): Buffer {
     const pkt = Buffer.alloc(16);
     writeRtpHeader(pkt, 0, { marker, payloadType: 101, sequenceNumber: seq, timestamp, ssrc: 0x1234 });
     writeTelephoneEvent(pkt, 12, event, end, 10, durationSamples);
@@ -74,7 +92,14 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     c.end.send(encodeControl({ event: 'dtmf', digits: '4#', durationMs: 100 }));
     const tone = new Int16Array(160 * 5).fill(8000);
     c.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone, filled: false }));
-    await waitFor(() => received.filter((p) => p.rtp.payloadType === 110).length >= 2 * 7 && received.some((p, i) => i > 0 && p.rtp.payloadType === 0 && received[i - 1]!.rtp.payloadType === 110 && p.payload[0] !== 0xff));
+    await waitFor(
+      () =>
+        received.filter((p) => p.rtp.payloadType === 110).length >= 2 * 7 &&
+        received.some(
+          (p, i) =>
+            i > 0 && p.rtp.payloadType === 0 && received[i - 1]!.rtp.payloadType === 110 && p.payload[0] !== 0xff,
+        ),
+    );
     const events = received.filter((p) => p.rtp.payloadType === 110);
     const byTimestamp = new Map<number, RtpPeer['packets']>();
     for (const p of events) byTimestamp.set(p.rtp.timestamp, [...(byTimestamp.get(p.rtp.timestamp) ?? []), p]);

@@ -31,7 +31,11 @@ describe('FrameRing (caller frames held for the next agent owner)', () => {
     ring.push(frame(2, 6));
     ring.push(frame(3, 2));
     const held = ring.takeLast(3);
-    expect(held.map((f) => [f.length, f[0]])).to.deep.equal([[4, 1], [6, 2], [2, 3]]);
+    expect(held.map((f) => [f.length, f[0]])).to.deep.equal([
+      [4, 1],
+      [6, 2],
+      [2, 3],
+    ]);
   });
 
   it('refuses a capacity below one', () => {

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
-import { decodeAudioFrame, encodeControl, FRAME_KIND_AUDIO, type AllocateParams, type AudioFrame } from '@voicebridge/protocol';
+import {
+  decodeAudioFrame,
+  encodeControl,
+  FRAME_KIND_AUDIO,
+  type AllocateParams,
+  type AudioFrame,
+} from '@voicebridge/protocol';
 import { parseRtp, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { useMediaWorker } from './media-worker-rig.ts';
 
@@ -25,8 +31,9 @@ async function endpoint(): Promise<Endpoint> {
   socket.on('message', (msg) => {
     if (!parseRtp(msg)) return;
     e.received++;
-    for (const w of waiters.splice(0)) if (e.received >= w.n) w.resolve();
-    else waiters.push(w);
+    for (const w of waiters.splice(0))
+      if (e.received >= w.n) w.resolve();
+      else waiters.push(w);
   });
   return e;
 }
@@ -41,8 +48,17 @@ function rtpPacket(seq: number, timestamp: number, ssrc: number, level: number):
 describe('MediaWorker strict RTP latching (real UDP)', () => {
   const rig = useMediaWorker({ ports: 10, quarantineMs: 100, advertisedAddress: '127.0.0.1' });
 
-  async function call(callId: string, sdp: { address: string; port: number }): Promise<{ port: number; frames: AudioFrame[]; frame(n: number): Promise<void> }> {
-    const params: AllocateParams = { callId, remoteRtp: sdp, codec: { name: 'PCMU', payloadType: 0 }, ptimeMs: 20, direction: 'sendrecv' };
+  async function call(
+    callId: string,
+    sdp: { address: string; port: number },
+  ): Promise<{ port: number; frames: AudioFrame[]; frame(n: number): Promise<void> }> {
+    const params: AllocateParams = {
+      callId,
+      remoteRtp: sdp,
+      codec: { name: 'PCMU', payloadType: 0 },
+      ptimeMs: 20,
+      direction: 'sendrecv',
+    };
     const { localRtp } = await rig.worker.allocate(params);
     const frames: AudioFrame[] = [];
     let waiter: { n: number; resolve: () => void } | undefined;
@@ -55,19 +71,27 @@ describe('MediaWorker strict RTP latching (real UDP)', () => {
     await end.ready;
     end.send(encodeControl({ event: 'ready' }));
     rig.worker.start(callId, Date.now());
-    return { port: localRtp.port, frames, frame: (n) => (frames.length >= n ? Promise.resolve() : new Promise((resolve) => (waiter = { n, resolve }))) };
+    return {
+      port: localRtp.port,
+      frames,
+      frame: (n) => (frames.length >= n ? Promise.resolve() : new Promise((resolve) => (waiter = { n, resolve }))),
+    };
   }
 
   it('foreign RTP injected mid-call reaches no agent and draws none of our RTP', async () => {
     const caller = await endpoint();
     const injector = await endpoint();
-    rig.cleanup(() => caller.socket.close(), () => injector.socket.close());
+    rig.cleanup(
+      () => caller.socket.close(),
+      () => injector.socket.close(),
+    );
     const c = await call('l1', { address: '127.0.0.1', port: caller.port });
     // Bursts of three 20 ms packets: within the jitter buffer's 60 ms.
     for (let i = 0; i < 3; i++) caller.socket.send(rtpPacket(100 + i, 160 * i, 11, 1000), c.port, '127.0.0.1');
     await c.frame(3);
     // The injector guesses the port and sends a well-formed, in-sequence stream of its own.
-    for (let i = 0; i < 10; i++) injector.socket.send(rtpPacket(5000 + i, 777_000 + 160 * i, 66, 20000), c.port, '127.0.0.1');
+    for (let i = 0; i < 10; i++)
+      injector.socket.send(rtpPacket(5000 + i, 777_000 + 160 * i, 66, 20000), c.port, '127.0.0.1');
     for (let i = 3; i < 6; i++) caller.socket.send(rtpPacket(100 + i, 160 * i, 11, 1000), c.port, '127.0.0.1');
     await c.frame(6);
     const before = caller.received;

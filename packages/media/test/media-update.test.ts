@@ -40,7 +40,9 @@ describe('MediaWorker update and INFO DTMF (re-INVITE/UPDATE applied to a live s
 
   const params = (callId: string): AllocateParams => pcmuCallParams(callId, caller.port);
 
-  async function startedCall(callId: string): Promise<{ port: number; frames: () => number; controls: Record<string, unknown>[] }> {
+  async function startedCall(
+    callId: string,
+  ): Promise<{ port: number; frames: () => number; controls: Record<string, unknown>[] }> {
     const { localRtp } = await rig.worker.allocate(params(callId));
     let frames = 0;
     const controls: Record<string, unknown>[] = [];
@@ -85,7 +87,11 @@ describe('MediaWorker update and INFO DTMF (re-INVITE/UPDATE applied to a live s
     await caller.waitFor(3);
     const moved = await rtpPeer();
     rig.cleanup(() => moved.socket.close());
-    rig.worker.update({ ...params('u1'), remoteRtp: { address: '127.0.0.1', port: moved.port }, codec: { name: 'PCMA', payloadType: 8 } });
+    rig.worker.update({
+      ...params('u1'),
+      remoteRtp: { address: '127.0.0.1', port: moved.port },
+      codec: { name: 'PCMA', payloadType: 8 },
+    });
     await moved.waitFor(3);
     expect(moved.packets.slice(0, 3).map((p) => p.rtp.payloadType)).to.deep.equal([8, 8, 8]);
     // Latching learns again: the new source of three in-sequence PCMA packets is the caller now.

@@ -49,9 +49,27 @@ export function useMediaWorker(options: MediaWorkerRigOptions): MediaWorkerRig {
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     const agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(options.ports), quarantineMs: options.quarantineMs });
-    const worker = new MediaWorker({ pool, clock, channel, advertisedAddress: options.advertisedAddress, log: pino({ level: 'silent' }), onEvent: () => undefined, recordingsDir });
-    steps.push(() => worker.close(), () => clock.close(), () => pool.close(), () => channel.close(), () => agentSide.close());
+    const pool = new PortPool({
+      bindAddress: '127.0.0.1',
+      ...testPortRange(options.ports),
+      quarantineMs: options.quarantineMs,
+    });
+    const worker = new MediaWorker({
+      pool,
+      clock,
+      channel,
+      advertisedAddress: options.advertisedAddress,
+      log: pino({ level: 'silent' }),
+      onEvent: () => undefined,
+      recordingsDir,
+    });
+    steps.push(
+      () => worker.close(),
+      () => clock.close(),
+      () => pool.close(),
+      () => channel.close(),
+      () => agentSide.close(),
+    );
     rig = { worker, pool, agentSide, prefix, recordingsDir };
   });
   afterEach(async () => {

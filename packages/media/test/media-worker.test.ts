@@ -39,7 +39,13 @@ describe('MediaWorker (real UDP, real Redis)', () => {
 
   const params = (callId: string): AllocateParams => pcmuCallParams(callId, caller.port);
 
-  function agent(callId: string): { end: CallChannel; frames: AudioFrame[]; controls: unknown[]; next(pred: (c: unknown) => boolean): Promise<unknown>; frame(n: number): Promise<void> } {
+  function agent(callId: string): {
+    end: CallChannel;
+    frames: AudioFrame[];
+    controls: unknown[];
+    next(pred: (c: unknown) => boolean): Promise<unknown>;
+    frame(n: number): Promise<void>;
+  } {
     const frames: AudioFrame[] = [];
     const controls: unknown[] = [];
     const waiters: { pred: (c: unknown) => boolean; resolve: (c: unknown) => void }[] = [];
@@ -53,8 +59,9 @@ describe('MediaWorker (real UDP, real Redis)', () => {
       }
       const c = decodeControlJson(m);
       controls.push(c);
-      for (const w of waiters.splice(0)) if (w.pred(c)) w.resolve(c);
-      else waiters.push(w);
+      for (const w of waiters.splice(0))
+        if (w.pred(c)) w.resolve(c);
+        else waiters.push(w);
     });
     return {
       end,
@@ -89,7 +96,11 @@ describe('MediaWorker (real UDP, real Redis)', () => {
         gotEvent();
       },
     });
-    rig.cleanup(() => worker.close(), () => clock.close(), () => channel.close());
+    rig.cleanup(
+      () => worker.close(),
+      () => clock.close(),
+      () => channel.close(),
+    );
     return { worker, events, firstEvent };
   }
 
@@ -124,7 +135,10 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     writeRtpHeader(pkt, 0, { marker: true, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 9 });
     caller.socket.send(pkt, localRtp.port, '127.0.0.1');
     await Promise.all([a.frame(2), caller.waitFor(3)]);
-    expect(a.frames.slice(0, 2).map((f) => [f.sampleOffset, f.samples.length])).to.deep.equal([[0, 160], [160, 160]]);
+    expect(a.frames.slice(0, 2).map((f) => [f.sampleOffset, f.samples.length])).to.deep.equal([
+      [0, 160],
+      [160, 160],
+    ]);
     const p = caller.packets.slice(0, 3);
     expect(p.map((x) => x.payload.length)).to.deep.equal([320, 320, 320]);
     expect((p[2]!.rtp.timestamp - p[1]!.rtp.timestamp) >>> 0).to.equal(320);
@@ -139,7 +153,13 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     pcmuEncode(samples, payload);
     for (let i = 0; i < 6; i++) {
       const pkt = Buffer.alloc(12 + 80);
-      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 100 + i, timestamp: 5000 + 80 * i, ssrc: 42 });
+      writeRtpHeader(pkt, 0, {
+        marker: i === 0,
+        payloadType: 0,
+        sequenceNumber: 100 + i,
+        timestamp: 5000 + 80 * i,
+        ssrc: 42,
+      });
       payload.copy(pkt, 12);
       caller.socket.send(pkt, localRtp.port, '127.0.0.1');
     }
@@ -163,7 +183,13 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     const level = (i: number): number => 1000 * (i + 1);
     const packet = (i: number): Buffer => {
       const pkt = Buffer.alloc(12 + 160);
-      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: (65534 + i) & 0xffff, timestamp: (2 ** 32 - 480 + 160 * i) >>> 0, ssrc: 77 });
+      writeRtpHeader(pkt, 0, {
+        marker: i === 0,
+        payloadType: 0,
+        sequenceNumber: (65534 + i) & 0xffff,
+        timestamp: (2 ** 32 - 480 + 160 * i) >>> 0,
+        ssrc: 77,
+      });
       pcmuEncode(new Int16Array(160).fill(level(i)), pkt.subarray(12));
       return pkt;
     };
@@ -175,9 +201,24 @@ describe('MediaWorker (real UDP, real Redis)', () => {
       pcmuDecode(packet(i).subarray(12, 13), out);
       return out[0]!;
     };
-    expect(a.frames.slice(0, 10).map((f) => f.sampleOffset)).to.deep.equal([0, 160, 320, 480, 640, 800, 960, 1120, 1280, 1440]);
-    expect(a.frames.slice(0, 10).map((f) => f.filled)).to.deep.equal([false, false, false, false, false, true, false, false, false, false]);
-    expect(a.frames.slice(0, 10).map((f) => f.samples[0])).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => (i === 5 ? 0 : heard(i))));
+    expect(a.frames.slice(0, 10).map((f) => f.sampleOffset)).to.deep.equal([
+      0, 160, 320, 480, 640, 800, 960, 1120, 1280, 1440,
+    ]);
+    expect(a.frames.slice(0, 10).map((f) => f.filled)).to.deep.equal([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(a.frames.slice(0, 10).map((f) => f.samples[0])).to.deep.equal(
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => (i === 5 ? 0 : heard(i))),
+    );
   });
 
   it('a new SSRC restarts the jitter buffer and the agent keeps getting frames with offsets that only grow', async () => {
@@ -211,8 +252,19 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     const conns = [new Redis(), new Redis()];
     rig.cleanup(() => conns.forEach((c) => c.disconnect()));
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: rig.prefix });
-    const worker = new MediaWorker({ pool: rig.pool, clock: stopped, channel, advertisedAddress: '192.0.2.20', log, onEvent: () => undefined });
-    rig.cleanup(() => worker.close(), () => stopped.close(), () => channel.close());
+    const worker = new MediaWorker({
+      pool: rig.pool,
+      clock: stopped,
+      channel,
+      advertisedAddress: '192.0.2.20',
+      log,
+      onEvent: () => undefined,
+    });
+    rig.cleanup(
+      () => worker.close(),
+      () => stopped.close(),
+      () => channel.close(),
+    );
     return { worker, armed: () => armed };
   }
 
@@ -226,7 +278,13 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     await still.session('c-arrival')?.ready;
     for (let i = 0; i < 3; i++) {
       const pkt = Buffer.alloc(12 + 160, 0xff);
-      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 100 + i, timestamp: 8000 + 160 * i, ssrc: 9 });
+      writeRtpHeader(pkt, 0, {
+        marker: i === 0,
+        payloadType: 0,
+        sequenceNumber: 100 + i,
+        timestamp: 8000 + 160 * i,
+        ssrc: 9,
+      });
       pcmuEncode(new Int16Array(160).fill(1000 * (i + 1)), pkt.subarray(12));
       caller.socket.send(pkt, localRtp.port, '127.0.0.1');
     }
@@ -242,7 +300,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     expect(a.frames[2]?.samples[0]).to.equal(expected[0]);
   });
 
-  it('sends the packets due on the clock from caller packets\' arrival when the clock\'s timer is late', async () => {
+  it("sends the packets due on the clock from caller packets' arrival when the clock's timer is late", async () => {
     // The timer never fires: every packet the caller gets was sent from MediaClock.poll on arrival.
     const { worker: still } = workerOnStoppedClock();
     const { localRtp } = await still.allocate(params('c-poll'));
@@ -250,8 +308,16 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     // One caller packet every 5 ms, up to 2 s, until three of ours (silence, 20 ms apart) arrived.
     for (let i = 0; i < 400 && caller.packets.length < 3; i++) {
       const pkt = Buffer.alloc(12 + 160, 0xff);
-      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 100 + i, timestamp: 8000 + 40 * i, ssrc: 9 });
-      await new Promise<void>((resolve) => caller.socket.send(pkt, localRtp.port, '127.0.0.1', () => setTimeout(resolve, 5)));
+      writeRtpHeader(pkt, 0, {
+        marker: i === 0,
+        payloadType: 0,
+        sequenceNumber: 100 + i,
+        timestamp: 8000 + 40 * i,
+        ssrc: 9,
+      });
+      await new Promise<void>((resolve) =>
+        caller.socket.send(pkt, localRtp.port, '127.0.0.1', () => setTimeout(resolve, 5)),
+      );
     }
     expect(caller.packets.length).to.be.at.least(3);
     const [first, second, third] = caller.packets.map((p) => p.rtp);
@@ -272,7 +338,11 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     await a.next((c) => (c as { name?: string }).name === 'after-tone');
     const loud = caller.packets.filter((x) => x.payload[0] !== 0xff);
     expect(loud.length).to.equal(3);
-    expect(a.controls.find((c) => (c as { name?: string }).name === 'after-tone')).to.deep.equal({ event: 'mark', name: 'after-tone', played: true });
+    expect(a.controls.find((c) => (c as { name?: string }).name === 'after-tone')).to.deep.equal({
+      event: 'mark',
+      name: 'after-tone',
+      played: true,
+    });
   });
 
   it('resamples 24 kHz agent audio to 8 kHz RTP of the same duration and reports the mark after it', async () => {
@@ -287,7 +357,11 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     a.end.send(encodeAudioFrame({ sampleRateHz: 24000, sampleOffset: 0, samples: level, filled: false }));
     a.end.send(encodeAudioFrame({ sampleRateHz: 24000, sampleOffset: 600, samples: level, filled: false }));
     a.end.send(encodeControl({ event: 'mark', name: 'after-24k' }));
-    expect(await a.next((c) => (c as { name?: string }).name === 'after-24k')).to.deep.equal({ event: 'mark', name: 'after-24k', played: true });
+    expect(await a.next((c) => (c as { name?: string }).name === 'after-24k')).to.deep.equal({
+      event: 'mark',
+      name: 'after-24k',
+      played: true,
+    });
     const loud = caller.packets.filter((x) => x.payload.some((b) => b !== 0xff));
     expect(loud.map((x) => x.payload.length)).to.deep.equal([160, 160, 160]);
     const pcm = new Int16Array(480);
@@ -303,10 +377,21 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
     rig.worker.start('c5', Date.now());
-    a.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: new Int16Array(8000).fill(8000), filled: false }));
+    a.end.send(
+      encodeAudioFrame({
+        sampleRateHz: 8000,
+        sampleOffset: 0,
+        samples: new Int16Array(8000).fill(8000),
+        filled: false,
+      }),
+    );
     a.end.send(encodeControl({ event: 'mark', name: 'long' }));
     a.end.send(encodeControl({ event: 'clear' }));
-    expect(await a.next((c) => (c as { name?: string }).name === 'long')).to.deep.equal({ event: 'mark', name: 'long', played: false });
+    expect(await a.next((c) => (c as { name?: string }).name === 'long')).to.deep.equal({
+      event: 'mark',
+      name: 'long',
+      played: false,
+    });
   });
 
   it('closing a call tells the agent why, releases the port pair into quarantine, and is idempotent', async () => {
@@ -315,7 +400,10 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     await a.end.ready;
     rig.worker.closeCall('c6', 'caller-bye');
     rig.worker.closeCall('c6', 'caller-bye');
-    expect(await a.next((c) => (c as { event?: string }).event === 'stop')).to.deep.equal({ event: 'stop', reason: 'caller-bye' });
+    expect(await a.next((c) => (c as { event?: string }).event === 'stop')).to.deep.equal({
+      event: 'stop',
+      reason: 'caller-bye',
+    });
     expect(rig.pool.allocatedCount).to.equal(0);
     expect(rig.pool.quarantinedCount()).to.equal(1);
     const probe = createSocket('udp4');
@@ -363,14 +451,23 @@ describe('MediaControlServer', () => {
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     const clock = new MediaClock();
     const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(20), quarantineMs: 100 });
-    const worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
+    const worker = new MediaWorker({
+      pool,
+      clock,
+      channel,
+      advertisedAddress: '127.0.0.1',
+      log,
+      onEvent: () => undefined,
+    });
     const server = new MediaControlServer({ worker, host: '127.0.0.1', port: 0, log, orphanGraceMs: 100 });
     try {
       const { port } = await server.listen();
       const socket = createConnection({ host: '127.0.0.1', port });
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       const allocated = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
-      socket.write(`${JSON.stringify({ id: 1, method: 'allocate', params: { callId: 'o1', remoteRtp: { address: '127.0.0.1', port: 9 }, codec: { name: 'PCMU', payloadType: 0 }, ptimeMs: 20, direction: 'sendrecv' } })}\n`);
+      socket.write(
+        `${JSON.stringify({ id: 1, method: 'allocate', params: { callId: 'o1', remoteRtp: { address: '127.0.0.1', port: 9 }, codec: { name: 'PCMU', payloadType: 0 }, ptimeMs: 20, direction: 'sendrecv' } })}\n`,
+      );
       expect(JSON.parse(await allocated)).to.deep.include({ id: 1, ok: true });
       expect(worker.callCount).to.equal(1);
       socket.destroy();

@@ -12,12 +12,15 @@ import { rtpPeer, type RtpPeer } from './rtp-peer.ts';
 const log = pino({ level: 'silent' });
 
 function tone(samples: number, hz: number, amplitude: number): Int16Array {
-  return Int16Array.from({ length: samples }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 8000)));
+  return Int16Array.from({ length: samples }, (_, i) =>
+    Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 8000)),
+  );
 }
 
 /** First frame of a channel (0 = left) whose sample exceeds `threshold` in magnitude. */
 function onset(data: Buffer, channel: number, threshold: number): number {
-  for (let frame = 0; frame * 4 + 4 <= data.length; frame++) if (Math.abs(data.readInt16LE(frame * 4 + channel * 2)) > threshold) return frame;
+  for (let frame = 0; frame * 4 + 4 <= data.length; frame++)
+    if (Math.abs(data.readInt16LE(frame * 4 + channel * 2)) > threshold) return frame;
   return -1;
 }
 
@@ -32,7 +35,14 @@ describe('call recording (real UDP, real files)', () => {
   }
 
   function params(callId: string, port: number, recording?: { retentionDays: number }): AllocateParams {
-    return { callId, remoteRtp: { address: '127.0.0.1', port }, codec: { name: 'PCMU', payloadType: 0 }, ptimeMs: 20, direction: 'sendrecv', recording };
+    return {
+      callId,
+      remoteRtp: { address: '127.0.0.1', port },
+      codec: { name: 'PCMU', payloadType: 0 },
+      ptimeMs: 20,
+      direction: 'sendrecv',
+      recording,
+    };
   }
 
   it('writes a stereo 16-bit 8 kHz WAV, caller left and agent right, aligned to when each crossed the wire (within 20 ms)', async () => {
@@ -49,7 +59,13 @@ describe('call recording (real UDP, real files)', () => {
     let callerSentAtMs = 0;
     for (let i = 0; i < 10; i++) {
       const pkt = Buffer.alloc(12 + 160);
-      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 10 + i, timestamp: 1000 + 160 * i, ssrc: 77 });
+      writeRtpHeader(pkt, 0, {
+        marker: i === 0,
+        payloadType: 0,
+        sequenceNumber: 10 + i,
+        timestamp: 1000 + 160 * i,
+        ssrc: 77,
+      });
       pcmuEncode(callerTone.subarray(160 * i, 160 * (i + 1)), pkt.subarray(12));
       if (i === 0) callerSentAtMs = performance.now();
       caller.socket.send(pkt, localRtp.port, '127.0.0.1');
@@ -58,7 +74,8 @@ describe('call recording (real UDP, real files)', () => {
     // The agent answers 300 ms later with a 1 kHz tone; the time its first packet reached the caller is noted.
     await new Promise((resolve) => setTimeout(resolve, 300));
     end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone(1600, 1000, 8000), filled: false }));
-    while (!arrivals.some((a) => a.payload.some((b) => b !== 0xff))) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!arrivals.some((a) => a.payload.some((b) => b !== 0xff)))
+      await new Promise((resolve) => setTimeout(resolve, 5));
     const agentHeardAtMs = arrivals.find((a) => a.payload.some((b) => b !== 0xff))!.atMs;
     await new Promise((resolve) => setTimeout(resolve, 400));
     const { stats } = worker.closeCall('r1', 'caller-bye');
@@ -95,7 +112,13 @@ describe('call recording (real UDP, real files)', () => {
 
   it('the retention sweep deletes recordings older than the days in their name and nothing else', async () => {
     const dir = rig.recordingsDir;
-    const names = ['20260101T000000Z-a.r1d.wav', '20260101T000000Z-b.r7d.wav', '20260101T000000Z-c.r1d.wav', 'notes.r1d.txt', 'mine.wav'];
+    const names = [
+      '20260101T000000Z-a.r1d.wav',
+      '20260101T000000Z-b.r7d.wav',
+      '20260101T000000Z-c.r1d.wav',
+      'notes.r1d.txt',
+      'mine.wav',
+    ];
     for (const name of names) await writeFile(join(dir, name), 'x');
     const nowMs = Date.now();
     const twoDaysAgo = new Date(nowMs - 2 * 86_400_000);
@@ -105,6 +128,11 @@ describe('call recording (real UDP, real files)', () => {
     const retention = new RecordingRetention({ dir, log, now: () => nowMs });
     rig.cleanup(() => retention.close());
     expect(await retention.sweep()).to.equal(1);
-    expect((await readdir(dir)).sort()).to.deep.equal(['20260101T000000Z-b.r7d.wav', '20260101T000000Z-c.r1d.wav', 'mine.wav', 'notes.r1d.txt']);
+    expect((await readdir(dir)).sort()).to.deep.equal([
+      '20260101T000000Z-b.r7d.wav',
+      '20260101T000000Z-c.r1d.wav',
+      'mine.wav',
+      'notes.r1d.txt',
+    ]);
   });
 });

@@ -40,8 +40,9 @@ function rtcpPeer(socket: Socket): RtcpPeer {
   socket.on('message', (msg) => {
     const parts = parseRtcp(msg);
     if (!parts) throw new Error('the bridge sent an RTCP packet that does not parse');
-    for (const w of waiters.splice(0)) if (w.pred(parts)) w.resolve(parts);
-    else waiters.push(w);
+    for (const w of waiters.splice(0))
+      if (w.pred(parts)) w.resolve(parts);
+      else waiters.push(w);
   });
   return {
     socket,
@@ -59,15 +60,35 @@ describe('MediaWorker RTCP (real UDP)', () => {
   beforeEach(async () => {
     const conns = [new Redis(), new Redis()];
     cleanup.push(() => conns.forEach((c) => c.disconnect()));
-    const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: `vbtest:${randomBytes(4).toString('hex')}` });
+    const channel = new RedisAudioChannel({
+      publisher: conns[0]!,
+      subscriber: conns[1]!,
+      keyPrefix: `vbtest:${randomBytes(4).toString('hex')}`,
+    });
     const clock = new MediaClock();
     const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
     // A short interval so the test sees several reports; the randomisation still applies.
-    worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined, rtcpIntervalMs: 100 });
+    worker = new MediaWorker({
+      pool,
+      clock,
+      channel,
+      advertisedAddress: '127.0.0.1',
+      log,
+      onEvent: () => undefined,
+      rtcpIntervalMs: 100,
+    });
     rtp = await udp();
     peer = rtcpPeer(await udp());
-    cleanup.push(() => rtp.close(), () => peer.socket.close());
-    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => channel.close());
+    cleanup.push(
+      () => rtp.close(),
+      () => peer.socket.close(),
+    );
+    cleanup.push(
+      () => worker.close(),
+      () => clock.close(),
+      () => pool.close(),
+      () => channel.close(),
+    );
   });
 
   afterEach(async () => {
@@ -91,7 +112,13 @@ describe('MediaWorker RTCP (real UDP)', () => {
     for (let i = 0; i < 20; i++) {
       if (i !== 7) {
         const pkt = Buffer.alloc(12 + 160, 0xff);
-        writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 1000 + i, timestamp: 90_000 + 160 * i, ssrc: 4242 });
+        writeRtpHeader(pkt, 0, {
+          marker: i === 0,
+          payloadType: 0,
+          sequenceNumber: 1000 + i,
+          timestamp: 90_000 + 160 * i,
+          ssrc: 4242,
+        });
         rtp.send(pkt, localRtp.port, '127.0.0.1');
       }
       await delay(20);

@@ -19,7 +19,11 @@ export async function rtpPeer(): Promise<RtpPeer> {
   socket.on('message', (msg) => {
     const rtp = parseRtp(msg);
     if (!rtp) return;
-    packets.push({ rtp, payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)), atMs: performance.now() });
+    packets.push({
+      rtp,
+      payload: Buffer.from(msg.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)),
+      atMs: performance.now(),
+    });
     if (waiter && packets.length >= waiter.n) waiter.resolve();
   });
   return {

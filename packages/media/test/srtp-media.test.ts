@@ -4,7 +4,14 @@ import { createSocket, type Socket } from 'node:dgram';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel } from '@voicebridge/channel';
-import { decodeAudioFrame, encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO, type AllocateParams, type AudioFrame } from '@voicebridge/protocol';
+import {
+  decodeAudioFrame,
+  encodeAudioFrame,
+  encodeControl,
+  FRAME_KIND_AUDIO,
+  type AllocateParams,
+  type AudioFrame,
+} from '@voicebridge/protocol';
 import { MediaClock, SrtpSession, parseRtcp, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
 import { testPortRange } from './port-range.ts';
@@ -30,13 +37,30 @@ describe('MediaWorker with SDES-SRTP (real UDP, real Redis)', () => {
     const agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
     const clock = new MediaClock();
     const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(20), quarantineMs: 200 });
-    const worker = new MediaWorker({ pool, clock, channel: mediaChannel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined, rtcpIntervalMs: 200 });
+    const worker = new MediaWorker({
+      pool,
+      clock,
+      channel: mediaChannel,
+      advertisedAddress: '127.0.0.1',
+      log,
+      onEvent: () => undefined,
+      rtcpIntervalMs: 200,
+    });
     const rtpSocket: Socket = createSocket('udp4');
     const rtcpSocket: Socket = createSocket('udp4');
     await new Promise<void>((resolve) => rtpSocket.bind(0, '127.0.0.1', resolve));
     await new Promise<void>((resolve) => rtcpSocket.bind(0, '127.0.0.1', resolve));
-    cleanup.push(() => rtpSocket.close(), () => rtcpSocket.close());
-    cleanup.push(() => worker.close(), () => clock.close(), () => pool.close(), () => mediaChannel.close(), () => agentSide.close());
+    cleanup.push(
+      () => rtpSocket.close(),
+      () => rtcpSocket.close(),
+    );
+    cleanup.push(
+      () => worker.close(),
+      () => clock.close(),
+      () => pool.close(),
+      () => mediaChannel.close(),
+      () => agentSide.close(),
+    );
 
     const callerKey = key();
     const workerKey = key();
@@ -98,7 +122,13 @@ describe('MediaWorker with SDES-SRTP (real UDP, real Redis)', () => {
     const gotFrames = new Promise<void>((resolve) => (frameWaiter = resolve));
     for (let i = 0; i < 6; i++) {
       const packet = Buffer.alloc(172);
-      writeRtpHeader(packet, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 1000 + i, timestamp: 160 * i, ssrc: 78 });
+      writeRtpHeader(packet, 0, {
+        marker: i === 0,
+        payloadType: 0,
+        sequenceNumber: 1000 + i,
+        timestamp: 160 * i,
+        ssrc: 78,
+      });
       payload.copy(packet, 12);
       rtpSocket.send(callerSrtp.protectRtp(packet) as Buffer, localRtp.port, '127.0.0.1');
     }
@@ -110,7 +140,8 @@ describe('MediaWorker with SDES-SRTP (real UDP, real Redis)', () => {
     // The agent speaks; the caller decrypts exactly that audio.
     const speech = new Int16Array(160).fill(-2000);
     const gotHeard = new Promise<void>((resolve) => (heardWaiter = resolve));
-    for (let i = 0; i < 3; i++) end.send(encodeAudioFrame({ sampleOffset: i * 160, sampleRateHz: 8000, samples: speech, filled: false }));
+    for (let i = 0; i < 3; i++)
+      end.send(encodeAudioFrame({ sampleOffset: i * 160, sampleRateHz: 8000, samples: speech, filled: false }));
     await gotHeard;
     const encoded = Buffer.alloc(160);
     pcmuEncode(speech, encoded);

@@ -1,7 +1,15 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { expect } from 'chai';
 import { decodeAudioFrame, type AudioFrame } from '@voicebridge/protocol';
-import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, encoderFor, type ClockTimers, type RtpPacket } from '@voicebridge/rtp';
+import {
+  MediaClock,
+  parseRtp,
+  pcmuDecode,
+  pcmuEncode,
+  encoderFor,
+  type ClockTimers,
+  type RtpPacket,
+} from '@voicebridge/rtp';
 import { InboundPath } from '../src/inbound-path.ts';
 import { OutboundQueue } from '../src/outbound-queue.ts';
 import { OutboundSender } from '../src/outbound-sender.ts';
@@ -46,7 +54,11 @@ function rtpPayload(value: number): Buffer {
 
 describe('InboundPath: caller frames on arrival', () => {
   /** A path, and `push` of one 20 ms packet of constant `value` from SSRC 7 (timestamp 160 · seq unless given). */
-  function path(): { inbound: InboundPath; frames: AudioFrame[]; push(seq: number, value: number, timestamp?: number): void } {
+  function path(): {
+    inbound: InboundPath;
+    frames: AudioFrame[];
+    push(seq: number, value: number, timestamp?: number): void;
+  } {
     const frames: AudioFrame[] = [];
     const inbound = new InboundPath({
       codec: 'PCMU',

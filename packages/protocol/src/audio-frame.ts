@@ -90,7 +90,8 @@ export function decodeAudioFrame(buf: Uint8Array, scratch?: Int16Array): AudioFr
     samples = new Int16Array(buf.buffer, buf.byteOffset + AUDIO_HEADER_BYTES, count);
   } else {
     samples = scratch !== undefined && scratch.length >= count ? scratch.subarray(0, count) : new Int16Array(count);
-    if (LITTLE_ENDIAN) view.copy(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), 0, AUDIO_HEADER_BYTES);
+    if (LITTLE_ENDIAN)
+      view.copy(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), 0, AUDIO_HEADER_BYTES);
     else for (let i = 0; i < count; i++) samples[i] = view.readInt16LE(AUDIO_HEADER_BYTES + i * 2);
   }
   return {

@@ -7,11 +7,17 @@ import { MAX_AUTO_MEDIA_WORKERS, MAX_MEDIA_WORKERS, parseHostPortList, rtpPairCo
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const ms = (fallback: number, max = 3_600_000) => z.coerce.number().int().min(0).max(max).default(fallback);
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
-const address = z.string().trim().refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address');
+const address = z
+  .string()
+  .trim()
+  .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address');
 const cidrList = z
   .string()
   .trim()
-  .refine((v) => v === 'none' || v.split(',').every((c) => parseCidr(c.trim()) !== undefined), 'must be a comma-separated list of CIDRs like 203.0.113.0/24');
+  .refine(
+    (v) => v === 'none' || v.split(',').every((c) => parseCidr(c.trim()) !== undefined),
+    'must be a comma-separated list of CIDRs like 203.0.113.0/24',
+  );
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -30,7 +36,10 @@ export const BridgeConfigSchema = z
     SIP_TRANSPORTS: z
       .string()
       .trim()
-      .refine((v) => v.split(',').every((t) => ['udp', 'tcp', 'tls'].includes(t.trim())) && v.trim() !== '', 'must be a list of udp, tcp, tls')
+      .refine(
+        (v) => v.split(',').every((t) => ['udp', 'tcp', 'tls'].includes(t.trim())) && v.trim() !== '',
+        'must be a list of udp, tcp, tls',
+      )
       .default('udp,tcp'),
     SIP_ALLOWED_CIDRS: cidrList.default(DEFAULT_ALLOWED_CIDRS),
     /** What a source that matches no trunk and no SIP_ALLOWED_CIDRS gets: nothing, or 403. */
@@ -59,7 +68,12 @@ export const BridgeConfigSchema = z
     SIP_DIGEST_ALGORITHMS: z
       .string()
       .trim()
-      .refine((v) => v.split(',').every((a) => ['SHA-256', 'MD5'].includes(a.trim())) && new Set(v.split(',').map((a) => a.trim())).size === v.split(',').length, 'must be a list of SHA-256, MD5 without repeats')
+      .refine(
+        (v) =>
+          v.split(',').every((a) => ['SHA-256', 'MD5'].includes(a.trim())) &&
+          new Set(v.split(',').map((a) => a.trim())).size === v.split(',').length,
+        'must be a list of SHA-256, MD5 without repeats',
+      )
       .default('SHA-256,MD5'),
     /** Keep-alive to a registrar between refreshes: CRLF on TCP/TLS, OPTIONS on UDP (RFC 5626 §4.4). */
     SIP_REGISTER_KEEPALIVE_S: z.coerce.number().int().min(5).max(3600).default(30),
@@ -82,22 +96,39 @@ export const BridgeConfigSchema = z
     MEDIA_WORKERS: z
       .string()
       .trim()
-      .refine((v) => v === 'auto' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_MEDIA_WORKERS), `must be auto or an integer from 1 to ${MAX_MEDIA_WORKERS}`)
+      .refine(
+        (v) => v === 'auto' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_MEDIA_WORKERS),
+        `must be auto or an integer from 1 to ${MAX_MEDIA_WORKERS}`,
+      )
       .default('auto')
       .transform((v) => (v === 'auto' ? Math.min(MAX_AUTO_MEDIA_WORKERS, availableParallelism()) : Number(v))),
     /** Which of the MEDIA_WORKERS this media process is (0-based; set by the supervisor). Unset: a lone worker with the whole range. */
-    MEDIA_WORKER_INDEX: z.coerce.number().int().min(0).max(MAX_MEDIA_WORKERS - 1).optional(),
+    MEDIA_WORKER_INDEX: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_MEDIA_WORKERS - 1)
+      .optional(),
     /** Media workers run elsewhere: signaling connects to exactly these (`host:port,host:port`). */
     MEDIA_CONTROL_ADDRESSES: z
       .string()
       .trim()
       .superRefine((v, ctx) => {
         const parsed = parseHostPortList(v);
-        if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `must be a list of host:port: ${parsed}` });
+        if (typeof parsed === 'string')
+          ctx.addIssue({ code: 'custom', message: `must be a list of host:port: ${parsed}` });
       })
       .optional(),
-    REDIS_URL: z.string().trim().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
-    REDIS_KEY_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -').default('vb'),
+    REDIS_URL: z
+      .string()
+      .trim()
+      .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379'),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -')
+      .default('vb'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_REDACT: bool.default(true),
     ANSWER_TIMEOUT_MS: ms(5000, 60_000),
@@ -135,28 +166,45 @@ export const BridgeConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if (isWildcard(c.SIP_BIND_ADDRESS) && !c.SIP_ADVERTISED_ADDRESS) {
-      ctx.addIssue({ code: 'custom', path: ['SIP_ADVERTISED_ADDRESS'], message: `is required when SIP_BIND_ADDRESS is ${c.SIP_BIND_ADDRESS}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SIP_ADVERTISED_ADDRESS'],
+        message: `is required when SIP_BIND_ADDRESS is ${c.SIP_BIND_ADDRESS}`,
+      });
     }
     if (isWildcard(c.RTP_BIND_ADDRESS) && !c.RTP_ADVERTISED_ADDRESS) {
-      ctx.addIssue({ code: 'custom', path: ['RTP_ADVERTISED_ADDRESS'], message: `is required when RTP_BIND_ADDRESS is ${c.RTP_BIND_ADDRESS}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RTP_ADVERTISED_ADDRESS'],
+        message: `is required when RTP_BIND_ADDRESS is ${c.RTP_BIND_ADDRESS}`,
+      });
     }
     for (const key of ['SIP_ADVERTISED_ADDRESS', 'RTP_ADVERTISED_ADDRESS'] as const) {
       const v = c[key];
       if (v && isWildcard(v)) ctx.addIssue({ code: 'custom', path: [key], message: 'must not be a wildcard address' });
     }
     if (c.SIP_TCP_MAX_BUFFER_BYTES < c.SIP_MAX_MESSAGE_BYTES) {
-      ctx.addIssue({ code: 'custom', path: ['SIP_TCP_MAX_BUFFER_BYTES'], message: 'must be at least SIP_MAX_MESSAGE_BYTES: a whole message has to fit' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SIP_TCP_MAX_BUFFER_BYTES'],
+        message: 'must be at least SIP_MAX_MESSAGE_BYTES: a whole message has to fit',
+      });
     }
     if (c.SIP_TRANSPORTS.split(',').some((t) => t.trim() === 'tls')) {
       for (const key of ['SIP_TLS_CERT', 'SIP_TLS_KEY'] as const) {
-        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SIP_TRANSPORTS includes tls' });
+        if (!c[key])
+          ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SIP_TRANSPORTS includes tls' });
       }
     }
     if (c.SIP_TLS_VERIFY_CLIENT && !c.SIP_TLS_CA) {
       ctx.addIssue({ code: 'custom', path: ['SIP_TLS_CA'], message: 'is required when SIP_TLS_VERIFY_CLIENT is true' });
     }
     if (c.AGENT_HEARTBEAT_MS * 3 > c.AGENT_LOST_TIMEOUT_MS) {
-      ctx.addIssue({ code: 'custom', path: ['AGENT_HEARTBEAT_MS'], message: 'must be at most a third of AGENT_LOST_TIMEOUT_MS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AGENT_HEARTBEAT_MS'],
+        message: 'must be at most a third of AGENT_LOST_TIMEOUT_MS',
+      });
     }
     const pairs = rtpPairCount(c.RTP_PORT_MIN, c.RTP_PORT_MAX);
     if (c.RTP_PORT_MAX <= c.RTP_PORT_MIN) {
@@ -169,10 +217,18 @@ export const BridgeConfigSchema = z
       });
     }
     if (c.MEDIA_CONTROL_PORT + c.MEDIA_WORKERS - 1 > 65535) {
-      ctx.addIssue({ code: 'custom', path: ['MEDIA_WORKERS'], message: `${c.MEDIA_WORKERS} control ports from MEDIA_CONTROL_PORT ${c.MEDIA_CONTROL_PORT} go past 65535` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MEDIA_WORKERS'],
+        message: `${c.MEDIA_WORKERS} control ports from MEDIA_CONTROL_PORT ${c.MEDIA_CONTROL_PORT} go past 65535`,
+      });
     }
     if (c.MEDIA_WORKER_INDEX !== undefined && c.MEDIA_WORKER_INDEX >= c.MEDIA_WORKERS) {
-      ctx.addIssue({ code: 'custom', path: ['MEDIA_WORKER_INDEX'], message: `must be below MEDIA_WORKERS (${c.MEDIA_WORKERS})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MEDIA_WORKER_INDEX'],
+        message: `must be below MEDIA_WORKERS (${c.MEDIA_WORKERS})`,
+      });
     }
   });
 export type BridgeConfig = z.infer<typeof BridgeConfigSchema>;

@@ -30,7 +30,12 @@ export function rtpPairCount(min: number, max: number): number {
  * Splits min..max into `count` contiguous even-aligned slices, one per worker, the first ones one
  * pair larger when the pairs do not divide evenly. Undefined when a slice would hold no pair.
  */
-export function splitRtpRange(min: number, max: number, count: number, controlPort: number): MediaWorkerSlice[] | undefined {
+export function splitRtpRange(
+  min: number,
+  max: number,
+  count: number,
+  controlPort: number,
+): MediaWorkerSlice[] | undefined {
   const first = min + (min % 2);
   const pairs = rtpPairCount(min, max);
   if (count < 1 || pairs < count) return undefined;
@@ -46,20 +51,33 @@ export function splitRtpRange(min: number, max: number, count: number, controlPo
 
 /** Media worker `index` (MEDIA_WORKER_INDEX) of the `MEDIA_WORKERS` this config describes. */
 export function mediaWorkerSlice(config: BridgeConfig, index: number): MediaWorkerSlice {
-  const slices = splitRtpRange(config.RTP_PORT_MIN, config.RTP_PORT_MAX, config.MEDIA_WORKERS, config.MEDIA_CONTROL_PORT);
+  const slices = splitRtpRange(
+    config.RTP_PORT_MIN,
+    config.RTP_PORT_MAX,
+    config.MEDIA_WORKERS,
+    config.MEDIA_CONTROL_PORT,
+  );
   const slice = slices?.[index];
   // The config schema refused both cases already; this guards callers that built a config by hand.
-  if (!slice) throw new RangeError(`no media worker ${index} among ${config.MEDIA_WORKERS} for RTP ${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX}`);
+  if (!slice)
+    throw new RangeError(
+      `no media worker ${index} among ${config.MEDIA_WORKERS} for RTP ${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX}`,
+    );
   return slice;
 }
 
 /** Where signaling finds its media workers: MEDIA_CONTROL_ADDRESSES, else MEDIA_WORKERS ports from MEDIA_CONTROL_PORT up. */
 export function mediaControlEndpoints(config: BridgeConfig): HostPort[] {
-  if (config.MEDIA_CONTROL_ADDRESSES !== undefined) return parseHostPortList(config.MEDIA_CONTROL_ADDRESSES) as HostPort[];
-  return Array.from({ length: config.MEDIA_WORKERS }, (_, i) => ({ host: config.MEDIA_CONTROL_HOST, port: config.MEDIA_CONTROL_PORT + i }));
+  if (config.MEDIA_CONTROL_ADDRESSES !== undefined)
+    return parseHostPortList(config.MEDIA_CONTROL_ADDRESSES) as HostPort[];
+  return Array.from({ length: config.MEDIA_WORKERS }, (_, i) => ({
+    host: config.MEDIA_CONTROL_HOST,
+    port: config.MEDIA_CONTROL_PORT + i,
+  }));
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
  * `host:port,host:port` (IPv6 in brackets: `[::1]:7077`) → endpoints; a string naming the first bad
@@ -72,7 +90,10 @@ export function parseHostPortList(text: string): HostPort[] | string {
     const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(entry);
     const host = match?.[1] ?? match?.[2];
     const port = Number(match?.[3]);
-    if (host === undefined || !(match?.[1] !== undefined ? isIP(host) === 6 : isIP(host) === 4 || HOSTNAME.test(host))) {
+    if (
+      host === undefined ||
+      !(match?.[1] !== undefined ? isIP(host) === 6 : isIP(host) === 4 || HOSTNAME.test(host))
+    ) {
       return `"${entry}" is not host:port (IPv6 as [addr]:port)`;
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) return `"${entry}": port must be 1-65535`;

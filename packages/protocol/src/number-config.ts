@@ -25,7 +25,11 @@ export const LlmConfigSchema = z.object({
     .refine((value) => isHttpUrlWithoutCredentials(value), 'must be an http(s) URL without credentials'),
   model: z.string().trim().min(1).max(200),
   /** The NAME of the environment variable holding the API key (absent for servers that need none). */
-  apiKeyEnv: z.string().max(128).regex(ENV_VAR_NAME_PATTERN, 'must be an environment variable name (letters, digits, _)').optional(),
+  apiKeyEnv: z
+    .string()
+    .max(128)
+    .regex(ENV_VAR_NAME_PATTERN, 'must be an environment variable name (letters, digits, _)')
+    .optional(),
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().positive().max(100_000).optional(),
 });
@@ -66,7 +70,9 @@ export const WebhookToolSchema = z.object({
     .refine((name) => !(BUILT_IN_TOOL_NAMES as readonly string[]).includes(name), 'is a built-in tool name'),
   description: z.string().max(1000),
   /** JSON Schema of the arguments: an object schema. */
-  parameters: z.record(z.string(), z.unknown()).refine((schema) => schema['type'] === 'object', 'must be a JSON Schema with type "object"'),
+  parameters: z
+    .record(z.string(), z.unknown())
+    .refine((schema) => schema['type'] === 'object', 'must be a JSON Schema with type "object"'),
   url: z
     .string()
     .max(2000)

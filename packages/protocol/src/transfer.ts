@@ -29,7 +29,10 @@ export const TransferTargetPatternSchema = z
   .trim()
   .min(1)
   .max(256)
-  .regex(/^(\+?[0-9*#]{1,32}|(sips?|tel):[^\s<>"]+)$/i, 'must be a number or a sip:/sips:/tel: URI (* matches anything)');
+  .regex(
+    /^(\+?[0-9*#]{1,32}|(sips?|tel):[^\s<>"]+)$/i,
+    'must be a number or a sip:/sips:/tel: URI (* matches anything)',
+  );
 
 /** Whether `target` is on the allow-list; URIs compare case-insensitively, numbers exactly. */
 export function transferTargetAllowed(patterns: readonly string[] | undefined, target: string): boolean {

@@ -61,7 +61,9 @@ export type TrunkRegister = z.infer<typeof TrunkRegisterSchema>;
 export const TrunkConfigSchema = z
   .object({
     version: z.literal(1),
-    name: z.string().regex(TRUNK_NAME_PATTERN, 'must be 1 to 63 of letters, digits, _ . - (starting with a letter or digit)'),
+    name: z
+      .string()
+      .regex(TRUNK_NAME_PATTERN, 'must be 1 to 63 of letters, digits, _ . - (starting with a letter or digit)'),
     enabled: z.boolean(),
     /**
      * CIDRs allowed to send new calls. Carriers send in-dialog requests (BYE) from other edge
@@ -76,7 +78,10 @@ export const TrunkConfigSchema = z
     /** How the carrier writes it: E.164 (with or without +) or national digits plus `countryCode`. */
     numberFormat: z.enum(['e164', 'national']),
     /** Country calling code without +, e.g. `44`; required for `national`. */
-    countryCode: z.string().regex(/^[1-9]\d{0,2}$/, 'must be 1 to 3 digits, no +').optional(),
+    countryCode: z
+      .string()
+      .regex(/^[1-9]\d{0,2}$/, 'must be 1 to 3 digits, no +')
+      .optional(),
     /** Caller from P-Asserted-Identity (RFC 3325), `Privacy: id` honoured; only for carriers that set it. */
     trusted: z.boolean(),
     /** A configured number whose agent answers dialled numbers that are not configured. */
@@ -98,7 +103,11 @@ export const TrunkConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['countryCode'], message: 'is required when numberFormat is national' });
     }
     if (t.sources.length === 0 && t.auth === undefined && t.register === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['sources'], message: 'needs at least one CIDR unless auth or register is set' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources'],
+        message: 'needs at least one CIDR unless auth or register is set',
+      });
     }
   });
 export type TrunkConfig = z.infer<typeof TrunkConfigSchema>;

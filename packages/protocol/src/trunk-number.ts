@@ -8,7 +8,10 @@ import type { TrunkConfig } from './trunk-config.ts';
  * international; otherwise one national trunk prefix `0` is dropped and the country code put in front
  * (`02079460000`, 44 → `+442079460000`). For country code 1, an 11-digit `1NXX...` is already complete.
  */
-export function normalizeTrunkNumber(raw: string, trunk: Pick<TrunkConfig, 'numberFormat' | 'countryCode'>): string | undefined {
+export function normalizeTrunkNumber(
+  raw: string,
+  trunk: Pick<TrunkConfig, 'numberFormat' | 'countryCode'>,
+): string | undefined {
   if (trunk.numberFormat === 'e164' || trunk.countryCode === undefined) return normalizeNumber(raw);
   let s = raw.trim().replace(/^(tel|sips?):/i, '');
   const at = s.indexOf('@');

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { decodeAudioFrame, decodeControlJson, encodeAudioFrame, encodeControl, AUDIO_HEADER_BYTES } from '../src/index.ts';
+import {
+  decodeAudioFrame,
+  decodeControlJson,
+  encodeAudioFrame,
+  encodeControl,
+  AUDIO_HEADER_BYTES,
+} from '../src/index.ts';
 
 describe('audio frame', () => {
   it('round-trips samples, rate, offset and the filled flag', () => {
@@ -16,13 +22,29 @@ describe('audio frame', () => {
 
   it('carries the jitter buffer depth in the former reserved field (0 when the writer sets none)', () => {
     const samples = new Int16Array(160);
-    expect(decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false, jitterDepthMs: 40 }))?.jitterDepthMs).to.equal(40);
-    expect(decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false }))?.jitterDepthMs).to.equal(0);
-    expect(decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false, jitterDepthMs: 1e6 }))?.jitterDepthMs).to.equal(0xffff);
+    expect(
+      decodeAudioFrame(
+        encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false, jitterDepthMs: 40 }),
+      )?.jitterDepthMs,
+    ).to.equal(40);
+    expect(
+      decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false }))
+        ?.jitterDepthMs,
+    ).to.equal(0);
+    expect(
+      decodeAudioFrame(
+        encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false, jitterDepthMs: 1e6 }),
+      )?.jitterDepthMs,
+    ).to.equal(0xffff);
   });
 
   it('with a scratch array: a view of an aligned message, a copy into the scratch from an odd offset, a new array when the scratch is short', () => {
-    const frame = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: Int16Array.from([7, -7, 9]), filled: false });
+    const frame = encodeAudioFrame({
+      sampleRateHz: 8000,
+      sampleOffset: 0,
+      samples: Int16Array.from([7, -7, 9]),
+      filled: false,
+    });
     const scratch = new Int16Array(4);
     const aligned = Buffer.alloc(frame.length + 2);
     frame.copy(aligned, 2);
@@ -41,7 +63,12 @@ describe('audio frame', () => {
   });
 
   it('decodes from an odd byte offset inside a larger buffer', () => {
-    const frame = encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: Int16Array.from([5, -5]), filled: false });
+    const frame = encodeAudioFrame({
+      sampleRateHz: 8000,
+      sampleOffset: 0,
+      samples: Int16Array.from([5, -5]),
+      filled: false,
+    });
     const big = Buffer.alloc(frame.length + 1);
     frame.copy(big, 1);
     expect([...(decodeAudioFrame(big.subarray(1))?.samples ?? [])]).to.deep.equal([5, -5]);

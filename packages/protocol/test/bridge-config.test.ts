@@ -29,7 +29,9 @@ describe('bridge config', () => {
       SIP_TCP_MESSAGE_TIMEOUT_MS: 10_000,
       SIP_T1_MS: 500,
     });
-    expect(() => loadBridgeConfig({ SIP_MAX_MESSAGE_BYTES: '200000', SIP_TCP_MAX_BUFFER_BYTES: '100000' })).to.throw(/^SIP_TCP_MAX_BUFFER_BYTES/);
+    expect(() => loadBridgeConfig({ SIP_MAX_MESSAGE_BYTES: '200000', SIP_TCP_MAX_BUFFER_BYTES: '100000' })).to.throw(
+      /^SIP_TCP_MAX_BUFFER_BYTES/,
+    );
     expect(() => loadBridgeConfig({ SIP_MAX_HEADERS: '0' })).to.throw(/^SIP_MAX_HEADERS/);
     expect(() => loadBridgeConfig({ SIP_T1_MS: '10' })).to.throw(/^SIP_T1_MS/);
   });
@@ -37,7 +39,9 @@ describe('bridge config', () => {
   it('refuses a wildcard bind without an advertised address, naming the missing variable', () => {
     expect(() => loadBridgeConfig({ SIP_BIND_ADDRESS: '0.0.0.0' })).to.throw(/^SIP_ADVERTISED_ADDRESS/);
     expect(() => loadBridgeConfig({ RTP_BIND_ADDRESS: '::' })).to.throw(/^RTP_ADVERTISED_ADDRESS/);
-    expect(() => loadBridgeConfig({ SIP_BIND_ADDRESS: '0.0.0.0', SIP_ADVERTISED_ADDRESS: '0.0.0.0' })).to.throw(/^SIP_ADVERTISED_ADDRESS/);
+    expect(() => loadBridgeConfig({ SIP_BIND_ADDRESS: '0.0.0.0', SIP_ADVERTISED_ADDRESS: '0.0.0.0' })).to.throw(
+      /^SIP_ADVERTISED_ADDRESS/,
+    );
     const ok = loadBridgeConfig({ SIP_BIND_ADDRESS: '0.0.0.0', SIP_ADVERTISED_ADDRESS: '192.0.2.10' });
     expect(ok.SIP_ADVERTISED_ADDRESS).to.equal('192.0.2.10');
   });
@@ -45,10 +49,17 @@ describe('bridge config', () => {
   it('listens for TLS only with a certificate and key, and checks clients only with a CA', () => {
     expect(loadBridgeConfig({}).SIP_TLS_PORT).to.equal(5061);
     expect(() => loadBridgeConfig({ SIP_TRANSPORTS: 'udp,tls' })).to.throw(/^SIP_TLS_CERT: is required/);
-    expect(() => loadBridgeConfig({ SIP_TRANSPORTS: 'tls', SIP_TLS_CERT: '/c.pem' })).to.throw(/^SIP_TLS_KEY: is required/);
+    expect(() => loadBridgeConfig({ SIP_TRANSPORTS: 'tls', SIP_TLS_CERT: '/c.pem' })).to.throw(
+      /^SIP_TLS_KEY: is required/,
+    );
     expect(() => loadBridgeConfig({ SIP_TRANSPORTS: 'udp,sctp' })).to.throw(/^SIP_TRANSPORTS/);
     expect(() => loadBridgeConfig({ SIP_TLS_VERIFY_CLIENT: 'true' })).to.throw(/^SIP_TLS_CA/);
-    const tls = loadBridgeConfig({ SIP_TRANSPORTS: 'tls', SIP_TLS_CERT: '/c.pem', SIP_TLS_KEY: '/k.pem', SIP_TLS_PORT: '5062' });
+    const tls = loadBridgeConfig({
+      SIP_TRANSPORTS: 'tls',
+      SIP_TLS_CERT: '/c.pem',
+      SIP_TLS_KEY: '/k.pem',
+      SIP_TLS_PORT: '5062',
+    });
     expect(tls).to.deep.include({ SIP_TLS_PORT: 5062, SIP_TLS_CERT: '/c.pem', SIP_TLS_VERIFY_CLIENT: false });
   });
 

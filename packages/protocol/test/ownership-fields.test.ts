@@ -1,15 +1,31 @@
 import { expect } from 'chai';
-import { AgentToMediaSchema, decodeAudioFrame, encodeAudioFrame, loadBridgeConfig, MediaToAgentSchema, ownerTagOf } from '../src/index.ts';
+import {
+  AgentToMediaSchema,
+  decodeAudioFrame,
+  encodeAudioFrame,
+  loadBridgeConfig,
+  MediaToAgentSchema,
+  ownerTagOf,
+} from '../src/index.ts';
 
 describe('owner epochs on the audio channel (issue 7)', () => {
   it('an audio frame carries the owner tag in flags bits 1-7 next to the filled bit', () => {
     const samples = new Int16Array([1, -2, 3]);
-    for (const [tag, filled] of [[0, false], [1, true], [127, false], [ownerTagOf(130), true]] as const) {
-      const frame = decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 160, samples, filled, ownerTag: tag }));
+    for (const [tag, filled] of [
+      [0, false],
+      [1, true],
+      [127, false],
+      [ownerTagOf(130), true],
+    ] as const) {
+      const frame = decodeAudioFrame(
+        encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 160, samples, filled, ownerTag: tag }),
+      );
       expect(frame).to.deep.include({ ownerTag: tag, filled, sampleOffset: 160 });
     }
     expect(ownerTagOf(130)).to.equal(2);
-    expect(decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false }))?.ownerTag).to.equal(0);
+    expect(
+      decodeAudioFrame(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples, filled: false }))?.ownerTag,
+    ).to.equal(0);
   });
 
   it('agent messages take an optional epoch, heartbeat included; media announces a new owner', () => {
@@ -30,7 +46,9 @@ describe('owner epochs on the audio channel (issue 7)', () => {
       AGENT_LOST_TIMEOUT_MS: 10_000,
     });
     expect(() => loadBridgeConfig({ AGENT_LOCK_DURATION_MS: '100' })).to.throw(/AGENT_LOCK_DURATION_MS/);
-    expect(() => loadBridgeConfig({ AGENT_HEARTBEAT_MS: '5000' })).to.throw(/AGENT_HEARTBEAT_MS.*third of AGENT_LOST_TIMEOUT_MS/);
+    expect(() => loadBridgeConfig({ AGENT_HEARTBEAT_MS: '5000' })).to.throw(
+      /AGENT_HEARTBEAT_MS.*third of AGENT_LOST_TIMEOUT_MS/,
+    );
     expect(() => loadBridgeConfig({ AGENT_PROCESSES: '0' })).to.throw(/AGENT_PROCESSES/);
   });
 });

@@ -31,7 +31,13 @@ export async function run(): Promise<void> {
     const protectedPackets: Buffer[] = new Array<Buffer>(PACKETS);
     let start = performance.now();
     for (let i = 0; i < PACKETS; i++) {
-      writeRtpHeader(packet, 0, { marker: false, payloadType: 0, sequenceNumber: i & 0xffff, timestamp: i * 160, ssrc: 0x1234 });
+      writeRtpHeader(packet, 0, {
+        marker: false,
+        payloadType: 0,
+        sequenceNumber: i & 0xffff,
+        timestamp: i * 160,
+        ssrc: 0x1234,
+      });
       protectedPackets[i] = sender.protectRtp(packet) as Buffer;
     }
     protectUs.push(((performance.now() - start) * 1000) / PACKETS);
@@ -50,7 +56,7 @@ export async function run(): Promise<void> {
   console.log(`SRTP unprotect ${u.toFixed(2)} µs/packet`);
   console.log(`SRTCP protect+unprotect ${median(rtcpUs).toFixed(2)} µs/report`);
   // One call sends and receives 50 packets/s each way.
-  console.log(`per call (50 pkt/s each way): ${(((p + u) * 50) / 1e6 * 100).toFixed(4)}% of a core`);
+  console.log(`per call (50 pkt/s each way): ${((((p + u) * 50) / 1e6) * 100).toFixed(4)}% of a core`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

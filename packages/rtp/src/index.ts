@@ -40,6 +40,14 @@ export { TelephoneEventReceiver } from './telephone-event-receiver.ts';
 export type { TelephoneEventPress, TelephoneEventReceiverOptions } from './telephone-event-receiver.ts';
 export { SRTP_SUITES, SrtpSession, encryptSrtcp, encryptSrtp } from './srtp-session.ts';
 export type { SrtpMasterKey, SrtpSessionOptions, SrtpSuite } from './srtp-session.ts';
-export { AesCounterMode, SRTP_MASTER_KEY_BYTES, SRTP_MASTER_SALT_BYTES, aesCmKeystream, deriveSessionKey, deriveSrtpKeys, srtpIv } from './srtp-keys.ts';
+export {
+  AesCounterMode,
+  SRTP_MASTER_KEY_BYTES,
+  SRTP_MASTER_SALT_BYTES,
+  aesCmKeystream,
+  deriveSessionKey,
+  deriveSrtpKeys,
+  srtpIv,
+} from './srtp-keys.ts';
 export type { SrtpDerivedKeys, SrtpSessionKeys } from './srtp-keys.ts';
 export { REPLAY_WINDOW_SIZE, ReplayWindow } from './srtp-replay-window.ts';

@@ -55,8 +55,10 @@ function withCipher(encryptionKey: Buffer): { encryptionKey: Buffer; cipher: Aes
 
 /** All six session keys of one master key/salt (RFC 3711 §4.3.2). */
 export function deriveSrtpKeys(masterKey: Buffer, masterSalt: Buffer): SrtpDerivedKeys {
-  if (masterKey.length !== SRTP_MASTER_KEY_BYTES) throw new RangeError(`SRTP master key must be ${SRTP_MASTER_KEY_BYTES} bytes`);
-  if (masterSalt.length !== SRTP_MASTER_SALT_BYTES) throw new RangeError(`SRTP master salt must be ${SRTP_MASTER_SALT_BYTES} bytes`);
+  if (masterKey.length !== SRTP_MASTER_KEY_BYTES)
+    throw new RangeError(`SRTP master key must be ${SRTP_MASTER_KEY_BYTES} bytes`);
+  if (masterSalt.length !== SRTP_MASTER_SALT_BYTES)
+    throw new RangeError(`SRTP master salt must be ${SRTP_MASTER_SALT_BYTES} bytes`);
   const derive = (label: number, length: number) => deriveSessionKey(masterKey, masterSalt, label, length);
   return {
     rtp: {

@@ -99,7 +99,11 @@ export class SrtpSession {
   /** RTCP → SRTCP (§3.4): everything after the first 8 bytes encrypted, E flag and index, tag. */
   protectRtcp(packet: Uint8Array): Buffer | undefined {
     if (this.#srtcpIndex > MAX_SRTCP_INDEX) return undefined; // §9.2: the key is spent; never reuse an index
-    const out = encryptSrtcp(this.#send.rtcp, Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength), this.#srtcpIndex);
+    const out = encryptSrtcp(
+      this.#send.rtcp,
+      Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength),
+      this.#srtcpIndex,
+    );
     if (out !== undefined) this.#srtcpIndex++;
     return out;
   }
@@ -108,7 +112,10 @@ export class SrtpSession {
     const view = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
     if (view.length < RTCP_HEADER + SRTCP_INDEX_BYTES + SRTCP_TAG_BYTES || view[0]! >> 6 !== 2) return undefined;
     const authenticated = view.subarray(0, view.length - SRTCP_TAG_BYTES);
-    const expected = createHmac('sha1', this.#receive.rtcp.authKey).update(authenticated).digest().subarray(0, SRTCP_TAG_BYTES);
+    const expected = createHmac('sha1', this.#receive.rtcp.authKey)
+      .update(authenticated)
+      .digest()
+      .subarray(0, SRTCP_TAG_BYTES);
     if (!timingSafeEqual(expected, view.subarray(authenticated.length))) return undefined;
     const word = authenticated.readUInt32BE(authenticated.length - SRTCP_INDEX_BYTES);
     const index = word & MAX_SRTCP_INDEX;
@@ -118,11 +125,13 @@ export class SrtpSession {
     const end = authenticated.length - SRTCP_INDEX_BYTES;
     const plain = Buffer.alloc(end);
     view.copy(plain, 0, 0, RTCP_HEADER);
-    if ((word & SRTCP_E_FLAG) !== 0) crypt(this.#receive.rtcp, ssrc, index, view.subarray(RTCP_HEADER, end), plain, RTCP_HEADER);
+    if ((word & SRTCP_E_FLAG) !== 0)
+      crypt(this.#receive.rtcp, ssrc, index, view.subarray(RTCP_HEADER, end), plain, RTCP_HEADER);
     else view.copy(plain, RTCP_HEADER, RTCP_HEADER, end);
     if (window === undefined) {
       window = new ReplayWindow();
-      if (this.#rtcpWindows.size >= MAX_STREAMS) this.#rtcpWindows.delete(this.#rtcpWindows.keys().next().value as number);
+      if (this.#rtcpWindows.size >= MAX_STREAMS)
+        this.#rtcpWindows.delete(this.#rtcpWindows.keys().next().value as number);
       this.#rtcpWindows.set(ssrc, window);
     }
     window.accept(index);
@@ -181,7 +190,13 @@ function rtpTag(authKey: Buffer, authenticated: Buffer, roc: number, tagBytes: n
 }
 
 /** SRTP of one packet with a known ROC (exported for the RFC/libsrtp vectors). */
-export function encryptSrtp(keys: SrtpSessionKeys, packet: Buffer, headerBytes: number, roc: number, tagBytes: number): Buffer {
+export function encryptSrtp(
+  keys: SrtpSessionKeys,
+  packet: Buffer,
+  headerBytes: number,
+  roc: number,
+  tagBytes: number,
+): Buffer {
   const out = Buffer.alloc(packet.length + tagBytes);
   packet.copy(out, 0, 0, headerBytes);
   const index = roc * 0x10000 + packet.readUInt16BE(2);
@@ -202,8 +217,9 @@ export function encryptSrtcp(keys: SrtpSessionKeys, packet: Buffer, index: numbe
   packet.copy(out, 0, 0, RTCP_HEADER);
   crypt(keys, packet.readUInt32BE(4), index, packet.subarray(RTCP_HEADER), out, RTCP_HEADER);
   out.writeUInt32BE((SRTCP_E_FLAG | index) >>> 0, end);
-  const tag = createHmac('sha1', keys.authKey).update(out.subarray(0, end + SRTCP_INDEX_BYTES)).digest();
+  const tag = createHmac('sha1', keys.authKey)
+    .update(out.subarray(0, end + SRTCP_INDEX_BYTES))
+    .digest();
   tag.copy(out, end + SRTCP_INDEX_BYTES, 0, SRTCP_TAG_BYTES);
   return out;
 }
-

@@ -66,7 +66,13 @@ export class TelephoneEventReceiver {
       // A new event: the previous one ended even though no end packet of it arrived.
       if (pending) out.push(this.#report(pending.press));
       this.#pending = {
-        press: { event: event.event, durationSamples: event.durationSamples, endSeen: false, ssrc: ssrc >>> 0, timestamp: timestamp >>> 0 },
+        press: {
+          event: event.event,
+          durationSamples: event.durationSamples,
+          endSeen: false,
+          ssrc: ssrc >>> 0,
+          timestamp: timestamp >>> 0,
+        },
         lastPacketAtMs: nowMs,
       };
     }

@@ -316,7 +316,11 @@ describe('JitterBuffer arrival-driven playout (popReady/age)', () => {
     for (let frame = jb.popReady(); frame !== undefined; frame = jb.popReady()) {
       const first = frame.samples[0] as number;
       const uniform = frame.samples.every((s) => s === first);
-      out.push({ value: uniform ? (first === 0 ? 'zeros' : first) : 'mixed', filled: frame.filled, timestamp: frame.timestamp });
+      out.push({
+        value: uniform ? (first === 0 ? 'zeros' : first) : 'mixed',
+        filled: frame.filled,
+        timestamp: frame.timestamp,
+      });
     }
     return out;
   }

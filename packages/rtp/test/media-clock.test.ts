@@ -395,7 +395,7 @@ describe('MediaClock', () => {
     expect(time.pendingTimers).to.equal(0);
   });
 
-  it('addAt starts at the caller\'s time (rounded up to the tick) and keeps that phase', () => {
+  it("addAt starts at the caller's time (rounded up to the tick) and keeps that phase", () => {
     clock.add(20, () => undefined); // another call's slot at offset 0
     time.advance(7.4);
     const r = recorder();

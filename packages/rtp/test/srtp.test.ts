@@ -18,7 +18,10 @@ function hex(text: string): Buffer {
 }
 
 // RFC 3711 Appendix B.3 (and libsrtp's test_key): master key and salt.
-const MASTER: SrtpMasterKey = { key: hex('E1F97A0D3E018BE0D64FA32C06DE4139'), salt: hex('0EC675AD498AFEEBB6960B3AABE6') };
+const MASTER: SrtpMasterKey = {
+  key: hex('E1F97A0D3E018BE0D64FA32C06DE4139'),
+  salt: hex('0EC675AD498AFEEBB6960B3AABE6'),
+};
 
 describe('SRTP key derivation and AES-CM (RFC 3711 Appendix B)', () => {
   it('B.2: the AES-CM keystream for session key 2B7E… and IV F0F1…FCFD0000', () => {
@@ -123,7 +126,10 @@ describe('SrtpSession round trip', () => {
   it('accepts reordered packets inside the replay window and refuses ones older than it', () => {
     const sender = new SrtpSession({ suite: 'AES_CM_128_HMAC_SHA1_80', local: ours, remote: theirs });
     const receiver = new SrtpSession({ suite: 'AES_CM_128_HMAC_SHA1_80', local: theirs, remote: ours });
-    const packets = Array.from({ length: 300 }, (_, seq) => sender.protectRtp(rtp(seq + 1, Buffer.alloc(20, seq))) as Buffer);
+    const packets = Array.from(
+      { length: 300 },
+      (_, seq) => sender.protectRtp(rtp(seq + 1, Buffer.alloc(20, seq))) as Buffer,
+    );
     expect(receiver.unprotectRtp(packets[0] as Buffer)).to.not.equal(undefined);
     expect(receiver.unprotectRtp(packets[5] as Buffer)).to.not.equal(undefined);
     expect(receiver.unprotectRtp(packets[3] as Buffer), 'late but inside the window').to.not.equal(undefined);
@@ -132,7 +138,11 @@ describe('SrtpSession round trip', () => {
   });
 
   it('refuses packets protected with another key', () => {
-    const stranger = new SrtpSession({ suite: 'AES_CM_128_HMAC_SHA1_80', local: { key: randomBytes(16), salt: randomBytes(14) }, remote: ours });
+    const stranger = new SrtpSession({
+      suite: 'AES_CM_128_HMAC_SHA1_80',
+      local: { key: randomBytes(16), salt: randomBytes(14) },
+      remote: ours,
+    });
     const receiver = new SrtpSession({ suite: 'AES_CM_128_HMAC_SHA1_80', local: theirs, remote: ours });
     expect(receiver.unprotectRtp(stranger.protectRtp(rtp(1, Buffer.alloc(160))) as Buffer)).to.equal(undefined);
     expect(receiver.unprotectRtcp(stranger.protectRtcp(hex('80c9000111223344')) as Buffer)).to.equal(undefined);

@@ -8,10 +8,24 @@ function payload(event: number, end: boolean, durationSamples: number): Uint8Arr
 }
 
 /** The packets of one press as a sender would send them: updates every 160 samples, `ends` end packets. */
-function press(receiver: TelephoneEventReceiver, ssrc: number, timestamp: number, event: number, updates: number, ends: number, atMs: number): number[] {
+function press(
+  receiver: TelephoneEventReceiver,
+  ssrc: number,
+  timestamp: number,
+  event: number,
+  updates: number,
+  ends: number,
+  atMs: number,
+): number[] {
   const reported: number[] = [];
-  for (let i = 1; i <= updates; i++) reported.push(...receiver.push(ssrc, timestamp, payload(event, false, 160 * i), atMs + 20 * i).map((p) => p.event));
-  for (let i = 0; i < ends; i++) reported.push(...receiver.push(ssrc, timestamp, payload(event, true, 160 * (updates + 1)), atMs + 20 * (updates + 1 + i)).map((p) => p.event));
+  for (let i = 1; i <= updates; i++)
+    reported.push(...receiver.push(ssrc, timestamp, payload(event, false, 160 * i), atMs + 20 * i).map((p) => p.event));
+  for (let i = 0; i < ends; i++)
+    reported.push(
+      ...receiver
+        .push(ssrc, timestamp, payload(event, true, 160 * (updates + 1)), atMs + 20 * (updates + 1 + i))
+        .map((p) => p.event),
+    );
   return reported;
 }
 

@@ -5,7 +5,19 @@ import type { BridgeConfig } from '@voicebridge/protocol';
  * Fields that may carry personal data (caller numbers, transcripts, prompts). They are censored
  * unless the operator sets LOG_REDACT=false.
  */
-export const REDACTED_PATHS = ['from', 'to', 'caller', 'text', 'transcript', 'prompt', 'heard', 'said', '*.from', '*.to', '*.text'];
+export const REDACTED_PATHS = [
+  'from',
+  'to',
+  'caller',
+  'text',
+  'transcript',
+  'prompt',
+  'heard',
+  'said',
+  '*.from',
+  '*.to',
+  '*.text',
+];
 
 export function createLogger(config: Pick<BridgeConfig, 'LOG_LEVEL' | 'LOG_REDACT'>, service: string): Logger {
   return pino({

@@ -29,7 +29,9 @@ export async function runService(
   try {
     config = loadBridgeConfig(process.env);
   } catch (error) {
-    process.stderr.write(`voicebridge ${service}: ${error instanceof VoicebridgeError ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `voicebridge ${service}: ${error instanceof VoicebridgeError ? error.message : String(error)}\n`,
+    );
     process.exit(2);
   }
   const name = instanceName?.(config) ?? service;

@@ -4,7 +4,8 @@ import { TokenBucket } from './token-bucket.ts';
 import type { TrunkDirectory } from './trunk-directory.ts';
 
 /** User-Agent values of SIP scanners and war-dialers (as dropped by Kamailio's and drachtio's examples). */
-export const SCANNER_USER_AGENTS = /friendly-scanner|sipvicious|sipcli|sip-?scan|sundayddr|iwar|vaxsipuseragent|pplsip|^smap/i;
+export const SCANNER_USER_AGENTS =
+  /friendly-scanner|sipvicious|sipcli|sip-?scan|sundayddr|iwar|vaxsipuseragent|pplsip|^smap/i;
 
 /** `User-Agent:` in the raw head of a message (no compact form exists, RFC 3261 §20.41). */
 const USER_AGENT_LINE = /^User-Agent[ \t]*:[ \t]*([^\r\n]*)/im;
@@ -65,7 +66,10 @@ export class AbuseGuard {
     const trusted = this.#options.directory.isTrusted(address);
     const userAgent = scannerUserAgent(data);
     if (userAgent !== undefined) {
-      this.#options.log.warn({ source: address, userAgent }, `SIP scanner dropped (User-Agent "${userAgent}") from ${address}`);
+      this.#options.log.warn(
+        { source: address, userAgent },
+        `SIP scanner dropped (User-Agent "${userAgent}") from ${address}`,
+      );
       if (!trusted) this.#count(address);
       return this.#drop();
     }

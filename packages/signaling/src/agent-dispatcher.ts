@@ -82,7 +82,8 @@ export class AgentDispatcher {
     const job = await this.#queue.getJob(callId);
     if (!job) return;
     const state = await job.getState();
-    if (state === 'waiting' || state === 'delayed' || state === 'prioritized') await job.remove().catch(() => undefined);
+    if (state === 'waiting' || state === 'delayed' || state === 'prioritized')
+      await job.remove().catch(() => undefined);
   }
 
   async close(): Promise<void> {

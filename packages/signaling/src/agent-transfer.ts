@@ -1,4 +1,10 @@
-import { transferTargetAllowed, VoicebridgeError, type MediaEvent, type NumberConfig, type TransferProgressParams } from '@voicebridge/protocol';
+import {
+  transferTargetAllowed,
+  VoicebridgeError,
+  type MediaEvent,
+  type NumberConfig,
+  type TransferProgressParams,
+} from '@voicebridge/protocol';
 import type { Logger } from 'pino';
 import type { TransferProgress } from './refer-client.ts';
 
@@ -7,7 +13,11 @@ type TransferEvent = Extract<MediaEvent, { event: 'transfer' }>;
 export interface AgentTransfersOptions {
   calls: {
     numberConfigOf(callId: string): NumberConfig | undefined;
-    transfer(callId: string, target: string, onProgress?: (progress: TransferProgress) => void): Promise<TransferProgress>;
+    transfer(
+      callId: string,
+      target: string,
+      onProgress?: (progress: TransferProgress) => void,
+    ): Promise<TransferProgress>;
   };
   media: { transferProgress(params: TransferProgressParams): Promise<void> };
   log: Logger;
@@ -31,7 +41,9 @@ export class AgentTransfers {
     const log = this.#options.log.child({ callId });
     const report = (progress: TransferProgress & { code?: string }): void => {
       const params: TransferProgressParams = { callId, ...progress, ...(requestId !== undefined && { requestId }) };
-      this.#options.media.transferProgress(params).catch((error: unknown) => log.warn({ err: error }, 'transfer progress did not reach media'));
+      this.#options.media
+        .transferProgress(params)
+        .catch((error: unknown) => log.warn({ err: error }, 'transfer progress did not reach media'));
     };
     const config = this.#options.calls.numberConfigOf(callId);
     if (config === undefined) {
@@ -39,8 +51,11 @@ export class AgentTransfers {
       return;
     }
     if (!transferTargetAllowed(config.transferTargets, target)) {
-      log.warn({ number: config.number }, 'agent transfer refused: target not in the number\'s transferTargets');
-      const reason = (config.transferTargets ?? []).length === 0 ? `number ${config.number} allows no transfers` : `target not allowed for ${config.number}; allowed: ${config.transferTargets!.join(', ')}`;
+      log.warn({ number: config.number }, "agent transfer refused: target not in the number's transferTargets");
+      const reason =
+        (config.transferTargets ?? []).length === 0
+          ? `number ${config.number} allows no transfers`
+          : `target not allowed for ${config.number}; allowed: ${config.transferTargets!.join(', ')}`;
       report({ state: 'failure', code: 'VB_TRANSFER_NOT_ALLOWED', reason: reason.slice(0, 500) });
       return;
     }
@@ -49,7 +64,11 @@ export class AgentTransfers {
       await this.#options.calls.transfer(callId, target, (progress) => report(progress));
     } catch (error) {
       const code = error instanceof VoicebridgeError ? error.code : 'VB_BAD_MESSAGE';
-      report({ state: 'failure', code, reason: (error instanceof Error ? error.message : String(error)).slice(0, 500) });
+      report({
+        state: 'failure',
+        code,
+        reason: (error instanceof Error ? error.message : String(error)).slice(0, 500),
+      });
     }
   }
 }

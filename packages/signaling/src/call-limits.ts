@@ -40,12 +40,14 @@ export class CallLimits {
    */
   admit(trunk: TrunkConfig | undefined, active: number, trunkActive: number): LimitRefusal | undefined {
     const now = this.#now();
-    if (active >= this.#options.maxCalls) return { limit: 'MAX_CONCURRENT_CALLS', retryAfterS: CONCURRENCY_RETRY_AFTER_S };
+    if (active >= this.#options.maxCalls)
+      return { limit: 'MAX_CONCURRENT_CALLS', retryAfterS: CONCURRENCY_RETRY_AFTER_S };
     if (trunk?.maxCalls !== undefined && trunkActive >= trunk.maxCalls) {
       return { limit: `trunk ${trunk.name} maxCalls`, retryAfterS: CONCURRENCY_RETRY_AFTER_S };
     }
     const bucket = trunk === undefined ? undefined : this.#trunkBucket(trunk, now);
-    if (bucket !== undefined && !bucket.take(now)) return { limit: `trunk ${trunk?.name ?? ''} callsPerSecond`, retryAfterS: bucket.retryAfterS(now) };
+    if (bucket !== undefined && !bucket.take(now))
+      return { limit: `trunk ${trunk?.name ?? ''} callsPerSecond`, retryAfterS: bucket.retryAfterS(now) };
     if (!this.#global.take(now)) return { limit: 'MAX_CALLS_PER_SECOND', retryAfterS: this.#global.retryAfterS(now) };
     return undefined;
   }

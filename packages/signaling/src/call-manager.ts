@@ -1,5 +1,10 @@
 import { newCallId, VoicebridgeError, type MediaEvent, type NumberConfig } from '@voicebridge/protocol';
-import type { InviteServerTransaction, NonInviteServerTransaction, SipRequest, SipStackHandler } from '@voicebridge/sip';
+import type {
+  InviteServerTransaction,
+  NonInviteServerTransaction,
+  SipRequest,
+  SipStackHandler,
+} from '@voicebridge/sip';
 import { Call } from './call.ts';
 import type { CallDeps } from './call-deps.ts';
 import type { CallLimits } from './call-limits.ts';
@@ -71,10 +76,17 @@ export class CallManager implements SipStackHandler {
       return refuse(403);
     }
     if (trunk?.transport !== undefined && trunk.transport !== tx.source.transport) {
-      this.#deps.log.warn({ source: address, trunk: trunk.name }, `SIP INVITE refused with 403: trunk ${trunk.name} calls over ${trunk.transport} only from ${address}`);
+      this.#deps.log.warn(
+        { source: address, trunk: trunk.name },
+        `SIP INVITE refused with 403: trunk ${trunk.name} calls over ${trunk.transport} only from ${address}`,
+      );
       return refuse(403);
     }
-    const refusal = admission?.limits.admit(trunk, this.#calls.size, trunk === undefined ? 0 : (this.#perTrunk.get(trunk.name) ?? 0));
+    const refusal = admission?.limits.admit(
+      trunk,
+      this.#calls.size,
+      trunk === undefined ? 0 : (this.#perTrunk.get(trunk.name) ?? 0),
+    );
     if (refusal !== undefined) {
       this.#deps.log.warn(
         { source: address, limit: refusal.limit, retryAfterS: refusal.retryAfterS },
@@ -82,7 +94,13 @@ export class CallManager implements SipStackHandler {
       );
       return refuse(503, [['Retry-After', String(refusal.retryAfterS)]]);
     }
-    const call = new Call(newCallId(), tx, this.#deps, (ended) => this.#forget(ended), readInboundCall(tx.request, trunk));
+    const call = new Call(
+      newCallId(),
+      tx,
+      this.#deps,
+      (ended) => this.#forget(ended),
+      readInboundCall(tx.request, trunk),
+    );
     this.#calls.set(call.callId, call);
     if (trunk !== undefined) this.#perTrunk.set(trunk.name, (this.#perTrunk.get(trunk.name) ?? 0) + 1);
     void call.run();
@@ -92,8 +110,15 @@ export class CallManager implements SipStackHandler {
     const stack = this.#deps.stack;
     const admission = this.#admission;
     const address = tx.source.address;
-    if (admission !== undefined && admission.directory.match(address) === undefined && !admission.directory.isAllowed(address)) {
-      this.#deps.log.warn({ source: address, method: request.method }, `SIP ${request.method} refused with 403: source matches no trunk from ${address}`);
+    if (
+      admission !== undefined &&
+      admission.directory.match(address) === undefined &&
+      !admission.directory.isAllowed(address)
+    ) {
+      this.#deps.log.warn(
+        { source: address, method: request.method },
+        `SIP ${request.method} refused with 403: source matches no trunk from ${address}`,
+      );
       stack.respond(tx, 403);
       return;
     }
@@ -135,7 +160,11 @@ export class CallManager implements SipStackHandler {
   }
 
   /** Transfers a live call (REFER): see Call.transfer. VB_CALL_NOT_FOUND for an unknown call. */
-  transfer(callId: string, target: string, onProgress?: (progress: TransferProgress) => void): Promise<TransferProgress> {
+  transfer(
+    callId: string,
+    target: string,
+    onProgress?: (progress: TransferProgress) => void,
+  ): Promise<TransferProgress> {
     const call = this.#calls.get(callId);
     if (!call) return Promise.reject(new VoicebridgeError('VB_CALL_NOT_FOUND', `no live call ${callId}`));
     return call.transfer(target, onProgress);

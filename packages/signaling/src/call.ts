@@ -68,7 +68,13 @@ export class Call {
   /** The config that answers the call, once found (an agent's transfer targets are checked against it). */
   numberConfig: NumberConfig | undefined;
 
-  constructor(callId: string, tx: InviteServerTransaction, deps: CallDeps, onEnded: (call: Call) => void, inbound?: InboundCall) {
+  constructor(
+    callId: string,
+    tx: InviteServerTransaction,
+    deps: CallDeps,
+    onEnded: (call: Call) => void,
+    inbound?: InboundCall,
+  ) {
     this.callId = callId;
     this.#inbound = inbound ?? readInboundCall(tx.request, undefined);
     this.#tx = tx;
@@ -76,7 +82,11 @@ export class Call {
     this.sipCallId = tx.request.headers.get('Call-ID') ?? '';
     this.#toTag = deps.stack.generateTag();
     this.#onEnded = onEnded;
-    this.#log = deps.log.child({ callId, sipCallId: this.sipCallId, ...(this.#inbound.trunk && { trunk: this.#inbound.trunk.name }) });
+    this.#log = deps.log.child({
+      callId,
+      sipCallId: this.sipCallId,
+      ...(this.#inbound.trunk && { trunk: this.#inbound.trunk.name }),
+    });
     tx.onCancel = () => this.#onCancel();
   }
 
@@ -151,7 +161,11 @@ export class Call {
       );
       this.#transition(CallState.Ringing);
       this.#deps.stack.respond(this.#tx, 180, { toTag: this.#toTag });
-      const claimed = await this.#deps.dispatcher.dispatch(this.#job(config, offer), this.#deps.answerTimeoutMs, this.#abort.signal);
+      const claimed = await this.#deps.dispatcher.dispatch(
+        this.#job(config, offer),
+        this.#deps.answerTimeoutMs,
+        this.#abort.signal,
+      );
       if (this.#ended()) return;
       if (!claimed) {
         this.#log.warn({ timeoutMs: this.#deps.answerTimeoutMs }, 'no agent claimed the call: 503');
@@ -162,7 +176,9 @@ export class Call {
       if (this.#ended()) return;
       const status = error instanceof VoicebridgeError ? error.sipStatus : 500;
       this.#log.error({ err: error }, 'call admission failed');
-      this.#reject(status >= 400 ? status : 500, 'error', { detail: error instanceof Error ? error.message : String(error) });
+      this.#reject(status >= 400 ? status : 500, 'error', {
+        detail: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
@@ -192,7 +208,8 @@ export class Call {
    * failure the call goes on. Rejects when the call is not confirmed or a transfer is under way.
    */
   async transfer(target: string, onProgress?: (progress: TransferProgress) => void): Promise<TransferProgress> {
-    if (this.#state !== CallState.Confirmed || !this.#refer) throw new VoicebridgeError('VB_CALL_NOT_FOUND', `call ${this.callId} is not in a confirmed dialog`);
+    if (this.#state !== CallState.Confirmed || !this.#refer)
+      throw new VoicebridgeError('VB_CALL_NOT_FOUND', `call ${this.callId} is not in a confirmed dialog`);
     const outcome = await this.#refer.refer(target, onProgress);
     if (outcome.state === 'success') await this.hangup('bridge', 'transferred');
     return outcome;
@@ -207,7 +224,9 @@ export class Call {
     const type = (request.headers.get('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (request.body.length === 0) {
       // An offerless INVITE wants our offer in the 2xx (RFC 3264 §4): not supported yet.
-      this.#reject(488, 'rejected', { headers: [['Warning', '399 voicebridge "INVITE without SDP offer is not supported"']] });
+      this.#reject(488, 'rejected', {
+        headers: [['Warning', '399 voicebridge "INVITE without SDP offer is not supported"']],
+      });
       return undefined;
     }
     if (type !== 'application/sdp') {
@@ -265,7 +284,9 @@ export class Call {
       });
     }
     const dialog = dialogSnapshot(this.#tx, this.#toTag, this.#dialog);
-    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'answered', answeredAtMs: Date.now(), dialog }));
+    this.#writeRecord(() =>
+      this.#deps.records.update(this.callId, { status: 'answered', answeredAtMs: Date.now(), dialog }),
+    );
     this.#log.info({ sessionTimer: this.#session?.sessionTimer ?? null }, 'call answered');
   }
 
@@ -308,7 +329,11 @@ export class Call {
     void this.#finish({ by: 'caller', reason: 'caller-cancel', sipStatus: 487 });
   }
 
-  #reject(status: number, reason: TerminationReason, options: { headers?: [string, string][]; detail?: string; by?: Party } = {}): void {
+  #reject(
+    status: number,
+    reason: TerminationReason,
+    options: { headers?: [string, string][]; detail?: string; by?: Party } = {},
+  ): void {
     if (this.#state === CallState.Ended) return;
     this.#deps.stack.respond(this.#tx, status, { toTag: this.#toTag, headers: options.headers });
     void this.#finish({ by: options.by ?? 'bridge', reason, sipStatus: status, detail: options.detail });
@@ -325,9 +350,19 @@ export class Call {
     this.#log.info({ verdict }, 'call ended');
     const endedAtMs = Date.now();
     // Release first, then mark the record ended: "ended" means nothing of the call is left.
-    const [media] = await Promise.allSettled([this.#closeMedia(verdict.reason), this.#deps.dispatcher.withdraw(this.callId)]);
+    const [media] = await Promise.allSettled([
+      this.#closeMedia(verdict.reason),
+      this.#deps.dispatcher.withdraw(this.callId),
+    ]);
     const stats = media.status === 'fulfilled' ? media.value : undefined;
-    this.#writeRecord(() => this.#deps.records.update(this.callId, { status: 'ended', endedAtMs, verdict, ...(stats ? { media: stats } : {}) }));
+    this.#writeRecord(() =>
+      this.#deps.records.update(this.callId, {
+        status: 'ended',
+        endedAtMs,
+        verdict,
+        ...(stats ? { media: stats } : {}),
+      }),
+    );
     await this.#recordWrites;
     this.#onEnded(this);
   }

@@ -6,7 +6,12 @@ import { formatHost, parseUri, type InviteServerTransaction } from '@voicebridge
  * TLS port with `;transport=tls`, or a `sips:` URI when its Request-URI was SIPS (§12.1.1: "the
  * Contact header field MUST be a SIPS URI"). `address` is bracketed when it is IPv6.
  */
-export function contactUri(address: string, tx: InviteServerTransaction, sipPort: number, tlsPort: number | undefined): string {
+export function contactUri(
+  address: string,
+  tx: InviteServerTransaction,
+  sipPort: number,
+  tlsPort: number | undefined,
+): string {
   const host = formatHost(address);
   const transport = tx.source.transport;
   if (transport === 'tls') {

@@ -108,7 +108,13 @@ export class InDialogSession {
         });
         return;
       case 'OPTIONS':
-        stack.respond(tx, 200, { headers: [['Allow', IN_DIALOG_ALLOW], ['Accept', IN_DIALOG_ACCEPT], ['Supported', SUPPORTED]] });
+        stack.respond(tx, 200, {
+          headers: [
+            ['Allow', IN_DIALOG_ALLOW],
+            ['Accept', IN_DIALOG_ACCEPT],
+            ['Supported', SUPPORTED],
+          ],
+        });
         return;
       case 'INFO':
         void this.#receiveInfo(request, tx);
@@ -128,7 +134,10 @@ export class InDialogSession {
     this.#localOffer = false;
     const answer = this.#readSdp(ack);
     if (!answer?.ok) {
-      this.#log.warn({ warning: answer?.warning ?? 'no SDP' }, 'the ACK carried no usable answer to our offer: session unchanged');
+      this.#log.warn(
+        { warning: answer?.warning ?? 'no SDP' },
+        'the ACK carried no usable answer to our offer: session unchanged',
+      );
       return;
     }
     void this.#applyMedia(answer.offer).catch((error: unknown) => {
@@ -144,7 +153,9 @@ export class InDialogSession {
   #applyAnswer(answer: SipMessage): void {
     const outcome = this.#readSdp(answer);
     if (!outcome?.ok) return;
-    this.#applyMedia(outcome.offer).catch((error: unknown) => this.#log.error({ err: error }, 'media update for the answer to our re-INVITE failed'));
+    this.#applyMedia(outcome.offer).catch((error: unknown) =>
+      this.#log.error({ err: error }, 'media update for the answer to our re-INVITE failed'),
+    );
   }
 
   async #receiveOffer(request: SipRequest, tx: ServerTransaction): Promise<void> {
@@ -171,7 +182,10 @@ export class InDialogSession {
       if (isInvite) return this.#offerInResponse(tx, timer);
       // An UPDATE without SDP: a session refresh only (RFC 4028 §7.4).
       this.#refreshed(timer);
-      stack.respondInDialog(this.#options.dialog, tx, 200, { contact: this.#options.contact, headers: sessionTimerHeaders(timer) });
+      stack.respondInDialog(this.#options.dialog, tx, 200, {
+        contact: this.#options.contact,
+        headers: sessionTimerHeaders(timer),
+      });
       return;
     }
     const outcome = this.#readSdp(request);
@@ -185,7 +199,10 @@ export class InDialogSession {
       stack.respond(tx, outcome.status, { headers: [['Warning', outcome.warning]] });
       return;
     }
-    if (outcome.offer.crypto?.keyBase64 !== this.#offer.crypto?.keyBase64 || outcome.offer.crypto?.suite !== this.#offer.crypto?.suite) {
+    if (
+      outcome.offer.crypto?.keyBase64 !== this.#offer.crypto?.keyBase64 ||
+      outcome.offer.crypto?.suite !== this.#offer.crypto?.suite
+    ) {
       // SDES keys are fixed for the call in media: a re-offer that adds, drops or changes them is refused.
       stack.respond(tx, 488, { headers: [['Warning', '302 voicebridge "SRTP keys cannot change within a call"']] });
       return;
@@ -210,7 +227,15 @@ export class InDialogSession {
       body: this.#sdp(this.#offer),
       contentType: 'application/sdp',
     });
-    this.#log.info({ method: request.method, direction: this.#offer.direction, codec: this.#offer.codec.name, remote: this.#offer.remoteRtp }, 'session modified');
+    this.#log.info(
+      {
+        method: request.method,
+        direction: this.#offer.direction,
+        codec: this.#offer.codec.name,
+        remote: this.#offer.remoteRtp,
+      },
+      'session modified',
+    );
   }
 
   /** RFC 3264 §8 / RFC 3261 §14.2: a re-INVITE without an offer gets ours in the 2xx, the answer comes in the ACK. */
@@ -251,9 +276,11 @@ export class InDialogSession {
       return;
     }
     stack.respond(tx, 200);
-    await this.#options.media.dtmf({ callId: this.#options.callId, digit: dtmf.digit, durationMs: dtmf.durationMs }).catch((error: unknown) => {
-      this.#log.warn({ err: error }, 'INFO DTMF could not reach media');
-    });
+    await this.#options.media
+      .dtmf({ callId: this.#options.callId, digit: dtmf.digit, durationMs: dtmf.durationMs })
+      .catch((error: unknown) => {
+        this.#log.warn({ err: error }, 'INFO DTMF could not reach media');
+      });
   }
 
   /** undefined: the body is not SDP. */
@@ -272,7 +299,9 @@ export class InDialogSession {
       codec: next.codec,
       ptimeMs: next.ptimeMs,
       direction: next.direction,
-      ...(next.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: next.telephoneEventPayloadType }),
+      ...(next.telephoneEventPayloadType === undefined
+        ? {}
+        : { telephoneEventPayloadType: next.telephoneEventPayloadType }),
     };
     await this.#options.media.update(params);
     this.#offer = next;

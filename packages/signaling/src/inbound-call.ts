@@ -27,7 +27,7 @@ export interface InboundCall {
  * history (RFC 5806 Diversion, RFC 7044 History-Info) kept for the record.
  */
 export function readInboundCall(request: SipRequest, trunk: TrunkConfig | undefined): InboundCall {
-  const source = trunk?.numberFrom === 'to' ? parseNameAddr(request.headers.get('To') ?? '')?.uri ?? '' : request.uri;
+  const source = trunk?.numberFrom === 'to' ? (parseNameAddr(request.headers.get('To') ?? '')?.uri ?? '') : request.uri;
   const uri = parseUri(source);
   const dialled = uri === undefined ? '' : uri.scheme === 'tel' ? uri.host : (uri.user ?? '');
   const number = trunk === undefined ? normalizeNumber(dialled) : normalizeTrunkNumber(dialled, trunk);

@@ -8,7 +8,8 @@ export const DIGEST_REALM = 'voicebridge';
 /** How long a challenge's nonce is good for; older ones get stale=true. */
 export const DIGEST_NONCE_LIFETIME_MS = 300_000;
 
-export type DigestVerdict = { kind: 'authenticated'; trunk: TrunkConfig } | { kind: 'challenge'; headers: [string, string][] };
+export type DigestVerdict =
+  { kind: 'authenticated'; trunk: TrunkConfig } | { kind: 'challenge'; headers: [string, string][] };
 
 export interface InboundDigestOptions {
   directory: Pick<TrunkDirectory, 'isAllowed' | 'trunks'>;
@@ -30,7 +31,11 @@ export class InboundDigest {
 
   constructor(options: InboundDigestOptions) {
     this.#options = options;
-    this.#authenticator = new DigestAuthenticator({ realm: DIGEST_REALM, nonceLifetimeMs: options.nonceLifetimeMs ?? DIGEST_NONCE_LIFETIME_MS, algorithms: options.algorithms });
+    this.#authenticator = new DigestAuthenticator({
+      realm: DIGEST_REALM,
+      nonceLifetimeMs: options.nonceLifetimeMs ?? DIGEST_NONCE_LIFETIME_MS,
+      algorithms: options.algorithms,
+    });
   }
 
   /** Undefined when digest does not apply to this INVITE (an IP-authenticated trunk, SIP_ALLOWED_CIDRS). */
@@ -41,7 +46,9 @@ export class InboundDigest {
       candidates = [bySource];
     } else {
       if (this.#options.directory.isAllowed(address)) return undefined;
-      candidates = this.#options.directory.trunks.filter((t) => t.enabled && t.auth !== undefined && t.sources.length === 0);
+      candidates = this.#options.directory.trunks.filter(
+        (t) => t.enabled && t.auth !== undefined && t.sources.length === 0,
+      );
       if (candidates.length === 0) return undefined;
     }
     const outcome = this.#authenticator.verify(request.method, request.headers, (username) => {
@@ -50,10 +57,16 @@ export class InboundDigest {
     });
     if (outcome.ok) return { kind: 'authenticated', trunk: outcome.account.trunk };
     if (outcome.failure === 'missing' || outcome.failure === 'stale-nonce') {
-      this.#options.log.debug({ source: address, failure: outcome.failure }, `SIP INVITE challenged (401) from ${address}`);
+      this.#options.log.debug(
+        { source: address, failure: outcome.failure },
+        `SIP INVITE challenged (401) from ${address}`,
+      );
     } else {
       const user = outcome.username === undefined ? '' : ` for user ${JSON.stringify(outcome.username.slice(0, 64))}`;
-      this.#options.log.warn({ source: address, failure: outcome.failure }, `SIP digest authentication failed (${outcome.failure})${user}: 401 from ${address}`);
+      this.#options.log.warn(
+        { source: address, failure: outcome.failure },
+        `SIP digest authentication failed (${outcome.failure})${user}: 401 from ${address}`,
+      );
     }
     return { kind: 'challenge', headers: outcome.challenge };
   }

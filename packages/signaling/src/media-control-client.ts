@@ -190,7 +190,10 @@ export class MediaControlClient {
         () => (this.#missedHeartbeats = 0),
         () => {
           if (++this.#missedHeartbeats < (this.#options.heartbeatMisses ?? 3) || this.#socket !== socket) return;
-          this.#options.log.warn({ missed: this.#missedHeartbeats }, 'media worker stopped answering heartbeats: dropping it');
+          this.#options.log.warn(
+            { missed: this.#missedHeartbeats },
+            'media worker stopped answering heartbeats: dropping it',
+          );
           socket.destroy();
         },
       );

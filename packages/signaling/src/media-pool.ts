@@ -22,7 +22,10 @@ export interface MediaPoolOptions {
   /** A worker's connection went down: these calls, which it held, have no media any more. */
   onLost: (callIds: string[]) => void;
   /** Passed to each worker's MediaControlClient (timeouts, reconnect delay, heartbeats). */
-  client?: Pick<MediaControlClientOptions, 'requestTimeoutMs' | 'reconnectDelayMs' | 'heartbeatIntervalMs' | 'heartbeatMisses'>;
+  client?: Pick<
+    MediaControlClientOptions,
+    'requestTimeoutMs' | 'reconnectDelayMs' | 'heartbeatIntervalMs' | 'heartbeatMisses'
+  >;
 }
 
 interface Worker {
@@ -121,7 +124,10 @@ export class MediaPool {
         this.#forget(params.callId, worker);
         lastError = error;
         if (!(error instanceof VoicebridgeError && TRY_ANOTHER.has(error.code))) break;
-        this.#options.log.warn({ callId: params.callId, mediaWorker: worker.index + 1, err: error }, 'media worker could not allocate: trying another');
+        this.#options.log.warn(
+          { callId: params.callId, mediaWorker: worker.index + 1, err: error },
+          'media worker could not allocate: trying another',
+        );
       }
     }
     throw lastError;
@@ -159,7 +165,11 @@ export class MediaPool {
    * process left, whose worker is not known. Settles when every worker answered (or the pool closed).
    */
   async closeCallEverywhere(callId: string, reason: TerminationReason): Promise<void> {
-    await Promise.allSettled(this.#workers.map((w) => w.client.whenConnected(this.#closing.signal).then(() => w.client.closeCall(callId, reason))));
+    await Promise.allSettled(
+      this.#workers.map((w) =>
+        w.client.whenConnected(this.#closing.signal).then(() => w.client.closeCall(callId, reason)),
+      ),
+    );
   }
 
   close(): void {
@@ -184,7 +194,8 @@ export class MediaPool {
 
   #route(callId: string, request: (client: MediaControlClient) => Promise<void>): Promise<void> {
     const worker = this.#owner.get(callId);
-    if (!worker) return Promise.reject(new VoicebridgeError('VB_MEDIA_UNAVAILABLE', `no media worker holds call ${callId}`));
+    if (!worker)
+      return Promise.reject(new VoicebridgeError('VB_MEDIA_UNAVAILABLE', `no media worker holds call ${callId}`));
     return request(worker.client);
   }
 
@@ -198,7 +209,14 @@ export class MediaPool {
   #onLost(worker: Worker): void {
     const lost = [...worker.calls].filter(([, allocated]) => allocated).map(([callId]) => callId);
     for (const callId of lost) this.#forget(callId, worker);
-    this.#options.log.warn({ mediaWorker: worker.index + 1, calls: lost.length, connected: this.#workers.filter((w) => w.client.connected).length }, 'media worker lost: ending its calls');
+    this.#options.log.warn(
+      {
+        mediaWorker: worker.index + 1,
+        calls: lost.length,
+        connected: this.#workers.filter((w) => w.client.connected).length,
+      },
+      'media worker lost: ending its calls',
+    );
     this.#options.onLost(lost);
   }
 }

@@ -14,7 +14,10 @@ export interface OrphanByeOptions {
  * caller's Contact and the route set goes in Route headers. The CSeq only has to be higher than
  * any we sent in the dialog before: a random high one is used.
  */
-export function orphanBye(record: CallRecord, options: OrphanByeOptions): { request: SipRequest; to: Endpoint } | undefined {
+export function orphanBye(
+  record: CallRecord,
+  options: OrphanByeOptions,
+): { request: SipRequest; to: Endpoint } | undefined {
   const dialog = record.dialog;
   if (!dialog || !record.remoteSip || dialog.transport !== 'udp') return undefined;
   const headers = new SipHeaders();
@@ -27,6 +30,12 @@ export function orphanBye(record: CallRecord, options: OrphanByeOptions): { requ
   headers.append('CSeq', `${1_000_000 + Math.floor(Math.random() * 1_000_000)} BYE`);
   headers.append('User-Agent', options.userAgent);
   headers.append('Reason', 'SIP;cause=500;text="bridge restarted"');
-  const request: SipRequest = { type: 'request', method: 'BYE', uri: dialog.remoteTarget, headers, body: Buffer.alloc(0) };
+  const request: SipRequest = {
+    type: 'request',
+    method: 'BYE',
+    uri: dialog.remoteTarget,
+    headers,
+    body: Buffer.alloc(0),
+  };
   return { request, to: { ...record.remoteSip, transport: 'udp' } };
 }

@@ -14,7 +14,9 @@ export async function closeOrphanCalls(
   log: Logger,
   onOrphan?: (record: CallRecord) => void,
 ): Promise<number> {
-  const live = await records.listLive({ onCorrupt: (error) => log.warn({ err: error }, 'corrupt call record skipped') });
+  const live = await records.listLive({
+    onCorrupt: (error) => log.warn({ err: error }, 'corrupt call record skipped'),
+  });
   const endedAtMs = Date.now();
   for (const record of live) {
     await records.update(record.callId, {
@@ -22,7 +24,10 @@ export async function closeOrphanCalls(
       endedAtMs,
       verdict: { by: 'bridge', reason: 'bridge-restart', detail: `was ${record.status} when signaling started` },
     });
-    log.warn({ callId: record.callId, sipCallId: record.sipCallId, status: record.status }, 'call left live by an earlier run closed: bridge-restart');
+    log.warn(
+      { callId: record.callId, sipCallId: record.sipCallId, status: record.status },
+      'call left live by an earlier run closed: bridge-restart',
+    );
     onOrphan?.(record);
   }
   return live.length;

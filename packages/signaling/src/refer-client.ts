@@ -72,7 +72,10 @@ export class ReferClient {
       this.#finish({ state: 'failure', status: outcome.response.status, reason: outcome.response.reason });
     } else if (this.#pending === pending) {
       this.#report({ state: 'trying', status: outcome.response.status, reason: 'REFER accepted' });
-      pending.timer = setTimeout(() => this.#finish({ state: 'failure', reason: 'no final NOTIFY' }), this.#options.timeoutMs ?? 32_000);
+      pending.timer = setTimeout(
+        () => this.#finish({ state: 'failure', reason: 'no final NOTIFY' }),
+        this.#options.timeoutMs ?? 32_000,
+      );
     }
     return final;
   }
@@ -98,7 +101,8 @@ export class ReferClient {
       else this.#finish({ state: status < 300 ? 'success' : 'failure', status, reason });
     }
     // RFC 3515 §2.4.7: the subscription ends with the final NOTIFY; ending without one is a failure.
-    if (terminated && this.#pending) this.#finish({ state: 'failure', reason: 'subscription terminated without a final status' });
+    if (terminated && this.#pending)
+      this.#finish({ state: 'failure', reason: 'subscription terminated without a final status' });
     return true;
   }
 
@@ -119,7 +123,10 @@ export class ReferClient {
     const uri = parseUri(trimmed);
     const scheme = uri?.scheme.toLowerCase();
     if (!uri || (scheme !== 'sip' && scheme !== 'sips' && scheme !== 'tel') || /[<>\s"]/.test(trimmed)) {
-      throw new VoicebridgeError('VB_BAD_MESSAGE', `transfer target must be a number or a sip:/tel: URI: ${JSON.stringify(trimmed.slice(0, 80))}`);
+      throw new VoicebridgeError(
+        'VB_BAD_MESSAGE',
+        `transfer target must be a number or a sip:/tel: URI: ${JSON.stringify(trimmed.slice(0, 80))}`,
+      );
     }
     return trimmed;
   }
@@ -145,7 +152,8 @@ export class ReferClient {
  * to the trunk with, else the ones it authenticates to us with; none for a call without a trunk.
  */
 export function trunkCredentials(trunk: TrunkConfig | undefined): { username: string; password: string } | undefined {
-  if (trunk?.register) return { username: trunk.register.authUsername ?? trunk.register.username, password: trunk.register.password };
+  if (trunk?.register)
+    return { username: trunk.register.authUsername ?? trunk.register.username, password: trunk.register.password };
   if (trunk?.auth) return { username: trunk.auth.username, password: trunk.auth.password };
   return undefined;
 }

@@ -31,14 +31,21 @@ function refuseInviteContent(request: SipRequest): { status: number; headers: [s
     const type = mediaType(request.headers.get('Content-Type') ?? '');
     if (type !== SDP) return { status: 415, headers: [['Accept', SDP]] };
     const encodings = request.headers.getAll('Content-Encoding').map((e) => e.trim().toLowerCase());
-    if (encodings.some((e) => e !== '' && e !== 'identity')) return { status: 415, headers: [['Accept-Encoding', 'identity']] };
+    if (encodings.some((e) => e !== '' && e !== 'identity'))
+      return { status: 415, headers: [['Accept-Encoding', 'identity']] };
   }
   const accept = request.headers.getLines('Accept');
   if (accept.length > 0) {
     // An empty Accept means no body is acceptable (§20.1); */* and application/* include SDP.
-    const ranges = accept.flatMap((line) => line.split(',')).map(mediaType).filter((r) => r !== '');
+    const ranges = accept
+      .flatMap((line) => line.split(','))
+      .map(mediaType)
+      .filter((r) => r !== '');
     if (!ranges.some((r) => r === SDP || r === 'application/*' || r === '*/*')) {
-      return { status: 406, headers: [['Warning', '399 voicebridge "our answer is application/sdp, which the Accept header excludes"']] };
+      return {
+        status: 406,
+        headers: [['Warning', '399 voicebridge "our answer is application/sdp, which the Accept header excludes"']],
+      };
     }
   }
   return undefined;

@@ -70,7 +70,10 @@ export class SessionRefresher {
     if (this.#options.remoteAllowsUpdate) outcome = await stack.request(dialog, 'UPDATE', { headers });
     else {
       reinvite.pending(true);
-      outcome = await stack.invite(dialog, { headers: [...headers, ['Content-Type', 'application/sdp']], body: reinvite.sdp() });
+      outcome = await stack.invite(dialog, {
+        headers: [...headers, ['Content-Type', 'application/sdp']],
+        body: reinvite.sdp(),
+      });
       reinvite.pending(false);
       if (outcome.kind === 'response' && outcome.response.status < 300) reinvite.answered(outcome.response);
     }

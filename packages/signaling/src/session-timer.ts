@@ -104,16 +104,22 @@ export class SessionTimer {
     this.#intervalS = intervalS;
     this.#refresher = refresher;
     if (refresher === 'uas') {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#options.onRefreshDue();
-      }, (intervalS * 1000) / 2);
+      this.#timer = setTimeout(
+        () => {
+          this.#timer = undefined;
+          this.#options.onRefreshDue();
+        },
+        (intervalS * 1000) / 2,
+      );
     } else {
       const beforeS = Math.min(32, intervalS / 3);
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#options.onExpired();
-      }, (intervalS - beforeS) * 1000);
+      this.#timer = setTimeout(
+        () => {
+          this.#timer = undefined;
+          this.#options.onExpired();
+        },
+        (intervalS - beforeS) * 1000,
+      );
     }
   }
 

@@ -1,8 +1,22 @@
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
-import { advertisedSipAddress, mediaControlEndpoints, parseCidr, parseCidrList, type BridgeConfig, type CallRecord, type Cidr } from '@voicebridge/protocol';
+import {
+  advertisedSipAddress,
+  mediaControlEndpoints,
+  parseCidr,
+  parseCidrList,
+  type BridgeConfig,
+  type CallRecord,
+  type Cidr,
+} from '@voicebridge/protocol';
 import { SipStack, type DigestAlgorithm, type Endpoint } from '@voicebridge/sip';
-import { CallRecordRepository, NumberRepository, RedisKeys, TrunkRepository, TrunkStatusRepository } from '@voicebridge/store';
+import {
+  CallRecordRepository,
+  NumberRepository,
+  RedisKeys,
+  TrunkRepository,
+  TrunkStatusRepository,
+} from '@voicebridge/store';
 import type { Logger } from 'pino';
 import { AbuseGuard } from './abuse-guard.ts';
 import { AgentDispatcher } from './agent-dispatcher.ts';
@@ -104,7 +118,12 @@ export class SignalingService {
     this.#transport = transports.has('udp') ? new UdpSipTransport(listener) : undefined;
     this.#tcp = transports.has('tcp') ? new TcpSipTransport(stream) : undefined;
     this.#tls = transports.has('tls')
-      ? new TlsSipTransport({ ...stream, port: config.SIP_TLS_PORT, ...readTlsFiles(config), verifyClient: config.SIP_TLS_VERIFY_CLIENT })
+      ? new TlsSipTransport({
+          ...stream,
+          port: config.SIP_TLS_PORT,
+          ...readTlsFiles(config),
+          verifyClient: config.SIP_TLS_VERIFY_CLIENT,
+        })
       : undefined;
     this.#dispatcher = new AgentDispatcher({
       connection: options.redis,
@@ -114,14 +133,19 @@ export class SignalingService {
     this.media = new MediaPool({
       endpoints: mediaControlEndpoints(config),
       log,
-      onEvent: (event) => (event.event === 'transfer' ? void this.#transfers.handle(event) : this.calls.onMediaEvent(event)),
+      onEvent: (event) =>
+        event.event === 'transfer' ? void this.#transfers.handle(event) : this.calls.onMediaEvent(event),
       onLost: (callIds) => this.calls.onMediaLost(callIds),
       // A hung (not dead) media worker: three unanswered heartbeats count as lost (issue 7).
       client: { heartbeatIntervalMs: 1000 },
     });
     this.stack = new SipStack({
-      send: (data, to) => (to.transport === 'tls' ? this.#tls : to.transport === 'tcp' ? this.#tcp : this.#transport)?.send(data, to),
-      handler: { onInvite: (tx) => this.calls.onInvite(tx), onRequest: (request, tx) => this.calls.onRequest(request, tx) },
+      send: (data, to) =>
+        (to.transport === 'tls' ? this.#tls : to.transport === 'tcp' ? this.#tcp : this.#transport)?.send(data, to),
+      handler: {
+        onInvite: (tx) => this.calls.onInvite(tx),
+        onRequest: (request, tx) => this.calls.onRequest(request, tx),
+      },
       advertised: { host: advertised, port: config.SIP_PORT, tlsPort: config.SIP_TLS_PORT },
       limits,
       timers: { T1: config.SIP_T1_MS },
@@ -139,29 +163,32 @@ export class SignalingService {
       log,
       keepAliveIntervalMs: config.SIP_REGISTER_KEEPALIVE_S * 1000,
     });
-    this.calls = new CallManager({
-      stack: this.stack,
-      media: this.media,
-      dispatcher: this.#dispatcher,
-      numbers: new NumberRepository(options.redis, keys),
-      records: new CallRecordRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
-      advertisedAddress: advertised,
-      sipPort: config.SIP_PORT,
-      tlsPort: config.SIP_TLS_PORT,
-      answerTimeoutMs: config.ANSWER_TIMEOUT_MS,
-      sessionMinSeS: config.SESSION_MIN_SE_S,
-      log,
-    }, {
-      directory: this.trunks,
-      registrations: this.registrations,
-      digest: new InboundDigest({
-        directory: this.trunks,
+    this.calls = new CallManager(
+      {
+        stack: this.stack,
+        media: this.media,
+        dispatcher: this.#dispatcher,
+        numbers: new NumberRepository(options.redis, keys),
+        records: new CallRecordRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
+        advertisedAddress: advertised,
+        sipPort: config.SIP_PORT,
+        tlsPort: config.SIP_TLS_PORT,
+        answerTimeoutMs: config.ANSWER_TIMEOUT_MS,
+        sessionMinSeS: config.SESSION_MIN_SE_S,
         log,
-        algorithms: config.SIP_DIGEST_ALGORITHMS.split(',').map((a) => a.trim() as DigestAlgorithm),
-      }),
-      limits: new CallLimits({ maxCalls: config.MAX_CONCURRENT_CALLS, callsPerSecond: config.MAX_CALLS_PER_SECOND }),
-      untrustedResponse: config.SIP_UNTRUSTED_RESPONSE,
-    });
+      },
+      {
+        directory: this.trunks,
+        registrations: this.registrations,
+        digest: new InboundDigest({
+          directory: this.trunks,
+          log,
+          algorithms: config.SIP_DIGEST_ALGORITHMS.split(',').map((a) => a.trim() as DigestAlgorithm),
+        }),
+        limits: new CallLimits({ maxCalls: config.MAX_CONCURRENT_CALLS, callsPerSecond: config.MAX_CALLS_PER_SECOND }),
+        untrustedResponse: config.SIP_UNTRUSTED_RESPONSE,
+      },
+    );
     this.#transfers = new AgentTransfers({ calls: this.calls, media: this.media, log });
   }
 
@@ -169,17 +196,23 @@ export class SignalingService {
     const service = new SignalingService(options);
     try {
       if (options.config.SEED_DEMO_NUMBERS) {
-        await new NumberRepository(options.redis, new RedisKeys(options.config.REDIS_KEY_PREFIX)).ensureDefaults(DEMO_NUMBERS);
+        await new NumberRepository(options.redis, new RedisKeys(options.config.REDIS_KEY_PREFIX)).ensureDefaults(
+          DEMO_NUMBERS,
+        );
       }
       const keys = new RedisKeys(options.config.REDIS_KEY_PREFIX);
       const media = service.media;
       const orphans: CallRecord[] = [];
-      await closeOrphanCalls(new CallRecordRepository(options.redis, keys, { ttlSeconds: options.config.CALL_RECORD_TTL_S }), options.log, (record) => {
-        orphans.push(record);
-        // Not awaited: media may connect later (or be gone too, which ended the call already). Any
-        // worker may hold it: each is told as soon as it is connected.
-        void media.closeCallEverywhere(record.callId, 'bridge-restart');
-      });
+      await closeOrphanCalls(
+        new CallRecordRepository(options.redis, keys, { ttlSeconds: options.config.CALL_RECORD_TTL_S }),
+        options.log,
+        (record) => {
+          orphans.push(record);
+          // Not awaited: media may connect later (or be gone too, which ended the call already). Any
+          // worker may hold it: each is told as soon as it is connected.
+          void media.closeCallEverywhere(record.callId, 'bridge-restart');
+        },
+      );
       await service.trunks.start();
       await service.#dispatcher.ready();
       // The first INVITE should find a media worker: wait (bounded) for any one of them.
@@ -208,16 +241,21 @@ export class SignalingService {
   #byeOrphans(orphans: readonly CallRecord[]): void {
     const { log } = this.#options;
     for (const record of orphans) {
-      const bye = orphanBye(record, { via: this.stack.via('udp'), userAgent: this.#options.userAgent ?? 'voicebridge/0.1' });
+      const bye = orphanBye(record, {
+        via: this.stack.via('udp'),
+        userAgent: this.#options.userAgent ?? 'voicebridge/0.1',
+      });
       if (!bye) continue;
       const ids = { callId: record.callId, sipCallId: record.sipCallId };
       log.info(ids, 'BYE sent for a call left up by an earlier run');
       void this.stack.sendRequest(bye.request, bye.to).then(
         (outcome) => {
-          if (outcome.kind === 'response') log.info({ ...ids, status: outcome.response.status }, 'BYE for a call left up by an earlier run answered');
+          if (outcome.kind === 'response')
+            log.info({ ...ids, status: outcome.response.status }, 'BYE for a call left up by an earlier run answered');
           else log.warn(ids, 'BYE for a call left up by an earlier run not answered (timeout)');
         },
-        (error: unknown) => log.warn({ ...ids, err: error }, 'BYE for a call left up by an earlier run could not be sent'),
+        (error: unknown) =>
+          log.warn({ ...ids, err: error }, 'BYE for a call left up by an earlier run could not be sent'),
       );
     }
   }

@@ -8,8 +8,20 @@ export const IN_DIALOG_ACCEPT = 'application/sdp, application/dtmf-relay, applic
 export const SUPPORTED = 'timer';
 /** Methods we know but do not serve here: 405 (RFC 3261 §21.4.6). Anything else: 501 (§8.2.1). */
 export const KNOWN_METHODS = new Set([
-  'INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'INFO', 'PRACK', 'UPDATE',
-  'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH',
+  'INVITE',
+  'ACK',
+  'CANCEL',
+  'BYE',
+  'OPTIONS',
+  'REGISTER',
+  'INFO',
+  'PRACK',
+  'UPDATE',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'REFER',
+  'MESSAGE',
+  'PUBLISH',
 ]);
 
 /** Whether the peer's Allow header lists a method (RFC 3261 §20.5). */

@@ -1,6 +1,13 @@
 import type { Socket } from 'node:net';
 import type { Cidr } from '@voicebridge/protocol';
-import { createResponse, frameStreamMessage, parseMessage, serializeMessage, type Endpoint, type ParseLimits } from '@voicebridge/sip';
+import {
+  createResponse,
+  frameStreamMessage,
+  parseMessage,
+  serializeMessage,
+  type Endpoint,
+  type ParseLimits,
+} from '@voicebridge/sip';
 import type { Logger } from 'pino';
 
 export interface StreamTransportOptions {
@@ -87,8 +94,12 @@ export class StreamConnection {
     const head = this.#buffer.subarray(0, headEnd === -1 ? this.#buffer.length : headEnd + 4);
     const parsed = parseMessage(head, this.#options.limits);
     const request = parsed.ok ? (parsed.message.type === 'request' ? parsed.message : undefined) : parsed.request;
-    const answer = request && request.method !== 'ACK' ? serializeMessage(createResponse(request, status, reason)) : undefined;
-    this.#options.log.warn({ reason, status, source: this.#peer.address }, `SIP TCP stream unframeable, closed: from ${this.#peer.address}`);
+    const answer =
+      request && request.method !== 'ACK' ? serializeMessage(createResponse(request, status, reason)) : undefined;
+    this.#options.log.warn(
+      { reason, status, source: this.#peer.address },
+      `SIP TCP stream unframeable, closed: from ${this.#peer.address}`,
+    );
     this.#closeAfter(answer);
   }
 
@@ -114,7 +125,10 @@ export class StreamConnection {
       }
     }
     if (this.#buffer.length > (this.#options.maxBufferBytes ?? 128 * 1024)) {
-      this.#options.log.warn({ source: this.#peer.address }, `SIP TCP buffer limit exceeded, closed: from ${this.#peer.address}`);
+      this.#options.log.warn(
+        { source: this.#peer.address },
+        `SIP TCP buffer limit exceeded, closed: from ${this.#peer.address}`,
+      );
       this.close();
       return;
     }
@@ -125,7 +139,10 @@ export class StreamConnection {
       // Started by the first byte of a message, not reset by later ones: a peer that trickles a
       // byte at a time still has to finish within the limit.
       this.#messageTimer = setTimeout(() => {
-        this.#options.log.warn({ source: this.#peer.address }, `SIP TCP message not completed in time, closed: from ${this.#peer.address}`);
+        this.#options.log.warn(
+          { source: this.#peer.address },
+          `SIP TCP message not completed in time, closed: from ${this.#peer.address}`,
+        );
         this.close();
       }, this.#options.messageTimeoutMs ?? 10_000);
     }

@@ -16,7 +16,11 @@ export abstract class StreamSipTransport {
   readonly #connections = new Map<string, StreamConnection>();
   #closed = false;
 
-  protected constructor(options: StreamTransportOptions, transport: 'tcp' | 'tls', createServer: (onSocket: (socket: Socket) => void) => Server) {
+  protected constructor(
+    options: StreamTransportOptions,
+    transport: 'tcp' | 'tls',
+    createServer: (onSocket: (socket: Socket) => void) => Server,
+  ) {
     this.#options = options;
     this.#transport = transport;
     this.#server = createServer((socket) => this.#accept(socket));
@@ -70,12 +74,19 @@ export abstract class StreamSipTransport {
 
   #accept(socket: Socket): void {
     const address = socket.remoteAddress ?? '';
-    if (this.#closed || !cidrContains(this.#options.allowed, address) || this.#options.acceptsConnection?.(address) === false) {
+    if (
+      this.#closed ||
+      !cidrContains(this.#options.allowed, address) ||
+      this.#options.acceptsConnection?.(address) === false
+    ) {
       socket.destroy();
       return;
     }
     if (this.#atLimit()) {
-      this.#options.log.warn({ source: address }, `SIP ${this.#name} connection refused: limit reached from ${address}`);
+      this.#options.log.warn(
+        { source: address },
+        `SIP ${this.#name} connection refused: limit reached from ${address}`,
+      );
       socket.destroy();
       return;
     }

@@ -9,13 +9,18 @@ export function readTlsFiles(config: BridgeConfig): { cert: Buffer; key: Buffer;
     try {
       return readFileSync(path);
     } catch (error) {
-      throw new VoicebridgeError('VB_CONFIG_INVALID', `${name} (got ${JSON.stringify(path)}): cannot read the file`, { cause: error });
+      throw new VoicebridgeError('VB_CONFIG_INVALID', `${name} (got ${JSON.stringify(path)}): cannot read the file`, {
+        cause: error,
+      });
     }
   };
   const cert = read('SIP_TLS_CERT');
   const key = read('SIP_TLS_KEY');
   if (cert === undefined || key === undefined) {
-    throw new VoicebridgeError('VB_CONFIG_INVALID', `${cert === undefined ? 'SIP_TLS_CERT' : 'SIP_TLS_KEY'}: is required when SIP_TRANSPORTS includes tls`);
+    throw new VoicebridgeError(
+      'VB_CONFIG_INVALID',
+      `${cert === undefined ? 'SIP_TLS_CERT' : 'SIP_TLS_KEY'}: is required when SIP_TRANSPORTS includes tls`,
+    );
   }
   const ca = read('SIP_TLS_CA');
   return ca === undefined ? { cert, key } : { cert, key, ca };

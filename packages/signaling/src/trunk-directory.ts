@@ -36,7 +36,9 @@ export class TrunkDirectory {
     await this.refresh();
     if (this.#closed) return;
     this.#refreshTimer = setInterval(() => {
-      this.refresh().catch((error: unknown) => this.#options.log.warn({ err: error }, 'trunk list refresh failed; keeping the previous list'));
+      this.refresh().catch((error: unknown) =>
+        this.#options.log.warn({ err: error }, 'trunk list refresh failed; keeping the previous list'),
+      );
     }, this.#options.refreshMs);
   }
 
@@ -66,7 +68,8 @@ export class TrunkDirectory {
     for (const trunk of this.#trunks) {
       if (!trunk.config.enabled) continue;
       for (const { cidr, prefix } of trunk.cidrs) {
-        if ((best === undefined || prefix > best.prefix) && cidrContains([cidr], address)) best = { config: trunk.config, prefix };
+        if ((best === undefined || prefix > best.prefix) && cidrContains([cidr], address))
+          best = { config: trunk.config, prefix };
       }
     }
     return best?.config;

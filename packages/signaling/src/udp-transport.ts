@@ -28,7 +28,10 @@ export class UdpSipTransport {
     this.#socket.on('message', (data, rinfo) => {
       if (!cidrContains(this.#options.allowed, rinfo.address)) {
         this.#refusedSources++;
-        this.#options.log.debug({ source: rinfo.address }, `SIP from a source outside SIP_ALLOWED_CIDRS ignored from ${rinfo.address}`);
+        this.#options.log.debug(
+          { source: rinfo.address },
+          `SIP from a source outside SIP_ALLOWED_CIDRS ignored from ${rinfo.address}`,
+        );
         return;
       }
       try {

@@ -7,7 +7,9 @@ const TRUNK_IP = '198.51.100.7';
 const STRANGER = '203.0.113.66';
 
 function request(userAgent = 'carrier-sbc/1.0', method = 'INVITE'): Buffer {
-  return Buffer.from(`${method} sip:+15551230001@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\nUser-Agent: ${userAgent}\r\nContent-Length: 0\r\n\r\n`);
+  return Buffer.from(
+    `${method} sip:+15551230001@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\nUser-Agent: ${userAgent}\r\nContent-Length: 0\r\n\r\n`,
+  );
 }
 
 function from(address: string): Endpoint {
@@ -31,7 +33,15 @@ describe('AbuseGuard', () => {
 
   function guard(mode: 'drop' | '403' = 'drop', banMs = 60_000) {
     const { log, messages } = captureLog();
-    const g = new AbuseGuard({ directory, untrustedResponse: mode, ratePerSecond: 2, burst: 5, banMs, log, nowMs: () => nowMs });
+    const g = new AbuseGuard({
+      directory,
+      untrustedResponse: mode,
+      ratePerSecond: 2,
+      burst: 5,
+      banMs,
+      log,
+      nowMs: () => nowMs,
+    });
     return { g, messages };
   }
 
@@ -90,7 +100,16 @@ describe('AbuseGuard', () => {
 
   it('keeps its per-source tables bounded under a spoofed-source flood', () => {
     const { log } = captureLog();
-    const g = new AbuseGuard({ directory, untrustedResponse: '403', ratePerSecond: 1, burst: 1, banMs: 60_000, log, nowMs: () => nowMs, maxTrackedSources: 100 });
+    const g = new AbuseGuard({
+      directory,
+      untrustedResponse: '403',
+      ratePerSecond: 1,
+      burst: 1,
+      banMs: 60_000,
+      log,
+      nowMs: () => nowMs,
+      maxTrackedSources: 100,
+    });
     for (let i = 0; i < 2000; i++) {
       const ip = `10.${(i >> 8) & 255}.${i & 255}.1`;
       g.admit(request(), from(ip));
@@ -105,7 +124,9 @@ describe('AbuseGuard', () => {
     const { g, messages } = guard('drop');
     expect(g.acceptsConnection(TRUNK_IP)).to.equal(true);
     for (let i = 0; i < 5; i++) expect(g.acceptsConnection(STRANGER)).to.equal(false);
-    expect(messages.filter((m) => m === `SIP connection dropped: source matches no trunk from ${STRANGER}`)).to.have.length(5);
+    expect(
+      messages.filter((m) => m === `SIP connection dropped: source matches no trunk from ${STRANGER}`),
+    ).to.have.length(5);
     expect(g.acceptsConnection(STRANGER)).to.equal(false);
     expect(g.isBanned(STRANGER)).to.equal(true);
     const open403 = guard('403').g;
@@ -114,7 +135,9 @@ describe('AbuseGuard', () => {
 
   it('passes responses from unknown sources on (a registrar answering our REGISTER), still counting them', () => {
     const { g, messages } = guard('drop');
-    const response = Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKreg\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n');
+    const response = Buffer.from(
+      'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKreg\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n',
+    );
     for (let i = 0; i < 5; i++) expect(g.admit(response, from(STRANGER))).to.equal(true);
     expect(g.admit(response, from(STRANGER))).to.equal(false);
     expect(messages).to.deep.equal([`SIP source banned for 60 s: over 2 requests/s from ${STRANGER}`]);

@@ -14,7 +14,10 @@ describe('CallLimits', () => {
     const limits = new CallLimits({ maxCalls: 10, callsPerSecond: 1000, nowMs: () => nowMs });
     expect(limits.admit(undefined, 9, 0)).to.equal(undefined);
     expect(limits.admit(undefined, 10, 0)).to.deep.equal({ limit: 'MAX_CONCURRENT_CALLS', retryAfterS: 5 });
-    expect(limits.admit(trunk({ maxCalls: 2 }), 3, 2)).to.deep.equal({ limit: 'trunk carrier maxCalls', retryAfterS: 5 });
+    expect(limits.admit(trunk({ maxCalls: 2 }), 3, 2)).to.deep.equal({
+      limit: 'trunk carrier maxCalls',
+      retryAfterS: 5,
+    });
     expect(limits.admit(trunk({ maxCalls: 2 }), 3, 1)).to.equal(undefined);
   });
 

@@ -77,12 +77,30 @@ describe('fuzzing the live signaling service (mutated INVITEs, random datagrams,
     });
     const channel = new RedisAudioChannel({ publisher: conns[1]!, subscriber: conns[2]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    pool = new PortPool({ bindAddress: '127.0.0.1', minPort: config.RTP_PORT_MIN, maxPort: config.RTP_PORT_MAX, quarantineMs: 100 });
+    pool = new PortPool({
+      bindAddress: '127.0.0.1',
+      minPort: config.RTP_PORT_MIN,
+      maxPort: config.RTP_PORT_MAX,
+      quarantineMs: 100,
+    });
     const server: { ref?: MediaControlServer } = {};
-    const media = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: (e) => server.ref?.broadcast(e) });
+    const media = new MediaWorker({
+      pool,
+      clock,
+      channel,
+      advertisedAddress: '127.0.0.1',
+      log,
+      onEvent: (e) => server.ref?.broadcast(e),
+    });
     server.ref = new MediaControlServer({ worker: media, host: '127.0.0.1', port: config.MEDIA_CONTROL_PORT, log });
     await server.ref.listen();
-    cleanup.push(() => media.close(), () => server.ref?.close(), () => clock.close(), () => pool.close(), () => channel.close());
+    cleanup.push(
+      () => media.close(),
+      () => server.ref?.close(),
+      () => clock.close(),
+      () => pool.close(),
+      () => channel.close(),
+    );
     signaling = await SignalingService.start({ config, log, redis: conns[3]!, eventsRedis: conns[4]! });
     cleanup.push(() => signaling.close(200));
     await signaling.media.whenConnected();
@@ -113,22 +131,34 @@ describe('fuzzing the live signaling service (mutated INVITEs, random datagrams,
 
       await fuzz(random, peer, port, INVITES, DATAGRAMS, TCP_STREAMS);
       expect(answers, 'the service answered the fuzz (it was not all dropped)').to.be.above(INVITES / 2);
-      expect(notFound, 'mutated INVITEs that still reached the number lookup (404, retransmissions included)').to.be.above(INVITES / 4);
+      expect(
+        notFound,
+        'mutated INVITEs that still reached the number lookup (404, retransmissions included)',
+      ).to.be.above(INVITES / 4);
       await settle(SETTLE_MS);
 
-      expect(signaling.stack.stats, 'transactions and dialogs').to.deep.equal({ serverTransactions: 0, clientTransactions: 0, dialogs: 0 });
+      expect(signaling.stack.stats, 'transactions and dialogs').to.deep.equal({
+        serverTransactions: 0,
+        clientTransactions: 0,
+        dialogs: 0,
+      });
       expect(signaling.calls.size, 'calls').to.equal(0);
       expect(signaling.tcpConnectionCount, 'TCP connections').to.equal(0);
       expect(pool.allocatedCount, 'RTP ports').to.equal(0);
       const queue = new Queue(CALLS_QUEUE, { connection: redis, prefix: `${prefix}:bull` });
       const jobs = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       await queue.close();
-      expect(Object.values(jobs).reduce((a, b) => a + b, 0), `jobs ${JSON.stringify(jobs)}`).to.equal(0);
+      expect(
+        Object.values(jobs).reduce((a, b) => a + b, 0),
+        `jobs ${JSON.stringify(jobs)}`,
+      ).to.equal(0);
       expect(errors, 'error logs').to.deep.equal([]);
 
       const after = heapAfterGc(gc);
       const change = (after - baseline) / baseline;
-      expect(Math.abs(change), `heapUsed ${mb(baseline)} → ${mb(after)} (${(change * 100).toFixed(1)}%)`).to.be.below(0.1);
+      expect(Math.abs(change), `heapUsed ${mb(baseline)} → ${mb(after)} (${(change * 100).toFixed(1)}%)`).to.be.below(
+        0.1,
+      );
 
       // Still serving: a well-formed OPTIONS gets its 200.
       const ok = new Promise<string>((resolve) => peer.once('message', (d: Buffer) => resolve(d.toString('latin1'))));
@@ -141,11 +171,21 @@ describe('fuzzing the live signaling service (mutated INVITEs, random datagrams,
 });
 
 /** One round of fuzz: mutated INVITEs and random datagrams over UDP, paced, then random TCP streams. */
-async function fuzz(random: () => number, peer: UdpSocket, port: number, invites: number, datagrams: number, streams: number): Promise<void> {
+async function fuzz(
+  random: () => number,
+  peer: UdpSocket,
+  port: number,
+  invites: number,
+  datagrams: number,
+  streams: number,
+): Promise<void> {
   const peerPort = peer.address().port;
   const total = invites + datagrams;
   for (let i = 0; i < total; i++) {
-    const data = i % Math.ceil(total / Math.max(1, datagrams)) === 0 && datagrams > 0 ? randomDatagram(random) : mutate(random, baseInvite(random, peerPort, port));
+    const data =
+      i % Math.ceil(total / Math.max(1, datagrams)) === 0 && datagrams > 0
+        ? randomDatagram(random)
+        : mutate(random, baseInvite(random, peerPort, port));
     peer.send(data, port, '127.0.0.1');
     // Paced so the socket's receive buffer is not what drops the fuzz: every message is parsed.
     if (i % 40 === 39) await new Promise((resolve) => setTimeout(resolve, 4));
@@ -156,10 +196,39 @@ async function fuzz(random: () => number, peer: UdpSocket, port: number, invites
 function baseInvite(random: () => number, peerPort: number, port: number): string {
   const id = Math.floor(random() * 2 ** 32).toString(16);
   // +1555999xxxx is never configured (SEED_DEMO_NUMBERS is off): every INVITE that survives mutation ends in 404.
-  return inviteText({ number: `+1555999${String(Math.floor(random() * 10_000)).padStart(4, '0')}`, bridgePort: port, peerPort, callId: `fuzz-${id}@127.0.0.1`, branch: `z9hG4bK-fz${id}` });
+  return inviteText({
+    number: `+1555999${String(Math.floor(random() * 10_000)).padStart(4, '0')}`,
+    bridgePort: port,
+    peerPort,
+    callId: `fuzz-${id}@127.0.0.1`,
+    branch: `z9hG4bK-fz${id}`,
+  });
 }
 
-const JUNK = ['\x00', '\r', '\n', '\r\n', ' ', ':', ';', ',', '<', '>', '"', '%', '=', '\t', '\xff', 'ä', '9999999999', '-1', 'sip:', ';branch=', 'Content-Length: 5', '\r\n\r\n'];
+const JUNK = [
+  '\x00',
+  '\r',
+  '\n',
+  '\r\n',
+  ' ',
+  ':',
+  ';',
+  ',',
+  '<',
+  '>',
+  '"',
+  '%',
+  '=',
+  '\t',
+  '\xff',
+  'ä',
+  '9999999999',
+  '-1',
+  'sip:',
+  ';branch=',
+  'Content-Length: 5',
+  '\r\n\r\n',
+];
 
 /** One to four mutations of a real INVITE: bytes, header lines, values, lengths, truncation. */
 function mutate(random: () => number, text: string): Buffer {
@@ -186,14 +255,19 @@ function mutate(random: () => number, text: string): Buffer {
         lines[at] = (lines[at] ?? '').replace(/:.*$/, `: ${pick(JUNK)}${pick(JUNK)}`);
         break;
       case 5: // Content-Length lies
-        lines = lines.map((l) => (l.startsWith('Content-Length') ? `Content-Length: ${pick(['0', '1', '99999', '-5', 'x', String(Math.floor(random() * 400))])}` : l));
+        lines = lines.map((l) =>
+          l.startsWith('Content-Length')
+            ? `Content-Length: ${pick(['0', '1', '99999', '-5', 'x', String(Math.floor(random() * 400))])}`
+            : l,
+        );
         break;
       case 6: // a long header
         lines.splice(at, 0, `X-Fuzz: ${'a'.repeat(Math.floor(random() * 9000))}`);
         break;
       default: // raw byte flips, applied last
         bytes = Buffer.from(lines.join('\r\n'), 'latin1');
-        for (let f = 1 + Math.floor(random() * 8); f > 0; f--) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        for (let f = 1 + Math.floor(random() * 8); f > 0; f--)
+          bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
         lines = bytes.toString('latin1').split('\r\n');
     }
   }
@@ -211,14 +285,16 @@ function randomDatagram(random: () => number): Buffer {
   const data = Buffer.alloc(length);
   for (let i = 0; i < length; i++) data[i] = Math.floor(random() * 256);
   // Some start like SIP, so they get past the first check.
-  if (random() < 0.5) data.write(random() < 0.5 ? 'INVITE sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP ' : 'SIP/2.0 200 OK\r\nVia: ', 'latin1');
+  if (random() < 0.5)
+    data.write(random() < 0.5 ? 'INVITE sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP ' : 'SIP/2.0 200 OK\r\nVia: ', 'latin1');
   return data;
 }
 
 /** A TCP connection that writes random bytes and mutated INVITEs in random chunks, then closes. */
 async function tcpStream(random: () => number, port: number, peerPort: number, n: number): Promise<void> {
   const parts: Buffer[] = [];
-  for (let k = 0; k < 1 + Math.floor(random() * 4); k++) parts.push(random() < 0.5 ? mutate(random, baseInvite(random, peerPort, port)) : randomDatagram(random));
+  for (let k = 0; k < 1 + Math.floor(random() * 4); k++)
+    parts.push(random() < 0.5 ? mutate(random, baseInvite(random, peerPort, port)) : randomDatagram(random));
   if (n % 10 === 0) parts.push(Buffer.from('\r\n\r\n'));
   const data = Buffer.concat(parts);
   const socket = connect({ host: '127.0.0.1', port });
@@ -226,7 +302,7 @@ async function tcpStream(random: () => number, port: number, peerPort: number, n
   socket.on('data', () => undefined);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  for (let offset = 0; offset < data.length && socket.writable; ) {
+  for (let offset = 0; offset < data.length && socket.writable;) {
     const size = 1 + Math.floor(random() * 2000);
     socket.write(data.subarray(offset, offset + size));
     offset += size;

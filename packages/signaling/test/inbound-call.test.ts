@@ -21,7 +21,11 @@ function invite(uri: string, headers: string[] = [], to = '<sip:ignored@192.0.2.
 describe('readInboundCall', () => {
   it('reads the number from the Request-URI, stripping parameters and separators', () => {
     const inbound = readInboundCall(invite('sip:+1-555-123-0001;npdi@192.0.2.10;user=phone'), trunk());
-    expect(inbound).to.include({ dialled: '+1-555-123-0001;npdi', number: '+15551230001', from: 'sip:+15557654321@198.51.100.7' });
+    expect(inbound).to.include({
+      dialled: '+1-555-123-0001;npdi',
+      number: '+15551230001',
+      from: 'sip:+15557654321@198.51.100.7',
+    });
     expect(inbound.trunk?.name).to.equal('carrier');
   });
 
@@ -30,20 +34,32 @@ describe('readInboundCall', () => {
   });
 
   it('reads the number from To when the trunk says so, in national format', () => {
-    const inbound = readInboundCall(invite('sip:gw@192.0.2.10', [], '<sip:02079460000@192.0.2.10>'), trunk({ numberFrom: 'to', numberFormat: 'national', countryCode: '44' }));
+    const inbound = readInboundCall(
+      invite('sip:gw@192.0.2.10', [], '<sip:02079460000@192.0.2.10>'),
+      trunk({ numberFrom: 'to', numberFormat: 'national', countryCode: '44' }),
+    );
     expect(inbound.number).to.equal('+442079460000');
   });
 
   it('an untrusted trunk ignores P-Asserted-Identity', () => {
-    const inbound = readInboundCall(invite('sip:+15551230001@x', ['P-Asserted-Identity: <sip:+15550000001@carrier.example>']), trunk());
+    const inbound = readInboundCall(
+      invite('sip:+15551230001@x', ['P-Asserted-Identity: <sip:+15550000001@carrier.example>']),
+      trunk(),
+    );
     expect(inbound.from).to.equal('sip:+15557654321@198.51.100.7');
   });
 
   it('a trusted trunk takes the caller from P-Asserted-Identity, and Privacy: id makes it anonymous', () => {
     const pai = 'P-Asserted-Identity: "Real" <sip:+15550000001@carrier.example>, <tel:+15550000001>';
-    expect(readInboundCall(invite('sip:+15551230001@x', [pai]), trunk({ trusted: true })).from).to.equal('sip:+15550000001@carrier.example');
-    expect(readInboundCall(invite('sip:+15551230001@x', [pai, 'Privacy: header;id']), trunk({ trusted: true })).from).to.equal(ANONYMOUS_CALLER);
-    expect(readInboundCall(invite('sip:+15551230001@x', []), trunk({ trusted: true })).from).to.equal('sip:+15557654321@198.51.100.7');
+    expect(readInboundCall(invite('sip:+15551230001@x', [pai]), trunk({ trusted: true })).from).to.equal(
+      'sip:+15550000001@carrier.example',
+    );
+    expect(
+      readInboundCall(invite('sip:+15551230001@x', [pai, 'Privacy: header;id']), trunk({ trusted: true })).from,
+    ).to.equal(ANONYMOUS_CALLER);
+    expect(readInboundCall(invite('sip:+15551230001@x', []), trunk({ trusted: true })).from).to.equal(
+      'sip:+15557654321@198.51.100.7',
+    );
   });
 
   it('keeps Diversion and History-Info in order, bounded', () => {
@@ -55,7 +71,10 @@ describe('readInboundCall', () => {
       ]),
       trunk(),
     );
-    expect(inbound.diversion).to.deep.equal(['<sip:+15559990001@carrier.example>;reason=unconditional', '<sip:+15559990002@carrier.example>;reason=no-answer']);
+    expect(inbound.diversion).to.deep.equal([
+      '<sip:+15559990001@carrier.example>;reason=unconditional',
+      '<sip:+15559990002@carrier.example>;reason=no-answer',
+    ]);
     expect(inbound.historyInfo).to.have.length(2);
     const many = Array.from({ length: 20 }, (_, i) => `Diversion: <sip:+1555999${String(i).padStart(4, '0')}@c>`);
     expect(readInboundCall(invite('sip:+15551230001@x', many), trunk()).diversion).to.have.length(10);

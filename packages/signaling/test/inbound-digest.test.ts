@@ -25,7 +25,16 @@ function credentials(challenge: [string, string][], username: string, password: 
   const params = parseDigest(challenge[0]![1])!;
   const nonce = params.get('nonce')!;
   const uri = 'sip:+15550100@192.0.2.10';
-  const response = digestResponse({ algorithm: 'SHA-256', username, realm: 'voicebridge', password, method: 'INVITE', uri, nonce, qop: { nc: '00000001', cnonce: 'abc' } });
+  const response = digestResponse({
+    algorithm: 'SHA-256',
+    username,
+    realm: 'voicebridge',
+    password,
+    method: 'INVITE',
+    uri,
+    nonce,
+    qop: { nc: '00000001', cnonce: 'abc' },
+  });
   return `Digest username="${username}", realm="voicebridge", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="abc"`;
 }
 
@@ -50,14 +59,24 @@ describe('InboundDigest (admission hook)', () => {
 
   it('challenges again for a wrong password and an unknown user', () => {
     const headers = (digest.check(invite(), '203.0.113.9', undefined) as { headers: [string, string][] }).headers;
-    expect(digest.check(invite(credentials(headers, 'pbx-user', 'nope')), '203.0.113.9', undefined)?.kind).to.equal('challenge');
-    expect(digest.check(invite(credentials(headers, 'root', 'pbx-pass')), '203.0.113.9', undefined)?.kind).to.equal('challenge');
+    expect(digest.check(invite(credentials(headers, 'pbx-user', 'nope')), '203.0.113.9', undefined)?.kind).to.equal(
+      'challenge',
+    );
+    expect(digest.check(invite(credentials(headers, 'root', 'pbx-pass')), '203.0.113.9', undefined)?.kind).to.equal(
+      'challenge',
+    );
   });
 
   it("requires a source-matched trunk's own credentials, not another trunk's", () => {
-    const withAuth = trunk({ name: 'acme', sources: ['198.51.100.0/24'], auth: { username: 'acme', password: 'acme-pass' } });
+    const withAuth = trunk({
+      name: 'acme',
+      sources: ['198.51.100.0/24'],
+      auth: { username: 'acme', password: 'acme-pass' },
+    });
     const headers = (digest.check(invite(), '198.51.100.7', withAuth) as { headers: [string, string][] }).headers;
-    expect(digest.check(invite(credentials(headers, 'pbx-user', 'pbx-pass')), '198.51.100.7', withAuth)?.kind).to.equal('challenge');
+    expect(digest.check(invite(credentials(headers, 'pbx-user', 'pbx-pass')), '198.51.100.7', withAuth)?.kind).to.equal(
+      'challenge',
+    );
     const ok = digest.check(invite(credentials(headers, 'acme', 'acme-pass')), '198.51.100.7', withAuth);
     expect(ok?.kind === 'authenticated' && ok.trunk.name).to.equal('acme');
   });

@@ -5,7 +5,13 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel } from '@voicebridge/channel';
 import { MediaControlServer, MediaWorker, PortPool } from '@voicebridge/media';
-import { splitRtpRange, VoicebridgeError, type AllocateParams, type MediaEvent, type MediaWorkerSlice } from '@voicebridge/protocol';
+import {
+  splitRtpRange,
+  VoicebridgeError,
+  type AllocateParams,
+  type MediaEvent,
+  type MediaWorkerSlice,
+} from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
 import { pcmuCallParams } from '../../media/test/media-worker-rig.ts';
 import { MediaPool } from '../src/index.ts';
@@ -26,9 +32,21 @@ class TestWorker {
     const conns = [new Redis(), new Redis()];
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', minPort: slice.rtpPortMin, maxPort: slice.rtpPortMax, quarantineMs: 5000 });
+    const pool = new PortPool({
+      bindAddress: '127.0.0.1',
+      minPort: slice.rtpPortMin,
+      maxPort: slice.rtpPortMax,
+      quarantineMs: 5000,
+    });
     const events: { server?: MediaControlServer } = {};
-    this.worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: (e) => events.server?.broadcast(e) });
+    this.worker = new MediaWorker({
+      pool,
+      clock,
+      channel,
+      advertisedAddress: '127.0.0.1',
+      log,
+      onEvent: (e) => events.server?.broadcast(e),
+    });
     this.server = new MediaControlServer({ worker: this.worker, host: '127.0.0.1', port, log });
     events.server = this.server;
     this.#cleanup.push(
@@ -138,7 +156,10 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     expect(workers[1]!.worker.callCount).to.equal(0);
     expect(workers[0]!.worker.callCount).to.equal(1);
     // A request for a call no worker holds fails clearly; closing it is a no-op.
-    const error = await pool.start('call-2', Date.now()).then(() => undefined, (e: unknown) => e);
+    const error = await pool.start('call-2', Date.now()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(VoicebridgeError).with.property('code', 'VB_MEDIA_UNAVAILABLE');
     expect(await pool.closeCall('nobody', 'caller-bye')).to.equal(undefined);
   });
@@ -178,7 +199,10 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     const ports = workers.map((w) => w.port);
     await Promise.all(workers.map((w) => w.close()));
     await until('both down', () => !pool.connected);
-    const error = await pool.allocate(params('call-z')).then(() => undefined, (e: unknown) => e);
+    const error = await pool.allocate(params('call-z')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(VoicebridgeError).with.property('code', 'VB_MEDIA_UNAVAILABLE');
     const connected = pool.whenConnected();
     const second = await TestWorker.start(workers[1]!.slice, prefix, ports[1]);
@@ -195,7 +219,10 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     // Both hold no call: worker 0 comes first, but its only pair is in quarantine, so worker 1 gets it.
     expect(await allocate('call-2')).to.equal(1);
     expect([pool.callsOn(0), pool.callsOn(1)]).to.deep.equal([0, 1]);
-    const error = await pool.allocate(params('call-3')).then(() => undefined, (e: unknown) => e);
+    const error = await pool.allocate(params('call-3')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(VoicebridgeError).with.property('code', 'VB_NO_MEDIA_PORT');
     expect([pool.callsOn(0), pool.callsOn(1)]).to.deep.equal([0, 1]);
   });
@@ -205,7 +232,12 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     await allocate('call-1');
     expect(await allocate('call-old')).to.equal(1);
     // A restarted signaling: a new pool that never allocated it.
-    const fresh = new MediaPool({ endpoints: workers.map((w) => ({ host: '127.0.0.1', port: w.port })), log, onEvent: () => undefined, onLost: () => undefined });
+    const fresh = new MediaPool({
+      endpoints: workers.map((w) => ({ host: '127.0.0.1', port: w.port })),
+      log,
+      onEvent: () => undefined,
+      onLost: () => undefined,
+    });
     cleanup.push(() => fresh.close());
     await fresh.closeCallEverywhere('call-old', 'bridge-restart');
     expect(workers[1]!.worker.callCount).to.equal(0);

@@ -73,10 +73,14 @@ describe('SignalingService start: BYE for a call left up by an earlier run (real
     const first = await peer.request('BYE', sipCallId);
     const branch = first.headers.get('Via');
     // Not answered: the transaction sends the same BYE again (same Via branch) after T1.
-    const again = await peer.wait((m) => m !== first && m.type === 'request' && m.method === 'BYE' && m.headers.get('Call-ID') === sipCallId, 5000);
+    const again = await peer.wait(
+      (m) => m !== first && m.type === 'request' && m.method === 'BYE' && m.headers.get('Call-ID') === sipCallId,
+      5000,
+    );
     expect(again.type === 'request' && again.headers.get('Via')).to.equal(branch);
     peer.send(okFor(first), config.SIP_PORT);
-    for (let i = 0; i < 100 && !messages.includes('BYE for a call left up by an earlier run answered'); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 100 && !messages.includes('BYE for a call left up by an earlier run answered'); i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(messages).to.include('BYE for a call left up by an earlier run answered');
     expect(messages).to.not.include('BYE for a call left up by an earlier run not answered (timeout)');
     const closed = await records.get(record.callId);

@@ -24,7 +24,10 @@ const record: CallRecord = {
 
 describe('orphanBye (RFC 3261 §12.2.1.1 from a record)', () => {
   it('builds an in-dialog BYE: Request-URI the remote target, our tag in From, theirs in To, the route set', () => {
-    const bye = orphanBye(record, { via: 'SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bKorphan1', userAgent: 'vb-test' });
+    const bye = orphanBye(record, {
+      via: 'SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bKorphan1',
+      userAgent: 'vb-test',
+    });
     expect(bye?.to).to.deep.equal({ address: '198.51.100.7', port: 5062, transport: 'udp' });
     const message = bye!.request;
     expect(message.method).to.equal('BYE');
@@ -38,7 +41,17 @@ describe('orphanBye (RFC 3261 §12.2.1.1 from a record)', () => {
   });
 
   it('gives none without a dialog snapshot or for a call that came over TCP', () => {
-    expect(orphanBye({ ...record, dialog: undefined }, { via: 'SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bKorphan2', userAgent: 'x' })).to.equal(undefined);
-    expect(orphanBye({ ...record, dialog: { ...record.dialog!, transport: 'tcp' } }, { via: 'SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bKorphan2', userAgent: 'x' })).to.equal(undefined);
+    expect(
+      orphanBye(
+        { ...record, dialog: undefined },
+        { via: 'SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bKorphan2', userAgent: 'x' },
+      ),
+    ).to.equal(undefined);
+    expect(
+      orphanBye(
+        { ...record, dialog: { ...record.dialog!, transport: 'tcp' } },
+        { via: 'SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bKorphan2', userAgent: 'x' },
+      ),
+    ).to.equal(undefined);
   });
 });

@@ -17,11 +17,24 @@ describe('closeOrphanCalls', () => {
 
   it('closes every record left live with verdict bridge-restart, and leaves ended ones alone', async () => {
     const records = new CallRecordRepository(redis, new RedisKeys(prefix));
-    const base = { version: 1 as const, from: 'sip:a@b', to: 'sip:+15550100@c', number: '+15550100', invitedAtMs: Date.now(), transcript: [] };
+    const base = {
+      version: 1 as const,
+      from: 'sip:a@b',
+      to: 'sip:+15550100@c',
+      number: '+15550100',
+      invitedAtMs: Date.now(),
+      transcript: [],
+    };
     const live = newCallId();
     const ended = newCallId();
     await records.create({ ...base, callId: live, sipCallId: 'live@x', status: 'answered' });
-    await records.create({ ...base, callId: ended, sipCallId: 'ended@x', status: 'ended', verdict: { by: 'caller', reason: 'caller-bye' } });
+    await records.create({
+      ...base,
+      callId: ended,
+      sipCallId: 'ended@x',
+      status: 'ended',
+      verdict: { by: 'caller', reason: 'caller-bye' },
+    });
     expect(await closeOrphanCalls(records, pino({ level: 'silent' }))).to.equal(1);
     expect((await records.get(live))?.verdict).to.deep.include({ by: 'bridge', reason: 'bridge-restart' });
     expect((await records.get(live))?.status).to.equal('ended');

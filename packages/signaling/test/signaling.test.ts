@@ -5,7 +5,15 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel } from '@voicebridge/channel';
 import { MediaControlServer, MediaWorker, PortPool } from '@voicebridge/media';
-import { CALLS_QUEUE, decodeControlJson, encodeControl, FRAME_KIND_CONTROL, loadBridgeConfig, type BridgeConfig, type CallJob } from '@voicebridge/protocol';
+import {
+  CALLS_QUEUE,
+  decodeControlJson,
+  encodeControl,
+  FRAME_KIND_CONTROL,
+  loadBridgeConfig,
+  type BridgeConfig,
+  type CallJob,
+} from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { SignalingService } from '../src/index.ts';
@@ -54,14 +62,32 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     });
     const channel = new RedisAudioChannel({ publisher: conns[1]!, subscriber: conns[2]!, keyPrefix: prefix });
     clock = new MediaClock();
-    pool = new PortPool({ bindAddress: '127.0.0.1', minPort: config.RTP_PORT_MIN, maxPort: config.RTP_PORT_MAX, quarantineMs: 100 });
+    pool = new PortPool({
+      bindAddress: '127.0.0.1',
+      minPort: config.RTP_PORT_MIN,
+      maxPort: config.RTP_PORT_MAX,
+      quarantineMs: 100,
+    });
     const server: { ref?: MediaControlServer } = {};
-    const media = new MediaWorker({ pool, clock, channel, advertisedAddress: '192.0.2.10', log, onEvent: (e) => server.ref?.broadcast(e) });
+    const media = new MediaWorker({
+      pool,
+      clock,
+      channel,
+      advertisedAddress: '192.0.2.10',
+      log,
+      onEvent: (e) => server.ref?.broadcast(e),
+    });
     server.ref = new MediaControlServer({ worker: media, host: '127.0.0.1', port: config.MEDIA_CONTROL_PORT, log });
     await server.ref.listen();
     mediaServer = server.ref;
     mediaWorker = media;
-    cleanup.push(() => media.close(), () => server.ref?.close(), () => clock.close(), () => pool.close(), () => channel.close());
+    cleanup.push(
+      () => media.close(),
+      () => server.ref?.close(),
+      () => clock.close(),
+      () => pool.close(),
+      () => channel.close(),
+    );
     signaling = await SignalingService.start({ config, log, redis: conns[3]!, eventsRedis: conns[4]! });
     cleanup.push(() => signaling.close(200));
     await signaling.media.whenConnected();
@@ -122,7 +148,18 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   }
 
   function invite(number: string, callId = newCallId(), extra: string[] = [], sdp?: string): string {
-    peer.send(inviteText({ number, bridgePort: config.SIP_PORT, peerPort: peer.port, callId, branch: `z9hG4bK${randomBytes(4).toString('hex')}`, extraHeaders: extra, sdp }), config.SIP_PORT);
+    peer.send(
+      inviteText({
+        number,
+        bridgePort: config.SIP_PORT,
+        peerPort: peer.port,
+        callId,
+        branch: `z9hG4bK${randomBytes(4).toString('hex')}`,
+        extraHeaders: extra,
+        sdp,
+      }),
+      config.SIP_PORT,
+    );
     return callId;
   }
 
@@ -135,7 +172,8 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   });
 
   it('answers an offer with no PCMU/PCMA with 488 and a Warning', async () => {
-    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\n';
+    const sdp =
+      'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\n';
     const callId = invite('+15550199', undefined, [], sdp);
     const res = await peer.response(488, 'INVITE', callId);
     expect(res.headers.get('Warning')).to.match(/^3\d\d /);
@@ -158,10 +196,25 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     await peer.response(180, 'INVITE', callId);
     const inv = peer.received.find((m) => m.type === 'response' && m.headers.get('Call-ID') === callId);
     const branch = /branch=([^;]+)/.exec(inv?.headers.get('Via') ?? '')?.[1] ?? '';
-    peer.send(requestText('CANCEL', { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag: '', branch, cseq: 1 }), config.SIP_PORT);
+    peer.send(
+      requestText('CANCEL', {
+        bridgePort: config.SIP_PORT,
+        peerPort: peer.port,
+        callId,
+        number: '+15550199',
+        toTag: '',
+        branch,
+        cseq: 1,
+      }),
+      config.SIP_PORT,
+    );
     await peer.response(200, 'CANCEL', callId);
     await peer.response(487, 'INVITE', callId);
-    expect((await waitForVerdict(callId)).verdict).to.deep.include({ by: 'caller', reason: 'caller-cancel', sipStatus: 487 });
+    expect((await waitForVerdict(callId)).verdict).to.deep.include({
+      by: 'caller',
+      reason: 'caller-cancel',
+      sipStatus: 487,
+    });
     expect(await redis.llen(`${prefix}:bull:${CALLS_QUEUE}:wait`)).to.equal(0);
     expect(pool.allocatedCount).to.equal(0);
   });
@@ -172,7 +225,10 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
       await started;
       send({ event: 'hangup', reason: 'agent-hangup' });
     };
-    const rr = [`Record-Route: <sip:127.0.0.1:${peer.port};lr;r=1>`, `Record-Route: <sip:127.0.0.1:${peer.port};lr;r=2>`];
+    const rr = [
+      `Record-Route: <sip:127.0.0.1:${peer.port};lr;r=1>`,
+      `Record-Route: <sip:127.0.0.1:${peer.port};lr;r=2>`,
+    ];
     const callId = invite('+15550199', undefined, rr);
     await peer.response(180, 'INVITE', callId);
     const ok = await peer.response(200, 'INVITE', callId);
@@ -180,12 +236,29 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     expect(body).to.match(/^c=IN IP4 192\.0\.2\.10\r?$/m);
     expect(body).to.match(/^o=\S+ \S+ \S+ IN IP4 192\.0\.2\.10\r?$/m);
     expect(ok.headers.get('Contact')).to.include('192.0.2.10');
-    expect(ok.headers.getAll('Record-Route')).to.deep.equal([`<sip:127.0.0.1:${peer.port};lr;r=1>`, `<sip:127.0.0.1:${peer.port};lr;r=2>`]);
+    expect(ok.headers.getAll('Record-Route')).to.deep.equal([
+      `<sip:127.0.0.1:${peer.port};lr;r=1>`,
+      `<sip:127.0.0.1:${peer.port};lr;r=2>`,
+    ]);
     const toTag = toTagOf(ok);
-    peer.send(requestText('ACK', { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag, branch: 'z9hG4bKack1', cseq: 1 }), config.SIP_PORT);
+    peer.send(
+      requestText('ACK', {
+        bridgePort: config.SIP_PORT,
+        peerPort: peer.port,
+        callId,
+        number: '+15550199',
+        toTag,
+        branch: 'z9hG4bKack1',
+        cseq: 1,
+      }),
+      config.SIP_PORT,
+    );
     const bye = await peer.request('BYE', callId);
     expect(bye.uri).to.equal(`sip:caller@127.0.0.1:${peer.port}`);
-    expect(bye.headers.getAll('Route')).to.deep.equal([`<sip:127.0.0.1:${peer.port};lr;r=1>`, `<sip:127.0.0.1:${peer.port};lr;r=2>`]);
+    expect(bye.headers.getAll('Route')).to.deep.equal([
+      `<sip:127.0.0.1:${peer.port};lr;r=1>`,
+      `<sip:127.0.0.1:${peer.port};lr;r=2>`,
+    ]);
     expect(bye.headers.get('Via')).to.match(/^SIP\/2\.0\/UDP 192\.0\.2\.10:/);
     peer.send(okFor(bye), config.SIP_PORT);
     const r = await waitForVerdict(callId);
@@ -219,15 +292,21 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKack3', cseq: 1 }), config.SIP_PORT);
     const reinvite = (cseq: number, direction: string): string => {
       const body = offerSdp(40002).replace('a=sendrecv', `a=${direction}`);
-      return requestText('INVITE', { ...base, branch: `z9hG4bKre${cseq}`, cseq })
-        .replace('Content-Length: 0\r\n\r\n', `Contact: <sip:caller@127.0.0.1:${peer.port}>\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return requestText('INVITE', { ...base, branch: `z9hG4bKre${cseq}`, cseq }).replace(
+        'Content-Length: 0\r\n\r\n',
+        `Contact: <sip:caller@127.0.0.1:${peer.port}>\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     };
     // Both in one datagram burst: the second arrives while the first waits for the media worker.
     peer.send(reinvite(2, 'sendonly'), config.SIP_PORT);
     peer.send(reinvite(3, 'sendrecv'), config.SIP_PORT);
-    const refused = await peer.wait((m) => m.type === 'response' && m.status === 500 && m.headers.get('CSeq') === '3 INVITE');
+    const refused = await peer.wait(
+      (m) => m.type === 'response' && m.status === 500 && m.headers.get('CSeq') === '3 INVITE',
+    );
     expect(Number(refused.headers.get('Retry-After'))).to.be.within(0, 10);
-    const accepted = await peer.wait((m) => m.type === 'response' && m.status === 200 && m.headers.get('CSeq') === '2 INVITE');
+    const accepted = await peer.wait(
+      (m) => m.type === 'response' && m.status === 200 && m.headers.get('CSeq') === '2 INVITE',
+    );
     expect(accepted.body.toString()).to.match(/a=recvonly/);
     peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKack4', cseq: 2 }), config.SIP_PORT);
     peer.send(requestText('BYE', { ...base, branch: 'z9hG4bKbye4', cseq: 4 }), config.SIP_PORT);
@@ -237,12 +316,29 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
 
   it('answers a malformed INVITE with 400 and keeps serving OPTIONS', async () => {
     const callId = newCallId();
-    const bad = inviteText({ number: '+15550199', bridgePort: config.SIP_PORT, peerPort: peer.port, callId, branch: 'z9hG4bKbad' }).replace(/Content-Length: \d+/, 'Content-Length: abc');
+    const bad = inviteText({
+      number: '+15550199',
+      bridgePort: config.SIP_PORT,
+      peerPort: peer.port,
+      callId,
+      branch: 'z9hG4bKbad',
+    }).replace(/Content-Length: \d+/, 'Content-Length: abc');
     peer.send(bad, config.SIP_PORT);
     await peer.response(400, 'INVITE', callId);
     const optionsId = newCallId();
     peer.send(
-      [`OPTIONS sip:127.0.0.1:${config.SIP_PORT} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKopt1`, 'Max-Forwards: 70', `From: <sip:probe@127.0.0.1>;tag=p1`, `To: <sip:127.0.0.1>`, `Call-ID: ${optionsId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+      [
+        `OPTIONS sip:127.0.0.1:${config.SIP_PORT} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKopt1`,
+        'Max-Forwards: 70',
+        `From: <sip:probe@127.0.0.1>;tag=p1`,
+        `To: <sip:127.0.0.1>`,
+        `Call-ID: ${optionsId}`,
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
       config.SIP_PORT,
     );
     const ok = await peer.response(200, 'OPTIONS', optionsId);
@@ -256,9 +352,21 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     const callId = invite('+15550199');
     const ok = await peer.response(200, 'INVITE', callId);
     const toTag = toTagOf(ok);
-    peer.send(requestText('ACK', { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag, branch: 'z9hG4bKack9', cseq: 1 }), config.SIP_PORT);
+    peer.send(
+      requestText('ACK', {
+        bridgePort: config.SIP_PORT,
+        peerPort: peer.port,
+        callId,
+        number: '+15550199',
+        toTag,
+        branch: 'z9hG4bKack9',
+        cseq: 1,
+      }),
+      config.SIP_PORT,
+    );
     await new Promise<void>((resolve) => {
-      const check = (): void => (signaling.calls.size > 0 && pool.allocatedCount > 0 ? resolve() : void setImmediate(check));
+      const check = (): void =>
+        signaling.calls.size > 0 && pool.allocatedCount > 0 ? resolve() : void setImmediate(check);
       check();
     });
     // The media process dies: its sessions and its control connection go at once.
@@ -283,7 +391,18 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     });
     const local = socket.address() as { port: number };
     socket.write(
-      [`OPTIONS sip:127.0.0.1:${config.SIP_PORT};transport=tcp SIP/2.0`, `Via: SIP/2.0/TCP 127.0.0.1:${local.port};branch=z9hG4bKtcp1`, 'Max-Forwards: 70', 'From: <sip:probe@127.0.0.1>;tag=t1', 'To: <sip:127.0.0.1>', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+      [
+        `OPTIONS sip:127.0.0.1:${config.SIP_PORT};transport=tcp SIP/2.0`,
+        `Via: SIP/2.0/TCP 127.0.0.1:${local.port};branch=z9hG4bKtcp1`,
+        'Max-Forwards: 70',
+        'From: <sip:probe@127.0.0.1>;tag=t1',
+        'To: <sip:127.0.0.1>',
+        `Call-ID: ${callId}`,
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
     );
     const text = await reply;
     socket.destroy();

@@ -14,7 +14,9 @@ export class SipPeer {
       const parsed = parseMessage(data);
       if (!parsed.ok) return;
       this.received.push(parsed.message);
-      this.#waiters = this.#waiters.filter((w) => (w.match(parsed.message) ? (w.resolve(parsed.message), false) : true));
+      this.#waiters = this.#waiters.filter((w) =>
+        w.match(parsed.message) ? (w.resolve(parsed.message), false) : true,
+      );
     });
   }
 
@@ -50,12 +52,18 @@ export class SipPeer {
 
   response(status: number, method: string, callId: string): Promise<SipResponse> {
     return this.wait(
-      (m) => m.type === 'response' && m.status === status && (m.headers.get('CSeq') ?? '').endsWith(method) && m.headers.get('Call-ID') === callId,
+      (m) =>
+        m.type === 'response' &&
+        m.status === status &&
+        (m.headers.get('CSeq') ?? '').endsWith(method) &&
+        m.headers.get('Call-ID') === callId,
     ) as Promise<SipResponse>;
   }
 
   request(method: string, callId: string): Promise<SipRequest> {
-    return this.wait((m) => m.type === 'request' && m.method === method && m.headers.get('Call-ID') === callId) as Promise<SipRequest>;
+    return this.wait(
+      (m) => m.type === 'request' && m.method === method && m.headers.get('Call-ID') === callId,
+    ) as Promise<SipRequest>;
   }
 
   close(): void {
@@ -115,7 +123,18 @@ export function inviteText(o: InviteOptions & { callId: string; branch: string }
 }
 
 /** ACK/BYE/CANCEL in the caller's dialog. `toTag` is empty for CANCEL (it copies the INVITE's To). */
-export function requestText(method: string, o: { bridgePort: number; peerPort: number; callId: string; number: string; toTag: string; branch: string; cseq: number }): string {
+export function requestText(
+  method: string,
+  o: {
+    bridgePort: number;
+    peerPort: number;
+    callId: string;
+    number: string;
+    toTag: string;
+    branch: string;
+    cseq: number;
+  },
+): string {
   return [
     `${method} sip:${o.number}@127.0.0.1:${o.bridgePort} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${o.peerPort};branch=${o.branch};rport`,

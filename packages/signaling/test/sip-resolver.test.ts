@@ -12,8 +12,16 @@ describe('SipResolver (RFC 3263, literals and localhost only)', () => {
 
   it('uses an IP literal as is, on the default port of the transport', async () => {
     const resolver = new SipResolver();
-    expect(await resolver.resolve({ host: '127.0.0.1', secure: false }, 'udp')).to.deep.equal({ address: '127.0.0.1', port: 5060, transport: 'udp' });
-    expect(await resolver.resolve({ host: '::1', port: 5070, secure: true }, 'tls')).to.deep.equal({ address: '::1', port: 5070, transport: 'tls' });
+    expect(await resolver.resolve({ host: '127.0.0.1', secure: false }, 'udp')).to.deep.equal({
+      address: '127.0.0.1',
+      port: 5060,
+      transport: 'udp',
+    });
+    expect(await resolver.resolve({ host: '::1', port: 5070, secure: true }, 'tls')).to.deep.equal({
+      address: '::1',
+      port: 5070,
+      transport: 'tls',
+    });
     expect(await resolver.resolve({ host: '127.0.0.1', secure: true }, 'tls')).to.deep.include({ port: 5061 });
   });
 
@@ -22,6 +30,9 @@ describe('SipResolver (RFC 3263, literals and localhost only)', () => {
     const first = await resolver.resolve({ host: 'localhost', secure: false }, 'tcp');
     expect(first.address).to.be.oneOf(['127.0.0.1', '::1']);
     expect(first).to.deep.include({ port: 5060, transport: 'tcp' });
-    expect(await resolver.resolve({ host: 'localhost', port: 5090, secure: false }, 'udp')).to.deep.include({ address: first.address, port: 5090 });
+    expect(await resolver.resolve({ host: 'localhost', port: 5090, secure: false }, 'udp')).to.deep.include({
+      address: first.address,
+      port: 5090,
+    });
   });
 });

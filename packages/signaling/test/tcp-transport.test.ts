@@ -6,7 +6,17 @@ import type { Endpoint } from '@voicebridge/sip';
 import { TcpSipTransport } from '../src/tcp-transport.ts';
 
 const message = (callId: string, body = ''): string =>
-  [`OPTIONS sip:x@127.0.0.1 SIP/2.0`, 'Via: SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bKt', 'From: <sip:a@b>;tag=1', 'To: <sip:x@127.0.0.1>', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+  [
+    `OPTIONS sip:x@127.0.0.1 SIP/2.0`,
+    'Via: SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bKt',
+    'From: <sip:a@b>;tag=1',
+    'To: <sip:x@127.0.0.1>',
+    `Call-ID: ${callId}`,
+    'CSeq: 1 OPTIONS',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
 
 describe('TcpSipTransport', () => {
   let transport: TcpSipTransport;
@@ -99,7 +109,8 @@ describe('TcpSipTransport', () => {
     expect(reply.split('\r\n')[0]).to.equal('SIP/2.0 400 Malformed Content-Length');
     expect(reply).to.match(/^Call-ID: ncl\r$/m);
     expect(got).to.have.length(0);
-    for (let i = 0; i < 100 && transport.connectionCount > 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 100 && transport.connectionCount > 0; i++)
+      await new Promise((resolve) => setImmediate(resolve));
     expect(transport.connectionCount).to.equal(0);
   });
 

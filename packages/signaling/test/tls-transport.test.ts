@@ -9,7 +9,17 @@ import { parseCidr, type Cidr } from '@voicebridge/protocol';
 import type { Endpoint } from '@voicebridge/sip';
 import { TlsSipTransport } from '../src/tls-transport.ts';
 
-const OPTIONS = ['OPTIONS sip:x@127.0.0.1 SIP/2.0', 'Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKtls', 'From: <sip:a@b>;tag=1', 'To: <sip:x@127.0.0.1>', 'Call-ID: tls1', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
+const OPTIONS = [
+  'OPTIONS sip:x@127.0.0.1 SIP/2.0',
+  'Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKtls',
+  'From: <sip:a@b>;tag=1',
+  'To: <sip:x@127.0.0.1>',
+  'Call-ID: tls1',
+  'CSeq: 1 OPTIONS',
+  'Content-Length: 0',
+  '',
+  '',
+].join('\r\n');
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by the CA (openssl CLI). */
 function pki(dir: string): Record<'ca' | 'caKey' | 'cert' | 'key' | 'clientCert' | 'clientKey', string> {
@@ -17,12 +27,38 @@ function pki(dir: string): Record<'ca' | 'caKey' | 'cert' | 'key' | 'clientCert'
   const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=voicebridge test CA');
-  for (const [name, subject, san] of [['server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1'], ['client', '/CN=carrier', 'subjectAltName=DNS:carrier.test']] as const) {
+  for (const [name, subject, san] of [
+    ['server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1'],
+    ['client', '/CN=carrier', 'subjectAltName=DNS:carrier.test'],
+  ] as const) {
     run('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
     execFileSync('sh', ['-c', `printf '%s' '${san}' > ${name}.ext`], { cwd: dir });
-    run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    run(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    );
   }
-  return { ca: path('ca.pem'), caKey: path('ca.key'), cert: path('server.pem'), key: path('server.key'), clientCert: path('client.pem'), clientKey: path('client.key') };
+  return {
+    ca: path('ca.pem'),
+    caKey: path('ca.key'),
+    cert: path('server.pem'),
+    key: path('server.key'),
+    clientCert: path('client.pem'),
+    clientKey: path('client.key'),
+  };
 }
 
 describe('TlsSipTransport (node:tls, real handshakes)', function () {
@@ -35,7 +71,9 @@ describe('TlsSipTransport (node:tls, real handshakes)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function listen(verifyClient: boolean): Promise<{ port: number; got: { text: string; from: Endpoint }[]; transport: TlsSipTransport }> {
+  async function listen(
+    verifyClient: boolean,
+  ): Promise<{ port: number; got: { text: string; from: Endpoint }[]; transport: TlsSipTransport }> {
     const got: { text: string; from: Endpoint }[] = [];
     const transport = new TlsSipTransport({
       bindAddress: '127.0.0.1',
@@ -53,7 +91,11 @@ describe('TlsSipTransport (node:tls, real handshakes)', function () {
   }
 
   /** Resolves with the bytes the server sent back, or the error that ended the connection. */
-  function exchange(port: number, extra: Partial<ConnectionOptions>, send: string): Promise<{ reply?: string; error?: Error }> {
+  function exchange(
+    port: number,
+    extra: Partial<ConnectionOptions>,
+    send: string,
+  ): Promise<{ reply?: string; error?: Error }> {
     return new Promise((resolve) => {
       const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(files.ca), ...extra }, () => {
         socket.write(send);
@@ -71,7 +113,9 @@ describe('TlsSipTransport (node:tls, real handshakes)', function () {
   it('frames a message from a TLS client and answers on the same connection, marked tls', async () => {
     const server = await listen(false);
     const result = new Promise<{ reply?: string; error?: Error }>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: server.port, ca: readFileSync(files.ca) }, () => socket.write(OPTIONS));
+      const socket = connect({ host: '127.0.0.1', port: server.port, ca: readFileSync(files.ca) }, () =>
+        socket.write(OPTIONS),
+      );
       socket.on('data', (data: Buffer) => {
         socket.destroy();
         resolve({ reply: data.toString() });

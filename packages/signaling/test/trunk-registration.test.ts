@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import type { RegistrationStatus, TrunkConfig, TrunkRegister } from '@voicebridge/protocol';
-import { createResponse, parseDigest, parseMessage, serializeMessage, SipStack, type Endpoint, type SipRequest } from '@voicebridge/sip';
+import {
+  createResponse,
+  parseDigest,
+  parseMessage,
+  serializeMessage,
+  SipStack,
+  type Endpoint,
+  type SipRequest,
+} from '@voicebridge/sip';
 import { TrunkRegistration } from '../src/registration/trunk-registration.ts';
 import { SipResolver } from '../src/registration/sip-resolver.ts';
 
@@ -32,8 +40,16 @@ function harness(transport: TrunkRegister['transport'], script: ((request: SipRe
     handler: { onInvite: () => undefined, onRequest: () => undefined },
     advertised: { host: '192.0.2.10', port: 5060, tlsPort: 5061 },
   });
-  const register: TrunkRegister = { registrar: 'sip:127.0.0.1:5070', username: 'acct', password: 'pw', expires: 600, transport };
-  const trunk = { name: 'carrier', enabled: true, sources: [], register } as unknown as TrunkConfig & { register: TrunkRegister };
+  const register: TrunkRegister = {
+    registrar: 'sip:127.0.0.1:5070',
+    username: 'acct',
+    password: 'pw',
+    expires: 600,
+    transport,
+  };
+  const trunk = { name: 'carrier', enabled: true, sources: [], register } as unknown as TrunkConfig & {
+    register: TrunkRegister;
+  };
   const registration = new TrunkRegistration({
     trunk,
     stack,
@@ -56,11 +72,23 @@ function harness(transport: TrunkRegister['transport'], script: ((request: SipRe
   return { registration, requests, statuses, keepAlives, until, close: () => (registration.close(), stack.close()) };
 }
 
-const challenge = (extra = ''): Reply => ({ status: 401, headers: [['WWW-Authenticate', `Digest realm="r", nonce="n${Math.random()}", algorithm=MD5, qop="auth"${extra}`]] });
+const challenge = (extra = ''): Reply => ({
+  status: 401,
+  headers: [['WWW-Authenticate', `Digest realm="r", nonce="n${Math.random()}", algorithm=MD5, qop="auth"${extra}`]],
+});
 
 describe('TrunkRegistration (state machine on the real SIP core)', () => {
   it('answers a 401, registers for the granted Contact expires, and builds the REGISTER of RFC 3261 §10.2', async () => {
-    const h = harness('udp', [() => challenge(), () => ({ status: 200, headers: [['Contact', '<sip:acct@192.0.2.10:5060>;expires=120'], ['Expires', '3600']] })]);
+    const h = harness('udp', [
+      () => challenge(),
+      () => ({
+        status: 200,
+        headers: [
+          ['Contact', '<sip:acct@192.0.2.10:5060>;expires=120'],
+          ['Expires', '3600'],
+        ],
+      }),
+    ]);
     const registered = h.until((s) => s.state === 'registered');
     h.registration.start();
     await registered;

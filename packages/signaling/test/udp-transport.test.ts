@@ -65,4 +65,3 @@ describe('UdpSipTransport', () => {
     await transport.close();
   });
 });
-

@@ -3,7 +3,9 @@ import type { CallRecord } from '@voicebridge/protocol';
 import { describeIssues } from './schema-errors.ts';
 
 /** The hash fields a record is stored under: every top-level property except the transcript. */
-const RECORD_FIELDS: ReadonlySet<string> = new Set(Object.keys(CallRecordSchema.shape).filter((f) => f !== 'transcript'));
+const RECORD_FIELDS: ReadonlySet<string> = new Set(
+  Object.keys(CallRecordSchema.shape).filter((f) => f !== 'transcript'),
+);
 
 /** Field → JSON value, skipping undefined (an absent optional property is an absent field). */
 export function encodeRecordFields(values: Readonly<Record<string, unknown>>): string[] {
@@ -37,10 +39,16 @@ export function decodeCallRecord(
   );
   const parsed = CallRecordSchema.safeParse(candidate);
   if (!parsed.success) {
-    throw new VoicebridgeError('VB_BAD_MESSAGE', `corrupt call record at key ${hashKey}: ${describeIssues(parsed.error.issues)}`);
+    throw new VoicebridgeError(
+      'VB_BAD_MESSAGE',
+      `corrupt call record at key ${hashKey}: ${describeIssues(parsed.error.issues)}`,
+    );
   }
   if (parsed.data.callId !== callId) {
-    throw new VoicebridgeError('VB_BAD_MESSAGE', `corrupt call record at key ${hashKey}: callId: holds ${parsed.data.callId}`);
+    throw new VoicebridgeError(
+      'VB_BAD_MESSAGE',
+      `corrupt call record at key ${hashKey}: callId: holds ${parsed.data.callId}`,
+    );
   }
   return parsed.data;
 }

@@ -113,7 +113,8 @@ export class CallRecordRepository {
       [this.#keys.call(callId), this.#keys.callTranscript(callId), this.#keys.liveCalls()],
       [this.#ttlSeconds, callId, parsed.data.status === 'ended' ? '1' : '0', ...fields],
     );
-    if (reply !== 1) throw new VoicebridgeError('VB_CALL_NOT_FOUND', `call ${callId} not found (never created, or expired)`);
+    if (reply !== 1)
+      throw new VoicebridgeError('VB_CALL_NOT_FOUND', `call ${callId} not found (never created, or expired)`);
   }
 
   /**
@@ -152,8 +153,17 @@ export class CallRecordRepository {
     const minScore = this.#nowMs() - this.#recentMaxAgeMs;
     const out: CallRecord[] = [];
     const seen = new Set<string>();
-    for (let offset = 0; out.length < limit; ) {
-      const ids = await this.#redis.zrange(this.#keys.recentCalls(), '+inf', String(minScore), 'BYSCORE', 'REV', 'LIMIT', offset, PAGE_SIZE);
+    for (let offset = 0; out.length < limit;) {
+      const ids = await this.#redis.zrange(
+        this.#keys.recentCalls(),
+        '+inf',
+        String(minScore),
+        'BYSCORE',
+        'REV',
+        'LIMIT',
+        offset,
+        PAGE_SIZE,
+      );
       offset += ids.length;
       // A call added while paging shifts the window by one: skip what we already have.
       const fresh = ids.filter((id) => !seen.has(id));

@@ -40,9 +40,15 @@ export class ConversationRepository {
   /** Resolves true when written, false when a newer owner than `state.epoch` holds the call. */
   async save(state: ConversationState): Promise<boolean> {
     const parsed = ConversationStateSchema.safeParse(state);
-    if (!parsed.success) throw new VoicebridgeError('VB_BAD_MESSAGE', `invalid conversation state: ${describeIssues(parsed.error.issues)}`);
+    if (!parsed.success)
+      throw new VoicebridgeError(
+        'VB_BAD_MESSAGE',
+        `invalid conversation state: ${describeIssues(parsed.error.issues)}`,
+      );
     const keys = [this.#keys.callConversation(state.callId), this.#keys.callOwner(state.callId)];
-    return (await SAVE_SCRIPT.run(this.#redis, keys, [state.epoch, JSON.stringify(parsed.data), this.#ttlSeconds])) === 1;
+    return (
+      (await SAVE_SCRIPT.run(this.#redis, keys, [state.epoch, JSON.stringify(parsed.data), this.#ttlSeconds])) === 1
+    );
   }
 
   /** The last saved state, or undefined (none yet, expired, or unreadable: a takeover then starts afresh). */

@@ -2,7 +2,12 @@ import type { Redis } from 'ioredis';
 import { E164_PATTERN, NumberConfigSchema, VoicebridgeError } from '@voicebridge/protocol';
 import type { KeywordAnswer, NumberConfig } from '@voicebridge/protocol';
 import type { RedisKeys } from './redis-keys.ts';
-import { toConfigIssues, VersionedConfigStore, type ConfigIssue, type VersionedConfigKind } from './versioned-config-store.ts';
+import {
+  toConfigIssues,
+  VersionedConfigStore,
+  type ConfigIssue,
+  type VersionedConfigKind,
+} from './versioned-config-store.ts';
 import { describeIssues } from './schema-errors.ts';
 
 export type { ConfigIssue } from './versioned-config-store.ts';
@@ -64,7 +69,11 @@ export class NumberRepository {
    * (undefined when not configured) and returns the full new input; if another writer bumped
    * configVersion meanwhile, it is called again with the newer config. `change` may throw to abort.
    */
-  update(number: string, change: (current: NumberConfig | undefined) => NumberConfigInput, options: NumberUpdateOptions = {}): Promise<NumberConfig> {
+  update(
+    number: string,
+    change: (current: NumberConfig | undefined) => NumberConfigInput,
+    options: NumberUpdateOptions = {},
+  ): Promise<NumberConfig> {
     return this.#store.update(number, change, options.maxAttempts ?? 5);
   }
 
@@ -105,7 +114,11 @@ export class NumberRepository {
  * Applies defaults and validates an operator's input. Throws VB_CONFIG_INVALID whose message starts
  * with the failing field's path (`greeting: Too big: ...`). Unknown properties are dropped.
  */
-export function validateNumberConfigInput(input: NumberConfigInput, nowMs: number, configVersion: number): NumberConfig {
+export function validateNumberConfigInput(
+  input: NumberConfigInput,
+  nowMs: number,
+  configVersion: number,
+): NumberConfig {
   const parsed = parseNumberConfigInput(input, nowMs, configVersion);
   if (!parsed.success) throw new VoicebridgeError('VB_CONFIG_INVALID', describeIssues(parsed.error.issues));
   return parsed.data;

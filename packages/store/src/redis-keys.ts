@@ -119,7 +119,10 @@ export class RedisKeys {
 
   #callSegment(callId: string): string {
     if (!isKeySafeCallId(callId)) {
-      throw new VoicebridgeError('VB_BAD_MESSAGE', `call id not usable in a key: ${JSON.stringify(callId.slice(0, 140))}`);
+      throw new VoicebridgeError(
+        'VB_BAD_MESSAGE',
+        `call id not usable in a key: ${JSON.stringify(callId.slice(0, 140))}`,
+      );
     }
     return callId;
   }

@@ -3,7 +3,12 @@ import { TRUNK_NAME_PATTERN, TrunkConfigSchema, VoicebridgeError } from '@voiceb
 import type { TrunkConfig, TrunkRegister } from '@voicebridge/protocol';
 import type { RedisKeys } from './redis-keys.ts';
 import { describeIssues } from './schema-errors.ts';
-import { toConfigIssues, VersionedConfigStore, type ConfigIssue, type VersionedConfigKind } from './versioned-config-store.ts';
+import {
+  toConfigIssues,
+  VersionedConfigStore,
+  type ConfigIssue,
+  type VersionedConfigKind,
+} from './versioned-config-store.ts';
 
 type Defaulted = 'enabled' | 'sources' | 'numberFrom' | 'numberFormat' | 'trusted' | 'rtpLatching';
 
@@ -61,7 +66,11 @@ export class TrunkRepository {
    * Read-modify-write without lost updates: `change` gets the current config (undefined when new)
    * and returns the full new input; it is called again if another writer got in between.
    */
-  update(name: string, change: (current: TrunkConfig | undefined) => TrunkConfigInput, maxAttempts = 5): Promise<TrunkConfig> {
+  update(
+    name: string,
+    change: (current: TrunkConfig | undefined) => TrunkConfigInput,
+    maxAttempts = 5,
+  ): Promise<TrunkConfig> {
     return this.#store.update(name, change, maxAttempts);
   }
 

@@ -16,7 +16,12 @@ export class TrunkStatusRepository {
   }
 
   async set(name: string, status: RegistrationStatus, ttlSeconds = STATUS_TTL_S): Promise<void> {
-    await this.#redis.set(this.#keys.trunkStatus(name), JSON.stringify(RegistrationStatusSchema.parse(status)), 'EX', ttlSeconds);
+    await this.#redis.set(
+      this.#keys.trunkStatus(name),
+      JSON.stringify(RegistrationStatusSchema.parse(status)),
+      'EX',
+      ttlSeconds,
+    );
   }
 
   /** Undefined when none was written (no `register` block, signaling not running) or it is unreadable. */

@@ -100,7 +100,8 @@ export class VersionedConfigStore<Config extends { configVersion: number }, Inpu
       const current = await this.get(id);
       const input = change(current);
       const returned = this.#kind.idOf(input);
-      if (returned !== id) throw new VoicebridgeError('VB_CONFIG_INVALID', `${idField}: update of ${id} returned ${returned}`);
+      if (returned !== id)
+        throw new VoicebridgeError('VB_CONFIG_INVALID', `${idField}: update of ${id} returned ${returned}`);
       const written = await this.#write(input, current?.configVersion ?? 0);
       if (written !== undefined) return written;
     }
@@ -112,7 +113,9 @@ export class VersionedConfigStore<Config extends { configVersion: number }, Inpu
    * `onCorrupt` is given: then it is skipped and reported there.
    */
   async list(onCorrupt?: (error: VoicebridgeError) => void): Promise<Config[]> {
-    const ids = (await this.#redis.smembers(this.#kind.indexKey())).filter((id) => this.#kind.idPattern.test(id)).sort();
+    const ids = (await this.#redis.smembers(this.#kind.indexKey()))
+      .filter((id) => this.#kind.idPattern.test(id))
+      .sort();
     if (ids.length === 0) return [];
     const keys = ids.map((id) => this.#kind.key(id));
     const values = await this.#redis.mget(...keys);
@@ -160,15 +163,23 @@ export class VersionedConfigStore<Config extends { configVersion: number }, Inpu
     try {
       json = JSON.parse(raw);
     } catch (error) {
-      throw new VoicebridgeError('VB_CONFIG_INVALID', `corrupt ${kind} config at key ${key}: not JSON`, { cause: error });
+      throw new VoicebridgeError('VB_CONFIG_INVALID', `corrupt ${kind} config at key ${key}: not JSON`, {
+        cause: error,
+      });
     }
     const parsed = this.#kind.schema.safeParse(json);
     if (!parsed.success) {
-      throw new VoicebridgeError('VB_CONFIG_INVALID', `corrupt ${kind} config at key ${key}: ${describeIssues(parsed.error.issues)}`);
+      throw new VoicebridgeError(
+        'VB_CONFIG_INVALID',
+        `corrupt ${kind} config at key ${key}: ${describeIssues(parsed.error.issues)}`,
+      );
     }
     const stored = this.#kind.idOf(parsed.data);
     if (stored !== expectedId) {
-      throw new VoicebridgeError('VB_CONFIG_INVALID', `corrupt ${kind} config at key ${key}: ${idField}: holds ${stored}`);
+      throw new VoicebridgeError(
+        'VB_CONFIG_INVALID',
+        `corrupt ${kind} config at key ${key}: ${idField}: holds ${stored}`,
+      );
     }
     return parsed.data;
   }

@@ -22,7 +22,6 @@ function record(overrides: Partial<CallRecord> = {}): CallRecord {
   };
 }
 
-
 describe('CallRecordRepository (real Redis)', () => {
   const db = useTestRedis();
   let calls: CallRecordRepository;

@@ -5,7 +5,6 @@ import { rejection, useTestRedis } from './redis-fixture.ts';
 
 const NUMBER = '+15551230001';
 
-
 describe('NumberRepository (real Redis)', () => {
   const db = useTestRedis();
   let numbers: NumberRepository;

@@ -12,7 +12,11 @@ describe('TrunkRepository (real Redis)', () => {
   });
 
   it('put applies defaults, starts configVersion at 1 and stores the password as given', async () => {
-    const saved = await trunks.put({ name: 'carrier', sources: ['203.0.113.0/24'], auth: { username: 'u', password: 'p@ss:w0rd' } });
+    const saved = await trunks.put({
+      name: 'carrier',
+      sources: ['203.0.113.0/24'],
+      auth: { username: 'u', password: 'p@ss:w0rd' },
+    });
     expect(saved).to.include({
       version: 1,
       name: 'carrier',
@@ -30,15 +34,26 @@ describe('TrunkRepository (real Redis)', () => {
   });
 
   it('register gets expires 3600 and udp by default', async () => {
-    const saved = await trunks.put({ name: 'reg', register: { registrar: 'sip:sip.example.net:5060', username: 'acct', password: 'secret' } });
-    expect(saved.register).to.deep.equal({ registrar: 'sip:sip.example.net:5060', username: 'acct', password: 'secret', expires: 3600, transport: 'udp' });
+    const saved = await trunks.put({
+      name: 'reg',
+      register: { registrar: 'sip:sip.example.net:5060', username: 'acct', password: 'secret' },
+    });
+    expect(saved.register).to.deep.equal({
+      registrar: 'sip:sip.example.net:5060',
+      username: 'acct',
+      password: 'secret',
+      expires: 3600,
+      transport: 'udp',
+    });
     expect(saved.sources).to.deep.equal([]);
   });
 
   it('every write increments configVersion, also when updates race', async () => {
     await trunks.put({ name: 't', sources: ['10.0.0.1'] });
     const raced = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => trunks.update('t', (current) => ({ ...(current ?? { name: 't' }), name: 't', maxCalls: i + 1 }), 20)),
+      Array.from({ length: 8 }, (_, i) =>
+        trunks.update('t', (current) => ({ ...(current ?? { name: 't' }), name: 't', maxCalls: i + 1 }), 20),
+      ),
     );
     expect(raced.map((t) => t.configVersion).sort((a, b) => a - b)).to.deep.equal([2, 3, 4, 5, 6, 7, 8, 9]);
   });
@@ -53,7 +68,10 @@ describe('TrunkRepository (real Redis)', () => {
       [{ name: 't', sources: ['10.0.0.1'], maxCalls: 0 }, /^maxCalls: /],
       [{ name: 't', sources: ['10.0.0.1'], auth: { username: 'u', password: 'has space' } }, /^auth\.password: /],
       [{ name: 't', register: { registrar: 'http://x', username: 'u', password: 'p' } }, /^register\.registrar: /],
-      [{ name: 't', register: { registrar: 'sip:x', username: 'u', password: 'p', expires: 5 } }, /^register\.expires: /],
+      [
+        { name: 't', register: { registrar: 'sip:x', username: 'u', password: 'p', expires: 5 } },
+        /^register\.expires: /,
+      ],
     ];
     for (const [input, pattern] of cases) {
       const error = await rejection(trunks.put(input));

@@ -36,7 +36,11 @@ export interface Agent {
 /** Synthesises text and queues it for the caller; resolves once the last of it was sent (or cleared). */
 export async function speak(context: AgentContext, text: string): Promise<boolean> {
   context.transcript('agent', text);
-  for await (const chunk of context.tts.synthesize(text, { sampleRateHz: 8000, voice: context.job.config.voice, signal: context.signal })) {
+  for await (const chunk of context.tts.synthesize(text, {
+    sampleRateHz: 8000,
+    voice: context.job.config.voice,
+    signal: context.signal,
+  })) {
     context.turns.sendAudio(chunk);
   }
   return context.connection.mark(context.signal);

@@ -1,7 +1,12 @@
 import { DTMF_DIGITS_PATTERN, type WebhookTool } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
 import type { ToolCall, ToolDefinition } from '../llm/language-model.ts';
-import { runTransferTool, transferCallTool, TRANSFER_CALL_TOOL_NAME, type TransferToolOptions } from './transfer-tool.ts';
+import {
+  runTransferTool,
+  transferCallTool,
+  TRANSFER_CALL_TOOL_NAME,
+  type TransferToolOptions,
+} from './transfer-tool.ts';
 
 /** Hanging up is done by the agent itself, after what the model said was played. */
 export const END_CALL_TOOL: ToolDefinition = {
@@ -51,7 +56,11 @@ export class CallTools {
       END_CALL_TOOL,
       SEND_DTMF_TOOL,
       ...(offersTransfer(options) ? [transferCallTool(options.transfer.targets)] : []),
-      ...options.webhooks.map((tool) => ({ name: tool.name, description: tool.description, parameters: tool.parameters })),
+      ...options.webhooks.map((tool) => ({
+        name: tool.name,
+        description: tool.description,
+        parameters: tool.parameters,
+      })),
     ];
   }
 
@@ -66,7 +75,8 @@ export class CallTools {
     if (args === undefined) return JSON.stringify({ error: `the arguments of ${call.name} are not a JSON object` });
     if (call.name === SEND_DTMF_TOOL.name) return this.#sendDtmf(args);
     // A tool that was not offered is not run, even when the model names it anyway.
-    if (call.name === TRANSFER_CALL_TOOL_NAME && offersTransfer(this.#options)) return runTransferTool(args, this.#options.transfer, signal);
+    if (call.name === TRANSFER_CALL_TOOL_NAME && offersTransfer(this.#options))
+      return runTransferTool(args, this.#options.transfer, signal);
     const webhook = this.#options.webhooks.find((tool) => tool.name === call.name);
     if (webhook === undefined) return JSON.stringify({ error: `tool ${call.name} is not available on this call` });
     return this.#callWebhook(webhook, args, signal);
@@ -95,14 +105,22 @@ export class CallTools {
         signal: AbortSignal.any([signal, AbortSignal.timeout(tool.timeoutMs)]),
       });
       const text = (await response.text()).slice(0, WEBHOOK_REPLY_MAX_CHARS);
-      log.info({ tool: tool.name, status: response.status, ms: Math.round(performance.now() - startedMs) }, 'webhook tool answered');
-      if (!response.ok) return JSON.stringify({ error: `the ${tool.name} service answered HTTP ${response.status}`, body: text });
+      log.info(
+        { tool: tool.name, status: response.status, ms: Math.round(performance.now() - startedMs) },
+        'webhook tool answered',
+      );
+      if (!response.ok)
+        return JSON.stringify({ error: `the ${tool.name} service answered HTTP ${response.status}`, body: text });
       return text === '' ? JSON.stringify({ ok: true }) : text;
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       log.warn({ tool: tool.name, timedOut }, 'webhook tool failed');
-      return JSON.stringify({ error: timedOut ? `the ${tool.name} service did not answer within ${tool.timeoutMs} ms` : `the ${tool.name} service could not be reached` });
+      return JSON.stringify({
+        error: timedOut
+          ? `the ${tool.name} service did not answer within ${tool.timeoutMs} ms`
+          : `the ${tool.name} service could not be reached`,
+      });
     }
   }
 }
@@ -110,7 +128,9 @@ export class CallTools {
 function parseArguments(raw: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(raw === '' ? '{}' : raw);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

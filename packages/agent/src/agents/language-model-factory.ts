@@ -29,10 +29,20 @@ export function createLanguageModelFactory(options: LanguageModelFactoryOptions)
       apiKey = env[config.apiKeyEnv];
       // Names the variable, never a value.
       if (apiKey === undefined || apiKey === '') {
-        throw new VoicebridgeError('VB_CONFIG_INVALID', `llm.apiKeyEnv: environment variable ${config.apiKeyEnv} is not set for the agent worker`);
+        throw new VoicebridgeError(
+          'VB_CONFIG_INVALID',
+          `llm.apiKeyEnv: environment variable ${config.apiKeyEnv} is not set for the agent worker`,
+        );
       }
     }
-    return new OpenAiCompatibleModel({ baseUrl: config.baseUrl, model: config.model, apiKey, timeoutMs, firstTokenTimeoutMs, log });
+    return new OpenAiCompatibleModel({
+      baseUrl: config.baseUrl,
+      model: config.model,
+      apiKey,
+      timeoutMs,
+      firstTokenTimeoutMs,
+      log,
+    });
   };
 }
 

@@ -25,7 +25,8 @@ export const LLM_AGENT_PHRASES = {
 } as const;
 
 /** Used when the number has no `prompt`. */
-export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant on a phone call. Answer briefly, in plain spoken sentences.';
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are a helpful assistant on a phone call. Answer briefly, in plain spoken sentences.';
 
 export { END_CALL_TOOL } from './call-tools.ts';
 
@@ -96,7 +97,10 @@ export class LlmAgent implements Agent {
     let pending = false;
     if (resume) {
       ({ messages: history, pending } = resumedHistory(systemPrompt, resume));
-      log.info({ turns: resume.turns, messages: history.length, pending }, 'resuming the conversation of a previous owner');
+      log.info(
+        { turns: resume.turns, messages: history.length, pending },
+        'resuming the conversation of a previous owner',
+      );
     } else {
       const greeting = job.config.greeting ?? LLM_AGENT_PHRASES.greeting;
       await speak(context, greeting);
@@ -111,7 +115,10 @@ export class LlmAgent implements Agent {
       webhooks: job.config.tools ?? [],
       dtmf: { telephoneEvent: () => connection.telephoneEvent, send: (digits) => connection.sendDtmf(digits) },
       // What the model said before asking plays out first: then REFER.
-      transfer: { targets: job.config.transferTargets ?? [], run: async (target, s) => (await connection.mark(s), connection.transfer(target, s)) },
+      transfer: {
+        targets: job.config.transferTargets ?? [],
+        run: async (target, s) => (await connection.mark(s), connection.transfer(target, s)),
+      },
       log,
     });
     const state: CallState = { tools: callTools.definitions, callTools, bargeIn: new BargeInDetector(this.#bargeIn) };
@@ -146,8 +153,10 @@ export class LlmAgent implements Agent {
     const engineLog: EngineLog = (level, msg, fields) => log[level](fields ?? {}, msg);
     try {
       const config = job.config.llm;
-      if (config === undefined) throw new VoicebridgeError('VB_CONFIG_INVALID', `number ${job.number} has agent llm but no llm config`);
-      const sayOneMoment = (signal: AbortSignal): Promise<void> => this.#say(context, LLM_AGENT_PHRASES.oneMoment, signal);
+      if (config === undefined)
+        throw new VoicebridgeError('VB_CONFIG_INVALID', `number ${job.number} has agent llm but no llm config`);
+      const sayOneMoment = (signal: AbortSignal): Promise<void> =>
+        this.#say(context, LLM_AGENT_PHRASES.oneMoment, signal);
       return new RetryingModel(this.#models(config), {
         attempts: 2,
         ...this.#retry,
@@ -182,7 +191,12 @@ export class LlmAgent implements Agent {
   }
 
   /** One caller turn: model rounds until an answer without tool calls, a hangup, or a failure. */
-  async #answer(context: AgentContext, model: LanguageModel, history: ChatMessage[], state: CallState): Promise<'listening' | 'ended'> {
+  async #answer(
+    context: AgentContext,
+    model: LanguageModel,
+    history: ChatMessage[],
+    state: CallState,
+  ): Promise<'listening' | 'ended'> {
     const { connection, job, signal, log } = context;
     for (let round = 0; round <= this.#maxToolRounds; round++) {
       const answer = new ModelAnswer();
@@ -203,14 +217,18 @@ export class LlmAgent implements Agent {
         context.turns.interrupted();
         speaking.abort(new VoicebridgeError('VB_CLOSED', 'the caller barged in'));
       });
-      const events = firstEvent(model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal: speaking.signal }), () => {
-        firstTokenMs = Math.round(performance.now() - startedMs);
-        context.turns.answering();
-      });
+      const events = firstEvent(
+        model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal: speaking.signal }),
+        () => {
+          firstTokenMs = Math.round(performance.now() - startedMs);
+          context.turns.answering();
+        },
+      );
       let failure: unknown;
       let played = false;
       try {
-        for await (const clause of speakableClauses(answer.textDeltas(events))) await this.#synthesize(context, clause, speaking.signal, reply);
+        for await (const clause of speakableClauses(answer.textDeltas(events)))
+          await this.#synthesize(context, clause, speaking.signal, reply);
         // A plain answer can be interrupted until it has been played out.
         if (answer.toolCalls.length === 0) played = await connection.mark(speaking.signal);
       } catch (error) {
@@ -220,7 +238,16 @@ export class LlmAgent implements Agent {
         state.bargeIn.silent();
         signal.removeEventListener('abort', stopSpeaking);
       }
-      log.debug({ round, firstTokenMs, totalMs: Math.round(performance.now() - startedMs), finishReason: answer.finishReason, toolCalls: answer.toolCalls.length }, 'model answer');
+      log.debug(
+        {
+          round,
+          firstTokenMs,
+          totalMs: Math.round(performance.now() - startedMs),
+          finishReason: answer.finishReason,
+          toolCalls: answer.toolCalls.length,
+        },
+        'model answer',
+      );
       if (bargedInAtMs !== undefined) {
         this.#interrupted(context, history, reply.heardText(bargedInAtMs, this.#playoutAllowanceMs));
         return 'listening';
@@ -244,7 +271,9 @@ export class LlmAgent implements Agent {
       history.push(answer.toMessage());
       if (answer.toolCalls.length === 0) return 'listening';
       const results = await state.callTools.runAll(answer.toolCalls, signal);
-      answer.toolCalls.forEach((call, i) => history.push({ role: 'tool', toolCallId: call.id, content: results[i] ?? '{}' }));
+      answer.toolCalls.forEach((call, i) =>
+        history.push({ role: 'tool', toolCallId: call.id, content: results[i] ?? '{}' }),
+      );
       if (answer.toolCalls.some((call) => call.name === END_CALL_TOOL.name)) {
         if (answer.text.trim() === '') await speak(context, LLM_AGENT_PHRASES.goodbye);
         else await connection.mark(signal);
@@ -279,7 +308,11 @@ export class LlmAgent implements Agent {
   /** Synthesises `text` into the caller's queue; with `reply`, marks behind each chunk track its playout. */
   async #synthesize(context: AgentContext, text: string, signal: AbortSignal, reply?: SpokenReply): Promise<void> {
     reply?.clause(text);
-    for await (const chunk of context.tts.synthesize(text, { sampleRateHz: 8000, voice: context.job.config.voice, signal })) {
+    for await (const chunk of context.tts.synthesize(text, {
+      sampleRateHz: 8000,
+      voice: context.job.config.voice,
+      signal,
+    })) {
       context.turns.sendAudio(chunk);
       if (!reply) continue;
       const position = reply.sent(chunk.length);
@@ -291,7 +324,8 @@ export class LlmAgent implements Agent {
   }
 
   #report(context: AgentContext, error: unknown): void {
-    const fields = error instanceof VoicebridgeError ? { code: error.code, retryable: error.retryable, err: error } : { err: error };
+    const fields =
+      error instanceof VoicebridgeError ? { code: error.code, retryable: error.retryable, err: error } : { err: error };
     // A rejected key or an unknown model fails every turn alike: an operator must act, once told.
     if (error instanceof VoicebridgeError && !error.retryable && !this.#refusalsLogged.has(context.signal)) {
       this.#refusalsLogged.add(context.signal);

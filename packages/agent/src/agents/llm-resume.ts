@@ -28,11 +28,18 @@ export function resumedHistory(systemPrompt: string, state: ConversationState): 
     const role = line.role === 'caller' ? 'user' : 'assistant';
     let content = line.text.trim();
     const last = i === lines.length - 1;
-    if (last && role === 'assistant' && state.lastSaid?.played === false && state.lastSaid.text.trim() === content && !content.endsWith(ESTIMATED_HEARD_LABEL)) {
+    if (
+      last &&
+      role === 'assistant' &&
+      state.lastSaid?.played === false &&
+      state.lastSaid.text.trim() === content &&
+      !content.endsWith(ESTIMATED_HEARD_LABEL)
+    ) {
       content = `${content} ${ESTIMATED_HEARD_LABEL}`;
     }
     const previous = messages.at(-1);
-    if (previous && previous.role === role && typeof previous.content === 'string') previous.content = `${previous.content} ${content}`;
+    if (previous && previous.role === role && typeof previous.content === 'string')
+      previous.content = `${previous.content} ${content}`;
     else messages.push({ role, content });
   });
   return { messages, pending: lines.at(-1)?.role === 'caller' };

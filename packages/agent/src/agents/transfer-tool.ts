@@ -19,7 +19,9 @@ export function transferCallTool(targets: readonly string[]): ToolDefinition {
       `Allowed targets (* matches anything): ${targets.join(', ')}. If the transfer fails you stay on the call.`,
     parameters: {
       type: 'object',
-      properties: { target: { type: 'string', description: 'The number (e.g. "+15550123") or sip:/tel: URI to transfer to.' } },
+      properties: {
+        target: { type: 'string', description: 'The number (e.g. "+15550123") or sip:/tel: URI to transfer to.' },
+      },
       required: ['target'],
       additionalProperties: false,
     },
@@ -27,13 +29,18 @@ export function transferCallTool(targets: readonly string[]): ToolDefinition {
 }
 
 /** Runs a `transfer_call`; the result is JSON for the model: a failure says why and that the call goes on. */
-export async function runTransferTool(args: Record<string, unknown>, options: TransferToolOptions, signal: AbortSignal): Promise<string> {
+export async function runTransferTool(
+  args: Record<string, unknown>,
+  options: TransferToolOptions,
+  signal: AbortSignal,
+): Promise<string> {
   const target = args['target'];
   if (typeof target !== 'string' || target.trim() === '' || target.length > 256) {
     return JSON.stringify({ error: 'target must be a number or a sip:/tel: URI' });
   }
   const outcome = await options.run(target.trim(), signal);
-  if (outcome.state === 'success') return JSON.stringify({ ok: true, transferred: target.trim(), status: outcome.status });
+  if (outcome.state === 'success')
+    return JSON.stringify({ ok: true, transferred: target.trim(), status: outcome.status });
   return JSON.stringify({
     error: `the transfer to ${target.trim()} failed: ${outcome.reason ?? 'no reason given'}`,
     ...(outcome.status !== undefined && { status: outcome.status }),

@@ -25,7 +25,11 @@ export function requestBody(
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = request.tools.map((tool) => ({
       type: 'function',
-      function: { name: tool.name, ...(tool.description === undefined ? {} : { description: tool.description }), parameters: tool.parameters },
+      function: {
+        name: tool.name,
+        ...(tool.description === undefined ? {} : { description: tool.description }),
+        parameters: tool.parameters,
+      },
     }));
   }
   if (request.temperature !== undefined) body.temperature = request.temperature;
@@ -48,7 +52,11 @@ function wireMessage(message: ChatMessage): unknown {
         role: 'assistant',
         // Some servers reject an empty string next to tool calls; null is what OpenAI itself sends.
         content: message.content === '' ? null : message.content,
-        tool_calls: calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+        tool_calls: calls.map((call) => ({
+          id: call.id,
+          type: 'function',
+          function: { name: call.name, arguments: call.arguments },
+        })),
       };
     }
   }
@@ -126,11 +134,17 @@ export class ChunkAssembler {
     for (const index of [...this.#toolCalls.keys()].sort((a, b) => a - b)) {
       const call = this.#toolCalls.get(index) as PartialToolCall;
       if (call.name === '') throw new MalformedChunk(`tool call ${index} has no name`);
-      const toolCall: ToolCall = { id: call.id === '' ? `call_${index}` : call.id, name: call.name, arguments: call.arguments.trim() === '' ? '{}' : call.arguments };
+      const toolCall: ToolCall = {
+        id: call.id === '' ? `call_${index}` : call.id,
+        name: call.name,
+        arguments: call.arguments.trim() === '' ? '{}' : call.arguments,
+      };
       events.push({ type: 'tool_call', ...toolCall });
     }
     const finishReason = this.#finishReason ?? (this.#toolCalls.size > 0 ? 'tool_calls' : 'unknown');
-    events.push(this.#usage === undefined ? { type: 'done', finishReason } : { type: 'done', finishReason, usage: this.#usage });
+    events.push(
+      this.#usage === undefined ? { type: 'done', finishReason } : { type: 'done', finishReason, usage: this.#usage },
+    );
     return events;
   }
 
@@ -138,7 +152,8 @@ export class ChunkAssembler {
     fragments.forEach((fragment, position) => {
       if (!isRecord(fragment)) throw new MalformedChunk('a tool call fragment is not an object');
       // `index` is required by the format; a few servers leave it out when they send calls whole.
-      const index = typeof fragment['index'] === 'number' ? fragment['index'] : this.#indexWithoutIndex(fragment, position);
+      const index =
+        typeof fragment['index'] === 'number' ? fragment['index'] : this.#indexWithoutIndex(fragment, position);
       let call = this.#toolCalls.get(index);
       if (call === undefined) {
         call = { id: '', name: '', arguments: '' };

@@ -41,6 +41,8 @@ export class ModelAnswer {
    */
   toMessage(spokenText?: string): ChatMessage {
     const content = spokenText ?? this.text;
-    return this.toolCalls.length === 0 ? { role: 'assistant', content } : { role: 'assistant', content, toolCalls: [...this.toolCalls] };
+    return this.toolCalls.length === 0
+      ? { role: 'assistant', content }
+      : { role: 'assistant', content, toolCalls: [...this.toolCalls] };
   }
 }

@@ -50,8 +50,10 @@ export class OpenAiCompatibleModel implements LanguageModel {
       // No cause: the TypeError quotes the input, which may hold credentials.
       throw new LlmError('llm', 'VB_CONFIG_INVALID', 'baseUrl is not a URL');
     }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new LlmError('llm', 'VB_CONFIG_INVALID', 'baseUrl must be http or https');
-    if (base.username !== '' || base.password !== '') throw new LlmError(base.host, 'VB_CONFIG_INVALID', 'baseUrl must not carry credentials; use apiKey');
+    if (base.protocol !== 'http:' && base.protocol !== 'https:')
+      throw new LlmError('llm', 'VB_CONFIG_INVALID', 'baseUrl must be http or https');
+    if (base.username !== '' || base.password !== '')
+      throw new LlmError(base.host, 'VB_CONFIG_INVALID', 'baseUrl must not carry credentials; use apiKey');
     if (!(options.timeoutMs > 0)) throw new LlmError(base.host, 'VB_CONFIG_INVALID', 'timeoutMs must be positive');
     if (options.firstTokenTimeoutMs !== undefined && !(options.firstTokenTimeoutMs > 0)) {
       throw new LlmError(base.host, 'VB_CONFIG_INVALID', 'firstTokenTimeoutMs must be positive');
@@ -71,7 +73,12 @@ export class OpenAiCompatibleModel implements LanguageModel {
     const attempt = new Attempt(this.provider, signal, timeoutMs, firstTokenTimeoutMs);
     const startedMs = performance.now();
     let firstTokenMs: number | undefined;
-    log?.('debug', 'llm request', { provider: this.provider, model: this.model, messages: request.messages.length, tools: request.tools?.length ?? 0 });
+    log?.('debug', 'llm request', {
+      provider: this.provider,
+      model: this.model,
+      messages: request.messages.length,
+      tools: request.tools?.length ?? 0,
+    });
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
@@ -79,9 +86,17 @@ export class OpenAiCompatibleModel implements LanguageModel {
       const body = JSON.stringify(requestBody(this.model, request, includeUsage));
       let response: Response;
       try {
-        response = await attempt.wait(this.#fetch(this.#url, { method: 'POST', headers, body, signal: attempt.signal }));
+        response = await attempt.wait(
+          this.#fetch(this.#url, { method: 'POST', headers, body, signal: attempt.signal }),
+        );
       } catch (error) {
-        throw attempt.failure(error, () => new LlmError(this.provider, 'VB_ENGINE_FAILED', 'could not reach the provider', { cause: stripped(error, apiKey) }));
+        throw attempt.failure(
+          error,
+          () =>
+            new LlmError(this.provider, 'VB_ENGINE_FAILED', 'could not reach the provider', {
+              cause: stripped(error, apiKey),
+            }),
+        );
       }
       if (!response.ok) {
         let error: unknown;
@@ -90,7 +105,13 @@ export class OpenAiCompatibleModel implements LanguageModel {
         } catch (caught) {
           error = caught;
         }
-        throw attempt.failure(error, () => new LlmError(this.provider, 'VB_ENGINE_FAILED', `provider error (${response.status})`, { status: response.status }));
+        throw attempt.failure(
+          error,
+          () =>
+            new LlmError(this.provider, 'VB_ENGINE_FAILED', `provider error (${response.status})`, {
+              status: response.status,
+            }),
+        );
       }
       if (response.body === null) throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the response has no body');
       const answer = new ChunkAssembler();
@@ -105,7 +126,13 @@ export class OpenAiCompatibleModel implements LanguageModel {
         try {
           text = await attempt.wait(response.text());
         } catch (error) {
-          throw attempt.failure(error, () => new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the connection dropped mid-answer', { cause: stripped(error, apiKey) }));
+          throw attempt.failure(
+            error,
+            () =>
+              new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the connection dropped mid-answer', {
+                cause: stripped(error, apiKey),
+              }),
+          );
         }
         const events = this.#accept(answer, wholeAsChunk(text), apiKey);
         noteProgress();
@@ -130,7 +157,12 @@ export class OpenAiCompatibleModel implements LanguageModel {
     }
   }
 
-  async *#readStream(reader: ReadableStreamDefaultReader<Uint8Array>, answer: ChunkAssembler, attempt: Attempt, noteProgress: () => void): AsyncGenerator<LlmEvent> {
+  async *#readStream(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+    answer: ChunkAssembler,
+    attempt: Attempt,
+    noteProgress: () => void,
+  ): AsyncGenerator<LlmEvent> {
     const apiKey = this.#options.apiKey;
     const decoder = new TextDecoder();
     const parser = new SseParser();
@@ -140,7 +172,13 @@ export class OpenAiCompatibleModel implements LanguageModel {
       try {
         read = await attempt.wait(reader.read());
       } catch (error) {
-        throw attempt.failure(error, () => new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the connection dropped mid-stream', { cause: stripped(error, apiKey) }));
+        throw attempt.failure(
+          error,
+          () =>
+            new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the connection dropped mid-stream', {
+              cause: stripped(error, apiKey),
+            }),
+        );
       }
       const text = read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
       for (const event of parser.push(text)) {
@@ -153,7 +191,8 @@ export class OpenAiCompatibleModel implements LanguageModel {
         yield* events;
       }
       if (read.done && !sawDone) {
-        if (!answer.finished) throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the stream ended before the answer was complete');
+        if (!answer.finished)
+          throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the stream ended before the answer was complete');
         break;
       }
     }
@@ -167,11 +206,13 @@ export class OpenAiCompatibleModel implements LanguageModel {
       // No cause: V8's SyntaxError quotes the text, which may be the answer (what the caller will hear).
       throw new LlmError(this.provider, 'VB_ENGINE_FAILED', 'the stream carried a chunk that is not JSON');
     }
-    if (isRecord(payload) && payload['error'] !== undefined && payload['error'] !== null) throw streamedError(this.provider, payload, apiKey);
+    if (isRecord(payload) && payload['error'] !== undefined && payload['error'] !== null)
+      throw streamedError(this.provider, payload, apiKey);
     try {
       return answer.accept(payload);
     } catch (error) {
-      if (error instanceof MalformedChunk) throw new LlmError(this.provider, 'VB_ENGINE_FAILED', `malformed stream: ${error.message}`);
+      if (error instanceof MalformedChunk)
+        throw new LlmError(this.provider, 'VB_ENGINE_FAILED', `malformed stream: ${error.message}`);
       throw error;
     }
   }
@@ -180,7 +221,8 @@ export class OpenAiCompatibleModel implements LanguageModel {
     try {
       return answer.finish();
     } catch (error) {
-      if (error instanceof MalformedChunk) throw new LlmError(this.provider, 'VB_ENGINE_FAILED', `malformed stream: ${error.message}`);
+      if (error instanceof MalformedChunk)
+        throw new LlmError(this.provider, 'VB_ENGINE_FAILED', `malformed stream: ${error.message}`);
       throw error;
     }
   }
@@ -217,7 +259,10 @@ class Attempt {
 
   /** Awaits the provider, for at most the silence timeout. */
   async wait<T>(promise: Promise<T>): Promise<T> {
-    this.#silenceTimer = setTimeout(() => this.#expire(`the provider was silent for ${this.#silenceMs} ms`), this.#silenceMs);
+    this.#silenceTimer = setTimeout(
+      () => this.#expire(`the provider was silent for ${this.#silenceMs} ms`),
+      this.#silenceMs,
+    );
     try {
       return await abortable(promise, this.#controller.signal);
     } finally {
@@ -246,7 +291,8 @@ class Attempt {
     this.#firstTokenTimer = undefined;
     this.#caller.removeEventListener('abort', this.#onAbort);
     // Leaving early (the consumer stopped, or an error) must also close the connection.
-    if (!this.#controller.signal.aborted) this.#controller.abort(new LlmError(this.#provider, 'VB_ENGINE_FAILED', 'request abandoned'));
+    if (!this.#controller.signal.aborted)
+      this.#controller.abort(new LlmError(this.#provider, 'VB_ENGINE_FAILED', 'request abandoned'));
   }
 
   #expire(message: string): void {
@@ -268,12 +314,17 @@ function wholeAsChunk(text: string): string | Record<string, unknown> {
     return text;
   }
   if (!isRecord(payload) || !Array.isArray(payload['choices'])) return text;
-  const choices = payload['choices'].map((choice: unknown) => (isRecord(choice) ? { ...choice, delta: choice['message'] } : choice));
+  const choices = payload['choices'].map((choice: unknown) =>
+    isRecord(choice) ? { ...choice, delta: choice['message'] } : choice,
+  );
   return { ...payload, choices };
 }
 
 /** A network error as a plain cause: its message scrubbed, so a key echoed by a proxy cannot leak. */
 function stripped(error: unknown, apiKey: string | undefined): Error {
-  const message = error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
+  const message =
+    error instanceof Error
+      ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
+      : String(error);
   return new Error(scrub(message, apiKey));
 }

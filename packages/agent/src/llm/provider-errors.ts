@@ -14,27 +14,57 @@ const PROVIDER_MESSAGE_MAX_CHARS = 200;
  *   the same request again gets the same answer.
  * Provider messages are cut short and scrubbed of the key and anything shaped like one.
  */
-export async function errorFromResponse(provider: string, response: Response, secret: string | undefined, signal: AbortSignal): Promise<LlmError> {
+export async function errorFromResponse(
+  provider: string,
+  response: Response,
+  secret: string | undefined,
+  signal: AbortSignal,
+): Promise<LlmError> {
   const { status } = response;
   const statusText = `${status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
   if (status === 401 || status === 403) {
     await discard(response);
     const what = secret === undefined ? 'requires an API key, and none is configured' : 'rejected the API key';
-    return new LlmError(provider, 'VB_CONFIG_INVALID', `the provider ${what} (${statusText}); check the key configured for this model`, { status });
+    return new LlmError(
+      provider,
+      'VB_CONFIG_INVALID',
+      `the provider ${what} (${statusText}); check the key configured for this model`,
+      { status },
+    );
   }
   const detail = await providerMessage(response, secret, signal);
   const suffix = detail === undefined ? '' : `: ${detail}`;
-  if (status === 408) return new LlmError(provider, 'VB_REQUEST_TIMEOUT', `request timed out at the provider (${statusText})${suffix}`, { status, retryAfterMs });
-  if (status === 429) return new LlmError(provider, 'VB_ENGINE_FAILED', `rate limited (${statusText})${suffix}`, { status, retryAfterMs });
-  if (status >= 500) return new LlmError(provider, 'VB_ENGINE_FAILED', `provider error (${statusText})${suffix}`, { status, retryAfterMs });
+  if (status === 408)
+    return new LlmError(provider, 'VB_REQUEST_TIMEOUT', `request timed out at the provider (${statusText})${suffix}`, {
+      status,
+      retryAfterMs,
+    });
+  if (status === 429)
+    return new LlmError(provider, 'VB_ENGINE_FAILED', `rate limited (${statusText})${suffix}`, {
+      status,
+      retryAfterMs,
+    });
+  if (status >= 500)
+    return new LlmError(provider, 'VB_ENGINE_FAILED', `provider error (${statusText})${suffix}`, {
+      status,
+      retryAfterMs,
+    });
   return new LlmError(provider, 'VB_CONFIG_INVALID', `request refused (${statusText})${suffix}`, { status });
 }
 
 /** An `{"error": ...}` payload sent inside the stream (OpenAI and vLLM do this after a 200). */
-export function streamedError(provider: string, payload: Record<string, unknown>, secret: string | undefined): LlmError {
+export function streamedError(
+  provider: string,
+  payload: Record<string, unknown>,
+  secret: string | undefined,
+): LlmError {
   const message = errorMessage(payload);
-  return new LlmError(provider, 'VB_ENGINE_FAILED', `the provider reported an error mid-stream${message === undefined ? '' : `: ${scrub(message, secret)}`}`);
+  return new LlmError(
+    provider,
+    'VB_ENGINE_FAILED',
+    `the provider reported an error mid-stream${message === undefined ? '' : `: ${scrub(message, secret)}`}`,
+  );
 }
 
 /** Removes the key itself and anything shaped like a bearer token or an API key, then shortens. */
@@ -49,7 +79,11 @@ export function scrub(text: string, secret: string | undefined): string {
   return clean.length > PROVIDER_MESSAGE_MAX_CHARS ? `${clean.slice(0, PROVIDER_MESSAGE_MAX_CHARS)}…` : clean;
 }
 
-async function providerMessage(response: Response, secret: string | undefined, signal: AbortSignal): Promise<string | undefined> {
+async function providerMessage(
+  response: Response,
+  secret: string | undefined,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const text = await readBounded(response, signal);
   if (text === undefined || text.trim() === '') return undefined;
   let message: string | undefined;
@@ -70,7 +104,12 @@ function errorMessage(payload: Record<string, unknown>): string | undefined {
   const source = isRecord(error) ? error : payload;
   const message = source['message'];
   if (typeof message !== 'string') return undefined;
-  const code = typeof source['code'] === 'string' ? source['code'] : typeof source['type'] === 'string' ? source['type'] : undefined;
+  const code =
+    typeof source['code'] === 'string'
+      ? source['code']
+      : typeof source['type'] === 'string'
+        ? source['type']
+        : undefined;
   return code === undefined ? message : `${message} (${code})`;
 }
 
@@ -85,7 +124,9 @@ async function readBounded(response: Response, signal: AbortSignal): Promise<str
       const { done, value } = await reader.read();
       if (done) break;
       bytes += value.byteLength;
-      text += decoder.decode(value.subarray(0, Math.max(0, ERROR_BODY_MAX_BYTES - (bytes - value.byteLength))), { stream: true });
+      text += decoder.decode(value.subarray(0, Math.max(0, ERROR_BODY_MAX_BYTES - (bytes - value.byteLength))), {
+        stream: true,
+      });
     }
     return text + decoder.decode();
   } catch {

@@ -24,7 +24,24 @@ const OPENERS = /^["'(\[{\u201c\u2018\u00ab]+/;
  * Lower-case, without the final dot. Words with an inner dot (`e.g`, `u.s`) are caught separately.
  * Not `no` (as in `No. 5`): "I'm afraid not, no." ends far more spoken sentences.
  */
-const ABBREVIATIONS = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'vs', 'approx', 'dept', 'fig', 'cf', 'al', 'ca']);
+const ABBREVIATIONS = new Set([
+  'mr',
+  'mrs',
+  'ms',
+  'dr',
+  'prof',
+  'sr',
+  'jr',
+  'st',
+  'mt',
+  'vs',
+  'approx',
+  'dept',
+  'fig',
+  'cf',
+  'al',
+  'ca',
+]);
 
 export class SentenceChunker {
   readonly #commaMinChars: number;
@@ -129,7 +146,10 @@ export class SentenceChunker {
 }
 
 /** Clauses from a stream of text deltas, each as soon as it is complete; the rest when the stream ends. */
-export async function* speakableClauses(deltas: AsyncIterable<string>, options?: SentenceChunkerOptions): AsyncGenerator<string> {
+export async function* speakableClauses(
+  deltas: AsyncIterable<string>,
+  options?: SentenceChunkerOptions,
+): AsyncGenerator<string> {
   const chunker = new SentenceChunker(options);
   for await (const delta of deltas) yield* chunker.push(delta);
   yield* chunker.flush();

@@ -29,16 +29,23 @@ export class ScriptedDialogue {
   greeting(): string {
     const configured = this.#config.greeting?.trim();
     if (configured) return configured;
-    return this.#topics ? `Hello. You can ask me about ${this.#topics}.` : 'Hello. Say something and I will tell you what I heard.';
+    return this.#topics
+      ? `Hello. You can ask me about ${this.#topics}.`
+      : 'Hello. Say something and I will tell you what I heard.';
   }
 
   reply(heard: string): string {
     const said = heard.replace(/\s+/g, ' ').trim();
     const words = tokenize(said);
-    if (words.length === 0) return this.#topics ? `Sorry, I did not catch that. You can ask me about ${this.#topics}.` : 'Sorry, I did not catch that.';
+    if (words.length === 0)
+      return this.#topics
+        ? `Sorry, I did not catch that. You can ask me about ${this.#topics}.`
+        : 'Sorry, I did not catch that.';
     const answer = this.#keywords.find((keyword) => keyword.tokens.length > 0 && containsPhrase(words, keyword.tokens));
     if (answer) return answer.text;
-    const fallback = this.#config.fallback?.trim() || (this.#topics ? `I heard: ${HEARD}. Ask me about ${this.#topics}.` : `I heard: ${HEARD}.`);
+    const fallback =
+      this.#config.fallback?.trim() ||
+      (this.#topics ? `I heard: ${HEARD}. Ask me about ${this.#topics}.` : `I heard: ${HEARD}.`);
     return fallback.split(HEARD).join(said);
   }
 }

@@ -31,7 +31,11 @@ export async function openAudioFifo(mkfifoPath: string, signal: AbortSignal): Pr
     await execFileAsync(mkfifoPath, ['-m', '600', path], { signal });
     // Non-blocking opens: the read end opens without a writer, then the write end has a reader.
     readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writer = new Socket({ fd: openSync(path, constants.O_WRONLY | constants.O_NONBLOCK), readable: false, writable: true });
+    const writer = new Socket({
+      fd: openSync(path, constants.O_WRONLY | constants.O_NONBLOCK),
+      readable: false,
+      writable: true,
+    });
     writer.on('error', () => {}); // EPIPE once the reader is gone: the child's exit reports that
     const fd = readFd;
     let open = true;

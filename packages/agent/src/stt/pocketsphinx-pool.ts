@@ -78,7 +78,8 @@ export class PocketsphinxPool {
 
   constructor(options: PocketsphinxPoolOptions = {}) {
     const { size = 1, drainTimeoutMs = 15_000, log = silentLog, ...decoder } = options;
-    if (!Number.isInteger(size) || size < 1) throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `pool size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `pool size must be a positive integer, got ${size}`);
     this.size = size;
     this.#drainTimeoutMs = drainTimeoutMs;
     this.#log = log;
@@ -111,7 +112,9 @@ export class PocketsphinxPool {
   async acquire(signal: AbortSignal): Promise<PocketsphinxLease> {
     throwIfAborted(signal);
     if (this.#closePromise) throw new EngineError(ENGINE, 'VB_CLOSED', 'pool closed');
-    const process = this.#idle.shift() ?? (this.#all.size + this.#starting < this.size ? await this.#start(signal) : await this.#wait(signal));
+    const process =
+      this.#idle.shift() ??
+      (this.#all.size + this.#starting < this.size ? await this.#start(signal) : await this.#wait(signal));
     return new PocketsphinxLease(process, (returned, decoded) => this.#release(returned, decoded));
   }
 
@@ -180,7 +183,8 @@ export class PocketsphinxPool {
     try {
       clean = process.reusable && (await process.endUtterance(this.#lifetime.signal, this.#drainTimeoutMs));
     } catch (error) {
-      if (!this.#closePromise) this.#log('warn', 'pocketsphinx could not be cleaned; replacing it', { pid: process.pid, err: String(error) });
+      if (!this.#closePromise)
+        this.#log('warn', 'pocketsphinx could not be cleaned; replacing it', { pid: process.pid, err: String(error) });
     }
     if (clean) return this.#giveBack(process);
     await process.close();
@@ -203,7 +207,8 @@ export class PocketsphinxPool {
     if (index >= 0) this.#idle.splice(index, 1);
     if (this.#closePromise) return;
     const reason = process.exitError;
-    if (reason?.code !== 'VB_CLOSED') this.#log('warn', 'pocketsphinx exited', { pid: process.pid, reason: reason?.message });
+    if (reason?.code !== 'VB_CLOSED')
+      this.#log('warn', 'pocketsphinx exited', { pid: process.pid, reason: reason?.message });
     this.#replenish();
   }
 

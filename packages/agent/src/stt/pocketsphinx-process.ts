@@ -54,15 +54,24 @@ export interface PocketsphinxDecoderOptions {
 
 export function decoderArgs(options: PocketsphinxDecoderOptions): string[] {
   return [
-    '-hmm', options.hmmPath,
-    '-lm', options.lmPath,
-    '-dict', options.dictPath,
-    '-infile', '/dev/stdin',
-    '-samprate', String(DECODER_SAMPLE_RATE_HZ),
-    '-time', 'yes',
-    '-vad_threshold', String(options.vadThreshold),
-    '-vad_postspeech', String(options.vadPostspeechFrames),
-    '-cmninit', options.cmnInit,
+    '-hmm',
+    options.hmmPath,
+    '-lm',
+    options.lmPath,
+    '-dict',
+    options.dictPath,
+    '-infile',
+    '/dev/stdin',
+    '-samprate',
+    String(DECODER_SAMPLE_RATE_HZ),
+    '-time',
+    'yes',
+    '-vad_threshold',
+    String(options.vadThreshold),
+    '-vad_postspeech',
+    String(options.vadPostspeechFrames),
+    '-cmninit',
+    options.cmnInit,
   ];
 }
 
@@ -96,7 +105,12 @@ export class PocketsphinxProcess {
   /** Pending waits to fail when the process exits; undefined once it has. */
   #goneWaiters: Set<() => void> | undefined = new Set();
 
-  private constructor(options: PocketsphinxDecoderOptions, readFd: number, input: Socket, onExit: (process: PocketsphinxProcess) => void) {
+  private constructor(
+    options: PocketsphinxDecoderOptions,
+    readFd: number,
+    input: Socket,
+    onExit: (process: PocketsphinxProcess) => void,
+  ) {
     this.#options = options;
     this.#onExit = onExit;
     this.#silence = new TelephoneUpsampler({ noiseFloor: options.noiseFloor });
@@ -117,7 +131,12 @@ export class PocketsphinxProcess {
       // A failed spawn emits 'error' and then 'close' too.
       this.#child.once('error', (error: NodeJS.ErrnoException) => {
         const code = error.code === 'ENOENT' || error.code === 'EACCES' ? 'VB_CONFIG_INVALID' : 'VB_ENGINE_FAILED';
-        this.#exitError ??= new EngineError(ENGINE, code, `cannot start ${options.binaryPath}: ${error.code ?? error.message}`, { cause: error });
+        this.#exitError ??= new EngineError(
+          ENGINE,
+          code,
+          `cannot start ${options.binaryPath}: ${error.code ?? error.message}`,
+          { cause: error },
+        );
       });
       this.#child.once('close', (code, signal) => {
         this.#exitError ??= this.#describeExit(code, signal);
@@ -127,11 +146,17 @@ export class PocketsphinxProcess {
   }
 
   /** Spawns a decoder and resolves once it has loaded its models and waits for audio. */
-  static async start(options: PocketsphinxDecoderOptions, signal: AbortSignal, onExit: (process: PocketsphinxProcess) => void = () => {}): Promise<PocketsphinxProcess> {
+  static async start(
+    options: PocketsphinxDecoderOptions,
+    signal: AbortSignal,
+    onExit: (process: PocketsphinxProcess) => void = () => {},
+  ): Promise<PocketsphinxProcess> {
     throwIfAborted(signal);
     const fifo = await openAudioFifo(options.mkfifoPath, signal).catch((error: unknown) => {
       throwIfAborted(signal);
-      throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', `cannot create the audio pipe: ${String(error)}`, { cause: error });
+      throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', `cannot create the audio pipe: ${String(error)}`, {
+        cause: error,
+      });
     });
     let process: PocketsphinxProcess;
     try {
@@ -198,7 +223,8 @@ export class PocketsphinxProcess {
    */
   async waitUntilDecoded(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
     if (this.#baselineReadBytes === undefined) return false;
-    if (this.#writtenBytes % DECODER_BLOCK_BYTES !== 0) throw new Error('waitUntilDecoded needs whole decoder blocks written');
+    if (this.#writtenBytes % DECODER_BLOCK_BYTES !== 0)
+      throw new Error('waitUntilDecoded needs whole decoder blocks written');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.#exitError) throw this.#exitError;
@@ -211,7 +237,8 @@ export class PocketsphinxProcess {
         return false;
       }
       if (read === this.#writtenBytes && progress.sleeping) break;
-      if (Date.now() > deadline) throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', `decoder did not catch up within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', `decoder did not catch up within ${timeoutMs} ms`);
       await sleep(PROBE_INTERVAL_MS, undefined, { signal });
     }
     // Its output is in our end of the pipe by now: let the event loop read it before we parse.
@@ -264,7 +291,11 @@ export class PocketsphinxProcess {
         if (chunk.includes(READY_MARKER) || this.#stderrTail.includes(READY_MARKER)) wake();
       };
       const timer = setTimeout(() => {
-        this.#exitError ??= new EngineError(ENGINE, 'VB_ENGINE_FAILED', `not ready within ${this.#options.startTimeoutMs} ms`);
+        this.#exitError ??= new EngineError(
+          ENGINE,
+          'VB_ENGINE_FAILED',
+          `not ready within ${this.#options.startTimeoutMs} ms`,
+        );
         this.#child.kill('SIGKILL');
       }, this.#options.startTimeoutMs);
       this.#stderr.on('data', onData);
@@ -278,7 +309,11 @@ export class PocketsphinxProcess {
     if (this.#exitError) throw this.#exitError;
     this.#baselineReadBytes = progress?.readBytes;
     this.#ready = true;
-    this.#options.log('debug', 'pocketsphinx ready', { pid: this.pid, loadMs: Date.now() - startedAt, reusable: progress !== undefined });
+    this.#options.log('debug', 'pocketsphinx ready', {
+      pid: this.pid,
+      loadMs: Date.now() - startedAt,
+      reusable: progress !== undefined,
+    });
   }
 
   /** Waits for `subscribe`'s wake-up; rejects on abort, or with the exit error if the process goes first. */
@@ -323,7 +358,11 @@ export class PocketsphinxProcess {
     if (this.#inputEnded && code === 0) return new EngineError(ENGINE, 'VB_CLOSED', 'input ended');
     // Exiting by itself before it was ready is a model or argument problem a retry will not fix.
     if (!this.#ready && signal === null) {
-      const detail = this.#stderrTail.split('\n').filter((line) => /ERROR|FATAL/.test(line)).slice(-2).join(' | ');
+      const detail = this.#stderrTail
+        .split('\n')
+        .filter((line) => /ERROR|FATAL/.test(line))
+        .slice(-2)
+        .join(' | ');
       return new EngineError(ENGINE, 'VB_CONFIG_INVALID', `${how} while loading${detail ? `: ${detail}` : ''}`);
     }
     return new EngineError(ENGINE, 'VB_ENGINE_FAILED', `process ${how}`);

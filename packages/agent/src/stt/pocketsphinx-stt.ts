@@ -64,7 +64,8 @@ export class PocketsphinxStt implements SpeechToText {
   }
 
   async *#transcribe(audio: AsyncIterable<Int16Array>, options: TranscribeOptions): AsyncGenerator<Transcript> {
-    if (options.sampleRateHz !== 8000) throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `expects 8000 Hz audio, got ${String(options.sampleRateHz)}`);
+    if (options.sampleRateHz !== 8000)
+      throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `expects 8000 Hz audio, got ${String(options.sampleRateHz)}`);
     if (this.#closePromise) throw new EngineError(ENGINE, 'VB_CLOSED', 'recogniser closed');
     throwIfAborted(options.signal);
     const stream = new AbortController();
@@ -104,11 +105,17 @@ export class PocketsphinxStt implements SpeechToText {
   }
 
   /** Upsamples and writes the audio; at its end flushes the last utterance. Resolves `decoded`. */
-  async #feed(audio: AsyncIterable<Int16Array>, process: PocketsphinxProcess, results: ResultQueue<Transcript>, signal: AbortSignal): Promise<boolean> {
+  async #feed(
+    audio: AsyncIterable<Int16Array>,
+    process: PocketsphinxProcess,
+    results: ResultQueue<Transcript>,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const upsampler = new TelephoneUpsampler({ method: this.#upsampling, noiseFloor: this.#pool.noiseFloor });
     try {
       for await (const chunk of iterateAbortable(audio, signal)) {
-        if (!(chunk instanceof Int16Array)) throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', 'audio chunks must be Int16Array');
+        if (!(chunk instanceof Int16Array))
+          throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', 'audio chunks must be Int16Array');
         if (chunk.length > 0) await process.write(upsampler.process(chunk), signal);
       }
       const decoded = await process.endUtterance(signal, this.#pool.drainTimeoutMs);
@@ -125,7 +132,8 @@ export class PocketsphinxStt implements SpeechToText {
   async #warnUnknownKeywords(keywords: readonly string[], signal: AbortSignal): Promise<void> {
     try {
       const missing = await this.#vocabulary.missing(keywords, signal);
-      if (missing.length > 0) this.#log('warn', 'keywords the recogniser cannot hear (not in its dictionary)', { missing });
+      if (missing.length > 0)
+        this.#log('warn', 'keywords the recogniser cannot hear (not in its dictionary)', { missing });
     } catch (error) {
       if (!signal.aborted) this.#log('debug', 'dictionary check skipped', { err: String(error) });
     }

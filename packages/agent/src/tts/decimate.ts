@@ -20,7 +20,8 @@ function lowPass(factor: number, inputRateHz: number): Float64Array {
   for (let i = 0; i < length; i++) {
     const t = i - middle;
     const sinc = t === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * t) / (Math.PI * t);
-    const window = 0.42 - 0.5 * Math.cos((2 * Math.PI * i) / (length - 1)) + 0.08 * Math.cos((4 * Math.PI * i) / (length - 1));
+    const window =
+      0.42 - 0.5 * Math.cos((2 * Math.PI * i) / (length - 1)) + 0.08 * Math.cos((4 * Math.PI * i) / (length - 1));
     taps[i] = sinc * window;
     sum += taps[i]!;
   }
@@ -33,7 +34,8 @@ function lowPass(factor: number, inputRateHz: number): Float64Array {
 export function decimate(input: Int16Array, inputRateHz: number, outputRateHz: number): Int16Array {
   if (inputRateHz === outputRateHz) return input;
   const factor = inputRateHz / outputRateHz;
-  if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`cannot resample ${inputRateHz} Hz to ${outputRateHz} Hz by an integer factor`);
+  if (!Number.isInteger(factor) || factor < 1)
+    throw new RangeError(`cannot resample ${inputRateHz} Hz to ${outputRateHz} Hz by an integer factor`);
   const taps = lowPass(factor, inputRateHz);
   const middle = (taps.length - 1) / 2;
   const output = new Int16Array(Math.floor(input.length / factor));

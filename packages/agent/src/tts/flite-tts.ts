@@ -78,9 +78,15 @@ export class FliteTts implements TextToSpeech {
   }
 
   async *#synthesize(text: string, options: SynthesizeOptions): AsyncGenerator<Int16Array> {
-    if (options.sampleRateHz !== OUTPUT_RATE_HZ) throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `produces 8000 Hz audio, asked for ${String(options.sampleRateHz)}`);
+    if (options.sampleRateHz !== OUTPUT_RATE_HZ)
+      throw new EngineError(
+        ENGINE,
+        'VB_CONFIG_INVALID',
+        `produces 8000 Hz audio, asked for ${String(options.sampleRateHz)}`,
+      );
     const voice = options.voice ?? this.#defaultVoice;
-    if (!this.#voices.has(voice)) throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `unknown voice "${voice.slice(0, 64)}"`);
+    if (!this.#voices.has(voice))
+      throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `unknown voice "${voice.slice(0, 64)}"`);
     if (this.#closePromise) throw new EngineError(ENGINE, 'VB_CLOSED', 'synthesiser closed');
     throwIfAborted(options.signal);
     const clauses = splitClauses(text, this.#clauseOptions);
@@ -110,7 +116,9 @@ export class FliteTts implements TextToSpeech {
     throwIfAborted(signal);
     this.#dir ??= mkdtemp(join(tmpdir(), 'voicebridge-tts-')).catch((error: unknown) => {
       this.#dir = undefined; // try again next time
-      throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', `cannot create a temp directory: ${String(error)}`, { cause: error });
+      throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', `cannot create a temp directory: ${String(error)}`, {
+        cause: error,
+      });
     });
     const dir = await this.#dir;
     throwIfAborted(signal);
@@ -121,11 +129,17 @@ export class FliteTts implements TextToSpeech {
       try {
         return decimate(wav.samples, wav.sampleRateHz, OUTPUT_RATE_HZ);
       } catch (error) {
-        throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `voice "${voice}" writes ${wav.sampleRateHz} Hz`, { cause: error });
+        throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `voice "${voice}" writes ${wav.sampleRateHz} Hz`, {
+          cause: error,
+        });
       }
     } catch (error) {
-      if (error instanceof WavFormatError) throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', error.message, { cause: error });
-      if (!(error instanceof EngineError) && !signal.aborted) throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', `reading its output failed: ${String(error)}`, { cause: error });
+      if (error instanceof WavFormatError)
+        throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', error.message, { cause: error });
+      if (!(error instanceof EngineError) && !signal.aborted)
+        throw new EngineError(ENGINE, 'VB_ENGINE_FAILED', `reading its output failed: ${String(error)}`, {
+          cause: error,
+        });
       throw error;
     } finally {
       await rm(file, { force: true });
@@ -146,7 +160,8 @@ export class FliteTts implements TextToSpeech {
         kill: (): void => {
           child.kill('SIGKILL');
         },
-        done: new Promise<void>((resolve) => (markDone = resolve)) };
+        done: new Promise<void>((resolve) => (markDone = resolve)),
+      };
       this.#running.add(entry);
       const onAbort = (): void => entry.kill();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -157,12 +172,25 @@ export class FliteTts implements TextToSpeech {
         if (signal.aborted) return reject(signal.reason);
         if (spawnError) {
           const missing = spawnError.code === 'ENOENT' || spawnError.code === 'EACCES';
-          return reject(new EngineError(ENGINE, missing ? 'VB_CONFIG_INVALID' : 'VB_ENGINE_FAILED', `cannot start ${this.#binaryPath}: ${spawnError.code ?? spawnError.message}`, { cause: spawnError }));
+          return reject(
+            new EngineError(
+              ENGINE,
+              missing ? 'VB_CONFIG_INVALID' : 'VB_ENGINE_FAILED',
+              `cannot start ${this.#binaryPath}: ${spawnError.code ?? spawnError.message}`,
+              { cause: spawnError },
+            ),
+          );
         }
         if (code === 0 && !stderr.includes("can't open")) return resolve();
         const detail = stderr.trim().split('\n').at(-1) ?? '';
         this.#log('warn', 'flite failed', { code, signal: killedBy, detail });
-        reject(new EngineError(ENGINE, 'VB_ENGINE_FAILED', `${killedBy ? `killed by ${killedBy}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}`));
+        reject(
+          new EngineError(
+            ENGINE,
+            'VB_ENGINE_FAILED',
+            `${killedBy ? `killed by ${killedBy}` : `exited with code ${code}`}${detail ? `: ${detail}` : ''}`,
+          ),
+        );
       });
     });
   }

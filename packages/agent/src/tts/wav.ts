@@ -39,7 +39,11 @@ export function parseWav(bytes: Uint8Array): WavPcm {
       if (size < 16 || body + 16 > bytes.byteLength) throw new WavFormatError('short fmt chunk');
       const formatTag = view.getUint16(body, true);
       if (formatTag !== PCM && formatTag !== EXTENSIBLE) throw new WavFormatError(`format ${formatTag} is not PCM`);
-      format = { channels: view.getUint16(body + 2, true), sampleRateHz: view.getUint32(body + 4, true), bitsPerSample: view.getUint16(body + 14, true) };
+      format = {
+        channels: view.getUint16(body + 2, true),
+        sampleRateHz: view.getUint32(body + 4, true),
+        bitsPerSample: view.getUint16(body + 14, true),
+      };
     } else if (id === 'data') {
       if (!format) throw new WavFormatError('data before fmt');
       if (format.bitsPerSample !== 16) throw new WavFormatError(`${format.bitsPerSample}-bit samples, expected 16`);
@@ -58,7 +62,8 @@ function readSamples(view: DataView, start: number, byteLength: number, channels
   const samples = new Int16Array(frames);
   for (let i = 0; i < frames; i++) {
     const at = start + i * 2 * channels;
-    samples[i] = channels === 1 ? view.getInt16(at, true) : (view.getInt16(at, true) + view.getInt16(at + 2, true)) >> 1;
+    samples[i] =
+      channels === 1 ? view.getInt16(at, true) : (view.getInt16(at, true) + view.getInt16(at + 2, true)) >> 1;
   }
   return samples;
 }

@@ -1,4 +1,9 @@
-import { DEFAULT_MAX_CALL_DURATION_S, DEFAULT_NO_INPUT_TIMEOUT_S, type CallJob, type TurnLatency } from '@voicebridge/protocol';
+import {
+  DEFAULT_MAX_CALL_DURATION_S,
+  DEFAULT_NO_INPUT_TIMEOUT_S,
+  type CallJob,
+  type TurnLatency,
+} from '@voicebridge/protocol';
 import type { Logger } from 'pino';
 import type { CallConnection } from '../call-connection.ts';
 import { CallGuards } from './call-guards.ts';

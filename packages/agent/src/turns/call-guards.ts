@@ -74,7 +74,8 @@ export class CallGuards {
 
   #schedule(delayMs: number): void {
     clearTimeout(this.#noInputTimer);
-    if (!this.#closed && !this.#ending) this.#noInputTimer = setTimeout(() => this.#checkInput(), Math.max(10, delayMs));
+    if (!this.#closed && !this.#ending)
+      this.#noInputTimer = setTimeout(() => this.#checkInput(), Math.max(10, delayMs));
   }
 
   /** Runs at the earliest moment the silence can have lasted long enough; re-arms when it has not. */
@@ -100,7 +101,10 @@ export class CallGuards {
     clearTimeout(this.#noInputTimer);
     this.#options.log.info({ reason }, 'call guard ends the call');
     let bound: NodeJS.Timeout | undefined;
-    const played = Promise.race([this.#options.say(farewell), new Promise((resolve) => (bound = setTimeout(resolve, FAREWELL_MAX_MS)))]);
+    const played = Promise.race([
+      this.#options.say(farewell),
+      new Promise((resolve) => (bound = setTimeout(resolve, FAREWELL_MAX_MS))),
+    ]);
     void played
       .catch(() => undefined)
       .finally(() => {

@@ -9,7 +9,12 @@ import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from
  * stops, and the transcript gets only the estimated heard part, labelled. Resolves once the reply
  * was played out or cut; returns what went into the transcript.
  */
-export async function speakInterruptibly(context: AgentContext, text: string, bargeIn: BargeInDetector, allowanceMs = DEFAULT_PLAYOUT_ALLOWANCE_MS): Promise<{ interrupted: boolean; said: string }> {
+export async function speakInterruptibly(
+  context: AgentContext,
+  text: string,
+  bargeIn: BargeInDetector,
+  allowanceMs = DEFAULT_PLAYOUT_ALLOWANCE_MS,
+): Promise<{ interrupted: boolean; said: string }> {
   const { connection, signal } = context;
   const speaking = new AbortController();
   setMaxListeners(1000, speaking.signal);
@@ -25,7 +30,11 @@ export async function speakInterruptibly(context: AgentContext, text: string, ba
   });
   try {
     reply.clause(text);
-    for await (const chunk of context.tts.synthesize(text, { sampleRateHz: 8000, voice: context.job.config.voice, signal: speaking.signal })) {
+    for await (const chunk of context.tts.synthesize(text, {
+      sampleRateHz: 8000,
+      voice: context.job.config.voice,
+      signal: speaking.signal,
+    })) {
       context.turns.sendAudio(chunk);
       const position = reply.sent(chunk.length);
       connection.mark(speaking.signal, 'p').then(

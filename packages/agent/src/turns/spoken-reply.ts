@@ -48,7 +48,8 @@ export class SpokenReply {
   /** The estimated heard text for a `clear` at `clearAtMs` (empty when nothing counts as heard). */
   heardText(clearAtMs: number, allowanceMs = DEFAULT_PLAYOUT_ALLOWANCE_MS): string {
     let heardSamples = 0;
-    for (const mark of this.#played) if (mark.atMs <= clearAtMs - allowanceMs) heardSamples = Math.max(heardSamples, mark.sample);
+    for (const mark of this.#played)
+      if (mark.atMs <= clearAtMs - allowanceMs) heardSamples = Math.max(heardSamples, mark.sample);
     const words: string[] = [];
     for (const segment of this.#segments) {
       if (segment.startSample >= heardSamples) break;

@@ -71,14 +71,24 @@ describe('call guards', function () {
     it('a silent caller is asked once whether they are still there, then the call ends with no-input', async () => {
       const call = await suite.start({ noInputTimeoutS: 1 });
       await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup', 20_000);
-      expect(call.media.controls().find((c) => c.event === 'hangup')).to.deep.equal({ event: 'hangup', reason: 'no-input' });
-      expect(call.transcript.map((t) => t.text)).to.deep.equal(['Hello.', GUARD_PHRASES.stillThere, GUARD_PHRASES.noInput]);
+      expect(call.media.controls().find((c) => c.event === 'hangup')).to.deep.equal({
+        event: 'hangup',
+        reason: 'no-input',
+      });
+      expect(call.transcript.map((t) => t.text)).to.deep.equal([
+        'Hello.',
+        GUARD_PHRASES.stillThere,
+        GUARD_PHRASES.noInput,
+      ]);
     });
 
     it('a call reaching maxCallDurationS ends with max-duration after the farewell', async () => {
       const call = await suite.start({ maxCallDurationS: 1 });
       await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup', 20_000);
-      expect(call.media.controls().find((c) => c.event === 'hangup')).to.deep.equal({ event: 'hangup', reason: 'max-duration' });
+      expect(call.media.controls().find((c) => c.event === 'hangup')).to.deep.equal({
+        event: 'hangup',
+        reason: 'max-duration',
+      });
       expect(call.transcript.map((t) => t.text)).to.include(GUARD_PHRASES.maxDuration);
     });
   });

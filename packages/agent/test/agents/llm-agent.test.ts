@@ -27,7 +27,13 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
   this.timeout(30_000);
   const suite = useLlmCallSuite({
     options: (server) => ({
-      llm: { baseUrl: server.baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY', temperature: 0.3, maxTokens: 150 },
+      llm: {
+        baseUrl: server.baseUrl,
+        model: 'fake-model',
+        apiKeyEnv: 'VB_TEST_LLM_KEY',
+        temperature: 0.3,
+        maxTokens: 150,
+      },
       prompt: PROMPT,
       greeting: 'Harbour Dental, how can I help?',
       env: { VB_TEST_LLM_KEY: KEY },
@@ -46,7 +52,12 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     expect(suite.server.requests).to.have.length(1);
     const request = suite.server.requests[0]!;
     expect(request.headers.authorization).to.equal(`Bearer ${KEY}`);
-    const body = request.body as { model: string; temperature: number; max_tokens: number; tools: Array<{ function: { name: string } }> };
+    const body = request.body as {
+      model: string;
+      temperature: number;
+      max_tokens: number;
+      tools: Array<{ function: { name: string } }>;
+    };
     expect(body.model).to.equal('fake-model');
     expect(body.temperature).to.equal(0.3);
     expect(body.max_tokens).to.equal(150);
@@ -70,7 +81,10 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     const turn = call.turns[0]!;
     expect(turn).to.include({ turn: 1, interruptions: 0 });
     const stages = [turn.sttFinalAtMs, turn.answerAtMs, turn.ttsFirstAudioAtMs, turn.firstRtpAtMs];
-    expect(stages.every((ms) => typeof ms === 'number'), JSON.stringify(turn)).to.equal(true);
+    expect(
+      stages.every((ms) => typeof ms === 'number'),
+      JSON.stringify(turn),
+    ).to.equal(true);
     expect([...stages].sort((a, b) => a! - b!)).to.deep.equal(stages);
   });
 
@@ -81,7 +95,9 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     const firstPart = new Promise<void>((resolve) => (firstPartSent = resolve));
     suite.server.respondWith(async (request, response) => {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      response.write(`data: ${JSON.stringify(chunk({ role: 'assistant', content: 'We are open from nine to five. ' }))}\n\n`);
+      response.write(
+        `data: ${JSON.stringify(chunk({ role: 'assistant', content: 'We are open from nine to five. ' }))}\n\n`,
+      );
       response.write(`data: ${JSON.stringify(chunk({ content: 'And on Saturdays' }))}\n\n`);
       firstPartSent();
       await released;
@@ -99,7 +115,10 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     expect(call.transcript.filter((t) => t.speaker === 'agent')).to.have.length(1);
     release();
     await call.waitForTranscript((t) => t.length >= 3, 'the whole answer');
-    expect(call.transcript.at(-1)).to.deep.equal({ speaker: 'agent', text: 'We are open from nine to five. And on Saturdays until noon.' });
+    expect(call.transcript.at(-1)).to.deep.equal({
+      speaker: 'agent',
+      text: 'We are open from nine to five. And on Saturdays until noon.',
+    });
   });
 
   it('keeps the conversation: the second request carries the first exchange', async () => {
@@ -160,7 +179,10 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     expect(toolMessage.role).to.equal('tool');
     expect(toolMessage.tool_call_id).to.equal('call_7');
     expect(toolMessage.content).to.include('not available');
-    expect(call.transcript.at(-1)).to.deep.equal({ speaker: 'agent', text: 'I cannot transfer you, but I can help here.' });
+    expect(call.transcript.at(-1)).to.deep.equal({
+      speaker: 'agent',
+      text: 'I cannot transfer you, but I can help here.',
+    });
     expect(call.media.controls().some((c) => c.event === 'hangup')).to.equal(false);
   });
 
@@ -206,7 +228,9 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     suite.server.respondWith((request, response) =>
       (request.body as { tools?: unknown[] }).tools === undefined
         ? streamText(['Nine to five.'])(request, response)
-        : errorReply(400, { error: { message: 'registry.ollama.ai/library/gemma2:2b does not support tools', type: 'api_error' } })(request, response),
+        : errorReply(400, {
+            error: { message: 'registry.ollama.ai/library/gemma2:2b does not support tools', type: 'api_error' },
+          })(request, response),
     );
     const call = await suite.start();
     await call.greeted();
@@ -214,7 +238,11 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     await call.waitForTranscript((t) => t.at(-1)?.text === 'Nine to five.', 'the answer');
     call.stt.hear('thanks');
     await call.media.waitFor(() => call.marks() >= 3, 'the second answer');
-    expect(suite.server.requests.map((r) => (r.body as { tools?: unknown[] }).tools === undefined)).to.deep.equal([false, true, true]);
+    expect(suite.server.requests.map((r) => (r.body as { tools?: unknown[] }).tools === undefined)).to.deep.equal([
+      false,
+      true,
+      true,
+    ]);
     expect(call.transcript.map((t) => t.text)).to.not.include(LLM_AGENT_PHRASES.apology);
   });
 
@@ -233,7 +261,10 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     await call.greeted();
     call.stt.hear('hi');
     await call.media.waitFor(() => call.marks() >= 2, 'the answer');
-    expect(messagesOf(suite.server.requests[0]!.body)[0]).to.deep.equal({ role: 'system', content: DEFAULT_SYSTEM_PROMPT });
+    expect(messagesOf(suite.server.requests[0]!.body)[0]).to.deep.equal({
+      role: 'system',
+      content: DEFAULT_SYSTEM_PROMPT,
+    });
   });
 
   it('with the real offline recogniser: the caller asks through G.711, the model gets the words, its answer is spoken', async () => {

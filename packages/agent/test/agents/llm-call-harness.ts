@@ -115,7 +115,9 @@ export class MediaSide {
   sendCallerAudio(pcm: Int16Array): void {
     for (let at = 0; at < pcm.length; at += 160) {
       const samples = pcm.slice(at, at + 160);
-      this.#end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: this.#callerOffset, samples, filled: false }));
+      this.#end.send(
+        encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: this.#callerOffset, samples, filled: false }),
+      );
       this.#callerOffset += samples.length;
     }
   }
@@ -170,7 +172,15 @@ export class MediaSide {
       const control = decodeControlJson(message) as AgentToMedia;
       this.events.push({ kind: 'control', message: control });
       if (control.event === 'ready') {
-        this.send({ event: 'start', callId: this.#callId, codec: 'PCMU', sampleRateHz: 8000, ptimeMs: 20, answeredAtMs: this.answeredAtMs, telephoneEvent: this.telephoneEvent });
+        this.send({
+          event: 'start',
+          callId: this.#callId,
+          codec: 'PCMU',
+          sampleRateHz: 8000,
+          ptimeMs: 20,
+          answeredAtMs: this.answeredAtMs,
+          telephoneEvent: this.telephoneEvent,
+        });
       } else if (control.event === 'mark') {
         this.send({ event: 'mark', name: control.name, played: true });
       }
@@ -312,7 +322,16 @@ export function llmCallJob(callId: string, config: Partial<NumberConfig>): CallJ
     version: 1,
     callId,
     number: '+15550001111',
-    config: { version: 1, number: '+15550001111', agent: 'llm', enabled: true, answers: [], configVersion: 1, updatedAtMs: now, ...config },
+    config: {
+      version: 1,
+      number: '+15550001111',
+      agent: 'llm',
+      enabled: true,
+      answers: [],
+      configVersion: 1,
+      updatedAtMs: now,
+      ...config,
+    },
     codec: 'PCMU',
     sampleRateHz: 8000,
     ptimeMs: 20,
@@ -341,7 +360,9 @@ export interface LlmCallSuiteOptions {
  * once, and after every test close its calls and forget the server's requests.
  */
 export function useLlmCallSuite(suiteOptions: LlmCallSuiteOptions = {}): LlmCallSuite {
-  const callOptions = suiteOptions.options ?? ((server) => ({ llm: { baseUrl: server.baseUrl, model: 'fake-model' }, env: {}, greeting: 'Hello.' }));
+  const callOptions =
+    suiteOptions.options ??
+    ((server) => ({ llm: { baseUrl: server.baseUrl, model: 'fake-model' }, env: {}, greeting: 'Hello.' }));
   let server: FakeOpenAiServer | undefined;
   let tts: TextToSpeech | undefined;
   const calls: LlmCallHarness[] = [];

@@ -4,7 +4,13 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel } from '@voicebridge/channel';
 import type { CallJob, TranscriptEntry } from '@voicebridge/protocol';
-import { CallOwnership, CallRecordRepository, ConversationRepository, RedisKeys, type CallRecordPatch } from '@voicebridge/store';
+import {
+  CallOwnership,
+  CallRecordRepository,
+  ConversationRepository,
+  RedisKeys,
+  type CallRecordPatch,
+} from '@voicebridge/store';
 import { createLanguageModelFactory } from '../../src/agents/language-model-factory.ts';
 import { LLM_RESUME_LINE } from '../../src/agents/llm-resume.ts';
 import { CallRunner, type RunOutcome } from '../../src/call-runner.ts';
@@ -99,11 +105,27 @@ class CallWorld {
   /** The record signaling writes at the answer. */
   async answered(): Promise<void> {
     const now = Date.now();
-    await this.record.create({ version: 1, callId: this.callId, sipCallId: `sip-${this.callId}`, from: 'sip:+15550002222@127.0.0.1', to: 'sip:+15550001111@127.0.0.1', number: '+15550001111', status: 'answered', invitedAtMs: now, answeredAtMs: now, transcript: [] });
+    await this.record.create({
+      version: 1,
+      callId: this.callId,
+      sipCallId: `sip-${this.callId}`,
+      from: 'sip:+15550002222@127.0.0.1',
+      to: 'sip:+15550001111@127.0.0.1',
+      number: '+15550001111',
+      status: 'answered',
+      invitedAtMs: now,
+      answeredAtMs: now,
+      transcript: [],
+    });
   }
 
   job(baseUrl: string): CallJob {
-    return llmCallJob(this.callId, { greeting: GREETING, prompt: PROMPT, llm: { baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY' }, configVersion: 4 });
+    return llmCallJob(this.callId, {
+      greeting: GREETING,
+      prompt: PROMPT,
+      llm: { baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY' },
+      configVersion: 4,
+    });
   }
 
   waitForTranscript(predicate: (entries: CallWorld['transcript']) => boolean, what: string): Promise<void> {
@@ -204,7 +226,10 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     expect(state?.configVersion).to.equal(4);
     expect(state?.turns).to.equal(3);
     expect(state?.messages.filter((m) => m.role === 'caller')).to.have.length(3);
-    expect(call.transcript.filter((e) => e.text === GREETING), 'one greeting in the record').to.have.length(1);
+    expect(
+      call.transcript.filter((e) => e.text === GREETING),
+      'one greeting in the record',
+    ).to.have.length(1);
 
     // The record in Redis: the whole transcript once, and one turn-table row per caller turn, the
     // second answered by the new owner.
@@ -212,7 +237,10 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     expect(record?.transcript.map((e) => e.text)).to.deep.equal(call.transcript.map((e) => e.text));
     const turns = record?.turns ?? [];
     expect(turns.map((t) => t.turn)).to.deep.equal([1, 2, 3]);
-    expect(turns.every((t) => t.firstRtpAtMs !== undefined), 'every turn answered').to.equal(true);
+    expect(
+      turns.every((t) => t.firstRtpAtMs !== undefined),
+      'every turn answered',
+    ).to.equal(true);
     expect(turns[1]!.firstRtpAtMs).to.be.at.least(turns[1]!.sttFinalAtMs!);
   });
 
@@ -248,7 +276,10 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     second.stt.hear('and on Saturday');
     await call.waitForTranscript((t) => t.at(-1)?.text === 'Until noon on Saturdays.', 'the answer');
 
-    expect(call.transcript.map((e) => e.text), 'no greeting and no apology').to.deep.equal(['and on Saturday', 'Until noon on Saturdays.']);
+    expect(
+      call.transcript.map((e) => e.text),
+      'no greeting and no apology',
+    ).to.deep.equal(['and on Saturday', 'Until noon on Saturdays.']);
     expect(suite.server.requests).to.have.length(1);
     expect(messagesOf(suite.server.requests[0]!.body)).to.deep.equal([
       { role: 'system', content: PROMPT },
@@ -265,7 +296,18 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     await call.answered();
     await call.media.ready;
     // As a SIGKILL leaves it: turn 2 was heard (in the state) but its row never reached the record.
-    await call.record.update(call.callId, { turns: [{ turn: 1, sttFinalAtMs: 2000, answerAtMs: 2100, ttsFirstAudioAtMs: 2200, firstRtpAtMs: 2210, interruptions: 0 }] });
+    await call.record.update(call.callId, {
+      turns: [
+        {
+          turn: 1,
+          sttFinalAtMs: 2000,
+          answerAtMs: 2100,
+          ttsFirstAudioAtMs: 2200,
+          firstRtpAtMs: 2210,
+          interruptions: 0,
+        },
+      ],
+    });
     const epoch = await call.ownership.claim(call.callId);
     await call.conversations.save({
       version: 1,
@@ -287,10 +329,16 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     const second = new AgentProcess(call);
     agents.push(second);
     second.start(call.job(suite.server.baseUrl));
-    await call.waitForTranscript((t) => t.at(-1)?.text === 'A check-up is sixty pounds.', 'the answer to the pending question');
+    await call.waitForTranscript(
+      (t) => t.at(-1)?.text === 'A check-up is sixty pounds.',
+      'the answer to the pending question',
+    );
 
     expect(call.transcript.map((e) => e.text)).to.deep.equal([LLM_RESUME_LINE, 'A check-up is sixty pounds.']);
-    expect(messagesOf(suite.server.requests[0]!.body).at(-1)).to.deep.equal({ role: 'user', content: 'how much is a check-up' });
+    expect(messagesOf(suite.server.requests[0]!.body).at(-1)).to.deep.equal({
+      role: 'user',
+      content: 'how much is a check-up',
+    });
     await call.media.waitFor(() => second.stt.listening, 'the new owner listening');
     suite.server.respondWith(streamText(['Yes, on Saturdays.']));
     second.stt.hear('are you open at weekends');

@@ -13,7 +13,9 @@ function messagesOf(body: unknown): Array<{ role: string; content?: string | nul
 function toolCall(text: string, name: string, args: string): Script {
   const payloads = [chunk({ role: 'assistant', content: '' })];
   if (text !== '') payloads.push(chunk({ content: text }));
-  payloads.push(chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name, arguments: args } }] }));
+  payloads.push(
+    chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name, arguments: args } }] }),
+  );
   payloads.push(chunk({}, 'tool_calls'));
   return streamEvents(payloads);
 }
@@ -21,7 +23,9 @@ function toolCall(text: string, name: string, args: string): Script {
 /** The model calls a tool first, then, once it sees the tool's result, says `after`. */
 function toolThenAnswer(text: string, name: string, args: string, after: string): Script {
   return (request, response) =>
-    messagesOf(request.body).at(-1)?.role === 'tool' ? streamText([after])(request, response) : toolCall(text, name, args)(request, response);
+    messagesOf(request.body).at(-1)?.role === 'tool'
+      ? streamText([after])(request, response)
+      : toolCall(text, name, args)(request, response);
 }
 
 describe('llm agent tools: send_dtmf and HTTP webhooks (real channel, flite, local servers)', function () {
@@ -34,7 +38,9 @@ describe('llm agent tools: send_dtmf and HTTP webhooks (real channel, flite, loc
     webhook = undefined;
   });
 
-  async function startWebhook(handler: (request: IncomingMessage, body: string, response: ServerResponse) => void): Promise<string> {
+  async function startWebhook(
+    handler: (request: IncomingMessage, body: string, response: ServerResponse) => void,
+  ): Promise<string> {
     webhook = createServer((request, response) => {
       let body = '';
       request.on('data', (d: Buffer) => (body += d.toString()));
@@ -52,11 +58,16 @@ describe('llm agent tools: send_dtmf and HTTP webhooks (real channel, flite, loc
     call.stt.hear('press one two hash');
     await call.waitForTranscript((t) => t.at(-1)?.text === 'Done.', 'the answer after the keys');
     expect(call.media.controls()).to.deep.include({ event: 'dtmf', digits: '12#' });
-    expect(messagesOf(suite.server.requests[1]!.body).at(-1)).to.deep.include({ role: 'tool', content: '{"ok":true,"sent":"12#"}' });
+    expect(messagesOf(suite.server.requests[1]!.body).at(-1)).to.deep.include({
+      role: 'tool',
+      content: '{"ok":true,"sent":"12#"}',
+    });
   });
 
   it('send_dtmf on a call without telephone-event is an error for the model, and nothing is sent', async () => {
-    suite.server.respondWith(toolThenAnswer('', 'send_dtmf', '{"digits":"1"}', 'Sorry, I cannot press keys on this call.'));
+    suite.server.respondWith(
+      toolThenAnswer('', 'send_dtmf', '{"digits":"1"}', 'Sorry, I cannot press keys on this call.'),
+    );
     const call = await suite.start({ telephoneEvent: false });
     await call.greeted();
     call.stt.hear('press one');
@@ -79,32 +90,59 @@ describe('llm agent tools: send_dtmf and HTTP webhooks (real channel, flite, loc
         response.end('{"status":"shipped"}');
       });
     });
-    const tool = { name: 'lookup_order', description: 'Finds an order by its number.', parameters: { type: 'object', properties: { order: { type: 'string' } } }, url, timeoutMs: 5000 };
-    suite.server.respondWith(toolThenAnswer('Let me check that for you.', 'lookup_order', '{"order":"42"}', 'It has shipped.'));
+    const tool = {
+      name: 'lookup_order',
+      description: 'Finds an order by its number.',
+      parameters: { type: 'object', properties: { order: { type: 'string' } } },
+      url,
+      timeoutMs: 5000,
+    };
+    suite.server.respondWith(
+      toolThenAnswer('Let me check that for you.', 'lookup_order', '{"order":"42"}', 'It has shipped.'),
+    );
     const call = await suite.start({ tools: [tool] });
     await call.greeted();
     const greetingAudio = call.media.events.filter((e) => e.kind === 'audio').length;
     call.stt.hear('where is order forty two');
     // The audio of "Let me check that for you." reaches media while the webhook still holds its reply.
-    await call.media.waitFor(() => received.length === 1 && call.media.events.filter((e) => e.kind === 'audio').length > greetingAudio + 5, 'the words before the tool');
+    await call.media.waitFor(
+      () => received.length === 1 && call.media.events.filter((e) => e.kind === 'audio').length > greetingAudio + 5,
+      'the words before the tool',
+    );
     release();
     await call.waitForTranscript((t) => t.at(-1)?.text === 'It has shipped.', 'the answer with the result');
     expect(audioBeforeReply).to.be.greaterThan(greetingAudio + 5);
-    expect(received).to.deep.equal([{ callId: call.callId, number: '+15550001111', tool: 'lookup_order', arguments: { order: '42' } }]);
-    const requestTools = (suite.server.requests[0]!.body as { tools: Array<{ function: { name: string } }> }).tools.map((t) => t.function.name);
+    expect(received).to.deep.equal([
+      { callId: call.callId, number: '+15550001111', tool: 'lookup_order', arguments: { order: '42' } },
+    ]);
+    const requestTools = (suite.server.requests[0]!.body as { tools: Array<{ function: { name: string } }> }).tools.map(
+      (t) => t.function.name,
+    );
     expect(requestTools).to.deep.equal(['end_call', 'send_dtmf', 'lookup_order']);
-    expect(messagesOf(suite.server.requests[1]!.body).at(-1)).to.deep.include({ role: 'tool', content: '{"status":"shipped"}' });
+    expect(messagesOf(suite.server.requests[1]!.body).at(-1)).to.deep.include({
+      role: 'tool',
+      content: '{"status":"shipped"}',
+    });
     expect(call.media.controls().filter(isEndMark).length).to.be.at.least(2);
   });
 
   it('a webhook that does not answer in its timeout is an error result; the call goes on', async () => {
     const url = await startWebhook(() => undefined);
-    const tool = { name: 'slow_lookup', description: 'Slow.', parameters: { type: 'object', properties: {} }, url, timeoutMs: 300 };
+    const tool = {
+      name: 'slow_lookup',
+      description: 'Slow.',
+      parameters: { type: 'object', properties: {} },
+      url,
+      timeoutMs: 300,
+    };
     suite.server.respondWith(toolThenAnswer('', 'slow_lookup', '{}', 'That service is not answering.'));
     const call = await suite.start({ tools: [tool] });
     await call.greeted();
     call.stt.hear('look it up');
-    await call.waitForTranscript((t) => t.at(-1)?.text === 'That service is not answering.', 'the answer after the timeout');
+    await call.waitForTranscript(
+      (t) => t.at(-1)?.text === 'That service is not answering.',
+      'the answer after the timeout',
+    );
     expect(messagesOf(suite.server.requests[1]!.body).at(-1)?.content).to.include('did not answer within 300 ms');
     expect(call.media.controls().some((c) => c.event === 'hangup')).to.equal(false);
   });

@@ -5,16 +5,27 @@ import { useLlmCallSuite, type LlmCallHarness } from './llm-call-harness.ts';
 
 type Message = { role: string; content?: string | null };
 const messagesOf = (body: unknown): Message[] => (body as { messages: Message[] }).messages;
-const toolNamesOf = (body: unknown): string[] => ((body as { tools?: Array<{ function: { name: string } }> }).tools ?? []).map((t) => t.function.name);
+const toolNamesOf = (body: unknown): string[] =>
+  ((body as { tools?: Array<{ function: { name: string } }> }).tools ?? []).map((t) => t.function.name);
 
 /** Says `text` and calls transfer_call; once it sees the tool's result, says `after`. */
 function transferThenAnswer(text: string, target: string, after: string): Script {
   const transfer = streamEvents([
     chunk({ role: 'assistant', content: text }),
-    chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'transfer_call', arguments: JSON.stringify({ target }) } }] }),
+    chunk({
+      tool_calls: [
+        {
+          index: 0,
+          id: 'call_1',
+          type: 'function',
+          function: { name: 'transfer_call', arguments: JSON.stringify({ target }) },
+        },
+      ],
+    }),
     chunk({}, 'tool_calls'),
   ]);
-  return (request, response) => (messagesOf(request.body).at(-1)?.role === 'tool' ? streamText([after]) : transfer)(request, response);
+  return (request, response) =>
+    (messagesOf(request.body).at(-1)?.role === 'tool' ? streamText([after]) : transfer)(request, response);
 }
 
 /**
@@ -40,10 +51,28 @@ describe('llm agent: transfer_call', function () {
     // The REFER waits for what was said first to be played: its mark came before the request.
     const controls = call.media.controls();
     expect(controls.findLastIndex((m) => m.event === 'mark')).to.be.below(controls.indexOf(request));
-    call.media.send({ event: 'transfer-result', requestId: request.requestId, state: 'trying', status: 202, reason: 'REFER accepted' });
-    call.media.send({ event: 'transfer-result', requestId: request.requestId, state: 'failure', status: 486, reason: 'Busy Here' });
-    await call.waitForTranscript((t) => t.at(-1)?.text === 'Sorry, that line is busy.', 'the answer after the failed transfer');
-    const result = JSON.parse(messagesOf(suite.server.requests[1]!.body).at(-1)?.content ?? '{}') as Record<string, unknown>;
+    call.media.send({
+      event: 'transfer-result',
+      requestId: request.requestId,
+      state: 'trying',
+      status: 202,
+      reason: 'REFER accepted',
+    });
+    call.media.send({
+      event: 'transfer-result',
+      requestId: request.requestId,
+      state: 'failure',
+      status: 486,
+      reason: 'Busy Here',
+    });
+    await call.waitForTranscript(
+      (t) => t.at(-1)?.text === 'Sorry, that line is busy.',
+      'the answer after the failed transfer',
+    );
+    const result = JSON.parse(messagesOf(suite.server.requests[1]!.body).at(-1)?.content ?? '{}') as Record<
+      string,
+      unknown
+    >;
     expect(result).to.deep.include({ status: 486, callContinues: true });
     expect(result['error']).to.match(/Busy Here/);
     expect(call.media.controls().some((m) => m.event === 'hangup')).to.equal(false);

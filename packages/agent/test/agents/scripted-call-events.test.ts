@@ -19,15 +19,27 @@ describe('scripted agent: hold, resume and DTMF', function () {
     call = undefined;
   });
 
-  const options: () => CallHarnessOptions = () => ({ agent: 'scripted', llm: { baseUrl: 'http://127.0.0.1:9/v1', model: 'none' }, env: {}, greeting: 'Hello.', tts });
+  const options: () => CallHarnessOptions = () => ({
+    agent: 'scripted',
+    llm: { baseUrl: 'http://127.0.0.1:9/v1', model: 'none' },
+    env: {},
+    greeting: 'Hello.',
+    tts,
+  });
 
   it('acknowledges a key press', async () => {
     call = await LlmCallHarness.start(options());
     await call.greeted();
     call.media.send({ event: 'dtmf', digit: '5', durationMs: 100 });
-    await call.waitForTranscript((t) => t.some((e) => e.speaker === 'agent' && e.text === 'You pressed 5.'), 'the acknowledgement');
+    await call.waitForTranscript(
+      (t) => t.some((e) => e.speaker === 'agent' && e.text === 'You pressed 5.'),
+      'the acknowledgement',
+    );
     call.media.send({ event: 'dtmf', digit: '#', durationMs: 100 });
-    await call.waitForTranscript((t) => t.some((e) => e.speaker === 'agent' && e.text === 'You pressed hash.'), 'the second acknowledgement');
+    await call.waitForTranscript(
+      (t) => t.some((e) => e.speaker === 'agent' && e.text === 'You pressed hash.'),
+      'the second acknowledgement',
+    );
   });
 
   it('on hold clears what it says and answers nothing; on resume says welcome back and listens again', async () => {
@@ -43,6 +55,9 @@ describe('scripted agent: hold, resume and DTMF', function () {
     expect(c.transcript.map((e) => e.text)).to.not.include('You pressed 1.');
     expect(c.transcript.some((e) => e.speaker === 'caller' && e.text === 'opening hours')).to.equal(false);
     c.stt.hear('prices please');
-    await c.waitForTranscript((t) => t.some((e) => e.speaker === 'caller' && e.text === 'prices please') && t.at(-1)?.speaker === 'agent', 'an answer after the resume');
+    await c.waitForTranscript(
+      (t) => t.some((e) => e.speaker === 'caller' && e.text === 'prices please') && t.at(-1)?.speaker === 'agent',
+      'an answer after the resume',
+    );
   });
 });

@@ -29,9 +29,18 @@ function muLawDecode(code: number): number {
   return u & 0x80 ? -magnitude : magnitude;
 }
 
-export async function synthesizeAll(tts: TextToSpeech, text: string, options: { voice?: string } = {}): Promise<Int16Array> {
+export async function synthesizeAll(
+  tts: TextToSpeech,
+  text: string,
+  options: { voice?: string } = {},
+): Promise<Int16Array> {
   const chunks: Int16Array[] = [];
-  for await (const chunk of tts.synthesize(text, { sampleRateHz: 8000, voice: options.voice, signal: AbortSignal.timeout(30_000) })) chunks.push(chunk);
+  for await (const chunk of tts.synthesize(text, {
+    sampleRateHz: 8000,
+    voice: options.voice,
+    signal: AbortSignal.timeout(30_000),
+  }))
+    chunks.push(chunk);
   return concat(chunks);
 }
 

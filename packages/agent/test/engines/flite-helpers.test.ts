@@ -33,21 +33,35 @@ const pcm = (...samples: number[]): Uint8Array => new Uint8Array(Int16Array.from
 
 describe('parseWav', () => {
   it('finds the data chunk after other chunks instead of assuming a 44-byte header', () => {
-    const bytes = wav([{ id: 'fmt ', body: fmt(16000) }, { id: 'LIST', body: new Uint8Array(7) }, { id: 'data', body: pcm(1, -2, 300) }]);
+    const bytes = wav([
+      { id: 'fmt ', body: fmt(16000) },
+      { id: 'LIST', body: new Uint8Array(7) },
+      { id: 'data', body: pcm(1, -2, 300) },
+    ]);
     const parsed = parseWav(bytes);
     expect(parsed.sampleRateHz).to.equal(16000);
     expect(Array.from(parsed.samples)).to.deep.equal([1, -2, 300]);
   });
 
   it('reads to the end of the file when the data size was never filled in, and mixes stereo down', () => {
-    const bytes = wav([{ id: 'fmt ', body: fmt(8000, 2) }, { id: 'data', body: pcm(100, 300, -4, -8) }]);
+    const bytes = wav([
+      { id: 'fmt ', body: fmt(8000, 2) },
+      { id: 'data', body: pcm(100, 300, -4, -8) },
+    ]);
     new DataView(bytes.buffer, bytes.byteOffset).setUint32(bytes.length - 12, 0xffffffff, true);
     expect(Array.from(parseWav(bytes).samples)).to.deep.equal([200, -6]);
   });
 
   it('rejects what is not 16-bit PCM WAV', () => {
     expect(() => parseWav(Buffer.from('not a wav file at all'))).to.throw(WavFormatError);
-    expect(() => parseWav(wav([{ id: 'fmt ', body: fmt(8000, 1, 8) }, { id: 'data', body: pcm(1) }]))).to.throw(WavFormatError, /8-bit/);
+    expect(() =>
+      parseWav(
+        wav([
+          { id: 'fmt ', body: fmt(8000, 1, 8) },
+          { id: 'data', body: pcm(1) },
+        ]),
+      ),
+    ).to.throw(WavFormatError, /8-bit/);
     expect(() => parseWav(wav([{ id: 'fmt ', body: fmt(8000) }]))).to.throw(WavFormatError, /no data/);
   });
 });
@@ -55,7 +69,8 @@ describe('parseWav', () => {
 describe('decimate', () => {
   const tone = (hz: number, rateHz: number, samples: number): Int16Array =>
     Int16Array.from({ length: samples }, (_, n) => Math.round(10000 * Math.sin((2 * Math.PI * hz * n) / rateHz)));
-  const peak = (samples: Int16Array): number => samples.subarray(100, -100).reduce((max, s) => Math.max(max, Math.abs(s)), 0);
+  const peak = (samples: Int16Array): number =>
+    samples.subarray(100, -100).reduce((max, s) => Math.max(max, Math.abs(s)), 0);
 
   it('keeps the phone band and removes what would alias into it', () => {
     expect(peak(decimate(tone(1000, 16000, 4000), 16000, 8000))).to.be.within(9500, 10100);
@@ -71,7 +86,9 @@ describe('decimate', () => {
 
 describe('splitClauses', () => {
   it('splits at clause punctuation followed by a space, keeping the punctuation and joining short fragments to the next', () => {
-    expect(splitClauses('Our hours are nine to five, Monday to Friday. Closed on Sundays; sorry! Anything else?')).to.deep.equal([
+    expect(
+      splitClauses('Our hours are nine to five, Monday to Friday. Closed on Sundays; sorry! Anything else?'),
+    ).to.deep.equal([
       'Our hours are nine to five,',
       'Monday to Friday.',
       'Closed on Sundays;',

@@ -16,7 +16,11 @@ describe('FliteTts (real flite)', function () {
 
   it('synthesizes a sentence as audible 8 kHz chunks of a plausible duration', async () => {
     const chunks: Int16Array[] = [];
-    for await (const chunk of tts.synthesize('What are your opening hours?', { sampleRateHz: 8000, signal: AbortSignal.timeout(20_000) })) chunks.push(chunk);
+    for await (const chunk of tts.synthesize('What are your opening hours?', {
+      sampleRateHz: 8000,
+      signal: AbortSignal.timeout(20_000),
+    }))
+      chunks.push(chunk);
     const samples = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
     expect(chunks.every((chunk) => chunk instanceof Int16Array && chunk.length <= 1600)).to.equal(true);
     // Six words at a speaking rate: between one and four seconds at 8,000 samples per second.
@@ -34,7 +38,9 @@ describe('FliteTts (real flite)', function () {
 
   it('synthesizes the next clause while the first is being played', async () => {
     const text = 'Our opening hours are nine to five, Monday to Friday. On Saturdays we open at ten.';
-    const iterator = tts.synthesize(text, { sampleRateHz: 8000, signal: AbortSignal.timeout(20_000) })[Symbol.asyncIterator]();
+    const iterator = tts
+      .synthesize(text, { sampleRateHz: 8000, signal: AbortSignal.timeout(20_000) })
+      [Symbol.asyncIterator]();
     const first = await iterator.next();
     expect(first.done).to.equal(false);
     expect(tts.runningProcesses).to.equal(1);

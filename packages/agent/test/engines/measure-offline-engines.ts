@@ -28,7 +28,7 @@ const SENTENCES: [string, string][] = [
   ['I want to pay my bill', 'bill'],
   ['Could you repeat that please', 'repeat'],
   ['My name is John Smith', 'smith'],
-  ['The meeting is at three o\'clock', 'meeting'],
+  ["The meeting is at three o'clock", 'meeting'],
   ['Please send me an email', 'email'],
   ['How long does shipping take', 'shipping'],
   ['I lost my credit card', 'credit'],
@@ -48,13 +48,23 @@ const SENTENCES: [string, string][] = [
 const quick = process.argv.includes('--quick');
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const words = (text: string): string[] => text.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).filter(Boolean);
+const words = (text: string): string[] =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z' ]/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
 
 function wordErrors(reference: string[], hypothesis: string[]): number {
   let previous = Array.from({ length: hypothesis.length + 1 }, (_, j) => j);
   for (let i = 1; i <= reference.length; i++) {
     const row = [i];
-    for (let j = 1; j <= hypothesis.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (reference[i - 1] === hypothesis[j - 1] ? 0 : 1));
+    for (let j = 1; j <= hypothesis.length; j++)
+      row[j] = Math.min(
+        previous[j]! + 1,
+        row[j - 1]! + 1,
+        previous[j - 1]! + (reference[i - 1] === hypothesis[j - 1] ? 0 : 1),
+      );
     previous = row;
   }
   return previous[hypothesis.length]!;
@@ -77,13 +87,18 @@ async function measureStart(): Promise<void> {
   let rss = 0;
   for (let i = 0; i < (quick ? 3 : 10); i++) {
     const startedAt = performance.now();
-    const process = await PocketsphinxProcess.start({ ...POCKETSPHINX_DEFAULTS, log: () => {} }, AbortSignal.timeout(60_000));
+    const process = await PocketsphinxProcess.start(
+      { ...POCKETSPHINX_DEFAULTS, log: () => {} },
+      AbortSignal.timeout(60_000),
+    );
     wall.push(performance.now() - startedAt);
     cpu.push(await cpuMs(process.pid));
     rss = await rssMb(process.pid);
     await process.close();
   }
-  out(`decoder start (spawn → ready): median ${median(wall).toFixed(0)} ms wall, ${median(cpu).toFixed(0)} ms CPU; min ${Math.min(...wall).toFixed(0)}, max ${Math.max(...wall).toFixed(0)} ms; RSS ${rss.toFixed(0)} MB`);
+  out(
+    `decoder start (spawn → ready): median ${median(wall).toFixed(0)} ms wall, ${median(cpu).toFixed(0)} ms CPU; min ${Math.min(...wall).toFixed(0)}, max ${Math.max(...wall).toFixed(0)} ms; RSS ${rss.toFixed(0)} MB`,
+  );
 }
 
 async function measureTts(tts: FliteTts, voices: string[]): Promise<void> {
@@ -95,18 +110,30 @@ async function measureTts(tts: FliteTts, voices: string[]): Promise<void> {
     for (let i = 0; i < 5; i++) {
       const startedAt = performance.now();
       let samples = 0;
-      for await (const chunk of tts.synthesize(text, { sampleRateHz: 8000, voice, signal: AbortSignal.timeout(30_000) })) {
+      for await (const chunk of tts.synthesize(text, {
+        sampleRateHz: 8000,
+        voice,
+        signal: AbortSignal.timeout(30_000),
+      })) {
         if (samples === 0) first.push(performance.now() - startedAt);
         samples += chunk.length;
       }
       total.push(performance.now() - startedAt);
       seconds = samples / 8000;
     }
-    out(`flite ${voice}: first chunk ${median(first).toFixed(0)} ms, all ${median(total).toFixed(0)} ms for ${seconds.toFixed(1)} s of speech`);
+    out(
+      `flite ${voice}: first chunk ${median(first).toFixed(0)} ms, all ${median(total).toFixed(0)} ms for ${seconds.toFixed(1)} s of speech`,
+    );
   }
 }
 
-async function measureAccuracy(tts: FliteTts, stt: PocketsphinxStt, pool: PocketsphinxPool, voice: string, upsampling: UpsamplingMethod): Promise<string> {
+async function measureAccuracy(
+  tts: FliteTts,
+  stt: PocketsphinxStt,
+  pool: PocketsphinxPool,
+  voice: string,
+  upsampling: UpsamplingMethod,
+): Promise<string> {
   const parts: Int16Array[] = [silence(1000)];
   for (const [sentence] of SENTENCES) parts.push(await synthesizeAll(tts, sentence, { voice }), silence(1000));
   const audio = muLawRoundTrip(concat(parts));
@@ -117,7 +144,11 @@ async function measureAccuracy(tts: FliteTts, stt: PocketsphinxStt, pool: Pocket
   const startedAt = performance.now();
   const heard: string[] = [];
   const sttFor = upsampling === 'linear' ? stt : new PocketsphinxStt({ pool, upsampling });
-  for await (const transcript of sttFor.transcribe(frames(audio), { sampleRateHz: 8000, signal: AbortSignal.timeout(600_000) })) heard.push(transcript.text);
+  for await (const transcript of sttFor.transcribe(frames(audio), {
+    sampleRateHz: 8000,
+    signal: AbortSignal.timeout(600_000),
+  }))
+    heard.push(transcript.text);
   const wallMs = performance.now() - startedAt;
   const cpu = (await cpuMs(pid)) - cpuBefore;
   const reference = SENTENCES.flatMap(([sentence]) => words(sentence));
@@ -133,7 +164,8 @@ async function measureAccuracy(tts: FliteTts, stt: PocketsphinxStt, pool: Pocket
 /** Caller audio paced in real time (20 ms frames): how long after the last word the transcript comes. */
 async function measureLatency(tts: FliteTts, stt: PocketsphinxStt): Promise<void> {
   const parts: Int16Array[] = [silence(500)];
-  for (const [sentence] of SENTENCES.slice(0, quick ? 3 : 8)) parts.push(muLawRoundTrip(await synthesizeAll(tts, sentence)), silence(1500));
+  for (const [sentence] of SENTENCES.slice(0, quick ? 3 : 8))
+    parts.push(muLawRoundTrip(await synthesizeAll(tts, sentence)), silence(1500));
   const audio = concat(parts);
   const startedAt = performance.now();
   async function* paced(): AsyncGenerator<Int16Array> {
@@ -144,10 +176,15 @@ async function measureLatency(tts: FliteTts, stt: PocketsphinxStt): Promise<void
     }
   }
   const delays: number[] = [];
-  for await (const transcript of stt.transcribe(paced(), { sampleRateHz: 8000, signal: AbortSignal.timeout(120_000) })) {
+  for await (const transcript of stt.transcribe(paced(), {
+    sampleRateHz: 8000,
+    signal: AbortSignal.timeout(120_000),
+  })) {
     delays.push(performance.now() - startedAt - transcript.endMs);
   }
-  out(`end of last word → final transcript, audio paced in real time: median ${median(delays).toFixed(0)} ms, min ${Math.min(...delays).toFixed(0)}, max ${Math.max(...delays).toFixed(0)} ms over ${delays.length} utterances`);
+  out(
+    `end of last word → final transcript, audio paced in real time: median ${median(delays).toFixed(0)} ms, min ${Math.min(...delays).toFixed(0)}, max ${Math.max(...delays).toFixed(0)} ms over ${delays.length} utterances`,
+  );
 }
 
 const tts = new FliteTts();
@@ -161,7 +198,9 @@ try {
   out('| voice | upsampling | WER | keywords | first sentence heard as | RTF (CPU) | RTF (wall, fed at full speed) |');
   out('| --- | --- | --- | --- | --- | --- | --- |');
   const voices = quick ? ['rms'] : ['rms', 'kal', 'awb', 'slt', 'kal16'];
-  for (const voice of voices) for (const upsampling of ['linear', 'zero-stuff', 'band-limited'] as const) out(await measureAccuracy(tts, stt, pool, voice, upsampling));
+  for (const voice of voices)
+    for (const upsampling of ['linear', 'zero-stuff', 'band-limited'] as const)
+      out(await measureAccuracy(tts, stt, pool, voice, upsampling));
 } finally {
   await stt.close();
   await pool.close();

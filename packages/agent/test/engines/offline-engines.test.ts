@@ -17,9 +17,14 @@ describe('createOfflineEngines (real flite and pocketsphinx)', function () {
         ],
       });
       const spoken: Int16Array[] = [silence(300)];
-      for await (const chunk of engines.tts.synthesize('What are your opening hours?', { sampleRateHz: 8000, signal })) spoken.push(chunk);
+      for await (const chunk of engines.tts.synthesize('What are your opening hours?', { sampleRateHz: 8000, signal }))
+        spoken.push(chunk);
       const replies: string[] = [];
-      for await (const transcript of engines.stt.transcribe(frames(muLawRoundTrip(concat(spoken))), { sampleRateHz: 8000, keywords: ['hours', 'price'], signal })) {
+      for await (const transcript of engines.stt.transcribe(frames(muLawRoundTrip(concat(spoken))), {
+        sampleRateHz: 8000,
+        keywords: ['hours', 'price'],
+        signal,
+      })) {
         replies.push(dialogue.reply(transcript.text));
       }
       expect(replies).to.include('We are open nine to five.');

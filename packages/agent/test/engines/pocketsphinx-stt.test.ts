@@ -14,9 +14,14 @@ async function phoneAudio(tts: FliteTts, text: string): Promise<Int16Array> {
   return muLawRoundTrip(concat([silence(300), await synthesizeAll(tts, text)]));
 }
 
-async function transcribeAll(stt: PocketsphinxStt, audio: AsyncIterable<Int16Array>, signal = AbortSignal.timeout(30_000)): Promise<Transcript[]> {
+async function transcribeAll(
+  stt: PocketsphinxStt,
+  audio: AsyncIterable<Int16Array>,
+  signal = AbortSignal.timeout(30_000),
+): Promise<Transcript[]> {
   const transcripts: Transcript[] = [];
-  for await (const transcript of stt.transcribe(audio, { sampleRateHz: 8000, keywords: KEYWORDS, signal })) transcripts.push(transcript);
+  for await (const transcript of stt.transcribe(audio, { sampleRateHz: 8000, keywords: KEYWORDS, signal }))
+    transcripts.push(transcript);
   return transcripts;
 }
 
@@ -48,7 +53,8 @@ describe('PocketsphinxStt (real pocketsphinx)', function () {
     logged.push({ level, msg, fields });
     if (msg === 'stream on decoder') onStream?.(fields?.['pid'] as number);
   };
-  const streamPids = (): number[] => logged.filter((entry) => entry.msg === 'stream on decoder').map((entry) => entry.fields?.['pid'] as number);
+  const streamPids = (): number[] =>
+    logged.filter((entry) => entry.msg === 'stream on decoder').map((entry) => entry.fields?.['pid'] as number);
   let hours: Int16Array;
   let address: Int16Array;
 
@@ -87,8 +93,12 @@ describe('PocketsphinxStt (real pocketsphinx)', function () {
   it('gives one transcript per utterance, in order, from one decoder', async () => {
     const transcripts = await transcribeAll(stt, frames(concat([hours, silence(1500), address, silence(500)])));
     const text = transcripts.map((t) => t.text);
-    expect(text.findIndex((t) => /\bhours\b/.test(t))).to.be.within(0, text.findIndex((t) => /\baddress\b/.test(t)) - 1);
-    for (let i = 1; i < transcripts.length; i++) expect(transcripts[i]!.startMs).to.be.at.least(transcripts[i - 1]!.endMs);
+    expect(text.findIndex((t) => /\bhours\b/.test(t))).to.be.within(
+      0,
+      text.findIndex((t) => /\baddress\b/.test(t)) - 1,
+    );
+    for (let i = 1; i < transcripts.length; i++)
+      expect(transcripts[i]!.startMs).to.be.at.least(transcripts[i - 1]!.endMs);
     expect(streamPids()).to.have.length(1);
   });
 
@@ -107,14 +117,18 @@ describe('PocketsphinxStt (real pocketsphinx)', function () {
     expect(heard, 'keyword transcript').to.not.equal(undefined);
     // The sentence starts 4.3 s into the stream (4 s + the 0.3 s lead-in); flite adds ~0.1 s of silence.
     expect(heard!.startMs).to.be.within(4000, 4900);
-    expect(heard!.endMs).to.be.within(heard!.startMs + 500, (4000 + (hours.length / 8000) * 1000) + 100);
+    expect(heard!.endMs).to.be.within(heard!.startMs + 500, 4000 + (hours.length / 8000) * 1000 + 100);
   });
 
   it('ends a stream with the signal reason on abort, and the decoder is cleaned for the next stream', async () => {
     const abort = new AbortController();
     let release = (): void => {};
     const started = new Promise<number>((resolve) => (onStream = resolve));
-    const stream = transcribeAll(stt, openEnded(hours, new Promise<void>((resolve) => (release = resolve))), abort.signal);
+    const stream = transcribeAll(
+      stt,
+      openEnded(hours, new Promise<void>((resolve) => (release = resolve))),
+      abort.signal,
+    );
     await started;
     const reason = new Error('caller hung up');
     abort.abort(reason);
@@ -146,7 +160,11 @@ describe('PocketsphinxStt (real pocketsphinx)', function () {
   });
 
   it('warns about keywords its dictionary cannot produce', async () => {
-    const transcripts = stt.transcribe(frames(silence(200)), { sampleRateHz: 8000, keywords: ['hours', 'zzqxv'], signal: AbortSignal.timeout(30_000) });
+    const transcripts = stt.transcribe(frames(silence(200)), {
+      sampleRateHz: 8000,
+      keywords: ['hours', 'zzqxv'],
+      signal: AbortSignal.timeout(30_000),
+    });
     for await (const _ of transcripts);
     const warning = logged.find((entry) => entry.level === 'warn' && /cannot hear/.test(entry.msg));
     expect(warning?.fields?.['missing']).to.deep.equal(['zzqxv']);
@@ -165,7 +183,7 @@ describe('PocketsphinxStt (real pocketsphinx)', function () {
     expect(await childPids('pocketsphinx')).to.have.length(1);
   });
 
-  it('without procfs, ends each stream by ending the decoder\'s input, and a fresh decoder serves the next', async () => {
+  it("without procfs, ends each stream by ending the decoder's input, and a fresh decoder serves the next", async () => {
     const pids: number[] = [];
     const portable = new PocketsphinxStt({
       size: 1,

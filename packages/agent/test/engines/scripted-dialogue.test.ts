@@ -9,12 +9,18 @@ const answers = [
 
 describe('ScriptedDialogue', () => {
   it('greets with the configured greeting', () => {
-    expect(new ScriptedDialogue({ greeting: 'Welcome to the museum.', answers }).greeting()).to.equal('Welcome to the museum.');
+    expect(new ScriptedDialogue({ greeting: 'Welcome to the museum.', answers }).greeting()).to.equal(
+      'Welcome to the museum.',
+    );
   });
 
   it('greets by listing the keywords when no greeting is configured', () => {
-    expect(new ScriptedDialogue({ answers }).greeting()).to.equal('Hello. You can ask me about hours, price or address.');
-    expect(new ScriptedDialogue({ greeting: '  ', answers: [] }).greeting()).to.equal('Hello. Say something and I will tell you what I heard.');
+    expect(new ScriptedDialogue({ answers }).greeting()).to.equal(
+      'Hello. You can ask me about hours, price or address.',
+    );
+    expect(new ScriptedDialogue({ greeting: '  ', answers: [] }).greeting()).to.equal(
+      'Hello. Say something and I will tell you what I heard.',
+    );
   });
 
   it('answers the text of a keyword it hears, whatever the case', () => {
@@ -57,24 +63,33 @@ describe('ScriptedDialogue', () => {
 
   it('falls back to saying what it heard and listing the keywords', () => {
     const dialogue = new ScriptedDialogue({ answers });
-    expect(dialogue.reply('  can I bring   my dog ')).to.equal('I heard: can I bring my dog. Ask me about hours, price or address.');
+    expect(dialogue.reply('  can I bring   my dog ')).to.equal(
+      'I heard: can I bring my dog. Ask me about hours, price or address.',
+    );
     expect(new ScriptedDialogue({ answers: [] }).reply('hello')).to.equal('I heard: hello.');
   });
 
   it('puts what it heard wherever {heard} is in a configured fallback', () => {
-    const dialogue = new ScriptedDialogue({ answers, fallback: 'You said {heard}; I only know hours. Again: {heard}.' });
+    const dialogue = new ScriptedDialogue({
+      answers,
+      fallback: 'You said {heard}; I only know hours. Again: {heard}.',
+    });
     expect(dialogue.reply('a $& b')).to.equal('You said a $& b; I only know hours. Again: a $& b.');
     expect(new ScriptedDialogue({ answers, fallback: 'Please hold.' }).reply('dog')).to.equal('Please hold.');
   });
 
   it('reprompts when it heard nothing', () => {
-    expect(new ScriptedDialogue({ answers }).reply('')).to.equal('Sorry, I did not catch that. You can ask me about hours, price or address.');
+    expect(new ScriptedDialogue({ answers }).reply('')).to.equal(
+      'Sorry, I did not catch that. You can ask me about hours, price or address.',
+    );
     expect(new ScriptedDialogue({ answers: [] }).reply(' \n ')).to.equal('Sorry, I did not catch that.');
   });
 
   it('lists at most five topics', () => {
     const many = ['a1', 'b2', 'c3', 'd4', 'e5', 'f6'].map((keyword) => ({ keyword, text: keyword }));
-    expect(new ScriptedDialogue({ answers: many }).greeting()).to.equal('Hello. You can ask me about a1, b2, c3, d4 and more.');
+    expect(new ScriptedDialogue({ answers: many }).greeting()).to.equal(
+      'Hello. You can ask me about a1, b2, c3, d4 and more.',
+    );
   });
 
   it('is deterministic', () => {

@@ -14,14 +14,22 @@ function toolDelta(fragments: unknown[]): unknown {
 
 describe('ChunkAssembler', () => {
   it('reads a tool call sent whole in one chunk, and empty arguments as {}', () => {
-    expect(assemble([toolDelta([{ index: 0, id: 'call_x', type: 'function', function: { name: 'end_call', arguments: '' } }])])).to.deep.equal([
+    expect(
+      assemble([
+        toolDelta([{ index: 0, id: 'call_x', type: 'function', function: { name: 'end_call', arguments: '' } }]),
+      ]),
+    ).to.deep.equal([
       { type: 'tool_call', id: 'call_x', name: 'end_call', arguments: '{}' },
       { type: 'done', finishReason: 'tool_calls' },
     ]);
   });
 
   it('does not double a name or id that a server repeats with every fragment', () => {
-    const fragment = (args: string): unknown => ({ index: 0, id: 'call_1', function: { name: 'send_dtmf', arguments: args } });
+    const fragment = (args: string): unknown => ({
+      index: 0,
+      id: 'call_1',
+      function: { name: 'send_dtmf', arguments: args },
+    });
     expect(assemble([toolDelta([fragment('{"digits"')]), toolDelta([fragment(':"12#"}')])])[0]).to.deep.equal({
       type: 'tool_call',
       id: 'call_1',
@@ -47,7 +55,12 @@ describe('ChunkAssembler', () => {
   it('ignores choices other than the first, role-only deltas and null content', () => {
     const chunks = [
       { choices: [{ index: 0, delta: { role: 'assistant', content: null }, finish_reason: null }] },
-      { choices: [{ index: 0, delta: { content: 'a' } }, { index: 1, delta: { content: 'b' } }] },
+      {
+        choices: [
+          { index: 0, delta: { content: 'a' } },
+          { index: 1, delta: { content: 'b' } },
+        ],
+      },
       { choices: [{ index: 0, delta: {}, finish_reason: 'length' }] },
     ];
     expect(assemble(chunks)).to.deep.equal([
@@ -65,7 +78,10 @@ describe('ChunkAssembler', () => {
   });
 
   it('reports "unknown" as the finish reason when the server gave none before [DONE]', () => {
-    expect(assemble([{ choices: [{ delta: { content: 'x' } }] }]).at(-1)).to.deep.equal({ type: 'done', finishReason: 'unknown' });
+    expect(assemble([{ choices: [{ delta: { content: 'x' } }] }]).at(-1)).to.deep.equal({
+      type: 'done',
+      finishReason: 'unknown',
+    });
   });
 
   it('rejects chunks that do not follow the format, and a tool call without a name', () => {
@@ -91,14 +107,28 @@ describe('LlmError helpers', () => {
 
   it('scrubs the key, bearer tokens and key-shaped strings from provider messages and shortens them', () => {
     expect(scrub('bad key abcd1234efgh5678 given', 'abcd1234efgh5678')).to.equal('bad key [redacted] given');
-    expect(scrub('Authorization: Bearer whatever-token here', undefined)).to.equal('Authorization: Bearer [redacted] here');
-    expect(scrub('keys gsk_abcdefghijklmnop and sk-proj-abc***xyz1', undefined)).to.equal('keys [redacted] and [redacted]');
+    expect(scrub('Authorization: Bearer whatever-token here', undefined)).to.equal(
+      'Authorization: Bearer [redacted] here',
+    );
+    expect(scrub('keys gsk_abcdefghijklmnop and sk-proj-abc***xyz1', undefined)).to.equal(
+      'keys [redacted] and [redacted]',
+    );
     expect(scrub('x'.repeat(500), undefined)).to.have.length(201);
   });
 
   it('carries code, retryability from the protocol table, the provider and the HTTP details', () => {
-    const error = new LlmError('api.groq.com', 'VB_ENGINE_FAILED', 'rate limited (429)', { status: 429, retryAfterMs: 2000 });
-    expect(error).to.include({ name: 'LlmError', code: 'VB_ENGINE_FAILED', retryable: true, provider: 'api.groq.com', status: 429, retryAfterMs: 2000 });
+    const error = new LlmError('api.groq.com', 'VB_ENGINE_FAILED', 'rate limited (429)', {
+      status: 429,
+      retryAfterMs: 2000,
+    });
+    expect(error).to.include({
+      name: 'LlmError',
+      code: 'VB_ENGINE_FAILED',
+      retryable: true,
+      provider: 'api.groq.com',
+      status: 429,
+      retryAfterMs: 2000,
+    });
     expect(error.message).to.equal('api.groq.com: rate limited (429)');
     expect(new LlmError('x', 'VB_CONFIG_INVALID', 'no').retryable).to.equal(false);
     expect(new LlmError('x', 'VB_REQUEST_TIMEOUT', 'slow').retryable).to.equal(true);

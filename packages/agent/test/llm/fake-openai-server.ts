@@ -1,5 +1,11 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -66,7 +72,13 @@ export class FakeOpenAiServer {
     } catch {
       body = undefined;
     }
-    const recorded: RecordedRequest = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body, closed };
+    const recorded: RecordedRequest = {
+      method: request.method ?? '',
+      path: request.url ?? '',
+      headers: request.headers,
+      body,
+      closed,
+    };
     this.requests.push(recorded);
     try {
       await this.#script(recorded, response);
@@ -77,8 +89,19 @@ export class FakeOpenAiServer {
 }
 
 /** One `chat.completion.chunk` as OpenAI documents it. */
-export function chunk(delta: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'fake-model', choices: [{ index: 0, delta, finish_reason: finishReason }], ...extra };
+export function chunk(
+  delta: Record<string, unknown>,
+  finishReason: string | null = null,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: 'fake-model',
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+    ...extra,
+  };
 }
 
 export interface StreamOptions {
@@ -100,7 +123,8 @@ export function streamEvents(payloads: Array<Record<string, unknown> | string>, 
   return async (_request, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     let text = preamble.map((line) => `${line}${eol}`).join('');
-    for (const payload of payloads) text += `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}${eol}${eol}`;
+    for (const payload of payloads)
+      text += `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}${eol}${eol}`;
     if (done) text += `data: [DONE]${eol}${eol}`;
     const bytes = Buffer.from(text, 'utf8');
     const step = writeBytes ?? bytes.length;
@@ -123,10 +147,17 @@ export function streamText(pieces: string[], options: StreamOptions & { finishRe
 }
 
 /** A reply with a JSON (or raw text) body, as providers send their errors. */
-export function errorReply(status: number, body: Record<string, unknown> | string, headers: Record<string, string> = {}): Script {
+export function errorReply(
+  status: number,
+  body: Record<string, unknown> | string,
+  headers: Record<string, string> = {},
+): Script {
   return async (_request, response) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    response.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers });
+    response.writeHead(status, {
+      'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
+      ...headers,
+    });
     response.end(text);
     await Promise.resolve();
   };

@@ -24,10 +24,12 @@ describe('LLM text to speakable clauses', function () {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let lastTokenSent = false;
-    const send = (response: Parameters<Script>[1], payload: unknown): void => void response.write(`data: ${JSON.stringify(payload)}\n\n`);
+    const send = (response: Parameters<Script>[1], payload: unknown): void =>
+      void response.write(`data: ${JSON.stringify(payload)}\n\n`);
     server.respondWith(async (_request, response) => {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const piece of ['We', ' open', ' at', ' 8.30', ' today', '.', ' And']) send(response, chunk({ content: piece }));
+      for (const piece of ['We', ' open', ' at', ' 8.30', ' today', '.', ' And'])
+        send(response, chunk({ content: piece }));
       await released;
       for (const piece of [' we close', ' at five.']) send(response, chunk({ content: piece }));
       lastTokenSent = true;
@@ -35,7 +37,14 @@ describe('LLM text to speakable clauses', function () {
       response.end('data: [DONE]\n\n');
     });
     const model = new OpenAiCompatibleModel({ baseUrl: server.baseUrl, model: 'fake-model', timeoutMs: 5000 });
-    const clauses = speakableClauses(textDeltas(model.stream({ messages: [{ role: 'user', content: 'When are you open?' }], signal: AbortSignal.timeout(10_000) })));
+    const clauses = speakableClauses(
+      textDeltas(
+        model.stream({
+          messages: [{ role: 'user', content: 'When are you open?' }],
+          signal: AbortSignal.timeout(10_000),
+        }),
+      ),
+    );
     const first = await clauses.next();
     expect(first).to.deep.equal({ done: false, value: 'We open at 8.30 today.' });
     expect(lastTokenSent).to.equal(false);

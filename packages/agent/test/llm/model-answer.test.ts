@@ -32,8 +32,14 @@ describe('ModelAnswer', () => {
 
   it('records the estimated heard text in place of the whole answer after a barge-in', async () => {
     const answer = new ModelAnswer();
-    for await (const _ of answer.textDeltas(play([{ type: 'text', delta: 'Our hours are nine to five, and on Saturdays' }]))) break;
+    for await (const _ of answer.textDeltas(
+      play([{ type: 'text', delta: 'Our hours are nine to five, and on Saturdays' }]),
+    ))
+      break;
     expect(answer.complete).to.equal(false);
-    expect(answer.toMessage('Our hours are nine to five,')).to.deep.equal({ role: 'assistant', content: 'Our hours are nine to five,' });
+    expect(answer.toMessage('Our hours are nine to five,')).to.deep.equal({
+      role: 'assistant',
+      content: 'Our hours are nine to five,',
+    });
   });
 });

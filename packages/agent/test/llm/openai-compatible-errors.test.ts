@@ -3,7 +3,15 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { LlmError } from '../../src/llm/llm-error.ts';
 import { OpenAiCompatibleModel, type OpenAiCompatibleOptions } from '../../src/llm/openai-compatible.ts';
-import { chunk, errorReply, FakeOpenAiServer, keepAliveOnly, stallBeforeHeaders, streamEvents, streamText } from './fake-openai-server.ts';
+import {
+  chunk,
+  errorReply,
+  FakeOpenAiServer,
+  keepAliveOnly,
+  stallBeforeHeaders,
+  streamEvents,
+  streamText,
+} from './fake-openai-server.ts';
 import { collectUntilError, textOf } from './llm-helpers.ts';
 
 const KEY = 'sk-proj-SECRETsecret0123456789abcdefXYZ';
@@ -48,7 +56,15 @@ describe('OpenAiCompatibleModel: failures', function () {
   });
 
   it('reports a rejected key (401) as not retryable, without the key the provider echoed back', async () => {
-    server.respondWith(errorReply(401, { error: { message: `Incorrect API key provided: ${KEY}. You can find your API key at …`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
+    server.respondWith(
+      errorReply(401, {
+        error: {
+          message: `Incorrect API key provided: ${KEY}. You can find your API key at …`,
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+        },
+      }),
+    );
     const { error } = await collectUntilError(modelWith());
     const llmError = expectLlmError(error, 'VB_CONFIG_INVALID', false);
     expect(llmError.status).to.equal(401);
@@ -57,14 +73,24 @@ describe('OpenAiCompatibleModel: failures', function () {
 
   it('reports a forbidden key (403) as not retryable, and a missing key as missing', async () => {
     server.respondWith(errorReply(403, { error: { message: 'Project does not have access to model' } }));
-    expect(expectLlmError((await collectUntilError(modelWith())).error, 'VB_CONFIG_INVALID', false).status).to.equal(403);
+    expect(expectLlmError((await collectUntilError(modelWith())).error, 'VB_CONFIG_INVALID', false).status).to.equal(
+      403,
+    );
     server.respondWith(errorReply(401, { error: 'unauthorized' }));
     const { error } = await collectUntilError(modelWith({ apiKey: undefined }));
-    expect(expectLlmError(error, 'VB_CONFIG_INVALID', false).message).to.match(/requires an API key, and none is configured/);
+    expect(expectLlmError(error, 'VB_CONFIG_INVALID', false).message).to.match(
+      /requires an API key, and none is configured/,
+    );
   });
 
   it('reports a rate limit (429) as retryable, with Retry-After in ms and the provider message', async () => {
-    server.respondWith(errorReply(429, { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': '7' }));
+    server.respondWith(
+      errorReply(
+        429,
+        { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } },
+        { 'retry-after': '7' },
+      ),
+    );
     const llmError = expectLlmError((await collectUntilError(modelWith())).error, 'VB_ENGINE_FAILED', true);
     expect(llmError.status).to.equal(429);
     expect(llmError.retryAfterMs).to.equal(7000);
@@ -72,9 +98,15 @@ describe('OpenAiCompatibleModel: failures', function () {
   });
 
   it('reports server errors (5xx) as retryable, reading Retry-After as an HTTP date too', async () => {
-    server.respondWith(errorReply(500, { error: { message: 'The server had an error while processing your request.' } }));
+    server.respondWith(
+      errorReply(500, { error: { message: 'The server had an error while processing your request.' } }),
+    );
     expect(expectLlmError((await collectUntilError(modelWith())).error, 'VB_ENGINE_FAILED', true).status).to.equal(500);
-    server.respondWith(errorReply(503, '<html>Service Unavailable</html>', { 'retry-after': new Date(Date.now() + 60_000).toUTCString() }));
+    server.respondWith(
+      errorReply(503, '<html>Service Unavailable</html>', {
+        'retry-after': new Date(Date.now() + 60_000).toUTCString(),
+      }),
+    );
     const llmError = expectLlmError((await collectUntilError(modelWith())).error, 'VB_ENGINE_FAILED', true);
     expect(llmError.retryAfterMs).to.be.within(1, 60_000);
     expect(llmError.message).to.include('Service Unavailable');
@@ -82,15 +114,21 @@ describe('OpenAiCompatibleModel: failures', function () {
 
   it('reports an unknown model or a refused request (other 4xx) as not retryable, with the provider message scrubbed of keys', async () => {
     server.respondWith(errorReply(404, { error: "model 'llama9' not found, try pulling it first" }));
-    expect(expectLlmError((await collectUntilError(modelWith())).error, 'VB_CONFIG_INVALID', false).message).to.include("model 'llama9' not found");
-    server.respondWith(errorReply(400, { error: { message: `bad header Authorization: Bearer ${KEY} and sk-other-abcdefghijkl` } }));
+    expect(expectLlmError((await collectUntilError(modelWith())).error, 'VB_CONFIG_INVALID', false).message).to.include(
+      "model 'llama9' not found",
+    );
+    server.respondWith(
+      errorReply(400, { error: { message: `bad header Authorization: Bearer ${KEY} and sk-other-abcdefghijkl` } }),
+    );
     const llmError = expectLlmError((await collectUntilError(modelWith())).error, 'VB_CONFIG_INVALID', false);
     expect(llmError.message).not.to.include('sk-other-abcdefghijkl');
     expect(llmError.message).to.include('[redacted]');
   });
 
   it('fails retryably after the text already yielded when the connection drops mid-stream', async () => {
-    server.respondWith(streamText(['We are open', ' from nine'], { done: false, finishReason: null, ending: 'destroy' }));
+    server.respondWith(
+      streamText(['We are open', ' from nine'], { done: false, finishReason: null, ending: 'destroy' }),
+    );
     const { events, error } = await collectUntilError(modelWith());
     expect(textOf(events)).to.equal('We are open from nine');
     expect(events.some((event) => event.type === 'done')).to.equal(false);
@@ -105,7 +143,9 @@ describe('OpenAiCompatibleModel: failures', function () {
   });
 
   it('fails retryably on an error reported inside the stream, after the text before it', async () => {
-    server.respondWith(streamEvents([chunk({ content: 'Sure' }), { error: { message: 'upstream overloaded', type: 'server_error' } }]));
+    server.respondWith(
+      streamEvents([chunk({ content: 'Sure' }), { error: { message: 'upstream overloaded', type: 'server_error' } }]),
+    );
     const { events, error } = await collectUntilError(modelWith());
     expect(textOf(events)).to.equal('Sure');
     expect(expectLlmError(error, 'VB_ENGINE_FAILED', true).message).to.include('upstream overloaded');
@@ -116,7 +156,9 @@ describe('OpenAiCompatibleModel: failures', function () {
     const notJson = expectLlmError((await collectUntilError(modelWith())).error, 'VB_ENGINE_FAILED', true);
     expect(`${notJson.message} ${String(notJson.cause)}`).not.to.include('private words');
     server.respondWith(streamEvents([{ choices: 'nope' }]));
-    expect(expectLlmError((await collectUntilError(modelWith())).error, 'VB_ENGINE_FAILED', true).message).to.include('malformed stream');
+    expect(expectLlmError((await collectUntilError(modelWith())).error, 'VB_ENGINE_FAILED', true).message).to.include(
+      'malformed stream',
+    );
   });
 
   it('fails retryably when nothing listens at the base URL', async () => {
@@ -152,7 +194,10 @@ describe('OpenAiCompatibleModel: failures', function () {
   it('does not count the time the consumer holds an event against the provider', async () => {
     server.respondWith(streamText(['one', ' two']));
     const events = [];
-    for await (const event of modelWith({ timeoutMs: 300 }).stream({ messages: [{ role: 'user', content: 'Hi' }], signal: AbortSignal.timeout(10_000) })) {
+    for await (const event of modelWith({ timeoutMs: 300 }).stream({
+      messages: [{ role: 'user', content: 'Hi' }],
+      signal: AbortSignal.timeout(10_000),
+    })) {
       events.push(event);
       // Far longer than timeoutMs: a slow text-to-speech must not make the model look silent.
       if (events.length === 1) await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -168,7 +213,10 @@ describe('OpenAiCompatibleModel: failures', function () {
     const seen: string[] = [];
     let error: unknown;
     try {
-      for await (const event of modelWith().stream({ messages: [{ role: 'user', content: 'Hi' }], signal: abort.signal })) {
+      for await (const event of modelWith().stream({
+        messages: [{ role: 'user', content: 'Hi' }],
+        signal: abort.signal,
+      })) {
         if (event.type === 'text') seen.push(event.delta);
         abort.abort(reason);
       }

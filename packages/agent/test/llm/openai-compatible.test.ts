@@ -24,7 +24,9 @@ describe('OpenAiCompatibleModel: streaming', function () {
     const pieces = ['Our', ' opening', ' hours', ' are', ' nine', ' to', ' five', '.'];
     server.respondWith(streamText(pieces));
     const events = await collect(model);
-    expect(events.filter((event) => event.type === 'text').map((event) => (event.type === 'text' ? event.delta : ''))).to.deep.equal(pieces);
+    expect(
+      events.filter((event) => event.type === 'text').map((event) => (event.type === 'text' ? event.delta : '')),
+    ).to.deep.equal(pieces);
     expect(events.at(-1)).to.deep.equal({ type: 'done', finishReason: 'stop' });
     expect(events.filter((event) => event.type === 'done')).to.have.length(1);
   });
@@ -44,7 +46,11 @@ describe('OpenAiCompatibleModel: streaming', function () {
   it('skips comments and keep-alives, and reads an event whose data spans several lines', async () => {
     // Two data lines join with a newline, which JSON allows between tokens.
     const split = JSON.stringify(chunk({ content: 'two' })).replace('"choices":', '"choices":\ndata: ');
-    server.respondWith(streamEvents([chunk({ content: 'one ' }), split, chunk({}, 'stop')], { preamble: [': OPENROUTER PROCESSING', '', ':'] }));
+    server.respondWith(
+      streamEvents([chunk({ content: 'one ' }), split, chunk({}, 'stop')], {
+        preamble: [': OPENROUTER PROCESSING', '', ':'],
+      }),
+    );
     expect(textOf(await collect(model))).to.equal('one two');
   });
 
@@ -53,10 +59,20 @@ describe('OpenAiCompatibleModel: streaming', function () {
     const messages: ChatMessage[] = [
       { role: 'system', content: 'You answer the phone for a bakery.' },
       { role: 'user', content: 'Are you open?' },
-      { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'opening_hours', arguments: '{"day":"monday"}' }] },
+      {
+        role: 'assistant',
+        content: '',
+        toolCalls: [{ id: 'call_1', name: 'opening_hours', arguments: '{"day":"monday"}' }],
+      },
       { role: 'tool', toolCallId: 'call_1', content: '{"open":"9-17"}' },
     ];
-    const tools: ToolDefinition[] = [{ name: 'opening_hours', description: 'Opening hours for a day', parameters: { type: 'object', properties: { day: { type: 'string' } }, required: ['day'] } }];
+    const tools: ToolDefinition[] = [
+      {
+        name: 'opening_hours',
+        description: 'Opening hours for a day',
+        parameters: { type: 'object', properties: { day: { type: 'string' } }, required: ['day'] },
+      },
+    ];
     await collect(model, { messages, tools, temperature: 0.3 });
     const [request] = server.requests;
     expect(request?.method).to.equal('POST');
@@ -70,10 +86,21 @@ describe('OpenAiCompatibleModel: streaming', function () {
       messages: [
         { role: 'system', content: 'You answer the phone for a bakery.' },
         { role: 'user', content: 'Are you open?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'opening_hours', arguments: '{"day":"monday"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'opening_hours', arguments: '{"day":"monday"}' } },
+          ],
+        },
         { role: 'tool', tool_call_id: 'call_1', content: '{"open":"9-17"}' },
       ],
-      tools: [{ type: 'function', function: { name: 'opening_hours', description: 'Opening hours for a day', parameters: tools[0]?.parameters } }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'opening_hours', description: 'Opening hours for a day', parameters: tools[0]?.parameters },
+        },
+      ],
     });
   });
 
@@ -81,7 +108,9 @@ describe('OpenAiCompatibleModel: streaming', function () {
     const local = new OpenAiCompatibleModel({ baseUrl: `${server.baseUrl}/`, model: 'llama3', timeoutMs: 5000 });
     server.respondWith(streamText(['ok']));
     await collect(local);
-    await collect(new OpenAiCompatibleModel({ baseUrl: `${server.baseUrl}?api-version=1`, model: 'llama3', timeoutMs: 5000 }));
+    await collect(
+      new OpenAiCompatibleModel({ baseUrl: `${server.baseUrl}?api-version=1`, model: 'llama3', timeoutMs: 5000 }),
+    );
     const [request, withQuery] = server.requests;
     expect(request?.path).to.equal('/v1/chat/completions');
     expect(withQuery?.path).to.equal('/v1/chat/completions?api-version=1');
@@ -90,12 +119,28 @@ describe('OpenAiCompatibleModel: streaming', function () {
   });
 
   it('asks for usage when told to and reports it with done', async () => {
-    const counting = new OpenAiCompatibleModel({ baseUrl: server.baseUrl, model: 'fake-model', timeoutMs: 5000, includeUsage: true });
-    const usageChunk = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } };
+    const counting = new OpenAiCompatibleModel({
+      baseUrl: server.baseUrl,
+      model: 'fake-model',
+      timeoutMs: 5000,
+      includeUsage: true,
+    });
+    const usageChunk = {
+      id: 'chatcmpl-fake',
+      object: 'chat.completion.chunk',
+      choices: [],
+      usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
+    };
     server.respondWith(streamEvents([chunk({ content: 'Yes.' }), chunk({}, 'stop'), usageChunk]));
     const events = await collect(counting);
-    expect((server.requests[0]?.body as Record<string, unknown>)['stream_options']).to.deep.equal({ include_usage: true });
-    expect(events.at(-1)).to.deep.equal({ type: 'done', finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 3 } });
+    expect((server.requests[0]?.body as Record<string, unknown>)['stream_options']).to.deep.equal({
+      include_usage: true,
+    });
+    expect(events.at(-1)).to.deep.equal({
+      type: 'done',
+      finishReason: 'stop',
+      usage: { promptTokens: 12, completionTokens: 3 },
+    });
   });
 
   it('assembles parallel tool calls from fragments split across chunks, by index, after the text', async () => {
@@ -103,9 +148,17 @@ describe('OpenAiCompatibleModel: streaming', function () {
       streamEvents(
         [
           chunk({ role: 'assistant', content: 'Let me check.' }),
-          chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'opening_hours', arguments: '' } }] }),
+          chunk({
+            tool_calls: [
+              { index: 0, id: 'call_a', type: 'function', function: { name: 'opening_hours', arguments: '' } },
+            ],
+          }),
           chunk({ tool_calls: [{ index: 0, function: { arguments: '{"da' } }] }),
-          chunk({ tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'transfer_call', arguments: '{"to":' } }] }),
+          chunk({
+            tool_calls: [
+              { index: 1, id: 'call_b', type: 'function', function: { name: 'transfer_call', arguments: '{"to":' } },
+            ],
+          }),
           chunk({ tool_calls: [{ index: 0, function: { arguments: 'y":"mon' } }] }),
           chunk({ tool_calls: [{ index: 1, function: { arguments: '"+4930123"}' } }] }),
           chunk({ tool_calls: [{ index: 0, function: { arguments: 'day"}' } }] }),
@@ -137,7 +190,9 @@ describe('OpenAiCompatibleModel: streaming', function () {
       { type: 'text', delta: 'We are open.' },
       { type: 'done', finishReason: 'stop', usage: { promptTokens: 9, completionTokens: 4 } },
     ]);
-    const toolCalls = [{ id: 'call_9', type: 'function', function: { name: 'end_call', arguments: '{"reason":"done"}' } }];
+    const toolCalls = [
+      { id: 'call_9', type: 'function', function: { name: 'end_call', arguments: '{"reason":"done"}' } },
+    ];
     server.respondWith(wholeCompletion({ content: null, tool_calls: toolCalls }, 'tool_calls'));
     expect(await collect(model)).to.deep.equal([
       { type: 'tool_call', id: 'call_9', name: 'end_call', arguments: '{"reason":"done"}' },
@@ -147,14 +202,22 @@ describe('OpenAiCompatibleModel: streaming', function () {
 
   it('closes the connection when the consumer stops reading early', async () => {
     server.respondWith(streamText(['one', ' two'], { ending: 'stall', done: false, finishReason: null }));
-    for await (const event of model.stream({ messages: [{ role: 'user', content: 'Hi' }], signal: AbortSignal.timeout(10_000) })) {
+    for await (const event of model.stream({
+      messages: [{ role: 'user', content: 'Hi' }],
+      signal: AbortSignal.timeout(10_000),
+    })) {
       if (event.type === 'text') break;
     }
     await server.requests[0]?.closed;
   });
 
   it('refuses a base URL that is not http(s) or that carries credentials, without the credentials in the error', () => {
-    for (const baseUrl of ['not a url', 'http://user:hunter2secret@exa mple.com', 'ftp://example.com/v1', 'https://user:hunter2secret@example.com/v1']) {
+    for (const baseUrl of [
+      'not a url',
+      'http://user:hunter2secret@exa mple.com',
+      'ftp://example.com/v1',
+      'https://user:hunter2secret@example.com/v1',
+    ]) {
       let error: unknown;
       try {
         new OpenAiCompatibleModel({ baseUrl, model: 'm', timeoutMs: 1000 });

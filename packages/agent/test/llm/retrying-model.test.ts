@@ -25,7 +25,8 @@ const ANSWER: LlmEvent[] = [
   { type: 'text', delta: 'Hello.' },
   { type: 'done', finishReason: 'stop' },
 ];
-const overloaded = (retryAfterMs?: number): LlmError => new LlmError('fake', 'VB_ENGINE_FAILED', 'provider error (503)', { status: 503, retryAfterMs });
+const overloaded = (retryAfterMs?: number): LlmError =>
+  new LlmError('fake', 'VB_ENGINE_FAILED', 'provider error (503)', { status: 503, retryAfterMs });
 
 describe('RetryingModel', () => {
   let waits: number[];
@@ -57,7 +58,10 @@ describe('RetryingModel', () => {
 
   it('does not retry once text was yielded: it could be spoken twice', async () => {
     const dropped = overloaded();
-    const inner = new ScriptedModel([{ events: [{ type: 'text', delta: 'We open' }], error: dropped }, { events: ANSWER }]);
+    const inner = new ScriptedModel([
+      { events: [{ type: 'text', delta: 'We open' }], error: dropped },
+      { events: ANSWER },
+    ]);
     const { events, error } = await collectUntilError(new RetryingModel(inner, { sleep }));
     expect(textOf(events)).to.equal('We open');
     expect(error).to.equal(dropped);
@@ -65,13 +69,22 @@ describe('RetryingModel', () => {
   });
 
   it('does not retry a non-retryable error, nor past the number of attempts', async () => {
-    const badKey = new LlmError('fake', 'VB_CONFIG_INVALID', 'the provider rejected the API key (401)', { status: 401 });
+    const badKey = new LlmError('fake', 'VB_CONFIG_INVALID', 'the provider rejected the API key (401)', {
+      status: 401,
+    });
     const once = new ScriptedModel([{ events: [], error: badKey }]);
     expect((await collectUntilError(new RetryingModel(once, { sleep }))).error).to.equal(badKey);
     expect(once.calls).to.equal(1);
     const last = overloaded();
-    const thrice = new ScriptedModel([{ events: [], error: overloaded() }, { events: [], error: overloaded() }, { events: [], error: last }, { events: ANSWER }]);
-    expect((await collectUntilError(new RetryingModel(thrice, { attempts: 3, backoffMs: 10, sleep }))).error).to.equal(last);
+    const thrice = new ScriptedModel([
+      { events: [], error: overloaded() },
+      { events: [], error: overloaded() },
+      { events: [], error: last },
+      { events: ANSWER },
+    ]);
+    expect((await collectUntilError(new RetryingModel(thrice, { attempts: 3, backoffMs: 10, sleep }))).error).to.equal(
+      last,
+    );
     expect(thrice.calls).to.equal(3);
     expect(waits).to.deep.equal([10, 20]);
   });
@@ -93,9 +106,13 @@ describe('RetryingModel', () => {
     try {
       const limited = errorReply(429, { error: { message: 'Rate limit reached' } }, { 'retry-after': '0' });
       const answer = streamText(['Hello', ' again.']);
-      const script: Script = (request, response) => (server.requests.length === 1 ? limited : answer)(request, response);
+      const script: Script = (request, response) =>
+        (server.requests.length === 1 ? limited : answer)(request, response);
       server.respondWith(script);
-      const model = new RetryingModel(new OpenAiCompatibleModel({ baseUrl: server.baseUrl, model: 'fake-model', timeoutMs: 5000 }), { sleep });
+      const model = new RetryingModel(
+        new OpenAiCompatibleModel({ baseUrl: server.baseUrl, model: 'fake-model', timeoutMs: 5000 }),
+        { sleep },
+      );
       expect(textOf(await collect(model))).to.equal('Hello again.');
       expect(server.requests).to.have.length(2);
       expect(waits).to.deep.equal([0]);

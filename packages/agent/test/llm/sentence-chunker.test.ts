@@ -34,16 +34,18 @@ describe('SentenceChunker', () => {
   });
 
   it('ends a clause at a comma only once the clause is long enough to be worth a pause', () => {
-    expect(byCharacter('Sure, our opening hours on weekdays are nine to five, and on Saturdays ten to two.')).to.deep.equal([
-      'Sure, our opening hours on weekdays are nine to five,',
-      'and on Saturdays ten to two.',
-    ]);
+    expect(
+      byCharacter('Sure, our opening hours on weekdays are nine to five, and on Saturdays ten to two.'),
+    ).to.deep.equal(['Sure, our opening hours on weekdays are nine to five,', 'and on Saturdays ten to two.']);
     expect(byCharacter('Well, yes, maybe.', { commaMinChars: 3 })).to.deep.equal(['Well,', 'yes,', 'maybe.']);
   });
 
   it('never splits inside numbers, whatever the token boundaries', () => {
     const text = 'It costs 3.5 dollars, or 1,000 for the lot at 10:30 today. Version 2.0.1 is out.';
-    expect(byCharacter(text)).to.deep.equal(['It costs 3.5 dollars, or 1,000 for the lot at 10:30 today.', 'Version 2.0.1 is out.']);
+    expect(byCharacter(text)).to.deep.equal([
+      'It costs 3.5 dollars, or 1,000 for the lot at 10:30 today.',
+      'Version 2.0.1 is out.',
+    ]);
     expect(chunk(['It costs 3', '.', '5 dollars.'])).to.deep.equal(['It costs 3.5 dollars.']);
   });
 
@@ -66,7 +68,12 @@ describe('SentenceChunker', () => {
   });
 
   it('ends a clause at a line break, as in a list without punctuation', () => {
-    expect(chunk(['Options:\n- pizza\n', '- pasta\r\n\n- salad'])).to.deep.equal(['Options:', '- pizza', '- pasta', '- salad']);
+    expect(chunk(['Options:\n- pizza\n', '- pasta\r\n\n- salad'])).to.deep.equal([
+      'Options:',
+      '- pizza',
+      '- pasta',
+      '- salad',
+    ]);
   });
 
   it('flushes the unfinished rest, collapsing white space, and never emits an empty clause', () => {

@@ -38,7 +38,9 @@ describe('SseParser', () => {
   });
 
   it('ignores comments, unknown fields, retry, and events without data', () => {
-    expect(parse([': keep-alive\n\nretry: 1000\nfoo: bar\n\nevent: ping\n\n:\ndata: x\n\n'])).to.deep.equal([{ event: 'message', data: 'x' }]);
+    expect(parse([': keep-alive\n\nretry: 1000\nfoo: bar\n\nevent: ping\n\n:\ndata: x\n\n'])).to.deep.equal([
+      { event: 'message', data: 'x' },
+    ]);
   });
 
   it('carries the event name and the last event id', () => {

@@ -19,7 +19,8 @@ class CountingTts implements TextToSpeech {
 
 async function collect(tts: TextToSpeech, text: string, voice?: string): Promise<number[][]> {
   const out: number[][] = [];
-  for await (const chunk of tts.synthesize(text, { sampleRateHz: 8000, voice, signal: new AbortController().signal })) out.push([...chunk]);
+  for await (const chunk of tts.synthesize(text, { sampleRateHz: 8000, voice, signal: new AbortController().signal }))
+    out.push([...chunk]);
   return out;
 }
 
@@ -38,7 +39,8 @@ describe('CachingTts', () => {
   it('hands out copies: a caller changing its chunk does not change the cache', async () => {
     const tts = new CachingTts(new CountingTts());
     await collect(tts, 'abc');
-    for await (const chunk of tts.synthesize('abc', { sampleRateHz: 8000, signal: new AbortController().signal })) chunk.fill(0);
+    for await (const chunk of tts.synthesize('abc', { sampleRateHz: 8000, signal: new AbortController().signal }))
+      chunk.fill(0);
     expect((await collect(tts, 'abc'))[0]).to.deep.equal([3, 0, 0]);
   });
 

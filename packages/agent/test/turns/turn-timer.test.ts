@@ -35,7 +35,13 @@ describe('TurnTimer', () => {
     nowMs = 10_000;
     outlet = new Outlet();
     written = [];
-    timer = new TurnTimer({ answeredAtMs: 10_000, outlet, signal: new AbortController().signal, persist: (t) => written.push([...t]), now: () => nowMs });
+    timer = new TurnTimer({
+      answeredAtMs: 10_000,
+      outlet,
+      signal: new AbortController().signal,
+      persist: (t) => written.push([...t]),
+      now: () => nowMs,
+    });
   });
 
   it('measures frame levels in dBFS', () => {
@@ -43,7 +49,7 @@ describe('TurnTimer', () => {
     expect(frameLevelDb(new Int16Array(160))).to.equal(-Infinity);
   });
 
-  it('times each stage from the last voiced frame to the reply\'s first packet, behind a mark after its first frame', async () => {
+  it("times each stage from the last voiced frame to the reply's first packet, behind a mark after its first frame", async () => {
     timer.onCallerFrame(voice, 20);
     nowMs += 20;
     timer.onCallerFrame(voice, 40); // last voiced frame at +20
@@ -62,7 +68,18 @@ describe('TurnTimer', () => {
     outlet.settle(true); // +668
     await Promise.resolve();
     expect(written).to.deep.equal([
-      [{ turn: 1, voiceEndAtMs: 20, sttFinalAtMs: 540, answerAtMs: 543, ttsFirstAudioAtMs: 643, firstRtpAtMs: 668, interruptions: 0, jitterBufferMaxMs: 40 }],
+      [
+        {
+          turn: 1,
+          voiceEndAtMs: 20,
+          sttFinalAtMs: 540,
+          answerAtMs: 543,
+          ttsFirstAudioAtMs: 643,
+          firstRtpAtMs: 668,
+          interruptions: 0,
+          jitterBufferMaxMs: 40,
+        },
+      ],
     ]);
   });
 
@@ -77,7 +94,11 @@ describe('TurnTimer', () => {
     timer.heard();
     timer.close();
     timer.close();
-    expect(written.map((turns) => turns.map((t) => ({ turn: t.turn, first: t.firstRtpAtMs, interruptions: t.interruptions })))).to.deep.equal([
+    expect(
+      written.map((turns) =>
+        turns.map((t) => ({ turn: t.turn, first: t.firstRtpAtMs, interruptions: t.interruptions })),
+      ),
+    ).to.deep.equal([
       [{ turn: 1, first: undefined, interruptions: 1 }],
       [
         { turn: 1, first: undefined, interruptions: 1 },
@@ -106,7 +127,14 @@ describe('TurnTimer', () => {
       { turn: 1, sttFinalAtMs: 1000, answerAtMs: 1100, ttsFirstAudioAtMs: 1200, firstRtpAtMs: 1210, interruptions: 0 },
       { turn: 2, sttFinalAtMs: 5000, answerAtMs: 5050, interruptions: 0 },
     ];
-    const resumed = new TurnTimer({ answeredAtMs: 10_000, outlet, signal: new AbortController().signal, persist: (t) => written.push([...t]), now: () => nowMs, earlier });
+    const resumed = new TurnTimer({
+      answeredAtMs: 10_000,
+      outlet,
+      signal: new AbortController().signal,
+      persist: (t) => written.push([...t]),
+      now: () => nowMs,
+      earlier,
+    });
     nowMs += 9000;
     resumed.sendAudio(new Int16Array(320)); // the new owner's reply to turn 2, at +9000
     outlet.settle(true);

@@ -48,7 +48,8 @@ Options:
 `;
 
 export function callsCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
-  const repo = (): CallRecordRepository => new CallRecordRepository(ctx.redis, ctx.keys, { nowMs: ctx.nowMs ?? Date.now });
+  const repo = (): CallRecordRepository =>
+    new CallRecordRepository(ctx.redis, ctx.keys, { nowMs: ctx.nowMs ?? Date.now });
   return runCommandGroup('calls', CALLS_HELP, argv, ctx, {
     list: (rest) => callsList(rest, ctx, repo()),
     show: (rest) => callsShow(rest, ctx, repo()),
@@ -65,7 +66,10 @@ async function callsList(argv: readonly string[], ctx: CliContext, repo: CallRec
   if (rawLimit !== undefined) {
     limit = /^[0-9]{1,4}$/.test(rawLimit) ? Number(rawLimit) : 0;
     if (limit < 1 || limit > MAX_LIMIT) {
-      throw new UsageError(`invalid --limit ${JSON.stringify(rawLimit)}: must be an integer from 1 to ${MAX_LIMIT}`, command);
+      throw new UsageError(
+        `invalid --limit ${JSON.stringify(rawLimit)}: must be an integer from 1 to ${MAX_LIMIT}`,
+        command,
+      );
     }
   }
   let corrupt = 0;

@@ -179,13 +179,17 @@ const DEFAULT_RETENTION_DAYS = 30;
 
 /** --record / --no-record and --retention-days: undefined fields leave the number's as they are. */
 function recordingOptions(args: ParsedArgs, command: string): { enabled?: boolean; retentionDays?: number } {
-  if (args.flag('record') && args.flag('no-record')) throw new UsageError('--record and --no-record exclude each other', command);
+  if (args.flag('record') && args.flag('no-record'))
+    throw new UsageError('--record and --no-record exclude each other', command);
   const enabled = args.flag('record') ? true : args.flag('no-record') ? false : undefined;
   const raw = args.string('retention-days');
   if (raw === undefined) return { enabled };
   const retentionDays = Number(raw);
   if (!/^\d+$/.test(raw) || retentionDays < 1 || retentionDays > 3650) {
-    throw new UsageError(`invalid --retention-days ${JSON.stringify(raw)}: must be a whole number of days, 1 to 3650`, command);
+    throw new UsageError(
+      `invalid --retention-days ${JSON.stringify(raw)}: must be a whole number of days, 1 to 3650`,
+      command,
+    );
   }
   return { enabled, retentionDays };
 }
@@ -212,7 +216,10 @@ function secondsOption(args: ParsedArgs, flag: string, max: number, command: str
   if (raw === '') return null;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < 1 || value > max) {
-    throw new UsageError(`invalid --${flag} ${JSON.stringify(raw)}: must be a whole number of seconds, 1 to ${max}`, command);
+    throw new UsageError(
+      `invalid --${flag} ${JSON.stringify(raw)}: must be a whole number of seconds, 1 to ${max}`,
+      command,
+    );
   }
   return value;
 }
@@ -291,7 +298,10 @@ function applyLlmOptions(next: NumberConfigInput, options: LlmOptions, command: 
       else if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
     }
     if (merged.baseUrl === undefined || merged.model === undefined) {
-      throw new UsageError('--llm-* options need --llm-base-url and --llm-model (the number has no llm config yet)', command);
+      throw new UsageError(
+        '--llm-* options need --llm-base-url and --llm-model (the number has no llm config yet)',
+        command,
+      );
     }
     next.llm = { ...merged, baseUrl: merged.baseUrl, model: merged.model };
   }
@@ -314,7 +324,8 @@ function describeIssue(issue: ConfigIssue): string {
   if (field === 'answers' && typeof index === 'number') {
     return `invalid --answer #${index + 1}${sub === undefined ? '' : ` ${String(sub)}`}: ${issue.message}`;
   }
-  if (field === 'transferTargets' && typeof index === 'number') return `invalid --transfer-target #${index + 1}: ${issue.message}`;
+  if (field === 'transferTargets' && typeof index === 'number')
+    return `invalid --transfer-target #${index + 1}: ${issue.message}`;
   if (field === 'llm' && typeof index === 'string') return `invalid ${LLM_FLAGS[index] ?? '--llm'}: ${issue.message}`;
   if (field === 'tools' && typeof index === 'number') {
     return `invalid --webhook-tools #${index + 1}${sub === undefined ? '' : ` ${String(sub)}`}: ${issue.message}`;

@@ -10,7 +10,10 @@ export function formatTrunk(t: TrunkConfig): string {
     ['updated', isoTime(t.updatedAtMs)],
     ['sources', t.sources.length === 0 ? '(none)' : t.sources.join(', ')],
     ['transport', t.transport],
-    ['inbound auth', t.auth === undefined ? 'none' : `digest, user ${printable(t.auth.username)}, password ${t.auth.password}`],
+    [
+      'inbound auth',
+      t.auth === undefined ? 'none' : `digest, user ${printable(t.auth.username)}, password ${t.auth.password}`,
+    ],
     ['number from', t.numberFrom === 'ruri' ? 'Request-URI' : 'To'],
     ['number format', t.numberFormat === 'e164' ? 'E.164' : `national, country code ${t.countryCode ?? '?'}`],
     ['caller', t.trusted ? 'trusted: P-Asserted-Identity, Privacy honoured' : 'From header'],
@@ -30,7 +33,10 @@ function registerText(r: NonNullable<TrunkConfig['register']>): string {
   return `${printable(r.registrar)} as ${printable(r.username)}${auth} over ${r.transport}, expires ${r.expires}s, password ${r.password}`;
 }
 
-export function formatTrunkTable(trunks: readonly TrunkConfig[], statuses: ReadonlyMap<string, RegistrationStatus> = new Map()): string {
+export function formatTrunkTable(
+  trunks: readonly TrunkConfig[],
+  statuses: ReadonlyMap<string, RegistrationStatus> = new Map(),
+): string {
   if (trunks.length === 0) return 'no trunks configured\n';
   return table(
     ['NAME', 'ENABLED', 'SOURCES', 'AUTH', 'LIMITS', 'REGISTER', 'REGISTRATION'],
@@ -50,10 +56,12 @@ export function formatTrunkTable(trunks: readonly TrunkConfig[], statuses: Reado
 function registrationText(status: RegistrationStatus | undefined): string {
   if (status === undefined) return 'unknown';
   if (status.state === 'registered') {
-    const left = status.expiresAtMs === undefined ? undefined : Math.max(0, Math.round((status.expiresAtMs - Date.now()) / 1000));
+    const left =
+      status.expiresAtMs === undefined ? undefined : Math.max(0, Math.round((status.expiresAtMs - Date.now()) / 1000));
     return left === undefined ? 'registered' : `registered (expires in ${left} s)`;
   }
-  if (status.state === 'failed') return truncate(`failed: ${printable(status.lastError ?? 'error')} (${status.failures} tries)`, 60);
+  if (status.state === 'failed')
+    return truncate(`failed: ${printable(status.lastError ?? 'error')} (${status.failures} tries)`, 60);
   return 'registering';
 }
 

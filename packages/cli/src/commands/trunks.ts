@@ -24,7 +24,10 @@ export function trunksCommand(argv: readonly string[], ctx: CliContext): Promise
 
 function nameArgument(value: string, command: string): string {
   if (!TRUNK_NAME_PATTERN.test(value)) {
-    throw new UsageError(`invalid <name> ${JSON.stringify(value.slice(0, 80))}: must be 1 to 63 of letters, digits, _ . - (starting with a letter or digit)`, command);
+    throw new UsageError(
+      `invalid <name> ${JSON.stringify(value.slice(0, 80))}: must be 1 to 63 of letters, digits, _ . - (starting with a letter or digit)`,
+      command,
+    );
   }
   return value;
 }
@@ -126,7 +129,8 @@ function numberOption(args: ParsedArgs, flag: string, command: string): number |
   if (value === undefined) return undefined;
   if (value === '') return null;
   const parsed = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(parsed)) throw new UsageError(`invalid --${flag} ${JSON.stringify(value)}: must be a positive number`, command);
+  if (!Number.isFinite(parsed))
+    throw new UsageError(`invalid --${flag} ${JSON.stringify(value)}: must be a positive number`, command);
   return parsed;
 }
 
@@ -139,7 +143,11 @@ function applyAuth(next: TrunkConfigInput, args: ParsedArgs, command: string): v
   const username = args.string('auth-username');
   const password = args.string('auth-password');
   if (username === undefined && password === undefined) return;
-  const merged = { ...next.auth, ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
+  const merged = {
+    ...next.auth,
+    ...(username !== undefined && { username }),
+    ...(password !== undefined && { password }),
+  };
   if (merged.username === undefined || merged.password === undefined) {
     throw new UsageError('inbound digest needs both --auth-username and --auth-password', command);
   }
@@ -147,7 +155,12 @@ function applyAuth(next: TrunkConfigInput, args: ParsedArgs, command: string): v
 }
 
 /** --register-* flags merge into `register`; a new register block needs registrar, username, password. */
-function applyRegister(next: TrunkConfigInput, args: ParsedArgs, expires: number | null | undefined, command: string): void {
+function applyRegister(
+  next: TrunkConfigInput,
+  args: ParsedArgs,
+  expires: number | null | undefined,
+  command: string,
+): void {
   const given = Object.keys(REGISTER_STRINGS).some((flag) => args.has(flag)) || expires !== undefined;
   if (args.flag('no-register')) {
     if (given) throw new UsageError('--no-register excludes the --register-* options', command);
@@ -163,8 +176,13 @@ function applyRegister(next: TrunkConfigInput, args: ParsedArgs, expires: number
   }
   if (expires === null) delete merged['expires'];
   else if (expires !== undefined) merged['expires'] = expires;
-  for (const [flag, field] of [['--register-registrar', 'registrar'], ['--register-username', 'username'], ['--register-password', 'password']]) {
-    if (merged[field as string] === undefined) throw new UsageError(`registration needs ${flag} (the trunk has none yet)`, command);
+  for (const [flag, field] of [
+    ['--register-registrar', 'registrar'],
+    ['--register-username', 'username'],
+    ['--register-password', 'password'],
+  ]) {
+    if (merged[field as string] === undefined)
+      throw new UsageError(`registration needs ${flag} (the trunk has none yet)`, command);
   }
   next.register = merged as NonNullable<TrunkConfigInput['register']>;
 }
@@ -174,7 +192,9 @@ const FIELD_FLAGS: Record<string, string> = {
   sources: '--source',
   enabled: '--enabled',
   trusted: '--trusted',
-  ...Object.fromEntries(Object.entries({ ...STRING_FIELDS, ...NUMBER_FIELDS }).map(([flag, field]) => [field, `--${flag}`])),
+  ...Object.fromEntries(
+    Object.entries({ ...STRING_FIELDS, ...NUMBER_FIELDS }).map(([flag, field]) => [field, `--${flag}`]),
+  ),
 };
 const REGISTER_FLAGS: Record<string, string> = {
   ...Object.fromEntries(Object.entries(REGISTER_STRINGS).map(([flag, field]) => [field, `--${flag}`])),
@@ -186,7 +206,8 @@ function describeIssue(issue: ConfigIssue): string {
   const [field, sub] = issue.path;
   if (field === 'sources' && typeof sub === 'number') return `invalid --source #${sub + 1}: ${issue.message}`;
   if (field === 'auth' && typeof sub === 'string') return `invalid --auth-${sub}: ${issue.message}`;
-  if (field === 'register' && typeof sub === 'string') return `invalid ${REGISTER_FLAGS[sub] ?? '--register-*'}: ${issue.message}`;
+  if (field === 'register' && typeof sub === 'string')
+    return `invalid ${REGISTER_FLAGS[sub] ?? '--register-*'}: ${issue.message}`;
   const flag = field === undefined ? 'config' : (FIELD_FLAGS[String(field)] ?? `--${String(field)}`);
   return `invalid ${flag}: ${issue.message}`;
 }

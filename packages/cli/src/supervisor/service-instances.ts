@@ -13,7 +13,10 @@ export interface ServiceInstance {
  * are `media-1`, `media-2`, … (just `media` when there is one), each told its index and the count;
  * agents are `agent`, `agent-2`, ….
  */
-export function serviceInstances(services: readonly ServiceName[], counts: { mediaWorkers: number; agentProcesses: number }): ServiceInstance[] {
+export function serviceInstances(
+  services: readonly ServiceName[],
+  counts: { mediaWorkers: number; agentProcesses: number },
+): ServiceInstance[] {
   return SERVICE_NAMES.filter((name) => services.includes(name)).flatMap((service): ServiceInstance[] => {
     if (service === 'media') {
       const n = Math.max(1, counts.mediaWorkers);

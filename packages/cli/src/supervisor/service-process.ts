@@ -112,7 +112,10 @@ export class ServiceProcess {
       const ranMs = Date.now() - this.#startedAtMs;
       if (ranMs > 60_000) this.#delayMs = this.#options.restartDelayMs?.initial ?? 1000;
       this.restarts++;
-      this.#options.onEvent(name, `exited (code ${code ?? 'none'}, signal ${signal ?? 'none'}): restarting in ${this.#delayMs} ms`);
+      this.#options.onEvent(
+        name,
+        `exited (code ${code ?? 'none'}, signal ${signal ?? 'none'}): restarting in ${this.#delayMs} ms`,
+      );
       this.#restartTimer = setTimeout(() => this.#spawn(), this.#delayMs);
       this.#delayMs = Math.min(this.#delayMs * 2, this.#options.restartDelayMs?.max ?? 30_000);
     });

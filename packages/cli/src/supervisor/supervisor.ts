@@ -28,7 +28,10 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     const tsx = import.meta.resolve('tsx');
-    const instances = serviceInstances(options.services, { mediaWorkers: options.mediaWorkers ?? 1, agentProcesses: options.agentProcesses ?? 1 });
+    const instances = serviceInstances(options.services, {
+      mediaWorkers: options.mediaWorkers ?? 1,
+      agentProcesses: options.agentProcesses ?? 1,
+    });
     const groups = new Map<ServiceName, ServiceProcess[]>();
     this.#processes = instances.map(({ service, name, env }) => {
       const process = new ServiceProcess({

@@ -39,7 +39,8 @@ export class RegistrationManager {
     if (this.#closed) return;
     const wanted = new Map<string, TrunkConfig & { register: TrunkRegister }>();
     for (const trunk of this.#options.directory.trunks) {
-      if (trunk.enabled && trunk.register !== undefined) wanted.set(trunk.name, trunk as TrunkConfig & { register: TrunkRegister });
+      if (trunk.enabled && trunk.register !== undefined)
+        wanted.set(trunk.name, trunk as TrunkConfig & { register: TrunkRegister });
     }
     for (const [name, running] of this.#running) {
       const trunk = wanted.get(name);
@@ -58,7 +59,11 @@ export class RegistrationManager {
         trunk,
         resolver: this.#resolver,
         onStatus: (status) => {
-          this.#options.status.set(name, status).catch((error: unknown) => this.#options.log.warn({ err: error, trunk: name }, 'registration status not saved'));
+          this.#options.status
+            .set(name, status)
+            .catch((error: unknown) =>
+              this.#options.log.warn({ err: error, trunk: name }, 'registration status not saved'),
+            );
         },
       });
       this.#running.set(name, { registration, fingerprint: fingerprint(trunk), trunk });

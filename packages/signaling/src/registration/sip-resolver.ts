@@ -73,7 +73,10 @@ export class SipResolver {
 
   async #address(host: string): Promise<string> {
     return this.#cached(`a ${host}`, async () => {
-      for (const lookup of [() => this.#dns.resolve4(host, { ttl: true }), () => this.#dns.resolve6(host, { ttl: true })]) {
+      for (const lookup of [
+        () => this.#dns.resolve4(host, { ttl: true }),
+        () => this.#dns.resolve6(host, { ttl: true }),
+      ]) {
         try {
           const records = await lookup();
           const first = records[0];
@@ -97,7 +100,9 @@ export class SipResolver {
   }
 }
 
-function pickSrv(records: { name: string; port: number; priority: number; weight: number }[]): { name: string; port: number } | undefined {
+function pickSrv(
+  records: { name: string; port: number; priority: number; weight: number }[],
+): { name: string; port: number } | undefined {
   const usable = records.filter((r) => r.name !== '.' && r.port > 0);
   if (usable.length === 0) return undefined;
   const best = Math.min(...usable.map((r) => r.priority));

@@ -85,7 +85,8 @@ export class TrunkRegistration {
     this.#timer = undefined;
     this.#keepAlive = undefined;
     // RFC 3261 §10.2.2: Expires: 0 removes our binding; best effort, nobody waits for it.
-    if (this.#status.state === 'registered' && this.#endpoint) void this.#exchange(this.#endpoint, 0).catch(() => undefined);
+    if (this.#status.state === 'registered' && this.#endpoint)
+      void this.#exchange(this.#endpoint, 0).catch(() => undefined);
   }
 
   async #attempt(): Promise<void> {
@@ -106,7 +107,10 @@ export class TrunkRegistration {
   }
 
   /** One REGISTER exchange with its digest round trip; resolves with the granted expiry. */
-  async #exchange(endpoint: Endpoint, expiresS: number): Promise<{ ok: true; expiresS: number } | { ok: false; error: string }> {
+  async #exchange(
+    endpoint: Endpoint,
+    expiresS: number,
+  ): Promise<{ ok: true; expiresS: number } | { ok: false; error: string }> {
     let credentials: [string, string] | undefined;
     let requested = expiresS;
     // Challenge, a stale nonce, 423 Interval Too Brief, then the answer: four rounds at most, plus one.
@@ -115,12 +119,17 @@ export class TrunkRegistration {
       const outcome = await this.#options.stack.sendRequest(request, endpoint);
       if (outcome.kind === 'timeout') return { ok: false, error: 'timeout' };
       const response = outcome.response;
-      if (response.status >= 200 && response.status < 300) return { ok: true, expiresS: this.#granted(response, requested) };
+      if (response.status >= 200 && response.status < 300)
+        return { ok: true, expiresS: this.#granted(response, requested) };
       if (response.status === 401 || response.status === 407) {
         const challenges = response.headers.getAll(response.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate');
-        const answer = answerDigestChallenge(response.status, challenges, this.#credentials(), { method: 'REGISTER', uri: request.uri });
+        const answer = answerDigestChallenge(response.status, challenges, this.#credentials(), {
+          method: 'REGISTER',
+          uri: request.uri,
+        });
         // A second challenge means the password was refused, unless only the nonce went stale (RFC 7616 §3.3).
-        if (answer === undefined || (credentials !== undefined && !answer.stale)) return { ok: false, error: `${response.status} ${response.reason}`.slice(0, 200) };
+        if (answer === undefined || (credentials !== undefined && !answer.stale))
+          return { ok: false, error: `${response.status} ${response.reason}`.slice(0, 200) };
         credentials = [answer.header, answer.value];
         continue;
       }
@@ -176,7 +185,12 @@ export class TrunkRegistration {
   }
 
   #registered(expiresS: number): void {
-    this.#setStatus({ state: 'registered', expiresAtMs: Date.now() + expiresS * 1000, failures: 0, lastError: undefined });
+    this.#setStatus({
+      state: 'registered',
+      expiresAtMs: Date.now() + expiresS * 1000,
+      failures: 0,
+      lastError: undefined,
+    });
     this.#options.log.info({ trunk: this.name, expiresS }, `trunk ${this.name} registered for ${expiresS} s`);
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.#attempt(), Math.max(MIN_REFRESH_MS, expiresS * 1000 * REFRESH_FRACTION));
@@ -185,7 +199,10 @@ export class TrunkRegistration {
 
   #startKeepAlive(): void {
     clearInterval(this.#keepAlive);
-    this.#keepAlive = setInterval(() => void this.#keepAliveOnce(), this.#options.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_MS);
+    this.#keepAlive = setInterval(
+      () => void this.#keepAliveOnce(),
+      this.#options.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_MS,
+    );
   }
 
   async #keepAliveOnce(): Promise<void> {
@@ -206,9 +223,15 @@ export class TrunkRegistration {
     headers.append('Call-ID', generateCallId());
     headers.append('CSeq', '1 OPTIONS');
     headers.append('User-Agent', this.#options.stack.userAgent);
-    const outcome = await this.#options.stack.sendRequest({ type: 'request', method: 'OPTIONS', uri: `sip:${host}`, headers, body: Buffer.alloc(0) }, endpoint);
+    const outcome = await this.#options.stack.sendRequest(
+      { type: 'request', method: 'OPTIONS', uri: `sip:${host}`, headers, body: Buffer.alloc(0) },
+      endpoint,
+    );
     if (this.#closed || outcome.kind !== 'timeout' || this.#status.state !== 'registered') return;
-    this.#options.log.warn({ trunk: this.name }, `trunk ${this.name}: registrar keep-alive unanswered, registering again`);
+    this.#options.log.warn(
+      { trunk: this.name },
+      `trunk ${this.name}: registrar keep-alive unanswered, registering again`,
+    );
     clearTimeout(this.#timer);
     void this.#attempt();
   }
@@ -219,9 +242,14 @@ export class TrunkRegistration {
     this.#keepAlive = undefined;
     const failures = this.#status.failures + 1;
     const base = this.#options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
-    const delay = Math.min(this.#options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS, base * 2 ** Math.min(failures - 1, 16)) * (0.8 + 0.4 * Math.random());
+    const delay =
+      Math.min(this.#options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS, base * 2 ** Math.min(failures - 1, 16)) *
+      (0.8 + 0.4 * Math.random());
     this.#setStatus({ state: 'failed', failures, lastError: error, expiresAtMs: undefined });
-    this.#options.log.warn({ trunk: this.name, error, retryInMs: Math.round(delay) }, `trunk ${this.name} registration failed (${error})`);
+    this.#options.log.warn(
+      { trunk: this.name, error, retryInMs: Math.round(delay) },
+      `trunk ${this.name} registration failed (${error})`,
+    );
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.#attempt(), delay);
   }

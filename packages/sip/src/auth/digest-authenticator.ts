@@ -27,11 +27,11 @@ export interface DigestAuthenticatorOptions {
 }
 
 /** Why credentials failed: for the operator's log only, never for the peer (all get the same 401). */
-export type DigestFailure = 'missing' | 'malformed' | 'unknown-user' | 'wrong-password' | 'stale-nonce' | 'bad-nonce' | 'replayed';
+export type DigestFailure =
+  'missing' | 'malformed' | 'unknown-user' | 'wrong-password' | 'stale-nonce' | 'bad-nonce' | 'replayed';
 
 export type DigestOutcome<T extends DigestAccount> =
-  | { ok: true; account: T }
-  | { ok: false; failure: DigestFailure; username?: string; challenge: [string, string][] };
+  { ok: true; account: T } | { ok: false; failure: DigestFailure; username?: string; challenge: [string, string][] };
 
 /** Nonce counts remembered for replay checks (RFC 7616 §3.4.5); oldest forgotten first. */
 const MAX_TRACKED_NONCES = 10_000;
@@ -63,7 +63,11 @@ export class DigestAuthenticator {
     ]);
   }
 
-  verify<T extends DigestAccount>(method: string, headers: SipHeaders, lookup: (username: string) => T | undefined): DigestOutcome<T> {
+  verify<T extends DigestAccount>(
+    method: string,
+    headers: SipHeaders,
+    lookup: (username: string) => T | undefined,
+  ): DigestOutcome<T> {
     const credentials = headers
       .getAll('Authorization')
       .map((value) => parseDigest(value))
@@ -81,7 +85,9 @@ export class DigestAuthenticator {
     // An unknown user costs the same hashing as a known one.
     const password = account?.password ?? randomBytes(16).toString('hex');
     const expected = digestResponse({ ...fields, realm: this.realm, password, method });
-    const matches = expected.length === fields.response.length && timingSafeEqual(Buffer.from(expected), Buffer.from(fields.response.toLowerCase()));
+    const matches =
+      expected.length === fields.response.length &&
+      timingSafeEqual(Buffer.from(expected), Buffer.from(fields.response.toLowerCase()));
     if (account === undefined) return this.#fail('unknown-user', username);
     if (!matches) return this.#fail('wrong-password', username);
     // RFC 7616 §3.3: right password, old nonce → a new challenge with stale=true, no new password prompt.
@@ -122,7 +128,8 @@ function readFields(params: DigestParams): CredentialFields | undefined {
   const nonce = params.get('nonce');
   const uri = params.get('uri');
   const response = params.get('response');
-  if (algorithm === undefined || !username || !nonce || !uri || !response || !/^[0-9A-Fa-f]{32,64}$/.test(response)) return undefined;
+  if (algorithm === undefined || !username || !nonce || !uri || !response || !/^[0-9A-Fa-f]{32,64}$/.test(response))
+    return undefined;
   const fields: CredentialFields = { algorithm, username, nonce, uri, response };
   const qop = params.get('qop');
   if (qop !== undefined) {

@@ -36,7 +36,9 @@ export function parseDigest(header: string): DigestParams | undefined {
 }
 
 export function digestHash(algorithm: DigestAlgorithm, text: string): string {
-  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(text, 'utf8').digest('hex');
+  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
+    .update(text, 'utf8')
+    .digest('hex');
 }
 
 export interface DigestInput {

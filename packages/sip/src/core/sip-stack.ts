@@ -40,7 +40,11 @@ export interface SipStackOptions {
   send(data: Buffer, to: Endpoint): void;
   handler: SipStackHandler;
   /** The advertised sent-by for our Via (never a wildcard bind address). */
-  advertised: { host: string; port: number; /** Our SIP-over-TLS port for Vias sent over TLS; default `port`. */ tlsPort?: number };
+  advertised: {
+    host: string;
+    port: number;
+    /** Our SIP-over-TLS port for Vias sent over TLS; default `port`. */ tlsPort?: number;
+  };
   timers?: Partial<SipTimerValues>;
   limits?: Partial<ParseLimits>;
   userAgent?: string;
@@ -97,8 +101,15 @@ export class SipStack {
     const outcome = parseMessage(data, this.#options.limits);
     if (!outcome.ok) {
       if (outcome.request && outcome.request.method !== 'ACK') {
-        this.#log('warn', { status: outcome.status, reason: outcome.reason, from: source.address }, 'malformed SIP request rejected');
-        this.sendResponse(createResponse(outcome.request, outcome.status, outcome.reason), this.#replyTo(outcome.request, source));
+        this.#log(
+          'warn',
+          { status: outcome.status, reason: outcome.reason, from: source.address },
+          'malformed SIP request rejected',
+        );
+        this.sendResponse(
+          createResponse(outcome.request, outcome.status, outcome.reason),
+          this.#replyTo(outcome.request, source),
+        );
       } else {
         this.#log('debug', { reason: outcome.reason, from: source.address }, 'unparseable SIP message dropped');
       }
@@ -140,7 +151,14 @@ export class SipStack {
    */
   accept(
     tx: InviteServerTransaction,
-    options: { toTag: string; contact: string; body: Buffer; contentType: string; headers?: [string, string][]; listener: DialogListener },
+    options: {
+      toTag: string;
+      contact: string;
+      body: Buffer;
+      contentType: string;
+      headers?: [string, string][];
+      listener: DialogListener;
+    },
   ): Dialog {
     const headers: [string, string][] = [['Contact', `<${options.contact}>`]];
     for (const rr of tx.request.headers.getAll('Record-Route')) headers.push(['Record-Route', rr]);
@@ -164,10 +182,18 @@ export class SipStack {
    * Contact and updates the remote target (§12.2.2); a 2xx to a re-INVITE is retransmitted by the
    * dialog until its ACK (§14.2, §13.3.1.4), as the initial one.
    */
-  respondInDialog(dialog: Dialog, tx: ServerTransaction, status: number, options: RespondOptions & { contact?: string } = {}): SipResponse {
+  respondInDialog(
+    dialog: Dialog,
+    tx: ServerTransaction,
+    status: number,
+    options: RespondOptions & { contact?: string } = {},
+  ): SipResponse {
     const method = tx.request.method;
     const refresh = status >= 200 && status < 300 && (method === 'INVITE' || method === 'UPDATE');
-    const headers: [string, string][] = [...(refresh && options.contact ? ([['Contact', `<${options.contact}>`]] as [string, string][]) : []), ...(options.headers ?? [])];
+    const headers: [string, string][] = [
+      ...(refresh && options.contact ? ([['Contact', `<${options.contact}>`]] as [string, string][]) : []),
+      ...(options.headers ?? []),
+    ];
     const response = this.respond(tx, status, { ...options, headers });
     if (refresh) dialog.refreshTarget(tx.request);
     if (refresh && method === 'INVITE') dialog.retransmitReinviteOk(response, tx.source);
@@ -179,7 +205,11 @@ export class SipStack {
    * 401/407 is answered once with the dialog's credentials when it has some (RFC 3261 §22.2–22.3):
    * the request goes again with a new CSeq and Authorization/Proxy-Authorization.
    */
-  async request(dialog: Dialog, method: string, options?: { headers?: [string, string][]; body?: Buffer }): Promise<ClientOutcome> {
+  async request(
+    dialog: Dialog,
+    method: string,
+    options?: { headers?: [string, string][]; body?: Buffer },
+  ): Promise<ClientOutcome> {
     return withDigestRetry(dialog, method, options, (opts) => this.#requestOnce(dialog, method, opts));
   }
 
@@ -188,7 +218,10 @@ export class SipStack {
     const { request, destination } = dialog.createRequest('INVITE', options);
     const key = clientTransactionKey(request);
     if (this.#closed || !key) return { kind: 'timeout' };
-    const host = { sendRequest: (req: SipRequest, to: Endpoint) => this.#write(req, to), terminated: (k: string) => this.#clientTransactions.delete(k) };
+    const host = {
+      sendRequest: (req: SipRequest, to: Endpoint) => this.#write(req, to),
+      terminated: (k: string) => this.#clientTransactions.delete(k),
+    };
     const ackFor = (response: SipResponse): SipRequest => dialog.createAck(request, response);
     const onSuccess = (response: SipResponse): void => this.#write(ackFor(response), destination);
     const tx = new InviteClientTransaction(key, request, destination, { ...host, ackFor, onSuccess }, this.timers);
@@ -197,12 +230,19 @@ export class SipStack {
     return tx.outcome;
   }
 
-  async #requestOnce(dialog: Dialog, method: string, options?: { headers?: [string, string][]; body?: Buffer }): Promise<{ request: SipRequest; outcome: ClientOutcome }> {
+  async #requestOnce(
+    dialog: Dialog,
+    method: string,
+    options?: { headers?: [string, string][]; body?: Buffer },
+  ): Promise<{ request: SipRequest; outcome: ClientOutcome }> {
     const { request, destination } = dialog.createRequest(method, options);
     if (this.#closed) return { request, outcome: { kind: 'timeout' } };
     const key = clientTransactionKey(request);
     if (!key) throw new Error('request without Via branch or CSeq');
-    const host = { sendRequest: (req: SipRequest, to: Endpoint) => this.#write(req, to), terminated: (k: string) => this.#clientTransactions.delete(k) };
+    const host = {
+      sendRequest: (req: SipRequest, to: Endpoint) => this.#write(req, to),
+      terminated: (k: string) => this.#clientTransactions.delete(k),
+    };
     const tx = new NonInviteClientTransaction(key, request, destination, host, this.timers);
     this.#clientTransactions.set(key, tx);
     tx.start();

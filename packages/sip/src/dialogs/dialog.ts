@@ -177,7 +177,10 @@ export class Dialog {
   }
 
   /** Builds an in-dialog request per RFC 3261 §12.2.1.1, and where it must be sent. */
-  createRequest(method: string, options?: { headers?: [string, string][]; body?: Buffer }): { request: SipRequest; destination: Endpoint } {
+  createRequest(
+    method: string,
+    options?: { headers?: [string, string][]; body?: Buffer },
+  ): { request: SipRequest; destination: Endpoint } {
     this.#localSeq += 1;
     const headers = new SipHeaders();
     const firstRoute = this.routeSet[0] ? parseNameAddr(this.routeSet[0]) : undefined;
@@ -200,7 +203,13 @@ export class Dialog {
     headers.append('CSeq', `${this.#localSeq} ${method}`);
     headers.append('User-Agent', this.#host.userAgent);
     for (const [name, value] of options?.headers ?? []) headers.append(name, value);
-    const request: SipRequest = { type: 'request', method, uri: requestUri, headers, body: options?.body ?? Buffer.alloc(0) };
+    const request: SipRequest = {
+      type: 'request',
+      method,
+      uri: requestUri,
+      headers,
+      body: options?.body ?? Buffer.alloc(0),
+    };
     return { request, destination };
   }
 
@@ -246,7 +255,8 @@ export class Dialog {
     else transport = transportParam === undefined ? this.remoteEndpoint.transport : 'udp';
     // Connection reuse (RFC 5923's intent): a TLS peer behind NAT cannot take a new connection to its
     // Contact; the one its INVITE came on reaches it, so in-dialog requests go back on that.
-    if (transport === 'tls' && this.remoteEndpoint.transport === 'tls' && this.remoteEndpoint.address === host) return this.remoteEndpoint;
+    if (transport === 'tls' && this.remoteEndpoint.transport === 'tls' && this.remoteEndpoint.address === host)
+      return this.remoteEndpoint;
     return { address: host, port: uri.port ?? (transport === 'tls' ? 5061 : 5060), transport };
   }
 

@@ -38,7 +38,8 @@ export interface LocalMedia {
  */
 export function buildAnswer(offer: AcceptedOffer, local: LocalMedia): string {
   // An RTP/SAVP answer without our key would be one the caller cannot decrypt with.
-  if (offer.crypto !== undefined && local.crypto === undefined) throw new TypeError('an RTP/SAVP answer needs our a=crypto key');
+  if (offer.crypto !== undefined && local.crypto === undefined)
+    throw new TypeError('an RTP/SAVP answer needs our a=crypto key');
   const addressType = isIP(local.address) === 6 ? 'IP6' : 'IP4';
   const lines = [
     'v=0',

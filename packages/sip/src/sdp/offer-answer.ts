@@ -119,9 +119,13 @@ function readOffer(sdp: string, options: OfferOptions): OfferOutcome {
     return notAcceptable(305, `Incompatible media format: offered ${options.codecs.join('/')} not found`);
   }
   if (best === 'crypto') {
-    return notAcceptable(302, `Incompatible transport protocol: RTP/SAVP needs a=crypto inline ${SRTP_SUITES.join(' or ')} without MKI`);
+    return notAcceptable(
+      302,
+      `Incompatible transport protocol: RTP/SAVP needs a=crypto inline ${SRTP_SUITES.join(' or ')} without MKI`,
+    );
   }
-  if (best === 'transport') return notAcceptable(302, 'Incompatible transport protocol: RTP/AVP or RTP/SAVP (SDES) required');
+  if (best === 'transport')
+    return notAcceptable(302, 'Incompatible transport protocol: RTP/AVP or RTP/SAVP (SDES) required');
   return notAcceptable(304, 'Media type not available: no active audio stream');
 }
 

@@ -40,7 +40,13 @@ export class NonInviteClientTransaction {
   readonly #host: ClientTransactionHost;
   readonly #timers: SipTimerValues;
 
-  constructor(key: string, request: SipRequest, destination: Endpoint, host: ClientTransactionHost, timers: SipTimerValues) {
+  constructor(
+    key: string,
+    request: SipRequest,
+    destination: Endpoint,
+    host: ClientTransactionHost,
+    timers: SipTimerValues,
+  ) {
     this.key = key;
     this.request = request;
     this.destination = destination;

@@ -15,7 +15,8 @@ export function serverTransactionKey(request: SipRequest, methodOverride?: strin
   const method = methodOverride ?? (request.method === 'ACK' ? 'INVITE' : request.method);
   const sentBy = `${via.host}:${via.port ?? ''}`;
   // A bare magic cookie (RFC 4475 badbranch) is no unique branch: match it the RFC 2543 way.
-  if (via.branch?.startsWith(MAGIC_COOKIE) && via.branch.length > MAGIC_COOKIE.length) return `${via.branch}\u0000${sentBy}\u0000${method}`;
+  if (via.branch?.startsWith(MAGIC_COOKIE) && via.branch.length > MAGIC_COOKIE.length)
+    return `${via.branch}\u0000${sentBy}\u0000${method}`;
   const cseq = parseCSeq(request.headers.get('CSeq') ?? '');
   const fromTag = parseNameAddr(request.headers.get('From') ?? '')?.tag ?? '';
   const callId = request.headers.get('Call-ID') ?? '';

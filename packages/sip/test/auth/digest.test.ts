@@ -15,11 +15,15 @@ const RFC7616 = {
 describe('digest credentials (RFC 7616, RFC 8760)', () => {
   it('computes the RFC 7616 §3.9.1 responses for MD5 and SHA-256', () => {
     expect(digestResponse({ ...RFC7616, algorithm: 'MD5' })).to.equal('8ca523f5e9506fed4657c9700eebdbec');
-    expect(digestResponse({ ...RFC7616, algorithm: 'SHA-256' })).to.equal('753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1');
+    expect(digestResponse({ ...RFC7616, algorithm: 'SHA-256' })).to.equal(
+      '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1',
+    );
   });
 
   it('reads quoted, unquoted and escaped parameters and refuses malformed or duplicated ones', () => {
-    const params = parseDigest('Digest username="a\\"b", realm="r", nonce="n", uri="sip:x@y", response="abc", qop=auth, nc=00000001, algorithm=MD5');
+    const params = parseDigest(
+      'Digest username="a\\"b", realm="r", nonce="n", uri="sip:x@y", response="abc", qop=auth, nc=00000001, algorithm=MD5',
+    );
     expect(params?.get('username')).to.equal('a"b');
     expect(params?.get('qop')).to.equal('auth');
     expect(parseDigest('Basic dXNlcjpwYXNz')).to.equal(undefined);
@@ -36,7 +40,11 @@ function headers(...lines: [string, string][]): SipHeaders {
 }
 
 /** A client answering a challenge as a UA would (RFC 7616 §3.4). */
-function answer(challenge: [string, string][], account: DigestAccount, options: { algorithm?: 'MD5' | 'SHA-256'; nc?: string; method?: string } = {}): SipHeaders {
+function answer(
+  challenge: [string, string][],
+  account: DigestAccount,
+  options: { algorithm?: 'MD5' | 'SHA-256'; nc?: string; method?: string } = {},
+): SipHeaders {
   const algorithm = options.algorithm ?? 'SHA-256';
   const line = challenge.find(([, v]) => v.includes(`algorithm=${algorithm}`))?.[1] ?? '';
   const params = parseDigest(line)!;
@@ -44,19 +52,35 @@ function answer(challenge: [string, string][], account: DigestAccount, options: 
   const realm = params.get('realm')!;
   const uri = 'sip:+15550100@127.0.0.1';
   const nc = options.nc ?? '00000001';
-  const response = digestResponse({ algorithm, username: account.username, realm, password: account.password, method: options.method ?? 'INVITE', uri, nonce, qop: { nc, cnonce: 'c0ffee' } });
-  return headers(['Authorization', `Digest username="${account.username}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=${nc}, cnonce="c0ffee"`]);
+  const response = digestResponse({
+    algorithm,
+    username: account.username,
+    realm,
+    password: account.password,
+    method: options.method ?? 'INVITE',
+    uri,
+    nonce,
+    qop: { nc, cnonce: 'c0ffee' },
+  });
+  return headers([
+    'Authorization',
+    `Digest username="${account.username}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=${nc}, cnonce="c0ffee"`,
+  ]);
 }
 
 describe('DigestAuthenticator', () => {
-  const accounts = new Map<string, DigestAccount & { trunk: string }>([['carrier', { username: 'carrier', password: 's3cret!', trunk: 'acme' }]]);
+  const accounts = new Map<string, DigestAccount & { trunk: string }>([
+    ['carrier', { username: 'carrier', password: 's3cret!', trunk: 'acme' }],
+  ]);
   const lookup = (username: string) => accounts.get(username);
 
   it('challenges with SHA-256 first and MD5 second, qop="auth", one nonce', () => {
     const auth = new DigestAuthenticator({ realm: 'voicebridge', nonceLifetimeMs: 60_000 });
     const challenge = auth.challenge();
     expect(challenge.map(([name]) => name)).to.deep.equal(['WWW-Authenticate', 'WWW-Authenticate']);
-    expect(challenge[0]?.[1]).to.match(/^Digest realm="voicebridge", nonce="[A-Za-z0-9_-]+", algorithm=SHA-256, qop="auth"$/);
+    expect(challenge[0]?.[1]).to.match(
+      /^Digest realm="voicebridge", nonce="[A-Za-z0-9_-]+", algorithm=SHA-256, qop="auth"$/,
+    );
     expect(challenge[1]?.[1]).to.include('algorithm=MD5');
     expect(parseDigest(challenge[0]![1])?.get('nonce')).to.equal(parseDigest(challenge[1]![1])?.get('nonce'));
   });
@@ -64,7 +88,11 @@ describe('DigestAuthenticator', () => {
   for (const algorithm of ['SHA-256', 'MD5'] as const) {
     it(`accepts the right password with ${algorithm} and names the account`, () => {
       const auth = new DigestAuthenticator({ realm: 'voicebridge', nonceLifetimeMs: 60_000 });
-      const outcome = auth.verify('INVITE', answer(auth.challenge(), { username: 'carrier', password: 's3cret!' }, { algorithm }), lookup);
+      const outcome = auth.verify(
+        'INVITE',
+        answer(auth.challenge(), { username: 'carrier', password: 's3cret!' }, { algorithm }),
+        lookup,
+      );
       expect(outcome.ok && outcome.account.trunk).to.equal('acme');
     });
   }
@@ -75,7 +103,8 @@ describe('DigestAuthenticator', () => {
     const unknown = auth.verify('INVITE', answer(auth.challenge(), { username: 'admin', password: 'admin' }), lookup);
     expect(wrong.ok || wrong.failure).to.equal('wrong-password');
     expect(unknown.ok || unknown.failure).to.equal('unknown-user');
-    const shape = (o: typeof wrong) => (o.ok ? [] : o.challenge.map(([n, v]) => [n, v.replace(/nonce="[^"]+"/, 'nonce=""')]));
+    const shape = (o: typeof wrong) =>
+      o.ok ? [] : o.challenge.map(([n, v]) => [n, v.replace(/nonce="[^"]+"/, 'nonce=""')]);
     expect(shape(wrong)).to.deep.equal(shape(unknown));
     expect(shape(wrong).join()).to.not.include('stale');
   });

@@ -39,7 +39,11 @@ function stack(forceRport?: boolean): { stack: SipStack; sent: { text: string; t
 /** RFC 3261 §18.2.2 and RFC 3581: where the stack sends its answers. */
 describe('where replies go (RFC 3261 §18.2.2, RFC 3581)', () => {
   it('answers the packet source, not the Via host (a name, another address, another port), stamping received', () => {
-    for (const via of ['SIP/2.0/UDP pbx.example.com:5070;branch=z9hG4bK-a', 'SIP/2.0/UDP 203.0.113.5:5070;branch=z9hG4bK-b', 'SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK-c;rport']) {
+    for (const via of [
+      'SIP/2.0/UDP pbx.example.com:5070;branch=z9hG4bK-a',
+      'SIP/2.0/UDP 203.0.113.5:5070;branch=z9hG4bK-b',
+      'SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK-c;rport',
+    ]) {
       const { stack: s, sent } = stack();
       s.receive(options(via), SOURCE);
       expect(sent, via).to.have.length(1);
@@ -61,11 +65,7 @@ describe('where replies go (RFC 3261 §18.2.2, RFC 3581)', () => {
     s.receive(options('SIP/2.0/UDP 203.0.113.5:5070;branch=z9hG4bK-1'), SOURCE);
     s.receive(options('SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK-2'), SOURCE);
     s.receive(options('SIP/2.0/UDP 203.0.113.5:5070;rport;branch=z9hG4bK-3'), SOURCE);
-    expect(sent.map((m) => m.to)).to.deep.equal([
-      { ...SOURCE, port: 5070 },
-      { ...SOURCE, port: 5060 },
-      SOURCE,
-    ]);
+    expect(sent.map((m) => m.to)).to.deep.equal([{ ...SOURCE, port: 5070 }, { ...SOURCE, port: 5060 }, SOURCE]);
     s.close();
   });
 
@@ -81,7 +81,9 @@ describe('where replies go (RFC 3261 §18.2.2, RFC 3581)', () => {
   it('never replies to a response: stray, malformed, or with a Via pointing at us', () => {
     const { stack: s, sent } = stack();
     const response = (status: string, extra = ''): Buffer =>
-      Buffer.from(`SIP/2.0 ${status}\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-x\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: r\r\nCSeq: 1 OPTIONS\r\n${extra}Content-Length: 0\r\n\r\n`);
+      Buffer.from(
+        `SIP/2.0 ${status}\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-x\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: r\r\nCSeq: 1 OPTIONS\r\n${extra}Content-Length: 0\r\n\r\n`,
+      );
     s.receive(response('200 OK'), SOURCE);
     s.receive(response('486 Busy Here'), SOURCE);
     s.receive(response('200 OK', 'Content-Length: 9\r\n'), SOURCE);
@@ -92,7 +94,13 @@ describe('where replies go (RFC 3261 §18.2.2, RFC 3581)', () => {
 
   it('never resolves a name: no module of the SIP core or the SIP transports imports node:dns', () => {
     const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const files = [...walk(join(root, 'sip/src')), join(root, 'signaling/src/udp-transport.ts'), join(root, 'signaling/src/tcp-transport.ts'), join(root, 'signaling/src/stream-transport.ts'), join(root, 'signaling/src/stream-connection.ts')];
+    const files = [
+      ...walk(join(root, 'sip/src')),
+      join(root, 'signaling/src/udp-transport.ts'),
+      join(root, 'signaling/src/tcp-transport.ts'),
+      join(root, 'signaling/src/stream-transport.ts'),
+      join(root, 'signaling/src/stream-connection.ts'),
+    ];
     expect(files.length).to.be.above(10);
     const offenders = files.filter((f) => /from\s+['"](node:)?dns(\/promises)?['"]/.test(readFileSync(f, 'utf8')));
     expect(offenders).to.deep.equal([]);

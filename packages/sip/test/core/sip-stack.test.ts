@@ -67,7 +67,9 @@ class Harness {
         const parsed = parseMessage(data);
         if (!parsed.ok) throw new Error(`stack sent an unparseable message: ${parsed.reason}`);
         this.sent.push({ message: parsed.message, to });
-        this.#waiters = this.#waiters.filter((w) => (w.match(parsed.message) ? (w.resolve(parsed.message), false) : true));
+        this.#waiters = this.#waiters.filter((w) =>
+          w.match(parsed.message) ? (w.resolve(parsed.message), false) : true,
+        );
       },
       handler: {
         onInvite: (tx) => {
@@ -93,7 +95,11 @@ class Harness {
     return this.sent
       .map((s) => s.message)
       .filter((m): m is SipResponse => m.type === 'response')
-      .filter((m) => (status === undefined || m.status === status) && (method === undefined || m.headers.get('CSeq')?.endsWith(method)));
+      .filter(
+        (m) =>
+          (status === undefined || m.status === status) &&
+          (method === undefined || m.headers.get('CSeq')?.endsWith(method)),
+      );
   }
 
   next(match: (m: SipMessage) => boolean): Promise<SipMessage> {
@@ -122,7 +128,11 @@ describe('SipStack (in memory)', () => {
   afterEach(() => h.stack.close());
 
   it('gives our Via an IPv6 sent-by in brackets, the TLS port over TLS', () => {
-    const stack = new SipStack({ send: () => undefined, handler: { onInvite: () => undefined, onRequest: () => undefined }, advertised: { host: '2001:db8::10', port: 5060, tlsPort: 5061 } });
+    const stack = new SipStack({
+      send: () => undefined,
+      handler: { onInvite: () => undefined, onRequest: () => undefined },
+      advertised: { host: '2001:db8::10', port: 5060, tlsPort: 5061 },
+    });
     try {
       expect(stack.via('udp')).to.match(/^SIP\/2\.0\/UDP \[2001:db8::10\]:5060;rport;branch=z9hG4bK/);
       expect(stack.via('tls')).to.match(/^SIP\/2\.0\/TLS \[2001:db8::10\]:5061;rport;branch=z9hG4bK/);
@@ -171,7 +181,9 @@ describe('SipStack (in memory)', () => {
   it('gives up on a missing ACK after 64·T1 and tells the TU (RFC 3261 §13.3.1.4)', async () => {
     h = new Harness();
     h.receive(invite());
-    const timedOut = new Promise<void>((resolve) => h.accept(h.invites[0] as InviteServerTransaction, { onAckTimeout: resolve }));
+    const timedOut = new Promise<void>((resolve) =>
+      h.accept(h.invites[0] as InviteServerTransaction, { onAckTimeout: resolve }),
+    );
     await timedOut;
     // T1, 2T1, 4T1 (T2 cap), then every T2 until 64·T1: about 18 copies in all with these timers.
     expect(h.responses(200).length).to.be.within(10, 20);
@@ -285,15 +297,30 @@ describe('SipStack (in memory)', () => {
     dialog.credentials = { username: 'trunk-user', password: 's3cret' };
     h.receive(inDialog('ACK', 'to-1', { branch: 'z9hG4bK-ack', cseq: 1 }));
     const outcome = h.stack.request(dialog, 'BYE');
-    const byes = (): SipRequest[] => h.sent.map((s) => s.message).filter((m): m is SipRequest => m.type === 'request' && m.method === 'BYE');
+    const byes = (): SipRequest[] =>
+      h.sent.map((s) => s.message).filter((m): m is SipRequest => m.type === 'request' && m.method === 'BYE');
     await h.next((m) => m.type === 'request' && m.method === 'BYE');
     const first = byes()[0] as SipRequest;
     const reply = (request: SipRequest, status: string, extra: string[]): Buffer =>
       Buffer.from(
-        [`SIP/2.0 ${status}`, `Via: ${request.headers.get('Via')}`, `From: ${request.headers.get('From')}`, `To: ${request.headers.get('To')}`,
-          `Call-ID: ${request.headers.get('Call-ID')}`, `CSeq: ${request.headers.get('CSeq')}`, ...extra, 'Content-Length: 0', '', ''].join('\r\n'),
+        [
+          `SIP/2.0 ${status}`,
+          `Via: ${request.headers.get('Via')}`,
+          `From: ${request.headers.get('From')}`,
+          `To: ${request.headers.get('To')}`,
+          `Call-ID: ${request.headers.get('Call-ID')}`,
+          `CSeq: ${request.headers.get('CSeq')}`,
+          ...extra,
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n'),
       );
-    h.receive(reply(first, '401 Unauthorized', ['WWW-Authenticate: Digest realm="carrier", nonce="n0nce", qop="auth", algorithm=MD5']));
+    h.receive(
+      reply(first, '401 Unauthorized', [
+        'WWW-Authenticate: Digest realm="carrier", nonce="n0nce", qop="auth", algorithm=MD5',
+      ]),
+    );
     await h.next(() => byes().some((b) => b.headers.get('Authorization') !== undefined));
     const second = byes().find((b) => b.headers.get('Authorization') !== undefined) as SipRequest;
     const seq = (r: SipRequest): number => Number.parseInt(r.headers.get('CSeq') ?? '', 10);
@@ -302,7 +329,13 @@ describe('SipStack (in memory)', () => {
     expect(auth?.get('username')).to.equal('trunk-user');
     expect(auth?.get('uri')).to.equal(second.uri);
     const expected = digestResponse({
-      algorithm: 'MD5', username: 'trunk-user', realm: 'carrier', password: 's3cret', method: 'BYE', uri: second.uri, nonce: 'n0nce',
+      algorithm: 'MD5',
+      username: 'trunk-user',
+      realm: 'carrier',
+      password: 's3cret',
+      method: 'BYE',
+      uri: second.uri,
+      nonce: 'n0nce',
       qop: { nc: auth?.get('nc') ?? '', cnonce: auth?.get('cnonce') ?? '' },
     });
     expect(auth?.get('response')).to.equal(expected);
@@ -321,7 +354,12 @@ describe('SipStack (in memory)', () => {
 
   it('answers a malformed request with 400 and keeps serving', () => {
     h = new Harness();
-    const bad = Buffer.from(invite().toString('latin1').replace(/Content-Length: \d+/, 'Content-Length: abc'), 'latin1');
+    const bad = Buffer.from(
+      invite()
+        .toString('latin1')
+        .replace(/Content-Length: \d+/, 'Content-Length: abc'),
+      'latin1',
+    );
     h.receive(bad);
     expect(h.responses(400)).to.have.length(1);
     h.receive(invite({ branch: 'z9hG4bK-2', callId: 'call-2' }));
@@ -332,7 +370,11 @@ describe('SipStack (in memory)', () => {
     h = new Harness();
     h.receive(Buffer.from('hello world'));
     h.receive(Buffer.from('\r\n\r\n'));
-    h.receive(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKx\r\nCall-ID: x\r\nCSeq: 1 BYE\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nContent-Length: 0\r\n\r\n'));
+    h.receive(
+      Buffer.from(
+        'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKx\r\nCall-ID: x\r\nCSeq: 1 BYE\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nContent-Length: 0\r\n\r\n',
+      ),
+    );
     expect(h.sent).to.have.length(0);
   });
 

@@ -4,7 +4,6 @@ import { readTorture, tortureDir, tortureFiles } from './torture-fixtures.ts';
 import { typicalInvite } from './sip-builders.ts';
 import { seededRandom as random } from '../seeded-random.ts';
 
-
 const INTERESTING = [0x00, 0x0a, 0x0d, 0x20, 0x09, 0x22, 0x25, 0x2c, 0x3a, 0x3b, 0x3c, 0x3e, 0x40, 0x5c, 0x80, 0xff];
 
 function mutate(input: Buffer, next: () => number): Buffer {

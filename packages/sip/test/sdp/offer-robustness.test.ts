@@ -4,7 +4,6 @@ import { buildAnswer, parseOffer } from '../../src/sdp/index.ts';
 import { BARESIP, LINPHONE, OPUS_G722_ONLY, SIPP_UAC, VIDEO_AND_AUDIO, ZOIPER } from './offers.ts';
 import { seededRandom as random } from '../seeded-random.ts';
 
-
 const PIECES = [
   ' ',
   '\r\n',

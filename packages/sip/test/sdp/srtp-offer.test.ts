@@ -11,12 +11,23 @@ const SAVP = 'm=audio 4000 RTP/SAVP 0 101';
 describe('SDES-SRTP offers (RFC 4568)', () => {
   it('accepts RTP/SAVP with AES_CM_128_HMAC_SHA1_80 and answers RTP/SAVP with our key under the same tag', () => {
     const offer = accepted(
-      parseOffer(offerWith({ connection: IN_IP4, mline: SAVP, extra: [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY_A}|2^20`] }), BOTH),
+      parseOffer(
+        offerWith({
+          connection: IN_IP4,
+          mline: SAVP,
+          extra: [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY_A}|2^20`],
+        }),
+        BOTH,
+      ),
     );
     expect(offer.crypto).to.deep.equal({ tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: KEY_A });
-    const answer = sdpTransform.parse(buildAnswer(offer, { ...LOCAL, crypto: { tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: KEY_B } }));
+    const answer = sdpTransform.parse(
+      buildAnswer(offer, { ...LOCAL, crypto: { tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: KEY_B } }),
+    );
     expect(answer.media[0]?.protocol).to.equal('RTP/SAVP');
-    expect(answer.media[0]?.crypto).to.deep.equal([{ id: 1, suite: 'AES_CM_128_HMAC_SHA1_80', config: `inline:${KEY_B}` }]);
+    expect(answer.media[0]?.crypto).to.deep.equal([
+      { id: 1, suite: 'AES_CM_128_HMAC_SHA1_80', config: `inline:${KEY_B}` },
+    ]);
   });
 
   it("picks the first suite we support in the offerer's order", () => {
@@ -56,7 +67,14 @@ describe('SDES-SRTP offers (RFC 4568)', () => {
   it('refuses DTLS-SRTP (UDP/TLS/RTP/SAVP) and RTP/SAVPF with 488 and a Warning', () => {
     for (const profile of ['UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF', 'RTP/SAVPF']) {
       const outcome = refused(
-        parseOffer(offerWith({ connection: IN_IP4, mline: `m=audio 4000 ${profile} 0`, extra: ['a=fingerprint:sha-256 AB:CD', 'a=setup:actpass'] }), BOTH),
+        parseOffer(
+          offerWith({
+            connection: IN_IP4,
+            mline: `m=audio 4000 ${profile} 0`,
+            extra: ['a=fingerprint:sha-256 AB:CD', 'a=setup:actpass'],
+          }),
+          BOTH,
+        ),
       );
       expect(outcome.status, profile).to.equal(488);
       expect(outcome.warning, profile).to.match(/^302 voicebridge "/);
@@ -64,7 +82,12 @@ describe('SDES-SRTP offers (RFC 4568)', () => {
   });
 
   it('leaves RTP/AVP offers plain even when they carry a=crypto', () => {
-    const offer = accepted(parseOffer(offerWith({ connection: IN_IP4, extra: [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY_A}`] }), BOTH));
+    const offer = accepted(
+      parseOffer(
+        offerWith({ connection: IN_IP4, extra: [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY_A}`] }),
+        BOTH,
+      ),
+    );
     expect(offer).to.not.have.property('crypto');
     expect(buildAnswer(offer, LOCAL)).to.not.include('a=crypto');
   });
@@ -88,7 +111,12 @@ describe('SDES-SRTP offers (RFC 4568)', () => {
   });
 
   it('will not build an RTP/SAVP answer without our key', () => {
-    const offer = accepted(parseOffer(offerWith({ connection: IN_IP4, mline: SAVP, extra: [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY_A}`] }), BOTH));
+    const offer = accepted(
+      parseOffer(
+        offerWith({ connection: IN_IP4, mline: SAVP, extra: [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY_A}`] }),
+        BOTH,
+      ),
+    );
     expect(() => buildAnswer(offer, LOCAL)).to.throw(TypeError);
   });
 });
