@@ -18,23 +18,23 @@ import {
   TrunkStatusRepository,
 } from '@voicebridge/store';
 import type { Logger } from 'pino';
-import { AbuseGuard } from './abuse-guard.ts';
-import { AgentDispatcher } from './agent-dispatcher.ts';
-import { AgentTransfers } from './agent-transfer.ts';
-import { CallLimits } from './call-limits.ts';
-import { CallManager } from './call-manager.ts';
-import { DEMO_NUMBERS } from './demo-numbers.ts';
-import { MediaPool } from './media-pool.ts';
-import { orphanBye } from './orphan-bye.ts';
-import { closeOrphanCalls } from './orphan-calls.ts';
-import { sipParseLimits } from './sip-limits.ts';
-import { TcpSipTransport } from './tcp-transport.ts';
-import { TrunkDirectory } from './trunk-directory.ts';
-import { InboundDigest } from './inbound-digest.ts';
+import { AbuseGuard } from './admission/abuse-guard.ts';
+import { AgentDispatcher } from './call/agent-dispatcher.ts';
+import { AgentTransfers } from './call/agent-transfer.ts';
+import { CallLimits } from './admission/call-limits.ts';
+import { CallManager } from './call/call-manager.ts';
+import { DEMO_NUMBERS } from './admission/demo-numbers.ts';
+import { MediaPool } from './call/media-pool.ts';
+import { orphanBye } from './call/orphan-bye.ts';
+import { closeOrphanCalls } from './call/orphan-calls.ts';
+import { sipParseLimits } from './transport/sip-limits.ts';
+import { TcpSipTransport } from './transport/tcp-transport.ts';
+import { TrunkDirectory } from './admission/trunk-directory.ts';
+import { InboundDigest } from './admission/inbound-digest.ts';
 import { RegistrationManager } from './registration/registration-manager.ts';
-import { readTlsFiles } from './tls-files.ts';
-import { TlsSipTransport } from './tls-transport.ts';
-import { UdpSipTransport } from './udp-transport.ts';
+import { readTlsFiles } from './transport/tls-files.ts';
+import { TlsSipTransport } from './transport/tls-transport.ts';
+import { UdpSipTransport } from './transport/udp-transport.ts';
 
 export interface SignalingServiceOptions {
   config: BridgeConfig;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Endpoint } from '@voicebridge/sip';
-import { AbuseGuard } from '../src/abuse-guard.ts';
+import { AbuseGuard } from '../src/admission/abuse-guard.ts';
 import { captureLog } from './log-capture.ts';
 
 const TRUNK_IP = '198.51.100.7';

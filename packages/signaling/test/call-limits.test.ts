@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CallLimits } from '../src/call-limits.ts';
+import { CallLimits } from '../src/admission/call-limits.ts';
 import { trunkConfig } from './fixtures.ts';
 
 const trunk = trunkConfig;

@@ -1,6 +1,6 @@
 import type { RegistrationStatus, TrunkConfig, TrunkRegister } from '@voicebridge/protocol';
 import { parseUri, type SipRequest } from '@voicebridge/sip';
-import type { TrunkDirectory } from '../trunk-directory.ts';
+import type { TrunkDirectory } from '../admission/trunk-directory.ts';
 import { SipResolver } from './sip-resolver.ts';
 import { TrunkRegistration, type TrunkRegistrationOptions } from './trunk-registration.ts';
 

@@ -96,10 +96,10 @@ describe('where replies go (RFC 3261 §18.2.2, RFC 3581)', () => {
     const root = fileURLToPath(new URL('../../../', import.meta.url));
     const files = [
       ...walk(join(root, 'sip/src')),
-      join(root, 'signaling/src/udp-transport.ts'),
-      join(root, 'signaling/src/tcp-transport.ts'),
-      join(root, 'signaling/src/stream-transport.ts'),
-      join(root, 'signaling/src/stream-connection.ts'),
+      join(root, 'signaling/src/transport/udp-transport.ts'),
+      join(root, 'signaling/src/transport/tcp-transport.ts'),
+      join(root, 'signaling/src/transport/stream-transport.ts'),
+      join(root, 'signaling/src/transport/stream-connection.ts'),
     ];
     expect(files.length).to.be.above(10);
     const offenders = files.filter((f) => /from\s+['"](node:)?dns(\/promises)?['"]/.test(readFileSync(f, 'utf8')));

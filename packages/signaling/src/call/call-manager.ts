@@ -7,13 +7,13 @@ import type {
 } from '@voicebridge/sip';
 import { Call } from './call.ts';
 import type { CallDeps } from './call-deps.ts';
-import type { CallLimits } from './call-limits.ts';
-import { readInboundCall } from './inbound-call.ts';
-import type { InboundDigest } from './inbound-digest.ts';
-import type { RegistrationManager } from './registration/registration-manager.ts';
-import type { TrunkDirectory } from './trunk-directory.ts';
+import type { CallLimits } from '../admission/call-limits.ts';
+import { readInboundCall } from '../admission/inbound-call.ts';
+import type { InboundDigest } from '../admission/inbound-digest.ts';
+import type { RegistrationManager } from '../registration/registration-manager.ts';
+import type { TrunkDirectory } from '../admission/trunk-directory.ts';
 import type { TransferProgress } from './refer-client.ts';
-import { refuseRequest } from './request-checks.ts';
+import { refuseRequest } from '../admission/request-checks.ts';
 import { ACCEPT, ALLOW, KNOWN_METHODS, SUPPORTED } from './sip-capabilities.ts';
 
 /** Who may call and how many: see docs/operations.md "Admission". Without it every source is admitted. */
