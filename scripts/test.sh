@@ -21,12 +21,14 @@ mocha_rc=$?
 if [ -f "$stats" ]; then
   passes=$(node -p "require('./$stats').passes")
   failures=$(node -p "require('./$stats').failures")
+  skipped=$(node -p "require('./$stats').pending")
 else
   passes=0
   failures=1
+  skipped=0
 fi
 if [ "$mocha_rc" -ne 0 ] && [ "$failures" -eq 0 ]; then failures=1; fi
 passes=$((passes + passed_checks))
 failures=$((failures + failed_checks))
-echo "$passes passed, $failures failed"
+if [ "$skipped" -gt 0 ]; then echo "$passes passed, $failures failed, $skipped skipped"; else echo "$passes passed, $failures failed"; fi
 [ "$failures" -eq 0 ]

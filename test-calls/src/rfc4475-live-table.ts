@@ -1,6 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { REPO_ROOT } from './bridge-harness.ts';
+import { readTorture } from '../../packages/sip/test/messages/torture-fixtures.ts';
 
 /**
  * What the running bridge answers to each RFC 4475 torture message, sent byte-exact as one UDP
@@ -127,28 +125,16 @@ export const RFC4475_LIVE: readonly LiveExpectation[] = [
   { file: 'zeromf.sip', final: [200], why: '§3.1.4.11 Max-Forwards 0 at an endpoint: processed, OPTIONS 200' },
 ];
 
-/** shared/rfc4475-torture beside the repository (or inside it, for a vendored checkout). */
-export function tortureDir(): string {
-  const candidates = [resolve(REPO_ROOT, '../shared/rfc4475-torture'), resolve(REPO_ROOT, 'shared/rfc4475-torture')];
-  const found = candidates.find((dir) => existsSync(join(dir, 'SHA256SUMS')));
-  if (found === undefined) throw new Error(`RFC 4475 fixtures not found; looked in ${candidates.join(', ')}`);
-  return found;
-}
-
-export function readTorture(file: string): Buffer {
-  return readFileSync(join(tortureDir(), file));
-}
-
 /**
  * RFC 3261 §17.2.3 matches a server transaction on top-Via branch, sent-by and method. Several torture
  * messages share all three (cparam01/cparam02, escnull/regescrt, novelsc/unkscm), so sent together
  * the second is a retransmission of the first. Rounds keep such messages apart; between rounds the
  * bridge's transactions must have ended (64·T1).
  */
-export function transactionRounds(files: readonly string[]): string[][] {
+export function transactionRounds(dir: string, files: readonly string[]): string[][] {
   const rounds: { keys: Set<string>; files: string[] }[] = [];
   for (const file of files) {
-    const text = readTorture(file).toString('latin1');
+    const text = readTorture(dir, file).toString('latin1');
     const via =
       /^(?:via|v)[ \t]*:[ \t]*SIP[ \t]*\/[ \t]*2\.0[ \t]*\/[ \t]*\S+[ \t]+([^;,\s]+)[^\r\n]*?branch=([^;,\s]+)/im.exec(
         text,

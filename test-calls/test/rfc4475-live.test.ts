@@ -2,7 +2,8 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { expect } from 'chai';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
-import { readTorture, RFC4475_LIVE, transactionRounds, type LiveExpectation } from '../src/rfc4475-live-table.ts';
+import { describeWithTorture, readTorture } from '../../packages/sip/test/messages/torture-fixtures.ts';
+import { RFC4475_LIVE, transactionRounds, type LiveExpectation } from '../src/rfc4475-live-table.ts';
 import { describeRun, runSipp } from '../src/sipp.ts';
 
 /** A small T1 so the rounds (see transactionRounds) only wait 64·T1 = 6.4 s for transactions to end. */
@@ -22,18 +23,21 @@ interface Received {
  * process with its media and agent processes and Redis), over UDP and then TCP, checked against the
  * outcome table in test-calls/src/rfc4475-live-table.ts.
  */
-describe('RFC 4475 torture messages against the live bridge (UDP and TCP)', function () {
+describeWithTorture('RFC 4475 torture messages against the live bridge (UDP and TCP)', function (dir) {
   this.timeout(180_000);
   let bridge: RunningBridge;
   const results = { udp: new Map<string, Received>(), tcp: new Map<string, Received>() };
 
   before(async () => {
     bridge = await startBridge({ env: { SIP_T1_MS: String(T1_MS), LOG_LEVEL: 'info' } });
-    const rounds = transactionRounds(RFC4475_LIVE.map((e) => e.file));
+    const rounds = transactionRounds(
+      dir,
+      RFC4475_LIVE.map((e) => e.file),
+    );
     for (const transport of ['udp', 'tcp'] as const) {
       for (const round of rounds) {
         const got = await Promise.all(
-          round.map((file) => (transport === 'udp' ? viaUdp : viaTcp)(bridge.sipPort, readTorture(file))),
+          round.map((file) => (transport === 'udp' ? viaUdp : viaTcp)(bridge.sipPort, readTorture(dir, file))),
         );
         round.forEach((file, i) => results[transport].set(file, got[i] as Received));
         await new Promise((resolve) => setTimeout(resolve, ROUND_GAP_MS));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { frameStreamMessage, parseMessage, serializeMessage } from '../../src/messages/index.ts';
-import { readTorture, tortureDir, tortureFiles } from './torture-fixtures.ts';
+import { itWithTorture, readTorture, tortureFiles } from './torture-fixtures.ts';
 import { typicalInvite } from './sip-builders.ts';
 import { seededRandom as random } from '../seeded-random.ts';
 
@@ -23,8 +23,7 @@ function mutate(input: Buffer, next: () => number): Buffer {
 }
 
 describe('parser robustness', () => {
-  it('20,000 mutations of the torture messages and a typical INVITE never throw', () => {
-    const dir = tortureDir();
+  itWithTorture('20,000 mutations of the torture messages and a typical INVITE never throw', (dir) => {
     const seeds = [...tortureFiles(dir).map((file) => readTorture(dir, file)), typicalInvite()];
     const next = random(0x5eed);
     for (let i = 0; i < 20000; i++) {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { parseMessage, parseNameAddr, parseUri, parseVia } from '../../src/messages/index.ts';
 import type { ParseOutcome, SipMessage, SipRequest, SipResponse } from '../../src/messages/index.ts';
 import { inviteWith, typicalInvite, wire } from './sip-builders.ts';
-import { readTorture, tortureDir } from './torture-fixtures.ts';
+import { describeWithTorture, readTorture } from './torture-fixtures.ts';
 
 function parsed(outcome: ParseOutcome): SipMessage {
   if (!outcome.ok) return expect.fail(`expected a message, got ${outcome.status} ${outcome.reason}`);
@@ -27,9 +27,7 @@ function failure(outcome: ParseOutcome): { status: number; reason: string; reque
 }
 
 describe('parseMessage', () => {
-  const dir = tortureDir();
-
-  describe('reads what RFC 4475 valid messages mean', () => {
+  describeWithTorture('reads what RFC 4475 valid messages mean', (dir) => {
     it('wsinv: folded lines, LWS around separators and compact forms yield the intended values', () => {
       const { headers } = request(parseMessage(readTorture(dir, 'wsinv.sip')));
       const vias = headers.getAll('Via').map((value) => parseVia(value));

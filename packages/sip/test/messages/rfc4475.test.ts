@@ -2,14 +2,22 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { parseMessage } from '../../src/messages/index.ts';
 import { RFC4475_EXPECTATIONS } from './rfc4475-expectations.ts';
-import { readTorture, tortureChecksums, tortureDir, tortureFiles } from './torture-fixtures.ts';
+import {
+  describeWithTorture,
+  readChecksums,
+  readTorture,
+  tortureChecksums,
+  tortureFiles,
+  TORTURE_SUMS_FILE,
+} from './torture-fixtures.ts';
 
-describe('RFC 4475 torture messages', () => {
-  const dir = tortureDir();
-
+describeWithTorture('RFC 4475 torture messages', (dir) => {
   it('the fixtures are bit-exact copies of the RFC archive (SHA256SUMS)', () => {
     const sums = tortureChecksums(dir);
     expect(sums.size).to.equal(50);
+    expect([...sums].sort(), 'the SHA256SUMS beside the messages is the committed one').to.deep.equal(
+      [...readChecksums(TORTURE_SUMS_FILE)].sort(),
+    );
     for (const [file, sum] of sums) {
       expect(createHash('sha256').update(readTorture(dir, file)).digest('hex'), file).to.equal(sum);
     }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { parseMessage, serializeMessage, SipHeaders } from '../../src/messages/index.ts';
 import type { SipRequest } from '../../src/messages/index.ts';
 import { RFC4475_EXPECTATIONS } from './rfc4475-expectations.ts';
-import { readTorture, tortureDir } from './torture-fixtures.ts';
+import { itWithTorture, readTorture } from './torture-fixtures.ts';
 
 describe('serializeMessage', () => {
   it('writes the start line, headers in order, Content-Length from the body and CRLF line ends', () => {
@@ -68,8 +68,7 @@ describe('serializeMessage', () => {
     expect(out.subarray(out.length - body.length).equals(body)).to.equal(true);
   });
 
-  it('round-trips every RFC 4475 message that parses: parse(serialize(m)) equals m', () => {
-    const dir = tortureDir();
+  itWithTorture('round-trips every RFC 4475 message that parses: parse(serialize(m)) equals m', (dir) => {
     for (const entry of RFC4475_EXPECTATIONS.filter((e) => e.parser.ok)) {
       const first = parseMessage(readTorture(dir, entry.file));
       if (!first.ok) return expect.fail(entry.file);
