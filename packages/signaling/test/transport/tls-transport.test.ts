@@ -7,7 +7,7 @@ import { connect, type ConnectionOptions } from 'node:tls';
 import { pino } from 'pino';
 import { parseCidr, type Cidr } from '@voicebridge/protocol';
 import type { Endpoint } from '@voicebridge/sip';
-import { TlsSipTransport } from '../src/transport/tls-transport.ts';
+import { TlsSipTransport } from '../../src/transport/tls-transport.ts';
 
 const OPTIONS = [
   'OPTIONS sip:x@127.0.0.1 SIP/2.0',

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { CallRecord } from '@voicebridge/protocol';
-import { orphanBye } from '../src/call/orphan-bye.ts';
+import { orphanBye } from '../../src/call/orphan-bye.ts';
 
 const record: CallRecord = {
   version: 1,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { CallLimits } from '../src/admission/call-limits.ts';
-import { trunkConfig } from './fixtures.ts';
+import { CallLimits } from '../../src/admission/call-limits.ts';
+import { trunkConfig } from '../fixtures.ts';
 
 const trunk = trunkConfig;
 

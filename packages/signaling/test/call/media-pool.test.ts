@@ -13,8 +13,8 @@ import {
   type MediaWorkerSlice,
 } from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
-import { pcmuCallParams } from '../../media/test/media-worker-rig.ts';
-import { MediaPool } from '../src/index.ts';
+import { pcmuCallParams } from '../../../media/test/media-worker-rig.ts';
+import { MediaPool } from '../../src/index.ts';
 
 const log = pino({ level: 'silent' });
 

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import type { TrunkConfig } from '@voicebridge/protocol';
 import { digestResponse, parseDigest, type SipRequest } from '@voicebridge/sip';
-import { InboundDigest } from '../src/admission/inbound-digest.ts';
-import { bodilessRequest, trunkConfig } from './fixtures.ts';
+import { InboundDigest } from '../../src/admission/inbound-digest.ts';
+import { bodilessRequest, trunkConfig } from '../fixtures.ts';
 
 /** Digest is about credentials, so these trunks admit no source address by CIDR. */
 const trunk = (overrides: Partial<TrunkConfig> = {}): TrunkConfig => trunkConfig({ sources: [], ...overrides });

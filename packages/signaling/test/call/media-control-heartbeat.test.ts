@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
-import { MediaControlClient } from '../src/index.ts';
+import { MediaControlClient } from '../../src/index.ts';
 
 const log = pino({ level: 'silent' });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseMessage, type SipRequest } from '@voicebridge/sip';
-import { refuseRequest } from '../src/admission/request-checks.ts';
+import { refuseRequest } from '../../src/admission/request-checks.ts';
 
 function request(uri: string, extra: string[] = []): SipRequest {
   const text = [

@@ -10,8 +10,8 @@ import {
   type Endpoint,
   type SipRequest,
 } from '@voicebridge/sip';
-import { TrunkRegistration } from '../src/registration/trunk-registration.ts';
-import { SipResolver } from '../src/registration/sip-resolver.ts';
+import { TrunkRegistration } from '../../src/registration/trunk-registration.ts';
+import { SipResolver } from '../../src/registration/sip-resolver.ts';
 
 type Reply = { status: number; headers?: [string, string][] };
 

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { parseCidrList } from '@voicebridge/protocol';
 import { RedisKeys, TrunkRepository } from '@voicebridge/store';
-import { TrunkDirectory } from '../src/admission/trunk-directory.ts';
-import { captureLog } from './log-capture.ts';
+import { TrunkDirectory } from '../../src/admission/trunk-directory.ts';
+import { captureLog } from '../log-capture.ts';
 
 describe('TrunkDirectory (real Redis)', () => {
   let redis: Redis;

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { newCallId } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
-import { closeOrphanCalls } from '../src/call/orphan-calls.ts';
+import { closeOrphanCalls } from '../../src/call/orphan-calls.ts';
 
 describe('closeOrphanCalls', () => {
   const prefix = `vbtest:${randomBytes(4).toString('hex')}`;

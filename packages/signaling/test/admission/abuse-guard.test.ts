@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Endpoint } from '@voicebridge/sip';
-import { AbuseGuard } from '../src/admission/abuse-guard.ts';
-import { captureLog } from './log-capture.ts';
+import { AbuseGuard } from '../../src/admission/abuse-guard.ts';
+import { captureLog } from '../log-capture.ts';
 
 const TRUNK_IP = '198.51.100.7';
 const STRANGER = '203.0.113.66';

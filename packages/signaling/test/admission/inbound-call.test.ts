@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { type SipRequest } from '@voicebridge/sip';
-import { ANONYMOUS_CALLER, readInboundCall } from '../src/admission/inbound-call.ts';
-import { bodilessRequest, trunkConfig } from './fixtures.ts';
+import { ANONYMOUS_CALLER, readInboundCall } from '../../src/admission/inbound-call.ts';
+import { bodilessRequest, trunkConfig } from '../fixtures.ts';
 
 const trunk = trunkConfig;
 

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { parseCidr, type Cidr } from '@voicebridge/protocol';
 import type { Endpoint } from '@voicebridge/sip';
-import { TcpSipTransport } from '../src/transport/tcp-transport.ts';
+import { TcpSipTransport } from '../../src/transport/tcp-transport.ts';
 
 const message = (callId: string, body = ''): string =>
   [

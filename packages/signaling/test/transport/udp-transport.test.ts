@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createSocket } from 'node:dgram';
 import { pino } from 'pino';
 import { parseCidr, type Cidr } from '@voicebridge/protocol';
-import { UdpSipTransport } from '../src/index.ts';
+import { UdpSipTransport } from '../../src/index.ts';
 
 describe('UdpSipTransport', () => {
   it('hands on only datagrams from SIP_ALLOWED_CIDRS; other sources get nothing at all', async () => {

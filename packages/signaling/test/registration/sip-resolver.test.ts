@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseSipTarget, SipResolver } from '../src/registration/sip-resolver.ts';
+import { parseSipTarget, SipResolver } from '../../src/registration/sip-resolver.ts';
 
 describe('SipResolver (RFC 3263, literals and localhost only)', () => {
   it('reads sip:, sips: and bare registrars with and without a port', () => {
