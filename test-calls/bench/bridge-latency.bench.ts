@@ -11,7 +11,8 @@
  * The caller sends a packet every 20 ms from its own timer (silence, one voiced packet per turn);
  * the agent answers each voiced frame after a random 0–20 ms so turns land at every clock phase (a
  * regression to waiting for the call's clock slot would show as ~10 ms p50 per direction).
- * Prints p50/p99/max over the turns; the issue's target is p99 ≤ 30 ms for inbound + outbound.
+ * Prints p50/p99/max over the turns; the target is p99 ≤ 30 ms for inbound + outbound
+ * (a turn's budget is mostly the engines'; what the bridge adds must stay small beside it).
  * Never asserted: the machine is shared.
  *
  *   node --import tsx test-calls/bench/bridge-latency.bench.ts

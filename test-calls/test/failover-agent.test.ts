@@ -61,7 +61,7 @@ function longestSilenceMs(levels: number[], fromMs: number, toMs: number): numbe
 }
 
 /**
- * Issue 7: a real call (baresip) to the scripted demo through the real bridge with two agent
+ * A real call (baresip) to the scripted demo through the real bridge with two agent
  * processes; the one driving the call is SIGKILLed while its answer plays. The other takes the call
  * over (BullMQ stalled check, owner epoch 2), restores the conversation from Redis and goes on.
  */

@@ -4,7 +4,7 @@ import { killMidCall, readyPids } from '../src/bridge-processes.ts';
 import { assertBridgeIdle, describeRun, runSipp, waitFor } from '../src/sipp.ts';
 
 /**
- * Issue 7: real calls (SIPp) through the real bridge while one of its processes is SIGKILLed. The
+ * Real calls (SIPp) through the real bridge while one of its processes is SIGKILLed. The
  * caller must still be sent a BYE and every record must end with a verdict.
  */
 describe('failover: SIGKILL of the media process mid-call', function () {

@@ -50,7 +50,7 @@ async function stopRedis(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Issue 7: Redis restarts in the middle of a real call (SIPp, the echo number). Connections queue
+ * Redis restarts in the middle of a real call (SIPp, the echo number). Connections queue
  * and reconnect (`maxRetriesPerRequest: null`), pub/sub resubscribes, so the call goes on and its
  * record catches up. (A Redis that comes back without its data is covered in docs/operations.md.)
  */

@@ -4,7 +4,7 @@ import { killMidCall } from '../src/bridge-processes.ts';
 import { assertBridgeIdle, waitFor } from '../src/sipp.ts';
 
 /**
- * Issue 7: a real call (SIPp) through the real bridge while the signaling process is SIGKILLed. The
+ * A real call (SIPp) through the real bridge while the signaling process is SIGKILLed. The
  * supervisor restarts it; the new process closes the record the old one left live (`bridge-restart`),
  * sends the caller a BYE from the record's dialog snapshot and tells media to let the call go.
  */

@@ -22,7 +22,7 @@ function mediaClosedLine(bridge: RunningBridge, callId: string): Record<string, 
 }
 
 /**
- * Strict symmetric RTP in real calls (issue 5 item 1): a softphone behind a NAT (its SDP names an
+ * Strict symmetric RTP in real calls: a softphone behind a NAT (its SDP names an
  * address it does not send from) is latched and heard; a stranger who finds the call's RTP port
  * mid-call is neither heard nor answered.
  */

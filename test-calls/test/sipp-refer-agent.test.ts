@@ -15,7 +15,7 @@ interface AgentSide {
 }
 
 /**
- * The agent's `transfer` (issue 6 item 4) end to end: a real CallConnection over the Redis audio
+ * The agent's `transfer` end to end: a real CallConnection over the Redis audio
  * channel asks media for the transfer, media forwards it to signaling, signaling checks the number's
  * transferTargets and sends REFER to real SIPp (the transferee); the NOTIFY progress comes back to
  * the agent as `transfer-result`s.

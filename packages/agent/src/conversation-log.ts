@@ -16,7 +16,7 @@ export interface ConversationLogOptions {
 }
 
 /**
- * The owning agent's copy of a call's conversation state (issue 7): fed by the transcript and the
+ * The owning agent's copy of a call's conversation state: fed by the transcript and the
  * marks, written to Redis after each change in order, so a new owner can go on where this one stopped.
  */
 export class ConversationLog {

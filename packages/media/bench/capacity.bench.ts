@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 8: media capacity on this machine, printed, never asserted.
+ * Media capacity on this machine, printed, never asserted: timings on a shared box are not assertions.
  *
  *  (a) media only: the real MediaWorker in its own process with the echo agent inside it, at
  *      VB_BENCH_MEDIA_CALLS (default 100,500,1000) calls;

@@ -1,8 +1,8 @@
 /**
- * The agent side of the capacity benchmark (issue 5 item 8b): a separate process on the real audio
+ * The agent side of the capacity benchmark (its run (b)): a separate process on the real audio
  * channel (binary Redis pub/sub) that says `ready` and plays every caller frame straight back, the
  * way the echo agent does. It measures caller packet (generator send stamp) → frame here, and runs
- * the clear-to-silence probe (8d): queue 1 s of marked tone, `clear` 300 ms later, note when.
+ * the clear-to-silence probe (d): queue 1 s of marked tone, `clear` 300 ms later, note when.
  */
 import { Redis } from 'ioredis';
 import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';

@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 8c: our G.711 tables against the npm package `alawmulaw` (the acceptable package
+ * Our G.711 tables against the npm package `alawmulaw` (the acceptable package
  * alternative, DESIGN.md) in the same run, as samples per second and a ratio. Both are called the
  * way a media session would: one 20 ms frame (160 samples) per call. alawmulaw's frame API returns
  * a new typed array per call; ours writes into a reused buffer — that difference is part of what is

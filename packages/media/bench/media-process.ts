@@ -2,8 +2,8 @@
  * The media side of the capacity benchmark, in its own process (so its CPU and RSS are its own):
  * a real MediaWorker with real sockets, driven over IPC by capacity.bench.ts. Mode `inner`: the
  * echo agent lives inside this process (an AudioChannel that hands every caller frame straight back
- * as agent audio: issue 5 item 8a); mode `redis`: the real RedisAudioChannel to a separate agent
- * process (item 8b). Pacing deviation = when a call's clock callback (which sends its packet) ran −
+ * as agent audio: the benchmark's run (a)); mode `redis`: the real RedisAudioChannel to a separate agent
+ * process (run (b)). Pacing deviation = when a call's clock callback (which sends its packet) ran −
  * when it was due, both on performance.now() (hrtime) in this process.
  */
 import { Socket } from 'node:dgram';
@@ -59,7 +59,7 @@ function measured(onTick: (scheduledAtMs: number) => void): (scheduledAtMs: numb
 }
 
 /**
- * Clear-to-silence ends when the last tone packet left the media socket (issue 5 item 8d): noted
+ * Clear-to-silence ends when the last tone packet left the media socket (run (d)): noted
  * here, in the send callback, by remote port. Measured at the generator instead, a packet already
  * sent waits in its socket while the generator waits for a CPU, which on two busy cores added up
  * to ~150 ms to single probes.

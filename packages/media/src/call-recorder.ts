@@ -33,7 +33,7 @@ export interface RecordingRef {
 }
 
 /**
- * One call's recording (issue 5 item 7): a stereo 16-bit 8 kHz WAV, caller left, agent right, of
+ * One call's recording: a stereo 16-bit 8 kHz WAV, caller left, agent right, of
  * what crossed the wire, placed on the media clock: a caller packet at its arrival time (its RTP
  * timestamp keeps packets of one stream in place despite jitter), an agent packet at its send
  * time; silence where nothing was. Audio is held in a 4 s window and appended to the file in order

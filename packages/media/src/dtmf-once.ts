@@ -1,4 +1,7 @@
-/** Issue 5 item 4: the same press as RFC 4733 and as SIP INFO within this long counts once. */
+/**
+ * The same press as RFC 4733 and as SIP INFO within this long counts once: a phone or trunk that
+ * sends both for one key must not press it twice for the agent.
+ */
 export const DTMF_DUPLICATE_WINDOW_MS = 200;
 
 export type DtmfVia = 'rtp' | 'info';

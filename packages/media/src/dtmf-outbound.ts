@@ -6,7 +6,7 @@ const INTER_DIGIT_GAP_MS = 60;
 const MAX_QUEUED_DIGITS = 64;
 
 /**
- * The agent's key presses to the caller (RFC 4733 out, issue 5 item 4): a queue of digits played one
+ * The agent's key presses to the caller (RFC 4733 out): a queue of digits played one
  * after the other by a TelephoneEventSender on the session's send clock. While a key plays, the
  * session sends its packets instead of voice (the agent's audio stays queued: voice is paused);
  * between keys, voice (or silence) goes on for a short gap.

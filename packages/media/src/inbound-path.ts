@@ -62,7 +62,8 @@ export class InboundPath {
   push(packet: Buffer, offset: number, length: number, seq: number, timestamp: number, ssrc: number): JitterPushResult {
     if (length > this.#decoded.length) return 'oversized';
     if (length > 0) this.#decode(packet.subarray(offset, offset + length), this.#decoded);
-    // A new SSRC re-anchors the jitter buffer inside push (issue 5 item 1: it resets the buffer).
+    // A new SSRC re-anchors the jitter buffer inside push: a new stream's sequence numbers and
+    // timestamps say nothing about the old one's, so the buffer starts again.
     const result = this.jitter.push(seq, timestamp, ssrc, this.#decoded, length);
     if (result === 'accepted') this.#drain();
     return result;

@@ -43,7 +43,7 @@ export interface MediaWorkerOptions {
 }
 
 const TIMEOUT_CHECK_MS = 1000;
-/** Issue 5 item 6: a held call may be silent far longer (an inactive stream sends nothing at all). */
+/** A held call may be silent far longer (an inactive stream sends nothing at all). */
 export const HOLD_TIMEOUT_FACTOR = 10;
 
 /** Owns every media session of this process; the control server calls into it. */

@@ -17,7 +17,7 @@ export interface RecordingRetentionOptions {
 }
 
 /**
- * Deletes recordings older than their number's retention (issue 5 item 7). The retention is in the
+ * Deletes recordings older than their number's retention. The retention is in the
  * file name (`.r7d.wav` = 7 days), the age is the file's modification time, i.e. when the call's
  * audio was last written. Files that do not look like ours are never touched. One sweep at start,
  * then one per interval; a sweep never overlaps the previous one.

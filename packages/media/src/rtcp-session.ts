@@ -18,7 +18,7 @@ export interface RtcpSessionOptions {
   /** Our RTP timestamp now (on the `performance.now()` time line of the clock), for the SR. */
   rtpTimestampAt: (nowMs: number) => number;
   log: Logger;
-  /** Strict latching: RTCP from any other source is dropped (issue 5 item 1). Default: all. */
+  /** Strict latching: RTCP from any other source is dropped, as RTP is (rtp-latch.ts). Default: all. */
   acceptFrom?: (address: string) => boolean;
   random?: () => number;
 }

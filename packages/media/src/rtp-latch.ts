@@ -14,9 +14,9 @@ export interface RtpLatchOptions {
 }
 
 /**
- * Strict symmetric RTP (issue 5 item 1), against the "RTP bleed" class of bugs (Asterisk
- * AST-2017-005/008): a port that accepts and answers whatever source writes to it lets anyone who
- * guesses the port inject audio and receive the agent's.
+ * Strict symmetric RTP, against the "RTP bleed" class of bugs (Asterisk AST-2017-005/008): a port
+ * that accepts and answers whatever source writes to it lets anyone who guesses the port inject
+ * audio and receive the agent's.
  *
  * Before latching, only packets from the SDP address are accepted and we send to it. Within the
  * learning window, the source of `packetsToLatch` consecutive in-sequence packets with a negotiated
@@ -63,7 +63,8 @@ export class RtpLatch {
 
   /**
    * A new offer/answer (re-INVITE, UPDATE): forget the latched source, trust the new SDP address and
-   * learn again within a fresh window from now (issue 5 item 1: "after every offer/answer").
+   * learn again within a fresh window from now: the new SDP may name a new address, and a source
+   * latched under the old one must not keep the call.
    */
   renegotiate(sdp: TransportAddress, nowMs: number): void {
     this.#sdp = sdp;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * What a new owner of a call needs to go on where the last one stopped (issue 7): the exchanges so
+ * What a new owner of a call needs to go on where the last one stopped: the exchanges so
  * far, how many caller turns there were, which number config answered, and what the caller was last
  * told and whether it was played out. Written by the agent as each turn completes, fenced by the
  * owner epoch (a stale owner cannot overwrite it), read by the next owner on takeover.

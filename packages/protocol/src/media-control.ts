@@ -27,7 +27,7 @@ export const AllocateParamsSchema = z.object({
   /** Inbound jitter buffer cap for this call (e.g. a trunk known to be worse); default the worker's, 60 ms. */
   jitterMaxDepthMs: z.number().int().min(20).max(1000).optional(),
   /**
-   * Symmetric RTP (issue 5 item 1): `learn` (default) latches to the caller's real source within a
+   * Symmetric RTP (rtp-latch.ts in media): `learn` (default) latches to the caller's real source within a
    * learning window; `sdp` accepts and sends only to the SDP address (per trunk).
    */
   rtpLatching: z.enum(['learn', 'sdp']).optional(),

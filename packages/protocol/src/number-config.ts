@@ -81,7 +81,7 @@ export const WebhookToolSchema = z.object({
 });
 export type WebhookTool = z.infer<typeof WebhookToolSchema>;
 
-/** Guards of a call (issue 6): how long it may last, and how long the caller may stay silent. */
+/** Guards of a call: how long it may last, and how long the caller may stay silent. */
 export const DEFAULT_MAX_CALL_DURATION_S = 3600;
 export const DEFAULT_NO_INPUT_TIMEOUT_S = 30;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * A trunk's outbound registration as the signaling process last saw it (issue 4 item 3), for
+ * A trunk's outbound registration as the signaling process last saw it, for
  * `voicebridge trunks list`:
  *
  *   registering ── 2xx ──► registered ── refresh at ~60% of Expires ──► registered

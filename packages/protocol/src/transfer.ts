@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Call transfer asked for by the agent (issue 6 item 4, `transfer_call`): the agent names a target,
+ * Call transfer asked for by the agent (`transfer_call`): the agent names a target,
  * signaling checks it against the number's `transferTargets` and sends REFER (RFC 3515); progress
  * and the outcome travel back signaling → media → agent as this shape.
  */

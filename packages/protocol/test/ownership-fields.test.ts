@@ -8,7 +8,7 @@ import {
   ownerTagOf,
 } from '../src/index.ts';
 
-describe('owner epochs on the audio channel (issue 7)', () => {
+describe('owner epochs on the audio channel', () => {
   it('an audio frame carries the owner tag in flags bits 1-7 next to the filled bit', () => {
     const samples = new Int16Array([1, -2, 3]);
     for (const [tag, filled] of [

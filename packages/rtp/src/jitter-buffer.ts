@@ -22,7 +22,7 @@
  *   - otherwise `undefined` (the missing packet may just be overtaken: wait).
  *
  * Depth (buffered audio from the playout point to the newest sample) is capped at `maxDepthMs`,
- * default 60 ms, because every millisecond of it adds straight to the agent's turn latency (issue 5):
+ * default 60 ms, because every millisecond of it adds straight to the agent's turn latency:
  * a packet that would exceed it drops the oldest frames, and a packet so far ahead that more than
  * the whole window would go re-anchors the playout point on it. Depth that has not been needed for `shrinkAfterFrames` pops (the
  * buffer never ran down to one frame) is trimmed by one frame, so a burst of jitter does not leave a

@@ -1,6 +1,6 @@
 /**
  * Rational polyphase resampler with a Kaiser-windowed sinc, for TTS audio at 16, 22.05, 24, 44.1 or
- * 48 kHz going to the 8 kHz phone leg (issue 5 item 3), followed by a peak limiter at −3 dBFS.
+ * 48 kHz going to the 8 kHz phone leg, followed by a peak limiter at −3 dBFS.
  *
  * Rates L/M: output rate / input rate reduced by their gcd (24 kHz → 8 kHz is 1/3, 22.05 kHz is
  * 160/441). Output n is the prototype filter h, running at L × input rate, applied to the input

@@ -1,7 +1,7 @@
 import { parseTelephoneEvent } from './telephone-event.ts';
 
 /**
- * RFC 4733 telephone-events in (issue 5 item 4): turns the packets of a caller's key presses into
+ * RFC 4733 telephone-events in: turns the packets of a caller's key presses into
  * one report per press. Pure: no timers; the media session calls `push` per packet and `poll` from
  * its 20 ms clock slot.
  *

@@ -1,5 +1,5 @@
 /**
- * RFC 4733 telephone-events out (issue 5 item 4): the packets of one DTMF press, produced one per
+ * RFC 4733 telephone-events out: the packets of one DTMF press, produced one per
  * ptime tick of the caller's clock. Pure: no timers, no sockets; the media session calls `next()`
  * from its clock slot instead of sending a voice frame (voice is paused while an event plays), and
  * stamps the packet with its own SSRC and next sequence number (one RTP stream, RFC 3550 §5.1).

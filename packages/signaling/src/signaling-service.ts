@@ -136,7 +136,8 @@ export class SignalingService {
       onEvent: (event) =>
         event.event === 'transfer' ? void this.#transfers.handle(event) : this.calls.onMediaEvent(event),
       onLost: (callIds) => this.calls.onMediaLost(callIds),
-      // A hung (not dead) media worker: three unanswered heartbeats count as lost (issue 7).
+      // A hung (not dead) media worker: three unanswered heartbeats count as lost, so its calls end
+      // (media-lost) instead of staying up without audio.
       client: { heartbeatIntervalMs: 1000 },
     });
     this.stack = new SipStack({

@@ -10,7 +10,7 @@ import { captureLog } from './log-capture.ts';
 import { newCallId, okFor, SipPeer } from './sip-peer.ts';
 
 /**
- * Issue 7: a restarted signaling process BYEs the UDP callers an earlier run left up, on a client
+ * A restarted signaling process BYEs the UDP callers an earlier run left up, on a client
  * transaction: a BYE that is lost is sent again (Timer E) until the caller answers.
  */
 describe('SignalingService start: BYE for a call left up by an earlier run (real UDP, Redis)', function () {

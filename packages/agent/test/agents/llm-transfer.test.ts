@@ -29,7 +29,7 @@ function transferThenAnswer(text: string, target: string, after: string): Script
 }
 
 /**
- * transfer_call (issue 6 item 4) in the llm agent, over the real Redis channel with the local
+ * transfer_call in the llm agent, over the real Redis channel with the local
  * OpenAI-compatible stand-in: the test plays media (and signaling's answer to the transfer).
  */
 describe('llm agent: transfer_call', function () {

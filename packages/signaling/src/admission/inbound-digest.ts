@@ -20,7 +20,7 @@ export interface InboundDigestOptions {
 }
 
 /**
- * Inbound digest for trunks with `auth` (issue 4 item 2): an INVITE from such a trunk's sources, or
+ * Inbound digest for trunks with `auth`: an INVITE from such a trunk's sources, or
  * (for a trunk with auth and no sources) from any source outside every trunk and SIP_ALLOWED_CIDRS,
  * must carry valid credentials, else it gets 401 with a challenge. Unknown users and wrong passwords
  * get the same 401; only the log line (ending `from <IP>`) tells the operator which it was.
