@@ -26,7 +26,7 @@ import { CallConnection } from '@voicebridge/agent';
 import { RedisAudioChannel } from '@voicebridge/channel';
 import { MediaWorker, PortPool } from '@voicebridge/media';
 import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
-import { freePortRange } from '../src/free-port.ts';
+import { freeRtpPortRange } from '../../test/support/free-port.ts';
 
 const TURNS = 60;
 const VOICED = new Int16Array(160).fill(8000);
@@ -48,8 +48,7 @@ export async function run(): Promise<void> {
   const mediaChannel = new RedisAudioChannel({ publisher: mediaPub, subscriber: mediaSub, keyPrefix: prefix });
   const agentChannel = new RedisAudioChannel({ publisher: agentPub, subscriber: agentSub, keyPrefix: prefix });
   const clock = new MediaClock();
-  const ports = await freePortRange(4);
-  const pool = new PortPool({ bindAddress: '127.0.0.1', minPort: ports.min, maxPort: ports.max, quarantineMs: 100 });
+  const pool = new PortPool({ bindAddress: '127.0.0.1', ...(await freeRtpPortRange(4)), quarantineMs: 100 });
   const worker = new MediaWorker({
     pool,
     clock,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, freePortRange } from './free-port.ts';
+import { freePort, freeRtpPortRange } from '../../test/support/free-port.ts';
 
 export interface BaresipCall {
   /** What baresip heard from the bridge (its decoder output), 8 kHz mono WAV. */
@@ -27,13 +27,13 @@ export async function baresipCall(options: {
   codec?: 'PCMU' | 'PCMA';
 }): Promise<BaresipCall> {
   const dir = await mkdtemp(join(tmpdir(), 'vb-baresip-'));
-  const sipPort = await freePort();
-  const rtp = await freePortRange(10);
+  const sipPort = await freePort('udp');
+  const rtp = await freeRtpPortRange(10);
   const config = [
     'poll_method epoll',
     `sip_listen 127.0.0.1:${sipPort}`,
     'net_interface 127.0.0.1',
-    `rtp_ports ${rtp.min}-${rtp.max}`,
+    `rtp_ports ${rtp.minPort}-${rtp.maxPort}`,
     `audio_source aufile,${options.micWav}`,
     'audio_player aubridge,x',
     'audio_alert aubridge,x',

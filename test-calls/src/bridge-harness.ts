@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort, freePortRange, freeTcpPortBlock } from './free-port.ts';
+import { freePort, freePortBlock, freeRtpPortRange } from '../../test/support/free-port.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -38,12 +38,13 @@ export interface BridgeOptions {
  * loopback ports with a unique Redis prefix, and waits for it to say it is ready.
  */
 export async function startBridge(options: BridgeOptions = {}): Promise<RunningBridge> {
-  const sipPort = await freePort({ tcp: true }); // SIP listens on UDP and TCP
-  const rtpRange = await freePortRange(options.rtpPorts ?? 40);
+  const sipPort = await freePort('udp', 'tcp'); // SIP listens on UDP and TCP
+  const rtp = await freeRtpPortRange(options.rtpPorts ?? 40);
+  const rtpRange = { min: rtp.minPort, max: rtp.maxPort };
   // One media worker unless the test asks for more (the product default, `auto`, is one per core):
   // the suites count one media process's ready lines and kill "the" media process.
   const mediaWorkers = Number(options.env?.['MEDIA_WORKERS'] ?? '1');
-  const controlPort = await freeTcpPortBlock(mediaWorkers);
+  const controlPort = await freePortBlock(mediaWorkers, 'tcp');
   const prefix = `vbtest:${randomBytes(5).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -8,7 +8,7 @@ import { CALLS_QUEUE, loadBridgeConfig, type BridgeConfig, type CallJob } from '
 import { MediaClock } from '@voicebridge/rtp';
 import { SignalingService } from '@voicebridge/signaling';
 import { CallRecordRepository, NumberRepository, RedisKeys, type NumberConfigInput } from '@voicebridge/store';
-import { freePort, freePortRange } from './free-port.ts';
+import { freePort, freeRtpPortRange } from '../../test/support/free-port.ts';
 
 export interface InProcessBridge {
   readonly prefix: string;
@@ -41,12 +41,12 @@ export async function startInProcessBridge(options: InProcessBridgeOptions): Pro
     for (const fn of cleanup.splice(0).reverse()) await fn();
   };
   try {
-    const rtp = await freePortRange(10);
+    const rtp = await freeRtpPortRange(10);
     const config = loadBridgeConfig({
-      SIP_PORT: String(await freePort({ tcp: true })),
-      RTP_PORT_MIN: String(rtp.min),
-      RTP_PORT_MAX: String(rtp.max),
-      MEDIA_CONTROL_PORT: String(await freePort({ tcp: true })),
+      SIP_PORT: String(await freePort('udp', 'tcp')),
+      RTP_PORT_MIN: String(rtp.minPort),
+      RTP_PORT_MAX: String(rtp.maxPort),
+      MEDIA_CONTROL_PORT: String(await freePort('tcp')),
       MEDIA_WORKERS: '1', // one MediaControlServer below
       REDIS_KEY_PREFIX: prefix,
       ANSWER_TIMEOUT_MS: '5000',
@@ -63,7 +63,7 @@ export async function startInProcessBridge(options: InProcessBridgeOptions): Pro
     for (const number of options.numbers ?? []) await numbers.put(number);
     const channel = new RedisAudioChannel({ publisher: conns[1]!, subscriber: conns[2]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', minPort: rtp.min, maxPort: rtp.max, quarantineMs: 100 });
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...rtp, quarantineMs: 100 });
     const server: { ref?: MediaControlServer } = {};
     const media = new MediaWorker({
       pool,

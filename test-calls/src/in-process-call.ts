@@ -8,7 +8,7 @@ import { MediaWorker, PortPool } from '@voicebridge/media';
 import { decodeControlJson, FRAME_KIND_CONTROL, type CallJob, type TurnLatency } from '@voicebridge/protocol';
 import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { ScriptedStt } from '../../packages/agent/test/agents/llm-call-harness.ts';
-import { freePortRange } from './free-port.ts';
+import { freeRtpPortRange } from '../../test/support/free-port.ts';
 import { FakeOpenAiServer } from '../../packages/agent/test/llm/fake-openai-server.ts';
 
 const FRAME_SAMPLES = 160;
@@ -141,8 +141,7 @@ export class InProcessCall {
     );
     const log = pino({ level: 'silent' });
     const clock = new MediaClock();
-    const ports = await freePortRange(10);
-    const pool = new PortPool({ bindAddress: '127.0.0.1', minPort: ports.min, maxPort: ports.max, quarantineMs: 100 });
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...(await freeRtpPortRange(10)), quarantineMs: 100 });
     // The media worker's own channel, watched for the agent's `clear` as it arrives.
     const watched: AudioChannel = {
       open: (callId, side, onMessage) =>

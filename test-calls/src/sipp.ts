@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { CallRecord } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import type { RunningBridge } from './bridge-harness.ts';
-import { freePort, freePortRange } from './free-port.ts';
+import { freePort, freeRtpPortRange } from '../../test/support/free-port.ts';
 
 /** Our SIPp scenarios (test-calls/scenarios/). */
 export const SCENARIOS_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -90,7 +90,7 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   const traceDir = await mkdtemp(join(tmpdir(), 'vb-sipp-'));
   const token = randomBytes(4).toString('hex');
   // -mp takes the audio port and the one two above it (video): a block of four keeps both free.
-  const [sipPort, mediaPort] = await Promise.all([freePort(), freePortRange(4).then((range) => range.min)]);
+  const [sipPort, mediaPort] = await Promise.all([freePort('udp'), freeRtpPortRange(4).then((range) => range.minPort)]);
   const scenario = isAbsolute(options.scenario) ? options.scenario : join(SCENARIOS_DIR, options.scenario);
   const files = {
     errors: join(traceDir, 'errors.log'),

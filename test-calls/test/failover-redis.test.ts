@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import type { CallRecord } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
-import { freePort } from '../src/free-port.ts';
+import { freePort } from '../../test/support/free-port.ts';
 import { describeRun, runSipp, waitFor } from '../src/sipp.ts';
 
 /** A private redis-server (never the shared one on 6379): AOF on, so a restart keeps the data. */
@@ -64,7 +64,7 @@ describe('failover: Redis restart mid-call', function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vb-redis-'));
-    port = await freePort({ tcp: true });
+    port = await freePort('tcp');
     redisServer = await startRedis(port, dir);
     redis = new Redis({ port, maxRetriesPerRequest: null });
     redis.on('error', () => undefined); // refused while the server restarts: commands wait

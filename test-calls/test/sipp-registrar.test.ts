@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegistrationStatus } from '@voicebridge/protocol';
 import { TrunkStatusRepository, RedisKeys } from '@voicebridge/store';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
-import { freePort } from '../src/free-port.ts';
+import { freePort } from '../../test/support/free-port.ts';
 import { assertBridgeIdle, callRecords, describeRun, endedRecord, runSipp, SCENARIOS_DIR } from '../src/sipp.ts';
 
 /** SIPp as the carrier's registrar on a fixed port, until killed; its message trace is kept. */
@@ -67,7 +67,7 @@ describe('outbound registration to a real registrar (SIPp UAS)', function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vb-registrar-'));
-    registrarPort = await freePort();
+    registrarPort = await freePort('udp');
     // No source is trusted: the call below is admitted only because it reaches the registered contact.
     bridge = await startBridge({ env: { SIP_ALLOWED_CIDRS: 'none', SIP_T1_MS: '100', SIP_REGISTER_KEEPALIVE_S: '5' } });
   });

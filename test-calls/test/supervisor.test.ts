@@ -81,9 +81,9 @@ describe('voicebridge start refuses an unsafe Redis', function () {
 
   it('exits non-zero naming maxmemory-policy when Redis may evict keys', async () => {
     const { spawn } = await import('node:child_process');
-    const { freePort } = await import('../src/free-port.ts');
+    const { freePort } = await import('../../test/support/free-port.ts');
     const { REPO_ROOT } = await import('../src/bridge-harness.ts');
-    const port = await freePort({ tcp: true });
+    const port = await freePort('tcp');
     const redis = spawn(
       'redis-server',
       [

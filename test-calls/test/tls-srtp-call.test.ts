@@ -4,7 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { SrtpSession, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
-import { freePort } from '../src/free-port.ts';
+import { freePort } from '../../test/support/free-port.ts';
 import { selfSignedCertificate, TlsSipClient, type SipTextMessage } from '../src/tls-sip-client.ts';
 import { assertBridgeIdle, endedRecord } from '../src/sipp.ts';
 
@@ -33,7 +33,7 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
   const cleanup: (() => unknown)[] = [];
 
   before(async () => {
-    tlsPort = await freePort({ tcp: true });
+    tlsPort = await freePort('tcp');
     bridge = await startBridge({
       env: {
         SIP_TRANSPORTS: 'udp,tcp,tls',

@@ -15,7 +15,7 @@ import {
 import { MediaClock, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
 import { AgentOwnership } from '../src/agent-ownership.ts';
-import { testPortRange } from './port-range.ts';
+import { freeRtpPortRange } from '../../../test/support/free-port.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -89,7 +89,7 @@ describe('media worker fencing and ownerless calls (real UDP, real Redis)', func
     cleanup.push(() => conns.forEach((c) => c.disconnect()));
     const mediaChannel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...(await freeRtpPortRange(10)), quarantineMs: 100 });
     events = [];
     worker = new MediaWorker({
       pool,

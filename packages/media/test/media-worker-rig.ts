@@ -8,7 +8,7 @@ import { RedisAudioChannel } from '@voicebridge/channel';
 import type { AllocateParams } from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
-import { testPortRange } from './port-range.ts';
+import { freeRtpPortRange } from '../../../test/support/free-port.ts';
 
 /** A MediaWorker on loopback whose audio channel runs on real Redis, made fresh for every test. */
 export interface MediaWorkerRig {
@@ -51,7 +51,7 @@ export function useMediaWorker(options: MediaWorkerRigOptions): MediaWorkerRig {
     const clock = new MediaClock();
     const pool = new PortPool({
       bindAddress: '127.0.0.1',
-      ...testPortRange(options.ports),
+      ...(await freeRtpPortRange(options.ports)),
       quarantineMs: options.quarantineMs,
     });
     const worker = new MediaWorker({

@@ -16,7 +16,7 @@ import {
 import { MediaClock, pcmuDecode, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
 import { pcmuCallParams, useMediaWorker } from './media-worker-rig.ts';
-import { testPortRange } from './port-range.ts';
+import { freeRtpPortRange } from '../../../test/support/free-port.ts';
 import { rtpPeer, type RtpPeer } from './rtp-peer.ts';
 
 const log = pino({ level: 'silent' });
@@ -450,7 +450,7 @@ describe('MediaControlServer', () => {
     const conns = [new Redis(), new Redis()];
     const channel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(20), quarantineMs: 100 });
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...(await freeRtpPortRange(20)), quarantineMs: 100 });
     const worker = new MediaWorker({
       pool,
       clock,

@@ -18,7 +18,7 @@ import {
   type RtcpPacket,
 } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
-import { testPortRange } from './port-range.ts';
+import { freeRtpPortRange } from '../../../test/support/free-port.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -66,7 +66,7 @@ describe('MediaWorker RTCP (real UDP)', () => {
       keyPrefix: `vbtest:${randomBytes(4).toString('hex')}`,
     });
     const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(10), quarantineMs: 100 });
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...(await freeRtpPortRange(10)), quarantineMs: 100 });
     // A short interval so the test sees several reports; the randomisation still applies.
     worker = new MediaWorker({
       pool,

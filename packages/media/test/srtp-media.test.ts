@@ -14,7 +14,7 @@ import {
 } from '@voicebridge/protocol';
 import { MediaClock, SrtpSession, parseRtcp, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
-import { testPortRange } from './port-range.ts';
+import { freeRtpPortRange } from '../../../test/support/free-port.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -36,7 +36,7 @@ describe('MediaWorker with SDES-SRTP (real UDP, real Redis)', () => {
     const mediaChannel = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     const agentSide = new RedisAudioChannel({ publisher: conns[2]!, subscriber: conns[3]!, keyPrefix: prefix });
     const clock = new MediaClock();
-    const pool = new PortPool({ bindAddress: '127.0.0.1', ...testPortRange(20), quarantineMs: 200 });
+    const pool = new PortPool({ bindAddress: '127.0.0.1', ...(await freeRtpPortRange(20)), quarantineMs: 200 });
     const worker = new MediaWorker({
       pool,
       clock,

@@ -14,7 +14,7 @@ import { MediaClock } from '@voicebridge/rtp';
 import { seededRandom } from '../../sip/test/seeded-random.ts';
 import { SignalingService } from '../src/index.ts';
 import { inviteText } from './sip-peer.ts';
-import { freeSipPort, freeTcpPort } from './free-ports.ts';
+import { freePort, freeRtpPortRange } from '../../../test/support/free-port.ts';
 
 const SEED = 0x5eed4475;
 const INVITES = 20_000;
@@ -46,12 +46,12 @@ describe('fuzzing the live signaling service (mutated INVITEs, random datagrams,
   let port: number;
 
   before(async () => {
-    const rtpMin = 46000 + 2 * Math.floor(Math.random() * 2000);
+    const rtp = await freeRtpPortRange(20);
     const config = loadBridgeConfig({
-      SIP_PORT: String(await freeSipPort()),
-      RTP_PORT_MIN: String(rtpMin),
-      RTP_PORT_MAX: String(rtpMin + 19),
-      MEDIA_CONTROL_PORT: String(await freeTcpPort()),
+      SIP_PORT: String(await freePort('udp', 'tcp')),
+      RTP_PORT_MIN: String(rtp.minPort),
+      RTP_PORT_MAX: String(rtp.maxPort),
+      MEDIA_CONTROL_PORT: String(await freePort('tcp')),
       MEDIA_WORKERS: '1', // one MediaControlServer below
       REDIS_KEY_PREFIX: prefix,
       SEED_DEMO_NUMBERS: 'false',

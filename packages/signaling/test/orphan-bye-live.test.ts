@@ -5,7 +5,7 @@ import type { CallRecord } from '@voicebridge/protocol';
 import { loadBridgeConfig } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { SignalingService } from '../src/index.ts';
-import { freeSipPort, freeTcpPort } from './free-ports.ts';
+import { freePort } from '../../../test/support/free-port.ts';
 import { captureLog } from './log-capture.ts';
 import { newCallId, okFor, SipPeer } from './sip-peer.ts';
 
@@ -61,8 +61,8 @@ describe('SignalingService start: BYE for a call left up by an earlier run (real
     const records = new CallRecordRepository(redis, new RedisKeys(prefix));
     await records.create(record);
     const config = loadBridgeConfig({
-      SIP_PORT: String(await freeSipPort()),
-      MEDIA_CONTROL_PORT: String(await freeTcpPort()), // no media worker: the BYE does not need one
+      SIP_PORT: String(await freePort('udp', 'tcp')),
+      MEDIA_CONTROL_PORT: String(await freePort('tcp')), // no media worker: the BYE does not need one
       MEDIA_WORKERS: '1',
       REDIS_KEY_PREFIX: prefix,
       SIP_T1_MS: '100',

@@ -17,7 +17,7 @@ import {
 import { MediaClock } from '@voicebridge/rtp';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { SignalingService } from '../src/index.ts';
-import { freeSipPort, freeTcpPort } from './free-ports.ts';
+import { freePort, freeRtpPortRange } from '../../../test/support/free-port.ts';
 import { inviteText, newCallId, offerSdp, okFor, requestText, SipPeer, toTagOf } from './sip-peer.ts';
 
 const log = pino({ level: 'silent' });
@@ -40,14 +40,14 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   let mediaWorker: MediaWorker;
 
   before(async () => {
-    const rtpMin = 42000 + 2 * Math.floor(Math.random() * 5000);
+    const rtp = await freeRtpPortRange(20);
     config = loadBridgeConfig({
-      SIP_PORT: String(await freeSipPort()),
+      SIP_PORT: String(await freePort('udp', 'tcp')),
       SIP_ADVERTISED_ADDRESS: '192.0.2.10',
       RTP_ADVERTISED_ADDRESS: '192.0.2.10',
-      RTP_PORT_MIN: String(rtpMin),
-      RTP_PORT_MAX: String(rtpMin + 19),
-      MEDIA_CONTROL_PORT: String(await freeTcpPort()),
+      RTP_PORT_MIN: String(rtp.minPort),
+      RTP_PORT_MAX: String(rtp.maxPort),
+      MEDIA_CONTROL_PORT: String(await freePort('tcp')),
       MEDIA_WORKERS: '1', // one MediaControlServer below
       REDIS_KEY_PREFIX: prefix,
       ANSWER_TIMEOUT_MS: '1500',

@@ -13,6 +13,7 @@ import {
   type MediaWorkerSlice,
 } from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
+import { freeRtpPortRange } from '../../../../test/support/free-port.ts';
 import { pcmuCallParams } from '../../../media/test/media-worker-rig.ts';
 import { MediaPool } from '../../src/index.ts';
 
@@ -84,8 +85,8 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
   let caller: Socket;
 
   async function startWorkers(count: number, pairsEach = 4): Promise<void> {
-    const base = 42000 + 2 * Math.floor(Math.random() * 4000);
-    const slices = splitRtpRange(base, base + 2 * pairsEach * count - 1, count, 0) as MediaWorkerSlice[];
+    const rtp = await freeRtpPortRange(2 * pairsEach * count);
+    const slices = splitRtpRange(rtp.minPort, rtp.maxPort, count, 0) as MediaWorkerSlice[];
     workers = await Promise.all(slices.map((slice) => TestWorker.start(slice, prefix)));
     cleanup.push(...workers.map((w) => () => w.close()));
     lost = [];
