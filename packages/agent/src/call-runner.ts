@@ -2,7 +2,8 @@ import { CallJobSchema, VoicebridgeError, type CallJob } from '@voicebridge/prot
 import type { AudioChannel } from '@voicebridge/channel';
 import type { CallOwnership, CallRecordRepository, ConversationRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
-import { delay, speak, type Agent, type AgentContext } from './agents/agent-context.ts';
+import { speak, type Agent, type AgentContext } from './agents/agent-context.ts';
+import { delay } from './stt/abortable.ts';
 import { EchoAgent } from './agents/echo-agent.ts';
 import { noLanguageModels, type LanguageModelFactory } from './agents/language-model-factory.ts';
 import { LlmAgent } from './agents/llm-agent.ts';

@@ -28,6 +28,7 @@
  *   node --import tsx packages/media/bench/capacity.bench.ts
  *   VB_BENCH_MEDIA_CALLS=500 VB_BENCH_AGENT_CALLS=200 VB_BENCH_SECONDS=10 VB_BENCH_PROFILE_DIR=/tmp/prof …
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -46,10 +47,6 @@ function sizes(name: string, fallback: number[]): number[] {
   if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 5000))
     throw new Error(`${name} must be a comma-separated list of call counts (1-5000), got ${raw}`);
   return parsed;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A benchmark child process answering one reply per command over IPC. */

@@ -4,6 +4,7 @@
  * way the echo agent does. It measures caller packet (generator send stamp) → frame here, and runs
  * the clear-to-silence probe (d): queue 1 s of marked tone, `clear` 300 ms later, note when.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
 import { encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
@@ -45,10 +46,6 @@ function reply(message: unknown): void {
 process.on('message', (command: AgentCommand) => {
   void handle(command).catch((error: unknown) => reply({ type: 'error', message: String(error) }));
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function handle(command: AgentCommand): Promise<void> {
   switch (command.type) {

@@ -1,4 +1,5 @@
-import { delay, speak, type Agent, type AgentContext } from './agent-context.ts';
+import { speak, type Agent, type AgentContext } from './agent-context.ts';
+import { delay } from '../stt/abortable.ts';
 
 /**
  * Plays the caller's audio straight back: an operator's line check (one-way audio, codec, latency

@@ -2,7 +2,8 @@ import { ScriptedDialogue } from '../scripted/scripted-dialogue.ts';
 import { scriptedResumeLine } from '../scripted/scripted-resume.ts';
 import { BargeInDetector } from '../turns/barge-in-detector.ts';
 import { speakInterruptibly } from '../turns/interruptible-speech.ts';
-import { delay, speak, type Agent, type AgentContext } from './agent-context.ts';
+import { speak, type Agent, type AgentContext } from './agent-context.ts';
+import { delay } from '../stt/abortable.ts';
 import { followCallEvents } from './scripted-call-events.ts';
 
 /** Said by the caller, it ends the call after a farewell (unless the number configures that word). */

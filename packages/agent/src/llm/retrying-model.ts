@@ -1,4 +1,5 @@
 import { VoicebridgeError } from '@voicebridge/protocol';
+import { delay } from '../stt/abortable.ts';
 import type { EngineLog } from '../stt/engine-log.ts';
 import type { LanguageModel, LlmEvent, LlmRequest } from './language-model.ts';
 import { LlmError } from './llm-error.ts';
@@ -35,7 +36,7 @@ export class RetryingModel implements LanguageModel {
     this.#backoffMs = options.backoffMs ?? 250;
     this.#maxWaitMs = options.maxWaitMs ?? 2000;
     this.#log = options.log;
-    this.#sleep = options.sleep ?? sleep;
+    this.#sleep = options.sleep ?? delay;
   }
 
   async *stream(request: LlmRequest): AsyncGenerator<LlmEvent> {
@@ -66,19 +67,4 @@ export class RetryingModel implements LanguageModel {
     const waitMs = asked ?? this.#backoffMs * attempt;
     return waitMs > this.#maxWaitMs ? undefined : waitMs;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** Resolves or rejects as `promise` does, or rejects with the signal's reason as soon as it aborts. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -36,5 +38,18 @@ export async function* iterateAbortable<T>(source: AsyncIterable<T>, signal: Abo
   } finally {
     // Not awaited: a source blocked on its own next() may only settle that later.
     if (!finished) void iterator.return?.()?.catch(() => {});
+  }
+}
+
+/**
+ * Waits `ms`, or rejects with the signal's reason as soon as it aborts, its timer cleared. Node's own
+ * abortable `setTimeout` rejects with an `AbortError` instead; every abortable wait in this package
+ * rejects with the reason, so what aborted it (a hangup, a barge-in, a shutdown) reaches the catch.
+ */
+export async function delay(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (error) {
+    throw signal.aborted ? signal.reason : error;
   }
 }
