@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { CallChannel } from '@voicebridge/channel';
 import { decodeControlJson, encodeAudioFrame, encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
 import { parseTelephoneEvent, writeRtpHeader, writeTelephoneEvent } from '@voicebridge/rtp';
+import { holdsFor, waitFor, withTimeout } from '../../../test/support/wait-for.ts';
 import { pcmuCallParams, useMediaWorker } from './media-worker-rig.ts';
 import { rtpPeer, type RtpPeer } from './rtp-peer.ts';
 
@@ -41,7 +42,10 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     end.send(encodeControl({ event: 'ready' }));
     rig.worker.start(callId, Date.now());
     const control = async (pred: (c: Record<string, unknown>) => boolean, count = 1): Promise<void> => {
-      while (controls.filter(pred).length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+      const arrived = async (): Promise<void> => {
+        while (controls.filter(pred).length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+      };
+      await withTimeout(arrived(), `${count} matching control message(s) from the worker`, 5000);
     };
     return { port: localRtp.port, end, controls, control };
   }
@@ -60,10 +64,6 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     return pkt;
   }
 
-  async function waitFor(predicate: () => boolean): Promise<void> {
-    while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-
   it('reports each caller key press once: end sent three times, ends all lost (reported on the next press), and the last press by timeout', async () => {
     const c = await call('d1', 101);
     let seq = 1;
@@ -79,7 +79,9 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     // "#": updates only and nothing after it: reported once its packets stop (timeout).
     for (let i = 1; i <= 3; i++) send(eventPacket(seq++, 7000, 11, false, 160 * i, i === 1));
     await c.control((m) => m.event === 'dtmf', 4);
-    await new Promise((resolve) => setTimeout(resolve, 700)); // longer than the timeout: nothing more comes
+    const digitCount = (): number => c.controls.filter((m) => m.event === 'dtmf').length;
+    // Longer than the 500 ms press timeout: no press is reported a second time by it.
+    await holdsFor('four digits and no more', 700, () => digitCount() === 4);
     const digits = c.controls.filter((m) => m.event === 'dtmf');
     expect(digits.map((m) => m.digit)).to.deep.equal(['1', '5', '5', '#']);
     expect(digits.map((m) => m.durationMs)).to.deep.equal([100, 80, 80, 60]);
@@ -87,12 +89,14 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
 
   it('sends the agent’s digits as RFC 4733 events: negotiated PT, one timestamp per key, marker on the first packet, three end packets, voice paused and resumed', async () => {
     const c = await call('d2', 110);
-    await waitFor(() => received.length >= 3);
+    await waitFor('the first voice packets', 5000, () => received.length >= 3);
     // Voice the agent queues while the keys play waits behind them.
     c.end.send(encodeControl({ event: 'dtmf', digits: '4#', durationMs: 100 }));
     const tone = new Int16Array(160 * 5).fill(8000);
     c.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone, filled: false }));
     await waitFor(
+      'both keys (4 updates and 3 ends each), then the tone',
+      5000,
       () =>
         received.filter((p) => p.rtp.payloadType === 110).length >= 2 * 7 &&
         received.some(
@@ -126,7 +130,7 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     c.end.send(encodeControl({ event: 'dtmf', digits: '1' }));
     await c.control((m) => m.event === 'error');
     expect(c.controls.find((m) => m.event === 'error')).to.include({ code: 'VB_DTMF_NOT_NEGOTIATED' });
-    await waitFor(() => received.length >= 5);
+    await waitFor('five voice packets', 5000, () => received.length >= 5);
     expect(received.every((p) => p.rtp.payloadType === 0)).to.equal(true);
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { decodeControlJson, encodeControl, FRAME_KIND_AUDIO, type AllocateParams } from '@voicebridge/protocol';
 import { writeRtpHeader } from '@voicebridge/rtp';
+import { holdsFor, waitFor } from '../../../test/support/wait-for.ts';
 import { pcmuCallParams, useMediaWorker } from './media-worker-rig.ts';
 import { rtpPeer, type RtpPeer } from './rtp-peer.ts';
 
@@ -20,13 +21,7 @@ function dtmfEnd(event: number, timestamp: number): Buffer {
   return pkt;
 }
 
-const until = async (what: string, check: () => boolean, timeoutMs = 5000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const until = (what: string, check: () => boolean): Promise<true> => waitFor(what, 5000, check);
 
 describe('MediaWorker update and INFO DTMF (re-INVITE/UPDATE applied to a live session)', function () {
   this.timeout(20_000);
@@ -59,6 +54,7 @@ describe('MediaWorker update and INFO DTMF (re-INVITE/UPDATE applied to a live s
 
   it('hold (recvonly) tells the agent, stops RTP out and frames up; resume brings both back', async () => {
     const call = await startedCall('h1');
+    const session = rig.worker.session('h1')!;
     await until('the agent start', () => call.controls.some((c) => c.event === 'start'));
     for (let seq = 1; seq <= 5; seq++) caller.socket.send(voice(seq), call.port, '127.0.0.1');
     await caller.waitFor(5);
@@ -67,13 +63,22 @@ describe('MediaWorker update and INFO DTMF (re-INVITE/UPDATE applied to a live s
     rig.worker.update({ ...params('h1'), direction: 'recvonly' });
     expect(rig.worker.session('h1')?.onHold).to.equal(true);
     await until('the hold message', () => call.controls.some((c) => c.event === 'hold'));
-    await new Promise((r) => setTimeout(r, 100)); // let in-flight packets land
+    // Whatever the worker sent before the hold has arrived, so nothing counted from here is in flight.
+    await until(
+      'every packet and frame sent before the hold',
+      () => caller.packets.length === session.stats.packetsSent && call.frames() === session.stats.framesToAgent,
+    );
     const sentBefore = caller.packets.length;
     const framesBefore = call.frames();
+    const receivedBefore = session.stats.packetsReceived;
     for (let seq = 6; seq <= 15; seq++) caller.socket.send(voice(seq), call.port, '127.0.0.1'); // music on hold
-    await new Promise((r) => setTimeout(r, 300));
-    expect(caller.packets.length, 'RTP sent while on hold').to.equal(sentBefore);
-    expect(call.frames(), 'frames to the agent while on hold').to.equal(framesBefore);
+    await until('the music on hold at the worker', () => session.stats.packetsReceived === receivedBefore + 10);
+    // Silence is the behaviour under test: 15 of the pacer's 20 ms periods pass with nothing out.
+    await holdsFor(
+      'no RTP to the caller and no frame to the agent while on hold',
+      300,
+      () => caller.packets.length === sentBefore && call.frames() === framesBefore,
+    );
 
     rig.worker.update({ ...params('h1'), direction: 'sendrecv' });
     await until('the resume message', () => call.controls.some((c) => c.event === 'resume'));
@@ -106,17 +111,24 @@ describe('MediaWorker update and INFO DTMF (re-INVITE/UPDATE applied to a live s
 
   it('a press as RFC 4733 and as INFO within 200 ms reaches the agent once; a later INFO press counts again', async () => {
     const call = await startedCall('d1');
+    const session = rig.worker.session('d1')!;
+    const digits = (): unknown[] => call.controls.filter((c) => c.event === 'dtmf').map((c) => c.digit);
     await until('the agent start', () => call.controls.some((c) => c.event === 'start'));
-    for (let seq = 1; seq <= 3; seq++) caller.socket.send(voice(seq), call.port, '127.0.0.1'); // latch
-    await new Promise((r) => setTimeout(r, 100));
+    for (let seq = 1; seq <= 3; seq++) caller.socket.send(voice(seq), call.port, '127.0.0.1');
+    await until('the caller latched', () => session.stats.packetsReceived === 3);
     caller.socket.send(dtmfEnd(5, 8000), call.port, '127.0.0.1');
-    await until('the RTP digit', () => call.controls.some((c) => c.event === 'dtmf'));
+    await until('the RTP digit', () => digits().length === 1);
     rig.worker.dtmf({ callId: 'd1', digit: '5', durationMs: 100 });
-    await new Promise((r) => setTimeout(r, 300));
+    // The once-per-press window is 200 ms on the worker's own clock: it has to pass for real here.
+    await holdsFor(
+      'the INFO copy of the press not reported, while the window passes',
+      300,
+      () => digits().length === 1,
+    );
     rig.worker.dtmf({ callId: 'd1', digit: '5', durationMs: 100 });
     rig.worker.dtmf({ callId: 'd1', digit: '7', durationMs: 100 });
-    await until('two more digits', () => call.controls.filter((c) => c.event === 'dtmf').length >= 3);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(call.controls.filter((c) => c.event === 'dtmf').map((c) => c.digit)).to.deep.equal(['5', '5', '7']);
+    await until('two more digits', () => digits().length === 3);
+    await holdsFor('no digit reported twice', 200, () => digits().length === 3);
+    expect(digits()).to.deep.equal(['5', '5', '7']);
   });
 });

@@ -10,6 +10,7 @@ import {
   type ClockTimers,
   type RtpPacket,
 } from '@voicebridge/rtp';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { InboundPath } from '../src/inbound-path.ts';
 import { OutboundQueue } from '../src/outbound-queue.ts';
 import { OutboundSender } from '../src/outbound-sender.ts';
@@ -133,6 +134,8 @@ describe('OutboundSender: a talkspurt starts at once', () => {
   let queue: OutboundQueue;
   let out: OutboundSender;
   let active: boolean;
+  /** Packets handed to the socket: counted synchronously, before any of them arrives. */
+  let sent: number;
 
   beforeEach(async () => {
     time = new FakeTime();
@@ -146,6 +149,7 @@ describe('OutboundSender: a talkspurt starts at once', () => {
     received = [];
     raw = [];
     marks = [];
+    sent = 0;
     receiver.on('message', (packet) => {
       raw.push(packet);
       received.push(parseRtp(packet) as RtpPacket);
@@ -154,7 +158,7 @@ describe('OutboundSender: a talkspurt starts at once', () => {
       socket: sender,
       frameSamples: 160,
       target: () => ({ address: '127.0.0.1', port: receiver.address().port }),
-      onSent: () => undefined,
+      onSent: () => sent++,
     });
     rtp.encode = encoderFor('PCMU');
     queue = new OutboundQueue(160, 100);
@@ -179,7 +183,7 @@ describe('OutboundSender: a talkspurt starts at once', () => {
   });
 
   async function packets(count: number): Promise<RtpPacket[]> {
-    for (let i = 0; i < 500 && received.length < count; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(`${count} packets at the receiver`, 5000, () => received.length >= count);
     expect(received).to.have.length(count);
     return received;
   }
@@ -198,7 +202,7 @@ describe('OutboundSender: a talkspurt starts at once', () => {
     await packets(4); // sent at once: the fake clock did not move
     time.advance(20); // the talkspurt's slot: the second frame (and the mark after it)
     await packets(5);
-    for (let i = 0; i < 100 && marks.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor('the mark played', 5000, () => marks.length > 0);
     expect(marks).to.deep.equal(['reply']);
     time.advance(20); // queue empty: the talkspurt ends
     expect(out.inTalkspurt).to.equal(false);
@@ -226,8 +230,7 @@ describe('OutboundSender: a talkspurt starts at once', () => {
     queue.pushFrame(speech(2000));
     out.audioQueued(); // speech is under way: no re-phase
     expect(out.inTalkspurt).to.equal(false);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(received).to.have.length(1);
+    expect(sent, 'nothing sent before the regular slot: sends happen only inside audioQueued or a tick').to.equal(1);
     time.advance(14);
     await packets(2);
   });
