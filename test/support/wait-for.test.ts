@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
-import { holdsFor, waitFor, waitForEvent, withTimeout } from './wait-for.ts';
+import { holdsFor, repeatEvery, sendPaced, waitFor, waitForEvent, withTimeout } from './wait-for.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -69,5 +69,23 @@ describe('test support: waiting', () => {
     expect(await withTimeout(Promise.resolve(7), 'seven', 100)).to.equal(7);
     const error = await rejection(withTimeout(new Promise(() => undefined), 'never', 20));
     expect(error.message).to.equal('timed out after 20 ms waiting for never');
+  });
+
+  it('sendPaced sends the first at once and the rest everyMs apart, resolving after the last', async () => {
+    const at: number[] = [];
+    const started = performance.now();
+    await sendPaced(4, 15, (i) => at.push(i === at.length ? performance.now() - started : -1));
+    expect(at).to.have.length(4);
+    expect(at[0]).to.be.below(10);
+    expect(at[3]).to.be.at.least(44);
+  });
+
+  it('repeatEvery calls until stopped', async () => {
+    let calls = 0;
+    const stop = repeatEvery(5, () => calls++);
+    await waitFor('three calls', 1000, () => calls >= 3);
+    stop();
+    const after = calls;
+    await holdsFor('no call after stop', 30, () => calls === after);
   });
 });

@@ -112,6 +112,28 @@ export function repeatEvery(everyMs: number, send: () => void): () => void {
   return () => clearInterval(timer);
 }
 
+/**
+ * Calls `send(0)` at once and `send(1)` … `send(count - 1)` every `everyMs` after it, resolving after
+ * the last: traffic at a real pace (RTP every 20 ms) for tests whose subject depends on it.
+ */
+export function sendPaced(count: number, everyMs: number, send: (index: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let index = 0;
+    const next = (): void => {
+      try {
+        send(index++);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (index < count) setTimeout(next, everyMs);
+      else resolve();
+    };
+    if (count > 0) next();
+    else resolve();
+  });
+}
+
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -17,6 +17,7 @@ import { MediaClock, pcmuDecode, pcmuEncode, writeRtpHeader } from '@voicebridge
 import { MediaWorker, PortPool } from '../src/index.ts';
 import { pcmuCallParams, useMediaWorker } from './media-worker-rig.ts';
 import { freeRtpPortRange } from '../../../test/support/free-port.ts';
+import { holdsFor, repeatEvery, waitFor } from '../../../test/support/wait-for.ts';
 import { rtpPeer, type RtpPeer } from './rtp-peer.ts';
 
 const log = pino({ level: 'silent' });
@@ -163,8 +164,9 @@ describe('MediaWorker (real UDP, real Redis)', () => {
       payload.copy(pkt, 12);
       caller.socket.send(pkt, localRtp.port, '127.0.0.1');
     }
-    await new Promise((r) => setTimeout(r, 100)); // nothing may reach an agent that has not said ready
-    expect(a.frames).to.have.length(0);
+    const session = rig.worker.session('c3')!;
+    await waitFor('the six caller packets at the worker', 5000, () => session.stats.packetsReceived === 6);
+    await holdsFor('no frame to an agent that has not said ready', 100, () => a.frames.length === 0);
     a.end.send(encodeControl({ event: 'ready' }));
     await a.frame(3);
     expect(a.frames.map((f) => f.sampleOffset)).to.deep.equal([0, 160, 320]);
@@ -306,7 +308,9 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     const { localRtp } = await still.allocate(params('c-poll'));
     still.start('c-poll', Date.now());
     // One caller packet every 5 ms, up to 2 s, until three of ours (silence, 20 ms apart) arrived.
-    for (let i = 0; i < 400 && caller.packets.length < 3; i++) {
+    let i = 0;
+    const stop = repeatEvery(5, () => {
+      if (i >= 400) return;
       const pkt = Buffer.alloc(12 + 160, 0xff);
       writeRtpHeader(pkt, 0, {
         marker: i === 0,
@@ -315,11 +319,14 @@ describe('MediaWorker (real UDP, real Redis)', () => {
         timestamp: 8000 + 40 * i,
         ssrc: 9,
       });
-      await new Promise<void>((resolve) =>
-        caller.socket.send(pkt, localRtp.port, '127.0.0.1', () => setTimeout(resolve, 5)),
-      );
+      i++;
+      caller.socket.send(pkt, localRtp.port, '127.0.0.1');
+    });
+    try {
+      await waitFor('three of our packets, sent from the clock poll', 5000, () => caller.packets.length >= 3);
+    } finally {
+      stop();
     }
-    expect(caller.packets.length).to.be.at.least(3);
     const [first, second, third] = caller.packets.map((p) => p.rtp);
     expect([second!.timestamp - first!.timestamp, third!.timestamp - second!.timestamp]).to.deep.equal([160, 160]);
     expect(caller.packets.every((p) => p.payload.every((b) => b === 0xff))).to.equal(true);
@@ -434,8 +441,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     const pkt = Buffer.alloc(12 + 160, 0xff);
     writeRtpHeader(pkt, 0, { marker: false, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 7 });
     const c9Port = (await w.allocate(params('c9'))).localRtp.port;
-    const feeder = setInterval(() => caller.socket.send(pkt, c9Port, '127.0.0.1'), 50);
-    rig.cleanup(() => clearInterval(feeder));
+    rig.cleanup(repeatEvery(50, () => caller.socket.send(pkt, c9Port, '127.0.0.1')));
     await got;
     expect(localRtp.port).to.not.equal(c9Port);
     expect(events).to.deep.equal([{ event: 'hangup', callId: 'c8', by: 'bridge', reason: 'media-timeout' }]);
@@ -471,8 +477,7 @@ describe('MediaControlServer', () => {
       expect(JSON.parse(await allocated)).to.deep.include({ id: 1, ok: true });
       expect(worker.callCount).to.equal(1);
       socket.destroy();
-      for (let i = 0; i < 100 && worker.callCount > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(worker.callCount).to.equal(0);
+      await waitFor('every call ended after the grace period', 2000, () => worker.callCount === 0);
       expect(pool.allocatedCount).to.equal(0);
     } finally {
       await server.close();

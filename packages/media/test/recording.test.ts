@@ -6,6 +6,7 @@ import type { RedisAudioChannel } from '@voicebridge/channel';
 import { encodeAudioFrame, encodeControl, type AllocateParams } from '@voicebridge/protocol';
 import { pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { RecordingRetention, type MediaWorker } from '../src/index.ts';
+import { sendPaced, waitFor } from '../../../test/support/wait-for.ts';
 import { useMediaWorker } from './media-worker-rig.ts';
 import { rtpPeer, type RtpPeer } from './rtp-peer.ts';
 
@@ -53,11 +54,12 @@ describe('call recording (real UDP, real files)', () => {
     await end.ready;
     end.send(encodeControl({ event: 'ready' }));
     worker.start('r1', Date.now());
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // 300 ms of the call (15 of our silence packets) before the caller speaks.
+    await waitFor('300 ms of our RTP at the caller', 5000, () => arrivals.length >= 15);
     // The caller: 10 packets of a 500 Hz tone, 20 ms apart; the time the first one left is noted.
     const callerTone = tone(160 * 10, 500, 8000);
     let callerSentAtMs = 0;
-    for (let i = 0; i < 10; i++) {
+    await sendPaced(10, 20, (i) => {
       const pkt = Buffer.alloc(12 + 160);
       writeRtpHeader(pkt, 0, {
         marker: i === 0,
@@ -69,15 +71,19 @@ describe('call recording (real UDP, real files)', () => {
       pcmuEncode(callerTone.subarray(160 * i, 160 * (i + 1)), pkt.subarray(12));
       if (i === 0) callerSentAtMs = performance.now();
       caller.socket.send(pkt, localRtp.port, '127.0.0.1');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    // The agent answers 300 ms later with a 1 kHz tone; the time its first packet reached the caller is noted.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    // The agent answers 300 ms (15 more of our packets) later with a 1 kHz tone; the time its first
+    // packet reached the caller is noted.
+    const answerAfter = arrivals.length + 15;
+    await waitFor('300 ms more of our RTP at the caller', 5000, () => arrivals.length >= answerAfter);
     end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone(1600, 1000, 8000), filled: false }));
-    while (!arrivals.some((a) => a.payload.some((b) => b !== 0xff)))
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    const agentHeardAtMs = arrivals.find((a) => a.payload.some((b) => b !== 0xff))!.atMs;
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    const firstToned = await waitFor('the agent tone at the caller', 5000, () => {
+      const index = arrivals.findIndex((a) => a.payload.some((b) => b !== 0xff));
+      return index < 0 ? undefined : index;
+    });
+    const agentHeardAtMs = arrivals[firstToned]!.atMs;
+    // The 200 ms tone and as much silence after it, so both sides are in the file.
+    await waitFor('the agent tone played out', 5000, () => arrivals.length >= firstToned + 20);
     const { stats } = worker.closeCall('r1', 'caller-bye');
     await worker.recordingsSettled();
 

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel } from '@voicebridge/channel';
@@ -19,6 +18,7 @@ import {
 } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
 import { freeRtpPortRange } from '../../../test/support/free-port.ts';
+import { sendPaced, waitFor } from '../../../test/support/wait-for.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -109,20 +109,20 @@ describe('MediaWorker RTCP (real UDP)', () => {
   it("answers the caller's RTP and SR with an RR whose loss, highest sequence, jitter and LSR describe what arrived", async () => {
     const { localRtp } = await worker.allocate(params('r1'));
     // 20 packets of 20 ms at the sender's pace, sequence 1007 lost on the way.
-    for (let i = 0; i < 20; i++) {
-      if (i !== 7) {
-        const pkt = Buffer.alloc(12 + 160, 0xff);
-        writeRtpHeader(pkt, 0, {
-          marker: i === 0,
-          payloadType: 0,
-          sequenceNumber: 1000 + i,
-          timestamp: 90_000 + 160 * i,
-          ssrc: 4242,
-        });
-        rtp.send(pkt, localRtp.port, '127.0.0.1');
-      }
-      await delay(20);
-    }
+    await sendPaced(20, 20, (i) => {
+      if (i === 7) return;
+      const pkt = Buffer.alloc(12 + 160, 0xff);
+      writeRtpHeader(pkt, 0, {
+        marker: i === 0,
+        payloadType: 0,
+        sequenceNumber: 1000 + i,
+        timestamp: 90_000 + 160 * i,
+        ssrc: 4242,
+      });
+      rtp.send(pkt, localRtp.port, '127.0.0.1');
+    });
+    const session = worker.session('r1')!;
+    await waitFor('the 19 packets at the worker', 5000, () => session.stats.packetsReceived === 19);
     const ntp = ntpFromUnixMs(Date.now());
     const sr = new Uint8Array(reportByteLength('SR', 0));
     writeSenderReport(sr, 0, 4242, { ...ntp, rtpTimestamp: 93_200, packetCount: 19, octetCount: 19 * 160 }, []);
