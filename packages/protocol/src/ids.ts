@@ -5,7 +5,5 @@ export function newCallId(nowMs: number = Date.now()): string {
   return `c${nowMs.toString(36)}${randomBytes(6).toString('hex')}`;
 }
 
-export const CALL_ID_PATTERN = /^c[0-9a-z]{6,12}[0-9a-f]{12}$/;
-
 /** E.164 as configured by operators: a plus, then 7 to 15 digits, no leading zero. */
 export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;

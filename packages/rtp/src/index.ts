@@ -11,7 +11,6 @@ export { JitterBuffer } from './jitter-buffer.ts';
 export type { JitterBufferOptions, JitterBufferStats, JitterFrame, JitterPushResult } from './jitter-buffer.ts';
 export {
   MAX_REPORT_BLOCKS,
-  RTCP_BYE,
   RTCP_RR,
   RTCP_SDES,
   RTCP_SR,

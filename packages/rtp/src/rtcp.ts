@@ -48,7 +48,6 @@ import { readUint32, writeUint32 } from './byte-order.ts';
 export const RTCP_SR = 200;
 export const RTCP_RR = 201;
 export const RTCP_SDES = 202;
-export const RTCP_BYE = 203;
 const HEADER_BYTES = 4;
 const SENDER_INFO_BYTES = 20;
 const REPORT_BLOCK_BYTES = 24;

@@ -11,9 +11,3 @@ export function describeIssues(issues: readonly SchemaIssue[]): string {
     .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(value)'}: ${issue.message}`)
     .join('; ');
 }
-
-/** The first issue's path as `a.0.b`, or undefined for a whole-value issue. */
-export function firstIssuePath(issues: readonly SchemaIssue[]): string | undefined {
-  const first = issues[0];
-  return first && first.path.length > 0 ? first.path.map(String).join('.') : undefined;
-}

@@ -22,7 +22,3 @@ export interface Endpoint {
   /** `tls`: SIP over TLS (RFC 3261 §26.2), a reliable stream like `tcp`. */
   transport: 'udp' | 'tcp' | 'tls';
 }
-
-export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  return a.address === b.address && a.port === b.port && a.transport === b.transport;
-}

@@ -145,9 +145,3 @@ export function formatParams(params: ReadonlyMap<string, string | null>): string
   for (const [name, value] of params) out += value === null ? `;${name}` : `;${name}=${value}`;
   return out;
 }
-
-/** Strips the quotes (and quoted-pair escapes) of a quoted parameter value; tokens pass through. */
-export function unquote(value: string): string {
-  if (!value.startsWith('"')) return value;
-  return readQuotedString(value, 0)?.value ?? value;
-}
