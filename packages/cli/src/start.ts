@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { loadBridgeConfig, VoicebridgeError } from '@voicebridge/protocol';
+import { fixedPorts, loadBridgeConfig, portInUseError, VoicebridgeError } from '@voicebridge/protocol';
+import { busyPorts } from './port-probe.ts';
 import { formatLogLine } from './supervisor/log-format.ts';
 import { SERVICE_NAMES, Supervisor, type ServiceName } from './supervisor/supervisor.ts';
 
@@ -42,7 +43,18 @@ export async function runStart(argv: string[]): Promise<number> {
     process.stderr.write(`voicebridge: ${error instanceof VoicebridgeError ? error.message : String(error)}\n`);
     return 2;
   }
-  const probe = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const probe = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  // ioredis gives the cause of a failed connection only to 'error' listeners (without one it prints a
+  // stack); the command itself rejects with "Connection is closed.". Keep the cause for the one line.
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => {
+    cause ??= error;
+  });
   try {
     await probe.connect();
     await probe.ping();
@@ -59,11 +71,17 @@ export async function runStart(argv: string[]): Promise<number> {
     }
   } catch (error) {
     process.stderr.write(
-      `voicebridge: cannot reach Redis at REDIS_URL ${config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')}: ${(error as Error).message}\n`,
+      `voicebridge: cannot reach Redis at REDIS_URL ${config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')}: ${(cause ?? (error as Error)).message}\n`,
     );
     return 1;
   } finally {
     probe.disconnect();
+  }
+
+  const busy = await busyPorts(fixedPorts(config, services));
+  if (busy.length > 0) {
+    for (const port of busy) process.stderr.write(`voicebridge: ${portInUseError(port).message}\n`);
+    return 2;
   }
 
   const out = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -1,5 +1,11 @@
 import { RedisAudioChannel } from '@voicebridge/channel';
-import { advertisedRtpAddress, mediaWorkerSlice, type BridgeConfig } from '@voicebridge/protocol';
+import {
+  advertisedRtpAddress,
+  fixedPorts,
+  listenOnFixedPort,
+  mediaWorkerSlice,
+  type BridgeConfig,
+} from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
 import { connectRedis, runService } from '@voicebridge/runtime';
 import { MediaControlServer } from './control-server.ts';
@@ -59,7 +65,8 @@ await runService(
     });
     const server = new MediaControlServer({ worker, host: config.MEDIA_CONTROL_HOST, port: share.controlPort, log });
     events.server = server;
-    const address = await server.listen();
+    const controlPort = fixedPorts(config, ['media'])[config.MEDIA_WORKER_INDEX ?? 0];
+    const address = await listenOnFixedPort(server.listen(), controlPort);
     let closing: Promise<void> | undefined;
     return {
       detail: { control: `${address.address}:${address.port}`, rtp: `${share.rtpPortMin}-${share.rtpPortMax}` },

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   VB_CLOSED: { retryable: false, sipStatus: 503 },
   VB_DTMF_NOT_NEGOTIATED: { retryable: false, sipStatus: 488 },
   VB_TRANSFER_NOT_ALLOWED: { retryable: false, sipStatus: 403 },
+  VB_PORT_IN_USE: { retryable: false, sipStatus: 500 },
 } as const satisfies Record<string, { retryable: boolean; sipStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,6 +11,7 @@ export * from './media-control.ts';
 export * from './number-normalize.ts';
 export * from './bridge-config.ts';
 export * from './media-workers.ts';
+export * from './fixed-ports.ts';
 export * from './srtp.ts';
 export * from './registration-status.ts';
 export * from './conversation-state.ts';

@@ -53,6 +53,11 @@ export async function runService(
     log.info(started.detail ?? {}, `${name} ready`);
     process.send?.(ready);
   } catch (error) {
+    if (error instanceof VoicebridgeError && error.code === 'VB_PORT_IN_USE') {
+      // The operator's to fix, and restarting cannot: one line naming the setting, and exit 2 (no restart).
+      process.stderr.write(`voicebridge ${name}: ${error.message}\n`);
+      process.exit(2);
+    }
     log.fatal({ err: error }, `${name} failed to start`);
     process.exit(1);
   }

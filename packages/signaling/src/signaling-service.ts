@@ -2,12 +2,15 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import {
   advertisedSipAddress,
+  fixedPorts,
+  listenOnFixedPort,
   mediaControlEndpoints,
   parseCidr,
   parseCidrList,
   type BridgeConfig,
   type CallRecord,
   type Cidr,
+  type FixedPort,
 } from '@voicebridge/protocol';
 import { SipStack, type DigestAlgorithm, type Endpoint } from '@voicebridge/sip';
 import {
@@ -220,9 +223,11 @@ export class SignalingService {
       await media.whenConnected(AbortSignal.timeout(options.mediaWaitMs ?? 5000)).catch(() => {
         options.log.warn({ workers: media.size }, 'no media worker connected yet: new calls get 503 until one is');
       });
-      const udp = await service.#transport?.listen();
-      const tcp = await service.#tcp?.listen();
-      service.#tlsAddress = await service.#tls?.listen();
+      const ports = fixedPorts(options.config, ['signaling']);
+      const fixed = (id: FixedPort['id']): FixedPort | undefined => ports.find((p) => p.id === id);
+      const udp = await listenOnFixedPort(service.#transport?.listen(), fixed('sip-udp'));
+      const tcp = await listenOnFixedPort(service.#tcp?.listen(), fixed('sip-tcp'));
+      service.#tlsAddress = await listenOnFixedPort(service.#tls?.listen(), fixed('sip-tls'));
       service.#address = udp ?? tcp ?? service.#tlsAddress;
       service.#byeOrphans(orphans);
       service.registrations.start();

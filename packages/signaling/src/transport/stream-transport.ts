@@ -24,7 +24,6 @@ export abstract class StreamSipTransport {
     this.#options = options;
     this.#transport = transport;
     this.#server = createServer((socket) => this.#accept(socket));
-    this.#server.on('error', (error) => options.log.error({ err: error }, `SIP ${this.#name} listener error`));
   }
 
   get connectionCount(): number {
@@ -36,6 +35,10 @@ export abstract class StreamSipTransport {
       this.#server.once('error', reject);
       this.#server.listen({ host: this.#options.bindAddress, port: this.#options.port, exclusive: true }, () => {
         this.#server.off('error', reject);
+        // Only once listening: a failed listen is the caller's error to report, not a second log line.
+        this.#server.on('error', (error) =>
+          this.#options.log.error({ err: error }, `SIP ${this.#name} listener error`),
+        );
         resolve(this.#server.address() as AddressInfo);
       });
     });

@@ -41,7 +41,6 @@ export class UdpSipTransport {
         this.#options.log.error({ err: error, source: rinfo.address }, 'SIP message handling failed');
       }
     });
-    this.#socket.on('error', (error) => this.#options.log.error({ err: error }, 'SIP UDP socket error'));
   }
 
   get refusedSources(): number {
@@ -53,6 +52,8 @@ export class UdpSipTransport {
       this.#socket.once('error', reject);
       this.#socket.bind({ address: this.#options.bindAddress, port: this.#options.port, exclusive: true }, () => {
         this.#socket.off('error', reject);
+        // Only once bound: a failed bind is the caller's error to report, not a second log line.
+        this.#socket.on('error', (error) => this.#options.log.error({ err: error }, 'SIP UDP socket error'));
         const size = this.#options.receiveBufferBytes ?? 4 * 1024 * 1024;
         try {
           this.#socket.setRecvBufferSize(size);

@@ -1,0 +1,33 @@
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import type { FixedPort } from '@voicebridge/protocol';
+
+/**
+ * Which of the ports are taken now, found by binding each for a moment. `voicebridge start` asks before
+ * it starts any process, so a second bridge on the same ports exits at once and touches nothing (no
+ * Redis sweep, no media worker). The services still report a port lost in the race after this check.
+ */
+export async function busyPorts(ports: readonly FixedPort[]): Promise<FixedPort[]> {
+  const results = await Promise.all(ports.map(async (port) => ((await isBusy(port)) ? port : undefined)));
+  return results.filter((port) => port !== undefined);
+}
+
+function isBusy(port: FixedPort): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onError = (error: NodeJS.ErrnoException): void => resolve(error.code === 'EADDRINUSE');
+    if (port.protocol === 'udp') {
+      const socket = createSocket(port.address.includes(':') ? 'udp6' : 'udp4');
+      socket.once('error', (error) => {
+        socket.close();
+        onError(error);
+      });
+      socket.bind({ address: port.address, port: port.port, exclusive: true }, () =>
+        socket.close(() => resolve(false)),
+      );
+    } else {
+      const server = createServer();
+      server.once('error', onError);
+      server.listen({ host: port.address, port: port.port, exclusive: true }, () => server.close(() => resolve(false)));
+    }
+  });
+}
