@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { expect } from 'chai';
 import { REPO_ROOT } from '../src/bridge-harness.ts';
 import { useBridge } from '../src/bridge-fixture.ts';
-import { freePort } from '../src/free-port.ts';
+import { freePort } from '../../test/support/free-port.ts';
 
 /** What an operator sees: no stack trace, no ioredis noise; one line per problem. */
 function expectNoStack(text: string): void {
@@ -35,7 +35,7 @@ describe('busy fixed ports: a clear line and exit 2, never a retry loop', functi
   });
 
   it('a service whose port was taken after the check says so in one line and exits 2 (the supervisor does not restart it)', async () => {
-    const port = await freePort({ tcp: true });
+    const port = await freePort('tcp');
     const holder: Server = createServer();
     await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
     try {
