@@ -262,6 +262,3 @@ function malformed(text: string): OfferOutcome {
 function notAcceptable(code: number, text: string): OfferOutcome {
   return { ok: false, status: 488, warning: `${code} ${WARN_AGENT} "${text}"` };
 }
-
-export { buildAnswer } from './answer-builder.ts';
-export type { LocalMedia } from './answer-builder.ts';
