@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import type { BridgeConfig } from './bridge-config.ts';
 
 /** `auto` takes one media worker per core, but no more than this: past it signaling and Redis saturate first. */
 export const MAX_AUTO_MEDIA_WORKERS = 8;
@@ -13,6 +12,20 @@ export interface MediaWorkerSlice {
   /** First (even) and last (odd) port of its contiguous, even-aligned share of RTP_PORT_MIN..RTP_PORT_MAX. */
   rtpPortMin: number;
   rtpPortMax: number;
+}
+
+/**
+ * The bridge settings that place media workers. `BridgeConfig` has every one of them; they are
+ * spelled out here instead of imported because the config schema imports this module for its range
+ * checks, and a type import back would make the two a circle.
+ */
+export interface MediaWorkersConfig {
+  RTP_PORT_MIN: number;
+  RTP_PORT_MAX: number;
+  MEDIA_WORKERS: number;
+  MEDIA_CONTROL_HOST: string;
+  MEDIA_CONTROL_PORT: number;
+  MEDIA_CONTROL_ADDRESSES?: string | undefined;
 }
 
 export interface HostPort {
@@ -50,7 +63,7 @@ export function splitRtpRange(
 }
 
 /** Media worker `index` (MEDIA_WORKER_INDEX) of the `MEDIA_WORKERS` this config describes. */
-export function mediaWorkerSlice(config: BridgeConfig, index: number): MediaWorkerSlice {
+export function mediaWorkerSlice(config: MediaWorkersConfig, index: number): MediaWorkerSlice {
   const slices = splitRtpRange(
     config.RTP_PORT_MIN,
     config.RTP_PORT_MAX,
@@ -67,7 +80,7 @@ export function mediaWorkerSlice(config: BridgeConfig, index: number): MediaWork
 }
 
 /** Where signaling finds its media workers: MEDIA_CONTROL_ADDRESSES, else MEDIA_WORKERS ports from MEDIA_CONTROL_PORT up. */
-export function mediaControlEndpoints(config: BridgeConfig): HostPort[] {
+export function mediaControlEndpoints(config: MediaWorkersConfig): HostPort[] {
   if (config.MEDIA_CONTROL_ADDRESSES !== undefined)
     return parseHostPortList(config.MEDIA_CONTROL_ADDRESSES) as HostPort[];
   return Array.from({ length: config.MEDIA_WORKERS }, (_, i) => ({
