@@ -1,7 +1,10 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { importCycles, importGraph, importsOf, packageCycles, sourceFiles } from '../scripts/import-graph.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packagesDir = join(root, 'packages');
@@ -19,24 +22,6 @@ const ALLOWED: Record<string, string[]> = {
   agent: ['protocol', 'store', 'channel', 'runtime'],
   cli: ['protocol', 'store', 'runtime'],
 };
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) out.push(...sourceFiles(full));
-    else if (name.endsWith('.ts')) out.push(full);
-  }
-  return out;
-}
-
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  const specs: string[] = [];
-  const re = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) specs.push((m[1] ?? m[2]) as string);
-  return specs;
-}
 
 describe('architecture', () => {
   const packages = readdirSync(packagesDir).filter((p) => statSync(join(packagesDir, p)).isDirectory());
@@ -95,11 +80,100 @@ describe('architecture', () => {
     for (const pkg of Object.keys(ALLOWED)) visit(pkg, []);
   });
 
+  for (const pkg of Object.keys(ALLOWED)) {
+    it(`${pkg} has no import cycle between its own modules, type-only imports included`, () => {
+      const srcDir = join(packagesDir, pkg, 'src');
+      const cycles = importCycles(importGraph(srcDir, `@voicebridge/${pkg}`));
+      expect(cycles.map((cycle) => cycle.map((f) => relative(srcDir, f)).join(' → '))).to.deep.equal([]);
+    });
+  }
+
   it('keeps source files under 400 lines', () => {
     const long = packages
       .flatMap((p) => sourceFiles(join(packagesDir, p, 'src')))
       .filter((f) => readFileSync(f, 'utf8').split('\n').length > 400)
       .map((f) => relative(root, f));
     expect(long).to.deep.equal([]);
+  });
+});
+
+describe('the import cycle check', () => {
+  const made: string[] = [];
+  after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  /** A repository root holding one package, `demo`, with these source files. */
+  function demoTree(files: Record<string, string>): { root: string; srcDir: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-import-cycles-'));
+    made.push(dir);
+    const srcDir = join(dir, 'packages', 'demo', 'src');
+    mkdirSync(srcDir, { recursive: true });
+    writeFileSync(join(dir, 'packages', 'demo', 'package.json'), '{"name": "@voicebridge/demo"}');
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(srcDir, name)), { recursive: true });
+      writeFileSync(join(srcDir, name), text);
+    }
+    return { root: dir, srcDir };
+  }
+
+  const tangled = {
+    'config.ts':
+      "import { MAX } from './limits.ts';\nexport interface Config { max: number }\nexport const DEFAULT = MAX;\n",
+    // Type-only on this side, as the circle between the bridge config and the media workers was.
+    'limits.ts':
+      "import type { Config } from './config.ts';\nexport const MAX = 8;\nexport const of = (c: Config) => c.max;\n",
+    'index.ts': "export * from './sdp/answer.ts';\n",
+    // Back round through the package's own name, which is its index.
+    'sdp/answer.ts': "import { DEFAULT } from '@voicebridge/demo';\nexport const answer = DEFAULT;\n",
+    'sdp/offer.ts': "export { answer } from './answer.ts';\nexport const offer = 1;\n",
+  };
+
+  it('finds each tangle once, type-only and package-name imports included, as the shortest loop', () => {
+    const { srcDir } = demoTree(tangled);
+    const cycles = importCycles(importGraph(srcDir, '@voicebridge/demo')).map((c) => c.map((f) => relative(srcDir, f)));
+    expect(cycles).to.deep.equal([
+      ['config.ts', 'limits.ts', 'config.ts'],
+      ['index.ts', 'sdp/answer.ts', 'index.ts'],
+    ]);
+  });
+
+  it('reports a file importing itself and a three-file loop, and nothing for imports that only point one way', () => {
+    const graph = new Map([
+      ['a', ['b']],
+      ['b', ['c', 'd']],
+      ['c', ['a']],
+      ['d', []],
+      ['e', ['e', 'd']],
+      ['f', ['d', 'b']],
+    ]);
+    expect(importCycles(graph)).to.deep.equal([
+      ['a', 'b', 'c', 'a'],
+      ['e', 'e'],
+    ]);
+    const diamond = new Map([
+      ['top', ['left', 'right']],
+      ['left', ['bottom']],
+      ['right', ['bottom']],
+      ['bottom', []],
+    ]);
+    expect(importCycles(diamond)).to.deep.equal([]);
+  });
+
+  it('fails `pnpm lint` on a cycle inside a package: lint runs the checker, which exits 1 naming the files', function () {
+    // One child process with tsx on a shared two-core machine can take seconds to start.
+    this.timeout(60_000);
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(manifest.scripts.lint).to.contain('node --import tsx scripts/check-import-cycles.ts');
+    const bad = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'scripts/check-import-cycles.ts'), demoTree(tangled).root],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(bad.stderr).to.contain('import cycle in packages/demo: config.ts → limits.ts → config.ts\n');
+    expect(bad.stderr).to.contain('import cycle in packages/demo: index.ts → sdp/answer.ts → index.ts\n');
+    expect(bad.status).to.equal(1);
+    const clean = { 'limits.ts': 'export const MAX = 8;\n', 'config.ts': "export { MAX } from './limits.ts';\n" };
+    expect(packageCycles(demoTree(clean).root)).to.deep.equal([]);
   });
 });
