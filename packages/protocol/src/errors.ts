@@ -1,15 +1,13 @@
 /**
- * Stable error codes. A code is never reused for another meaning; docs/errors.md lists them.
+ * Stable error codes. A code is never reused for another meaning, nor a retired one brought back
+ * (docs/errors.md lists both). A code is for a failure some part raises; a refusal that is by design a
+ * SIP status and a verdict (unknown or disabled number, no common codec, no agent in time) needs none.
  * Retryability is decided here, once, per code.
  */
 export const ERROR_CODES = {
   VB_CONFIG_INVALID: { retryable: false, sipStatus: 500 },
-  VB_NUMBER_UNKNOWN: { retryable: false, sipStatus: 404 },
-  VB_NUMBER_DISABLED: { retryable: false, sipStatus: 480 },
-  VB_CODEC_MISMATCH: { retryable: false, sipStatus: 488 },
   VB_NO_MEDIA_PORT: { retryable: true, sipStatus: 503 },
   VB_MEDIA_UNAVAILABLE: { retryable: true, sipStatus: 503 },
-  VB_NO_AGENT: { retryable: true, sipStatus: 503 },
   VB_CALL_NOT_FOUND: { retryable: false, sipStatus: 481 },
   VB_CHANNEL_CLOSED: { retryable: true, sipStatus: 500 },
   VB_REQUEST_TIMEOUT: { retryable: true, sipStatus: 504 },
