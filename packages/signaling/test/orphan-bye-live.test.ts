@@ -6,6 +6,7 @@ import { loadBridgeConfig } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { SignalingService } from '../src/index.ts';
 import { freePort } from '../../../test/support/free-port.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { captureLog } from './log-capture.ts';
 import { newCallId, okFor, SipPeer } from './sip-peer.ts';
 
@@ -79,9 +80,9 @@ describe('SignalingService start: BYE for a call left up by an earlier run (real
     );
     expect(again.type === 'request' && again.headers.get('Via')).to.equal(branch);
     peer.send(okFor(first), config.SIP_PORT);
-    for (let i = 0; i < 100 && !messages.includes('BYE for a call left up by an earlier run answered'); i++)
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(messages).to.include('BYE for a call left up by an earlier run answered');
+    await waitFor('the answered BYE logged', 2000, () =>
+      messages.includes('BYE for a call left up by an earlier run answered'),
+    );
     expect(messages).to.not.include('BYE for a call left up by an earlier run not answered (timeout)');
     const closed = await records.get(record.callId);
     expect(closed?.status).to.equal('ended');

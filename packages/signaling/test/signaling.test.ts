@@ -18,6 +18,7 @@ import { MediaClock } from '@voicebridge/rtp';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { SignalingService } from '../src/index.ts';
 import { freePort, freeRtpPortRange } from '../../../test/support/free-port.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { inviteText, newCallId, offerSdp, okFor, requestText, SipPeer, toTagOf } from './sip-peer.ts';
 
 const log = pino({ level: 'silent' });
@@ -139,12 +140,15 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   }
 
   async function waitForVerdict(sipCallId: string): Promise<NonNullable<Awaited<ReturnType<typeof record>>>> {
-    for (let i = 0; i < 200; i++) {
-      const r = await record(sipCallId);
-      if (r?.status === 'ended') return r;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error('call record never ended');
+    return waitFor(
+      `the record of ${sipCallId} ended`,
+      5000,
+      async () => {
+        const r = await record(sipCallId);
+        return r?.status === 'ended' ? r : undefined;
+      },
+      { everyMs: 25 },
+    );
   }
 
   function invite(number: string, callId = newCallId(), extra: string[] = [], sdp?: string): string {

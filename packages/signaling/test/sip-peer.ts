@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { parseMessage, type SipMessage, type SipRequest, type SipResponse } from '@voicebridge/sip';
+import { withTimeout } from '../../../test/support/wait-for.ts';
 
 /** A scriptable SIP user agent for tests: raw messages out, parsed messages in, over real UDP. */
 export class SipPeer {
@@ -38,15 +39,13 @@ export class SipPeer {
   wait(match: (m: SipMessage) => boolean, timeoutMs = 10_000): Promise<SipMessage> {
     const found = this.received.find(match);
     if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching SIP message in ${timeoutMs} ms`)), timeoutMs);
-      this.#waiters.push({
-        match,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
+    const waiter = { match, resolve: (_: SipMessage): void => undefined };
+    const arrived = new Promise<SipMessage>((resolve) => {
+      waiter.resolve = resolve;
+      this.#waiters.push(waiter);
+    });
+    return withTimeout(arrived, 'a matching SIP message', timeoutMs).finally(() => {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
     });
   }
 

@@ -14,6 +14,7 @@ import {
 } from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
 import { freeRtpPortRange } from '../../../../test/support/free-port.ts';
+import { waitFor } from '../../../../test/support/wait-for.ts';
 import { pcmuCallParams } from '../../../media/test/media-worker-rig.ts';
 import { MediaPool } from '../../src/index.ts';
 
@@ -99,7 +100,7 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
       client: { reconnectDelayMs: 50, requestTimeoutMs: 1000 },
     });
     cleanup.push(() => pool.close());
-    await until('every worker connected', () => workers.every((_, i) => pool.isConnected(i)));
+    await waitFor('every worker connected', 5000, () => workers.every((_, i) => pool.isConnected(i)));
   }
 
   beforeEach(async () => {
@@ -169,7 +170,7 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     await startWorkers(2);
     workers[1]!.server.broadcast({ event: 'hangup', callId: 'call-x', by: 'agent', reason: 'agent-hangup' });
     workers[0]!.server.broadcast({ event: 'hangup', callId: 'call-y', by: 'agent', reason: 'agent-hangup' });
-    await until('both events', () => events.length === 2);
+    await waitFor('both events', 5000, () => events.length === 2);
     expect(events.map((e) => (e as { callId: string }).callId).sort()).to.deep.equal(['call-x', 'call-y']);
   });
 
@@ -178,7 +179,7 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     for (const id of ['a', 'b', 'c', 'd']) await allocate(`call-${id}`); // a, c on 0; b, d on 1
     const port = workers[0]!.port;
     await workers[0]!.close();
-    await until('the loss reported', () => lost.length === 1);
+    await waitFor('the loss reported', 5000, () => lost.length === 1);
     expect(lost[0]!.sort()).to.deep.equal(['call-a', 'call-c']);
     expect(pool.callsOn(0)).to.equal(0);
     expect(pool.workerOf('call-b')).to.equal(1);
@@ -190,7 +191,7 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     const again = await TestWorker.start(workers[0]!.slice, prefix, port);
     cleanup.push(() => again.close());
     workers[0] = again;
-    await until('worker 0 reconnected', () => pool.isConnected(0));
+    await waitFor('worker 0 reconnected', 5000, () => pool.isConnected(0));
     expect(await allocate('call-g')).to.equal(0);
     expect(lost).to.have.length(1);
   });
@@ -199,7 +200,7 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     await startWorkers(2);
     const ports = workers.map((w) => w.port);
     await Promise.all(workers.map((w) => w.close()));
-    await until('both down', () => !pool.connected);
+    await waitFor('both down', 5000, () => !pool.connected);
     const error = await pool.allocate(params('call-z')).then(
       () => undefined,
       (e: unknown) => e,
@@ -245,11 +246,3 @@ describe('MediaPool (real media workers over TCP, real Redis)', function () {
     expect(workers[0]!.worker.callCount).to.equal(1);
   });
 });
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

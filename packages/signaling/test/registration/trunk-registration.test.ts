@@ -12,6 +12,7 @@ import {
 } from '@voicebridge/sip';
 import { TrunkRegistration } from '../../src/registration/trunk-registration.ts';
 import { SipResolver } from '../../src/registration/sip-resolver.ts';
+import { waitFor } from '../../../../test/support/wait-for.ts';
 
 type Reply = { status: number; headers?: [string, string][] };
 
@@ -138,7 +139,7 @@ describe('TrunkRegistration (state machine on the real SIP core)', () => {
     const registered = h.until((s) => s.state === 'registered');
     h.registration.start();
     await registered;
-    for (let i = 0; i < 100 && h.keepAlives.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('two CRLF keep-alives', 2000, () => h.keepAlives.length >= 2);
     h.close();
     expect(h.keepAlives.length).to.be.at.least(2);
     expect(h.keepAlives[0]).to.deep.equal({ address: '127.0.0.1', port: 5070, transport: 'tcp' });

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { parseCidr, type Cidr } from '@voicebridge/protocol';
 import type { Endpoint } from '@voicebridge/sip';
 import { TcpSipTransport } from '../../src/transport/tcp-transport.ts';
+import { repeatEvery } from '../../../../test/support/wait-for.ts';
 
 const message = (callId: string, body = ''): string =>
   [
@@ -118,9 +119,9 @@ describe('TcpSipTransport', () => {
     const socket = await open();
     const gone = closed(socket);
     socket.write('OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 1.2.3.4\r\n');
-    const trickle = setInterval(() => socket.writable && socket.write('X-Slow: y\r\n'), 50);
+    const stopTrickle = repeatEvery(50, () => socket.writable && socket.write('X-Slow: y\r\n'));
     await gone;
-    clearInterval(trickle);
+    stopTrickle();
     expect(got).to.have.length(0);
   });
 

@@ -3,10 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type ConnectionOptions } from 'node:tls';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { pino } from 'pino';
 import { parseCidr, type Cidr } from '@voicebridge/protocol';
 import type { Endpoint } from '@voicebridge/sip';
+import { waitFor, withTimeout } from '../../../../test/support/wait-for.ts';
 import { TlsSipTransport } from '../../src/transport/tls-transport.ts';
 
 const OPTIONS = [
@@ -66,7 +67,9 @@ describe('TlsSipTransport (node:tls, real handshakes)', function () {
   const dir = mkdtempSync(join(tmpdir(), 'vb-tls-unit-'));
   const files = pki(dir);
   const transports: TlsSipTransport[] = [];
+  const sockets: TLSSocket[] = [];
   after(async () => {
+    for (const s of sockets) s.destroy();
     for (const t of transports) await t.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -90,17 +93,18 @@ describe('TlsSipTransport (node:tls, real handshakes)', function () {
     return { port: (await transport.listen()).port, got, transport };
   }
 
-  /** Resolves with the bytes the server sent back, or the error that ended the connection. */
+  /**
+   * Connects, sends `send` once the handshake is done, and resolves `result` with the bytes the server
+   * sent back or the error that ended the connection (destroyed after the test).
+   */
   function exchange(
     port: number,
     extra: Partial<ConnectionOptions>,
     send: string,
-  ): Promise<{ reply?: string; error?: Error }> {
-    return new Promise((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(files.ca), ...extra }, () => {
-        socket.write(send);
-        setTimeout(() => (socket.destroy(), resolve({})), 500);
-      });
+  ): { socket: TLSSocket; result: Promise<{ reply?: string; error?: Error }> } {
+    const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(files.ca), ...extra }, () => socket.write(send));
+    sockets.push(socket);
+    const result = new Promise<{ reply?: string; error?: Error }>((resolve) => {
       socket.on('data', (data: Buffer) => {
         socket.destroy();
         resolve({ reply: data.toString() });
@@ -108,6 +112,7 @@ describe('TlsSipTransport (node:tls, real handshakes)', function () {
       socket.on('error', (error) => resolve({ error }));
       socket.on('close', () => resolve({}));
     });
+    return { socket, result: withTimeout(result, 'a reply or the end of the connection', 5000) };
   }
 
   it('frames a message from a TLS client and answers on the same connection, marked tls', async () => {
@@ -122,7 +127,7 @@ describe('TlsSipTransport (node:tls, real handshakes)', function () {
       });
       socket.on('error', (error) => resolve({ error }));
     });
-    for (let i = 0; i < 100 && server.got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the OPTIONS at the server', 2000, () => server.got.length > 0);
     expect(server.got[0]?.from.transport).to.equal('tls');
     expect(server.got[0]?.text).to.include('Call-ID: tls1');
     server.transport.send(Buffer.from('SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n'), server.got[0]!.from);
@@ -131,15 +136,17 @@ describe('TlsSipTransport (node:tls, real handshakes)', function () {
 
   it('with SIP_TLS_VERIFY_CLIENT refuses a client without a certificate and takes one signed by the CA', async () => {
     const server = await listen(true);
-    await exchange(server.port, {}, OPTIONS);
+    expect((await exchange(server.port, {}, OPTIONS).result).reply, 'no reply without a certificate').to.equal(
+      undefined,
+    );
     expect(server.got, 'nothing from a client without a certificate').to.have.length(0);
-    await exchange(server.port, { cert: readFileSync(files.clientCert), key: readFileSync(files.clientKey) }, OPTIONS);
-    expect(server.got).to.have.length(1);
+    exchange(server.port, { cert: readFileSync(files.clientCert), key: readFileSync(files.clientKey) }, OPTIONS);
+    await waitFor('the OPTIONS from the client with a certificate', 2000, () => server.got.length === 1);
   });
 
   it('refuses TLS 1.1', async () => {
     const server = await listen(false);
-    const old = await exchange(server.port, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }, OPTIONS);
+    const old = await exchange(server.port, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }, OPTIONS).result;
     expect(old.error).to.be.instanceOf(Error);
     expect(server.got).to.have.length(0);
   });
