@@ -24,6 +24,10 @@ interface Pending {
   resolve: (progress: TransferProgress) => void;
   onProgress: ((progress: TransferProgress) => void) | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** The REFER's 2xx has been handled. */
+  accepted: boolean;
+  /** Progress from NOTIFYs handled before the REFER's 2xx, told after it. */
+  early: TransferProgress[];
 }
 
 const NUMBER = /^\+?[0-9*#]{1,32}$/;
@@ -35,6 +39,10 @@ const NUMBER = /^\+?[0-9*#]{1,32}$/;
  *     │ 3xx-6xx / timeout         ── NOTIFY sipfrag 2xx ──► success
  *     ▼                           ── NOTIFY sipfrag ≥300, or terminated without a final ──► failure
  *   failure                       ── no final NOTIFY within timeoutMs ──► failure
+ *
+ * A NOTIFY can be handled before the REFER's 2xx (RFC 6665 §4.1.2.4: the NOTIFY may overtake it; on
+ * one TCP read both are parsed before the awaited 2xx resumes here): its progress is held and told
+ * after the acceptance, so the agent always hears the transfer in the order it happened.
  *
  * Every NOTIFY gets 200 (RFC 3515 §2.4.4, RFC 6665 §4.1.3). One transfer at a time.
  */
@@ -56,7 +64,7 @@ export class ReferClient {
     if (this.#closed) throw new VoicebridgeError('VB_CLOSED', 'the call has ended');
     if (this.#pending) throw new VoicebridgeError('VB_BAD_MESSAGE', 'a transfer is already in progress');
     const referTo = this.#referTo(target);
-    const pending: Pending = { resolve: () => undefined, onProgress, timer: undefined };
+    const pending: Pending = { resolve: () => undefined, onProgress, timer: undefined, accepted: false, early: [] };
     const final = new Promise<TransferProgress>((resolve) => (pending.resolve = resolve));
     this.#pending = pending;
     this.#options.log.info({ referTo }, 'REFER sent');
@@ -71,7 +79,9 @@ export class ReferClient {
     else if (outcome.response.status >= 300) {
       this.#finish({ state: 'failure', status: outcome.response.status, reason: outcome.response.reason });
     } else if (this.#pending === pending) {
+      pending.accepted = true;
       this.#report({ state: 'trying', status: outcome.response.status, reason: 'REFER accepted' });
+      for (const progress of pending.early.splice(0)) this.#report(progress);
       pending.timer = setTimeout(
         () => this.#finish({ state: 'failure', reason: 'no final NOTIFY' }),
         this.#options.timeoutMs ?? 32_000,
@@ -97,8 +107,10 @@ export class ReferClient {
     if (statusLine) {
       const status = Number(statusLine[1]);
       const reason = statusLine[2]?.trim() ?? '';
-      if (status < 200) this.#report({ state: 'trying', status, reason });
-      else this.#finish({ state: status < 300 ? 'success' : 'failure', status, reason });
+      if (status < 200) {
+        if (this.#pending.accepted) this.#report({ state: 'trying', status, reason });
+        else this.#pending.early.push({ state: 'trying', status, reason });
+      } else this.#finish({ state: status < 300 ? 'success' : 'failure', status, reason });
     }
     // RFC 3515 §2.4.7: the subscription ends with the final NOTIFY; ending without one is a failure.
     if (terminated && this.#pending)
@@ -141,6 +153,7 @@ export class ReferClient {
     if (!pending) return;
     this.#pending = undefined;
     clearTimeout(pending.timer);
+    for (const early of pending.early.splice(0)) pending.onProgress?.(early);
     this.#options.log.info({ transfer: progress }, 'transfer finished');
     pending.onProgress?.(progress);
     pending.resolve(progress);
