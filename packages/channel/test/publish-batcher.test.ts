@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { PublishBatcher } from '../src/publish-batcher.ts';
+import { holdsFor, waitFor } from '../../../test/support/wait-for.ts';
 
 describe('PublishBatcher (one socket write per event-loop turn, real Redis)', () => {
   const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
@@ -70,7 +71,7 @@ describe('PublishBatcher (one socket write per event-loop turn, real Redis)', ()
     batcher.close();
     batcher.publish(channel, Buffer.from('c'));
     await done;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await holdsFor('nothing published after close', 50, () => got.get(channel)?.length === 2);
     expect(got.get(channel)).to.deep.equal(['a', 'b']);
   });
 
@@ -82,8 +83,7 @@ describe('PublishBatcher (one socket write per event-loop turn, real Redis)', ()
     const batcher = new PublishBatcher(publisher, (error) => errors.push(error));
     batcher.publish(`${prefix}:x`, Buffer.from('1'));
     batcher.publish(`${prefix}:x`, Buffer.from('2'));
-    for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(errors.length).to.be.greaterThan(0);
+    await waitFor('the failed publish reported', 1000, () => errors.length > 0);
     expect(errors[0]?.message).to.match(/closed|connection/i);
   });
 });

@@ -12,6 +12,7 @@ import {
   type SipResponse,
   type SipStackHandler,
 } from '../../src/index.ts';
+import { holdsFor } from '../../../../test/support/wait-for.ts';
 
 const PEER: Endpoint = { address: '127.0.0.1', port: 5099, transport: 'udp' };
 const T1 = 10; // small timers keep the in-memory tests fast; the ratios are the RFC's
@@ -173,8 +174,8 @@ describe('SipStack (in memory)', () => {
     h.receive(inDialog('ACK', 'to-1', { branch: 'z9hG4bK-ack-1', cseq: 1 }));
     h.receive(inDialog('ACK', 'to-1', { branch: 'z9hG4bK-ack-1', cseq: 1 }));
     const count = h.responses(200).length;
-    await new Promise((r) => setTimeout(r, 8 * T1));
-    expect(h.responses(200).length).to.equal(count);
+    // Timer G would have fired three more times by now (T1, 2T1, 4T1) had the ACK not stopped it.
+    await holdsFor('no 200 sent again after the ACK', 8 * T1, () => h.responses(200).length === count);
     expect(confirmed).to.equal(1);
   });
 
@@ -226,8 +227,7 @@ describe('SipStack (in memory)', () => {
     h.receive(inDialog('ACK', 'to-1', { branch: 'z9hG4bK-inv-1', cseq: 1 }));
     expect(tx.state).to.equal('confirmed');
     const count = h.responses(486).length;
-    await new Promise((r) => setTimeout(r, 6 * T1));
-    expect(h.responses(486).length).to.equal(count);
+    await holdsFor('no 486 sent again after the ACK', 6 * T1, () => h.responses(486).length === count);
   });
 
   it('routes an in-dialog BYE to the dialog, and a BYE for no dialog gets 481', () => {
