@@ -4,6 +4,7 @@ import { CallGuards, GUARD_PHRASES } from '../../src/turns/call-guards.ts';
 import { FliteTts } from '../../src/tts/flite-tts.ts';
 import { CachingTts } from '../../src/tts/caching-tts.ts';
 import { useLlmCallSuite } from './llm-call-harness.ts';
+import { sendPaced } from '../../../../test/support/wait-for.ts';
 
 const log = pino({ level: 'silent' });
 const VOICE = new Int16Array(160).fill(6000);
@@ -30,10 +31,8 @@ describe('call guards', function () {
           log,
         });
       });
-      for (let i = 0; i < 8; i++) {
-        guards!.onCallerFrame(VOICE);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      // The caller talks for 700 ms, well past the 300 ms no-input limit.
+      await sendPaced(8, 100, () => guards!.onCallerFrame(VOICE));
       expect(said, 'while the caller talks').to.deep.equal([]);
       await hungUp;
       expect(said).to.deep.equal([GUARD_PHRASES.stillThere, GUARD_PHRASES.noInput]);

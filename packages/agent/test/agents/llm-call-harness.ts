@@ -25,6 +25,7 @@ import type { SpeechToText, Transcript, TranscribeOptions } from '../../src/stt/
 import { FliteTts } from '../../src/tts/flite-tts.ts';
 import type { TextToSpeech } from '../../src/tts/text-to-speech.ts';
 import { FakeOpenAiServer } from '../llm/fake-openai-server.ts';
+import { withTimeout } from '../../../../test/support/wait-for.ts';
 
 /**
  * A stand-in recogniser that yields the transcripts a test gives it. The real recogniser is tested
@@ -140,19 +141,14 @@ export class MediaSide {
   /** Resolves once `predicate` holds, checked on every message received. */
   waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
     if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}`));
-      }, timeoutMs);
-      const check = (): void => {
-        if (!predicate()) return;
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve();
+    let check = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      check = (): void => {
+        if (predicate()) resolve();
       };
       this.#waiters.add(check);
     });
+    return withTimeout(held, what, timeoutMs).finally(() => this.#waiters.delete(check));
   }
 
   /** Lets waiters on other sources (the transcript) be re-checked. */
@@ -305,8 +301,12 @@ export class LlmCallHarness {
 
   async #close(): Promise<{ stopReason: string }> {
     this.media.send({ event: 'stop', reason: 'caller-bye' });
-    const timer = setTimeout(() => this.#abort.abort(new Error('test over')), 5_000);
-    const result = await this.running.finally(() => clearTimeout(timer));
+    // An agent that does not stop on the caller's hangup is aborted, so the test ends either way.
+    const result = await withTimeout(this.running, 'the agent to stop after the hangup', 5_000).catch((error) => {
+      if (!(error instanceof Error) || !error.message.startsWith('timed out')) throw error;
+      this.#abort.abort(new Error('test over'));
+      return this.running;
+    });
     this.media.close();
     await this.#agentChannel.close();
     await this.#mediaChannel.close();

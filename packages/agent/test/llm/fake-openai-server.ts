@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { repeatEvery } from '../../../../test/support/wait-for.ts';
 
 /**
  * A stand-in for an OpenAI-compatible chat-completions server (no cloud is reachable here): a real
@@ -185,9 +186,9 @@ export function stallBeforeHeaders(): Script {
 export function keepAliveOnly(everyMs: number): Script {
   return async (request, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
-    const timer = setInterval(() => response.write(': keep-alive\n\n'), everyMs);
+    const stop = repeatEvery(everyMs, () => response.write(': keep-alive\n\n'));
     await request.closed;
-    clearInterval(timer);
+    stop();
   };
 }
 

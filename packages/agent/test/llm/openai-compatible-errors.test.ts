@@ -200,6 +200,7 @@ describe('OpenAiCompatibleModel: failures', function () {
     })) {
       events.push(event);
       // Far longer than timeoutMs: a slow text-to-speech must not make the model look silent.
+      // eslint-disable-next-line no-restricted-globals -- the consumer being busy for a while is what is tested
       if (events.length === 1) await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     expect(textOf(events)).to.equal('one two');
