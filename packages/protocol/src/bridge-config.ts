@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { VoicebridgeError } from './errors.ts';
 import { MAX_AUTO_MEDIA_WORKERS, MAX_MEDIA_WORKERS, parseHostPortList, rtpPairCount } from './media-workers.ts';
+import { DEFAULT_AGENT_SECRET_ENV, secretEnvListProblem } from './secret-env.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const ms = (fallback: number, max = 3_600_000) => z.coerce.number().int().min(0).max(max).default(fallback);
@@ -163,6 +164,17 @@ export const BridgeConfigSchema = z
     AGENT_HEARTBEAT_MS: ms(1000, 60_000).refine((v) => v >= 100, 'must be at least 100'),
     /** A call with no word from any owner for this long is ended with `agent-lost`. */
     AGENT_LOST_TIMEOUT_MS: ms(10_000, 600_000).refine((v) => v >= 1000, 'must be at least 1000'),
+    /** The variables a number may name as its API key (names, `PREFIX_*`, or `none`); see secret-env.ts. */
+    AGENT_SECRET_ENV: z
+      .string()
+      .trim()
+      .superRefine((v, ctx) => {
+        const problem = secretEnvListProblem(v);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default(DEFAULT_AGENT_SECRET_ENV),
+    /** Addresses no user-supplied URL may reach, besides link-local and cloud metadata (outbound-url.ts). */
+    OUTBOUND_DENY_CIDRS: cidrList.default('none'),
   })
   .superRefine((c, ctx) => {
     if (isWildcard(c.SIP_BIND_ADDRESS) && !c.SIP_ADVERTISED_ADDRESS) {

@@ -16,3 +16,5 @@ export * from './srtp.ts';
 export * from './registration-status.ts';
 export * from './conversation-state.ts';
 export * from './transfer.ts';
+export * from './secret-env.ts';
+export * from './outbound-url.ts';
