@@ -17,10 +17,11 @@ const ALLOWED: Record<string, string[]> = {
   store: ['protocol'],
   channel: ['protocol'],
   runtime: ['protocol'],
+  outbound: ['protocol'],
   signaling: ['protocol', 'sip', 'store', 'runtime'],
   media: ['protocol', 'rtp', 'channel', 'runtime'],
-  agent: ['protocol', 'store', 'channel', 'runtime'],
-  cli: ['protocol', 'store', 'runtime'],
+  agent: ['protocol', 'store', 'channel', 'runtime', 'outbound'],
+  cli: ['protocol', 'store', 'runtime', 'outbound'],
 };
 
 describe('architecture', () => {
