@@ -90,24 +90,24 @@ export class JitterBuffer {
     resyncs: 0,
     ssrcChanges: 0,
   };
-  private readonly lossAfterSamples: number;
-  private readonly shrinkAfterFrames: number;
-  private readonly ring: Int16Array;
+  readonly #lossAfterSamples: number;
+  readonly #shrinkAfterFrames: number;
+  readonly #ring: Int16Array;
   /** 1 where the ring sample at that index was received. */
-  private readonly present: Uint8Array;
-  private readonly frame: JitterFrame;
-  private started = false;
-  private ssrc = 0;
-  private highestSeq = 0;
+  readonly #present: Uint8Array;
+  readonly #frame: JitterFrame;
+  #started = false;
+  #ssrc = 0;
+  #highestSeq = 0;
   /** RTP timestamp of the playout point, and its ring index (always a frame boundary). */
-  private playoutTimestamp = 0;
-  private playoutIndex = 0;
+  #playoutTimestamp = 0;
+  #playoutIndex = 0;
   /** Samples from the playout point to the end of the newest received sample; 0 when empty. */
-  private span = 0;
-  private maxSpan = 0;
-  private spareRun = 0;
+  #span = 0;
+  #maxSpan = 0;
+  #spareRun = 0;
   /** How long (in samples of frame time, see `age()`) the frame at the playout point has been incomplete. */
-  private waitedSamples = 0;
+  #waitedSamples = 0;
 
   constructor(options: JitterBufferOptions) {
     const { frameSamples, sampleRateHz } = options;
@@ -129,26 +129,26 @@ export class JitterBuffer {
     this.sampleRateHz = sampleRateHz;
     const frames = Math.max(1, Math.ceil((maxDepthMs * sampleRateHz) / 1000 / frameSamples));
     this.capacitySamples = frames * frameSamples;
-    this.lossAfterSamples = Math.round((lossAfterMs * sampleRateHz) / 1000);
-    this.shrinkAfterFrames = shrinkAfterFrames;
-    this.ring = new Int16Array(this.capacitySamples);
-    this.present = new Uint8Array(this.capacitySamples);
-    this.frame = { samples: new Int16Array(frameSamples), filled: false, timestamp: 0 };
+    this.#lossAfterSamples = Math.round((lossAfterMs * sampleRateHz) / 1000);
+    this.#shrinkAfterFrames = shrinkAfterFrames;
+    this.#ring = new Int16Array(this.capacitySamples);
+    this.#present = new Uint8Array(this.capacitySamples);
+    this.#frame = { samples: new Int16Array(frameSamples), filled: false, timestamp: 0 };
   }
 
   /** Audio buffered from the playout point to the newest received sample. */
   get depthMs(): number {
-    return (this.span * 1000) / this.sampleRateHz;
+    return (this.#span * 1000) / this.sampleRateHz;
   }
 
   /** Largest depth since construction or the last `takeMaxDepthMs()` (per turn, for the record). */
   get maxDepthMs(): number {
-    return (this.maxSpan * 1000) / this.sampleRateHz;
+    return (this.#maxSpan * 1000) / this.sampleRateHz;
   }
 
   takeMaxDepthMs(): number {
     const value = this.maxDepthMs;
-    this.maxSpan = this.span;
+    this.#maxSpan = this.#span;
     return value;
   }
 
@@ -166,12 +166,12 @@ export class JitterBuffer {
       this.stats.oversized++;
       return 'oversized';
     }
-    if (!this.started || ssrc !== this.ssrc) {
-      if (this.started) this.stats.ssrcChanges++;
-      this.anchor(ssrc, seq, timestamp);
+    if (!this.#started || ssrc !== this.#ssrc) {
+      if (this.#started) this.stats.ssrcChanges++;
+      this.#anchor(ssrc, seq, timestamp);
     }
-    const seqAhead = ((seq - this.highestSeq) & 0xffff) !== 0 && ((seq - this.highestSeq) & 0xffff) < 0x8000;
-    let offset = (timestamp - this.playoutTimestamp) | 0;
+    const seqAhead = ((seq - this.#highestSeq) & 0xffff) !== 0 && ((seq - this.#highestSeq) & 0xffff) < 0x8000;
+    let offset = (timestamp - this.#playoutTimestamp) | 0;
     if (offset < 0) {
       if (!seqAhead) {
         this.stats.late++;
@@ -179,30 +179,30 @@ export class JitterBuffer {
       }
       // Newest sequence number, timestamp behind playout: the sender restarted its timeline.
       this.stats.resyncs++;
-      this.anchor(ssrc, seq, timestamp);
+      this.#anchor(ssrc, seq, timestamp);
       offset = 0;
     } else if (offset + length > 2 * this.capacitySamples) {
       // Making room would drop more than the whole window (talkspurt after silence, or a jump):
       // nothing buffered is kept, and the frame grid re-anchors on the packet.
       this.stats.resyncs++;
-      this.stats.framesDropped += this.framesHolding(this.span);
-      this.anchor(ssrc, seq, timestamp);
+      this.stats.framesDropped += this.#framesHolding(this.#span);
+      this.#anchor(ssrc, seq, timestamp);
       offset = 0;
     }
-    if (seqAhead) this.highestSeq = seq;
+    if (seqAhead) this.#highestSeq = seq;
     const end = offset + length;
     if (end > this.capacitySamples) {
       const over = Math.ceil((end - this.capacitySamples) / this.frameSamples);
-      for (let i = 0; i < over; i++) this.dropFrame();
+      for (let i = 0; i < over; i++) this.#dropFrame();
       offset -= over * this.frameSamples;
     }
     let written = 0;
     const capacity = this.capacitySamples;
-    let index = (this.playoutIndex + offset) % capacity;
+    let index = (this.#playoutIndex + offset) % capacity;
     for (let i = 0; i < length; i++) {
-      if (this.present[index] === 0) {
-        this.present[index] = 1;
-        this.ring[index] = samples[i] as number;
+      if (this.#present[index] === 0) {
+        this.#present[index] = 1;
+        this.#ring[index] = samples[i] as number;
         written++;
       }
       if (++index === capacity) index = 0;
@@ -213,39 +213,39 @@ export class JitterBuffer {
     }
     this.stats.packetsAccepted++;
     const newEnd = offset + length;
-    if (newEnd > this.span) this.span = newEnd;
-    if (this.span > this.maxSpan) this.maxSpan = this.span;
+    if (newEnd > this.#span) this.#span = newEnd;
+    if (this.#span > this.#maxSpan) this.#maxSpan = this.#span;
     return 'accepted';
   }
 
   /** The next frame on the caller's clock, or undefined to wait (see the class comment). */
   pop(): JitterFrame | undefined {
-    if (!this.started) return undefined;
+    if (!this.#started) return undefined;
     const size = this.frameSamples;
-    if (this.span === 0) {
+    if (this.#span === 0) {
       this.stats.underruns++;
-      this.spareRun = 0;
+      this.#spareRun = 0;
       return undefined;
     }
-    const start = this.playoutIndex;
+    const start = this.#playoutIndex;
     let received = 0;
-    for (let i = 0; i < size; i++) received += this.present[start + i] as number;
-    if (received < size && this.span - size < this.lossAfterSamples) {
+    for (let i = 0; i < size; i++) received += this.#present[start + i] as number;
+    if (received < size && this.#span - size < this.#lossAfterSamples) {
       this.stats.underruns++;
-      this.spareRun = 0;
+      this.#spareRun = 0;
       return undefined;
     }
     // Trim: the buffer has held a spare frame beyond this one at every pop for a while.
-    if (this.span >= 2 * size) {
-      if (++this.spareRun >= this.shrinkAfterFrames) {
-        this.spareRun = 0;
-        this.dropFrame();
+    if (this.#span >= 2 * size) {
+      if (++this.#spareRun >= this.#shrinkAfterFrames) {
+        this.#spareRun = 0;
+        this.#dropFrame();
         return this.pop();
       }
     } else {
-      this.spareRun = 0;
+      this.#spareRun = 0;
     }
-    return this.take(received);
+    return this.#take(received);
   }
 
   /**
@@ -257,40 +257,44 @@ export class JitterBuffer {
    * returns undefined after every `push` and every `age`.
    */
   popReady(): JitterFrame | undefined {
-    if (!this.started || this.span === 0) return undefined;
-    const received = this.receivedAtPlayout();
-    if (received < this.frameSamples && this.span < this.capacitySamples && this.waitedSamples < this.capacitySamples) {
+    if (!this.#started || this.#span === 0) return undefined;
+    const received = this.#receivedAtPlayout();
+    if (
+      received < this.frameSamples &&
+      this.#span < this.capacitySamples &&
+      this.#waitedSamples < this.capacitySamples
+    ) {
       return undefined;
     }
-    return this.take(received);
+    return this.#take(received);
   }
 
   /** One frame time passed (the caller's 20 ms clock): an outstanding gap has waited that much longer. */
   age(): void {
-    if (!this.started || this.span === 0) return;
-    if (this.receivedAtPlayout() === this.frameSamples) return;
-    this.waitedSamples += this.frameSamples;
+    if (!this.#started || this.#span === 0) return;
+    if (this.#receivedAtPlayout() === this.frameSamples) return;
+    this.#waitedSamples += this.frameSamples;
     this.stats.underruns++;
   }
 
-  private receivedAtPlayout(): number {
-    const start = this.playoutIndex;
+  #receivedAtPlayout(): number {
+    const start = this.#playoutIndex;
     let received = 0;
-    for (let i = 0; i < this.frameSamples; i++) received += this.present[start + i] as number;
+    for (let i = 0; i < this.frameSamples; i++) received += this.#present[start + i] as number;
     return received;
   }
 
-  private take(received: number): JitterFrame {
+  #take(received: number): JitterFrame {
     const size = this.frameSamples;
-    const start = this.playoutIndex;
-    const frame = this.frame;
+    const start = this.#playoutIndex;
+    const frame = this.#frame;
     const out = frame.samples;
-    const ring = this.ring;
+    const ring = this.#ring;
     // A loop, not `set(ring.subarray(...))`: the view would be an allocation per frame.
     for (let i = 0; i < size; i++) out[i] = ring[start + i] as number;
     frame.filled = received < size;
-    frame.timestamp = this.playoutTimestamp;
-    this.advance();
+    frame.timestamp = this.#playoutTimestamp;
+    this.#advance();
     this.stats.framesPlayed++;
     if (frame.filled) this.stats.framesFilled++;
     return frame;
@@ -298,42 +302,42 @@ export class JitterBuffer {
 
   /** Forgets everything, including the SSRC: the next packet starts a new stream. */
   reset(): void {
-    this.ring.fill(0);
-    this.present.fill(0);
-    this.started = false;
-    this.span = 0;
-    this.spareRun = 0;
-    this.waitedSamples = 0;
-    this.playoutIndex = 0;
+    this.#ring.fill(0);
+    this.#present.fill(0);
+    this.#started = false;
+    this.#span = 0;
+    this.#spareRun = 0;
+    this.#waitedSamples = 0;
+    this.#playoutIndex = 0;
   }
 
-  private anchor(ssrc: number, seq: number, timestamp: number): void {
+  #anchor(ssrc: number, seq: number, timestamp: number): void {
     this.reset();
-    this.started = true;
-    this.ssrc = ssrc;
-    this.highestSeq = seq;
-    this.playoutTimestamp = timestamp;
+    this.#started = true;
+    this.#ssrc = ssrc;
+    this.#highestSeq = seq;
+    this.#playoutTimestamp = timestamp;
   }
 
   /** Drops the frame at the playout point unplayed. */
-  private dropFrame(): void {
-    if (this.span > 0) this.stats.framesDropped++;
-    this.advance();
+  #dropFrame(): void {
+    if (this.#span > 0) this.stats.framesDropped++;
+    this.#advance();
   }
 
   /** Clears the frame at the playout point and moves past it. */
-  private advance(): void {
-    const start = this.playoutIndex;
+  #advance(): void {
+    const start = this.#playoutIndex;
     const end = start + this.frameSamples;
-    this.ring.fill(0, start, end);
-    this.present.fill(0, start, end);
-    this.playoutIndex = end === this.capacitySamples ? 0 : end;
-    this.playoutTimestamp = (this.playoutTimestamp + this.frameSamples) >>> 0;
-    this.span = Math.max(0, this.span - this.frameSamples);
-    this.waitedSamples = 0;
+    this.#ring.fill(0, start, end);
+    this.#present.fill(0, start, end);
+    this.#playoutIndex = end === this.capacitySamples ? 0 : end;
+    this.#playoutTimestamp = (this.#playoutTimestamp + this.frameSamples) >>> 0;
+    this.#span = Math.max(0, this.#span - this.frameSamples);
+    this.#waitedSamples = 0;
   }
 
-  private framesHolding(samples: number): number {
+  #framesHolding(samples: number): number {
     return Math.ceil(samples / this.frameSamples);
   }
 }

@@ -58,6 +58,7 @@ type OnTick = (scheduledAtMs: number) => void;
 
 class Subscription implements ClockSlot {
   removed = false;
+  readonly #detach: (subscription: Subscription) => void;
 
   constructor(
     readonly periodMs: number,
@@ -67,13 +68,15 @@ class Subscription implements ClockSlot {
     /** No call before this tick, so a subscriber added late is not "caught up" on its past. */
     readonly firstTick: number,
     readonly onTick: OnTick,
-    private readonly detach: (subscription: Subscription) => void,
-  ) {}
+    detach: (subscription: Subscription) => void,
+  ) {
+    this.#detach = detach;
+  }
 
   remove(): void {
     if (this.removed) return;
     this.removed = true;
-    this.detach(this);
+    this.#detach(this);
   }
 }
 
@@ -93,24 +96,24 @@ const DEFAULT_TIMERS: ClockTimers = {
 };
 
 export class MediaClock {
-  private readonly tickMs: number;
-  private readonly now: () => number;
-  private readonly maxCatchUpPeriods: number;
-  private readonly onError: ((error: unknown) => void) | undefined;
-  private readonly timers: ClockTimers;
-  private readonly originMs: number;
-  private readonly groups = new Map<number, PeriodGroup>();
-  private groupList: PeriodGroup[] = [];
-  private maxPeriodTicks = 0;
-  private subscriberCount = 0;
+  readonly #tickMs: number;
+  readonly #now: () => number;
+  readonly #maxCatchUpPeriods: number;
+  readonly #onError: ((error: unknown) => void) | undefined;
+  readonly #timers: ClockTimers;
+  readonly #originMs: number;
+  readonly #groups = new Map<number, PeriodGroup>();
+  #groupList: PeriodGroup[] = [];
+  #maxPeriodTicks = 0;
+  #subscriberCount = 0;
   /** The first tick not yet run. */
-  private nextTick = 0;
+  #nextTick = 0;
   /** The pending wake-up, if any: there is none while no one is subscribed. */
-  private timer: unknown = undefined;
+  #timer: unknown = undefined;
   /** When the pending wake-up is due on the `now()` time line; Infinity when none is. */
-  private wakeAtMs = Number.POSITIVE_INFINITY;
-  private running = false;
-  private closed = false;
+  #wakeAtMs = Number.POSITIVE_INFINITY;
+  #running = false;
+  #closed = false;
 
   constructor(options: MediaClockOptions = {}) {
     const tickMs = options.tickMs ?? 1;
@@ -119,17 +122,17 @@ export class MediaClock {
     if (!Number.isInteger(maxCatchUp) || maxCatchUp < 0) {
       throw new RangeError(`maxCatchUpPeriods must be an integer ≥ 0, got ${maxCatchUp}`);
     }
-    this.tickMs = tickMs;
-    this.now = options.now ?? (() => performance.now());
-    this.maxCatchUpPeriods = maxCatchUp;
-    this.onError = options.onError;
-    this.timers = options.timers ?? DEFAULT_TIMERS;
-    this.originMs = this.now();
+    this.#tickMs = tickMs;
+    this.#now = options.now ?? (() => performance.now());
+    this.#maxCatchUpPeriods = maxCatchUp;
+    this.#onError = options.onError;
+    this.#timers = options.timers ?? DEFAULT_TIMERS;
+    this.#originMs = this.#now();
   }
 
   /** Subscribers currently added. */
   get size(): number {
-    return this.subscriberCount;
+    return this.#subscriberCount;
   }
 
   /**
@@ -138,11 +141,11 @@ export class MediaClock {
    * advances by exactly `periodMs` between calls (by a multiple of it after dropped periods).
    */
   add(periodMs: number, onTick: OnTick): ClockSlot {
-    if (this.closed) throw new Error('MediaClock is closed');
-    const periodTicks = this.periodTicksOf(periodMs);
-    const offsetTicks = this.leastLoadedOffset(periodTicks);
-    const from = this.earliestTick();
-    return this.subscribe(periodTicks, offsetTicks, from + mod(offsetTicks - from, periodTicks), onTick);
+    if (this.#closed) throw new Error('MediaClock is closed');
+    const periodTicks = this.#periodTicksOf(periodMs);
+    const offsetTicks = this.#leastLoadedOffset(periodTicks);
+    const from = this.#earliestTick();
+    return this.#subscribe(periodTicks, offsetTicks, from + mod(offsetTicks - from, periodTicks), onTick);
   }
 
   /**
@@ -151,72 +154,72 @@ export class MediaClock {
    * its sending this way when a talkspurt starts, without a timer of its own.
    */
   addAt(periodMs: number, firstAtMs: number, onTick: OnTick): ClockSlot {
-    if (this.closed) throw new Error('MediaClock is closed');
-    const periodTicks = this.periodTicksOf(periodMs);
+    if (this.#closed) throw new Error('MediaClock is closed');
+    const periodTicks = this.#periodTicksOf(periodMs);
     if (!Number.isFinite(firstAtMs)) throw new RangeError(`firstAtMs must be finite, got ${firstAtMs}`);
-    const wanted = Math.ceil((firstAtMs - this.originMs) / this.tickMs - 1e-9);
-    const firstTick = Math.max(wanted, this.earliestTick());
-    return this.subscribe(periodTicks, mod(firstTick, periodTicks), firstTick, onTick);
+    const wanted = Math.ceil((firstAtMs - this.#originMs) / this.#tickMs - 1e-9);
+    const firstTick = Math.max(wanted, this.#earliestTick());
+    return this.#subscribe(periodTicks, mod(firstTick, periodTicks), firstTick, onTick);
   }
 
   /** Now on the clock's time line (`now()`), for callers that stamp what they do between ticks. */
   nowMs(): number {
-    return this.now();
+    return this.#now();
   }
 
-  private periodTicksOf(periodMs: number): number {
-    const periodTicks = Math.round(periodMs / this.tickMs);
+  #periodTicksOf(periodMs: number): number {
+    const periodTicks = Math.round(periodMs / this.#tickMs);
     if (
       !Number.isSafeInteger(periodTicks) ||
       periodTicks < 1 ||
       periodTicks > MAX_PERIOD_TICKS ||
-      Math.abs(periodTicks * this.tickMs - periodMs) > 1e-9
+      Math.abs(periodTicks * this.#tickMs - periodMs) > 1e-9
     ) {
       throw new RangeError(
-        `periodMs must be a multiple of ${this.tickMs} ms, 1 to ${MAX_PERIOD_TICKS} ticks, got ${periodMs}`,
+        `periodMs must be a multiple of ${this.#tickMs} ms, 1 to ${MAX_PERIOD_TICKS} ticks, got ${periodMs}`,
       );
     }
     return periodTicks;
   }
 
   /** The first tick a new subscriber may be called at. */
-  private earliestTick(): number {
-    const nowTick = this.tickAt(this.now());
+  #earliestTick(): number {
+    const nowTick = this.#tickAt(this.#now());
     // Idle since the last subscriber left: nothing is owed for the time in between.
-    if (this.subscriberCount === 0 && !this.running) this.nextTick = nowTick;
-    return Math.max(this.nextTick, nowTick);
+    if (this.#subscriberCount === 0 && !this.#running) this.#nextTick = nowTick;
+    return Math.max(this.#nextTick, nowTick);
   }
 
-  private subscribe(periodTicks: number, offsetTicks: number, firstTick: number, onTick: OnTick): ClockSlot {
+  #subscribe(periodTicks: number, offsetTicks: number, firstTick: number, onTick: OnTick): ClockSlot {
     const subscription = new Subscription(
-      periodTicks * this.tickMs,
-      offsetTicks * this.tickMs,
+      periodTicks * this.#tickMs,
+      offsetTicks * this.#tickMs,
       periodTicks,
       offsetTicks,
       firstTick,
       onTick,
-      (s) => this.detach(s),
+      (s) => this.#detach(s),
     );
-    const group = this.groupFor(periodTicks);
+    const group = this.#groupFor(periodTicks);
     (group.buckets[offsetTicks] as Set<Subscription>).add(subscription);
     group.size++;
-    this.subscriberCount++;
-    if (!this.running) this.arm();
+    this.#subscriberCount++;
+    if (!this.#running) this.#arm();
     return subscription;
   }
 
   /** Removes every subscriber and the pending timer; idempotent. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.cancelTimer();
-    for (const group of this.groupList) {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cancelTimer();
+    for (const group of this.#groupList) {
       for (const bucket of group.buckets) for (const subscription of bucket) subscription.removed = true;
     }
-    this.groups.clear();
-    this.groupList = [];
-    this.maxPeriodTicks = 0;
-    this.subscriberCount = 0;
+    this.#groups.clear();
+    this.#groupList = [];
+    this.#maxPeriodTicks = 0;
+    this.#subscriberCount = 0;
   }
 
   /**
@@ -227,30 +230,30 @@ export class MediaClock {
    * callback of the current I/O poll (a burst of arrivals after a stall).
    */
   poll(): void {
-    if (this.running || this.timer === undefined || this.now() < this.wakeAtMs) return;
-    this.onTimer();
+    if (this.#running || this.#timer === undefined || this.#now() < this.#wakeAtMs) return;
+    this.#onTimer();
   }
 
-  private readonly onTimer = (): void => {
-    this.cancelTimer();
-    if (this.closed) return;
-    this.running = true;
+  readonly #onTimer = (): void => {
+    this.#cancelTimer();
+    if (this.#closed) return;
+    this.#running = true;
     try {
-      this.runDue(this.tickAt(this.now()));
+      this.#runDue(this.#tickAt(this.#now()));
     } finally {
-      this.running = false;
+      this.#running = false;
     }
-    if (!this.closed && this.subscriberCount > 0) this.arm();
+    if (!this.#closed && this.#subscriberCount > 0) this.#arm();
   };
 
   /** Runs every tick up to `nowTick` in order, within the catch-up bound. */
-  private runDue(nowTick: number): void {
-    const keep = this.maxCatchUpPeriods + 1;
-    let tick = Math.max(this.nextTick, nowTick - keep * this.maxPeriodTicks + 1);
+  #runDue(nowTick: number): void {
+    const keep = this.#maxCatchUpPeriods + 1;
+    let tick = Math.max(this.#nextTick, nowTick - keep * this.#maxPeriodTicks + 1);
     for (; tick <= nowTick; tick++) {
-      this.nextTick = tick + 1;
-      const scheduledAtMs = this.originMs + tick * this.tickMs;
-      const groups = this.groupList;
+      this.#nextTick = tick + 1;
+      const scheduledAtMs = this.#originMs + tick * this.#tickMs;
+      const groups = this.#groupList;
       for (let g = 0; g < groups.length; g++) {
         const group = groups[g] as PeriodGroup;
         // Older than `keep` periods of this group: a dropped period, not a late one.
@@ -261,21 +264,21 @@ export class MediaClock {
         // callback of this tick is not called.
         for (const subscription of bucket) {
           if (subscription.removed || tick < subscription.firstTick) continue;
-          this.call(subscription, scheduledAtMs);
-          if (this.closed) return;
+          this.#call(subscription, scheduledAtMs);
+          if (this.#closed) return;
         }
       }
     }
-    if (this.nextTick <= nowTick) this.nextTick = nowTick + 1;
+    if (this.#nextTick <= nowTick) this.#nextTick = nowTick + 1;
   }
 
-  private call(subscription: Subscription, scheduledAtMs: number): void {
+  #call(subscription: Subscription, scheduledAtMs: number): void {
     try {
       subscription.onTick(scheduledAtMs);
     } catch (error) {
-      if (this.onError === undefined) return;
+      if (this.#onError === undefined) return;
       try {
-        this.onError(error);
+        this.#onError(error);
       } catch {
         // A failing error reporter must not stop the other subscribers either.
       }
@@ -283,31 +286,31 @@ export class MediaClock {
   }
 
   /** Sets the one timer for the earliest tick at which anyone is due. */
-  private arm(): void {
-    this.cancelTimer();
-    if (this.closed || this.subscriberCount === 0) return;
-    const dueMs = this.originMs + this.nextDueTick() * this.tickMs;
-    const delayMs = Math.max(0, Math.ceil(dueMs - this.now()));
-    this.wakeAtMs = dueMs;
-    this.timer = this.timers.setTimeout(this.onTimer, delayMs);
+  #arm(): void {
+    this.#cancelTimer();
+    if (this.#closed || this.#subscriberCount === 0) return;
+    const dueMs = this.#originMs + this.#nextDueTick() * this.#tickMs;
+    const delayMs = Math.max(0, Math.ceil(dueMs - this.#now()));
+    this.#wakeAtMs = dueMs;
+    this.#timer = this.#timers.setTimeout(this.#onTimer, delayMs);
   }
 
-  private cancelTimer(): void {
-    if (this.timer === undefined) return;
-    this.timers.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.wakeAtMs = Number.POSITIVE_INFINITY;
+  #cancelTimer(): void {
+    if (this.#timer === undefined) return;
+    this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#wakeAtMs = Number.POSITIVE_INFINITY;
   }
 
   /** The first tick from `nextTick` on with a non-empty bucket; one longest period covers all. */
-  private nextDueTick(): number {
-    const end = this.nextTick + this.maxPeriodTicks;
-    for (let tick = this.nextTick; tick < end; tick++) {
-      for (const group of this.groupList) {
+  #nextDueTick(): number {
+    const end = this.#nextTick + this.#maxPeriodTicks;
+    for (let tick = this.#nextTick; tick < end; tick++) {
+      for (const group of this.#groupList) {
         if ((group.buckets[mod(tick, group.periodTicks)] as Set<Subscription>).size > 0) return tick;
       }
     }
-    return this.nextTick;
+    return this.#nextTick;
   }
 
   /**
@@ -315,12 +318,12 @@ export class MediaClock {
    * of period Q at offset p shares a tick with offset o of period P iff o ≡ p (mod gcd(P, Q)), on
    * gcd(P, Q) / Q of the new subscriber's ticks. Ties go to the lowest offset.
    */
-  private leastLoadedOffset(periodTicks: number): number {
+  #leastLoadedOffset(periodTicks: number): number {
     let best = 0;
     let bestLoad = Number.POSITIVE_INFINITY;
     for (let offset = 0; offset < periodTicks; offset++) {
       let load = 0;
-      for (const group of this.groupList) {
+      for (const group of this.#groupList) {
         const q = group.periodTicks;
         const step = gcd(periodTicks, q);
         let shared = 0;
@@ -336,42 +339,42 @@ export class MediaClock {
     return best;
   }
 
-  private groupFor(periodTicks: number): PeriodGroup {
-    let group = this.groups.get(periodTicks);
+  #groupFor(periodTicks: number): PeriodGroup {
+    let group = this.#groups.get(periodTicks);
     if (group === undefined) {
       const buckets: Set<Subscription>[] = [];
       for (let i = 0; i < periodTicks; i++) buckets.push(new Set());
       group = { periodTicks, buckets, size: 0 };
-      this.groups.set(periodTicks, group);
-      this.refreshGroups();
+      this.#groups.set(periodTicks, group);
+      this.#refreshGroups();
     }
     return group;
   }
 
-  private detach(subscription: Subscription): void {
-    if (this.closed) return;
-    const group = this.groups.get(subscription.periodTicks);
+  #detach(subscription: Subscription): void {
+    if (this.#closed) return;
+    const group = this.#groups.get(subscription.periodTicks);
     if (group === undefined) return;
     const bucket = group.buckets[subscription.offsetTicks] as Set<Subscription>;
     if (!bucket.delete(subscription)) return;
     group.size--;
-    this.subscriberCount--;
+    this.#subscriberCount--;
     if (group.size === 0) {
-      this.groups.delete(subscription.periodTicks);
-      this.refreshGroups();
+      this.#groups.delete(subscription.periodTicks);
+      this.#refreshGroups();
     }
-    if (this.subscriberCount === 0) this.cancelTimer();
+    if (this.#subscriberCount === 0) this.#cancelTimer();
   }
 
-  private refreshGroups(): void {
-    this.groupList = [...this.groups.values()];
-    this.maxPeriodTicks = 0;
-    for (const group of this.groupList) this.maxPeriodTicks = Math.max(this.maxPeriodTicks, group.periodTicks);
+  #refreshGroups(): void {
+    this.#groupList = [...this.#groups.values()];
+    this.#maxPeriodTicks = 0;
+    for (const group of this.#groupList) this.#maxPeriodTicks = Math.max(this.#maxPeriodTicks, group.periodTicks);
   }
 
-  private tickAt(ms: number): number {
+  #tickAt(ms: number): number {
     // The epsilon keeps a wake-up at exactly the due time from rounding down to the tick before.
-    return Math.floor((ms - this.originMs) / this.tickMs + 1e-9);
+    return Math.floor((ms - this.#originMs) / this.#tickMs + 1e-9);
   }
 }
 

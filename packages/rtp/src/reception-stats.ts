@@ -33,23 +33,23 @@ export interface ReceptionStatsOptions {
 export class ReceptionStats {
   readonly ssrc: number;
   readonly clockRateHz: number;
-  private initialised = false;
-  private maxSeq = 0;
-  private cycles = 0;
-  private baseSeq = 0;
-  private badSeq = RTP_SEQ_MOD + 1;
-  private received = 0;
-  private expectedPrior = 0;
-  private receivedPrior = 0;
-  private transitInit = false;
-  private lastArrivalMs = 0;
-  private lastTimestamp = 0;
+  #initialised = false;
+  #maxSeq = 0;
+  #cycles = 0;
+  #baseSeq = 0;
+  #badSeq = RTP_SEQ_MOD + 1;
+  #received = 0;
+  #expectedPrior = 0;
+  #receivedPrior = 0;
+  #transitInit = false;
+  #lastArrivalMs = 0;
+  #lastTimestamp = 0;
   /** A.8 keeps jitter as a float and reports its integer part. */
-  private jitterUnits = 0;
-  private longestGap = 0;
-  private lastSrMiddle = 0;
-  private lastSrArrivalMs = 0;
-  private haveSr = false;
+  #jitterUnits = 0;
+  #longestGap = 0;
+  #lastSrMiddle = 0;
+  #lastSrArrivalMs = 0;
+  #haveSr = false;
 
   constructor(options: ReceptionStatsOptions) {
     if (!(options.clockRateHz > 0)) throw new RangeError(`clockRateHz must be > 0, got ${options.clockRateHz}`);
@@ -58,31 +58,31 @@ export class ReceptionStats {
   }
 
   get packetsReceived(): number {
-    return this.received;
+    return this.#received;
   }
 
   /** A.3: "extended_max = s->cycles + s->max_seq". */
   get extendedHighestSeq(): number {
-    return this.cycles + this.maxSeq;
+    return this.#cycles + this.#maxSeq;
   }
 
   /** A.3: "expected = *extended_max - s->base_seq + 1". */
   get packetsExpected(): number {
-    return this.initialised ? this.extendedHighestSeq - this.baseSeq + 1 : 0;
+    return this.#initialised ? this.extendedHighestSeq - this.#baseSeq + 1 : 0;
   }
 
   /** A.3: expected − received; negative when duplicates arrived. */
   get packetsLost(): number {
-    return this.packetsExpected - this.received;
+    return this.packetsExpected - this.#received;
   }
 
   get jitterMs(): number {
-    return (Math.floor(this.jitterUnits) * 1000) / this.clockRateHz;
+    return (Math.floor(this.#jitterUnits) * 1000) / this.clockRateHz;
   }
 
   /** Longest time between two consecutive arrivals. */
   get longestGapMs(): number {
-    return this.longestGap;
+    return this.#longestGap;
   }
 
   /**
@@ -91,36 +91,36 @@ export class ReceptionStats {
    */
   onPacket(seq: number, rtpTimestamp: number, arrivalMs: number): boolean {
     seq &= 0xffff;
-    if (!this.initialised) {
-      this.initSeq(seq);
-      this.initialised = true;
+    if (!this.#initialised) {
+      this.#initSeq(seq);
+      this.#initialised = true;
     } else {
-      const udelta = (seq - this.maxSeq) & 0xffff;
+      const udelta = (seq - this.#maxSeq) & 0xffff;
       if (udelta < MAX_DROPOUT) {
         // A.1: "in order, with permissible gap"; wrapped: "count another 64K cycle".
-        if (seq < this.maxSeq) this.cycles += RTP_SEQ_MOD;
-        this.maxSeq = seq;
+        if (seq < this.#maxSeq) this.#cycles += RTP_SEQ_MOD;
+        this.#maxSeq = seq;
       } else if (udelta <= RTP_SEQ_MOD - MAX_MISORDER) {
         // A.1: "the sequence number made a very large jump" — accept only two in a row.
-        if (seq !== this.badSeq) {
-          this.badSeq = (seq + 1) & (RTP_SEQ_MOD - 1);
+        if (seq !== this.#badSeq) {
+          this.#badSeq = (seq + 1) & (RTP_SEQ_MOD - 1);
           return false;
         }
-        this.initSeq(seq);
-        this.transitInit = false;
+        this.#initSeq(seq);
+        this.#transitInit = false;
       }
       // else: "duplicate or reordered packet" — counted, max_seq unchanged.
     }
-    this.received++;
-    this.updateJitter(rtpTimestamp >>> 0, arrivalMs);
+    this.#received++;
+    this.#updateJitter(rtpTimestamp >>> 0, arrivalMs);
     return true;
   }
 
   /** Records an SR from this source for the LSR / DLSR of our next report block (§6.4.1). */
   onSenderReport(sender: SenderInfo, arrivalMs: number): void {
-    this.lastSrMiddle = ntpMiddle32(sender.ntpSeconds, sender.ntpFraction);
-    this.lastSrArrivalMs = arrivalMs;
-    this.haveSr = true;
+    this.#lastSrMiddle = ntpMiddle32(sender.ntpSeconds, sender.ntpFraction);
+    this.#lastSrArrivalMs = arrivalMs;
+    this.#haveSr = true;
   }
 
   /**
@@ -129,10 +129,10 @@ export class ReceptionStats {
    */
   reportBlock(nowMs: number): ReportBlock {
     const expected = this.packetsExpected;
-    const expectedInterval = expected - this.expectedPrior;
-    this.expectedPrior = expected;
-    const receivedInterval = this.received - this.receivedPrior;
-    this.receivedPrior = this.received;
+    const expectedInterval = expected - this.#expectedPrior;
+    this.#expectedPrior = expected;
+    const receivedInterval = this.#received - this.#receivedPrior;
+    this.#receivedPrior = this.#received;
     const lostInterval = expectedInterval - receivedInterval;
     // A.3: "if (expected_interval == 0 || lost_interval <= 0) fraction = 0;
     //       else fraction = (lost_interval << 8) / expected_interval;"
@@ -143,43 +143,43 @@ export class ReceptionStats {
       fractionLost: Math.min(255, fractionLost),
       cumulativeLost: Math.max(-0x800000, Math.min(0x7fffff, this.packetsLost)),
       extendedHighestSeq: this.extendedHighestSeq >>> 0,
-      jitter: Math.floor(this.jitterUnits) >>> 0,
-      lastSr: this.haveSr ? this.lastSrMiddle : 0,
+      jitter: Math.floor(this.#jitterUnits) >>> 0,
+      lastSr: this.#haveSr ? this.#lastSrMiddle : 0,
       // §6.4.1: "expressed in units of 1/65536 seconds ... If no SR packet has been received yet
       // from SSRC_n, the DLSR field is set to zero."
-      delaySinceLastSr: this.haveSr
-        ? Math.max(0, Math.round(((nowMs - this.lastSrArrivalMs) * 65536) / 1000)) >>> 0
+      delaySinceLastSr: this.#haveSr
+        ? Math.max(0, Math.round(((nowMs - this.#lastSrArrivalMs) * 65536) / 1000)) >>> 0
         : 0,
     };
   }
 
-  private initSeq(seq: number): void {
+  #initSeq(seq: number): void {
     // A.1 init_seq.
-    this.baseSeq = seq;
-    this.maxSeq = seq;
-    this.badSeq = RTP_SEQ_MOD + 1;
-    this.cycles = 0;
-    this.received = 0;
-    this.receivedPrior = 0;
-    this.expectedPrior = 0;
+    this.#baseSeq = seq;
+    this.#maxSeq = seq;
+    this.#badSeq = RTP_SEQ_MOD + 1;
+    this.#cycles = 0;
+    this.#received = 0;
+    this.#receivedPrior = 0;
+    this.#expectedPrior = 0;
   }
 
   /**
    * A.8: "D(i-1,i) = (Rj - Ri) - (Sj - Si)", "J += (1./16.) * ((double)d - J)". The difference of
    * RTP timestamps is taken as a signed 32-bit distance, so their wrap does not matter.
    */
-  private updateJitter(rtpTimestamp: number, arrivalMs: number): void {
-    if (this.transitInit) {
-      const gapMs = arrivalMs - this.lastArrivalMs;
-      if (gapMs > this.longestGap) this.longestGap = gapMs;
+  #updateJitter(rtpTimestamp: number, arrivalMs: number): void {
+    if (this.#transitInit) {
+      const gapMs = arrivalMs - this.#lastArrivalMs;
+      if (gapMs > this.#longestGap) this.#longestGap = gapMs;
       const arrivalUnits = (gapMs * this.clockRateHz) / 1000;
-      const sentUnits = (rtpTimestamp - this.lastTimestamp) | 0;
+      const sentUnits = (rtpTimestamp - this.#lastTimestamp) | 0;
       const d = Math.abs(arrivalUnits - sentUnits);
-      this.jitterUnits += (d - this.jitterUnits) / 16;
+      this.#jitterUnits += (d - this.#jitterUnits) / 16;
     }
-    this.transitInit = true;
-    this.lastArrivalMs = arrivalMs;
-    this.lastTimestamp = rtpTimestamp;
+    this.#transitInit = true;
+    this.#lastArrivalMs = arrivalMs;
+    this.#lastTimestamp = rtpTimestamp;
   }
 }
 

@@ -9,20 +9,20 @@
  */
 export class Reframer {
   readonly frameSamples: number;
-  private readonly frame: Int16Array;
-  private filled = 0;
+  readonly #frame: Int16Array;
+  #filled = 0;
 
   constructor(frameSamples: number) {
     if (!Number.isInteger(frameSamples) || frameSamples <= 0) {
       throw new RangeError(`frameSamples must be a positive integer, got ${frameSamples}`);
     }
     this.frameSamples = frameSamples;
-    this.frame = new Int16Array(frameSamples);
+    this.#frame = new Int16Array(frameSamples);
   }
 
   /** Samples held back waiting for the rest of their frame (0 ≤ n < frameSamples). */
   get pendingSamples(): number {
-    return this.filled;
+    return this.#filled;
   }
 
   /**
@@ -30,28 +30,28 @@ export class Reframer {
    * If `onFrame` throws, the frame it was given is consumed and the rest of `samples` is dropped.
    */
   push(samples: Int16Array, onFrame: (frame: Int16Array) => void): void {
-    const frame = this.frame;
+    const frame = this.#frame;
     const size = this.frameSamples;
     const n = samples.length;
     // Already one whole frame, nothing pending (agent audio in ptime frames): handed on as it is.
-    if (n === size && this.filled === 0) {
+    if (n === size && this.#filled === 0) {
       onFrame(samples);
       return;
     }
     let read = 0;
     while (read < n) {
-      let filled = this.filled;
+      let filled = this.#filled;
       const take = Math.min(size - filled, n - read);
       // A plain loop: `frame.set(samples.subarray(...))` would allocate a view per chunk.
       for (let i = 0; i < take; i++) frame[filled + i] = samples[read + i] as number;
       filled += take;
       read += take;
       if (filled < size) {
-        this.filled = filled;
+        this.#filled = filled;
         return;
       }
       // Empty before the call, so a throwing or re-entrant callee sees a consistent reframer.
-      this.filled = 0;
+      this.#filled = 0;
       onFrame(frame);
     }
   }
@@ -63,14 +63,14 @@ export class Reframer {
    * the frames of `push`, valid until the next `push` or `flush`.
    */
   flush(): Int16Array | undefined {
-    if (this.filled === 0) return undefined;
-    this.frame.fill(0, this.filled);
-    this.filled = 0;
-    return this.frame;
+    if (this.#filled === 0) return undefined;
+    this.#frame.fill(0, this.#filled);
+    this.#filled = 0;
+    return this.#frame;
   }
 
   /** Drops pending samples (barge-in `clear`, or a new stream). */
   reset(): void {
-    this.filled = 0;
+    this.#filled = 0;
   }
 }

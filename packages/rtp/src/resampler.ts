@@ -48,20 +48,20 @@ export class Resampler {
   readonly down: number;
   /** Taps per phase (T). */
   readonly tapsPerPhase: number;
-  private readonly coefficients: Float64Array;
+  readonly #coefficients: Float64Array;
   /** Per phase: the next phase, and how many input samples the next output moves on. */
-  private readonly nextPhase: Int32Array;
-  private readonly inputStep: Int32Array;
-  private readonly ceiling: number;
-  private readonly release: number;
+  readonly #nextPhase: Int32Array;
+  readonly #inputStep: Int32Array;
+  readonly #ceiling: number;
+  readonly #release: number;
   /** Input samples with absolute index `bufferStart + j` at `buffer[j]`. */
-  private readonly buffer: Float64Array;
-  private bufferStart: number;
-  private bufferLength: number;
+  readonly #buffer: Float64Array;
+  #bufferStart: number;
+  #bufferLength: number;
   /** The next output's newest input sample (absolute index) and phase. */
-  private inputIndex = 0;
-  private phase = 0;
-  private gain = 1;
+  #inputIndex = 0;
+  #phase = 0;
+  #gain = 1;
 
   constructor(options: ResamplerOptions) {
     const inputRateHz = options.inputRateHz;
@@ -86,20 +86,20 @@ export class Resampler {
     this.down = down;
 
     const { coefficients, tapsPerPhase } = design(inputRateHz, outputRateHz, up, attenuationDb);
-    this.coefficients = coefficients;
+    this.#coefficients = coefficients;
     this.tapsPerPhase = tapsPerPhase;
-    this.nextPhase = new Int32Array(up);
-    this.inputStep = new Int32Array(up);
+    this.#nextPhase = new Int32Array(up);
+    this.#inputStep = new Int32Array(up);
     for (let p = 0; p < up; p++) {
-      this.nextPhase[p] = (p + down) % up;
-      this.inputStep[p] = Math.floor((p + down) / up);
+      this.#nextPhase[p] = (p + down) % up;
+      this.#inputStep[p] = Math.floor((p + down) / up);
     }
-    this.ceiling = 32767 * 10 ** ((options.ceilingDbfs ?? -3) / 20);
-    this.release = 1 - Math.exp(-1000 / ((options.releaseMs ?? 50) * outputRateHz));
-    this.buffer = new Float64Array(tapsPerPhase - 1 + BLOCK_SAMPLES);
+    this.#ceiling = 32767 * 10 ** ((options.ceilingDbfs ?? -3) / 20);
+    this.#release = 1 - Math.exp(-1000 / ((options.releaseMs ?? 50) * outputRateHz));
+    this.#buffer = new Float64Array(tapsPerPhase - 1 + BLOCK_SAMPLES);
     // Silence before the first sample, so output starts at once (delayed by the filter).
-    this.bufferStart = -(tapsPerPhase - 1);
-    this.bufferLength = tapsPerPhase - 1;
+    this.#bufferStart = -(tapsPerPhase - 1);
+    this.#bufferLength = tapsPerPhase - 1;
   }
 
   /** Most output samples `process` can write for `inputSamples` more input. */
@@ -122,15 +122,15 @@ export class Resampler {
     }
     let written = outOffset;
     let read = 0;
-    const buffer = this.buffer;
+    const buffer = this.#buffer;
     while (read < input.length) {
-      const take = Math.min(input.length - read, buffer.length - this.bufferLength);
-      const at = this.bufferLength;
+      const take = Math.min(input.length - read, buffer.length - this.#bufferLength);
+      const at = this.#bufferLength;
       for (let i = 0; i < take; i++) buffer[at + i] = input[read + i] as number;
-      this.bufferLength += take;
+      this.#bufferLength += take;
       read += take;
-      written = this.run(out, written);
-      this.compact();
+      written = this.#run(out, written);
+      this.#compact();
     }
     return written - outOffset;
   }
@@ -142,52 +142,52 @@ export class Resampler {
    * Use it before a mark, so the audio queued before the mark is complete.
    */
   flush(out: Int16Array, outOffset = 0): number {
-    const zeros = this.flushInputSamples();
+    const zeros = this.#flushInputSamples();
     if (out.length - outOffset < this.maxOutputFor(zeros)) {
       throw new RangeError(`output has room for ${out.length - outOffset}, needs ${this.maxOutputFor(zeros)}`);
     }
-    this.buffer.fill(0, this.bufferLength, this.bufferLength + zeros);
-    this.bufferLength += zeros;
-    const written = this.run(out, outOffset) - outOffset;
+    this.#buffer.fill(0, this.#bufferLength, this.#bufferLength + zeros);
+    this.#bufferLength += zeros;
+    const written = this.#run(out, outOffset) - outOffset;
     this.reset();
     return written;
   }
 
   /** Room `flush` needs in its output. */
   get maxFlushOutput(): number {
-    return this.maxOutputFor(this.flushInputSamples());
+    return this.maxOutputFor(this.#flushInputSamples());
   }
 
   /** Input samples of silence that move the newest real sample out of the filter: its whole tail. */
-  private flushInputSamples(): number {
+  #flushInputSamples(): number {
     return this.tapsPerPhase - 1;
   }
 
   /** Forgets the history, phase and limiter gain: the next `process` starts a new stream. */
   reset(): void {
-    this.buffer.fill(0);
-    this.bufferStart = -(this.tapsPerPhase - 1);
-    this.bufferLength = this.tapsPerPhase - 1;
-    this.inputIndex = 0;
-    this.phase = 0;
-    this.gain = 1;
+    this.#buffer.fill(0);
+    this.#bufferStart = -(this.tapsPerPhase - 1);
+    this.#bufferLength = this.tapsPerPhase - 1;
+    this.#inputIndex = 0;
+    this.#phase = 0;
+    this.#gain = 1;
   }
 
   /** Computes every output whose newest input sample is buffered. */
-  private run(out: Int16Array, written: number): number {
+  #run(out: Int16Array, written: number): number {
     const taps = this.tapsPerPhase;
-    const coefficients = this.coefficients;
-    const buffer = this.buffer;
-    const ceiling = this.ceiling;
-    const release = this.release;
+    const coefficients = this.#coefficients;
+    const buffer = this.#buffer;
+    const ceiling = this.#ceiling;
+    const release = this.#release;
     // With one phase (integer decimation: 16, 24, 48 kHz) the taps are symmetric: fold them.
     const symmetric = this.up === 1 && taps > 1;
-    const end = this.bufferStart + this.bufferLength;
-    let inputIndex = this.inputIndex;
-    let phase = this.phase;
-    let gain = this.gain;
+    const end = this.#bufferStart + this.#bufferLength;
+    let inputIndex = this.#inputIndex;
+    let phase = this.#phase;
+    let gain = this.#gain;
     while (inputIndex < end) {
-      const newest = inputIndex - this.bufferStart;
+      const newest = inputIndex - this.#bufferStart;
       const base = phase * taps;
       const acc = symmetric
         ? foldedDot(coefficients, buffer, newest, taps)
@@ -196,23 +196,23 @@ export class Resampler {
       const magnitude = Math.abs(acc * gain);
       if (magnitude > ceiling) gain = ceiling / Math.abs(acc);
       out[written++] = Math.round(acc * gain);
-      inputIndex += this.inputStep[phase] as number;
-      phase = this.nextPhase[phase] as number;
+      inputIndex += this.#inputStep[phase] as number;
+      phase = this.#nextPhase[phase] as number;
     }
-    this.inputIndex = inputIndex;
-    this.phase = phase;
-    this.gain = gain;
+    this.#inputIndex = inputIndex;
+    this.#phase = phase;
+    this.#gain = gain;
     return written;
   }
 
   /** Keeps only the T − 1 samples before the next output's newest one. */
-  private compact(): void {
-    const keepFrom = this.inputIndex - (this.tapsPerPhase - 1);
-    const drop = Math.min(keepFrom - this.bufferStart, this.bufferLength);
+  #compact(): void {
+    const keepFrom = this.#inputIndex - (this.tapsPerPhase - 1);
+    const drop = Math.min(keepFrom - this.#bufferStart, this.#bufferLength);
     if (drop <= 0) return;
-    this.buffer.copyWithin(0, drop, this.bufferLength);
-    this.bufferStart += drop;
-    this.bufferLength -= drop;
+    this.#buffer.copyWithin(0, drop, this.#bufferLength);
+    this.#bufferStart += drop;
+    this.#bufferLength -= drop;
   }
 }
 

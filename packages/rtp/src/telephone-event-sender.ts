@@ -92,14 +92,14 @@ export class TelephoneEventSender {
   readonly clockRateHz: number;
   readonly volume: number;
   readonly defaultDurationMs: number;
-  private readonly packet: TelephoneEventPacket;
-  private event = 0;
-  private timestamp = 0;
-  private durationSamples = 0;
-  private sentSamples = 0;
-  private endsSent = 0;
-  private isActive = false;
-  private first = false;
+  readonly #packet: TelephoneEventPacket;
+  #event = 0;
+  #timestamp = 0;
+  #durationSamples = 0;
+  #sentSamples = 0;
+  #endsSent = 0;
+  #isActive = false;
+  #first = false;
 
   constructor(options: TelephoneEventSenderOptions) {
     const clockRateHz = options.clockRateHz ?? 8000;
@@ -118,7 +118,7 @@ export class TelephoneEventSender {
     this.clockRateHz = clockRateHz;
     this.volume = volume;
     this.defaultDurationMs = options.durationMs ?? 100;
-    this.packet = {
+    this.#packet = {
       marker: false,
       payloadType: this.payloadType,
       timestamp: 0,
@@ -130,7 +130,7 @@ export class TelephoneEventSender {
 
   /** An event is being sent: the caller sends `next()` instead of voice each tick. */
   get active(): boolean {
-    return this.isActive;
+    return this.#isActive;
   }
 
   /**
@@ -139,7 +139,7 @@ export class TelephoneEventSender {
    * rounded up to whole ptimes. Throws while another event is still being sent.
    */
   start(digit: string | number, timestamp: number, durationMs = this.defaultDurationMs): void {
-    if (this.isActive) throw new Error('a telephone-event is still being sent');
+    if (this.#isActive) throw new Error('a telephone-event is still being sent');
     const event = typeof digit === 'number' ? digit : digitToEvent(digit);
     if (event === undefined || !Number.isInteger(event) || event < 0 || event > 255) {
       throw new RangeError(`not a DTMF digit or event code: ${String(digit)}`);
@@ -149,13 +149,13 @@ export class TelephoneEventSender {
     if (durationSamples > MAX_DURATION_SAMPLES) {
       throw new RangeError(`${durationMs} ms exceeds the 16-bit duration field (${MAX_DURATION_SAMPLES} samples)`);
     }
-    this.event = event;
-    this.timestamp = timestamp >>> 0;
-    this.durationSamples = durationSamples;
-    this.sentSamples = 0;
-    this.endsSent = 0;
-    this.isActive = true;
-    this.first = true;
+    this.#event = event;
+    this.#timestamp = timestamp >>> 0;
+    this.#durationSamples = durationSamples;
+    this.#sentSamples = 0;
+    this.#endsSent = 0;
+    this.#isActive = true;
+    this.#first = true;
   }
 
   /**
@@ -163,13 +163,13 @@ export class TelephoneEventSender {
    * the next packets are the three end packets. No effect when idle or already ending.
    */
   finish(): void {
-    if (!this.isActive || this.endsSent > 0) return;
-    this.durationSamples = Math.max(this.ptimeSamples, this.sentSamples);
+    if (!this.#isActive || this.#endsSent > 0) return;
+    this.#durationSamples = Math.max(this.ptimeSamples, this.#sentSamples);
   }
 
   /** Drops the current event without end packets (the call is closing). */
   cancel(): void {
-    this.isActive = false;
+    this.#isActive = false;
   }
 
   /**
@@ -177,23 +177,23 @@ export class TelephoneEventSender {
    * fields (the same object every call), or undefined when no event is active.
    */
   next(out: Uint8Array, offset = 0): TelephoneEventPacket | undefined {
-    if (!this.isActive) return undefined;
-    const packet = this.packet;
-    const nextDuration = this.sentSamples + this.ptimeSamples;
-    const end = nextDuration >= this.durationSamples;
-    const duration = end ? this.durationSamples : nextDuration;
-    packet.payloadLength = writeTelephoneEvent(out, offset, this.event, end, this.volume, duration);
-    packet.marker = this.first;
-    packet.timestamp = this.timestamp;
+    if (!this.#isActive) return undefined;
+    const packet = this.#packet;
+    const nextDuration = this.#sentSamples + this.ptimeSamples;
+    const end = nextDuration >= this.#durationSamples;
+    const duration = end ? this.#durationSamples : nextDuration;
+    packet.payloadLength = writeTelephoneEvent(out, offset, this.#event, end, this.volume, duration);
+    packet.marker = this.#first;
+    packet.timestamp = this.#timestamp;
     packet.end = end;
-    this.first = false;
+    this.#first = false;
     if (end) {
-      this.sentSamples = this.durationSamples;
-      this.endsSent++;
-      packet.last = this.endsSent === END_REPEATS;
-      if (packet.last) this.isActive = false;
+      this.#sentSamples = this.#durationSamples;
+      this.#endsSent++;
+      packet.last = this.#endsSent === END_REPEATS;
+      if (packet.last) this.#isActive = false;
     } else {
-      this.sentSamples = nextDuration;
+      this.#sentSamples = nextDuration;
       packet.last = false;
     }
     return packet;

@@ -11,24 +11,24 @@ class FakeTime implements ClockTimers {
   nowMs = 5000;
   lateMs = 0;
   readonly delays: number[] = [];
-  private readonly active = new Map<number, { dueMs: number; callback: () => void }>();
-  private lastHandle = 0;
+  readonly #active = new Map<number, { dueMs: number; callback: () => void }>();
+  #lastHandle = 0;
 
   readonly now = (): number => this.nowMs;
 
   setTimeout(callback: () => void, delayMs: number): unknown {
-    const handle = ++this.lastHandle;
+    const handle = ++this.#lastHandle;
     this.delays.push(delayMs);
-    this.active.set(handle, { dueMs: this.nowMs + Math.max(delayMs, 1), callback });
+    this.#active.set(handle, { dueMs: this.nowMs + Math.max(delayMs, 1), callback });
     return handle;
   }
 
   clearTimeout(handle: unknown): void {
-    this.active.delete(handle as number);
+    this.#active.delete(handle as number);
   }
 
   get pendingTimers(): number {
-    return this.active.size;
+    return this.#active.size;
   }
 
   /** Moves time forward by `ms`, firing each timer (late by `lateMs`) at the time it would fire. */
@@ -36,9 +36,9 @@ class FakeTime implements ClockTimers {
     const endMs = this.nowMs + ms;
     for (;;) {
       let next: [number, { dueMs: number; callback: () => void }] | undefined;
-      for (const entry of this.active) if (next === undefined || entry[1].dueMs < next[1].dueMs) next = entry;
+      for (const entry of this.#active) if (next === undefined || entry[1].dueMs < next[1].dueMs) next = entry;
       if (next === undefined || next[1].dueMs + this.lateMs > endMs) break;
-      this.active.delete(next[0]);
+      this.#active.delete(next[0]);
       this.nowMs = Math.max(this.nowMs, next[1].dueMs + this.lateMs);
       next[1].callback();
     }

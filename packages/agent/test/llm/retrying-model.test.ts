@@ -11,10 +11,14 @@ type Step = { events: LlmEvent[]; error?: unknown };
 /** A model that plays one step per call: some events, then maybe an error. */
 class ScriptedModel implements LanguageModel {
   calls = 0;
-  constructor(private readonly steps: Step[]) {}
+  readonly #steps: Step[];
+
+  constructor(steps: Step[]) {
+    this.#steps = steps;
+  }
 
   async *stream(_request: LlmRequest): AsyncGenerator<LlmEvent> {
-    const step = this.steps[this.calls++];
+    const step = this.#steps[this.calls++];
     if (step === undefined) throw new Error('no more steps');
     for (const event of step.events) yield await Promise.resolve(event);
     if (step.error !== undefined) throw step.error;

@@ -18,7 +18,7 @@ interface HeaderEntry {
  * Compact forms (§7.3.3) are stored under their long name.
  */
 export class SipHeaders {
-  private list: HeaderEntry[] = [];
+  #list: HeaderEntry[] = [];
 
   constructor(init?: Iterable<readonly [string, string]>) {
     if (init !== undefined) for (const [name, value] of init) this.append(name, value);
@@ -31,7 +31,7 @@ export class SipHeaders {
   get(name: string): string | undefined {
     const key = headerKey(name);
     const list = isListHeader(key);
-    for (const entry of this.list) {
+    for (const entry of this.#list) {
       if (entry.key !== key) continue;
       if (!list) return entry.value;
       for (const item of splitOutside(entry.value, ',')) if (item !== '') return item;
@@ -48,7 +48,7 @@ export class SipHeaders {
     const key = headerKey(name);
     const list = isListHeader(key);
     const out: string[] = [];
-    for (const entry of this.list) {
+    for (const entry of this.#list) {
       if (entry.key !== key) continue;
       if (!list) {
         out.push(entry.value);
@@ -63,28 +63,28 @@ export class SipHeaders {
   getLines(name: string): string[] {
     const key = headerKey(name);
     const out: string[] = [];
-    for (const entry of this.list) if (entry.key === key) out.push(entry.value);
+    for (const entry of this.#list) if (entry.key === key) out.push(entry.value);
     return out;
   }
 
   has(name: string): boolean {
     const key = headerKey(name);
-    return this.list.some((entry) => entry.key === key);
+    return this.#list.some((entry) => entry.key === key);
   }
 
   /** Replaces every line of `name`; the new lines take the position of the first old one. */
   set(name: string, value: string | readonly string[]): void {
     const key = headerKey(name);
     const values = typeof value === 'string' ? [value] : value;
-    const at = this.list.findIndex((entry) => entry.key === key);
-    this.list = this.list.filter((entry) => entry.key !== key);
+    const at = this.#list.findIndex((entry) => entry.key === key);
+    this.#list = this.#list.filter((entry) => entry.key !== key);
     const entries = values.map((v) => makeEntry(name, v));
-    if (at === -1) this.list.push(...entries);
-    else this.list.splice(at, 0, ...entries);
+    if (at === -1) this.#list.push(...entries);
+    else this.#list.splice(at, 0, ...entries);
   }
 
   append(name: string, value: string): void {
-    this.list.push(makeEntry(name, value));
+    this.#list.push(makeEntry(name, value));
   }
 
   /**
@@ -93,21 +93,21 @@ export class SipHeaders {
    */
   prepend(name: string, value: string): void {
     const key = headerKey(name);
-    const at = this.list.findIndex((entry) => entry.key === key);
-    this.list.splice(at === -1 ? 0 : at, 0, makeEntry(name, value));
+    const at = this.#list.findIndex((entry) => entry.key === key);
+    this.#list.splice(at === -1 ? 0 : at, 0, makeEntry(name, value));
   }
 
   /** Removes every line of `name`; true when something was removed. */
   delete(name: string): boolean {
     const key = headerKey(name);
-    const before = this.list.length;
-    this.list = this.list.filter((entry) => entry.key !== key);
-    return this.list.length !== before;
+    const before = this.#list.length;
+    this.#list = this.#list.filter((entry) => entry.key !== key);
+    return this.#list.length !== before;
   }
 
   /** (name, value) per line, in order, names in their wire spelling. */
   *entries(): IterableIterator<[string, string]> {
-    for (const entry of this.list) yield [entry.name, entry.value];
+    for (const entry of this.#list) yield [entry.name, entry.value];
   }
 
   [Symbol.iterator](): IterableIterator<[string, string]> {
@@ -116,12 +116,12 @@ export class SipHeaders {
 
   /** Number of header lines. */
   get size(): number {
-    return this.list.length;
+    return this.#list.length;
   }
 
   clone(): SipHeaders {
     const copy = new SipHeaders();
-    copy.list = this.list.slice();
+    copy.#list = this.#list.slice();
     return copy;
   }
 }
