@@ -18,6 +18,16 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'error',
       eqeqeq: ['error', 'always'],
+      // The house keeps private state in `#` fields, which the runtime enforces; TypeScript's `private`
+      // is erased at build time. A private constructor has no `#` form, so it stays allowed.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            ":matches(PropertyDefinition, MethodDefinition[kind!='constructor'], TSParameterProperty)[accessibility='private']",
+          message: 'Use a # private field or method instead of TypeScript `private`.',
+        },
+      ],
     },
   },
   // Benchmarks and test tools print their results.
