@@ -18,3 +18,4 @@ export * from './conversation-state.ts';
 export * from './transfer.ts';
 export * from './secret-env.ts';
 export * from './outbound-url.ts';
+export * from './logger.ts';

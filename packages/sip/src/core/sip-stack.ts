@@ -1,3 +1,4 @@
+import { silentLogger, type Logger } from '@voicebridge/protocol';
 import {
   createResponse,
   formatHost,
@@ -31,11 +32,6 @@ export interface SipStackHandler {
   onRequest(request: SipRequest, tx: NonInviteServerTransaction): void;
 }
 
-export interface SipStackLog {
-  debug(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
-
 export interface SipStackOptions {
   send(data: Buffer, to: Endpoint): void;
   handler: SipStackHandler;
@@ -48,7 +44,8 @@ export interface SipStackOptions {
   timers?: Partial<SipTimerValues>;
   limits?: Partial<ParseLimits>;
   userAgent?: string;
-  log?: SipStackLog;
+  /** Malformed and stray messages are logged here (warn, debug); default silent. */
+  log?: Logger;
   /**
    * Answer UDP requests at their source port even without `;rport` (default true): RFC 3581
    * behaviour for every peer, which is what gets through NATs. Off, a Via without rport is answered
@@ -73,6 +70,7 @@ export class SipStack {
   readonly timers: SipTimerValues;
   readonly userAgent: string;
   readonly #options: SipStackOptions;
+  readonly #log: Logger;
   readonly #serverTransactions = new Map<string, ServerTransaction>();
   readonly #clientTransactions = new Map<string, NonInviteClientTransaction | InviteClientTransaction>();
   readonly #dialogs = new Map<string, Dialog>();
@@ -84,6 +82,7 @@ export class SipStack {
     this.#options = options;
     this.timers = { ...DEFAULT_TIMERS, ...options.timers };
     this.userAgent = options.userAgent ?? 'voicebridge';
+    this.#log = options.log ?? silentLogger;
   }
 
   get stats(): { serverTransactions: number; clientTransactions: number; dialogs: number } {
@@ -101,8 +100,7 @@ export class SipStack {
     const outcome = parseMessage(data, this.#options.limits);
     if (!outcome.ok) {
       if (outcome.request && outcome.request.method !== 'ACK') {
-        this.#log(
-          'warn',
+        this.#log.warn(
           { status: outcome.status, reason: outcome.reason, from: source.address },
           'malformed SIP request rejected',
         );
@@ -111,7 +109,7 @@ export class SipStack {
           this.#replyTo(outcome.request, source),
         );
       } else {
-        this.#log('debug', { reason: outcome.reason, from: source.address }, 'unparseable SIP message dropped');
+        this.#log.debug({ reason: outcome.reason, from: source.address }, 'unparseable SIP message dropped');
       }
       return;
     }
@@ -299,7 +297,7 @@ export class SipStack {
     const key = clientTransactionKey(response);
     const tx = key ? this.#clientTransactions.get(key) : undefined;
     if (tx) tx.receiveResponse(response);
-    else this.#log('debug', { status: response.status }, 'stray response dropped');
+    else this.#log.debug({ status: response.status }, 'stray response dropped');
   }
 
   #receiveRequest(request: SipRequest, source: Endpoint): void {
@@ -431,9 +429,5 @@ export class SipStack {
   #write(message: SipMessage, to: Endpoint): void {
     if (this.#closed) return;
     this.#options.send(serializeMessage(message), to);
-  }
-
-  #log(level: 'debug' | 'warn', fields: object, message: string): void {
-    this.#options.log?.[level](fields, message);
   }
 }

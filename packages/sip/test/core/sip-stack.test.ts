@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Logger } from '@voicebridge/protocol';
 import {
   digestResponse,
   parseDigest,
@@ -55,6 +56,24 @@ function inDialog(method: string, toTag: string, opts: { branch: string; cseq: n
   );
 }
 
+/** Keeps each line as one object (level, msg, the bindings, the fields), as pino would write it. */
+function recordingLogger(lines: object[], bindings: Record<string, unknown> = {}): Logger {
+  const at =
+    (level: string) =>
+    (fields: object | string, msg?: string): void => {
+      lines.push(
+        typeof fields === 'string' ? { level, msg: fields, ...bindings } : { level, msg, ...bindings, ...fields },
+      );
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => recordingLogger(lines, { ...bindings, ...more }),
+  };
+}
+
 class Harness {
   readonly sent: { message: SipMessage; to: Endpoint }[] = [];
   readonly invites: InviteServerTransaction[] = [];
@@ -62,8 +81,9 @@ class Harness {
   readonly stack: SipStack;
   #waiters: { match: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }[] = [];
 
-  constructor(handler?: Partial<SipStackHandler>) {
+  constructor(handler?: Partial<SipStackHandler>, log?: Logger) {
     this.stack = new SipStack({
+      log,
       send: (data, to) => {
         const parsed = parseMessage(data);
         if (!parsed.ok) throw new Error(`stack sent an unparseable message: ${parsed.reason}`);
@@ -353,7 +373,8 @@ describe('SipStack (in memory)', () => {
   });
 
   it('answers a malformed request with 400 and keeps serving', () => {
-    h = new Harness();
+    const lines: object[] = [];
+    h = new Harness(undefined, recordingLogger(lines).child({ node: 'n1' }));
     const bad = Buffer.from(
       invite()
         .toString('latin1')
@@ -364,6 +385,17 @@ describe('SipStack (in memory)', () => {
     expect(h.responses(400)).to.have.length(1);
     h.receive(invite({ branch: 'z9hG4bK-2', callId: 'call-2' }));
     expect(h.invites).to.have.length(1);
+    // On the logger it was given, with that logger's bindings: a service passes its pino child.
+    expect(lines).to.deep.equal([
+      {
+        level: 'warn',
+        msg: 'malformed SIP request rejected',
+        node: 'n1',
+        status: 400,
+        reason: 'Malformed Content-Length',
+        from: '127.0.0.1',
+      },
+    ]);
   });
 
   it('drops garbage and stray responses silently', () => {
