@@ -1,4 +1,4 @@
-import type { EngineLog } from './stt/engine-log.ts';
+import type { Logger } from '@voicebridge/protocol';
 import { PocketsphinxPool, type PocketsphinxPoolOptions } from './stt/pocketsphinx-pool.ts';
 import { PocketsphinxStt } from './stt/pocketsphinx-stt.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
@@ -8,7 +8,6 @@ import { FliteTts, type FliteTtsOptions } from './tts/flite-tts.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
 
 export { EngineError, type EngineErrorCode } from './stt/engine-error.ts';
-export type { EngineLog } from './stt/engine-log.ts';
 export type { SpeechToText, Transcript, TranscribeOptions } from './stt/speech-to-text.ts';
 export type { TextToSpeech, SynthesizeOptions } from './tts/text-to-speech.ts';
 export { PocketsphinxPool, PocketsphinxStt, FliteTts };
@@ -22,7 +21,7 @@ export interface OfflineEnginesOptions {
   warmUp?: boolean;
   pocketsphinx?: Omit<PocketsphinxPoolOptions, 'size' | 'log'> & { upsampling?: UpsamplingMethod };
   flite?: Omit<FliteTtsOptions, 'log'>;
-  log?: EngineLog;
+  log?: Logger;
 }
 
 export interface OfflineEngines {
@@ -47,7 +46,7 @@ export function createOfflineEngines(options: OfflineEnginesOptions = {}): Offli
   if (warmUp) {
     // A failure here is not fatal: each call retries through acquire() and reports it then.
     pool.warmUp(lifetime.signal).catch((error: unknown) => {
-      if (!lifetime.signal.aborted) log?.('warn', 'recognisers could not be started', { err: String(error) });
+      if (!lifetime.signal.aborted) log?.warn({ err: String(error) }, 'recognisers could not be started');
     });
   }
   let closing: Promise<void> | undefined;

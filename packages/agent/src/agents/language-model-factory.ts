@@ -1,7 +1,6 @@
-import { VoicebridgeError, type LlmConfig } from '@voicebridge/protocol';
+import { VoicebridgeError, type LlmConfig, type Logger } from '@voicebridge/protocol';
 import type { LanguageModel } from '../llm/language-model.ts';
 import { OpenAiCompatibleModel } from '../llm/openai-compatible.ts';
-import type { EngineLog } from '../stt/engine-log.ts';
 
 /** Builds a call's model from its number's `llm` config; throws `VB_CONFIG_INVALID` when it cannot. */
 export type LanguageModelFactory = (config: LlmConfig) => LanguageModel;
@@ -17,7 +16,7 @@ export interface LanguageModelFactoryOptions {
   timeoutMs?: number;
   /** The longest to the first token. Default 8 000. */
   firstTokenTimeoutMs?: number;
-  log?: EngineLog;
+  log?: Logger;
 }
 
 /** The factory of OpenAI-compatible models (OpenAI, Groq, Together, Ollama, vLLM, llama.cpp). */

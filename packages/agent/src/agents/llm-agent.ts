@@ -5,7 +5,6 @@ import { LlmError } from '../llm/llm-error.ts';
 import { ModelAnswer } from '../llm/model-answer.ts';
 import { RetryingModel, type RetryOptions } from '../llm/retrying-model.ts';
 import { speakableClauses } from '../llm/sentence-chunker.ts';
-import type { EngineLog } from '../stt/engine-log.ts';
 import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
 import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from '../turns/spoken-reply.ts';
 import { speak, type Agent, type AgentContext } from './agent-context.ts';
@@ -151,7 +150,6 @@ export class LlmAgent implements Agent {
   /** The call's model, or undefined (logged) when the number's config cannot give one. */
   #modelFor(context: AgentContext): LanguageModel | undefined {
     const { job, log } = context;
-    const engineLog: EngineLog = (level, msg, fields) => log[level](fields ?? {}, msg);
     try {
       const config = job.config.llm;
       if (config === undefined)
@@ -161,7 +159,7 @@ export class LlmAgent implements Agent {
       return new RetryingModel(this.#models(config), {
         attempts: 2,
         ...this.#retry,
-        log: engineLog,
+        log,
         // The pause before the second attempt is when the caller needs to hear that we are on it.
         sleep: async (ms, signal) => {
           await sayOneMoment(signal);

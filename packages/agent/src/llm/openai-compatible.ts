@@ -1,5 +1,5 @@
+import type { Logger } from '@voicebridge/protocol';
 import { abortable } from '../stt/abortable.ts';
-import type { EngineLog } from '../stt/engine-log.ts';
 import { ChunkAssembler, MalformedChunk, isRecord, requestBody } from './chat-completion-wire.ts';
 import type { LanguageModel, LlmEvent, LlmRequest } from './language-model.ts';
 import { LlmError } from './llm-error.ts';
@@ -23,7 +23,7 @@ export interface OpenAiCompatibleOptions {
   includeUsage?: boolean;
   /** For tests and proxies; the global `fetch` by default. */
   fetch?: typeof fetch;
-  log?: EngineLog;
+  log?: Logger;
 }
 
 /**
@@ -73,12 +73,15 @@ export class OpenAiCompatibleModel implements LanguageModel {
     const attempt = new Attempt(this.provider, signal, timeoutMs, firstTokenTimeoutMs);
     const startedMs = performance.now();
     let firstTokenMs: number | undefined;
-    log?.('debug', 'llm request', {
-      provider: this.provider,
-      model: this.model,
-      messages: request.messages.length,
-      tools: request.tools?.length ?? 0,
-    });
+    log?.debug(
+      {
+        provider: this.provider,
+        model: this.model,
+        messages: request.messages.length,
+        tools: request.tools?.length ?? 0,
+      },
+      'llm request',
+    );
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
@@ -143,13 +146,16 @@ export class OpenAiCompatibleModel implements LanguageModel {
       }
       const closing = this.#finish(answer);
       const done = closing[closing.length - 1];
-      log?.('debug', 'llm answer', {
-        provider: this.provider,
-        model: this.model,
-        finishReason: done?.type === 'done' ? done.finishReason : undefined,
-        firstTokenMs: firstTokenMs === undefined ? undefined : Math.round(firstTokenMs),
-        durationMs: Math.round(performance.now() - startedMs),
-      });
+      log?.debug(
+        {
+          provider: this.provider,
+          model: this.model,
+          finishReason: done?.type === 'done' ? done.finishReason : undefined,
+          firstTokenMs: firstTokenMs === undefined ? undefined : Math.round(firstTokenMs),
+          durationMs: Math.round(performance.now() - startedMs),
+        },
+        'llm answer',
+      );
       yield* closing;
     } finally {
       attempt.close();

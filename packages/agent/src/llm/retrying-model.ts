@@ -1,6 +1,5 @@
-import { VoicebridgeError } from '@voicebridge/protocol';
+import { VoicebridgeError, type Logger } from '@voicebridge/protocol';
 import { delay } from '../stt/abortable.ts';
-import type { EngineLog } from '../stt/engine-log.ts';
 import type { LanguageModel, LlmEvent, LlmRequest } from './language-model.ts';
 import { LlmError } from './llm-error.ts';
 
@@ -11,7 +10,7 @@ export interface RetryOptions {
   backoffMs?: number;
   /** A provider asking for a longer wait than this is not waited for: the error is thrown. Default 2000. */
   maxWaitMs?: number;
-  log?: EngineLog;
+  log?: Logger;
   /** For tests; an abortable `setTimeout` by default. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -27,7 +26,7 @@ export class RetryingModel implements LanguageModel {
   readonly #attempts: number;
   readonly #backoffMs: number;
   readonly #maxWaitMs: number;
-  readonly #log: EngineLog | undefined;
+  readonly #log: Logger | undefined;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
   constructor(inner: LanguageModel, options: RetryOptions = {}) {
@@ -53,7 +52,7 @@ export class RetryingModel implements LanguageModel {
         const waitMs = this.#retryWait(error, attempt, yielded);
         if (waitMs === undefined) throw error;
         const { code, status } = error as LlmError;
-        this.#log?.('warn', 'language model failed, retrying', { code, status, attempt, waitMs });
+        this.#log?.warn({ code, status, attempt, waitMs }, 'language model failed, retrying');
         await this.#sleep(waitMs, request.signal);
       }
     }

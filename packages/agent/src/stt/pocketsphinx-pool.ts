@@ -1,5 +1,5 @@
+import { silentLogger, type Logger } from '@voicebridge/protocol';
 import { EngineError, throwIfAborted } from './engine-error.ts';
-import { silentLog, type EngineLog } from './engine-log.ts';
 import { PocketsphinxProcess, type PocketsphinxDecoderOptions } from './pocketsphinx-process.ts';
 import { probeReadProgress } from './process-probe.ts';
 import { DEFAULT_NOISE_FLOOR } from './telephone-upsampler.ts';
@@ -30,7 +30,7 @@ export interface PocketsphinxPoolOptions extends Partial<Omit<PocketsphinxDecode
   size?: number;
   /** Longest wait for a decoder to catch up at the end of a stream before it is replaced. */
   drainTimeoutMs?: number;
-  log?: EngineLog;
+  log?: Logger;
 }
 
 /** A decoder lent to one stream. Give it back exactly once (further calls do nothing). */
@@ -66,7 +66,7 @@ export class PocketsphinxPool {
   readonly size: number;
   readonly #decoder: PocketsphinxDecoderOptions;
   readonly #drainTimeoutMs: number;
-  readonly #log: EngineLog;
+  readonly #log: Logger;
   readonly #all = new Set<PocketsphinxProcess>();
   readonly #idle: PocketsphinxProcess[] = [];
   readonly #waiters: Waiter[] = [];
@@ -77,7 +77,7 @@ export class PocketsphinxPool {
   #closePromise: Promise<void> | undefined;
 
   constructor(options: PocketsphinxPoolOptions = {}) {
-    const { size = 1, drainTimeoutMs = 15_000, log = silentLog, ...decoder } = options;
+    const { size = 1, drainTimeoutMs = 15_000, log = silentLogger, ...decoder } = options;
     if (!Number.isInteger(size) || size < 1)
       throw new EngineError(ENGINE, 'VB_CONFIG_INVALID', `pool size must be a positive integer, got ${size}`);
     this.size = size;
@@ -184,7 +184,7 @@ export class PocketsphinxPool {
       clean = process.reusable && (await process.endUtterance(this.#lifetime.signal, this.#drainTimeoutMs));
     } catch (error) {
       if (!this.#closePromise)
-        this.#log('warn', 'pocketsphinx could not be cleaned; replacing it', { pid: process.pid, err: String(error) });
+        this.#log.warn({ pid: process.pid, err: String(error) }, 'pocketsphinx could not be cleaned; replacing it');
     }
     if (clean) return this.#giveBack(process);
     await process.close();
@@ -208,7 +208,7 @@ export class PocketsphinxPool {
     if (this.#closePromise) return;
     const reason = process.exitError;
     if (reason?.code !== 'VB_CLOSED')
-      this.#log('warn', 'pocketsphinx exited', { pid: process.pid, reason: reason?.message });
+      this.#log.warn({ pid: process.pid, reason: reason?.message }, 'pocketsphinx exited');
     this.#replenish();
   }
 
@@ -220,7 +220,7 @@ export class PocketsphinxPool {
       (process) => this.#giveBack(process),
       (error: unknown) => {
         if (this.#closePromise) return;
-        this.#log('warn', 'pocketsphinx could not be started', { err: String(error) });
+        this.#log.warn({ err: String(error) }, 'pocketsphinx could not be started');
         this.#waiters.shift()?.reject(error);
       },
     );

@@ -1,10 +1,10 @@
+import type { Logger } from '@voicebridge/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { openAudioFifo } from './audio-fifo.ts';
 import { EngineError, throwIfAborted } from './engine-error.ts';
-import type { EngineLog } from './engine-log.ts';
 import { PocketsphinxOutputParser, type RecognizedUtterance } from './pocketsphinx-output.ts';
 import type { ReadProgress } from './process-probe.ts';
 import { TelephoneUpsampler } from './telephone-upsampler.ts';
@@ -49,7 +49,7 @@ export interface PocketsphinxDecoderOptions {
   startTimeoutMs: number;
   /** How much a process has read (procfs on Linux); `undefined` from it means "cannot tell". */
   probe: (pid: number) => Promise<ReadProgress | undefined>;
-  log: EngineLog;
+  log: Logger;
 }
 
 export function decoderArgs(options: PocketsphinxDecoderOptions): string[] {
@@ -309,11 +309,14 @@ export class PocketsphinxProcess {
     if (this.#exitError) throw this.#exitError;
     this.#baselineReadBytes = progress?.readBytes;
     this.#ready = true;
-    this.#options.log('debug', 'pocketsphinx ready', {
-      pid: this.pid,
-      loadMs: Date.now() - startedAt,
-      reusable: progress !== undefined,
-    });
+    this.#options.log.debug(
+      {
+        pid: this.pid,
+        loadMs: Date.now() - startedAt,
+        reusable: progress !== undefined,
+      },
+      'pocketsphinx ready',
+    );
   }
 
   /** Waits for `subscribe`'s wake-up; rejects on abort, or with the exit error if the process goes first. */

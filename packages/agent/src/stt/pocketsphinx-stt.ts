@@ -1,6 +1,6 @@
+import { silentLogger, type Logger } from '@voicebridge/protocol';
 import { iterateAbortable } from './abortable.ts';
 import { EngineError, throwIfAborted } from './engine-error.ts';
-import { silentLog, type EngineLog } from './engine-log.ts';
 import type { RecognizedUtterance } from './pocketsphinx-output.ts';
 import { PocketsphinxPool, type PocketsphinxLease, type PocketsphinxPoolOptions } from './pocketsphinx-pool.ts';
 import { DECODER_SAMPLE_RATE_HZ, type PocketsphinxProcess } from './pocketsphinx-process.ts';
@@ -32,7 +32,7 @@ export class PocketsphinxStt implements SpeechToText {
   readonly #pool: PocketsphinxPool;
   readonly #ownsPool: boolean;
   readonly #upsampling: UpsamplingMethod | undefined;
-  readonly #log: EngineLog;
+  readonly #log: Logger;
   readonly #vocabulary: PocketsphinxVocabulary;
   readonly #streams = new Set<AbortController>();
   #closePromise: Promise<void> | undefined;
@@ -42,7 +42,7 @@ export class PocketsphinxStt implements SpeechToText {
     this.#pool = pool ?? new PocketsphinxPool(poolOptions);
     this.#ownsPool = pool === undefined;
     this.#upsampling = upsampling;
-    this.#log = options.log ?? silentLog;
+    this.#log = options.log ?? silentLogger;
     this.#vocabulary = new PocketsphinxVocabulary(this.#pool.dictPath);
   }
 
@@ -78,7 +78,7 @@ export class PocketsphinxStt implements SpeechToText {
       void this.#warnUnknownKeywords(options.keywords ?? [], signal);
       lease = await this.#pool.acquire(signal);
       const process = lease.process;
-      this.#log('debug', 'stream on decoder', { pid: process.pid });
+      this.#log.debug({ pid: process.pid }, 'stream on decoder');
       const results = new ResultQueue<Transcript>();
       // Decoder times count from the first sample this process ever read; ours from this stream's.
       const originMs = (process.writtenSamples * 1000) / DECODER_SAMPLE_RATE_HZ;
@@ -133,9 +133,9 @@ export class PocketsphinxStt implements SpeechToText {
     try {
       const missing = await this.#vocabulary.missing(keywords, signal);
       if (missing.length > 0)
-        this.#log('warn', 'keywords the recogniser cannot hear (not in its dictionary)', { missing });
+        this.#log.warn({ missing }, 'keywords the recogniser cannot hear (not in its dictionary)');
     } catch (error) {
-      if (!signal.aborted) this.#log('debug', 'dictionary check skipped', { err: String(error) });
+      if (!signal.aborted) this.#log.debug({ err: String(error) }, 'dictionary check skipped');
     }
   }
 }

@@ -1,9 +1,9 @@
+import { silentLogger, type Logger } from '@voicebridge/protocol';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError, throwIfAborted } from '../stt/engine-error.ts';
-import { silentLog, type EngineLog } from '../stt/engine-log.ts';
 import { splitClauses, type ClauseOptions } from './clauses.ts';
 import { decimate } from './decimate.ts';
 import type { SynthesizeOptions, TextToSpeech } from './text-to-speech.ts';
@@ -25,7 +25,7 @@ export interface FliteTtsOptions {
   /** Samples per yielded chunk (1,600 = 200 ms). */
   chunkSamples?: number;
   clauses?: ClauseOptions;
-  log?: EngineLog;
+  log?: Logger;
 }
 
 /**
@@ -40,7 +40,7 @@ export class FliteTts implements TextToSpeech {
   readonly #voices: ReadonlySet<string>;
   readonly #chunkSamples: number;
   readonly #clauseOptions: ClauseOptions;
-  readonly #log: EngineLog;
+  readonly #log: Logger;
   readonly #running = new Set<{ kill(): void; done: Promise<void> }>();
   readonly #lifetime = new AbortController();
   #dir: Promise<string> | undefined;
@@ -53,7 +53,7 @@ export class FliteTts implements TextToSpeech {
     this.#voices = new Set([...(options.voices ?? FLITE_VOICES), this.#defaultVoice]);
     this.#chunkSamples = options.chunkSamples ?? 1600;
     this.#clauseOptions = options.clauses ?? {};
-    this.#log = options.log ?? silentLog;
+    this.#log = options.log ?? silentLogger;
   }
 
   /** Flite processes alive right now. */
@@ -183,7 +183,7 @@ export class FliteTts implements TextToSpeech {
         }
         if (code === 0 && !stderr.includes("can't open")) return resolve();
         const detail = stderr.trim().split('\n').at(-1) ?? '';
-        this.#log('warn', 'flite failed', { code, signal: killedBy, detail });
+        this.#log.warn({ code, signal: killedBy, detail }, 'flite failed');
         reject(
           new EngineError(
             ENGINE,

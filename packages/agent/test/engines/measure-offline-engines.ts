@@ -5,6 +5,7 @@
  *   node --import tsx packages/agent/test/engines/measure-offline-engines.ts [--quick]
  */
 import { readFile } from 'node:fs/promises';
+import { silentLogger } from '@voicebridge/protocol';
 import { PocketsphinxPool, POCKETSPHINX_DEFAULTS } from '../../src/stt/pocketsphinx-pool.ts';
 import { PocketsphinxProcess } from '../../src/stt/pocketsphinx-process.ts';
 import { PocketsphinxStt } from '../../src/stt/pocketsphinx-stt.ts';
@@ -88,7 +89,7 @@ async function measureStart(): Promise<void> {
   for (let i = 0; i < (quick ? 3 : 10); i++) {
     const startedAt = performance.now();
     const process = await PocketsphinxProcess.start(
-      { ...POCKETSPHINX_DEFAULTS, log: () => {} },
+      { ...POCKETSPHINX_DEFAULTS, log: silentLogger },
       AbortSignal.timeout(60_000),
     );
     wall.push(performance.now() - startedAt);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EngineError } from '../../src/stt/engine-error.ts';
-import type { EngineLog } from '../../src/stt/engine-log.ts';
+import { captureLog } from '../log-capture.ts';
 import { PocketsphinxPool } from '../../src/stt/pocketsphinx-pool.ts';
 import { PocketsphinxStt } from '../../src/stt/pocketsphinx-stt.ts';
 import type { Transcript } from '../../src/stt/speech-to-text.ts';
@@ -47,14 +47,12 @@ describe('PocketsphinxStt (real pocketsphinx)', function () {
   let tts: FliteTts;
   let pool: PocketsphinxPool;
   let stt: PocketsphinxStt;
-  const logged: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
   let onStream: ((pid: number) => void) | undefined;
-  const log: EngineLog = (level, msg, fields) => {
-    logged.push({ level, msg, fields });
-    if (msg === 'stream on decoder') onStream?.(fields?.['pid'] as number);
-  };
+  const { log, lines: logged } = captureLog((line) => {
+    if (line.msg === 'stream on decoder') onStream?.(line['pid'] as number);
+  });
   const streamPids = (): number[] =>
-    logged.filter((entry) => entry.msg === 'stream on decoder').map((entry) => entry.fields?.['pid'] as number);
+    logged.filter((entry) => entry.msg === 'stream on decoder').map((entry) => entry['pid'] as number);
   let hours: Int16Array;
   let address: Int16Array;
 
@@ -167,7 +165,7 @@ describe('PocketsphinxStt (real pocketsphinx)', function () {
     });
     for await (const _ of transcripts);
     const warning = logged.find((entry) => entry.level === 'warn' && /cannot hear/.test(entry.msg));
-    expect(warning?.fields?.['missing']).to.deep.equal(['zzqxv']);
+    expect(warning?.['missing']).to.deep.equal(['zzqxv']);
   });
 
   it('close() kills every decoder it owns, busy or idle', async () => {
@@ -188,9 +186,9 @@ describe('PocketsphinxStt (real pocketsphinx)', function () {
     const portable = new PocketsphinxStt({
       size: 1,
       probe: async () => undefined,
-      log: (_level, msg, fields) => {
-        if (msg === 'stream on decoder') pids.push(fields?.['pid'] as number);
-      },
+      log: captureLog((line) => {
+        if (line.msg === 'stream on decoder') pids.push(line['pid'] as number);
+      }).log,
     });
     try {
       const first = await transcribeAll(portable, frames(hours));

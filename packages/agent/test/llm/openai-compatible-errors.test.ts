@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { LlmError } from '../../src/llm/llm-error.ts';
+import { captureLog } from '../log-capture.ts';
 import { OpenAiCompatibleModel, type OpenAiCompatibleOptions } from '../../src/llm/openai-compatible.ts';
 import {
   chunk,
@@ -29,7 +30,7 @@ function expectLlmError(error: unknown, code: string, retryable: boolean): LlmEr
 describe('OpenAiCompatibleModel: failures', function () {
   this.timeout(20_000);
   let server: FakeOpenAiServer;
-  let logged: string[];
+  let logged: ReturnType<typeof captureLog>;
 
   function modelWith(options: Partial<OpenAiCompatibleOptions> = {}): OpenAiCompatibleModel {
     return new OpenAiCompatibleModel({
@@ -37,19 +38,19 @@ describe('OpenAiCompatibleModel: failures', function () {
       model: 'fake-model',
       apiKey: KEY,
       timeoutMs: 5000,
-      log: (level, msg, fields) => logged.push(JSON.stringify({ level, msg, fields })),
+      log: logged.log,
       ...options,
     });
   }
 
   beforeEach(async () => {
-    logged = [];
+    logged = captureLog();
     server = await FakeOpenAiServer.start();
   });
   afterEach(async () => {
     await server.close();
     // Whatever happened, neither the key nor the conversation reached the log.
-    for (const line of logged) {
+    for (const line of logged.text) {
       expect(line).not.to.include(KEY);
       expect(line).not.to.include('Hi');
     }
