@@ -11,11 +11,8 @@ import {
 import type { AudioChannel } from '@voicebridge/channel';
 import {
   encoderFor,
-  eventToDigit,
   isRtcp,
   parseRtp,
-  TelephoneEventReceiver,
-  type TelephoneEventPress,
   type ClockSlot,
   type JitterBufferStats,
   type MediaClock,
@@ -24,8 +21,8 @@ import type { Logger } from 'pino';
 import { AgentLink } from './agent-link.ts';
 import type { AgentOwnershipOptions } from './agent-ownership.ts';
 import type { CallRecorder } from './call-recorder.ts';
+import { DtmfInbound } from './dtmf-inbound.ts';
 import { DtmfOutbound } from './dtmf-outbound.ts';
-import { DtmfOnce, type DtmfVia } from './dtmf-once.ts';
 import { INBOUND_FRAME_MS, InboundPath } from './inbound-path.ts';
 import { OutboundPath } from './outbound-path.ts';
 import { OutboundSender } from './outbound-sender.ts';
@@ -87,9 +84,10 @@ export class MediaSession {
   readonly #outboundPath: OutboundPath;
   readonly #rtpOut: RtpSender;
   readonly #sender: OutboundSender;
-  readonly #dtmfIn = new TelephoneEventReceiver();
+  readonly #dtmfIn = new DtmfInbound(SAMPLE_RATE_HZ, (digit, durationMs) =>
+    this.#toAgent({ event: 'dtmf', digit, durationMs }),
+  );
   readonly #dtmfOut: DtmfOutbound | undefined; // when telephone-event was negotiated
-  readonly #dtmfOnce = new DtmfOnce();
   /** Inbound playout every 20 ms from allocation on; also sends when ptime is 20 ms. */
   #inboundSlot: ClockSlot | undefined;
   /** Sends every ptime when ptime is not 20 ms. */
@@ -303,24 +301,13 @@ export class MediaSession {
       if (result !== 'accepted' && result !== 'empty') this.stats.dropped++; // late, duplicate or oversized
     } else {
       const payload = packet.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength);
-      // Once per press: on its first end packet, or on the next press / a timeout when every end was lost.
-      for (const press of this.#dtmfIn.push(rtp.ssrc, rtp.timestamp, payload, nowMs)) this.#reportDtmf(press);
+      this.#dtmfIn.rtp(rtp.ssrc, rtp.timestamp, payload, nowMs);
     }
-  }
-
-  #reportDtmf(press: TelephoneEventPress): void {
-    const digit = eventToDigit(press.event);
-    if (!digit) return;
-    this.#reportDigit(digit, Math.round(press.durationSamples / (SAMPLE_RATE_HZ / 1000)), 'rtp');
   }
 
   /** A digit from a SIP INFO (application/dtmf-relay or application/dtmf), relayed by signaling. */
   dtmfFromSignaling(digit: string, durationMs: number): void {
-    if (this.#state !== MediaSessionState.Closed) this.#reportDigit(digit, durationMs, 'info');
-  }
-
-  #reportDigit(digit: string, durationMs: number, via: DtmfVia): void {
-    if (this.#dtmfOnce.isNewPress(digit, via, performance.now())) this.#toAgent({ event: 'dtmf', digit, durationMs });
+    if (this.#state !== MediaSessionState.Closed) this.#dtmfIn.info(digit, durationMs, performance.now());
   }
 
   #toAgentAudio(message: Buffer): void {
@@ -390,8 +377,7 @@ export class MediaSession {
   #inboundTick(scheduledAtMs: number): void {
     if (this.#state === MediaSessionState.Closed) return;
     this.#inbound.tick();
-    const lostEnd = this.#dtmfIn.poll(performance.now());
-    if (lostEnd) this.#reportDtmf(lostEnd);
+    this.#dtmfIn.poll(performance.now());
     this.#rtcp.tick(scheduledAtMs);
     this.#options.recorder?.flush(scheduledAtMs);
     if (this.#sendSlot === undefined) this.#sender.tick(scheduledAtMs);
