@@ -2,13 +2,11 @@ import { silentLogger, type Logger } from '@voicebridge/protocol';
 import {
   createResponse,
   formatHost,
-  formatVia,
   generateBranch,
   generateTag,
   parseCSeq,
   parseMessage,
   parseNameAddr,
-  parseVia,
   serializeMessage,
   type ParseLimits,
   type SipMessage,
@@ -23,6 +21,7 @@ import { InviteClientTransaction } from '../transactions/invite-client-transacti
 import type { ServerTransaction } from '../transactions/server-transaction.ts';
 import { clientTransactionKey, serverTransactionKey } from '../transactions/transaction-key.ts';
 import { withDigestRetry } from './digest-retry.ts';
+import { replyTo, stampVia } from './reply-routing.ts';
 import { DEFAULT_TIMERS, type Endpoint, type SipTimerValues } from './timers.ts';
 
 export interface SipStackHandler {
@@ -117,17 +116,8 @@ export class SipStack {
     else this.#receiveRequest(outcome.message, this.#replyTo(outcome.message, source));
   }
 
-  /**
-   * Where responses to a request go (RFC 3261 §18.2.2, RFC 3581): always the packet's source
-   * address — never a Via host that differs from it, and never a DNS lookup — and on UDP its source
-   * port, unless forceRport is off and the top Via has no rport. A stream reply uses its connection.
-   */
   #replyTo(request: SipRequest, source: Endpoint): Endpoint {
-    if (source.transport !== 'udp' || this.#options.forceRport !== false) return source;
-    const first = request.headers.getAll('Via')[0];
-    const top = first === undefined ? undefined : parseVia(first);
-    if (top === undefined || top.rport !== undefined) return source;
-    return { ...source, port: top.port ?? 5060 };
+    return replyTo(request, source, this.#options.forceRport !== false);
   }
 
   /** Builds a response to a request with our Server header, and sends it on the transaction. */
@@ -301,7 +291,7 @@ export class SipStack {
   }
 
   #receiveRequest(request: SipRequest, source: Endpoint): void {
-    this.#stampVia(request, source);
+    stampVia(request, source);
     if (request.method === 'ACK') return this.#receiveAck(request);
     if (request.method === 'CANCEL') return this.#receiveCancel(request, source);
     const key = serverTransactionKey(request);
@@ -384,25 +374,6 @@ export class SipStack {
     const fromTag = parseNameAddr(request.headers.get('From') ?? '')?.tag ?? '';
     const callId = request.headers.get('Call-ID') ?? '';
     return this.#dialogs.get(dialogKey({ callId, localTag: toTag, remoteTag: fromTag }));
-  }
-
-  /** RFC 3261 §18.2.1: add `received` when sent-by differs from the source; fill `rport` (RFC 3581). */
-  #stampVia(request: SipRequest, source: Endpoint): void {
-    const vias = request.headers.getAll('Via');
-    const top = vias[0] ? parseVia(vias[0]) : undefined;
-    if (!top) return;
-    let changed = false;
-    if (top.host.replace(/^\[|\]$/g, '') !== source.address) {
-      top.params.set('received', source.address);
-      changed = true;
-    }
-    if (top.params.has('rport') && !top.params.get('rport')) {
-      top.params.set('rport', String(source.port));
-      changed = true;
-    }
-    if (!changed) return;
-    vias[0] = formatVia(top);
-    request.headers.set('Via', vias);
   }
 
   #serverTxHost() {
