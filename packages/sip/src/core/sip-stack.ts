@@ -16,10 +16,10 @@ import {
 import { Dialog, dialogKey, type DialogListener } from '../dialogs/dialog.ts';
 import { InviteServerTransaction } from '../transactions/invite-server-transaction.ts';
 import { NonInviteServerTransaction } from '../transactions/non-invite-server-transaction.ts';
-import { NonInviteClientTransaction, type ClientOutcome } from '../transactions/non-invite-client-transaction.ts';
-import { InviteClientTransaction } from '../transactions/invite-client-transaction.ts';
+import type { ClientOutcome } from '../transactions/non-invite-client-transaction.ts';
 import type { ServerTransaction } from '../transactions/server-transaction.ts';
-import { clientTransactionKey, serverTransactionKey } from '../transactions/transaction-key.ts';
+import { serverTransactionKey } from '../transactions/transaction-key.ts';
+import { ClientTransactions } from './client-transactions.ts';
 import { withDigestRetry } from './digest-retry.ts';
 import { replyTo, stampVia } from './reply-routing.ts';
 import { DEFAULT_TIMERS, type Endpoint, type SipTimerValues } from './timers.ts';
@@ -71,7 +71,7 @@ export class SipStack {
   readonly #options: SipStackOptions;
   readonly #log: Logger;
   readonly #serverTransactions = new Map<string, ServerTransaction>();
-  readonly #clientTransactions = new Map<string, NonInviteClientTransaction | InviteClientTransaction>();
+  readonly #clientTransactions: ClientTransactions;
   readonly #dialogs = new Map<string, Dialog>();
   /** Call-ID + remote tag → dialog, to recognise an INVITE retransmitted after its transaction ended. */
   readonly #dialogsByRemote = new Map<string, Dialog>();
@@ -82,6 +82,7 @@ export class SipStack {
     this.timers = { ...DEFAULT_TIMERS, ...options.timers };
     this.userAgent = options.userAgent ?? 'voicebridge';
     this.#log = options.log ?? silentLogger;
+    this.#clientTransactions = new ClientTransactions((request, to) => this.#write(request, to), this.timers);
   }
 
   get stats(): { serverTransactions: number; clientTransactions: number; dialogs: number } {
@@ -204,18 +205,10 @@ export class SipStack {
   /** Sends a re-INVITE in the dialog (RFC 3261 §14.1) and ACKs its final response (§13.2.2.4, §17.1.1.3). */
   async invite(dialog: Dialog, options: { headers?: [string, string][]; body?: Buffer }): Promise<ClientOutcome> {
     const { request, destination } = dialog.createRequest('INVITE', options);
-    const key = clientTransactionKey(request);
-    if (this.#closed || !key) return { kind: 'timeout' };
-    const host = {
-      sendRequest: (req: SipRequest, to: Endpoint) => this.#write(req, to),
-      terminated: (k: string) => this.#clientTransactions.delete(k),
-    };
+    if (this.#closed) return { kind: 'timeout' };
     const ackFor = (response: SipResponse): SipRequest => dialog.createAck(request, response);
     const onSuccess = (response: SipResponse): void => this.#write(ackFor(response), destination);
-    const tx = new InviteClientTransaction(key, request, destination, { ...host, ackFor, onSuccess }, this.timers);
-    this.#clientTransactions.set(key, tx);
-    tx.start();
-    return tx.outcome;
+    return this.#clientTransactions.startInvite(request, destination, ackFor, onSuccess);
   }
 
   async #requestOnce(
@@ -225,16 +218,7 @@ export class SipStack {
   ): Promise<{ request: SipRequest; outcome: ClientOutcome }> {
     const { request, destination } = dialog.createRequest(method, options);
     if (this.#closed) return { request, outcome: { kind: 'timeout' } };
-    const key = clientTransactionKey(request);
-    if (!key) throw new Error('request without Via branch or CSeq');
-    const host = {
-      sendRequest: (req: SipRequest, to: Endpoint) => this.#write(req, to),
-      terminated: (k: string) => this.#clientTransactions.delete(k),
-    };
-    const tx = new NonInviteClientTransaction(key, request, destination, host, this.timers);
-    this.#clientTransactions.set(key, tx);
-    tx.start();
-    return { request, outcome: await tx.outcome };
+    return { request, outcome: await this.#clientTransactions.start(request, destination) };
   }
 
   /**
@@ -243,21 +227,7 @@ export class SipStack {
    */
   async sendRequest(request: SipRequest, destination: Endpoint): Promise<ClientOutcome> {
     if (this.#closed) return { kind: 'timeout' };
-    const key = clientTransactionKey(request);
-    if (!key) throw new Error('request without Via branch or CSeq');
-    const tx = new NonInviteClientTransaction(
-      key,
-      request,
-      destination,
-      {
-        sendRequest: (req, to) => this.#write(req, to),
-        terminated: (k) => this.#clientTransactions.delete(k),
-      },
-      this.timers,
-    );
-    this.#clientTransactions.set(key, tx);
-    tx.start();
-    return tx.outcome;
+    return this.#clientTransactions.start(request, destination);
   }
 
   /** Our Via for a new request over `transport`: the advertised sent-by, rport, a fresh branch. */
@@ -278,16 +248,15 @@ export class SipStack {
     if (this.#closed) return;
     this.#closed = true;
     for (const tx of [...this.#serverTransactions.values()]) tx.close();
-    for (const tx of [...this.#clientTransactions.values()]) tx.close();
+    this.#clientTransactions.close();
     for (const dialog of [...this.#dialogs.values()]) dialog.close();
   }
 
   #receiveResponse(response: SipResponse): void {
     // RFC 3261 §18.1.2 / §17.1.3: match by branch and CSeq method; a response nobody waits for is dropped.
-    const key = clientTransactionKey(response);
-    const tx = key ? this.#clientTransactions.get(key) : undefined;
-    if (tx) tx.receiveResponse(response);
-    else this.#log.debug({ status: response.status }, 'stray response dropped');
+    if (!this.#clientTransactions.receiveResponse(response)) {
+      this.#log.debug({ status: response.status }, 'stray response dropped');
+    }
   }
 
   #receiveRequest(request: SipRequest, source: Endpoint): void {
