@@ -36,9 +36,8 @@ describe('agent-requested transfer: CallConnection → media → signaling → R
       numbers: [
         {
           number: NUMBER,
-          agent: 'echo',
+          agent: { kind: 'echo' },
           enabled: true,
-          answers: [],
           transferTargets: ['+15550123', 'sip:*@pbx.example.com'],
         },
       ],

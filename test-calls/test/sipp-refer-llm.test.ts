@@ -35,11 +35,8 @@ describe('llm agent transfer_call → REFER to SIPp (in process: signaling, medi
       numbers: [
         {
           number: NUMBER,
-          agent: 'llm',
+          agent: { kind: 'llm', greeting: 'Hello.', llm: { baseUrl: model.baseUrl, model: 'fake-model' } },
           enabled: true,
-          answers: [],
-          greeting: 'Hello.',
-          llm: { baseUrl: model.baseUrl, model: 'fake-model' },
           transferTargets: ['+15550123'],
         },
       ],

@@ -52,7 +52,7 @@ export interface RunOutcome {
 /** Runs one claimed call to its end: the body of the BullMQ processor. */
 export class CallRunner {
   readonly #options: CallRunnerOptions;
-  readonly #agents: Record<CallJob['config']['agent'], Agent>;
+  readonly #agents: Record<CallJob['config']['agent']['kind'], Agent>;
 
   constructor(options: CallRunnerOptions) {
     this.#options = options;
@@ -107,7 +107,7 @@ export class CallRunner {
       await connection.announce();
       const start = await this.#waitForStart(job.callId, connection, abort, log);
       if (!start) return { stopReason: connection.stopReason ?? 'ended', released: false };
-      log.info({ agent: job.config.agent }, 'agent on the call');
+      log.info({ agent: job.config.agent.kind }, 'agent on the call');
       this.#watchRecord(job.callId, connection, abort, log);
       const transcript = (speaker: 'caller' | 'agent', text: string, played?: boolean): void => {
         const entry = { speaker, text, atMs: Math.max(0, Date.now() - start.answeredAtMs) };
@@ -155,7 +155,7 @@ export class CallRunner {
           transcript(speaker, text, played);
         },
       };
-      await this.#agents[job.config.agent].run(context);
+      await this.#agents[job.config.agent.kind].run(context);
       // The agent finished on its own (e.g. the echo's caller stopped sending): it keeps the call
       // until the media says stop.
       await new Promise<void>((resolve) => {

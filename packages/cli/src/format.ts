@@ -1,4 +1,4 @@
-import type { CallRecord, NumberConfig, TransportAddress, TurnLatency } from '@voicebridge/protocol';
+import type { CallRecord, LlmConfig, NumberConfig, TransportAddress, TurnLatency } from '@voicebridge/protocol';
 
 /**
  * Caller numbers, From headers and transcripts are peer-controlled: escape control and bidi
@@ -48,27 +48,32 @@ function fields(pairs: readonly (readonly [string, string | undefined])[]): stri
 }
 
 export function formatNumberConfig(config: NumberConfig): string {
+  const { agent } = config;
   const answers =
-    config.answers.length === 0
-      ? '(none)'
-      : config.answers.map((a) => `${printable(a.keyword)} = ${printable(a.text)}`).join(`\n${' '.repeat(15)}`);
+    agent.kind !== 'scripted'
+      ? undefined
+      : agent.answers.length === 0
+        ? '(none)'
+        : agent.answers.map((a) => `${printable(a.keyword)} = ${printable(a.text)}`).join(`\n${' '.repeat(15)}`);
+  const llm = agent.kind === 'llm' ? agent : undefined;
+  const voice = config.engines?.tts?.voice;
   return fields([
     ['number', config.number],
-    ['agent', config.agent],
+    ['agent', agent.kind],
     ['enabled', config.enabled ? 'yes' : 'no'],
     ['configVersion', String(config.configVersion)],
     ['updated', isoTime(config.updatedAtMs)],
-    ['greeting', config.greeting === undefined ? undefined : printable(config.greeting)],
+    ['greeting', agent.greeting === undefined ? undefined : printable(agent.greeting)],
     ['answers', answers],
-    ['fallback', config.fallback === undefined ? undefined : printable(config.fallback)],
-    ['prompt', config.prompt === undefined ? undefined : printable(config.prompt)],
-    ['voice', config.voice === undefined ? undefined : printable(config.voice)],
-    ['llm', config.llm === undefined ? undefined : formatLlm(config.llm)],
+    ['fallback', agent.kind !== 'scripted' || agent.fallback === undefined ? undefined : printable(agent.fallback)],
+    ['prompt', llm?.prompt === undefined ? undefined : printable(llm.prompt)],
+    ['voice', voice === undefined ? undefined : printable(voice)],
+    ['llm', llm === undefined ? undefined : formatLlm(llm.llm)],
     [
       'tools',
-      config.tools === undefined || config.tools.length === 0
+      llm?.tools === undefined || llm.tools.length === 0
         ? undefined
-        : config.tools
+        : llm.tools
             .map((t) => `${printable(t.name)} → ${printable(t.url)} (${t.timeoutMs} ms)`)
             .join(`\n${' '.repeat(15)}`),
     ],
@@ -92,7 +97,7 @@ export function formatNumberConfig(config: NumberConfig): string {
 }
 
 /** The model behind an llm number; the key shows as the variable that holds it (`$NAME`). */
-function formatLlm(llm: NonNullable<NumberConfig['llm']>): string {
+function formatLlm(llm: LlmConfig): string {
   const parts = [printable(llm.baseUrl), `model ${printable(llm.model)}`];
   parts.push(llm.apiKeyEnv === undefined ? 'no key' : `key $${llm.apiKeyEnv}`);
   if (llm.temperature !== undefined) parts.push(`temperature ${llm.temperature}`);
@@ -104,14 +109,14 @@ export function formatNumberTable(configs: readonly NumberConfig[]): string {
   if (configs.length === 0) return 'no numbers configured\n';
   return table(
     ['NUMBER', 'AGENT', 'ENABLED', 'VERSION', 'UPDATED', 'ANSWERS', 'GREETING'],
-    configs.map((c) => [
+    configs.map(({ agent, ...c }) => [
       c.number,
-      c.agent,
+      agent.kind,
       c.enabled ? 'yes' : 'no',
       String(c.configVersion),
       isoTime(c.updatedAtMs),
-      String(c.answers.length),
-      c.greeting === undefined ? '-' : truncate(printable(c.greeting), 40),
+      agent.kind === 'scripted' ? String(agent.answers.length) : '-',
+      agent.greeting === undefined ? '-' : truncate(printable(agent.greeting), 40),
     ]),
   );
 }

@@ -15,7 +15,7 @@ describe('voicebridge entry point (subprocess)', () => {
 
   it('numbers set then numbers get --json round-trips under REDIS_KEY_PREFIX', async () => {
     const set = await runMain(
-      ['numbers', 'set', '+15551230009', '--agent', 'echo', '--greeting', 'Echo test', '--answer', 'hi=Hello'],
+      ['numbers', 'set', '+15551230009', '--agent', 'scripted', '--greeting', 'Hi', '--answer', 'hi=Hello'],
       { REDIS_KEY_PREFIX: db.keys.prefix },
     );
     expect(set.stderr).to.equal('');
@@ -23,14 +23,12 @@ describe('voicebridge entry point (subprocess)', () => {
     const get = await runMain(['numbers', 'get', '+15551230009', '--json'], { REDIS_KEY_PREFIX: db.keys.prefix });
     expect(get.status).to.equal(0);
     const config = JSON.parse(get.stdout) as Record<string, unknown>;
-    expect(config).to.include({
-      number: '+15551230009',
-      agent: 'echo',
-      greeting: 'Echo test',
-      enabled: true,
-      configVersion: 1,
+    expect(config).to.include({ version: 2, number: '+15551230009', enabled: true, configVersion: 1 });
+    expect(config['agent']).to.deep.equal({
+      kind: 'scripted',
+      greeting: 'Hi',
+      answers: [{ keyword: 'hi', text: 'Hello' }],
     });
-    expect(config['answers']).to.deep.equal([{ keyword: 'hi', text: 'Hello' }]);
     expect(await db.redis.exists(db.keys.number('+15551230009'))).to.equal(1);
   });
 

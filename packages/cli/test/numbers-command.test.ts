@@ -19,8 +19,12 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     expect(set.status).to.equal(0);
     expect(set.stdout).to.match(/^saved \+15551230001 \(configVersion 1\)\n/);
     const stored = await numbers.get(NUMBER);
-    expect(stored).to.include({ agent: 'scripted', enabled: true, greeting: 'Hello', configVersion: 1 });
-    expect(stored?.answers).to.deep.equal([{ keyword: 'hours', text: 'We open at nine' }]);
+    expect(stored).to.include({ version: 2, enabled: true, configVersion: 1 });
+    expect(stored?.agent).to.deep.equal({
+      kind: 'scripted',
+      greeting: 'Hello',
+      answers: [{ keyword: 'hours', text: 'We open at nine' }],
+    });
     const get = await cli('numbers', 'get', NUMBER, '--json');
     expect(get.status).to.equal(0);
     expect(JSON.parse(get.stdout)).to.deep.equal(stored);
@@ -29,28 +33,31 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
   it('set on an existing number changes only the given fields; --answer replaces the list; "" removes', async () => {
     await numbers.put({
       number: NUMBER,
-      agent: 'echo',
-      greeting: 'Hi',
-      fallback: 'Pardon?',
-      voice: 'slt',
-      answers: [{ keyword: 'a', text: 'A' }],
+      agent: { kind: 'scripted', greeting: 'Hi', fallback: 'Pardon?', answers: [{ keyword: 'a', text: 'A' }] },
+      engines: { tts: { voice: 'slt' } },
     });
     expect((await cli('numbers', 'set', NUMBER, '--disabled', '--answer', 'b=B', '--answer', 'c = C')).status).to.equal(
       0,
     );
     expect((await cli('numbers', 'set', NUMBER, '--voice', '')).status).to.equal(0);
     const stored = await numbers.get(NUMBER);
-    expect(stored).to.include({ agent: 'echo', enabled: false, greeting: 'Hi', fallback: 'Pardon?', configVersion: 3 });
-    expect(stored).to.not.have.property('voice');
-    expect(stored?.answers).to.deep.equal([
-      { keyword: 'b', text: 'B' },
-      { keyword: 'c', text: 'C' },
-    ]);
-    expect(
-      (await cli('numbers', 'set', NUMBER, '--clear-answers', '--enabled', '--agent', 'scripted')).status,
-    ).to.equal(0);
-    expect(await numbers.get(NUMBER)).to.include({ agent: 'scripted', enabled: true, configVersion: 4 });
-    expect((await numbers.get(NUMBER))?.answers).to.deep.equal([]);
+    expect(stored).to.include({ enabled: false, configVersion: 3 });
+    expect(stored?.engines?.tts).to.not.have.property('voice');
+    expect(stored?.agent).to.deep.equal({
+      kind: 'scripted',
+      greeting: 'Hi',
+      fallback: 'Pardon?',
+      answers: [
+        { keyword: 'b', text: 'B' },
+        { keyword: 'c', text: 'C' },
+      ],
+    });
+    expect((await cli('numbers', 'set', NUMBER, '--clear-answers', '--enabled')).status).to.equal(0);
+    expect(await numbers.get(NUMBER)).to.deep.include({ enabled: true, configVersion: 4 });
+    expect((await numbers.get(NUMBER))?.agent).to.deep.include({ kind: 'scripted', answers: [] });
+    // Switching kind keeps what the new kind also has (the greeting) and drops the rest.
+    expect((await cli('numbers', 'set', NUMBER, '--agent', 'echo')).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.agent).to.deep.equal({ kind: 'echo', greeting: 'Hi' });
   });
 
   it('refuses a number that is not E.164, naming the argument, and writes nothing', async () => {
@@ -66,7 +73,7 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
 
   it('exits 2 naming every bad flag or value', async () => {
     const cases: [string[], string][] = [
-      [['numbers', 'set', NUMBER, '--agent', 'gpt'], 'invalid --agent "gpt": must be one of echo, scripted'],
+      [['numbers', 'set', NUMBER, '--agent', 'gpt'], 'invalid --agent "gpt": must be one of echo, scripted, llm'],
       [['numbers', 'set', NUMBER, '--answer', 'no-equals'], 'invalid --answer "no-equals": must be KEYWORD=TEXT'],
       [['numbers', 'set', NUMBER, '--answer', '=text'], 'invalid --answer "=text"'],
       [
@@ -74,7 +81,12 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
         '--answer and --clear-answers exclude each other',
       ],
       [['numbers', 'set', NUMBER, '--enabled', '--disabled'], '--enabled and --disabled exclude each other'],
-      [['numbers', 'set', NUMBER, '--greeting', 'x'.repeat(1001)], 'invalid --greeting: Too big'],
+      [['numbers', 'set', NUMBER, '--greeting', 'x'.repeat(1001)], `invalid --greeting "${'x'.repeat(1001)}": Too big`],
+      [
+        ['numbers', 'set', NUMBER, '--agent', 'echo', '--answer', 'a=b'],
+        "--answer applies to agent scripted; this number's agent is echo",
+      ],
+      [['numbers', 'set', NUMBER, '--prompt', 'Hi'], "--prompt applies to agent llm; this number's agent is scripted"],
       [['numbers', 'set', NUMBER, '--answer', `${'k'.repeat(65)}=t`], 'invalid --answer #1 keyword: Too big'],
       [['numbers', 'set', NUMBER, '--greeting'], 'option --greeting needs a value'],
       [['numbers', 'set', NUMBER, '--colour', 'red'], 'unknown option "--colour"'],
@@ -114,8 +126,8 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     );
     expect(set.status, set.stderr).to.equal(0);
     const stored = await numbers.get(NUMBER);
-    expect(stored).to.include({ agent: 'llm', prompt: 'You are a dentist receptionist.' });
-    expect(stored?.llm).to.deep.equal({
+    expect(stored?.agent).to.deep.include({ kind: 'llm', prompt: 'You are a dentist receptionist.' });
+    expect(stored?.agent).to.have.property('llm').that.deep.equals({
       baseUrl: 'http://localhost:11434/v1',
       model: 'llama3.2',
       apiKeyEnv: 'OLLAMA_KEY',
@@ -140,14 +152,18 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
         )
       ).status,
     ).to.equal(0);
-    expect((await numbers.get(NUMBER))?.llm).to.deep.equal({
-      baseUrl: 'http://localhost:11434/v1',
-      model: 'qwen2.5',
-      apiKeyEnv: 'OLLAMA_KEY',
-      maxTokens: 200,
-    });
+    expect((await numbers.get(NUMBER))?.agent)
+      .to.have.property('llm')
+      .that.deep.equals({
+        baseUrl: 'http://localhost:11434/v1',
+        model: 'qwen2.5',
+        apiKeyEnv: 'OLLAMA_KEY',
+        maxTokens: 200,
+      });
     expect((await cli('numbers', 'set', NUMBER, '--llm-api-key-env', '')).status).to.equal(0);
-    expect((await numbers.get(NUMBER))?.llm).to.not.have.property('apiKeyEnv');
+    expect((await numbers.get(NUMBER))?.agent)
+      .to.have.property('llm')
+      .that.not.have.property('apiKeyEnv');
   });
 
   it('refuses bad --llm-* values naming the flag, never echoing a pasted key', async () => {
@@ -164,10 +180,23 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     ];
     const cases: [string[], string][] = [
       [['numbers', 'set', NUMBER, '--agent', 'llm'], '--agent llm needs --llm-base-url and --llm-model'],
-      [['numbers', 'set', NUMBER, '--llm-temperature', '0.5'], '--llm-* options need --llm-base-url and --llm-model'],
-      [[...base, '--llm-temperature', 'warm'], 'invalid --llm-temperature "warm": must be a number from 0 to 2'],
-      [[...base, '--llm-temperature', '2.5'], 'invalid --llm-temperature "2.5": must be a number from 0 to 2'],
-      [[...base, '--llm-max-tokens', '1.5'], 'invalid --llm-max-tokens "1.5": must be an integer from 1 to 100000'],
+      [
+        ['numbers', 'set', NUMBER, '--llm-temperature', '0.5'],
+        "--llm-temperature applies to agent llm; this number's agent is scripted",
+      ],
+      [
+        ['numbers', 'set', NUMBER, '--agent', 'llm', '--llm-temperature', '0.5'],
+        '--agent llm needs --llm-base-url and --llm-model',
+      ],
+      [
+        [...base, '--llm-temperature', 'warm'],
+        'invalid --llm-temperature "warm": Invalid input: expected number, received string',
+      ],
+      [[...base, '--llm-temperature', '2.5'], 'invalid --llm-temperature "2.5": Too big: expected number to be <=2'],
+      [
+        [...base, '--llm-max-tokens', '1.5'],
+        'invalid --llm-max-tokens "1.5": Invalid input: expected int, received number',
+      ],
       [
         [...base.slice(0, 6), 'ftp://example.com/v1', ...base.slice(7)],
         'invalid --llm-base-url: must be an http(s) URL without credentials',
@@ -176,7 +205,8 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
         [...base.slice(0, 6), 'https://user:pw@example.com/v1', ...base.slice(7)],
         'invalid --llm-base-url: must be an http(s) URL',
       ],
-      [[...base.slice(0, 8), ''], 'invalid --llm-model: cannot be empty'],
+      [[...base.slice(0, 8), ''], 'invalid --llm-model: cannot be removed; --agent llm needs --llm-model'],
+      [[...base.slice(0, 6), 'https://api.openai.com/v1'], '--agent llm needs --llm-model'],
       [
         [...base, '--llm-api-key-env', 'sk-abcdef0123456789'],
         'invalid --llm-api-key-env: must be an environment variable name',
@@ -187,6 +217,7 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
       expect(result.status, argv.join(' ')).to.equal(2);
       expect(result.stderr, argv.join(' ')).to.include(`voicebridge: ${message}`);
       expect(result.stderr).to.not.include('sk-abcdef');
+      expect(result.stderr).to.not.include('pw@');
     }
     expect(await numbers.list()).to.deep.equal([]);
   });
@@ -200,8 +231,8 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     expect((await cli('numbers', 'set', NUMBER, '--no-record')).status).to.equal(0);
     expect((await numbers.get(NUMBER))?.recording).to.deep.equal({ enabled: false, retentionDays: 7 });
     for (const [args, message] of [
-      [['--retention-days', '0'], 'invalid --retention-days "0"'],
-      [['--retention-days', '2.5'], 'invalid --retention-days "2.5"'],
+      [['--retention-days', '0'], 'invalid --retention-days "0": Too small: expected number to be >=1'],
+      [['--retention-days', '2.5'], 'invalid --retention-days "2.5": Invalid input: expected int, received number'],
       [['--record', '--no-record'], '--record and --no-record exclude each other'],
     ] as const) {
       const bad = await cli('numbers', 'set', NUMBER, ...args);
@@ -222,9 +253,9 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     expect((await cli('numbers', 'set', NUMBER, '--no-input-timeout', '')).status).to.equal(0);
     expect((await numbers.get(NUMBER))?.noInputTimeoutS).to.equal(undefined);
     for (const [args, message] of [
-      [['--max-call-duration', '0'], 'invalid --max-call-duration "0": must be a whole number of seconds, 1 to 86400'],
-      [['--no-input-timeout', '1.5'], 'invalid --no-input-timeout "1.5"'],
-      [['--no-input-timeout', '3601'], 'invalid --no-input-timeout "3601"'],
+      [['--max-call-duration', '0'], 'invalid --max-call-duration "0": Too small: expected number to be >=1'],
+      [['--no-input-timeout', '1.5'], 'invalid --no-input-timeout "1.5": Invalid input: expected int'],
+      [['--no-input-timeout', '3601'], 'invalid --no-input-timeout "3601": Too big: expected number to be <=3600'],
     ] as const) {
       const bad = await cli('numbers', 'set', NUMBER, ...args);
       expect(bad.status).to.equal(2);
@@ -240,8 +271,12 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
       parameters: { type: 'object', properties: {} },
       url: 'https://api.example.com/orders',
     };
-    expect((await cli('numbers', 'set', NUMBER, '--webhook-tools', JSON.stringify([tool]))).status).to.equal(0);
-    expect((await numbers.get(NUMBER))?.tools).to.deep.equal([{ ...tool, timeoutMs: 5000 }]);
+    const llm = ['--agent', 'llm', '--llm-base-url', 'http://127.0.0.1:11434/v1', '--llm-model', 'llama3.2'];
+    const set = await cli('numbers', 'set', NUMBER, ...llm, '--webhook-tools', JSON.stringify([tool]));
+    expect(set.status, set.stderr).to.equal(0);
+    expect((await numbers.get(NUMBER))?.agent)
+      .to.have.property('tools')
+      .that.deep.equals([{ ...tool, timeoutMs: 5000 }]);
     expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(
       /^tools +lookup_order → https:\/\/api\.example\.com\/orders \(5000 ms\)$/m,
     );
@@ -257,17 +292,17 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
       expect(bad.stderr, value).to.include(message);
     }
     expect((await cli('numbers', 'set', NUMBER, '--webhook-tools', '')).status).to.equal(0);
-    expect((await numbers.get(NUMBER))?.tools).to.equal(undefined);
+    expect((await numbers.get(NUMBER))?.agent).to.not.have.property('tools');
   });
 
   it('list prints a table or --json; delete exits 1 for a number not configured', async () => {
     expect((await cli('numbers', 'list')).stdout).to.equal('no numbers configured\n');
-    await numbers.put({ number: '+15551230002', agent: 'echo' });
-    await numbers.put({ number: NUMBER, agent: 'scripted', greeting: 'Hello' });
+    await numbers.put({ number: '+15551230002', agent: { kind: 'echo' } });
+    await numbers.put({ number: NUMBER, agent: { kind: 'scripted', greeting: 'Hello' } });
     const table = (await cli('numbers', 'list')).stdout.split('\n');
     expect(table[0]).to.match(/^NUMBER\s+AGENT\s+ENABLED\s+VERSION\s+UPDATED\s+ANSWERS\s+GREETING$/);
     expect(table[1]).to.match(/^\+15551230001\s+scripted\s+yes\s+1\s+\d{4}-\d\d-\d\dT\S+Z\s+0\s+Hello$/);
-    expect(table[2]).to.match(/^\+15551230002\s+echo\s+yes\s+1\s+\S+\s+0\s+-$/);
+    expect(table[2]).to.match(/^\+15551230002\s+echo\s+yes\s+1\s+\S+\s+-\s+-$/);
     expect(JSON.parse((await cli('numbers', 'list', '--json')).stdout)).to.deep.equal(await numbers.list());
 
     expect(await cli('numbers', 'delete', NUMBER)).to.deep.equal({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NumberConfigSchema } from './number-config.ts';
+import { StoredNumberConfigSchema } from './number-config-v1.ts';
 
 /** BullMQ queue that carries calls: one job per call, jobId = callId. */
 export const CALLS_QUEUE = 'calls';
@@ -12,7 +12,8 @@ export const CallJobSchema = z.object({
   version: z.literal(1),
   callId: z.string(),
   number: z.string(),
-  config: NumberConfigSchema,
+  /** Read as v2 whichever version signaling wrote (jobs queued across an upgrade). */
+  config: StoredNumberConfigSchema,
   codec: z.enum(['PCMU', 'PCMA']),
   sampleRateHz: z.literal(8000),
   ptimeMs: z.number().int().min(10).max(40),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AGENT_TYPES } from './number-config.ts';
+import { AGENT_KINDS } from './agent-config/agent-config.ts';
 
 /** Who ended the call. */
 export const HANGUP_PARTIES = ['caller', 'agent', 'bridge'] as const;
@@ -129,7 +129,7 @@ export const CallRecordSchema = z.object({
   to: z.string(),
   /** The dialled number after normalisation (E.164), or the raw user part when it did not normalise. */
   number: z.string(),
-  agent: z.enum(AGENT_TYPES).optional(),
+  agent: z.enum(AGENT_KINDS).optional(),
   configVersion: z.number().int().optional(),
   status: z.enum(CALL_STATUSES),
   invitedAtMs: z.number().int(),

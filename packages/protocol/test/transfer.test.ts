@@ -9,11 +9,10 @@ import {
 } from '../src/index.ts';
 
 const NUMBER = {
-  version: 1,
+  version: 2,
   number: '+15550100',
-  agent: 'llm',
+  agent: { kind: 'echo' },
   enabled: true,
-  answers: [],
   configVersion: 1,
   updatedAtMs: 0,
 } as const;

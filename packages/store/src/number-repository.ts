@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { E164_PATTERN, NumberConfigSchema, VoicebridgeError } from '@voicebridge/protocol';
-import type { KeywordAnswer, NumberConfig } from '@voicebridge/protocol';
+import { E164_PATTERN, NumberConfigSchema, StoredNumberConfigSchema, VoicebridgeError } from '@voicebridge/protocol';
+import type { NumberConfig, NumberConfigDraft } from '@voicebridge/protocol';
 import type { RedisKeys } from './redis-keys.ts';
 import {
   toConfigIssues,
@@ -12,13 +12,11 @@ import { describeIssues } from './schema-errors.ts';
 
 export type { ConfigIssue } from './versioned-config-store.ts';
 
-/** What an operator supplies; the repository owns `version`, `configVersion` and `updatedAtMs`. */
-export type NumberConfigInput = Omit<
-  NumberConfig,
-  'version' | 'configVersion' | 'updatedAtMs' | 'answers' | 'enabled'
-> & {
-  /** Default []. */
-  answers?: KeywordAnswer[];
+/**
+ * What an operator supplies (v2, with the schema's defaults still to apply, e.g. a scripted agent's
+ * `answers`); the repository owns `version`, `configVersion` and `updatedAtMs`.
+ */
+export type NumberConfigInput = Omit<NumberConfigDraft, 'version' | 'configVersion' | 'updatedAtMs' | 'enabled'> & {
   /** Default true. */
   enabled?: boolean;
 };
@@ -35,13 +33,15 @@ const NUMBER_KIND = (keys: RedisKeys): VersionedConfigKind<NumberConfig, NumberC
   idOf: (value) => value.number,
   key: (number) => keys.number(number),
   indexKey: () => keys.numbersIndex(),
-  schema: NumberConfigSchema,
+  // v1 values are read and upgraded (ADR 0001's one release); every write is v2.
+  schema: StoredNumberConfigSchema,
   validate: (input, nowMs) => validateNumberConfigInput(input, nowMs, 0),
 });
 
 /**
  * Number configs: one JSON value per number plus an index set. Configuration, so no TTL.
- * Reads validate; a stored value that fails NumberConfigSchema is an error naming its key.
+ * Reads validate (a v1 value comes back as v2; it is rewritten as v2 at its next write); a stored
+ * value that fails the schema is an error naming its key.
  */
 export class NumberRepository {
   readonly #redis: Redis;
@@ -133,9 +133,8 @@ export function numberConfigInputIssues(input: NumberConfigInput): ConfigIssue[]
 function parseNumberConfigInput(input: NumberConfigInput, nowMs: number, configVersion: number) {
   return NumberConfigSchema.safeParse({
     ...input,
-    answers: input.answers ?? [],
     enabled: input.enabled ?? true,
-    version: 1,
+    version: 2,
     configVersion,
     updatedAtMs: nowMs,
   });

@@ -38,7 +38,7 @@ export async function speak(context: AgentContext, text: string): Promise<boolea
   context.transcript('agent', text);
   for await (const chunk of context.tts.synthesize(text, {
     sampleRateHz: 8000,
-    voice: context.job.config.voice,
+    voice: context.job.config.engines?.tts?.voice,
     signal: context.signal,
   })) {
     context.turns.sendAudio(chunk);

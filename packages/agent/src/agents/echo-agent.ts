@@ -1,3 +1,4 @@
+import { agentConfigOf } from '@voicebridge/protocol';
 import { speak, type Agent, type AgentContext } from './agent-context.ts';
 import { delay } from '../stt/abortable.ts';
 
@@ -9,7 +10,8 @@ export class EchoAgent implements Agent {
   async run(context: AgentContext): Promise<void> {
     const { connection, job, signal } = context;
     await delay(context.greetingDelayMs, signal);
-    if (job.config.greeting) await speak(context, job.config.greeting);
+    const { greeting } = agentConfigOf(job.config.agent, 'echo');
+    if (greeting) await speak(context, greeting);
     // What the caller said over the greeting is not echoed: start from live audio.
     connection.callerAudio.clear();
     for await (const frame of connection.callerAudio) connection.sendAudio(frame);

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { VoicebridgeError } from '@voicebridge/protocol';
+import { agentConfigOf, VoicebridgeError } from '@voicebridge/protocol';
 import type { ChatMessage, LanguageModel, LlmEvent, ToolDefinition } from '../llm/language-model.ts';
 import { LlmError } from '../llm/llm-error.ts';
 import { ModelAnswer } from '../llm/model-answer.ts';
@@ -92,7 +92,8 @@ export class LlmAgent implements Agent {
       connection.hangup('error');
       return;
     }
-    const systemPrompt = job.config.prompt ?? DEFAULT_SYSTEM_PROMPT;
+    const agent = agentConfigOf(job.config.agent, 'llm');
+    const systemPrompt = agent.prompt ?? DEFAULT_SYSTEM_PROMPT;
     let history: ChatMessage[];
     let pending = false;
     if (resume) {
@@ -102,7 +103,7 @@ export class LlmAgent implements Agent {
         'resuming the conversation of a previous owner',
       );
     } else {
-      const greeting = job.config.greeting ?? LLM_AGENT_PHRASES.greeting;
+      const greeting = agent.greeting ?? LLM_AGENT_PHRASES.greeting;
       await speak(context, greeting);
       history = [
         { role: 'system', content: systemPrompt },
@@ -112,7 +113,7 @@ export class LlmAgent implements Agent {
     const callTools = new CallTools({
       callId: job.callId,
       number: job.number,
-      webhooks: job.config.tools ?? [],
+      webhooks: agent.tools ?? [],
       dtmf: { telephoneEvent: () => connection.telephoneEvent, send: (digits) => connection.sendDtmf(digits) },
       // What the model said before asking plays out first: then REFER.
       transfer: {
@@ -151,9 +152,7 @@ export class LlmAgent implements Agent {
   #modelFor(context: AgentContext): LanguageModel | undefined {
     const { job, log } = context;
     try {
-      const config = job.config.llm;
-      if (config === undefined)
-        throw new VoicebridgeError('VB_CONFIG_INVALID', `number ${job.number} has agent llm but no llm config`);
+      const config = agentConfigOf(job.config.agent, 'llm').llm;
       const sayOneMoment = (signal: AbortSignal): Promise<void> =>
         this.#say(context, LLM_AGENT_PHRASES.oneMoment, signal);
       return new RetryingModel(this.#models(config), {
@@ -199,7 +198,7 @@ export class LlmAgent implements Agent {
     const { connection, job, signal, log } = context;
     for (let round = 0; round <= this.#maxToolRounds; round++) {
       const answer = new ModelAnswer();
-      const { temperature, maxTokens } = job.config.llm ?? {};
+      const { temperature, maxTokens } = agentConfigOf(job.config.agent, 'llm').llm;
       const startedMs = performance.now();
       let firstTokenMs: number | undefined;
       // Barge-in aborts this reply's model stream and synthesis, not the call.
@@ -309,7 +308,7 @@ export class LlmAgent implements Agent {
     reply?.clause(text);
     for await (const chunk of context.tts.synthesize(text, {
       sampleRateHz: 8000,
-      voice: context.job.config.voice,
+      voice: context.job.config.engines?.tts?.voice,
       signal,
     })) {
       context.turns.sendAudio(chunk);

@@ -1,3 +1,4 @@
+import { agentConfigOf } from '@voicebridge/protocol';
 import { ScriptedDialogue } from '../scripted/scripted-dialogue.ts';
 import { scriptedResumeLine } from '../scripted/scripted-resume.ts';
 import { BargeInDetector } from '../turns/barge-in-detector.ts';
@@ -18,15 +19,16 @@ const GOODBYE = /\b(goodbye|good bye|bye bye)\b/i;
 export class ScriptedAgent implements Agent {
   async run(context: AgentContext): Promise<void> {
     const { connection, job, signal, log } = context;
-    const dialogue = new ScriptedDialogue(job.config);
+    const config = agentConfigOf(job.config.agent, 'scripted');
+    const dialogue = new ScriptedDialogue(config);
     if (context.resume?.greeted) await speak(context, scriptedResumeLine(context.resume));
     else {
       await delay(context.greetingDelayMs, signal);
       await speak(context, dialogue.greeting());
     }
     signal.addEventListener('abort', followCallEvents(context), { once: true });
-    const keywords = [...job.config.answers.map((a) => a.keyword), 'goodbye'];
-    const configuresGoodbye = job.config.answers.some((a) => GOODBYE.test(a.keyword));
+    const keywords = [...config.answers.map((a) => a.keyword), 'goodbye'];
+    const configuresGoodbye = config.answers.some((a) => GOODBYE.test(a.keyword));
     // The caller may talk over an answer (not over the greeting or the farewell): see docs/conversation.md.
     const bargeIn = new BargeInDetector();
     const unobserve = connection.observeCallerFrames((frame) => bargeIn.onCallerFrame(frame.samples));

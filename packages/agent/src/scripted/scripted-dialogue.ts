@@ -1,6 +1,6 @@
-import type { NumberConfig } from '@voicebridge/protocol';
+import type { ScriptedAgentConfig } from '@voicebridge/protocol';
 
-export type ScriptedDialogueConfig = Pick<NumberConfig, 'greeting' | 'answers' | 'fallback'>;
+export type ScriptedDialogueConfig = Pick<ScriptedAgentConfig, 'greeting' | 'answers' | 'fallback'>;
 
 const HEARD = '{heard}';
 const TOPICS_LISTED = 5;

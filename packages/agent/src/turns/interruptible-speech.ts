@@ -32,7 +32,7 @@ export async function speakInterruptibly(
     reply.clause(text);
     for await (const chunk of context.tts.synthesize(text, {
       sampleRateHz: 8000,
-      voice: context.job.config.voice,
+      voice: context.job.config.engines?.tts?.voice,
       signal: speaking.signal,
     })) {
       context.turns.sendAudio(chunk);

@@ -260,13 +260,12 @@ export class LlmCallHarness {
       models: createLanguageModelFactory({ env: options.env, timeoutMs: 5_000 }),
     });
     this.#job = llmCallJob(this.callId, {
-      agent: options.agent ?? 'llm',
-      greeting: options.greeting,
-      prompt: options.prompt,
-      llm: options.llm,
+      agent:
+        options.agent === 'scripted'
+          ? { kind: 'scripted', greeting: options.greeting, answers: [] }
+          : { kind: 'llm', greeting: options.greeting, prompt: options.prompt, llm: options.llm, tools: options.tools },
       maxCallDurationS: options.maxCallDurationS,
       noInputTimeoutS: options.noInputTimeoutS,
-      tools: options.tools,
       transferTargets: options.transferTargets,
     });
   }
@@ -323,11 +322,10 @@ export function llmCallJob(callId: string, config: Partial<NumberConfig>): CallJ
     callId,
     number: '+15550001111',
     config: {
-      version: 1,
+      version: 2,
       number: '+15550001111',
-      agent: 'llm',
+      agent: { kind: 'llm', llm: { baseUrl: 'http://127.0.0.1:9/v1', model: 'none' } },
       enabled: true,
-      answers: [],
       configVersion: 1,
       updatedAtMs: now,
       ...config,

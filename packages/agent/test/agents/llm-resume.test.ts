@@ -121,9 +121,12 @@ class CallWorld {
 
   job(baseUrl: string): CallJob {
     return llmCallJob(this.callId, {
-      greeting: GREETING,
-      prompt: PROMPT,
-      llm: { baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY' },
+      agent: {
+        kind: 'llm',
+        greeting: GREETING,
+        prompt: PROMPT,
+        llm: { baseUrl, model: 'fake-model', apiKeyEnv: 'VB_TEST_LLM_KEY' },
+      },
       configVersion: 4,
     });
   }

@@ -151,7 +151,7 @@ export class Call {
       this.#writeRecord(() =>
         this.#deps.records.update(this.callId, {
           status: 'ringing',
-          agent: config.agent,
+          agent: config.agent.kind,
           configVersion: config.configVersion,
           codec: offer.codec.name,
           ptimeMs: offer.ptimeMs,
