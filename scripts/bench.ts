@@ -1,8 +1,16 @@
 /**
  * `pnpm bench`: every benchmark of the workspace, one after the other, printing numbers and ratios.
- * Benchmarks measure; tests never assert on time (the machines are shared and noisy).
+ * Benchmarks measure; tests never assert on time (the machines are shared and noisy). Each one runs
+ * a bounded pass here (the longest, the media capacity bench, a few minutes); the headers of the
+ * files say how to run a longer one alone.
+ *
+ *   pnpm bench                 every benchmark
+ *   pnpm bench sip agent       only the benchmarks of those packages (the word before a title's colon)
  */
-const benches: [string, string][] = [
+import { pathToFileURL } from 'node:url';
+
+export const BENCHES: [string, string][] = [
+  ['sip: message parser on a typical INVITE', '../packages/sip/bench/parser.bench.ts'],
   ['rtp: G.711 and RTP header', '../packages/rtp/bench/g711.bench.ts'],
   ['rtp: resampler to 8 kHz', '../packages/rtp/bench/resampler.bench.ts'],
   ['rtp: jitter buffer', '../packages/rtp/bench/jitter-buffer.bench.ts'],
@@ -14,14 +22,26 @@ const benches: [string, string][] = [
     'media: capacity (media only, through the agent channel, clear-to-silence)',
     '../packages/media/bench/capacity.bench.ts',
   ],
+  // The quick pass (about a minute); the full one ADR 0005 quotes runs alone.
   [
-    'bridge-added latency per turn (media worker + agent connection, in process)',
+    'agent: offline engines (flite, pocketsphinx: start, first audio, latency, word errors)',
+    '../packages/agent/bench/offline-engines.bench.ts',
+  ],
+  [
+    'test-calls: bridge-added latency per turn (media worker + agent connection, in process)',
     '../test-calls/bench/bridge-latency.bench.ts',
   ],
 ];
 
-for (const [title, path] of benches) {
-  process.stdout.write(`\n== ${title}\n`);
-  const mod = (await import(new URL(path, import.meta.url).href)) as { run(): Promise<void> };
-  await mod.run();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const packages = process.argv.slice(2);
+  const chosen = BENCHES.filter(([title]) => packages.length === 0 || packages.includes(title.split(':')[0] ?? ''));
+  if (chosen.length === 0) throw new Error(`no benchmark of ${packages.join(' or ')}`);
+  for (const [title, path] of chosen) {
+    process.stdout.write(`\n== ${title}\n`);
+    const startedAt = performance.now();
+    const mod = (await import(new URL(path, import.meta.url).href)) as { run(): Promise<void> };
+    await mod.run();
+    process.stdout.write(`(${((performance.now() - startedAt) / 1000).toFixed(1)} s)\n`);
+  }
 }

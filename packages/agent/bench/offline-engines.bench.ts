@@ -1,17 +1,24 @@
 /**
  * The numbers behind ADR 0005, through the product code path: flite voice → (16→8 kHz) → G.711
- * μ-law → TelephoneUpsampler → warm pocketsphinx. Not a test (it asserts nothing and takes minutes):
+ * μ-law → TelephoneUpsampler → warm pocketsphinx. Timings and word errors are printed, never
+ * asserted. Needs `pocketsphinx_continuous` and `flite` (scripts/setup.sh installs them).
  *
- *   node --import tsx packages/agent/test/engines/measure-offline-engines.ts [--quick]
+ * `run()` (what `pnpm bench` calls) is the quick pass, about a minute: one voice, three decoder
+ * starts, three paced utterances. The full one (four to five voices, ten starts, eight utterances,
+ * about four minutes) is what ADR 0005 quotes:
+ *
+ *   node --import tsx packages/agent/bench/offline-engines.bench.ts [--quick]
  */
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { silentLogger } from '@voicebridge/protocol';
-import { PocketsphinxPool, POCKETSPHINX_DEFAULTS } from '../../src/stt/pocketsphinx-pool.ts';
-import { PocketsphinxProcess } from '../../src/stt/pocketsphinx-process.ts';
-import { PocketsphinxStt } from '../../src/stt/pocketsphinx-stt.ts';
-import type { UpsamplingMethod } from '../../src/stt/telephone-upsampler.ts';
-import { FliteTts } from '../../src/tts/flite-tts.ts';
-import { concat, frames, muLawRoundTrip, silence, synthesizeAll } from './audio-helpers.ts';
+import { PocketsphinxPool, POCKETSPHINX_DEFAULTS } from '../src/stt/pocketsphinx-pool.ts';
+import { PocketsphinxProcess } from '../src/stt/pocketsphinx-process.ts';
+import { PocketsphinxStt } from '../src/stt/pocketsphinx-stt.ts';
+import type { UpsamplingMethod } from '../src/stt/telephone-upsampler.ts';
+import { FliteTts } from '../src/tts/flite-tts.ts';
+import { concat, frames, muLawRoundTrip, silence, synthesizeAll } from '../test/engines/audio-helpers.ts';
 
 const SENTENCES: [string, string][] = [
   ['What are your opening hours', 'hours'],
@@ -46,8 +53,7 @@ const SENTENCES: [string, string][] = [
   ['Can I change my delivery date', 'delivery'],
 ];
 
-const quick = process.argv.includes('--quick');
-const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+const out = (line: string): void => console.log(line);
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const words = (text: string): string[] =>
   text
@@ -82,7 +88,7 @@ async function rssMb(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function measureStart(): Promise<void> {
+async function measureStart(quick: boolean): Promise<void> {
   const wall: number[] = [];
   const cpu: number[] = [];
   let rss = 0;
@@ -163,7 +169,7 @@ async function measureAccuracy(
 }
 
 /** Caller audio paced in real time (20 ms frames): how long after the last word the transcript comes. */
-async function measureLatency(tts: FliteTts, stt: PocketsphinxStt): Promise<void> {
+async function measureLatency(tts: FliteTts, stt: PocketsphinxStt, quick: boolean): Promise<void> {
   const parts: Int16Array[] = [silence(500)];
   for (const [sentence] of SENTENCES.slice(0, quick ? 3 : 8))
     parts.push(muLawRoundTrip(await synthesizeAll(tts, sentence)), silence(1500));
@@ -172,7 +178,7 @@ async function measureLatency(tts: FliteTts, stt: PocketsphinxStt): Promise<void
   async function* paced(): AsyncGenerator<Int16Array> {
     for (let offset = 0, frame = 0; offset < audio.length; offset += 160, frame++) {
       const due = startedAt + frame * 20 - performance.now();
-      if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+      if (due > 0) await sleep(due);
       yield audio.slice(offset, offset + 160);
     }
   }
@@ -188,22 +194,30 @@ async function measureLatency(tts: FliteTts, stt: PocketsphinxStt): Promise<void
   );
 }
 
-const tts = new FliteTts();
-const pool = new PocketsphinxPool({ size: 1 });
-const stt = new PocketsphinxStt({ pool });
-try {
-  await measureStart();
-  await measureTts(tts, quick ? ['rms'] : ['kal', 'rms', 'slt', 'awb']);
-  await pool.warmUp(AbortSignal.timeout(60_000));
-  await measureLatency(tts, stt);
-  out('| voice | upsampling | WER | keywords | first sentence heard as | RTF (CPU) | RTF (wall, fed at full speed) |');
-  out('| --- | --- | --- | --- | --- | --- | --- |');
-  const voices = quick ? ['rms'] : ['rms', 'kal', 'awb', 'slt', 'kal16'];
-  for (const voice of voices)
-    for (const upsampling of ['linear', 'zero-stuff', 'band-limited'] as const)
-      out(await measureAccuracy(tts, stt, pool, voice, upsampling));
-} finally {
-  await stt.close();
-  await pool.close();
-  await tts.close();
+export async function run(options: { quick: boolean } = { quick: true }): Promise<void> {
+  const { quick } = options;
+  const tts = new FliteTts();
+  const pool = new PocketsphinxPool({ size: 1 });
+  const stt = new PocketsphinxStt({ pool });
+  try {
+    await measureStart(quick);
+    await measureTts(tts, quick ? ['rms'] : ['kal', 'rms', 'slt', 'awb']);
+    await pool.warmUp(AbortSignal.timeout(60_000));
+    await measureLatency(tts, stt, quick);
+    out(
+      '| voice | upsampling | WER | keywords | first sentence heard as | RTF (CPU) | RTF (wall, fed at full speed) |',
+    );
+    out('| --- | --- | --- | --- | --- | --- | --- |');
+    const voices = quick ? ['rms'] : ['rms', 'kal', 'awb', 'slt', 'kal16'];
+    for (const voice of voices)
+      for (const upsampling of ['linear', 'zero-stuff', 'band-limited'] as const)
+        out(await measureAccuracy(tts, stt, pool, voice, upsampling));
+  } finally {
+    await stt.close();
+    await pool.close();
+    await tts.close();
+  }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
+  await run({ quick: process.argv.includes('--quick') });
