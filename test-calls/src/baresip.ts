@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, freeRtpPortRange } from '../../test/support/free-port.ts';
+import { schedule } from '../../test/support/wait-for.ts';
 
 export interface BaresipCall {
   /** What baresip heard from the bridge (its decoder output), 8 kHz mono WAV. */
@@ -57,20 +58,20 @@ export async function baresipCall(options: {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
-  let ending: NodeJS.Timeout | undefined;
+  let ending: (() => void) | undefined;
   const onOutput = (d: Buffer): void => {
     stdout += d.toString();
     // baresip stays up after the call until -t expires: stop it once the call is over (SIGTERM
     // lets sndfile close its WAV files properly).
     if (!ending && /terminated \(duration|session closed/.test(stdout))
-      ending = setTimeout(() => child.kill('SIGTERM'), 500);
+      ending = schedule(500, () => child.kill('SIGTERM'));
   };
   child.stdout.on('data', onOutput);
   child.stderr.on('data', onOutput);
-  const killer = setTimeout(() => child.kill('SIGKILL'), (options.maxSeconds + 10) * 1000);
+  const cancelKill = schedule((options.maxSeconds + 10) * 1000, () => child.kill('SIGKILL'));
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  clearTimeout(killer);
-  clearTimeout(ending);
+  cancelKill();
+  ending?.();
   const files = await readdir(dir);
   const heard = files.find((f) => f.startsWith('dump-') && f.endsWith('-dec.wav'));
   const sent = files.find((f) => f.startsWith('dump-') && f.endsWith('-enc.wav'));

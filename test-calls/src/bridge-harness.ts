@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, freePortBlock, freeRtpPortRange } from '../../test/support/free-port.ts';
+import { schedule } from '../../test/support/wait-for.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -75,21 +76,20 @@ export async function startBridge(options: BridgeOptions = {}): Promise<RunningB
   const logs: string[] = [];
   const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: false, maxRetriesPerRequest: 2 });
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`bridge not ready in time; last logs:\n${logs.slice(-20).join('\n')}`)),
-      options.readyTimeoutMs ?? 60_000,
+    const cancel = schedule(options.readyTimeoutMs ?? 60_000, () =>
+      reject(new Error(`bridge not ready in time; last logs:\n${logs.slice(-20).join('\n')}`)),
     );
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         logs.push(line);
         if (line.includes('"voicebridge ready"')) {
-          clearTimeout(timer);
+          cancel();
           resolve();
         }
       });
     }
     child.once('exit', (code) => {
-      clearTimeout(timer);
+      cancel();
       reject(new Error(`bridge exited with ${code} before ready:\n${logs.slice(-20).join('\n')}`));
     });
   });
@@ -108,9 +108,9 @@ export async function startBridge(options: BridgeOptions = {}): Promise<RunningB
         if (child.exitCode === null && child.signalCode === null) {
           const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
           child.kill('SIGTERM');
-          const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          const cancelForce = schedule(15_000, () => child.kill('SIGKILL'));
           await exited;
-          clearTimeout(force);
+          cancelForce();
         }
         await deleteKeys(redis, `${prefix}:*`);
         redis.disconnect();

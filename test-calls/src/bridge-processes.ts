@@ -1,6 +1,7 @@
 import type { CallRecord } from '@voicebridge/protocol';
 import type { RunningBridge } from './bridge-harness.ts';
-import { callRecords, describeRun, endedRecord, runSipp, waitFor, type SippResult } from './sipp.ts';
+import { callRecords, describeRun, endedRecord, runSipp, type SippResult } from './sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 interface LogLine {
   service?: string;

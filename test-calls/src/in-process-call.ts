@@ -10,6 +10,7 @@ import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader } from '@v
 import { ScriptedStt } from '../../packages/agent/test/agents/llm-call-harness.ts';
 import { freeRtpPortRange } from '../../test/support/free-port.ts';
 import { FakeOpenAiServer } from '../../packages/agent/test/llm/fake-openai-server.ts';
+import { repeatEvery } from '../../test/support/wait-for.ts';
 
 const FRAME_SAMPLES = 160;
 
@@ -32,7 +33,7 @@ export class Caller {
   readonly #ssrc = randomInt(0, 2 ** 32);
   #sequence = randomInt(0, 2 ** 16);
   #timestamp = randomInt(0, 2 ** 32);
-  #pacer: NodeJS.Timeout | undefined;
+  #stopPacer: (() => void) | undefined;
   #echoGain: number | undefined;
   #remote: { address: string; port: number } | undefined;
 
@@ -56,7 +57,7 @@ export class Caller {
     this.#remote = remote;
     this.#echoGain = echoGainDb === undefined ? undefined : 10 ** (echoGainDb / 20);
     if (this.#echoGain === undefined)
-      this.#pacer = setInterval(() => this.#send(this.#frames.shift() ?? new Int16Array(FRAME_SAMPLES)), 20);
+      this.#stopPacer = repeatEvery(20, () => this.#send(this.#frames.shift() ?? new Int16Array(FRAME_SAMPLES)));
   }
 
   /** Queues speech (8 kHz PCM) for the microphone. */
@@ -69,7 +70,7 @@ export class Caller {
   }
 
   close(): void {
-    clearInterval(this.#pacer);
+    this.#stopPacer?.();
     this.#socket.close();
   }
 
@@ -223,14 +224,5 @@ export class InProcessCall {
 
   async close(): Promise<void> {
     for (const fn of this.#cleanup.splice(0).reverse()) await fn();
-  }
-}
-
-/** Polls `predicate` (bounded) until it holds. */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { schedule } from '../../test/support/wait-for.ts';
 
 /**
  * Sends one OPTIONS over UDP from `localAddress` (any 127.x address: the whole /8 is loopback) and
@@ -29,11 +30,11 @@ export async function optionsStatus(
       '',
     ].join('\r\n');
     const reply = new Promise<number | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), waitMs);
+      const cancel = schedule(waitMs, () => resolve(undefined));
       socket.on('message', (data) => {
         const match = /^SIP\/2\.0 (\d{3})/.exec(data.toString('latin1'));
         if (match && data.toString('latin1').includes(callId)) {
-          clearTimeout(timer);
+          cancel();
           resolve(Number(match[1]));
         }
       });

@@ -10,6 +10,7 @@ import type { CallRecord } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import type { RunningBridge } from './bridge-harness.ts';
 import { freePort, freeRtpPortRange } from '../../test/support/free-port.ts';
+import { schedule, waitFor } from '../../test/support/wait-for.ts';
 
 /** Our SIPp scenarios (test-calls/scenarios/). */
 export const SCENARIOS_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -150,10 +151,10 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   child.stdout.on('data', (d: Buffer) => (stdout = tail(stdout + d.toString('latin1'))));
   child.stderr.on('data', (d: Buffer) => (stderr = tail(stderr + d.toString('latin1'))));
   let timedOut = false;
-  const killTimer = setTimeout(() => {
+  const cancelKill = schedule(timeoutMs + 5000, () => {
     timedOut = true;
     child.kill('SIGKILL');
-  }, timeoutMs + 5000);
+  });
   const code = await new Promise<number | null>((resolve) => {
     child.once('error', (error) => {
       stderr += `\nspawn failed: ${error.message}`;
@@ -161,7 +162,7 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
     });
     child.once('close', (status) => resolve(status));
   });
-  clearTimeout(killTimer);
+  cancelKill();
   const [errors, messageLog, statsCsv, logs] = await Promise.all(Object.values(files).map((f) => readOptional(f)));
   const result: SippResult = {
     code,
@@ -396,16 +397,6 @@ export async function assertBridgeIdle(bridge: RunningBridge, timeoutMs = 5000):
   if (notEnded.length > 0) throw new Error(`calls list shows calls not ended: ${JSON.stringify(notEnded)}`);
   const noTtl = await keysWithoutTtl(bridge);
   if (noTtl.length > 0) throw new Error(`per-call keys without a TTL: ${noTtl.join(', ')}`);
-}
-
-/** Polls `check` every 50 ms until it holds; rejects after `timeoutMs` naming `what`. */
-export async function waitFor(what: string, timeoutMs: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function udpBindable(port: number): Promise<boolean> {

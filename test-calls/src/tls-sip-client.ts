@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
+import { schedule } from '../../test/support/wait-for.ts';
 
 /** A self-signed certificate for 127.0.0.1 (IP SAN), made with the openssl CLI in a temp dir. */
 export function selfSignedCertificate(): { dir: string; cert: string; key: string; remove(): void } {
@@ -82,19 +83,17 @@ export class TlsSipClient {
       return Promise.resolve(found);
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `no matching SIP message in ${timeoutMs} ms; got:\n${this.received.map((m) => m.startLine).join('\n')}`,
-            ),
+      const cancel = schedule(timeoutMs, () =>
+        reject(
+          new Error(
+            `no matching SIP message in ${timeoutMs} ms; got:\n${this.received.map((m) => m.startLine).join('\n')}`,
           ),
-        timeoutMs,
+        ),
       );
       this.#waiters.push({
         match,
         resolve: (m) => {
-          clearTimeout(timer);
+          cancel();
           resolve(m);
         },
       });

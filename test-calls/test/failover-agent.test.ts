@@ -7,7 +7,8 @@ import { spokenWav } from '../src/audio-fixtures.ts';
 import { baresipCall } from '../src/baresip.ts';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { answeredCallId, pidThatLogged, readyPids } from '../src/bridge-processes.ts';
-import { assertBridgeIdle, callRecords, waitFor } from '../src/sipp.ts';
+import { assertBridgeIdle, callRecords } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 const WINDOW_MS = 100;
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { useBridge } from '../src/bridge-fixture.ts';
 import { killMidCall, readyPids } from '../src/bridge-processes.ts';
-import { assertBridgeIdle, describeRun, runSipp, waitFor } from '../src/sipp.ts';
+import { assertBridgeIdle, describeRun, runSipp } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 /**
  * Real calls (SIPp) through the real bridge while one of its processes is SIGKILLed. The

@@ -8,7 +8,8 @@ import type { CallRecord } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { freePort } from '../../test/support/free-port.ts';
-import { describeRun, runSipp, waitFor } from '../src/sipp.ts';
+import { describeRun, runSipp } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 /** A private redis-server (never the shared one on 6379): AOF on, so a restart keeps the data. */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {
@@ -91,8 +92,11 @@ describe('failover: Redis restart mid-call', function () {
       callId = (await records.listLive()).find((r) => r.status === 'answered')?.callId;
       return callId !== undefined;
     });
+    // The outage's place and length in the call are the scenario: 1.5 s into the call, Redis is gone for 1 s.
+    // eslint-disable-next-line no-restricted-globals -- see above
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await stopRedis(redisServer);
+    // eslint-disable-next-line no-restricted-globals -- see above
     await new Promise((resolve) => setTimeout(resolve, 1000));
     redisServer = await startRedis(port, dir);
 

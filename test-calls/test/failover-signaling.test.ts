@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { useBridge } from '../src/bridge-fixture.ts';
 import { killMidCall } from '../src/bridge-processes.ts';
-import { assertBridgeIdle, waitFor } from '../src/sipp.ts';
+import { assertBridgeIdle } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 /**
  * A real call (SIPp) through the real bridge while the signaling process is SIGKILLed. The

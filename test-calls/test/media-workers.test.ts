@@ -5,7 +5,8 @@ import { useBridge } from '../src/bridge-fixture.ts';
 import type { RunningBridge } from '../src/bridge-harness.ts';
 import { readyPids } from '../src/bridge-processes.ts';
 import { Caller } from '../src/in-process-call.ts';
-import { assertBridgeIdle, endedRecord, waitFor } from '../src/sipp.ts';
+import { assertBridgeIdle, endedRecord } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { inviteText, newCallId, okFor, requestText, SipPeer, toTagOf } from '../../packages/signaling/test/sip-peer.ts';
 
 const NUMBER = '+15550199'; // the echo demo number

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readWavPcm, spokenWav } from '../src/audio-fixtures.ts';
-import { InProcessCall, until } from '../src/in-process-call.ts';
+import { InProcessCall } from '../src/in-process-call.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { streamText } from '../../packages/agent/test/llm/fake-openai-server.ts';
 
 const LONG_ANSWER = [
@@ -51,21 +52,23 @@ describe('barge-in: the caller talks over the agent (real media worker, llm agen
         ? streamText(LONG_ANSWER)(request, response)
         : streamText(['Sure, go ahead.'])(request, response),
     );
-    await until(() => c.stt.listening, 'the agent to listen after its greeting');
+    await waitFor('the agent to listen after its greeting', 30_000, () => c.stt.listening);
     const askedAtMs = performance.now();
     c.stt.hear('tell me about your hours');
     // 1.5 s of the answer reach the caller, then the caller talks over it.
-    await until(
-      () => c.caller.received.filter((p) => p.voiced && p.atMs > askedAtMs).length >= 75,
+    await waitFor(
       '1.5 s of the answer',
+      30_000,
+      () => c.caller.received.filter((p) => p.voiced && p.atMs > askedAtMs).length >= 75,
     );
     c.caller.say(pcm);
     c.stt.hearPartial('hold on');
-    await until(() => c.clearsAtMedia.length > 0, 'the clear at the media worker', 10_000);
+    await waitFor('the clear at the media worker', 10_000, () => c.clearsAtMedia.length > 0);
     const clearAtMs = c.clearsAtMedia[0]!;
-    await until(
-      () => c.caller.received.filter((p) => p.atMs > clearAtMs).length >= 25,
+    await waitFor(
       '0.5 s of packets after the clear',
+      30_000,
+      () => c.caller.received.filter((p) => p.atMs > clearAtMs).length >= 25,
     );
     // Media drops the queue on `clear`: at most the packet of the tick already under way is voiced.
     const voicedAfter = c.caller.received.filter((p) => p.atMs > clearAtMs && p.voiced).length;
@@ -73,7 +76,7 @@ describe('barge-in: the caller talks over the agent (real media worker, llm agen
     expect(c.clearsAtMedia).to.have.length(1);
 
     c.stt.hear('hold on please I have another question');
-    await until(() => c.server.requests.length === 2, 'the next model request');
+    await waitFor('the next model request', 30_000, () => c.server.requests.length === 2);
     const messages = messagesOf(c.server.requests[1]!.body);
     const question = messages.findIndex((m) => m.role === 'user' && m.content === 'tell me about your hours');
     const truncated = messages[question + 1]!;
@@ -85,7 +88,7 @@ describe('barge-in: the caller talks over the agent (real media worker, llm agen
     expect(said.slice(0, heard.length)).to.deep.equal(heard);
     expect(messages.at(-1)).to.deep.include({ role: 'user', content: 'hold on please I have another question' });
     expect(c.transcript).to.include(`agent: ${truncated.content}`);
-    await until(() => c.turns.length >= 1, 'the turn record');
+    await waitFor('the turn record', 30_000, () => c.turns.length >= 1);
     expect(c.turns[0]!.interruptions).to.equal(1);
   });
 
@@ -93,15 +96,15 @@ describe('barge-in: the caller talks over the agent (real media worker, llm agen
     call = await InProcessCall.start({ echoGainDb: -20 });
     const c = call;
     c.server.respondWith(streamText(LONG_ANSWER.slice(0, 3)));
-    await until(() => c.stt.listening, 'the agent to listen after its greeting');
+    await waitFor('the agent to listen after its greeting', 30_000, () => c.stt.listening);
     c.stt.hear('tell me about your hours');
-    await until(() => c.caller.received.filter((p) => p.voiced).length >= 150, 'the answer playing');
+    await waitFor('the answer playing', 30_000, () => c.caller.received.filter((p) => p.voiced).length >= 150);
     // A recogniser may well pick words out of the echo: the raised threshold must still hold.
     c.stt.hearPartial('first our opening hours');
     const full = LONG_ANSWER.slice(0, 3).join('');
-    await until(() => c.transcript.includes(`agent: ${full}`), 'the whole answer played out', 40_000);
+    await waitFor('the whole answer played out', 40_000, () => c.transcript.includes(`agent: ${full}`));
     expect(c.clearsAtMedia).to.deep.equal([]);
-    await until(() => c.turns.length >= 1, 'the turn record');
+    await waitFor('the turn record', 30_000, () => c.turns.length >= 1);
     expect(c.turns[0]!.interruptions).to.equal(0);
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { InProcessCall, until } from '../src/in-process-call.ts';
+import { InProcessCall } from '../src/in-process-call.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { chunk } from '../../packages/agent/test/llm/fake-openai-server.ts';
 
 /**
@@ -28,10 +29,8 @@ describe('streaming: the reply leaves the bridge as RTP before the model has fin
       response.writeHead(200, { 'content-type': 'text/event-stream' });
       for (const piece of ['We are open', ' from nine', ' to five.', ' On Saturdays']) send(chunk({ content: piece }));
       // Bounded: when no reply audio arrives first, the last token goes anyway and the test fails.
-      replyPacketWhileHeldBack = await until(
-        () => c.caller.received.some((p) => p.voiced && p.atMs > askedAtMs),
-        'the first reply packet',
-        20_000,
+      replyPacketWhileHeldBack = await waitFor('the first reply packet', 20_000, () =>
+        c.caller.received.some((p) => p.voiced && p.atMs > askedAtMs),
       ).then(
         () => true,
         () => false,
@@ -40,14 +39,16 @@ describe('streaming: the reply leaves the bridge as RTP before the model has fin
       send(chunk({}, 'stop'));
       response.end('data: [DONE]\n\n');
     });
-    await until(() => c.stt.listening, 'the agent to listen after its greeting');
+    await waitFor('the agent to listen after its greeting', 30_000, () => c.stt.listening);
     c.stt.hear('when are you open');
-    await until(() => c.transcript.some((t) => t.includes('until noon')), 'the whole answer in the transcript');
+    await waitFor('the whole answer in the transcript', 30_000, () =>
+      c.transcript.some((t) => t.includes('until noon')),
+    );
     expect(
       replyPacketWhileHeldBack,
       'a voiced reply packet reached the caller before the last token was sent',
     ).to.equal(true);
-    await until(() => c.turns.length === 1 && c.turns[0]?.firstRtpAtMs !== undefined, 'the timed turn');
+    await waitFor('the timed turn', 30_000, () => c.turns.length === 1 && c.turns[0]?.firstRtpAtMs !== undefined);
     expect(c.transcript).to.deep.equal([
       'agent: Hello.',
       'caller: when are you open',

@@ -2,12 +2,13 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSocket } from 'node:dgram';
 import type { CallRecord } from '@voicebridge/protocol';
 import { conversationWav, durationS, rmsDb, spokenWav, toneWav } from '../src/audio-fixtures.ts';
 import { baresipCall, type BaresipCall } from '../src/baresip.ts';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { recognizeWav } from '../src/recognize.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+import { portIsFree } from '../../test/support/free-port.ts';
 
 /**
  * Real calls: the real bridge (`voicebridge start`: supervisor, signaling, media, agent processes)
@@ -39,12 +40,15 @@ describe('real calls with baresip', function () {
   }
 
   async function settledRecord(): Promise<CallRecord> {
-    for (let i = 0; i < 100; i++) {
-      const r = await lastRecord();
-      if (r.status === 'ended') return r;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error('the call record never ended');
+    return waitFor(
+      'the call record ended',
+      10_000,
+      async () => {
+        const r = await lastRecord();
+        return r.status === 'ended' ? r : undefined;
+      },
+      { everyMs: 100 },
+    );
   }
 
   it("the scripted demo greets, answers two questions, and the record shows each turn's latency breakdown", async () => {
@@ -195,18 +199,18 @@ describe('real calls with baresip', function () {
       ...(await bridge.redis.keys(`${bridge.prefix}:sipcall:*`)),
     ])
       expect(await bridge.redis.ttl(key), key).to.be.greaterThan(0);
-    // Past the quarantine (1 s in the harness), every port of the range can be bound again.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const busy: number[] = [];
-    for (let port = bridge.rtpRange.min; port <= bridge.rtpRange.max; port++) {
-      const socket = createSocket('udp4');
-      const free = await new Promise<boolean>((resolve) => {
-        socket.once('error', () => resolve(false));
-        socket.bind(port, '127.0.0.1', () => resolve(true));
-      });
-      socket.close();
-      if (!free) busy.push(port);
-    }
-    expect(busy).to.deep.equal([]);
+    // Within the quarantine (1 s in the harness) and a little more, every port of the range can be bound again.
+    const ports = Array.from(
+      { length: bridge.rtpRange.max - bridge.rtpRange.min + 1 },
+      (_, i) => bridge.rtpRange.min + i,
+    );
+    const busy = async (): Promise<number[]> =>
+      (await Promise.all(ports.map(async (port) => ((await portIsFree(port, 'udp')) ? undefined : port)))).filter(
+        (port) => port !== undefined,
+      );
+    await waitFor('every RTP port released', 3000, async () => (await busy()).length === 0, { everyMs: 100 }).catch(
+      () => undefined,
+    );
+    expect(await busy()).to.deep.equal([]);
   });
 });

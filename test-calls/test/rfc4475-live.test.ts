@@ -40,6 +40,8 @@ describeWithTorture('RFC 4475 torture messages against the live bridge (UDP and 
           round.map((file) => (transport === 'udp' ? viaUdp : viaTcp)(bridge.sipPort, readTorture(dir, file))),
         );
         round.forEach((file, i) => results[transport].set(file, got[i] as Received));
+        // The bridge's transactions of this round must expire (64·T1) before the next reuses their keys.
+        // eslint-disable-next-line no-restricted-globals -- the bridge is a separate process: nothing to await
         await new Promise((resolve) => setTimeout(resolve, ROUND_GAP_MS));
       }
     }
@@ -123,6 +125,8 @@ async function viaUdp(port: number, data: Buffer): Promise<Received> {
     received.startLines.push(text.split('\r\n')[0] ?? '');
   });
   socket.send(data, port, '127.0.0.1');
+  // A listening window: every answer, retransmissions included, and the absence of a 2xx are the result.
+  // eslint-disable-next-line no-restricted-globals -- see above
   await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
   socket.close();
   return received;
@@ -150,6 +154,8 @@ async function viaTcp(port: number, data: Buffer): Promise<Received> {
   });
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   socket.write(data);
+  // A listening window, as over UDP.
+  // eslint-disable-next-line no-restricted-globals -- see above
   await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
   socket.destroy();
   return received;

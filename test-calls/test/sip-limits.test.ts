@@ -3,7 +3,8 @@ import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
-import { describeRun, runSipp, waitFor } from '../src/sipp.ts';
+import { describeRun, runSipp } from '../src/sipp.ts';
+import { holdsFor, repeatEvery, waitFor } from '../../test/support/wait-for.ts';
 
 const MESSAGE_TIMEOUT_MS = 1500;
 const IDLE_TIMEOUT_MS = 4000;
@@ -46,11 +47,11 @@ describe('SIP limits on the live bridge (SIP_TCP_*, SIP_MAX_*)', function () {
     const peer = await open();
     peer.socket.write(options('TCP', []).split('\r\n\r\n')[0] + '\r\n');
     let lines = 0;
-    const trickle = setInterval(() => {
+    const stopTrickle = repeatEvery(100, () => {
       if (peer.socket.writable && lines++ < 300) peer.socket.write(`X-Slow-${lines}: y\r\n`);
-    }, 100);
+    });
     await peer.closed;
-    clearInterval(trickle);
+    stopTrickle();
     expect(lines, 'cut well before the trickle ran out').to.be.below(300);
     expect(peer.data()).to.equal('');
   });
@@ -93,12 +94,13 @@ describe('SIP limits on the live bridge (SIP_TCP_*, SIP_MAX_*)', function () {
     await held[0]?.closed;
     await waitFor('a connection accepted again', 10_000, async () => {
       const again = await open();
-      const outcome = await Promise.race([
-        again.closed.then(() => 'closed'),
-        new Promise((resolve) => setTimeout(() => resolve('open'), 300)),
-      ]);
+      // Open is proven by the bridge not closing it for a while.
+      const stayedOpen = await holdsFor('the connection open', 300, () => !again.socket.closed).then(
+        () => true,
+        () => false,
+      );
       again.socket.destroy();
-      return outcome === 'open';
+      return stayedOpen;
     });
   });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { useBridge } from '../src/bridge-fixture.ts';
-import { assertBridgeIdle, cseqMethod, describeRun, endedRecord, runSipp, statusOf, waitFor } from '../src/sipp.ts';
+import { assertBridgeIdle, cseqMethod, describeRun, endedRecord, runSipp, statusOf } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 describe('SIPp: a call answered and hung up by the caller (uac-answer-bye.xml)', function () {
   this.timeout(90_000);

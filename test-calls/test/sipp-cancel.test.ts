@@ -11,8 +11,8 @@ import {
   runSipp,
   statusOf,
   unfinishedJobs,
-  waitFor,
 } from '../src/sipp.ts';
+import { schedule, waitFor } from '../../test/support/wait-for.ts';
 
 /**
  * CANCEL at different points of admission. Each must end with 200/CANCEL and 487/INVITE (told apart
@@ -140,9 +140,8 @@ async function rawCall(
   const finals: string[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`call not over within 5 s; got:\n${received.join('\n---\n')}`)),
-        5000,
+      const cancelDeadline = schedule(5000, () =>
+        reject(new Error(`call not over within 5 s; got:\n${received.join('\n---\n')}`)),
       );
       socket.on('message', (data) => {
         const text = data.toString('latin1');
@@ -152,7 +151,7 @@ async function rawCall(
         const to = /^To:[^\r\n]*/im.exec(text)?.[0] ?? firstTo;
         if (status >= 200) finals.push(`${status} ${method}`);
         const done = (): void => {
-          clearTimeout(timer);
+          cancelDeadline();
           resolve();
         };
         if (status === 180 && method === 'INVITE' && cancel === 'on-180' && !finals.length) {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { optionsStatus } from '../src/sip-probe.ts';
-import { callRecords, cseqMethod, describeRun, headerValues, runSipp, statusOf, waitFor } from '../src/sipp.ts';
+import { callRecords, cseqMethod, describeRun, headerValues, runSipp, statusOf } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 const DRAIN_TIMEOUT_MS = 12_000;
 

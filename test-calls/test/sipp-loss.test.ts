@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { useBridge } from '../src/bridge-fixture.ts';
 import type { RunningBridge } from '../src/bridge-harness.ts';
-import { assertBridgeIdle, callRecords, describeRun, runSipp, waitFor } from '../src/sipp.ts';
+import { assertBridgeIdle, callRecords, describeRun, runSipp } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 /**
  * Short calls to the echo number: 50 clean (10 at a time), then 200 with SIPp dropping 10% of what it

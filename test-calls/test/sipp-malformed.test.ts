@@ -3,6 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { expect } from 'chai';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { assertBridgeIdle, describeRun, runSipp } from '../src/sipp.ts';
+import { schedule } from '../../test/support/wait-for.ts';
 
 /**
  * Malformed requests, sent as raw datagrams (SIPp only sends what parses), then an OPTIONS from
@@ -115,13 +116,13 @@ describe('SIPp: malformed requests, then OPTIONS (uac-options.xml)', function ()
 function exchange(socket: Socket, sipPort: number, data: string, waitMs = 3000): Promise<string | undefined> {
   return new Promise((resolve) => {
     const onMessage = (reply: Buffer): void => {
-      clearTimeout(timer);
+      cancel();
       resolve(reply.toString('latin1'));
     };
-    const timer = setTimeout(() => {
+    const cancel = schedule(waitMs, () => {
       socket.off('message', onMessage);
       resolve(undefined);
-    }, waitMs);
+    });
     socket.once('message', onMessage);
     socket.send(Buffer.from(data, 'latin1'), sipPort, '127.0.0.1');
   });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { CallRecord } from '@voicebridge/protocol';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { toneStream, writeRtpPcap } from '../src/rtp-pcap.ts';
-import { callRecords, describeRun, endedRecord, runSipp, SCENARIOS_DIR, waitFor } from '../src/sipp.ts';
+import { callRecords, describeRun, endedRecord, runSipp, SCENARIOS_DIR } from '../src/sipp.ts';
+import { sendPaced, waitFor } from '../../test/support/wait-for.ts';
 
 /** The bridge's `media closed` log line of a call (JSON, with the session's counters). */
 function mediaClosedLine(bridge: RunningBridge, callId: string): Record<string, unknown> | undefined {
@@ -84,9 +85,10 @@ describe('SIPp: NATed softphone and foreign RTP injection against the real bridg
     });
     const port = live!.localRtp!.port;
     // Mid-call: SIPp's stream (from the ACK on) has been latched for a while before the stranger starts.
+    // eslint-disable-next-line no-restricted-globals -- where in the call the stranger starts is the scenario
     await new Promise((resolve) => setTimeout(resolve, 700));
     // A well-formed, in-sequence PCMU stream of its own, 50 packets 20 ms apart.
-    for (let i = 0; i < 50; i++) {
+    await sendPaced(50, 20, (i) => {
       const packet = Buffer.alloc(12 + 160, 0x55);
       packet[0] = 0x80;
       packet[1] = 0; // PCMU, as negotiated
@@ -94,8 +96,7 @@ describe('SIPp: NATed softphone and foreign RTP injection against the real bridg
       packet.writeUInt32BE(900_000 + 160 * i, 4);
       packet.writeUInt32BE(0xbad0_0001, 8);
       injector.send(packet, port, '127.0.0.1');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    });
     const run = await sipp;
     injector.close();
     expect(run.code, describeRun(run)).to.equal(0);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
-import { cseqMethod, describeRun, headerValues, runSipp, statusOf, waitFor, type SippMessage } from '../src/sipp.ts';
+import { cseqMethod, describeRun, headerValues, runSipp, statusOf, type SippMessage } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 /**
  * A call through two record-routing proxies (both are SIPp itself), which the bridge ends with a

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { toneStream, writeRtpPcap } from '../src/rtp-pcap.ts';
-import { describeRun, endedRecord, runSipp, SCENARIOS_DIR, waitFor } from '../src/sipp.ts';
+import { describeRun, endedRecord, runSipp, SCENARIOS_DIR } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 function onset(data: Buffer, channel: number, threshold: number): number {
   for (let frame = 0; frame * 4 + 4 <= data.length; frame++)

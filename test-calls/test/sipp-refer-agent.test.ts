@@ -4,7 +4,8 @@ import { CallConnection } from '@voicebridge/agent';
 import type { BridgeConfig, TransferProgressMessage } from '@voicebridge/protocol';
 import type { CallRecordRepository } from '@voicebridge/store';
 import { startInProcessBridge, type InProcessBridge } from '../src/in-process-bridge.ts';
-import { describeRun, runSipp, waitFor, type SippResult } from '../src/sipp.ts';
+import { describeRun, runSipp, type SippResult } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 const log = pino({ level: 'silent' });
 const NUMBER = '+15550177';

@@ -6,7 +6,8 @@ import type { CallRecordRepository } from '@voicebridge/store';
 import { ScriptedStt } from '../../packages/agent/test/agents/llm-call-harness.ts';
 import { chunk, FakeOpenAiServer, streamEvents, streamText } from '../../packages/agent/test/llm/fake-openai-server.ts';
 import { startInProcessBridge, type InProcessBridge } from '../src/in-process-bridge.ts';
-import { describeRun, headerValues, runSipp, waitFor } from '../src/sipp.ts';
+import { describeRun, headerValues, runSipp } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 const log = pino({ level: 'silent' });
 const NUMBER = '+15550178';

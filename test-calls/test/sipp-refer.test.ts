@@ -4,7 +4,8 @@ import { decodeControlJson, encodeControl, FRAME_KIND_CONTROL, type BridgeConfig
 import type { SignalingService, TransferProgress } from '@voicebridge/signaling';
 import type { CallRecordRepository } from '@voicebridge/store';
 import { startInProcessBridge, type InProcessBridge } from '../src/in-process-bridge.ts';
-import { describeRun, headerValues, runSipp, waitFor, type SippResult } from '../src/sipp.ts';
+import { describeRun, headerValues, runSipp, type SippResult } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 const log = pino({ level: 'silent' });
 const TRANSPORTS = [

@@ -3,11 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegistrationStatus } from '@voicebridge/protocol';
 import { TrunkStatusRepository, RedisKeys } from '@voicebridge/store';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
-import { freePort } from '../../test/support/free-port.ts';
+import { freePort, portIsFree } from '../../test/support/free-port.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { assertBridgeIdle, callRecords, describeRun, endedRecord, runSipp, SCENARIOS_DIR } from '../src/sipp.ts';
 
 /** SIPp as the carrier's registrar on a fixed port, until killed; its message trace is kept. */
@@ -35,7 +35,7 @@ async function startRegistrar(
       stdio: 'ignore',
     },
   );
-  await sleep(300); // SIPp binds before it reads its first message; nothing is asserted on this
+  await waitFor('SIPp bound its port', 5000, async () => !(await portIsFree(port, 'udp')));
   return {
     child,
     trace,
@@ -46,16 +46,6 @@ async function startRegistrar(
       await exited;
     },
   };
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('outbound registration to a real registrar (SIPp UAS)', function () {

@@ -16,10 +16,10 @@ import {
   runSipp,
   statusOf,
   unfinishedJobs,
-  waitFor,
   type SippOptions,
   type SippResult,
 } from '../src/sipp.ts';
+import { waitFor, holdsFor, sendPaced, schedule } from '../../test/support/wait-for.ts';
 
 /** The trunk's own address and a second loopback address that belongs to no trunk. */
 const TRUNK_IP = '127.0.0.1';
@@ -130,12 +130,12 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
     const outcome = (localAddress: string): Promise<'closed' | 'open'> =>
       new Promise((resolve) => {
         const socket = connect({ host: '127.0.0.1', port: bridge().sipPort, localAddress });
-        const timer = setTimeout(() => {
+        const cancel = schedule(1500, () => {
           socket.destroy();
           resolve('open');
-        }, 1500);
+        });
         socket.once('close', () => {
-          clearTimeout(timer);
+          cancel();
           resolve('closed');
         });
         socket.once('error', () => undefined);
@@ -161,7 +161,9 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
       15_000,
       async () => (await records.listLive()).filter((r) => r.status === 'answered').length === 2,
     );
-    await new Promise((resolve) => setTimeout(resolve, 1200)); // the trunk's bucket refills
+    // The trunk's token bucket refills on the bridge's clock, with nothing to observe: time must pass.
+    // eslint-disable-next-line no-restricted-globals -- see above
+    await new Promise((resolve) => setTimeout(resolve, 1200));
     const flood = await runSipp({
       scenario: 'uac-invite-final.xml',
       target: `127.0.0.1:${bridge().sipPort}`,
@@ -199,7 +201,9 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
   });
 
   it('retransmissions of an INVITE already in hand never count against the trunk rate', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 1200)); // the bucket refills to its burst (2)
+    // The bucket refills to its burst (2) on the bridge's clock, with nothing to observe: time must pass.
+    // eslint-disable-next-line no-restricted-globals -- see above
+    await new Promise((resolve) => setTimeout(resolve, 1200));
     const before = (await listedCalls(bridge())).length;
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, TRUNK_IP, resolve));
@@ -224,12 +228,9 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
         '',
       ].join('\r\n');
       // The same INVITE six times (a caller's retransmissions): one transaction, one admission.
-      for (let i = 0; i < 6; i++) {
-        socket.send(invite, bridge().sipPort, '127.0.0.1');
-        await new Promise((resolve) => setTimeout(resolve, 30));
-      }
+      await sendPaced(6, 30, () => socket.send(invite, bridge().sipPort, '127.0.0.1'));
       await waitFor('a final response', 5000, () => statuses.some((s) => s >= 300));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await holdsFor('no 503 to a retransmission', 300, () => !statuses.includes(503));
       expect(
         statuses.filter((s) => s === 503),
         `responses: ${statuses.join(' ')}`,

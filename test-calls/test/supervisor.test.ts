@@ -5,6 +5,7 @@ import { baresipCall } from '../src/baresip.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 interface LogLine {
   service?: string;
@@ -43,7 +44,7 @@ describe('voicebridge start (the supervisor)', function () {
   it('runs signaling, media and agent as separate processes and merges their logs', async () => {
     // Log lines and the IPC ready message travel on different pipes: allow the lines a moment.
     const all = (): boolean => ['signaling', 'media', 'agent'].every((s) => readyPids(bridge, s).length > 0);
-    for (let i = 0; i < 100 && !all(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor('every service ready in the logs', 5000, all);
     const pids = ['signaling', 'media', 'agent'].map((s) => readyPids(bridge, s)[0]);
     expect(pids.every((p) => typeof p === 'number')).to.equal(true);
     expect(new Set(pids).size).to.equal(3);
@@ -53,18 +54,14 @@ describe('voicebridge start (the supervisor)', function () {
   it('restarts a crashed media process, and calls work again afterwards', async () => {
     const [first] = readyPids(bridge, 'media');
     process.kill(first as number, 'SIGKILL');
-    for (let i = 0; i < 200 && readyPids(bridge, 'media').length < 2; i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor('the media process restarted', 10_000, () => readyPids(bridge, 'media').length >= 2);
     const pids = readyPids(bridge, 'media');
     expect(pids).to.have.length(2);
     expect(pids[1]).to.not.equal(first);
     expect(bridge.logs.some((l) => l.includes('media exited') && l.includes('restarting'))).to.equal(true);
     // signaling reconnects to the new media worker; an echo call is answered and echoes again.
     const reconnected = (): boolean => bridge.logs.filter((l) => l.includes('"media worker connected"')).length >= 2;
-    for (let i = 0; i < 200 && !reconnected(); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(reconnected(), 'signaling reconnected to the new media worker').to.equal(true);
+    await waitFor('signaling reconnected to the new media worker', 10_000, reconnected);
     const mic = join(dir, 'tone.wav');
     await toneWav(mic, 2, 1000, 4);
     const call = await baresipCall({ uri: `sip:+15550199@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 20 });
@@ -102,19 +99,21 @@ describe('voicebridge start refuses an unsafe Redis', function () {
     );
     try {
       const { Redis } = await import('ioredis');
-      // Wait until the server accepts connections (bounded: 50 tries).
-      for (let attempt = 0; ; attempt++) {
-        const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-        probe.on('error', () => undefined);
-        const up = await probe.connect().then(
-          () => true,
-          () => false,
-        );
-        probe.disconnect();
-        if (up) break;
-        if (attempt >= 50) throw new Error('the private redis-server did not start');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await waitFor(
+        'the private redis-server to accept connections',
+        5000,
+        async () => {
+          const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+          probe.on('error', () => undefined);
+          const up = await probe.connect().then(
+            () => true,
+            () => false,
+          );
+          probe.disconnect();
+          return up;
+        },
+        { everyMs: 100 },
+      );
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
           cwd: REPO_ROOT,

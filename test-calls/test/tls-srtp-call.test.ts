@@ -7,6 +7,7 @@ import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import { selfSignedCertificate, TlsSipClient, type SipTextMessage } from '../src/tls-sip-client.ts';
 import { assertBridgeIdle, endedRecord } from '../src/sipp.ts';
+import { repeatEvery, schedule } from '../../test/support/wait-for.ts';
 
 const ECHO = '+15550199';
 
@@ -140,7 +141,7 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
     const bridgeRtpPort = Number(mline![1]);
     let index = 0;
     const ssrc = 0x5eed1234;
-    const sender = setInterval(() => {
+    const stopSender = repeatEvery(20, () => {
       const payload = tonePayload(index);
       sent.add(payload.toString('hex'));
       const packet = Buffer.alloc(172);
@@ -154,12 +155,12 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
       payload.copy(packet, 12);
       rtp.send(srtp.protectRtp(packet)!, bridgeRtpPort, '127.0.0.1');
       index++;
-    }, 20);
-    cleanup.push(() => clearInterval(sender));
-    const deadline = setTimeout(enough, 40_000);
+    });
+    cleanup.push(stopSender);
+    const cancelDeadline = schedule(40_000, enough);
     await matched;
-    clearTimeout(deadline);
-    clearInterval(sender);
+    cancelDeadline();
+    stopSender();
     expect(refused, 'every packet from the bridge authenticates with the key of its answer').to.equal(0);
     expect(echoed, `${decrypted} SRTP packets decrypted, ${index} sent`).to.be.at.least(25);
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
-import { holdsFor, repeatEvery, sendPaced, waitFor, waitForEvent, withTimeout } from './wait-for.ts';
+import { holdsFor, repeatEvery, schedule, sendPaced, waitFor, waitForEvent, withTimeout } from './wait-for.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -87,5 +87,14 @@ describe('test support: waiting', () => {
     stop();
     const after = calls;
     await holdsFor('no call after stop', 30, () => calls === after);
+  });
+
+  it('schedule runs the action once after the time, and never once cancelled', async () => {
+    let ran = 0;
+    schedule(5, () => ran++);
+    const cancel = schedule(5, () => (ran += 10));
+    cancel();
+    await waitFor('the scheduled action', 1000, () => ran > 0);
+    await holdsFor('the cancelled action never run', 30, () => ran === 1);
   });
 });

@@ -113,6 +113,15 @@ export function repeatEvery(everyMs: number, send: () => void): () => void {
 }
 
 /**
+ * Runs `action` once after `ms` unless the returned cancel function is called first: a watchdog over a
+ * child process or a bound on a harness's own wait, never a way to wait for state.
+ */
+export function schedule(ms: number, action: () => void): () => void {
+  const timer = setTimeout(action, ms);
+  return () => clearTimeout(timer);
+}
+
+/**
  * Calls `send(0)` at once and `send(1)` … `send(count - 1)` every `everyMs` after it, resolving after
  * the last: traffic at a real pace (RTP every 20 ms) for tests whose subject depends on it.
  */
