@@ -1,38 +1,13 @@
 import { z } from 'zod';
 import { AGENT_KINDS } from './agent-config/agent-config.ts';
-
-/** Who ended the call. */
-export const HANGUP_PARTIES = ['caller', 'agent', 'bridge'] as const;
-
-/**
- * Why a call ended: one verdict per call. Stable strings: dashboards and alerts key on them.
- * docs/errors.md explains each one.
- */
-export const TERMINATION_REASONS = [
-  'caller-bye', // the caller sent BYE
-  'caller-cancel', // CANCEL before answer
-  'agent-hangup', // the agent ended the call; we sent BYE
-  'max-duration', // the number's maxCallDurationS was reached; the agent ended the call
-  'no-input', // the caller stayed silent through a reprompt (noInputTimeoutS); the agent ended the call
-  'rejected', // a final non-2xx went to the INVITE (see sipStatus)
-  'no-agent', // no agent claimed the call within answerTimeoutMs: 503
-  'no-ack', // our 2xx was never ACKed (RFC 3261 §13.3.1.4): we sent BYE
-  'media-lost', // the media worker went away
-  'media-timeout', // no RTP for too long
-  'transferred', // our REFER succeeded (RFC 3515: the transferee's NOTIFY said 2xx); we sent BYE
-  'session-expired', // RFC 4028: the session timer ran out without a refresh; we sent BYE
-  'agent-lost', // the agent went away and nobody took over
-  'drain', // shutdown deadline reached: we sent BYE
-  'bridge-restart', // found live after a restart, closed by the bridge
-  'error', // an internal failure; see the log line with the call id
-] as const;
-export type TerminationReason = (typeof TERMINATION_REASONS)[number];
+import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
 
 export const CALL_STATUSES = ['setup', 'ringing', 'answered', 'ended'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
 export const VerdictSchema = z.object({
   by: z.enum(HANGUP_PARTIES),
+  /** A code of VERDICTS (verdicts.ts). */
   reason: z.enum(TERMINATION_REASONS),
   sipStatus: z.number().int().min(100).max(699).optional(),
   detail: z.string().max(500).optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TERMINATION_REASONS } from './call-record.ts';
+import { TERMINATION_REASONS } from './verdicts.ts';
 import { TransferProgressSchema, TransferRequestIdSchema } from './transfer.ts';
 
 /** A call's owner epoch: 1 for the first agent that claimed it, +1 for every takeover. */

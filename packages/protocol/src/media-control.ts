@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { TERMINATION_REASONS, HANGUP_PARTIES, MediaStatsSchema, TransportAddressSchema } from './call-record.ts';
+import { MediaStatsSchema, TransportAddressSchema } from './call-record.ts';
+import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
 import { SrtpParamsSchema } from './srtp.ts';
 import { TransferProgressSchema, TransferRequestIdSchema } from './transfer.ts';
 

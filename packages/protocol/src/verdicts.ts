@@ -1,0 +1,70 @@
+/** Who ended the call. */
+export const HANGUP_PARTIES = ['caller', 'agent', 'bridge'] as const;
+export type HangupParty = (typeof HANGUP_PARTIES)[number];
+
+export interface VerdictEntry {
+  /** Who may end a call with this verdict. */
+  by: readonly HangupParty[];
+  /** The status the caller got when it is always the same (a verdict before the answer). */
+  sipStatus?: number;
+  /** What it means, as docs/errors.md shows it (a test keeps the two equal). */
+  description: string;
+}
+
+/**
+ * Why a call ended: one verdict per call, the one registry of them. Stable codes: dashboards and
+ * alerts key on them, so a code is never reused for another meaning. Every process and agent kind
+ * ends calls with these codes, and docs/errors.md lists exactly these entries. A new verdict is one
+ * entry here and its row there.
+ */
+export const VERDICTS = {
+  'caller-bye': { by: ['caller'], description: 'the caller hung up (BYE)' },
+  'caller-cancel': { by: ['caller'], sipStatus: 487, description: 'CANCEL before answer (sipStatus 487)' },
+  'agent-hangup': { by: ['agent'], description: 'the agent ended the call; we sent BYE' },
+  'max-duration': {
+    by: ['agent'],
+    description: "the call reached the number's `maxCallDurationS` (default 3600): the agent said so and hung up",
+  },
+  'no-input': {
+    by: ['agent'],
+    description:
+      'the caller said nothing for `noInputTimeoutS` (default 30), was asked "Are you still there?", and stayed silent as long again',
+  },
+  rejected: { by: ['bridge'], description: 'a final non-2xx to the INVITE (sipStatus, detail)' },
+  'no-agent': {
+    by: ['bridge'],
+    sipStatus: 503,
+    description: 'no agent claimed the call within ANSWER_TIMEOUT_MS (503)',
+  },
+  'no-ack': { by: ['bridge'], description: 'our 200 OK was never ACKed within 64·T1; we sent BYE' },
+  'media-lost': { by: ['bridge'], description: 'the media worker failed or went away' },
+  'media-timeout': {
+    by: ['bridge'],
+    description: 'no RTP for too long (MEDIA_TIMEOUT_MS; ten times that while the caller holds the call)',
+  },
+  transferred: {
+    by: ['bridge'],
+    description:
+      "the call was transferred: our REFER was accepted and the transferee's NOTIFY reported 2xx; we sent BYE",
+  },
+  'session-expired': {
+    by: ['bridge'],
+    description:
+      'RFC 4028: the session interval ran out without a refresh (re-INVITE/UPDATE); we sent BYE at expiry minus min(32 s, SE/3)',
+  },
+  'agent-lost': { by: ['bridge'], description: 'the agent went away and no other took over' },
+  drain: { by: ['bridge'], description: 'shutdown deadline reached; we sent BYE' },
+  'bridge-restart': { by: ['bridge'], description: 'found live after a restart and closed' },
+  error: {
+    by: ['bridge', 'agent'],
+    description: 'an internal failure; the log line with the call id says which',
+  },
+} as const satisfies Record<string, VerdictEntry>;
+
+export type TerminationReason = keyof typeof VERDICTS;
+export const TERMINATION_REASONS = Object.keys(VERDICTS) as [TerminationReason, ...TerminationReason[]];
+
+/** The registry's entry of a verdict code. */
+export function verdictEntry(reason: TerminationReason): VerdictEntry {
+  return VERDICTS[reason];
+}
