@@ -205,12 +205,14 @@ describe('a call over SIP/TLS with SDES-SRTP media (node:tls client, echo number
       '',
     ].join('\r\n');
     const local = `127.0.0.1:${client.localPort}`;
-    // The Contact names 5061, where nothing listens: only the live connection reaches us.
+    // The Contact names a port checked free (not a fixed one another bridge may hold), where nothing
+    // listens: only the live connection reaches us.
+    const deadContactPort = await freePort('tcp');
     const common = [
       `From: <sip:tester@127.0.0.1>;tag=byefrom`,
       `Call-ID: ${callId}`,
       'Max-Forwards: 70',
-      '<sip:tester@127.0.0.1:5061;transport=tls>',
+      `<sip:tester@127.0.0.1:${deadContactPort};transport=tls>`,
     ];
     const head = (method: string, branch: string) => [
       `${method} sip:${ECHO}@127.0.0.1:${tlsPort};transport=tls SIP/2.0`,

@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { LlmError } from '../../src/llm/llm-error.ts';
 import { captureLog } from '../log-capture.ts';
 import { OpenAiCompatibleModel, type OpenAiCompatibleOptions } from '../../src/llm/openai-compatible.ts';
@@ -14,6 +12,7 @@ import {
   streamText,
 } from './fake-openai-server.ts';
 import { collectUntilError, textOf } from './llm-helpers.ts';
+import { freePort } from '../../../../test/support/free-port.ts';
 
 const KEY = 'sk-proj-SECRETsecret0123456789abcdefXYZ';
 
@@ -163,10 +162,9 @@ describe('OpenAiCompatibleModel: failures', function () {
   });
 
   it('fails retryably when nothing listens at the base URL', async () => {
-    const probe = createServer().listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const { port } = probe.address() as { port: number };
-    await new Promise((resolve) => probe.close(resolve));
+    // Checked free below the ephemeral range: a port the kernel just handed out and took back may be
+    // handed to someone else's listener at once.
+    const port = await freePort('tcp');
     const { error } = await collectUntilError(modelWith({ baseUrl: `http://127.0.0.1:${port}/v1` }));
     expect(expectLlmError(error, 'VB_ENGINE_FAILED', true).message).to.include('could not reach the provider');
   });
