@@ -2,7 +2,6 @@ import { randomInt } from 'node:crypto';
 import {
   VoicebridgeError,
   type CallJob,
-  type CallRecord,
   type HANGUP_PARTIES,
   type MediaStats,
   type NumberConfig,
@@ -11,7 +10,6 @@ import {
 } from '@voicebridge/protocol';
 import {
   buildAnswer,
-  parseNameAddr,
   parseOffer,
   type AcceptedOffer,
   type LocalMedia,
@@ -22,6 +20,7 @@ import {
 } from '@voicebridge/sip';
 import type { Logger } from 'pino';
 import { assertTransition, CallState } from './call-state.ts';
+import { CallRecordWriter, initialRecord } from './call-record-writer.ts';
 import type { CallDeps } from './call-deps.ts';
 import { InDialogSession } from './in-dialog-session.ts';
 import { ReferClient, trunkCredentials, type TransferProgress } from './refer-client.ts';
@@ -62,7 +61,7 @@ export class Call {
   #session: InDialogSession | undefined;
   /** Our REFERs (call transfer) once the dialog exists. */
   #refer: ReferClient | undefined;
-  #recordWrites: Promise<void> = Promise.resolve();
+  readonly #record: CallRecordWriter;
   /** A hangup asked for between our 2xx and its ACK, carried out at the ACK (RFC 3261 §15). */
   #pendingHangup: { by: Party; reason: TerminationReason } | undefined;
   /** The config that answers the call, once found (an agent's transfer targets are checked against it). */
@@ -87,6 +86,7 @@ export class Call {
       sipCallId: this.sipCallId,
       ...(this.#inbound.trunk && { trunk: this.#inbound.trunk.name }),
     });
+    this.#record = new CallRecordWriter(callId, deps.records, this.#log);
     tx.onCancel = () => this.#onCancel();
   }
 
@@ -103,7 +103,8 @@ export class Call {
   async run(): Promise<void> {
     const request = this.#tx.request;
     const { dialled, number, trunk } = this.#inbound;
-    this.#writeRecord(() => this.#deps.records.create(this.#initialRecord(request, number ?? dialled)));
+    const ids = { callId: this.callId, sipCallId: this.sipCallId, invitedAtMs: this.#invitedAtMs };
+    this.#record.create(initialRecord(ids, this.#tx, this.#inbound, number ?? dialled));
     const refusal = refuseRequest(request);
     if (refusal) return this.#reject(refusal.status, 'rejected', { headers: refusal.headers });
     this.#sessionTimer = negotiateSessionTimer(request, this.#minSeS());
@@ -148,17 +149,15 @@ export class Call {
         ...(srtp ? { crypto: srtp.answer } : {}),
       };
       this.#answerSdp = Buffer.from(buildAnswer(offer, { ...this.#local, sessionVersion: this.#sdpVersion }));
-      this.#writeRecord(() =>
-        this.#deps.records.update(this.callId, {
-          status: 'ringing',
-          agent: config.agent.kind,
-          configVersion: config.configVersion,
-          codec: offer.codec.name,
-          ptimeMs: offer.ptimeMs,
-          remoteRtp: offer.remoteRtp,
-          localRtp: allocated.localRtp,
-        }),
-      );
+      this.#record.update({
+        status: 'ringing',
+        agent: config.agent.kind,
+        configVersion: config.configVersion,
+        codec: offer.codec.name,
+        ptimeMs: offer.ptimeMs,
+        remoteRtp: offer.remoteRtp,
+        localRtp: allocated.localRtp,
+      });
       this.#transition(CallState.Ringing);
       this.#deps.stack.respond(this.#tx, 180, { toTag: this.#toTag });
       const claimed = await this.#deps.dispatcher.dispatch(
@@ -284,9 +283,7 @@ export class Call {
       });
     }
     const dialog = dialogSnapshot(this.#tx, this.#toTag, this.#dialog);
-    this.#writeRecord(() =>
-      this.#deps.records.update(this.callId, { status: 'answered', answeredAtMs: Date.now(), dialog }),
-    );
+    this.#record.update({ status: 'answered', answeredAtMs: Date.now(), dialog });
     this.#log.info({ sessionTimer: this.#session?.sessionTimer ?? null }, 'call answered');
   }
 
@@ -355,15 +352,8 @@ export class Call {
       this.#deps.dispatcher.withdraw(this.callId),
     ]);
     const stats = media.status === 'fulfilled' ? media.value : undefined;
-    this.#writeRecord(() =>
-      this.#deps.records.update(this.callId, {
-        status: 'ended',
-        endedAtMs,
-        verdict,
-        ...(stats ? { media: stats } : {}),
-      }),
-    );
-    await this.#recordWrites;
+    this.#record.update({ status: 'ended', endedAtMs, verdict, ...(stats ? { media: stats } : {}) });
+    await this.#record.settled();
     this.#onEnded(this);
   }
 
@@ -383,33 +373,6 @@ export class Call {
   #transition(next: CallState): void {
     assertTransition(this.#state, next);
     this.#state = next;
-  }
-
-  /** Record writes run in order, off the signaling path; a failure is logged, never thrown at SIP. */
-  #writeRecord(write: () => Promise<void>): void {
-    this.#recordWrites = this.#recordWrites.then(write).catch((error: unknown) => {
-      this.#log.error({ err: error }, 'call record write failed');
-    });
-  }
-
-  #initialRecord(request: SipRequest, number: string): CallRecord {
-    const to = parseNameAddr(request.headers.get('To') ?? '');
-    const { trunk, diversion, historyInfo } = this.#inbound;
-    return {
-      version: 1,
-      callId: this.callId,
-      sipCallId: this.sipCallId,
-      from: this.#inbound.from,
-      to: to?.uri ?? '',
-      number,
-      status: 'setup',
-      invitedAtMs: this.#invitedAtMs,
-      remoteSip: { address: this.#tx.source.address, port: this.#tx.source.port },
-      ...(trunk && { trunk: trunk.name }),
-      ...(diversion && { diversion }),
-      ...(historyInfo && { historyInfo }),
-      transcript: [],
-    };
   }
 
   #job(config: NumberConfig, offer: AcceptedOffer): CallJob {

@@ -1,0 +1,68 @@
+import type { CallRecord } from '@voicebridge/protocol';
+import { parseNameAddr, type InviteServerTransaction } from '@voicebridge/sip';
+import type { CallRecordPatch, CallRecordRepository } from '@voicebridge/store';
+import type { Logger } from 'pino';
+import type { InboundCall } from '../admission/inbound-call.ts';
+
+/**
+ * One call's record writes, in order and off the signaling path: each write starts when the one
+ * before it has finished (an `ended` can never be overtaken by the `ringing` before it), and a
+ * failed write is logged, never thrown at SIP.
+ */
+export class CallRecordWriter {
+  readonly #callId: string;
+  readonly #records: Pick<CallRecordRepository, 'create' | 'update'>;
+  readonly #log: Logger;
+  #writes: Promise<void> = Promise.resolve();
+
+  constructor(callId: string, records: Pick<CallRecordRepository, 'create' | 'update'>, log: Logger) {
+    this.#callId = callId;
+    this.#records = records;
+    this.#log = log;
+  }
+
+  create(record: CallRecord): void {
+    this.#write(() => this.#records.create(record));
+  }
+
+  update(patch: CallRecordPatch): void {
+    this.#write(() => this.#records.update(this.#callId, patch));
+  }
+
+  /** Resolves once every write asked for so far has finished or failed. */
+  settled(): Promise<void> {
+    return this.#writes;
+  }
+
+  #write(write: () => Promise<void>): void {
+    this.#writes = this.#writes.then(write).catch((error: unknown) => {
+      this.#log.error({ err: error }, 'call record write failed');
+    });
+  }
+}
+
+/** The record an INVITE starts: who called whom, from where, through which trunk and diversions. */
+export function initialRecord(
+  call: { callId: string; sipCallId: string; invitedAtMs: number },
+  tx: InviteServerTransaction,
+  inbound: InboundCall,
+  number: string,
+): CallRecord {
+  const to = parseNameAddr(tx.request.headers.get('To') ?? '');
+  const { trunk, diversion, historyInfo } = inbound;
+  return {
+    version: 1,
+    callId: call.callId,
+    sipCallId: call.sipCallId,
+    from: inbound.from,
+    to: to?.uri ?? '',
+    number,
+    status: 'setup',
+    invitedAtMs: call.invitedAtMs,
+    remoteSip: { address: tx.source.address, port: tx.source.port },
+    ...(trunk && { trunk: trunk.name }),
+    ...(diversion && { diversion }),
+    ...(historyInfo && { historyInfo }),
+    transcript: [],
+  };
+}
