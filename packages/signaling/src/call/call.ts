@@ -10,7 +10,6 @@ import {
 } from '@voicebridge/protocol';
 import {
   buildAnswer,
-  parseOffer,
   type AcceptedOffer,
   type LocalMedia,
   type Dialog,
@@ -21,6 +20,7 @@ import {
 import type { Logger } from 'pino';
 import { assertTransition, CallState } from './call-state.ts';
 import { CallRecordWriter, initialRecord } from './call-record-writer.ts';
+import { readOffer } from './read-offer.ts';
 import type { CallDeps } from './call-deps.ts';
 import { InDialogSession } from './in-dialog-session.ts';
 import { ReferClient, trunkCredentials, type TransferProgress } from './refer-client.ts';
@@ -122,8 +122,12 @@ export class Call {
       }
       if (!config.enabled) return this.#reject(480, 'rejected', { detail: 'number disabled' });
       this.numberConfig = config;
-      const offer = this.#acceptOffer(request);
-      if (!offer) return;
+      const read = readOffer(request);
+      if (!read.ok) {
+        if (read.warning !== undefined) this.#log.info({ warning: read.warning }, `SDP offer refused: ${read.status}`);
+        return this.#reject(read.status, 'rejected', { headers: read.headers, detail: read.warning });
+      }
+      const offer = read.offer;
       const srtp = srtpKeysFor(offer);
       const allocated = await this.#deps.media.allocate({
         srtp: srtp?.params,
@@ -217,28 +221,6 @@ export class Call {
   /** Parent-initiated: ends the call without any SIP traffic. */
   async close(reason: TerminationReason = 'drain'): Promise<void> {
     await this.#finish({ by: 'bridge', reason });
-  }
-
-  #acceptOffer(request: SipRequest): AcceptedOffer | undefined {
-    const type = (request.headers.get('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
-    if (request.body.length === 0) {
-      // An offerless INVITE wants our offer in the 2xx (RFC 3264 §4): not supported yet.
-      this.#reject(488, 'rejected', {
-        headers: [['Warning', '399 voicebridge "INVITE without SDP offer is not supported"']],
-      });
-      return undefined;
-    }
-    if (type !== 'application/sdp') {
-      this.#reject(415, 'rejected', { headers: [['Accept', 'application/sdp']] }); // RFC 3261 §21.4.13
-      return undefined;
-    }
-    const outcome = parseOffer(request.body.toString('utf8'), { codecs: ['PCMU', 'PCMA'] });
-    if (!outcome.ok) {
-      this.#log.info({ warning: outcome.warning }, `SDP offer refused: ${outcome.status}`);
-      this.#reject(outcome.status, 'rejected', { headers: [['Warning', outcome.warning]], detail: outcome.warning });
-      return undefined;
-    }
-    return outcome.offer;
   }
 
   #answer(): void {

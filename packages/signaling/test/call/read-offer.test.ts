@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { parseMessage, type SipRequest } from '@voicebridge/sip';
+import { readOffer } from '../../src/call/read-offer.ts';
+
+function invite(body: string, contentType = 'application/sdp'): SipRequest {
+  const text = [
+    'INVITE sip:+15550100@127.0.0.1 SIP/2.0',
+    'Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKx',
+    'From: <sip:a@b>;tag=1',
+    'To: <sip:c@d>',
+    'Call-ID: x',
+    'CSeq: 1 INVITE',
+    'Max-Forwards: 70',
+    ...(body ? [`Content-Type: ${contentType}`] : []),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
+  const parsed = parseMessage(Buffer.from(text));
+  if (!parsed.ok || parsed.message.type !== 'request') throw new Error('fixture did not parse');
+  return parsed.message;
+}
+
+function sdp(formats: string, rtpmaps: string[]): string {
+  return [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio 40000 RTP/AVP ${formats}`,
+    ...rtpmaps.map((line) => `a=rtpmap:${line}`),
+    '',
+  ].join('\r\n');
+}
+
+describe('readOffer (the INVITE offer we answer)', () => {
+  it('reads a PCMU offer', () => {
+    const outcome = readOffer(invite(sdp('0', ['0 PCMU/8000'])));
+    expect(outcome.ok && outcome.offer.codec.name).to.equal('PCMU');
+  });
+
+  it('refuses an INVITE without an offer with 488 and a Warning', () => {
+    const outcome = readOffer(invite(''));
+    expect(outcome).to.deep.include({ ok: false, status: 488 });
+    expect(!outcome.ok && outcome.headers[0]?.[0]).to.equal('Warning');
+    expect(!outcome.ok && outcome.warning).to.equal(undefined);
+  });
+
+  it('refuses a body that is not SDP with 415 and Accept: application/sdp', () => {
+    const outcome = readOffer(invite('hello', 'text/plain'));
+    expect(outcome).to.deep.equal({ ok: false, status: 415, headers: [['Accept', 'application/sdp']] });
+  });
+
+  it('refuses an offer with no PCMU or PCMA with 488, the Warning in the header and the outcome', () => {
+    const outcome = readOffer(invite(sdp('9', ['9 G722/8000'])));
+    expect(outcome).to.deep.include({ ok: false, status: 488 });
+    if (outcome.ok) return;
+    expect(outcome.warning).to.be.a('string').and.not.equal('');
+    expect(outcome.headers).to.deep.equal([['Warning', outcome.warning]]);
+  });
+});
