@@ -8,13 +8,14 @@ import {
   type AudioFrame,
 } from '@voicebridge/protocol';
 import { parseRtp, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
+import { withTimeout } from '../../../test/support/wait-for.ts';
 import { useMediaWorker } from './media-worker-rig.ts';
 
 interface Endpoint {
   socket: Socket;
   port: number;
   received: number;
-  /** Resolves once `n` RTP packets in all have arrived here. */
+  /** Resolves once `n` RTP packets in all have arrived here; rejects after 5 s naming how many were awaited. */
   waitFor(n: number): Promise<void>;
 }
 
@@ -26,7 +27,10 @@ async function endpoint(): Promise<Endpoint> {
     socket,
     port: socket.address().port,
     received: 0,
-    waitFor: (n) => (e.received >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
+    waitFor: (n) =>
+      e.received >= n
+        ? Promise.resolve()
+        : withTimeout(new Promise((resolve) => waiters.push({ n, resolve })), `${n} RTP packets here`, 5000),
   };
   socket.on('message', (msg) => {
     if (!parseRtp(msg)) return;

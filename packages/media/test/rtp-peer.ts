@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { parseRtp, type RtpPacket } from '@voicebridge/rtp';
+import { withTimeout } from '../../../test/support/wait-for.ts';
 
 /** A UDP endpoint on loopback that keeps every RTP packet it receives, in order. */
 export interface RtpPeer {
@@ -7,7 +8,7 @@ export interface RtpPeer {
   port: number;
   /** `atMs`: when it arrived, on performance.now(). */
   packets: { rtp: RtpPacket; payload: Buffer; atMs: number }[];
-  /** Resolves once `n` RTP packets in all have arrived. */
+  /** Resolves once `n` RTP packets in all have arrived; rejects after 5 s naming how many were awaited. */
   waitFor(n: number): Promise<void>;
 }
 
@@ -30,6 +31,9 @@ export async function rtpPeer(): Promise<RtpPeer> {
     socket,
     port: socket.address().port,
     packets,
-    waitFor: (n) => (packets.length >= n ? Promise.resolve() : new Promise((resolve) => (waiter = { n, resolve }))),
+    waitFor: (n) =>
+      packets.length >= n
+        ? Promise.resolve()
+        : withTimeout(new Promise((resolve) => (waiter = { n, resolve })), `${n} RTP packets at the peer`, 5000),
   };
 }
