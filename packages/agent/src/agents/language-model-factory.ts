@@ -2,8 +2,11 @@ import { VoicebridgeError, type LlmConfig, type Logger } from '@voicebridge/prot
 import type { LanguageModel } from '../llm/language-model.ts';
 import { OpenAiCompatibleModel } from '../llm/openai-compatible.ts';
 
-/** Builds a call's model from its number's `llm` config; throws `VB_CONFIG_INVALID` when it cannot. */
-export type LanguageModelFactory = (config: LlmConfig) => LanguageModel;
+/**
+ * Builds a call's model from its number's `llm` config; throws `VB_CONFIG_INVALID` when it cannot.
+ * `log` is the call's logger, so the model's lines carry the call's bindings; default the factory's.
+ */
+export type LanguageModelFactory = (config: LlmConfig, log?: Logger) => LanguageModel;
 
 export interface LanguageModelFactoryOptions {
   /**
@@ -16,13 +19,14 @@ export interface LanguageModelFactoryOptions {
   timeoutMs?: number;
   /** The longest to the first token. Default 8 000. */
   firstTokenTimeoutMs?: number;
+  /** For models built without a call's logger. */
   log?: Logger;
 }
 
 /** The factory of OpenAI-compatible models (OpenAI, Groq, Together, Ollama, vLLM, llama.cpp). */
 export function createLanguageModelFactory(options: LanguageModelFactoryOptions): LanguageModelFactory {
-  const { env, timeoutMs = 10_000, firstTokenTimeoutMs = 8_000, log } = options;
-  return (config) => {
+  const { env, timeoutMs = 10_000, firstTokenTimeoutMs = 8_000 } = options;
+  return (config, log = options.log) => {
     let apiKey: string | undefined;
     if (config.apiKeyEnv !== undefined) {
       apiKey = env[config.apiKeyEnv];

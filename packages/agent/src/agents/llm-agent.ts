@@ -155,7 +155,7 @@ export class LlmAgent implements Agent {
       const config = agentConfigOf(job.config.agent, 'llm').llm;
       const sayOneMoment = (signal: AbortSignal): Promise<void> =>
         this.#say(context, LLM_AGENT_PHRASES.oneMoment, signal);
-      return new RetryingModel(this.#models(config), {
+      return new RetryingModel(this.#models(config, log), {
         attempts: 2,
         ...this.#retry,
         log,
