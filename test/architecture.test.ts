@@ -21,7 +21,8 @@ const ALLOWED: Record<string, string[]> = {
   signaling: ['protocol', 'sip', 'store', 'runtime'],
   media: ['protocol', 'rtp', 'channel', 'runtime'],
   agent: ['protocol', 'store', 'channel', 'runtime', 'outbound'],
-  cli: ['protocol', 'store', 'runtime', 'outbound'],
+  http: ['protocol'],
+  cli: ['protocol', 'store', 'runtime', 'outbound', 'http'],
 };
 
 describe('architecture', () => {

@@ -12,6 +12,8 @@ export interface RunningBridge {
   sipPort: number;
   /** The first media worker's control port; worker i listens on this + i. */
   controlPort: number;
+  /** The node's HTTP server (health, readiness). */
+  httpPort: number;
   rtpRange: { min: number; max: number };
   prefix: string;
   /** A Redis connection for the test to read records and numbers (closed by stop()). */
@@ -46,6 +48,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<RunningB
   // the suites count one media process's ready lines and kill "the" media process.
   const mediaWorkers = Number(options.env?.['MEDIA_WORKERS'] ?? '1');
   const controlPort = await freePortBlock(mediaWorkers, 'tcp');
+  const httpPort = await freePort('tcp');
   const prefix = `vbtest:${randomBytes(5).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -55,6 +58,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<RunningB
     RTP_PORT_MIN: String(rtpRange.min),
     RTP_PORT_MAX: String(rtpRange.max),
     MEDIA_CONTROL_PORT: String(controlPort),
+    HTTP_PORT: String(httpPort),
     MEDIA_WORKERS: String(mediaWorkers),
     REDIS_KEY_PREFIX: prefix,
     LOG_LEVEL: 'debug',
@@ -97,6 +101,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<RunningB
   const bridge: RunningBridge = {
     sipPort,
     controlPort,
+    httpPort,
     rtpRange,
     prefix,
     redis,

@@ -15,7 +15,7 @@ describe('busy fixed ports: a clear line and exit 2, never a retry loop', functi
   this.timeout(90_000);
   const bridge = useBridge();
 
-  it('a second voicebridge start with the same settings exits 2 at once naming SIP_PORT and MEDIA_CONTROL_PORT, and the first bridge goes on', async () => {
+  it('a second voicebridge start with the same settings exits 2 at once naming SIP_PORT, MEDIA_CONTROL_PORT and HTTP_PORT, and the first bridge goes on', async () => {
     const logLinesBefore = bridge().logs.length;
     const second = await bridge().cli(['start', '--json-logs']);
     expect(second.code).to.equal(2);
@@ -25,8 +25,9 @@ describe('busy fixed ports: a clear line and exit 2, never a retry loop', functi
       `voicebridge: SIP (UDP) port UDP 127.0.0.1:${sip} is in use (another voicebridge, or another program): set SIP_PORT to a free port`,
       `voicebridge: SIP (TCP) port TCP 127.0.0.1:${sip} is in use (another voicebridge, or another program): set SIP_PORT to a free port`,
       `voicebridge: media control port TCP 127.0.0.1:${bridge().controlPort} is in use (another voicebridge, or another program): set MEDIA_CONTROL_PORT to a free port`,
+      `voicebridge: HTTP port TCP 127.0.0.1:${bridge().httpPort} is in use (another voicebridge, or another program): set HTTP_PORT to a free port`,
     ]);
-    expect(lines).to.have.length(3);
+    expect(lines).to.have.length(4);
     expect(second.stdout).to.equal('');
     expectNoStack(second.stderr);
     // It touched nothing: the first bridge logged nothing about it and is still running.

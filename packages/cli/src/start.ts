@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { fixedPorts, loadBridgeConfig, portInUseError, VoicebridgeError } from '@voicebridge/protocol';
+import { startNodeHttp, type NodeHttp } from './node-http.ts';
 import { busyPorts } from './port-probe.ts';
 import { formatLogLine } from './supervisor/log-format.ts';
 import { SERVICE_NAMES, Supervisor, type ServiceName } from './supervisor/supervisor.ts';
@@ -78,7 +79,7 @@ export async function runStart(argv: string[]): Promise<number> {
     probe.disconnect();
   }
 
-  const busy = await busyPorts(fixedPorts(config, services));
+  const busy = await busyPorts(fixedPorts(config, [...services, 'http']));
   if (busy.length > 0) {
     for (const port of busy) process.stderr.write(`voicebridge: ${portInUseError(port).message}\n`);
     return 2;
@@ -98,12 +99,54 @@ export async function runStart(argv: string[]): Promise<number> {
           : `supervisor ${service} ${message}`,
       ),
   });
+  // Borrowed by the HTTP server's readiness checks: fail fast while Redis is away (no offline queue).
+  const redis = new Redis(config.REDIS_URL, {
+    connectionName: 'vb-supervisor',
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+  });
+  redis.on('error', () => {
+    // Readiness reports Redis as failing; the services log their own connection errors.
+  });
+  let http: NodeHttp;
+  try {
+    http = await startNodeHttp({
+      config,
+      processes: supervisor.processes,
+      redis,
+      onError: (error, route) =>
+        out(
+          JSON.stringify({
+            level: 50,
+            time: Date.now(),
+            service: 'http',
+            route,
+            err: String(error),
+            msg: 'route failed',
+          }),
+        ),
+    });
+  } catch (error) {
+    redis.disconnect();
+    process.stderr.write(`voicebridge: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const stopAll = async (graceMs: number): Promise<void> => {
+    // Not ready first, so a load balancer stops sending calls while they drain.
+    await http.drain();
+    await supervisor.stop(graceMs);
+    await http.close();
+    await redis.quit().catch(() => redis.disconnect());
+  };
   let signals = 0;
   const stopped = new Promise<number>((resolve) => {
     const onSignal = (): void => {
       signals++;
       if (signals > 1) {
         supervisor.kill();
+        // Forced: the HTTP server and its Redis connection would keep the event loop alive.
+        redis.disconnect();
+        void http.close();
         resolve(1);
         return;
       }
@@ -112,7 +155,7 @@ export async function runStart(argv: string[]): Promise<number> {
           ? JSON.stringify({ level: 30, time: Date.now(), service: 'supervisor', msg: 'stopping' })
           : 'supervisor stopping: draining calls (Ctrl-C again to force)',
       );
-      supervisor.stop(config.DRAIN_TIMEOUT_MS + 5000).then(
+      stopAll(config.DRAIN_TIMEOUT_MS + 5000).then(
         () => resolve(0),
         () => resolve(1),
       );
@@ -124,7 +167,7 @@ export async function runStart(argv: string[]): Promise<number> {
     await supervisor.start();
   } catch (error) {
     process.stderr.write(`voicebridge: ${(error as Error).message}\n`);
-    await supervisor.stop(2000);
+    await stopAll(2000);
     return 2;
   }
   out(
@@ -135,8 +178,9 @@ export async function runStart(argv: string[]): Promise<number> {
           service: 'supervisor',
           msg: 'voicebridge ready',
           sip: `${config.SIP_BIND_ADDRESS}:${config.SIP_PORT}`,
+          http: `${config.HTTP_BIND_ADDRESS}:${http.port}`,
         })
-      : `supervisor voicebridge ready: SIP on udp ${config.SIP_BIND_ADDRESS}:${config.SIP_PORT}; try sip:+15550100@${config.SIP_ADVERTISED_ADDRESS ?? config.SIP_BIND_ADDRESS}:${config.SIP_PORT}`,
+      : `supervisor voicebridge ready: SIP on udp ${config.SIP_BIND_ADDRESS}:${config.SIP_PORT}, HTTP on ${config.HTTP_BIND_ADDRESS}:${http.port} (/healthz, /readyz); try sip:+15550100@${config.SIP_ADVERTISED_ADDRESS ?? config.SIP_BIND_ADDRESS}:${config.SIP_PORT}`,
   );
   return stopped;
 }

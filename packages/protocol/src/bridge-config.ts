@@ -152,6 +152,17 @@ export const BridgeConfigSchema = z
     SIP_T1_MS: int(500, 50, 10_000),
     /** RFC 3581 for every UDP request: answer the source port even without `;rport`. */
     SIP_FORCE_RPORT: bool.default(true),
+    /** The node's HTTP server (health, readiness, metrics, API), run by `voicebridge start`. */
+    HTTP_BIND_ADDRESS: address.default('127.0.0.1'),
+    HTTP_PORT: port(8080),
+    /** Bearer token for every HTTP route that can change something (and read everything). */
+    ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').max(512).optional(),
+    /** Bearer token for the read-only HTTP routes. */
+    READ_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').max(512).optional(),
+    /** How long a readiness check must fail without a break before /readyz says 503 (draining counts at once). */
+    HTTP_READY_FAIL_AFTER_MS: ms(3000, 60_000),
+    /** Serve /metrics without a token (for a Prometheus on a trusted network). */
+    METRICS_PUBLIC: bool.default(false),
     /** Agent processes `voicebridge start` runs (and restarts): two or more take over each other's calls. */
     AGENT_PROCESSES: z.coerce.number().int().min(1).max(32).default(1),
     /** A call's ownership (docs/adr/0010): the BullMQ lock an agent renews every half of it. */
@@ -208,6 +219,16 @@ export const BridgeConfigSchema = z
           ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SIP_TRANSPORTS includes tls' });
       }
     }
+    if (!isLoopback(c.HTTP_BIND_ADDRESS) && !c.ADMIN_TOKEN && !c.READ_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_TOKEN'],
+        message: `is required (or READ_TOKEN) when HTTP_BIND_ADDRESS ${c.HTTP_BIND_ADDRESS} is not loopback`,
+      });
+    }
+    if (c.ADMIN_TOKEN !== undefined && c.ADMIN_TOKEN === c.READ_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['READ_TOKEN'], message: 'must differ from ADMIN_TOKEN' });
+    }
     if (c.SIP_TLS_VERIFY_CLIENT && !c.SIP_TLS_CA) {
       ctx.addIssue({ code: 'custom', path: ['SIP_TLS_CA'], message: 'is required when SIP_TLS_VERIFY_CLIENT is true' });
     }
@@ -249,6 +270,14 @@ export function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '0:0:0:0:0:0:0:0';
 }
 
+/** 127.0.0.0/8 or ::1: reachable only from this machine. */
+export function isLoopback(address: string): boolean {
+  return /^127\./.test(address) || address === '::1' || address === '0:0:0:0:0:0:0:1' || address === 'localhost';
+}
+
+/** Keys whose values are secrets: an error names them but never echoes what they hold. */
+const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'READ_TOKEN']);
+
 /** Reads the config from an environment; a bad value throws VB_CONFIG_INVALID naming the variable. */
 export function loadBridgeConfig(env: Record<string, string | undefined>): BridgeConfig {
   const input: Record<string, string> = {};
@@ -260,7 +289,9 @@ export function loadBridgeConfig(env: Record<string, string | undefined>): Bridg
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const key = String(issue?.path[0] ?? 'config');
-  const shown = env[key] === undefined ? '' : ` (got ${JSON.stringify(env[key])})`;
+  const value = env[key];
+  const shown =
+    value === undefined ? '' : SECRET_KEYS.has(key) ? ' (value not shown)' : ` (got ${JSON.stringify(value)})`;
   throw new VoicebridgeError('VB_CONFIG_INVALID', `${key}${shown}: ${issue?.message ?? 'invalid'}`);
 }
 

@@ -4,7 +4,7 @@ import { VoicebridgeError } from './errors.ts';
 
 /** A port a service must own to run, and the setting that moves it. */
 export interface FixedPort {
-  id: 'sip-udp' | 'sip-tcp' | 'sip-tls' | 'media-control';
+  id: 'sip-udp' | 'sip-tcp' | 'sip-tls' | 'media-control' | 'http';
   /** The environment variable to change when the port is taken. */
   variable: string;
   what: string;
@@ -14,7 +14,8 @@ export interface FixedPort {
 }
 
 /**
- * Every fixed port the given services bind: SIP per transport, and each media worker's control port.
+ * Every fixed port the given services bind: SIP per transport, each media worker's control port, and the
+ * node's HTTP server (`http`, run by the supervisor itself).
  * (RTP ports are not fixed: a busy pair is skipped by the port pool.)
  */
 export function fixedPorts(config: BridgeConfig, services: readonly string[]): FixedPort[] {
@@ -34,6 +35,16 @@ export function fixedPorts(config: BridgeConfig, services: readonly string[]): F
         protocol: 'tcp',
       });
     }
+  }
+  if (services.includes('http')) {
+    out.push({
+      id: 'http',
+      variable: 'HTTP_PORT',
+      what: 'HTTP',
+      protocol: 'tcp',
+      address: config.HTTP_BIND_ADDRESS,
+      port: config.HTTP_PORT,
+    });
   }
   if (services.includes('media')) {
     for (let index = 0; index < config.MEDIA_WORKERS; index++) {

@@ -36,6 +36,21 @@ describe('bridge config', () => {
     expect(() => loadBridgeConfig({ SIP_T1_MS: '10' })).to.throw(/^SIP_T1_MS/);
   });
 
+  it('serves HTTP beyond loopback only with a token, and never echoes a token', () => {
+    expect(loadBridgeConfig({}).HTTP_BIND_ADDRESS).to.equal('127.0.0.1');
+    expect(() => loadBridgeConfig({ HTTP_BIND_ADDRESS: '0.0.0.0' })).to.throw(
+      /^ADMIN_TOKEN: is required \(or READ_TOKEN\) when HTTP_BIND_ADDRESS 0\.0\.0\.0 is not loopback/,
+    );
+    const token = 'a-long-enough-admin-token';
+    expect(loadBridgeConfig({ HTTP_BIND_ADDRESS: '0.0.0.0', ADMIN_TOKEN: token }).ADMIN_TOKEN).to.equal(token);
+    expect(() => loadBridgeConfig({ ADMIN_TOKEN: 'short-secret' })).to.throw(
+      'ADMIN_TOKEN (value not shown): must be at least 16 characters',
+    );
+    expect(() => loadBridgeConfig({ ADMIN_TOKEN: token, READ_TOKEN: token })).to.throw(
+      /^READ_TOKEN \(value not shown\): must differ from ADMIN_TOKEN/,
+    );
+  });
+
   it('refuses a wildcard bind without an advertised address, naming the missing variable', () => {
     expect(() => loadBridgeConfig({ SIP_BIND_ADDRESS: '0.0.0.0' })).to.throw(/^SIP_ADVERTISED_ADDRESS/);
     expect(() => loadBridgeConfig({ RTP_BIND_ADDRESS: '::' })).to.throw(/^RTP_ADVERTISED_ADDRESS/);

@@ -2,6 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 export interface ServiceProcessOptions {
+  /** The service it runs (`media`), of which it may be one of several (`media-2`). */
+  service: string;
   name: string;
   /** Absolute path of the service's main.ts. */
   entry: string;
@@ -23,6 +25,7 @@ export interface ServiceProcessOptions {
  *                                                  └── stop ──► Stopping ── exit ──► Stopped
  */
 export class ServiceProcess {
+  readonly service: string;
   readonly name: string;
   restarts = 0;
   readonly #options: ServiceProcessOptions;
@@ -31,12 +34,19 @@ export class ServiceProcess {
   #restartTimer: NodeJS.Timeout | undefined;
   #delayMs: number;
   #startedAtMs = 0;
+  #ready = false;
   #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(options: ServiceProcessOptions) {
+    this.service = options.service;
     this.name = options.name;
     this.#options = options;
     this.#delayMs = options.restartDelayMs?.initial ?? 1000;
+  }
+
+  /** Running and reported ready since its last start (false while it restarts). */
+  get ready(): boolean {
+    return this.#ready;
   }
 
   get pid(): number | undefined {
@@ -96,10 +106,12 @@ export class ServiceProcess {
     child.on('message', (message: unknown) => {
       if ((message as { type?: string } | null)?.type !== 'ready') return;
       clearTimeout(readyTimer);
+      this.#ready = true;
       for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
     });
     child.on('exit', (code, signal) => {
       clearTimeout(readyTimer);
+      this.#ready = false;
       if (this.#stopping) return;
       const waiters = this.#readyWaiters.splice(0);
       if (code === 2) {

@@ -35,6 +35,7 @@ export class Supervisor {
     const groups = new Map<ServiceName, ServiceProcess[]>();
     this.#processes = instances.map(({ service, name, env }) => {
       const process = new ServiceProcess({
+        service,
         name,
         // A process boundary, not an import: the supervisor runs each service's own main.ts.
         entry: fileURLToPath(new URL(`../../../${service}/src/main.ts`, import.meta.url)),

@@ -1,0 +1,95 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { addHealthRoutes, HttpServer, Readiness, type ReadinessCheck } from '@voicebridge/http';
+import { CALLS_QUEUE, fixedPorts, listenOnFixedPort, type BridgeConfig } from '@voicebridge/protocol';
+import type { ServiceProcess } from './supervisor/service-process.ts';
+
+export interface NodeHttpOptions {
+  config: BridgeConfig;
+  /** The supervisor's processes: readiness asks whether each is up. */
+  processes: readonly ServiceProcess[];
+  /** A connection the node HTTP server borrows (never closes). */
+  redis: Redis;
+  onError: (error: unknown, route: string) => void;
+}
+
+export interface NodeHttp {
+  readonly port: number;
+  /** The node is shutting down: /readyz answers 503 (draining) from when this resolves. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The node's HTTP server, run by the supervisor (the one process that sees all the others): health
+ * and readiness now; later parts add their routes through `HttpServer.add`.
+ */
+export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp> {
+  const { config, redis } = options;
+  let draining = false;
+  const queue = new Queue(CALLS_QUEUE, { connection: redis, prefix: `${config.REDIS_KEY_PREFIX}:bull` });
+  const upCheck = (service: string): ReadinessCheck => ({
+    name: service === 'media' ? 'media-workers' : service,
+    check: () => {
+      const own = options.processes.filter((p) => p.service === service);
+      const down = own.filter((p) => !p.ready).map((p) => p.name);
+      return Promise.resolve(
+        down.length === 0 ? { ok: true } : { ok: false, detail: `not running: ${down.join(', ')}` },
+      );
+    },
+  });
+  const services = new Set(options.processes.map((p) => p.service));
+  const checks: ReadinessCheck[] = [
+    {
+      name: 'draining',
+      failAfterMs: 0,
+      check: () => Promise.resolve(draining ? { ok: false, detail: 'shutting down' } : { ok: true }),
+    },
+    {
+      name: 'redis',
+      check: async () => ((await redis.ping()) === 'PONG' ? { ok: true } : { ok: false, detail: 'no PONG' }),
+    },
+    // Agents may run in this node or on other hosts: what counts is a worker on the calls queue.
+    {
+      name: 'agents',
+      check: async () => {
+        const workers = await queue.getWorkersCount();
+        return workers > 0 ? { ok: true } : { ok: false, detail: 'no agent worker on the calls queue' };
+      },
+    },
+    ...[...services].filter((s) => s !== 'agent').map(upCheck),
+  ];
+  const readiness = new Readiness({ checks, failAfterMs: config.HTTP_READY_FAIL_AFTER_MS });
+  const server = new HttpServer({
+    host: config.HTTP_BIND_ADDRESS,
+    port: config.HTTP_PORT,
+    adminToken: config.ADMIN_TOKEN,
+    readToken: config.READ_TOKEN,
+    onError: options.onError,
+  });
+  addHealthRoutes(server, readiness);
+  try {
+    await readiness.start();
+    const [port] = fixedPorts(config, ['http']);
+    const address = await listenOnFixedPort(server.listen(), port);
+    let closing: Promise<void> | undefined;
+    return {
+      port: address.port,
+      drain: async () => {
+        draining = true;
+        // Now, not at the next round of checks: a load balancer must stop sending calls at once.
+        await readiness.runOnce();
+      },
+      close: () =>
+        (closing ??= (async () => {
+          await server.close();
+          readiness.close();
+          await queue.close();
+        })()),
+    };
+  } catch (error) {
+    readiness.close();
+    await Promise.allSettled([server.close(), queue.close()]);
+    throw error;
+  }
+}

@@ -1,0 +1,97 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { VoicebridgeError } from '@voicebridge/protocol';
+import { BearerAuth, type Realm } from './bearer-auth.ts';
+import { errorBody, HttpError, httpStatusOf } from './http-errors.ts';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  adminToken?: string | undefined;
+  readToken?: string | undefined;
+  /** Unexpected failures (a route that threw something other than an HttpError). */
+  onError?: (error: unknown, route: string) => void;
+}
+
+export interface RouteContext {
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/** A route's answer: a JSON body (status 200 unless set), or text with its content type. */
+export type RouteResult = { status?: number; json: unknown } | { status?: number; text: string; contentType: string };
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  realm: Realm;
+  handler: (context: RouteContext) => Promise<RouteResult> | RouteResult;
+}
+
+/**
+ * The node's one HTTP server. Other parts add their routes (`add`) before `listen`; each route
+ * names its realm, and the server checks the bearer token before the handler runs. Every error
+ * leaves as the one error body (docs/errors.md), with a status that follows from its code.
+ */
+export class HttpServer {
+  readonly #options: HttpServerOptions;
+  readonly #app: FastifyInstance;
+  readonly #auth: BearerAuth;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: HttpServerOptions) {
+    this.#options = options;
+    this.#auth = new BearerAuth({ adminToken: options.adminToken, readToken: options.readToken });
+    // Bodies are small JSON documents; the caps keep a client from making us hold much.
+    this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024, connectionTimeout: 30_000, requestTimeout: 30_000 });
+    this.#app.setNotFoundHandler((request, reply) =>
+      this.#send(reply, new HttpError('VB_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+    );
+    this.#app.setErrorHandler((error, request, reply) => {
+      // Fastify's own refusals (a malformed JSON body, a body over the limit) carry a 4xx statusCode.
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status !== undefined && status >= 400 && status < 500) {
+        return reply.status(status).send(errorBody('VB_BAD_MESSAGE', (error as Error).message, 'body'));
+      }
+      this.#options.onError?.(error, `${request.method} ${request.routeOptions.url ?? request.url}`);
+      return reply.status(500).send(errorBody('VB_BAD_MESSAGE', 'internal error'));
+    });
+  }
+
+  add(route: Route): void {
+    this.#app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        try {
+          this.#auth.check(route.realm, request.headers.authorization, request.ip);
+          const result = await route.handler({ request, reply });
+          reply.status(result.status ?? 200);
+          if ('json' in result) return reply.send(result.json);
+          return reply.type(result.contentType).send(result.text);
+        } catch (error) {
+          if (error instanceof VoicebridgeError) return this.#send(reply, error);
+          throw error;
+        }
+      },
+    });
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await this.#app.listen({ host: this.#options.host, port: this.#options.port, exclusive: true });
+    return this.#app.server.address() as AddressInfo;
+  }
+
+  /** Stops accepting, lets requests in flight finish, then closes idle keep-alive connections. */
+  close(): Promise<void> {
+    this.#closing ??= this.#app.close();
+    return this.#closing;
+  }
+
+  #send(reply: FastifyReply, error: VoicebridgeError): FastifyReply {
+    const field = error instanceof HttpError ? error.field : undefined;
+    const status = httpStatusOf(error.code);
+    if (status === 401) reply.header('WWW-Authenticate', 'Bearer realm="voicebridge"');
+    return reply.status(status).send(errorBody(error.code, error.message, field));
+  }
+}
