@@ -345,4 +345,14 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     expect(bare.status).to.equal(2);
     expect(bare.stderr).to.match(/^Usage: voicebridge/);
   });
+
+  it("numbers set --help states each option's constraint as the config schema has it", async () => {
+    const help = (await cli('numbers', 'set', '--help')).stdout.replace(/\n {26}/g, ' ');
+    expect(help).to.match(
+      /--retention-days N +delete recordings N days after the call \(a whole number, 1 to 3650; default 30;/,
+    );
+    expect(help).to.match(/--llm-temperature N +sampling temperature \(a number, 0 to 2; agent llm;/);
+    expect(help).to.match(/--fallback TEXT +.*\(up to 1000 characters; agent scripted;/);
+    expect(help).to.match(/--agent echo\|scripted\|llm +the agent kind/);
+  });
 });

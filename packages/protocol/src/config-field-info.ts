@@ -11,6 +11,8 @@ export interface ConfigFieldInfo {
   type: 'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'array' | 'object' | 'other';
   /** Absent or with a default: the field may be left out. */
   optional: boolean;
+  /** What the schema fills in when the field is left out. */
+  default?: unknown;
   /** Bounds of a number; lengths of a string or an array. */
   min?: number;
   max?: number;
@@ -28,6 +30,7 @@ export function numberConfigFieldInfo(path: readonly string[]): ConfigFieldInfo 
 export function fieldInfo(schema: z.ZodType, path: readonly string[]): ConfigFieldInfo | undefined {
   let current: z.ZodType = schema;
   let optional = false;
+  let fallback: { value: unknown } | undefined;
   let branches: string[] | undefined;
   for (const key of path) {
     ({ schema: current } = unwrap(current));
@@ -48,23 +51,25 @@ export function fieldInfo(schema: z.ZodType, path: readonly string[]): ConfigFie
     } else {
       return undefined;
     }
-    optional = unwrap(current).optional;
+    ({ optional, fallback } = unwrap(current));
   }
   const leaf = unwrap(current).schema;
-  return { ...leafInfo(leaf), optional, ...(branches && { branches }) };
+  return { ...leafInfo(leaf), optional, ...(fallback && { default: fallback.value }), ...(branches && { branches }) };
 }
 
-function unwrap(schema: z.ZodType): { schema: z.ZodType; optional: boolean } {
+function unwrap(schema: z.ZodType): { schema: z.ZodType; optional: boolean; fallback?: { value: unknown } } {
   let current = schema;
   let optional = false;
+  let fallback: { value: unknown } | undefined;
   for (;;) {
+    if (current instanceof z.ZodDefault) fallback ??= { value: current.def.defaultValue as unknown };
     if (current instanceof z.ZodOptional || current instanceof z.ZodDefault) {
       optional = true;
       current = current.unwrap() as z.ZodType;
     } else if (current instanceof z.ZodPipe) {
       current = current.in as z.ZodType;
     } else {
-      return { schema: current, optional };
+      return { schema: current, optional, ...(fallback && { fallback }) };
     }
   }
 }

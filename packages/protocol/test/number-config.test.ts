@@ -118,6 +118,7 @@ describe('number config v2', () => {
       min: 1,
       max: 3650,
       optional: true,
+      default: 30,
     });
     expect(numberConfigFieldInfo(['agent', 'llm', 'temperature'])).to.deep.equal({
       type: 'number',

@@ -56,7 +56,7 @@ export const FIELD_FLAGS: readonly FieldFlag[] = [
     flag: 'retention-days',
     path: ['recording', 'retentionDays'],
     value: 'N',
-    help: 'delete recordings N days after the call; default 30',
+    help: 'delete recordings N days after the call',
   },
   {
     flag: 'max-call-duration',
@@ -120,6 +120,7 @@ export function fieldFlagsHelp(): string {
   return FIELD_FLAGS.map(({ flag, path, value, help }) => {
     const info = fieldInfoOf(path);
     const notes = [describeConstraint(info)];
+    if (info.default !== undefined) notes.push(`default ${JSON.stringify(info.default)}`);
     if (info.branches !== undefined && info.branches.length < 3) notes.push(`agent ${info.branches.join('|')}`);
     if (info.optional) notes.push('"" removes it');
     return formatOption(`--${flag} ${value}`, `${help} (${notes.join('; ')})`);
