@@ -22,7 +22,7 @@ export const BENCHES: [string, string][] = [
     'media: capacity (media only, through the agent channel, clear-to-silence)',
     '../packages/media/bench/capacity.bench.ts',
   ],
-  // The quick pass (about a minute); the full one ADR 0005 quotes runs alone.
+  // The quick pass (one voice, ten sentences); the full one ADR 0005 quotes runs alone.
   [
     'agent: offline engines (flite, pocketsphinx: start, first audio, latency, word errors)',
     '../packages/agent/bench/offline-engines.bench.ts',
