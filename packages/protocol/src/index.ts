@@ -28,4 +28,5 @@ export * from './conversation-state.ts';
 export * from './transfer.ts';
 export * from './secret-env.ts';
 export * from './outbound-url.ts';
+export * from './number-outbound-refs.ts';
 export * from './logger.ts';

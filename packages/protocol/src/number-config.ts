@@ -45,6 +45,8 @@ export const NumberConfigSchema = z.object({
   events: NumberEventsConfigSchema.optional(),
   /** Reserved, not yet used: outbound calls. */
   outbound: NumberOutboundConfigSchema.optional(),
+  /** Plain http/ws to hosts other than localhost for this number's URLs (docs/security.md); absent: https/wss only. */
+  insecure: z.boolean().optional(),
   configVersion: z.number().int().nonnegative(),
   updatedAtMs: z.number().int().nonnegative(),
 });
