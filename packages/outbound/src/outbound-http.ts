@@ -18,6 +18,9 @@ export interface OutboundUse {
   maxResponseBytes: number;
   /** Names the URL in refusals: `webhook tool lookup`, `llm.baseUrl`. Default `URL`. */
   what?: string;
+  /** This use's own bounds, where they differ from the client's (a model's long silences). */
+  headersTimeoutMs?: number;
+  idleTimeoutMs?: number;
 }
 
 export interface OutboundRequest {
@@ -97,9 +100,11 @@ export class OutboundHttp {
         settled = true;
         reject(error);
       };
+      const headersTimeoutMs = use.headersTimeoutMs ?? this.#headersTimeoutMs;
+      const idleTimeoutMs = use.idleTimeoutMs ?? this.#idleTimeoutMs;
       const headersTimer = setTimeout(
-        () => req.destroy(timeout(`no response headers within ${this.#headersTimeoutMs} ms`)),
-        this.#headersTimeoutMs,
+        () => req.destroy(timeout(`no response headers within ${headersTimeoutMs} ms`)),
+        headersTimeoutMs,
       );
       // Like fetch: the request, or the body being read, fails with the signal's reason.
       const onAbort = (): void => {
@@ -116,8 +121,8 @@ export class OutboundHttp {
         if (reply === undefined) settle();
         else reply.once('close', settle);
       });
-      req.setTimeout(this.#idleTimeoutMs, () =>
-        req.destroy(timeout(`the connection carried nothing for ${this.#idleTimeoutMs} ms`)),
+      req.setTimeout(idleTimeoutMs, () =>
+        req.destroy(timeout(`the connection carried nothing for ${idleTimeoutMs} ms`)),
       );
       req.on('error', fail);
       req.on('response', (res) => {
