@@ -5,7 +5,14 @@ import { pino } from 'pino';
 import { CachingTts, CallRunner, createLanguageModelFactory, FliteTts } from '@voicebridge/agent';
 import { RedisAudioChannel, type AudioChannel } from '@voicebridge/channel';
 import { MediaWorker, PortPool } from '@voicebridge/media';
-import { decodeControlJson, FRAME_KIND_CONTROL, type CallJob, type TurnLatency } from '@voicebridge/protocol';
+import { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
+import {
+  decodeControlJson,
+  FRAME_KIND_CONTROL,
+  SecretEnvAllowList,
+  type CallJob,
+  type TurnLatency,
+} from '@voicebridge/protocol';
 import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
 import { ScriptedStt } from '../../packages/agent/test/agents/llm-call-harness.ts';
 import { freeRtpPortRange } from '../../test/support/free-port.ts';
@@ -168,6 +175,8 @@ export class InProcessCall {
     );
     const tts = new CachingTts(new FliteTts());
     cleanup.push(() => tts.close());
+    const outbound = new OutboundHttp({ policy: new OutboundPolicy({ denyCidrs: [] }) });
+    cleanup.push(() => outbound.close());
 
     const callId = `call-${randomUUID()}`;
     const { localRtp } = await worker.allocate({
@@ -190,7 +199,13 @@ export class InProcessCall {
       tts,
       greetingDelayMs: 0,
       log,
-      models: createLanguageModelFactory({ env: {}, timeoutMs: 30_000, firstTokenTimeoutMs: 10_000 }),
+      models: createLanguageModelFactory({
+        env: {},
+        secretEnv: SecretEnvAllowList.default(),
+        outbound,
+        timeoutMs: 30_000,
+        firstTokenTimeoutMs: 10_000,
+      }),
     });
     const now = Date.now();
     const llm = { baseUrl: call.server.baseUrl, model: 'fake-model' };

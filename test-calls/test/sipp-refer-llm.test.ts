@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { CallRunner, createLanguageModelFactory, FliteTts } from '@voicebridge/agent';
-import type { BridgeConfig } from '@voicebridge/protocol';
+import { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
+import { SecretEnvAllowList, type BridgeConfig } from '@voicebridge/protocol';
 import type { CallRecordRepository } from '@voicebridge/store';
 import { ScriptedStt } from '../../packages/agent/test/agents/llm-call-harness.ts';
 import { chunk, FakeOpenAiServer, streamEvents, streamText } from '../../packages/agent/test/llm/fake-openai-server.ts';
@@ -26,6 +27,7 @@ describe('llm agent transfer_call → REFER to SIPp (in process: signaling, medi
   let model: FakeOpenAiServer;
   let tts: FliteTts;
   const stt = new ScriptedStt(() => undefined);
+  const outbound = new OutboundHttp({ policy: new OutboundPolicy({ denyCidrs: [] }) });
 
   before(async () => {
     model = await FakeOpenAiServer.start();
@@ -49,7 +51,12 @@ describe('llm agent transfer_call → REFER to SIPp (in process: signaling, medi
           tts,
           greetingDelayMs: 0,
           log,
-          models: createLanguageModelFactory({ env: {}, timeoutMs: 30_000 }),
+          models: createLanguageModelFactory({
+            env: {},
+            secretEnv: SecretEnvAllowList.default(),
+            outbound,
+            timeoutMs: 30_000,
+          }),
         });
         return async (job) => void (await runner.run(job.data, new AbortController().signal));
       },
@@ -59,6 +66,7 @@ describe('llm agent transfer_call → REFER to SIPp (in process: signaling, medi
 
   after(async () => {
     await bridge.close();
+    outbound.close();
     await tts.close();
     await model.close();
   });

@@ -1,6 +1,7 @@
 import { WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisAudioChannel } from '@voicebridge/channel';
+import type { OutboundHttp } from '@voicebridge/outbound';
 import { CALLS_QUEUE, type BridgeConfig } from '@voicebridge/protocol';
 import { CallOwnership, CallRecordRepository, ConversationRepository, RedisKeys } from '@voicebridge/store';
 import type { Logger } from 'pino';
@@ -21,6 +22,8 @@ export interface AgentServiceOptions {
   engines: { stt: SpeechToText; tts: TextToSpeech };
   /** The models of `llm` numbers (keys resolved by the caller, see `createLanguageModelFactory`). */
   models?: LanguageModelFactory;
+  /** Requests to the URLs numbers give (webhook tools), under the outbound URL policy. Borrowed. */
+  outbound?: OutboundHttp;
 }
 
 /**
@@ -54,6 +57,7 @@ export class AgentService {
       greetingDelayMs: config.GREETING_DELAY_MS,
       log,
       models: options.models,
+      outbound: options.outbound,
       failover: {
         ownership: new CallOwnership(options.redis, keys),
         conversations: new ConversationRepository(options.redis, keys),

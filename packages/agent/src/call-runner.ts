@@ -1,5 +1,6 @@
 import { CallJobSchema, VoicebridgeError, type CallJob } from '@voicebridge/protocol';
 import type { AudioChannel } from '@voicebridge/channel';
+import type { OutboundHttp } from '@voicebridge/outbound';
 import type { CallOwnership, CallRecordRepository, ConversationRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import { speak, type Agent, type AgentContext } from './agents/agent-context.ts';
@@ -31,6 +32,8 @@ export interface CallRunnerOptions {
   log: Logger;
   /** The models of `llm` numbers; without it, calls to them are refused with an apology. */
   models?: LanguageModelFactory;
+  /** Requests to the URLs numbers give (webhook tools), under the outbound URL policy. Borrowed. */
+  outbound?: OutboundHttp;
   /**
    * Ownership with fencing and takeover (docs/adr/0010): each run claims the next owner epoch, keeps
    * the conversation state in Redis, and a run that finds one goes on from it. Without it, calls run
@@ -59,7 +62,7 @@ export class CallRunner {
     this.#agents = {
       echo: new EchoAgent(),
       scripted: new ScriptedAgent(),
-      llm: new LlmAgent({ models: options.models ?? noLanguageModels }),
+      llm: new LlmAgent({ models: options.models ?? noLanguageModels, outbound: options.outbound }),
     };
   }
 

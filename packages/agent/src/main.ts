@@ -1,3 +1,5 @@
+import { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
+import { parseCidrList, SecretEnvAllowList } from '@voicebridge/protocol';
 import { connectRedis, runService } from '@voicebridge/runtime';
 import { AgentService } from './agent-service.ts';
 import { createLanguageModelFactory } from './agents/language-model-factory.ts';
@@ -8,9 +10,19 @@ await runService('agent', async (config, log) => {
   const subscriber = connectRedis(config.REDIS_URL, 'vb-agent-sub');
   const workerRedis = connectRedis(config.REDIS_URL, 'vb-agent-worker');
   const engines = createOfflineEngines({ poolSize: config.STT_POOL_SIZE, log });
-  // API keys are looked up here, by the variable name a number's llm config gives, never stored.
-  const models = createLanguageModelFactory({ env: process.env, log });
-  const service = new AgentService({ config, log, redis, subscriber, workerRedis, engines, models });
+  // Every request to a URL a number gives (models, webhook tools) goes through the outbound URL policy.
+  const outbound = new OutboundHttp({
+    policy: new OutboundPolicy({ denyCidrs: parseCidrList(config.OUTBOUND_DENY_CIDRS) }),
+  });
+  // API keys are looked up here, by the variable name a number's llm config gives, if AGENT_SECRET_ENV
+  // lists it; never stored.
+  const models = createLanguageModelFactory({
+    env: process.env,
+    secretEnv: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV),
+    outbound,
+    log,
+  });
+  const service = new AgentService({ config, log, redis, subscriber, workerRedis, engines, models, outbound });
   await service.start();
   return {
     detail: { concurrency: config.AGENT_CONCURRENCY },
@@ -18,6 +30,7 @@ await runService('agent', async (config, log) => {
       close: async () => {
         await service.close();
         await engines.close();
+        outbound.close();
         await Promise.allSettled([redis.quit(), subscriber.quit(), workerRedis.quit()]);
       },
     },

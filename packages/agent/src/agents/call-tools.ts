@@ -1,4 +1,5 @@
-import { DTMF_DIGITS_PATTERN, type WebhookTool } from '@voicebridge/protocol';
+import type { OutboundHttp } from '@voicebridge/outbound';
+import { DTMF_DIGITS_PATTERN, VoicebridgeError, type WebhookTool } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
 import type { ToolCall, ToolDefinition } from '../llm/language-model.ts';
 import {
@@ -28,11 +29,17 @@ export const SEND_DTMF_TOOL: ToolDefinition = {
 
 /** The longest webhook reply handed to the model. */
 const WEBHOOK_REPLY_MAX_CHARS = 4096;
+/** The most of a webhook reply read at all: a reply past it is an error, not a flood. */
+const WEBHOOK_REPLY_MAX_BYTES = 64 * 1024;
 
 export interface CallToolsOptions {
   callId: string;
   number: string;
   webhooks: readonly WebhookTool[];
+  /** Webhooks are called through it (the outbound URL policy: checked addresses, no redirects). */
+  http: OutboundHttp | undefined;
+  /** The number allows plain http to hosts other than localhost. */
+  insecure: boolean;
   /** Sends RFC 4733 key presses; `telephoneEvent` says whether the call negotiated them. */
   dtmf: { telephoneEvent: () => boolean | undefined; send: (digits: string) => void };
   /** `transfer_call`, offered when the number has transferTargets. */
@@ -95,15 +102,26 @@ export class CallTools {
   }
 
   async #callWebhook(tool: WebhookTool, args: Record<string, unknown>, signal: AbortSignal): Promise<string> {
-    const { callId, number, log } = this.#options;
+    const { callId, number, log, http, insecure } = this.#options;
     const startedMs = performance.now();
     try {
-      const response = await fetch(tool.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ callId, number, tool: tool.name, arguments: args }),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(tool.timeoutMs)]),
-      });
+      if (http === undefined) throw new VoicebridgeError('VB_CONFIG_INVALID', 'no outbound HTTP client');
+      const response = await http.request(
+        tool.url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ callId, number, tool: tool.name, arguments: args }),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(tool.timeoutMs)]),
+        },
+        {
+          insecure,
+          maxResponseBytes: WEBHOOK_REPLY_MAX_BYTES,
+          // The tool's own timeout (the model hears it named) fires before the connection's.
+          headersTimeoutMs: tool.timeoutMs + 1000,
+          what: `webhook tool ${tool.name}`,
+        },
+      );
       const text = (await response.text()).slice(0, WEBHOOK_REPLY_MAX_CHARS);
       log.info(
         { tool: tool.name, status: response.status, ms: Math.round(performance.now() - startedMs) },
@@ -115,7 +133,9 @@ export class CallTools {
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
-      log.warn({ tool: tool.name, timedOut }, 'webhook tool failed');
+      // The operator's log says why (a refused address, a reply too long); the model only that it failed.
+      const why = error instanceof VoicebridgeError ? error.message : undefined;
+      log.warn({ tool: tool.name, timedOut, why }, 'webhook tool failed');
       return JSON.stringify({
         error: timedOut
           ? `the ${tool.name} service did not answer within ${tool.timeoutMs} ms`

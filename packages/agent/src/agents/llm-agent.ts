@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { agentConfigOf, VoicebridgeError } from '@voicebridge/protocol';
+import type { OutboundHttp } from '@voicebridge/outbound';
+import { agentConfigOf, VoicebridgeError, type WebhookTool } from '@voicebridge/protocol';
 import type { ChatMessage, LanguageModel, LlmEvent, ToolDefinition } from '../llm/language-model.ts';
 import { LlmError } from '../llm/llm-error.ts';
 import { ModelAnswer } from '../llm/model-answer.ts';
@@ -33,6 +34,8 @@ export { END_CALL_TOOL } from './call-tools.ts';
 export interface LlmAgentOptions {
   /** Builds the call's model from the number's `llm` config; throws `VB_CONFIG_INVALID` when it cannot (e.g. the key's variable is unset). */
   models: LanguageModelFactory;
+  /** Webhook tools are called through it; a number with tools is refused by a worker without one. */
+  outbound?: OutboundHttp;
   /** Model turns that may follow tool results within one caller turn. Default 3. */
   maxToolRounds?: number;
   /** For the `RetryingModel` around each call's model (attempts, backoff). */
@@ -66,6 +69,7 @@ export interface LlmAgentOptions {
  */
 export class LlmAgent implements Agent {
   readonly #models: LanguageModelFactory;
+  readonly #outbound: OutboundHttp | undefined;
   readonly #maxToolRounds: number;
   readonly #retry: Omit<RetryOptions, 'sleep' | 'log'>;
   readonly #bargeIn: BargeInOptions;
@@ -75,6 +79,7 @@ export class LlmAgent implements Agent {
 
   constructor(options: LlmAgentOptions) {
     this.#models = options.models;
+    this.#outbound = options.outbound;
     this.#maxToolRounds = options.maxToolRounds ?? 3;
     this.#retry = options.retry ?? {};
     this.#bargeIn = options.bargeIn ?? {};
@@ -114,6 +119,8 @@ export class LlmAgent implements Agent {
       callId: job.callId,
       number: job.number,
       webhooks: agent.tools ?? [],
+      http: this.#outbound,
+      insecure: job.config.insecure === true,
       dtmf: { telephoneEvent: () => connection.telephoneEvent, send: (digits) => connection.sendDtmf(digits) },
       // What the model said before asking plays out first: then REFER.
       transfer: {
@@ -152,10 +159,12 @@ export class LlmAgent implements Agent {
   #modelFor(context: AgentContext): LanguageModel | undefined {
     const { job, log } = context;
     try {
-      const config = agentConfigOf(job.config.agent, 'llm').llm;
+      const { llm: config, tools } = agentConfigOf(job.config.agent, 'llm');
       const sayOneMoment = (signal: AbortSignal): Promise<void> =>
         this.#say(context, LLM_AGENT_PHRASES.oneMoment, signal);
-      return new RetryingModel(this.#models(config, log), {
+      const insecure = job.config.insecure === true;
+      checkWebhookUrls(tools ?? [], this.#outbound, insecure);
+      return new RetryingModel(this.#models(config, log, { insecure }), {
         attempts: 2,
         ...this.#retry,
         log,
@@ -357,4 +366,12 @@ async function* firstEvent(events: AsyncIterable<LlmEvent>, onFirst: () => void)
     }
     yield event;
   }
+}
+
+/** Before the call is taken: every webhook tool's URL passes the outbound URL policy's static check. */
+function checkWebhookUrls(tools: readonly WebhookTool[], outbound: OutboundHttp | undefined, insecure: boolean): void {
+  if (tools.length === 0) return;
+  if (outbound === undefined)
+    throw new VoicebridgeError('VB_CONFIG_INVALID', 'this agent worker makes no outbound requests: webhook tools');
+  for (const tool of tools) outbound.policy.check(tool.url, 'http', insecure, `webhook tool ${tool.name}`);
 }

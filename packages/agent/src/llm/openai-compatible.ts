@@ -1,4 +1,4 @@
-import type { Logger } from '@voicebridge/protocol';
+import { VoicebridgeError, type Logger } from '@voicebridge/protocol';
 import { abortable } from '../stt/abortable.ts';
 import { ChunkAssembler, MalformedChunk, isRecord, requestBody } from './chat-completion-wire.ts';
 import type { LanguageModel, LlmEvent, LlmRequest } from './language-model.ts';
@@ -93,12 +93,13 @@ export class OpenAiCompatibleModel implements LanguageModel {
           this.#fetch(this.#url, { method: 'POST', headers, body, signal: attempt.signal }),
         );
       } catch (error) {
-        throw attempt.failure(
-          error,
-          () =>
-            new LlmError(this.provider, 'VB_ENGINE_FAILED', 'could not reach the provider', {
-              cause: stripped(error, apiKey),
-            }),
+        throw attempt.failure(error, () =>
+          // The outbound URL policy refused the address: a config problem, not worth a retry.
+          error instanceof VoicebridgeError && error.code === 'VB_CONFIG_INVALID'
+            ? new LlmError(this.provider, 'VB_CONFIG_INVALID', error.message)
+            : new LlmError(this.provider, 'VB_ENGINE_FAILED', 'could not reach the provider', {
+                cause: stripped(error, apiKey),
+              }),
         );
       }
       if (!response.ok) {

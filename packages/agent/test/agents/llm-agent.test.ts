@@ -255,6 +255,21 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     expect(suite.server.requests).to.have.length(0);
   });
 
+  it('a key variable off AGENT_SECRET_ENV: refused before any request, the log names the list, never a value', async () => {
+    const call = await suite.start({
+      llm: { baseUrl: suite.server.baseUrl, model: 'fake-model', apiKeyEnv: 'ADMIN_TOKEN' },
+      env: { ADMIN_TOKEN: 'admin-secret-value' },
+      secretEnv: 'OPENAI_API_KEY,VB_SECRET_*',
+    });
+    await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
+    const log = call.logText.join('');
+    expect(log).to.include(
+      "environment variable ADMIN_TOKEN is not on the agent's secret allow-list (AGENT_SECRET_ENV=OPENAI_API_KEY,VB_SECRET_*)",
+    );
+    expect(log).to.not.include('admin-secret-value');
+    expect(suite.server.requests).to.have.length(0);
+  });
+
   it('without a prompt the default system prompt is sent', async () => {
     suite.server.respondWith(streamText(['Hello.']));
     const call = await suite.start({ prompt: undefined });

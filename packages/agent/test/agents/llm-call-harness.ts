@@ -3,12 +3,14 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { RedisAudioChannel, type CallChannel } from '@voicebridge/channel';
+import { OutboundHttp, OutboundPolicy, type Resolver } from '@voicebridge/outbound';
 import {
   decodeAudioFrame,
   decodeControlJson,
   encodeAudioFrame,
   encodeControl,
   FRAME_KIND_AUDIO,
+  SecretEnvAllowList,
   type AgentToMedia,
   type CallJob,
   type LlmConfig,
@@ -204,6 +206,12 @@ export interface CallHarnessOptions {
   agent?: 'llm' | 'scripted';
   /** The number's transferTargets (transfer_call). */
   transferTargets?: string[];
+  /** AGENT_SECRET_ENV of the worker; default the test key's variable only. */
+  secretEnv?: string;
+  /** How the worker resolves the names of model and webhook URLs; default the system's. */
+  resolve?: Resolver;
+  /** The number's `insecure` flag. */
+  insecure?: boolean;
 }
 
 /** One llm call through the real `CallRunner`, the real Redis channel and a media side. */
@@ -221,6 +229,7 @@ export class LlmCallHarness {
   readonly #mediaChannel: RedisAudioChannel;
   readonly #abort = new AbortController();
   readonly #runner: CallRunner;
+  readonly #outbound: OutboundHttp;
   readonly #job: CallJob;
   running: Promise<{ stopReason: string }> = Promise.resolve({ stopReason: 'never started' });
   #closing: Promise<{ stopReason: string }> | undefined;
@@ -237,6 +246,7 @@ export class LlmCallHarness {
         done();
       },
     });
+    this.#outbound = new OutboundHttp({ policy: new OutboundPolicy({ denyCidrs: [], resolve: options.resolve }) });
     this.log = pino({ level: 'debug' }, sink);
     this.#runner = new CallRunner({
       channel: this.#agentChannel,
@@ -257,7 +267,13 @@ export class LlmCallHarness {
       tts: options.tts,
       greetingDelayMs: 0,
       log: this.log,
-      models: createLanguageModelFactory({ env: options.env, timeoutMs: 5_000 }),
+      models: createLanguageModelFactory({
+        env: options.env,
+        secretEnv: SecretEnvAllowList.parse(options.secretEnv ?? 'VB_TEST_LLM_KEY'),
+        outbound: this.#outbound,
+        timeoutMs: 5_000,
+      }),
+      outbound: this.#outbound,
     });
     this.#job = llmCallJob(this.callId, {
       agent:
@@ -267,6 +283,7 @@ export class LlmCallHarness {
       maxCallDurationS: options.maxCallDurationS,
       noInputTimeoutS: options.noInputTimeoutS,
       transferTargets: options.transferTargets,
+      insecure: options.insecure,
     });
   }
 
@@ -307,6 +324,7 @@ export class LlmCallHarness {
       return this.running;
     });
     this.media.close();
+    this.#outbound.close();
     await this.#agentChannel.close();
     await this.#mediaChannel.close();
     for (const connection of this.#connections) connection.disconnect();

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisAudioChannel } from '@voicebridge/channel';
-import type { CallJob, TranscriptEntry } from '@voicebridge/protocol';
+import { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
+import { SecretEnvAllowList, type CallJob, type TranscriptEntry } from '@voicebridge/protocol';
 import {
   CallOwnership,
   CallRecordRepository,
@@ -36,6 +37,7 @@ class AgentProcess {
   running: Promise<RunOutcome> = Promise.resolve({ stopReason: 'never started', released: false });
   readonly #connections = [new Redis(), new Redis()];
   readonly #channel: RedisAudioChannel;
+  readonly #outbound = new OutboundHttp({ policy: new OutboundPolicy({ denyCidrs: [] }) });
   readonly #runner: CallRunner;
 
   constructor(world: CallWorld) {
@@ -49,7 +51,12 @@ class AgentProcess {
       tts: world.tts,
       greetingDelayMs: 0,
       log: pino({ level: 'silent' }),
-      models: createLanguageModelFactory({ env: { VB_TEST_LLM_KEY: KEY }, timeoutMs: 5_000 }),
+      models: createLanguageModelFactory({
+        env: { VB_TEST_LLM_KEY: KEY },
+        secretEnv: SecretEnvAllowList.parse('VB_TEST_LLM_KEY'),
+        outbound: this.#outbound,
+        timeoutMs: 5_000,
+      }),
       failover: { ownership: world.ownership, conversations: world.conversations, heartbeatMs: 0 },
     });
   }
@@ -62,6 +69,7 @@ class AgentProcess {
     this.abort.abort(new Error('test over'));
     await this.running.catch(() => undefined);
     await this.#channel.close();
+    this.#outbound.close();
     for (const connection of this.#connections) connection.disconnect();
   }
 }

@@ -146,4 +146,52 @@ describe('llm agent tools: send_dtmf and HTTP webhooks (real channel, flite, loc
     expect(messagesOf(suite.server.requests[1]!.body).at(-1)?.content).to.include('did not answer within 300 ms');
     expect(call.media.controls().some((c) => c.event === 'hangup')).to.equal(false);
   });
+
+  it('a webhook whose name resolves to the metadata address is refused at connect; the server that would answer sees nothing', async () => {
+    const received: string[] = [];
+    const url = await startWebhook((_request, body, response) => {
+      received.push(body);
+      response.end('{"secret":"instance credentials"}');
+    });
+    const port = new URL(url).port;
+    const tool = {
+      name: 'lookup',
+      description: 'Finds things.',
+      parameters: { type: 'object', properties: {} },
+      url: `http://hooks.example.test:${port}/tools`,
+      timeoutMs: 2000,
+    };
+    suite.server.respondWith(toolThenAnswer('', 'lookup', '{}', 'I could not look that up.'));
+    const call = await suite.start({
+      tools: [tool],
+      insecure: true,
+      resolve: () => Promise.resolve([{ address: '169.254.169.254', family: 4 }]),
+    });
+    await call.greeted();
+    call.stt.hear('look it up');
+    await call.waitForTranscript((t) => t.at(-1)?.text === 'I could not look that up.', 'the answer after the refusal');
+    expect(messagesOf(suite.server.requests[1]!.body).at(-1)?.content).to.equal(
+      '{"error":"the lookup service could not be reached"}',
+    );
+    expect(received).to.deep.equal([]);
+    expect(call.logText.join('')).to.include(
+      'hooks.example.test resolves to 169.254.169.254 is a cloud metadata address',
+    );
+  });
+
+  it('a number whose webhook tool is at the metadata address is refused before any request', async () => {
+    const tool = {
+      name: 'lookup',
+      description: 'Finds things.',
+      parameters: { type: 'object', properties: {} },
+      url: 'http://169.254.169.254/latest/meta-data/',
+      timeoutMs: 2000,
+    };
+    const call = await suite.start({ tools: [tool], insecure: true });
+    await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
+    expect(call.logText.join('')).to.include(
+      'webhook tool lookup refused by the outbound URL policy: 169.254.169.254 is a cloud metadata address',
+    );
+    expect(suite.server.requests).to.have.length(0);
+  });
 });
