@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '@voicebridge/store';
+import type { Resolver } from '@voicebridge/outbound';
+import type { SecretEnvAllowList } from '@voicebridge/protocol';
 
 export interface Output {
   write(chunk: string): unknown;
@@ -14,6 +16,22 @@ export interface CliContext {
   stderr: Output;
   /** Clock for "live" durations; default Date.now. */
   nowMs?: () => number;
+  /** AGENT_SECRET_ENV and OUTBOUND_DENY_CIDRS for `numbers set`; default the documented defaults. */
+  outbound?: OutboundRules;
+}
+
+/**
+ * What `numbers set` checks a number's key variables and URLs against: the same AGENT_SECRET_ENV
+ * and OUTBOUND_DENY_CIDRS the agent workers get (the CLI reads them from its own environment), so a
+ * number the agents would refuse is refused when it is set. The agents check again at claim and at
+ * connect: this is the early, clear error, not the guard.
+ */
+export interface OutboundRules {
+  secretEnv: SecretEnvAllowList;
+  /** OUTBOUND_DENY_CIDRS as written (`none` or a CIDR list). */
+  denyCidrs: string;
+  /** Name resolution for the URLs given; the system's by default. */
+  resolve?: Resolver;
 }
 
 export function json(value: unknown): string {

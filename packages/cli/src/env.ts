@@ -1,3 +1,4 @@
+import { DEFAULT_AGENT_SECRET_ENV, parseCidr, SecretEnvAllowList, secretEnvListProblem } from '@voicebridge/protocol';
 import { isValidKeyPrefix } from '@voicebridge/store';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -6,6 +7,10 @@ export const DEFAULT_KEY_PREFIX = 'vb';
 export interface CliEnv {
   redisUrl: string;
   keyPrefix: string;
+  /** AGENT_SECRET_ENV: `numbers set` refuses key variables the agents would refuse. */
+  secretEnv: SecretEnvAllowList;
+  /** OUTBOUND_DENY_CIDRS, as written. */
+  denyCidrs: string;
 }
 
 /** A bad environment variable: exit status 2, the message names it. */
@@ -27,7 +32,13 @@ export function readCliEnv(env: Readonly<Record<string, string | undefined>>): C
   if (!isValidKeyPrefix(keyPrefix)) {
     throw new EnvError('REDIS_KEY_PREFIX', `${JSON.stringify(keyPrefix)}: must be 1 to 64 of letters, digits, _ . : -`);
   }
-  return { redisUrl, keyPrefix };
+  const secretText = env['AGENT_SECRET_ENV'] ?? DEFAULT_AGENT_SECRET_ENV;
+  const secretProblem = secretEnvListProblem(secretText);
+  if (secretProblem !== undefined) throw new EnvError('AGENT_SECRET_ENV', secretProblem);
+  const denyCidrs = (env['OUTBOUND_DENY_CIDRS'] ?? 'none').trim();
+  if (denyCidrs !== 'none' && !denyCidrs.split(',').every((c) => parseCidr(c.trim()) !== undefined))
+    throw new EnvError('OUTBOUND_DENY_CIDRS', 'must be none or a comma-separated list of CIDRs like 10.0.0.0/8');
+  return { redisUrl, keyPrefix, secretEnv: SecretEnvAllowList.parse(secretText), denyCidrs };
 }
 
 function checkRedisUrl(raw: string): void {

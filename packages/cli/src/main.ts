@@ -36,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       keys: new RedisKeys(env.keyPrefix),
       stdout: process.stdout,
       stderr: process.stderr,
+      outbound: { secretEnv: env.secretEnv, denyCidrs: env.denyCidrs },
     });
   } finally {
     if (redis.status === 'ready') await redis.quit();

@@ -1,9 +1,12 @@
 import { expect } from 'chai';
+import { DEFAULT_AGENT_SECRET_ENV } from '@voicebridge/protocol';
 import { EnvError, readCliEnv } from '../src/env.ts';
 
 describe('readCliEnv', () => {
   it('defaults to the local Redis and the vb prefix', () => {
-    expect(readCliEnv({})).to.deep.equal({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'vb' });
+    const env = readCliEnv({});
+    expect(env).to.include({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'vb', denyCidrs: 'none' });
+    expect(env.secretEnv.text).to.equal(DEFAULT_AGENT_SECRET_ENV);
   });
 
   it('accepts redis and rediss URLs with credentials and a database', () => {
@@ -21,6 +24,9 @@ describe('readCliEnv', () => {
       [{ REDIS_KEY_PREFIX: '' }, 'REDIS_KEY_PREFIX'],
       [{ REDIS_KEY_PREFIX: 'vb*' }, 'REDIS_KEY_PREFIX'],
       [{ REDIS_KEY_PREFIX: 'v b' }, 'REDIS_KEY_PREFIX'],
+      [{ AGENT_SECRET_ENV: '*' }, 'AGENT_SECRET_ENV'],
+      [{ AGENT_SECRET_ENV: 'OPENAI-KEY' }, 'AGENT_SECRET_ENV'],
+      [{ OUTBOUND_DENY_CIDRS: '10.0.0.0/40' }, 'OUTBOUND_DENY_CIDRS'],
     ];
     for (const [env, variable] of cases) {
       let caught: unknown;

@@ -120,7 +120,7 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
       '--llm-model',
       'llama3.2',
       '--llm-api-key-env',
-      'OLLAMA_KEY',
+      'VB_SECRET_OLLAMA_KEY',
       '--llm-temperature',
       '0.4',
     );
@@ -130,11 +130,11 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     expect(stored?.agent).to.have.property('llm').that.deep.equals({
       baseUrl: 'http://localhost:11434/v1',
       model: 'llama3.2',
-      apiKeyEnv: 'OLLAMA_KEY',
+      apiKeyEnv: 'VB_SECRET_OLLAMA_KEY',
       temperature: 0.4,
     });
     expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(
-      /^llm\s+http:\/\/localhost:11434\/v1, model llama3\.2, key \$OLLAMA_KEY, temperature 0\.4$/m,
+      /^llm\s+http:\/\/localhost:11434\/v1, model llama3\.2, key \$VB_SECRET_OLLAMA_KEY, temperature 0\.4$/m,
     );
 
     expect(
@@ -157,7 +157,7 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
       .that.deep.equals({
         baseUrl: 'http://localhost:11434/v1',
         model: 'qwen2.5',
-        apiKeyEnv: 'OLLAMA_KEY',
+        apiKeyEnv: 'VB_SECRET_OLLAMA_KEY',
         maxTokens: 200,
       });
     expect((await cli('numbers', 'set', NUMBER, '--llm-api-key-env', '')).status).to.equal(0);

@@ -18,6 +18,12 @@ import {
   flagValue,
   formatOption,
 } from './number-flags.ts';
+import {
+  outboundRulesOf,
+  resolvedOutboundProblems,
+  staticOutboundProblems,
+  urlsGiven,
+} from './number-outbound-check.ts';
 
 export const NUMBERS_HELP = `Usage: voicebridge numbers <command>
 
@@ -40,7 +46,7 @@ A flag for a field of another agent kind is refused; --agent switches the kind
 (settings the new kind shares, like the greeting, are kept).
 
 Options:
-${formatOption(`--agent ${fieldInfoOf(['agent', 'kind']).options?.join('|')}`, 'the agent kind (a new number is scripted)')}${fieldFlagsHelp()}${formatOption('--answer KEYWORD=TEXT', 'scripted reply when the caller says KEYWORD; repeat for more; replaces the whole list when given')}${formatOption('--clear-answers', 'remove all keyword answers')}${formatOption('--webhook-tools JSON', 'HTTP tools for the llm agent\'s model, a JSON array of {name, description, parameters, url, timeoutMs}; "" removes them')}${formatOption('--transfer-target T', 'where the agent may transfer calls (transfer_call): a number or sip:/sips:/tel: URI, * matches anything; repeat for more; replaces the whole list when given; "" removes them')}${formatOption('--record | --no-record', "record calls as stereo WAV (caller left, agent right) under the media worker's RECORDINGS_DIR, or stop recording")}${formatOption('--enabled | --disabled', 'accept or refuse calls to this number (new: enabled)')}${formatOption('--json', 'print the saved config as JSON')}${formatOption('-h, --help', 'show this help')}`;
+${formatOption(`--agent ${fieldInfoOf(['agent', 'kind']).options?.join('|')}`, 'the agent kind (a new number is scripted)')}${fieldFlagsHelp()}${formatOption('--answer KEYWORD=TEXT', 'scripted reply when the caller says KEYWORD; repeat for more; replaces the whole list when given')}${formatOption('--clear-answers', 'remove all keyword answers')}${formatOption('--webhook-tools JSON', 'HTTP tools for the llm agent\'s model, a JSON array of {name, description, parameters, url, timeoutMs}; "" removes them')}${formatOption('--transfer-target T', 'where the agent may transfer calls (transfer_call): a number or sip:/sips:/tel: URI, * matches anything; repeat for more; replaces the whole list when given; "" removes them')}${formatOption('--record | --no-record', "record calls as stereo WAV (caller left, agent right) under the media worker's RECORDINGS_DIR, or stop recording")}${formatOption('--insecure | --no-insecure', "let this number's URLs use plain http/ws to hosts other than localhost (default: https/wss only; see docs/security.md)")}${formatOption('--enabled | --disabled', 'accept or refuse calls to this number (new: enabled)')}${formatOption('--json', 'print the saved config as JSON')}${formatOption('-h, --help', 'show this help')}`;
 
 const GET_HELP = `Usage: voicebridge numbers get <number> [--json]
 
@@ -85,6 +91,8 @@ const SET_OPTIONS: OptionSpecs = {
   disabled: { type: 'boolean' },
   record: { type: 'boolean' },
   'no-record': { type: 'boolean' },
+  insecure: { type: 'boolean' },
+  'no-insecure': { type: 'boolean' },
   json: { type: 'boolean' },
 };
 
@@ -101,6 +109,7 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
   for (const [a, b] of [
     ['enabled', 'disabled'],
     ['record', 'no-record'],
+    ['insecure', 'no-insecure'],
   ] as const) {
     if (args.flag(a) && args.flag(b)) throw new UsageError(`--${a} and --${b} exclude each other`, command);
   }
@@ -109,6 +118,9 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
     const value = args.string(flag);
     if (value !== undefined) given.set(flag, value);
   }
+  const rules = outboundRulesOf(ctx);
+  const unsafe = await resolvedOutboundProblems(urlsGiven(given, webhookTools), rules, ctx.stderr);
+  if (unsafe.length > 0) throw new UsageError(describeIssues(unsafe, given), command);
 
   const saved = await repo.update(number, (current) => {
     const next: NumberConfigInput =
@@ -135,8 +147,12 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
     }
     if (args.flag('record') || args.flag('no-record')) setPath(draft, ['recording', 'enabled'], args.flag('record'));
     if (args.flag('enabled') || args.flag('disabled')) next.enabled = args.flag('enabled');
+    if (args.flag('insecure')) next.insecure = true;
+    if (args.flag('no-insecure')) delete next.insecure;
     const issues = numberConfigInputIssues(next);
     if (issues.length > 0) throw new UsageError(describeIssues(issues, given), command);
+    const refused = staticOutboundProblems(next, rules);
+    if (refused.length > 0) throw new UsageError(describeIssues(refused, given), command);
     return next;
   });
   if (args.flag('json')) ctx.stdout.write(json(saved));
