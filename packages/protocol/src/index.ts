@@ -15,6 +15,7 @@ export * from './trunk-number.ts';
 export * from './verdicts.ts';
 export * from './call-record.ts';
 export * from './call-job.ts';
+export * from './agent-decision.ts';
 export * from './audio-frame.ts';
 export * from './channel-messages.ts';
 export * from './media-control.ts';

@@ -34,7 +34,18 @@ export const VERDICTS = {
   'no-agent': {
     by: ['bridge'],
     sipStatus: 503,
-    description: 'no agent claimed the call within ANSWER_TIMEOUT_MS (503)',
+    description:
+      'no agent took the call within ANSWER_TIMEOUT_MS (503): none claimed it (no detail), or the one that claimed it did not accept in time (detail says so)',
+  },
+  'agent-refused': {
+    by: ['agent'],
+    description:
+      "the agent that claimed the call refused it before the answer (a bot that is down, a model that declines): the caller got the agent's status (sipStatus), `detail` is the agent's reason",
+  },
+  'agent-misconfigured': {
+    by: ['agent'],
+    description:
+      "the number's agent cannot run on the worker that claimed it, e.g. an `llm` number whose `apiKeyEnv` variable is not set in the agent worker's environment: 503 before the answer, `detail` names what is missing (a variable's name, never its value); on a takeover of a live call, the agent hangs up with it instead",
   },
   'no-ack': { by: ['bridge'], description: 'our 200 OK was never ACKed within 64·T1; we sent BYE' },
   'media-lost': { by: ['bridge'], description: 'the media worker failed or went away' },
