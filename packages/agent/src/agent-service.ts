@@ -72,7 +72,8 @@ export class AgentService {
         const onAbort = (): void => controller.abort(signal?.reason);
         signal?.addEventListener('abort', onAbort, { once: true });
         try {
-          const outcome = await runner.run(job.data, controller.signal);
+          // The decision reaches signaling as the job's progress (QueueEvents `progress`).
+          const outcome = await runner.run(job.data, controller.signal, (decision) => job.updateProgress(decision));
           if (!outcome.released) return outcome;
           // Shutting down: the job goes back to wait for another agent. Lost the lock: it is someone
           // else's already. Either way this worker must not complete it (WaitingError says so).

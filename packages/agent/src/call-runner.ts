@@ -1,9 +1,10 @@
-import { CallJobSchema, VoicebridgeError, type CallJob } from '@voicebridge/protocol';
+import { CallJobSchema, VoicebridgeError, type AgentDecision, type CallJob } from '@voicebridge/protocol';
 import type { AudioChannel } from '@voicebridge/channel';
 import type { OutboundHttp } from '@voicebridge/outbound';
 import type { CallOwnership, CallRecordRepository, ConversationRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import { speak, type Agent, type AgentContext } from './agents/agent-context.ts';
+import { decideOnCall } from './agents/call-decision.ts';
 import { delay } from './stt/abortable.ts';
 import { EchoAgent } from './agents/echo-agent.ts';
 import { noLanguageModels, type LanguageModelFactory } from './agents/language-model-factory.ts';
@@ -46,6 +47,12 @@ export interface CallRunnerOptions {
   };
 }
 
+/**
+ * Tells signaling whether this agent takes the call: it answers 200 OK only on `accept` (the BullMQ
+ * worker reports it as the job's progress).
+ */
+export type DecisionReporter = (decision: AgentDecision) => Promise<void>;
+
 /** How a run ended: `released` when the call goes on without this agent (handed back or taken over). */
 export interface RunOutcome {
   stopReason: string;
@@ -56,18 +63,24 @@ export interface RunOutcome {
 export class CallRunner {
   readonly #options: CallRunnerOptions;
   readonly #agents: Record<CallJob['config']['agent']['kind'], Agent>;
+  readonly #models: LanguageModelFactory;
 
   constructor(options: CallRunnerOptions) {
     this.#options = options;
+    this.#models = options.models ?? noLanguageModels;
     this.#agents = {
       echo: new EchoAgent(),
       scripted: new ScriptedAgent(),
-      llm: new LlmAgent({ models: options.models ?? noLanguageModels, outbound: options.outbound }),
+      llm: new LlmAgent({ models: this.#models, outbound: options.outbound }),
     };
   }
 
-  /** Resolves with how the call ended here; rejects only for a job that cannot be a call. */
-  async run(data: unknown, signal: AbortSignal): Promise<RunOutcome> {
+  /**
+   * Resolves with how the call ended here; rejects only for a job that cannot be a call. `report`
+   * carries the accept-or-refuse to signaling (absent when nobody waits for it, as in tests that
+   * drive an agent without signaling).
+   */
+  async run(data: unknown, signal: AbortSignal, report?: DecisionReporter): Promise<RunOutcome> {
     const parsed = CallJobSchema.safeParse(data);
     if (!parsed.success)
       throw new VoicebridgeError('VB_BAD_MESSAGE', `invalid call job: ${parsed.error.message.slice(0, 300)}`);
@@ -108,6 +121,22 @@ export class CallRunner {
     let aids: CallAids | undefined;
     try {
       await connection.announce();
+      // Pub/sub has no replay: a call that ended while this agent was claiming it (a CANCEL, a BYE
+      // right after the ACK) published its `stop` before we subscribed, and nobody would tell us
+      // again. Now that we are subscribed, one read of the record says whether that happened.
+      const current = await this.#options.records.get(job.callId).catch(() => undefined);
+      if (current?.status === 'ended') {
+        log.info({ verdict: current.verdict?.reason }, 'call ended while this agent was claiming it');
+        return { stopReason: current.verdict?.reason ?? 'ended', released: false };
+      }
+      const decision = decideOnCall(job, this.#models);
+      await report?.(decision);
+      if (decision.decision === 'refuse') {
+        log.warn({ code: decision.code, sipStatus: decision.sipStatus }, `refusing the call: ${decision.reason}`);
+        // A takeover of a call already answered has nobody to refuse to: it ends the call instead.
+        if (current?.status === 'answered') connection.hangup(decision.code);
+        return { stopReason: decision.code, released: false };
+      }
       const start = await this.#waitForStart(job.callId, connection, abort, log);
       if (!start) return { stopReason: connection.stopReason ?? 'ended', released: false };
       log.info({ agent: job.config.agent.kind }, 'agent on the call');
