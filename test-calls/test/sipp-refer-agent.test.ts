@@ -52,6 +52,7 @@ describe('agent-requested transfer: CallConnection → media → signaling → R
           );
           try {
             await connection.announce();
+            await job.updateProgress({ decision: 'accept' });
             await connection.waitForStart(abort.signal);
             const progress: TransferProgressMessage[] = [];
             const outcome = await connection.transfer(plan.target, abort.signal, {

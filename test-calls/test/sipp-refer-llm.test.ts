@@ -58,7 +58,8 @@ describe('llm agent transfer_call → REFER to SIPp (in process: signaling, medi
             timeoutMs: 30_000,
           }),
         });
-        return async (job) => void (await runner.run(job.data, new AbortController().signal));
+        return async (job) =>
+          void (await runner.run(job.data, new AbortController().signal, (d) => job.updateProgress(d)));
       },
     });
     ({ config, records } = bridge);

@@ -40,6 +40,7 @@ describe('SIPp as transferee: REFER from signaling, NOTIFY/sipfrag progress (UDP
           });
           await end.ready;
           end.send(encodeControl({ event: 'ready' }));
+          await job.updateProgress({ decision: 'accept' });
           await done;
           end.close();
         },

@@ -132,6 +132,7 @@ export class SignalingService {
       connection: options.redis,
       eventsConnection: options.eventsRedis,
       prefix: `${config.REDIS_KEY_PREFIX}:bull`,
+      log,
     });
     this.media = new MediaPool({
       endpoints: mediaControlEndpoints(config),

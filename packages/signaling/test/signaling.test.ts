@@ -11,6 +11,7 @@ import {
   encodeControl,
   FRAME_KIND_CONTROL,
   loadBridgeConfig,
+  type AgentDecision,
   type BridgeConfig,
   type CallJob,
 } from '@voicebridge/protocol';
@@ -35,6 +36,8 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
   let peer: SipPeer;
   let redis: Redis;
   let behaviour: AgentBehaviour | undefined;
+  /** What the test's agent tells signaling once ready (reported as the job's progress, as agents do). */
+  let decision: unknown = { decision: 'accept' } satisfies AgentDecision;
   let agentWorker: Worker | undefined;
   let clock: MediaClock;
   let mediaServer: MediaControlServer;
@@ -112,6 +115,7 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
         });
         await end.ready;
         end.send(encodeControl({ event: 'ready' }));
+        await job.updateProgress(decision as object);
         await behaviour?.(job, (msg) => end.send(encodeControl(msg)), started);
         await stopped;
         end.close();
@@ -285,6 +289,46 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     // The media worker's RTP/RTCP counters land in the record.
     expect(ended.media?.packetsSent).to.be.a('number');
     expect(pool.allocatedCount).to.equal(0);
+  });
+
+  it('an agent that refuses gets the caller its SIP status, never a 200, and the record the verdict and reason', async () => {
+    const reason = 'the bot at wss://bot.example/voice is down';
+    decision = { decision: 'refuse', code: 'agent-refused', reason, sipStatus: 480 } satisfies AgentDecision;
+    behaviour = async () => undefined;
+    try {
+      const callId = invite('+15550199');
+      await peer.response(180, 'INVITE', callId);
+      await peer.response(480, 'INVITE', callId);
+      const r = await waitForVerdict(callId);
+      expect(r.verdict).to.deep.equal({ by: 'agent', reason: 'agent-refused', sipStatus: 480, detail: reason });
+      expect(r.answeredAtMs).to.equal(undefined);
+      const finals = peer.received.flatMap((m) =>
+        m.type === 'response' && m.headers.get('Call-ID') === callId && m.status >= 200 ? [m.status] : [],
+      );
+      // Retransmissions of the 480 (Timer G) may be there too: no other final status may.
+      expect([...new Set(finals)]).to.deep.equal([480]);
+      expect(pool.allocatedCount).to.equal(0);
+    } finally {
+      decision = { decision: 'accept' } satisfies AgentDecision;
+    }
+  });
+
+  it('an invalid agent decision is ignored at the edge: the call gets 503 once ANSWER_TIMEOUT_MS runs out', async () => {
+    decision = { decision: 'refuse', code: 'agent-refused', reason: 'answer it anyway', sipStatus: 200 };
+    behaviour = async () => undefined;
+    try {
+      const callId = invite('+15550199');
+      await peer.response(180, 'INVITE', callId);
+      await peer.response(503, 'INVITE', callId);
+      expect((await waitForVerdict(callId)).verdict).to.deep.include({
+        by: 'bridge',
+        reason: 'no-agent',
+        sipStatus: 503,
+        detail: 'the agent that claimed the call did not accept it in time',
+      });
+    } finally {
+      decision = { decision: 'accept' } satisfies AgentDecision;
+    }
   });
 
   it('a re-INVITE while another still waits for media gets 500 with Retry-After 0-10 s (RFC 3261 §14.2); the first gets 200', async () => {

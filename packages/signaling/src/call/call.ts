@@ -164,15 +164,23 @@ export class Call {
       });
       this.#transition(CallState.Ringing);
       this.#deps.stack.respond(this.#tx, 180, { toTag: this.#toTag });
-      const claimed = await this.#deps.dispatcher.dispatch(
+      const outcome = await this.#deps.dispatcher.dispatch(
         this.#job(config, offer),
         this.#deps.answerTimeoutMs,
         this.#abort.signal,
       );
       if (this.#ended()) return;
-      if (!claimed) {
-        this.#log.warn({ timeoutMs: this.#deps.answerTimeoutMs }, 'no agent claimed the call: 503');
-        return this.#reject(503, 'no-agent', { headers: [['Retry-After', '5']] });
+      if (outcome.decision === 'timeout') {
+        const detail = outcome.claimed ? 'the agent that claimed the call did not accept it in time' : undefined;
+        this.#log.warn({ timeoutMs: this.#deps.answerTimeoutMs }, `${detail ?? 'no agent claimed the call'}: 503`);
+        return this.#reject(503, 'no-agent', { headers: [['Retry-After', '5']], detail });
+      }
+      if (outcome.decision === 'refuse') {
+        this.#log.info(
+          { code: outcome.code, status: outcome.sipStatus },
+          `the agent refused the call: ${outcome.reason}`,
+        );
+        return this.#reject(outcome.sipStatus, outcome.code, { by: 'agent', detail: outcome.reason });
       }
       this.#answer();
     } catch (error) {
