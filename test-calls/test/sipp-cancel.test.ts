@@ -79,9 +79,9 @@ describe('SIPp: CANCEL during admission, with an agent worker (raw UDP)', functi
     await assertBridgeIdle(bridge);
   });
 
-  it('CANCELs racing the agent claiming the job end every call and leave no job active (10 calls)', async () => {
+  it('CANCELs racing the agent claiming the job end every call and leave no job active (20 calls)', async () => {
     const calls = [];
-    for (let i = 0; i < 10; i++) calls.push(await rawCall(bridge.sipPort, '+15550199', 'on-180'));
+    for (let i = 0; i < 20; i++) calls.push(await rawCall(bridge.sipPort, '+15550199', 'on-180'));
     // Whichever won, the caller got a final answer and ended its side (ACK to 487, or ACK + BYE).
     for (const call of calls)
       expect(call.finals, call.trace).to.satisfy((f: string[]) => f.includes('487 INVITE') || f.includes('200 BYE'));
