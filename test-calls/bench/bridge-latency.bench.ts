@@ -75,7 +75,18 @@ export async function run(): Promise<void> {
       direction: 'sendrecv',
     });
     await worker.session(callId)?.ready;
-    const connection = new CallConnection(callId, agentChannel, abort, log);
+    const connection = new CallConnection({
+      callId,
+      channel: agentChannel,
+      log,
+      delegate: {
+        onDtmf: () => undefined,
+        onHold: () => undefined,
+        onMark: () => undefined,
+        onSuperseded: () => abort.abort(),
+        onStop: () => abort.abort(),
+      },
+    });
     await connection.announce();
 
     // The caller: a packet every 20 ms, voiced when a turn asks for it.

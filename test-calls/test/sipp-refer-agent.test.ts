@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { CallConnection } from '@voicebridge/agent';
+import { CallConnection, type CallConnectionDelegate } from '@voicebridge/agent';
 import type { BridgeConfig, TransferProgressMessage } from '@voicebridge/protocol';
 import type { CallRecordRepository } from '@voicebridge/store';
 import { startInProcessBridge, type InProcessBridge } from '../src/in-process-bridge.ts';
@@ -8,6 +8,14 @@ import { describeRun, runSipp, type SippResult } from '../src/sipp.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
 const log = pino({ level: 'silent' });
+/** This test's agent only transfers: what else media says is of no use to it. */
+const quietDelegate: CallConnectionDelegate = {
+  onDtmf: () => undefined,
+  onHold: () => undefined,
+  onMark: () => undefined,
+  onSuperseded: () => undefined,
+  onStop: () => undefined,
+};
 const NUMBER = '+15550177';
 
 interface AgentSide {
@@ -46,7 +54,12 @@ describe('agent-requested transfer: CallConnection → media → signaling → R
         ({ channel }) =>
         async (job) => {
           const abort = new AbortController();
-          const connection = new CallConnection(job.data.callId, channel, abort, log);
+          const connection = new CallConnection({
+            callId: job.data.callId,
+            channel,
+            log,
+            delegate: { ...quietDelegate, onStop: () => abort.abort(), onSuperseded: () => abort.abort() },
+          });
           const ended = new Promise<void>((resolve) =>
             abort.signal.addEventListener('abort', () => resolve(), { once: true }),
           );

@@ -1,6 +1,8 @@
 export { AgentService, type AgentServiceOptions } from './agent-service.ts';
 export { CallRunner } from './call-runner.ts';
-export { CallConnection } from './call-connection.ts';
+export { CallConnection, type CallConnectionDelegate } from './call/call-connection.ts';
+export { AgentCall, type AgentCallOptions, type RunOutcome } from './call/agent-call.ts';
+export { OutboundAudio, type OutboundAudioOptions } from './call/outbound-audio.ts';
 export { AsyncQueue } from './async-queue.ts';
 export { EchoAgent } from './agents/echo-agent.ts';
 export { ScriptedAgent } from './agents/scripted-agent.ts';
@@ -10,7 +12,17 @@ export {
   type LanguageModelFactory,
   type LanguageModelFactoryOptions,
 } from './agents/language-model-factory.ts';
-export type { Agent, AgentContext } from './agents/agent-context.ts';
+export {
+  AgentRefusal,
+  type AgentKind,
+  type AgentKindFactory,
+  type AgentUsage,
+  type CallAudioOut,
+  type CallContext,
+  type CallTurns,
+} from './agents/agent-kind.ts';
+export { AgentKinds } from './agents/agent-kinds.ts';
+export { builtInKinds, type BuiltInKindsOptions } from './agents/built-in-kinds.ts';
 export * from './engines.ts';
 export type {
   ChatMessage,

@@ -1,19 +1,53 @@
-import { agentConfigOf } from '@voicebridge/protocol';
-import { speak, type Agent, type AgentContext } from './agent-context.ts';
+import { agentConfigOf, type CallJob, type EchoAgentConfig } from '@voicebridge/protocol';
+import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { delay } from '../stt/abortable.ts';
+import { speak } from './agent-context.ts';
+import type { AgentKind, CallContext } from './agent-kind.ts';
+
+export interface EchoAgentOptions {
+  job: CallJob;
+  /** Says the number's greeting and the guards' lines. */
+  tts: TextToSpeech;
+}
 
 /**
  * Plays the caller's audio straight back: an operator's line check (one-way audio, codec, latency
  * by ear) and the cheapest agent for load tests. Audio heard during the greeting is not echoed.
  */
-export class EchoAgent implements Agent {
-  async run(context: AgentContext): Promise<void> {
-    const { connection, job, signal } = context;
-    await delay(context.greetingDelayMs, signal);
-    const { greeting } = agentConfigOf(job.config.agent, 'echo');
-    if (greeting) await speak(context, greeting);
+export class EchoAgent implements AgentKind {
+  readonly #config: EchoAgentConfig;
+  readonly #tts: TextToSpeech;
+
+  constructor(options: EchoAgentOptions) {
+    this.#config = agentConfigOf(options.job.config.agent, 'echo');
+    this.#tts = options.tts;
+  }
+
+  /** Needs nothing outside the worker: always accepts. */
+  prepare(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async run(call: CallContext): Promise<void> {
+    await delay(call.greetingDelayMs, call.signal);
+    if (this.#config.greeting) await speak(call, this.#tts, this.#config.greeting);
+    await this.#echo(call);
+  }
+
+  /** Taken over mid-call: the caller was greeted already. */
+  resume(call: CallContext): Promise<void> {
+    return this.#echo(call);
+  }
+
+  say(call: CallContext, text: string): Promise<boolean> {
+    return speak(call, this.#tts, text);
+  }
+
+  close(): void {}
+
+  async #echo(call: CallContext): Promise<void> {
     // What the caller said over the greeting is not echoed: start from live audio.
-    connection.callerAudio.clear();
-    for await (const frame of connection.callerAudio) connection.sendAudio(frame);
+    call.callerAudio.clear();
+    for await (const frame of call.callerAudio) await call.audio.write(frame);
   }
 }

@@ -1,15 +1,26 @@
 import { setMaxListeners } from 'node:events';
 import type { OutboundHttp } from '@voicebridge/outbound';
-import { agentConfigOf, VoicebridgeError, type WebhookTool } from '@voicebridge/protocol';
+import {
+  agentConfigOf,
+  VoicebridgeError,
+  type WebhookTool,
+  type CallJob,
+  type ConversationState,
+  type LlmAgentConfig,
+} from '@voicebridge/protocol';
+import type { Logger } from 'pino';
 import type { ChatMessage, LanguageModel, LlmEvent, ToolDefinition } from '../llm/language-model.ts';
 import { LlmError } from '../llm/llm-error.ts';
 import { ModelAnswer } from '../llm/model-answer.ts';
 import { RetryingModel, type RetryOptions } from '../llm/retrying-model.ts';
 import { speakableClauses } from '../llm/sentence-chunker.ts';
+import type { SpeechToText } from '../stt/speech-to-text.ts';
+import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
 import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from '../turns/spoken-reply.ts';
-import { speak, type Agent, type AgentContext } from './agent-context.ts';
 import { delay } from '../stt/abortable.ts';
+import { speak } from './agent-context.ts';
+import { AgentRefusal, type AgentKind, type AgentUsage, type CallContext } from './agent-kind.ts';
 import { CallTools, END_CALL_TOOL } from './call-tools.ts';
 import type { LanguageModelFactory } from './language-model-factory.ts';
 import { LLM_RESUME_LINE, resumedHistory } from './llm-resume.ts';
@@ -22,7 +33,6 @@ export const LLM_AGENT_PHRASES = {
   apology: 'Sorry, I could not answer that just now. Could you say it again?',
   cannotDo: 'Sorry, I cannot do that on this call.',
   goodbye: 'Thank you for calling. Goodbye.',
-  unavailable: 'Sorry, this line cannot take calls right now. Goodbye.',
 } as const;
 
 /** Used when the number has no `prompt`. */
@@ -36,6 +46,8 @@ export interface LlmAgentOptions {
   models: LanguageModelFactory;
   /** Webhook tools are called through it; a number with tools is refused by a worker without one. */
   outbound?: OutboundHttp;
+  stt: SpeechToText;
+  tts: TextToSpeech;
   /** Model turns that may follow tool results within one caller turn. Default 3. */
   maxToolRounds?: number;
   /** For the `RetryingModel` around each call's model (attempts, backoff). */
@@ -63,90 +75,132 @@ export interface LlmAgentOptions {
  * are run and their results given back; any other tool the model invents is answered "not
  * available". The model is asked again after tool results at most `maxToolRounds` times.
  *
- * Takeover (ADR 0010): with `context.resume` it does not greet; its history is rebuilt from the
- * saved conversation (`resumedHistory`), and when the caller's last words were left unanswered it
- * says "Sorry about that pause." and answers them.
+ * Takeover (ADR 0010): `resume` does not greet; its history is rebuilt from the saved
+ * conversation (`resumedHistory`), and when the caller's last words were left unanswered it says
+ * "Sorry about that pause." and answers them.
+ *
+ * `prepare` builds the call's model from the number's config: a number whose model cannot be
+ * built (no `llm` block, the key's variable unset) is refused before the answer.
  */
-export class LlmAgent implements Agent {
+export class LlmAgent implements AgentKind {
+  readonly #job: CallJob;
+  readonly #config: LlmAgentConfig;
+  readonly #log: Logger;
   readonly #models: LanguageModelFactory;
   readonly #outbound: OutboundHttp | undefined;
+  readonly #stt: SpeechToText;
+  readonly #tts: TextToSpeech;
+  #model: LanguageModel | undefined;
+  /** The call, once answered: the retry's "one moment" is said on it. */
+  #call: CallContext | undefined;
+  readonly #usage = { promptTokens: 0, completionTokens: 0, modelRequests: 0 };
   readonly #maxToolRounds: number;
   readonly #retry: Omit<RetryOptions, 'sleep' | 'log'>;
   readonly #bargeIn: BargeInOptions;
   readonly #playoutAllowanceMs: number;
-  /** Calls (by their signal) whose model refusal was already logged at `error`. */
-  readonly #refusalsLogged = new WeakSet<AbortSignal>();
+  /** Whether a model refusal was already logged at `error` on this call. */
+  #refusalLogged = false;
 
-  constructor(options: LlmAgentOptions) {
+  constructor(job: CallJob, log: Logger, options: LlmAgentOptions) {
+    this.#job = job;
+    this.#config = agentConfigOf(job.config.agent, 'llm');
+    this.#log = log;
     this.#models = options.models;
     this.#outbound = options.outbound;
+    this.#stt = options.stt;
+    this.#tts = options.tts;
     this.#maxToolRounds = options.maxToolRounds ?? 3;
     this.#retry = options.retry ?? {};
     this.#bargeIn = options.bargeIn ?? {};
     this.#playoutAllowanceMs = options.playoutAllowanceMs ?? DEFAULT_PLAYOUT_ALLOWANCE_MS;
   }
 
-  async run(context: AgentContext): Promise<void> {
-    const { connection, job, signal, log } = context;
-    // A takeover (ADR 0010): the caller was greeted by the previous owner and is mid-conversation.
-    const resume = context.resume?.greeted ? context.resume : undefined;
-    const model = this.#modelFor(context);
-    if (!resume) await delay(context.greetingDelayMs, signal);
-    if (model === undefined) {
-      await speak(context, LLM_AGENT_PHRASES.unavailable);
-      connection.hangup('error');
-      return;
+  /** Builds the call's model; refuses the call when the number's config cannot give one. */
+  prepare(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    try {
+      this.#model = this.#modelFor();
+      return Promise.resolve();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return Promise.reject(new AgentRefusal('VB_CONFIG_INVALID', `language model not usable: ${reason}`));
     }
-    const agent = agentConfigOf(job.config.agent, 'llm');
-    const systemPrompt = agent.prompt ?? DEFAULT_SYSTEM_PROMPT;
-    let history: ChatMessage[];
-    let pending = false;
-    if (resume) {
-      ({ messages: history, pending } = resumedHistory(systemPrompt, resume));
-      log.info(
-        { turns: resume.turns, messages: history.length, pending },
-        'resuming the conversation of a previous owner',
-      );
-    } else {
-      const greeting = agent.greeting ?? LLM_AGENT_PHRASES.greeting;
-      await speak(context, greeting);
-      history = [
-        { role: 'system', content: systemPrompt },
-        { role: 'assistant', content: greeting },
-      ];
-    }
+  }
+
+  async run(call: CallContext): Promise<void> {
+    await delay(call.greetingDelayMs, call.signal);
+    const greeting = this.#config.greeting ?? LLM_AGENT_PHRASES.greeting;
+    await speak(call, this.#tts, greeting);
+    const history: ChatMessage[] = [
+      { role: 'system', content: this.#systemPrompt() },
+      { role: 'assistant', content: greeting },
+    ];
+    await this.#converse(call, history, false);
+  }
+
+  /** A takeover (ADR 0010): the caller was greeted by the previous owner and is mid-conversation. */
+  async resume(call: CallContext, state: ConversationState): Promise<void> {
+    const { messages: history, pending } = resumedHistory(this.#systemPrompt(), state);
+    call.log.info(
+      { turns: state.turns, messages: history.length, pending },
+      'resuming the conversation of a previous owner',
+    );
+    // A killed owner never wrote its open turn: the turn table gets it now, timed from here.
+    if (pending && call.turns.turns.length < state.turns) call.turns.heard();
+    await this.#converse(call, history, pending);
+  }
+
+  say(call: CallContext, text: string): Promise<boolean> {
+    return speak(call, this.#tts, text);
+  }
+
+  usage(): AgentUsage {
+    return { ...this.#usage };
+  }
+
+  close(): void {
+    this.#model = undefined;
+  }
+
+  #systemPrompt(): string {
+    return this.#config.prompt ?? DEFAULT_SYSTEM_PROMPT;
+  }
+
+  async #converse(call: CallContext, history: ChatMessage[], pending: boolean): Promise<void> {
+    const { job, signal, log } = call;
+    this.#call = call;
+    const model = this.#model;
+    if (model === undefined) throw new VoicebridgeError('VB_CLOSED', 'the llm agent was not prepared');
     const callTools = new CallTools({
       callId: job.callId,
       number: job.number,
-      webhooks: agent.tools ?? [],
+      webhooks: this.#config.tools ?? [],
       http: this.#outbound,
       insecure: job.config.insecure === true,
-      dtmf: { telephoneEvent: () => connection.telephoneEvent, send: (digits) => connection.sendDtmf(digits) },
+      dtmf: { telephoneEvent: () => call.telephoneEvent, send: (digits) => call.sendDtmf(digits) },
       // What the model said before asking plays out first: then REFER.
       transfer: {
         targets: job.config.transferTargets ?? [],
-        run: async (target, s) => (await connection.mark(s), connection.transfer(target, s)),
+        run: async (target, s) => (await call.audio.mark(s), call.transfer(target, s)),
       },
       log,
     });
     const state: CallState = { tools: callTools.definitions, callTools, bargeIn: new BargeInDetector(this.#bargeIn) };
-    const unobserve = connection.observeCallerFrames((frame) => state.bargeIn.onCallerFrame(frame.samples));
+    const unobserve = call.observeCallerFrames((frame) => state.bargeIn.onCallerFrame(frame.samples));
     const inbox = new TurnInbox();
-    const listening = this.#listen(context, inbox, state.bargeIn);
+    const listening = this.#listen(call, inbox, state.bargeIn);
     try {
       // The previous owner died before answering the caller's last words: answer them now.
       if (pending) {
-        // A killed owner never wrote its open turn: the turn table gets it now, timed from here.
-        if (resume && context.turns.turns.length < resume.turns) context.turns.heard();
-        await this.#say(context, LLM_RESUME_LINE, signal);
-        if ((await this.#answer(context, model, history, state)) === 'ended') return;
+        await this.#say(call, LLM_RESUME_LINE, signal);
+        if ((await this.#answer(call, model, history, state)) === 'ended') return;
       }
       for (;;) {
         const heard = await inbox.next(signal);
         if (heard === undefined) break;
-        context.turns.heard();
+        call.turns.heard();
         history.push({ role: 'user', content: heard });
-        if ((await this.#answer(context, model, history, state)) === 'ended') return;
+        if ((await this.#answer(call, model, history, state)) === 'ended') return;
       }
     } finally {
       unobserve();
@@ -155,40 +209,34 @@ export class LlmAgent implements Agent {
     await listening;
   }
 
-  /** The call's model, or undefined (logged) when the number's config cannot give one. */
-  #modelFor(context: AgentContext): LanguageModel | undefined {
-    const { job, log } = context;
-    try {
-      const { llm: config, tools } = agentConfigOf(job.config.agent, 'llm');
-      const sayOneMoment = (signal: AbortSignal): Promise<void> =>
-        this.#say(context, LLM_AGENT_PHRASES.oneMoment, signal);
-      const insecure = job.config.insecure === true;
-      checkWebhookUrls(tools ?? [], this.#outbound, insecure);
-      return new RetryingModel(this.#models(config, log, { insecure }), {
-        attempts: 2,
-        ...this.#retry,
-        log,
-        // The pause before the second attempt is when the caller needs to hear that we are on it.
-        sleep: async (ms, signal) => {
-          await sayOneMoment(signal);
-          await delay(ms, signal);
-        },
-      });
-    } catch (error) {
-      log.error({ err: error }, 'language model not usable for this number: ending the call');
-      return undefined;
-    }
+  /** The call's model; throws `VB_CONFIG_INVALID` when the number's config cannot give one. */
+  #modelFor(): LanguageModel {
+    const job = this.#job;
+    const log = this.#log;
+    const insecure = this.#job.config.insecure === true;
+    checkWebhookUrls(this.#config.tools ?? [], this.#outbound, insecure);
+    return new RetryingModel(this.#models(this.#config.llm, log, { insecure }), {
+      attempts: 2,
+      ...this.#retry,
+      log,
+      // The pause before the second attempt is when the caller needs to hear that we are on it.
+      sleep: async (ms, signal) => {
+        const call = this.#call;
+        if (call) await this.#say(call, LLM_AGENT_PHRASES.oneMoment, signal);
+        await delay(ms, signal);
+      },
+    });
   }
 
   /** Feeds final transcripts into `inbox` (and the record) until the caller's audio ends. */
-  async #listen(context: AgentContext, inbox: TurnInbox, bargeIn: BargeInDetector): Promise<void> {
-    const { connection, signal } = context;
+  async #listen(call: CallContext, inbox: TurnInbox, bargeIn: BargeInDetector): Promise<void> {
+    const { signal } = call;
     try {
-      for await (const transcript of context.stt.transcribe(connection.callerAudio, { sampleRateHz: 8000, signal })) {
+      for await (const transcript of this.#stt.transcribe(call.callerAudio, { sampleRateHz: 8000, signal })) {
         const text = transcript.text.trim();
         bargeIn.onTranscript(text);
         if (!transcript.final || text === '') continue;
-        context.transcript('caller', text);
+        call.transcript('caller', text);
         inbox.push(text);
       }
       inbox.end();
@@ -199,15 +247,15 @@ export class LlmAgent implements Agent {
 
   /** One caller turn: model rounds until an answer without tool calls, a hangup, or a failure. */
   async #answer(
-    context: AgentContext,
+    call: CallContext,
     model: LanguageModel,
     history: ChatMessage[],
     state: CallState,
   ): Promise<'listening' | 'ended'> {
-    const { connection, job, signal, log } = context;
+    const { job, signal, log } = call;
     for (let round = 0; round <= this.#maxToolRounds; round++) {
       const answer = new ModelAnswer();
-      const { temperature, maxTokens } = agentConfigOf(job.config.agent, 'llm').llm;
+      const { temperature, maxTokens } = this.#config.llm;
       const startedMs = performance.now();
       let firstTokenMs: number | undefined;
       // Barge-in aborts this reply's model stream and synthesis, not the call.
@@ -220,24 +268,24 @@ export class LlmAgent implements Agent {
       let bargedInAtMs: number | undefined;
       state.bargeIn.speaking(() => {
         bargedInAtMs = Date.now();
-        connection.clear();
-        context.turns.interrupted();
+        call.audio.clear();
+        call.turns.interrupted();
         speaking.abort(new VoicebridgeError('VB_CLOSED', 'the caller barged in'));
       });
       const events = firstEvent(
         model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal: speaking.signal }),
         () => {
           firstTokenMs = Math.round(performance.now() - startedMs);
-          context.turns.answering();
+          call.turns.answering();
         },
       );
       let failure: unknown;
       let played = false;
       try {
         for await (const clause of speakableClauses(answer.textDeltas(events)))
-          await this.#synthesize(context, clause, speaking.signal, reply);
+          await this.#synthesize(call, clause, speaking.signal, reply);
         // A plain answer can be interrupted until it has been played out.
-        if (answer.toolCalls.length === 0) played = await connection.mark(speaking.signal);
+        if (answer.toolCalls.length === 0) played = await call.audio.mark(speaking.signal);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (bargedInAtMs === undefined) failure = error;
@@ -245,6 +293,9 @@ export class LlmAgent implements Agent {
         state.bargeIn.silent();
         signal.removeEventListener('abort', stopSpeaking);
       }
+      this.#usage.modelRequests++;
+      this.#usage.promptTokens += answer.usage?.promptTokens ?? 0;
+      this.#usage.completionTokens += answer.usage?.completionTokens ?? 0;
       log.debug(
         {
           round,
@@ -256,7 +307,7 @@ export class LlmAgent implements Agent {
         'model answer',
       );
       if (bargedInAtMs !== undefined) {
-        this.#interrupted(context, history, reply.heardText(bargedInAtMs, this.#playoutAllowanceMs));
+        this.#interrupted(call, history, reply.heardText(bargedInAtMs, this.#playoutAllowanceMs));
         return 'listening';
       }
       if (failure !== undefined && firstTokenMs === undefined && state.tools.length > 0 && refusedTools(failure)) {
@@ -267,12 +318,12 @@ export class LlmAgent implements Agent {
         round--;
         continue;
       }
-      if (answer.text.trim() !== '') context.transcript('agent', answer.text.trim(), played && failure === undefined);
+      if (answer.text.trim() !== '') call.transcript('agent', answer.text.trim(), played && failure === undefined);
       if (failure !== undefined) {
         // What was already said stays said; the unfinished tool calls are dropped with the answer.
         if (answer.text !== '') history.push({ role: 'assistant', content: answer.text });
-        this.#report(context, failure);
-        await speak(context, LLM_AGENT_PHRASES.apology);
+        this.#report(call, failure);
+        await speak(call, this.#tts, LLM_AGENT_PHRASES.apology);
         return 'listening';
       }
       history.push(answer.toMessage());
@@ -282,21 +333,21 @@ export class LlmAgent implements Agent {
         history.push({ role: 'tool', toolCallId: call.id, content: results[i] ?? '{}' }),
       );
       if (answer.toolCalls.some((call) => call.name === END_CALL_TOOL.name)) {
-        if (answer.text.trim() === '') await speak(context, LLM_AGENT_PHRASES.goodbye);
-        else await connection.mark(signal);
-        connection.hangup('agent-hangup');
+        if (answer.text.trim() === '') await speak(call, this.#tts, LLM_AGENT_PHRASES.goodbye);
+        else await call.audio.mark(signal);
+        call.hangup('agent-hangup');
         return 'ended';
       }
     }
-    context.log.warn({ rounds: this.#maxToolRounds }, 'model kept calling unavailable tools');
-    await speak(context, LLM_AGENT_PHRASES.cannotDo);
+    call.log.warn({ rounds: this.#maxToolRounds }, 'model kept calling unavailable tools');
+    await speak(call, this.#tts, LLM_AGENT_PHRASES.cannotDo);
     return 'listening';
   }
 
   /** Says `text` without waiting for it to be played (the next thing queues behind it). */
-  async #say(context: AgentContext, text: string, signal: AbortSignal): Promise<void> {
-    context.transcript('agent', text);
-    await this.#synthesize(context, text, signal);
+  async #say(call: CallContext, text: string, signal: AbortSignal): Promise<void> {
+    call.transcript('agent', text);
+    await this.#synthesize(call, text, signal);
   }
 
   /**
@@ -304,41 +355,43 @@ export class LlmAgent implements Agent {
    * estimated heard part, labelled; nothing when nothing was heard (the caller's words that follow
    * are then the same turn, continued).
    */
-  #interrupted(context: AgentContext, history: ChatMessage[], heard: string): void {
-    context.log.info({ heardWords: heard === '' ? 0 : heard.split(' ').length }, 'caller barged in: reply cleared');
+  #interrupted(call: CallContext, history: ChatMessage[], heard: string): void {
+    call.log.info({ heardWords: heard === '' ? 0 : heard.split(' ').length }, 'caller barged in: reply cleared');
     if (heard === '') return;
     const content = `${heard} ${ESTIMATED_HEARD_LABEL}`;
-    context.transcript('agent', content, true);
+    call.transcript('agent', content, true);
     history.push({ role: 'assistant', content });
   }
 
   /** Synthesises `text` into the caller's queue; with `reply`, marks behind each chunk track its playout. */
-  async #synthesize(context: AgentContext, text: string, signal: AbortSignal, reply?: SpokenReply): Promise<void> {
+  async #synthesize(call: CallContext, text: string, signal: AbortSignal, reply?: SpokenReply): Promise<void> {
     reply?.clause(text);
-    for await (const chunk of context.tts.synthesize(text, {
+    for await (const chunk of this.#tts.synthesize(text, {
       sampleRateHz: 8000,
-      voice: context.job.config.engines?.tts?.voice,
+      voice: call.job.config.engines?.tts?.voice,
       signal,
     })) {
-      context.turns.sendAudio(chunk);
-      if (!reply) continue;
-      const position = reply.sent(chunk.length);
-      context.connection.mark(signal, 'p').then(
-        (played) => played && reply.played(position, Date.now()),
-        () => undefined,
-      );
+      const written = call.audio.write(chunk);
+      if (reply) {
+        const position = reply.sent(chunk.length);
+        call.audio.mark(signal, 'p').then(
+          (played) => played && reply.played(position, Date.now()),
+          () => undefined,
+        );
+      }
+      await written;
     }
   }
 
-  #report(context: AgentContext, error: unknown): void {
+  #report(call: CallContext, error: unknown): void {
     const fields =
       error instanceof VoicebridgeError ? { code: error.code, retryable: error.retryable, err: error } : { err: error };
     // A rejected key or an unknown model fails every turn alike: an operator must act, once told.
-    if (error instanceof VoicebridgeError && !error.retryable && !this.#refusalsLogged.has(context.signal)) {
-      this.#refusalsLogged.add(context.signal);
-      context.log.error(fields, 'language model refused the request');
+    if (error instanceof VoicebridgeError && !error.retryable && !this.#refusalLogged) {
+      this.#refusalLogged = true;
+      call.log.error(fields, 'language model refused the request');
     } else {
-      context.log.warn(fields, 'language model failed');
+      call.log.warn(fields, 'language model failed');
     }
   }
 }

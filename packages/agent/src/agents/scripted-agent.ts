@@ -1,54 +1,104 @@
-import { agentConfigOf } from '@voicebridge/protocol';
+import { agentConfigOf, type CallJob, type ConversationState, type ScriptedAgentConfig } from '@voicebridge/protocol';
 import { ScriptedDialogue } from '../scripted/scripted-dialogue.ts';
 import { scriptedResumeLine } from '../scripted/scripted-resume.ts';
+import type { SpeechToText } from '../stt/speech-to-text.ts';
+import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { BargeInDetector } from '../turns/barge-in-detector.ts';
 import { speakInterruptibly } from '../turns/interruptible-speech.ts';
-import { speak, type Agent, type AgentContext } from './agent-context.ts';
 import { delay } from '../stt/abortable.ts';
-import { followCallEvents } from './scripted-call-events.ts';
+import { speak } from './agent-context.ts';
+import type { AgentKind, CallContext } from './agent-kind.ts';
+import { ScriptedCallEvents } from './scripted-call-events.ts';
 
 /** Said by the caller, it ends the call after a farewell (unless the number configures that word). */
 const GOODBYE = /\b(goodbye|good bye|bye bye)\b/i;
+
+export interface ScriptedAgentOptions {
+  job: CallJob;
+  stt: SpeechToText;
+  tts: TextToSpeech;
+}
 
 /**
  * The offline default: greets, recognises what the caller says with the offline recogniser
  * (biased towards the number's keywords), answers the configured text for a keyword, else the
  * fallback that says what it heard; "goodbye" ends the call. Deterministic: what it answers
- * follows from what it heard.
+ * follows from what it heard. Key presses and hold are answered once the greeting is over.
  */
-export class ScriptedAgent implements Agent {
-  async run(context: AgentContext): Promise<void> {
-    const { connection, job, signal, log } = context;
-    const config = agentConfigOf(job.config.agent, 'scripted');
-    const dialogue = new ScriptedDialogue(config);
-    if (context.resume?.greeted) await speak(context, scriptedResumeLine(context.resume));
-    else {
-      await delay(context.greetingDelayMs, signal);
-      await speak(context, dialogue.greeting());
-    }
-    signal.addEventListener('abort', followCallEvents(context), { once: true });
-    const keywords = [...config.answers.map((a) => a.keyword), 'goodbye'];
-    const configuresGoodbye = config.answers.some((a) => GOODBYE.test(a.keyword));
+export class ScriptedAgent implements AgentKind {
+  readonly #config: ScriptedAgentConfig;
+  readonly #stt: SpeechToText;
+  readonly #tts: TextToSpeech;
+  readonly #dialogue: ScriptedDialogue;
+  #events: ScriptedCallEvents | undefined;
+
+  constructor(options: ScriptedAgentOptions) {
+    this.#config = agentConfigOf(options.job.config.agent, 'scripted');
+    this.#stt = options.stt;
+    this.#tts = options.tts;
+    this.#dialogue = new ScriptedDialogue(this.#config);
+  }
+
+  /** Runs on the worker's own engines: always accepts. */
+  prepare(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async run(call: CallContext): Promise<void> {
+    await delay(call.greetingDelayMs, call.signal);
+    await speak(call, this.#tts, this.#dialogue.greeting());
+    await this.#converse(call);
+  }
+
+  /** Taken over: says where the conversation was (`scriptedResumeLine`) instead of greeting. */
+  async resume(call: CallContext, state: ConversationState): Promise<void> {
+    await speak(call, this.#tts, scriptedResumeLine(state));
+    await this.#converse(call);
+  }
+
+  onDtmf(digit: string): void {
+    this.#events?.dtmf(digit);
+  }
+
+  onHold(held: boolean): void {
+    this.#events?.hold(held);
+  }
+
+  say(call: CallContext, text: string): Promise<boolean> {
+    return speak(call, this.#tts, text);
+  }
+
+  close(): void {
+    this.#events = undefined;
+  }
+
+  async #converse(call: CallContext): Promise<void> {
+    const { signal, log } = call;
+    this.#events = new ScriptedCallEvents(call, this.#tts);
+    const keywords = [...this.#config.answers.map((a) => a.keyword), 'goodbye'];
+    const configuresGoodbye = this.#config.answers.some((a) => GOODBYE.test(a.keyword));
     // The caller may talk over an answer (not over the greeting or the farewell): see docs/conversation.md.
     const bargeIn = new BargeInDetector();
-    const unobserve = connection.observeCallerFrames((frame) => bargeIn.onCallerFrame(frame.samples));
-    signal.addEventListener('abort', unobserve, { once: true });
-    const transcripts = context.stt.transcribe(connection.callerAudio, { sampleRateHz: 8000, keywords, signal });
-    for await (const transcript of transcripts) {
-      if (!transcript.final || transcript.text.trim() === '') continue;
-      if (connection.held) continue; // what the recogniser finishes after a hold is not answered
-      context.transcript('caller', transcript.text);
-      context.turns.heard();
-      if (!configuresGoodbye && GOODBYE.test(transcript.text)) {
-        await speak(context, 'Thank you for calling. Goodbye.');
-        connection.hangup('agent-hangup');
-        return;
+    const unobserve = call.observeCallerFrames((frame) => bargeIn.onCallerFrame(frame.samples));
+    try {
+      const transcripts = this.#stt.transcribe(call.callerAudio, { sampleRateHz: 8000, keywords, signal });
+      for await (const transcript of transcripts) {
+        if (!transcript.final || transcript.text.trim() === '') continue;
+        if (call.held) continue; // what the recogniser finishes after a hold is not answered
+        call.transcript('caller', transcript.text);
+        call.turns.heard();
+        if (!configuresGoodbye && GOODBYE.test(transcript.text)) {
+          await speak(call, this.#tts, 'Thank you for calling. Goodbye.');
+          call.hangup('agent-hangup');
+          return;
+        }
+        const answer = this.#dialogue.reply(transcript.text);
+        call.turns.answering();
+        log.debug({ heard: transcript.text, said: answer }, 'turn');
+        await speakInterruptibly(call, this.#tts, answer, bargeIn);
       }
-      const answer = dialogue.reply(transcript.text);
-      context.turns.answering();
-      log.debug({ heard: transcript.text, said: answer }, 'turn');
-      await speakInterruptibly(context, answer, bargeIn);
+    } finally {
+      unobserve();
     }
-    unobserve();
   }
 }

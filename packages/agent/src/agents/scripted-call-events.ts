@@ -1,4 +1,6 @@
-import { speak, type AgentContext } from './agent-context.ts';
+import type { TextToSpeech } from '../tts/text-to-speech.ts';
+import { speak } from './agent-context.ts';
+import type { CallContext } from './agent-kind.ts';
 
 const KEY_NAMES: Record<string, string> = { '*': 'star', '#': 'hash' };
 
@@ -6,32 +8,37 @@ const KEY_NAMES: Record<string, string> = { '*': 'star', '#': 'hash' };
  * The scripted agent's answers to what is not speech. Hold (RFC 3264 §8.4, told by media): what it
  * was saying is cleared, so the caller does not come back to the middle of a sentence; on resume it
  * says "Welcome back." A key press is acknowledged ("You pressed 5."). These lines queue behind
- * each other, never behind a hold. Returns the undo (call it when the call ends).
+ * each other, never behind a hold.
  */
-export function followCallEvents(context: AgentContext): () => void {
-  const { connection, log, signal } = context;
-  let saying = Promise.resolve();
-  const say = (text: string): void => {
-    saying = saying
-      .then(() => speak(context, text))
+export class ScriptedCallEvents {
+  readonly #call: CallContext;
+  readonly #tts: TextToSpeech;
+  #saying: Promise<void> = Promise.resolve();
+
+  constructor(call: CallContext, tts: TextToSpeech) {
+    this.#call = call;
+    this.#tts = tts;
+  }
+
+  dtmf(digit: string): void {
+    if (!this.#call.held) this.#say(`You pressed ${KEY_NAMES[digit] ?? digit}.`);
+  }
+
+  hold(held: boolean): void {
+    if (held) this.#call.audio.clear();
+    else this.#say('Welcome back.');
+  }
+
+  #say(text: string): void {
+    const call = this.#call;
+    if (call.signal.aborted) return;
+    this.#saying = this.#saying
+      .then(() => speak(call, this.#tts, text))
       .then(
         () => undefined,
         (error: unknown) => {
-          if (!signal.aborted) log.warn({ err: error }, 'scripted acknowledgement not said');
+          if (!call.signal.aborted) call.log.warn({ err: error }, 'scripted acknowledgement not said');
         },
       );
-  };
-  const recordDtmf = connection.onDtmf;
-  connection.onDtmf = (digit, durationMs) => {
-    recordDtmf?.(digit, durationMs);
-    if (!connection.held) say(`You pressed ${KEY_NAMES[digit] ?? digit}.`);
-  };
-  connection.onHold = (held) => {
-    if (held) connection.clear();
-    else say('Welcome back.');
-  };
-  return () => {
-    connection.onDtmf = recordDtmf;
-    connection.onHold = undefined;
-  };
+  }
 }

@@ -6,7 +6,6 @@ import {
   FRAME_KIND_AUDIO,
   MediaToAgentSchema,
   ownerTagOf,
-  VoicebridgeError,
   type AgentToMedia,
   type AudioFrame,
   type MediaToAgent,
@@ -15,11 +14,10 @@ import {
 } from '@voicebridge/protocol';
 import type { AudioChannel, CallChannel } from '@voicebridge/channel';
 import type { Logger } from 'pino';
-import { AsyncQueue } from './async-queue.ts';
-import { TransferRequests } from './transfer-requests.ts';
+import { AsyncQueue } from '../async-queue.ts';
+import { TransferRequests } from '../transfer-requests.ts';
 
 const CALLER_AUDIO_MAX_FRAMES = 500; // 10 s of 20 ms frames
-const MARK_LOST_GRACE_MS = 5000;
 
 type StartEvent = Extract<MediaToAgent, { event: 'start' }>;
 
@@ -31,53 +29,55 @@ export interface CallOwnerOptions {
   heartbeatMs: number;
 }
 
+/** What media tells the call's owner besides audio and `start`: given at construction, never patched. */
+export interface CallConnectionDelegate {
+  /** A key the caller pressed (RFC 4733 or SIP INFO, reported once per press by media). */
+  onDtmf(digit: string, durationMs: number): void;
+  /** The caller put the call on hold (true) or took it off (false). */
+  onHold(held: boolean): void;
+  /** Media reported a mark: `played` false when it was cleared before its audio left the socket. */
+  onMark(name: string, played: boolean): void;
+  /** Media announced a newer owner: this agent lost the call and must go quiet. */
+  onSuperseded(newEpoch: number): void;
+  /** Media ended the call. */
+  onStop(reason: TerminationReason): void;
+}
+
+export interface CallConnectionOptions {
+  callId: string;
+  channel: AudioChannel;
+  log: Logger;
+  delegate: CallConnectionDelegate;
+  owner?: CallOwnerOptions;
+}
+
 /**
  * The agent's end of one call's audio channel: caller audio as an AsyncIterable, the media's
- * `start`/`stop`, our audio and marks out. Aborting `signal` (or a `stop`) ends the call here.
+ * `start`, our audio, marks and requests out; everything else media says goes to the delegate.
+ * A wire, not a policy: its owner (`AgentCall`) decides what a `stop` or a newer owner means.
  */
 export class CallConnection {
   readonly callId: string;
   readonly callerAudio = new AsyncQueue<Int16Array>(CALLER_AUDIO_MAX_FRAMES);
   readonly #end: CallChannel;
   readonly #log: Logger;
-  readonly #abort: AbortController;
-  readonly #markWaiters = new Map<string, (played: boolean) => void>();
+  readonly #delegate: CallConnectionDelegate;
   readonly #transfers = new TransferRequests();
+  readonly #frameObservers = new Set<(frame: AudioFrame) => void>();
+  readonly #owner: CallOwnerOptions;
   #start: StartEvent | undefined;
   #startWaiter: ((start: StartEvent) => void) | undefined;
-  readonly #frameObservers = new Set<(frame: AudioFrame) => void>();
   #outOffset = 0;
-  /** When the audio sent so far should have finished playing (wall clock): a lost mark's deadline. */
-  #playoutEndMs = 0;
-  #markCounter = 0;
+  #held = false;
   #closed = false;
-  readonly #owner: CallOwnerOptions;
   #heartbeat: NodeJS.Timeout | undefined;
-  stopReason: TerminationReason | undefined;
-  /** Called once per key the caller presses (RFC 4733, reported once per press by media). */
-  onDtmf: ((digit: string, durationMs: number) => void) | undefined;
-  /** The caller holds the call (media's `hold` until `resume`): no caller audio comes, ours waits. */
-  held = false;
-  /** Told when the caller puts the call on hold (true) or takes it off (false). */
-  onHold: ((held: boolean) => void) | undefined;
-  /** Media announced a newer owner: this agent lost the call and went quiet. */
-  superseded = false;
-  /** Told every mark result (the conversation state records whether the last thing said was heard). */
-  onMarkResult: ((played: boolean) => void) | undefined;
 
-  constructor(
-    callId: string,
-    channel: AudioChannel,
-    abort: AbortController,
-    log: Logger,
-    owner: CallOwnerOptions = { epoch: 0, heartbeatMs: 0 },
-  ) {
-    this.callId = callId;
-    this.#abort = abort;
-    this.#log = log;
-    this.#owner = owner;
-    this.#end = channel.open(callId, 'agent', (message) => this.#onMessage(message));
-    abort.signal.addEventListener('abort', () => this.close(), { once: true });
+  constructor(options: CallConnectionOptions) {
+    this.callId = options.callId;
+    this.#log = options.log;
+    this.#delegate = options.delegate;
+    this.#owner = options.owner ?? { epoch: 0, heartbeatMs: 0 };
+    this.#end = options.channel.open(options.callId, 'agent', (message) => this.#onMessage(message));
   }
 
   /** Subscribes, then tells media we own the call: from here on its held audio flows to us. */
@@ -118,7 +118,12 @@ export class CallConnection {
     return () => this.#frameObservers.delete(observer);
   }
 
-  /** Queues 8 kHz audio for the caller. */
+  /** The caller holds the call (media's `hold` until `resume`): no caller audio comes. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Publishes 8 kHz audio for the caller, as it is (pacing is the owner's business). */
   sendAudio(samples: Int16Array): void {
     if (this.#closed) return;
     this.#end.send(
@@ -131,44 +136,11 @@ export class CallConnection {
       }),
     );
     this.#outOffset += samples.length;
-    this.#playoutEndMs = Math.max(Date.now(), this.#playoutEndMs) + samples.length / 8;
   }
 
-  /**
-   * Queues a mark behind the audio sent so far; resolves true once that audio left the socket, false
-   * if cleared. Marks named `t…` only time a reply (TurnTimer), `p…` ones track how far a reply was
-   * played (barge-in); `m…` ones end what the agent said. After a takeover the name carries our
-   * epoch, keeping it apart from a previous owner's, whose marks media may still report.
-   */
-  mark(signal: AbortSignal, prefix: 'm' | 't' | 'p' = 'm'): Promise<boolean> {
-    const name = `${prefix}${++this.#markCounter}${this.#owner.epoch > 1 ? `.${this.#owner.epoch}` : ''}`;
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
-      // Pub/sub has no replay: a mark report published while our subscriber was reconnecting (a
-      // Redis restart) never comes. Past the end of the audio ahead of it plus a grace, it is taken
-      // as played rather than leaving the agent waiting for ever.
-      const lost = setTimeout(
-        () => {
-          if (!this.#markWaiters.has(name)) return;
-          this.#log.warn({ mark: name }, 'mark report never came (audio channel interrupted?): taken as played');
-          this.#markWaiters.get(name)?.(true);
-          this.#markWaiters.delete(name);
-        },
-        Math.max(0, this.#playoutEndMs - Date.now()) + MARK_LOST_GRACE_MS,
-      );
-      const onAbort = (): void => {
-        clearTimeout(lost);
-        this.#markWaiters.delete(name);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#markWaiters.set(name, (played) => {
-        clearTimeout(lost);
-        signal.removeEventListener('abort', onAbort);
-        resolve(played);
-      });
-      this.#send({ event: 'mark', name });
-    });
+  /** Publishes a mark behind the audio published so far; media reports it through `onMark`. */
+  sendMark(name: string): void {
+    this.#send({ event: 'mark', name });
   }
 
   /** Presses keys towards the caller (RFC 4733); media answers `error` when the call cannot carry them. */
@@ -198,6 +170,7 @@ export class CallConnection {
     this.#send({ event: 'hangup', reason });
   }
 
+  /** Idempotent: the caller-audio queue ends, transfers in flight fail, the channel end closes. Sends nothing. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -206,7 +179,6 @@ export class CallConnection {
     this.callerAudio.close();
     this.#transfers.close();
     this.#end.close();
-    if (!this.#abort.signal.aborted) this.#abort.abort(new VoicebridgeError('VB_CLOSED', 'call connection closed'));
   }
 
   #send(message: AgentToMedia): void {
@@ -235,22 +207,17 @@ export class CallConnection {
         this.#startWaiter?.(event);
         this.#startWaiter = undefined;
         return;
-      case 'mark': {
-        const waiter = this.#markWaiters.get(event.name);
-        this.#markWaiters.delete(event.name);
-        // Only the marks that end an utterance say whether what was said was heard.
-        if (waiter && event.name.startsWith('m')) this.onMarkResult?.(event.played);
-        waiter?.(event.played);
+      case 'mark':
+        this.#delegate.onMark(event.name, event.played);
         return;
-      }
       case 'dtmf':
         this.#log.info({ digit: event.digit }, 'DTMF received');
-        this.onDtmf?.(event.digit, event.durationMs);
+        this.#delegate.onDtmf(event.digit, event.durationMs);
         return;
       case 'hold':
       case 'resume':
-        this.held = event.event === 'hold';
-        this.onHold?.(this.held);
+        this.#held = event.event === 'hold';
+        this.#delegate.onHold(this.#held);
         return;
       case 'transfer-result':
         this.#log.info(
@@ -264,16 +231,14 @@ export class CallConnection {
         return;
       case 'owner':
         if (event.epoch <= this.#owner.epoch) return;
-        this.superseded = true;
         this.#log.warn(
           { epoch: this.#owner.epoch, newEpoch: event.epoch },
           'another agent took the call over: going quiet',
         );
-        this.#abort.abort(new VoicebridgeError('VB_CLOSED', 'call taken over by a newer owner'));
+        this.#delegate.onSuperseded(event.epoch);
         return;
       case 'stop':
-        this.stopReason = event.reason;
-        this.#abort.abort(new VoicebridgeError('VB_CLOSED', `media stopped: ${event.reason}`));
+        this.#delegate.onStop(event.reason);
         return;
     }
   }

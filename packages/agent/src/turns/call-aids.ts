@@ -5,7 +5,8 @@ import {
   type TurnLatency,
 } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
-import type { CallConnection } from '../call-connection.ts';
+import type { CallConnection } from '../call/call-connection.ts';
+import type { OutboundAudio } from '../call/outbound-audio.ts';
 import { CallGuards } from './call-guards.ts';
 import { TurnTimer } from './turn-timer.ts';
 
@@ -13,7 +14,10 @@ export interface CallAidsOptions {
   job: CallJob;
   /** Epoch ms of the answer (the media's `start`). */
   answeredAtMs: number;
-  connection: CallConnection;
+  /** Caller frames come from it; a guard's hangup goes through it. */
+  connection: Pick<CallConnection, 'observeCallerFrames' | 'hangup'>;
+  /** The agent's audio: watched, never carried. */
+  audio: Pick<OutboundAudio, 'observe' | 'markAt'>;
   signal: AbortSignal;
   log: Logger;
   persistTurns: (turns: readonly TurnLatency[]) => void;
@@ -33,25 +37,18 @@ export interface CallAids {
 }
 
 /**
- * Wires the turn timer and the guards to one call's connection: both see each caller frame as it
- * arrives; the agent's audio goes out through the timer, and the guards count it as the agent
- * talking (no caller silence while it plays).
+ * Wires the turn timer and the guards to one call: both see each caller frame as it arrives and
+ * each chunk of the agent's audio as it is queued (the guards count it as the agent talking: no
+ * caller silence while it plays). Observers only: the audio does not pass through them.
  */
 export function startCallAids(options: CallAidsOptions): CallAids {
-  const { job, connection, log } = options;
-  let guards: CallGuards | undefined;
+  const { job, connection, audio, log } = options;
   const turns = new TurnTimer({
     answeredAtMs: options.answeredAtMs,
     signal: options.signal,
     persist: options.persistTurns,
     earlier: options.earlierTurns,
-    outlet: {
-      sendAudio: (samples) => {
-        guards?.onAgentAudio(samples.length);
-        connection.sendAudio(samples);
-      },
-      mark: (signal, prefix) => connection.mark(signal, prefix),
-    },
+    outlet: { markAt: (position, signal, prefix) => audio.markAt(position, signal, prefix) },
   });
   const active = new CallGuards({
     maxCallDurationMs: (job.config.maxCallDurationS ?? DEFAULT_MAX_CALL_DURATION_S) * 1000,
@@ -60,16 +57,20 @@ export function startCallAids(options: CallAidsOptions): CallAids {
     hangup: (reason) => connection.hangup(reason),
     log,
   });
-  guards = active;
-  const unobserve = connection.observeCallerFrames((frame) => {
+  const unobserveCaller = connection.observeCallerFrames((frame) => {
     turns.onCallerFrame(frame.samples, frame.jitterDepthMs);
     active.onCallerFrame(frame.samples);
+  });
+  const unobserveAgent = audio.observe((samples, position) => {
+    active.onAgentAudio(samples.length);
+    turns.onAgentAudio(samples, position);
   });
   return {
     turns,
     onCallerTranscript: (text) => active.onTranscript(text),
     close: () => {
-      unobserve();
+      unobserveCaller();
+      unobserveAgent();
       active.close();
       turns.close();
     },

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { VoicebridgeError } from '@voicebridge/protocol';
-import type { AgentContext } from '../agents/agent-context.ts';
+import type { CallContext } from '../agents/agent-kind.ts';
+import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import type { BargeInDetector } from './barge-in-detector.ts';
 import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from './spoken-reply.ts';
 
@@ -10,12 +11,13 @@ import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from
  * was played out or cut; returns what went into the transcript.
  */
 export async function speakInterruptibly(
-  context: AgentContext,
+  call: CallContext,
+  tts: TextToSpeech,
   text: string,
   bargeIn: BargeInDetector,
   allowanceMs = DEFAULT_PLAYOUT_ALLOWANCE_MS,
 ): Promise<{ interrupted: boolean; said: string }> {
-  const { connection, signal } = context;
+  const { signal } = call;
   const speaking = new AbortController();
   setMaxListeners(1000, speaking.signal);
   const stop = (): void => speaking.abort(signal.reason);
@@ -24,25 +26,25 @@ export async function speakInterruptibly(
   let bargedInAtMs: number | undefined;
   bargeIn.speaking(() => {
     bargedInAtMs = Date.now();
-    connection.clear();
-    context.turns.interrupted();
+    call.audio.clear();
+    call.turns.interrupted();
     speaking.abort(new VoicebridgeError('VB_CLOSED', 'the caller barged in'));
   });
   try {
     reply.clause(text);
-    for await (const chunk of context.tts.synthesize(text, {
+    for await (const chunk of tts.synthesize(text, {
       sampleRateHz: 8000,
-      voice: context.job.config.engines?.tts?.voice,
+      voice: call.job.config.engines?.tts?.voice,
       signal: speaking.signal,
     })) {
-      context.turns.sendAudio(chunk);
+      await call.audio.write(chunk);
       const position = reply.sent(chunk.length);
-      connection.mark(speaking.signal, 'p').then(
+      call.audio.mark(speaking.signal, 'p').then(
         (played) => played && reply.played(position, Date.now()),
         () => undefined,
       );
     }
-    await connection.mark(speaking.signal);
+    await call.audio.mark(speaking.signal);
   } catch (error) {
     if (signal.aborted || bargedInAtMs === undefined) throw error;
   } finally {
@@ -50,12 +52,12 @@ export async function speakInterruptibly(
     signal.removeEventListener('abort', stop);
   }
   if (bargedInAtMs === undefined) {
-    context.transcript('agent', text);
+    call.transcript('agent', text);
     return { interrupted: false, said: text };
   }
   const heard = reply.heardText(bargedInAtMs, allowanceMs);
   const said = `${heard} ${ESTIMATED_HEARD_LABEL}`.trim();
-  context.log.info({ heardWords: heard === '' ? 0 : heard.split(' ').length }, 'caller barged in: reply cleared');
-  context.transcript('agent', said);
+  call.log.info({ heardWords: heard === '' ? 0 : heard.split(' ').length }, 'caller barged in: reply cleared');
+  call.transcript('agent', said);
   return { interrupted: true, said };
 }

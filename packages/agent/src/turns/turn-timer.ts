@@ -4,11 +4,10 @@ import { EnergyVad } from './energy-vad.ts';
 /** 20 ms at 8 kHz: the first frame of a reply, behind which the timing mark goes. */
 const FIRST_FRAME_SAMPLES = 160;
 
-/** What the timer needs of the call's connection to media. */
+/** What the timer needs of the call's outbound audio: a mark placed among audio already queued. */
 export interface ReplyOutlet {
-  sendAudio(samples: Int16Array): void;
-  /** Resolves true once the audio queued before it left the media worker's socket, false if cleared. */
-  mark(signal: AbortSignal, prefix: 't'): Promise<boolean>;
+  /** Resolves true once the audio up to `position` (samples) left the media worker's socket, false if cleared. */
+  markAt(position: number, signal: AbortSignal, prefix: 't'): Promise<boolean>;
 }
 
 export interface TurnTimerOptions {
@@ -35,8 +34,9 @@ export interface TurnTimerOptions {
  * reply. The last stage comes from media: a mark queued right behind the reply's first 20 ms frame
  * is reported when that frame's packet left the socket (the send callback).
  *
- * Agents call `heard()` on a final transcript, `answering()` when the answer starts, and send the
- * reply's audio through `sendAudio()`. Caller frames come in through `onCallerFrame()` at receipt.
+ * Agents call `heard()` on a final transcript and `answering()` when the answer starts. The timer
+ * watches audio both ways without carrying it: caller frames through `onCallerFrame()` at receipt,
+ * the agent's audio through `onAgentAudio()` as it is queued.
  */
 export class TurnTimer {
   readonly #options: TurnTimerOptions;
@@ -101,20 +101,17 @@ export class TurnTimer {
   }
 
   /**
-   * Queues reply audio for the caller. The open turn's first chunk is split after its first frame,
-   * with a timing mark between: media reports it when that frame's RTP packet was sent.
+   * The agent queued `samples` at `position` (samples queued before them). The open turn's first
+   * chunk gets a timing mark behind its first frame: media reports it when that frame's RTP packet
+   * was sent.
    */
-  sendAudio(samples: Int16Array): void {
+  onAgentAudio(samples: Int16Array, position: number): void {
     const turn = this.#open;
-    if (!turn || turn.ttsFirstAudioAtMs !== undefined || samples.length === 0) {
-      this.#options.outlet.sendAudio(samples);
-      return;
-    }
+    if (!turn || turn.ttsFirstAudioAtMs !== undefined || samples.length === 0 || this.#closed) return;
     turn.ttsFirstAudioAtMs = this.#callMs();
     turn.answerAtMs ??= turn.ttsFirstAudioAtMs;
     const { outlet, signal } = this.#options;
-    outlet.sendAudio(samples.subarray(0, FIRST_FRAME_SAMPLES));
-    outlet.mark(signal, 't').then(
+    outlet.markAt(position + Math.min(FIRST_FRAME_SAMPLES, samples.length), signal, 't').then(
       (played) => {
         if (!played || this.#open !== turn) return;
         turn.firstRtpAtMs = this.#callMs();
@@ -122,7 +119,6 @@ export class TurnTimer {
       },
       () => undefined, // the call ended first: the turn is written by close()
     );
-    if (samples.length > FIRST_FRAME_SAMPLES) outlet.sendAudio(samples.subarray(FIRST_FRAME_SAMPLES));
   }
 
   /** The call is over: writes what is left. Idempotent. */

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createOfflineEngines } from '../../src/engines.ts';
 import { concat, muLawRoundTrip, silence, synthesizeAll } from '../engines/audio-helpers.ts';
 import { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES } from '../../src/agents/llm-agent.ts';
+import { REFUSED_LINE } from '../../src/call/agent-call.ts';
 import { chunk, errorReply, streamEvents, streamText, type Script } from '../llm/fake-openai-server.ts';
 import { useLlmCallSuite, type LlmCallHarness } from './llm-call-harness.ts';
 
@@ -250,7 +251,7 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
     const call = await suite.start({ env: {} });
     await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
     expect(call.media.controls().at(-1)).to.deep.equal({ event: 'hangup', reason: 'error' });
-    expect(call.transcript).to.deep.equal([{ speaker: 'agent', text: LLM_AGENT_PHRASES.unavailable }]);
+    expect(call.transcript).to.deep.equal([{ speaker: 'agent', text: REFUSED_LINE }]);
     expect(call.logText.join('')).to.include('VB_TEST_LLM_KEY');
     expect(suite.server.requests).to.have.length(0);
   });

@@ -1,24 +1,45 @@
 import { expect } from 'chai';
 import type { TurnLatency } from '@voicebridge/protocol';
+import { pino } from 'pino';
+import { OutboundAudio } from '../../src/call/outbound-audio.ts';
 import { frameLevelDb } from '../../src/turns/energy-vad.ts';
-import { TurnTimer, type ReplyOutlet } from '../../src/turns/turn-timer.ts';
+import { TurnTimer } from '../../src/turns/turn-timer.ts';
 
-/** Records what the timer sends; marks resolve when the test says the frame left the socket. */
-class Outlet implements ReplyOutlet {
+/**
+ * The call's real outbound queue, its wire recorded: audio as sample counts, marks by prefix. The
+ * timer watches what is written; marks resolve when the test says the frame left the socket.
+ */
+class Outlet extends OutboundAudio {
   readonly sent: Array<number | string> = [];
-  readonly #pending: Array<(played: boolean) => void> = [];
+  readonly #published: string[] = [];
 
-  sendAudio(samples: Int16Array): void {
-    this.sent.push(samples.length);
+  constructor() {
+    super({
+      wire: {
+        sendAudio: (samples) => this.sent.push(samples.length),
+        sendMark: (name) => {
+          this.sent.push(name.charAt(0));
+          this.#published.push(name);
+        },
+        clear: () => undefined,
+      },
+      log: pino({ level: 'silent' }),
+      epoch: 0,
+    });
   }
 
-  mark(_signal: AbortSignal, prefix: 't'): Promise<boolean> {
-    this.sent.push(prefix);
-    return new Promise((resolve) => this.#pending.push(resolve));
-  }
-
+  /** Reports the oldest mark the timer placed (`t…`). */
   settle(played: boolean): void {
-    this.#pending.shift()?.(played);
+    const index = this.#published.findIndex((name) => name.startsWith('t'));
+    const [name] = this.#published.splice(index, 1);
+    if (index >= 0 && name) this.onMarkReport(name, played);
+  }
+
+  /** Writes `samples` and lets the timer see them, as the call wires it. */
+  send(timer: TurnTimer, samples: Int16Array): void {
+    const unobserve = this.observe((chunk, position) => timer.onAgentAudio(chunk, position));
+    void this.write(samples);
+    unobserve();
   }
 }
 
@@ -61,8 +82,8 @@ describe('TurnTimer', () => {
     timer.answering(); // +543
     timer.answering(); // only the first counts
     nowMs += 100;
-    timer.sendAudio(new Int16Array(800)); // +643
-    timer.sendAudio(new Int16Array(400));
+    outlet.send(timer, new Int16Array(800)); // +643
+    outlet.send(timer, new Int16Array(400));
     expect(outlet.sent).to.deep.equal([160, 't', 640, 400]);
     nowMs += 25;
     outlet.settle(true); // +668
@@ -85,7 +106,7 @@ describe('TurnTimer', () => {
 
   it('a cleared reply has no first packet; the next turn closes it as it is, with its barge-in counted', async () => {
     timer.heard();
-    timer.sendAudio(new Int16Array(160));
+    outlet.send(timer, new Int16Array(160));
     timer.interrupted();
     outlet.settle(false);
     await Promise.resolve();
@@ -110,7 +131,7 @@ describe('TurnTimer', () => {
 
   it('a barge-in after the first packet went out still counts on that turn, and is written', async () => {
     timer.heard();
-    timer.sendAudio(new Int16Array(320));
+    outlet.send(timer, new Int16Array(320));
     outlet.settle(true);
     await Promise.resolve();
     timer.interrupted();
@@ -118,7 +139,7 @@ describe('TurnTimer', () => {
   });
 
   it('audio before any turn (the greeting) goes out whole, without a timing mark', () => {
-    timer.sendAudio(new Int16Array(800));
+    outlet.send(timer, new Int16Array(800));
     expect(outlet.sent).to.deep.equal([800]);
   });
 
@@ -136,7 +157,7 @@ describe('TurnTimer', () => {
       earlier,
     });
     nowMs += 9000;
-    resumed.sendAudio(new Int16Array(320)); // the new owner's reply to turn 2, at +9000
+    outlet.send(resumed, new Int16Array(320)); // the new owner's reply to turn 2, at +9000
     outlet.settle(true);
     await Promise.resolve();
     expect(written.at(-1)).to.deep.equal([earlier[0], { ...earlier[1], ttsFirstAudioAtMs: 9000, firstRtpAtMs: 9000 }]);

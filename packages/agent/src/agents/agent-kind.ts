@@ -1,0 +1,123 @@
+import type {
+  AudioFrame,
+  CallJob,
+  ConversationState,
+  TerminationReason,
+  TransferProgressMessage,
+  TurnLatency,
+} from '@voicebridge/protocol';
+import type { Logger } from 'pino';
+import type { AsyncQueue } from '../async-queue.ts';
+
+/** A prefix naming what a mark is for (see `CallAudioOut.mark`). */
+export type AudioMarkPrefix = 'm' | 't' | 'p';
+
+/** Audio to the caller: 8 kHz PCM, bounded and paced to playout by the call (docs/agents.md). */
+export interface CallAudioOut {
+  /** Queues audio; resolves once the call's queue is below its high-water mark (back-pressure: await it). */
+  write(samples: Int16Array): Promise<void>;
+  /**
+   * Queues a mark behind everything written so far; resolves true once all of it left media's
+   * socket (nothing is queued any more on either side), false if it was cleared. `m` (default)
+   * ends an utterance, `p` tracks a reply's progress for barge-in, `t` is the turn timer's.
+   */
+  mark(signal: AbortSignal, prefix?: AudioMarkPrefix): Promise<boolean>;
+  /** Barge-in: drops everything queued, here and in media; pending marks resolve false. */
+  clear(): void;
+}
+
+/** The stages of the caller's turns an agent reports; the call times them (`TurnTimer`). */
+export interface CallTurns {
+  /** A final transcript: a caller turn starts. */
+  heard(): void;
+  /** The answer to it started (first model token, scripted answer chosen). */
+  answering(): void;
+  /** The caller talked over the reply. */
+  interrupted(): void;
+  /** Every turn timed so far (after a takeover, the previous owner's too). */
+  readonly turns: readonly TurnLatency[];
+}
+
+/** What one call gives its agent kind: the only way a kind reaches the caller, media and the record. */
+export interface CallContext {
+  readonly job: CallJob;
+  /** Aborted when the call ends here (either side hung up, a newer owner, the worker shutting down). */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** The pause before a greeting (the caller's phone may still be connecting its audio). */
+  readonly greetingDelayMs: number;
+  /** The caller's audio, 20 ms frames of 8 kHz PCM; bounded (oldest dropped), ends with the call. */
+  readonly callerAudio: AsyncQueue<Int16Array>;
+  /** Sees each caller frame as it arrives, before it is queued (voice activity, barge-in). */
+  observeCallerFrames(observer: (frame: AudioFrame) => void): () => void;
+  readonly audio: CallAudioOut;
+  readonly turns: CallTurns;
+  /** Whether the call negotiated RFC 4733 key presses. */
+  readonly telephoneEvent: boolean | undefined;
+  /** The caller holds the call: no caller audio comes until it is resumed. */
+  readonly held: boolean;
+  /** Presses keys towards the caller (RFC 4733). */
+  sendDtmf(digits: string, durationMs?: number): void;
+  /** Asks for a transfer (REFER) to a target the number allows; resolves with the outcome. */
+  transfer(
+    target: string,
+    signal: AbortSignal,
+    options?: { timeoutMs?: number; onProgress?: (progress: TransferProgressMessage) => void },
+  ): Promise<TransferProgressMessage>;
+  /** Ends the call from our side (signaling sends BYE with this verdict). */
+  hangup(reason: TerminationReason): void;
+  /**
+   * Appends to the record's transcript and the conversation state, timed from the answer.
+   * `played`: an agent line written once its audio was played out.
+   */
+  transcript(speaker: 'caller' | 'agent', text: string, played?: boolean): void;
+}
+
+/** A kind's refusal of a call in `prepare`: the caller gets `sipStatus`, the record `code` and `reason`. */
+export class AgentRefusal extends Error {
+  readonly code: string;
+  readonly sipStatus: number;
+
+  constructor(code: string, reason: string, sipStatus = 503) {
+    super(reason);
+    this.name = 'AgentRefusal';
+    this.code = code;
+    this.sipStatus = sipStatus;
+  }
+}
+
+/** What a kind used on one call, logged when it ends (counts only; never content). */
+export type AgentUsage = Readonly<Record<string, number>>;
+
+/**
+ * One call's agent of one kind (echo, scripted, llm…): made by its factory when a worker claims
+ * the call, driven by `AgentCall` through these hooks and nothing else.
+ */
+export interface AgentKind {
+  /**
+   * Before the call is answered: connect to whatever the call needs (a bot, a model, a key).
+   * Resolve to accept the call; throw `AgentRefusal` to refuse it (any other error refuses it too,
+   * as a failure of ours).
+   */
+  prepare(signal: AbortSignal): Promise<void>;
+  /** A new call, from its answer: greet, converse; resolves when this kind is done talking. */
+  run(call: CallContext): Promise<void>;
+  /** A call taken over from an owner that died or handed it back (ADR 0010), from its saved state. */
+  resume(call: CallContext, state: ConversationState): Promise<void>;
+  /** A key the caller pressed (already in the transcript). */
+  onDtmf?(digit: string, durationMs: number): void;
+  /** The caller put the call on hold (true) or took it off. */
+  onHold?(held: boolean): void;
+  /**
+   * Says a line of the bridge's own (a guard's "Are you still there?", its farewell) in this
+   * kind's voice; resolves once played. Without it the guards end calls without a word.
+   */
+  say?(call: CallContext, text: string): Promise<unknown>;
+  /** What this call used so far, for the log (tokens, characters synthesised…). */
+  usage?(): AgentUsage;
+  /** Idempotent: releases what `prepare` and `run` opened. Sends nothing to the caller. */
+  close(reason: string): void;
+}
+
+/** Makes a kind's agent for one claimed call; everything the kind needs beyond the job is given at registration. */
+export type AgentKindFactory = (job: CallJob, log: Logger) => AgentKind;
