@@ -1,10 +1,13 @@
-import type {
-  AudioFrame,
-  CallJob,
-  ConversationState,
-  TerminationReason,
-  TransferProgressMessage,
-  TurnLatency,
+import {
+  ERROR_CODES,
+  VoicebridgeError,
+  type AudioFrame,
+  type ErrorCode,
+  type CallJob,
+  type ConversationState,
+  type TerminationReason,
+  type TransferProgressMessage,
+  type TurnLatency,
 } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
 import type { AsyncQueue } from '../async-queue.ts';
@@ -73,16 +76,28 @@ export interface CallContext {
   transcript(speaker: 'caller' | 'agent', text: string, played?: boolean): void;
 }
 
-/** A kind's refusal of a call in `prepare`: the caller gets `sipStatus`, the record `code` and `reason`. */
+/**
+ * A kind's refusal of a call in `prepare`: the caller gets `sipStatus` (the code's own unless given),
+ * the record `code` and the reason (the message: names a variable or a host, never a secret).
+ */
 export class AgentRefusal extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly sipStatus: number;
 
-  constructor(code: string, reason: string, sipStatus = 503) {
+  constructor(code: ErrorCode, reason: string, sipStatus: number = ERROR_CODES[code].sipStatus) {
     super(reason);
     this.name = 'AgentRefusal';
     this.code = code;
     this.sipStatus = sipStatus;
+  }
+
+  /** What refusing for `error` means: its own code when it is a bridge error, else an engine failure. */
+  static from(error: unknown): AgentRefusal {
+    if (error instanceof AgentRefusal) return error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return error instanceof VoicebridgeError
+      ? new AgentRefusal(error.code, reason, error.sipStatus)
+      : new AgentRefusal('VB_ENGINE_FAILED', reason);
   }
 }
 

@@ -10,7 +10,7 @@ import type { CallRecordRepository, ConversationRepository } from '@voicebridge/
 import type { Logger } from 'pino';
 import { delay } from '../stt/abortable.ts';
 import { AgentRefusal, type AgentKind, type CallContext } from '../agents/agent-kind.ts';
-import { startCallAids, type CallAids } from '../turns/call-aids.ts';
+import { startCallAids, type CallAids } from './call-aids.ts';
 import { CallConnection, type CallConnectionDelegate } from './call-connection.ts';
 import { ConversationLog } from './conversation-log.ts';
 import { OutboundAudio, type OutboundAudioOptions } from './outbound-audio.ts';
@@ -84,6 +84,7 @@ export class AgentCall implements CallConnectionDelegate {
   #superseded = false;
   #recordWatch: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  #closed = false;
 
   constructor(options: AgentCallOptions) {
     this.#options = options;
@@ -109,6 +110,15 @@ export class AgentCall implements CallConnectionDelegate {
           onFenced: () => this.onSuperseded(),
         })
       : undefined;
+    // Whoever aborts the call (media's stop, a newer owner, the worker) ends it here at once: the
+    // caller-audio queue ends and waiting writers are released, so no kind waits on a call that is over.
+    this.#abort.signal.addEventListener(
+      'abort',
+      () => {
+        if (!this.#closed) void this.close(describeAbort(this.#abort.signal.reason));
+      },
+      { once: true },
+    );
     if (options.workerSignal.aborted) this.#onWorkerAbort();
     else options.workerSignal.addEventListener('abort', this.#onWorkerAbort, { once: true });
   }
@@ -165,6 +175,9 @@ export class AgentCall implements CallConnectionDelegate {
       }
     } finally {
       await this.close('run over');
+      // Lines the kind wrote while it unwound after an early close are in the record too.
+      await this.#writer.flush();
+      await this.#conversation?.flush();
     }
     return this.#outcome();
   }
@@ -181,6 +194,7 @@ export class AgentCall implements CallConnectionDelegate {
    */
   close(reason: string): Promise<void> {
     this.#closing ??= (async () => {
+      this.#closed = true;
       if (!this.#abort.signal.aborted) this.#abort.abort(new VoicebridgeError('VB_CLOSED', `call closed: ${reason}`));
       this.#options.workerSignal.removeEventListener('abort', this.#onWorkerAbort);
       clearInterval(this.#recordWatch);
@@ -241,10 +255,7 @@ export class AgentCall implements CallConnectionDelegate {
       return undefined;
     } catch (error) {
       if (this.#abort.signal.aborted) throw error;
-      const refusal =
-        error instanceof AgentRefusal
-          ? error
-          : new AgentRefusal('VB_AGENT_FAILED', error instanceof Error ? error.message : String(error));
+      const refusal = AgentRefusal.from(error);
       this.#log.error({ err: error, code: refusal.code }, `agent refused the call: ${refusal.message}`);
       return refusal;
     }
@@ -380,4 +391,8 @@ function decisionOf(refusal: AgentRefusal | undefined): AgentDecision {
     reason: refusal.message.slice(0, 500),
     sipStatus: misconfigured ? 503 : refusal.sipStatus,
   };
+}
+
+function describeAbort(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }

@@ -22,6 +22,7 @@ import {
 } from '@voicebridge/protocol';
 import { AsyncQueue } from '../../src/async-queue.ts';
 import { createLanguageModelFactory } from '../../src/agents/language-model-factory.ts';
+import type { AgentKinds } from '../../src/agents/agent-kinds.ts';
 import { CallRunner } from '../../src/call-runner.ts';
 import type { SpeechToText, Transcript, TranscribeOptions } from '../../src/stt/speech-to-text.ts';
 import { FliteTts } from '../../src/tts/flite-tts.ts';
@@ -203,7 +204,9 @@ export interface CallHarnessOptions {
   /** What media's `start` says of RFC 4733 (absent: not said). */
   telephoneEvent?: boolean;
   /** The number's agent type (default llm). */
-  agent?: 'llm' | 'scripted';
+  agent?: 'llm' | 'scripted' | 'echo';
+  /** The worker's agent kinds (default: the built-in ones on this harness's engines). */
+  kinds?: AgentKinds;
   /** The number's transferTargets (transfer_call). */
   transferTargets?: string[];
   /** AGENT_SECRET_ENV of the worker; default the test key's variable only. */
@@ -274,6 +277,7 @@ export class LlmCallHarness {
         timeoutMs: 5_000,
       }),
       outbound: this.#outbound,
+      kinds: options.kinds,
     });
     this.#job = llmCallJob(this.callId, {
       agent:

@@ -5,10 +5,10 @@ import {
   type TurnLatency,
 } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
-import type { CallConnection } from '../call/call-connection.ts';
-import type { OutboundAudio } from '../call/outbound-audio.ts';
-import { CallGuards } from './call-guards.ts';
-import { TurnTimer } from './turn-timer.ts';
+import type { CallConnection } from './call-connection.ts';
+import type { OutboundAudio } from './outbound-audio.ts';
+import { CallGuards } from '../turns/call-guards.ts';
+import { TurnTimer } from '../turns/turn-timer.ts';
 
 export interface CallAidsOptions {
   job: CallJob;
