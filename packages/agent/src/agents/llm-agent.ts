@@ -83,7 +83,6 @@ export interface LlmAgentOptions {
  * built (no `llm` block, the key's variable unset) is refused before the answer.
  */
 export class LlmAgent implements AgentKind {
-  readonly #job: CallJob;
   readonly #config: LlmAgentConfig;
   readonly #log: Logger;
   readonly #models: LanguageModelFactory;
@@ -102,7 +101,6 @@ export class LlmAgent implements AgentKind {
   #refusalLogged = false;
 
   constructor(job: CallJob, log: Logger, options: LlmAgentOptions) {
-    this.#job = job;
     this.#config = agentConfigOf(job.config.agent, 'llm');
     this.#log = log;
     this.#models = options.models;
@@ -211,7 +209,6 @@ export class LlmAgent implements AgentKind {
 
   /** The call's model; throws `VB_CONFIG_INVALID` when the number's config cannot give one. */
   #modelFor(): LanguageModel {
-    const job = this.#job;
     const log = this.#log;
     const insecure = this.#job.config.insecure === true;
     checkWebhookUrls(this.#config.tools ?? [], this.#outbound, insecure);
@@ -252,7 +249,7 @@ export class LlmAgent implements AgentKind {
     history: ChatMessage[],
     state: CallState,
   ): Promise<'listening' | 'ended'> {
-    const { job, signal, log } = call;
+    const { signal, log } = call;
     for (let round = 0; round <= this.#maxToolRounds; round++) {
       const answer = new ModelAnswer();
       const { temperature, maxTokens } = this.#config.llm;

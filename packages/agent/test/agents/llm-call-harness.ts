@@ -283,7 +283,15 @@ export class LlmCallHarness {
       agent:
         options.agent === 'scripted'
           ? { kind: 'scripted', greeting: options.greeting, answers: [] }
-          : { kind: 'llm', greeting: options.greeting, prompt: options.prompt, llm: options.llm, tools: options.tools },
+          : options.agent === 'echo'
+            ? { kind: 'echo', greeting: options.greeting }
+            : {
+                kind: 'llm',
+                greeting: options.greeting,
+                prompt: options.prompt,
+                llm: options.llm,
+                tools: options.tools,
+              },
       maxCallDurationS: options.maxCallDurationS,
       noInputTimeoutS: options.noInputTimeoutS,
       transferTargets: options.transferTargets,
