@@ -84,6 +84,8 @@ export interface LlmAgentOptions {
  */
 export class LlmAgent implements AgentKind {
   readonly #config: LlmAgentConfig;
+  /** The number allows plain http to hosts other than localhost. */
+  readonly #insecure: boolean;
   readonly #log: Logger;
   readonly #models: LanguageModelFactory;
   readonly #outbound: OutboundHttp | undefined;
@@ -102,6 +104,7 @@ export class LlmAgent implements AgentKind {
 
   constructor(job: CallJob, log: Logger, options: LlmAgentOptions) {
     this.#config = agentConfigOf(job.config.agent, 'llm');
+    this.#insecure = job.config.insecure === true;
     this.#log = log;
     this.#models = options.models;
     this.#outbound = options.outbound;
@@ -210,7 +213,7 @@ export class LlmAgent implements AgentKind {
   /** The call's model; throws `VB_CONFIG_INVALID` when the number's config cannot give one. */
   #modelFor(): LanguageModel {
     const log = this.#log;
-    const insecure = this.#job.config.insecure === true;
+    const insecure = this.#insecure;
     checkWebhookUrls(this.#config.tools ?? [], this.#outbound, insecure);
     return new RetryingModel(this.#models(this.#config.llm, log, { insecure }), {
       attempts: 2,
