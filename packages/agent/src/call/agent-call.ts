@@ -246,8 +246,9 @@ export class AgentCall implements CallConnectionDelegate {
   readonly #onWorkerAbort = (): void => this.#abort.abort(this.#options.workerSignal.reason);
 
   /**
-   * The kind's decision, taken before the answer. Until the protocol carries `accept`/`refuse`,
-   * signaling answers on claim: a refusal is then said after the answer (see `#refusedAfterAnswer`).
+   * The kind's decision, taken before the answer and reported to signaling, which answers only on
+   * accept. Without a reporter (a harness) the call is answered anyway and a refusal is said after
+   * the answer (see `#refusedAfterAnswer`).
    */
   async #prepare(kind: AgentKind): Promise<AgentRefusal | undefined> {
     try {
