@@ -8,8 +8,23 @@ import type { FixedPort } from '@voicebridge/protocol';
  * Redis sweep, no media worker). The services still report a port lost in the race after this check.
  */
 export async function busyPorts(ports: readonly FixedPort[]): Promise<FixedPort[]> {
-  const results = await Promise.all(ports.map(async (port) => ((await isBusy(port)) ? port : undefined)));
-  return results.filter((port) => port !== undefined);
+  const busy: FixedPort[] = [];
+  // One at a time: two probes of the same port at once would each see the other's bind.
+  for (const port of ports) if (await isBusy(port)) busy.push(port);
+  return busy;
+}
+
+/** Pairs of the bridge's own fixed ports that would collide (same protocol and port, overlapping addresses). */
+export function clashingPorts(ports: readonly FixedPort[]): [FixedPort, FixedPort][] {
+  const wildcard = (address: string): boolean => address === '0.0.0.0' || address === '::';
+  const clashes: [FixedPort, FixedPort][] = [];
+  ports.forEach((a, i) => {
+    for (const b of ports.slice(i + 1)) {
+      const sameAddress = a.address === b.address || wildcard(a.address) || wildcard(b.address);
+      if (a.protocol === b.protocol && a.port === b.port && sameAddress) clashes.push([a, b]);
+    }
+  });
+  return clashes;
 }
 
 function isBusy(port: FixedPort): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { fixedPorts, loadBridgeConfig, portInUseError, VoicebridgeError } from '@voicebridge/protocol';
 import { startNodeHttp, type NodeHttp } from './node-http.ts';
-import { busyPorts } from './port-probe.ts';
+import { busyPorts, clashingPorts } from './port-probe.ts';
 import { formatLogLine } from './supervisor/log-format.ts';
 import { SERVICE_NAMES, Supervisor, type ServiceName } from './supervisor/supervisor.ts';
 
@@ -79,7 +79,17 @@ export async function runStart(argv: string[]): Promise<number> {
     probe.disconnect();
   }
 
-  const busy = await busyPorts(fixedPorts(config, [...services, 'http']));
+  const ports = fixedPorts(config, [...services, 'http']);
+  const clashes = clashingPorts(ports);
+  if (clashes.length > 0) {
+    for (const [a, b] of clashes) {
+      process.stderr.write(
+        `voicebridge: ${a.what} (${a.variable}) and ${b.what} (${b.variable}) would both use ${a.protocol.toUpperCase()} port ${a.port}: give them different ports\n`,
+      );
+    }
+    return 2;
+  }
+  const busy = await busyPorts(ports);
   if (busy.length > 0) {
     for (const port of busy) process.stderr.write(`voicebridge: ${portInUseError(port).message}\n`);
     return 2;
