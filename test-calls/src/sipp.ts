@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { CallRecord } from '@voicebridge/protocol';
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import type { RunningBridge } from './bridge-harness.ts';
-import { freePort, freeRtpPortRange } from '../../test/support/free-port.ts';
+import { freePort, freeRtpPortRange, portIsFree } from '../../test/support/free-port.ts';
 import { schedule, waitFor } from '../../test/support/wait-for.ts';
 
 /** Our SIPp scenarios (test-calls/scenarios/). */
@@ -366,7 +365,7 @@ export async function heldRtpPorts(bridge: RunningBridge): Promise<number[]> {
     { length: bridge.rtpRange.max - bridge.rtpRange.min + 1 },
     (_, i) => bridge.rtpRange.min + i,
   );
-  const free = await Promise.all(ports.map((port) => udpBindable(port)));
+  const free = await Promise.all(ports.map((port) => portIsFree(port, 'udp')));
   return ports.filter((_, i) => !free[i]);
 }
 
@@ -397,15 +396,4 @@ export async function assertBridgeIdle(bridge: RunningBridge, timeoutMs = 5000):
   if (notEnded.length > 0) throw new Error(`calls list shows calls not ended: ${JSON.stringify(notEnded)}`);
   const noTtl = await keysWithoutTtl(bridge);
   if (noTtl.length > 0) throw new Error(`per-call keys without a TTL: ${noTtl.join(', ')}`);
-}
-
-function udpBindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.once('error', () => {
-      socket.close();
-      resolve(false);
-    });
-    socket.bind({ port, address: '127.0.0.1', exclusive: true }, () => socket.close(() => resolve(true)));
-  });
 }
