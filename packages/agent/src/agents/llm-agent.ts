@@ -9,8 +9,9 @@ import {
   type LlmAgentConfig,
 } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
-import type { ChatMessage, LanguageModel, LlmEvent, ToolDefinition } from '../llm/language-model.ts';
+import type { ChatMessage, LanguageModel, ToolDefinition } from '../llm/language-model.ts';
 import { LlmError } from '../llm/llm-error.ts';
+import { firstEvent } from '../llm/first-event.ts';
 import { ModelAnswer } from '../llm/model-answer.ts';
 import { RetryingModel, type RetryOptions } from '../llm/retrying-model.ts';
 import { speakableClauses } from '../llm/sentence-chunker.ts';
@@ -25,38 +26,10 @@ import { CallTools, END_CALL_TOOL } from './call-tools.ts';
 import type { LanguageModelFactory } from './language-model-factory.ts';
 import { LLM_RESUME_LINE, resumedHistory } from './llm-resume.ts';
 import { TurnInbox } from './turn-inbox.ts';
+import { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES, type LlmAgentOptions } from './llm-agent-options.ts';
 
-/** What the agent says itself, not the model: fixed so the caller always hears something sensible. */
-export const LLM_AGENT_PHRASES = {
-  greeting: 'Hello. How can I help you?',
-  oneMoment: 'Sorry, one moment.',
-  apology: 'Sorry, I could not answer that just now. Could you say it again?',
-  cannotDo: 'Sorry, I cannot do that on this call.',
-  goodbye: 'Thank you for calling. Goodbye.',
-} as const;
-
-/** Used when the number has no `prompt`. */
-export const DEFAULT_SYSTEM_PROMPT =
-  'You are a helpful assistant on a phone call. Answer briefly, in plain spoken sentences.';
-
+export { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES, type LlmAgentOptions } from './llm-agent-options.ts';
 export { END_CALL_TOOL } from './call-tools.ts';
-
-export interface LlmAgentOptions {
-  /** Builds the call's model from the number's `llm` config; throws `VB_CONFIG_INVALID` when it cannot (e.g. the key's variable is unset). */
-  models: LanguageModelFactory;
-  /** Webhook tools are called through it; a number with tools is refused by a worker without one. */
-  outbound?: OutboundHttp;
-  stt: SpeechToText;
-  tts: TextToSpeech;
-  /** Model turns that may follow tool results within one caller turn. Default 3. */
-  maxToolRounds?: number;
-  /** For the `RetryingModel` around each call's model (attempts, backoff). */
-  retry?: Omit<RetryOptions, 'sleep' | 'log'>;
-  /** When the caller's voice stops the agent (see `BargeInDetector`). */
-  bargeIn?: BargeInOptions;
-  /** Audio reported played this recently before a barge-in counts as not heard. Default 120 ms. */
-  playoutAllowanceMs?: number;
-}
 
 /**
  * Answers with a language model (any OpenAI-compatible endpoint, ADR 0007). Greets, then for each
@@ -407,18 +380,6 @@ interface CallState {
 /** A 400 to a request with tools: what servers without tool support answer. */
 function refusedTools(error: unknown): boolean {
   return error instanceof LlmError && error.status === 400;
-}
-
-/** Passes `events` on, calling `onFirst` at the first text or tool call (the "first token"). */
-async function* firstEvent(events: AsyncIterable<LlmEvent>, onFirst: () => void): AsyncGenerator<LlmEvent> {
-  let first = true;
-  for await (const event of events) {
-    if (first && event.type !== 'done') {
-      first = false;
-      onFirst();
-    }
-    yield event;
-  }
 }
 
 /** Before the call is taken: every webhook tool's URL passes the outbound URL policy's static check. */
