@@ -1,24 +1,10 @@
 import { expect } from 'chai';
-import { parseMessage, type SipRequest } from '@voicebridge/sip';
+import type { SipRequest } from '@voicebridge/sip';
+import { inviteRequest } from '../invite-request.ts';
 import { refuseRequest } from '../../src/admission/request-checks.ts';
 
 function request(uri: string, extra: string[] = []): SipRequest {
-  const text = [
-    `INVITE ${uri} SIP/2.0`,
-    'Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKx',
-    'From: <sip:a@b>;tag=1',
-    'To: <sip:c@d>',
-    'Call-ID: x',
-    'CSeq: 1 INVITE',
-    'Max-Forwards: 70',
-    ...extra,
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-  const parsed = parseMessage(Buffer.from(text));
-  if (!parsed.ok || parsed.message.type !== 'request') throw new Error('fixture did not parse');
-  return parsed.message;
+  return inviteRequest(['Max-Forwards: 70', ...extra], '', uri);
 }
 
 describe('refuseRequest', () => {
@@ -40,23 +26,7 @@ describe('refuseRequest', () => {
     expect(refusal?.headers).to.deep.equal([['Unsupported', 'nothingSupportsThis, nothingSupportsThisEither']]);
   });
 
-  const withBody = (headers: string[], body: string): SipRequest => {
-    const text = [
-      'INVITE sip:+15550100@127.0.0.1 SIP/2.0',
-      'Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKx',
-      'From: <sip:a@b>;tag=1',
-      'To: <sip:c@d>',
-      'Call-ID: x',
-      'CSeq: 1 INVITE',
-      ...headers,
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      '',
-      body,
-    ].join('\r\n');
-    const parsed = parseMessage(Buffer.from(text));
-    if (!parsed.ok || parsed.message.type !== 'request') throw new Error('fixture did not parse');
-    return parsed.message;
-  };
+  const withBody = inviteRequest;
 
   it('answers 415 with Accept to an INVITE body that is not SDP, before the number is looked up (RFC 4475 invut)', () => {
     const refusal = refuseRequest(

@@ -1,24 +1,10 @@
 import { expect } from 'chai';
-import { parseMessage, type SipRequest } from '@voicebridge/sip';
+import type { SipRequest } from '@voicebridge/sip';
+import { inviteRequest } from '../invite-request.ts';
 import { readOffer } from '../../src/call/read-offer.ts';
 
 function invite(body: string, contentType = 'application/sdp'): SipRequest {
-  const text = [
-    'INVITE sip:+15550100@127.0.0.1 SIP/2.0',
-    'Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKx',
-    'From: <sip:a@b>;tag=1',
-    'To: <sip:c@d>',
-    'Call-ID: x',
-    'CSeq: 1 INVITE',
-    'Max-Forwards: 70',
-    ...(body ? [`Content-Type: ${contentType}`] : []),
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    '',
-    body,
-  ].join('\r\n');
-  const parsed = parseMessage(Buffer.from(text));
-  if (!parsed.ok || parsed.message.type !== 'request') throw new Error('fixture did not parse');
-  return parsed.message;
+  return inviteRequest(['Max-Forwards: 70', ...(body ? [`Content-Type: ${contentType}`] : [])], body);
 }
 
 function sdp(formats: string, rtpmaps: string[]): string {
