@@ -47,6 +47,10 @@ export const VERDICTS = {
     description:
       "the number's agent cannot run on the worker that claimed it, e.g. an `llm` number whose `apiKeyEnv` variable is not set in the agent worker's environment: 503 before the answer, `detail` names what is missing (a variable's name, never its value); on a takeover of a live call, the agent hangs up with it instead",
   },
+  'operator-hangup': {
+    by: ['bridge'],
+    description: 'an operator hung the call up through the API (`POST /api/v1/calls/{id}/hangup`); we sent BYE',
+  },
   'no-ack': { by: ['bridge'], description: 'our 200 OK was never ACKed within 64·T1; we sent BYE' },
   'media-lost': { by: ['bridge'], description: 'the media worker failed or went away' },
   'media-timeout': {
