@@ -85,6 +85,7 @@ export function formatNumberConfig(config: NumberConfig): string {
     ],
     ['max duration', config.maxCallDurationS === undefined ? undefined : `${config.maxCallDurationS} s`],
     ['no input', config.noInputTimeoutS === undefined ? undefined : `${config.noInputTimeoutS} s`],
+    ['DTMF in records', config.dtmfInRecords ?? 'masked'],
     [
       'recording',
       config.recording === undefined

@@ -15,6 +15,15 @@ export const RecordingConfigSchema = z.object({
 });
 export type RecordingConfig = z.infer<typeof RecordingConfigSchema>;
 
+/**
+ * How a caller's key presses appear in the call record (transcript and events): `masked` (the
+ * default) writes each press as `[DTMF masked]`, so a PIN or card number typed on the keypad is never
+ * stored; `digits` stores them, for numbers whose keypad input is not sensitive (menus). The
+ * agent acting on the call always receives the digits; logs never carry them (docs/security.md).
+ */
+export const DTMF_IN_RECORDS = ['masked', 'digits'] as const;
+export type DtmfInRecords = (typeof DTMF_IN_RECORDS)[number];
+
 /** Guards of a call: how long it may last, and how long the caller may stay silent. */
 export const DEFAULT_MAX_CALL_DURATION_S = 3600;
 export const DEFAULT_NO_INPUT_TIMEOUT_S = 30;
@@ -41,6 +50,8 @@ export const NumberConfigSchema = z.object({
   noInputTimeoutS: z.number().int().min(1).max(3600).optional(),
   /** Where the agent may transfer calls (`transfer_call`): numbers or sip:/tel: URIs, `*` a wildcard. Absent: nowhere. */
   transferTargets: z.array(TransferTargetPatternSchema).max(50).optional(),
+  /** Key presses in records: `masked` (absent) or `digits`. */
+  dtmfInRecords: z.enum(DTMF_IN_RECORDS).optional(),
   /** Reserved, not yet used: call-event webhooks. */
   events: NumberEventsConfigSchema.optional(),
   /** Reserved, not yet used: outbound calls. */

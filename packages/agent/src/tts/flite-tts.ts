@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '@voicebridge/protocol';
+import { FLITE_VOICES, silentLogger, type Logger } from '@voicebridge/protocol';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,9 @@ const ENGINE = 'flite';
 const OUTPUT_RATE_HZ = 8000;
 const STDERR_TAIL_CHARS = 1000;
 
-/** Voices built into Debian's flite 2.2 (`flite -lv`). A voice name may also be a path or URL to
- * a voice file, so only names on this list (or the configured one) ever reach the command line. */
-export const FLITE_VOICES = ['rms', 'slt', 'awb', 'kal', 'kal16', 'awb_time'] as const;
+// A voice name may also be a path or URL to a voice file, so only names on FLITE_VOICES (or the
+// configured default) ever reach the command line.
+export { FLITE_VOICES };
 
 export interface FliteTtsOptions {
   binaryPath?: string;

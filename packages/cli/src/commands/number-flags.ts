@@ -1,4 +1,4 @@
-import { numberConfigFieldInfo, type ConfigFieldInfo } from '@voicebridge/protocol';
+import { FLITE_VOICES, numberConfigFieldInfo, type ConfigFieldInfo } from '@voicebridge/protocol';
 import type { ConfigIssue } from '@voicebridge/store';
 import { UsageError } from '../args.ts';
 
@@ -50,7 +50,13 @@ export const FIELD_FLAGS: readonly FieldFlag[] = [
     flag: 'voice',
     path: ['engines', 'tts', 'voice'],
     value: 'NAME',
-    help: 'TTS voice, for flite slt, kal, awb or rms',
+    help: `TTS voice, for flite one of ${FLITE_VOICES.join(', ')}`,
+  },
+  {
+    flag: 'dtmf-in-records',
+    path: ['dtmfInRecords'],
+    value: 'masked|digits',
+    help: "the caller's key presses in call records: masked (absent: the default) or the digits themselves",
   },
   {
     flag: 'retention-days',

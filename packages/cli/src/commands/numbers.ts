@@ -1,4 +1,4 @@
-import { AGENT_KINDS, E164_PATTERN, numberConfigFieldInfo } from '@voicebridge/protocol';
+import { AGENT_KINDS, E164_PATTERN, numberConfigFieldInfo, ttsVoiceProblem } from '@voicebridge/protocol';
 import type { AgentKindName, KeywordAnswer } from '@voicebridge/protocol';
 import { NumberRepository, numberConfigInputIssues } from '@voicebridge/store';
 import type { NumberConfigInput } from '@voicebridge/store';
@@ -80,6 +80,8 @@ function numberArgument(value: string, command: string): string {
   return value;
 }
 
+const VOICE_PATH = ['engines', 'tts', 'voice'];
+
 const SET_OPTIONS: OptionSpecs = {
   ...Object.fromEntries(FIELD_FLAGS.map(({ flag }) => [flag, { type: 'string' } as const])),
   agent: { type: 'string' },
@@ -153,6 +155,9 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
     if (issues.length > 0) throw new UsageError(describeIssues(issues, given), command);
     const refused = staticOutboundProblems(next, rules);
     if (refused.length > 0) throw new UsageError(describeIssues(refused, given), command);
+    const voice = ttsVoiceProblem(next.engines?.tts);
+    if (voice !== undefined)
+      throw new UsageError(describeIssues([{ path: VOICE_PATH, message: voice }], given), command);
     return next;
   });
   if (args.flag('json')) ctx.stdout.write(json(saved));
