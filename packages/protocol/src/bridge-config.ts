@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { VoicebridgeError } from './errors.ts';
+import { NODE_ID_PATTERN } from './ids.ts';
 import { MAX_AUTO_MEDIA_WORKERS, MAX_MEDIA_WORKERS, parseHostPortList, rtpPairCount } from './media-workers.ts';
 import { DEFAULT_AGENT_SECRET_ENV, secretEnvListProblem } from './secret-env.ts';
 
@@ -125,6 +126,13 @@ export const BridgeConfigSchema = z
       .trim()
       .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
       .default('redis://127.0.0.1:6379'),
+    /**
+     * This signaling node's id (node-id.ts): held as a Redis lease while it runs, written into its call
+     * records. Default: the advertised SIP address:port and the host name.
+     */
+    NODE_ID: z.string().trim().regex(NODE_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 _ . : @ -').optional(),
+    /** How long a node's lease outlives its last renewal: what a start elsewhere waits after a crash. */
+    NODE_LEASE_TTL_MS: ms(10_000, 300_000).refine((v) => v >= 3000, 'must be at least 3000'),
     REDIS_KEY_PREFIX: z
       .string()
       .trim()
@@ -193,6 +201,13 @@ export const BridgeConfigSchema = z
         code: 'custom',
         path: ['SIP_ADVERTISED_ADDRESS'],
         message: `is required when SIP_BIND_ADDRESS is ${c.SIP_BIND_ADDRESS}`,
+      });
+    }
+    if (c.NODE_ID === undefined && isWildcard(c.SIP_ADVERTISED_ADDRESS ?? c.SIP_BIND_ADDRESS)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['NODE_ID'],
+        message: 'is required when the advertised SIP address is a wildcard',
       });
     }
     if (isWildcard(c.RTP_BIND_ADDRESS) && !c.RTP_ADVERTISED_ADDRESS) {

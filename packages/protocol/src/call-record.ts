@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NODE_ID_PATTERN } from './ids.ts';
 import { AGENT_KINDS } from './agent-config/agent-config.ts';
 import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
 
@@ -120,6 +121,11 @@ export const CallRecordSchema = z.object({
   media: MediaStatsSchema.optional(),
   /** Per-turn latency breakdown, oldest first (optional: absent before the first turn). */
   turns: z.array(TurnLatencySchema).max(1000).optional(),
+  /**
+   * The signaling node that took the call (NODE_ID): only it sweeps the record after a restart
+   * (absent in records written before node ids: the first node that sweeps them owns them).
+   */
+  nodeId: z.string().regex(NODE_ID_PATTERN).optional(),
   /** The trunk the call came from (absent: a source in SIP_ALLOWED_CIDRS, or records before trunks). */
   trunk: z.string().max(63).optional(),
   /** Diversion (RFC 5806) and History-Info (RFC 7044) header values as received, in order. */

@@ -21,6 +21,7 @@ export * from './channel-messages.ts';
 export * from './media-control.ts';
 export * from './number-normalize.ts';
 export * from './bridge-config.ts';
+export * from './node-id.ts';
 export * from './media-workers.ts';
 export * from './fixed-ports.ts';
 export * from './srtp.ts';

@@ -11,6 +11,8 @@ export interface CallDeps {
   dispatcher: Pick<AgentDispatcher, 'dispatch' | 'withdraw'>;
   numbers: Pick<NumberRepository, 'get'>;
   records: Pick<CallRecordRepository, 'create' | 'update'>;
+  /** This signaling node's id (NODE_ID), written into each record: only this node sweeps them. */
+  nodeId?: string;
   /** SIP advertised address and port for Contact. */
   advertisedAddress: string;
   sipPort: number;

@@ -47,6 +47,7 @@ export function initialRecord(
   tx: InviteServerTransaction,
   inbound: InboundCall,
   number: string,
+  nodeId?: string,
 ): CallRecord {
   const to = parseNameAddr(tx.request.headers.get('To') ?? '');
   const { trunk, diversion, historyInfo } = inbound;
@@ -60,6 +61,7 @@ export function initialRecord(
     status: 'setup',
     invitedAtMs: call.invitedAtMs,
     remoteSip: { address: tx.source.address, port: tx.source.port },
+    ...(nodeId !== undefined && { nodeId }),
     ...(trunk && { trunk: trunk.name }),
     ...(diversion && { diversion }),
     ...(historyInfo && { historyInfo }),

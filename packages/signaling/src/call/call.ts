@@ -104,7 +104,7 @@ export class Call {
     const request = this.#tx.request;
     const { dialled, number, trunk } = this.#inbound;
     const ids = { callId: this.callId, sipCallId: this.sipCallId, invitedAtMs: this.#invitedAtMs };
-    this.#record.create(initialRecord(ids, this.#tx, this.#inbound, number ?? dialled));
+    this.#record.create(initialRecord(ids, this.#tx, this.#inbound, number ?? dialled, this.#deps.nodeId));
     const refusal = refuseRequest(request);
     if (refusal) return this.#reject(refusal.status, 'rejected', { headers: refusal.headers });
     this.#sessionTimer = negotiateSessionTimer(request, this.#minSeS());
