@@ -203,13 +203,6 @@ export const BridgeConfigSchema = z
         message: `is required when SIP_BIND_ADDRESS is ${c.SIP_BIND_ADDRESS}`,
       });
     }
-    if (c.NODE_ID === undefined && isWildcard(c.SIP_ADVERTISED_ADDRESS ?? c.SIP_BIND_ADDRESS)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['NODE_ID'],
-        message: 'is required when the advertised SIP address is a wildcard',
-      });
-    }
     if (isWildcard(c.RTP_BIND_ADDRESS) && !c.RTP_ADVERTISED_ADDRESS) {
       ctx.addIssue({
         code: 'custom',
@@ -220,6 +213,15 @@ export const BridgeConfigSchema = z
     for (const key of ['SIP_ADVERTISED_ADDRESS', 'RTP_ADVERTISED_ADDRESS'] as const) {
       const v = c[key];
       if (v && isWildcard(v)) ctx.addIssue({ code: 'custom', path: [key], message: 'must not be a wildcard address' });
+    }
+    // Reported after the address's own problem: a wildcard advertised address is refused above anyway,
+    // but if it ever is allowed, it still names no node.
+    if (c.NODE_ID === undefined && isWildcard(c.SIP_ADVERTISED_ADDRESS ?? c.SIP_BIND_ADDRESS)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['NODE_ID'],
+        message: 'is required when the advertised SIP address is a wildcard',
+      });
     }
     if (c.SIP_TCP_MAX_BUFFER_BYTES < c.SIP_MAX_MESSAGE_BYTES) {
       ctx.addIssue({
