@@ -1,4 +1,11 @@
-import type { CallRecord, LlmConfig, NumberConfig, TransportAddress, TurnLatency } from '@voicebridge/protocol';
+import type {
+  CallRecord,
+  LlmConfig,
+  NumberConfig,
+  TransportAddress,
+  TurnLatency,
+  WebsocketAgentConfig,
+} from '@voicebridge/protocol';
 
 /**
  * Caller numbers, From headers and transcripts are peer-controlled: escape control and bidi
@@ -56,6 +63,7 @@ export function formatNumberConfig(config: NumberConfig): string {
         ? '(none)'
         : agent.answers.map((a) => `${printable(a.keyword)} = ${printable(a.text)}`).join(`\n${' '.repeat(15)}`);
   const llm = agent.kind === 'llm' ? agent : undefined;
+  const greeting = greetingOf(agent);
   const voice = config.engines?.tts?.voice;
   return fields([
     ['number', config.number],
@@ -63,12 +71,13 @@ export function formatNumberConfig(config: NumberConfig): string {
     ['enabled', config.enabled ? 'yes' : 'no'],
     ['configVersion', String(config.configVersion)],
     ['updated', isoTime(config.updatedAtMs)],
-    ['greeting', agent.greeting === undefined ? undefined : printable(agent.greeting)],
+    ['greeting', greeting === undefined ? undefined : printable(greeting)],
     ['answers', answers],
     ['fallback', agent.kind !== 'scripted' || agent.fallback === undefined ? undefined : printable(agent.fallback)],
     ['prompt', llm?.prompt === undefined ? undefined : printable(llm.prompt)],
     ['voice', voice === undefined ? undefined : printable(voice)],
     ['llm', llm === undefined ? undefined : formatLlm(llm.llm)],
+    ['bot', agent.kind === 'websocket' ? formatBot(agent) : undefined],
     [
       'tools',
       llm?.tools === undefined || llm.tools.length === 0
@@ -97,6 +106,22 @@ export function formatNumberConfig(config: NumberConfig): string {
   ]);
 }
 
+/** A websocket number's bot greets the caller itself: it has no greeting of ours. */
+function greetingOf(agent: NumberConfig['agent']): string | undefined {
+  return agent.kind === 'websocket' ? undefined : agent.greeting;
+}
+
+/** A websocket number's bot: secrets show as the variables that hold them (`$NAME`). */
+function formatBot(bot: WebsocketAgentConfig): string {
+  const parts = [printable(bot.url)];
+  for (const [name, value] of Object.entries(bot.parameters ?? {})) parts.push(`${name}=${printable(value)}`);
+  for (const header of bot.headers ?? []) parts.push(`header ${header.name}: $${header.valueEnv}`);
+  if (bot.authTokenEnv !== undefined) parts.push(`signed with $${bot.authTokenEnv}`);
+  if (bot.accountSid !== undefined) parts.push(`account ${bot.accountSid}`);
+  parts.push(bot.reconnectMs === undefined ? 'no reconnect' : `reconnect ${bot.reconnectMs} ms`);
+  return parts.join(', ');
+}
+
 /** The model behind an llm number; the key shows as the variable that holds it (`$NAME`). */
 function formatLlm(llm: LlmConfig): string {
   const parts = [printable(llm.baseUrl), `model ${printable(llm.model)}`];
@@ -117,7 +142,7 @@ export function formatNumberTable(configs: readonly NumberConfig[]): string {
       String(c.configVersion),
       isoTime(c.updatedAtMs),
       agent.kind === 'scripted' ? String(agent.answers.length) : '-',
-      agent.greeting === undefined ? '-' : truncate(printable(agent.greeting), 40),
+      greetingOf(agent) === undefined ? '-' : truncate(printable(greetingOf(agent) ?? ''), 40),
     ]),
   );
 }

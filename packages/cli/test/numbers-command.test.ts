@@ -73,7 +73,10 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
 
   it('exits 2 naming every bad flag or value', async () => {
     const cases: [string[], string][] = [
-      [['numbers', 'set', NUMBER, '--agent', 'gpt'], 'invalid --agent "gpt": must be one of echo, scripted, llm'],
+      [
+        ['numbers', 'set', NUMBER, '--agent', 'gpt'],
+        'invalid --agent "gpt": must be one of echo, scripted, llm, websocket',
+      ],
       [['numbers', 'set', NUMBER, '--answer', 'no-equals'], 'invalid --answer "no-equals": must be KEYWORD=TEXT'],
       [['numbers', 'set', NUMBER, '--answer', '=text'], 'invalid --answer "=text"'],
       [
@@ -353,6 +356,6 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     );
     expect(help).to.match(/--llm-temperature N +sampling temperature \(a number, 0 to 2; agent llm;/);
     expect(help).to.match(/--fallback TEXT +.*\(up to 1000 characters; agent scripted;/);
-    expect(help).to.match(/--agent echo\|scripted\|llm +the agent kind/);
+    expect(help).to.match(/--agent echo\|scripted\|llm\|websocket +the agent kind/);
   });
 });

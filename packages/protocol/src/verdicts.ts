@@ -51,6 +51,17 @@ export const VERDICTS = {
     by: ['bridge'],
     description: 'an operator hung the call up through the API (`POST /api/v1/calls/{id}/hangup`); we sent BYE',
   },
+  'bot-unreachable': {
+    by: ['agent'],
+    sipStatus: 503,
+    description:
+      "a `websocket` number's bot could not be reached before the answer (refused, timed out, TLS failed, the outbound URL policy refused its URL): 503, `detail` says which",
+  },
+  'bot-closed': {
+    by: ['agent'],
+    description:
+      "a `websocket` number's bot closed its socket (code 1000, or an abnormal close with no reconnect left); we sent BYE, `detail` has the close code and reason",
+  },
   'no-ack': { by: ['bridge'], description: 'our 200 OK was never ACKed within 64·T1; we sent BYE' },
   'media-lost': { by: ['bridge'], description: 'the media worker failed or went away' },
   'media-timeout': {

@@ -26,7 +26,14 @@ describe('number config v2', () => {
     expect(AgentConfigSchema.parse({ kind: 'echo', prompt: 'x' })).to.deep.equal({ kind: 'echo' });
     expect(AgentConfigSchema.safeParse({ kind: 'llm' }).success).to.equal(false);
     expect(AgentConfigSchema.safeParse({ kind: 'gpt' }).error?.issues[0]?.path).to.deep.equal(['kind']);
-    expect(AGENT_KINDS).to.deep.equal(['echo', 'scripted', 'llm']);
+    expect(AGENT_KINDS).to.deep.equal(['echo', 'scripted', 'llm', 'websocket']);
+    // A bot greets the caller itself: the websocket kind has no greeting of ours, and needs its URL.
+    expect(AgentConfigSchema.parse({ kind: 'websocket', url: 'wss://bot.example/s', greeting: 'x' })).to.deep.equal({
+      kind: 'websocket',
+      url: 'wss://bot.example/s',
+      connectTimeoutMs: 3000,
+    });
+    expect(AgentConfigSchema.safeParse({ kind: 'websocket' }).error?.issues[0]?.path).to.deep.equal(['url']);
   });
 
   it('engines default to the offline providers; events and outbound are validated though not yet used', () => {
@@ -131,7 +138,7 @@ describe('number config v2', () => {
     expect(numberConfigFieldInfo(['agent', 'greeting'])?.branches).to.deep.equal(['echo', 'scripted', 'llm']);
     expect(numberConfigFieldInfo(['agent', 'kind'])).to.deep.equal({
       type: 'enum',
-      options: ['echo', 'scripted', 'llm'],
+      options: ['echo', 'scripted', 'llm', 'websocket'],
       optional: false,
     });
     expect(numberConfigFieldInfo(['agent', 'llm', 'model'])?.optional).to.equal(false);

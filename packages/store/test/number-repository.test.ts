@@ -102,7 +102,7 @@ describe('NumberRepository (real Redis)', () => {
     await numbers.put({ number: NUMBER, agent: { kind: 'scripted', greeting: 'v1' } });
     const seen: (string | undefined)[] = [];
     const updated = await numbers.update(NUMBER, (current) => {
-      seen.push(current?.agent.greeting);
+      seen.push(current?.agent.kind === 'scripted' ? current.agent.greeting : undefined);
       if (seen.length === 1) void numbers.put({ ...current!, agent: { kind: 'scripted', greeting: 'concurrent' } });
       return { ...current!, agent: { ...current!.agent, fallback: 'Sorry?' } };
     });

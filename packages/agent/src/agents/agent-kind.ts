@@ -1,6 +1,7 @@
 import {
   ERROR_CODES,
   VoicebridgeError,
+  type AgentRefusalCode,
   type AudioFrame,
   type ErrorCode,
   type CallJob,
@@ -83,12 +84,24 @@ export interface CallContext {
 export class AgentRefusal extends Error {
   readonly code: ErrorCode;
   readonly sipStatus: number;
+  readonly #verdict: AgentRefusalCode | undefined;
 
-  constructor(code: ErrorCode, reason: string, sipStatus: number = ERROR_CODES[code].sipStatus) {
+  constructor(
+    code: ErrorCode,
+    reason: string,
+    sipStatus: number = ERROR_CODES[code].sipStatus,
+    verdict?: AgentRefusalCode,
+  ) {
     super(reason);
     this.name = 'AgentRefusal';
     this.code = code;
     this.sipStatus = sipStatus;
+    this.#verdict = verdict;
+  }
+
+  /** The record's verdict: the kind's own when it gave one, else `agent-misconfigured` for a config error. */
+  get verdict(): AgentRefusalCode {
+    return this.#verdict ?? (this.code === 'VB_CONFIG_INVALID' ? 'agent-misconfigured' : 'agent-refused');
   }
 
   /** What refusing for `error` means: its own code when it is a bridge error, else an engine failure. */

@@ -147,7 +147,7 @@ export class AgentCall implements CallConnectionDelegate {
       if (report) {
         await report(decisionOf(refusal));
         if (refusal) {
-          const code = refusal.code === 'VB_CONFIG_INVALID' ? 'agent-misconfigured' : 'agent-refused';
+          const code = refusal.verdict;
           // A takeover of a call already answered has nobody to refuse to: it ends the call instead.
           if (current?.status === 'answered') this.#connection.hangup(code);
           this.#stopReason = code;
@@ -385,10 +385,10 @@ export class AgentCall implements CallConnectionDelegate {
 /** What signaling is told: accept, or the refusal with its verdict (503 `agent-misconfigured` for a config this worker cannot run). */
 function decisionOf(refusal: AgentRefusal | undefined): AgentDecision {
   if (!refusal) return { decision: 'accept' };
-  const misconfigured = refusal.code === 'VB_CONFIG_INVALID';
+  const misconfigured = refusal.verdict === 'agent-misconfigured';
   return {
     decision: 'refuse',
-    code: misconfigured ? 'agent-misconfigured' : 'agent-refused',
+    code: refusal.verdict,
     reason: refusal.message.slice(0, 500),
     sipStatus: misconfigured ? 503 : refusal.sipStatus,
   };

@@ -24,6 +24,7 @@ import {
   staticOutboundProblems,
   urlsGiven,
 } from './number-outbound-check.ts';
+import { websocketHeadersOption, websocketParamsOption } from './websocket-flags.ts';
 
 export const NUMBERS_HELP = `Usage: voicebridge numbers <command>
 
@@ -46,7 +47,7 @@ A flag for a field of another agent kind is refused; --agent switches the kind
 (settings the new kind shares, like the greeting, are kept).
 
 Options:
-${formatOption(`--agent ${fieldInfoOf(['agent', 'kind']).options?.join('|')}`, 'the agent kind (a new number is scripted)')}${fieldFlagsHelp()}${formatOption('--answer KEYWORD=TEXT', 'scripted reply when the caller says KEYWORD; repeat for more; replaces the whole list when given')}${formatOption('--clear-answers', 'remove all keyword answers')}${formatOption('--webhook-tools JSON', 'HTTP tools for the llm agent\'s model, a JSON array of {name, description, parameters, url, timeoutMs}; "" removes them')}${formatOption('--transfer-target T', 'where the agent may transfer calls (transfer_call): a number or sip:/sips:/tel: URI, * matches anything; repeat for more; replaces the whole list when given; "" removes them')}${formatOption('--record | --no-record', "record calls as stereo WAV (caller left, agent right) under the media worker's RECORDINGS_DIR, or stop recording")}${formatOption('--insecure | --no-insecure', "let this number's URLs use plain http/ws to hosts other than localhost (default: https/wss only; see docs/security.md)")}${formatOption('--enabled | --disabled', 'accept or refuse calls to this number (new: enabled)')}${formatOption('--json', 'print the saved config as JSON')}${formatOption('-h, --help', 'show this help')}`;
+${formatOption(`--agent ${fieldInfoOf(['agent', 'kind']).options?.join('|')}`, 'the agent kind (a new number is scripted)')}${fieldFlagsHelp()}${formatOption('--answer KEYWORD=TEXT', 'scripted reply when the caller says KEYWORD; repeat for more; replaces the whole list when given')}${formatOption('--clear-answers', 'remove all keyword answers')}${formatOption('--webhook-tools JSON', 'HTTP tools for the llm agent\'s model, a JSON array of {name, description, parameters, url, timeoutMs}; "" removes them')}${formatOption('--websocket-param NAME=VALUE', 'websocket: a custom parameter the bot gets in start.customParameters (at most 20; from_number, to_number, callId, sipCallId are always sent); repeat for more; replaces them all when given; "" removes them')}${formatOption('--websocket-header NAME=VAR', 'websocket: an upgrade header whose value is the agent worker\'s variable VAR (on AGENT_SECRET_ENV), never stored; repeat for more; replaces them all when given; "" removes them')}${formatOption('--transfer-target T', 'where the agent may transfer calls (transfer_call): a number or sip:/sips:/tel: URI, * matches anything; repeat for more; replaces the whole list when given; "" removes them')}${formatOption('--record | --no-record', "record calls as stereo WAV (caller left, agent right) under the media worker's RECORDINGS_DIR, or stop recording")}${formatOption('--insecure | --no-insecure', "let this number's URLs use plain http/ws to hosts other than localhost (default: https/wss only; see docs/security.md)")}${formatOption('--enabled | --disabled', 'accept or refuse calls to this number (new: enabled)')}${formatOption('--json', 'print the saved config as JSON')}${formatOption('-h, --help', 'show this help')}`;
 
 const GET_HELP = `Usage: voicebridge numbers get <number> [--json]
 
@@ -88,6 +89,8 @@ const SET_OPTIONS: OptionSpecs = {
   answer: { type: 'string', multiple: true },
   'clear-answers': { type: 'boolean' },
   'webhook-tools': { type: 'string' },
+  'websocket-param': { type: 'string', multiple: true },
+  'websocket-header': { type: 'string', multiple: true },
   'transfer-target': { type: 'string', multiple: true },
   enabled: { type: 'boolean' },
   disabled: { type: 'boolean' },
@@ -107,6 +110,8 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
   const kind = kindOption(args, command);
   const answers = answersOption(args, command);
   const webhookTools = webhookToolsOption(args, command);
+  const streamParameters = websocketParamsOption(args, command);
+  const streamHeaders = websocketHeadersOption(args, command);
   const transferTargets = args.strings('transfer-target')?.filter((target) => target !== '');
   for (const [a, b] of [
     ['enabled', 'disabled'],
@@ -143,6 +148,14 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
     if (webhookTools !== undefined) {
       checkKind('webhook-tools', fieldInfoOf(['agent', 'tools']), next.agent.kind);
       setPath(draft, ['agent', 'tools'], webhookTools ?? undefined);
+    }
+    if (streamParameters !== undefined) {
+      checkKind('websocket-param', fieldInfoOf(['agent', 'parameters']), next.agent.kind);
+      setPath(draft, ['agent', 'parameters'], streamParameters ?? undefined);
+    }
+    if (streamHeaders !== undefined) {
+      checkKind('websocket-header', fieldInfoOf(['agent', 'headers']), next.agent.kind);
+      setPath(draft, ['agent', 'headers'], streamHeaders ?? undefined);
     }
     if (transferTargets !== undefined) {
       setPath(draft, ['transferTargets'], transferTargets.length === 0 ? undefined : transferTargets);

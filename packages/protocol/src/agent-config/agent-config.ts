@@ -3,6 +3,7 @@ import { VoicebridgeError } from '../errors.ts';
 import { EchoAgentConfigSchema } from './echo-agent-config.ts';
 import { LlmAgentConfigSchema } from './llm-agent-config.ts';
 import { ScriptedAgentConfigSchema } from './scripted-agent-config.ts';
+import { WebsocketAgentConfigSchema } from './websocket-agent-config.ts';
 
 /**
  * What answers a number, by `kind`. Each kind's settings live in its own schema file beside this
@@ -13,12 +14,13 @@ export const AgentConfigSchema = z.discriminatedUnion('kind', [
   EchoAgentConfigSchema,
   ScriptedAgentConfigSchema,
   LlmAgentConfigSchema,
+  WebsocketAgentConfigSchema,
 ]);
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export type AgentKindName = AgentConfig['kind'];
 
 /** Listed as a record so that a kind missing here (or here but not in the union) fails to compile. */
-const KINDS: Record<AgentKindName, true> = { echo: true, scripted: true, llm: true };
+const KINDS: Record<AgentKindName, true> = { echo: true, scripted: true, llm: true, websocket: true };
 export const AGENT_KINDS = Object.keys(KINDS) as [AgentKindName, ...AgentKindName[]];
 
 /** The agent config of one kind; a mismatch means the caller dispatched on the wrong kind. */
