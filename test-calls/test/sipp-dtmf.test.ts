@@ -1,10 +1,15 @@
 import { expect } from 'chai';
+import type { CallRecord } from '@voicebridge/protocol';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
+import { linesWithDtmf } from '../src/dtmf-in-logs.ts';
 import { writeRtpPcap, type PcapPacket } from '../src/rtp-pcap.ts';
 import { describeRun, endedRecord, runSipp, SCENARIOS_DIR } from '../src/sipp.ts';
+
+/** The demo's echo number. */
+const NUMBER = '+15550199';
 
 const VOICE_PT = 0;
 const EVENT_PT = 101;
@@ -56,7 +61,7 @@ function keyPresses(keys: Key[], leadMs: number, tailMs: number): PcapPacket[] {
   return packets;
 }
 
-describe('SIPp: DTMF (RFC 4733) pressed in a real call reaches the agent once per press (uac-dtmf.xml)', function () {
+describe('SIPp: DTMF (RFC 4733) pressed in a real call reaches the agent once per press, never a log (uac-dtmf.xml)', function () {
   this.timeout(60_000);
   let bridge: RunningBridge;
   let dir: string;
@@ -70,7 +75,8 @@ describe('SIPp: DTMF (RFC 4733) pressed in a real call reaches the agent once pe
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('keys 1, 5, 5, 9 — the first 5 and the 9 with every end packet lost — each show once in the record', async () => {
+  /** One SIPp call pressing 1, 5, 5, 9 (the first 5 and the 9 with every end packet lost); its ended record. */
+  async function pressKeys(): Promise<CallRecord> {
     const pcap = join(dir, 'keys.pcap');
     await writeRtpPcap(
       pcap,
@@ -93,17 +99,43 @@ describe('SIPp: DTMF (RFC 4733) pressed in a real call reaches the agent once pe
     const run = await runSipp({
       scenario,
       target: `127.0.0.1:${bridge.sipPort}`,
-      service: '+15550199',
+      service: NUMBER,
       pauseMs: 5500,
       timeoutMs: 30_000,
     });
     expect(run.code, describeRun(run)).to.equal(0);
     const record = await endedRecord(bridge, run.sipCallIds[0] as string, 10_000);
-    const keys = record.transcript.filter((entry) => entry.speaker === 'caller' && entry.text.startsWith('[DTMF'));
-    expect(
-      keys.map((entry) => entry.text),
-      JSON.stringify(record.transcript),
-    ).to.deep.equal(['[DTMF 1]', '[DTMF 5]', '[DTMF 5]', '[DTMF 9]']);
     expect(record.verdict?.reason).to.equal('caller-bye');
+    return record;
+  }
+
+  const keysOf = (record: CallRecord): string[] =>
+    record.transcript
+      .filter((entry) => entry.speaker === 'caller' && entry.text.startsWith('[DTMF'))
+      .map((e) => e.text);
+
+  it('keys 1, 5, 5, 9 — two with every end packet lost — each show once in the record, masked by default', async () => {
+    const record = await pressKeys();
+    expect(keysOf(record), JSON.stringify(record.transcript)).to.deep.equal(Array(4).fill('[DTMF masked]'));
+  });
+
+  it('with --dtmf-in-records digits the record shows the keys themselves', async () => {
+    const set = await bridge.cli(['numbers', 'set', NUMBER, '--dtmf-in-records', 'digits']);
+    expect(set.code, set.stderr).to.equal(0);
+    const record = await pressKeys();
+    expect(keysOf(record), JSON.stringify(record.transcript)).to.deep.equal([
+      '[DTMF 1]',
+      '[DTMF 5]',
+      '[DTMF 5]',
+      '[DTMF 9]',
+    ]);
+  });
+
+  it('no log line of either call (debug level, redaction off) carries a key', () => {
+    expect(
+      bridge.logs.some((line) => line.includes('DTMF received')),
+      'the presses were logged as events',
+    ).to.equal(true);
+    expect(linesWithDtmf(bridge.logs, '1559')).to.deep.equal([]);
   });
 });

@@ -3,10 +3,11 @@ import type { CallContext } from './agent-kind.ts';
 
 /**
  * Synthesises `text` and queues it for the caller (awaiting the queue's back-pressure); resolves
- * once all of it was played (true) or cleared (false).
+ * once all of it was played (true) or cleared (false). The record gets `recorded` (a line that
+ * repeats a key press the record must not show) or else the text itself.
  */
-export async function speak(call: CallContext, tts: TextToSpeech, text: string): Promise<boolean> {
-  call.transcript('agent', text);
+export async function speak(call: CallContext, tts: TextToSpeech, text: string, recorded = text): Promise<boolean> {
+  call.transcript('agent', recorded);
   for await (const chunk of tts.synthesize(text, {
     sampleRateHz: 8000,
     voice: call.job.config.engines?.tts?.voice,

@@ -13,6 +13,7 @@ import { AgentRefusal, type AgentKind, type CallContext } from '../agents/agent-
 import { startCallAids, type CallAids } from './call-aids.ts';
 import { CallConnection, type CallConnectionDelegate } from './call-connection.ts';
 import { ConversationLog } from './conversation-log.ts';
+import { recordedKey } from './dtmf-record.ts';
 import { OutboundAudio, type OutboundAudioOptions } from './outbound-audio.ts';
 import { TranscriptWriter } from './transcript-writer.ts';
 
@@ -217,9 +218,8 @@ export class AgentCall implements CallConnectionDelegate {
   }
 
   onDtmf(digit: string, durationMs: number): void {
-    // Every kind's record shows the caller's key presses, one entry per press; a press is input
-    // too (it keeps the no-input guard quiet).
-    this.#transcript('caller', `[DTMF ${digit}]`);
+    // One record entry per press (masked unless the number says otherwise); a press is input too.
+    this.#transcript('caller', `[DTMF ${recordedKey(digit, this.#options.job.config)}]`);
     this.#aids?.onCallerTranscript(digit);
     this.#kind?.onDtmf?.(digit, durationMs);
   }

@@ -211,7 +211,8 @@ export class CallConnection {
         this.#delegate.onMark(event.name, event.played);
         return;
       case 'dtmf':
-        this.#log.info({ digit: event.digit }, 'DTMF received');
+        // Never the key itself: keypads carry PINs and card numbers (docs/security.md).
+        this.#log.info({ durationMs: event.durationMs }, 'DTMF received');
         this.#delegate.onDtmf(event.digit, event.durationMs);
         return;
       case 'hold':

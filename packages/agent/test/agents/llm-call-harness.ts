@@ -215,6 +215,8 @@ export interface CallHarnessOptions {
   resolve?: Resolver;
   /** The number's `insecure` flag. */
   insecure?: boolean;
+  /** The number's key presses in records (absent: masked). */
+  dtmfInRecords?: 'masked' | 'digits';
 }
 
 /** One llm call through the real `CallRunner`, the real Redis channel and a media side. */
@@ -296,6 +298,7 @@ export class LlmCallHarness {
       noInputTimeoutS: options.noInputTimeoutS,
       transferTargets: options.transferTargets,
       insecure: options.insecure,
+      dtmfInRecords: options.dtmfInRecords,
     });
   }
 

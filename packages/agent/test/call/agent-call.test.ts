@@ -101,8 +101,23 @@ describe('AgentCall (real CallRunner and Redis channel, a scripted media side)',
       'close: caller-bye',
       'caller audio ended',
     ]);
-    expect(c.transcript).to.deep.include({ speaker: 'caller', text: '[DTMF 7]' });
+    // The kind got the key; the record and the log did not (the number left dtmfInRecords unset).
+    expect(c.transcript).to.deep.include({ speaker: 'caller', text: '[DTMF masked]' });
     expect(c.logText.join('')).to.include('"usage":{"tones":1}');
+    const dtmfLog = c.logText.find((line) => line.includes('DTMF received'));
+    expect(dtmfLog, c.logText.join('')).to.be.a('string');
+    expect(dtmfLog).to.not.match(/"7"|digit/);
+  });
+
+  it("dtmfInRecords: digits puts the key itself in the record's transcript, still never in the log", async () => {
+    const kind = new RecordingKind();
+    call = await start({ kinds: new AgentKinds({ echo: () => kind }), dtmfInRecords: 'digits' });
+    const c = call;
+    await c.media.waitFor(() => c.marks() >= 1, "the kind's first words");
+    c.media.send({ event: 'dtmf', digit: '#', durationMs: 100 });
+    await c.waitForTranscript((t) => t.some((e) => e.text === '[DTMF #]'), 'the key in the transcript');
+    expect(kind.events).to.include('dtmf #');
+    expect(c.logText.join('')).to.not.include('#');
   });
 
   it("the built-in echo, still reading the caller, ends with the call on media's stop", async () => {
