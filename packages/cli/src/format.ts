@@ -2,7 +2,9 @@ import type {
   CallRecord,
   LlmConfig,
   NumberConfig,
+  SttEngineConfig,
   TransportAddress,
+  TtsEngineConfig,
   TurnLatency,
   WebsocketAgentConfig,
 } from '@voicebridge/protocol';
@@ -64,7 +66,6 @@ export function formatNumberConfig(config: NumberConfig): string {
         : agent.answers.map((a) => `${printable(a.keyword)} = ${printable(a.text)}`).join(`\n${' '.repeat(15)}`);
   const llm = agent.kind === 'llm' ? agent : undefined;
   const greeting = greetingOf(agent);
-  const voice = config.engines?.tts?.voice;
   return fields([
     ['number', config.number],
     ['agent', agent.kind],
@@ -75,7 +76,8 @@ export function formatNumberConfig(config: NumberConfig): string {
     ['answers', answers],
     ['fallback', agent.kind !== 'scripted' || agent.fallback === undefined ? undefined : printable(agent.fallback)],
     ['prompt', llm?.prompt === undefined ? undefined : printable(llm.prompt)],
-    ['voice', voice === undefined ? undefined : printable(voice)],
+    ['stt', config.engines?.stt === undefined ? undefined : formatEngine(config.engines.stt)],
+    ['tts', config.engines?.tts === undefined ? undefined : formatEngine(config.engines.tts)],
     ['llm', llm === undefined ? undefined : formatLlm(llm.llm)],
     ['bot', agent.kind === 'websocket' ? formatBot(agent) : undefined],
     [
@@ -119,6 +121,19 @@ function formatBot(bot: WebsocketAgentConfig): string {
   if (bot.authTokenEnv !== undefined) parts.push(`signed with $${bot.authTokenEnv}`);
   if (bot.accountSid !== undefined) parts.push(`account ${bot.accountSid}`);
   parts.push(bot.reconnectMs === undefined ? 'no reconnect' : `reconnect ${bot.reconnectMs} ms`);
+  return parts.join(', ');
+}
+
+/** `deepgram, model nova-3, voice V, key $VAR, fallback pocketsphinx`: the URL and the key never shown. */
+function formatEngine(engine: SttEngineConfig | TtsEngineConfig): string {
+  const parts: string[] = [engine.provider];
+  if (engine.model !== undefined) parts.push(`model ${printable(engine.model)}`);
+  if ('voice' in engine && engine.voice !== undefined) parts.push(`voice ${printable(engine.voice)}`);
+  if ('language' in engine && engine.language !== undefined) parts.push(`language ${engine.language}`);
+  if (engine.url !== undefined) parts.push(printable(engine.url));
+  if (engine.keyEnv !== undefined) parts.push(`key $${engine.keyEnv}`);
+  if (engine.provider !== 'pocketsphinx' && engine.provider !== 'flite')
+    parts.push(`fallback ${engine.fallback ?? ('voice' in engine ? 'flite' : 'pocketsphinx')}`);
   return parts.join(', ');
 }
 

@@ -1,13 +1,40 @@
 import { z } from 'zod';
-import { EnvVarNameSchema, HttpUrlSchema } from './config-fields.ts';
+import { EnvVarNameSchema } from './config-fields.ts';
 
 /**
- * Speech engines of a number whose agent speaks through STT and TTS (echo, scripted, llm). Today
- * only the offline engines exist (ADR 0005), so each list has one provider and `model`, `url` and
- * `keyEnv` are accepted but not yet used; cloud adapters add their names here and read those fields.
+ * Speech engines of a number whose agent speaks through STT and TTS (scripted, llm). The offline
+ * engines (ADR 0005) need nothing; a cloud provider speaks its published wire (docs/engines.md),
+ * takes its key from the agent worker's environment variable named by `keyEnv` (on the
+ * AGENT_SECRET_ENV allow-list) and may be pointed at another endpoint with `url` (a regional host,
+ * a proxy, a compatible server), which the outbound URL policy checks like every other URL.
  */
-export const STT_PROVIDERS = ['pocketsphinx'] as const;
-export const TTS_PROVIDERS = ['flite'] as const;
+export const STT_PROVIDERS = ['pocketsphinx', 'deepgram', 'assemblyai', 'openai'] as const;
+export const TTS_PROVIDERS = ['flite', 'elevenlabs', 'cartesia', 'deepgram', 'openai'] as const;
+export type SttProvider = (typeof STT_PROVIDERS)[number];
+export type TtsProvider = (typeof TTS_PROVIDERS)[number];
+
+/** What replaces a failed cloud engine for the rest of the call: an offline engine, or nothing. */
+export const STT_FALLBACKS = ['pocketsphinx', 'none'] as const;
+export const TTS_FALLBACKS = ['flite', 'none'] as const;
+
+/** The engines that run on the worker itself: no key, no URL, nothing to fall back from. */
+const OFFLINE_PROVIDERS: readonly string[] = ['pocketsphinx', 'flite'];
+
+/** http(s) for HTTP APIs, ws(s) for sockets; never credentials in it (they live in variables). */
+export const EngineUrlSchema = z
+  .string()
+  .max(2000)
+  .refine(isEngineUrl, 'must be an http(s) or ws(s) URL without credentials');
+
+function isEngineUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return ['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && url.username === '' && url.password === '';
+}
 
 /**
  * Voices built into Debian's flite 2.2 (`flite -lv`). The agent passes only these names to flite
@@ -25,26 +52,50 @@ export function ttsVoiceProblem(tts: { provider?: string; voice?: string } | und
 }
 
 const engineFields = {
-  /** The provider's model name. */
+  /** The provider's model name; absent: the adapter's default (docs/engines.md). */
   model: z.string().trim().min(1).max(200).optional(),
   /** The provider's endpoint, where it is not the provider's public default. */
-  url: HttpUrlSchema.optional(),
+  url: EngineUrlSchema.optional(),
   /** The NAME of the agent worker's environment variable holding the provider's key. */
   keyEnv: EnvVarNameSchema.optional(),
 };
 
-export const SttEngineConfigSchema = z.object({
-  provider: z.enum(STT_PROVIDERS).default('pocketsphinx'),
-  ...engineFields,
-});
+/** A cloud provider at its public endpoint needs a key; a compatible server at `url` may not. */
+function needsKey(engine: { provider: string; url?: string | undefined; keyEnv?: string | undefined }): boolean {
+  return !OFFLINE_PROVIDERS.includes(engine.provider) && engine.url === undefined && engine.keyEnv === undefined;
+}
+
+export const SttEngineConfigSchema = z
+  .object({
+    provider: z.enum(STT_PROVIDERS).default('pocketsphinx'),
+    ...engineFields,
+    /** BCP 47 language (`en`, `en-US`) or a provider's own word for many (`multi`); absent: English. */
+    language: z
+      .string()
+      .regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,3}$/, 'must be a language tag like en or en-US')
+      .optional(),
+    /** Replaces a cloud provider that fails, errors or stalls; absent: pocketsphinx; `none`: none. */
+    fallback: z.enum(STT_FALLBACKS).optional(),
+  })
+  .refine((engine) => !needsKey(engine), {
+    message: 'a cloud STT provider needs keyEnv (the variable holding its key), or a url of a compatible server',
+    path: ['keyEnv'],
+  });
 export type SttEngineConfig = z.infer<typeof SttEngineConfigSchema>;
 
-export const TtsEngineConfigSchema = z.object({
-  provider: z.enum(TTS_PROVIDERS).default('flite'),
-  ...engineFields,
-  /** The provider's voice name (flite: one of FLITE_VOICES). */
-  voice: z.string().max(64).optional(),
-});
+export const TtsEngineConfigSchema = z
+  .object({
+    provider: z.enum(TTS_PROVIDERS).default('flite'),
+    ...engineFields,
+    /** The provider's voice (flite: one of FLITE_VOICES; a cloud provider's voice id). */
+    voice: z.string().max(64).optional(),
+    /** Speaks instead of a cloud provider that fails or stalls; absent: flite; `none`: none. */
+    fallback: z.enum(TTS_FALLBACKS).optional(),
+  })
+  .refine((engine) => !needsKey(engine), {
+    message: 'a cloud TTS provider needs keyEnv (the variable holding its key), or a url of a compatible server',
+    path: ['keyEnv'],
+  });
 export type TtsEngineConfig = z.infer<typeof TtsEngineConfigSchema>;
 
 /** Absent, or a part absent: the offline default engine with its default voice. */

@@ -62,6 +62,11 @@ export const VERDICTS = {
     description:
       "a `websocket` number's bot closed its socket (code 1000, or an abnormal close with no reconnect left); we sent BYE, `detail` has the close code and reason",
   },
+  'engine-outage': {
+    by: ['agent'],
+    description:
+      "a cloud speech engine failed and the worker's offline fallbacks were all taken (STT_POOL_SIZE, ENGINE_FALLBACK_MAX): the caller heard a fixed apology and the agent hung up (or transferred, where the number has a transfer target); `detail` names the engine",
+  },
   'no-ack': { by: ['bridge'], description: 'our 200 OK was never ACKed within 64·T1; we sent BYE' },
   'media-lost': { by: ['bridge'], description: 'the media worker failed or went away' },
   'media-timeout': {

@@ -79,10 +79,61 @@ export const FIELD_FLAGS: readonly FieldFlag[] = [
     help: 'how long the bot may take to accept the socket before the caller gets 503',
   },
   {
+    flag: 'stt',
+    path: ['engines', 'stt', 'provider'],
+    value: 'NAME',
+    help: 'speech recogniser, see docs/engines.md',
+  },
+  { flag: 'stt-model', path: ['engines', 'stt', 'model'], value: 'NAME', help: "the STT provider's model" },
+  {
+    flag: 'stt-url',
+    path: ['engines', 'stt', 'url'],
+    value: 'URL',
+    help: "the STT provider's endpoint when not its public one: a region, a proxy, a compatible server",
+    secret: true,
+  },
+  {
+    flag: 'stt-api-key-env',
+    path: ['engines', 'stt', 'keyEnv'],
+    value: 'VAR',
+    help: "NAME of the agent worker's environment variable holding the STT key, never the key itself",
+    secret: true,
+  },
+  { flag: 'stt-language', path: ['engines', 'stt', 'language'], value: 'TAG', help: 'language the caller speaks' },
+  {
+    flag: 'stt-fallback',
+    path: ['engines', 'stt', 'fallback'],
+    value: 'NAME',
+    help: 'recogniser for the rest of the call when a cloud provider fails or stalls; absent pocketsphinx',
+  },
+  { flag: 'tts', path: ['engines', 'tts', 'provider'], value: 'NAME', help: 'speech synthesiser, see docs/engines.md' },
+  {
     flag: 'voice',
     path: ['engines', 'tts', 'voice'],
     value: 'NAME',
-    help: `TTS voice, for flite one of ${FLITE_VOICES.join(', ')}`,
+    help: `the TTS provider's voice: for flite one of ${FLITE_VOICES.join(', ')}; a cloud provider's voice id`,
+  },
+  { flag: 'tts-voice', path: ['engines', 'tts', 'voice'], value: 'NAME', help: 'the same as --voice' },
+  { flag: 'tts-model', path: ['engines', 'tts', 'model'], value: 'NAME', help: "the TTS provider's model" },
+  {
+    flag: 'tts-url',
+    path: ['engines', 'tts', 'url'],
+    value: 'URL',
+    help: "the TTS provider's endpoint when not its public one",
+    secret: true,
+  },
+  {
+    flag: 'tts-api-key-env',
+    path: ['engines', 'tts', 'keyEnv'],
+    value: 'VAR',
+    help: "NAME of the agent worker's environment variable holding the TTS key, never the key itself",
+    secret: true,
+  },
+  {
+    flag: 'tts-fallback',
+    path: ['engines', 'tts', 'fallback'],
+    value: 'NAME',
+    help: 'voice for the rest of the call when a cloud provider fails or stalls; absent flite',
   },
   {
     flag: 'dtmf-in-records',
@@ -238,7 +289,9 @@ function pathStartsWith(path: readonly string[], prefix: readonly string[]): boo
 
 function describeIssue(issue: ConfigIssue, given: ReadonlyMap<string, string>): string {
   const path = issue.path.map(String);
-  const field = FIELD_FLAGS.find((f) => pathStartsWith(path, f.path));
+  // Two flags may set one field (--voice, --tts-voice): name the one given.
+  const matching = FIELD_FLAGS.filter((f) => pathStartsWith(path, f.path));
+  const field = matching.find((f) => given.has(f.flag)) ?? matching[0];
   if (field !== undefined) {
     const raw = given.get(field.flag);
     const quoted = raw === undefined || raw === '' || field.secret ? '' : ` ${JSON.stringify(raw)}`;
