@@ -18,8 +18,15 @@ export interface RouteContext {
   reply: FastifyReply;
 }
 
-/** A route's answer: a JSON body (status 200 unless set), or text with its content type. */
-export type RouteResult = { status?: number; json: unknown } | { status?: number; text: string; contentType: string };
+/**
+ * A route's answer: a JSON body (status 200 unless set), text with its content type, or bytes (a
+ * buffer or a stream, e.g. a recording) with their content type. `headers` are added as given.
+ */
+export type RouteResult = { status?: number; headers?: Record<string, string> } & (
+  | { json: unknown }
+  | { text: string; contentType: string }
+  | { bytes: Buffer | NodeJS.ReadableStream; contentType: string }
+);
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -67,7 +74,9 @@ export class HttpServer {
           this.#auth.check(route.realm, request.headers.authorization, request.ip);
           const result = await route.handler({ request, reply });
           reply.status(result.status ?? 200);
+          if (result.headers !== undefined) reply.headers(result.headers);
           if ('json' in result) return reply.send(result.json);
+          if ('bytes' in result) return reply.type(result.contentType).send(result.bytes);
           return reply.type(result.contentType).send(result.text);
         } catch (error) {
           if (error instanceof VoicebridgeError) return this.#send(reply, error);

@@ -6,6 +6,9 @@ import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
 export const CALL_STATUSES = ['setup', 'ringing', 'answered', 'ended'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
+export const CALL_DIRECTIONS = ['inbound', 'outbound'] as const;
+export type CallDirection = (typeof CALL_DIRECTIONS)[number];
+
 export const VerdictSchema = z.object({
   by: z.enum(HANGUP_PARTIES),
   /** A code of VERDICTS (verdicts.ts). */
@@ -126,6 +129,8 @@ export const CallRecordSchema = z.object({
    * (absent in records written before node ids: the first node that sweeps them owns them).
    */
   nodeId: z.string().regex(NODE_ID_PATTERN).optional(),
+  /** Who placed the call (absent: inbound, as every call the bridge answers). */
+  direction: z.enum(CALL_DIRECTIONS).optional(),
   /** The trunk the call came from (absent: a source in SIP_ALLOWED_CIDRS, or records before trunks). */
   trunk: z.string().max(63).optional(),
   /** Diversion (RFC 5806) and History-Info (RFC 7044) header values as received, in order. */

@@ -5,6 +5,9 @@ export function newCallId(nowMs: number = Date.now()): string {
   return `c${nowMs.toString(36)}${randomBytes(6).toString('hex')}`;
 }
 
+/** What `newCallId` makes: `c`, the time in base 36, 12 hex digits. Anything else is no call of ours. */
+export const CALL_ID_PATTERN = /^c[0-9a-z]{1,11}[0-9a-f]{12}$/;
+
 /** E.164 as configured by operators: a plus, then 7 to 15 digits, no leading zero. */
 export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
 

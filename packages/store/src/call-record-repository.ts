@@ -6,6 +6,7 @@ import type { RedisKeys } from './redis-keys.ts';
 import { LuaScript } from './lua-script.ts';
 import { decodeCallRecord, encodeRecordFields } from './call-record-codec.ts';
 import { describeIssues } from './schema-errors.ts';
+import { addToIndexes, CALL_INDEX_FIELDS } from './call-index.ts';
 
 const SEVEN_DAYS_S = 7 * 24 * 3600;
 
@@ -93,6 +94,7 @@ export class CallRecordRepository {
     if (r.status === 'ended') tx.zrem(this.#keys.liveCalls(), r.callId);
     else tx.zadd(this.#keys.liveCalls(), r.invitedAtMs, r.callId);
     tx.zremrangebyscore(this.#keys.liveCalls(), '-inf', cutoff).pexpire(this.#keys.liveCalls(), this.#recentMaxAgeMs);
+    addToIndexes(tx, this.#keys, r, CALL_INDEX_FIELDS, this.#nowMs() - this.#recentMaxAgeMs, this.#recentMaxAgeMs);
     await execOrThrow(tx);
   }
 
@@ -115,6 +117,23 @@ export class CallRecordRepository {
     );
     if (reply !== 1)
       throw new VoicebridgeError('VB_CALL_NOT_FOUND', `call ${callId} not found (never created, or expired)`);
+    // The verdict is known only at the end: the call joins its verdict's index then.
+    if (parsed.data.verdict !== undefined) await this.#indexVerdict(callId, parsed.data.verdict);
+  }
+
+  async #indexVerdict(callId: string, verdict: NonNullable<CallRecordPatch['verdict']>): Promise<void> {
+    const raw = await this.#redis.hget(this.#keys.call(callId), 'invitedAtMs');
+    const invitedAtMs = raw === null ? NaN : Number(raw);
+    if (!Number.isSafeInteger(invitedAtMs)) return;
+    const tx = this.#redis.multi();
+    const cutoffMs = this.#nowMs() - this.#recentMaxAgeMs;
+    addToIndexes(tx, this.#keys, { callId, invitedAtMs, verdict }, ['verdict'], cutoffMs, this.#recentMaxAgeMs);
+    await execOrThrow(tx);
+  }
+
+  /** The window of the indexes: calls invited before this (ms) have left them. */
+  oldestIndexedMs(): number {
+    return this.#nowMs() - this.#recentMaxAgeMs;
   }
 
   /**
@@ -187,6 +206,11 @@ export class CallRecordRepository {
       }
     }
     return out;
+  }
+
+  /** Records of these ids in one round trip, in order (ids that cannot be ours dropped); undefined for one that expired. */
+  getMany(callIds: readonly string[], onCorrupt?: ListOptions['onCorrupt']): Promise<(CallRecord | undefined)[]> {
+    return this.#getMany(callIds, onCorrupt);
   }
 
   async #getMany(callIds: readonly string[], onCorrupt: ListOptions['onCorrupt']): Promise<(CallRecord | undefined)[]> {

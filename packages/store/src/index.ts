@@ -6,3 +6,5 @@ export { describeIssues } from './schema-errors.ts';
 export * from './trunk-status-repository.ts';
 export * from './call-ownership.ts';
 export * from './conversation-repository.ts';
+export * from './call-index.ts';
+export * from './call-query.ts';

@@ -34,6 +34,8 @@ export function isKeySafeCallId(callId: string): boolean {
  *   vb:sipcall:<sha256 hex>      STRING  callId for a SIP Call-ID, TTL
  *   vb:calls:recent              ZSET    callId scored by invitedAtMs, trimmed by age
  *   vb:calls:live                ZSET    callIds not yet ended, scored by invitedAtMs, trimmed by age
+ *   vb:calls:by-<field>:<digest> ZSET    callIds with one value of number/from/trunk/verdict/direction,
+ *                                        scored by invitedAtMs, trimmed by age (the API's filters)
  *   vb:trunk:<name>              STRING  TrunkConfig JSON (passwords in clear: protect Redis), no TTL
  *   vb:trunks                    SET     configured trunk names, no TTL
  *   vb:trunk-status:<name>       STRING  RegistrationStatus JSON, written by signaling, TTL (gone when it stops)
@@ -115,6 +117,15 @@ export class RedisKeys {
 
   liveCalls(): string {
     return `${this.#prefix}:calls:live`;
+  }
+
+  /**
+   * The index of calls whose `field` has `value`. Values are peer-controlled (the caller's URI), so
+   * only their digest reaches the key.
+   */
+  callsBy(field: string, value: string): string {
+    const digest = createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 32);
+    return `${this.#prefix}:calls:by-${field}:${digest}`;
   }
 
   #callSegment(callId: string): string {
