@@ -22,7 +22,8 @@ const ALLOWED: Record<string, string[]> = {
   media: ['protocol', 'rtp', 'channel', 'runtime'],
   agent: ['protocol', 'store', 'channel', 'runtime', 'outbound'],
   http: ['protocol'],
-  cli: ['protocol', 'store', 'runtime', 'outbound', 'http'],
+  api: ['protocol', 'store', 'http'],
+  cli: ['protocol', 'store', 'runtime', 'outbound', 'http', 'api'],
 };
 
 describe('architecture', () => {

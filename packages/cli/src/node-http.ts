@@ -1,7 +1,15 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { addApiRoutes, type AuditLog } from '@voicebridge/api';
 import { addHealthRoutes, HttpServer, Readiness, type ReadinessCheck } from '@voicebridge/http';
-import { CALLS_QUEUE, fixedPorts, listenOnFixedPort, type BridgeConfig } from '@voicebridge/protocol';
+import {
+  CALLS_QUEUE,
+  fixedPorts,
+  listenOnFixedPort,
+  SecretEnvAllowList,
+  type BridgeConfig,
+} from '@voicebridge/protocol';
+import { RedisKeys } from '@voicebridge/store';
 import type { ServiceProcess } from './supervisor/service-process.ts';
 
 export interface NodeHttpOptions {
@@ -11,6 +19,8 @@ export interface NodeHttpOptions {
   /** A connection the node HTTP server borrows (never closes). */
   redis: Redis;
   onError: (error: unknown, route: string) => void;
+  /** One line per configuration change made through the API. */
+  audit: AuditLog;
 }
 
 export interface NodeHttp {
@@ -22,7 +32,7 @@ export interface NodeHttp {
 
 /**
  * The node's HTTP server, run by the supervisor (the one process that sees all the others): health
- * and readiness now; later parts add their routes through `HttpServer.add`.
+ * and readiness, and API v1 (docs/api.md); later parts add their routes through `HttpServer.add`.
  */
 export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp> {
   const { config, redis } = options;
@@ -68,6 +78,13 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     onError: options.onError,
   });
   addHealthRoutes(server, readiness);
+  addApiRoutes(server, {
+    redis,
+    keys: new RedisKeys(config.REDIS_KEY_PREFIX),
+    outbound: { secretEnv: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV), denyCidrs: config.OUTBOUND_DENY_CIDRS },
+    audit: options.audit,
+    onCorrupt: (error) => options.onError(error, 'GET /api/v1/calls'),
+  });
   try {
     await readiness.start();
     const [port] = fixedPorts(config, ['http']);

@@ -135,6 +135,8 @@ export async function runStart(argv: string[]): Promise<number> {
             msg: 'route failed',
           }),
         ),
+      audit: (entry) =>
+        out(JSON.stringify({ level: 30, time: Date.now(), service: 'http', audit: entry, msg: 'config changed' })),
     });
   } catch (error) {
     redis.disconnect();

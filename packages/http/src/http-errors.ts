@@ -13,8 +13,10 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   VB_FORBIDDEN: 403,
   VB_NOT_FOUND: 404,
   VB_CALL_NOT_FOUND: 404,
+  VB_CONFLICT: 409,
   VB_RATE_LIMITED: 429,
   VB_CLOSED: 503,
+  VB_NODE_UNREACHABLE: 503,
 };
 
 /** A refusal a route decides: its status follows from the code. */

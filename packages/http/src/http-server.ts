@@ -51,6 +51,15 @@ export class HttpServer {
     this.#auth = new BearerAuth({ adminToken: options.adminToken, readToken: options.readToken });
     // Bodies are small JSON documents; the caps keep a client from making us hold much.
     this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024, connectionTimeout: 30_000, requestTimeout: 30_000 });
+    // RFC 7396 merge patches are JSON under their own media type.
+    this.#app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, JSON.parse(body as string));
+      } catch (error) {
+        (error as { statusCode?: number }).statusCode = 400;
+        done(error as Error, undefined);
+      }
+    });
     this.#app.setNotFoundHandler((request, reply) =>
       this.#send(reply, new HttpError('VB_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
     );

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   VB_FORBIDDEN: { retryable: false, sipStatus: 403 },
   VB_RATE_LIMITED: { retryable: true, sipStatus: 503 },
   VB_NOT_FOUND: { retryable: false, sipStatus: 404 },
+  VB_CONFLICT: { retryable: false, sipStatus: 409 },
+  VB_NODE_UNREACHABLE: { retryable: true, sipStatus: 503 },
 } as const satisfies Record<string, { retryable: boolean; sipStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -33,3 +33,4 @@ export * from './secret-env.ts';
 export * from './outbound-url.ts';
 export * from './number-outbound-refs.ts';
 export * from './logger.ts';
+export * from './node-command.ts';

@@ -38,6 +38,7 @@ export function isKeySafeCallId(callId: string): boolean {
  *                                        scored by invitedAtMs, trimmed by age (the API's filters)
  *   vb:trunk:<name>              STRING  TrunkConfig JSON (passwords in clear: protect Redis), no TTL
  *   vb:trunks                    SET     configured trunk names, no TTL
+ *   vb:node:<nodeId>:commands    PUBSUB  NodeCommand JSON for the node that owns a call (hang-up)
  *   vb:trunk-status:<name>       STRING  RegistrationStatus JSON, written by signaling, TTL (gone when it stops)
  */
 export class RedisKeys {
@@ -126,6 +127,14 @@ export class RedisKeys {
   callsBy(field: string, value: string): string {
     const digest = createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 32);
     return `${this.#prefix}:calls:by-${field}:${digest}`;
+  }
+
+  /** The pub/sub channel a node takes commands on (hang up a call it owns). */
+  nodeCommands(nodeId: string): string {
+    if (!KEY_SEGMENT_PATTERN.test(nodeId)) {
+      throw new VoicebridgeError('VB_CONFIG_INVALID', `not a node id: ${JSON.stringify(nodeId.slice(0, 140))}`);
+    }
+    return `${this.#prefix}:node:${nodeId}:commands`;
   }
 
   #callSegment(callId: string): string {

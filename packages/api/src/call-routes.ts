@@ -1,0 +1,138 @@
+import type { Redis } from 'ioredis';
+import { HttpError, type HttpServer, type RouteContext } from '@voicebridge/http';
+import { ownerNodeOf, type CallRecord, type NodeCommand } from '@voicebridge/protocol';
+import { queryCalls, type CallRecordRepository, type RedisKeys } from '@voicebridge/store';
+import { invalidField, issuesOf } from './api-errors.ts';
+import { CallsQuerySchema, decodeCursor, encodeCursor, isCallId } from './calls-query.ts';
+import { sendRecording } from './recording.ts';
+
+export interface CallRoutesOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  records: CallRecordRepository;
+  nowMs?: () => number;
+  /** A corrupt record met while listing (skipped). */
+  onCorrupt?: (error: Error) => void;
+}
+
+/** What a call used: the figures a bill or a dashboard is made of, derived from the record. */
+export function usageOf(record: CallRecord, nowMs: number): Record<string, number> {
+  const end = record.endedAtMs ?? nowMs;
+  return {
+    ringMs: Math.max(0, (record.answeredAtMs ?? end) - record.invitedAtMs),
+    talkMs: record.answeredAtMs === undefined ? 0 : Math.max(0, end - record.answeredAtMs),
+    turns: record.turns?.length ?? 0,
+    transcriptEntries: record.transcript.length,
+    recordingMs: record.media?.recording?.durationMs ?? 0,
+  };
+}
+
+/** `GET /api/v1/calls`, `GET /api/v1/calls/{id}`, its recording, and `POST /api/v1/calls/{id}/hangup`. */
+export function addCallRoutes(server: HttpServer, options: CallRoutesOptions): void {
+  const { redis, keys, records } = options;
+  const nowMs = options.nowMs ?? Date.now;
+  server.add({
+    method: 'GET',
+    path: '/api/v1/calls',
+    realm: 'read',
+    handler: async (context) => {
+      const parsed = CallsQuerySchema.safeParse(context.request.query ?? {});
+      if (!parsed.success) throw invalidField(issuesOf(parsed.error.issues), 'VB_BAD_MESSAGE');
+      const q = parsed.data;
+      if (q.since !== undefined && q.until !== undefined && q.since > q.until) {
+        throw new HttpError('VB_BAD_MESSAGE', 'until: is before since', 'until');
+      }
+      const page = await queryCalls(redis, keys, records, {
+        number: q.number,
+        from: q.from,
+        trunk: q.trunk,
+        verdict: q.verdict,
+        direction: q.direction,
+        live: q.live === 'true',
+        sinceMs: q.since,
+        untilMs: q.until,
+        after: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+        limit: q.limit ?? 50,
+        ...(options.onCorrupt && { onCorrupt: options.onCorrupt }),
+      });
+      return {
+        json: {
+          calls: page.records.map(({ transcript: _transcript, dialog: _dialog, ...call }) => call),
+          ...(page.next && { nextCursor: encodeCursor(page.next) }),
+        },
+      };
+    },
+  });
+  server.add({
+    method: 'GET',
+    path: '/api/v1/calls/:id',
+    realm: 'read',
+    handler: async (context) => {
+      const { transcript, turns, media, dialog: _dialog, ...call } = await existing(records, idParam(context));
+      return {
+        json: {
+          call,
+          transcript,
+          turns: turns ?? [],
+          media: media ?? null,
+          usage: usageOf({ ...call, transcript, ...(turns && { turns }), ...(media && { media }) }, nowMs()),
+        },
+      };
+    },
+  });
+  server.add({
+    method: 'GET',
+    path: '/api/v1/calls/:id/recording',
+    realm: 'read',
+    handler: async (context) => {
+      const record = await existing(records, idParam(context));
+      return sendRecording(record, context.request.headers.range);
+    },
+  });
+  server.add({
+    method: 'POST',
+    path: '/api/v1/calls/:id/hangup',
+    realm: 'admin',
+    handler: async (context) => {
+      const record = await existing(records, idParam(context));
+      if (record.status === 'ended') {
+        throw new HttpError(
+          'VB_CONFLICT',
+          `id: call ${record.callId} has already ended (${record.verdict?.reason ?? 'no verdict'})`,
+          'id',
+        );
+      }
+      const node = ownerNodeOf(record);
+      const command: NodeCommand = { command: 'hangup', callId: record.callId };
+      const receivers = await redis.publish(keys.nodeCommands(node), JSON.stringify(command));
+      if (receivers === 0) {
+        throw new HttpError(
+          'VB_NODE_UNREACHABLE',
+          `id: node ${node}, which owns call ${record.callId}, is not listening for commands`,
+          'id',
+        );
+      }
+      // The BYE and the verdict follow on the owning node: the record shows them.
+      return { status: 202, json: { callId: record.callId, node, command: 'hangup' } };
+    },
+  });
+}
+
+function idParam(context: RouteContext): string {
+  const raw = (context.request.params as { id?: string }).id ?? '';
+  if (!isCallId(raw)) {
+    throw new HttpError(
+      'VB_BAD_MESSAGE',
+      `id: ${JSON.stringify(raw.slice(0, 40))} is not a call id (c…, as in GET /api/v1/calls)`,
+      'id',
+    );
+  }
+  return raw;
+}
+
+async function existing(records: CallRecordRepository, callId: string): Promise<CallRecord> {
+  const record = await records.get(callId);
+  if (record === undefined)
+    throw new HttpError('VB_CALL_NOT_FOUND', `id: no call ${callId} (never seen, or its record expired)`, 'id');
+  return record;
+}
