@@ -103,6 +103,13 @@ export function addCallRoutes(server: HttpServer, options: CallRoutesOptions): v
         );
       }
       const node = ownerNodeOf(record);
+      if (node === undefined) {
+        throw new HttpError(
+          'VB_NODE_UNREACHABLE',
+          `id: call ${record.callId} names no node (its record predates node ids)`,
+          'id',
+        );
+      }
       const command: NodeCommand = { command: 'hangup', callId: record.callId };
       const receivers = await redis.publish(keys.nodeCommands(node), JSON.stringify(command));
       if (receivers === 0) {

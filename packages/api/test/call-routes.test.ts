@@ -140,7 +140,7 @@ describe('API v1 calls (real HTTP, real Redis)', () => {
   });
 
   it('hang-up publishes to the owning node; 403 read-only, 409 for an ended call, 503 when no node listens', async () => {
-    const live = record(now);
+    const live = record(now, { nodeId: '127.0.0.1:5060@host-1' });
     const ended = record(now - 1, { status: 'ended', endedAtMs: now, verdict: { by: 'caller', reason: 'caller-bye' } });
     await calls.create(live);
     await calls.create(ended);
@@ -155,7 +155,7 @@ describe('API v1 calls (real HTTP, real Redis)', () => {
     after(() => subscriber.quit());
     const received: unknown[] = [];
     subscriber.on('message', (_channel: string, message: string) => received.push(JSON.parse(message)));
-    await subscriber.subscribe(api.db.keys.nodeCommands('node'));
+    await subscriber.subscribe(api.db.keys.nodeCommands('127.0.0.1:5060@host-1'));
     const accepted = await api.request('POST', url(live.callId));
     expect(accepted.status).to.equal(202);
     const [command] = await waitFor('the hang-up command', 5000, () => (received.length > 0 ? received : undefined));

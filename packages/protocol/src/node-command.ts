@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CallRecord } from './call-record.ts';
 import { CALL_ID_PATTERN } from './ids.ts';
 
 /**
@@ -13,14 +14,10 @@ export const NodeCommandSchema = z.discriminatedUnion('command', [
 ]);
 export type NodeCommand = z.infer<typeof NodeCommandSchema>;
 
-/** Until nodes have their own ids, every call belongs to this one; see ownerNodeOf. */
-export const DEFAULT_NODE_ID = 'node';
-
 /**
- * The node that owns a call, the one place that decides which command channel reaches it. Records
- * carry no node id yet, so every call maps to the one node; when they do, this reads it.
+ * The node that owns a call: the one place that decides which command channel reaches it. Records
+ * written before node ids name none (undefined): no node can be asked.
  */
-export function ownerNodeOf(record: object): string {
-  const nodeId = (record as { nodeId?: unknown }).nodeId;
-  return typeof nodeId === 'string' ? nodeId : DEFAULT_NODE_ID;
+export function ownerNodeOf(record: Pick<CallRecord, 'nodeId'>): string | undefined {
+  return record.nodeId;
 }

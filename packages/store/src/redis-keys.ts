@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { E164_PATTERN, TRUNK_NAME_PATTERN, VoicebridgeError } from '@voicebridge/protocol';
+import { E164_PATTERN, NODE_ID_PATTERN, TRUNK_NAME_PATTERN, VoicebridgeError } from '@voicebridge/protocol';
 
 /**
  * A prefix names one deployment's keyspace. Glob characters are refused so that `pattern()` matches
@@ -131,7 +131,7 @@ export class RedisKeys {
 
   /** The pub/sub channel a node takes commands on (hang up a call it owns). */
   nodeCommands(nodeId: string): string {
-    if (!KEY_SEGMENT_PATTERN.test(nodeId)) {
+    if (!NODE_ID_PATTERN.test(nodeId)) {
       throw new VoicebridgeError('VB_CONFIG_INVALID', `not a node id: ${JSON.stringify(nodeId.slice(0, 140))}`);
     }
     return `${this.#prefix}:node:${nodeId}:commands`;
