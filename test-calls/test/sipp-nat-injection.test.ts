@@ -60,7 +60,9 @@ describe('SIPp: NATed softphone and foreign RTP injection against the real bridg
     });
     expect(run.code, describeRun(run)).to.equal(0);
     const record = await endedRecord(bridge, run.sipCallIds[0] as string, 10_000);
-    expect(record.remoteRtp?.address).to.equal('127.0.0.5');
+    // The record keeps both: where the SDP said (a claim) and the source that latched (where audio went).
+    expect(record.sdpRtp?.address).to.equal('127.0.0.5');
+    expect(record.remoteRtp?.address).to.equal('127.0.0.1');
     // Before the latch, packets from an address the SDP did not name are dropped: two of them.
     expect(record.media?.packetsReceived, JSON.stringify(record.media)).to.be.within(140, 150);
     const closed = mediaClosedLine(bridge, record.callId);

@@ -226,6 +226,7 @@ export function formatCallRecord(record: CallRecord, nowMs: number): string {
     ['codec', codec],
     ['remote SIP', address(record.remoteSip)],
     ['remote RTP', address(record.remoteRtp)],
+    ['SDP RTP', address(record.sdpRtp)],
     ['local RTP', address(record.localRtp)],
     ['media', mediaText(record)],
     ['verdict', verdictText(record) ?? (record.status === 'ended' ? '(none)' : undefined)],

@@ -153,16 +153,13 @@ export class MediaSession {
       queue: this.#outboundPath.queue,
       dtmf: this.#dtmfOut,
       recorder: options.recorder,
-      active: () => this.#state === MediaSessionState.Started && !this.onHold,
+      // Before the caller's packets latch a path the agent's audio waits in the queue: nothing is sent.
+      active: () => this.#state === MediaSessionState.Started && !this.onHold && this.#latch.target !== undefined,
       onMarksPlayed: (names) => this.#reportPlayedMarks(names),
     });
     this.#rtcp = new RtcpSession({
       socket: options.ports.rtcp,
-      // RFC 3550 §11: "the next higher (odd) port number" unless the offer said otherwise (RFC 3605).
-      remote:
-        remote.port === 0
-          ? undefined
-          : (options.params.remoteRtcp ?? { address: remote.address, port: remote.port + 1 }),
+      target: (heard) => this.#latch.rtcpTarget(heard, this.#options.params.remoteRtcp),
       ssrc: this.#rtpOut.ssrc,
       cname: `voicebridge-${this.#rtpOut.ssrc.toString(16)}`,
       intervalMs: options.rtcpIntervalMs,
@@ -208,6 +205,7 @@ export class MediaSession {
       framesConcealed: jitter.stats.framesFilled,
       jitterBufferMaxMs: jitter.maxDepthMs,
       ...(rec && { recording: { path: rec.path, durationMs: rec.durationMs } }),
+      ...(this.#latch.latched && { remoteRtp: this.#latch.latched }),
     };
   }
 

@@ -10,8 +10,11 @@ export const RTCP_INTERVAL_MS = 5000;
 
 export interface RtcpSessionOptions {
   socket: DatagramPort;
-  /** Where reports go; undefined (port 0, or we do not send) sends none but still reads the peer's. */
-  remote: TransportAddress | undefined;
+  /**
+   * Where reports go now, given the source of the last RTCP accepted from the peer (if any);
+   * undefined sends none (nothing latched yet, port 0) but still reads the peer's.
+   */
+  target: (heard: TransportAddress | undefined) => TransportAddress | undefined;
   ssrc: number;
   cname: string;
   intervalMs?: number;
@@ -45,14 +48,14 @@ export class RtcpSession {
   #sentSinceReport = false;
   #nextReportAtMs: number | undefined;
   #roundTripMs: number | undefined;
-  #remote: TransportAddress | undefined;
+  /** Where the peer's accepted RTCP last came from. */
+  #heard: TransportAddress | undefined;
   #closed = false;
 
   constructor(options: RtcpSessionOptions) {
     this.#options = options;
     this.#intervalMs = options.intervalMs ?? RTCP_INTERVAL_MS;
     this.#random = options.random ?? Math.random;
-    this.#remote = options.remote;
     options.socket.on('message', (packet, from) => this.#onRtcp(packet, from));
   }
 
@@ -117,7 +120,7 @@ export class RtcpSession {
   }
 
   #sendReport(nowMs: number): void {
-    const remote = this.#remote;
+    const remote = this.#options.target(this.#heard);
     if (remote === undefined) return;
     const sources = this.#source ? [this.#source] : [];
     const common = {
@@ -147,7 +150,7 @@ export class RtcpSession {
     const parts = parseRtcp(packet);
     if (!parts) return;
     // Symmetric RTCP (RFC 4961): reports go back where the peer's come from (a NAT maps its port).
-    if (this.#remote !== undefined) this.#remote = { address: from.address, port: from.port };
+    this.#heard = { address: from.address, port: from.port };
     const arrivalMs = performance.now();
     for (const part of parts) {
       if (part.type === 'other') continue;

@@ -10,8 +10,8 @@ export interface RtpSenderOptions {
   socket: Pick<DatagramPort, 'send'>;
   /** Samples per packet (ptime × 8). */
   frameSamples: number;
-  /** Where packets go now (the latched source, else the SDP address). */
-  target: () => TransportAddress;
+  /** Where packets go now: the latched source; undefined before the caller's packets latch one (send nothing). */
+  target: () => TransportAddress | undefined;
   /** A packet left with this many payload bytes (RTCP sender counts, stats). */
   onSent: (payloadBytes: number) => void;
 }
@@ -81,11 +81,11 @@ export class RtpSender {
   }
 
   #send(buffer: Buffer, payloadBytes: number, onSent: (() => void) | undefined): boolean {
-    if (!this.sends) {
+    const remote = this.#options.target();
+    if (!this.sends || remote === undefined) {
       onSent?.();
       return false;
     }
-    const remote = this.#options.target();
     this.#options.socket.send(buffer, 0, 12 + payloadBytes, remote.port, remote.address, onSent);
     this.#options.onSent(payloadBytes);
     return true;

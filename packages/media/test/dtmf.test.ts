@@ -89,6 +89,7 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
 
   it('sends the agent’s digits as RFC 4733 events: negotiated PT, one timestamp per key, marker on the first packet, three end packets, voice paused and resumed', async () => {
     const c = await call('d2', 110);
+    caller.latch(c.port);
     await waitFor('the first voice packets', 5000, () => received.length >= 3);
     // Voice the agent queues while the keys play waits behind them.
     c.end.send(encodeControl({ event: 'dtmf', digits: '4#', durationMs: 100 }));
@@ -130,6 +131,7 @@ describe('MediaWorker DTMF (RFC 4733, real UDP)', () => {
     c.end.send(encodeControl({ event: 'dtmf', digits: '1' }));
     await c.control((m) => m.event === 'error');
     expect(c.controls.find((m) => m.event === 'error')).to.include({ code: 'VB_DTMF_NOT_NEGOTIATED' });
+    caller.latch(c.port);
     await waitFor('five voice packets', 5000, () => received.length >= 5);
     expect(received.every((p) => p.rtp.payloadType === 0)).to.equal(true);
   });

@@ -89,6 +89,7 @@ describe('MediaWorker update and INFO DTMF (re-INVITE/UPDATE applied to a live s
 
   it('a new remote address and codec: RTP goes to the new address with the new payload type', async () => {
     const call = await startedCall('u1');
+    for (let seq = 1; seq <= 3; seq++) caller.socket.send(voice(seq), call.port, '127.0.0.1');
     await caller.waitFor(3);
     const moved = await rtpPeer();
     rig.cleanup(() => moved.socket.close());
@@ -97,12 +98,14 @@ describe('MediaWorker update and INFO DTMF (re-INVITE/UPDATE applied to a live s
       remoteRtp: { address: '127.0.0.1', port: moved.port },
       codec: { name: 'PCMA', payloadType: 8 },
     });
-    await moved.waitFor(3);
-    expect(moved.packets.slice(0, 3).map((p) => p.rtp.payloadType)).to.deep.equal([8, 8, 8]);
+    // The new address has not earned our packets: nothing goes there until its own packets latch it.
+    await holdsFor('no RTP to the new address before it sends', 200, () => moved.packets.length === 0);
     // Latching learns again: the new source of three in-sequence PCMA packets is the caller now.
     const framesBefore = call.frames();
     for (let seq = 50; seq <= 56; seq++) moved.socket.send(voice(seq, 8), call.port, '127.0.0.1');
     await until('PCMA frames from the new address', () => call.frames() > framesBefore);
+    await moved.waitFor(3);
+    expect(moved.packets.slice(0, 3).map((p) => p.rtp.payloadType)).to.deep.equal([8, 8, 8]);
   });
 
   it('updating an unknown call is VB_CALL_NOT_FOUND', () => {

@@ -113,8 +113,9 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('sends a packet every ptime once started: sequence +1, timestamp +160, marker only on the first, silence when idle', async () => {
-    await rig.worker.allocate(params('c2'));
+    const { localRtp } = await rig.worker.allocate(params('c2'));
     rig.worker.start('c2', Date.now());
+    caller.latch(localRtp.port);
     await caller.waitFor(10);
     const p = caller.packets.slice(0, 10);
     expect(p.map((x) => x.rtp.payloadType)).to.deep.equal(Array(10).fill(0));
@@ -132,9 +133,12 @@ describe('MediaWorker (real UDP, real Redis)', () => {
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
     rig.worker.start('c13', Date.now());
-    const pkt = Buffer.alloc(12 + 320, 0xff);
-    writeRtpHeader(pkt, 0, { marker: true, payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 9 });
-    caller.socket.send(pkt, localRtp.port, '127.0.0.1');
+    // Three 40 ms packets: the caller's own packets latch the path before we send it anything.
+    for (let i = 0; i < 3; i++) {
+      const pkt = Buffer.alloc(12 + 320, 0xff);
+      writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 1 + i, timestamp: 320 * i, ssrc: 9 });
+      caller.socket.send(pkt, localRtp.port, '127.0.0.1');
+    }
     await Promise.all([a.frame(2), caller.waitFor(3)]);
     expect(a.frames.slice(0, 2).map((f) => [f.sampleOffset, f.samples.length])).to.deep.equal([
       [0, 160],
@@ -333,11 +337,12 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('plays agent audio in order and reports a mark only after the audio before it was sent', async () => {
-    await rig.worker.allocate(params('c4'));
+    const { localRtp } = await rig.worker.allocate(params('c4'));
     const a = agent('c4');
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
     rig.worker.start('c4', Date.now());
+    caller.latch(localRtp.port);
     await a.next((c) => (c as { event?: string }).event === 'start');
     const tone = new Int16Array(400).fill(8000); // 2.5 frames: the mark pads the last one
     a.end.send(encodeAudioFrame({ sampleRateHz: 8000, sampleOffset: 0, samples: tone, filled: false }));
@@ -353,11 +358,12 @@ describe('MediaWorker (real UDP, real Redis)', () => {
   });
 
   it('resamples 24 kHz agent audio to 8 kHz RTP of the same duration and reports the mark after it', async () => {
-    await rig.worker.allocate(params('c12'));
+    const { localRtp } = await rig.worker.allocate(params('c12'));
     const a = agent('c12');
     await a.end.ready;
     a.end.send(encodeControl({ event: 'ready' }));
     rig.worker.start('c12', Date.now());
+    caller.latch(localRtp.port);
     await a.next((c) => (c as { event?: string }).event === 'start');
     // 50 ms at 24 kHz in two chunks (the filter state carries across them): 400 samples at 8 kHz.
     const level = new Int16Array(600).fill(8000);

@@ -18,7 +18,7 @@ import {
 } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
 import { freeRtpPortRange } from '../../../test/support/free-port.ts';
-import { sendPaced, waitFor } from '../../../test/support/wait-for.ts';
+import { holdsFor, sendPaced, waitFor } from '../../../test/support/wait-for.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -49,6 +49,12 @@ function rtcpPeer(socket: Socket): RtcpPeer {
     port: socket.address().port,
     next: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })),
   };
+}
+
+function voicePacket(i: number): Buffer {
+  const pkt = Buffer.alloc(12 + 160, 0xff);
+  writeRtpHeader(pkt, 0, { marker: i === 0, payloadType: 0, sequenceNumber: 500 + i, timestamp: 160 * i, ssrc: 4242 });
+  return pkt;
 }
 
 describe('MediaWorker RTCP (real UDP)', () => {
@@ -106,6 +112,23 @@ describe('MediaWorker RTCP (real UDP)', () => {
     };
   }
 
+  it("sends neither RTP nor RTCP to the SDP's addresses before the caller's own packets latch the path, then both", async () => {
+    let rtpArrived = 0;
+    let rtcpArrived = 0;
+    rtp.on('message', () => rtpArrived++);
+    peer.socket.on('message', () => rtcpArrived++);
+    const { localRtp } = await worker.allocate(params('r0'));
+    worker.start('r0', Date.now());
+    // Six report intervals of 100 ms and 30 ptimes pass: a caller that never sent gets nothing.
+    await holdsFor('silence at the SDP RTP and RTCP addresses', 600, () => rtpArrived === 0 && rtcpArrived === 0);
+    await sendPaced(3, 20, (i) => rtp.send(voicePacket(i), localRtp.port, '127.0.0.1'));
+    await waitFor('our RTP and RTCP once latched', 5000, () => rtpArrived > 0 && rtcpArrived > 0);
+    expect(worker.closeCall('r0', 'caller-bye').stats?.remoteRtp).to.deep.equal({
+      address: '127.0.0.1',
+      port: rtp.address().port,
+    });
+  });
+
   it("answers the caller's RTP and SR with an RR whose loss, highest sequence, jitter and LSR describe what arrived", async () => {
     const { localRtp } = await worker.allocate(params('r1'));
     // 20 packets of 20 ms at the sender's pace, sequence 1007 lost on the way.
@@ -148,8 +171,10 @@ describe('MediaWorker RTCP (real UDP)', () => {
   });
 
   it('sends SRs once sending, and the round trip from the peer reports on our stream comes back in the close result', async () => {
-    await worker.allocate(params('r2'));
+    const { localRtp } = await worker.allocate(params('r2'));
     worker.start('r2', Date.now());
+    // The caller's own RTP latches the path (rtp-latch.ts): before it, nothing is sent, RTCP included.
+    await sendPaced(3, 20, (i) => rtp.send(voicePacket(i), localRtp.port, '127.0.0.1'));
     const isOurSr = (parts: RtcpPacket[]): boolean => parts[0]?.type === 'SR';
     let ours = (await peer.next(isOurSr))[0] as Extract<RtcpPacket, { type: 'SR' }>;
     expect(ours.sender.packetCount).to.be.above(0);

@@ -10,11 +10,15 @@ function feed(latch: RtpLatch, address: string, port: number, firstSeq: number, 
 }
 
 describe('RtpLatch (strict symmetric RTP)', () => {
-  it('sends to the SDP address and accepts only it until a source is latched', () => {
+  it('sends nowhere, not even to the SDP address, and accepts only the SDP address until a source is latched', () => {
     const latch = new RtpLatch({ sdp: SDP });
-    expect(latch.target).to.deep.equal(SDP);
+    expect(latch.target).to.equal(undefined);
     expect(feed(latch, '203.0.113.9', 5000, 10, 2)).to.deep.equal([false, false]);
-    expect(latch.latched).to.equal(undefined);
+    expect(feed(latch, SDP.address, SDP.port, 40, 2)).to.deep.equal([true, true]);
+    expect(latch.target, 'two packets are not a latch').to.equal(undefined);
+    expect(latch.rtcpTarget(undefined, undefined), 'no RTCP before the latch either').to.equal(undefined);
+    expect(latch.accept(SDP.address, SDP.port, 42, 0)).to.equal(true);
+    expect(latch.target).to.deep.equal(SDP);
   });
 
   it('latches a NATed source after three consecutive in-sequence packets (across the sequence wrap) and sends there', () => {
@@ -42,18 +46,57 @@ describe('RtpLatch (strict symmetric RTP)', () => {
     expect(latch.latched).to.equal(undefined);
   });
 
-  it('after the learning window an unlatched session trusts only the SDP address', () => {
+  it('after the learning window an unlatched session trusts only the SDP address, and latches it on its packets', () => {
     const latch = new RtpLatch({ sdp: SDP, learningWindowMs: 3000 });
     latch.startWindow(0);
     expect(feed(latch, '203.0.113.9', 5000, 1, 5, 3001)).to.deep.equal([false, false, false, false, false]);
     expect(latch.latched).to.equal(undefined);
-    expect(latch.accept(SDP.address, SDP.port, 9, 3002)).to.equal(true);
+    expect(feed(latch, SDP.address, SDP.port, 9, 3, 3002)).to.deep.equal([true, true, true]);
+    expect(latch.target).to.deep.equal(SDP);
   });
 
-  it('in sdp mode never learns', () => {
+  it('in sdp mode never learns another source, and sends to the SDP address only once its packets came', () => {
     const latch = new RtpLatch({ sdp: SDP, mode: 'sdp' });
     expect(feed(latch, '203.0.113.9', 5000, 1, 5)).to.deep.equal([false, false, false, false, false]);
+    expect(latch.target).to.equal(undefined);
+    feed(latch, SDP.address, SDP.port, 1, 3);
     expect(latch.target).to.deep.equal(SDP);
+  });
+
+  it('a renegotiation to the same address keeps the latch; a new address sends nothing until it is latched', () => {
+    const latch = new RtpLatch({ sdp: SDP });
+    feed(latch, SDP.address, SDP.port, 1, 3);
+    latch.renegotiate({ ...SDP }, 10);
+    expect(latch.target, 'a hold, resume or refresh keeps the path').to.deep.equal(SDP);
+    const moved = { address: SDP.address, port: 30002 };
+    latch.renegotiate(moved, 20);
+    expect(latch.target).to.equal(undefined);
+    expect(feed(latch, SDP.address, SDP.port, 4, 2, 30), 'the old port is foreign now').to.deep.equal([false, false]);
+    feed(latch, moved.address, moved.port, 100, 3, 40);
+    expect(latch.target).to.deep.equal(moved);
+  });
+
+  it("RTCP goes where the peer's RTCP comes from on the latched host, else to the offered RTCP port of that host", () => {
+    const latch = new RtpLatch({ sdp: SDP });
+    feed(latch, SDP.address, SDP.port, 1, 3);
+    expect(latch.rtcpTarget(undefined, undefined)).to.deep.equal({ address: SDP.address, port: SDP.port + 1 });
+    expect(latch.rtcpTarget(undefined, { address: SDP.address, port: 31000 })).to.deep.equal({
+      address: SDP.address,
+      port: 31000,
+    });
+    expect(latch.rtcpTarget({ address: SDP.address, port: 40001 }, undefined)).to.deep.equal({
+      address: SDP.address,
+      port: 40001,
+    });
+    const natted = new RtpLatch({ sdp: SDP });
+    feed(natted, '203.0.113.9', 5000, 1, 3);
+    expect(
+      natted.rtcpTarget({ address: SDP.address, port: 30001 }, undefined),
+      'never the unlatched SDP host',
+    ).to.deep.equal({
+      address: '203.0.113.9',
+      port: 5001,
+    });
   });
 
   it('accepts RTCP from the latched IP on any port, and from nowhere else', () => {

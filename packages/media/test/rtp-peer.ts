@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { parseRtp, type RtpPacket } from '@voicebridge/rtp';
+import { parseRtp, writeRtpHeader, type RtpPacket } from '@voicebridge/rtp';
 import { withTimeout } from '../../../test/support/wait-for.ts';
 
 /** A UDP endpoint on loopback that keeps every RTP packet it receives, in order. */
@@ -10,7 +10,14 @@ export interface RtpPeer {
   packets: { rtp: RtpPacket; payload: Buffer; atMs: number }[];
   /** Resolves once `n` RTP packets in all have arrived; rejects after 5 s naming how many were awaited. */
   waitFor(n: number): Promise<void>;
+  /**
+   * Sends three in-sequence 20 ms packets of silence to a session's RTP `port`: the caller's own
+   * packets latch the path (rtp-latch.ts), and the worker sends it nothing before they do.
+   */
+  latch(port: number, payloadType?: number): void;
 }
+
+const LATCH_SSRC = 0x1a7c4;
 
 export async function rtpPeer(): Promise<RtpPeer> {
   const socket = createSocket('udp4');
@@ -31,6 +38,20 @@ export async function rtpPeer(): Promise<RtpPeer> {
     socket,
     port: socket.address().port,
     packets,
+    latch: (port, payloadType = 0) => {
+      for (let i = 0; i < 3; i++) {
+        // Silence in either G.711 law: 0xff is μ-law zero, 0xd5 A-law zero.
+        const packet = Buffer.alloc(12 + 160, payloadType === 8 ? 0xd5 : 0xff);
+        writeRtpHeader(packet, 0, {
+          marker: i === 0,
+          payloadType,
+          sequenceNumber: 7000 + i,
+          timestamp: 160 * i,
+          ssrc: LATCH_SSRC,
+        });
+        socket.send(packet, port, '127.0.0.1');
+      }
+    },
     waitFor: (n) =>
       packets.length >= n
         ? Promise.resolve()

@@ -52,6 +52,8 @@ export const MediaStatsSchema = z.object({
   jitterBufferMaxMs: z.number().nonnegative().optional(),
   /** The call's recording when its number records (stereo WAV: caller left, agent right). */
   recording: z.object({ path: z.string().max(4096), durationMs: z.number().int().nonnegative() }).optional(),
+  /** The caller's RTP source media latched (rtp-latch.ts): where its audio really came from. Absent: none. */
+  remoteRtp: TransportAddressSchema.optional(),
 });
 export type MediaStats = z.infer<typeof MediaStatsSchema>;
 
@@ -117,7 +119,10 @@ export const CallRecordSchema = z.object({
   codec: z.string().optional(),
   ptimeMs: z.number().int().optional(),
   remoteSip: TransportAddressSchema.optional(),
+  /** The caller's RTP source as media latched it (set when the call ends); absent when none was latched. */
   remoteRtp: TransportAddressSchema.optional(),
+  /** Where the caller's SDP said its RTP was: a claim, sent nothing until its packets latched a source. */
+  sdpRtp: TransportAddressSchema.optional(),
   localRtp: TransportAddressSchema.optional(),
   verdict: VerdictSchema.optional(),
   /** From the media worker's `close` result (optional: absent in records written before it). */

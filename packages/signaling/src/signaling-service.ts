@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import {
+  advertisedRtpAddress,
   advertisedSipAddress,
   fixedPorts,
   listenOnFixedPort,
@@ -29,6 +30,7 @@ import { CallLimits } from './admission/call-limits.ts';
 import { CallManager } from './call/call-manager.ts';
 import { DEMO_NUMBERS } from './admission/demo-numbers.ts';
 import { MediaPool } from './call/media-pool.ts';
+import { hostAddresses, MediaTargetPolicy } from './call/media-target.ts';
 import { orphanBye } from './call/orphan-bye.ts';
 import { closeOrphanCalls } from './call/orphan-calls.ts';
 import { sipParseLimits } from './transport/sip-limits.ts';
@@ -181,6 +183,7 @@ export class SignalingService {
         sipPort: config.SIP_PORT,
         tlsPort: config.SIP_TLS_PORT,
         answerTimeoutMs: config.ANSWER_TIMEOUT_MS,
+        mediaTargets: mediaTargetPolicy(config, advertised),
         sessionMinSeS: config.SESSION_MIN_SE_S,
         log,
       },
@@ -304,4 +307,21 @@ export class SignalingService {
     })();
     return this.#closing;
   }
+}
+
+/** This host's addresses and every address the bridge's own services use are not media targets. */
+function mediaTargetPolicy(config: BridgeConfig, advertisedSip: string): MediaTargetPolicy {
+  const host = hostAddresses();
+  return new MediaTargetPolicy({
+    ownAddresses: [
+      ...host.own,
+      advertisedSip,
+      advertisedRtpAddress(config),
+      config.SIP_BIND_ADDRESS,
+      config.RTP_BIND_ADDRESS,
+      config.HTTP_BIND_ADDRESS,
+      ...mediaControlEndpoints(config).map((endpoint) => endpoint.host),
+    ],
+    broadcastAddresses: host.broadcast,
+  });
 }

@@ -171,12 +171,13 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     return callId;
   }
 
-  it('answers an unknown number with 404 and records the rejection', async () => {
+  it('answers an unknown number with 404, writes no call record (a flood must not) and counts the refusal', async () => {
+    const before = signaling.calls.refusedBeforeAdmission;
     const callId = invite('+15550000');
     await peer.response(100, 'INVITE', callId);
     await peer.response(404, 'INVITE', callId);
-    const r = await waitForVerdict(callId);
-    expect(r.verdict).to.deep.include({ by: 'bridge', reason: 'rejected', sipStatus: 404 });
+    await waitFor('the refusal counted', 5000, () => signaling.calls.refusedBeforeAdmission === before + 1);
+    expect(await record(callId)).to.equal(undefined);
   });
 
   it('answers an offer with no PCMU/PCMA with 488 and a Warning', async () => {

@@ -3,6 +3,7 @@ import type { CallRecordRepository, NumberRepository } from '@voicebridge/store'
 import type { Logger } from 'pino';
 import type { AgentDispatcher } from './agent-dispatcher.ts';
 import type { MediaPool } from './media-pool.ts';
+import type { MediaTargetPolicy } from './media-target.ts';
 
 /** What a Call needs, injected: no service locator, no singletons. */
 export interface CallDeps {
@@ -19,6 +20,8 @@ export interface CallDeps {
   /** SIP-over-TLS port for the Contact of calls that came over TLS. */
   tlsPort?: number;
   answerTimeoutMs: number;
+  /** Which media addresses an offer may name (broadcast, loopback, our own: 488). */
+  mediaTargets: Pick<MediaTargetPolicy, 'refusal'>;
   /** RFC 4028 Min-SE: the shortest session interval we accept (422 below it). Default 90 s. */
   sessionMinSeS?: number;
   log: Logger;

@@ -40,6 +40,7 @@ export class CallManager implements SipStackHandler {
   readonly #perTrunk = new Map<string, number>();
   readonly #idle: (() => void)[] = [];
   #draining = false;
+  #refusedBeforeAdmission = 0;
 
   constructor(deps: CallDeps, admission?: AdmissionOptions) {
     this.#deps = deps;
@@ -48,6 +49,14 @@ export class CallManager implements SipStackHandler {
 
   get size(): number {
     return this.#calls.size;
+  }
+
+  /**
+   * INVITEs refused before a call was admitted (403, 401, limits, a bad request, 404 for an unknown
+   * number…): none of them leaves a call record, so this count is where a flood shows.
+   */
+  get refusedBeforeAdmission(): number {
+    return this.#refusedBeforeAdmission;
   }
 
   get draining(): boolean {
@@ -61,6 +70,7 @@ export class CallManager implements SipStackHandler {
   onInvite(tx: InviteServerTransaction): void {
     const stack = this.#deps.stack;
     const refuse = (status: number, headers: [string, string][] = []): void => {
+      this.#refusedBeforeAdmission++;
       stack.respond(tx, status, { toTag: stack.generateTag(), headers });
     };
     if (this.#draining) return refuse(503, [['Retry-After', '30']]);
@@ -198,6 +208,7 @@ export class CallManager implements SipStackHandler {
 
   #forget(call: Call): void {
     if (!this.#calls.delete(call.callId)) return;
+    if (call.refusedUnadmitted) this.#refusedBeforeAdmission++;
     const trunk = call.trunkName;
     if (trunk !== undefined) {
       const left = (this.#perTrunk.get(trunk) ?? 1) - 1;

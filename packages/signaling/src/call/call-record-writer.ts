@@ -8,12 +8,18 @@ import type { InboundCall } from '../admission/inbound-call.ts';
  * One call's record writes, in order and off the signaling path: each write starts when the one
  * before it has finished (an `ended` can never be overtaken by the `ringing` before it), and a
  * failed write is logged, never thrown at SIP.
+ *
+ * The first record is held back until the call is admitted (`create`, or any `update`): an INVITE
+ * refused before admission (404 for an unknown number, a bad request) is `discard`ed and writes
+ * nothing, so a flood of them costs Redis nothing.
  */
 export class CallRecordWriter {
   readonly #callId: string;
   readonly #records: Pick<CallRecordRepository, 'create' | 'update'>;
   readonly #log: Logger;
   #writes: Promise<void> = Promise.resolve();
+  #initial: CallRecord | undefined;
+  #state: 'held' | 'written' | 'discarded' = 'held';
 
   constructor(callId: string, records: Pick<CallRecordRepository, 'create' | 'update'>, log: Logger) {
     this.#callId = callId;
@@ -21,12 +27,29 @@ export class CallRecordWriter {
     this.#log = log;
   }
 
-  create(record: CallRecord): void {
-    this.#write(() => this.#records.create(record));
+  /** The record as the INVITE starts it, written at `create` (or the first `update`). */
+  hold(record: CallRecord): void {
+    this.#initial = record;
+  }
+
+  /** Writes the held record (once; nothing after `discard`). */
+  create(record?: CallRecord): void {
+    if (record !== undefined) this.#initial = record;
+    if (this.#state !== 'held' || this.#initial === undefined) return;
+    const initial = this.#initial;
+    this.#state = 'written';
+    this.#write(() => this.#records.create(initial));
   }
 
   update(patch: CallRecordPatch): void {
+    if (this.#state === 'discarded') return;
+    this.create();
     this.#write(() => this.#records.update(this.#callId, patch));
+  }
+
+  /** The call was refused before admission: the held record is never written, later updates neither. */
+  discard(): void {
+    if (this.#state === 'held') this.#state = 'discarded';
   }
 
   /** Resolves once every write asked for so far has finished or failed. */

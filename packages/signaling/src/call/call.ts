@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { assertTransition, CallState } from './call-state.ts';
 import { CallRecordWriter, initialRecord } from './call-record-writer.ts';
 import { readOffer } from './read-offer.ts';
+import { admissionFailure, mediaRecordFields } from './admission-failure.ts';
 import type { CallDeps } from './call-deps.ts';
 import { InDialogSession } from './in-dialog-session.ts';
 import { ReferClient, trunkCredentials, type TransferProgress } from './refer-client.ts';
@@ -64,6 +65,7 @@ export class Call {
   readonly #record: CallRecordWriter;
   /** A hangup asked for between our 2xx and its ACK, carried out at the ACK (RFC 3261 §15). */
   #pendingHangup: { by: Party; reason: TerminationReason } | undefined;
+  #unadmitted = false;
   /** The config that answers the call, once found (an agent's transfer targets are checked against it). */
   numberConfig: NumberConfig | undefined;
 
@@ -95,6 +97,11 @@ export class Call {
     return this.#inbound.trunk?.name;
   }
 
+  /** The INVITE was refused before admission (bad request, unknown number): it left no record. */
+  get refusedUnadmitted(): boolean {
+    return this.#unadmitted;
+  }
+
   get state(): CallState {
     return this.#state;
   }
@@ -104,13 +111,14 @@ export class Call {
     const request = this.#tx.request;
     const { dialled, number, trunk } = this.#inbound;
     const ids = { callId: this.callId, sipCallId: this.sipCallId, invitedAtMs: this.#invitedAtMs };
-    this.#record.create(initialRecord(ids, this.#tx, this.#inbound, number ?? dialled, this.#deps.nodeId));
+    // Written once the number is known: a flood of bad or misdialled INVITEs must not write records.
+    this.#record.hold(initialRecord(ids, this.#tx, this.#inbound, number ?? dialled, this.#deps.nodeId));
     const refusal = refuseRequest(request);
-    if (refusal) return this.#reject(refusal.status, 'rejected', { headers: refusal.headers });
+    if (refusal) return this.#refuseUnadmitted(refusal.status, refusal.headers);
     this.#sessionTimer = negotiateSessionTimer(request, this.#minSeS());
     if (this.#sessionTimer.kind === 'too-small') {
       // RFC 4028 §9: an interval below our minimum → 422 naming it.
-      return this.#reject(422, 'rejected', { headers: [['Min-SE', String(this.#sessionTimer.minSeS)]] });
+      return this.#refuseUnadmitted(422, [['Min-SE', String(this.#sessionTimer.minSeS)]]);
     }
     try {
       let config = number ? await this.#deps.numbers.get(number) : undefined;
@@ -118,11 +126,12 @@ export class Call {
       if (this.#ended()) return;
       if (!config) {
         this.#log.info({ dialled, normalised: number ?? null }, 'no agent for the dialled number: 404');
-        return this.#reject(404, 'rejected', { detail: `number not configured: ${number ?? dialled}` });
+        return this.#refuseUnadmitted(404, []);
       }
+      this.#record.create();
       if (!config.enabled) return this.#reject(480, 'rejected', { detail: 'number disabled' });
       this.numberConfig = config;
-      const read = readOffer(request);
+      const read = readOffer(request, { policy: this.#deps.mediaTargets, sipSource: this.#tx.source.address });
       if (!read.ok) {
         if (read.warning !== undefined) this.#log.info({ warning: read.warning }, `SDP offer refused: ${read.status}`);
         return this.#reject(read.status, 'rejected', { headers: read.headers, detail: read.warning });
@@ -159,7 +168,7 @@ export class Call {
         configVersion: config.configVersion,
         codec: offer.codec.name,
         ptimeMs: offer.ptimeMs,
-        remoteRtp: offer.remoteRtp,
+        sdpRtp: offer.remoteRtp,
         localRtp: allocated.localRtp,
       });
       this.#transition(CallState.Ringing);
@@ -185,11 +194,8 @@ export class Call {
       this.#answer();
     } catch (error) {
       if (this.#ended()) return;
-      const status = error instanceof VoicebridgeError ? error.sipStatus : 500;
-      this.#log.error({ err: error }, 'call admission failed');
-      this.#reject(status >= 400 ? status : 500, 'error', {
-        detail: error instanceof Error ? error.message : String(error),
-      });
+      const failure = admissionFailure(error, this.#log);
+      this.#reject(failure.status, failure.reason, failure);
     }
   }
 
@@ -268,6 +274,7 @@ export class Call {
         timer: this.#sessionTimer,
         remoteAllowsUpdate: peerAllows(request, 'UPDATE'),
         log: this.#log,
+        refuseMediaTarget: (address) => this.#deps.mediaTargets.refusal(address, this.#tx.source.address),
         onEnd: (reason) => void this.hangup('bridge', reason),
         onNotify: (req, tx) => this.#refer?.onNotify(req, tx) ?? false,
       });
@@ -316,6 +323,13 @@ export class Call {
     void this.#finish({ by: 'caller', reason: 'caller-cancel', sipStatus: 487 });
   }
 
+  /** Refused before admission: no record (the writer discards it); CallManager counts these instead. */
+  #refuseUnadmitted(status: number, headers: [string, string][]): void {
+    this.#unadmitted = true;
+    this.#record.discard();
+    this.#reject(status, 'rejected', { headers });
+  }
+
   #reject(
     status: number,
     reason: TerminationReason,
@@ -342,7 +356,7 @@ export class Call {
       this.#deps.dispatcher.withdraw(this.callId),
     ]);
     const stats = media.status === 'fulfilled' ? media.value : undefined;
-    this.#record.update({ status: 'ended', endedAtMs, verdict, ...(stats ? { media: stats } : {}) });
+    this.#record.update({ status: 'ended', endedAtMs, verdict, ...(stats && mediaRecordFields(stats)) });
     await this.#record.settled();
     this.#onEnded(this);
   }

@@ -37,6 +37,8 @@ export interface InDialogSessionOptions {
   /** The peer's Allow at the INVITE listed UPDATE (RFC 4028 §7.4: refresh with UPDATE then). */
   remoteAllowsUpdate: boolean;
   log: Logger;
+  /** Why a new offer's media address must not get our packets (media-target.ts), or undefined. */
+  refuseMediaTarget: (address: string) => string | undefined;
   /** The session must end (no refresh, no ACK to a re-INVITE 2xx): the call sends BYE. */
   onEnd: (reason: TerminationReason) => void;
   /** A NOTIFY in the dialog (REFER progress, RFC 3515 §2.4.4); undefined when none is expected. */
@@ -287,7 +289,10 @@ export class InDialogSession {
   #readSdp(message: SipMessage): ReturnType<typeof parseOffer> | undefined {
     if (message.body.length === 0) return undefined;
     if (contentTypeOf(message) !== 'application/sdp') return undefined;
-    return parseOffer(message.body.toString('utf8'), { codecs: ['PCMU', 'PCMA'] });
+    const outcome = parseOffer(message.body.toString('utf8'), { codecs: ['PCMU', 'PCMA'] });
+    if (!outcome.ok) return outcome;
+    const refused = this.#options.refuseMediaTarget(outcome.offer.remoteRtp.address);
+    return refused === undefined ? outcome : { ok: false, status: 488, warning: refused };
   }
 
   async #applyMedia(offer: AcceptedOffer): Promise<void> {

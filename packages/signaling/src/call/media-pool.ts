@@ -124,9 +124,10 @@ export class MediaPool {
         this.#forget(params.callId, worker);
         lastError = error;
         if (!(error instanceof VoicebridgeError && TRY_ANOTHER.has(error.code))) break;
+        if (this.#pick(tried) === undefined) break; // the caller logs the refusal once
         this.#options.log.warn(
-          { callId: params.callId, mediaWorker: worker.index + 1, err: error },
-          'media worker could not allocate: trying another',
+          { callId: params.callId, mediaWorker: worker.index + 1, code: error.code },
+          `media worker could not allocate (${error.message}): trying another`,
         );
       }
     }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { SipRequest } from '@voicebridge/sip';
 import { inviteRequest } from '../invite-request.ts';
 import { readOffer } from '../../src/call/read-offer.ts';
+import { MediaTargetPolicy } from '../../src/call/media-target.ts';
 
 function invite(body: string, contentType = 'application/sdp'): SipRequest {
   return inviteRequest(['Max-Forwards: 70', ...(body ? [`Content-Type: ${contentType}`] : [])], body);
@@ -44,5 +45,19 @@ describe('readOffer (the INVITE offer we answer)', () => {
     if (outcome.ok) return;
     expect(outcome.warning).to.be.a('string').and.not.equal('');
     expect(outcome.headers).to.deep.equal([['Warning', outcome.warning]]);
+  });
+
+  it('refuses an offer aimed at broadcast, or at loopback from a remote caller, with 488 and the Warning', () => {
+    const policy = new MediaTargetPolicy({ ownAddresses: [] });
+    const aimed = (address: string): SipRequest =>
+      invite(sdp('0', ['0 PCMU/8000']).replace('c=IN IP4 127.0.0.1', `c=IN IP4 ${address}`));
+    const broadcast = readOffer(aimed('255.255.255.255'), { policy, sipSource: '127.0.0.1' });
+    expect(broadcast).to.deep.include({ ok: false, status: 488 });
+    expect(!broadcast.ok && broadcast.headers).to.deep.equal([['Warning', !broadcast.ok && broadcast.warning]]);
+    expect(readOffer(aimed('127.0.0.1'), { policy, sipSource: '198.51.100.20' })).to.deep.include({
+      ok: false,
+      status: 488,
+    });
+    expect(readOffer(aimed('127.0.0.1'), { policy, sipSource: '127.0.0.1' }).ok).to.equal(true);
   });
 });

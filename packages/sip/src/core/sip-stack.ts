@@ -22,6 +22,7 @@ import { serverTransactionKey } from '../transactions/transaction-key.ts';
 import { ClientTransactions } from './client-transactions.ts';
 import { withDigestRetry } from './digest-retry.ts';
 import { replyTo, stampVia } from './reply-routing.ts';
+import { ThrottledWarning } from './throttled-warning.ts';
 import { DEFAULT_TIMERS, type Endpoint, type SipTimerValues } from './timers.ts';
 
 export interface SipStackHandler {
@@ -70,6 +71,8 @@ export class SipStack {
   readonly userAgent: string;
   readonly #options: SipStackOptions;
   readonly #log: Logger;
+  /** Messages over a size limit that cannot be answered (the long line was Via or CSeq). */
+  readonly #oversizeDrops: ThrottledWarning;
   readonly #serverTransactions = new Map<string, ServerTransaction>();
   readonly #clientTransactions: ClientTransactions;
   readonly #dialogs = new Map<string, Dialog>();
@@ -82,6 +85,7 @@ export class SipStack {
     this.timers = { ...DEFAULT_TIMERS, ...options.timers };
     this.userAgent = options.userAgent ?? 'voicebridge';
     this.#log = options.log ?? silentLogger;
+    this.#oversizeDrops = new ThrottledWarning(this.#log);
     this.#clientTransactions = new ClientTransactions((request, to) => this.#write(request, to), this.timers);
   }
 
@@ -107,6 +111,13 @@ export class SipStack {
         this.sendResponse(
           createResponse(outcome.request, outcome.status, outcome.reason),
           this.#replyTo(outcome.request, source),
+        );
+      } else if (outcome.status === 513 || outcome.status === 413) {
+        // Over a limit before Via or CSeq was read (an over-long Via, say): no answer can reach the
+        // sender, but an operator whose trunk sends such headers must be able to see why calls vanish.
+        this.#oversizeDrops.warn(
+          { status: outcome.status, reason: outcome.reason, from: source.address },
+          `SIP message dropped unanswered: ${outcome.reason} (over the SIP_MAX_* limits, before Via or CSeq could be read)`,
         );
       } else {
         this.#log.debug({ reason: outcome.reason, from: source.address }, 'unparseable SIP message dropped');

@@ -398,6 +398,20 @@ describe('SipStack (in memory)', () => {
     ]);
   });
 
+  it('logs an over-long Via it cannot answer as one warning line for a flood of them, and sends nothing', () => {
+    const lines: object[] = [];
+    h = new Harness(undefined, recordingLogger(lines));
+    const longVia = invite()
+      .toString('latin1')
+      .replace(/^Via: (.*)$/m, (_line, value: string) => `Via: ${value};x=${'a'.repeat(9000)}`);
+    for (let i = 0; i < 50; i++) h.receive(Buffer.from(longVia, 'latin1'));
+    expect(h.sent).to.have.length(0);
+    expect(h.invites).to.have.length(0);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.deep.include({ level: 'warn', status: 513, reason: 'Header Line Too Long', from: '127.0.0.1' });
+    expect((lines[0] as { msg: string }).msg).to.match(/^SIP message dropped unanswered: Header Line Too Long/);
+  });
+
   it('drops garbage and stray responses silently', () => {
     h = new Harness();
     h.receive(Buffer.from('hello world'));
