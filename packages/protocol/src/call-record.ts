@@ -50,6 +50,8 @@ export const MediaStatsSchema = z.object({
   /** Inbound frames zero-filled for lost packets, and the jitter buffer's largest depth, ms. */
   framesConcealed: z.number().int().nonnegative().optional(),
   jitterBufferMaxMs: z.number().nonnegative().optional(),
+  /** Agent frames dropped because they lagged behind the media clock after a stall (ADR 0012). */
+  framesDroppedLate: z.number().int().nonnegative().optional(),
   /** The call's recording when its number records (stereo WAV: caller left, agent right). */
   recording: z.object({ path: z.string().max(4096), durationMs: z.number().int().nonnegative() }).optional(),
   /** The caller's RTP source media latched (rtp-latch.ts): where its audio really came from. Absent: none. */
@@ -81,6 +83,8 @@ export const TurnLatencySchema = z.object({
   interruptions: z.number().int().nonnegative(),
   /** Largest inbound jitter buffer depth seen on the caller's frames since the previous turn, ms. */
   jitterBufferMaxMs: z.number().nonnegative().optional(),
+  /** Agent frames dropped because they lagged behind the media clock after a stall (ADR 0012). */
+  framesDroppedLate: z.number().int().nonnegative().optional(),
 });
 export type TurnLatency = z.infer<typeof TurnLatencySchema>;
 /**
