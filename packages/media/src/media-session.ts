@@ -26,6 +26,7 @@ import { DtmfOutbound } from './dtmf-outbound.ts';
 import { INBOUND_FRAME_MS, InboundPath } from './inbound-path.ts';
 import { OutboundPath } from './outbound-path.ts';
 import { OutboundSender } from './outbound-sender.ts';
+import { playoutTargetFrames } from './playout-lag.ts';
 import type { MediaPorts } from './srtp-ports.ts';
 import { RtcpSession } from './rtcp-session.ts';
 import { RtpLatch } from './rtp-latch.ts';
@@ -111,13 +112,15 @@ export class MediaSession {
     this.callId = options.callId;
     this.port = options.ports.port;
     const codec = options.params.codec.name;
+    const jitterMaxDepthMs = options.params.jitterMaxDepthMs ?? options.jitterMaxDepthMs ?? DEFAULT_JITTER_MAX_DEPTH_MS;
     this.#inbound = new InboundPath({
       codec,
-      maxDepthMs: options.params.jitterMaxDepthMs ?? options.jitterMaxDepthMs ?? DEFAULT_JITTER_MAX_DEPTH_MS,
+      maxDepthMs: jitterMaxDepthMs,
       emit: (message) => this.#toAgentAudio(message),
     });
     this.#frameSamples = (SAMPLE_RATE_HZ / 1000) * options.params.ptimeMs;
-    this.#outboundPath = new OutboundPath(this.#frameSamples, OUTBOUND_FRAMES_MAX);
+    const lagTarget = playoutTargetFrames(jitterMaxDepthMs, options.params.ptimeMs);
+    this.#outboundPath = new OutboundPath(this.#frameSamples, OUTBOUND_FRAMES_MAX, lagTarget);
     const eventPt = options.params.telephoneEventPayloadType;
     this.#dtmfOut = eventPt === undefined ? undefined : new DtmfOutbound(eventPt, options.params.ptimeMs);
     this.#agent = new AgentLink({
@@ -151,6 +154,7 @@ export class MediaSession {
       ptimeMs: options.params.ptimeMs,
       rtp: this.#rtpOut,
       queue: this.#outboundPath.queue,
+      lag: this.#outboundPath.lag,
       dtmf: this.#dtmfOut,
       recorder: options.recorder,
       // Before the caller's packets latch a path the agent's audio waits in the queue: nothing is sent.
@@ -204,6 +208,7 @@ export class MediaSession {
       ...this.#rtcp.stats,
       framesConcealed: jitter.stats.framesFilled,
       jitterBufferMaxMs: jitter.maxDepthMs,
+      framesDroppedLate: this.#outboundPath.lag.dropped,
       ...(rec && { recording: { path: rec.path, durationMs: rec.durationMs } }),
       ...(this.#latch.latched && { remoteRtp: this.#latch.latched }),
     };

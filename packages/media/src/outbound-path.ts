@@ -1,5 +1,6 @@
 import { Reframer, Resampler } from '@voicebridge/rtp';
 import { OutboundQueue } from './outbound-queue.ts';
+import { PlayoutLag } from './playout-lag.ts';
 
 const SAMPLE_RATE_HZ = 8000;
 
@@ -13,15 +14,18 @@ const SAMPLE_RATE_HZ = 8000;
  */
 export class OutboundPath {
   readonly queue: OutboundQueue;
+  /** Lag behind the clock after stalls; `clear` ends it with the queue. */
+  readonly lag: PlayoutLag;
   readonly #reframer: Reframer;
   readonly #resamplers = new Map<number, Resampler>();
   /** Resampler output; grows to the largest chunk seen, then is reused. */
   #scratch = new Int16Array(0);
   #dropped = 0;
 
-  constructor(frameSamples: number, maxFrames: number) {
+  constructor(frameSamples: number, maxFrames: number, lagTargetFrames: number) {
     this.#reframer = new Reframer(frameSamples);
     this.queue = new OutboundQueue(frameSamples, maxFrames);
+    this.lag = new PlayoutLag({ targetFrames: lagTargetFrames });
   }
 
   /** Frames dropped because the queue was full, since the last call (for the session's stats). */
@@ -68,6 +72,7 @@ export class OutboundPath {
   clear(): string[] {
     this.#reframer.reset();
     for (const resampler of this.#resamplers.values()) resampler.reset();
+    this.lag.reset();
     return this.queue.clear();
   }
 

@@ -4,6 +4,17 @@
  */
 export type OutboundItem = { kind: 'frame'; samples: Int16Array } | { kind: 'mark'; name: string };
 
+/** Peak at or below which a frame counts as silence (−60 dBFS): where a lag cut is inaudible. */
+const SILENT_PEAK = 32;
+
+function isSilent(samples: Int16Array): boolean {
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i] as number;
+    if (s > SILENT_PEAK || s < -SILENT_PEAK) return false;
+  }
+  return true;
+}
+
 export class OutboundQueue {
   readonly #frameSamples: number;
   readonly #maxFrames: number;
@@ -54,6 +65,35 @@ export class OutboundQueue {
       this.#head = 0;
     }
     return item;
+  }
+
+  /**
+   * Drops one frame to pay back lag (PlayoutLag): a silent one among the first `window` frames if
+   * there is one, else (unless `silentOnly`) the oldest. Marks stay where they are. False when
+   * nothing was dropped.
+   */
+  dropFrame(window: number, silentOnly = false): boolean {
+    let oldest = -1;
+    let seen = 0;
+    for (let i = this.#head; i < this.#items.length && (seen === 0 || seen < window); i++) {
+      const item = this.#items[i] as OutboundItem;
+      if (item.kind !== 'frame') continue;
+      if (oldest < 0) oldest = i;
+      seen++;
+      if (seen <= window && isSilent(item.samples)) return this.#removeFrameAt(i);
+    }
+    return !silentOnly && oldest >= 0 && this.#removeFrameAt(oldest);
+  }
+
+  #removeFrameAt(index: number): boolean {
+    const item = this.#items[index] as Extract<OutboundItem, { kind: 'frame' }>;
+    if (index === this.#head) this.shift();
+    else {
+      this.#items.splice(index, 1);
+      this.#frames--;
+    }
+    this.recycle(item.samples);
+    return true;
   }
 
   /** Hands a frame's buffer back for reuse once it has been encoded. */

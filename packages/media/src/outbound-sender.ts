@@ -2,6 +2,7 @@ import type { ClockSlot, MediaClock } from '@voicebridge/rtp';
 import type { CallRecorder } from './call-recorder.ts';
 import type { DtmfOutbound } from './dtmf-outbound.ts';
 import type { OutboundQueue } from './outbound-queue.ts';
+import type { PlayoutLag } from './playout-lag.ts';
 import type { RtpSender } from './rtp-sender.ts';
 
 const SAMPLES_PER_MS = 8;
@@ -11,6 +12,8 @@ export interface OutboundSenderOptions {
   ptimeMs: number;
   rtp: RtpSender;
   queue: OutboundQueue;
+  /** The call's lag behind the clock after stalls, and what of it to drop (ADR 0014). */
+  lag: PlayoutLag;
   /** When telephone-event was negotiated. */
   dtmf: DtmfOutbound | undefined;
   recorder: CallRecorder | undefined;
@@ -36,6 +39,9 @@ export interface OutboundSenderOptions {
  * (so it is at most one ptime "early") and the RTP marker bit (RFC 3551 §4.1: first packet of a
  * talkspurt). Back on the regular slot, slots whose timestamp the talkspurt already used are skipped,
  * so the line stays contiguous and meets wall time again.
+ *
+ * Periods the clock skipped in a stall are counted on the regular slot (PlayoutLag); before each
+ * queued frame is sent, the lag above the call's target is dropped, and the rest shed slowly.
  */
 export class OutboundSender {
   readonly #options: OutboundSenderOptions;
@@ -47,6 +53,8 @@ export class OutboundSender {
   /** The last voice packet carried agent audio (a talkspurt is under way). */
   #speaking = false;
   #talkspurt: ClockSlot | undefined;
+  /** Scheduled time of the regular slot's last call while active; undefined when inactive. */
+  #lastTickAtMs: number | undefined;
 
   constructor(options: OutboundSenderOptions) {
     this.#options = options;
@@ -68,9 +76,11 @@ export class OutboundSender {
   tick(scheduledAtMs: number): void {
     if (!this.#options.active()) {
       this.#endTalkspurt();
+      this.#lastTickAtMs = undefined;
       return;
     }
     if (this.#startedAtMs === 0) this.#startedAtMs = scheduledAtMs;
+    this.#countSkipped(scheduledAtMs);
     if (this.#talkspurt) return; // the talkspurt's slot sends
     const timestamp = this.timestampAt(scheduledAtMs);
     // Right after a talkspurt: this slot's timestamp is already used.
@@ -86,9 +96,11 @@ export class OutboundSender {
       }
       return;
     }
-    const item = this.#options.queue.peek();
-    if (item?.kind === 'frame') this.#sendQueued(timestamp, scheduledAtMs, !this.#speaking);
-    else this.#sendFrame(this.#silence, timestamp, scheduledAtMs, false);
+    if (this.#frameReady()) this.#sendQueued(timestamp, scheduledAtMs, !this.#speaking);
+    else {
+      this.#options.lag.underrun();
+      this.#sendFrame(this.#silence, timestamp, scheduledAtMs, false);
+    }
   }
 
   /**
@@ -96,10 +108,9 @@ export class OutboundSender {
    * frame goes out now and the talkspurt's slot paces the rest from now on.
    */
   audioQueued(): void {
-    const { queue, dtmf, clock, ptimeMs } = this.#options;
+    const { dtmf, clock, ptimeMs } = this.#options;
     if (this.#talkspurt || this.#speaking || this.#startedAtMs === 0 || !this.#options.active() || dtmf?.busy) return;
-    this.#reportLeadingMarks();
-    if (queue.peek()?.kind !== 'frame') return;
+    if (!this.#frameReady()) return;
     const nowMs = clock.nowMs();
     const next =
       this.#lastTimestamp === undefined ? this.timestampAt(nowMs) : (this.#lastTimestamp + this.#frameSamples) >>> 0;
@@ -119,12 +130,37 @@ export class OutboundSender {
       this.#endTalkspurt();
       return;
     }
-    this.#reportLeadingMarks();
-    if (this.#options.queue.peek()?.kind !== 'frame' || this.#lastTimestamp === undefined) {
+    if (!this.#frameReady() || this.#lastTimestamp === undefined) {
       this.#endTalkspurt();
       return;
     }
     this.#sendQueued((this.#lastTimestamp + this.#frameSamples) >>> 0, scheduledAtMs, false);
+  }
+
+  /**
+   * The regular slot advances by one period per call: a longer step is periods the clock dropped in
+   * a stall. They count as lag only while a stream was under way (a silent call owes nothing).
+   */
+  #countSkipped(scheduledAtMs: number): void {
+    const last = this.#lastTickAtMs;
+    this.#lastTickAtMs = scheduledAtMs;
+    if (last === undefined) return;
+    const skipped = Math.round((scheduledAtMs - last) / this.#options.ptimeMs) - 1;
+    if (skipped <= 0) return;
+    const queued = this.#options.queue.frameCount;
+    if (this.#speaking || this.#talkspurt !== undefined || queued > 0) this.#options.lag.skipped(skipped, queued);
+  }
+
+  /**
+   * Sheds what the lag says must go, then reports the marks now at the head; true when a frame is
+   * next to send.
+   */
+  #frameReady(): boolean {
+    const { lag, queue } = this.#options;
+    const { now, window, silentOnly } = lag.shed();
+    for (let i = 0; i < now && queue.dropFrame(window, silentOnly); i++) lag.paid();
+    this.#reportLeadingMarks();
+    return queue.peek()?.kind === 'frame';
   }
 
   #endTalkspurt(): void {

@@ -1,50 +1,14 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { expect } from 'chai';
 import { decodeAudioFrame, type AudioFrame } from '@voicebridge/protocol';
-import {
-  MediaClock,
-  parseRtp,
-  pcmuDecode,
-  pcmuEncode,
-  encoderFor,
-  type ClockTimers,
-  type RtpPacket,
-} from '@voicebridge/rtp';
+import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, encoderFor, type RtpPacket } from '@voicebridge/rtp';
 import { waitFor } from '../../../test/support/wait-for.ts';
 import { InboundPath } from '../src/inbound-path.ts';
 import { OutboundQueue } from '../src/outbound-queue.ts';
 import { OutboundSender } from '../src/outbound-sender.ts';
 import { RtpSender } from '../src/rtp-sender.ts';
-
-/** Time that moves only when the test says so; the clock's one timer fires when it is due. */
-class FakeTime implements ClockTimers {
-  nowMs = 1000;
-  readonly #timers = new Map<number, { dueMs: number; callback: () => void }>();
-  #last = 0;
-  readonly now = (): number => this.nowMs;
-
-  setTimeout(callback: () => void, delayMs: number): unknown {
-    this.#timers.set(++this.#last, { dueMs: this.nowMs + Math.max(delayMs, 1), callback });
-    return this.#last;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number);
-  }
-
-  advance(ms: number): void {
-    const end = this.nowMs + ms;
-    for (;;) {
-      let next: [number, { dueMs: number; callback: () => void }] | undefined;
-      for (const entry of this.#timers) if (!next || entry[1].dueMs < next[1].dueMs) next = entry;
-      if (!next || next[1].dueMs > end) break;
-      this.#timers.delete(next[0]);
-      this.nowMs = Math.max(this.nowMs, next[1].dueMs);
-      next[1].callback();
-    }
-    this.nowMs = end;
-  }
-}
+import { PlayoutLag } from '../src/playout-lag.ts';
+import { FakeTime } from './fake-time.ts';
 
 function rtpPayload(value: number): Buffer {
   const pcm = new Int16Array(160).fill(value);
@@ -168,6 +132,7 @@ describe('OutboundSender: a talkspurt starts at once', () => {
       ptimeMs: 20,
       rtp,
       queue,
+      lag: new PlayoutLag({ targetFrames: 4 }),
       dtmf: undefined,
       recorder: undefined,
       active: () => active,

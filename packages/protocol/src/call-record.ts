@@ -50,7 +50,7 @@ export const MediaStatsSchema = z.object({
   /** Inbound frames zero-filled for lost packets, and the jitter buffer's largest depth, ms. */
   framesConcealed: z.number().int().nonnegative().optional(),
   jitterBufferMaxMs: z.number().nonnegative().optional(),
-  /** Agent frames dropped because they lagged behind the media clock after a stall (ADR 0012). */
+  /** Agent frames dropped because they lagged behind the media clock after a stall (ADR 0014). */
   framesDroppedLate: z.number().int().nonnegative().optional(),
   /** The call's recording when its number records (stereo WAV: caller left, agent right). */
   recording: z.object({ path: z.string().max(4096), durationMs: z.number().int().nonnegative() }).optional(),
@@ -83,7 +83,7 @@ export const TurnLatencySchema = z.object({
   interruptions: z.number().int().nonnegative(),
   /** Largest inbound jitter buffer depth seen on the caller's frames since the previous turn, ms. */
   jitterBufferMaxMs: z.number().nonnegative().optional(),
-  /** Agent frames dropped because they lagged behind the media clock after a stall (ADR 0012). */
+  /** Agent frames dropped because they lagged behind the media clock after a stall (ADR 0014). */
   framesDroppedLate: z.number().int().nonnegative().optional(),
 });
 export type TurnLatency = z.infer<typeof TurnLatencySchema>;

@@ -1,0 +1,238 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { expect } from 'chai';
+import { encoderFor, MediaClock, pcmuEncode, type ClockSlot } from '@voicebridge/rtp';
+import { OutboundQueue } from '../src/outbound-queue.ts';
+import { OutboundSender } from '../src/outbound-sender.ts';
+import { PlayoutLag } from '../src/playout-lag.ts';
+import { RtpSender } from '../src/rtp-sender.ts';
+import { FakeTime } from './fake-time.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
+
+/** The μ-law byte of a sample value. */
+function pcmuOf(value: number): number {
+  const out = Buffer.alloc(1);
+  pcmuEncode(new Int16Array([value]), out);
+  return out[0] as number;
+}
+
+describe('PlayoutLag: periods a stall skipped, counted against what was queued', () => {
+  it('owes the skipped periods the queue could not cover; drops above the target at once, the rest one every 5 sends, silence waited for 5 more', () => {
+    const lag = new PlayoutLag({ targetFrames: 4 });
+    lag.skipped(9, 1);
+    expect(lag.owed).to.equal(8);
+    expect(lag.shed()).to.deep.equal({ now: 4, window: 0, silentOnly: false });
+    for (let i = 0; i < 4; i++) lag.paid();
+    const sheds = Array.from({ length: 5 }, () => lag.shed());
+    expect(sheds.map((s) => s.now)).to.deep.equal([0, 0, 0, 0, 1]);
+    expect(sheds[4]).to.deep.equal({ now: 1, window: 5, silentOnly: true });
+    lag.paid(); // a silent frame was found
+    // None found for 5 more sends after the 5th: then the oldest goes.
+    const waited = Array.from({ length: 10 }, () => lag.shed());
+    expect(waited.map((s) => (s.now === 0 ? '-' : s.silentOnly ? 's' : 'o')).join('')).to.equal('----sssss' + 'o');
+    expect(lag.dropped).to.equal(5);
+  });
+
+  it('owes nothing when the queue held the skipped periods’ audio already (queued ahead on purpose)', () => {
+    const lag = new PlayoutLag({ targetFrames: 4 });
+    lag.skipped(9, 75);
+    expect(lag.owed).to.equal(0);
+    expect(lag.shed().now).to.equal(0);
+  });
+
+  it('an underrun pays a frame back, but in the three periods right after a stall adds one (that frame is late too)', () => {
+    const lag = new PlayoutLag({ targetFrames: 4 });
+    lag.skipped(6, 0);
+    for (let i = 0; i < 3; i++) lag.underrun();
+    expect(lag.owed).to.equal(9);
+    lag.underrun();
+    expect(lag.owed).to.equal(8);
+    lag.reset();
+    expect(lag.owed).to.equal(0);
+  });
+
+  it('refuses a target that is not a whole number of frames', () => {
+    expect(() => new PlayoutLag({ targetFrames: 1.5 })).to.throw(RangeError, /targetFrames/);
+    expect(() => new PlayoutLag({ targetFrames: 4, shedEveryPeriods: 0 })).to.throw(RangeError, /shedEveryPeriods/);
+  });
+});
+
+describe('OutboundQueue.dropFrame: silence first, else the oldest', () => {
+  const frame = (value: number): Int16Array => new Int16Array(160).fill(value);
+
+  it('takes a silent frame within the window, keeping the marks where they are', () => {
+    const queue = new OutboundQueue(160, 100);
+    queue.pushFrame(frame(1000));
+    queue.pushMark('a');
+    queue.pushFrame(frame(3));
+    queue.pushFrame(frame(2000));
+    expect(queue.dropFrame(5)).to.equal(true);
+    const left: (string | number)[] = [];
+    for (let item = queue.shift(); item; item = queue.shift())
+      left.push(item.kind === 'mark' ? item.name : (item.samples[0] as number));
+    expect(left).to.deep.equal([1000, 'a', 2000]);
+  });
+
+  it('takes the oldest frame when none within the window is silent, and reports false on no frame', () => {
+    const queue = new OutboundQueue(160, 100);
+    queue.pushMark('m');
+    queue.pushFrame(frame(1000));
+    queue.pushFrame(frame(2000));
+    queue.pushFrame(frame(0));
+    expect(queue.dropFrame(2)).to.equal(true);
+    expect(queue.frameCount).to.equal(2);
+    expect(queue.shift()).to.deep.equal({ kind: 'mark', name: 'm' });
+    expect((queue.shift() as { samples: Int16Array }).samples[0]).to.equal(2000);
+    queue.shift();
+    expect(queue.dropFrame(5)).to.equal(false);
+  });
+});
+
+/**
+ * The sender on a clock in fake time, feeding it the way a stream fed at real time arrives: one
+ * frame 7 ms into each period. A stall is time moving 200 ms with nothing run, then the clock's late
+ * wake-up and the burst of the frames the source sent meanwhile.
+ */
+describe('OutboundSender: a stall leaves no standing delay behind a real-time stream', () => {
+  let time: FakeTime;
+  let clock: MediaClock;
+  let socket: Socket;
+  let queue: OutboundQueue;
+  let lag: PlayoutLag;
+  let out: OutboundSender;
+  let slot: ClockSlot;
+  let sent: number;
+  let fed: number;
+
+  beforeEach(async () => {
+    time = new FakeTime();
+    clock = new MediaClock({ now: time.now, timers: time });
+    socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const rtp = new RtpSender({
+      socket,
+      frameSamples: 160,
+      // Packets go to the socket itself and are never read: only what was handed over counts.
+      target: () => ({ address: '127.0.0.1', port: socket.address().port }),
+      onSent: () => sent++,
+    });
+    rtp.encode = encoderFor('PCMU');
+    queue = new OutboundQueue(160, 3000);
+    lag = new PlayoutLag({ targetFrames: 4 });
+    sent = 0;
+    fed = 0;
+    out = new OutboundSender({
+      clock,
+      ptimeMs: 20,
+      rtp,
+      queue,
+      lag,
+      dtmf: undefined,
+      recorder: undefined,
+      active: () => true,
+      onMarksPlayed: () => undefined,
+    });
+    slot = clock.add(20, (at) => out.tick(at));
+    time.advance(slot.offsetMs + 40);
+  });
+
+  afterEach(() => {
+    out.close();
+    clock.close();
+    socket.close();
+  });
+
+  function feed(frames: number, value = 1000): void {
+    for (let i = 0; i < frames; i++) queue.pushFrame(new Int16Array(160).fill(value));
+    fed += frames;
+    out.audioQueued();
+  }
+
+  /** `periods` periods of real-time feeding; returns the frames queued just before each new one. */
+  function realTime(periods: number): number[] {
+    const standing: number[] = [];
+    for (let i = 0; i < periods; i++) {
+      time.advance(7);
+      standing.push(queue.frameCount);
+      feed(1);
+      time.advance(13);
+    }
+    return standing;
+  }
+
+  function stall(ms: number): void {
+    time.nowMs += ms;
+    time.advance(1); // the clock's late wake-up: the current period and one missed one
+  }
+
+  it('after a 200 ms stall drops the 10 frames it made late (6 at once, 4 within 800 ms): back to its steady queue', () => {
+    const before = realTime(25);
+    expect(Math.max(...before)).to.be.at.most(1);
+    stall(200);
+    feed(10); // what the source sent during the stall arrives in one burst
+    const after = realTime(50);
+    expect(lag.dropped).to.equal(10);
+    expect(lag.owed).to.equal(0);
+    // A second after the stall (its last 5 periods): the queue of before; with no silence to cut,
+    // every frame below the target waited the longest (10 sends).
+    expect(after.slice(0, 3)).to.deep.equal([3, 3, 3]);
+    expect(Math.max(...after.slice(45))).to.be.at.most(Math.max(...before));
+    expect(fed - lag.dropped - queue.frameCount).to.be.at.most(sent);
+  });
+
+  it('sheds the lag below the target from silent frames when the stream has some', async () => {
+    const loud = pcmuOf(1000);
+    let loudSent = 0;
+    let arrived = 0;
+    socket.on('message', (packet: Buffer) => {
+      arrived++;
+      if (packet[12] === loud) loudSent++;
+    });
+    // The sender reuses a ring of 8 send buffers: each period's packets must leave before the next.
+    const period = async (value: number | undefined): Promise<void> => {
+      time.advance(7);
+      if (value !== undefined) feed(1, value);
+      time.advance(13);
+      await waitFor('the period’s packets at the socket', 5000, () => arrived === sent);
+    };
+    for (let i = 0; i < 25; i++) await period(1000);
+    stall(200);
+    feed(10); // loud: above the target, the oldest go at once
+    await waitFor('the burst’s first packet at the socket', 5000, () => arrived === sent);
+    for (let i = 0; i < 50; i++) await period(i % 2 === 0 ? 5 : 1000); // every other frame silent (−76 dBFS)
+    await period(undefined);
+    expect(queue.frameCount).to.equal(0);
+    expect(lag.dropped).to.equal(10);
+    // 25 + 10 + 25 loud frames fed; only the 6 dropped at once were loud: the 4 after were silent.
+    expect(loudSent).to.equal(25 + 10 + 25 - 6);
+  });
+
+  it('cuts nothing from audio queued ahead: a stall in the middle of 3 s of TTS only shifts it', () => {
+    feed(150);
+    time.advance(500);
+    stall(200);
+    time.advance(3000);
+    expect(lag.dropped).to.equal(0);
+    expect(queue.frameCount).to.equal(0);
+  });
+
+  it('a stream that ended just before the stall owes nothing by the time its next reply comes', () => {
+    realTime(25);
+    stall(200);
+    time.advance(1000); // no burst: the source had stopped
+    expect(lag.owed).to.equal(0);
+    feed(50);
+    time.advance(1000);
+    expect(lag.dropped).to.equal(0);
+  });
+
+  it('a clear (barge-in) forgets the lag with the queue', () => {
+    realTime(25);
+    stall(200);
+    expect(lag.owed).to.be.greaterThan(0);
+    queue.clear();
+    lag.reset();
+    feed(10);
+    time.advance(400);
+    expect(lag.dropped).to.equal(0);
+  });
+});
