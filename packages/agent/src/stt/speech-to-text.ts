@@ -5,6 +5,12 @@ export interface Transcript {
   final: boolean;
   startMs: number;
   endMs: number;
+  /**
+   * On a final: the provider's own end-of-turn signal that closed it (Deepgram `speech_final` after
+   * its endpointing silence, or `UtteranceEnd` after a gap in words; AssemblyAI `end_of_turn`).
+   * Absent where the engine has none (pocketsphinx: its own silence detection).
+   */
+  endpoint?: 'speech-final' | 'utterance-end' | 'end-of-turn' | 'stream-end';
 }
 
 export interface TranscribeOptions {
