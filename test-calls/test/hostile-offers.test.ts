@@ -108,6 +108,27 @@ describe('hostile offers and floods against the bridge (real UDP, real Redis)', 
     expect(bridge.signaling.media.callsOn(0)).to.equal(0);
   });
 
+  it('refuses a re-INVITE that moves the media to a broadcast address with 488 and a Warning; the call goes on', async () => {
+    const callId = newCallId();
+    invite(callId, offerSdp(40000));
+    const ok = await peer.response(200, 'INVITE', callId);
+    const toTag = toTagOf(ok);
+    const base = { bridgePort: sipPort(), peerPort: peer.port, callId, number: NUMBER, toTag };
+    ack(callId, toTag, 'z9hG4bKack-re1');
+    const body = aimedAt('IP4', '255.255.255.255');
+    const reinvite = requestText('INVITE', { ...base, branch: 'z9hG4bKre-bcast', cseq: 2 }).replace(
+      'Content-Length: 0\r\n\r\n',
+      `Contact: <sip:caller@127.0.0.1:${peer.port}>\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    peer.send(reinvite, sipPort());
+    const refused = await peer.response(488, 'INVITE', callId);
+    expect(refused.headers.get('Warning')).to.match(/^300 voicebridge ".*broadcast/);
+    peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKre-bcast', cseq: 2 }), sipPort());
+    // RFC 3261 §14.2: a refused re-INVITE leaves the session as it was; the caller hangs up normally.
+    peer.send(requestText('BYE', { ...base, branch: 'z9hG4bKbye-re1', cseq: 3 }), sipPort());
+    await peer.response(200, 'BYE', callId);
+  });
+
   it('sends no RTP and no RTCP to the SDP address of a caller that never sends, until its own packets latch the path', async () => {
     // The SDP names ports P (RTP) and P + 1 (RTCP), both held here: neither may hear from the bridge.
     const { minPort } = await freeRtpPortRange(2);
