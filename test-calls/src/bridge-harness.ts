@@ -21,8 +21,8 @@ export interface RunningBridge {
   /** Every log line the bridge printed so far (JSON, one per line). */
   logs: string[];
   child: ChildProcess;
-  /** Runs the voicebridge CLI against this bridge's Redis prefix. */
-  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Runs the voicebridge CLI against this bridge's Redis prefix (with the bridge's environment, plus `env`). */
+  cli(args: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }>;
   /** SIGTERM, wait for exit, delete every key under the prefix. Idempotent. */
   stop(): Promise<void>;
 }
@@ -107,7 +107,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<RunningB
     redis,
     logs,
     child,
-    cli: (args) => runCli(args, env),
+    cli: (args, extra) => runCli(args, { ...env, ...extra }),
     stop: () =>
       (stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

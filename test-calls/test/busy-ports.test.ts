@@ -15,9 +15,10 @@ describe('busy fixed ports: a clear line and exit 2, never a retry loop', functi
   this.timeout(90_000);
   const bridge = useBridge();
 
-  it('a second voicebridge start with the same settings exits 2 at once naming SIP_PORT, MEDIA_CONTROL_PORT and HTTP_PORT, and the first bridge goes on', async () => {
+  it('a second voicebridge start with the same ports (under another node id) exits 2 at once naming SIP_PORT, MEDIA_CONTROL_PORT and HTTP_PORT, and the first bridge goes on', async () => {
     const logLinesBefore = bridge().logs.length;
-    const second = await bridge().cli(['start', '--json-logs']);
+    // Its own node id: with the first's, the node lease refuses it before the ports (node-identity.test.ts).
+    const second = await bridge().cli(['start', '--json-logs'], { NODE_ID: 'busy-ports-second' });
     expect(second.code).to.equal(2);
     const lines = second.stderr.trimEnd().split('\n');
     const sip = bridge().sipPort;

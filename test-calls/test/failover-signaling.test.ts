@@ -11,19 +11,26 @@ import { waitFor } from '../../test/support/wait-for.ts';
  */
 describe('failover: SIGKILL of the signaling process mid-call', function () {
   this.timeout(120_000);
-  const bridge = useBridge();
+  // One recogniser (the echo number needs none): four loading their models while the restarted
+  // process loads its modules would measure the box, not the restart.
+  const bridge = useBridge({ env: { STT_POOL_SIZE: '1' } });
 
-  it('the caller gets a BYE within 10 s and the record is closed with bridge-restart', async () => {
+  it('the restart takes the node lease at once and the caller gets a BYE within 5 s; the record is closed with bridge-restart', async () => {
     // Resolves only when the caller received a BYE and answered it.
     const { callId, killedAtMs, record } = await killMidCall(bridge(), 'signaling', 10_000);
     expect(record.callId).to.equal(callId);
     expect(record.verdict).to.deep.include({ by: 'bridge', reason: 'bridge-restart' });
-    const byeAtMs = record.endedAtMs!; // the BYE goes out as the restarted process starts listening
-    process.stdout.write(`      signaling SIGKILL → record closed and BYE sent after ${byeAtMs - killedAtMs} ms\n`);
-    expect(byeAtMs - killedAtMs, 'ms from the kill to the BYE').to.be.at.most(10_000);
-    await waitFor('the BYE log line', 5000, () =>
-      bridge().logs.some((l) => l.includes(callId) && l.includes('"BYE sent for a call left up by an earlier run"')),
+    const byeLine = await waitFor('the BYE log line', 5000, () =>
+      bridge().logs.find((l) => l.includes(callId) && l.includes('"BYE sent for a call left up by an earlier run"')),
     );
+    const byeAtMs = (JSON.parse(byeLine) as { time: number }).time;
+    process.stdout.write(
+      `      signaling SIGKILL → record closed after ${record.endedAtMs! - killedAtMs} ms, BYE sent after ${byeAtMs - killedAtMs} ms\n`,
+    );
+    expect(byeAtMs - killedAtMs, 'ms from the kill to the BYE').to.be.at.most(5000);
+    // Same host, the holder's pid gone: no wait for the lease to expire.
+    expect(bridge().logs.some((l) => l.includes('"node lease taken over from a process of this host that is gone"'))).to
+      .be.true;
     await waitFor('media closed the call', 10_000, () =>
       bridge().logs.some((l) => l.includes('"media closed"') && l.includes(callId)),
     );

@@ -1,9 +1,12 @@
 import { Redis } from 'ioredis';
 import { RedisKeys } from '@voicebridge/store';
-import { EXIT_FAILURE, EXIT_USAGE, runCli } from './cli.ts';
 import { EnvError, readCliEnv } from './env.ts';
 import type { CliEnv } from './env.ts';
 import { runStartCommand } from './start-command.ts';
+
+/** cli.ts's EXIT_FAILURE and EXIT_USAGE, here so that `start` need not load the other commands. */
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
 
 /**
  * `voicebridge` entry point: the only CLI module that reads the environment and builds a connection.
@@ -30,6 +33,9 @@ async function main(argv: string[]): Promise<number> {
   redis.on('error', () => {
     // Reported by runCli with the command that failed.
   });
+  // Loaded here, not at the top: a second `start` of a running node must say so within seconds on a
+  // loaded machine, and the other commands' modules are a good part of the CLI's load time.
+  const { runCli } = await import('./cli.ts');
   try {
     return await runCli(argv, {
       redis,

@@ -1,9 +1,11 @@
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
-import { fixedPorts, loadBridgeConfig, portInUseError, VoicebridgeError } from '@voicebridge/protocol';
-import { startNodeHttp, type NodeHttp } from './node-http.ts';
+import { fixedPorts, loadBridgeConfig, nodeIdOf, portInUseError, VoicebridgeError } from '@voicebridge/protocol';
+import { NodeLease, nodeIdHeldError, RedisKeys } from '@voicebridge/store';
+import type { NodeHttp } from './node-http.ts';
 import { busyPorts, clashingPorts } from './port-probe.ts';
 import { formatLogLine } from './supervisor/log-format.ts';
-import { SERVICE_NAMES, Supervisor, type ServiceName } from './supervisor/supervisor.ts';
+import { SERVICE_NAMES, type ServiceName } from './supervisor/service-instances.ts';
 
 const USAGE = `usage: voicebridge start [--services media,agent,signaling] [--json-logs]
 
@@ -70,6 +72,21 @@ export async function runStart(argv: string[]): Promise<number> {
       );
       return 1;
     }
+    if (services.includes('signaling')) {
+      // Before the ports and before any process: a second start of a running node stops here having
+      // touched nothing (its ports may differ, its node id and prefix are what would collide).
+      const nodeId = nodeIdOf(config);
+      const holder = await NodeLease.holder(probe, new RedisKeys(config.REDIS_KEY_PREFIX), nodeId);
+      if (holder !== undefined && !NodeLease.isStale(holder, hostname(), process.pid)) {
+        if (holder.host === hostname()) {
+          process.stderr.write(`voicebridge: ${nodeIdHeldError(holder, nodeId, config.REDIS_KEY_PREFIX).message}\n`);
+          return 2;
+        }
+        process.stderr.write(
+          `voicebridge: node id ${nodeId} is held by pid ${holder.pid} on host ${holder.host}: signaling waits up to NODE_LEASE_TTL_MS (${config.NODE_LEASE_TTL_MS} ms) for that lease to expire\n`,
+        );
+      }
+    }
   } catch (error) {
     process.stderr.write(
       `voicebridge: cannot reach Redis at REDIS_URL ${config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')}: ${(cause ?? (error as Error)).message}\n`,
@@ -95,6 +112,12 @@ export async function runStart(argv: string[]): Promise<number> {
     return 2;
   }
 
+  // Loaded only once the checks above passed: the HTTP server's modules are most of start's load
+  // time, and a refused start (node id held, port busy) should say so at once.
+  const [{ startNodeHttp }, { Supervisor }] = await Promise.all([
+    import('./node-http.ts'),
+    import('./supervisor/supervisor.ts'),
+  ]);
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   const supervisor = new Supervisor({
     services,

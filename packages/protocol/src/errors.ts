@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   VB_DTMF_NOT_NEGOTIATED: { retryable: false, sipStatus: 488 },
   VB_TRANSFER_NOT_ALLOWED: { retryable: false, sipStatus: 403 },
   VB_PORT_IN_USE: { retryable: false, sipStatus: 500 },
+  VB_NODE_ID_HELD: { retryable: false, sipStatus: 500 },
   VB_UNAUTHORIZED: { retryable: false, sipStatus: 403 },
   VB_FORBIDDEN: { retryable: false, sipStatus: 403 },
   VB_RATE_LIMITED: { retryable: true, sipStatus: 503 },

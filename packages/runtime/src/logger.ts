@@ -19,10 +19,14 @@ export const REDACTED_PATHS = [
   '*.text',
 ];
 
-export function createLogger(config: Pick<BridgeConfig, 'LOG_LEVEL' | 'LOG_REDACT'>, service: string): Logger {
+export function createLogger(
+  config: Pick<BridgeConfig, 'LOG_LEVEL' | 'LOG_REDACT'>,
+  service: string,
+  node?: string,
+): Logger {
   return pino({
     level: config.LOG_LEVEL,
-    base: { service, pid: process.pid },
+    base: { service, pid: process.pid, ...(node !== undefined && { node }) },
     redact: config.LOG_REDACT ? { paths: REDACTED_PATHS, censor: '[redacted]' } : undefined,
   });
 }

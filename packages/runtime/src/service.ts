@@ -1,4 +1,4 @@
-import { loadBridgeConfig, VoicebridgeError, type BridgeConfig } from '@voicebridge/protocol';
+import { loadBridgeConfig, nodeIdOf, VoicebridgeError, type BridgeConfig } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.ts';
 
@@ -35,7 +35,8 @@ export async function runService(
     process.exit(2);
   }
   const name = instanceName?.(config) ?? service;
-  const log = createLogger(config, name);
+  // Every line of every process of a node names the node (NODE_ID): several nodes may log to one place.
+  const log = createLogger(config, name, nodeIdOf(config));
   process.on('uncaughtException', (error) => {
     log.fatal({ err: error }, 'uncaught exception: exiting');
     process.exit(1);
@@ -53,8 +54,9 @@ export async function runService(
     log.info(started.detail ?? {}, `${name} ready`);
     process.send?.(ready);
   } catch (error) {
-    if (error instanceof VoicebridgeError && error.code === 'VB_PORT_IN_USE') {
-      // The operator's to fix, and restarting cannot: one line naming the setting, and exit 2 (no restart).
+    if (error instanceof VoicebridgeError && (error.code === 'VB_PORT_IN_USE' || error.code === 'VB_NODE_ID_HELD')) {
+      // The operator's to fix, and restarting cannot: one line naming the setting (or the holder), and
+      // exit 2 (no restart).
       process.stderr.write(`voicebridge ${name}: ${error.message}\n`);
       process.exit(2);
     }

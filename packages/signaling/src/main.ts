@@ -6,7 +6,7 @@ await runService('signaling', async (config, log) => {
   const eventsRedis = connectRedis(config.REDIS_URL, 'vb-signaling-events');
   const service = await SignalingService.start({ config, log, redis, eventsRedis });
   return {
-    detail: { sip: `${service.address.address}:${service.address.port}` },
+    detail: { sip: `${service.address.address}:${service.address.port}`, nodeId: service.nodeId },
     service: {
       close: async () => {
         await service.close();

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import {
   advertisedRtpAddress,
@@ -17,6 +18,7 @@ import {
 import { SipStack, type DigestAlgorithm, type Endpoint } from '@voicebridge/sip';
 import {
   CallRecordRepository,
+  NodeLease,
   NumberRepository,
   RedisKeys,
   TrunkRepository,
@@ -54,7 +56,12 @@ export interface SignalingServiceOptions {
   trunkRefreshMs?: number;
   /** How long start() waits for a first media worker before listening anyway (calls get 503 until one connects); default 5000 ms. */
   mediaWaitMs?: number;
+  /** This host's name in the node lease; default `os.hostname()` (tests pose as another host). */
+  host?: string;
 }
+
+/** SIP messages kept while start() finishes after binding (UDP peers retransmit anything beyond). */
+const EARLY_MESSAGES_MAX = 1000;
 
 /** Every address: the transports pass everything to the AbuseGuard, which decides per message. */
 const ANY_SOURCE: readonly Cidr[] = [parseCidr('0.0.0.0/0') as Cidr, parseCidr('::/0') as Cidr];
@@ -77,6 +84,10 @@ export class SignalingService {
   readonly guard: AbuseGuard;
   readonly registrations: RegistrationManager;
   readonly #options: SignalingServiceOptions;
+  readonly nodeId: string;
+  readonly #lease: NodeLease;
+  /** Messages that arrived between binding and the end of start(): handled once it is done. */
+  #early: [Buffer, Endpoint][] | undefined = [];
   #address: AddressInfo | undefined;
   #tlsAddress: AddressInfo | undefined;
   #closing: Promise<void> | undefined;
@@ -86,6 +97,16 @@ export class SignalingService {
     const { config, log } = options;
     const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
     const advertised = advertisedSipAddress(config);
+    this.nodeId = nodeIdOf(config);
+    this.#lease = new NodeLease({
+      redis: options.redis,
+      keys,
+      nodeId: this.nodeId,
+      ttlMs: config.NODE_LEASE_TTL_MS,
+      host: options.host ?? hostname(),
+      pid: process.pid,
+      log,
+    });
     this.trunks = new TrunkDirectory({
       trunks: new TrunkRepository(options.redis, keys),
       allowed: parseCidrList(config.SIP_ALLOWED_CIDRS),
@@ -108,6 +129,11 @@ export class SignalingService {
       acceptsConnection: (address: string) => this.guard.acceptsConnection(address),
       log,
       onMessage: (data: Buffer, source: Endpoint) => {
+        // Responses pass (they answer our orphan BYEs, sent during start); requests wait for its end.
+        if (this.#early && !isResponse(data)) {
+          if (this.#early.length < EARLY_MESSAGES_MAX) this.#early.push([data, source]);
+          return;
+        }
         if (this.guard.admit(data, source)) this.stack.receive(data, source);
       },
     };
@@ -178,7 +204,7 @@ export class SignalingService {
         dispatcher: this.#dispatcher,
         numbers: new NumberRepository(options.redis, keys),
         records: new CallRecordRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
-        nodeId: nodeIdOf(config),
+        nodeId: this.nodeId,
         advertisedAddress: advertised,
         sipPort: config.SIP_PORT,
         tlsPort: config.SIP_TLS_PORT,
@@ -202,20 +228,31 @@ export class SignalingService {
     this.#transfers = new AgentTransfers({ calls: this.calls, media: this.media, log });
   }
 
+  /**
+   * Start order (docs/operations.md, "Node identity"): the node lease first (a second start of this
+   * node stops here, having touched nothing), then every fixed port (a busy one stops it before any
+   * write), and only then the writes: the sweep of this node's calls an earlier run left live (their
+   * callers get their BYE at once), the demo numbers. Requests that arrive once bound wait for the
+   * end of start().
+   */
   static async start(options: SignalingServiceOptions): Promise<SignalingService> {
     const service = new SignalingService(options);
+    const { config, log } = options;
     try {
-      if (options.config.SEED_DEMO_NUMBERS) {
-        await new NumberRepository(options.redis, new RedisKeys(options.config.REDIS_KEY_PREFIX)).ensureDefaults(
-          DEMO_NUMBERS,
-        );
-      }
-      const keys = new RedisKeys(options.config.REDIS_KEY_PREFIX);
+      await service.#lease.acquire();
+      const ports = fixedPorts(config, ['signaling']);
+      const fixed = (id: FixedPort['id']): FixedPort | undefined => ports.find((p) => p.id === id);
+      const udp = await listenOnFixedPort(service.#transport?.listen(), fixed('sip-udp'));
+      const tcp = await listenOnFixedPort(service.#tcp?.listen(), fixed('sip-tcp'));
+      service.#tlsAddress = await listenOnFixedPort(service.#tls?.listen(), fixed('sip-tls'));
+      service.#address = udp ?? tcp ?? service.#tlsAddress;
+      const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
       const media = service.media;
       const orphans: CallRecord[] = [];
       await closeOrphanCalls(
-        new CallRecordRepository(options.redis, keys, { ttlSeconds: options.config.CALL_RECORD_TTL_S }),
-        options.log,
+        new CallRecordRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
+        service.nodeId,
+        log,
         (record) => {
           orphans.push(record);
           // Not awaited: media may connect later (or be gone too, which ended the call already). Any
@@ -223,19 +260,18 @@ export class SignalingService {
           void media.closeCallEverywhere(record.callId, 'bridge-restart');
         },
       );
+      // At once: the callers have been on a dead line since the crash, and the ports are bound.
+      service.#byeOrphans(orphans);
+      if (config.SEED_DEMO_NUMBERS) await new NumberRepository(options.redis, keys).ensureDefaults(DEMO_NUMBERS);
       await service.trunks.start();
       await service.#dispatcher.ready();
       // The first INVITE should find a media worker: wait (bounded) for any one of them.
       await media.whenConnected(AbortSignal.timeout(options.mediaWaitMs ?? 5000)).catch(() => {
-        options.log.warn({ workers: media.size }, 'no media worker connected yet: new calls get 503 until one is');
+        log.warn({ workers: media.size }, 'no media worker connected yet: new calls get 503 until one is');
       });
-      const ports = fixedPorts(options.config, ['signaling']);
-      const fixed = (id: FixedPort['id']): FixedPort | undefined => ports.find((p) => p.id === id);
-      const udp = await listenOnFixedPort(service.#transport?.listen(), fixed('sip-udp'));
-      const tcp = await listenOnFixedPort(service.#tcp?.listen(), fixed('sip-tcp'));
-      service.#tlsAddress = await listenOnFixedPort(service.#tls?.listen(), fixed('sip-tls'));
-      service.#address = udp ?? tcp ?? service.#tlsAddress;
-      service.#byeOrphans(orphans);
+      const early = service.#early ?? [];
+      service.#early = undefined;
+      for (const [data, source] of early) if (service.guard.admit(data, source)) service.stack.receive(data, source);
       service.registrations.start();
     } catch (error) {
       await service.close();
@@ -293,17 +329,31 @@ export class SignalingService {
    */
   close(drainTimeoutMs = this.#options.config.DRAIN_TIMEOUT_MS): Promise<void> {
     this.#closing ??= (async () => {
-      // Unregister first (Expires: 0): carriers stop delivering new calls while the live ones drain.
-      this.registrations.close();
-      await this.calls.drain(drainTimeoutMs);
-      await this.calls.close();
-      this.stack.close();
-      await this.#transport?.close();
-      await this.#tcp?.close();
-      await this.#tls?.close();
-      this.media.close();
-      this.trunks.close();
-      await this.#dispatcher.close();
+      this.#early = undefined;
+      // Each step on its own: one that throws is logged and the rest still run (an open socket or a
+      // held lease left behind would outlive the process's purpose).
+      const steps: [string, () => unknown][] = [
+        // Unregister first (Expires: 0): carriers stop delivering new calls while the live ones drain.
+        ['registrations', () => this.registrations.close()],
+        ['drain', () => this.calls.drain(drainTimeoutMs)],
+        ['calls', () => this.calls.close()],
+        ['sip stack', () => this.stack.close()],
+        ['udp transport', () => this.#transport?.close()],
+        ['tcp transport', () => this.#tcp?.close()],
+        ['tls transport', () => this.#tls?.close()],
+        ['media pool', () => this.media.close()],
+        ['trunks', () => this.trunks.close()],
+        ['agent dispatcher', () => this.#dispatcher.close()],
+        // Last: while calls drain, this node is still the one running them.
+        ['node lease', () => this.#lease.close()],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (error) {
+          this.#options.log.error({ err: error, step: name }, 'signaling close step failed: going on');
+        }
+      }
     })();
     return this.#closing;
   }
@@ -324,4 +374,8 @@ function mediaTargetPolicy(config: BridgeConfig, advertisedSip: string): MediaTa
     ],
     broadcastAddresses: host.broadcast,
   });
+}
+
+function isResponse(data: Buffer): boolean {
+  return data.subarray(0, 8).toString('latin1') === 'SIP/2.0 ';
 }

@@ -33,14 +33,20 @@ const PatchSchema = CallRecordSchema.omit({ callId: true, version: true, transcr
 
 /**
  * HSET only when the record exists, so a late or stray update cannot leave a partial record behind,
- * and (re)apply the TTL in the same step. ARGV: ttlSeconds, callId, ended ('1'|'0'), field, value...
+ * and (re)apply the TTL in the same step; an ended call leaves the live index and its node's.
+ * ARGV: ttlSeconds, callId, ended ('1'|'0'), the node keys' start (`vb:node:`), field, value...
+ * (The node's index key is built here from the stored nodeId: one Redis, no cluster slots to declare.)
  */
 const UPDATE_SCRIPT = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
-if ARGV[3] == '1' then redis.call('ZREM', KEYS[3], ARGV[2]) end
+if ARGV[3] == '1' then
+  redis.call('ZREM', KEYS[3], ARGV[2])
+  local node = redis.call('HGET', KEYS[1], 'nodeId')
+  if node then redis.call('ZREM', ARGV[4] .. cjson.decode(node) .. ':calls:live', ARGV[2]) end
+end
 return 1
 `);
 
@@ -91,9 +97,15 @@ export class CallRecordRepository {
       .zadd(this.#keys.recentCalls(), r.invitedAtMs, r.callId)
       .zremrangebyscore(this.#keys.recentCalls(), '-inf', cutoff)
       .pexpire(this.#keys.recentCalls(), this.#recentMaxAgeMs);
-    if (r.status === 'ended') tx.zrem(this.#keys.liveCalls(), r.callId);
-    else tx.zadd(this.#keys.liveCalls(), r.invitedAtMs, r.callId);
-    tx.zremrangebyscore(this.#keys.liveCalls(), '-inf', cutoff).pexpire(this.#keys.liveCalls(), this.#recentMaxAgeMs);
+    const liveIndexes = [
+      this.#keys.liveCalls(),
+      ...(r.nodeId === undefined ? [] : [this.#keys.nodeLiveCalls(r.nodeId)]),
+    ];
+    for (const index of liveIndexes) {
+      if (r.status === 'ended') tx.zrem(index, r.callId);
+      else tx.zadd(index, r.invitedAtMs, r.callId);
+      tx.zremrangebyscore(index, '-inf', cutoff).pexpire(index, this.#recentMaxAgeMs);
+    }
     addToIndexes(tx, this.#keys, r, CALL_INDEX_FIELDS, this.#nowMs() - this.#recentMaxAgeMs, this.#recentMaxAgeMs);
     await execOrThrow(tx);
   }
@@ -113,7 +125,7 @@ export class CallRecordRepository {
     const reply = await UPDATE_SCRIPT.run(
       this.#redis,
       [this.#keys.call(callId), this.#keys.callTranscript(callId), this.#keys.liveCalls()],
-      [this.#ttlSeconds, callId, parsed.data.status === 'ended' ? '1' : '0', ...fields],
+      [this.#ttlSeconds, callId, parsed.data.status === 'ended' ? '1' : '0', `${this.#keys.prefix}:node:`, ...fields],
     );
     if (reply !== 1)
       throw new VoicebridgeError('VB_CALL_NOT_FOUND', `call ${callId} not found (never created, or expired)`);
@@ -195,14 +207,20 @@ export class CallRecordRepository {
     return out;
   }
 
-  /** Calls not ended yet, newest first: what a restarted bridge must close or resume. */
-  async listLive(options: ListOptions = {}): Promise<CallRecord[]> {
+  /**
+   * Calls not ended yet, newest first: what a restarted bridge must close or resume. With `nodeId`,
+   * only that node's calls, plus the calls no node took (records written before node ids): the
+   * first node that asks owns those.
+   */
+  async listLive(options: ListOptions & { nodeId?: string } = {}): Promise<CallRecord[]> {
     const minScore = this.#nowMs() - this.#recentMaxAgeMs;
+    const { nodeId } = options;
     const ids = await this.#redis.zrange(this.#keys.liveCalls(), '+inf', String(minScore), 'BYSCORE', 'REV');
     const out: CallRecord[] = [];
     for (let i = 0; i < ids.length; i += PAGE_SIZE) {
       for (const record of await this.#getMany(ids.slice(i, i + PAGE_SIZE), options.onCorrupt)) {
-        if (record !== undefined && record.status !== 'ended') out.push(record);
+        if (record === undefined || record.status === 'ended') continue;
+        if (nodeId === undefined || record.nodeId === undefined || record.nodeId === nodeId) out.push(record);
       }
     }
     return out;
@@ -211,6 +229,12 @@ export class CallRecordRepository {
   /** Records of these ids in one round trip, in order (ids that cannot be ours dropped); undefined for one that expired. */
   getMany(callIds: readonly string[], onCorrupt?: ListOptions['onCorrupt']): Promise<(CallRecord | undefined)[]> {
     return this.#getMany(callIds, onCorrupt);
+  }
+
+  /** Call ids of one node's calls not ended yet, newest first (its own index: no record is read). */
+  async liveCallIdsOnNode(nodeId: string): Promise<string[]> {
+    const minScore = this.#nowMs() - this.#recentMaxAgeMs;
+    return this.#redis.zrange(this.#keys.nodeLiveCalls(nodeId), '+inf', String(minScore), 'BYSCORE', 'REV');
   }
 
   async #getMany(callIds: readonly string[], onCorrupt: ListOptions['onCorrupt']): Promise<(CallRecord | undefined)[]> {

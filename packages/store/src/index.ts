@@ -8,3 +8,4 @@ export * from './call-ownership.ts';
 export * from './conversation-repository.ts';
 export * from './call-index.ts';
 export * from './call-query.ts';
+export * from './node-lease.ts';

@@ -36,6 +36,8 @@ export function isKeySafeCallId(callId: string): boolean {
  *   vb:calls:live                ZSET    callIds not yet ended, scored by invitedAtMs, trimmed by age
  *   vb:calls:by-<field>:<digest> ZSET    callIds with one value of number/from/trunk/verdict/direction,
  *                                        scored by invitedAtMs, trimmed by age (the API's filters)
+ *   vb:node:<nodeId>:calls:live  ZSET    the same, of the calls one signaling node took (record.nodeId)
+ *   vb:node:<nodeId>:lease       STRING  NodeLeaseHolder JSON of the process that runs the node, PX TTL renewed
  *   vb:trunk:<name>              STRING  TrunkConfig JSON (passwords in clear: protect Redis), no TTL
  *   vb:trunks                    SET     configured trunk names, no TTL
  *   vb:node:<nodeId>:commands    PUBSUB  NodeCommand JSON for the node that owns a call (hang-up)
@@ -129,12 +131,25 @@ export class RedisKeys {
     return `${this.#prefix}:calls:by-${field}:${digest}`;
   }
 
-  /** The pub/sub channel a node takes commands on (hang up a call it owns). */
-  nodeCommands(nodeId: string): string {
+  /** Where a node's own keys start: `vb:node:<nodeId>:` (its command channel, live index, lease). */
+  nodePrefix(nodeId: string): string {
     if (!NODE_ID_PATTERN.test(nodeId)) {
       throw new VoicebridgeError('VB_CONFIG_INVALID', `not a node id: ${JSON.stringify(nodeId.slice(0, 140))}`);
     }
-    return `${this.#prefix}:node:${nodeId}:commands`;
+    return `${this.#prefix}:node:${nodeId}:`;
+  }
+
+  /** The pub/sub channel a node takes commands on (hang up a call it owns). */
+  nodeCommands(nodeId: string): string {
+    return `${this.nodePrefix(nodeId)}commands`;
+  }
+
+  nodeLiveCalls(nodeId: string): string {
+    return `${this.nodePrefix(nodeId)}calls:live`;
+  }
+
+  nodeLease(nodeId: string): string {
+    return `${this.nodePrefix(nodeId)}lease`;
   }
 
   #callSegment(callId: string): string {

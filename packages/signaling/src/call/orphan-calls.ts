@@ -3,18 +3,22 @@ import type { CallRecordRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
 
 /**
- * On start, a record still marked live belongs to a signaling process that is gone (one signaling
- * node per key prefix for now): nobody will ever end it, so it is closed here with `bridge-restart`.
+ * On start, a record of this node still marked live belongs to a signaling process that is gone
+ * (the node lease says no other runs this node): nobody will ever end it, so it is closed here with
+ * `bridge-restart`. Other nodes' calls are theirs; records without a node id (written before node
+ * ids) belong to the first node that sweeps them.
  * `onOrphan` is told each one: a media worker that outlived the old signaling (restarted within
  * its orphan grace) still runs the call and its agent, and the caller is still on the line.
  * Returns how many were closed.
  */
 export async function closeOrphanCalls(
   records: Pick<CallRecordRepository, 'listLive' | 'update'>,
+  nodeId: string,
   log: Logger,
   onOrphan?: (record: CallRecord) => void,
 ): Promise<number> {
   const live = await records.listLive({
+    nodeId,
     onCorrupt: (error) => log.warn({ err: error }, 'corrupt call record skipped'),
   });
   const endedAtMs = Date.now();
