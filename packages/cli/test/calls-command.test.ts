@@ -30,6 +30,7 @@ function endedCall(overrides: Partial<CallRecord> = {}): CallRecord {
     ptimeMs: 20,
     remoteSip: { address: '198.51.100.7', port: 5060 },
     remoteRtp: { address: '198.51.100.7', port: 40000 },
+    sdpRtp: { address: '10.0.0.7', port: 40000 },
     localRtp: { address: '203.0.113.10', port: 30000 },
     media: {
       packetsSent: 575,
@@ -82,6 +83,7 @@ describe('voicebridge calls (runCli, real Redis)', () => {
       /^duration +11\.5s$/,
       /^codec +PCMU, 20 ms$/,
       /^remote RTP +198\.51\.100\.7:40000$/,
+      /^SDP RTP +10\.0\.0\.7:40000$/,
       /^media +sent 575, received 570, lost 2, jitter 1\.3 ms, longest gap 61 ms, rtt 12\.5 ms, jitter buffer max 40 ms$/,
       /^verdict +caller-bye by caller$/,
       /^transcript \(3 entries\):$/,
