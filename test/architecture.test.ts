@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   outbound: ['protocol'],
   signaling: ['protocol', 'sip', 'store', 'runtime'],
   media: ['protocol', 'rtp', 'channel', 'runtime'],
-  agent: ['protocol', 'store', 'channel', 'runtime', 'outbound'],
+  agent: ['protocol', 'store', 'channel', 'runtime', 'outbound', 'rtp'],
   http: ['protocol'],
   api: ['protocol', 'store', 'http'],
   cli: ['protocol', 'store', 'runtime', 'outbound', 'http', 'api'],

@@ -6,6 +6,7 @@ import { CALLS_QUEUE, type BridgeConfig } from '@voicebridge/protocol';
 import { CallOwnership, CallRecordRepository, ConversationRepository, RedisKeys } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import type { LanguageModelFactory } from './agents/language-model-factory.ts';
+import type { BotSecretSource } from './bot/bot-secrets.ts';
 import { CallRunner } from './call-runner.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
@@ -24,6 +25,8 @@ export interface AgentServiceOptions {
   models?: LanguageModelFactory;
   /** Requests to the URLs numbers give (webhook tools), under the outbound URL policy. Borrowed. */
   outbound?: OutboundHttp;
+  /** Where `websocket` numbers' header and token variables are read (AGENT_SECRET_ENV applies). */
+  secrets?: BotSecretSource;
 }
 
 /**
@@ -58,6 +61,7 @@ export class AgentService {
       log,
       models: options.models,
       outbound: options.outbound,
+      secrets: options.secrets,
       failover: {
         ownership: new CallOwnership(options.redis, keys),
         conversations: new ConversationRepository(options.redis, keys),

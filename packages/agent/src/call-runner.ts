@@ -4,6 +4,7 @@ import type { OutboundHttp } from '@voicebridge/outbound';
 import type { CallOwnership, CallRecordRepository, ConversationRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import type { AgentKinds } from './agents/agent-kinds.ts';
+import type { BotSecretSource } from './bot/bot-secrets.ts';
 import { builtInKinds } from './agents/built-in-kinds.ts';
 import type { LanguageModelFactory } from './agents/language-model-factory.ts';
 import { AgentCall, type AgentCallOptions, type RunOutcome } from './call/agent-call.ts';
@@ -23,7 +24,9 @@ export interface CallRunnerOptions {
   models?: LanguageModelFactory;
   /** Requests to the URLs numbers give (webhook tools), under the outbound URL policy. Borrowed. */
   outbound?: OutboundHttp;
-  /** The agent kinds by name; default: echo, scripted and llm on `stt`, `tts` and `models`. */
+  /** Where `websocket` numbers' header and token variables are read (AGENT_SECRET_ENV applies). */
+  secrets?: BotSecretSource;
+  /** The agent kinds by name; default: echo, scripted and llm on `stt`, `tts` and `models`, websocket with `outbound`. */
   kinds?: AgentKinds;
   /** The agent's outbound audio queue (pacing, bounds); its defaults when absent. */
   audio?: AgentCallOptions['audio'];
@@ -59,6 +62,8 @@ export class CallRunner {
         tts: options.tts,
         models: options.models,
         outbound: options.outbound,
+        secrets: options.secrets,
+        records: options.records,
       });
   }
 

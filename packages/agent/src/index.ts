@@ -22,6 +22,9 @@ export {
   type CallTurns,
 } from './agents/agent-kind.ts';
 export { AgentKinds } from './agents/agent-kinds.ts';
+export { WebsocketAgent, type WebsocketAgentOptions } from './bot/websocket-agent.ts';
+export type { BotSecretSource } from './bot/bot-secrets.ts';
+export { twilioSignature, streamIdentityOf, type StreamIdentity } from './bot/twilio-ids.ts';
 export { builtInKinds, type BuiltInKindsOptions } from './agents/built-in-kinds.ts';
 export * from './engines.ts';
 export type {

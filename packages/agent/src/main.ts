@@ -14,15 +14,21 @@ await runService('agent', async (config, log) => {
   const outbound = new OutboundHttp({
     policy: new OutboundPolicy({ denyCidrs: parseCidrList(config.OUTBOUND_DENY_CIDRS) }),
   });
-  // API keys are looked up here, by the variable name a number's llm config gives, if AGENT_SECRET_ENV
-  // lists it; never stored.
-  const models = createLanguageModelFactory({
-    env: process.env,
-    secretEnv: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV),
-    outbound,
+  // API keys and bot tokens are looked up here, by the variable name a number's config gives, if
+  // AGENT_SECRET_ENV lists it; never stored.
+  const secrets = { env: process.env, secretEnv: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV) };
+  const models = createLanguageModelFactory({ ...secrets, outbound, log });
+  const service = new AgentService({
+    config,
     log,
+    redis,
+    subscriber,
+    workerRedis,
+    engines,
+    models,
+    outbound,
+    secrets,
   });
-  const service = new AgentService({ config, log, redis, subscriber, workerRedis, engines, models, outbound });
   await service.start();
   return {
     detail: { concurrency: config.AGENT_CONCURRENCY },

@@ -28,6 +28,8 @@ export interface CallAudioOut {
   mark(signal: AbortSignal, prefix?: AudioMarkPrefix): Promise<boolean>;
   /** Barge-in: drops everything queued, here and in media; pending marks resolve false. */
   clear(): void;
+  /** Samples dropped because the call's queue was full (its bound, 60 s by default). */
+  readonly dropped: number;
 }
 
 /** The stages of the caller's turns an agent reports; the call times them (`TurnTimer`). */

@@ -299,11 +299,7 @@ export class AgentCall implements CallConnectionDelegate {
       greetingDelayMs: this.#options.greetingDelayMs,
       callerAudio: connection.callerAudio,
       observeCallerFrames: (observer) => connection.observeCallerFrames(observer),
-      audio: {
-        write: (samples) => audio.write(samples),
-        mark: (markSignal, prefix) => audio.mark(markSignal, prefix),
-        clear: () => audio.clear(),
-      },
+      audio,
       turns: aids.turns,
       get telephoneEvent() {
         return connection.telephoneEvent;

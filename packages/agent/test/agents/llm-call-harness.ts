@@ -23,7 +23,7 @@ import {
 import { AsyncQueue } from '../../src/async-queue.ts';
 import { createLanguageModelFactory } from '../../src/agents/language-model-factory.ts';
 import type { AgentKinds } from '../../src/agents/agent-kinds.ts';
-import { CallRunner } from '../../src/call-runner.ts';
+import { CallRunner, type DecisionReporter } from '../../src/call-runner.ts';
 import type { SpeechToText, Transcript, TranscribeOptions } from '../../src/stt/speech-to-text.ts';
 import { FliteTts } from '../../src/tts/flite-tts.ts';
 import type { TextToSpeech } from '../../src/tts/text-to-speech.ts';
@@ -94,6 +94,12 @@ export class MediaSide {
   readonly events: MediaEvent[] = [];
   /** Sent in `start`. */
   telephoneEvent: boolean | undefined;
+  /**
+   * false: marks wait in `heldMarks` (their audio still "playing") until `releaseMarks`; a `clear`
+   * reports them unplayed, as the media worker does.
+   */
+  autoMarks = true;
+  readonly heldMarks: string[] = [];
   /** The answer time every `start` carries (a new owner's too, as the media worker does). */
   readonly answeredAtMs = Date.now();
   readonly #end: CallChannel;
@@ -124,6 +130,11 @@ export class MediaSide {
       );
       this.#callerOffset += samples.length;
     }
+  }
+
+  /** Reports the first `count` held marks played. */
+  releaseMarks(count = this.heldMarks.length): void {
+    for (const name of this.heldMarks.splice(0, count)) this.send({ event: 'mark', name, played: true });
   }
 
   controls(): AgentToMedia[] {
@@ -181,7 +192,10 @@ export class MediaSide {
           telephoneEvent: this.telephoneEvent,
         });
       } else if (control.event === 'mark') {
-        this.send({ event: 'mark', name: control.name, played: true });
+        if (this.autoMarks) this.send({ event: 'mark', name: control.name, played: true });
+        else this.heldMarks.push(control.name);
+      } else if (control.event === 'clear') {
+        for (const name of this.heldMarks.splice(0)) this.send({ event: 'mark', name, played: false });
       }
     }
     this.poke();
@@ -217,6 +231,10 @@ export interface CallHarnessOptions {
   insecure?: boolean;
   /** The number's key presses in records (absent: masked). */
   dtmfInRecords?: 'masked' | 'digits';
+  /** The number's whole agent config, over `agent` (a websocket number's bot). */
+  agentConfig?: NumberConfig['agent'];
+  /** Receives the agent's accept or refuse, as signaling would (absent: the call is answered anyway). */
+  report?: DecisionReporter;
 }
 
 /** One llm call through the real `CallRunner`, the real Redis channel and a media side. */
@@ -236,6 +254,7 @@ export class LlmCallHarness {
   readonly #runner: CallRunner;
   readonly #outbound: OutboundHttp;
   readonly #job: CallJob;
+  readonly #report: DecisionReporter | undefined;
   running: Promise<{ stopReason: string }> = Promise.resolve({ stopReason: 'never started' });
   #closing: Promise<{ stopReason: string }> | undefined;
 
@@ -279,11 +298,14 @@ export class LlmCallHarness {
         timeoutMs: 5_000,
       }),
       outbound: this.#outbound,
+      secrets: { env: options.env, secretEnv: SecretEnvAllowList.parse(options.secretEnv ?? 'VB_TEST_LLM_KEY') },
       kinds: options.kinds,
     });
+    this.#report = options.report;
     this.#job = llmCallJob(this.callId, {
       agent:
-        options.agent === 'scripted'
+        options.agentConfig ??
+        (options.agent === 'scripted'
           ? { kind: 'scripted', greeting: options.greeting, answers: [] }
           : options.agent === 'echo'
             ? { kind: 'echo', greeting: options.greeting }
@@ -293,7 +315,7 @@ export class LlmCallHarness {
                 prompt: options.prompt,
                 llm: options.llm,
                 tools: options.tools,
-              },
+              }),
       maxCallDurationS: options.maxCallDurationS,
       noInputTimeoutS: options.noInputTimeoutS,
       transferTargets: options.transferTargets,
@@ -308,7 +330,7 @@ export class LlmCallHarness {
     // Media subscribes first, as the real worker does before it offers the call to an agent.
     harness.media.telephoneEvent = options.telephoneEvent;
     await harness.media.ready;
-    harness.running = harness.#runner.run(harness.#job, harness.#abort.signal);
+    harness.running = harness.#runner.run(harness.#job, harness.#abort.signal, harness.#report);
     return harness;
   }
 

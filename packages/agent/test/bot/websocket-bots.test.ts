@@ -1,0 +1,204 @@
+import { expect } from 'chai';
+import type { NumberConfig } from '@voicebridge/protocol';
+import { FliteTts } from '../../src/tts/flite-tts.ts';
+import { LlmCallHarness, type CallHarnessOptions } from '../agents/llm-call-harness.ts';
+import { sendPaced } from '../../../../test/support/wait-for.ts';
+import { TestBot, type BotConnection } from './test-bot.ts';
+
+// The bots here are written from Twilio's message reference
+// (https://www.twilio.com/docs/voice/media-streams/websocket-messages) and from how Pipecat's
+// Twilio serializer behaves (2× real time, large chunks, no marks, its own events passed through).
+
+type Agent = Extract<NumberConfig['agent'], { kind: 'websocket' }>;
+
+const TONE = new Int16Array(160).fill(3000);
+
+describe('websocket agent kind: misbehaving and real-world bots (real ws servers, real Redis channel)', function () {
+  this.timeout(60_000);
+  let tts: FliteTts;
+  const bots: TestBot[] = [];
+  const calls: LlmCallHarness[] = [];
+
+  before(() => {
+    tts = new FliteTts();
+  });
+  after(() => tts.close());
+  afterEach(async () => {
+    for (const call of calls.splice(0)) await call.close();
+    for (const bot of bots.splice(0)) await bot.close();
+  });
+
+  const bot = async (): Promise<TestBot> => {
+    const started = await TestBot.start();
+    bots.push(started);
+    return started;
+  };
+  const call = async (agent: Partial<Agent> & { url: string }, overrides: Partial<CallHarnessOptions> = {}) => {
+    const started = await LlmCallHarness.start({
+      llm: { baseUrl: 'http://127.0.0.1:9/v1', model: 'none' },
+      env: {},
+      tts,
+      agentConfig: { kind: 'websocket', connectTimeoutMs: 3000, ...agent },
+      ...overrides,
+    });
+    calls.push(started);
+    return started;
+  };
+  /** The call is answered and the bot has its `start`: returns the bot's connection and stream id. */
+  const answered = async (b: TestBot, c: LlmCallHarness, n = 0): Promise<{ conn: BotConnection; sid: string }> => {
+    await b.waitFor(() => b.events('start', n).length === 1, 'the start');
+    await c.media.waitFor(() => c.media.controls().some((m) => m.event === 'ready'), 'the agent on the call');
+    return {
+      conn: b.connections[n] as BotConnection,
+      sid: (b.events('start', n)[0] as { streamSid: string }).streamSid,
+    };
+  };
+  /** Sends caller frames until the bot on connection `n` hears one (frames before the agent runs are not streamed). */
+  const botHears = async (b: TestBot, c: LlmCallHarness, n: number): Promise<void> => {
+    for (let i = 0; i < 100 && b.events('media', n).length === 0; i++) {
+      c.media.sendCallerAudio(TONE);
+      await b.waitFor(() => b.events('media', n).length > 0, 'a media message', 100).catch(() => undefined);
+    }
+    expect(b.events('media', n).length, 'media messages at the bot').to.be.greaterThan(0);
+  };
+  const agentSamples = (c: LlmCallHarness): number =>
+    c.media.events.reduce((sum, e) => sum + (e.kind === 'audio' ? e.samples.length : 0), 0);
+  const hangups = (c: LlmCallHarness): unknown[] =>
+    c.media.controls().flatMap((m) => (m.event === 'hangup' ? [m.reason] : []));
+  const usage = (c: LlmCallHarness): Record<string, number> => {
+    const line = c.logText.find((l) => l.includes('"usage"'));
+    return line ? (JSON.parse(line) as { usage: Record<string, number> }).usage : {};
+  };
+
+  it('a garbage bot: binary, bad JSON, oversize, bad payloads, unknown events, a wrong streamSid are ignored, counted, warned once per kind; the call goes on', async () => {
+    const b = await bot();
+    const c = await call({ url: b.url() });
+    const { conn, sid } = await answered(b, c);
+    const payload = Buffer.alloc(160, 0x21).toString('base64');
+    for (let round = 0; round < 2; round++) {
+      conn.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+      conn.send('{not json');
+      conn.send('"a string"');
+      conn.send(JSON.stringify({ event: 'media', streamSid: sid, media: { payload: 'x'.repeat(1024 * 1024 + 8) } }));
+      conn.send({ event: 'media', streamSid: sid, media: { payload: 'abc' } });
+      conn.send({ event: 'media', streamSid: sid, media: { payload: '!!!!' } });
+      conn.send({ event: 'media', streamSid: sid });
+      conn.send({ event: 'bot-output', data: { text: 'hi' } });
+      conn.send({ event: 'media', streamSid: 'MZ00000000000000000000000000000000', media: { payload } });
+    }
+    conn.send({ event: 'media', streamSid: sid, media: { payload } });
+    await c.media.waitFor(() => agentSamples(c) === 160, 'the one valid frame played');
+    expect(hangups(c)).to.deep.equal([]);
+    expect(conn.closed).to.equal(undefined);
+    await c.close();
+    const warnings = c.logText.filter((l) => l.includes('ignored a message from the bot'));
+    expect(warnings.map((l) => (JSON.parse(l) as { reason: string }).reason).sort()).to.deep.equal([
+      'bad-json',
+      'bad-payload',
+      'bad-shape',
+      'binary',
+      'oversize',
+      'unknown-event',
+      'wrong-stream',
+    ]);
+    expect(usage(c)).to.include({
+      'ignored.binary': 2,
+      'ignored.bad-json': 2,
+      'ignored.bad-shape': 4,
+      'ignored.oversize': 2,
+      'ignored.bad-payload': 4,
+      'ignored.unknown-event': 2,
+      'ignored.wrong-stream': 2,
+      botMedia: 1,
+    });
+  });
+
+  it('a Pipecat-like bot (big chunks at 2× real time, no marks, its own events) is played whole and in order', async () => {
+    const b = await bot();
+    const c = await call({ url: b.url() });
+    const { conn, sid } = await answered(b, c);
+    // 3 s of audio in 250 ms chunks, each a distinct value, sent every 125 ms (twice real time).
+    const chunks = Array.from({ length: 12 }, (_, i) => Buffer.alloc(2000, 0x10 + i));
+    await sendPaced(chunks.length, 125, (i) => {
+      conn.send({ event: 'media', streamSid: sid, media: { payload: chunks[i]?.toString('base64') } });
+      conn.send({ event: 'pipecat-metrics', data: { ttfb: 0.2 } });
+    });
+    await c.media.waitFor(() => agentSamples(c) === 24_000, 'all 3 s at media');
+    // In order, none lost, none doubled: the samples change value exactly at each 2000-sample boundary.
+    const samples = Int16Array.from(c.media.events.flatMap((e) => (e.kind === 'audio' ? [...e.samples] : [])));
+    for (let i = 0; i < chunks.length; i++) {
+      expect(new Set(samples.subarray(i * 2000, (i + 1) * 2000)).size, `chunk ${i}`).to.equal(1);
+      if (i > 0) expect(samples[i * 2000], `chunk ${i} differs from ${i - 1}`).to.not.equal(samples[i * 2000 - 1]);
+    }
+    expect(hangups(c)).to.deep.equal([]);
+  });
+
+  it('a flooding bot (10 minutes at once) is held to the bound: ≤ 1.5 s ahead at media, 60 s queued, the rest dropped and counted', async () => {
+    const b = await bot();
+    const c = await call({ url: b.url() });
+    c.media.autoMarks = false;
+    const { conn, sid } = await answered(b, c);
+    const tenSeconds = Buffer.alloc(80_000, 0x21).toString('base64');
+    for (let i = 0; i < 60; i++) conn.send({ event: 'media', streamSid: sid, media: { payload: tenSeconds } });
+    // Keys pressed after the flood say when the agent has read all of it.
+    conn.send({ event: 'voicebridge.dtmf', dtmf: { digits: '9' } });
+    await c.media.waitFor(() => c.media.controls().some((m) => m.event === 'dtmf'), 'the whole flood read', 30_000);
+    expect(c.logText.some((l) => l.includes('agent audio queue full'))).to.equal(true);
+    expect(agentSamples(c)).to.be.at.most(1500 * 8);
+    await c.close();
+    const counted = usage(c);
+    expect(counted['botBytes']).to.equal(600 * 8000);
+    // 60 s wait in the queue (its cap), about 1.5 s went to media; the other ~538 s were dropped.
+    expect(counted['botSamplesDropped']).to.be.within(530 * 8000, 540 * 8000);
+  });
+
+  it('a bot closing with 1000 ends the call: BYE with bot-closed, the close code logged', async () => {
+    const b = await bot();
+    const c = await call({ url: b.url() });
+    const { conn } = await answered(b, c);
+    conn.socket.close(1000, 'goodbye');
+    await c.media.waitFor(() => hangups(c).length === 1, 'the hangup');
+    expect(hangups(c)).to.deep.equal(['bot-closed']);
+    expect(c.logText.join('')).to.include('"closeCode":1000,"closeReason":"goodbye"');
+  });
+
+  it('an abnormal close (1006) ends the call too when the number has no reconnect window', async () => {
+    const b = await bot();
+    const c = await call({ url: b.url() });
+    const { conn } = await answered(b, c);
+    conn.socket.terminate();
+    await c.media.waitFor(() => hangups(c).length === 1, 'the hangup');
+    expect(hangups(c)).to.deep.equal(['bot-closed']);
+    expect(c.logText.join('')).to.include('"closeCode":1006');
+  });
+
+  it('with reconnectMs, an abnormal close reconnects: connected + start again, same callSid and streamSid, reconnect=1', async () => {
+    const b = await bot();
+    const c = await call({ url: b.url(), reconnectMs: 5000 });
+    const first = await answered(b, c);
+    await botHears(b, c, 0);
+    first.conn.socket.terminate();
+    await b.waitFor(() => b.events('start', 1).length === 1, 'the second start');
+    const [a, z] = [b.events('start', 0)[0], b.events('start', 1)[0]] as Array<{ start: Record<string, unknown> }>;
+    expect(b.connections[1]?.messages[0]).to.deep.equal({ event: 'connected', protocol: 'Call', version: '1.0.0' });
+    expect(z?.start['callSid']).to.equal(a?.start['callSid']);
+    expect(z?.start['streamSid']).to.equal(a?.start['streamSid']);
+    expect(z?.start['customParameters']).to.include({ reconnect: '1' });
+    expect(z).to.include({ sequenceNumber: '1' });
+    await botHears(b, c, 1);
+    expect((b.events('media', 1)[0] as { media: { chunk: string } }).media.chunk).to.equal('1');
+    expect(hangups(c)).to.deep.equal([]);
+  });
+
+  it('extension events: voicebridge.dtmf presses keys, voicebridge.hangup ends the call (agent-hangup)', async () => {
+    const b = await bot();
+    const c = await call({ url: b.url() });
+    const { conn } = await answered(b, c);
+    conn.send({ event: 'voicebridge.dtmf', dtmf: { digits: '12#' } });
+    await c.media.waitFor(() => c.media.controls().some((m) => m.event === 'dtmf'), 'the keys');
+    expect(c.media.controls().find((m) => m.event === 'dtmf')).to.include({ digits: '12#' });
+    conn.send({ event: 'voicebridge.hangup' });
+    await c.media.waitFor(() => hangups(c).length === 1, 'the hangup');
+    expect(hangups(c)).to.deep.equal(['agent-hangup']);
+  });
+});
