@@ -99,6 +99,13 @@ describe('RtpLatch (strict symmetric RTP)', () => {
     });
   });
 
+  it('accepts early RTCP (before any RTP latched) by the RTP rule: from the SDP IP on any port, from no other', () => {
+    const latch = new RtpLatch({ sdp: SDP });
+    expect(latch.acceptRtcp(SDP.address)).to.equal(true);
+    expect(latch.acceptRtcp('203.0.113.9')).to.equal(false);
+    expect(latch.target, "RTCP received latches nothing: only the caller's RTP does").to.equal(undefined);
+  });
+
   it('accepts RTCP from the latched IP on any port, and from nowhere else', () => {
     const latch = new RtpLatch({ sdp: SDP });
     feed(latch, '203.0.113.9', 5000, 1, 3);
