@@ -33,6 +33,7 @@ import { CallManager } from './call/call-manager.ts';
 import { DEMO_NUMBERS } from './admission/demo-numbers.ts';
 import { MediaPool } from './call/media-pool.ts';
 import { hostAddresses, MediaTargetPolicy } from './call/media-target.ts';
+import { NodeCommands } from './call/node-commands.ts';
 import { orphanBye } from './call/orphan-bye.ts';
 import { closeOrphanCalls } from './call/orphan-calls.ts';
 import { sipParseLimits } from './transport/sip-limits.ts';
@@ -78,6 +79,8 @@ export class SignalingService {
   readonly #tcp: TcpSipTransport | undefined;
   readonly #tls: TlsSipTransport | undefined;
   readonly #dispatcher: AgentDispatcher;
+  /** What the API asks of this node's calls (hang-up), on its own subscriber connection. */
+  readonly #commands: NodeCommands;
   /** Transfers the agents ask for (through media), checked against their number's transferTargets. */
   readonly #transfers: AgentTransfers;
   readonly trunks: TrunkDirectory;
@@ -226,6 +229,18 @@ export class SignalingService {
       },
     );
     this.#transfers = new AgentTransfers({ calls: this.calls, media: this.media, log });
+    this.#commands = new NodeCommands({
+      redis: options.redis,
+      channel: keys.nodeCommands(nodeIdOf(config)),
+      log,
+      onCommand: (command) => {
+        const found = this.calls.hangupByOperator(command.callId);
+        log.info(
+          { callId: command.callId, found },
+          found ? 'operator hang-up: sending BYE' : 'operator hang-up: no such live call here',
+        );
+      },
+    });
   }
 
   /**
@@ -264,6 +279,7 @@ export class SignalingService {
       service.#byeOrphans(orphans);
       if (config.SEED_DEMO_NUMBERS) await new NumberRepository(options.redis, keys).ensureDefaults(DEMO_NUMBERS);
       await service.trunks.start();
+      await service.#commands.start();
       await service.#dispatcher.ready();
       // The first INVITE should find a media worker: wait (bounded) for any one of them.
       await media.whenConnected(AbortSignal.timeout(options.mediaWaitMs ?? 5000)).catch(() => {
@@ -335,6 +351,8 @@ export class SignalingService {
       const steps: [string, () => unknown][] = [
         // Unregister first (Expires: 0): carriers stop delivering new calls while the live ones drain.
         ['registrations', () => this.registrations.close()],
+        // No operator hang-up is taken once the drain has begun (the drain decides the verdicts).
+        ['node commands', () => this.#commands.close()],
         ['drain', () => this.calls.drain(drainTimeoutMs)],
         ['calls', () => this.calls.close()],
         ['sip stack', () => this.stack.close()],

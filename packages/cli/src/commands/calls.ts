@@ -5,6 +5,7 @@ import { json } from '../cli-context.ts';
 import { printedHelp, runCommandGroup } from './command-group.ts';
 import type { CliContext } from '../cli-context.ts';
 import { formatCallRecord, formatCallTable, printable, truncate } from '../format.ts';
+import { callsExport } from './calls-export.ts';
 
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 20;
@@ -17,6 +18,8 @@ Commands:
   list [--limit N] [--json]  recent calls, newest first
   show <callId> [--json]     one call with its transcript; <callId> may also be
                              the SIP Call-ID
+  export [--since T] [--until T] [filters]
+                             every call in a window as JSON lines
 
 Run "voicebridge calls <command> --help" for a command's options.
 `;
@@ -53,6 +56,7 @@ export function callsCommand(argv: readonly string[], ctx: CliContext): Promise<
   return runCommandGroup('calls', CALLS_HELP, argv, ctx, {
     list: (rest) => callsList(rest, ctx, repo()),
     show: (rest) => callsShow(rest, ctx, repo()),
+    export: (rest) => callsExport(rest, ctx, repo()),
   });
 }
 

@@ -169,6 +169,17 @@ export class CallManager implements SipStackHandler {
     void this.#calls.get(event.callId)?.hangup(event.by, event.reason);
   }
 
+  /**
+   * An operator's hang-up (API): BYE, verdict `operator-hangup`. False when this node has no such
+   * call (it ended meanwhile, or another node owns it).
+   */
+  hangupByOperator(callId: string): boolean {
+    const call = this.#calls.get(callId);
+    if (call === undefined) return false;
+    void call.hangup('bridge', 'operator-hangup');
+    return true;
+  }
+
   /** Transfers a live call (REFER): see Call.transfer. VB_CALL_NOT_FOUND for an unknown call. */
   transfer(
     callId: string,
