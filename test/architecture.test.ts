@@ -13,17 +13,18 @@ const packagesDir = join(root, 'packages');
 const ALLOWED: Record<string, string[]> = {
   protocol: [],
   rtp: [],
+  metrics: [],
   sip: ['protocol'],
   store: ['protocol'],
   channel: ['protocol'],
-  runtime: ['protocol'],
+  runtime: ['protocol', 'metrics'],
   outbound: ['protocol'],
-  signaling: ['protocol', 'sip', 'store', 'runtime'],
-  media: ['protocol', 'rtp', 'channel', 'runtime'],
-  agent: ['protocol', 'store', 'channel', 'runtime', 'outbound', 'rtp'],
+  signaling: ['protocol', 'sip', 'store', 'runtime', 'metrics'],
+  media: ['protocol', 'rtp', 'channel', 'runtime', 'metrics'],
+  agent: ['protocol', 'store', 'channel', 'runtime', 'outbound', 'rtp', 'metrics'],
   http: ['protocol'],
   api: ['protocol', 'store', 'http'],
-  cli: ['protocol', 'store', 'runtime', 'outbound', 'http', 'api'],
+  cli: ['protocol', 'store', 'runtime', 'outbound', 'http', 'api', 'metrics'],
 };
 
 describe('architecture', () => {

@@ -23,14 +23,13 @@ describe('HTTP health and readiness on the running bridge', function () {
     return { status: response.status, body: (await response.json()) as ReadyBody };
   };
 
-  it('/healthz answers 200, and /readyz 200 once every check passes', async () => {
+  it('/healthz answers 200, and /readyz 200 from the moment the node prints that it is ready', async () => {
+    // The first probe, with no wait: the supervisor ran a round of checks before its ready line.
+    const ready = await readyz();
+    expect(ready.status, JSON.stringify(ready.body)).to.equal(200);
     const health = await fetch(url('/healthz'));
     expect(health.status).to.equal(200);
     expect(await health.json()).to.deep.equal({ status: 'ok' });
-    const ready = await waitFor('/readyz 200', 20_000, async () => {
-      const r = await readyz();
-      return r.status === 200 ? r : undefined;
-    });
     expect(ready.body.status).to.equal('ready');
     expect(ready.body.failing).to.deep.equal([]);
     expect(Object.keys(ready.body.checks).sort()).to.deep.equal([

@@ -7,6 +7,7 @@ import { CallOwnership, CallRecordRepository, ConversationRepository, RedisKeys 
 import type { Logger } from 'pino';
 import type { LanguageModelFactory } from './agents/language-model-factory.ts';
 import type { BotSecretSource } from './bot/bot-secrets.ts';
+import { AgentMetrics } from './agent-metrics.ts';
 import { CallRunner } from './call-runner.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
@@ -27,6 +28,8 @@ export interface AgentServiceOptions {
   outbound?: OutboundHttp;
   /** Where `websocket` numbers' header and token variables are read (AGENT_SECRET_ENV applies). */
   secrets?: BotSecretSource;
+  /** The process's metrics (turn latency, barge-ins, claim time); private ones when absent. */
+  metrics?: AgentMetrics;
 }
 
 /**
@@ -46,6 +49,7 @@ export class AgentService {
   constructor(options: AgentServiceOptions) {
     const { config, log } = options;
     const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
+    const metrics = options.metrics ?? new AgentMetrics();
     this.#channel = new RedisAudioChannel({
       publisher: options.redis,
       subscriber: options.subscriber,
@@ -62,6 +66,7 @@ export class AgentService {
       models: options.models,
       outbound: options.outbound,
       secrets: options.secrets,
+      turnObserver: metrics,
       failover: {
         ownership: new CallOwnership(options.redis, keys),
         conversations: new ConversationRepository(options.redis, keys),
@@ -71,6 +76,8 @@ export class AgentService {
     this.#worker = new Worker(
       CALLS_QUEUE,
       async (job, token, signal) => {
+        // A takeover (attemptsStarted > 1) waited for a stalled check, not for a free agent.
+        if (job.attemptsStarted <= 1) metrics.claimed(Date.now() - job.timestamp);
         const controller = new AbortController();
         this.#controllers.add(controller);
         const onAbort = (): void => controller.abort(signal?.reason);

@@ -10,6 +10,7 @@ import type { LanguageModelFactory } from './agents/language-model-factory.ts';
 import { AgentCall, type AgentCallOptions, type RunOutcome } from './call/agent-call.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
+import type { TurnObserver } from './turns/turn-timer.ts';
 
 export type { RunOutcome } from './call/agent-call.ts';
 
@@ -30,6 +31,8 @@ export interface CallRunnerOptions {
   kinds?: AgentKinds;
   /** The agent's outbound audio queue (pacing, bounds); its defaults when absent. */
   audio?: AgentCallOptions['audio'];
+  /** Sees every call's completed turns and barge-ins (the process's metrics). */
+  turnObserver?: TurnObserver;
   /**
    * Ownership with fencing and takeover (docs/adr/0010): each run claims the next owner epoch, keeps
    * the conversation state in Redis, and a run that finds one goes on from it. Without it, calls run
@@ -101,6 +104,7 @@ export class CallRunner {
       workerSignal: signal,
       report,
       audio: this.#options.audio,
+      turnObserver: this.#options.turnObserver,
     });
     const outcome = await call.run(this.#kinds.create(job, log));
     if (failover && !outcome.released) await this.#forget(job.callId, log);

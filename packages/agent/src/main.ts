@@ -1,11 +1,12 @@
 import { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
 import { parseCidrList, SecretEnvAllowList } from '@voicebridge/protocol';
 import { connectRedis, runService } from '@voicebridge/runtime';
+import { AgentMetrics } from './agent-metrics.ts';
 import { AgentService } from './agent-service.ts';
 import { createLanguageModelFactory } from './agents/language-model-factory.ts';
 import { createOfflineEngines } from './engines.ts';
 
-await runService('agent', async (config, log) => {
+await runService('agent', async (config, log, registry) => {
   const redis = connectRedis(config.REDIS_URL, 'vb-agent');
   const subscriber = connectRedis(config.REDIS_URL, 'vb-agent-sub');
   const workerRedis = connectRedis(config.REDIS_URL, 'vb-agent-worker');
@@ -18,7 +19,9 @@ await runService('agent', async (config, log) => {
   // AGENT_SECRET_ENV lists it; never stored.
   const secrets = { env: process.env, secretEnv: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV) };
   const models = createLanguageModelFactory({ ...secrets, outbound, log });
-  const service = new AgentService({
+  // Read at scrape time only, once the service below exists.
+  const metrics: AgentMetrics = new AgentMetrics(registry, { activeCalls: (): number => service.activeCalls });
+  const service: AgentService = new AgentService({
     config,
     log,
     redis,
@@ -28,6 +31,7 @@ await runService('agent', async (config, log) => {
     models,
     outbound,
     secrets,
+    metrics,
   });
   await service.start();
   return {

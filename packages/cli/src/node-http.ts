@@ -10,6 +10,8 @@ import {
   type BridgeConfig,
 } from '@voicebridge/protocol';
 import { RedisKeys } from '@voicebridge/store';
+import type { Registry } from '@voicebridge/metrics';
+import { addMetricsRoute } from './metrics-route.ts';
 import type { ServiceProcess } from './supervisor/service-process.ts';
 
 export interface NodeHttpOptions {
@@ -18,6 +20,8 @@ export interface NodeHttpOptions {
   processes: readonly ServiceProcess[];
   /** A connection the node HTTP server borrows (never closes). */
   redis: Redis;
+  /** The supervisor's own metrics registry; /metrics adds every process's, asked over IPC. */
+  metrics: Registry;
   onError: (error: unknown, route: string) => void;
   /** One line per configuration change made through the API. */
   audit: AuditLog;
@@ -25,6 +29,8 @@ export interface NodeHttpOptions {
 
 export interface NodeHttp {
   readonly port: number;
+  /** One round of the readiness checks now (the node just said it is ready: /readyz should agree at once). */
+  checkReadiness(): Promise<void>;
   /** The node is shutting down: /readyz answers 503 (draining) from when this resolves. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -85,6 +91,7 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     audit: options.audit,
     onCorrupt: (error) => options.onError(error, 'GET /api/v1/calls'),
   });
+  addMetricsRoute(server, { config, registry: options.metrics, queue, processes: options.processes });
   try {
     await readiness.start();
     const [port] = fixedPorts(config, ['http']);
@@ -92,6 +99,7 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     let closing: Promise<void> | undefined;
     return {
       port: address.port,
+      checkReadiness: () => readiness.runOnce(),
       drain: async () => {
         draining = true;
         // Now, not at the next round of checks: a load balancer must stop sending calls at once.

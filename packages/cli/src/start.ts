@@ -114,9 +114,10 @@ export async function runStart(argv: string[]): Promise<number> {
 
   // Loaded only once the checks above passed: the HTTP server's modules are most of start's load
   // time, and a refused start (node id held, port busy) should say so at once.
-  const [{ startNodeHttp }, { Supervisor }] = await Promise.all([
+  const [{ startNodeHttp }, { Supervisor }, { createProcessRegistry }] = await Promise.all([
     import('./node-http.ts'),
     import('./supervisor/supervisor.ts'),
+    import('@voicebridge/metrics'),
   ]);
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   const supervisor = new Supervisor({
@@ -147,6 +148,7 @@ export async function runStart(argv: string[]): Promise<number> {
       config,
       processes: supervisor.processes,
       redis,
+      metrics: createProcessRegistry(),
       onError: (error, route) =>
         out(
           JSON.stringify({
@@ -205,6 +207,9 @@ export async function runStart(argv: string[]): Promise<number> {
     await stopAll(2000);
     return 2;
   }
+  // Every process has just reported ready: a probe right after the line below must not see the last
+  // round's "not running" (checks otherwise run once a second).
+  await http.checkReadiness();
   out(
     jsonLogs
       ? JSON.stringify({

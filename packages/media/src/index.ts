@@ -5,3 +5,4 @@ export { MediaControlServer } from './control-server.ts';
 export { OutboundQueue } from './outbound-queue.ts';
 export { CallRecorder, wavHeader, type CallRecorderOptions, type RecordingRef } from './call-recorder.ts';
 export { RecordingRetention, type RecordingRetentionOptions } from './recording-retention.ts';
+export { MediaMetrics, type MediaMetricsOptions } from './media-metrics.ts';

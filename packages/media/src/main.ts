@@ -9,6 +9,7 @@ import {
 import { MediaClock } from '@voicebridge/rtp';
 import { connectRedis, runService } from '@voicebridge/runtime';
 import { MediaControlServer } from './control-server.ts';
+import { MediaMetrics } from './media-metrics.ts';
 import { MediaWorker } from './media-worker.ts';
 import { PortPool } from './port-pool.ts';
 
@@ -31,7 +32,7 @@ function instanceName(config: BridgeConfig): string {
 
 await runService(
   'media',
-  async (config, log) => {
+  async (config, log, registry) => {
     const share = ownShare(config);
     const publisher = connectRedis(config.REDIS_URL, 'vb-media-pub');
     const subscriber = connectRedis(config.REDIS_URL, 'vb-media-sub');
@@ -50,7 +51,7 @@ await runService(
       maxPort: share.rtpPortMax,
       quarantineMs: config.RTP_QUARANTINE_MS,
     });
-    const events: { server?: MediaControlServer } = {};
+    const events: { server?: MediaControlServer; metrics?: MediaMetrics } = {};
     const worker = new MediaWorker({
       pool,
       clock,
@@ -62,7 +63,10 @@ await runService(
       // Three missed heartbeats make an owner absent (docs/adr/0010).
       agentOwnership: { absentAfterMs: 3 * config.AGENT_HEARTBEAT_MS, lostAfterMs: config.AGENT_LOST_TIMEOUT_MS },
       onEvent: (event) => events.server?.broadcast(event),
+      onSessionClosed: (session) => events.metrics?.sessionClosed(session),
     });
+    const metrics = new MediaMetrics({ registry, sessions: () => worker.sessions(), clock });
+    events.metrics = metrics;
     const server = new MediaControlServer({ worker, host: config.MEDIA_CONTROL_HOST, port: share.controlPort, log });
     events.server = server;
     const controlPort = fixedPorts(config, ['media'])[config.MEDIA_WORKER_INDEX ?? 0];
@@ -76,6 +80,7 @@ await runService(
             worker.close('drain');
             await worker.recordingsSettled();
             await server.close();
+            metrics.close();
             clock.close();
             pool.close();
             await channel.close();

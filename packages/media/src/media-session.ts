@@ -200,6 +200,11 @@ export class MediaSession {
     return this.#inbound.jitter.stats;
   }
 
+  /** The inbound jitter buffer's depth now, ms (metrics sample it once per interval). */
+  get jitterDepthMs(): number {
+    return this.#inbound.jitter.depthMs;
+  }
+
   /** RTP/RTCP figures for the call record (RFC 3550 Appendix A) plus the jitter buffer's. */
   get mediaStats(): MediaStats {
     const jitter = this.#inbound.jitter;

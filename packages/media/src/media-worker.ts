@@ -40,6 +40,8 @@ export interface MediaWorkerOptions {
    * held for a new one); a call with no owner heard for `lostAfterMs` is ended with `agent-lost`. 0 = never.
    */
   agentOwnership?: { absentAfterMs: number; lostAfterMs: number };
+  /** Told of each session as it closes, with its final figures (MediaMetrics). */
+  onSessionClosed?: (session: MediaSession) => void;
 }
 
 const TIMEOUT_CHECK_MS = 1000;
@@ -87,6 +89,11 @@ export class MediaWorker {
 
   get callCount(): number {
     return this.#sessions.size;
+  }
+
+  /** The live sessions (metrics read their figures once per interval). */
+  sessions(): IterableIterator<MediaSession> {
+    return this.#sessions.values();
   }
 
   session(callId: string): MediaSession | undefined {
@@ -173,6 +180,7 @@ export class MediaWorker {
     this.#timedOut.delete(callId);
     session.close(reason);
     this.#options.pool.release(session.port);
+    this.#options.onSessionClosed?.(session);
     const stats = session.mediaStats;
     const recorder = this.#recorders.get(callId);
     if (recorder) {

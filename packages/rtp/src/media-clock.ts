@@ -114,6 +114,7 @@ export class MediaClock {
   #wakeAtMs = Number.POSITIVE_INFINITY;
   #running = false;
   #closed = false;
+  #maxLatenessMs = 0; // the latest wake-up since takeMaxLatenessMs last read it, ms after its due time
 
   constructor(options: MediaClockOptions = {}) {
     const tickMs = options.tickMs ?? 1;
@@ -234,7 +235,16 @@ export class MediaClock {
     this.#onTimer();
   }
 
+  /** How late the clock woke (after its earliest due tick) at worst since the last call, ms; resets. */
+  takeMaxLatenessMs(): number {
+    const value = this.#maxLatenessMs;
+    this.#maxLatenessMs = 0;
+    return value;
+  }
+
   readonly #onTimer = (): void => {
+    const lateMs = this.#now() - this.#wakeAtMs;
+    if (lateMs > this.#maxLatenessMs) this.#maxLatenessMs = lateMs;
     this.#cancelTimer();
     if (this.#closed) return;
     this.#running = true;

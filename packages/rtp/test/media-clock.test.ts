@@ -90,6 +90,20 @@ describe('MediaClock', () => {
 
   afterEach(() => clock.close());
 
+  it('reports the worst wake-up lateness since it was last asked, then starts again from 0', () => {
+    const r = recorder();
+    clock.add(20, r.onTick);
+    time.lateMs = 3;
+    time.advance(100);
+    time.lateMs = 0;
+    time.stall(7);
+    expect(clock.takeMaxLatenessMs()).to.equal(7);
+    expect(clock.takeMaxLatenessMs()).to.equal(0);
+    time.lateMs = 2;
+    time.advance(100);
+    expect(clock.takeMaxLatenessMs()).to.equal(2);
+  });
+
   it('spreads twenty 20 ms subscribers over the offsets 0…19', () => {
     const offsets = Array.from({ length: 20 }, () => clock.add(20, () => undefined).offsetMs);
     expect([...offsets].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i));

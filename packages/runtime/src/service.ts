@@ -1,4 +1,5 @@
 import { loadBridgeConfig, nodeIdOf, VoicebridgeError, type BridgeConfig } from '@voicebridge/protocol';
+import { answerMetricsRequests, createProcessRegistry, type Registry } from '@voicebridge/metrics';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.ts';
 
@@ -21,7 +22,12 @@ export interface ReadyMessage {
  */
 export async function runService(
   service: string,
-  start: (config: BridgeConfig, log: Logger) => Promise<{ service: RunningService; detail?: Record<string, unknown> }>,
+  start: (
+    config: BridgeConfig,
+    log: Logger,
+    /** This process's one metrics registry: the service defines its metrics on it; the supervisor scrapes it. */
+    metrics: Registry,
+  ) => Promise<{ service: RunningService; detail?: Record<string, unknown> }>,
   /** This process's name in logs and its ready message when it is one of several (`media-2`); default `service`. */
   instanceName?: (config: BridgeConfig) => string,
 ): Promise<void> {
@@ -45,9 +51,12 @@ export async function runService(
     log.fatal({ err: error }, 'unhandled rejection: exiting');
     process.exit(1);
   });
+  const metrics = createProcessRegistry();
+  // Answered from the start: a process still starting shows up in /metrics as soon as it can answer.
+  answerMetricsRequests(metrics, process);
   let running: RunningService;
   try {
-    const started = await start(config, log);
+    const started = await start(config, log, metrics);
     running = started.service;
     const ready: ReadyMessage = { type: 'ready', service: name, detail: started.detail };
     // Logged before the supervisor hears it, so "voicebridge ready" always comes after every "ready" line.

@@ -1,10 +1,10 @@
 import { connectRedis, runService } from '@voicebridge/runtime';
 import { SignalingService } from './signaling-service.ts';
 
-await runService('signaling', async (config, log) => {
+await runService('signaling', async (config, log, metrics) => {
   const redis = connectRedis(config.REDIS_URL, 'vb-signaling');
   const eventsRedis = connectRedis(config.REDIS_URL, 'vb-signaling-events');
-  const service = await SignalingService.start({ config, log, redis, eventsRedis });
+  const service = await SignalingService.start({ config, log, redis, eventsRedis, metrics });
   return {
     detail: { sip: `${service.address.address}:${service.address.port}`, nodeId: service.nodeId },
     service: {

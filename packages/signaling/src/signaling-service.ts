@@ -44,6 +44,8 @@ import { RegistrationManager } from './registration/registration-manager.ts';
 import { readTlsFiles } from './transport/tls-files.ts';
 import { TlsSipTransport } from './transport/tls-transport.ts';
 import { UdpSipTransport } from './transport/udp-transport.ts';
+import { SignalingMetrics } from './signaling-metrics.ts';
+import type { Registry } from '@voicebridge/metrics';
 
 export interface SignalingServiceOptions {
   config: BridgeConfig;
@@ -59,6 +61,8 @@ export interface SignalingServiceOptions {
   mediaWaitMs?: number;
   /** This host's name in the node lease; default `os.hostname()` (tests pose as another host). */
   host?: string;
+  /** The process's metrics registry; a private one when absent (tests). */
+  metrics?: Registry;
 }
 
 /** SIP messages kept while start() finishes after binding (UDP peers retransmit anything beyond). */
@@ -98,6 +102,7 @@ export class SignalingService {
   private constructor(options: SignalingServiceOptions) {
     this.#options = options;
     const { config, log } = options;
+    const metrics = new SignalingMetrics(options.metrics, { activeCalls: () => this.calls.size });
     const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
     const advertised = advertisedSipAddress(config);
     this.nodeId = nodeIdOf(config);
@@ -189,6 +194,7 @@ export class SignalingService {
       forceRport: config.SIP_FORCE_RPORT,
       userAgent: options.userAgent ?? 'voicebridge/0.1',
       log,
+      onResponse: (method, status) => metrics.responded(method, status),
     });
     this.registrations = new RegistrationManager({
       directory: this.trunks,
@@ -215,6 +221,7 @@ export class SignalingService {
         mediaTargets: mediaTargetPolicy(config, advertised),
         sessionMinSeS: config.SESSION_MIN_SE_S,
         log,
+        metrics,
       },
       {
         directory: this.trunks,

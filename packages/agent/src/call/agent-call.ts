@@ -10,7 +10,7 @@ import type { CallRecordRepository, ConversationRepository } from '@voicebridge/
 import type { Logger } from 'pino';
 import { delay } from '../stt/abortable.ts';
 import { AgentRefusal, type AgentKind, type CallContext } from '../agents/agent-kind.ts';
-import { startCallAids, type CallAids } from './call-aids.ts';
+import { startCallAids, type CallAids, type CallAidsOptions } from './call-aids.ts';
 import { CallConnection, type CallConnectionDelegate } from './call-connection.ts';
 import { ConversationLog } from './conversation-log.ts';
 import { recordedKey } from './dtmf-record.ts';
@@ -37,7 +37,7 @@ export interface AgentCallOptions {
   /** The owner epoch this worker claimed (docs/adr/0010); 0 = unfenced. */
   epoch: number;
   /** What a previous owner left (a takeover): the conversation, and the record's turn table. */
-  restored?: { conversation: ConversationState | undefined; turns: CallRecordTurns };
+  restored?: { conversation: ConversationState | undefined; turns: CallAidsOptions['earlierTurns'] };
   /** Where the conversation state is kept for a takeover; without it the call is not resumable. */
   conversations?: Pick<ConversationRepository, 'save'>;
   heartbeatMs: number;
@@ -47,9 +47,8 @@ export interface AgentCallOptions {
   report?: (decision: AgentDecision) => Promise<void>;
   /** The agent's audio queue (pacing, bounds); defaults as documented there. */
   audio?: Omit<OutboundAudioOptions, 'wire' | 'log' | 'epoch'>;
+  turnObserver?: CallAidsOptions['turnObserver']; // completed turns and barge-ins: the process's metrics
 }
-
-type CallRecordTurns = NonNullable<Awaited<ReturnType<CallRecordRepository['get']>>>['turns'] | undefined;
 
 /** How a run ended: `released` when the call goes on without this agent (handed back or taken over). */
 export interface RunOutcome {
@@ -287,6 +286,7 @@ export class AgentCall implements CallConnectionDelegate {
       log,
       earlierTurns: epoch > 1 ? this.#options.restored?.turns : undefined,
       persistTurns: (list) => this.#writer.turns(list),
+      turnObserver: this.#options.turnObserver,
       say: (text) => (context && kind?.say ? kind.say(context, text) : Promise.resolve()),
     });
     this.#aids = aids;

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { CallConnection } from './call-connection.ts';
 import type { OutboundAudio } from './outbound-audio.ts';
 import { CallGuards } from '../turns/call-guards.ts';
-import { TurnTimer } from '../turns/turn-timer.ts';
+import { TurnTimer, type TurnObserver } from '../turns/turn-timer.ts';
 
 export interface CallAidsOptions {
   job: CallJob;
@@ -25,6 +25,8 @@ export interface CallAidsOptions {
   earlierTurns?: readonly TurnLatency[];
   /** Says `text` to the caller (a guard's reprompt or farewell); resolves once played. */
   say: (text: string) => Promise<unknown>;
+  /** Sees completed turns and barge-ins (the process's metrics). */
+  turnObserver?: TurnObserver;
 }
 
 /** What every agent's call gets around the agent itself: turn timing and the call's guards. */
@@ -48,6 +50,7 @@ export function startCallAids(options: CallAidsOptions): CallAids {
     signal: options.signal,
     persist: options.persistTurns,
     earlier: options.earlierTurns,
+    observer: options.turnObserver,
     outlet: { markAt: (position, signal, prefix) => audio.markAt(position, signal, prefix) },
   });
   const active = new CallGuards({

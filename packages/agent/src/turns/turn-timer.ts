@@ -10,6 +10,12 @@ export interface ReplyOutlet {
   markAt(position: number, signal: AbortSignal, prefix: 't'): Promise<boolean>;
 }
 
+/** Sees each turn as it completes and each barge-in (metrics); never changes them. */
+export interface TurnObserver {
+  turnCompleted(turn: TurnLatency): void;
+  bargedIn(): void;
+}
+
 export interface TurnTimerOptions {
   /** Epoch ms of the answer: stages are recorded as ms since then, like transcript entries. */
   answeredAtMs: number;
@@ -26,6 +32,7 @@ export interface TurnTimerOptions {
    * them, and a last one whose reply never reached the socket is open again for this owner's reply.
    */
   earlier?: readonly TurnLatency[];
+  observer?: TurnObserver;
 }
 
 /**
@@ -97,6 +104,7 @@ export class TurnTimer {
   interrupted(): void {
     if (!this.#latest || this.#closed) return;
     this.#latest.interruptions++;
+    this.#options.observer?.bargedIn();
     if (this.#latest !== this.#open) this.#persist();
   }
 
@@ -130,6 +138,7 @@ export class TurnTimer {
 
   #finish(): void {
     if (!this.#open) return;
+    this.#options.observer?.turnCompleted(this.#open);
     this.#turns.push(this.#open);
     this.#open = undefined;
     this.#persist();

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { MetricsRequester, type MetricFamily, type MetricsSource } from '@voicebridge/metrics';
 
 export interface ServiceProcessOptions {
   /** The service it runs (`media`), of which it may be one of several (`media-2`). */
@@ -24,7 +25,7 @@ export interface ServiceProcessOptions {
  *   Stopped ── start ──► Starting ── ready ──► Running ── exit ──► Restarting ── delay ──► Starting
  *                                                  └── stop ──► Stopping ── exit ──► Stopped
  */
-export class ServiceProcess {
+export class ServiceProcess implements MetricsSource {
   readonly service: string;
   readonly name: string;
   restarts = 0;
@@ -35,6 +36,8 @@ export class ServiceProcess {
   #delayMs: number;
   #startedAtMs = 0;
   #ready = false;
+  /** The current child's end of the metrics requests; replaced on each start. */
+  #metrics: MetricsRequester | undefined;
   #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(options: ServiceProcessOptions) {
@@ -51,6 +54,17 @@ export class ServiceProcess {
 
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** The pid of the running child, undefined while none runs: a new value means it restarted. */
+  get incarnation(): number | undefined {
+    const child = this.#child;
+    return child && child.exitCode === null && child.signalCode === null && child.connected ? child.pid : undefined;
+  }
+
+  /** The child's metrics registry as JSON, over IPC; rejects after `timeoutMs` or when it exits. */
+  requestMetrics(timeoutMs: number): Promise<MetricFamily[]> {
+    return this.#metrics?.request(timeoutMs) ?? Promise.reject(new Error(`${this.name} is not running`));
   }
 
   /** Starts the process and resolves once it reported ready. */
@@ -95,6 +109,15 @@ export class ServiceProcess {
     const child = fork(entry, [], { execArgv, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     this.#child = child;
     this.#startedAtMs = Date.now();
+    this.#metrics?.close();
+    const metrics = new MetricsRequester((message) => {
+      if (!child.connected) return false;
+      // With a callback a closed channel fails the send here, not as an 'error' event on the child;
+      // the request then times out or is failed by the exit.
+      child.send(message, () => undefined);
+      return true;
+    });
+    this.#metrics = metrics;
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = child[stream];
       if (source) createInterface({ input: source }).on('line', (line) => this.#options.onLine(name, line, stream));
@@ -104,6 +127,7 @@ export class ServiceProcess {
       child.kill('SIGKILL');
     }, this.#options.readyTimeoutMs ?? 30_000);
     child.on('message', (message: unknown) => {
+      if (metrics.handle(message)) return;
       if ((message as { type?: string } | null)?.type !== 'ready') return;
       clearTimeout(readyTimer);
       this.#ready = true;
@@ -111,6 +135,7 @@ export class ServiceProcess {
     });
     child.on('exit', (code, signal) => {
       clearTimeout(readyTimer);
+      metrics.close();
       this.#ready = false;
       if (this.#stopping) return;
       const waiters = this.#readyWaiters.splice(0);

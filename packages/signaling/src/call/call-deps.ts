@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AgentDispatcher } from './agent-dispatcher.ts';
 import type { MediaPool } from './media-pool.ts';
 import type { MediaTargetPolicy } from './media-target.ts';
+import type { SignalingMetrics } from '../signaling-metrics.ts';
 
 /** What a Call needs, injected: no service locator, no singletons. */
 export interface CallDeps {
@@ -25,4 +26,6 @@ export interface CallDeps {
   /** RFC 4028 Min-SE: the shortest session interval we accept (422 below it). Default 90 s. */
   sessionMinSeS?: number;
   log: Logger;
+  /** Counts admissions, refusals and verdicts; absent in tests that do not look. */
+  metrics?: Pick<SignalingMetrics, 'admitted' | 'refused' | 'callEnded'>;
 }

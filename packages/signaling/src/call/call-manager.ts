@@ -73,16 +73,24 @@ export class CallManager implements SipStackHandler {
       this.#refusedBeforeAdmission++;
       stack.respond(tx, status, { toTag: stack.generateTag(), headers });
     };
-    if (this.#draining) return refuse(503, [['Retry-After', '30']]);
+    const metrics = this.#deps.metrics;
+    if (this.#draining) {
+      metrics?.refused('draining');
+      return refuse(503, [['Retry-After', '30']]);
+    }
     const address = tx.source.address;
     const admission = this.#admission;
     let trunk = admission?.directory.match(address) ?? admission?.registrations?.match(tx.request);
     const digest = admission?.digest?.check(tx.request, address, trunk);
-    if (digest?.kind === 'challenge') return refuse(401, digest.headers); // RFC 3261 §22.2: no record, no job
+    if (digest?.kind === 'challenge') {
+      metrics?.refused('challenge');
+      return refuse(401, digest.headers); // RFC 3261 §22.2: no record, no job
+    }
     if (digest?.kind === 'authenticated') trunk = digest.trunk;
     if (admission !== undefined && trunk === undefined && !admission.directory.isAllowed(address)) {
       // Reached only in 403 mode, or when a trunk without sources (digest, registration) exists.
       this.#deps.log.warn({ source: address }, `SIP INVITE refused with 403: source matches no trunk from ${address}`);
+      metrics?.refused('untrusted-source');
       return refuse(403);
     }
     if (trunk?.transport !== undefined && trunk.transport !== tx.source.transport) {
@@ -90,6 +98,7 @@ export class CallManager implements SipStackHandler {
         { source: address, trunk: trunk.name },
         `SIP INVITE refused with 403: trunk ${trunk.name} calls over ${trunk.transport} only from ${address}`,
       );
+      metrics?.refused('wrong-transport');
       return refuse(403);
     }
     const refusal = admission?.limits.admit(
@@ -102,6 +111,7 @@ export class CallManager implements SipStackHandler {
         { source: address, limit: refusal.limit, retryAfterS: refusal.retryAfterS },
         `new call refused with 503: over ${refusal.limit} from ${address}`,
       );
+      metrics?.refused('over-limit');
       return refuse(503, [['Retry-After', String(refusal.retryAfterS)]]);
     }
     const call = new Call(

@@ -129,6 +129,7 @@ export class Call {
         return this.#refuseUnadmitted(404, []);
       }
       this.#record.create();
+      this.#deps.metrics?.admitted();
       if (!config.enabled) return this.#reject(480, 'rejected', { detail: 'number disabled' });
       this.numberConfig = config;
       const read = readOffer(request, { policy: this.#deps.mediaTargets, sipSource: this.#tx.source.address });
@@ -326,6 +327,7 @@ export class Call {
   /** Refused before admission: no record (the writer discards it); CallManager counts these instead. */
   #refuseUnadmitted(status: number, headers: [string, string][]): void {
     this.#unadmitted = true;
+    this.#deps.metrics?.refused(status === 404 ? 'unknown-number' : 'bad-request');
     this.#record.discard();
     this.#reject(status, 'rejected', { headers });
   }
@@ -349,6 +351,7 @@ export class Call {
     this.#refer?.close();
     this.#dialog?.close();
     this.#log.info({ verdict }, 'call ended');
+    if (!this.#unadmitted) this.#deps.metrics?.callEnded(verdict);
     const endedAtMs = Date.now();
     // Release first, then mark the record ended: "ended" means nothing of the call is left.
     const [media] = await Promise.allSettled([

@@ -52,6 +52,8 @@ export interface SipStackOptions {
    * at its sent-by port (5060 when absent), RFC 3261 §18.2.2. Either way only at the source address.
    */
   forceRport?: boolean;
+  /** Every response we send on a server transaction, as sent (for metrics: counts, never content). */
+  onResponse?: (method: string, status: number) => void;
 }
 
 export interface RespondOptions {
@@ -142,6 +144,7 @@ export class SipStack {
       contentType: options?.contentType,
     });
     tx.respond(response);
+    this.#options.onResponse?.(tx.request.method, status);
     return response;
   }
 
