@@ -2,6 +2,7 @@ import type {
   CallRecord,
   LlmConfig,
   NumberConfig,
+  RealtimeModelConfig,
   SttEngineConfig,
   TransportAddress,
   TtsEngineConfig,
@@ -64,7 +65,7 @@ export function formatNumberConfig(config: NumberConfig): string {
       : agent.answers.length === 0
         ? '(none)'
         : agent.answers.map((a) => `${printable(a.keyword)} = ${printable(a.text)}`).join(`\n${' '.repeat(15)}`);
-  const llm = agent.kind === 'llm' ? agent : undefined;
+  const llm = agent.kind === 'llm' || agent.kind === 'realtime' ? agent : undefined;
   const greeting = greetingOf(agent);
   return fields([
     ['number', config.number],
@@ -78,7 +79,8 @@ export function formatNumberConfig(config: NumberConfig): string {
     ['prompt', llm?.prompt === undefined ? undefined : printable(llm.prompt)],
     ['stt', config.engines?.stt === undefined ? undefined : formatEngine(config.engines.stt)],
     ['tts', config.engines?.tts === undefined ? undefined : formatEngine(config.engines.tts)],
-    ['llm', llm === undefined ? undefined : formatLlm(llm.llm)],
+    ['llm', agent.kind === 'llm' ? formatLlm(agent.llm) : undefined],
+    ['model', agent.kind === 'realtime' ? formatRealtime(agent.realtime) : undefined],
     ['bot', agent.kind === 'websocket' ? formatBot(agent) : undefined],
     [
       'tools',
@@ -134,6 +136,16 @@ function formatEngine(engine: SttEngineConfig | TtsEngineConfig): string {
   if (engine.keyEnv !== undefined) parts.push(`key $${engine.keyEnv}`);
   if (engine.provider !== 'pocketsphinx' && engine.provider !== 'flite')
     parts.push(`fallback ${engine.fallback ?? ('voice' in engine ? 'flite' : 'pocketsphinx')}`);
+  return parts.join(', ');
+}
+
+/** A realtime number's model; the key shows as the variable that holds it (`$NAME`). */
+function formatRealtime(model: RealtimeModelConfig): string {
+  const parts = [`${model.provider} ${printable(model.model)}`];
+  if (model.url !== undefined) parts.push(printable(model.url));
+  if (model.apiKeyEnv !== undefined) parts.push(`key $${model.apiKeyEnv}`);
+  if (model.voice !== undefined) parts.push(`voice ${model.voice}`);
+  parts.push(`turn detection ${model.turnDetection}`);
   return parts.join(', ');
 }
 

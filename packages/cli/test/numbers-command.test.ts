@@ -75,7 +75,7 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     const cases: [string[], string][] = [
       [
         ['numbers', 'set', NUMBER, '--agent', 'gpt'],
-        'invalid --agent "gpt": must be one of echo, scripted, llm, websocket',
+        'invalid --agent "gpt": must be one of echo, scripted, llm, websocket, realtime',
       ],
       [['numbers', 'set', NUMBER, '--answer', 'no-equals'], 'invalid --answer "no-equals": must be KEYWORD=TEXT'],
       [['numbers', 'set', NUMBER, '--answer', '=text'], 'invalid --answer "=text"'],
@@ -89,7 +89,10 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
         ['numbers', 'set', NUMBER, '--agent', 'echo', '--answer', 'a=b'],
         "--answer applies to agent scripted; this number's agent is echo",
       ],
-      [['numbers', 'set', NUMBER, '--prompt', 'Hi'], "--prompt applies to agent llm; this number's agent is scripted"],
+      [
+        ['numbers', 'set', NUMBER, '--prompt', 'Hi'],
+        "--prompt applies to agent llm|realtime; this number's agent is scripted",
+      ],
       [['numbers', 'set', NUMBER, '--answer', `${'k'.repeat(65)}=t`], 'invalid --answer #1 keyword: Too big'],
       [['numbers', 'set', NUMBER, '--greeting'], 'option --greeting needs a value'],
       [['numbers', 'set', NUMBER, '--colour', 'red'], 'unknown option "--colour"'],
@@ -356,6 +359,6 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     );
     expect(help).to.match(/--llm-temperature N +sampling temperature \(a number, 0 to 2; agent llm;/);
     expect(help).to.match(/--fallback TEXT +.*\(up to 1000 characters; agent scripted;/);
-    expect(help).to.match(/--agent echo\|scripted\|llm\|websocket +the agent kind/);
+    expect(help).to.match(/--agent echo\|scripted\|llm\|websocket\|realtime +the agent kind/);
   });
 });

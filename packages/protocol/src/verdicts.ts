@@ -62,6 +62,17 @@ export const VERDICTS = {
     description:
       "a `websocket` number's bot closed its socket (code 1000, or an abnormal close with no reconnect left); we sent BYE, `detail` has the close code and reason",
   },
+  'model-unreachable': {
+    by: ['agent'],
+    sipStatus: 503,
+    description:
+      "a `realtime` number's model could not be reached or configured before the answer (refused, timed out, TLS failed, rate-limited at the handshake, the outbound URL policy refused its URL): 503, `detail` says which",
+  },
+  'model-lost': {
+    by: ['agent'],
+    description:
+      "a `realtime` number's model session was lost mid-call (the socket dropped and one reconnect failed, or a rate limit persisted after one retry): the caller heard a short apology and the agent hung up; `detail` says which",
+  },
   'engine-outage': {
     by: ['agent'],
     description:

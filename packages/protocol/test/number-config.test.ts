@@ -26,7 +26,7 @@ describe('number config v2', () => {
     expect(AgentConfigSchema.parse({ kind: 'echo', prompt: 'x' })).to.deep.equal({ kind: 'echo' });
     expect(AgentConfigSchema.safeParse({ kind: 'llm' }).success).to.equal(false);
     expect(AgentConfigSchema.safeParse({ kind: 'gpt' }).error?.issues[0]?.path).to.deep.equal(['kind']);
-    expect(AGENT_KINDS).to.deep.equal(['echo', 'scripted', 'llm', 'websocket']);
+    expect(AGENT_KINDS).to.deep.equal(['echo', 'scripted', 'llm', 'websocket', 'realtime']);
     // A bot greets the caller itself: the websocket kind has no greeting of ours, and needs its URL.
     expect(AgentConfigSchema.parse({ kind: 'websocket', url: 'wss://bot.example/s', greeting: 'x' })).to.deep.equal({
       kind: 'websocket',
@@ -135,10 +135,15 @@ describe('number config v2', () => {
       branches: ['llm'],
     });
     expect(numberConfigFieldInfo(['agent', 'greeting'])).to.include({ type: 'string', max: 1000 });
-    expect(numberConfigFieldInfo(['agent', 'greeting'])?.branches).to.deep.equal(['echo', 'scripted', 'llm']);
+    expect(numberConfigFieldInfo(['agent', 'greeting'])?.branches).to.deep.equal([
+      'echo',
+      'scripted',
+      'llm',
+      'realtime',
+    ]);
     expect(numberConfigFieldInfo(['agent', 'kind'])).to.deep.equal({
       type: 'enum',
-      options: ['echo', 'scripted', 'llm', 'websocket'],
+      options: ['echo', 'scripted', 'llm', 'websocket', 'realtime'],
       optional: false,
     });
     expect(numberConfigFieldInfo(['agent', 'llm', 'model'])?.optional).to.equal(false);

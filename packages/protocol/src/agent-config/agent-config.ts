@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { VoicebridgeError } from '../errors.ts';
 import { EchoAgentConfigSchema } from './echo-agent-config.ts';
 import { LlmAgentConfigSchema } from './llm-agent-config.ts';
+import { RealtimeAgentConfigSchema } from './realtime-agent-config.ts';
 import { ScriptedAgentConfigSchema } from './scripted-agent-config.ts';
 import { WebsocketAgentConfigSchema } from './websocket-agent-config.ts';
 
@@ -15,12 +16,13 @@ export const AgentConfigSchema = z.discriminatedUnion('kind', [
   ScriptedAgentConfigSchema,
   LlmAgentConfigSchema,
   WebsocketAgentConfigSchema,
+  RealtimeAgentConfigSchema,
 ]);
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export type AgentKindName = AgentConfig['kind'];
 
 /** Listed as a record so that a kind missing here (or here but not in the union) fails to compile. */
-const KINDS: Record<AgentKindName, true> = { echo: true, scripted: true, llm: true, websocket: true };
+const KINDS: Record<AgentKindName, true> = { echo: true, scripted: true, llm: true, websocket: true, realtime: true };
 export const AGENT_KINDS = Object.keys(KINDS) as [AgentKindName, ...AgentKindName[]];
 
 /** The agent config of one kind; a mismatch means the caller dispatched on the wrong kind. */
