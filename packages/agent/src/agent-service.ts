@@ -2,7 +2,7 @@ import { WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisAudioChannel } from '@voicebridge/channel';
 import type { OutboundHttp } from '@voicebridge/outbound';
-import { CALLS_QUEUE, type BridgeConfig } from '@voicebridge/protocol';
+import { CALLS_QUEUE, PROBE_JOB_NAME, type BridgeConfig } from '@voicebridge/protocol';
 import { CallOwnership, CallRecordRepository, ConversationRepository, RedisKeys } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import type { LanguageModelFactory } from './agents/language-model-factory.ts';
@@ -83,6 +83,7 @@ export class AgentService {
         const onAbort = (): void => controller.abort(signal?.reason);
         signal?.addEventListener('abort', onAbort, { once: true });
         try {
+          if (job.name === PROBE_JOB_NAME) return await runner.probe(job.data, controller.signal);
           // The decision reaches signaling as the job's progress (QueueEvents `progress`).
           const outcome = await runner.run(job.data, controller.signal, (decision) => job.updateProgress(decision));
           if (!outcome.released) return outcome;

@@ -1,4 +1,4 @@
-import { CallJobSchema, VoicebridgeError, type AgentDecision } from '@voicebridge/protocol';
+import { CallJobSchema, VoicebridgeError, type AgentDecision, type AgentProbeResult } from '@voicebridge/protocol';
 import type { AudioChannel } from '@voicebridge/channel';
 import type { OutboundHttp } from '@voicebridge/outbound';
 import type { CallOwnership, CallRecordRepository, ConversationRepository } from '@voicebridge/store';
@@ -8,6 +8,7 @@ import type { BotSecretSource } from './bot/bot-secrets.ts';
 import { builtInKinds } from './agents/built-in-kinds.ts';
 import type { LanguageModelFactory } from './agents/language-model-factory.ts';
 import { AgentCall, type AgentCallOptions, type RunOutcome } from './call/agent-call.ts';
+import { probeAgent } from './call/agent-probe.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
 import type { TurnObserver } from './turns/turn-timer.ts';
@@ -109,6 +110,16 @@ export class CallRunner {
     const outcome = await call.run(this.#kinds.create(job, log));
     if (failover && !outcome.released) await this.#forget(job.callId, log);
     return outcome;
+  }
+
+  /** A `numbers check` probe: what this worker would decide at claim for the call `data` describes. */
+  probe(data: unknown, signal: AbortSignal): Promise<AgentProbeResult> {
+    const parsed = CallJobSchema.safeParse(data);
+    if (!parsed.success)
+      throw new VoicebridgeError('VB_BAD_MESSAGE', `invalid probe job: ${parsed.error.message.slice(0, 300)}`);
+    const job = parsed.data;
+    const log = this.#options.log.child({ probe: job.callId, number: job.number });
+    return probeAgent(this.#kinds, job, log, signal);
   }
 
   /** The call is over: its owner epoch and conversation state are of no more use. */

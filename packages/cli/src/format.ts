@@ -206,7 +206,8 @@ export function verdictText(record: CallRecord): string | undefined {
   if (v === undefined) return undefined;
   const status = v.sipStatus === undefined ? '' : ` SIP ${v.sipStatus}`;
   const detail = v.detail === undefined ? '' : `: ${printable(v.detail)}`;
-  return `${v.reason} by ${v.by}${status}${detail}`;
+  const code = v.code === undefined ? '' : ` ${v.code}`;
+  return `${v.reason}${code} by ${v.by}${status}${detail}`;
 }
 
 export function formatCallRecord(record: CallRecord, nowMs: number): string {

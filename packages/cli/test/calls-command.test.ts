@@ -142,6 +142,15 @@ describe('voicebridge calls (runCli, real Redis)', () => {
     expect(bySip.stdout).to.equal(byId.stdout);
   });
 
+  it("show prints an error verdict's stable code and its one-line reason", async () => {
+    const r = endedCall({
+      verdict: { by: 'agent', reason: 'error', code: 'VB_ENGINE_FAILED', detail: 'flite: exited with code 1' },
+    });
+    await calls.create(r);
+    const { stdout } = await cli('calls', 'show', r.callId);
+    expect(stdout).to.match(/^verdict +error VB_ENGINE_FAILED by agent: flite: exited with code 1$/m);
+  });
+
   it('show exits 1 for an unknown call', async () => {
     const result = await cli('calls', 'show', 'nothing@here');
     expect(result.status).to.equal(1);

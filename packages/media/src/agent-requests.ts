@@ -6,7 +6,17 @@ export function agentRequestEvent(
   callId: string,
   control: Extract<AgentToMedia, { event: 'hangup' | 'transfer' }>,
 ): MediaEvent {
-  if (control.event === 'hangup') return { event: 'hangup', callId, by: 'agent', reason: control.reason };
+  if (control.event === 'hangup') {
+    const { reason, code, detail } = control;
+    return {
+      event: 'hangup',
+      callId,
+      by: 'agent',
+      reason,
+      ...(code !== undefined && { code }),
+      ...(detail !== undefined && { detail }),
+    };
+  }
   return {
     event: 'transfer',
     callId,

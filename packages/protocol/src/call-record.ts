@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NODE_ID_PATTERN } from './ids.ts';
 import { AGENT_KINDS } from './agent-config/agent-config.ts';
+import { ERROR_CODE_NAMES } from './errors.ts';
 import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
 
 export const CALL_STATUSES = ['setup', 'ringing', 'answered', 'ended'] as const;
@@ -14,7 +15,10 @@ export const VerdictSchema = z.object({
   /** A code of VERDICTS (verdicts.ts). */
   reason: z.enum(TERMINATION_REASONS),
   sipStatus: z.number().int().min(100).max(699).optional(),
+  /** One line saying why (an `error` verdict always has one, with `code`). */
   detail: z.string().max(500).optional(),
+  /** For `error`: the failure's stable code (errors.ts, docs/errors.md). */
+  code: z.enum(ERROR_CODE_NAMES).optional(),
 });
 export type Verdict = z.infer<typeof VerdictSchema>;
 

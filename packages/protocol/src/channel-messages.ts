@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CODE_NAMES } from './errors.ts';
 import { TERMINATION_REASONS } from './verdicts.ts';
 import { TransferProgressSchema, TransferRequestIdSchema } from './transfer.ts';
 
@@ -55,7 +56,14 @@ export const AgentToMediaSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('mark'), name: z.string().max(200), epoch: OwnerEpochSchema.optional() }),
   /** Barge-in: drop queued audio within one frame, report pending marks as not played. */
   z.object({ event: z.literal('clear'), epoch: OwnerEpochSchema.optional() }),
-  z.object({ event: z.literal('hangup'), reason: z.enum(TERMINATION_REASONS), epoch: OwnerEpochSchema.optional() }),
+  /** Ends the call; an `error` says which failure (`code`) and why in one line (`detail`) for the record. */
+  z.object({
+    event: z.literal('hangup'),
+    reason: z.enum(TERMINATION_REASONS),
+    code: z.enum(ERROR_CODE_NAMES).optional(),
+    detail: z.string().max(500).optional(),
+    epoch: OwnerEpochSchema.optional(),
+  }),
   /**
    * Key presses to the caller as RFC 4733 telephone-events, in order, pausing the agent's voice while
    * each plays (its audio stays queued). `durationMs` per key, default 100. Answered with `error`

@@ -27,6 +27,20 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, { retryable: boolean; sipStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
+/** A failure as a record carries it: its stable code, and one line of reason (never a secret). */
+export function failureOf(error: unknown): { code: ErrorCode; detail: string } {
+  const code = error instanceof VoicebridgeError ? error.code : 'VB_ENGINE_FAILED';
+  const message = error instanceof Error ? error.message : String(error);
+  return { code, detail: oneLine(message) };
+}
+
+/** The first line of `text`, at most 300 characters. */
+export function oneLine(text: string): string {
+  const line = text.split(/\r?\n/, 1)[0]?.trim() ?? '';
+  return (line === '' ? 'no reason given' : line).slice(0, 300);
+}
 
 export class VoicebridgeError extends Error {
   readonly code: ErrorCode;

@@ -18,6 +18,7 @@ export * from './verdicts.ts';
 export * from './call-record.ts';
 export * from './call-job.ts';
 export * from './agent-decision.ts';
+export * from './agent-probe.ts';
 export * from './audio-frame.ts';
 export * from './channel-messages.ts';
 export * from './media-control.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MediaStatsSchema, TransportAddressSchema } from './call-record.ts';
+import { ERROR_CODE_NAMES } from './errors.ts';
 import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
 import { SrtpParamsSchema } from './srtp.ts';
 import { TransferProgressSchema, TransferRequestIdSchema } from './transfer.ts';
@@ -118,6 +119,9 @@ export const MediaEventSchema = z.discriminatedUnion('event', [
     callId: z.string(),
     by: z.enum(HANGUP_PARTIES),
     reason: z.enum(TERMINATION_REASONS),
+    /** For `error`: the failure's code and one line of reason, copied into the record's verdict. */
+    code: z.enum(ERROR_CODE_NAMES).optional(),
+    detail: z.string().max(500).optional(),
   }),
   z.object({ event: z.literal('heartbeat'), calls: z.number().int() }),
   /** The call's agent asked for a transfer: signaling checks the target and sends REFER. */

@@ -99,7 +99,8 @@ export const VERDICTS = {
   'bridge-restart': { by: ['bridge'], description: 'found live after a restart and closed' },
   error: {
     by: ['bridge', 'agent'],
-    description: 'an internal failure; the log line with the call id says which',
+    description:
+      'an internal failure: `code` is its stable error code (the table above) and `detail` one line saying why; `calls show` prints both',
   },
 } as const satisfies Record<string, VerdictEntry>;
 

@@ -292,6 +292,25 @@ describe('SignalingService (real UDP SIP, media worker, Redis, BullMQ)', functio
     expect(pool.allocatedCount).to.equal(0);
   });
 
+  it("an agent's error hangup sends BYE and gives the record's verdict its code and one-line reason", async () => {
+    behaviour = async (_job, send, started) => {
+      await started;
+      send({ event: 'hangup', reason: 'error', code: 'VB_ENGINE_FAILED', detail: 'flite: exited with code 1' });
+    };
+    const callId = invite('+15550199');
+    const ok = await peer.response(200, 'INVITE', callId);
+    const base = { bridgePort: config.SIP_PORT, peerPort: peer.port, callId, number: '+15550199', toTag: toTagOf(ok) };
+    peer.send(requestText('ACK', { ...base, branch: 'z9hG4bKack3', cseq: 1 }), config.SIP_PORT);
+    const bye = await peer.request('BYE', callId);
+    peer.send(okFor(bye), config.SIP_PORT);
+    expect((await waitForVerdict(callId)).verdict).to.deep.equal({
+      by: 'agent',
+      reason: 'error',
+      code: 'VB_ENGINE_FAILED',
+      detail: 'flite: exited with code 1',
+    });
+  });
+
   it('an agent that refuses gets the caller its SIP status, never a 200, and the record the verdict and reason', async () => {
     const reason = 'the bot at wss://bot.example/voice is down';
     decision = { decision: 'refuse', code: 'agent-refused', reason, sipStatus: 480 } satisfies AgentDecision;

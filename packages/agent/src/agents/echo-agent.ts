@@ -3,6 +3,7 @@ import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { delay } from '../stt/abortable.ts';
 import { speak } from './agent-context.ts';
 import type { AgentKind, CallContext } from './agent-kind.ts';
+import { checkEngines } from './engine-check.ts';
 
 export interface EchoAgentOptions {
   job: CallJob;
@@ -16,16 +17,18 @@ export interface EchoAgentOptions {
  */
 export class EchoAgent implements AgentKind {
   readonly #config: EchoAgentConfig;
+  readonly #job: CallJob;
   readonly #tts: TextToSpeech;
 
   constructor(options: EchoAgentOptions) {
+    this.#job = options.job;
     this.#config = agentConfigOf(options.job.config.agent, 'echo');
     this.#tts = options.tts;
   }
 
-  /** Needs nothing outside the worker: always accepts. */
+  /** Needs nothing outside the worker: accepts when its voice exists here. */
   prepare(): Promise<void> {
-    return Promise.resolve();
+    return checkEngines(this.#job, this.#tts);
   }
 
   async run(call: CallContext): Promise<void> {

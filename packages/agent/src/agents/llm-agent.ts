@@ -23,6 +23,7 @@ import { delay } from '../stt/abortable.ts';
 import { speak } from './agent-context.ts';
 import { AgentRefusal, type AgentKind, type AgentUsage, type CallContext } from './agent-kind.ts';
 import { CallTools, END_CALL_TOOL } from './call-tools.ts';
+import { checkEngines } from './engine-check.ts';
 import type { LanguageModelFactory } from './language-model-factory.ts';
 import { LLM_RESUME_LINE, resumedHistory } from './llm-resume.ts';
 import { TurnInbox } from './turn-inbox.ts';
@@ -57,6 +58,7 @@ export { END_CALL_TOOL } from './call-tools.ts';
  */
 export class LlmAgent implements AgentKind {
   readonly #config: LlmAgentConfig;
+  readonly #job: CallJob;
   /** The number allows plain http to hosts other than localhost. */
   readonly #insecure: boolean;
   readonly #log: Logger;
@@ -76,6 +78,7 @@ export class LlmAgent implements AgentKind {
   #refusalLogged = false;
 
   constructor(job: CallJob, log: Logger, options: LlmAgentOptions) {
+    this.#job = job;
     this.#config = agentConfigOf(job.config.agent, 'llm');
     this.#insecure = job.config.insecure === true;
     this.#log = log;
@@ -94,11 +97,11 @@ export class LlmAgent implements AgentKind {
     if (signal.aborted) return Promise.reject(signal.reason);
     try {
       this.#model = this.#modelFor();
-      return Promise.resolve();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return Promise.reject(new AgentRefusal('VB_CONFIG_INVALID', `language model not usable: ${reason}`));
     }
+    return checkEngines(this.#job, this.#tts);
   }
 
   async run(call: CallContext): Promise<void> {

@@ -8,6 +8,7 @@ import { speakInterruptibly } from '../turns/interruptible-speech.ts';
 import { delay } from '../stt/abortable.ts';
 import { speak } from './agent-context.ts';
 import type { AgentKind, CallContext } from './agent-kind.ts';
+import { checkEngines } from './engine-check.ts';
 import { ScriptedCallEvents } from './scripted-call-events.ts';
 
 /** Said by the caller, it ends the call after a farewell (unless the number configures that word). */
@@ -27,21 +28,23 @@ export interface ScriptedAgentOptions {
  */
 export class ScriptedAgent implements AgentKind {
   readonly #config: ScriptedAgentConfig;
+  readonly #job: CallJob;
   readonly #stt: SpeechToText;
   readonly #tts: TextToSpeech;
   readonly #dialogue: ScriptedDialogue;
   #events: ScriptedCallEvents | undefined;
 
   constructor(options: ScriptedAgentOptions) {
+    this.#job = options.job;
     this.#config = agentConfigOf(options.job.config.agent, 'scripted');
     this.#stt = options.stt;
     this.#tts = options.tts;
     this.#dialogue = new ScriptedDialogue(this.#config);
   }
 
-  /** Runs on the worker's own engines: always accepts. */
+  /** Runs on the worker's own engines: accepts when its voice exists here. */
   prepare(): Promise<void> {
-    return Promise.resolve();
+    return checkEngines(this.#job, this.#tts);
   }
 
   async run(call: CallContext): Promise<void> {

@@ -1,4 +1,6 @@
 import {
+  failureOf,
+  oneLine,
   VoicebridgeError,
   type AgentDecision,
   type CallJob,
@@ -12,6 +14,7 @@ import { delay } from '../stt/abortable.ts';
 import { AgentRefusal, type AgentKind, type CallContext } from '../agents/agent-kind.ts';
 import { startCallAids, type CallAids, type CallAidsOptions } from './call-aids.ts';
 import { CallConnection, type CallConnectionDelegate } from './call-connection.ts';
+import { decisionOf } from './agent-decision.ts';
 import { ConversationLog } from './conversation-log.ts';
 import { recordedKey } from './dtmf-record.ts';
 import { OutboundAudio, type OutboundAudioOptions } from './outbound-audio.ts';
@@ -158,7 +161,7 @@ export class AgentCall implements CallConnectionDelegate {
       if (start) {
         const call = this.#answered(start);
         const restored = this.#options.restored?.conversation;
-        if (refusal) await this.#refusedAfterAnswer(kind);
+        if (refusal) await this.#refusedAfterAnswer(kind, refusal);
         else if (restored?.greeted) await kind.resume(call, restored);
         else await kind.run(call);
         // The kind finished on its own (the echo's caller stopped sending): it keeps the call
@@ -171,7 +174,7 @@ export class AgentCall implements CallConnectionDelegate {
     } catch (error) {
       if (!signal.aborted) {
         this.#log.error({ err: error }, 'agent failed: hanging up');
-        this.#connection.hangup('error');
+        this.#connection.hangup('error', failureOf(error));
       }
     } finally {
       await this.close('run over');
@@ -262,10 +265,10 @@ export class AgentCall implements CallConnectionDelegate {
   }
 
   /** The caller was answered although the kind refused: it hears why in the kind's voice, then the call ends. */
-  async #refusedAfterAnswer(kind: AgentKind): Promise<void> {
+  async #refusedAfterAnswer(kind: AgentKind, refusal: AgentRefusal): Promise<void> {
     await delay(this.#options.greetingDelayMs, this.#abort.signal);
     await kind.say?.(this.#context(), REFUSED_LINE);
-    this.#connection.hangup('error');
+    this.#connection.hangup('error', { code: refusal.code, detail: oneLine(refusal.message) });
   }
 
   /** The caller ACKed: the guards and turn timer start, the record is watched, the kind gets its context. */
@@ -370,24 +373,12 @@ export class AgentCall implements CallConnectionDelegate {
       }
       if (Date.now() > deadline) {
         log.warn('call never started: giving it up');
-        this.#connection.hangup('error');
+        this.#connection.hangup('error', { code: 'VB_REQUEST_TIMEOUT', detail: 'media never said the call started' });
         this.#stopReason ??= 'ended';
         return undefined;
       }
     }
   }
-}
-
-/** What signaling is told: accept, or the refusal with its verdict (503 `agent-misconfigured` for a config this worker cannot run). */
-function decisionOf(refusal: AgentRefusal | undefined): AgentDecision {
-  if (!refusal) return { decision: 'accept' };
-  const misconfigured = refusal.verdict === 'agent-misconfigured';
-  return {
-    decision: 'refuse',
-    code: refusal.verdict,
-    reason: refusal.message.slice(0, 500),
-    sipStatus: misconfigured ? 503 : refusal.sipStatus,
-  };
 }
 
 function describeAbort(reason: unknown): string {

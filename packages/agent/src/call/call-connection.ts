@@ -8,6 +8,7 @@ import {
   ownerTagOf,
   type AgentToMedia,
   type AudioFrame,
+  type ErrorCode,
   type MediaToAgent,
   type TerminationReason,
   type TransferProgressMessage,
@@ -166,8 +167,9 @@ export class CallConnection {
     this.#send({ event: 'clear' });
   }
 
-  hangup(reason: TerminationReason): void {
-    this.#send({ event: 'hangup', reason });
+  /** Ends the call; for `error`, `why` gives the record its code and one line of reason. */
+  hangup(reason: TerminationReason, why?: { code: ErrorCode; detail: string }): void {
+    this.#send({ event: 'hangup', reason, ...why });
   }
 
   /** Idempotent: the caller-audio queue ends, transfers in flight fail, the channel end closes. Sends nothing. */

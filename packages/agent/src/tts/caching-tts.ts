@@ -28,6 +28,10 @@ export class CachingTts implements TextToSpeech {
     this.#maxSamples = options.maxSamples ?? 8000 * 600;
   }
 
+  voiceProblem(voice: string | undefined): string | undefined {
+    return this.#inner.voiceProblem?.(voice);
+  }
+
   async *synthesize(text: string, options: SynthesizeOptions): AsyncGenerator<Int16Array> {
     if (text.length > this.#maxTextLength) {
       yield* this.#inner.synthesize(text, options);

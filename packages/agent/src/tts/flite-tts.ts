@@ -56,6 +56,11 @@ export class FliteTts implements TextToSpeech {
     this.#log = options.log ?? silentLogger;
   }
 
+  voiceProblem(voice: string | undefined): string | undefined {
+    if (voice === undefined || this.#voices.has(voice)) return undefined;
+    return `flite has no voice ${JSON.stringify(voice.slice(0, 64))}; valid voices: ${[...this.#voices].join(', ')}`;
+  }
+
   /** Flite processes alive right now. */
   get runningProcesses(): number {
     return this.#running.size;

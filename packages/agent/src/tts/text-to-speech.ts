@@ -13,5 +13,11 @@ export interface SynthesizeOptions {
  */
 export interface TextToSpeech {
   synthesize(text: string, options: SynthesizeOptions): AsyncIterable<Int16Array>;
+  /**
+   * Why this engine cannot speak with `voice` (undefined: the engine's default), listing the ones
+   * it has; undefined when it can. Asked before a call is answered, so a caller never hears a
+   * number whose voice does not exist hang up on them.
+   */
+  voiceProblem?(voice: string | undefined): string | undefined;
   close(): Promise<void>;
 }

@@ -250,7 +250,13 @@ describe('LlmAgent over a real call channel (Redis), real flite, a local OpenAI-
   it('an unset key variable: the caller hears an apology, the call is hung up, the log names the variable only', async () => {
     const call = await suite.start({ env: {} });
     await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
-    expect(call.media.controls().at(-1)).to.deep.equal({ event: 'hangup', reason: 'error' });
+    expect(call.media.controls().at(-1)).to.deep.equal({
+      event: 'hangup',
+      reason: 'error',
+      code: 'VB_CONFIG_INVALID',
+      detail:
+        'language model not usable: llm.apiKeyEnv: environment variable VB_TEST_LLM_KEY is not set for the agent worker',
+    });
     expect(call.transcript).to.deep.equal([{ speaker: 'agent', text: REFUSED_LINE }]);
     expect(call.logText.join('')).to.include('VB_TEST_LLM_KEY');
     expect(suite.server.requests).to.have.length(0);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { ConversationState } from '@voicebridge/protocol';
 import { AgentRefusal, type AgentKind, type CallContext } from '../../src/agents/agent-kind.ts';
 import { AgentKinds } from '../../src/agents/agent-kinds.ts';
+import { speak } from '../../src/agents/agent-context.ts';
 import { REFUSED_LINE } from '../../src/call/agent-call.ts';
 import { FliteTts } from '../../src/tts/flite-tts.ts';
 import { LlmCallHarness, type CallHarnessOptions } from '../agents/llm-call-harness.ts';
@@ -138,7 +139,13 @@ describe('AgentCall (real CallRunner and Redis channel, a scripted media side)',
     call = await start({ kinds: new AgentKinds({ echo: () => kind }) });
     const c = call;
     await c.media.waitFor(() => c.media.controls().some((m) => m.event === 'hangup'), 'the hangup');
-    expect(c.media.controls().at(-1)).to.deep.equal({ event: 'hangup', reason: 'error' });
+    // The record's error verdict gets the refusal's code and reason through media and signaling.
+    expect(c.media.controls().at(-1)).to.deep.equal({
+      event: 'hangup',
+      reason: 'error',
+      code: 'VB_CONFIG_INVALID',
+      detail: 'the bot at ws://bot.test is down',
+    });
     expect(c.transcript).to.deep.equal([{ speaker: 'agent', text: REFUSED_LINE }]);
     expect(kind.events).to.deep.equal(['prepare']);
     expect(c.logText.join('')).to.include('the bot at ws://bot.test is down');
@@ -148,7 +155,33 @@ describe('AgentCall (real CallRunner and Redis channel, a scripted media side)',
     call = await start({ kinds: new AgentKinds({}) });
     const c = call;
     await c.media.waitFor(() => c.media.controls().some((m) => m.event === 'hangup'), 'the hangup');
-    expect(c.media.controls().at(-1)).to.deep.equal({ event: 'hangup', reason: 'error' });
+    expect(c.media.controls().at(-1)).to.deep.equal({
+      event: 'hangup',
+      reason: 'error',
+      code: 'VB_CONFIG_INVALID',
+      detail: 'this agent worker runs no agent kind named echo',
+    });
     expect(c.logText.join('')).to.include('runs no agent kind named echo');
+  });
+
+  it('a kind that fails mid-call hangs up with error, its code and one line of why; a line never synthesised is not in the transcript', async () => {
+    // Real flite wrapper, a binary that fails: the greeting cannot be synthesised.
+    const broken = new FliteTts({ binaryPath: '/bin/false' });
+    const failing = new RecordingKind();
+    failing.run = async (ctx: CallContext): Promise<void> => {
+      await speak(ctx, broken, 'You will never hear this.');
+    };
+    try {
+      call = await start({ kinds: new AgentKinds({ echo: () => failing }) });
+      const c = call;
+      await c.media.waitFor(() => c.media.controls().some((m) => m.event === 'hangup'), 'the hangup');
+      const hangup = c.media.controls().at(-1) as { event: string; reason: string; code?: string; detail?: string };
+      expect(hangup).to.deep.include({ event: 'hangup', reason: 'error', code: 'VB_ENGINE_FAILED' });
+      expect(hangup.detail).to.match(/^flite: /);
+      expect(hangup.detail).to.not.include('\n');
+      expect(c.transcript).to.deep.equal([]);
+    } finally {
+      await broken.close();
+    }
   });
 });

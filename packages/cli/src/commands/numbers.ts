@@ -6,6 +6,7 @@ import { UsageError, expectPositionals, parseArgs } from '../args.ts';
 import type { OptionSpecs, ParsedArgs } from '../args.ts';
 import { json } from '../cli-context.ts';
 import { printedHelp, runCommandGroup, withoutManaged } from './command-group.ts';
+import { numbersCheck } from './number-check.ts';
 import type { CliContext } from '../cli-context.ts';
 import { formatNumberConfig, formatNumberTable } from '../format.ts';
 import {
@@ -33,6 +34,7 @@ Configure which agent answers a dialled number.
 Commands:
   set <number> [options]     create or update a number (only the given fields change)
   get <number> [--json]      show one number's config
+  check <number>             ask a live agent whether it would answer the number
   list [--json]              list configured numbers
   delete <number>            remove a number (calls to it get 404)
 
@@ -69,6 +71,7 @@ export function numbersCommand(argv: readonly string[], ctx: CliContext): Promis
   return runCommandGroup('numbers', NUMBERS_HELP, argv, ctx, {
     set: (rest) => numbersSet(rest, ctx, repo()),
     get: (rest) => numbersGet(rest, ctx, repo()),
+    check: (rest) => numbersCheck(rest, ctx, repo()),
     list: (rest) => numbersList(rest, ctx, repo()),
     delete: (rest) => numbersDelete(rest, ctx, repo()),
   });

@@ -1,4 +1,10 @@
-import { VoicebridgeError, type MediaStats, type TerminationReason } from '@voicebridge/protocol';
+import {
+  failureOf,
+  VoicebridgeError,
+  type ErrorCode,
+  type MediaStats,
+  type TerminationReason,
+} from '@voicebridge/protocol';
 import type { CallRecordPatch } from '@voicebridge/store';
 import type { Logger } from 'pino';
 
@@ -10,6 +16,8 @@ export interface AdmissionFailure {
   reason: TerminationReason;
   headers: [string, string][];
   detail: string;
+  /** A fault's stable code (verdict `error`). */
+  code?: ErrorCode;
 }
 
 /**
@@ -27,7 +35,7 @@ export function admissionFailure(error: unknown, log: Logger): AdmissionFailure 
   }
   log.error({ err: error }, 'call admission failed');
   const status = error instanceof VoicebridgeError ? error.sipStatus : 500;
-  return { status: status >= 400 ? status : 500, reason: 'error', headers: [], detail };
+  return { status: status >= 400 ? status : 500, reason: 'error', headers: [], ...failureOf(error) };
 }
 
 /** The media worker's figures for the record; the source it latched is the record's `remoteRtp`. */

@@ -176,7 +176,8 @@ export class CallManager implements SipStackHandler {
 
   onMediaEvent(event: MediaEvent): void {
     if (event.event !== 'hangup') return;
-    void this.#calls.get(event.callId)?.hangup(event.by, event.reason);
+    const { code, detail } = event;
+    void this.#calls.get(event.callId)?.hangup(event.by, event.reason, { code, detail });
   }
 
   /**

@@ -34,6 +34,8 @@ import { contactUri } from './contact-uri.ts';
 import { dialogSnapshot } from './dialog-snapshot.ts';
 
 type Party = (typeof HANGUP_PARTIES)[number];
+/** What an `error` verdict says besides its reason: the failure's code and one line of why. */
+type VerdictWhy = Pick<Verdict, 'code' | 'detail'>;
 
 /**
  * Coordinates one inbound call: admission, the agent reservation, the dialog and the media session.
@@ -64,7 +66,7 @@ export class Call {
   #refer: ReferClient | undefined;
   readonly #record: CallRecordWriter;
   /** A hangup asked for between our 2xx and its ACK, carried out at the ACK (RFC 3261 §15). */
-  #pendingHangup: { by: Party; reason: TerminationReason } | undefined;
+  #pendingHangup: { by: Party; reason: TerminationReason; why: VerdictWhy } | undefined;
   #unadmitted = false;
   /** The config that answers the call, once found (an agent's transfer targets are checked against it). */
   numberConfig: NumberConfig | undefined;
@@ -201,19 +203,19 @@ export class Call {
   }
 
   /** Ends the call from our side: BYE once answered, a final response before that. */
-  async hangup(by: Party, reason: TerminationReason): Promise<void> {
+  async hangup(by: Party, reason: TerminationReason, why: VerdictWhy = {}): Promise<void> {
     if (this.#state === CallState.Ended) return;
     if (this.#state === CallState.Admitting || this.#state === CallState.Ringing) {
-      this.#reject(reason === 'drain' ? 503 : 480, reason, { by });
+      this.#reject(reason === 'drain' ? 503 : 480, reason, { by, ...why });
       return;
     }
     if (this.#state === CallState.Answered) {
       // §15: no BYE before the ACK for our 2xx (or the transaction's timeout, which ends as no-ack).
-      this.#pendingHangup ??= { by, reason };
+      this.#pendingHangup ??= { by, reason, why };
       return;
     }
     const dialog = this.#dialog;
-    await this.#finish({ by, reason });
+    await this.#finish({ by, reason, ...why });
     if (dialog) {
       const outcome = await this.#deps.stack.request(dialog, 'BYE');
       if (outcome.kind === 'timeout') this.#log.warn('BYE got no response');
@@ -298,7 +300,7 @@ export class Call {
     if (this.#state !== CallState.Answered) return;
     this.#transition(CallState.Confirmed);
     if (this.#pendingHangup) {
-      void this.hangup(this.#pendingHangup.by, this.#pendingHangup.reason);
+      void this.hangup(this.#pendingHangup.by, this.#pendingHangup.reason, this.#pendingHangup.why);
       return;
     }
     this.#deps.media.start(this.callId, Date.now()).catch((error: unknown) => {
@@ -335,11 +337,12 @@ export class Call {
   #reject(
     status: number,
     reason: TerminationReason,
-    options: { headers?: [string, string][]; detail?: string; by?: Party } = {},
+    options: { headers?: [string, string][]; by?: Party } & VerdictWhy = {},
   ): void {
     if (this.#state === CallState.Ended) return;
     this.#deps.stack.respond(this.#tx, status, { toTag: this.#toTag, headers: options.headers });
-    void this.#finish({ by: options.by ?? 'bridge', reason, sipStatus: status, detail: options.detail });
+    const { code, detail } = options;
+    void this.#finish({ by: options.by ?? 'bridge', reason, sipStatus: status, code, detail });
   }
 
   async #finish(verdict: Verdict): Promise<void> {
