@@ -91,8 +91,12 @@ export class WebsocketAgent implements AgentKind {
       callId: this.#job.callId,
       sipCallId: record?.sipCallId ?? '',
     };
+    // A call already answered is a takeover (the owner before us died or handed it back, ADR 0010):
+    // the bot hears the same stream again, marked as a reconnect, and may greet again (docs/agents.md).
+    const takeover = record?.status === 'answered';
+    if (takeover) this.#log.info('taking the bot stream over: start again with reconnect=1');
     try {
-      await this.#connect(signal, false);
+      await this.#connect(signal, takeover);
     } catch (error) {
       if (signal.aborted) throw error;
       throw unreachable(error instanceof Error ? error.message : String(error));
@@ -103,8 +107,8 @@ export class WebsocketAgent implements AgentKind {
     return this.#attach(call);
   }
 
-  /** Taken over from an owner that died: a new socket says so with `reconnect=1` (the bot may greet again). */
-  async resume(call: CallContext): Promise<void> {
+  /** Taken over with a saved conversation: the socket `prepare` opened already said `reconnect=1`. */
+  resume(call: CallContext): Promise<void> {
     return this.#attach(call);
   }
 

@@ -13,6 +13,7 @@ import {
   SecretEnvAllowList,
   type AgentToMedia,
   type CallJob,
+  type CallRecord,
   type LlmConfig,
   type MediaToAgent,
   type NumberConfig,
@@ -235,6 +236,8 @@ export interface CallHarnessOptions {
   agentConfig?: NumberConfig['agent'];
   /** Receives the agent's accept or refuse, as signaling would (absent: the call is answered anyway). */
   report?: DecisionReporter;
+  /** What the call's record holds when the agent reads it (absent: no record). */
+  record?: CallRecord;
 }
 
 /** One llm call through the real `CallRunner`, the real Redis channel and a media side. */
@@ -275,7 +278,7 @@ export class LlmCallHarness {
     this.#runner = new CallRunner({
       channel: this.#agentChannel,
       records: {
-        get: () => Promise.resolve(undefined),
+        get: () => Promise.resolve(options.record),
         update: (_callId, patch) => {
           if (patch.turns) this.turns = patch.turns;
           this.media.poke();

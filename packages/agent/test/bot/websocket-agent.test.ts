@@ -6,6 +6,7 @@ import { FliteTts } from '../../src/tts/flite-tts.ts';
 import { LlmCallHarness, type CallHarnessOptions } from '../agents/llm-call-harness.ts';
 import { freePort } from '../../../../test/support/free-port.ts';
 import { waitFor } from '../../../../test/support/wait-for.ts';
+import { streamProblems } from './stream-conformance.ts';
 import { echoMedia, TestBot, type BotConnection } from './test-bot.ts';
 
 // The bot side of every test is written from Twilio's message reference:
@@ -109,6 +110,9 @@ describe('websocket agent kind: a Twilio Media Streams client to real ws bots (r
       streamSid: start.streamSid,
       dtmf: { track: 'inbound_track', digit: '5' },
     });
+    expect(streamProblems(messages)).to.deep.equal([]);
+    // The checker sees a gap: one media message left out breaks chunk and sequenceNumber.
+    expect(streamProblems([...messages.slice(0, 5), ...messages.slice(6)]).length).to.be.greaterThan(1);
     const stop = messages.at(-1) as Record<string, unknown>;
     expect(stop).to.deep.include({
       event: 'stop',

@@ -190,6 +190,36 @@ describe('websocket agent kind: misbehaving and real-world bots (real ws servers
     expect(hangups(c)).to.deep.equal([]);
   });
 
+  it('a takeover of an answered call (a worker died): the new owner starts the same stream with reconnect=1, caller and callee from the record', async () => {
+    const b = await bot();
+    const c = await call(
+      { url: b.url() },
+      {
+        record: {
+          version: 1,
+          callId: 'taken-over',
+          sipCallId: 'abc@pbx.example',
+          from: '"Alice" <sip:+15557770000@pbx.example>;tag=1',
+          to: '<sip:+15550001111@bridge.example>',
+          number: '+15550001111',
+          status: 'answered',
+          invitedAtMs: Date.now() - 10_000,
+          answeredAtMs: Date.now() - 9_000,
+          transcript: [],
+        },
+      },
+    );
+    await answered(b, c);
+    const start = b.events('start')[0] as { start: { customParameters: Record<string, string> } };
+    expect(start.start.customParameters).to.deep.include({
+      from_number: '+15557770000',
+      to_number: '+15550001111',
+      sipCallId: 'abc@pbx.example',
+      callId: c.callId,
+      reconnect: '1',
+    });
+  });
+
   it('extension events: voicebridge.dtmf presses keys, voicebridge.hangup ends the call (agent-hangup)', async () => {
     const b = await bot();
     const c = await call({ url: b.url() });

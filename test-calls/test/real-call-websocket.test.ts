@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallRecord } from '@voicebridge/protocol';
+import { spokenWav } from '../src/audio-fixtures.ts';
+import { baresipCall, type BaresipCall } from '../src/baresip.ts';
+import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
+import { recognizeWav } from '../src/recognize.ts';
+import { assertBridgeIdle, cseqMethod, describeRun, endedRecord, runSipp, statusOf } from '../src/sipp.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+import { freePort } from '../../test/support/free-port.ts';
+import { streamProblems } from '../../packages/agent/test/bot/stream-conformance.ts';
+import { echoMedia, TestBot } from '../../packages/agent/test/bot/test-bot.ts';
+
+const ECHO = '+15550181';
+const CLOSER = '+15550182';
+const GONE = '+15550183';
+
+/**
+ * The real bridge (`voicebridge start`) with `websocket` numbers pointing at real ws bots written
+ * from Twilio's Media Streams reference (https://www.twilio.com/docs/voice/media-streams/websocket-messages),
+ * called by baresip and SIPp: the caller hears an echo bot repeat its words, the bridge's stream
+ * conforms message by message, a bot closing its socket ends the call with BYE, and a bot that is
+ * not there gets the caller 503 before any answer.
+ */
+describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', function () {
+  this.timeout(120_000);
+  let bridge: RunningBridge;
+  let dir: string;
+  let echo: TestBot;
+  let closer: TestBot;
+  const calls: BaresipCall[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vb-websocket-call-'));
+    echo = await TestBot.start();
+    echo.onMessage = echoMedia;
+    // Closes its socket normally 3 s after the stream starts, as a bot whose conversation is over.
+    closer = await TestBot.start();
+    closer.onMessage = (connection, message) => {
+      if (message['event'] === 'media' && (message['media'] as { chunk: string }).chunk === '150')
+        connection.socket.close(1000, 'conversation over');
+    };
+    bridge = await startBridge({ env: { STT_POOL_SIZE: '1' } });
+    const unused = await freePort('tcp');
+    for (const [number, url] of [
+      [ECHO, echo.url('/media')],
+      [CLOSER, closer.url('/media')],
+      [GONE, `ws://127.0.0.1:${unused}/media`],
+    ] as const) {
+      const set = await bridge.cli(['numbers', 'set', number, '--agent', 'websocket', '--websocket-url', url]);
+      expect(set.code, set.stderr).to.equal(0);
+    }
+  });
+
+  after(async () => {
+    for (const call of calls) await call.cleanup();
+    await bridge?.stop();
+    await echo?.close();
+    await closer?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const recordOf = (sipCallId: string): Promise<CallRecord> => endedRecord(bridge, sipCallId);
+  async function lastRecord(number: string): Promise<CallRecord> {
+    return waitFor(
+      `the ${number} call record ended`,
+      15_000,
+      async () => {
+        const list = await bridge.cli(['calls', 'list', '--json']);
+        const record = (JSON.parse(list.stdout) as CallRecord[]).find((r) => r.number === number);
+        return record?.status === 'ended' ? record : undefined;
+      },
+      { everyMs: 200 },
+    );
+  }
+
+  it('a caller to the echo bot hears its own words back (recognised offline), and the stream conforms to Twilio’s', async () => {
+    const mic = join(dir, 'words.wav');
+    await spokenWav(mic, 'What are your opening hours? What is the price?', 1, 6);
+    const call = await baresipCall({ uri: `sip:${ECHO}@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 40 });
+    calls.push(call);
+    const heard = (await recognizeWav(call.heardWav, ['hours', 'opening', 'price', 'what'])).join(' ');
+    expect(heard, 'the words echoed by the bot').to.match(/\b(hours|opening|price)\b/);
+    await echo.waitFor(() => echo.connections[0]?.closed !== undefined, 'the stream closed');
+    const connection = echo.connections[0];
+    expect(connection?.url).to.equal('/media');
+    expect(streamProblems(connection?.messages ?? [])).to.deep.equal([]);
+    const start = connection?.messages[1] as { start: { customParameters: Record<string, string> } };
+    expect(start.start.customParameters).to.include({ to_number: ECHO });
+    expect(start.start.customParameters['from_number']).to.equal('caller');
+    expect(start.start.customParameters['sipCallId']).to.not.equal('');
+    expect(echo.events('media').length, 'caller frames streamed').to.be.greaterThan(200);
+    expect(connection?.closed?.code).to.equal(1000);
+    const record = await lastRecord(ECHO);
+    expect(record.agent).to.equal('websocket');
+    expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
+  });
+
+  it('a bot closing its socket (1000) ends the call: BYE to the caller, verdict bot-closed by agent', async () => {
+    const mic = join(dir, 'long.wav');
+    await spokenWav(mic, 'Hello there.', 1, 20);
+    const call = await baresipCall({ uri: `sip:${CLOSER}@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 40 });
+    calls.push(call);
+    const record = await lastRecord(CLOSER);
+    expect(record.verdict).to.deep.include({ by: 'agent', reason: 'bot-closed' });
+    expect(record.endedAtMs! - record.answeredAtMs!, 'ended by the bot, not by the caller').to.be.below(10_000);
+    expect(call.stdout).to.match(/terminated|closed/i);
+  });
+
+  it('a number whose bot is not there: SIPp gets 503 and never a 200; the record says bot-unreachable naming the host', async () => {
+    const run = await runSipp({
+      scenario: 'uac-refused.xml',
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: GONE,
+      timeoutMs: 20_000,
+    });
+    expect(run.code, describeRun(run)).to.equal(0);
+    const finals = run.messages.filter(
+      (m) => m.direction === 'received' && cseqMethod(m) === 'INVITE' && (statusOf(m) ?? 0) >= 200,
+    );
+    expect([...new Set(finals.map((m) => statusOf(m)))]).to.deep.equal([503]);
+    const record = await recordOf(run.sipCallIds[0]!);
+    expect(record.verdict).to.deep.include({ by: 'agent', reason: 'bot-unreachable', sipStatus: 503 });
+    expect(record.verdict?.detail).to.match(/^bot unreachable: 127\.0\.0\.1:\d+ refused the connection$/);
+    expect(record.answeredAtMs).to.equal(undefined);
+    await assertBridgeIdle(bridge);
+  });
+});
