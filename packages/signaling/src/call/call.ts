@@ -34,8 +34,7 @@ import { contactUri } from './contact-uri.ts';
 import { dialogSnapshot } from './dialog-snapshot.ts';
 
 type Party = (typeof HANGUP_PARTIES)[number];
-/** What an `error` verdict says besides its reason: the failure's code and one line of why. */
-type VerdictWhy = Pick<Verdict, 'code' | 'detail'>;
+type VerdictWhy = Pick<Verdict, 'code' | 'detail'>; // an error verdict's code and one line of why
 
 /**
  * Coordinates one inbound call: admission, the agent reservation, the dialog and the media session.
