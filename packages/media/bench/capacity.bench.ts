@@ -23,7 +23,10 @@
  *     on a machine this small the load generator and the media processes take turns on two cores,
  *     and that wait shows up directly in the pacing tail.
  * The knee is the first size missing its target (media only: p99 pacing ≤ 3 ms; agent channel:
- * ≤ 5 ms; and nothing lost by the bridge).
+ * ≤ 5 ms; and nothing lost by the bridge). The round trip (generator send stamp → the echoed packet
+ * back at the generator) has a goal of p99 ≤ 60 ms: a line says so when a size misses it, and each
+ * size prints the agent frames the media processes dropped for lagging after a stall (ADR 0014).
+ * VB_BENCH_MEDIA_ONLY=1 runs (a) alone: nothing of it needs Redis.
  *
  *   node --import tsx packages/media/bench/capacity.bench.ts
  *   VB_BENCH_MEDIA_CALLS=500 VB_BENCH_AGENT_CALLS=200 VB_BENCH_SECONDS=10 VB_BENCH_PROFILE_DIR=/tmp/prof …
@@ -39,6 +42,8 @@ import { LoadGenerator } from './load-generator.ts';
 import type { MediaCommand } from './media-process.ts';
 
 const WARMUP_MS = 2000;
+/** Caller packet → echoed packet, p99: above it a caller hears the agent answer late (ADR 0014). */
+const ROUND_TRIP_GOAL_MS = 60;
 
 function sizes(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
@@ -100,10 +105,13 @@ interface Row {
   pacing: Summary;
   frameLatency: Summary;
   roundTrip: Summary;
+  /** Caller packet → its echo handed to the media socket (in the media processes). */
+  roundTripAtSocket: Summary;
   jitter: Summary;
   kernelDrops: number;
   internalDrops: number;
   lateDiscards: number;
+  droppedLate: number;
   missing: number;
   gcMinor: Summary;
   gcMajor: Summary;
@@ -131,8 +139,10 @@ const CLEAR_PROBES = 200;
 interface MediaReport {
   pacing: Float64Array;
   frameLatency: Float64Array;
+  echoAtSocket: Float64Array;
   internalDrops: number;
   lateDiscards: number;
+  droppedLate: number;
   gcMinor: Summary;
   gcMajor: Summary;
 }
@@ -207,10 +217,12 @@ async function runSize(
       pacing: summarize(merged((r) => r.pacing)),
       frameLatency: agentReport?.frameLatency ?? summarize(merged((r) => r.frameLatency)),
       roundTrip: summarize(gen.roundTrips),
+      roundTripAtSocket: summarize(merged((r) => r.echoAtSocket)),
       jitter: summarize(gen.jitterMs),
       kernelDrops: udpDrops(inMedia) - drops0,
       internalDrops: reports.reduce((n, r) => n + r.internalDrops, 0),
       lateDiscards: reports.reduce((n, r) => n + r.lateDiscards, 0),
+      droppedLate: reports.reduce((n, r) => n + r.droppedLate, 0),
       gcMinor: worstGc((r) => r.gcMinor),
       gcMajor: worstGc((r) => r.gcMajor),
       missing: gen.expected - gen.received,
@@ -263,11 +275,21 @@ function printRow(row: Row): void {
     .join(', ');
   const over = row.processes > 1 ? ` over ${row.processes} media processes` : '';
   console.log(`  ${String(row.calls).padStart(5)} calls${over}  pacing ${fmt(row.pacing)}`);
+  console.log(`               packet → agent frame ${fmt(row.frameLatency, 1)}; receiver jitter ${fmt(row.jitter)}`);
   console.log(
-    `               packet → agent frame ${fmt(row.frameLatency, 1)}; round trip ${fmt(row.roundTrip, 1)}; receiver jitter ${fmt(row.jitter)}`,
+    `               round trip: to the media socket ${fmt(row.roundTripAtSocket, 1)}; back at the generator ${fmt(row.roundTrip, 1)}`,
   );
+  for (const [where, s] of [
+    ['to the media socket', row.roundTripAtSocket],
+    ['back at the generator', row.roundTrip],
+  ] as const) {
+    if (s.p99 > ROUND_TRIP_GOAL_MS)
+      console.log(
+        `               ! round trip ${where} p99 ${s.p99.toFixed(1)} ms is over the ${ROUND_TRIP_GOAL_MS} ms goal`,
+      );
+  }
   console.log(
-    `               lost by the bridge: ${row.kernelDrops} kernel drops + ${row.internalDrops} internal queue drops; jitter buffer discarded ${row.lateDiscards} late packets; missing at the generator ${row.missing}`,
+    `               lost by the bridge: ${row.kernelDrops} kernel drops + ${row.internalDrops} internal queue drops; jitter buffer discarded ${row.lateDiscards} late packets; agent frames dropped late after stalls ${row.droppedLate}; missing at the generator ${row.missing}`,
   );
   console.log(`               CPU (% of one core) / RSS: ${procs}`);
   const waits = Object.keys(row.runDelay)
@@ -320,6 +342,7 @@ export async function run(): Promise<void> {
       inner.push(row);
     }
     console.log(`  ${knee(inner, 3)}`);
+    if (process.env.VB_BENCH_MEDIA_ONLY === '1') continue;
     console.log(
       `(b) through the agent channel (Redis pub/sub) to a separate echo agent process, ${over} (target p99 ≤ 5 ms, nothing lost):`,
     );

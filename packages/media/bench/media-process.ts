@@ -14,7 +14,15 @@ import { RedisAudioChannel, type AudioChannel, type CallChannel } from '@voicebr
 import { encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
 import { MediaClock, type ClockSlot } from '@voicebridge/rtp';
 import { MediaWorker, PortPool } from '../src/index.ts';
-import { epochMicros, readFrameStamp, SampleBuffer, sinceStampMs, summarize, TONE_MAGIC } from './bench-stats.ts';
+import {
+  epochMicros,
+  readFrameStamp,
+  readStamp,
+  SampleBuffer,
+  sinceStampMs,
+  summarize,
+  TONE_MAGIC,
+} from './bench-stats.ts';
 
 export type MediaCommand =
   | { type: 'setup'; mode: 'inner' | 'redis'; prefix: string; minPort: number; maxPort: number }
@@ -28,6 +36,8 @@ export type MediaCommand =
 let lateness = new SampleBuffer();
 /** Jitter buffer late + duplicate discards per call at the start of the measurement. */
 let discards0 = new Map<string, number>();
+/** Agent frames dropped for lagging behind the clock after a stall (ADR 0014) per call at the start. */
+let droppedLate0 = new Map<string, number>();
 let frameLatency = new SampleBuffer();
 /** Garbage-collection pauses during the measurement (ms): minor (scavenge) and major (mark-compact). */
 let gcMinor: number[] = [];
@@ -65,9 +75,19 @@ function measured(onTick: (scheduledAtMs: number) => void): (scheduledAtMs: numb
  * to ~150 ms to single probes.
  */
 const lastToneSentUs = new Map<number, number>();
+/**
+ * The round trip as far as the bridge goes: the caller packet's send stamp → its echo handed to the
+ * media socket. The generator's own figure adds however long the generator waited for a CPU before
+ * reading the echo, which on two busy cores is most of it.
+ */
+let echoAtSocket = new SampleBuffer();
 const send = Socket.prototype.send as (this: Socket, ...args: unknown[]) => void;
 Socket.prototype.send = function (this: Socket, ...args: unknown[]): void {
   const [packet, offset, , port] = args;
+  if (Buffer.isBuffer(packet) && typeof offset === 'number') {
+    const stamp = readStamp(packet.subarray(offset + 12));
+    if (stamp >= 0) echoAtSocket.push(sinceStampMs(stamp, epochMicros()));
+  }
   if (
     Buffer.isBuffer(packet) &&
     typeof offset === 'number' &&
@@ -169,14 +189,17 @@ async function handle(command: MediaCommand): Promise<void> {
     case 'measure':
       lateness = new SampleBuffer();
       frameLatency = new SampleBuffer();
+      echoAtSocket = new SampleBuffer();
       gcMinor = [];
       gcMajor = [];
       discards0 = new Map();
+      droppedLate0 = new Map();
       for (const id of callIds) {
         const session = worker?.session(id);
         if (!session) continue;
         session.stats.dropped = 0;
         discards0.set(id, session.jitterStats.late + session.jitterStats.duplicates);
+        droppedLate0.set(id, session.mediaStats.framesDroppedLate ?? 0);
       }
       reply({ type: 'measuring' });
       return;
@@ -185,20 +208,24 @@ async function handle(command: MediaCommand): Promise<void> {
       // the discards are a playout decision about packets that arrived too late, shown apart.
       let dropped = 0;
       let discards = 0;
+      let droppedLate = 0;
       for (const id of callIds) {
         const session = worker?.session(id);
         if (!session) continue;
         const late = session.jitterStats.late + session.jitterStats.duplicates - (discards0.get(id) ?? 0);
         discards += late;
         dropped += session.stats.dropped - late;
+        droppedLate += (session.mediaStats.framesDroppedLate ?? 0) - (droppedLate0.get(id) ?? 0);
       }
       // Raw samples (structured clone over IPC) so the parent can merge several media processes.
       reply({
         type: 'report',
         pacing: lateness.toFloat64Array(),
         frameLatency: frameLatency.toFloat64Array(),
+        echoAtSocket: echoAtSocket.toFloat64Array(),
         internalDrops: dropped,
         lateDiscards: discards,
+        droppedLate,
         gcMinor: summarize(gcMinor),
         gcMajor: summarize(gcMajor),
       });

@@ -98,7 +98,8 @@ export class OutboundSender {
     }
     if (this.#frameReady()) this.#sendQueued(timestamp, scheduledAtMs, !this.#speaking);
     else {
-      this.#options.lag.underrun();
+      const { lag, clock, ptimeMs } = this.#options;
+      lag.underrun(this.#speaking && clock.nowMs() - scheduledAtMs >= ptimeMs / 2);
       this.#sendFrame(this.#silence, timestamp, scheduledAtMs, false);
     }
   }

@@ -14,9 +14,11 @@
  *
  * A period the sender filled with silence because the stream had no frame (an underrun) pays one
  * frame of lag back: the source was slower than the clock, so the frame owed for it is not coming.
- * Not right after a stall, though: the clock's catch-up call and the next periods run before the
- * stalled process has even read what the source sent meanwhile, so silence there is one more frame
- * late, not a frame missing (if the source had in fact stopped, the underruns after pay it back).
+ * Not right after a stall, though, nor when the sender runs the period late in the middle of a
+ * stream: the clock's catch-up call and the next periods run before this process has even read what
+ * the source sent meanwhile (an event loop busy for 35 ms skips no period, yet the echo of what it
+ * read after comes back in a burst of two), so silence there is one more frame late, not a frame missing (if the source had in
+ * fact stopped, the underruns after pay it back).
  *
  * What is owed is shed from the queue:
  *   - above `targetFrames` (the jitter buffer's depth plus one period), at once, the oldest first;
@@ -70,10 +72,14 @@ export class PlayoutLag {
     this.#grace = STALL_GRACE_PERIODS;
   }
 
-  /** A period went out as silence for want of a frame. */
-  underrun(): void {
-    if (this.#grace > 0) {
-      this.#grace--;
+  /**
+   * A period went out as silence for want of a frame. `late`: the sender itself ran that period late
+   * (half a period or more) in the middle of a stream, so the frame is likely stuck behind the same
+   * delay in this process, not missing.
+   */
+  underrun(late = false): void {
+    if (this.#grace > 0 || late) {
+      if (this.#grace > 0) this.#grace--;
       this.#owed++;
     } else if (this.#owed > 0) this.#owed--;
     this.#sinceShed = 0;

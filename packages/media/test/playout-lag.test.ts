@@ -46,6 +46,8 @@ describe('PlayoutLag: periods a stall skipped, counted against what was queued',
     expect(lag.owed).to.equal(9);
     lag.underrun();
     expect(lag.owed).to.equal(8);
+    lag.underrun(true); // a period the sender itself ran late
+    expect(lag.owed).to.equal(9);
     lag.reset();
     expect(lag.owed).to.equal(0);
   });
@@ -177,6 +179,16 @@ describe('OutboundSender: a stall leaves no standing delay behind a real-time st
     expect(after.slice(0, 3)).to.deep.equal([3, 3, 3]);
     expect(Math.max(...after.slice(45))).to.be.at.most(Math.max(...before));
     expect(fed - lag.dropped - queue.frameCount).to.be.at.most(sent);
+  });
+
+  it('an event loop 35 ms late (no period skipped) leaves no standing delay either', () => {
+    const before = realTime(25);
+    time.nowMs += 34; // the loop is busy 35 ms: the regular slot runs 15 ms late and finds nothing
+    time.advance(1);
+    feed(2); // the echo of the two caller packets read after it: one goes at once, one would stay
+    const after = realTime(50);
+    expect(lag.dropped).to.equal(1);
+    expect(Math.max(...after.slice(25))).to.be.at.most(Math.max(...before));
   });
 
   it('sheds the lag below the target from silent frames when the stream has some', async () => {
