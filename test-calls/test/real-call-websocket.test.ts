@@ -63,14 +63,16 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
   });
 
   const recordOf = (sipCallId: string): Promise<CallRecord> => endedRecord(bridge, sipCallId);
-  async function lastRecord(number: string): Promise<CallRecord> {
+  /** The number's call record once ended (and, with `bot`, once the agent wrote the bot stream). */
+  async function lastRecord(number: string, bot = false): Promise<CallRecord> {
     return waitFor(
       `the ${number} call record ended`,
       15_000,
       async () => {
         const list = await bridge.cli(['calls', 'list', '--json']);
         const record = (JSON.parse(list.stdout) as CallRecord[]).find((r) => r.number === number);
-        return record?.status === 'ended' ? record : undefined;
+        if (record?.status !== 'ended' || (bot && record.bot === undefined)) return undefined;
+        return record;
       },
       { everyMs: 200 },
     );
@@ -93,9 +95,13 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
     expect(start.start.customParameters['sipCallId']).to.not.equal('');
     expect(echo.events('media').length, 'caller frames streamed').to.be.greaterThan(200);
     expect(connection?.closed?.code).to.equal(1000);
-    const record = await lastRecord(ECHO);
+    const record = await lastRecord(ECHO, true);
     expect(record.agent).to.equal('websocket');
     expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
+    expect(record.bot).to.deep.include({ url: echo.url('/media'), callerFramesDropped: 0, botSamplesDropped: 0 });
+    expect(record.bot?.callerFramesSent).to.equal(echo.events('media').length);
+    expect(record.bot?.botMediaMessages, 'every echoed frame came back').to.equal(echo.events('media').length);
+    expect(record.bot?.connectedAtMs).to.be.below(record.answeredAtMs!);
   });
 
   it('a bot closing its socket (1000) ends the call: BYE to the caller, verdict bot-closed by agent', async () => {
@@ -103,8 +109,9 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
     await spokenWav(mic, 'Hello there.', 1, 20);
     const call = await baresipCall({ uri: `sip:${CLOSER}@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 40 });
     calls.push(call);
-    const record = await lastRecord(CLOSER);
+    const record = await lastRecord(CLOSER, true);
     expect(record.verdict).to.deep.include({ by: 'agent', reason: 'bot-closed' });
+    expect(record.bot).to.deep.include({ closeCode: 1000, closeReason: 'conversation over' });
     expect(record.endedAtMs! - record.answeredAtMs!, 'ended by the bot, not by the caller').to.be.below(10_000);
     expect(call.stdout).to.match(/terminated|closed/i);
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NODE_ID_PATTERN } from './ids.ts';
 import { AGENT_KINDS } from './agent-config/agent-config.ts';
+import { BotStreamStatsSchema } from './bot-stream-stats.ts';
 import { ERROR_CODE_NAMES } from './errors.ts';
 import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
 
@@ -135,6 +136,8 @@ export const CallRecordSchema = z.object({
   verdict: VerdictSchema.optional(),
   /** From the media worker's `close` result (optional: absent in records written before it). */
   media: MediaStatsSchema.optional(),
+  /** A `websocket` number's bot stream: its counters and close (absent for other kinds). */
+  bot: BotStreamStatsSchema.optional(),
   /** Per-turn latency breakdown, oldest first (optional: absent before the first turn). */
   turns: z.array(TurnLatencySchema).max(1000).optional(),
   /**

@@ -2,6 +2,7 @@ import type { OutboundPolicy } from '@voicebridge/outbound';
 import {
   agentConfigOf,
   type CallJob,
+  type BotStreamStats,
   type CallRecord,
   type CheckedOutboundUrl,
   type WebsocketAgentConfig,
@@ -21,8 +22,11 @@ import { streamIdentityOf, twilioSignature } from './twilio-ids.ts';
 export interface WebsocketAgentOptions extends BotSecretSource {
   /** Every bot URL is checked by it, and the socket connects only to addresses it checked. */
   policy: OutboundPolicy;
-  /** The caller and callee for `from_number`/`to_number` and the SIP Call-ID come from the call's record. */
-  records?: { get(callId: string): Promise<CallRecord | undefined> };
+  /** The caller and callee for `from_number`/`to_number` and the SIP Call-ID come from the call's record; the stream's counters go there. */
+  records?: {
+    get(callId: string): Promise<CallRecord | undefined>;
+    update?(callId: string, patch: { bot: BotStreamStats }): Promise<void>;
+  };
 }
 
 /** Close codes that say the bot (or the network) failed rather than hung up: only these reconnect. */
@@ -61,6 +65,8 @@ export class WebsocketAgent implements AgentKind {
   #closed = false;
   readonly #counts = { botMedia: 0, botBytes: 0, botDropped: 0, marks: 0, marksEchoed: 0, clears: 0, reconnects: 0 };
   #closeCode: number | undefined;
+  #closeReason: string | undefined;
+  #connectedAtMs: number | undefined;
 
   constructor(job: CallJob, log: Logger, options: WebsocketAgentOptions) {
     this.#job = job;
@@ -117,22 +123,43 @@ export class WebsocketAgent implements AgentKind {
   }
 
   usage(): AgentUsage {
-    const usage: Record<string, number> = {
+    const { ignored, url: _url, closeReason: _reason, connectedAtMs: _at, ...counts } = this.#stats();
+    const usage: Record<string, number> = { ...counts };
+    for (const [reason, n] of Object.entries(ignored)) usage[`ignored.${reason}`] = n;
+    return usage;
+  }
+
+  /** The stream's counters as the call record keeps them; the URL without its query (a token may be there). */
+  #stats(): BotStreamStats {
+    const url = this.#checked ? `${this.#checked.url.origin}${this.#checked.url.pathname}` : '';
+    return {
+      url,
+      ...(this.#connectedAtMs !== undefined && { connectedAtMs: this.#connectedAtMs }),
       callerFramesSent: this.#caller.sent,
       callerFramesFilled: this.#caller.filled,
       callerFramesDropped: this.#caller.dropped,
-      ...this.#counts,
+      botMediaMessages: this.#counts.botMedia,
+      botBytes: this.#counts.botBytes,
+      botSamplesDropped: this.#counts.botDropped + (this.#call?.audio.dropped ?? 0),
+      marks: this.#counts.marks,
+      marksEchoed: this.#counts.marksEchoed,
+      clears: this.#counts.clears,
+      reconnects: this.#counts.reconnects,
+      ignored: Object.fromEntries(this.#ignored),
+      ...(this.#closeCode !== undefined && { closeCode: this.#closeCode }),
+      ...(this.#closeReason !== undefined && { closeReason: this.#closeReason }),
     };
-    for (const [reason, count] of this.#ignored) usage[`ignored.${reason}`] = count;
-    if (this.#call) usage['botSamplesDropped'] = this.#call.audio.dropped;
-    if (this.#closeCode !== undefined) usage['botCloseCode'] = this.#closeCode;
-    return usage;
   }
 
   /** Idempotent: tells the bot the stream stopped and closes its socket normally. */
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Only a call that ran has a record to complete (a probe or a refusal has none of its own).
+    if (this.#call)
+      void this.#options.records
+        ?.update?.(this.#job.callId, { bot: this.#stats() })
+        .catch((error: unknown) => this.#log.warn({ err: error }, 'could not write the bot stream to the record'));
     const socket = this.#socket;
     this.#socket = undefined;
     if (!socket) return;
@@ -181,6 +208,7 @@ export class WebsocketAgent implements AgentKind {
       return;
     }
     this.#socket = socket;
+    this.#connectedAtMs ??= Date.now();
     this.#messages.reset();
     socket.send(this.#messages.connected());
     socket.send(this.#messages.start(reconnect ? { ...this.#parameters, reconnect: '1' } : this.#parameters));
@@ -271,6 +299,7 @@ export class WebsocketAgent implements AgentKind {
     if (this.#closed || socket !== this.#socket) return;
     this.#socket = undefined;
     this.#closeCode = code;
+    this.#closeReason = reason.slice(0, 123);
     this.#log.info({ bot: { closeCode: code, closeReason: reason.slice(0, 120) } }, 'the bot closed its socket');
     if (ABNORMAL_CLOSES.has(code) && this.#config.reconnectMs !== undefined) {
       void this.#reconnect(Date.now() + this.#config.reconnectMs);

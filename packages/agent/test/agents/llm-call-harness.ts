@@ -244,6 +244,8 @@ export interface CallHarnessOptions {
 export class LlmCallHarness {
   readonly stt = new ScriptedStt(() => this.media.poke());
   readonly transcript: Array<Omit<TranscriptEntry, 'atMs'>> = [];
+  /** Every patch written to the call's record, in order. */
+  readonly recordPatches: Array<Partial<CallRecord>> = [];
   /** The per-turn latencies the runner wrote last. */
   turns: readonly TurnLatency[] = [];
   readonly media: MediaSide;
@@ -280,6 +282,7 @@ export class LlmCallHarness {
       records: {
         get: () => Promise.resolve(options.record),
         update: (_callId, patch) => {
+          this.recordPatches.push(patch);
           if (patch.turns) this.turns = patch.turns;
           this.media.poke();
           return Promise.resolve();

@@ -109,8 +109,21 @@ describe('websocket agent kind: misbehaving and real-world bots (real ws servers
       'ignored.bad-payload': 4,
       'ignored.unknown-event': 2,
       'ignored.wrong-stream': 2,
-      botMedia: 1,
+      botMediaMessages: 1,
     });
+    // The same counters in the call record, the URL without its query.
+    const stream = c.recordPatches.find((p) => p.bot)?.bot;
+    expect(stream).to.deep.include({ url: b.url(), botMediaMessages: 1, callerFramesDropped: 0 });
+    expect(stream?.ignored).to.deep.equal({
+      binary: 2,
+      'bad-json': 2,
+      'bad-shape': 4,
+      oversize: 2,
+      'bad-payload': 4,
+      'unknown-event': 2,
+      'wrong-stream': 2,
+    });
+    expect(stream?.connectedAtMs).to.be.a('number');
   });
 
   it('a Pipecat-like bot (big chunks at 2× real time, no marks, its own events) is played whole and in order', async () => {
@@ -160,6 +173,8 @@ describe('websocket agent kind: misbehaving and real-world bots (real ws servers
     await c.media.waitFor(() => hangups(c).length === 1, 'the hangup');
     expect(hangups(c)).to.deep.equal(['bot-closed']);
     expect(c.logText.join('')).to.include('"closeCode":1000,"closeReason":"goodbye"');
+    await c.close();
+    expect(c.recordPatches.find((p) => p.bot)?.bot).to.deep.include({ closeCode: 1000, closeReason: 'goodbye' });
   });
 
   it('an abnormal close (1006) ends the call too when the number has no reconnect window', async () => {
