@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { LanguageModelFactory } from './agents/language-model-factory.ts';
 import type { BotSecretSource } from './bot/bot-secrets.ts';
 import { AgentMetrics } from './agent-metrics.ts';
-import { CallRunner } from './call-runner.ts';
+import { CallRunner, type CallRunnerOptions } from './call-runner.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
 
@@ -30,6 +30,8 @@ export interface AgentServiceOptions {
   secrets?: BotSecretSource;
   /** The process's metrics (turn latency, barge-ins, claim time); private ones when absent. */
   metrics?: AgentMetrics;
+  /** Cloud speech engines of numbers that name them; absent: every number runs on `engines`. */
+  cloud?: CallRunnerOptions['cloud'];
 }
 
 /**
@@ -67,6 +69,7 @@ export class AgentService {
       outbound: options.outbound,
       secrets: options.secrets,
       turnObserver: metrics,
+      cloud: options.cloud,
       failover: {
         ownership: new CallOwnership(options.redis, keys),
         conversations: new ConversationRepository(options.redis, keys),

@@ -5,7 +5,7 @@ import type { CallOwnership, CallRecordRepository, ConversationRepository } from
 import type { Logger } from 'pino';
 import type { AgentKinds } from './agents/agent-kinds.ts';
 import type { BotSecretSource } from './bot/bot-secrets.ts';
-import { builtInKinds } from './agents/built-in-kinds.ts';
+import { builtInKinds, type BuiltInKindsOptions } from './agents/built-in-kinds.ts';
 import type { LanguageModelFactory } from './agents/language-model-factory.ts';
 import { AgentCall, type AgentCallOptions, type RunOutcome } from './call/agent-call.ts';
 import { probeAgent } from './call/agent-probe.ts';
@@ -28,6 +28,8 @@ export interface CallRunnerOptions {
   outbound?: OutboundHttp;
   /** Where `websocket` numbers' header and token variables are read (AGENT_SECRET_ENV applies). */
   secrets?: BotSecretSource;
+  /** Cloud speech engines for numbers that name them (see `builtInKinds`). */
+  cloud?: BuiltInKindsOptions['cloud'];
   /** The agent kinds by name; default: echo, scripted and llm on `stt`, `tts` and `models`, websocket with `outbound`. */
   kinds?: AgentKinds;
   /** The agent's outbound audio queue (pacing, bounds); its defaults when absent. */
@@ -68,6 +70,7 @@ export class CallRunner {
         outbound: options.outbound,
         secrets: options.secrets,
         records: options.records,
+        cloud: options.cloud,
       });
   }
 

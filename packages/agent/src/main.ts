@@ -5,20 +5,26 @@ import { AgentMetrics } from './agent-metrics.ts';
 import { AgentService } from './agent-service.ts';
 import { createLanguageModelFactory } from './agents/language-model-factory.ts';
 import { createOfflineEngines } from './engines.ts';
+import { createCloudEngineFactory } from './engines/cloud-engines.ts';
+import { FallbackSlots } from './engines/fallback-slots.ts';
 
 await runService('agent', async (config, log, registry) => {
   const redis = connectRedis(config.REDIS_URL, 'vb-agent');
   const subscriber = connectRedis(config.REDIS_URL, 'vb-agent-sub');
   const workerRedis = connectRedis(config.REDIS_URL, 'vb-agent-worker');
   const engines = createOfflineEngines({ poolSize: config.STT_POOL_SIZE, log });
-  // Every request to a URL a number gives (models, webhook tools) goes through the outbound URL policy.
-  const outbound = new OutboundHttp({
-    policy: new OutboundPolicy({ denyCidrs: parseCidrList(config.OUTBOUND_DENY_CIDRS) }),
-  });
+  // Every request to a URL a number gives (models, webhook tools, engines) goes through the outbound URL policy.
+  const policy = new OutboundPolicy({ denyCidrs: parseCidrList(config.OUTBOUND_DENY_CIDRS) });
+  const outbound = new OutboundHttp({ policy });
   // API keys and bot tokens are looked up here, by the variable name a number's config gives, if
   // AGENT_SECRET_ENV lists it; never stored.
   const secrets = { env: process.env, secretEnv: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV) };
   const models = createLanguageModelFactory({ ...secrets, outbound, log });
+  // Cloud speech engines fall back to the offline ones, at most ENGINE_FALLBACK_MAX calls at once.
+  const cloud = {
+    factory: createCloudEngineFactory({ ...secrets, policy }),
+    slots: new FallbackSlots(config.ENGINE_FALLBACK_MAX),
+  };
   // Read at scrape time only, once the service below exists.
   const metrics: AgentMetrics = new AgentMetrics(registry, { activeCalls: (): number => service.activeCalls });
   const service: AgentService = new AgentService({
@@ -32,6 +38,7 @@ await runService('agent', async (config, log, registry) => {
     outbound,
     secrets,
     metrics,
+    cloud,
   });
   await service.start();
   return {

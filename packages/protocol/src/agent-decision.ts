@@ -5,7 +5,8 @@ import type { TerminationReason } from './verdicts.ts';
  * The verdicts an agent may refuse a call with (a subset of TERMINATION_REASONS, docs/errors.md):
  * `agent-misconfigured` when the number's agent cannot run on this worker (e.g. its key variable is
  * not set), `bot-unreachable` when a `websocket` number's bot cannot be reached, `model-unreachable`
- * when a `realtime` number's model cannot be reached, `agent-refused` for
+ * when a `realtime` number's model cannot be reached, `engine-outage` when a speech provider is
+ * down and no offline fallback may take the call, `agent-refused` for
  * any other no (a model that declines).
  */
 export const AGENT_REFUSAL_CODES = [
@@ -13,6 +14,7 @@ export const AGENT_REFUSAL_CODES = [
   'agent-misconfigured',
   'bot-unreachable',
   'model-unreachable',
+  'engine-outage',
 ] as const satisfies readonly TerminationReason[];
 export type AgentRefusalCode = (typeof AGENT_REFUSAL_CODES)[number];
 

@@ -145,6 +145,8 @@ export const BridgeConfigSchema = z
     DRAIN_TIMEOUT_MS: ms(30_000, 3_600_000),
     AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
     STT_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(4),
+    /** Calls at once on an offline fallback after their cloud speech engine failed (docs/engines.md). */
+    ENGINE_FALLBACK_MAX: z.coerce.number().int().min(0).max(1000).default(4),
     CALL_RECORD_TTL_S: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
     SEED_DEMO_NUMBERS: bool.default(true),
     // SIP limits (docs/configuration.md "SIP limits"): what one peer may make us hold.

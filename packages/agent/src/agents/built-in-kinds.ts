@@ -1,11 +1,17 @@
 import type { OutboundHttp } from '@voicebridge/outbound';
-import { SecretEnvAllowList, type CallRecord } from '@voicebridge/protocol';
+import { SecretEnvAllowList, type CallJob, type CallRecord } from '@voicebridge/protocol';
+import type { Logger } from 'pino';
 import type { BotSecretSource } from '../bot/bot-secrets.ts';
 import { WebsocketAgent } from '../bot/websocket-agent.ts';
+import { CallEngines } from '../engines/call-engines.ts';
+import type { CloudEngineFactory } from '../engines/cloud-engines.ts';
+import type { FallbackSlots } from '../engines/fallback-slots.ts';
 import type { SpeechToText } from '../stt/speech-to-text.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
+import type { AgentKind } from './agent-kind.ts';
 import { AgentKinds } from './agent-kinds.ts';
 import { EchoAgent } from './echo-agent.ts';
+import { EngineKind } from './engine-kind.ts';
 import { noLanguageModels, type LanguageModelFactory } from './language-model-factory.ts';
 import { LlmAgent, type LlmAgentOptions } from './llm-agent.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
@@ -23,6 +29,11 @@ export interface BuiltInKindsOptions {
   records?: { get(callId: string): Promise<CallRecord | undefined> };
   /** The llm kind's tuning (tool rounds, retries, barge-in). */
   llm?: Omit<LlmAgentOptions, 'models' | 'stt' | 'tts' | 'outbound'>;
+  /**
+   * Cloud speech engines for numbers that name them, with the worker's budget of offline
+   * fallbacks; without it every number runs on `stt` and `tts`.
+   */
+  cloud?: { factory: CloudEngineFactory; slots: FallbackSlots; stallMs?: number };
 }
 
 /**
@@ -32,10 +43,33 @@ export interface BuiltInKindsOptions {
 export function builtInKinds(options: BuiltInKindsOptions): AgentKinds {
   const { stt, tts, outbound } = options;
   const models = options.models ?? noLanguageModels;
+  const { cloud } = options;
+  /** The kind on the number's own engines when it names cloud ones, else on the worker's. */
+  const onEngines = (
+    job: CallJob,
+    log: Logger,
+    make: (stt: SpeechToText, tts: TextToSpeech) => AgentKind,
+  ): AgentKind => {
+    const config = job.config.engines;
+    const cloudNamed =
+      (config?.stt?.provider ?? 'pocketsphinx') !== 'pocketsphinx' || (config?.tts?.provider ?? 'flite') !== 'flite';
+    if (cloud === undefined || !cloudNamed) return make(stt, tts);
+    const engines = new CallEngines({
+      config,
+      insecure: job.config.insecure === true,
+      offline: { stt, tts },
+      cloud: cloud.factory,
+      slots: cloud.slots,
+      stallMs: cloud.stallMs,
+      log,
+    });
+    return new EngineKind(make(engines.stt, engines.tts), engines, tts);
+  };
   const kinds = new AgentKinds({
     echo: (job) => new EchoAgent({ job, tts }),
-    scripted: (job) => new ScriptedAgent({ job, stt, tts }),
-    llm: (job, log) => new LlmAgent(job, log, { ...options.llm, models, stt, tts, outbound }),
+    scripted: (job, log) => onEngines(job, log, (s, t) => new ScriptedAgent({ job, stt: s, tts: t })),
+    llm: (job, log) =>
+      onEngines(job, log, (s, t) => new LlmAgent(job, log, { ...options.llm, models, stt: s, tts: t, outbound })),
   });
   if (outbound) {
     const secrets = options.secrets ?? { env: {}, secretEnv: SecretEnvAllowList.default() };

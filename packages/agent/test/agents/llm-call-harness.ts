@@ -24,6 +24,7 @@ import {
 import { AsyncQueue } from '../../src/async-queue.ts';
 import { createLanguageModelFactory } from '../../src/agents/language-model-factory.ts';
 import type { AgentKinds } from '../../src/agents/agent-kinds.ts';
+import type { BuiltInKindsOptions } from '../../src/agents/built-in-kinds.ts';
 import { CallRunner, type DecisionReporter } from '../../src/call-runner.ts';
 import type { SpeechToText, Transcript, TranscribeOptions } from '../../src/stt/speech-to-text.ts';
 import { FliteTts } from '../../src/tts/flite-tts.ts';
@@ -238,6 +239,9 @@ export interface CallHarnessOptions {
   report?: DecisionReporter;
   /** What the call's record holds when the agent reads it (absent: no record). */
   record?: CallRecord;
+  /** The number's speech engines, and the worker's cloud engine factory and fallback slots. */
+  engines?: NumberConfig['engines'];
+  cloud?: BuiltInKindsOptions['cloud'];
 }
 
 /** One llm call through the real `CallRunner`, the real Redis channel and a media side. */
@@ -306,6 +310,7 @@ export class LlmCallHarness {
       outbound: this.#outbound,
       secrets: { env: options.env, secretEnv: SecretEnvAllowList.parse(options.secretEnv ?? 'VB_TEST_LLM_KEY') },
       kinds: options.kinds,
+      cloud: options.cloud,
     });
     this.#report = options.report;
     this.#job = llmCallJob(this.callId, {
@@ -327,6 +332,7 @@ export class LlmCallHarness {
       transferTargets: options.transferTargets,
       insecure: options.insecure,
       dtmfInRecords: options.dtmfInRecords,
+      engines: options.engines,
     });
   }
 

@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import { OutboundPolicy } from '@voicebridge/outbound';
+import { SecretEnvAllowList, type NumberConfig } from '@voicebridge/protocol';
+import { createCloudEngineFactory } from '../../src/engines/cloud-engines.ts';
+import { FallbackSlots } from '../../src/engines/fallback-slots.ts';
+import { ENGINE_OUTAGE_APOLOGY } from '../../src/agents/engine-kind.ts';
+import { streamText } from '../llm/fake-openai-server.ts';
+import { ElevenLabsWireServer, tone } from '../engines/elevenlabs-wire-server.ts';
+import { useLlmCallSuite, type CallHarnessOptions } from './llm-call-harness.ts';
+
+const KEY_VAR = 'ELEVENLABS_API_KEY';
+
+describe('llm calls on a cloud TTS (ElevenLabs wire, local server) with the offline fallback (real flite, Redis)', function () {
+  this.timeout(30_000);
+  const suite = useLlmCallSuite();
+  let server: ElevenLabsWireServer;
+
+  beforeEach(async () => {
+    server = await ElevenLabsWireServer.start();
+  });
+  afterEach(() => server.close());
+
+  const engines = (): NumberConfig['engines'] => ({
+    tts: { provider: 'elevenlabs', url: server.origin, keyEnv: KEY_VAR, voice: 'v1' },
+  });
+  const cloud = (slots = 4, env: Record<string, string> = { [KEY_VAR]: server.key }): CallHarnessOptions['cloud'] => ({
+    factory: createCloudEngineFactory({
+      env,
+      secretEnv: SecretEnvAllowList.parse(KEY_VAR),
+      policy: new OutboundPolicy({ denyCidrs: [] }),
+    }),
+    slots: new FallbackSlots(slots),
+  });
+
+  it('a key variable that is not set on the worker refuses the call naming it, without connecting', async () => {
+    const call = await suite.start({ engines: engines(), cloud: cloud(4, {}), greeting: 'Hello.' });
+    await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
+    expect(call.logText.join('')).to.include(
+      `speech engine not usable: engines.tts.keyEnv: environment variable ${KEY_VAR} is not set for the agent worker`,
+    );
+    expect(server.attempts).to.equal(0);
+  });
+
+  it('greets and answers in the cloud voice: the audio is what the provider sent, one socket for the call', async () => {
+    suite.server.respondWith(streamText(['We open at nine.']));
+    const call = await suite.start({ engines: engines(), cloud: cloud(), greeting: 'Hello.' });
+    await call.greeted();
+    // The wire server's voice is a tone, 20 ms per character: "Hello." is 6 characters.
+    expect(call.media.audioAfterMark(0)).to.equal(6 * 20 * 8);
+    const first = call.media.events.find((e) => e.kind === 'audio');
+    expect(first?.kind === 'audio' ? [...first.samples.slice(0, 40)] : []).to.deep.equal([...tone(5)]);
+    call.stt.hear('when do you open');
+    await call.media.waitFor(() => call.marks() >= 2, 'the answer');
+    expect(call.media.audioAfterMark(1)).to.equal('We open at nine.'.length * 20 * 8);
+    expect(server.connections).to.have.length(1);
+    await call.close();
+    expect(call.logText.join('')).to.match(/"ttsCharacters":22/);
+  });
+
+  it('a TTS provider killed mid-call: the next reply is heard in the fallback voice within 1.5 s and the call goes on', async () => {
+    suite.server.respondWith(streamText(['We open at nine.']));
+    const call = await suite.start({ engines: engines(), cloud: cloud(), greeting: 'Hello.' });
+    await call.greeted();
+    await server.close();
+    const heardAt = performance.now();
+    call.stt.hear('when do you open');
+    await call.media.waitFor(() => call.media.audioAfterMark(1) > 0, 'fallback audio', 5000);
+    const firstAudioMs = performance.now() - heardAt;
+    await call.media.waitFor(() => call.marks() >= 2, 'the answer to end');
+    // flite's rendering, not the provider's tone length.
+    expect(call.media.audioAfterMark(1)).to.not.equal('We open at nine.'.length * 20 * 8);
+    expect(call.media.audioAfterMark(1)).to.be.greaterThan(8000 * 0.5);
+    expect(firstAudioMs, 'hears the fallback within 1.5 s').to.be.lessThan(1500);
+    expect(call.logText.join('')).to.include('engine switched to its fallback for the rest of the call');
+    call.stt.hear('and on saturday');
+    await call.media.waitFor(() => call.marks() >= 3, 'the next answer, still on the fallback');
+  });
+
+  it('a provider that never sends audio (slow first byte) is replaced within 1.5 s', async () => {
+    server.firstByteDelayMs = 20_000;
+    const started = performance.now();
+    const call = await suite.start({ engines: engines(), cloud: cloud(), greeting: 'Hello there.' });
+    await call.media.waitFor(() => call.media.audioAfterMark(0) > 0, 'greeting audio', 5000);
+    expect(performance.now() - started, 'hears the fallback within 1.5 s of the call start').to.be.lessThan(1500);
+    await call.greeted();
+  });
+
+  it('a key the provider refuses (401) ends the call before any greeting, naming the variable', async () => {
+    server.refuse({ status: 401 });
+    const call = await suite.start({ engines: engines(), cloud: cloud(), greeting: 'Hello.' });
+    // Signaling would answer 503 agent-misconfigured; this harness has no reporter, so the agent
+    // says its refusal line after the answer and hangs up.
+    await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
+    expect(call.logText.join('')).to.include(
+      `agent refused the call: speech engine not usable: elevenlabs: the provider refused the key in engines.tts.keyEnv (${KEY_VAR}) (401)`,
+    );
+    expect(call.transcript.map((t) => t.text)).to.not.include('Hello.');
+  });
+
+  it('no fallback slot left: the caller hears the fixed apology and the call ends engine-outage', async () => {
+    suite.server.respondWith(streamText(['We open at nine.']));
+    const call = await suite.start({ engines: engines(), cloud: cloud(0), greeting: 'Hello.' });
+    await call.greeted();
+    await server.close();
+    call.stt.hear('when do you open');
+    await call.media.waitFor(
+      () => call.media.controls().some((c) => c.event === 'hangup' && c.reason === 'engine-outage'),
+      'the engine-outage hangup',
+    );
+    expect(call.transcript.map((t) => t.text)).to.include(ENGINE_OUTAGE_APOLOGY);
+    expect(call.media.audioAfterMark(1)).to.be.greaterThan(8000);
+  });
+});
