@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { HttpError, type HttpServer, type RouteContext } from '@voicebridge/http';
 import { ownerNodeOf, type CallRecord, type NodeCommand } from '@voicebridge/protocol';
-import { queryCalls, type CallRecordRepository, type RedisKeys } from '@voicebridge/store';
+import { queryCalls, SipTraceRepository, type CallRecordRepository, type RedisKeys } from '@voicebridge/store';
 import { invalidField, issuesOf } from './api-errors.ts';
 import { CallsQuerySchema, decodeCursor, encodeCursor, isCallId } from './calls-query.ts';
 import { sendRecording } from './recording.ts';
@@ -27,10 +27,11 @@ export function usageOf(record: CallRecord, nowMs: number): Record<string, numbe
   };
 }
 
-/** `GET /api/v1/calls`, `GET /api/v1/calls/{id}`, its recording, and `POST /api/v1/calls/{id}/hangup`. */
+/** `GET /api/v1/calls`, `GET /api/v1/calls/{id}` (with its SIP trace), its recording, and `POST /api/v1/calls/{id}/hangup`. */
 export function addCallRoutes(server: HttpServer, options: CallRoutesOptions): void {
   const { redis, keys, records } = options;
   const nowMs = options.nowMs ?? Date.now;
+  const traces = new SipTraceRepository(redis, keys);
   server.add({
     method: 'GET',
     path: '/api/v1/calls',
@@ -68,15 +69,11 @@ export function addCallRoutes(server: HttpServer, options: CallRoutesOptions): v
     path: '/api/v1/calls/:id',
     realm: 'read',
     handler: async (context) => {
-      const { transcript, turns, media, dialog: _dialog, ...call } = await existing(records, idParam(context));
+      const record = await existing(records, idParam(context));
+      const { transcript, turns, media, dialog: _dialog, ...call } = record;
+      const sipTrace = await traces.list(record.callId);
       return {
-        json: {
-          call,
-          transcript,
-          turns: turns ?? [],
-          media: media ?? null,
-          usage: usageOf({ ...call, transcript, ...(turns && { turns }), ...(media && { media }) }, nowMs()),
-        },
+        json: { call, transcript, turns: turns ?? [], media: media ?? null, usage: usageOf(record, nowMs()), sipTrace },
       };
     },
   });

@@ -169,7 +169,7 @@ export function openApiDocument(): Json {
       '/api/v1/calls/{id}': {
         parameters: [callId],
         get: {
-          summary: 'one call: record, transcript, turns, media stats, usage',
+          summary: 'one call: record, transcript, turns, media stats, usage, SIP trace (masked)',
           security: [{ bearer: [] }],
           responses: {
             '200': { description: 'the call', ...jsonBody({ type: 'object' }) },

@@ -18,8 +18,8 @@ Commands:
   start                 run the bridge (signaling, media, agents)
   numbers set|get|list|delete
                         configure which agent answers a dialled number
-  calls list|show|export
-                        inspect call records and transcripts; export as JSON lines
+  calls list|show|export|trace
+                        inspect call records, transcripts and SIP traces; export as JSON lines
   trunks add|list|show|remove
                         configure the carriers and PBXs allowed to call
 

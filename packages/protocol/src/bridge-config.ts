@@ -46,6 +46,11 @@ export const BridgeConfigSchema = z
     SIP_ALLOWED_CIDRS: cidrList.default(DEFAULT_ALLOWED_CIDRS),
     /** What a source that matches no trunk and no SIP_ALLOWED_CIDRS gets: nothing, or 403. */
     SIP_UNTRUSTED_RESPONSE: z.enum(['drop', '403']).default('drop'),
+    /**
+     * Keep each call's SIP messages with its record (credentials and SDES keys masked). `false` keeps
+     * none, for deployments where even masked headers (caller names, numbers) must not be stored.
+     */
+    SIP_TRACE: bool.default(true),
     /** Requests per second (sustained) a source outside every trunk may send before it is banned. */
     SIP_UNTRUSTED_RATE: z.coerce.number().positive().max(10_000).default(5),
     /** Requests such a source may send at once (the rate limiter's burst). */

@@ -37,3 +37,4 @@ export * from './outbound-url.ts';
 export * from './number-outbound-refs.ts';
 export * from './logger.ts';
 export * from './node-command.ts';
+export * from './sip-trace.ts';

@@ -22,6 +22,7 @@ import {
   NumberRepository,
   RedisKeys,
   TrunkRepository,
+  SipTraceRepository,
   TrunkStatusRepository,
 } from '@voicebridge/store';
 import type { Logger } from 'pino';
@@ -34,7 +35,8 @@ import { DEMO_NUMBERS } from './admission/demo-numbers.ts';
 import { MediaPool } from './call/media-pool.ts';
 import { hostAddresses, MediaTargetPolicy } from './call/media-target.ts';
 import { NodeCommands } from './call/node-commands.ts';
-import { orphanBye } from './call/orphan-bye.ts';
+import { SipTraceRecorder } from './call/sip-trace-recorder.ts';
+import { sendOrphanByes } from './call/orphan-bye.ts';
 import { closeOrphanCalls } from './call/orphan-calls.ts';
 import { sipParseLimits } from './transport/sip-limits.ts';
 import { TcpSipTransport } from './transport/tcp-transport.ts';
@@ -83,6 +85,8 @@ export class SignalingService {
   readonly #tcp: TcpSipTransport | undefined;
   readonly #tls: TlsSipTransport | undefined;
   readonly #dispatcher: AgentDispatcher;
+  /** Each call's SIP messages kept with its record (SIP_TRACE; undefined when off). */
+  readonly #trace: SipTraceRecorder | undefined;
   /** What the API asks of this node's calls (hang-up), on its own subscriber connection. */
   readonly #commands: NodeCommands;
   /** Transfers the agents ask for (through media), checked against their number's transferTargets. */
@@ -142,7 +146,7 @@ export class SignalingService {
           if (this.#early.length < EARLY_MESSAGES_MAX) this.#early.push([data, source]);
           return;
         }
-        if (this.guard.admit(data, source)) this.stack.receive(data, source);
+        this.#deliver(data, source);
       },
     };
     const limits = sipParseLimits(config);
@@ -182,8 +186,10 @@ export class SignalingService {
       client: { heartbeatIntervalMs: 1000 },
     });
     this.stack = new SipStack({
-      send: (data, to) =>
-        (to.transport === 'tls' ? this.#tls : to.transport === 'tcp' ? this.#tcp : this.#transport)?.send(data, to),
+      send: (data, to) => {
+        this.#trace?.sent(data, to);
+        (to.transport === 'tls' ? this.#tls : to.transport === 'tcp' ? this.#tcp : this.#transport)?.send(data, to);
+      },
       handler: {
         onInvite: (tx) => this.calls.onInvite(tx),
         onRequest: (request, tx) => this.calls.onRequest(request, tx),
@@ -236,6 +242,13 @@ export class SignalingService {
       },
     );
     this.#transfers = new AgentTransfers({ calls: this.calls, media: this.media, log });
+    this.#trace = config.SIP_TRACE
+      ? new SipTraceRecorder({
+          traces: new SipTraceRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
+          liveCallId: (sipCallId) => this.calls.callIdOfSip(sipCallId),
+          log,
+        })
+      : undefined;
     this.#commands = new NodeCommands({
       redis: options.redis,
       channel: keys.nodeCommands(nodeIdOf(config)),
@@ -283,7 +296,7 @@ export class SignalingService {
         },
       );
       // At once: the callers have been on a dead line since the crash, and the ports are bound.
-      service.#byeOrphans(orphans);
+      sendOrphanByes(service.stack, orphans, { userAgent: options.userAgent ?? 'voicebridge/0.1', log });
       if (config.SEED_DEMO_NUMBERS) await new NumberRepository(options.redis, keys).ensureDefaults(DEMO_NUMBERS);
       await service.trunks.start();
       await service.#commands.start();
@@ -294,7 +307,7 @@ export class SignalingService {
       });
       const early = service.#early ?? [];
       service.#early = undefined;
-      for (const [data, source] of early) if (service.guard.admit(data, source)) service.stack.receive(data, source);
+      for (const [data, source] of early) service.#deliver(data, source);
       service.registrations.start();
     } catch (error) {
       await service.close();
@@ -303,32 +316,11 @@ export class SignalingService {
     return service;
   }
 
-  /**
-   * The callers of calls the previous process left up are still on the line: each gets a BYE built
-   * from the record's dialog snapshot (UDP only: a TCP or TLS connection died with that process),
-   * on a client transaction of its own, so a lost BYE is sent again (Timer E) until answered or
-   * timed out (64·T1). The outcome is logged; nothing else waits for it.
-   */
-  #byeOrphans(orphans: readonly CallRecord[]): void {
-    const { log } = this.#options;
-    for (const record of orphans) {
-      const bye = orphanBye(record, {
-        via: this.stack.via('udp'),
-        userAgent: this.#options.userAgent ?? 'voicebridge/0.1',
-      });
-      if (!bye) continue;
-      const ids = { callId: record.callId, sipCallId: record.sipCallId };
-      log.info(ids, 'BYE sent for a call left up by an earlier run');
-      void this.stack.sendRequest(bye.request, bye.to).then(
-        (outcome) => {
-          if (outcome.kind === 'response')
-            log.info({ ...ids, status: outcome.response.status }, 'BYE for a call left up by an earlier run answered');
-          else log.warn(ids, 'BYE for a call left up by an earlier run not answered (timeout)');
-        },
-        (error: unknown) =>
-          log.warn({ ...ids, err: error }, 'BYE for a call left up by an earlier run could not be sent'),
-      );
-    }
+  /** A message from a transport: the abuse guard decides, then the SIP core (the trace keeps it if it is a call's). */
+  #deliver(data: Buffer, source: Endpoint): void {
+    if (!this.guard.admit(data, source)) return;
+    if (this.#trace === undefined) this.stack.receive(data, source);
+    else this.#trace.received(data, source, () => this.stack.receive(data, source));
   }
 
   /** Open SIP TCP connections, both directions (bounded by SIP_TCP_MAX_CONNECTIONS). */

@@ -9,3 +9,4 @@ export * from './conversation-repository.ts';
 export * from './call-index.ts';
 export * from './call-query.ts';
 export * from './node-lease.ts';
+export * from './sip-trace-repository.ts';

@@ -31,6 +31,7 @@ export function isKeySafeCallId(callId: string): boolean {
  *   vb:call:<callId>:transcript  LIST    TranscriptEntry JSON, appended by the agent, TTL
  *   vb:call:<callId>:owner       STRING  owner epoch counter (INCR per claim of the call's job), TTL
  *   vb:call:<callId>:conversation STRING ConversationState JSON of a live call, fenced by the owner epoch, TTL
+ *   vb:call:<callId>:sip         LIST    SipTraceEntry JSON, the call's SIP messages (masked, bounded), TTL
  *   vb:sipcall:<sha256 hex>      STRING  callId for a SIP Call-ID, TTL
  *   vb:calls:recent              ZSET    callId scored by invitedAtMs, trimmed by age
  *   vb:calls:live                ZSET    callIds not yet ended, scored by invitedAtMs, trimmed by age
@@ -102,6 +103,10 @@ export class RedisKeys {
 
   callOwner(callId: string): string {
     return `${this.#prefix}:call:${this.#callSegment(callId)}:owner`;
+  }
+
+  callSipTrace(callId: string): string {
+    return `${this.#prefix}:call:${this.#callSegment(callId)}:sip`;
   }
 
   callConversation(callId: string): string {

@@ -6,6 +6,7 @@ import { printedHelp, runCommandGroup } from './command-group.ts';
 import type { CliContext } from '../cli-context.ts';
 import { formatCallRecord, formatCallTable, printable, truncate } from '../format.ts';
 import { callsExport } from './calls-export.ts';
+import { callsTrace } from './calls-trace.ts';
 
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 20;
@@ -20,6 +21,7 @@ Commands:
                              the SIP Call-ID
   export [--since T] [--until T] [filters]
                              every call in a window as JSON lines
+  trace <callId> [--full]    the call's SIP messages as a ladder
 
 Run "voicebridge calls <command> --help" for a command's options.
 `;
@@ -57,6 +59,7 @@ export function callsCommand(argv: readonly string[], ctx: CliContext): Promise<
     list: (rest) => callsList(rest, ctx, repo()),
     show: (rest) => callsShow(rest, ctx, repo()),
     export: (rest) => callsExport(rest, ctx, repo()),
+    trace: (rest) => callsTrace(rest, ctx, repo()),
   });
 }
 

@@ -36,6 +36,8 @@ export class CallManager implements SipStackHandler {
   readonly #deps: CallDeps;
   readonly #admission: AdmissionOptions | undefined;
   readonly #calls = new Map<string, Call>();
+  /** SIP Call-ID → our call id, for the live calls (the SIP trace's lookup per message). */
+  readonly #bySipCallId = new Map<string, string>();
   /** Calls in progress per trunk name, for the trunks' maxCalls. */
   readonly #perTrunk = new Map<string, number>();
   readonly #idle: (() => void)[] = [];
@@ -122,6 +124,7 @@ export class CallManager implements SipStackHandler {
       readInboundCall(tx.request, trunk),
     );
     this.#calls.set(call.callId, call);
+    this.#bySipCallId.set(call.sipCallId, call.callId);
     if (trunk !== undefined) this.#perTrunk.set(trunk.name, (this.#perTrunk.get(trunk.name) ?? 0) + 1);
     void call.run();
   }
@@ -180,6 +183,11 @@ export class CallManager implements SipStackHandler {
     void this.#calls.get(event.callId)?.hangup(event.by, event.reason, { code, detail });
   }
 
+  /** Our call id of a live call by its SIP Call-ID. */
+  callIdOfSip(sipCallId: string): string | undefined {
+    return this.#bySipCallId.get(sipCallId);
+  }
+
   /**
    * An operator's hang-up (API): BYE, verdict `operator-hangup`. False when this node has no such
    * call (it ended meanwhile, or another node owns it).
@@ -230,6 +238,7 @@ export class CallManager implements SipStackHandler {
 
   #forget(call: Call): void {
     if (!this.#calls.delete(call.callId)) return;
+    if (this.#bySipCallId.get(call.sipCallId) === call.callId) this.#bySipCallId.delete(call.sipCallId);
     if (call.refusedUnadmitted) this.#refusedBeforeAdmission++;
     const trunk = call.trunkName;
     if (trunk !== undefined) {

@@ -1,5 +1,6 @@
 import type { CallRecord } from '@voicebridge/protocol';
-import { SipHeaders, type Endpoint, type SipRequest } from '@voicebridge/sip';
+import type { Logger } from 'pino';
+import { SipHeaders, type Endpoint, type SipRequest, type SipStack } from '@voicebridge/sip';
 
 export interface OrphanByeOptions {
   /** Our top Via for a new UDP request (`SipStack.via('udp')`: advertised sent-by, rport, fresh branch). */
@@ -38,4 +39,33 @@ export function orphanBye(
     body: Buffer.alloc(0),
   };
   return { request, to: { ...record.remoteSip, transport: 'udp' } };
+}
+
+/**
+ * The callers of calls the previous process left up are still on the line: each gets a BYE built
+ * from the record's dialog snapshot (UDP only: a TCP or TLS connection died with that process),
+ * on a client transaction of its own, so a lost BYE is sent again (Timer E) until answered or
+ * timed out (64·T1). The outcome is logged; nothing else waits for it.
+ */
+export function sendOrphanByes(
+  stack: SipStack,
+  orphans: readonly CallRecord[],
+  options: { userAgent: string; log: Logger },
+): void {
+  const { log } = options;
+  for (const record of orphans) {
+    const bye = orphanBye(record, { via: stack.via('udp'), userAgent: options.userAgent });
+    if (!bye) continue;
+    const ids = { callId: record.callId, sipCallId: record.sipCallId };
+    log.info(ids, 'BYE sent for a call left up by an earlier run');
+    void stack.sendRequest(bye.request, bye.to).then(
+      (outcome) => {
+        if (outcome.kind === 'response')
+          log.info({ ...ids, status: outcome.response.status }, 'BYE for a call left up by an earlier run answered');
+        else log.warn(ids, 'BYE for a call left up by an earlier run not answered (timeout)');
+      },
+      (error: unknown) =>
+        log.warn({ ...ids, err: error }, 'BYE for a call left up by an earlier run could not be sent'),
+    );
+  }
 }
