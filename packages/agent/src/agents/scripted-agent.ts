@@ -53,10 +53,9 @@ export class ScriptedAgent implements AgentKind {
     await this.#converse(call);
   }
 
-  /** Taken over: says where the conversation was (`scriptedResumeLine`) instead of greeting. */
+  /** Taken over: one short line (`scriptedResumeLine`) instead of the greeting, the caller heard meanwhile. */
   async resume(call: CallContext, state: ConversationState): Promise<void> {
-    await speak(call, this.#tts, scriptedResumeLine(state));
-    await this.#converse(call);
+    await this.#converse(call, scriptedResumeLine(state, this.#dialogue));
   }
 
   onDtmf(digit: string): void {
@@ -75,7 +74,8 @@ export class ScriptedAgent implements AgentKind {
     this.#events = undefined;
   }
 
-  async #converse(call: CallContext): Promise<void> {
+  /** Listens and answers; `opening` (a takeover's line) is said interruptibly while it already listens. */
+  async #converse(call: CallContext, opening?: string): Promise<void> {
     const { signal, log } = call;
     this.#events = new ScriptedCallEvents(call, this.#tts);
     const keywords = [...this.#config.answers.map((a) => a.keyword), 'goodbye'];
@@ -83,11 +83,19 @@ export class ScriptedAgent implements AgentKind {
     // The caller may talk over an answer (not over the greeting or the farewell): see docs/conversation.md.
     const bargeIn = new BargeInDetector();
     const unobserve = call.observeCallerFrames((frame) => bargeIn.onCallerFrame(frame.samples));
+    const openingSaid =
+      opening === undefined
+        ? Promise.resolve()
+        : speakInterruptibly(call, this.#tts, opening, bargeIn).then(
+            () => undefined,
+            (error: unknown) => void (signal.aborted || log.warn({ err: error }, 'resume line not said')),
+          );
     try {
       const transcripts = this.#stt.transcribe(call.callerAudio, { sampleRateHz: 8000, keywords, signal });
       for await (const transcript of transcripts) {
         if (!transcript.final || transcript.text.trim() === '') continue;
         if (call.held) continue; // what the recogniser finishes after a hold is not answered
+        await openingSaid; // cut already when the caller talked over it
         call.transcript('caller', transcript.text);
         call.turns.heard();
         if (!configuresGoodbye && GOODBYE.test(transcript.text)) {
@@ -101,6 +109,7 @@ export class ScriptedAgent implements AgentKind {
         await speakInterruptibly(call, this.#tts, answer, bargeIn);
       }
     } finally {
+      await openingSaid;
       unobserve();
     }
   }

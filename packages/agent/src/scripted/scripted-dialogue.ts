@@ -34,6 +34,13 @@ export class ScriptedDialogue {
       : 'Hello. Say something and I will tell you what I heard.';
   }
 
+  /** The configured keyword `heard` matches (the one `reply` answers), if any. */
+  topicOf(heard: string): string | undefined {
+    const words = tokenize(heard);
+    const index = this.#keywords.findIndex((k) => k.tokens.length > 0 && containsPhrase(words, k.tokens));
+    return index < 0 ? undefined : this.#config.answers[index]?.keyword.trim();
+  }
+
   reply(heard: string): string {
     const said = heard.replace(/\s+/g, ' ').trim();
     const words = tokenize(said);
