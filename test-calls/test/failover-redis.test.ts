@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,46 +9,8 @@ import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import { describeRun, runSipp } from '../src/sipp.ts';
+import { startRedis, stopRedis } from '../src/private-redis.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-
-/** A private redis-server (never the shared one on 6379): AOF on, so a restart keeps the data. */
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'always',
-      '--dir',
-      dir,
-    ],
-    { stdio: 'ignore' },
-  );
-  const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  probe.on('error', () => undefined); // refused until it listens
-  await waitFor('redis-server up', 10_000, () =>
-    probe.connect().then(
-      () => probe.ping().then(() => true),
-      () => false,
-    ),
-  );
-  probe.disconnect();
-  return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 /**
  * Redis restarts in the middle of a real call (SIPp, the echo number). Connections queue

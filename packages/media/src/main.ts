@@ -7,7 +7,7 @@ import {
   type BridgeConfig,
 } from '@voicebridge/protocol';
 import { MediaClock } from '@voicebridge/rtp';
-import { connectRedis, runService } from '@voicebridge/runtime';
+import { closeSteps, connectRedis, runService } from '@voicebridge/runtime';
 import { MediaControlServer } from './control-server.ts';
 import { MediaMetrics } from './media-metrics.ts';
 import { MediaWorker } from './media-worker.ts';
@@ -76,16 +76,16 @@ await runService(
       detail: { control: `${address.address}:${address.port}`, rtp: `${share.rtpPortMin}-${share.rtpPortMax}` },
       service: {
         close: () =>
-          (closing ??= (async () => {
-            worker.close('drain');
-            await worker.recordingsSettled();
-            await server.close();
-            metrics.close();
-            clock.close();
-            pool.close();
-            await channel.close();
-            await Promise.allSettled([publisher.quit(), subscriber.quit()]);
-          })()),
+          (closing ??= closeSteps(log, [
+            ['worker', () => worker.close('drain')],
+            ['recordings', () => worker.recordingsSettled()],
+            ['control server', () => server.close()],
+            ['metrics', () => metrics.close()],
+            ['clock', () => clock.close()],
+            ['port pool', () => pool.close()],
+            ['audio channel', () => channel.close()],
+            ['redis', () => Promise.allSettled([publisher.quit(), subscriber.quit()])],
+          ])),
       },
     };
   },

@@ -22,8 +22,9 @@ export const VERDICTS = {
   'caller-cancel': { by: ['caller'], sipStatus: 487, description: 'CANCEL before answer (sipStatus 487)' },
   'agent-hangup': { by: ['agent'], description: 'the agent ended the call; we sent BYE' },
   'max-duration': {
-    by: ['agent'],
-    description: "the call reached the number's `maxCallDurationS` (default 3600): the agent said so and hung up",
+    by: ['agent', 'bridge'],
+    description:
+      "the call reached the number's `maxCallDurationS` (default 3600): the agent said so and hung up; by `bridge`: the agent could not (gone, Redis away) and signaling's hard cap ended it 30 s later",
   },
   'no-input': {
     by: ['agent'],

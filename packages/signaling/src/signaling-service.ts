@@ -25,6 +25,7 @@ import {
   SipTraceRepository,
   TrunkStatusRepository,
 } from '@voicebridge/store';
+import { closeSteps } from '@voicebridge/runtime';
 import type { Logger } from 'pino';
 import { AbuseGuard } from './admission/abuse-guard.ts';
 import { AgentDispatcher } from './call/agent-dispatcher.ts';
@@ -345,9 +346,9 @@ export class SignalingService {
   close(drainTimeoutMs = this.#options.config.DRAIN_TIMEOUT_MS): Promise<void> {
     this.#closing ??= (async () => {
       this.#early = undefined;
-      // Each step on its own: one that throws is logged and the rest still run (an open socket or a
-      // held lease left behind would outlive the process's purpose).
-      const steps: [string, () => unknown][] = [
+      // Each step on its own (closeSteps): an open socket or a held lease left behind by one failing
+      // step would outlive the process's purpose.
+      await closeSteps(this.#options.log, [
         // Unregister first (Expires: 0): carriers stop delivering new calls while the live ones drain.
         ['registrations', () => this.registrations.close()],
         // No operator hang-up is taken once the drain has begun (the drain decides the verdicts).
@@ -363,14 +364,7 @@ export class SignalingService {
         ['agent dispatcher', () => this.#dispatcher.close()],
         // Last: while calls drain, this node is still the one running them.
         ['node lease', () => this.#lease.close()],
-      ];
-      for (const [name, step] of steps) {
-        try {
-          await step();
-        } catch (error) {
-          this.#options.log.error({ err: error, step: name }, 'signaling close step failed: going on');
-        }
-      }
+      ]);
     })();
     return this.#closing;
   }

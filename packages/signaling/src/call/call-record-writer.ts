@@ -1,4 +1,4 @@
-import type { CallRecord } from '@voicebridge/protocol';
+import { VoicebridgeError, type CallRecord } from '@voicebridge/protocol';
 import { parseNameAddr, type InviteServerTransaction } from '@voicebridge/sip';
 import type { CallRecordPatch, CallRecordRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
@@ -7,12 +7,17 @@ import type { InboundCall } from '../admission/inbound-call.ts';
 /**
  * One call's record writes, in order and off the signaling path: each write starts when the one
  * before it has finished (an `ended` can never be overtaken by the `ringing` before it), and a
- * failed write is logged, never thrown at SIP.
+ * failed write is logged and tried again (RETRY_DELAYS_MS), never thrown at SIP: a record left
+ * `answered` because its `ended` failed once would be swept as `bridge-restart` by the next start.
+ * (While Redis is away the commands wait in ioredis's queue and complete when it returns.)
  *
  * The first record is held back until the call is admitted (`create`, or any `update`): an INVITE
  * refused before admission (404 for an unknown number, a bad request) is `discard`ed and writes
  * nothing, so a flood of them costs Redis nothing.
  */
+/** Pauses between the attempts of a failed write: 7 attempts over ~16 s. */
+const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000];
+
 export class CallRecordWriter {
   readonly #callId: string;
   readonly #records: Pick<CallRecordRepository, 'create' | 'update'>;
@@ -58,9 +63,26 @@ export class CallRecordWriter {
   }
 
   #write(write: () => Promise<void>): void {
-    this.#writes = this.#writes.then(write).catch((error: unknown) => {
-      this.#log.error({ err: error }, 'call record write failed');
-    });
+    this.#writes = this.#writes.then(() => this.#attempt(write));
+  }
+
+  async #attempt(write: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; attempt <= RETRY_DELAYS_MS.length; attempt++) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        const delayMs = RETRY_DELAYS_MS[attempt];
+        // A write refused for what it is (a bad patch, a record that expired) fails the same way again.
+        const hopeless = error instanceof VoicebridgeError && !error.retryable;
+        if (delayMs === undefined || hopeless) {
+          this.#log.error({ err: error, attempts: attempt + 1 }, 'call record write failed: given up');
+          return;
+        }
+        this.#log.warn({ err: error, retryInMs: delayMs }, 'call record write failed: trying again');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 }
 

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import {
   VoicebridgeError,
-  type CallJob,
   type HANGUP_PARTIES,
   type MediaStats,
   type NumberConfig,
@@ -17,6 +16,7 @@ import {
   type ServerTransaction,
   type SipRequest,
 } from '@voicebridge/sip';
+import { closeSteps } from '@voicebridge/runtime';
 import type { Logger } from 'pino';
 import { assertTransition, CallState } from './call-state.ts';
 import { CallRecordWriter, initialRecord } from './call-record-writer.ts';
@@ -32,6 +32,7 @@ import { IN_DIALOG_ALLOW, peerAllows, SUPPORTED } from './sip-capabilities.ts';
 import { srtpKeysFor } from './srtp-keys.ts';
 import { contactUri } from './contact-uri.ts';
 import { dialogSnapshot } from './dialog-snapshot.ts';
+import { callJob, hardCapMs } from './call-ending.ts';
 
 type Party = (typeof HANGUP_PARTIES)[number];
 type VerdictWhy = Pick<Verdict, 'code' | 'detail'>; // an error verdict's code and one line of why
@@ -66,6 +67,8 @@ export class Call {
   readonly #record: CallRecordWriter;
   /** A hangup asked for between our 2xx and its ACK, carried out at the ACK (RFC 3261 §15). */
   #pendingHangup: { by: Party; reason: TerminationReason; why: VerdictWhy } | undefined;
+  /** Ends the call at maxCallDurationS + 30 s when the agent could not (call-ending.ts). */
+  #hardCap: NodeJS.Timeout | undefined;
   #unadmitted = false;
   /** The config that answers the call, once found (an agent's transfer targets are checked against it). */
   numberConfig: NumberConfig | undefined;
@@ -176,7 +179,7 @@ export class Call {
       this.#transition(CallState.Ringing);
       this.#deps.stack.respond(this.#tx, 180, { toTag: this.#toTag });
       const outcome = await this.#deps.dispatcher.dispatch(
-        this.#job(config, offer),
+        callJob(this.callId, this.#invitedAtMs, config, offer),
         this.#deps.answerTimeoutMs,
         this.#abort.signal,
       );
@@ -213,12 +216,11 @@ export class Call {
       this.#pendingHangup ??= { by, reason, why };
       return;
     }
-    const dialog = this.#dialog;
+    // Protocol first: the BYE leaves before media is released and the record written, which wait
+    // for the media worker and Redis (during an outage, until it returns).
+    const bye = this.#dialog && this.#deps.stack.request(this.#dialog, 'BYE');
     await this.#finish({ by, reason, ...why });
-    if (dialog) {
-      const outcome = await this.#deps.stack.request(dialog, 'BYE');
-      if (outcome.kind === 'timeout') this.#log.warn('BYE got no response');
-    }
+    if ((await bye)?.kind === 'timeout') this.#log.warn('BYE got no response');
   }
 
   /**
@@ -283,6 +285,10 @@ export class Call {
     }
     const dialog = dialogSnapshot(this.#tx, this.#toTag, this.#dialog);
     this.#record.update({ status: 'answered', answeredAtMs: Date.now(), dialog });
+    this.#hardCap = setTimeout(() => {
+      this.#log.warn({ afterMs: hardCapMs(this.numberConfig) }, 'call over its hard cap (the agent did not end it)');
+      void this.hangup('bridge', 'max-duration');
+    }, hardCapMs(this.numberConfig));
     this.#log.info({ sessionTimer: this.#session?.sessionTimer ?? null }, 'call answered');
   }
 
@@ -349,9 +355,12 @@ export class Call {
     this.#transition(CallState.Ended);
     this.#abort.abort(new VoicebridgeError('VB_CLOSED', `call ended: ${verdict.reason}`));
     this.#tx.onCancel = undefined;
-    this.#session?.close();
-    this.#refer?.close();
-    this.#dialog?.close();
+    clearTimeout(this.#hardCap);
+    await closeSteps(this.#log, [
+      ['session', () => this.#session?.close()],
+      ['refer', () => this.#refer?.close()],
+      ['dialog', () => this.#dialog?.close()],
+    ]);
     this.#log.info({ verdict }, 'call ended');
     if (!this.#unadmitted) this.#deps.metrics?.callEnded(verdict);
     const endedAtMs = Date.now();
@@ -382,18 +391,5 @@ export class Call {
   #transition(next: CallState): void {
     assertTransition(this.#state, next);
     this.#state = next;
-  }
-
-  #job(config: NumberConfig, offer: AcceptedOffer): CallJob {
-    return {
-      version: 1,
-      callId: this.callId,
-      number: config.number,
-      config,
-      codec: offer.codec.name,
-      sampleRateHz: 8000,
-      ptimeMs: offer.ptimeMs,
-      invitedAtMs: this.#invitedAtMs,
-    };
   }
 }
