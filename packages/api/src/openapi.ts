@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { CallRecordSchema, ERROR_CODES, NumberConfigSchema, TrunkConfigSchema } from '@voicebridge/protocol';
+import {
+  CallRecordSchema,
+  ERROR_CODES,
+  MediaStatsSchema,
+  NumberConfigSchema,
+  SipTraceEntrySchema,
+  TranscriptEntrySchema,
+  TrunkConfigSchema,
+  TurnLatencySchema,
+} from '@voicebridge/protocol';
 import { CallsQuerySchema } from './calls-query.ts';
 
 type Json = Record<string, unknown>;
@@ -143,6 +152,26 @@ export function openApiDocument(): Json {
         NumberConfig: schemaOf(NumberConfigSchema),
         TrunkConfig: schemaOf(TrunkConfigSchema),
         CallSummary: callSummary,
+        CallDetail: {
+          type: 'object',
+          required: ['call', 'transcript', 'turns', 'media', 'usage', 'sipTrace'],
+          properties: {
+            call: ref('CallSummary'),
+            transcript: { type: 'array', items: schemaOf(TranscriptEntrySchema) },
+            turns: { type: 'array', items: schemaOf(TurnLatencySchema) },
+            media: { oneOf: [schemaOf(MediaStatsSchema), { type: 'null' }] },
+            usage: {
+              type: 'object',
+              properties: Object.fromEntries(
+                ['ringMs', 'talkMs', 'turns', 'transcriptEntries', 'recordingMs'].map((k) => [
+                  k,
+                  { type: 'integer', minimum: 0 },
+                ]),
+              ),
+            },
+            sipTrace: { type: 'array', items: schemaOf(SipTraceEntrySchema) },
+          },
+        },
       },
     },
     paths: {
@@ -172,7 +201,7 @@ export function openApiDocument(): Json {
           summary: 'one call: record, transcript, turns, media stats, usage, SIP trace (masked)',
           security: [{ bearer: [] }],
           responses: {
-            '200': { description: 'the call', ...jsonBody({ type: 'object' }) },
+            '200': { description: 'the call', ...jsonBody(ref('CallDetail')) },
             ...errors(400, 401, 404, 429),
           },
         },

@@ -179,6 +179,9 @@ describe('API v1 calls (real HTTP, real Redis)', () => {
       '/api/v1/calls',
       '/api/v1/calls/{id}/hangup',
     ]);
+    expect(document.paths['/api/v1/calls/{id}'].get.responses['200'].content['application/json'].schema).to.deep.equal({
+      $ref: '#/components/schemas/CallDetail',
+    });
     const params = document.paths['/api/v1/calls'].get.parameters.map((p: { name: string }) => p.name);
     expect(params).to.include.members([
       'number',
