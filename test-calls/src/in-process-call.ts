@@ -30,8 +30,8 @@ export interface ReceivedPacket {
 
 /**
  * A caller as a UDP socket: receives the bridge's RTP, sends its own every 20 ms (speech queued by
- * `say()`, else silence), or, with `echoGainDb`, sends back what it receives at that gain instead
- * (a handset whose speaker leaks into its microphone).
+ * `say()`, else silence), or, with `echoGainDb`, silence until the bridge's first packet and then
+ * what it receives at that gain (a handset whose speaker leaks into its microphone).
  */
 export class Caller {
   readonly received: ReceivedPacket[] = [];
@@ -63,8 +63,12 @@ export class Caller {
   start(remote: { address: string; port: number }, echoGainDb?: number): void {
     this.#remote = remote;
     this.#echoGain = echoGainDb === undefined ? undefined : 10 ** (echoGainDb / 20);
-    if (this.#echoGain === undefined)
-      this.#stopPacer = repeatEvery(20, () => this.#send(this.#frames.shift() ?? new Int16Array(FRAME_SAMPLES)));
+    this.#stopPacer = repeatEvery(20, () => {
+      // A handset's microphone sends from the answer on, so the bridge latches the path before it
+      // speaks; an echoing one sends room silence until the echo of what it hears takes over.
+      if (this.#echoGain === undefined) this.#send(this.#frames.shift() ?? new Int16Array(FRAME_SAMPLES));
+      else if (this.received.length === 0) this.#send(new Int16Array(FRAME_SAMPLES));
+    });
   }
 
   /** Queues speech (8 kHz PCM) for the microphone. */
