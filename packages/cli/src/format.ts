@@ -186,6 +186,40 @@ export function duration(record: CallRecord, nowMs: number): string {
 }
 
 /** RTP/RTCP figures the media worker reported at close, on one line. */
+/** `stt deepgram nova-3, 12.4 s audio; tts elevenlabs …, 210 chars → flite (why); llm m, 340+52 tokens`. */
+export function enginesText(record: CallRecord): string | undefined {
+  const engines = record.engines;
+  if (engines === undefined) return undefined;
+  const engine = (
+    kind: string,
+    use: { provider: string; model?: string; switchedTo?: string; switchReason?: string },
+    used: string | undefined,
+  ): string => {
+    const model = use.model === undefined ? '' : ` ${printable(use.model)}`;
+    const switched =
+      use.switchedTo === undefined
+        ? ''
+        : ` → ${use.switchedTo}${use.switchReason === undefined ? '' : ` (${printable(use.switchReason)})`}`;
+    return `${kind} ${use.provider}${model}${used === undefined ? '' : `, ${used}`}${switched}`;
+  };
+  const { stt, tts, llm } = engines;
+  const parts = [
+    engine('stt', stt, stt.audioSeconds === undefined ? undefined : `${stt.audioSeconds.toFixed(1)} s audio`),
+    engine(
+      'tts',
+      tts,
+      tts.characters === undefined
+        ? undefined
+        : `${tts.characters} chars${tts.cancelled ? `, ${tts.cancelled} cut by barge-in` : ''}`,
+    ),
+  ];
+  if (llm !== undefined)
+    parts.push(
+      `llm${llm.model === undefined ? '' : ` ${printable(llm.model)}`}, ${llm.promptTokens}+${llm.completionTokens} tokens`,
+    );
+  return parts.join('; ');
+}
+
 export function mediaText(record: CallRecord): string | undefined {
   const m = record.media;
   if (!m) return undefined;
@@ -242,6 +276,7 @@ export function formatCallRecord(record: CallRecord, nowMs: number): string {
     ['SDP RTP', address(record.sdpRtp)],
     ['local RTP', address(record.localRtp)],
     ['media', mediaText(record)],
+    ['engines', enginesText(record)],
     ['verdict', verdictText(record) ?? (record.status === 'ended' ? '(none)' : undefined)],
   ]);
   const count = record.transcript.length;

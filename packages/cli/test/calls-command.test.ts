@@ -131,6 +131,29 @@ describe('voicebridge calls (runCli, real Redis)', () => {
     expect((JSON.parse(json.stdout) as CallRecord).turns).to.deep.equal(r.turns);
   });
 
+  it('show names the engines of a call on cloud engines: models, usage, a switch to the fallback, tokens', async () => {
+    const r = endedCall({
+      engines: {
+        stt: { provider: 'deepgram', model: 'nova-3', audioSeconds: 12.44 },
+        tts: {
+          provider: 'elevenlabs',
+          model: 'eleven_flash_v2_5',
+          characters: 210,
+          cancelled: 1,
+          switchedTo: 'flite',
+          switchReason: 'no audio within 1000 ms',
+        },
+        llm: { model: 'gpt-4o-mini', promptTokens: 340, completionTokens: 52 },
+      },
+    });
+    await calls.create(r);
+    const { status, stdout } = await cli('calls', 'show', r.callId);
+    expect(status).to.equal(0);
+    expect(stdout).to.match(
+      /\nengines +stt deepgram nova-3, 12\.4 s audio; tts elevenlabs eleven_flash_v2_5, 210 chars, 1 cut by barge-in → flite \(no audio within 1000 ms\); llm gpt-4o-mini, 340\+52 tokens\n/,
+    );
+  });
+
   it('show --json prints exactly the stored record; the SIP Call-ID finds it too', async () => {
     const r = endedCall({ sipCallId: 'odd Call-ID with spaces@host' });
     await calls.create(r);

@@ -9,6 +9,7 @@ export * from './agent-config/websocket-agent-config.ts';
 export * from './bot-stream-stats.ts';
 export * from './agent-config/realtime-agent-config.ts';
 export * from './engine-config.ts';
+export * from './engine-usage.ts';
 export * from './number-config-reserved.ts';
 export * from './number-config.ts';
 export * from './number-config-v1.ts';

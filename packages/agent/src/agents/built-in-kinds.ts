@@ -26,7 +26,10 @@ export interface BuiltInKindsOptions {
   /** Where `websocket` numbers' header and token variables are read; without it none resolves. */
   secrets?: BotSecretSource;
   /** Call records, for the caller and callee a bot is told about. */
-  records?: { get(callId: string): Promise<CallRecord | undefined> };
+  records?: {
+    get(callId: string): Promise<CallRecord | undefined>;
+    update?(callId: string, patch: Partial<Pick<CallRecord, 'bot' | 'engines'>>): Promise<void>;
+  };
   /** The llm kind's tuning (tool rounds, retries, barge-in). */
   llm?: Omit<LlmAgentOptions, 'models' | 'stt' | 'tts' | 'outbound'>;
   /**
@@ -63,7 +66,14 @@ export function builtInKinds(options: BuiltInKindsOptions): AgentKinds {
       stallMs: cloud.stallMs,
       log,
     });
-    return new EngineKind(make(engines.stt, engines.tts), engines, tts);
+    const agent = job.config.agent;
+    return new EngineKind(make(engines.stt, engines.tts), engines, {
+      apologyVoice: tts,
+      callId: job.callId,
+      llmModel: agent.kind === 'llm' ? agent.llm.model : undefined,
+      records: options.records,
+      log,
+    });
   };
   const kinds = new AgentKinds({
     echo: (job) => new EchoAgent({ job, tts }),

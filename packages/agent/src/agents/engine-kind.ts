@@ -1,4 +1,4 @@
-import type { ConversationState } from '@voicebridge/protocol';
+import type { ConversationState, EngineUsage, Logger } from '@voicebridge/protocol';
 import type { CallEngines } from '../engines/call-engines.ts';
 import { EngineOutageError } from '../engines/engine-switch.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
@@ -15,16 +15,45 @@ export const ENGINE_OUTAGE_APOLOGY =
  * adds to the usage. An engine that fails mid-call with no fallback allowed (`engine-outage`) gets
  * the fixed apology in the offline voice (a cached line: it costs no recogniser) and a hang-up.
  */
+export interface EngineKindOptions {
+  /** The offline voice the outage apology is said in. */
+  apologyVoice: TextToSpeech;
+  callId: string;
+  /** The number's model, named in the record beside its tokens (llm numbers). */
+  llmModel?: string;
+  /** The record gets the call's `engines` block when the call ends. */
+  records?: { update?(callId: string, patch: { engines: EngineUsage }): Promise<void> };
+  log: Logger;
+}
+
 export class EngineKind implements AgentKind {
   readonly #inner: AgentKind;
   readonly #engines: CallEngines;
-  readonly #apologyVoice: TextToSpeech;
+  readonly #options: EngineKindOptions;
   #outage: Promise<void> | undefined;
+  #ran = false;
+  #closed = false;
 
-  constructor(inner: AgentKind, engines: CallEngines, apologyVoice: TextToSpeech) {
+  constructor(inner: AgentKind, engines: CallEngines, options: EngineKindOptions) {
     this.#inner = inner;
     this.#engines = engines;
-    this.#apologyVoice = apologyVoice;
+    this.#options = options;
+  }
+
+  /** The record's `engines` block: engines, models, usage, switches (never text or keys). */
+  engineUsage(): EngineUsage {
+    const { stt, tts } = this.#engines.usage();
+    const inner = this.#inner.usage?.() ?? {};
+    const promptTokens = inner['promptTokens'];
+    const completionTokens = inner['completionTokens'];
+    return {
+      stt,
+      tts,
+      ...(promptTokens !== undefined &&
+        completionTokens !== undefined && {
+          llm: { model: this.#options.llmModel, promptTokens, completionTokens },
+        }),
+    };
   }
 
   async prepare(signal: AbortSignal): Promise<void> {
@@ -71,11 +100,19 @@ export class EngineKind implements AgentKind {
   }
 
   close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#inner.close(reason);
+    // Only a call that ran has a record to complete (a refusal is in the record already).
+    if (this.#ran)
+      void this.#options.records
+        ?.update?.(this.#options.callId, { engines: this.engineUsage() })
+        .catch((error: unknown) => this.#options.log.warn({ err: error }, 'could not write the engines to the record'));
     this.#engines.close();
   }
 
   async #guarded(call: CallContext, body: () => Promise<void>): Promise<void> {
+    this.#ran = true;
     this.#engines.onOutage = () => {
       this.#outage ??= this.#apologise(call);
     };
@@ -94,7 +131,7 @@ export class EngineKind implements AgentKind {
       call.audio.clear();
       call.transcript('agent', ENGINE_OUTAGE_APOLOGY);
       // The offline voice's own default: the number's voice is the cloud provider's id.
-      for await (const chunk of this.#apologyVoice.synthesize(ENGINE_OUTAGE_APOLOGY, {
+      for await (const chunk of this.#options.apologyVoice.synthesize(ENGINE_OUTAGE_APOLOGY, {
         sampleRateHz: 8000,
         signal: call.signal,
       }))

@@ -1,4 +1,4 @@
-import type { EnginesConfig, Logger } from '@voicebridge/protocol';
+import type { EngineUsage, EnginesConfig, Logger } from '@voicebridge/protocol';
 import { EngineError } from '../stt/engine-error.ts';
 import type { SpeechToText } from '../stt/speech-to-text.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
@@ -21,11 +21,7 @@ export interface CallEnginesOptions {
 }
 
 /** What one call's engines used, for the log and the record. */
-export interface CallEngineUsage {
-  stt: { provider: string; model?: string; audioSeconds?: number; switchedTo?: string };
-  tts: { provider: string; model?: string; characters?: number; cancelled?: number; switchedTo?: string };
-  switches: EngineSwitchRecord[];
-}
+export type CallEngineUsage = Omit<EngineUsage, 'llm'> & { switches: EngineSwitchRecord[] };
 
 /**
  * One call's speech engines, owned by the call: the number's cloud STT and TTS (behind their
@@ -129,7 +125,10 @@ export class CallEngines {
               provider: stt.provider,
               model: stt.model,
               audioSeconds: stt.engine.audioSeconds,
-              ...(this.#sttSwitch?.switched && { switchedTo: this.#sttSwitch.switched.to }),
+              ...(this.#sttSwitch?.switched && {
+                switchedTo: this.#sttSwitch.switched.to,
+                switchReason: this.#sttSwitch.switched.reason.slice(0, 300),
+              }),
             },
       tts:
         tts === undefined
@@ -139,7 +138,10 @@ export class CallEngines {
               model: tts.model,
               characters: tts.engine.characters,
               cancelled: tts.engine.cancelled,
-              ...(this.#ttsSwitch?.switched && { switchedTo: this.#ttsSwitch.switched.to }),
+              ...(this.#ttsSwitch?.switched && {
+                switchedTo: this.#ttsSwitch.switched.to,
+                switchReason: this.#ttsSwitch.switched.reason.slice(0, 300),
+              }),
             },
       switches,
     };

@@ -55,6 +55,15 @@ describe('llm calls on a cloud TTS (ElevenLabs wire, local server) with the offl
     expect(server.connections).to.have.length(1);
     await call.close();
     expect(call.logText.join('')).to.match(/"ttsCharacters":22/);
+    const record = call.recordPatches.find((patch) => patch.engines !== undefined)?.engines;
+    expect(record?.stt).to.deep.equal({ provider: 'pocketsphinx' });
+    expect(record?.tts).to.deep.equal({
+      provider: 'elevenlabs',
+      model: 'eleven_flash_v2_5',
+      characters: 22,
+      cancelled: 0,
+    });
+    expect(record?.llm).to.deep.include({ model: 'fake-model' });
   });
 
   it('a TTS provider killed mid-call: the next reply is heard in the fallback voice within 1.5 s and the call goes on', async () => {
@@ -74,6 +83,10 @@ describe('llm calls on a cloud TTS (ElevenLabs wire, local server) with the offl
     expect(call.logText.join('')).to.include('engine switched to its fallback for the rest of the call');
     call.stt.hear('and on saturday');
     await call.media.waitFor(() => call.marks() >= 3, 'the next answer, still on the fallback');
+    await call.close();
+    const record = call.recordPatches.find((patch) => patch.engines !== undefined)?.engines;
+    expect(record?.tts).to.include({ provider: 'elevenlabs', switchedTo: 'flite' });
+    expect(record?.tts.switchReason).to.be.a('string');
   });
 
   it('a provider that never sends audio (slow first byte) is replaced within 1.5 s', async () => {
