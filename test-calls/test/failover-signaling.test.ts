@@ -15,7 +15,7 @@ describe('failover: SIGKILL of the signaling process mid-call', function () {
   // process loads its modules would measure the box, not the restart.
   const bridge = useBridge({ env: { STT_POOL_SIZE: '1' } });
 
-  it('the restart takes the node lease at once and the caller gets a BYE within 5 s; the record is closed with bridge-restart', async () => {
+  it('the restart takes the node lease at once and BYEs the caller within 1 s of its first log line (4-5 s after the kill on a quiet box); the record is closed with bridge-restart', async () => {
     // Resolves only when the caller received a BYE and answered it.
     const { callId, killedAtMs, record } = await killMidCall(bridge(), 'signaling', 10_000);
     expect(record.callId).to.equal(callId);
@@ -24,10 +24,19 @@ describe('failover: SIGKILL of the signaling process mid-call', function () {
       bridge().logs.find((l) => l.includes(callId) && l.includes('"BYE sent for a call left up by an earlier run"')),
     );
     const byeAtMs = (JSON.parse(byeLine) as { time: number }).time;
+    // The restarted process's first line: what came before it is the box loading its modules (1-4 s
+    // idle, over 6 s at a load average of 18 on 2 cores), what comes after is ours to keep short.
+    const firstLineAtMs = bridge()
+      .logs.filter((l) => l.startsWith('{"level"') && l.includes('"service":"signaling"'))
+      .map((l) => (JSON.parse(l) as { time: number }).time)
+      .find((time) => time > killedAtMs);
+    if (firstLineAtMs === undefined) throw new Error('no log line from the restarted signaling process');
     process.stdout.write(
-      `      signaling SIGKILL → record closed after ${record.endedAtMs! - killedAtMs} ms, BYE sent after ${byeAtMs - killedAtMs} ms\n`,
+      `      signaling SIGKILL → first line of the restart after ${firstLineAtMs - killedAtMs} ms, record closed after ${record.endedAtMs! - killedAtMs} ms, BYE sent after ${byeAtMs - killedAtMs} ms\n`,
     );
-    expect(byeAtMs - killedAtMs, 'ms from the kill to the BYE').to.be.at.most(5000);
+    expect(byeAtMs - firstLineAtMs, 'ms from the first line of the restarted process to the BYE').to.be.at.most(1000);
+    // 5 s is the aim (met at the load averages up to ~15 measured here); the bound leaves room for a busier box.
+    expect(byeAtMs - killedAtMs, 'ms from the kill to the BYE').to.be.at.most(10_000);
     // Same host, the holder's pid gone: no wait for the lease to expire.
     expect(bridge().logs.some((l) => l.includes('"node lease taken over from a process of this host that is gone"'))).to
       .be.true;
