@@ -6,6 +6,7 @@ import { WebsocketAgent } from '../bot/websocket-agent.ts';
 import { CallEngines } from '../engines/call-engines.ts';
 import type { CloudEngineFactory } from '../engines/cloud-engines.ts';
 import type { FallbackSlots } from '../engines/fallback-slots.ts';
+import { RealtimeAgent } from '../realtime/realtime-agent.ts';
 import type { SpeechToText } from '../stt/speech-to-text.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import type { AgentKind } from './agent-kind.ts';
@@ -41,7 +42,8 @@ export interface BuiltInKindsOptions {
 
 /**
  * The kinds every worker runs: echo, scripted and llm on the worker's engines, and websocket (the
- * number's own bot) where outbound connections are configured (its URLs need the policy).
+ * number's own bot) and realtime (a speech-to-speech model) where outbound connections are
+ * configured (their URLs need the policy).
  */
 export function builtInKinds(options: BuiltInKindsOptions): AgentKinds {
   const { stt, tts, outbound } = options;
@@ -86,6 +88,10 @@ export function builtInKinds(options: BuiltInKindsOptions): AgentKinds {
     kinds.register(
       'websocket',
       (job, log) => new WebsocketAgent(job, log, { ...secrets, policy: outbound.policy, records: options.records }),
+    );
+    kinds.register(
+      'realtime',
+      (job, log) => new RealtimeAgent(job, log, { ...secrets, policy: outbound.policy, outbound, tts }),
     );
   }
   return kinds;

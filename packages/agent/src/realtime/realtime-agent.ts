@@ -1,0 +1,393 @@
+import type { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
+import {
+  agentConfigOf,
+  OPENAI_REALTIME_URL,
+  type CallJob,
+  type ConversationState,
+  type RealtimeAgentConfig,
+} from '@voicebridge/protocol';
+import { pcmaDecode, pcmaEncode, pcmuDecode, pcmuEncode } from '@voicebridge/rtp';
+import type { Logger } from 'pino';
+import { speak } from '../agents/agent-context.ts';
+import { type AgentKind, type AgentUsage, type CallContext } from '../agents/agent-kind.ts';
+import { CallTools, END_CALL_TOOL } from '../agents/call-tools.ts';
+import type { BotSecretSource } from '../bot/bot-secrets.ts';
+import { delay } from '../stt/abortable.ts';
+import type { TextToSpeech } from '../tts/text-to-speech.ts';
+import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
+import { ESTIMATED_HEARD_LABEL } from '../turns/spoken-reply.ts';
+import { ModelPlayout } from './model-playout.ts';
+import { readRealtimeKey, refusalOf } from './realtime-refusals.ts';
+import { RealtimeSession } from './realtime-session.ts';
+import {
+  clientEvents,
+  realtimeCounters,
+  sessionUpdate,
+  type FunctionCall,
+  type G711Format,
+  type ServerEvent,
+} from './realtime-wire.ts';
+import { seededInstructions } from './realtime-seed.ts';
+
+export interface RealtimeAgentOptions extends BotSecretSource {
+  policy: OutboundPolicy;
+  /** Webhook tools are called through it. Borrowed. */
+  outbound?: OutboundHttp;
+  /** The fallback voice: the apology when the model is lost. */
+  tts?: TextToSpeech;
+  bargeIn?: BargeInOptions;
+  /** How long a dropped socket is given to come back (one attempt). Default 2000. */
+  reconnectMs?: number;
+}
+
+/** Said in the fallback voice when the model cannot go on. */
+export const REALTIME_PHRASES = {
+  apology: 'Sorry, I am having technical trouble. Please call again later.',
+} as const;
+
+/**
+ * The `realtime` agent kind: a speech-to-speech model hears the caller and speaks back over one
+ * socket (docs/agents.md, "Realtime models"). `prepare` opens and configures the session before
+ * the answer (a failure refuses the call 503 `model-unreachable`; a refused key
+ * `agent-misconfigured` naming the variable). Caller frames are appended as G.711 as they arrive;
+ * the model's audio goes through the call's paced, bounded queue (`ModelPlayout`). Barge-in is
+ * decided by the bridge (`BargeInDetector`: voice over the echo threshold, with the server's
+ * `speech_started` as the transcript cue), then: clear, truncate each cut item to what left the
+ * socket, `response.cancel`. Function calls run the call tools (end_call, send_dtmf,
+ * transfer_call, webhooks). A dropped socket is reopened once, with the conversation so far in
+ * the instructions; a second loss, or a rate limit that persists past one retry, ends the call
+ * `model-lost` after an apology in the fallback voice.
+ */
+export class RealtimeAgent implements AgentKind {
+  readonly #job: CallJob;
+  readonly #config: RealtimeAgentConfig;
+  readonly #log: Logger;
+  readonly #options: RealtimeAgentOptions;
+  readonly #format: G711Format;
+  readonly #playout = new ModelPlayout();
+  readonly #bargeIn: BargeInDetector;
+  readonly #tools: CallTools;
+  readonly #usage = realtimeCounters();
+
+  /** What was said, for a re-seeded session: caller and agent lines (agent lines trimmed to what was heard). */
+  readonly #conversation: { speaker: 'caller' | 'agent'; text: string }[] = [];
+  #headers: Record<string, string> = {};
+  #session: RealtimeSession | undefined;
+  #call: CallContext | undefined;
+  #answering = false;
+  #rateLimitRetried = false;
+  #ending = false;
+  #closed = false;
+  #g711 = new Uint8Array(160);
+
+  constructor(job: CallJob, log: Logger, options: RealtimeAgentOptions) {
+    this.#job = job;
+    this.#config = agentConfigOf(job.config.agent, 'realtime');
+    this.#log = log;
+    this.#options = options;
+    this.#format = job.codec === 'PCMA' ? 'audio/pcma' : 'audio/pcmu';
+    this.#bargeIn = new BargeInDetector(options.bargeIn);
+    this.#tools = new CallTools({
+      callId: job.callId,
+      number: job.number,
+      webhooks: this.#config.tools ?? [],
+      http: options.outbound,
+      insecure: job.config.insecure === true,
+      dtmf: { telephoneEvent: () => this.#call?.telephoneEvent, send: (digits) => this.#call?.sendDtmf(digits) },
+      transfer: {
+        targets: job.config.transferTargets ?? [],
+        run: async (target, signal) => {
+          const call = this.#requireCall();
+          await call.audio.mark(signal);
+          return call.transfer(target, signal);
+        },
+      },
+      log,
+    });
+  }
+
+  async prepare(signal: AbortSignal): Promise<void> {
+    const keyEnv = this.#config.realtime.apiKeyEnv;
+    if (keyEnv !== undefined) this.#headers = { Authorization: `Bearer ${readRealtimeKey(keyEnv, this.#options)}` };
+    try {
+      this.#session = await this.#open(this.#config.prompt ?? '', signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw refusalOf(error);
+    }
+  }
+
+  run(call: CallContext): Promise<void> {
+    return this.#attach(call, this.#config.greeting);
+  }
+
+  /** A new owner: the session `prepare` opened carries nothing; it is re-seeded with the conversation in Redis. */
+  async resume(call: CallContext, state: ConversationState): Promise<void> {
+    for (const message of state.messages) this.#conversation.push({ speaker: message.role, text: message.text });
+    this.#session?.close();
+    this.#session = await this.#open(this.#instructions(), call.signal);
+    return this.#attach(call, undefined);
+  }
+
+  onDtmf(digit: string): void {
+    // Given as a user item: assistant text items would turn the model to text answers.
+    this.#session?.send(clientEvents.userText(`The caller pressed the telephone key ${digit}.`));
+  }
+
+  usage(): AgentUsage {
+    return { ...this.#usage, framesWritten: this.#playout.framesWritten };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#session?.close();
+    this.#session = undefined;
+  }
+
+  async #attach(call: CallContext, greeting: string | undefined): Promise<void> {
+    this.#call = call;
+    this.#playout.attach(call);
+    this.#session?.listen(
+      (event) => this.#onEvent(event),
+      (reason) => void this.#onLost(reason),
+    );
+    if (greeting !== undefined && greeting.trim() !== '') {
+      this.#session?.send(
+        clientEvents.responseCreate(`Say exactly this to the caller, and nothing else: "${greeting}"`),
+      );
+    }
+    const unobserve = call.observeCallerFrames((frame) => {
+      this.#bargeIn.onCallerFrame(frame.samples);
+      this.#append(frame.samples);
+    });
+    try {
+      // The frames went to the model through the observer: the queue is emptied, never read.
+      for await (const frame of call.callerAudio) void frame;
+    } finally {
+      unobserve();
+    }
+  }
+
+  #append(samples: Int16Array): void {
+    const session = this.#session;
+    // A model that does not read its socket (over 2 s of audio waiting) loses caller audio, counted.
+    if (!session || session.bufferedBytes > 2 * 50 * 300) {
+      this.#usage.appendsDropped++;
+      return;
+    }
+    if (this.#g711.length !== samples.length) this.#g711 = new Uint8Array(samples.length);
+    if (this.#format === 'audio/pcma') pcmaEncode(samples, this.#g711);
+    else pcmuEncode(samples, this.#g711);
+    session.send(clientEvents.append(this.#g711));
+    this.#usage.appends++;
+  }
+
+  #onEvent(event: ServerEvent): void {
+    const call = this.#call;
+    if (!call || this.#closed) return;
+    switch (event.type) {
+      case 'audio_delta': {
+        this.#usage.deltas++;
+        if (!this.#answering) {
+          this.#answering = true;
+          call.turns.answering();
+          this.#bargeIn.speaking(() => this.#bargedIn());
+        }
+        const pcm = new Int16Array(event.audio.length);
+        if (this.#format === 'audio/pcma') pcmaDecode(event.audio, pcm);
+        else pcmuDecode(event.audio, pcm);
+        this.#playout.write(event.itemId, pcm);
+        return;
+      }
+      case 'audio_done':
+        this.#playout.finish(event.itemId);
+        return;
+      case 'speech_started':
+        // The server heard voice: the cue our detector weighs with the voice's level (echo stays below it).
+        this.#bargeIn.onTranscript('speech');
+        return;
+      case 'speech_stopped':
+        call.turns.heard();
+        return;
+      case 'input_transcript':
+        if (event.transcript.trim() === '') return;
+        call.transcript('caller', event.transcript.trim());
+        this.#conversation.push({ speaker: 'caller', text: event.transcript.trim() });
+        return;
+      case 'output_transcript':
+        this.#playout.setTranscript(event.itemId, event.transcript.trim());
+        this.#recordWhenPlayed(call, event.itemId, event.transcript.trim());
+        return;
+      case 'response_done':
+        this.#responseDone(call, event);
+        return;
+      case 'error':
+        this.#onProviderError(call, event.errorType, event.code, event.message);
+        return;
+      case 'ignored':
+        this.#usage.ignored++;
+        if (this.#usage.ignored === 1) this.#log.warn({ why: event.why }, 'ignored an event from the model');
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The agent line goes in the record once its audio was played out; a cut item is recorded by the barge-in. */
+  #recordWhenPlayed(call: CallContext, itemId: string, transcript: string): void {
+    if (transcript === '') return;
+    void this.#playout.played(itemId).then(
+      (played) => {
+        if (!played) return;
+        call.transcript('agent', transcript, true);
+        this.#conversation.push({ speaker: 'agent', text: transcript });
+      },
+      () => undefined,
+    );
+  }
+
+  #responseDone(call: CallContext, event: Extract<ServerEvent, { type: 'response_done' }>): void {
+    this.#usage.responses++;
+    this.#answering = false;
+    if (event.usage) {
+      for (const key of Object.keys(event.usage) as (keyof typeof event.usage)[]) this.#usage[key] += event.usage[key];
+    }
+    if (event.status === 'completed') this.#rateLimitRetried = false;
+    if (event.functionCalls.length > 0) void this.#runTools(call, event.functionCalls);
+    else if (!this.#playout.speaking) this.#bargeIn.silent();
+  }
+
+  async #runTools(call: CallContext, calls: readonly FunctionCall[]): Promise<void> {
+    this.#usage.functionCalls += calls.length;
+    const ending = calls.some((c) => c.name === END_CALL_TOOL.name);
+    const results = await this.#tools
+      .runAll(
+        calls.map((c) => ({ id: c.callId, name: c.name, arguments: c.arguments })),
+        call.signal,
+      )
+      .catch(() => undefined);
+    if (results === undefined || call.signal.aborted) return;
+    if (ending) {
+      this.#ending = true;
+      // What the model said before hanging up is heard first.
+      await call.audio.mark(call.signal).catch(() => false);
+      call.hangup('agent-hangup');
+      return;
+    }
+    calls.forEach((c, i) => this.#session?.send(clientEvents.functionOutput(c.callId, results[i] ?? '{}')));
+    this.#session?.send(clientEvents.responseCreate());
+  }
+
+  /** The bridge decided the caller talks over the model: stop playout, trim the model's memory, cancel. */
+  #bargedIn(): void {
+    const call = this.#call;
+    if (!call) return;
+    this.#usage.bargeIns++;
+    call.turns.interrupted();
+    const cut = this.#playout.cut();
+    for (const item of cut) {
+      this.#session?.send(clientEvents.truncate(item.itemId, item.audioEndMs));
+      this.#usage.truncates++;
+      const heard = this.#playout.heardText(item.itemId, item.audioEndMs, item.writtenMs);
+      if (heard !== '') {
+        call.transcript('agent', `${heard} ${ESTIMATED_HEARD_LABEL}`, true);
+        this.#conversation.push({ speaker: 'agent', text: heard });
+      }
+    }
+    this.#session?.send(clientEvents.responseCancel());
+    this.#answering = false;
+    call.log.info(
+      { items: cut.map((c) => ({ audioEndMs: c.audioEndMs, writtenMs: c.writtenMs })) },
+      'caller barged in: model cut',
+    );
+  }
+
+  #onProviderError(call: CallContext, type: string, code: string, message: string): void {
+    this.#usage.errors++;
+    call.log.warn({ model: { errorType: type, code, message } }, 'realtime model error');
+    if (code !== 'rate_limit_exceeded') return;
+    if (!this.#rateLimitRetried) {
+      this.#rateLimitRetried = true;
+      this.#session?.send(clientEvents.responseCreate());
+      return;
+    }
+    void this.#giveUp(call, `rate limited: ${message.slice(0, 120)}`);
+  }
+
+  /** One reconnect within `reconnectMs`, re-seeded; then the call ends `model-lost`. */
+  async #onLost(reason: string): Promise<void> {
+    const call = this.#call;
+    if (!call || this.#closed || this.#ending || call.signal.aborted) return;
+    this.#session = undefined;
+    this.#log.warn({ reason }, 'realtime model socket lost: reconnecting once');
+    this.#playout.cut();
+    this.#bargeIn.silent();
+    this.#answering = false;
+    const budget = AbortSignal.any([call.signal, AbortSignal.timeout(this.#options.reconnectMs ?? 2000)]);
+    try {
+      await delay(50, budget);
+      const session = await this.#open(this.#instructions(), budget);
+      if (this.#closed) return session.close();
+      this.#session = session;
+      this.#usage.reconnects++;
+      session.listen(
+        (event) => this.#onEvent(event),
+        (again) => void this.#onLost(again),
+      );
+      // The caller may be waiting for an answer that the lost socket took with it.
+      session.send(
+        clientEvents.responseCreate('Briefly tell the caller you are back, then continue the conversation.'),
+      );
+    } catch (error) {
+      if (call.signal.aborted) return;
+      await this.#giveUp(
+        call,
+        `${reason}; reconnect failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  async #giveUp(call: CallContext, detail: string): Promise<void> {
+    if (this.#ending) return;
+    this.#ending = true;
+    call.log.error({ detail: detail.slice(0, 300) }, 'realtime model lost');
+    this.#session?.close();
+    const tts = this.#options.tts;
+    if (tts) await speak(call, tts, REALTIME_PHRASES.apology).catch(() => false);
+    call.hangup('model-lost');
+  }
+
+  #instructions(): string {
+    return seededInstructions(this.#config.prompt ?? '', this.#conversation);
+  }
+
+  #open(instructions: string, signal: AbortSignal): Promise<RealtimeSession> {
+    const model = this.#config.realtime;
+    const url = new URL(model.url ?? OPENAI_REALTIME_URL);
+    url.searchParams.set('model', model.model);
+    return RealtimeSession.open(
+      {
+        url: url.href,
+        headers: this.#headers,
+        keyName: `agent.realtime.apiKeyEnv ($${model.apiKeyEnv ?? 'none'})`,
+        policy: this.#options.policy,
+        insecure: this.#job.config.insecure === true,
+        connectTimeoutMs: model.connectTimeoutMs,
+        sessionUpdate: sessionUpdate({
+          config: this.#config,
+          format: this.#format,
+          tools: this.#tools.definitions,
+          instructions,
+        }),
+        log: this.#log,
+      },
+      signal,
+    );
+  }
+
+  #requireCall(): CallContext {
+    if (!this.#call) throw new Error('no call yet');
+    return this.#call;
+  }
+}
