@@ -28,6 +28,10 @@ export const BENCHES: [string, string][] = [
     '../packages/agent/bench/offline-engines.bench.ts',
   ],
   [
+    'agent: cloud engine adapters (first audio, CPU of 50 calls; local wire servers)',
+    '../packages/agent/bench/cloud-engines.bench.ts',
+  ],
+  [
     'test-calls: bridge-added latency per turn (media worker + agent connection, in process)',
     '../test-calls/bench/bridge-latency.bench.ts',
   ],

@@ -1,0 +1,117 @@
+/**
+ * The bridge's own cost of the cloud engine adapters, against the local wire servers of the tests
+ * (zero delay, on loopback, in this process), never a provider's:
+ * 1. reply text → first audio byte through `ElevenLabsTts` on an open socket (200 replies, p50/p99);
+ * 2. CPU of 50 concurrent calls, each streaming caller audio to `DeepgramStt` (20 ms frames, paced)
+ *    and getting a reply through `ElevenLabsTts` every 2 s, over VB_BENCH_SECONDS (default 6).
+ * Both servers run in this process, so the CPU figure is an upper bound on the adapters' own.
+ *
+ *   node --import tsx packages/agent/bench/cloud-engines.bench.ts
+ */
+import { pathToFileURL } from 'node:url';
+import { DeepgramStt } from '../src/engines/deepgram-stt.ts';
+import { ElevenLabsTts } from '../src/engines/elevenlabs-tts.ts';
+import { AsyncQueue } from '../src/async-queue.ts';
+import { DeepgramWireServer, results } from '../test/engines/deepgram-wire-server.ts';
+import { ElevenLabsWireServer } from '../test/engines/elevenlabs-wire-server.ts';
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function firstAudio(server: ElevenLabsWireServer): Promise<void> {
+  const tts = new ElevenLabsTts({ url: server.origin, apiKey: server.key, keyName: 'bench' });
+  await tts.prepare(AbortSignal.timeout(5000));
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const started = performance.now();
+    let first = true;
+    for await (const _chunk of tts.synthesize(`Reply number ${i}, a short clause.`, {
+      sampleRateHz: 8000,
+      signal: AbortSignal.timeout(5000),
+    })) {
+      if (first) times.push(performance.now() - started);
+      first = false;
+    }
+  }
+  await tts.close();
+  process.stdout.write(
+    `elevenlabs adapter, reply text → first audio (local server, 0 delay): p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms over ${times.length}\n`,
+  );
+}
+
+async function cpuPerCall(
+  stt: DeepgramWireServer,
+  tts: ElevenLabsWireServer,
+  calls: number,
+  seconds: number,
+): Promise<void> {
+  stt.script = {
+    frames: Array.from({ length: seconds }, (_, i) => ({
+      atAudioMs: (i + 1) * 1000,
+      frame: results(`words of second ${i}`, { isFinal: true, speechFinal: true }),
+    })),
+  };
+  const engines = Array.from({ length: calls }, () => ({
+    stt: new DeepgramStt({ url: stt.url, apiKey: stt.key, keyName: 'bench' }),
+    tts: new ElevenLabsTts({ url: tts.origin, apiKey: tts.key, keyName: 'bench' }),
+    audio: new AsyncQueue<Int16Array>(1000),
+  }));
+  await Promise.all(
+    engines.flatMap((e) => [e.stt.prepare(AbortSignal.timeout(10_000)), e.tts.prepare(AbortSignal.timeout(10_000))]),
+  );
+  const frame = new Int16Array(160).fill(500);
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  let transcripts = 0;
+  const listening = engines.map(async (e) => {
+    for await (const t of e.stt.transcribe(e.audio, { sampleRateHz: 8000, signal: AbortSignal.timeout(60_000) }))
+      if (t.final) transcripts++;
+  });
+  let ticks = 0;
+  let replies = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      ticks++;
+      for (const e of engines) e.audio.push(frame);
+      if (ticks % 100 === 0)
+        for (const e of engines)
+          void (async () => {
+            for await (const _c of e.tts.synthesize('Sure, let me check that for you.', {
+              sampleRateHz: 8000,
+              signal: AbortSignal.timeout(10_000),
+            }));
+            replies++;
+          })();
+      if (ticks >= seconds * 50) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 20);
+  });
+  for (const e of engines) e.audio.close();
+  await Promise.all(listening);
+  const used = process.cpuUsage(cpu);
+  const wallS = (performance.now() - wall) / 1000;
+  const cpuShare = (used.user + used.system) / 1e6 / wallS;
+  await Promise.all(engines.flatMap((e) => [e.stt.close(), e.tts.close()]));
+  process.stdout.write(
+    `${calls} calls, ${seconds} s: ${(cpuShare * 100).toFixed(1)}% of a core in all (adapters + both local servers), ${((cpuShare * 100) / calls).toFixed(3)}% per call; ${transcripts} turns heard, ${replies} replies spoken\n`,
+  );
+}
+
+export async function run(): Promise<void> {
+  const stt = await DeepgramWireServer.start();
+  const tts = await ElevenLabsWireServer.start();
+  tts.msPerChar = 20;
+  try {
+    await firstAudio(tts);
+    await cpuPerCall(stt, tts, 50, Number(process.env['VB_BENCH_SECONDS'] ?? 6));
+  } finally {
+    await stt.close();
+    await tts.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();
