@@ -16,6 +16,9 @@ import { echoMedia, TestBot } from '../../packages/agent/test/bot/test-bot.ts';
 const ECHO = '+15550181';
 const CLOSER = '+15550182';
 const GONE = '+15550183';
+const HANGER = '+15550184';
+const ACCOUNT = `AC${'7'.repeat(32)}`;
+const TOKEN = 'twilio-compat-token-0123456789';
 
 /**
  * The real bridge (`voicebridge start`) with `websocket` numbers pointing at real ws bots written
@@ -30,6 +33,7 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
   let dir: string;
   let echo: TestBot;
   let closer: TestBot;
+  let hanger: TestBot;
   const calls: BaresipCall[] = [];
 
   before(async () => {
@@ -42,14 +46,28 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
       if (message['event'] === 'media' && (message['media'] as { chunk: string }).chunk === '150')
         connection.socket.close(1000, 'conversation over');
     };
-    bridge = await startBridge({ env: { STT_POOL_SIZE: '1' } });
+    hanger = await TestBot.start();
+    bridge = await startBridge({
+      env: { STT_POOL_SIZE: '1', TWILIO_COMPAT_ACCOUNT_SID: ACCOUNT, TWILIO_COMPAT_AUTH_TOKEN: TOKEN },
+    });
     const unused = await freePort('tcp');
     for (const [number, url] of [
       [ECHO, echo.url('/media')],
       [CLOSER, closer.url('/media')],
       [GONE, `ws://127.0.0.1:${unused}/media`],
+      [HANGER, hanger.url('/media')],
     ] as const) {
-      const set = await bridge.cli(['numbers', 'set', number, '--agent', 'websocket', '--websocket-url', url]);
+      const account = number === HANGER ? ['--websocket-account-sid', ACCOUNT] : [];
+      const set = await bridge.cli([
+        'numbers',
+        'set',
+        number,
+        '--agent',
+        'websocket',
+        '--websocket-url',
+        url,
+        ...account,
+      ]);
       expect(set.code, set.stderr).to.equal(0);
     }
   });
@@ -59,6 +77,7 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
     await bridge?.stop();
     await echo?.close();
     await closer?.close();
+    await hanger?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -133,5 +152,37 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
     expect(record.verdict?.detail).to.match(/^bot unreachable: 127\.0\.0\.1:\d+ refused the connection$/);
     expect(record.answeredAtMs).to.equal(undefined);
     await assertBridgeIdle(bridge);
+  });
+
+  it("a bot hangs up Pipecat's way, by Twilio's REST call: Status=completed with Basic auth ends the call (BYE); a wrong password 401, a second hang-up 404 code 20404", async () => {
+    const mic = join(dir, 'hang.wav');
+    await spokenWav(mic, 'Hello there.', 1, 25);
+    // baresip resolves when its call is over: the bot hangs up meanwhile.
+    const calling = baresipCall({ uri: `sip:${HANGER}@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 40 });
+    await hanger.waitFor(() => hanger.events('media').length > 50, 'the call streaming', 20_000);
+    const start = hanger.events('start')[0] as { start: { callSid: string; accountSid: string } };
+    expect(start.start.accountSid).to.equal(ACCOUNT);
+    // What Pipecat's TwilioFrameSerializer sends, with its base_url pointing at this node.
+    const hangUp = (password: string): Promise<Response> =>
+      fetch(`http://127.0.0.1:${bridge.httpPort}/2010-04-01/Accounts/${ACCOUNT}/Calls/${start.start.callSid}.json`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT}:${password}`).toString('base64')}` },
+        body: new URLSearchParams({ Status: 'completed' }),
+      });
+    const wrong = await hangUp('not-the-token-at-all');
+    expect(wrong.status).to.equal(401);
+    expect(await wrong.json()).to.include({ code: 20003, status: 401 });
+    const done = await hangUp(TOKEN);
+    expect(done.status).to.equal(200);
+    expect(await done.json()).to.include({ sid: start.start.callSid, account_sid: ACCOUNT, status: 'completed' });
+    const call = await calling;
+    calls.push(call);
+    const record = await lastRecord(HANGER);
+    expect(record.verdict).to.deep.include({ by: 'bridge', reason: 'operator-hangup' });
+    expect(record.endedAtMs! - record.answeredAtMs!, 'ended by the REST call, not the caller').to.be.below(15_000);
+    expect(call.stdout).to.match(/terminated|closed/i);
+    const again = await hangUp(TOKEN);
+    expect(again.status).to.equal(404);
+    expect(await again.json()).to.include({ code: 20404, status: 404 });
   });
 });

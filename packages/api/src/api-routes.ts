@@ -7,6 +7,7 @@ import { addCallRoutes } from './call-routes.ts';
 import { addNumberRoutes } from './number-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { addTrunkRoutes } from './trunk-routes.ts';
+import { addTwilioCompatRoutes } from './twilio-compat-routes.ts';
 
 export interface ApiOptions {
   /** Borrowed: commands and PUBLISH only (no subscriber mode here). */
@@ -17,6 +18,8 @@ export interface ApiOptions {
   records?: CallRecordRepository;
   nowMs?: () => number;
   onCorrupt?: (error: Error) => void;
+  /** TWILIO_COMPAT_ACCOUNT_SID and TWILIO_COMPAT_AUTH_TOKEN: the Twilio-compatible hang-up route is served with both. */
+  twilioCompat?: { accountSid: string; authToken: string };
 }
 
 /** API v1 on the node's HTTP server: numbers, trunks, calls, and its OpenAPI document (public). */
@@ -37,6 +40,7 @@ export function addApiRoutes(server: HttpServer, options: ApiOptions): void {
     ...(options.nowMs && { nowMs: options.nowMs }),
     ...(options.onCorrupt && { onCorrupt: options.onCorrupt }),
   });
+  if (options.twilioCompat) addTwilioCompatRoutes(server, { redis, keys, records, ...options.twilioCompat });
   const document = openApiDocument();
   server.add({ method: 'GET', path: '/api/v1/openapi.json', realm: 'public', handler: () => ({ json: document }) });
 }

@@ -90,6 +90,10 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     outbound: { secretEnv: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV), denyCidrs: config.OUTBOUND_DENY_CIDRS },
     audit: options.audit,
     onCorrupt: (error) => options.onError(error, 'GET /api/v1/calls'),
+    ...(config.TWILIO_COMPAT_ACCOUNT_SID !== undefined &&
+      config.TWILIO_COMPAT_AUTH_TOKEN !== undefined && {
+        twilioCompat: { accountSid: config.TWILIO_COMPAT_ACCOUNT_SID, authToken: config.TWILIO_COMPAT_AUTH_TOKEN },
+      }),
   });
   addMetricsRoute(server, { config, registry: options.metrics, queue, processes: options.processes });
   try {

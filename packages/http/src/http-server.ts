@@ -60,6 +60,10 @@ export class HttpServer {
         done(error as Error, undefined);
       }
     });
+    // Twilio-compatible clients (the REST hang-up bots make) send HTML forms.
+    this.#app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
+      done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
     this.#app.setNotFoundHandler((request, reply) =>
       this.#send(reply, new HttpError('VB_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
     );

@@ -174,6 +174,13 @@ export const BridgeConfigSchema = z
     ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').max(512).optional(),
     /** Bearer token for the read-only HTTP routes. */
     READ_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').max(512).optional(),
+    /** The account of the Twilio-compatible REST route (bots hang up through it); with the token, the route is on. */
+    TWILIO_COMPAT_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-f]{32}$/, 'must be AC and 32 lower-case hex digits')
+      .optional(),
+    /** The password of that account (HTTP Basic AccountSid:token), as Twilio's auth token. */
+    TWILIO_COMPAT_AUTH_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').max(512).optional(),
     /** How long a readiness check must fail without a break before /readyz says 503 (draining counts at once). */
     HTTP_READY_FAIL_AFTER_MS: ms(3000, 60_000),
     /** Serve /metrics without a token (for a Prometheus on a trusted network). */
@@ -300,7 +307,7 @@ export function isLoopback(address: string): boolean {
 }
 
 /** Keys whose values are secrets: an error names them but never echoes what they hold. */
-const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'READ_TOKEN']);
+const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'READ_TOKEN', 'TWILIO_COMPAT_AUTH_TOKEN']);
 
 /** Reads the config from an environment; a bad value throws VB_CONFIG_INVALID naming the variable. */
 export function loadBridgeConfig(env: Record<string, string | undefined>): BridgeConfig {

@@ -7,6 +7,7 @@ export * from './agent-config/scripted-agent-config.ts';
 export * from './agent-config/llm-agent-config.ts';
 export * from './agent-config/websocket-agent-config.ts';
 export * from './bot-stream-stats.ts';
+export * from './twilio-sids.ts';
 export * from './agent-config/realtime-agent-config.ts';
 export * from './engine-config.ts';
 export * from './engine-usage.ts';

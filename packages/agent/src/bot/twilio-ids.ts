@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { callSidOf } from '@voicebridge/protocol';
 
 /**
  * Twilio-shaped identities for one call's stream. Bots written for Twilio parse them (Pipecat
@@ -15,7 +16,7 @@ export interface StreamIdentity {
 
 export function streamIdentityOf(callId: string, number: string, accountSid?: string): StreamIdentity {
   return {
-    callSid: `CA${hex32(`call:${callId}`)}`,
+    callSid: callSidOf(callId),
     streamSid: `MZ${hex32(`stream:${callId}`)}`,
     accountSid: accountSid ?? `AC${hex32(`account:${number}`)}`,
   };
