@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from '@voicebridge/metrics';
 import type { TurnLatency } from '@voicebridge/protocol';
+import { LlmError } from './llm/llm-error.ts';
+import { EngineError } from './stt/engine-error.ts';
 import type { TurnObserver } from './turns/turn-timer.ts';
 
 /** The turn stages, each timed from the caller's voice end (docs/operations.md "Monitoring"). */
@@ -12,7 +14,7 @@ const STAGES = [
 
 /**
  * The agent process's metrics. To add one: define it here and call it where it happens (a provider
- * adapter reports `engineError` with its provider's fixed name); collection, the `process` label
+ * adapter's failure reaches `call.turns.failed(engineProviderOf(error))`); collection, the `process` label
  * and merging need no change. Labels are bounded sets only: never numbers, call ids or texts.
  */
 export class AgentMetrics implements TurnObserver {
@@ -73,7 +75,18 @@ export class AgentMetrics implements TurnObserver {
     this.#claim.observe(Math.max(0, waitedMs) / 1000);
   }
 
-  engineError(provider: string): void {
+  engineFailed(provider: string): void {
     this.#engineErrors.inc({ provider });
   }
+}
+
+/**
+ * The `provider` label for an engine's failure: the adapter's fixed name (`pocketsphinx`, `flite`,
+ * `deepgram`, …), `openai-compatible` for a language model (never its host: hosts come from number
+ * configs, an unbounded set); undefined for anything that is not an engine failure.
+ */
+export function engineProviderOf(error: unknown): string | undefined {
+  if (error instanceof EngineError) return error.engine;
+  if (error instanceof LlmError) return 'openai-compatible';
+  return undefined;
 }

@@ -41,4 +41,4 @@ export { OpenAiCompatibleModel, type OpenAiCompatibleOptions } from './llm/opena
 export { RetryingModel } from './llm/retrying-model.ts';
 export { ModelAnswer } from './llm/model-answer.ts';
 export { SentenceChunker, speakableClauses } from './llm/sentence-chunker.ts';
-export { AgentMetrics } from './agent-metrics.ts';
+export { AgentMetrics, engineProviderOf } from './agent-metrics.ts';

@@ -9,9 +9,9 @@ import { createCloudEngineFactory } from './engines/cloud-engines.ts';
 import { FallbackSlots } from './engines/fallback-slots.ts';
 
 await runService('agent', async (config, log, registry) => {
-  const redis = connectRedis(config.REDIS_URL, 'vb-agent');
-  const subscriber = connectRedis(config.REDIS_URL, 'vb-agent-sub');
-  const workerRedis = connectRedis(config.REDIS_URL, 'vb-agent-worker');
+  const redis = connectRedis(config.REDIS_URL, 'vb-agent', registry);
+  const subscriber = connectRedis(config.REDIS_URL, 'vb-agent-sub', registry);
+  const workerRedis = connectRedis(config.REDIS_URL, 'vb-agent-worker', registry);
   const engines = createOfflineEngines({ poolSize: config.STT_POOL_SIZE, log });
   // Every request to a URL a number gives (models, webhook tools, engines) goes through the outbound URL policy.
   const policy = new OutboundPolicy({ denyCidrs: parseCidrList(config.OUTBOUND_DENY_CIDRS) });

@@ -30,6 +30,8 @@
  *
  *   node --import tsx packages/media/bench/capacity.bench.ts
  *   VB_BENCH_MEDIA_CALLS=500 VB_BENCH_AGENT_CALLS=200 VB_BENCH_SECONDS=10 VB_BENCH_PROFILE_DIR=/tmp/prof …
+ *   VB_BENCH_METRICS=on …   the media processes carry and serve their metrics (media-process.ts): the
+ *                           cost of /metrics, compared with a run without (docs/operations.md)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -120,6 +122,8 @@ interface Row {
   /** Main thread's wait for a CPU, ms per second, and preemptions per second. */
   runDelay: Record<string, number>;
   preempted: Record<string, number>;
+  /** % of one core the media processes spent in the metrics' own work (VB_BENCH_METRICS=on). */
+  metricsCpu: number;
 }
 
 /** The calls of media process `j` of `k`: every k-th, as signaling's least-loaded choice spreads them. */
@@ -145,6 +149,8 @@ interface MediaReport {
   droppedLate: number;
   gcMinor: Summary;
   gcMajor: Summary;
+  /** CPU the media process spent in the metrics' own work (VB_BENCH_METRICS=on), µs. */
+  metricsCpuUs: number;
 }
 
 async function runSize(
@@ -233,6 +239,7 @@ async function runSize(
       runDelay: Object.fromEntries(
         Object.keys(pids).map((n) => [n, ((usage1[n]?.runDelayMs ?? NaN) - (usage0[n]?.runDelayMs ?? NaN)) / elapsedS]),
       ),
+      metricsCpu: (100 * reports.reduce((us, r) => us + (r.metricsCpuUs ?? 0), 0)) / 1e6 / elapsedS,
       preempted: Object.fromEntries(
         Object.keys(pids).map((n) => [n, ((usage1[n]?.preempted ?? NaN) - (usage0[n]?.preempted ?? NaN)) / elapsedS]),
       ),
@@ -271,7 +278,7 @@ async function runSize(
 
 function printRow(row: Row): void {
   const procs = Object.keys(row.cpu)
-    .map((n) => `${n} ${(row.cpu[n] ?? NaN).toFixed(0)}% ${(row.rss[n] ?? NaN).toFixed(0)} MiB`)
+    .map((n) => `${n} ${(row.cpu[n] ?? NaN).toFixed(1)}% ${(row.rss[n] ?? NaN).toFixed(0)} MiB`)
     .join(', ');
   const over = row.processes > 1 ? ` over ${row.processes} media processes` : '';
   console.log(`  ${String(row.calls).padStart(5)} calls${over}  pacing ${fmt(row.pacing)}`);
@@ -292,6 +299,10 @@ function printRow(row: Row): void {
     `               lost by the bridge: ${row.kernelDrops} kernel drops + ${row.internalDrops} internal queue drops; jitter buffer discarded ${row.lateDiscards} late packets; agent frames dropped late after stalls ${row.droppedLate}; missing at the generator ${row.missing}`,
   );
   console.log(`               CPU (% of one core) / RSS: ${procs}`);
+  if (process.env.VB_BENCH_METRICS === 'on')
+    console.log(
+      `               of which the metrics' own work (sampling, scrapes, closes): ${row.metricsCpu.toFixed(3)}%`,
+    );
   const waits = Object.keys(row.runDelay)
     .map(
       (n) => `${n} ${(row.runDelay[n] ?? NaN).toFixed(1)} ms/s (${(row.preempted[n] ?? NaN).toFixed(0)} preemptions/s)`,

@@ -13,7 +13,8 @@ import { pino } from 'pino';
 import { RedisAudioChannel, type AudioChannel, type CallChannel } from '@voicebridge/channel';
 import { encodeControl, FRAME_KIND_AUDIO } from '@voicebridge/protocol';
 import { MediaClock, type ClockSlot } from '@voicebridge/rtp';
-import { MediaWorker, PortPool } from '../src/index.ts';
+import { createProcessRegistry } from '@voicebridge/metrics';
+import { MediaMetrics, MediaWorker, PortPool } from '../src/index.ts';
 import {
   epochMicros,
   readFrameStamp,
@@ -135,6 +136,43 @@ let pool: PortPool | undefined;
 let channel: AudioChannel | undefined;
 const conns: Redis[] = [];
 let callIds: string[] = [];
+let metrics: MediaMetrics | undefined;
+let scrapeTimer: NodeJS.Timeout | undefined;
+let sampleTimer: NodeJS.Timeout | undefined;
+/** CPU (user + system, µs) this process spent in the metrics' own work since `measure`. */
+let metricsCpuUs = 0;
+
+/** Runs `work` (synchronous, or resolving within one microtask drain) and adds its CPU time to metricsCpuUs. */
+function accounted(work: () => void | Promise<unknown>): void {
+  const before = process.cpuUsage();
+  const done = (): void => {
+    const used = process.cpuUsage(before);
+    metricsCpuUs += used.user + used.system;
+  };
+  const result = work();
+  if (result instanceof Promise) void result.then(done);
+  else done();
+}
+
+/**
+ * VB_BENCH_METRICS=on: the worker carries the metrics a bridge's media process does (its registry
+ * with Node's runtime metrics, MediaMetrics sampling every RTCP interval) and is scraped every
+ * VB_BENCH_METRICS_SCRAPE_MS (default 1000: fifteen times Prometheus's usual interval, so the cost
+ * measured is an upper bound), the registry serialised as the supervisor's IPC request would.
+ */
+function startMetrics(): ((session: Parameters<MediaMetrics['sessionClosed']>[0]) => void) | undefined {
+  if (process.env.VB_BENCH_METRICS !== 'on') return undefined;
+  const registry = createProcessRegistry();
+  // Sampled here on the same 5 s interval as in a bridge, so its CPU time can be accounted.
+  const owned = new MediaMetrics({ registry, sessions: () => worker?.sessions() ?? [], clock, intervalMs: 0 });
+  metrics = owned;
+  sampleTimer = setInterval(() => accounted(() => owned.sample()), 5000);
+  scrapeTimer = setInterval(
+    () => accounted(() => registry.getMetricsAsJSON().then((json) => JSON.stringify(json))),
+    Number(process.env.VB_BENCH_METRICS_SCRAPE_MS ?? 1000),
+  );
+  return (session) => accounted(() => owned.sessionClosed(session));
+}
 
 function reply(message: unknown): void {
   process.send?.(message);
@@ -164,7 +202,16 @@ async function handle(command: MediaCommand): Promise<void> {
         maxPort: command.maxPort,
         quarantineMs: 0,
       });
-      worker = new MediaWorker({ pool, clock, channel, advertisedAddress: '127.0.0.1', log, onEvent: () => undefined });
+      const onSessionClosed = startMetrics();
+      worker = new MediaWorker({
+        pool,
+        clock,
+        channel,
+        advertisedAddress: '127.0.0.1',
+        log,
+        onEvent: () => undefined,
+        onSessionClosed,
+      });
       reply({ type: 'ready' });
       return;
     }
@@ -194,6 +241,7 @@ async function handle(command: MediaCommand): Promise<void> {
       gcMajor = [];
       discards0 = new Map();
       droppedLate0 = new Map();
+      metricsCpuUs = 0;
       for (const id of callIds) {
         const session = worker?.session(id);
         if (!session) continue;
@@ -228,6 +276,7 @@ async function handle(command: MediaCommand): Promise<void> {
         droppedLate,
         gcMinor: summarize(gcMinor),
         gcMajor: summarize(gcMajor),
+        metricsCpuUs,
       });
       return;
     }
@@ -241,6 +290,9 @@ async function handle(command: MediaCommand): Promise<void> {
       return;
     case 'exit':
       worker?.close();
+      clearInterval(scrapeTimer);
+      clearInterval(sampleTimer);
+      metrics?.close();
       clock?.close();
       pool?.close();
       await channel?.close();

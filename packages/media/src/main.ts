@@ -34,8 +34,8 @@ await runService(
   'media',
   async (config, log, registry) => {
     const share = ownShare(config);
-    const publisher = connectRedis(config.REDIS_URL, 'vb-media-pub');
-    const subscriber = connectRedis(config.REDIS_URL, 'vb-media-sub');
+    const publisher = connectRedis(config.REDIS_URL, 'vb-media-pub', registry);
+    const subscriber = connectRedis(config.REDIS_URL, 'vb-media-sub', registry);
     const channel = new RedisAudioChannel({
       publisher,
       subscriber,

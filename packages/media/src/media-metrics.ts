@@ -9,7 +9,7 @@ export interface MediaMetricsOptions {
   sessions: () => Iterable<MediaSession>;
   /** The worker's clock, whose worst wake-up lateness is sampled each interval. */
   clock?: { takeMaxLatenessMs(): number };
-  /** How often call quality is sampled; default the RTCP interval (5 s, RFC 3550 §6.2). */
+  /** How often call quality is sampled; default the RTCP interval (5 s, RFC 3550 §6.2); 0: never by itself. */
   intervalMs?: number;
 }
 
@@ -25,7 +25,7 @@ const SECONDS = (ms: number): number => ms / 1000;
  * The media worker's metrics (docs/operations.md "Monitoring"). Nothing runs per packet: packet
  * counters are summed from the sessions' own counts when scraped, and call quality (loss, jitter,
  * jitter buffer depth, pacing lateness) is sampled once per interval per call, and at its close. To
- * add a metric: define it here and observe it in `#sample` or `sessionClosed`; nothing else changes.
+ * add a metric: define it here and observe it in `sample` or `sessionClosed`; nothing else changes.
  */
 export class MediaMetrics {
   readonly #options: MediaMetricsOptions;
@@ -107,8 +107,11 @@ export class MediaMetrics {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
       registers,
     });
-    this.#timer = setInterval(() => this.#sample(), options.intervalMs ?? RTCP_INTERVAL_MS);
-    this.#timer.unref();
+    const intervalMs = options.intervalMs ?? RTCP_INTERVAL_MS;
+    if (intervalMs > 0) {
+      this.#timer = setInterval(() => this.sample(), intervalMs);
+      this.#timer.unref();
+    }
   }
 
   /** A session closed: its counts join the totals, and its last interval is observed. */
@@ -126,7 +129,8 @@ export class MediaMetrics {
     this.#timer = undefined;
   }
 
-  #sample(): void {
+  /** One interval's sample of every started call (its own timer calls it; a benchmark may instead). */
+  sample(): void {
     const lateMs = this.#options.clock?.takeMaxLatenessMs();
     if (lateMs !== undefined) this.#lateness.observe(SECONDS(lateMs));
     for (const session of this.#options.sessions()) {

@@ -1,4 +1,5 @@
 export { createLogger, REDACTED_PATHS } from './logger.ts';
 export { connectRedis } from './redis.ts';
+export { countRedisErrors } from './redis-errors.ts';
 export { runService, type RunningService, type ReadyMessage } from './service.ts';
 export * from './close-steps.ts';

@@ -2,8 +2,8 @@ import { connectRedis, runService } from '@voicebridge/runtime';
 import { SignalingService } from './signaling-service.ts';
 
 await runService('signaling', async (config, log, metrics) => {
-  const redis = connectRedis(config.REDIS_URL, 'vb-signaling');
-  const eventsRedis = connectRedis(config.REDIS_URL, 'vb-signaling-events');
+  const redis = connectRedis(config.REDIS_URL, 'vb-signaling', metrics);
+  const eventsRedis = connectRedis(config.REDIS_URL, 'vb-signaling-events', metrics);
   const service = await SignalingService.start({ config, log, redis, eventsRedis, metrics });
   return {
     detail: { sip: `${service.address.address}:${service.address.port}`, nodeId: service.nodeId },

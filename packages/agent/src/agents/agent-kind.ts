@@ -40,6 +40,8 @@ export interface CallTurns {
   answering(): void;
   /** The caller talked over the reply. */
   interrupted(): void;
+  /** An engine (STT, LLM, TTS) failed on this turn: counted by provider (a fixed adapter name). */
+  failed(provider: string): void;
   /** Every turn timed so far (after a takeover, the previous owner's too). */
   readonly turns: readonly TurnLatency[];
 }

@@ -28,6 +28,7 @@ import type { LanguageModelFactory } from './language-model-factory.ts';
 import { LLM_RESUME_LINE, resumedHistory } from './llm-resume.ts';
 import { TurnInbox } from './turn-inbox.ts';
 import { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES, type LlmAgentOptions } from './llm-agent-options.ts';
+import { engineProviderOf } from '../agent-metrics.ts';
 
 export { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES, type LlmAgentOptions } from './llm-agent-options.ts';
 export { END_CALL_TOOL } from './call-tools.ts';
@@ -360,6 +361,7 @@ export class LlmAgent implements AgentKind {
   }
 
   #report(call: CallContext, error: unknown): void {
+    call.turns.failed(engineProviderOf(error) ?? 'openai-compatible');
     const fields =
       error instanceof VoicebridgeError ? { code: error.code, retryable: error.retryable, err: error } : { err: error };
     // A rejected key or an unknown model fails every turn alike: an operator must act, once told.

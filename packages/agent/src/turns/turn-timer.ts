@@ -14,6 +14,7 @@ export interface ReplyOutlet {
 export interface TurnObserver {
   turnCompleted(turn: TurnLatency): void;
   bargedIn(): void;
+  engineFailed(provider: string): void;
 }
 
 export interface TurnTimerOptions {
@@ -106,6 +107,11 @@ export class TurnTimer {
     this.#latest.interruptions++;
     this.#options.observer?.bargedIn();
     if (this.#latest !== this.#open) this.#persist();
+  }
+
+  /** An engine failed on the latest turn (the turn itself is timed as far as it got). */
+  failed(provider: string): void {
+    this.#options.observer?.engineFailed(provider);
   }
 
   /**
