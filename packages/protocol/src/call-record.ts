@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NODE_ID_PATTERN } from './ids.ts';
 import { AGENT_KINDS } from './agent-config/agent-config.ts';
 import { BotStreamStatsSchema } from './bot-stream-stats.ts';
+import { RealtimeUsageSchema } from './realtime-usage.ts';
 import { EngineUsageSchema } from './engine-usage.ts';
 import { ERROR_CODE_NAMES } from './errors.ts';
 import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
@@ -141,6 +142,8 @@ export const CallRecordSchema = z.object({
   bot: BotStreamStatsSchema.optional(),
   /** A call on cloud speech engines: engines, models, usage and fallbacks (absent for other calls). */
   engines: EngineUsageSchema.optional(),
+  /** A `realtime` call's model: tokens from its responses, barge-ins, errors, reconnects. */
+  realtime: RealtimeUsageSchema.optional(),
   /** Per-turn latency breakdown, oldest first (optional: absent before the first turn). */
   turns: z.array(TurnLatencySchema).max(1000).optional(),
   /**

@@ -9,6 +9,7 @@ export * from './agent-config/websocket-agent-config.ts';
 export * from './bot-stream-stats.ts';
 export * from './twilio-sids.ts';
 export * from './agent-config/realtime-agent-config.ts';
+export * from './realtime-usage.ts';
 export * from './engine-config.ts';
 export * from './engine-usage.ts';
 export * from './number-config-reserved.ts';

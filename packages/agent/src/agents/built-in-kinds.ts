@@ -29,7 +29,7 @@ export interface BuiltInKindsOptions {
   /** Call records, for the caller and callee a bot is told about. */
   records?: {
     get(callId: string): Promise<CallRecord | undefined>;
-    update?(callId: string, patch: Partial<Pick<CallRecord, 'bot' | 'engines'>>): Promise<void>;
+    update?(callId: string, patch: Partial<Pick<CallRecord, 'bot' | 'engines' | 'realtime'>>): Promise<void>;
   };
   /** The llm kind's tuning (tool rounds, retries, barge-in). */
   llm?: Omit<LlmAgentOptions, 'models' | 'stt' | 'tts' | 'outbound'>;
@@ -91,7 +91,8 @@ export function builtInKinds(options: BuiltInKindsOptions): AgentKinds {
     );
     kinds.register(
       'realtime',
-      (job, log) => new RealtimeAgent(job, log, { ...secrets, policy: outbound.policy, outbound, tts }),
+      (job, log) =>
+        new RealtimeAgent(job, log, { ...secrets, policy: outbound.policy, outbound, tts, records: options.records }),
     );
   }
   return kinds;

@@ -1,4 +1,3 @@
-import type { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
 import {
   agentConfigOf,
   OPENAI_REALTIME_URL,
@@ -11,39 +10,24 @@ import type { Logger } from 'pino';
 import { speak } from '../agents/agent-context.ts';
 import { type AgentKind, type AgentUsage, type CallContext } from '../agents/agent-kind.ts';
 import { CallTools, END_CALL_TOOL } from '../agents/call-tools.ts';
-import type { BotSecretSource } from '../bot/bot-secrets.ts';
 import { delay } from '../stt/abortable.ts';
-import type { TextToSpeech } from '../tts/text-to-speech.ts';
-import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
+import { BargeInDetector } from '../turns/barge-in-detector.ts';
 import { ESTIMATED_HEARD_LABEL } from '../turns/spoken-reply.ts';
+import { BridgeTurns } from './bridge-turns.ts';
 import { ModelPlayout } from './model-playout.ts';
+import { REALTIME_PHRASES, type RealtimeAgentOptions } from './realtime-agent-options.ts';
 import { readRealtimeKey, refusalOf } from './realtime-refusals.ts';
 import { RealtimeSession } from './realtime-session.ts';
 import {
   clientEvents,
   realtimeCounters,
+  recordOf,
   sessionUpdate,
   type FunctionCall,
   type G711Format,
   type ServerEvent,
 } from './realtime-wire.ts';
 import { seededInstructions } from './realtime-seed.ts';
-
-export interface RealtimeAgentOptions extends BotSecretSource {
-  policy: OutboundPolicy;
-  /** Webhook tools are called through it. Borrowed. */
-  outbound?: OutboundHttp;
-  /** The fallback voice: the apology when the model is lost. */
-  tts?: TextToSpeech;
-  bargeIn?: BargeInOptions;
-  /** How long a dropped socket is given to come back (one attempt). Default 2000. */
-  reconnectMs?: number;
-}
-
-/** Said in the fallback voice when the model cannot go on. */
-export const REALTIME_PHRASES = {
-  apology: 'Sorry, I am having technical trouble. Please call again later.',
-} as const;
 
 /**
  * The `realtime` agent kind: a speech-to-speech model hears the caller and speaks back over one
@@ -141,6 +125,12 @@ export class RealtimeAgent implements AgentKind {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#call) {
+      const realtime = recordOf(this.#config.realtime.model, this.#usage);
+      void this.#options.records
+        ?.update?.(this.#job.callId, { realtime })
+        .catch((error: unknown) => this.#log.warn({ err: error }, 'could not write the realtime usage to the record'));
+    }
     this.#session?.close();
     this.#session = undefined;
   }
@@ -157,9 +147,18 @@ export class RealtimeAgent implements AgentKind {
         clientEvents.responseCreate(`Say exactly this to the caller, and nothing else: "${greeting}"`),
       );
     }
+    const turns =
+      this.#config.realtime.turnDetection === 'bridge'
+        ? new BridgeTurns(() => {
+            call.turns.heard();
+            this.#session?.send(clientEvents.commit());
+            this.#session?.send(clientEvents.responseCreate());
+          })
+        : undefined;
     const unobserve = call.observeCallerFrames((frame) => {
       this.#bargeIn.onCallerFrame(frame.samples);
       this.#append(frame.samples);
+      turns?.onCallerFrame(frame.samples);
     });
     try {
       // The frames went to the model through the observer: the queue is emptied, never read.

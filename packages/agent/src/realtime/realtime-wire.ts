@@ -1,4 +1,4 @@
-import type { RealtimeAgentConfig } from '@voicebridge/protocol';
+import type { RealtimeAgentConfig, RealtimeUsage as RecordedUsage } from '@voicebridge/protocol';
 import type { ToolDefinition } from '../llm/language-model.ts';
 
 /**
@@ -264,4 +264,22 @@ function clean(value: string, max: number): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The record's `realtime` block from the call's counters (tokens and session events, no message counts). */
+export function recordOf(model: string, u: ReturnType<typeof realtimeCounters>): RecordedUsage {
+  return {
+    model,
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    inputAudioTokens: u.inputAudioTokens,
+    inputTextTokens: u.inputTextTokens,
+    outputAudioTokens: u.outputAudioTokens,
+    outputTextTokens: u.outputTextTokens,
+    responses: u.responses,
+    bargeIns: u.bargeIns,
+    truncates: u.truncates,
+    errors: u.errors,
+    reconnects: u.reconnects,
+  };
 }

@@ -150,6 +150,15 @@ describe('realtime agent kind: OpenAI Realtime GA over a real call channel (Redi
       responses: 1,
     });
     expect(usage['appends']).to.be.at.least(5);
+    const realtime = c.recordPatches.find((p) => p.realtime !== undefined)?.realtime;
+    expect(realtime).to.deep.include({
+      model: 'gpt-realtime',
+      inputTokens: 100,
+      outputTokens: 50,
+      outputAudioTokens: 45,
+      responses: 1,
+      bargeIns: 0,
+    });
   });
 
   it('barge-in: clear, truncate the playing item to what media confirmed played (to the frame), response.cancel; the heard part is recorded', async () => {
@@ -333,5 +342,29 @@ describe('realtime agent kind: OpenAI Realtime GA over a real call channel (Redi
     expect((c.media.controls().find((m) => m.event === 'hangup') as { reason: string }).reason).to.equal(
       'agent-hangup',
     );
+  });
+
+  it('--turn-detection bridge: turn_detection null; our VAD commits the caller turn and asks for the reply', async () => {
+    server.respondWith({ kind: 'audio', pcm: hello, transcript: 'Hello, thanks for calling.' });
+    const c = await call({
+      greeting: undefined,
+      realtime: {
+        provider: 'openai',
+        model: 'gpt-realtime',
+        url: server.url(),
+        apiKeyEnv: KEY_ENV,
+        turnDetection: 'bridge',
+        connectTimeoutMs: 3000,
+      },
+    });
+    await configured();
+    const update = first()[0] as ClientEvent & { session: { audio: { input: Record<string, unknown> } } };
+    expect(update.session.audio.input['turn_detection']).to.equal(null);
+    c.media.sendCallerAudio(concat([voice(400), new Int16Array(8 * 800)]));
+    await c.waitForTranscript((t) => t.some((e) => e.speaker === 'agent'), 'the reply to the committed turn');
+    const types = first().map((e) => e.type);
+    expect(types.indexOf('input_audio_buffer.commit')).to.be.greaterThan(0);
+    expect(types.indexOf('response.create')).to.be.greaterThan(types.indexOf('input_audio_buffer.commit'));
+    expect(types.filter((t) => t === 'input_audio_buffer.commit')).to.have.length(1);
   });
 });
