@@ -25,6 +25,8 @@ import { waitFor, holdsFor, sendPaced, schedule } from '../../test/support/wait-
 const TRUNK_IP = '127.0.0.1';
 const STRANGER_IP = '127.0.0.2';
 const TRUNK_RATE = 2;
+/** The line signaling logs once per admitted INVITE to a number nobody configured. */
+const NOT_FOUND_LINE = 'no agent for the dialled number: 404"';
 
 function logLines(bridge: RunningBridge, ending: string): string[] {
   return bridge.logs.filter((line) => line.includes(ending));
@@ -164,6 +166,7 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
     // The trunk's token bucket refills on the bridge's clock, with nothing to observe: time must pass.
     // eslint-disable-next-line no-restricted-globals -- see above
     await new Promise((resolve) => setTimeout(resolve, 1200));
+    const notFoundBefore = logLines(bridge(), NOT_FOUND_LINE).length;
     const flood = await runSipp({
       scenario: 'uac-invite-final.xml',
       target: `127.0.0.1:${bridge().sipPort}`,
@@ -193,8 +196,10 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
     expect(
       logLines(bridge(), `new call refused with 503: over trunk local callsPerSecond from ${TRUNK_IP}"`).length,
     ).to.equal(refused);
-    // Refused before any record: only the admitted ones (404) and the two calls are recorded.
-    expect((await listedCalls(bridge())).length).to.equal(admitted + 2);
+    // Only the two calls are recorded: the admitted INVITEs to a number nobody configured end in 404
+    // without a record (a flood must not write one per INVITE), each logged once.
+    expect((await listedCalls(bridge())).length).to.equal(2);
+    expect(logLines(bridge(), NOT_FOUND_LINE).length - notFoundBefore).to.equal(admitted);
     // Trunk sources are never banned.
     expect(logLines(bridge(), `banned for 60 s: over 2 requests/s from ${TRUNK_IP}"`)).to.deep.equal([]);
     expect(await optionsStatus(bridge().sipPort, TRUNK_IP, 2000)).to.equal(200);
@@ -236,7 +241,11 @@ describe('SIPp: trunks, scanners, bans and overload (SIP_ALLOWED_CIDRS=none, one
         `responses: ${statuses.join(' ')}`,
       ).to.deep.equal([]);
       expect(statuses.filter((s) => s >= 300).every((s) => s === 488 || s === 404)).to.equal(true);
-      expect((await listedCalls(bridge())).length).to.equal(before + 1);
+      // One admission: a single 404 decision logged for the Call-ID, and no record for it.
+      expect(
+        logLines(bridge(), NOT_FOUND_LINE).filter((line) => line.includes(`"sipCallId":"${callId}"`)),
+      ).to.have.length(1);
+      expect((await listedCalls(bridge())).length).to.equal(before);
     } finally {
       socket.close();
     }
