@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Resolver } from '@voicebridge/outbound';
+import { SecretEnvAllowList } from '@voicebridge/protocol';
+import type { OutboundRules } from '../src/cli-context.ts';
 import { runCli, type CliContext, type Output } from '../src/index.ts';
 import { TEST_REDIS_URL, type TestRedis } from '../../store/test/redis-fixture.ts';
 
@@ -63,4 +66,18 @@ export function runMain(args: readonly string[], env: Record<string, string>): P
     child.once('error', reject);
     child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** A resolver that answers each named host with its address and any other name with ENOTFOUND. */
+export function resolverOf(answers: Record<string, string>): Resolver {
+  return (hostname) => {
+    const address = answers[hostname];
+    if (address === undefined) return Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
+    return Promise.resolve([{ address, family: address.includes(':') ? 6 : 4 }]);
+  };
+}
+
+/** The outbound rules a CLI test runs with: the default allow-list, no CIDR denied, the given names resolved. */
+export function outboundRulesOf(answers: Record<string, string>): OutboundRules {
+  return { secretEnv: SecretEnvAllowList.default(), denyCidrs: 'none', resolve: resolverOf(answers) };
 }

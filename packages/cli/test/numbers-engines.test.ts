@@ -1,21 +1,14 @@
 import { expect } from 'chai';
-import type { Resolver } from '@voicebridge/outbound';
-import { SecretEnvAllowList } from '@voicebridge/protocol';
 import { NumberRepository } from '@voicebridge/store';
 import type { OutboundRules } from '../src/cli-context.ts';
-import { type CliResult, runCliCaptured, useTestRedis } from './helpers.ts';
+import { type CliResult, outboundRulesOf, runCliCaptured, useTestRedis } from './helpers.ts';
 
 const NUMBER = '+15551239101';
-
-const resolve: Resolver = (hostname) =>
-  hostname === 'eu.stt.example'
-    ? Promise.resolve([{ address: '93.184.216.34', family: 4 }])
-    : Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
 
 describe('voicebridge numbers set: speech engines (--stt, --tts and their options; real Redis)', () => {
   const db = useTestRedis();
   let numbers: NumberRepository;
-  const rules: OutboundRules = { secretEnv: SecretEnvAllowList.default(), denyCidrs: 'none', resolve };
+  const rules: OutboundRules = outboundRulesOf({ 'eu.stt.example': '93.184.216.34' });
 
   beforeEach(() => {
     numbers = new NumberRepository(db.redis, db.keys);

@@ -1,21 +1,12 @@
 import { expect } from 'chai';
-import type { Resolver } from '@voicebridge/outbound';
 import { SecretEnvAllowList } from '@voicebridge/protocol';
 import { NumberRepository } from '@voicebridge/store';
 import type { OutboundRules } from '../src/cli-context.ts';
-import { type CliResult, runCliCaptured, useTestRedis } from './helpers.ts';
+import { type CliResult, outboundRulesOf, runCliCaptured, useTestRedis } from './helpers.ts';
 
 const NUMBER = '+15551239001';
 
 /** DNS as the test wants it: each name's addresses, none for a name it does not know. */
-function resolver(answers: Record<string, string>): Resolver {
-  return (hostname) => {
-    const address = answers[hostname];
-    if (address === undefined) return Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
-    return Promise.resolve([{ address, family: address.includes(':') ? 6 : 4 }]);
-  };
-}
-
 describe('voicebridge numbers set: key variables by allow-list, URLs by the outbound policy (real Redis)', () => {
   const db = useTestRedis();
   let numbers: NumberRepository;
@@ -23,15 +14,11 @@ describe('voicebridge numbers set: key variables by allow-list, URLs by the outb
 
   beforeEach(() => {
     numbers = new NumberRepository(db.redis, db.keys);
-    rules = {
-      secretEnv: SecretEnvAllowList.default(),
-      denyCidrs: 'none',
-      resolve: resolver({
-        'api.example.com': '93.184.216.34',
-        'models.lan': '10.0.0.5',
-        'evil.example': '169.254.169.254',
-      }),
-    };
+    rules = outboundRulesOf({
+      'api.example.com': '93.184.216.34',
+      'models.lan': '10.0.0.5',
+      'evil.example': '169.254.169.254',
+    });
   });
 
   const cli = (...argv: string[]): Promise<CliResult> => runCliCaptured(db, argv, { outbound: rules });

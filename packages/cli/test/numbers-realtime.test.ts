@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { SecretEnvAllowList } from '@voicebridge/protocol';
 import { NumberRepository } from '@voicebridge/store';
 import type { OutboundRules } from '../src/cli-context.ts';
-import { type CliResult, runCliCaptured, useTestRedis } from './helpers.ts';
+import { type CliResult, outboundRulesOf, runCliCaptured, useTestRedis } from './helpers.ts';
 
 const NUMBER = '+15551239201';
 
@@ -13,14 +12,7 @@ describe('voicebridge numbers set --agent realtime (real Redis)', () => {
 
   beforeEach(() => {
     numbers = new NumberRepository(db.redis, db.keys);
-    rules = {
-      secretEnv: SecretEnvAllowList.default(),
-      denyCidrs: 'none',
-      resolve: (hostname) =>
-        hostname === 'model.example.com'
-          ? Promise.resolve([{ address: '93.184.216.34', family: 4 }])
-          : Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' })),
-    };
+    rules = outboundRulesOf({ 'model.example.com': '93.184.216.34' });
   });
 
   const cli = (...argv: string[]): Promise<CliResult> => runCliCaptured(db, argv, { outbound: rules });
