@@ -13,9 +13,10 @@ const STAGES = [
 ] as const;
 
 /**
- * The agent process's metrics. To add one: define it here and call it where it happens (a provider
- * adapter's failure reaches `call.turns.failed(engineProviderOf(error))`); collection, the `process` label
- * and merging need no change. Labels are bounded sets only: never numbers, call ids or texts.
+ * The agent process's metrics. To add one: define it here and call it where it happens (a language
+ * model's failure reaches `call.turns.failed(engineProviderOf(error))`, a cloud STT or TTS's reaches
+ * `engineFailed` through its call's engine switch); collection, the `process` label and merging need
+ * no change. Labels are bounded sets only: never numbers, call ids or texts.
  */
 export class AgentMetrics implements TurnObserver {
   readonly #turnLatency: Histogram<'stage'>;

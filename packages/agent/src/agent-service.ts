@@ -69,7 +69,7 @@ export class AgentService {
       outbound: options.outbound,
       secrets: options.secrets,
       turnObserver: metrics,
-      cloud: options.cloud,
+      cloud: options.cloud && { ...options.cloud, engineFailed: (provider) => metrics.engineFailed(provider) },
       failover: {
         ownership: new CallOwnership(options.redis, keys),
         conversations: new ConversationRepository(options.redis, keys),

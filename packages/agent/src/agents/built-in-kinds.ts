@@ -37,7 +37,13 @@ export interface BuiltInKindsOptions {
    * Cloud speech engines for numbers that name them, with the worker's budget of offline
    * fallbacks; without it every number runs on `stt` and `tts`.
    */
-  cloud?: { factory: CloudEngineFactory; slots: FallbackSlots; stallMs?: number };
+  cloud?: {
+    factory: CloudEngineFactory;
+    slots: FallbackSlots;
+    stallMs?: number;
+    /** Counts a cloud engine's failures by provider (`voicebridge_engine_errors_total`). */
+    engineFailed?: (provider: string) => void;
+  };
 }
 
 /**
@@ -66,6 +72,7 @@ export function builtInKinds(options: BuiltInKindsOptions): AgentKinds {
       cloud: cloud.factory,
       slots: cloud.slots,
       stallMs: cloud.stallMs,
+      engineFailed: cloud.engineFailed,
       log,
     });
     const agent = job.config.agent;

@@ -18,6 +18,8 @@ export interface CallEnginesOptions {
   log: Logger;
   /** See `FallbackTts`. */
   stallMs?: number;
+  /** Told the provider's name each time one of this call's cloud engines fails (the worker's metrics). */
+  engineFailed?: (provider: string) => void;
 }
 
 /** What one call's engines used, for the log and the record. */
@@ -57,6 +59,7 @@ export class CallEngines {
         options.slots,
         log,
       );
+      this.#sttSwitch.onFailure = options.engineFailed;
       this.stt = new FallbackStt({
         primary: cloud.stt.engine,
         fallback: cloud.stt.fallback === 'none' ? undefined : offline.stt,
@@ -71,6 +74,7 @@ export class CallEngines {
         options.slots,
         log,
       );
+      this.#ttsSwitch.onFailure = options.engineFailed;
       this.tts = new FallbackTts({
         primary: cloud.tts.engine,
         fallback: cloud.tts.fallback === 'none' ? undefined : offline.tts,

@@ -33,6 +33,8 @@ export class EngineSwitch {
   switched: EngineSwitchRecord | undefined;
   /** Told once when the engine fails with no fallback allowed (the call apologises and ends). */
   onOutage: ((error: EngineOutageError) => void) | undefined;
+  /** Told once per call when the provider fails, whether a fallback takes over or not (the metrics). */
+  onFailure: ((provider: string) => void) | undefined;
 
   constructor(engine: string, fallbackName: string | undefined, slots: FallbackSlots, log?: Logger) {
     this.#engine = engine;
@@ -49,6 +51,7 @@ export class EngineSwitch {
   switchOver(reason: string): void {
     if (this.switched !== undefined) return;
     if (this.#outage !== undefined) throw this.#outage;
+    this.onFailure?.(this.#engine);
     const to = this.#fallbackName;
     const release = to === undefined ? undefined : this.#slots.tryAcquire();
     if (to === undefined || release === undefined) {

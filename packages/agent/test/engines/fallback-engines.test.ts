@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { OutboundPolicy } from '@voicebridge/outbound';
+import { Registry } from '@voicebridge/metrics';
 import { SecretEnvAllowList, silentLogger } from '@voicebridge/protocol';
+import { AgentMetrics } from '../../src/agent-metrics.ts';
 import { CallEngines } from '../../src/engines/call-engines.ts';
 import { createCloudEngineFactory } from '../../src/engines/cloud-engines.ts';
 import { EngineOutageError } from '../../src/engines/engine-switch.ts';
@@ -31,6 +33,8 @@ describe('cloud engines falling back to the offline ones (local wire servers, re
       policy: new OutboundPolicy({ denyCidrs: [] }),
     });
     const slots = new FallbackSlots(5);
+    const registry = new Registry();
+    const metrics = new AgentMetrics(registry);
     const calls = Array.from(
       { length: 20 },
       () =>
@@ -41,6 +45,7 @@ describe('cloud engines falling back to the offline ones (local wire servers, re
           cloud: factory,
           slots,
           log: silentLogger,
+          engineFailed: (provider) => metrics.engineFailed(provider),
         }),
     );
     try {
@@ -69,6 +74,10 @@ describe('cloud engines falling back to the offline ones (local wire servers, re
       expect(outages).to.have.length(15);
       expect(slots.used).to.equal(5);
       expect(calls.map((c) => c.usage().switches.length).reduce((a, b) => a + b)).to.equal(5);
+      // Every call's provider failed once, whether a fallback took over or the call was told the outage.
+      expect(await registry.getSingleMetricAsString('voicebridge_engine_errors_total')).to.include(
+        'voicebridge_engine_errors_total{provider="elevenlabs"} 20',
+      );
     } finally {
       for (const call of calls) call.close();
       await server.close();
