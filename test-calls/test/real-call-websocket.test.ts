@@ -119,7 +119,10 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
     expect(record.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
     expect(record.bot).to.deep.include({ url: echo.url('/media'), callerFramesDropped: 0, botSamplesDropped: 0 });
     expect(record.bot?.callerFramesSent).to.equal(echo.events('media').length);
-    expect(record.bot?.botMediaMessages, 'every echoed frame came back').to.equal(echo.events('media').length);
+    // Every echo came back except those still in flight when the caller's BYE ended the stream: the
+    // bot answers the last frames after our `stop` has left, and a closed stream plays nothing.
+    const streamed = echo.events('media').length;
+    expect(record.bot?.botMediaMessages, 'every echoed frame came back').to.be.within(streamed - 2, streamed);
     expect(record.bot?.connectedAtMs).to.be.below(record.answeredAtMs!);
   });
 
