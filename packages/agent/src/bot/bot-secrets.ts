@@ -15,25 +15,31 @@ export interface BotSecrets {
   authToken: string | undefined;
 }
 
+/**
+ * One allow-listed variable of the agent worker's environment, for the number's `field`; refuses the
+ * call (503) naming the field and the variable, never a value.
+ */
+export function readSecretEnv(field: string, name: string, source: BotSecretSource): string {
+  if (!source.secretEnv.allows(name))
+    throw new AgentRefusal('VB_CONFIG_INVALID', `${field}: ${source.secretEnv.refusal(name)}`);
+  const value = source.env[name];
+  if (value === undefined || value === '')
+    throw new AgentRefusal(
+      'VB_CONFIG_INVALID',
+      `${field}: environment variable ${name} is not set for the agent worker`,
+    );
+  if (/[\r\n]/.test(value))
+    throw new AgentRefusal('VB_CONFIG_INVALID', `${field}: environment variable ${name} holds a line break`);
+  return value;
+}
+
 /** Reads the number's header variables and token variable; refuses the call (503) naming a variable, never a value. */
 export function resolveBotSecrets(config: WebsocketAgentConfig, source: BotSecretSource): BotSecrets {
-  const read = (field: string, name: string): string => {
-    if (!source.secretEnv.allows(name))
-      throw new AgentRefusal('VB_CONFIG_INVALID', `${field}: ${source.secretEnv.refusal(name)}`);
-    const value = source.env[name];
-    if (value === undefined || value === '')
-      throw new AgentRefusal(
-        'VB_CONFIG_INVALID',
-        `${field}: environment variable ${name} is not set for the agent worker`,
-      );
-    if (/[\r\n]/.test(value))
-      throw new AgentRefusal('VB_CONFIG_INVALID', `${field}: environment variable ${name} holds a line break`);
-    return value;
-  };
   const headers: Record<string, string> = {};
   (config.headers ?? []).forEach((header, i) => {
-    headers[header.name] = read(`agent.headers[${i}].valueEnv`, header.valueEnv);
+    headers[header.name] = readSecretEnv(`agent.headers[${i}].valueEnv`, header.valueEnv, source);
   });
-  const authToken = config.authTokenEnv === undefined ? undefined : read('agent.authTokenEnv', config.authTokenEnv);
+  const authToken =
+    config.authTokenEnv === undefined ? undefined : readSecretEnv('agent.authTokenEnv', config.authTokenEnv, source);
   return { headers, authToken };
 }

@@ -1,21 +1,10 @@
 import { AgentRefusal } from '../agents/agent-kind.ts';
-import type { BotSecretSource } from '../bot/bot-secrets.ts';
+import { readSecretEnv, type BotSecretSource } from '../bot/bot-secrets.ts';
 import { EngineError } from '../stt/engine-error.ts';
 
 /** The model's key from the worker's environment, by the allow-listed name; a refusal names the variable, never a value. */
 export function readRealtimeKey(name: string, source: BotSecretSource): string {
-  const field = 'agent.realtime.apiKeyEnv';
-  if (!source.secretEnv.allows(name))
-    throw new AgentRefusal('VB_CONFIG_INVALID', `${field}: ${source.secretEnv.refusal(name)}`);
-  const value = source.env[name];
-  if (value === undefined || value === '')
-    throw new AgentRefusal(
-      'VB_CONFIG_INVALID',
-      `${field}: environment variable ${name} is not set for the agent worker`,
-    );
-  if (/[\r\n]/.test(value))
-    throw new AgentRefusal('VB_CONFIG_INVALID', `${field}: environment variable ${name} holds a line break`);
-  return value;
+  return readSecretEnv('agent.realtime.apiKeyEnv', name, source);
 }
 
 /**
