@@ -100,6 +100,14 @@ export function formatNumberConfig(config: NumberConfig): string {
     ['no input', config.noInputTimeoutS === undefined ? undefined : `${config.noInputTimeoutS} s`],
     ['DTMF in records', config.dtmfInRecords ?? 'masked'],
     [
+      'barge-in',
+      config.greetingInterruptible === undefined
+        ? undefined
+        : config.greetingInterruptible
+          ? 'greeting too'
+          : 'not on the greeting',
+    ],
+    [
       'recording',
       config.recording === undefined
         ? undefined

@@ -52,4 +52,20 @@ describe('voicebridge numbers set: voice and DTMF-in-records (runCli, real Redis
     expect(await numbers.get(NUMBER)).to.not.have.property('dtmfInRecords');
     expect((await cli('numbers', 'set', '--help')).stdout).to.include('--dtmf-in-records masked|digits');
   });
+
+  it('--greeting-interruptible stores true or false, get shows it; other values name the flag', async () => {
+    expect((await cli('numbers', 'set', NUMBER)).status).to.equal(0);
+    expect(await numbers.get(NUMBER)).to.not.have.property('greetingInterruptible');
+    expect((await cli('numbers', 'set', NUMBER, '--greeting-interruptible', 'false')).status).to.equal(0);
+    expect(await numbers.get(NUMBER)).to.deep.include({ greetingInterruptible: false });
+    expect((await cli('numbers', 'get', NUMBER)).stdout).to.match(/^barge-in +not on the greeting$/m);
+    expect((await cli('numbers', 'set', NUMBER, '--greeting-interruptible', 'true')).status).to.equal(0);
+    expect(await numbers.get(NUMBER)).to.deep.include({ greetingInterruptible: true });
+    const bad = await cli('numbers', 'set', NUMBER, '--greeting-interruptible', 'yes');
+    expect(bad.status).to.equal(2);
+    expect(bad.stderr).to.include('invalid --greeting-interruptible "yes"');
+    expect((await cli('numbers', 'set', NUMBER, '--greeting-interruptible', '')).status).to.equal(0);
+    expect(await numbers.get(NUMBER)).to.not.have.property('greetingInterruptible');
+    expect((await cli('numbers', 'set', '--help')).stdout).to.include('--greeting-interruptible true|false');
+  });
 });

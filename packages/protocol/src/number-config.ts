@@ -50,6 +50,12 @@ export const NumberConfigSchema = z.object({
   noInputTimeoutS: z.number().int().min(1).max(3600).optional(),
   /** Where the agent may transfer calls (`transfer_call`): numbers or sip:/tel: URIs, `*` a wildcard. Absent: nowhere. */
   transferTargets: z.array(TransferTargetPatternSchema).max(50).optional(),
+  /**
+   * Whether the caller may talk over the greeting and stop it (as over any reply). Absent: true, so a
+   * long greeting never talks over a caller who already knows what they want; false for greetings
+   * that must be heard whole (a legal notice).
+   */
+  greetingInterruptible: z.boolean().optional(),
   /** Key presses in records: `masked` (absent) or `digits`. */
   dtmfInRecords: z.enum(DTMF_IN_RECORDS).optional(),
   /** Reserved, not yet used: call-event webhooks. */

@@ -186,6 +186,12 @@ export const FIELD_FLAGS: readonly FieldFlag[] = [
     help: 'voice for the rest of the call when a cloud provider fails or stalls; absent flite',
   },
   {
+    flag: 'greeting-interruptible',
+    path: ['greetingInterruptible'],
+    value: 'true|false',
+    help: 'whether the caller may talk over the greeting and stop it (absent: true)',
+  },
+  {
     flag: 'dtmf-in-records',
     path: ['dtmfInRecords'],
     value: 'masked|digits',
@@ -290,11 +296,13 @@ export function formatOption(name: string, text: string): string {
 }
 
 /**
- * A flag's string as the schema's type wants it: numbers for number fields (anything else stays a
- * string, for the schema to refuse); `undefined` for "" (remove the field).
+ * A flag's string as the schema's type wants it: numbers for number fields, `true`/`false` for
+ * boolean ones (anything else stays a string, for the schema to refuse); `undefined` for "" (remove
+ * the field).
  */
-export function flagValue(raw: string, info: ConfigFieldInfo): string | number | undefined {
+export function flagValue(raw: string, info: ConfigFieldInfo): string | number | boolean | undefined {
   if (raw === '') return undefined;
+  if (info.type === 'boolean' && (raw === 'true' || raw === 'false')) return raw === 'true';
   if ((info.type === 'number' || info.type === 'integer') && /^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(raw)) {
     return Number(raw);
   }
