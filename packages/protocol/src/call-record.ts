@@ -118,6 +118,8 @@ export const CallRecordSchema = z.object({
   callId: z.string(),
   sipCallId: z.string(),
   from: z.string(),
+  /** The From header's display name as the caller sent it: anyone can put anything there, so show it only as text. */
+  fromName: z.string().max(200).optional(),
   to: z.string(),
   /** The dialled number after normalisation (E.164), or the raw user part when it did not normalise. */
   number: z.string(),

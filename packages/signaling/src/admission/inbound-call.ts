@@ -6,6 +6,7 @@ export const ANONYMOUS_CALLER = 'sip:anonymous@anonymous.invalid';
 
 const MAX_ROUTING_ENTRIES = 10;
 const MAX_ROUTING_LENGTH = 500;
+const MAX_DISPLAY_NAME = 200;
 
 /** What admission learned about a new call from its INVITE and the trunk it came from. */
 export interface InboundCall {
@@ -17,6 +18,8 @@ export interface InboundCall {
   number?: string;
   /** The caller's URI for the record: From, or P-Asserted-Identity from a trusted trunk. */
   from: string;
+  /** From's display name (at most 200 characters), absent when none or when the caller is anonymous. */
+  fromName?: string;
   diversion?: string[];
   historyInfo?: string[];
 }
@@ -32,6 +35,8 @@ export function readInboundCall(request: SipRequest, trunk: TrunkConfig | undefi
   const dialled = uri === undefined ? '' : uri.scheme === 'tel' ? uri.host : (uri.user ?? '');
   const number = trunk === undefined ? normalizeNumber(dialled) : normalizeTrunkNumber(dialled, trunk);
   const inbound: InboundCall = { dialled, from: callerUri(request, trunk) };
+  const fromName = parseNameAddr(request.headers.get('From') ?? '')?.displayName;
+  if (fromName && inbound.from !== ANONYMOUS_CALLER) inbound.fromName = fromName.slice(0, MAX_DISPLAY_NAME);
   if (trunk !== undefined) inbound.trunk = trunk;
   if (number !== undefined) inbound.number = number;
   const diversion = routingValues(request, 'Diversion');

@@ -95,12 +95,13 @@ export function initialRecord(
   nodeId?: string,
 ): CallRecord {
   const to = parseNameAddr(tx.request.headers.get('To') ?? '');
-  const { trunk, diversion, historyInfo } = inbound;
+  const { trunk, diversion, historyInfo, fromName } = inbound;
   return {
     version: 1,
     callId: call.callId,
     sipCallId: call.sipCallId,
     from: inbound.from,
+    ...(fromName !== undefined && { fromName }),
     to: to?.uri ?? '',
     number,
     status: 'setup',

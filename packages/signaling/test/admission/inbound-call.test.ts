@@ -29,6 +29,24 @@ describe('readInboundCall', () => {
     expect(inbound.trunk?.name).to.equal('carrier');
   });
 
+  it("keeps From's display name as sent, markup and all, and none for an anonymous caller", () => {
+    expect(readInboundCall(invite('sip:+15551230001@x'), trunk()).fromName).to.equal('Caller');
+    const hostile = readInboundCall(
+      bodilessRequest([
+        'INVITE sip:+15551230001@x SIP/2.0',
+        'Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKabd',
+        'From: "<img src=x onerror=alert(1)>" <sip:+15557654321@198.51.100.7>;tag=f2',
+        'To: <sip:+15551230001@x>',
+        'Call-ID: in2@198.51.100.7',
+        'CSeq: 1 INVITE',
+      ]),
+      trunk(),
+    );
+    expect(hostile.fromName).to.equal('<img src=x onerror=alert(1)>');
+    const pai = ['P-Asserted-Identity: <sip:+15550000001@carrier.example>', 'Privacy: id'];
+    expect(readInboundCall(invite('sip:+15551230001@x', pai), trunk({ trusted: true })).fromName).to.equal(undefined);
+  });
+
   it('accepts a tel: Request-URI', () => {
     expect(readInboundCall(invite('tel:+15551230001;phone-context=+1'), trunk()).number).to.equal('+15551230001');
   });
