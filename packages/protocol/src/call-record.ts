@@ -6,6 +6,7 @@ import { RealtimeUsageSchema } from './realtime-usage.ts';
 import { EngineUsageSchema } from './engine-usage.ts';
 import { ERROR_CODE_NAMES } from './errors.ts';
 import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
+import { DialOutcomeSchema } from './dial.ts';
 
 export const CALL_STATUSES = ['setup', 'ringing', 'answered', 'ended'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -155,6 +156,10 @@ export const CallRecordSchema = z.object({
   nodeId: z.string().regex(NODE_ID_PATTERN).optional(),
   /** Who placed the call (absent: inbound, as every call the bridge answers). */
   direction: z.enum(CALL_DIRECTIONS).optional(),
+  /** An outbound call's dial: how it ended at the answer, the final status, Reason, ring time, attempts. */
+  dial: DialOutcomeSchema.optional(),
+  /** An outbound call's operator metadata, as given to `dial` or `POST /api/v1/calls`. */
+  metadata: z.record(z.string(), z.string()).optional(),
   /** The trunk the call came from (absent: a source in SIP_ALLOWED_CIDRS, or records before trunks). */
   trunk: z.string().max(63).optional(),
   /** Diversion (RFC 5806) and History-Info (RFC 7044) header values as received, in order. */

@@ -41,3 +41,4 @@ export * from './number-outbound-refs.ts';
 export * from './logger.ts';
 export * from './node-command.ts';
 export * from './sip-trace.ts';
+export * from './dial.ts';

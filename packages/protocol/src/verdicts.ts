@@ -31,7 +31,11 @@ export const VERDICTS = {
     description:
       'the caller said nothing for `noInputTimeoutS` (default 30), was asked "Are you still there?", and stayed silent as long again',
   },
-  rejected: { by: ['bridge'], description: 'a final non-2xx to the INVITE (sipStatus, detail)' },
+  rejected: {
+    by: ['bridge', 'caller'],
+    description:
+      'a final non-2xx to the INVITE (sipStatus, detail); on an outbound call, by `caller`: the callee declined (603)',
+  },
   'no-agent': {
     by: ['bridge'],
     sipStatus: 503,
@@ -98,6 +102,30 @@ export const VERDICTS = {
   'agent-lost': { by: ['bridge'], description: 'the agent went away and no other took over' },
   drain: { by: ['bridge'], description: 'shutdown deadline reached; we sent BYE' },
   'bridge-restart': { by: ['bridge'], description: 'found live after a restart and closed' },
+  answered: {
+    by: ['caller'],
+    description:
+      "an outbound call's dial outcome only (`dial.verdict`): the callee answered (2xx); the call's own verdict says how it later ended",
+  },
+  busy: { by: ['caller'], description: 'an outbound call the callee answered busy (486 or 600)' },
+  'no-answer': {
+    by: ['caller', 'bridge'],
+    description:
+      'an outbound call nobody answered: 408 or 480 from the callee, or by `bridge`: the ring timeout passed and we sent CANCEL',
+  },
+  'invalid-number': {
+    by: ['caller'],
+    description: 'an outbound call to a number the far end does not know (404, 484 or 604)',
+  },
+  failed: {
+    by: ['caller', 'bridge'],
+    description:
+      'an outbound call that failed: another final 4xx/5xx/6xx (by `caller`), or by `bridge`: no response (Timer B), the trunk unreachable, a guard refused it, or a retried job that had already sent its INVITE (`detail` bridge-restart: never dialled twice)',
+  },
+  cancelled: {
+    by: ['bridge'],
+    description: 'an outbound call an operator cancelled before it was answered (CANCEL, or dropped from the queue)',
+  },
   error: {
     by: ['bridge', 'agent'],
     description:
@@ -107,6 +135,21 @@ export const VERDICTS = {
 
 export type TerminationReason = keyof typeof VERDICTS;
 export const TERMINATION_REASONS = Object.keys(VERDICTS) as [TerminationReason, ...TerminationReason[]];
+
+/**
+ * How a dial can end at the answer (DialOutcome.verdict). Each but `answered` is also the verdict of
+ * a call that never got an answer; on an outbound call, party `caller` means the far end.
+ */
+export const DIAL_VERDICTS = [
+  'answered',
+  'busy',
+  'no-answer',
+  'rejected',
+  'invalid-number',
+  'failed',
+  'cancelled',
+] as const satisfies readonly TerminationReason[];
+export type DialVerdict = (typeof DIAL_VERDICTS)[number];
 
 /** The registry's entry of a verdict code. */
 export function verdictEntry(reason: TerminationReason): VerdictEntry {
