@@ -115,7 +115,14 @@ export function formatNumberConfig(config: NumberConfig): string {
           ? `on, kept ${config.recording.retentionDays} days`
           : 'off',
     ],
+    ['events', config.events === undefined ? undefined : formatEvents(config.events)],
   ]);
+}
+
+/** `https://… signed with $VAR, no transcripts`: the secret shows as its variable. */
+function formatEvents(events: NonNullable<NumberConfig['events']>): string {
+  const transcripts = events.includeTranscript === true ? 'with transcripts' : 'no transcripts';
+  return `${printable(events.url)}, signed with $${events.secretEnv}, ${transcripts}`;
 }
 
 /** A websocket number's bot greets the caller itself: it has no greeting of ours. */

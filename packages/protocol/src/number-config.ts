@@ -58,7 +58,7 @@ export const NumberConfigSchema = z.object({
   greetingInterruptible: z.boolean().optional(),
   /** Key presses in records: `masked` (absent) or `digits`. */
   dtmfInRecords: z.enum(DTMF_IN_RECORDS).optional(),
-  /** Reserved, not yet used: call-event webhooks. */
+  /** Signed call events POSTed to the user's backend (docs/api.md "Call events"). */
   events: NumberEventsConfigSchema.optional(),
   /** Reserved, not yet used: outbound calls. */
   outbound: NumberOutboundConfigSchema.optional(),

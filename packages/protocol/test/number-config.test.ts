@@ -36,7 +36,7 @@ describe('number config v2', () => {
     expect(AgentConfigSchema.safeParse({ kind: 'websocket' }).error?.issues[0]?.path).to.deep.equal(['url']);
   });
 
-  it('engines default to the offline providers; events and outbound are validated though not yet used', () => {
+  it('engines default to the offline providers; events and outbound are validated (events need a secret variable)', () => {
     const config = NumberConfigSchema.parse({
       ...V2_BASE,
       agent: { kind: 'echo' },
@@ -51,7 +51,9 @@ describe('number config v2', () => {
     for (const bad of [
       { engines: { tts: { provider: 'polly' } } },
       { engines: { stt: { keyEnv: 'sk-1234 5678' } } },
-      { events: { url: 'ftp://example.com' } },
+      { events: { url: 'ftp://example.com', secretEnv: 'VB_HOOK_SECRET' } },
+      { events: { url: 'https://hooks.example.com/vb' } },
+      { events: { url: 'https://hooks.example.com/vb', secretEnv: 'VB_HOOK_SECRET', timeoutMs: 20_000 } },
       { outbound: { trunk: 'carrier-1', callerId: '555' } },
     ]) {
       expect(

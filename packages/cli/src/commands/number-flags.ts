@@ -198,6 +198,20 @@ export const FIELD_FLAGS: readonly FieldFlag[] = [
     help: "the caller's key presses in call records: masked (absent: the default) or the digits themselves",
   },
   {
+    flag: 'events-url',
+    path: ['events', 'url'],
+    value: 'URL',
+    help: "where this number's signed call events are POSTed (https://, http:// only to localhost or with --insecure)",
+    secret: true,
+  },
+  {
+    flag: 'events-secret-env',
+    path: ['events', 'secretEnv'],
+    value: 'VAR',
+    help: "NAME of the agent worker's variable holding the whsec_ signing secret (two, space-separated, while rotating)",
+    secret: true,
+  },
+  {
     flag: 'retention-days',
     path: ['recording', 'retentionDays'],
     value: 'N',
@@ -226,6 +240,8 @@ const OTHER_FLAGS: readonly { flag: string; path: readonly string[]; list?: bool
   { flag: 'websocket-header', path: ['agent', 'headers'], list: true },
   { flag: 'transfer-target', path: ['transferTargets'], list: true },
   { flag: 'record', path: ['recording', 'enabled'] },
+  { flag: 'events-include-transcript', path: ['events', 'includeTranscript'] },
+  { flag: 'no-events', path: ['events'] },
   { flag: 'enabled', path: ['enabled'] },
 ];
 

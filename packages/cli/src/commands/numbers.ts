@@ -49,7 +49,7 @@ A flag for a field of another agent kind is refused; --agent switches the kind
 (settings the new kind shares, like the greeting, are kept).
 
 Options:
-${formatOption(`--agent ${fieldInfoOf(['agent', 'kind']).options?.join('|')}`, 'the agent kind (a new number is scripted)')}${fieldFlagsHelp()}${formatOption('--answer KEYWORD=TEXT', 'scripted reply when the caller says KEYWORD; repeat for more; replaces the whole list when given')}${formatOption('--clear-answers', 'remove all keyword answers')}${formatOption('--webhook-tools JSON', 'HTTP tools for the llm agent\'s model, a JSON array of {name, description, parameters, url, timeoutMs}; "" removes them')}${formatOption('--websocket-param NAME=VALUE', 'websocket: a custom parameter the bot gets in start.customParameters (at most 20; from_number, to_number, callId, sipCallId are always sent); repeat for more; replaces them all when given; "" removes them')}${formatOption('--websocket-header NAME=VAR', 'websocket: an upgrade header whose value is the agent worker\'s variable VAR (on AGENT_SECRET_ENV), never stored; repeat for more; replaces them all when given; "" removes them')}${formatOption('--transfer-target T', 'where the agent may transfer calls (transfer_call): a number or sip:/sips:/tel: URI, * matches anything; repeat for more; replaces the whole list when given; "" removes them')}${formatOption('--record | --no-record', "record calls as stereo WAV (caller left, agent right) under the media worker's RECORDINGS_DIR, or stop recording")}${formatOption('--insecure | --no-insecure', "let this number's URLs use plain http/ws to hosts other than localhost (default: https/wss only; see docs/security.md)")}${formatOption('--enabled | --disabled', 'accept or refuse calls to this number (new: enabled)')}${formatOption('--json', 'print the saved config as JSON')}${formatOption('-h, --help', 'show this help')}`;
+${formatOption(`--agent ${fieldInfoOf(['agent', 'kind']).options?.join('|')}`, 'the agent kind (a new number is scripted)')}${fieldFlagsHelp()}${formatOption('--answer KEYWORD=TEXT', 'scripted reply when the caller says KEYWORD; repeat for more; replaces the whole list when given')}${formatOption('--clear-answers', 'remove all keyword answers')}${formatOption('--webhook-tools JSON', 'HTTP tools for the llm agent\'s model, a JSON array of {name, description, parameters, url, timeoutMs}; "" removes them')}${formatOption('--websocket-param NAME=VALUE', 'websocket: a custom parameter the bot gets in start.customParameters (at most 20; from_number, to_number, callId, sipCallId are always sent); repeat for more; replaces them all when given; "" removes them')}${formatOption('--websocket-header NAME=VAR', 'websocket: an upgrade header whose value is the agent worker\'s variable VAR (on AGENT_SECRET_ENV), never stored; repeat for more; replaces them all when given; "" removes them')}${formatOption('--transfer-target T', 'where the agent may transfer calls (transfer_call): a number or sip:/sips:/tel: URI, * matches anything; repeat for more; replaces the whole list when given; "" removes them')}${formatOption('--record | --no-record', "record calls as stereo WAV (caller left, agent right) under the media worker's RECORDINGS_DIR, or stop recording")}${formatOption('--events-include-transcript | --no-events-include-transcript', 'put caller and agent text in call.turn and call.ended events (default: times and counts only)')}${formatOption('--no-events', 'stop sending call events (removes the events block)')}${formatOption('--insecure | --no-insecure', "let this number's URLs use plain http/ws to hosts other than localhost (default: https/wss only; see docs/security.md)")}${formatOption('--enabled | --disabled', 'accept or refuse calls to this number (new: enabled)')}${formatOption('--json', 'print the saved config as JSON')}${formatOption('-h, --help', 'show this help')}`;
 
 const GET_HELP = `Usage: voicebridge numbers get <number> [--json]
 
@@ -99,6 +99,9 @@ const SET_OPTIONS: OptionSpecs = {
   disabled: { type: 'boolean' },
   record: { type: 'boolean' },
   'no-record': { type: 'boolean' },
+  'events-include-transcript': { type: 'boolean' },
+  'no-events-include-transcript': { type: 'boolean' },
+  'no-events': { type: 'boolean' },
   insecure: { type: 'boolean' },
   'no-insecure': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -120,6 +123,7 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
     ['enabled', 'disabled'],
     ['record', 'no-record'],
     ['insecure', 'no-insecure'],
+    ['events-include-transcript', 'no-events-include-transcript'],
   ] as const) {
     if (args.flag(a) && args.flag(b)) throw new UsageError(`--${a} and --${b} exclude each other`, command);
   }
@@ -128,6 +132,9 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
     const value = args.string(flag);
     if (value !== undefined) given.set(flag, value);
   }
+  const eventsFlag = [...given.keys(), 'events-include-transcript'].find((f) => f.startsWith('events-') && args.has(f));
+  if (args.flag('no-events') && eventsFlag !== undefined)
+    throw new UsageError(`--no-events and --${eventsFlag} exclude each other`, command);
   const rules = outboundRulesOf(ctx);
   const unsafe = await resolvedOutboundProblems(urlsGiven(given, webhookTools), rules, ctx.stderr);
   if (unsafe.length > 0) throw new UsageError(describeIssues(unsafe, given), command);
@@ -164,6 +171,9 @@ async function numbersSet(argv: readonly string[], ctx: CliContext, repo: Number
       setPath(draft, ['transferTargets'], transferTargets.length === 0 ? undefined : transferTargets);
     }
     if (args.flag('record') || args.flag('no-record')) setPath(draft, ['recording', 'enabled'], args.flag('record'));
+    if (args.flag('events-include-transcript')) setPath(draft, ['events', 'includeTranscript'], true);
+    if (args.flag('no-events-include-transcript')) setPath(draft, ['events', 'includeTranscript'], undefined);
+    if (args.flag('no-events')) delete next.events;
     if (args.flag('enabled') || args.flag('disabled')) next.enabled = args.flag('enabled');
     if (args.flag('insecure')) next.insecure = true;
     if (args.flag('no-insecure')) delete next.insecure;
