@@ -228,6 +228,30 @@ describe('voicebridge numbers (runCli, real Redis)', () => {
     expect(await numbers.list()).to.deep.equal([]);
   });
 
+  it('set --answer-start / --partial-stable-ms store when an llm turn starts its model request; bad values name the flag', async () => {
+    const llm = ['--agent', 'llm', '--llm-base-url', 'http://localhost:11434/v1', '--llm-model', 'llama3.2'];
+    const set = await cli('numbers', 'set', NUMBER, ...llm, '--answer-start', 'final', '--partial-stable-ms', '300');
+    expect(set.status, set.stderr).to.equal(0);
+    expect((await numbers.get(NUMBER))?.agent).to.deep.include({ answerStart: 'final', partialStableMs: 300 });
+    for (const [args, message] of [
+      [
+        ['--answer-start', 'early'],
+        'invalid --answer-start "early": Invalid option: expected one of "partial"|"final"',
+      ],
+      [['--partial-stable-ms', '20'], 'invalid --partial-stable-ms "20": Too small: expected number to be >=50'],
+      [['--partial-stable-ms', 'soon'], 'invalid --partial-stable-ms "soon": Invalid input: expected number'],
+    ] as const) {
+      const bad = await cli('numbers', 'set', NUMBER, ...args);
+      expect(bad.status, args.join(' ')).to.equal(2);
+      expect(bad.stderr).to.include(message);
+    }
+    expect((await cli('numbers', 'set', NUMBER, '--answer-start', '', '--partial-stable-ms', '')).status).to.equal(0);
+    expect((await numbers.get(NUMBER))?.agent).to.not.have.any.keys('answerStart', 'partialStableMs');
+    const scripted = await cli('numbers', 'set', '+15551230002', '--answer-start', 'final');
+    expect(scripted.status).to.equal(2);
+    expect(scripted.stderr).to.include("--answer-start applies to agent llm; this number's agent is scripted");
+  });
+
   it('set --record turns recording on (30 days unless --retention-days), --no-record off keeping the days; bad values name the flag', async () => {
     expect((await cli('numbers', 'set', NUMBER, '--record')).status).to.equal(0);
     expect((await numbers.get(NUMBER))?.recording).to.deep.equal({ enabled: true, retentionDays: 30 });

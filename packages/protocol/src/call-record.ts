@@ -93,6 +93,15 @@ export const TurnLatencySchema = z.object({
   jitterBufferMaxMs: z.number().nonnegative().optional(),
   /** Agent frames dropped because they lagged behind the media clock after a stall (ADR 0014). */
   framesDroppedLate: z.number().int().nonnegative().optional(),
+  /**
+   * The model request that answered started on a stable interim transcript, at this time, before
+   * the final (docs/conversation.md). Absent: it started at the final.
+   */
+  earlyRequestAtMs: callMs.optional(),
+  /** Requests started early for this turn and discarded (the caller went on, or the final differed). */
+  restarts: z.number().int().nonnegative().optional(),
+  /** How much sooner the answer's first token was there than a request started at the final would have had it. */
+  firstTokenEarlierMs: z.number().int().nonnegative().optional(),
 });
 export type TurnLatency = z.infer<typeof TurnLatencySchema>;
 /**

@@ -47,6 +47,18 @@ export const FIELD_FLAGS: readonly FieldFlag[] = [
   { flag: 'llm-temperature', path: ['agent', 'llm', 'temperature'], value: 'N', help: 'sampling temperature' },
   { flag: 'llm-max-tokens', path: ['agent', 'llm', 'maxTokens'], value: 'N', help: 'longest answer in tokens' },
   {
+    flag: 'answer-start',
+    path: ['agent', 'answerStart'],
+    value: 'partial|final',
+    help: 'start the model on a stable interim transcript (absent: partial; streaming recognisers only) or on the final',
+  },
+  {
+    flag: 'partial-stable-ms',
+    path: ['agent', 'partialStableMs'],
+    value: 'MS',
+    help: "an interim transcript is stable once its words and the caller's silence held MS; default 200",
+  },
+  {
     flag: 'websocket-url',
     path: ['agent', 'url'],
     value: 'URL',

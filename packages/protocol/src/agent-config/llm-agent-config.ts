@@ -17,6 +17,12 @@ export const LlmConfigSchema = z.object({
 });
 export type LlmConfig = z.infer<typeof LlmConfigSchema>;
 
+/** When an llm number's model request starts (see `answerStart`). */
+export const ANSWER_STARTS = ['partial', 'final'] as const;
+export type AnswerStart = (typeof ANSWER_STARTS)[number];
+/** `partialStableMs` when the number sets none. */
+export const DEFAULT_PARTIAL_STABLE_MS = 200;
+
 /** Tool names the llm agent provides itself; a webhook tool may not take them. */
 export const BUILT_IN_TOOL_NAMES = ['end_call', 'send_dtmf', 'transfer_call'] as const;
 
@@ -51,5 +57,13 @@ export const LlmAgentConfigSchema = z.object({
   llm: LlmConfigSchema,
   /** HTTP tools offered to the model, besides its built-in ones. */
   tools: z.array(WebhookToolSchema).max(20).optional(),
+  /**
+   * When the model request of a caller turn starts: on a stable interim transcript (`partial`,
+   * the default; only streaming recognisers give interims) or on the final one (`final`). A reply
+   * started early is neither spoken nor acted on before the final confirms its words (docs/conversation.md).
+   */
+  answerStart: z.enum(ANSWER_STARTS).optional(),
+  /** An interim transcript is stable once its words and the caller's silence held this long. Default 200. */
+  partialStableMs: z.number().int().min(50).max(2000).optional(),
 });
 export type LlmAgentConfig = z.infer<typeof LlmAgentConfigSchema>;
