@@ -168,3 +168,89 @@ describe('voicebridge trunks (runCli, real Redis)', () => {
     ]);
   });
 });
+
+describe('voicebridge trunks: outbound settings (runCli, real Redis)', () => {
+  const db = useTestRedis();
+  const cli = (...argv: string[]): Promise<CliResult> => runCliCaptured(db, argv);
+
+  it('set stores the outbound block; show prints it without the password variable value', async () => {
+    process.env['VB_SECRET_CARRIER_PW'] = 'never-printed';
+    after(() => delete process.env['VB_SECRET_CARRIER_PW']);
+    const out = await cli(
+      'trunks',
+      'set',
+      'carrier',
+      '--source',
+      '127.0.0.1',
+      '--country-code',
+      '1',
+      '--outbound-uri',
+      'sip:127.0.0.1:5070;transport=tcp',
+      '--outbound-username',
+      'acme',
+      '--outbound-password-env',
+      'VB_SECRET_CARRIER_PW',
+      '--caller-id',
+      '+15550100',
+      '--caller-id',
+      '+15550101',
+      '--outbound-allow',
+      '+1555*',
+      '--outbound-max-calls',
+      '4',
+      '--outbound-cps',
+      '2',
+      '--daily-max-calls',
+      '100',
+      '--daily-max-minutes',
+      '60',
+    );
+    expect(out.status, out.stderr).to.equal(0);
+    const stored = await new TrunkRepository(db.redis, db.keys).get('carrier');
+    expect(stored?.outbound).to.deep.equal({
+      uri: 'sip:127.0.0.1:5070;transport=tcp',
+      username: 'acme',
+      passwordEnv: 'VB_SECRET_CARRIER_PW',
+      callerIds: ['+15550100', '+15550101'],
+      allow: ['+1555*'],
+      maxCalls: 4,
+      callsPerSecond: 2,
+      dailyMaxCalls: 100,
+      dailyMaxMinutes: 60,
+    });
+    expect(out.stdout).to.match(
+      /outbound\s+sip:127\.0\.0\.1:5070;transport=tcp, as acme \(password from \$VB_SECRET_CARRIER_PW\)/,
+    );
+    expect(out.stdout).to.not.include('never-printed');
+    const orphan = await cli('trunks', 'set', 'carrier', '--clear-sources', '--no-outbound');
+    expect(orphan.stderr).to.match(/needs at least one CIDR unless auth, register or outbound is set/);
+    const cleared = await cli('trunks', 'set', 'carrier', '--no-outbound');
+    expect(cleared.status, cleared.stderr).to.equal(0);
+    expect((await new TrunkRepository(db.redis, db.keys).get('carrier'))?.outbound).to.equal(undefined);
+  });
+
+  it('a bad outbound value is refused naming its flag, and nothing is stored', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--caller-id', '+15550100', '--caller-id', '5550101'], /invalid --caller-id #2: must be E\.164/],
+      [['--outbound-uri', 'http://carrier.example'], /invalid --outbound-uri: must be sip:HOST/],
+      [['--outbound-uri', 'sip:carrier.example', '--outbound-allow', '+1*555'], /invalid --outbound-allow #1/],
+      [['--outbound-uri', 'sip:carrier.example', '--outbound-cps', 'fast'], /invalid --outbound-cps "fast"/],
+      [['--caller-id', '+15550100'], /invalid --outbound-uri: is required unless the trunk registers/],
+      [
+        ['--outbound-uri', 'sip:carrier.example', '--outbound-number-format', 'national'],
+        /invalid --outbound-number-format: national needs the trunk country code/,
+      ],
+      [
+        ['--outbound-uri', 'sip:carrier.example', '--outbound-username', 'u', '--outbound-password-env', 'REDIS_URL'],
+        /invalid --outbound-password-env: environment variable REDIS_URL is not on the agent's secret allow-list/,
+      ],
+      [['--no-outbound', '--caller-id', '+15550100'], /--no-outbound excludes the outbound options/],
+    ];
+    for (const [flags, message] of cases) {
+      const out = await cli('trunks', 'add', 'bad', ...flags);
+      expect(out.status, flags.join(' ')).to.equal(2);
+      expect(out.stderr, flags.join(' ')).to.match(message);
+    }
+    expect(await new TrunkRepository(db.redis, db.keys).get('bad')).to.equal(undefined);
+  });
+});

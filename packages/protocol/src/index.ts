@@ -17,6 +17,7 @@ export * from './number-config.ts';
 export * from './number-config-v1.ts';
 export * from './config-field-info.ts';
 export * from './trunk-config.ts';
+export * from './trunk-outbound.ts';
 export * from './trunk-number.ts';
 export * from './verdicts.ts';
 export * from './call-record.ts';

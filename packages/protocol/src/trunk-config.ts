@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseCidr } from './bridge-config.ts';
 import { E164_PATTERN } from './ids.ts';
+import { TrunkOutboundSchema } from './trunk-outbound.ts';
 
 /** A trunk's name: what the CLI, logs and call records call it; also a Redis key segment. */
 export const TRUNK_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -95,6 +96,8 @@ export const TrunkConfigSchema = z
     /** When set, calls from this trunk over another transport are refused. */
     transport: z.enum(SIP_TRANSPORT_NAMES).optional(),
     register: TrunkRegisterSchema.optional(),
+    /** Calls out through this trunk: where, as whom, and the toll-fraud guards (trunk-outbound.ts). */
+    outbound: TrunkOutboundSchema.optional(),
     configVersion: z.number().int().nonnegative(),
     updatedAtMs: z.number().int().nonnegative(),
   })
@@ -102,11 +105,28 @@ export const TrunkConfigSchema = z
     if (t.numberFormat === 'national' && t.countryCode === undefined) {
       ctx.addIssue({ code: 'custom', path: ['countryCode'], message: 'is required when numberFormat is national' });
     }
-    if (t.sources.length === 0 && t.auth === undefined && t.register === undefined) {
+    if (t.outbound?.numberFormat === 'national' && t.countryCode === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['outbound', 'numberFormat'],
+        message: 'national needs the trunk country code (--country-code)',
+      });
+    }
+    if (t.outbound !== undefined && t.outbound.uri === undefined && t.register === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['outbound', 'uri'],
+        message: 'is required unless the trunk registers (then it dials through its registrar)',
+      });
+    }
+    if (t.outbound?.passwordEnv !== undefined && t.outbound.username === undefined && t.register === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['outbound', 'username'], message: 'is required with a password variable' });
+    }
+    if (t.sources.length === 0 && t.auth === undefined && t.register === undefined && t.outbound === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['sources'],
-        message: 'needs at least one CIDR unless auth or register is set',
+        message: 'needs at least one CIDR unless auth, register or outbound is set',
       });
     }
   });

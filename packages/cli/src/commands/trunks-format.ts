@@ -1,5 +1,6 @@
 import type { RegistrationStatus, TrunkConfig } from '@voicebridge/protocol';
 import { isoTime, printable, table, truncate } from '../format.ts';
+import { outboundText } from './trunk-outbound-flags.ts';
 
 /** Expects a masked config (maskTrunkConfig): passwords are printed as stored here. */
 export function formatTrunk(t: TrunkConfig): string {
@@ -22,6 +23,7 @@ export function formatTrunk(t: TrunkConfig): string {
     ['calls/s', t.callsPerSecond === undefined ? undefined : String(t.callsPerSecond)],
     ['rtp latching', t.rtpLatching],
     ['register', t.register === undefined ? undefined : registerText(t.register)],
+    ['outbound', t.outbound === undefined ? undefined : printable(outboundText(t.outbound))],
   ];
   const present = rows.filter((r): r is [string, string] => r[1] !== undefined);
   const width = Math.max(...present.map(([label]) => label.length));

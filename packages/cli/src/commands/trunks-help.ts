@@ -5,6 +5,7 @@ Configure the carriers and PBXs allowed to send calls (docs/cli.md, README
 
 Commands:
   add <name> [options]     create a trunk or change the given fields
+  set <name> [options]     the same as add
   show <name> [--json]     show one trunk (passwords masked)
   list [--json]            list trunks (passwords masked)
   remove <name>            remove a trunk (its sources can no longer call)
@@ -57,6 +58,31 @@ Outbound registration (we REGISTER to the carrier):
   --register-expires SECONDS      60 to 86400 (default 3600)
   --register-transport udp|tcp|tls (default udp)
   --no-register           remove the registration
+
+Calls out through this trunk (voicebridge dial; docs/security.md "Toll fraud"):
+  --outbound-uri sip:HOST[:PORT][;transport=udp|tcp|tls]
+                          where INVITEs go (default: a registered trunk's
+                          registrar)
+  --outbound-username USER        digest user for the carrier's challenge
+  --outbound-password-env VAR     variable signaling reads the password from
+                          (must be on AGENT_SECRET_ENV; never stored)
+  --caller-id +E164       a caller id dials may use; repeat; the first is
+                          the default; no caller id: every dial is refused
+  --from-user USER        From user part when the carrier wants an account
+  --outbound-allow PATTERN
+                          destinations allowed, + and digits with an optional
+                          trailing * (+1555*); repeat; default the trunk's
+                          --country-code; premium-rate numbers need a
+                          pattern at least as long as their prefix
+  --outbound-max-calls N  concurrent outbound calls (--max-calls counts
+                          inbound and outbound together)
+  --outbound-cps R        new outbound calls per second
+  --daily-max-calls N     outbound calls started per UTC day
+  --daily-max-minutes N   minutes of answered outbound calls per UTC day
+  --outbound-number-format e164|national
+                          how the destination is written (national: the
+                          digits after --country-code)
+  --no-outbound           remove the outbound settings
 
   --json                  print the saved trunk as JSON (passwords masked)
   -h, --help              show this help

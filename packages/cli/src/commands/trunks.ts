@@ -8,6 +8,8 @@ import { json } from '../cli-context.ts';
 import { printedHelp, runCommandGroup, withoutManaged } from './command-group.ts';
 import type { CliContext } from '../cli-context.ts';
 import { formatTrunk, formatTrunkTable } from './trunks-format.ts';
+import { outboundRulesOf } from './number-outbound-check.ts';
+import { applyOutbound, OUTBOUND_FLAGS, outboundFlagSpecs } from './trunk-outbound-flags.ts';
 import { ADD_HELP, LIST_HELP, REMOVE_HELP, SHOW_HELP, TRUNKS_HELP } from './trunks-help.ts';
 
 export { TRUNKS_HELP } from './trunks-help.ts';
@@ -15,7 +17,8 @@ export { TRUNKS_HELP } from './trunks-help.ts';
 export function trunksCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
   const repo = (): TrunkRepository => new TrunkRepository(ctx.redis, ctx.keys);
   return runCommandGroup('trunks', TRUNKS_HELP, argv, ctx, {
-    add: (rest) => trunksAdd(rest, ctx, repo()),
+    add: (rest) => trunksAdd(rest, ctx, repo(), 'trunks add'),
+    set: (rest) => trunksAdd(rest, ctx, repo(), 'trunks set'),
     show: (rest) => trunksShow(rest, ctx, repo()),
     list: (rest) => trunksList(rest, ctx, repo()),
     remove: (rest) => trunksRemove(rest, ctx, repo()),
@@ -50,8 +53,12 @@ const REGISTER_STRINGS = {
   'register-transport': 'transport',
 } as const;
 
-async function trunksAdd(argv: readonly string[], ctx: CliContext, repo: TrunkRepository): Promise<number> {
-  const command = 'trunks add';
+async function trunksAdd(
+  argv: readonly string[],
+  ctx: CliContext,
+  repo: TrunkRepository,
+  command: string,
+): Promise<number> {
   const specs: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     source: { type: 'string', multiple: true },
     'clear-sources': { type: 'boolean' },
@@ -65,6 +72,7 @@ async function trunksAdd(argv: readonly string[], ctx: CliContext, repo: TrunkRe
     'register-expires': { type: 'string' },
     'no-register': { type: 'boolean' },
     json: { type: 'boolean' },
+    ...outboundFlagSpecs(),
   };
   for (const flag of [...Object.keys(STRING_FIELDS), ...Object.keys(NUMBER_FIELDS), ...Object.keys(REGISTER_STRINGS)]) {
     specs[flag] = { type: 'string' };
@@ -100,6 +108,11 @@ async function trunksAdd(argv: readonly string[], ctx: CliContext, repo: TrunkRe
     if (args.flag('disabled')) next.enabled = false;
     applyAuth(next, args, command);
     applyRegister(next, args, expires, command);
+    applyOutbound(next, args, command);
+    const passwordEnv = next.outbound?.passwordEnv;
+    const secretEnv = outboundRulesOf(ctx).secretEnv;
+    if (passwordEnv !== undefined && !secretEnv.allows(passwordEnv))
+      throw new UsageError(`invalid --outbound-password-env: ${secretEnv.refusal(passwordEnv)}`, command);
     const issue = trunkConfigInputIssues(next)[0];
     if (issue !== undefined) throw new UsageError(describeIssue(issue), command);
     return next;
@@ -206,6 +219,11 @@ function describeIssue(issue: ConfigIssue): string {
   const [field, sub] = issue.path;
   if (field === 'sources' && typeof sub === 'number') return `invalid --source #${sub + 1}: ${issue.message}`;
   if (field === 'auth' && typeof sub === 'string') return `invalid --auth-${sub}: ${issue.message}`;
+  if (field === 'outbound' && typeof sub === 'string') {
+    const flag = OUTBOUND_FLAGS[sub] ?? '--outbound-*';
+    const index = issue.path[2];
+    return `invalid ${flag}${typeof index === 'number' ? ` #${index + 1}` : ''}: ${issue.message}`;
+  }
   if (field === 'register' && typeof sub === 'string')
     return `invalid ${REGISTER_FLAGS[sub] ?? '--register-*'}: ${issue.message}`;
   const flag = field === undefined ? 'config' : (FIELD_FLAGS[String(field)] ?? `--${String(field)}`);
