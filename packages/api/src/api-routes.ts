@@ -1,9 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { HttpServer } from '@voicebridge/http';
-import type { NumberOutboundRules } from '@voicebridge/protocol';
-import { CallRecordRepository, NumberRepository, TrunkRepository, type RedisKeys } from '@voicebridge/store';
+import type { DialRequest, NumberOutboundRules } from '@voicebridge/protocol';
+import {
+  CallRecordRepository,
+  DialLimits,
+  NumberRepository,
+  TrunkRepository,
+  type RedisKeys,
+} from '@voicebridge/store';
 import type { AuditLog } from './audit-log.ts';
 import { addCallRoutes } from './call-routes.ts';
+import { addDialRoutes } from './dial-routes.ts';
 import { addNumberRoutes } from './number-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { addTrunkRoutes } from './trunk-routes.ts';
@@ -20,6 +27,8 @@ export interface ApiOptions {
   onCorrupt?: (error: Error) => void;
   /** TWILIO_COMPAT_ACCOUNT_SID and TWILIO_COMPAT_AUTH_TOKEN: the Twilio-compatible hang-up route is served with both. */
   twilioCompat?: { accountSid: string; authToken: string };
+  /** Puts a checked dial on the `dial` queue: `POST /api/v1/calls` is served with it. */
+  enqueueDial?: (request: DialRequest) => Promise<void>;
 }
 
 /** API v1 on the node's HTTP server: numbers, trunks, calls, and its OpenAPI document (public). */
@@ -40,6 +49,16 @@ export function addApiRoutes(server: HttpServer, options: ApiOptions): void {
     ...(options.nowMs && { nowMs: options.nowMs }),
     ...(options.onCorrupt && { onCorrupt: options.onCorrupt }),
   });
+  if (options.enqueueDial) {
+    addDialRoutes(server, {
+      trunks: new TrunkRepository(redis, keys),
+      numbers: new NumberRepository(redis, keys),
+      limits: new DialLimits(redis, keys),
+      enqueue: options.enqueueDial,
+      audit: options.audit,
+      ...(options.nowMs && { nowMs: options.nowMs }),
+    });
+  }
   if (options.twilioCompat) addTwilioCompatRoutes(server, { redis, keys, records, ...options.twilioCompat });
   const document = openApiDocument();
   server.add({ method: 'GET', path: '/api/v1/openapi.json', realm: 'public', handler: () => ({ json: document }) });

@@ -9,6 +9,7 @@ import {
   TrunkConfigSchema,
   TurnLatencySchema,
 } from '@voicebridge/protocol';
+import { DialInputSchema } from './dial-submit.ts';
 import { CallsQuerySchema } from './calls-query.ts';
 
 type Json = Record<string, unknown>;
@@ -37,6 +38,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'no such resource',
   409: 'the resource is not in a state that allows this',
   416: 'the Range header is not one satisfiable byte range',
+  422: 'a dial refused by a toll-fraud or spoofing guard: the message starts with the rule',
   429: 'too many failed authentications from this address',
   503: 'the node that owns the call is not reachable',
 };
@@ -192,6 +194,29 @@ export function openApiDocument(): Json {
               }),
             },
             ...errors(400, 401, 429),
+          },
+        },
+        post: {
+          summary: 'place a call out through a trunk; answers at once, the call proceeds on the dial queue',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, ...jsonBody(schemaOf(DialInputSchema)) },
+          responses: {
+            '202': {
+              description: 'queued',
+              ...jsonBody({
+                type: 'object',
+                required: ['callId', 'status'],
+                properties: {
+                  callId: { type: 'string' },
+                  status: { type: 'string', enum: ['queued'] },
+                  to: { type: 'string' },
+                  from: { type: 'string' },
+                  trunk: { type: 'string' },
+                  number: { type: 'string' },
+                },
+              }),
+            },
+            ...errors(400, 401, 403, 422, 429),
           },
         },
       },

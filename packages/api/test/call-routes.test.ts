@@ -182,6 +182,12 @@ describe('API v1 calls (real HTTP, real Redis)', () => {
     expect(document.paths['/api/v1/calls/{id}'].get.responses['200'].content['application/json'].schema).to.deep.equal({
       $ref: '#/components/schemas/CallDetail',
     });
+    expect(Object.keys(document.paths['/api/v1/calls'].post.responses)).to.include.members(['202', '422']);
+    expect(document.paths['/api/v1/calls'].post.requestBody.content['application/json'].schema.required).to.deep.equal([
+      'to',
+      'trunk',
+      'number',
+    ]);
     const params = document.paths['/api/v1/calls'].get.parameters.map((p: { name: string }) => p.name);
     expect(params).to.include.members([
       'number',

@@ -2,6 +2,7 @@ import { VoicebridgeError } from '@voicebridge/protocol';
 import { UsageError } from './args.ts';
 import type { CliContext } from './cli-context.ts';
 import { callsCommand } from './commands/calls.ts';
+import { dialCommand } from './commands/dial.ts';
 import { numbersCommand } from './commands/numbers.ts';
 import { trunksCommand } from './commands/trunks.ts';
 
@@ -20,8 +21,10 @@ Commands:
                         configure which agent answers a dialled number
   calls list|show|export|trace
                         inspect call records, transcripts and SIP traces; export as JSON lines
-  trunks add|list|show|remove
+  trunks add|set|list|show|remove
                         configure the carriers and PBXs allowed to call
+  dial TO --trunk NAME --number +E164
+                        place a call out through a trunk
 
 Environment:
   REDIS_URL             default redis://127.0.0.1:6379
@@ -60,6 +63,8 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
         return await callsCommand(rest, ctx);
       case 'trunks':
         return await trunksCommand(rest, ctx);
+      case 'dial':
+        return await dialCommand(rest, ctx);
       case 'start':
         throw new UsageError('"start" runs only through the voicebridge entry point (packages/cli/src/main.ts)', '');
       default:

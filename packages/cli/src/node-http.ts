@@ -4,6 +4,7 @@ import { addApiRoutes, type AuditLog } from '@voicebridge/api';
 import { addHealthRoutes, HttpServer, Readiness, type ReadinessCheck } from '@voicebridge/http';
 import {
   CALLS_QUEUE,
+  DIAL_QUEUE,
   fixedPorts,
   listenOnFixedPort,
   SecretEnvAllowList,
@@ -12,6 +13,7 @@ import {
 import { RedisKeys } from '@voicebridge/store';
 import type { Registry } from '@voicebridge/metrics';
 import { addMetricsRoute } from './metrics-route.ts';
+import { dialEnqueuer } from './dial-queue.ts';
 import type { ServiceProcess } from './supervisor/service-process.ts';
 
 export interface NodeHttpOptions {
@@ -44,6 +46,7 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
   const { config, redis } = options;
   let draining = false;
   const queue = new Queue(CALLS_QUEUE, { connection: redis, prefix: `${config.REDIS_KEY_PREFIX}:bull` });
+  const dialQueue = new Queue(DIAL_QUEUE, { connection: redis, prefix: `${config.REDIS_KEY_PREFIX}:bull` });
   const upCheck = (service: string): ReadinessCheck => ({
     name: service === 'media' ? 'media-workers' : service,
     check: () => {
@@ -90,6 +93,7 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     outbound: { secretEnv: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV), denyCidrs: config.OUTBOUND_DENY_CIDRS },
     audit: options.audit,
     onCorrupt: (error) => options.onError(error, 'GET /api/v1/calls'),
+    enqueueDial: dialEnqueuer(dialQueue),
     ...(config.TWILIO_COMPAT_ACCOUNT_SID !== undefined &&
       config.TWILIO_COMPAT_AUTH_TOKEN !== undefined && {
         twilioCompat: { accountSid: config.TWILIO_COMPAT_ACCOUNT_SID, authToken: config.TWILIO_COMPAT_AUTH_TOKEN },
@@ -114,11 +118,12 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
           await server.close();
           readiness.close();
           await queue.close();
+          await dialQueue.close();
         })()),
     };
   } catch (error) {
     readiness.close();
-    await Promise.allSettled([server.close(), queue.close()]);
+    await Promise.allSettled([server.close(), queue.close(), dialQueue.close()]);
     throw error;
   }
 }

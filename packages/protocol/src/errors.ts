@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   VB_NOT_FOUND: { retryable: false, sipStatus: 404 },
   VB_CONFLICT: { retryable: false, sipStatus: 409 },
   VB_NODE_UNREACHABLE: { retryable: true, sipStatus: 503 },
+  VB_DIAL_REFUSED: { retryable: false, sipStatus: 403 },
 } as const satisfies Record<string, { retryable: boolean; sipStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

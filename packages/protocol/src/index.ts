@@ -43,3 +43,4 @@ export * from './logger.ts';
 export * from './node-command.ts';
 export * from './sip-trace.ts';
 export * from './dial.ts';
+export * from './dial-guards.ts';

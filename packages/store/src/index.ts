@@ -10,3 +10,4 @@ export * from './call-index.ts';
 export * from './call-query.ts';
 export * from './node-lease.ts';
 export * from './sip-trace-repository.ts';
+export * from './dial-limits.ts';

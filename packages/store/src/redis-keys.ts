@@ -43,6 +43,10 @@ export function isKeySafeCallId(callId: string): boolean {
  *   vb:trunks                    SET     configured trunk names, no TTL
  *   vb:node:<nodeId>:commands    PUBSUB  NodeCommand JSON for the node that owns a call (hang-up)
  *   vb:trunk-status:<name>       STRING  RegistrationStatus JSON, written by signaling, TTL (gone when it stops)
+ *   vb:dial:<name>:active        ZSET    outbound calls holding a channel of the trunk, scored by lease expiry
+ *   vb:dial:<name>:bucket        HASH    the trunk's outbound CPS token bucket (tokens, ms), TTL
+ *   vb:dial:<name>:day:<date>    HASH    outbound calls started and answered seconds on one UTC day, TTL 2 days
+ *   vb:call:<callId>:invite-sent STRING  ms the first INVITE of an outbound call left (never dialled twice), TTL
  */
 export class RedisKeys {
   readonly #prefix: string;
@@ -87,6 +91,16 @@ export class RedisKeys {
   trunkStatus(name: string): string {
     this.trunk(name); // validates the name
     return `${this.#prefix}:trunk-status:${name}`;
+  }
+
+  /** Keys of a trunk's outbound limits: `active`, `bucket`, `day:2026-12-06`. */
+  dialTrunk(name: string, part: 'active' | 'bucket' | `day:${string}`): string {
+    this.trunk(name); // validates the name
+    return `${this.#prefix}:dial:${name}:${part}`;
+  }
+
+  callInviteSent(callId: string): string {
+    return `${this.#prefix}:call:${this.#callSegment(callId)}:invite-sent`;
   }
 
   trunksIndex(): string {
