@@ -3,6 +3,7 @@ export * from './sdp/index.ts';
 export * from './core/timers.ts';
 export * from './core/sip-stack.ts';
 export * from './dialogs/dialog.ts';
+export * from './dialogs/uac-invite.ts';
 export * from './transactions/invite-server-transaction.ts';
 export * from './transactions/non-invite-server-transaction.ts';
 export * from './transactions/non-invite-client-transaction.ts';

@@ -1,5 +1,5 @@
 import type { SipRequest, SipResponse } from '../messages/index.ts';
-import { InviteClientTransaction } from '../transactions/invite-client-transaction.ts';
+import { InviteClientTransaction, type InviteClientHost } from '../transactions/invite-client-transaction.ts';
 import {
   NonInviteClientTransaction,
   type ClientOutcome,
@@ -45,10 +45,11 @@ export class ClientTransactions {
     destination: Endpoint,
     ackFor: (response: SipResponse) => SipRequest,
     onSuccess: (response: SipResponse) => void,
+    extra?: Pick<InviteClientHost, 'onProvisional' | 'timerBCallingOnly'>,
   ): Promise<ClientOutcome> {
     const key = clientTransactionKey(request);
     if (!key) return Promise.resolve({ kind: 'timeout' });
-    const host = { ...this.#host, ackFor, onSuccess };
+    const host = { ...this.#host, ackFor, onSuccess, ...extra };
     const tx = new InviteClientTransaction(key, request, destination, host, this.#timers);
     this.#transactions.set(key, tx);
     tx.start();
@@ -61,6 +62,12 @@ export class ClientTransactions {
     const tx = key ? this.#transactions.get(key) : undefined;
     tx?.receiveResponse(response);
     return tx !== undefined;
+  }
+
+  /** Ends one transaction now (RFC 3261 §9.1: no final response 64·T1 after our CANCEL's 200). */
+  end(request: SipRequest): void {
+    const key = clientTransactionKey(request);
+    if (key) this.#transactions.get(key)?.close();
   }
 
   /** Ends every transaction without sending anything. */

@@ -14,6 +14,7 @@ import {
   type SipResponse,
 } from '../messages/index.ts';
 import { Dialog, dialogKey, type DialogListener } from '../dialogs/dialog.ts';
+import { UacInvite, type UacInviteOptions } from '../dialogs/uac-invite.ts';
 import { InviteServerTransaction } from '../transactions/invite-server-transaction.ts';
 import { NonInviteServerTransaction } from '../transactions/non-invite-server-transaction.ts';
 import type { ClientOutcome } from '../transactions/non-invite-client-transaction.ts';
@@ -80,6 +81,8 @@ export class SipStack {
   readonly #dialogs = new Map<string, Dialog>();
   /** Call-ID + remote tag → dialog, to recognise an INVITE retransmitted after its transaction ended. */
   readonly #dialogsByRemote = new Map<string, Dialog>();
+  /** Our outgoing INVITEs until each has its outcome. */
+  readonly #uacInvites = new Set<UacInvite>();
   #closed = false;
 
   constructor(options: SipStackOptions) {
@@ -172,7 +175,7 @@ export class SipStack {
       body: options.body,
       contentType: options.contentType,
     });
-    const dialog = new Dialog(tx.request, ok, tx.source, this.#dialogHost(), this.timers);
+    const dialog = Dialog.uas(tx.request, ok, tx.source, this.#dialogHost(), this.timers);
     dialog.listener = options.listener;
     this.#dialogs.set(dialog.key, dialog);
     this.#dialogsByRemote.set(`${dialog.id.callId}\u0000${dialog.id.remoteTag}`, dialog);
@@ -236,6 +239,36 @@ export class SipStack {
   }
 
   /**
+   * Places a call (RFC 3261 §13.2): our INVITE, its early dialogs, the ACK of every 2xx, forking,
+   * digest, the 422 retry and CANCEL (uac-invite.ts). The outcome resolves at the answer or the end;
+   * an answered call's dialog is in the stack, so in-dialog requests reach its listener.
+   */
+  dial(options: UacInviteOptions): UacInvite {
+    const uac = new UacInvite(options, {
+      startInvite: (request, destination, hooks) => {
+        if (this.#closed) return Promise.resolve({ kind: 'timeout' });
+        return this.#clientTransactions.startInvite(request, destination, hooks.ackFor, hooks.onSuccess, {
+          onProvisional: hooks.onProvisional,
+          timerBCallingOnly: true,
+        });
+      },
+      startRequest: (request, destination) => this.sendRequest(request, destination),
+      endInvite: (request) => this.#clientTransactions.end(request),
+      write: (request, destination) => this.#write(request, destination),
+      addDialog: (dialog) => {
+        if (!this.#closed) this.#dialogs.set(dialog.key, dialog);
+      },
+      dialogHost: this.#dialogHost(),
+      timers: this.timers,
+      userAgent: this.userAgent,
+    });
+    this.#uacInvites.add(uac);
+    void uac.outcome.then(() => this.#uacInvites.delete(uac));
+    uac.start();
+    return uac;
+  }
+
+  /**
    * Sends an out-of-dialog non-INVITE request (REGISTER, OPTIONS keep-alive) built by the caller, on
    * a client transaction (RFC 3261 §17.1.2). Its top Via must come from `via()`.
    */
@@ -262,6 +295,7 @@ export class SipStack {
     if (this.#closed) return;
     this.#closed = true;
     for (const tx of [...this.#serverTransactions.values()]) tx.close();
+    for (const uac of this.#uacInvites) uac.close();
     this.#clientTransactions.close();
     for (const dialog of [...this.#dialogs.values()]) dialog.close();
   }

@@ -14,7 +14,8 @@ import { timer64 } from '../core/timers.ts';
 import type { ServerTransaction } from '../transactions/server-transaction.ts';
 
 /**
- * A UAS dialog created by our 2xx to an INVITE (RFC 3261 §12.1.1).
+ * A dialog: a UAS one created by our 2xx to an INVITE (RFC 3261 §12.1.1), or a UAC one created
+ * by a 2xx to our INVITE (§12.1.2, `Dialog.uac`), which starts Confirmed since we send the ACK.
  *
  *   Accepted ── ACK ──► Confirmed ── BYE either way / close() ──► Terminated
  *      │ no ACK within 64·T1 (§13.3.1.4)
@@ -56,6 +57,19 @@ export interface DialogId {
   remoteTag: string;
 }
 
+interface DialogInit {
+  id: DialogId;
+  remoteTarget: string;
+  routeSet: readonly string[];
+  remoteEndpoint: Endpoint;
+  localHeader: string;
+  remoteHeader: string;
+  localSeq: number;
+  remoteSeq: number;
+  ok: SipResponse;
+  state: DialogState;
+}
+
 export function dialogKey(id: DialogId): string {
   return `${id.callId}\u0000${id.localTag}\u0000${id.remoteTag}`;
 }
@@ -88,24 +102,76 @@ export class Dialog {
   #timerReinviteRetransmit: NodeJS.Timeout | undefined;
   #timerReinviteGiveUp: NodeJS.Timeout | undefined;
 
-  constructor(invite: SipRequest, ok: SipResponse, source: Endpoint, host: DialogHost, timers: SipTimerValues) {
+  /** Use `Dialog.uas` or `Dialog.uac`: the two sides fill the dialog state differently (§12.1.1, §12.1.2). */
+  private constructor(init: DialogInit, host: DialogHost, timers: SipTimerValues) {
+    this.id = init.id;
+    this.key = dialogKey(init.id);
+    this.remoteTarget = init.remoteTarget;
+    this.routeSet = init.routeSet;
+    this.remoteEndpoint = init.remoteEndpoint;
+    this.#state = init.state;
+    this.#localHeader = init.localHeader;
+    this.#remoteHeader = init.remoteHeader;
+    this.#localSeq = init.localSeq;
+    this.#remoteSeq = init.remoteSeq;
+    this.#okResponse = init.ok;
+    this.#host = host;
+    this.#timers = timers;
+    this.#retransmitInterval = timers.T1;
+  }
+
+  /** The dialog our 2xx to `invite` creates (RFC 3261 §12.1.1); it waits for the ACK. */
+  static uas(invite: SipRequest, ok: SipResponse, source: Endpoint, host: DialogHost, timers: SipTimerValues): Dialog {
     const to = parseNameAddr(ok.headers.get('To') ?? '');
     const from = parseNameAddr(invite.headers.get('From') ?? '');
     const contact = parseNameAddr(invite.headers.get('Contact') ?? '');
     if (!to?.tag || !from) throw new Error('Dialog: the 2xx needs a To tag and the INVITE a From');
-    this.id = { callId: invite.headers.get('Call-ID') ?? '', localTag: to.tag, remoteTag: from.tag ?? '' };
-    this.key = dialogKey(this.id);
-    this.remoteTarget = contact?.uri ?? invite.uri;
-    this.routeSet = invite.headers.getAll('Record-Route');
-    this.remoteEndpoint = source;
-    this.#localHeader = ok.headers.get('To') ?? '';
-    this.#remoteHeader = invite.headers.get('From') ?? '';
-    this.#remoteSeq = Number.parseInt((invite.headers.get('CSeq') ?? '0').trim(), 10);
-    this.#localSeq = 1 + Math.floor(Math.random() * 10_000);
-    this.#okResponse = ok;
-    this.#host = host;
-    this.#timers = timers;
-    this.#retransmitInterval = timers.T1;
+    const init: DialogInit = {
+      id: { callId: invite.headers.get('Call-ID') ?? '', localTag: to.tag, remoteTag: from.tag ?? '' },
+      remoteTarget: contact?.uri ?? invite.uri,
+      routeSet: invite.headers.getAll('Record-Route'),
+      remoteEndpoint: source,
+      localHeader: ok.headers.get('To') ?? '',
+      remoteHeader: invite.headers.get('From') ?? '',
+      remoteSeq: Number.parseInt((invite.headers.get('CSeq') ?? '0').trim(), 10),
+      localSeq: 1 + Math.floor(Math.random() * 10_000),
+      ok,
+      state: DialogState.Accepted,
+    };
+    return new Dialog(init, host, timers);
+  }
+
+  /**
+   * The dialog a 2xx to our INVITE creates (RFC 3261 §12.1.2): the route set is the 2xx's
+   * Record-Route in reverse order, the remote target its Contact, the local CSeq the INVITE's, the
+   * remote CSeq empty (0: any first request of the peer is in order). It starts Confirmed: the ACK
+   * is ours to send (§13.2.2.4), not one to wait for. `destination` is where the INVITE went.
+   */
+  static uac(
+    invite: SipRequest,
+    ok: SipResponse,
+    destination: Endpoint,
+    host: DialogHost,
+    timers: SipTimerValues,
+  ): Dialog {
+    const to = parseNameAddr(ok.headers.get('To') ?? '');
+    const from = parseNameAddr(invite.headers.get('From') ?? '');
+    if (!to?.tag || !from?.tag) throw new Error('Dialog: the 2xx needs a To tag and our INVITE a From tag');
+    const contact = parseNameAddr(ok.headers.get('Contact') ?? '');
+    const init: DialogInit = {
+      id: { callId: invite.headers.get('Call-ID') ?? '', localTag: from.tag, remoteTag: to.tag },
+      // A 2xx without Contact is broken; the INVITE's Request-URI is the best target left.
+      remoteTarget: contact?.uri ?? invite.uri,
+      routeSet: ok.headers.getAll('Record-Route').reverse(),
+      remoteEndpoint: destination,
+      localHeader: invite.headers.get('From') ?? '',
+      remoteHeader: ok.headers.get('To') ?? '',
+      localSeq: parseCSeq(invite.headers.get('CSeq') ?? '')?.seq ?? 1,
+      remoteSeq: 0,
+      ok,
+      state: DialogState.Confirmed,
+    };
+    return new Dialog(init, host, timers);
   }
 
   get state(): DialogState {
@@ -182,6 +248,27 @@ export class Dialog {
     options?: { headers?: [string, string][]; body?: Buffer },
   ): { request: SipRequest; destination: Endpoint } {
     this.#localSeq += 1;
+    return this.#build(method, this.#localSeq, options);
+  }
+
+  /**
+   * The ACK for a 2xx to our initial INVITE (RFC 3261 §13.2.2.4): built as any in-dialog request
+   * (remote target, route set, a new branch) but with the INVITE's CSeq number, and the INVITE's
+   * credentials when it carried some.
+   */
+  createInitialAck(invite: SipRequest): { request: SipRequest; destination: Endpoint } {
+    const seq = parseCSeq(invite.headers.get('CSeq') ?? '')?.seq ?? this.#localSeq;
+    const credentials: [string, string][] = [];
+    for (const name of ['Authorization', 'Proxy-Authorization'])
+      for (const value of invite.headers.getLines(name)) credentials.push([name, value]);
+    return this.#build('ACK', seq, { headers: credentials });
+  }
+
+  #build(
+    method: string,
+    seq: number,
+    options?: { headers?: [string, string][]; body?: Buffer },
+  ): { request: SipRequest; destination: Endpoint } {
     const headers = new SipHeaders();
     const firstRoute = this.routeSet[0] ? parseNameAddr(this.routeSet[0]) : undefined;
     const looseRouting = firstRoute ? firstRoute.uri.toLowerCase().includes(';lr') : true;
@@ -200,7 +287,7 @@ export class Dialog {
     headers.append('From', this.#localHeader);
     headers.append('To', this.#remoteHeader);
     headers.append('Call-ID', this.id.callId);
-    headers.append('CSeq', `${this.#localSeq} ${method}`);
+    headers.append('CSeq', `${seq} ${method}`);
     headers.append('User-Agent', this.#host.userAgent);
     for (const [name, value] of options?.headers ?? []) headers.append(name, value);
     const request: SipRequest = {

@@ -7,6 +7,14 @@ export interface InviteClientHost extends ClientTransactionHost {
   ackFor(response: SipResponse): SipRequest;
   /** A 2xx (the first or a retransmission): the TU ACKs it end to end (§13.2.2.4). */
   onSuccess(response: SipResponse): void;
+  /** Every 1xx, for a TU that shows progress (early dialogs, early media, when CANCEL may go). */
+  onProvisional?(response: SipResponse): void;
+  /**
+   * RFC 3261 §17.1.1.2: Timer B runs in Calling only, so a call that rings ends by the TU's CANCEL.
+   * Off (the default, for our re-INVITEs) Timer B also bounds Proceeding: a peer that answers a
+   * session refresh with 100 and nothing else must not hold it for ever.
+   */
+  timerBCallingOnly?: boolean;
 }
 
 export enum InviteClientState {
@@ -18,8 +26,8 @@ export enum InviteClientState {
 }
 
 /**
- * INVITE client transaction, RFC 3261 §17.1.1 as updated by RFC 6026 §8.4 — used for our in-dialog
- * re-INVITE (a session refresh to a peer that does not allow UPDATE).
+ * INVITE client transaction, RFC 3261 §17.1.1 as updated by RFC 6026 §8.4 — used for our outbound
+ * calls (UacInvite) and our in-dialog re-INVITE (a session refresh to a peer that does not allow UPDATE).
  *
  *   Calling ── Timer A: resend at T1, 2·T1 … (UDP) ── 1xx ──► Proceeding
  *      │ Timer B (64·T1): timeout                             │
@@ -67,6 +75,12 @@ export class InviteClientTransaction {
     if (response.status < 200) {
       if (state === InviteClientState.Calling) this.#state = InviteClientState.Proceeding;
       this.#stopA();
+      if (this.#host.timerBCallingOnly) {
+        clearTimeout(this.#timerB);
+        this.#timerB = undefined;
+      }
+      if (state === InviteClientState.Calling || state === InviteClientState.Proceeding)
+        this.#host.onProvisional?.(response);
       return;
     }
     if (response.status < 300) {
