@@ -26,6 +26,8 @@ export interface InProcessBridgeOptions {
   /** The BullMQ processor of the calls queue, given the agent's own audio channel and the records. */
   agent: (sides: { channel: RedisAudioChannel; records: CallRecordRepository }) => Processor<CallJob>;
   agentConcurrency: number;
+  /** More bridge settings (e.g. SIP_T1_MS), over the ones chosen here. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function startInProcessBridge(options: InProcessBridgeOptions): Pro
       MEDIA_WORKERS: '1', // one MediaControlServer below
       REDIS_KEY_PREFIX: prefix,
       ANSWER_TIMEOUT_MS: '5000',
+      ...options.env,
     });
     const conns = Array.from({ length: 8 }, () => new Redis({ maxRetriesPerRequest: null }));
     cleanup.push(() => conns.forEach((c) => c.disconnect()));

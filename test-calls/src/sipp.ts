@@ -34,6 +34,8 @@ export interface SippOptions {
   extraArgs?: string[];
   /** `-i`: the loopback address sipp sends from, e.g. 127.0.0.2 for a source outside a trunk. Default 127.0.0.1. */
   localIp?: string;
+  /** `-p`: sipp's own SIP port; a free one when absent (a callee scenario needs it known). */
+  sipPort?: number;
   /** SIPp's own `-timeout`, and a kill timer 5 s later. Default 30 s. */
   timeoutMs?: number;
 }
@@ -90,7 +92,10 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   const traceDir = await mkdtemp(join(tmpdir(), 'vb-sipp-'));
   const token = randomBytes(4).toString('hex');
   // -mp takes the audio port and the one two above it (video): a block of four keeps both free.
-  const [sipPort, mediaPort] = await Promise.all([freePort('udp'), freeRtpPortRange(4).then((range) => range.minPort)]);
+  const [sipPort, mediaPort] = await Promise.all([
+    options.sipPort ?? freePort('udp'),
+    freeRtpPortRange(4).then((range) => range.minPort),
+  ]);
   const scenario = isAbsolute(options.scenario) ? options.scenario : join(SCENARIOS_DIR, options.scenario);
   const files = {
     errors: join(traceDir, 'errors.log'),

@@ -8,3 +8,6 @@ export { AgentDispatcher } from './call/agent-dispatcher.ts';
 export { UdpSipTransport } from './transport/udp-transport.ts';
 export { DEMO_NUMBERS } from './admission/demo-numbers.ts';
 export { ReferClient, type TransferProgress } from './call/refer-client.ts';
+export { OutboundCall } from './outbound/outbound-call.ts';
+export { OutboundState } from './outbound/outbound-state.ts';
+export { targetFromUri, type DialHooks, type OutboundTarget } from './outbound/dial-request.ts';

@@ -12,6 +12,8 @@ import {
   parseCidrList,
   type BridgeConfig,
   type CallRecord,
+  type DialOutcome,
+  type DialRequest,
   type Cidr,
   type FixedPort,
 } from '@voicebridge/protocol';
@@ -49,6 +51,9 @@ import { TlsSipTransport } from './transport/tls-transport.ts';
 import { UdpSipTransport } from './transport/udp-transport.ts';
 import { SignalingMetrics } from './signaling-metrics.ts';
 import type { Registry } from '@voicebridge/metrics';
+import type { DialHooks, OutboundTarget } from './outbound/dial-request.ts';
+import { trunkTarget } from './outbound/trunk-target.ts';
+import { SipResolver } from './registration/sip-resolver.ts';
 
 export interface SignalingServiceOptions {
   config: BridgeConfig;
@@ -103,6 +108,8 @@ export class SignalingService {
   #address: AddressInfo | undefined;
   #tlsAddress: AddressInfo | undefined;
   #closing: Promise<void> | undefined;
+  /** RFC 3263 for outbound calls' next hop (a trunk's registrar). */
+  readonly #resolver = new SipResolver();
 
   private constructor(options: SignalingServiceOptions) {
     this.#options = options;
@@ -322,6 +329,21 @@ export class SignalingService {
     if (!this.guard.admit(data, source)) return;
     if (this.#trace === undefined) this.stack.receive(data, source);
     else this.#trace.received(data, source, () => this.stack.receive(data, source));
+  }
+
+  /**
+   * Places an outbound call through the SIP core's UAC (docs/architecture.md "Outbound calls"): the
+   * agent is claimed and prepared first, `hooks.onInviteSending` runs right before the INVITE
+   * leaves, `hooks.signal` cancels before the answer. Resolves at the answer or the end.
+   */
+  dial(request: DialRequest, hooks: DialHooks = {}): Promise<DialOutcome> {
+    const given = hooks.target;
+    const target = async (): Promise<OutboundTarget> => {
+      if (given) return given;
+      const trunk = this.trunks.trunks.find((t) => t.name === request.trunk);
+      return trunkTarget(trunk, request.trunk, request.destination, this.#resolver);
+    };
+    return this.calls.dial(request, target, hooks);
   }
 
   /** Open SIP TCP connections, both directions (bounded by SIP_TCP_MAX_CONNECTIONS). */

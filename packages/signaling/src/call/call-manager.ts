@@ -1,4 +1,11 @@
-import { newCallId, VoicebridgeError, type MediaEvent, type NumberConfig } from '@voicebridge/protocol';
+import {
+  newCallId,
+  VoicebridgeError,
+  type DialOutcome,
+  type DialRequest,
+  type MediaEvent,
+  type NumberConfig,
+} from '@voicebridge/protocol';
 import type {
   InviteServerTransaction,
   NonInviteServerTransaction,
@@ -15,6 +22,12 @@ import type { TrunkDirectory } from '../admission/trunk-directory.ts';
 import type { TransferProgress } from './refer-client.ts';
 import { refuseRequest } from '../admission/request-checks.ts';
 import { ACCEPT, ALLOW, KNOWN_METHODS, SUPPORTED } from './sip-capabilities.ts';
+import { OutboundCall } from '../outbound/outbound-call.ts';
+import type { OutboundTarget } from '../outbound/dial-request.ts';
+import type { DialHooks } from '../outbound/dial-request.ts';
+
+/** A live call either way: what the manager asks of it (hang-up, transfer, close, its counts). */
+type LiveCall = Call | OutboundCall;
 
 /** Who may call and how many: see docs/operations.md "Admission". Without it every source is admitted. */
 export interface AdmissionOptions {
@@ -35,7 +48,7 @@ const SERVED_OUT_OF_DIALOG = new Set(['OPTIONS', 'BYE']);
 export class CallManager implements SipStackHandler {
   readonly #deps: CallDeps;
   readonly #admission: AdmissionOptions | undefined;
-  readonly #calls = new Map<string, Call>();
+  readonly #calls = new Map<string, LiveCall>();
   /** SIP Call-ID → our call id, for the live calls (the SIP trace's lookup per message). */
   readonly #bySipCallId = new Map<string, string>();
   /** Calls in progress per trunk name, for the trunks' maxCalls. */
@@ -127,6 +140,28 @@ export class CallManager implements SipStackHandler {
     this.#bySipCallId.set(call.sipCallId, call.callId);
     if (trunk !== undefined) this.#perTrunk.set(trunk.name, (this.#perTrunk.get(trunk.name) ?? 0) + 1);
     void call.run();
+  }
+
+  /**
+   * Places an outbound call (OutboundCall): resolves at the answer or the end; an answered call then
+   * lives here like an inbound one (hang-up, transfer, drain) and ends with the usual record.
+   * Outbound calls count against their trunk's calls like inbound ones.
+   */
+  dial(request: DialRequest, target: () => Promise<OutboundTarget>, hooks?: DialHooks): Promise<DialOutcome> {
+    if (this.#draining) return Promise.resolve({ verdict: 'failed', attempts: 0, detail: 'draining' });
+    if (this.#calls.has(request.callId))
+      return Promise.reject(new VoicebridgeError('VB_CONFLICT', `call ${request.callId} is already live`));
+    const call = new OutboundCall(request, target, this.#deps, (ended) => this.#forget(ended));
+    this.#calls.set(call.callId, call);
+    this.#bySipCallId.set(call.sipCallId, call.callId);
+    const trunk = call.trunkName;
+    this.#perTrunk.set(trunk, (this.#perTrunk.get(trunk) ?? 0) + 1);
+    return call.run(hooks);
+  }
+
+  /** Calls in progress through a trunk, both directions (its channel limit counts them all). */
+  callsOnTrunk(trunk: string): number {
+    return this.#perTrunk.get(trunk) ?? 0;
   }
 
   onRequest(request: SipRequest, tx: NonInviteServerTransaction): void {
@@ -236,7 +271,7 @@ export class CallManager implements SipStackHandler {
     await Promise.allSettled([...this.#calls.values()].map((call) => call.close('drain')));
   }
 
-  #forget(call: Call): void {
+  #forget(call: LiveCall): void {
     if (!this.#calls.delete(call.callId)) return;
     if (this.#bySipCallId.get(call.sipCallId) === call.callId) this.#bySipCallId.delete(call.sipCallId);
     if (call.refusedUnadmitted) this.#refusedBeforeAdmission++;

@@ -178,6 +178,16 @@ export class Dialog {
     return this.#state;
   }
 
+  /** Our From/To in the dialog's requests: our header with our tag (a record keeps it for a BYE after a restart). */
+  get localHeader(): string {
+    return this.#localHeader;
+  }
+
+  /** The peer's header with its tag: the To of our in-dialog requests. */
+  get remoteHeader(): string {
+    return this.#remoteHeader;
+  }
+
   /** Starts the §13.3.1.4 2xx retransmission; the 2xx itself was sent by the INVITE transaction. */
   startRetransmission(): void {
     if (this.remoteEndpoint.transport === 'udp') this.#schedule2xx();

@@ -4,3 +4,5 @@ export { buildAnswer } from './answer-builder.ts';
 export type { LocalMedia } from './answer-builder.ts';
 export { chooseCrypto, formatCrypto } from './crypto-attribute.ts';
 export type { AnswerCrypto, OfferedCrypto } from './crypto-attribute.ts';
+export { buildOffer } from './offer-builder.ts';
+export type { OfferMedia } from './offer-builder.ts';
