@@ -152,7 +152,7 @@ describe('SIPp as the callee: outbound calls through the UAC', function () {
     [603, 'rejected'],
     [404, 'invalid-number'],
   ] as const) {
-    it(`${status}: the dial ends ${verdict} with the Reason kept, the ${status} ACKed, no agent left`, async () => {
+    it(`${status}: the dial ends ${verdict} with the Reason kept, the ${status} ACKed`, async () => {
       const { run, outcome, record } = await dialSipp(`uas-reject-${status}.xml`);
       expect(run.code, describeRun(run)).to.equal(0);
       expect(outcome).to.deep.include({ verdict, finalStatus: status, attempts: 1 });

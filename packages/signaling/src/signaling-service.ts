@@ -10,6 +10,7 @@ import {
   nodeIdOf,
   parseCidr,
   parseCidrList,
+  SecretEnvAllowList,
   type BridgeConfig,
   type CallRecord,
   type DialOutcome,
@@ -52,7 +53,7 @@ import { UdpSipTransport } from './transport/udp-transport.ts';
 import { SignalingMetrics } from './signaling-metrics.ts';
 import type { Registry } from '@voicebridge/metrics';
 import type { DialHooks, OutboundTarget } from './outbound/dial-request.ts';
-import { trunkTarget } from './outbound/trunk-target.ts';
+import { trunkTarget, type SecretReader } from './outbound/trunk-target.ts';
 import { SipResolver } from './registration/sip-resolver.ts';
 
 export interface SignalingServiceOptions {
@@ -71,6 +72,8 @@ export interface SignalingServiceOptions {
   host?: string;
   /** The process's metrics registry; a private one when absent (tests). */
   metrics?: Registry;
+  /** Reads a secret variable by name (trunks' outbound passwords); main.ts passes process.env's. */
+  readSecret?: (name: string) => string | undefined;
 }
 
 /** SIP messages kept while start() finishes after binding (UDP peers retransmit anything beyond). */
@@ -108,12 +111,18 @@ export class SignalingService {
   #address: AddressInfo | undefined;
   #tlsAddress: AddressInfo | undefined;
   #closing: Promise<void> | undefined;
-  /** RFC 3263 for outbound calls' next hop (a trunk's registrar). */
+  /** RFC 3263 for outbound calls' next hop (a trunk's outbound URI or registrar). */
   readonly #resolver = new SipResolver();
+  /** A trunk's outbound password, read by the variable it names (AGENT_SECRET_ENV allow-list). */
+  readonly #secrets: SecretReader;
 
   private constructor(options: SignalingServiceOptions) {
     this.#options = options;
     const { config, log } = options;
+    this.#secrets = {
+      allowList: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV),
+      read: options.readSecret ?? (() => undefined),
+    };
     const metrics = new SignalingMetrics(options.metrics, { activeCalls: () => this.calls.size });
     const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
     const advertised = advertisedSipAddress(config);
@@ -341,7 +350,7 @@ export class SignalingService {
     const target = async (): Promise<OutboundTarget> => {
       if (given) return given;
       const trunk = this.trunks.trunks.find((t) => t.name === request.trunk);
-      return trunkTarget(trunk, request.trunk, request.destination, this.#resolver);
+      return trunkTarget(trunk, request.trunk, request.destination, this.#resolver, this.#secrets);
     };
     return this.calls.dial(request, target, hooks);
   }

@@ -207,7 +207,7 @@ export class OutboundCall {
     this.#transition(OutboundState.Calling);
     this.#uac = this.#deps.stack.dial({
       requestUri: target.requestUri,
-      from: `<sip:${request.callerId}@${host}>;tag=${this.#deps.stack.generateTag()}`,
+      from: `<sip:${target.fromUser ?? request.callerId}@${host}>;tag=${this.#deps.stack.generateTag()}`,
       to: `<${target.requestUri}>`,
       callId: this.sipCallId,
       contact,
