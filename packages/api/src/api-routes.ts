@@ -6,6 +6,7 @@ import {
   DialLimits,
   NumberRepository,
   TrunkRepository,
+  TrunkStatusRepository,
   type RedisKeys,
 } from '@voicebridge/store';
 import type { AuditLog } from './audit-log.ts';
@@ -41,7 +42,11 @@ export function addApiRoutes(server: HttpServer, options: ApiOptions): void {
     outbound: options.outbound,
     audit: options.audit,
   });
-  addTrunkRoutes(server, { trunks: new TrunkRepository(redis, keys), audit: options.audit });
+  addTrunkRoutes(server, {
+    trunks: new TrunkRepository(redis, keys),
+    statuses: new TrunkStatusRepository(redis, keys),
+    audit: options.audit,
+  });
   addCallRoutes(server, {
     redis,
     keys,

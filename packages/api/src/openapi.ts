@@ -4,6 +4,7 @@ import {
   ERROR_CODES,
   MediaStatsSchema,
   NumberConfigSchema,
+  RegistrationStatusSchema,
   SipTraceEntrySchema,
   TranscriptEntrySchema,
   TrunkConfigSchema,
@@ -59,7 +60,7 @@ function queryParams(): Json[] {
 }
 
 /** Read and write routes of one kind of config (numbers or trunks). */
-function configPaths(plural: string, param: string, paramText: string, schema: string): Json {
+function configPaths(plural: string, param: string, paramText: string, schema: string, extra: Json = {}): Json {
   const single = {
     parameters: [pathParam(param, paramText)],
     get: {
@@ -104,7 +105,7 @@ function configPaths(plural: string, param: string, paramText: string, schema: s
           description: 'all of them',
           ...jsonBody({
             type: 'object',
-            properties: { [plural]: { type: 'array', items: ref(schema) } },
+            properties: { [plural]: { type: 'array', items: ref(schema) }, ...extra },
             required: [plural],
           }),
         },
@@ -178,7 +179,24 @@ export function openApiDocument(): Json {
     },
     paths: {
       ...configPaths('numbers', 'e164', 'an E.164 number (+ encoded as %2B)', 'NumberConfig'),
-      ...configPaths('trunks', 'name', "a trunk's name", 'TrunkConfig'),
+      ...configPaths('trunks', 'name', "a trunk's name", 'TrunkConfig', {
+        registration: {
+          type: 'object',
+          description: 'outbound registration per trunk name, as signaling last wrote it (absent: none)',
+          additionalProperties: schemaOf(RegistrationStatusSchema),
+        },
+      }),
+      '/api/v1/live': {
+        get: {
+          summary:
+            'server-sent events: a `calls` event with the calls not ended yet ({calls: [CallSummary…], atMs}) on connect and whenever the list changes',
+          security: [{ bearer: [] }],
+          responses: {
+            '200': { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            ...errors(401, 429, 503),
+          },
+        },
+      },
       '/api/v1/calls': {
         get: {
           summary: 'calls newest first, filtered; page with nextCursor',

@@ -1,12 +1,19 @@
 import { HttpError, type HttpServer, type RouteContext } from '@voicebridge/http';
 import { maskTrunkConfig, PASSWORD_MASK, TRUNK_NAME_PATTERN, type TrunkConfig } from '@voicebridge/protocol';
-import { trunkConfigInputIssues, type TrunkConfigInput, type TrunkRepository } from '@voicebridge/store';
+import {
+  trunkConfigInputIssues,
+  type TrunkConfigInput,
+  type TrunkRepository,
+  type TrunkStatusRepository,
+} from '@voicebridge/store';
 import { invalidField, objectBody } from './api-errors.ts';
 import type { AuditLog } from './audit-log.ts';
 import { mergePatch } from './merge-patch.ts';
 
 export interface TrunkRoutesOptions {
   trunks: TrunkRepository;
+  /** Outbound registration per trunk, as signaling last wrote it. */
+  statuses: TrunkStatusRepository;
   audit: AuditLog;
 }
 
@@ -18,12 +25,21 @@ const MANAGED = ['version', 'configVersion', 'updatedAtMs'] as const;
  * edited and returned) keeps the stored password.
  */
 export function addTrunkRoutes(server: HttpServer, options: TrunkRoutesOptions): void {
-  const { trunks, audit } = options;
+  const { trunks, statuses, audit } = options;
   server.add({
     method: 'GET',
     path: '/api/v1/trunks',
     realm: 'read',
-    handler: async () => ({ json: { trunks: (await trunks.list()).map(maskTrunkConfig) } }),
+    handler: async () => {
+      const list = await trunks.list();
+      // Beside the configs, not in them: a status is signaling's observation, not configuration a PUT could send back.
+      const registration: Record<string, unknown> = {};
+      for (const trunk of list) {
+        const status = await statuses.get(trunk.name);
+        if (status !== undefined) registration[trunk.name] = status;
+      }
+      return { json: { trunks: list.map(maskTrunkConfig), registration } };
+    },
   });
   server.add({
     method: 'GET',

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { PASSWORD_MASK } from '@voicebridge/protocol';
-import { TrunkRepository } from '@voicebridge/store';
+import { TrunkRepository, TrunkStatusRepository } from '@voicebridge/store';
 import { json, READ, useApi } from './api-fixture.ts';
 
 const NUMBER = '+15551230001';
@@ -100,5 +100,24 @@ describe('API v1 numbers and trunks (real HTTP, real Redis)', () => {
     const badName = await api.request('GET', '/api/v1/trunks/-bad');
     expect((await json(badName)).error.field).to.equal('name');
     expect(api.audit.map((e) => e.action)).to.deep.equal(['trunk.put', 'trunk.patch']);
+  });
+
+  it("the trunk list carries each trunk's registration as signaling last wrote it, beside the configs", async () => {
+    for (const name of ['carrier-a', 'carrier-b']) {
+      expect(
+        (await api.request('PUT', `/api/v1/trunks/${name}`, { body: { sources: ['203.0.113.0/24'] } })).status,
+      ).to.equal(201);
+    }
+    const status = {
+      state: 'failed',
+      registrar: 'sip:reg.example',
+      lastError: '403 Forbidden',
+      failures: 2,
+      updatedAtMs: 1,
+    } as const;
+    await new TrunkStatusRepository(api.db.redis, api.db.keys).set('carrier-a', status);
+    const listed = await json(await api.request('GET', '/api/v1/trunks', { token: READ }));
+    expect(listed.trunks.map((t: { name: string }) => t.name)).to.have.members(['carrier-a', 'carrier-b']);
+    expect(listed.registration).to.deep.equal({ 'carrier-a': status });
   });
 });

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { addApiRoutes, type AuditLog } from '@voicebridge/api';
+import { addDashboardRoutes, addLiveCallsRoute, LiveCallsFeed } from '@voicebridge/dashboard';
 import { addHealthRoutes, HttpServer, Readiness, type ReadinessCheck } from '@voicebridge/http';
 import {
   CALLS_QUEUE,
@@ -10,7 +11,7 @@ import {
   SecretEnvAllowList,
   type BridgeConfig,
 } from '@voicebridge/protocol';
-import { RedisKeys } from '@voicebridge/store';
+import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import type { Registry } from '@voicebridge/metrics';
 import { addMetricsRoute } from './metrics-route.ts';
 import { dialEnqueuer } from './dial-queue.ts';
@@ -87,9 +88,12 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     onError: options.onError,
   });
   addHealthRoutes(server, readiness);
+  const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
+  const records = new CallRecordRepository(redis, keys);
   addApiRoutes(server, {
     redis,
-    keys: new RedisKeys(config.REDIS_KEY_PREFIX),
+    keys,
+    records,
     outbound: { secretEnv: SecretEnvAllowList.parse(config.AGENT_SECRET_ENV), denyCidrs: config.OUTBOUND_DENY_CIDRS },
     audit: options.audit,
     onCorrupt: (error) => options.onError(error, 'GET /api/v1/calls'),
@@ -100,6 +104,9 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
       }),
   });
   addMetricsRoute(server, { config, registry: options.metrics, queue, processes: options.processes });
+  const live = new LiveCallsFeed({ records, onError: (error) => options.onError(error, 'GET /api/v1/live') });
+  addLiveCallsRoute(server, live);
+  addDashboardRoutes(server);
   try {
     await readiness.start();
     const [port] = fixedPorts(config, ['http']);
@@ -115,6 +122,8 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
       },
       close: () =>
         (closing ??= (async () => {
+          // Open event streams would hold the server's close until their clients left.
+          live.close();
           await server.close();
           readiness.close();
           await queue.close();
@@ -123,6 +132,7 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     };
   } catch (error) {
     readiness.close();
+    live.close();
     await Promise.allSettled([server.close(), queue.close(), dialQueue.close()]);
     throw error;
   }
