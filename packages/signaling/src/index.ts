@@ -11,3 +11,4 @@ export { ReferClient, type TransferProgress } from './call/refer-client.ts';
 export { OutboundCall } from './outbound/outbound-call.ts';
 export { OutboundState } from './outbound/outbound-state.ts';
 export { targetFromUri, type DialHooks, type OutboundTarget } from './outbound/dial-request.ts';
+export { DialWorker, type DialWorkerOptions, type OutboundDialler } from './dialer/dial-worker.ts';

@@ -1,5 +1,10 @@
 import { connectRedis, runService } from '@voicebridge/runtime';
+import { RedisKeys } from '@voicebridge/store';
+import { DialWorker } from './dialer/dial-worker.ts';
 import { SignalingService } from './signaling-service.ts';
+
+/** Dials one signaling process rings at once; the trunks' channel and CPS limits are the real bound. */
+const DIAL_CONCURRENCY = 100;
 
 await runService('signaling', async (config, log, metrics) => {
   const redis = connectRedis(config.REDIS_URL, 'vb-signaling', metrics);
@@ -13,12 +18,28 @@ await runService('signaling', async (config, log, metrics) => {
     // Trunks' outbound passwords by the variable each names (checked against AGENT_SECRET_ENV).
     readSecret: (name) => process.env[name],
   });
+  const dialRedis = connectRedis(config.REDIS_URL, 'vb-signaling-dial', metrics);
+  const dials = new DialWorker({
+    workerRedis: dialRedis,
+    redis,
+    keys: new RedisKeys(config.REDIS_KEY_PREFIX),
+    dialler: {
+      dial: (request, hooks) => service.dial(request, hooks),
+      callsOnTrunk: (trunk) => service.calls.callsOnTrunk(trunk),
+      isLive: (callId) => service.calls.numberConfigOf(callId) !== undefined,
+    },
+    log: log.child({ component: 'dial-worker' }),
+    concurrency: DIAL_CONCURRENCY,
+  });
+  await dials.start();
   return {
     detail: { sip: `${service.address.address}:${service.address.port}`, nodeId: service.nodeId },
     service: {
       close: async () => {
+        // Ringing dials are cancelled before the calls drain: no new call starts during shutdown.
+        await dials.close();
         await service.close();
-        await Promise.allSettled([redis.quit(), eventsRedis.quit()]);
+        await Promise.allSettled([redis.quit(), eventsRedis.quit(), dialRedis.quit()]);
       },
     },
   };
