@@ -51,37 +51,23 @@ export class CallEngines {
       this.#configError = error;
     }
     this.#cloud = cloud;
-    if (cloud.stt === undefined) this.stt = offline.stt;
-    else {
-      this.#sttSwitch = new EngineSwitch(
-        cloud.stt.provider,
-        cloud.stt.fallback === 'none' ? undefined : cloud.stt.fallback,
-        options.slots,
-        log,
-      );
-      this.#sttSwitch.onFailure = options.engineFailed;
-      this.stt = new FallbackStt({
-        primary: cloud.stt.engine,
-        fallback: cloud.stt.fallback === 'none' ? undefined : offline.stt,
-        switch: this.#sttSwitch,
-      });
-    }
-    if (cloud.tts === undefined) this.tts = offline.tts;
-    else {
-      this.#ttsSwitch = new EngineSwitch(
-        cloud.tts.provider,
-        cloud.tts.fallback === 'none' ? undefined : cloud.tts.fallback,
-        options.slots,
-        log,
-      );
-      this.#ttsSwitch.onFailure = options.engineFailed;
-      this.tts = new FallbackTts({
-        primary: cloud.tts.engine,
-        fallback: cloud.tts.fallback === 'none' ? undefined : offline.tts,
-        switch: this.#ttsSwitch,
-        stallMs: options.stallMs,
-      });
-    }
+    const stt = withFallback(
+      cloud.stt,
+      offline.stt,
+      options,
+      (primary, fallback, engineSwitch) => new FallbackStt({ primary, fallback, switch: engineSwitch }),
+    );
+    const tts = withFallback(
+      cloud.tts,
+      offline.tts,
+      options,
+      (primary, fallback, engineSwitch) =>
+        new FallbackTts({ primary, fallback, switch: engineSwitch, stallMs: options.stallMs }),
+    );
+    this.stt = stt.engine;
+    this.#sttSwitch = stt.switch;
+    this.tts = tts.engine;
+    this.#ttsSwitch = tts.switch;
   }
 
   /** Called once when an engine fails with no fallback allowed mid-call. */
@@ -161,4 +147,24 @@ export class CallEngines {
     void this.#cloud.tts?.engine.close();
     this.#log.debug('call engines closed');
   }
+}
+
+/**
+ * One engine of the call: the offline one when the number names no cloud provider, else the cloud
+ * adapter behind its fallback wrapper with the switch that records (and caps) a fallback.
+ */
+function withFallback<Engine>(
+  cloud: { engine: Engine; provider: string; fallback: string } | undefined,
+  offline: Engine,
+  options: CallEnginesOptions,
+  wrap: (primary: Engine, fallback: Engine | undefined, engineSwitch: EngineSwitch) => Engine,
+): { engine: Engine; switch: EngineSwitch | undefined } {
+  if (cloud === undefined) return { engine: offline, switch: undefined };
+  const fallback = cloud.fallback === 'none' ? undefined : cloud.fallback;
+  const engineSwitch = new EngineSwitch(cloud.provider, fallback, options.slots, options.log);
+  engineSwitch.onFailure = options.engineFailed;
+  return {
+    engine: wrap(cloud.engine, fallback === undefined ? undefined : offline, engineSwitch),
+    switch: engineSwitch,
+  };
 }

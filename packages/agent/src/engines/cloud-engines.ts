@@ -7,13 +7,31 @@ import {
   type SttEngineConfig,
   type TtsEngineConfig,
 } from '@voicebridge/protocol';
+import type { SpeechToText } from '../stt/speech-to-text.ts';
+import type { TextToSpeech } from '../tts/text-to-speech.ts';
+import { ASSEMBLYAI_DEFAULT_MODEL, AssemblyAiStt } from './assemblyai-stt.ts';
+import { CARTESIA_DEFAULT_MODEL, CartesiaTts } from './cartesia-tts.ts';
+import { DEEPGRAM_AURA_DEFAULT_MODEL, DeepgramAuraTts } from './deepgram-aura-tts.ts';
 import { DeepgramStt } from './deepgram-stt.ts';
-import { ElevenLabsTts } from './elevenlabs-tts.ts';
+import { ELEVENLABS_DEFAULT_MODEL, ElevenLabsTts } from './elevenlabs-tts.ts';
+
+/** A cloud STT adapter: a socket opened before the answer, and the audio it was sent (what is billed). */
+export interface CloudStt extends SpeechToText {
+  prepare(signal: AbortSignal): Promise<void>;
+  readonly audioSeconds: number;
+}
+
+/** A cloud TTS adapter: a socket opened before the answer, characters sent and replies cut by barge-in. */
+export interface CloudTts extends TextToSpeech {
+  prepare(signal: AbortSignal): Promise<void>;
+  readonly characters: number;
+  readonly cancelled: number;
+}
 
 /** The cloud adapters of one call, for the providers that have one (the rest run offline). */
 export interface CloudEngines {
-  stt?: { engine: DeepgramStt; provider: string; model: string; fallback: 'pocketsphinx' | 'none' };
-  tts?: { engine: ElevenLabsTts; provider: string; model: string; fallback: 'flite' | 'none' };
+  stt?: { engine: CloudStt; provider: string; model: string; fallback: 'pocketsphinx' | 'none' };
+  tts?: { engine: CloudTts; provider: string; model: string; fallback: 'flite' | 'none' };
 }
 
 /** Builds a call's cloud adapters; throws `VB_CONFIG_INVALID` naming the field and variable when a key is unusable. */
@@ -26,9 +44,52 @@ export interface CloudEngineFactoryOptions {
   policy: OutboundPolicy;
 }
 
+/** What every adapter takes: where, which key, the policy, the log. */
+interface Common {
+  url: string | undefined;
+  apiKey: string | undefined;
+  keyName: string;
+  policy: OutboundPolicy;
+  insecure: boolean;
+  log: Logger;
+}
+
+interface Adapter<Config, Engine> {
+  /** The model named in the record when the number names none. */
+  model(config: Config): string;
+  build(common: Common, config: Config, model: string): Engine;
+}
+
+const STT: Readonly<Record<string, Adapter<SttEngineConfig, CloudStt>>> = {
+  deepgram: {
+    model: () => 'nova-3',
+    build: (common, config, model) => new DeepgramStt({ ...common, model, language: config.language }),
+  },
+  assemblyai: {
+    model: () => ASSEMBLYAI_DEFAULT_MODEL,
+    build: (common, _config, model) => new AssemblyAiStt({ ...common, model }),
+  },
+};
+
+const TTS: Readonly<Record<string, Adapter<TtsEngineConfig, CloudTts>>> = {
+  elevenlabs: {
+    model: () => ELEVENLABS_DEFAULT_MODEL,
+    build: (common, config, model) => new ElevenLabsTts({ ...common, model, voice: config.voice }),
+  },
+  cartesia: {
+    model: () => CARTESIA_DEFAULT_MODEL,
+    build: (common, config, model) => new CartesiaTts({ ...common, model, voice: config.voice }),
+  },
+  // Aura's model names its voice (aura-2-thalia-en): a voice alone makes the model.
+  deepgram: {
+    model: (config) => (config.voice === undefined ? DEEPGRAM_AURA_DEFAULT_MODEL : `aura-2-${config.voice}-en`),
+    build: (common, _config, model) => new DeepgramAuraTts({ ...common, model }),
+  },
+};
+
 /** Providers with an adapter in this build; a number naming another runs on the offline engine. */
-export const STT_ADAPTERS: readonly string[] = ['deepgram'];
-export const TTS_ADAPTERS: readonly string[] = ['elevenlabs'];
+export const STT_ADAPTERS: readonly string[] = Object.keys(STT);
+export const TTS_ADAPTERS: readonly string[] = Object.keys(TTS);
 
 export function createCloudEngineFactory(options: CloudEngineFactoryOptions): CloudEngineFactory {
   const keyOf = (field: string, config: SttEngineConfig | TtsEngineConfig): string | undefined => {
@@ -44,25 +105,25 @@ export function createCloudEngineFactory(options: CloudEngineFactoryOptions): Cl
       );
     return value;
   };
+  const common = (kind: 'stt' | 'tts', config: SttEngineConfig | TtsEngineConfig, log: Logger, insecure: boolean) => ({
+    url: config.url,
+    apiKey: keyOf(`engines.${kind}.keyEnv`, config),
+    keyName: `engines.${kind}.keyEnv (${config.keyEnv ?? 'no key'})`,
+    policy: options.policy,
+    insecure,
+    log,
+  });
   return (config, log, insecure) => {
     const engines: CloudEngines = {};
     const stt = config?.stt;
-    if (stt !== undefined && STT_ADAPTERS.includes(stt.provider)) {
-      const model = stt.model ?? 'nova-3';
+    const sttAdapter = stt === undefined ? undefined : STT[stt.provider];
+    if (stt !== undefined && sttAdapter !== undefined) {
+      const model = stt.model ?? sttAdapter.model(stt);
       engines.stt = {
         provider: stt.provider,
         model,
         fallback: stt.fallback ?? 'pocketsphinx',
-        engine: new DeepgramStt({
-          url: stt.url,
-          apiKey: keyOf('engines.stt.keyEnv', stt),
-          keyName: `engines.stt.keyEnv (${stt.keyEnv ?? 'no key'})`,
-          model,
-          language: stt.language,
-          policy: options.policy,
-          insecure,
-          log,
-        }),
+        engine: sttAdapter.build(common('stt', stt, log, insecure), stt, model),
       };
     } else if (stt !== undefined && stt.provider !== 'pocketsphinx') {
       log.warn(
@@ -71,22 +132,14 @@ export function createCloudEngineFactory(options: CloudEngineFactoryOptions): Cl
       );
     }
     const tts = config?.tts;
-    if (tts !== undefined && TTS_ADAPTERS.includes(tts.provider)) {
-      const model = tts.model ?? 'eleven_flash_v2_5';
+    const ttsAdapter = tts === undefined ? undefined : TTS[tts.provider];
+    if (tts !== undefined && ttsAdapter !== undefined) {
+      const model = tts.model ?? ttsAdapter.model(tts);
       engines.tts = {
         provider: tts.provider,
         model,
         fallback: tts.fallback ?? 'flite',
-        engine: new ElevenLabsTts({
-          url: tts.url,
-          apiKey: keyOf('engines.tts.keyEnv', tts),
-          keyName: `engines.tts.keyEnv (${tts.keyEnv ?? 'no key'})`,
-          voice: tts.voice,
-          model,
-          policy: options.policy,
-          insecure,
-          log,
-        }),
+        engine: ttsAdapter.build(common('tts', tts, log, insecure), tts, model),
       };
     } else if (tts !== undefined && tts.provider !== 'flite') {
       log.warn({ provider: tts.provider }, 'no adapter for this TTS provider yet: the offline voice serves the call');

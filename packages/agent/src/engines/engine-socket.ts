@@ -149,7 +149,8 @@ export function parseFrame(data: WebSocket.RawData): Record<string, unknown> | u
 
 /** A provider error's description, short and without control characters. */
 export function describeProviderError(frame: Record<string, unknown>): string {
-  const text = [frame['err_code'] ?? frame['error'], frame['description'] ?? frame['message'] ?? frame['err_msg']]
+  const code = frame['err_code'] ?? frame['error_code'] ?? frame['warn_code'] ?? frame['error'];
+  const text = [code, frame['description'] ?? frame['message'] ?? frame['err_msg'] ?? frame['warn_msg']]
     .filter((v) => typeof v === 'string')
     .join(' ');
   return text.replace(/[\u0000-\u001f]+/g, ' ').slice(0, 200) || 'unknown';

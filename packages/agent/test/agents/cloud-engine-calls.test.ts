@@ -5,6 +5,8 @@ import { createCloudEngineFactory } from '../../src/engines/cloud-engines.ts';
 import { FallbackSlots } from '../../src/engines/fallback-slots.ts';
 import { ENGINE_OUTAGE_APOLOGY } from '../../src/agents/engine-kind.ts';
 import { streamText } from '../llm/fake-openai-server.ts';
+import { AuraWireServer } from '../engines/aura-wire-server.ts';
+import { CartesiaWireServer } from '../engines/cartesia-wire-server.ts';
 import { ElevenLabsWireServer, tone } from '../engines/elevenlabs-wire-server.ts';
 import { useLlmCallSuite, type CallHarnessOptions } from './llm-call-harness.ts';
 
@@ -123,4 +125,57 @@ describe('llm calls on a cloud TTS (ElevenLabs wire, local server) with the offl
     expect(call.transcript.map((t) => t.text)).to.include(ENGINE_OUTAGE_APOLOGY);
     expect(call.media.audioAfterMark(1)).to.be.greaterThan(8000);
   });
+});
+
+describe('llm calls on each cloud TTS adapter (local wire servers, real Redis)', function () {
+  this.timeout(30_000);
+  const suite = useLlmCallSuite();
+
+  const adapters = [
+    { provider: 'cartesia', keyVar: 'CARTESIA_API_KEY', model: 'sonic-2', start: () => CartesiaWireServer.start() },
+    {
+      provider: 'deepgram',
+      keyVar: 'DEEPGRAM_API_KEY',
+      model: 'aura-2-thalia-en',
+      start: () => AuraWireServer.start(),
+    },
+  ] as const;
+
+  for (const adapter of adapters) {
+    it(`${adapter.provider}: greets and answers in the provider's voice; the record names it, its model and the characters`, async () => {
+      const server = await adapter.start();
+      try {
+        suite.server.respondWith(streamText(['We open at nine.']));
+        const call = await suite.start({
+          engines: { tts: { provider: adapter.provider, url: server.origin, keyEnv: adapter.keyVar } },
+          cloud: {
+            factory: createCloudEngineFactory({
+              env: { [adapter.keyVar]: server.key },
+              secretEnv: SecretEnvAllowList.parse(adapter.keyVar),
+              policy: new OutboundPolicy({ denyCidrs: [] }),
+            }),
+            slots: new FallbackSlots(4),
+          },
+          greeting: 'Hello.',
+        });
+        await call.greeted();
+        // Both wire servers speak a tone of 20 ms per character.
+        expect(call.media.audioAfterMark(0)).to.equal(6 * 20 * 8);
+        call.stt.hear('when do you open');
+        await call.media.waitFor(() => call.marks() >= 2, 'the answer');
+        expect(call.media.audioAfterMark(1)).to.equal('We open at nine.'.length * 20 * 8);
+        expect(server.connections).to.have.length(1);
+        await call.close();
+        const record = call.recordPatches.find((patch) => patch.engines !== undefined)?.engines;
+        expect(record?.tts).to.deep.equal({
+          provider: adapter.provider,
+          model: adapter.model,
+          characters: 22,
+          cancelled: 0,
+        });
+      } finally {
+        await server.close();
+      }
+    });
+  }
 });

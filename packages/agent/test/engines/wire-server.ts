@@ -12,6 +12,8 @@ export interface WireConnection {
   texts: unknown[];
   /** Bytes of binary frames the client sent. */
   binaryBytes: number;
+  /** Size of each binary frame the client sent, in order. */
+  binarySizes: number[];
   closed: Promise<{ code: number }>;
 }
 
@@ -86,11 +88,13 @@ export abstract class WireServer {
       headers: request.headers,
       texts: [],
       binaryBytes: 0,
+      binarySizes: [],
       closed: new Promise((resolve) => socket.once('close', (code) => resolve({ code }))),
     };
     socket.on('message', (data: Buffer, isBinary) => {
       if (isBinary) {
         connection.binaryBytes += data.length;
+        connection.binarySizes.push(data.length);
         return;
       }
       const text = data.toString('utf8');
