@@ -85,15 +85,40 @@ export interface SippResult {
   timedOut: boolean;
 }
 
-/** Runs one SIPp client (foreground, bounded by -m, -l, -r and a timeout) and collects what it saw. */
+/** Attempts when SIPp could not bind a port it was given: another process took it between our probe and its bind. */
+const BIND_ATTEMPTS = 3;
+
+/**
+ * Runs one SIPp client (foreground, bounded by -m, -l, -r and a timeout) and collects what it saw. A free port is
+ * only free when probed: if SIPp exits because a port was taken meanwhile (EADDRINUSE, before any call), the run is
+ * repeated with fresh ports.
+ */
 export async function runSipp(options: SippOptions): Promise<SippResult> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await runSippOnce(options);
+    if (attempt >= BIND_ATTEMPTS || !lostPortRace(result)) return result;
+    await rm(result.traceDir, { recursive: true, force: true });
+  }
+}
+
+/** SIPp's exit when a socket it was told to use is taken; no call was started, so nothing was sent. */
+function lostPortRace(result: SippResult): boolean {
+  return (
+    result.code !== 0 &&
+    result.stats.created === 0 &&
+    /errno = 98\b/.test(`${result.errors}\n${result.stderr}\n${result.stdout}`)
+  );
+}
+
+async function runSippOnce(options: SippOptions): Promise<SippResult> {
   const calls = options.calls ?? 1;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const traceDir = await mkdtemp(join(tmpdir(), 'vb-sipp-'));
   const token = randomBytes(4).toString('hex');
-  // -mp takes the audio port and the one two above it (video): a block of four keeps both free.
+  // -mp takes the audio port and the one two above it (video): a block of four keeps both free. SIPp's own SIP port
+  // must be free for TCP as well as UDP when a test runs it over TCP.
   const [sipPort, mediaPort] = await Promise.all([
-    options.sipPort ?? freePort('udp'),
+    options.sipPort ?? freePort('udp', 'tcp'),
     freeRtpPortRange(4).then((range) => range.minPort),
   ]);
   const scenario = isAbsolute(options.scenario) ? options.scenario : join(SCENARIOS_DIR, options.scenario);
