@@ -38,6 +38,8 @@ export interface CallTurns {
   heard(): void;
   /** The answer to it started (first model token, scripted answer chosen). */
   answering(): void;
+  /** How the answer started when it was requested before the final (see `TurnTimer.early`). */
+  early(info: { requestAtEpochMs?: number; restarts?: number; firstTokenEarlierMs?: number }): void;
   /** The caller talked over the reply. */
   interrupted(): void;
   /** An engine (STT, LLM, TTS) failed on this turn: counted by provider (a fixed adapter name). */

@@ -3,15 +3,14 @@ import type { OutboundHttp } from '@voicebridge/outbound';
 import {
   agentConfigOf,
   VoicebridgeError,
-  type WebhookTool,
   type CallJob,
   type ConversationState,
   type LlmAgentConfig,
 } from '@voicebridge/protocol';
 import type { Logger } from 'pino';
 import type { ChatMessage, LanguageModel, ToolDefinition } from '../llm/language-model.ts';
-import { LlmError } from '../llm/llm-error.ts';
 import { firstEvent } from '../llm/first-event.ts';
+import type { HeldAnswer } from '../llm/held-answer.ts';
 import { ModelAnswer } from '../llm/model-answer.ts';
 import { RetryingModel, type RetryOptions } from '../llm/retrying-model.ts';
 import { speakableClauses } from '../llm/sentence-chunker.ts';
@@ -19,6 +18,7 @@ import type { SpeechToText } from '../stt/speech-to-text.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
 import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from '../turns/spoken-reply.ts';
+import type { SpeculativeStart } from '../turns/speculative-start.ts';
 import { delay } from '../stt/abortable.ts';
 import { speak } from './agent-context.ts';
 import { AgentRefusal, type AgentKind, type AgentUsage, type CallContext } from './agent-kind.ts';
@@ -27,6 +27,8 @@ import { checkEngines } from './engine-check.ts';
 import type { LanguageModelFactory } from './language-model-factory.ts';
 import { LLM_RESUME_LINE, resumedHistory } from './llm-resume.ts';
 import { TurnInbox } from './turn-inbox.ts';
+import { checkWebhookUrls, refusedTools } from './llm-agent-checks.ts';
+import { earlyStartFor } from './llm-early-start.ts';
 import { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES, type LlmAgentOptions } from './llm-agent-options.ts';
 import { engineProviderOf } from '../agent-metrics.ts';
 
@@ -40,9 +42,12 @@ export { END_CALL_TOOL } from './call-tools.ts';
  * for the caller while later tokens are still arriving.
  *
  * Turn-taking: a turn is a final transcript; what the caller says while the agent answers is kept
- * and answered next, all of it as one message. Barge-in (`BargeInDetector`): caller voice over the
- * raised threshold stops the reply (`clear`, model and synthesis aborted) and the history keeps
- * only the estimated heard part (`SpokenReply`), labelled so.
+ * and answered next, all of it as one message. With a streaming recogniser the model request may
+ * start on a stable interim (`SpeculativeStart`, the number's `answerStart`): that answer is held,
+ * not spoken and its tools not run, until the final confirms the words; else it is discarded.
+ * Barge-in (`BargeInDetector`): caller voice over the raised threshold stops the reply (`clear`,
+ * model and synthesis aborted) and the history keeps only the estimated heard part
+ * (`SpokenReply`), labelled so.
  *
  * Failures never end the call: a retryable one is retried once (`RetryingModel`) after "sorry, one
  * moment"; when the model still fails, the caller hears an apology and the agent keeps listening.
@@ -68,9 +73,12 @@ export class LlmAgent implements AgentKind {
   readonly #stt: SpeechToText;
   readonly #tts: TextToSpeech;
   #model: LanguageModel | undefined;
+  /** The same model without the retry: an early request that fails is dropped, never apologised for. */
+  #earlyModel: LanguageModel | undefined;
   /** The call, once answered: the retry's "one moment" is said on it. */
   #call: CallContext | undefined;
-  readonly #usage = { promptTokens: 0, completionTokens: 0, modelRequests: 0 };
+  /** Tokens as the server reported them, discarded early requests included; requests of every kind. */
+  readonly #usage = { promptTokens: 0, completionTokens: 0, modelRequests: 0, earlyAnswers: 0, earlyDiscarded: 0 };
   readonly #maxToolRounds: number;
   readonly #retry: Omit<RetryOptions, 'sleep' | 'log'>;
   readonly #bargeIn: BargeInOptions;
@@ -138,6 +146,7 @@ export class LlmAgent implements AgentKind {
 
   close(): void {
     this.#model = undefined;
+    this.#earlyModel = undefined;
   }
 
   #systemPrompt(): string {
@@ -164,9 +173,20 @@ export class LlmAgent implements AgentKind {
       log,
     });
     const state: CallState = { tools: callTools.definitions, callTools, bargeIn: new BargeInDetector(this.#bargeIn) };
-    const unobserve = call.observeCallerFrames((frame) => state.bargeIn.onCallerFrame(frame.samples));
+    const early = earlyStartFor({
+      config: this.#config,
+      model: this.#earlyModel,
+      call,
+      history,
+      state,
+      usage: this.#usage,
+    });
+    const unobserve = call.observeCallerFrames((frame) => {
+      state.bargeIn.onCallerFrame(frame.samples);
+      early?.onCallerFrame(frame.samples);
+    });
     const inbox = new TurnInbox();
-    const listening = this.#listen(call, inbox, state.bargeIn);
+    const listening = this.#listen(call, inbox, state.bargeIn, early);
     try {
       // The previous owner died before answering the caller's last words: answer them now.
       if (pending) {
@@ -174,14 +194,19 @@ export class LlmAgent implements AgentKind {
         if ((await this.#answer(call, model, history, state)) === 'ended') return;
       }
       for (;;) {
+        early?.listening();
         const heard = await inbox.next(signal);
         if (heard === undefined) break;
+        const start = early?.confirm(heard);
         call.turns.heard();
+        if (start && (start.held || start.restarts > 0))
+          call.turns.early({ requestAtEpochMs: start.held?.startedAtEpochMs, restarts: start.restarts });
         history.push({ role: 'user', content: heard });
-        if ((await this.#answer(call, model, history, state)) === 'ended') return;
+        if ((await this.#answer(call, model, history, state, start?.held)) === 'ended') return;
       }
     } finally {
       unobserve();
+      early?.close();
       log.debug({ messages: history.length }, 'conversation over');
     }
     await listening;
@@ -192,7 +217,9 @@ export class LlmAgent implements AgentKind {
     const log = this.#log;
     const insecure = this.#insecure;
     checkWebhookUrls(this.#config.tools ?? [], this.#outbound, insecure);
-    return new RetryingModel(this.#models(this.#config.llm, log, { insecure }), {
+    const inner = this.#models(this.#config.llm, log, { insecure });
+    this.#earlyModel = inner;
+    return new RetryingModel(inner, {
       attempts: 2,
       ...this.#retry,
       log,
@@ -206,11 +233,17 @@ export class LlmAgent implements AgentKind {
   }
 
   /** Feeds final transcripts into `inbox` (and the record) until the caller's audio ends. */
-  async #listen(call: CallContext, inbox: TurnInbox, bargeIn: BargeInDetector): Promise<void> {
+  async #listen(
+    call: CallContext,
+    inbox: TurnInbox,
+    bargeIn: BargeInDetector,
+    early: SpeculativeStart | undefined,
+  ): Promise<void> {
     const { signal } = call;
     try {
       for await (const transcript of this.#stt.transcribe(call.callerAudio, { sampleRateHz: 8000, signal })) {
         const text = transcript.text.trim();
+        early?.onTranscript(transcript);
         bargeIn.onTranscript(text);
         if (!transcript.final || text === '') continue;
         call.transcript('caller', text);
@@ -222,12 +255,16 @@ export class LlmAgent implements AgentKind {
     }
   }
 
-  /** One caller turn: model rounds until an answer without tool calls, a hangup, or a failure. */
+  /**
+   * One caller turn: model rounds until an answer without tool calls, a hangup, or a failure. The
+   * first round's answer is `held` when it was requested early and the final confirmed it.
+   */
   async #answer(
     call: CallContext,
     model: LanguageModel,
     history: ChatMessage[],
     state: CallState,
+    held?: HeldAnswer,
   ): Promise<'listening' | 'ended'> {
     const { signal, log } = call;
     for (let round = 0; round <= this.#maxToolRounds; round++) {
@@ -249,11 +286,15 @@ export class LlmAgent implements AgentKind {
         call.turns.interrupted();
         speaking.abort(new VoicebridgeError('VB_CLOSED', 'the caller barged in'));
       });
+      const early = round === 0 ? held : undefined;
+      if (early) this.#usage.earlyAnswers++;
       const events = firstEvent(
-        model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal: speaking.signal }),
+        early?.release(speaking.signal) ??
+          model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal: speaking.signal }),
         () => {
           firstTokenMs = Math.round(performance.now() - startedMs);
           call.turns.answering();
+          if (early) call.turns.early({ firstTokenEarlierMs: early.firstTokenEarlierMs(startedMs) });
         },
       );
       let failure: unknown;
@@ -380,17 +421,4 @@ interface CallState {
   tools: ToolDefinition[];
   callTools: CallTools;
   bargeIn: BargeInDetector;
-}
-
-/** A 400 to a request with tools: what servers without tool support answer. */
-function refusedTools(error: unknown): boolean {
-  return error instanceof LlmError && error.status === 400;
-}
-
-/** Before the call is taken: every webhook tool's URL passes the outbound URL policy's static check. */
-function checkWebhookUrls(tools: readonly WebhookTool[], outbound: OutboundHttp | undefined, insecure: boolean): void {
-  if (tools.length === 0) return;
-  if (outbound === undefined)
-    throw new VoicebridgeError('VB_CONFIG_INVALID', 'this agent worker makes no outbound requests: webhook tools');
-  for (const tool of tools) outbound.policy.check(tool.url, 'http', insecure, `webhook tool ${tool.name}`);
 }

@@ -101,6 +101,22 @@ export class TurnTimer {
     if (this.#open && this.#open.answerAtMs === undefined) this.#open.answerAtMs = this.#callMs();
   }
 
+  /**
+   * How the open turn's answer started (docs/conversation.md, a speculative start): the request
+   * that answered began at `requestAtEpochMs`, before the final; `restarts` early answers were
+   * discarded; its first token was there `firstTokenEarlierMs` sooner than a request started at
+   * the final would have had it. Each field given is set; the others are left as they are.
+   */
+  early(info: { requestAtEpochMs?: number; restarts?: number; firstTokenEarlierMs?: number }): void {
+    const turn = this.#open;
+    if (!turn || this.#closed) return;
+    if (info.requestAtEpochMs !== undefined)
+      turn.earlyRequestAtMs = Math.max(0, Math.round(info.requestAtEpochMs - this.#options.answeredAtMs));
+    if (info.restarts !== undefined && info.restarts > 0) turn.restarts = info.restarts;
+    if (info.firstTokenEarlierMs !== undefined)
+      turn.firstTokenEarlierMs = Math.max(0, Math.round(info.firstTokenEarlierMs));
+  }
+
   /** The caller barged in on the latest turn's reply. */
   interrupted(): void {
     if (!this.#latest || this.#closed) return;
