@@ -12,6 +12,7 @@ import {
 import type { AuditLog } from './audit-log.ts';
 import { addCallRoutes } from './call-routes.ts';
 import { addDialRoutes } from './dial-routes.ts';
+import type { CancelQueuedDial } from './queued-dial-cancel.ts';
 import { addNumberRoutes } from './number-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { addTrunkRoutes } from './trunk-routes.ts';
@@ -30,6 +31,8 @@ export interface ApiOptions {
   twilioCompat?: { accountSid: string; authToken: string };
   /** Puts a checked dial on the `dial` queue: `POST /api/v1/calls` is served with it. */
   enqueueDial?: (request: DialRequest) => Promise<void>;
+  /** Takes a dial off the queue before it is placed: `POST /api/v1/calls/{id}/hangup` cancels it. */
+  cancelQueuedDial?: CancelQueuedDial;
 }
 
 /** API v1 on the node's HTTP server: numbers, trunks, calls, and its OpenAPI document (public). */
@@ -53,6 +56,7 @@ export function addApiRoutes(server: HttpServer, options: ApiOptions): void {
     records,
     ...(options.nowMs && { nowMs: options.nowMs }),
     ...(options.onCorrupt && { onCorrupt: options.onCorrupt }),
+    ...(options.cancelQueuedDial && { cancelQueuedDial: options.cancelQueuedDial }),
   });
   if (options.enqueueDial) {
     addDialRoutes(server, {

@@ -5,6 +5,7 @@ import { queryCalls, SipTraceRepository, type CallRecordRepository, type RedisKe
 import { invalidField, issuesOf } from './api-errors.ts';
 import { CallsQuerySchema, decodeCursor, encodeCursor, isCallId } from './calls-query.ts';
 import { sendRecording } from './recording.ts';
+import { cancelQueuedDial, type CancelQueuedDial } from './queued-dial-cancel.ts';
 
 export interface CallRoutesOptions {
   redis: Redis;
@@ -13,6 +14,8 @@ export interface CallRoutesOptions {
   nowMs?: () => number;
   /** A corrupt record met while listing (skipped). */
   onCorrupt?: (error: Error) => void;
+  /** Takes a not yet placed dial off the `dial` queue: a hang-up then cancels it. */
+  cancelQueuedDial?: CancelQueuedDial;
 }
 
 /** What a call used: the figures a bill or a dashboard is made of, derived from the record. */
@@ -91,7 +94,12 @@ export function addCallRoutes(server: HttpServer, options: CallRoutesOptions): v
     path: '/api/v1/calls/:id/hangup',
     realm: 'admin',
     handler: async (context) => {
-      const record = await existing(records, idParam(context));
+      const id = idParam(context);
+      if (options.cancelQueuedDial !== undefined && (await records.get(id)) === undefined) {
+        const cancelled = await cancelQueuedDial(options.cancelQueuedDial, records, id, nowMs());
+        if (cancelled !== undefined) return { status: 202, json: cancelled };
+      }
+      const record = await existing(records, id);
       if (record.status === 'ended') {
         throw new HttpError(
           'VB_CONFLICT',

@@ -14,7 +14,7 @@ import {
 import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import type { Registry } from '@voicebridge/metrics';
 import { addMetricsRoute } from './metrics-route.ts';
-import { dialEnqueuer } from './dial-queue.ts';
+import { dialCanceller, dialEnqueuer } from './dial-queue.ts';
 import type { ServiceProcess } from './supervisor/service-process.ts';
 
 export interface NodeHttpOptions {
@@ -98,6 +98,7 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     audit: options.audit,
     onCorrupt: (error) => options.onError(error, 'GET /api/v1/calls'),
     enqueueDial: dialEnqueuer(dialQueue),
+    cancelQueuedDial: dialCanceller(dialQueue),
     ...(config.TWILIO_COMPAT_ACCOUNT_SID !== undefined &&
       config.TWILIO_COMPAT_AUTH_TOKEN !== undefined && {
         twilioCompat: { accountSid: config.TWILIO_COMPAT_ACCOUNT_SID, authToken: config.TWILIO_COMPAT_AUTH_TOKEN },

@@ -3,8 +3,8 @@ import { Queue } from 'bullmq';
 import { addApiRoutes } from '@voicebridge/api';
 import { HttpServer } from '@voicebridge/http';
 import { DIAL_QUEUE, DialRequestSchema, SecretEnvAllowList } from '@voicebridge/protocol';
-import { DialLimits, NumberRepository, TrunkRepository } from '@voicebridge/store';
-import { dialEnqueuer } from '../src/dial-queue.ts';
+import { CallRecordRepository, DialLimits, NumberRepository, TrunkRepository } from '@voicebridge/store';
+import { dialCanceller, dialEnqueuer } from '../src/dial-queue.ts';
 import { type CliResult, runCliCaptured, useTestRedis } from './helpers.ts';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -124,6 +124,7 @@ describe('placing calls: voicebridge dial and POST /api/v1/calls (real Redis, re
         outbound: { secretEnv: SecretEnvAllowList.default(), denyCidrs: 'none' },
         audit: () => undefined,
         enqueueDial: dialEnqueuer(queue),
+        cancelQueuedDial: dialCanceller(queue),
       });
       base = `http://127.0.0.1:${(await server.listen()).port}`;
     });
@@ -149,6 +150,26 @@ describe('placing calls: voicebridge dial and POST /api/v1/calls (real Redis, re
       expect(body.status).to.equal('queued');
       const request = DialRequestSchema.parse((await queue.getJob(body.callId))?.data);
       expect(request).to.include({ callerId: '+15550101', ringTimeoutS: 12 });
+    });
+
+    it('a hang-up of a dial still on the queue takes it off and ends its record cancelled; again is 409', async () => {
+      const queued = await post({ to: '+15550777', trunk: 'carrier', number: '+15550100', metadata: { k: 'v' } });
+      const { callId } = (await queued.json()) as { callId: string };
+      const hangup = (): Promise<Response> =>
+        fetch(`${base}/api/v1/calls/${callId}/hangup`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN}` },
+        });
+      const first = await hangup();
+      expect(first.status).to.equal(202);
+      expect(await first.json()).to.deep.equal({ callId, command: 'cancel' });
+      expect(await queue.getJob(callId)).to.equal(undefined);
+      const record = await new CallRecordRepository(db.redis, db.keys).get(callId);
+      expect(record).to.include({ status: 'ended', direction: 'outbound', trunk: 'carrier', to: '+15550777' });
+      expect(record?.verdict).to.include({ by: 'bridge', reason: 'cancelled' });
+      expect(record?.dial).to.include({ verdict: 'cancelled', attempts: 0 });
+      expect(record?.metadata).to.deep.equal({ k: 'v' });
+      expect((await hangup()).status).to.equal(409);
     });
 
     it('a guard refusal is 422 VB_DIAL_REFUSED naming the rule and the field; bad input 400; read token 403', async () => {
