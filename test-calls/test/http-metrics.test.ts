@@ -69,11 +69,16 @@ describe('/metrics on the running bridge, through a real call', function () {
     await conversationWav(mic, 8, [{ text: 'What are your opening hours?', silenceAfterS: 8 }]);
     const placed = baresipCall({ uri: `sip:+15550100@127.0.0.1:${bridge().sipPort}`, micWav: mic, maxSeconds: 60 });
     const during = await waitFor(
-      'one active call in /metrics',
+      'one active call in /metrics (signaling, then the agent that claimed it)',
       20_000,
       async () => {
         const s = await scrape();
-        return sumOf(s, 'voicebridge_calls_active', { process: 'signaling' }) === 1 ? s : undefined;
+        // Signaling counts the call at its 200 OK; the agent process counts it once it has claimed the job, which can
+        // come later on a busy machine.
+        const active =
+          sumOf(s, 'voicebridge_calls_active', { process: 'signaling' }) === 1 &&
+          sumOf(s, 'voicebridge_agent_calls_active', { process: 'agent' }) === 1;
+        return active ? s : undefined;
       },
       { everyMs: 200 },
     );

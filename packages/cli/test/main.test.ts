@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { runMain, useTestRedis } from './helpers.ts';
 
-describe('voicebridge entry point (subprocess)', () => {
+describe('voicebridge entry point (subprocess)', function () {
+  // Each runMain starts Node and compiles the CLI's TypeScript: seconds each when the machine is busy.
+  this.timeout(60_000);
   const db = useTestRedis();
 
   it('numbers set +12ab exits 2 naming the argument', async () => {
