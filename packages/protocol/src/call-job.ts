@@ -18,5 +18,7 @@ export const CallJobSchema = z.object({
   sampleRateHz: z.literal(8000),
   ptimeMs: z.number().int().min(10).max(40),
   invitedAtMs: z.number().int(),
+  /** `outbound`: a call we placed — the callee speaks first, so the greeting waits for it. Absent: inbound. */
+  direction: z.enum(['inbound', 'outbound']).optional(),
 });
 export type CallJob = z.infer<typeof CallJobSchema>;

@@ -1,6 +1,6 @@
 import { agentConfigOf, type CallJob, type EchoAgentConfig } from '@voicebridge/protocol';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
-import { delay } from '../stt/abortable.ts';
+import { greetingPause } from './greeting-pause.ts';
 import { speak } from './agent-context.ts';
 import type { AgentKind, CallContext } from './agent-kind.ts';
 import { checkEngines } from './engine-check.ts';
@@ -32,7 +32,7 @@ export class EchoAgent implements AgentKind {
   }
 
   async run(call: CallContext): Promise<void> {
-    await delay(call.greetingDelayMs, call.signal);
+    await greetingPause(call);
     if (this.#config.greeting) await speak(call, this.#tts, this.#config.greeting);
     await this.#echo(call);
   }

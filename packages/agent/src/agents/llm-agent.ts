@@ -20,6 +20,7 @@ import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector
 import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from '../turns/spoken-reply.ts';
 import type { SpeculativeStart } from '../turns/speculative-start.ts';
 import { delay } from '../stt/abortable.ts';
+import { greetingPause } from './greeting-pause.ts';
 import { speak } from './agent-context.ts';
 import { AgentRefusal, type AgentKind, type AgentUsage, type CallContext } from './agent-kind.ts';
 import { CallTools, END_CALL_TOOL } from './call-tools.ts';
@@ -114,7 +115,7 @@ export class LlmAgent implements AgentKind {
   }
 
   async run(call: CallContext): Promise<void> {
-    await delay(call.greetingDelayMs, call.signal);
+    await greetingPause(call);
     const greeting = this.#config.greeting ?? LLM_AGENT_PHRASES.greeting;
     await speak(call, this.#tts, greeting);
     const history: ChatMessage[] = [

@@ -5,7 +5,7 @@ import type { SpeechToText } from '../stt/speech-to-text.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { BargeInDetector } from '../turns/barge-in-detector.ts';
 import { speakInterruptibly } from '../turns/interruptible-speech.ts';
-import { delay } from '../stt/abortable.ts';
+import { greetingPause } from './greeting-pause.ts';
 import { speak } from './agent-context.ts';
 import type { AgentKind, CallContext } from './agent-kind.ts';
 import { checkEngines } from './engine-check.ts';
@@ -48,7 +48,7 @@ export class ScriptedAgent implements AgentKind {
   }
 
   async run(call: CallContext): Promise<void> {
-    await delay(call.greetingDelayMs, call.signal);
+    await greetingPause(call);
     await speak(call, this.#tts, this.#dialogue.greeting());
     await this.#converse(call);
   }

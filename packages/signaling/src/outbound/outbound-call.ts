@@ -500,6 +500,7 @@ export class OutboundCall {
       sampleRateHz: 8000,
       ptimeMs: PTIME_MS,
       invitedAtMs: this.#createdAtMs,
+      direction: 'outbound',
     };
   }
 
