@@ -300,7 +300,14 @@ export class OutboundCall {
       return failed;
     }
     this.#remote = remote;
-    await this.#deps.media.update(this.#updateParams(remote));
+    try {
+      await this.#deps.media.update(this.#updateParams(remote));
+    } catch (error) {
+      // The dialog exists: the callee gets its BYE, the dial still counts as answered.
+      this.#log.error({ err: error }, 'media update for the answer failed: BYE');
+      await this.hangup('bridge', 'media-lost');
+      return this.#dialOutcome('answered', { status: 200, attempts });
+    }
     this.#session = new InDialogSession({
       callId: this.callId,
       stack: this.#deps.stack,
@@ -336,7 +343,10 @@ export class OutboundCall {
       },
     });
     this.#hardCap = setTimeout(() => void this.hangup('bridge', 'max-duration'), hardCapMs(this.numberConfig));
-    await this.#deps.media.start(this.callId, Date.now());
+    this.#deps.media.start(this.callId, Date.now()).catch((error: unknown) => {
+      this.#log.error({ err: error }, 'media start failed: ending the call');
+      void this.hangup('bridge', 'media-lost');
+    });
     this.#log.info({ dial: answered, codec: remote.codec.name }, 'outbound call answered');
     return answered;
   }

@@ -194,6 +194,7 @@ export class UacInvite {
     if (request !== this.#latest) return;
     if (outcome.kind === 'timeout') return this.#timedOut();
     if (outcome.response.status >= 300) this.#onFailure(request, outcome.response);
+    else if (!this.#finished()) this.#unusable2xx(outcome.response);
   }
 
   #build(extra: [string, string][]): SipRequest {
@@ -305,6 +306,14 @@ export class UacInvite {
     this.#transition(UacInviteState.Failed);
     this.close();
     this.#resolve({ kind: 'failed', response });
+  }
+
+  /** A 2xx without a To tag makes no dialog and cannot be ACKed: the attempt ends on it. */
+  #unusable2xx(response: SipResponse): void {
+    const cancelling = this.#state === UacInviteState.Cancelling;
+    this.#transition(cancelling ? UacInviteState.Cancelled : UacInviteState.Failed);
+    this.close();
+    this.#resolve(cancelling ? { kind: 'cancelled', response, crossed: true } : { kind: 'failed', response });
   }
 
   /** A retry after 401/407 or 422 (§8.1.3.5, §22.2): same Call-ID and From tag, CSeq + 1, new branch. */

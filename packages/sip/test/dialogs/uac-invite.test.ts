@@ -312,4 +312,13 @@ describe('UacInvite (RFC 3261 §12.1.2, §13.2, §9.1)', () => {
     carrier.stack.receive(Buffer.from(bye), CARRIER);
     expect(await got).to.equal('BYE');
   });
+
+  it('a 2xx without a To tag ends the attempt as failed instead of leaving it open', async () => {
+    const uac = carrier.dial();
+    const invite = await carrier.next('INVITE');
+    carrier.answer(invite, 200); // no toTag: no dialog can be made, no ACK addressed
+    const outcome = await uac.outcome;
+    expect(outcome.kind).to.equal('failed');
+    expect(carrier.requests('ACK')).to.have.length(0);
+  });
 });
