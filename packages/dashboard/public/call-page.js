@@ -110,7 +110,7 @@ function ladder(trace) {
       'li',
       { class: 'ladder-head' },
       el('span', {}, 'time'),
-      el('span', {}, trace[0].remote),
+      el('span', {}, `caller ${addressText(trace[0].remote)}`),
       el('span', {}, ''),
       el('span', {}, 'bridge'),
     ),
@@ -202,6 +202,10 @@ export async function renderCallPage(main, api, callId) {
     show(player, el('p', {}, 'Not recorded (the number’s recording is off).'));
   }
   return () => recordingUrl && URL.revokeObjectURL(recordingUrl);
+}
+
+function addressText(remote) {
+  return remote && typeof remote === 'object' ? `${remote.address}:${remote.port}` : String(remote ?? '');
 }
 
 function mediaFacts(media) {
