@@ -36,7 +36,13 @@ export default tseslint.config(
   // Tests await events or conditions, never a fixed time: every timer goes through the one helper
   // module, which bounds each wait and names what it waited for.
   {
-    files: ['packages/*/test/**/*.ts', 'test/**/*.ts', 'test-calls/src/**/*.ts', 'test-calls/test/**/*.ts'],
+    files: [
+      'packages/*/test/**/*.ts',
+      'test/**/*.ts',
+      'test-calls/src/**/*.ts',
+      'test-calls/test/**/*.ts',
+      'test-calls/slow/**/*.ts',
+    ],
     ignores: ['test/support/wait-for.ts'],
     rules: {
       'no-restricted-globals': [

@@ -15,7 +15,8 @@ if [ "$(printf '%s\n%s\n' "$need_node" "$node_version" | sort -V | head -n1)" !=
 fi
 
 debs=(flite pocketsphinx pocketsphinx-en-us)
-if [ "$mode" = "test" ]; then debs+=(sip-tester baresip-core sox libsox-fmt-all); fi
+# chromium: the dashboard's browser test (pnpm test:slow) drives Debian's build through playwright-core.
+if [ "$mode" = "test" ]; then debs+=(sip-tester baresip-core sox libsox-fmt-all chromium); fi
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
