@@ -32,6 +32,10 @@ export const BENCHES: [string, string][] = [
     '../packages/agent/bench/cloud-engines.bench.ts',
   ],
   [
+    'agent: turn latency waiting for finals vs starting on a stable partial (scripted interims, local model)',
+    '../packages/agent/bench/early-answer.bench.ts',
+  ],
+  [
     'test-calls: bridge-added latency per turn (media worker + agent connection, in process)',
     '../test-calls/bench/bridge-latency.bench.ts',
   ],

@@ -8,7 +8,9 @@ export interface Transcript {
   /**
    * On a final: the provider's own end-of-turn signal that closed it (Deepgram `speech_final` after
    * its endpointing silence, or `UtteranceEnd` after a gap in words; AssemblyAI `end_of_turn`).
-   * Absent where the engine has none (pocketsphinx: its own silence detection).
+   * Absent where the engine has none (pocketsphinx: its own silence detection). On an interim: the
+   * provider signalled the end of the turn before its final (AssemblyAI's unformatted `end_of_turn`
+   * ahead of the formatted turn); the llm agent takes such an interim as stable at once.
    */
   endpoint?: 'speech-final' | 'utterance-end' | 'end-of-turn' | 'stream-end';
 }

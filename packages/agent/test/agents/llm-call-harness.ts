@@ -51,10 +51,19 @@ export class ScriptedStt implements SpeechToText {
     this.#queue.push({ text, final: true, startMs: 0, endMs: 0 });
   }
 
-  /** An interim hypothesis while the caller is still talking. */
-  hearPartial(text: string): void {
+  /**
+   * An interim hypothesis while the caller is still talking; `endOfTurn`: one on which the provider
+   * already signalled the end of the turn (AssemblyAI's unformatted `end_of_turn`).
+   */
+  hearPartial(text: string, endOfTurn = false): void {
     if (this.#queue === undefined) throw new Error('the agent is not listening yet');
-    this.#queue.push({ text, final: false, startMs: 0, endMs: 0 });
+    this.#queue.push({
+      text,
+      final: false,
+      startMs: 0,
+      endMs: 0,
+      ...(endOfTurn && { endpoint: 'end-of-turn' as const }),
+    });
   }
 
   get listening(): boolean {
