@@ -28,6 +28,10 @@ export const BENCHES: [string, string][] = [
     '../packages/agent/bench/offline-engines.bench.ts',
   ],
   [
+    'agent: keyword hit and false-hit rates of the scripted agent, spelling vs sound (synthetic questions)',
+    '../packages/agent/bench/keyword-matching.bench.ts',
+  ],
+  [
     'agent: cloud engine adapters (first audio, CPU of 50 calls; local wire servers)',
     '../packages/agent/bench/cloud-engines.bench.ts',
   ],

@@ -16,6 +16,8 @@ import { EngineKind } from './engine-kind.ts';
 import { noLanguageModels, type LanguageModelFactory } from './language-model-factory.ts';
 import { LlmAgent, type LlmAgentOptions } from './llm-agent.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
+import { PronouncingDictionary } from '../scripted/pronouncing-dictionary.ts';
+import { POCKETSPHINX_DEFAULTS } from '../stt/pocketsphinx-pool.ts';
 
 export interface BuiltInKindsOptions {
   stt: SpeechToText;
@@ -37,6 +39,9 @@ export interface BuiltInKindsOptions {
    * Cloud speech engines for numbers that name them, with the worker's budget of offline
    * fallbacks; without it every number runs on `stt` and `tts`.
    */
+  /** Scripted numbers' keywords are also matched by sound through it. Default: the CMU dictionary
+   * the offline recogniser uses, read on the first scripted call. */
+  pronunciations?: PronouncingDictionary;
   cloud?: {
     factory: CloudEngineFactory;
     slots: FallbackSlots;
@@ -55,6 +60,7 @@ export function builtInKinds(options: BuiltInKindsOptions): AgentKinds {
   const { stt, tts, outbound } = options;
   const models = options.models ?? noLanguageModels;
   const { cloud } = options;
+  const pronunciations = options.pronunciations ?? new PronouncingDictionary(POCKETSPHINX_DEFAULTS.dictPath);
   /** The kind on the number's own engines when it names cloud ones, else on the worker's. */
   const onEngines = (
     job: CallJob,
@@ -86,7 +92,7 @@ export function builtInKinds(options: BuiltInKindsOptions): AgentKinds {
   };
   const kinds = new AgentKinds({
     echo: (job) => new EchoAgent({ job, tts }),
-    scripted: (job, log) => onEngines(job, log, (s, t) => new ScriptedAgent({ job, stt: s, tts: t })),
+    scripted: (job, log) => onEngines(job, log, (s, t) => new ScriptedAgent({ job, stt: s, tts: t, pronunciations })),
     llm: (job, log) =>
       onEngines(job, log, (s, t) => new LlmAgent(job, log, { ...options.llm, models, stt: s, tts: t, outbound })),
   });

@@ -1,4 +1,6 @@
 import { agentConfigOf, type CallJob, type ConversationState, type ScriptedAgentConfig } from '@voicebridge/protocol';
+import { DEFAULT_SOUND_THRESHOLD, PronunciationMatcher } from '../scripted/pronunciation-matcher.ts';
+import type { PronouncingDictionary } from '../scripted/pronouncing-dictionary.ts';
 import { ScriptedDialogue } from '../scripted/scripted-dialogue.ts';
 import { scriptedResumeLine } from '../scripted/scripted-resume.ts';
 import type { SpeechToText } from '../stt/speech-to-text.ts';
@@ -18,6 +20,8 @@ export interface ScriptedAgentOptions {
   job: CallJob;
   stt: SpeechToText;
   tts: TextToSpeech;
+  /** Keywords are also matched by how they sound, through it (shared by the process's calls). */
+  pronunciations?: PronouncingDictionary;
 }
 
 /**
@@ -32,6 +36,7 @@ export class ScriptedAgent implements AgentKind {
   readonly #stt: SpeechToText;
   readonly #tts: TextToSpeech;
   readonly #dialogue: ScriptedDialogue;
+  readonly #pronunciations: PronouncingDictionary | undefined;
   #events: ScriptedCallEvents | undefined;
 
   constructor(options: ScriptedAgentOptions) {
@@ -39,7 +44,9 @@ export class ScriptedAgent implements AgentKind {
     this.#config = agentConfigOf(options.job.config.agent, 'scripted');
     this.#stt = options.stt;
     this.#tts = options.tts;
-    this.#dialogue = new ScriptedDialogue(this.#config);
+    this.#pronunciations = options.pronunciations;
+    const sounds = this.#pronunciations && new PronunciationMatcher(this.#pronunciations, DEFAULT_SOUND_THRESHOLD);
+    this.#dialogue = new ScriptedDialogue(this.#config, sounds);
   }
 
   /** Runs on the worker's own engines: accepts when its voice exists here. */
@@ -48,13 +55,16 @@ export class ScriptedAgent implements AgentKind {
   }
 
   async run(call: CallContext): Promise<void> {
+    const loading = this.#loadPronunciations(call);
     await greetingPause(call);
     await speak(call, this.#tts, this.#dialogue.greeting());
+    await loading;
     await this.#converse(call);
   }
 
   /** Taken over: one short line (`scriptedResumeLine`) instead of the greeting, the caller heard meanwhile. */
   async resume(call: CallContext, state: ConversationState): Promise<void> {
+    await this.#loadPronunciations(call);
     await this.#converse(call, scriptedResumeLine(state, this.#dialogue));
   }
 
@@ -72,6 +82,20 @@ export class ScriptedAgent implements AgentKind {
 
   close(): void {
     this.#events = undefined;
+  }
+
+  /** Without the dictionary the agent still matches keywords by spelling: worth a warning, not the call. */
+  async #loadPronunciations(call: CallContext): Promise<void> {
+    if (!this.#pronunciations) return;
+    try {
+      await this.#pronunciations.load(call.signal);
+    } catch (error) {
+      if (!call.signal.aborted)
+        call.log.warn(
+          { err: String(error), path: this.#pronunciations.path },
+          'pronouncing dictionary not read: keywords match by spelling only',
+        );
+    }
   }
 
   /** Listens and answers; `opening` (a takeover's line) is said interruptibly while it already listens. */

@@ -1,4 +1,5 @@
 import type { ScriptedAgentConfig } from '@voicebridge/protocol';
+import type { PronunciationMatcher } from './pronunciation-matcher.ts';
 
 export type ScriptedDialogueConfig = Pick<ScriptedAgentConfig, 'greeting' | 'answers' | 'fallback'>;
 
@@ -14,14 +15,21 @@ const SHORTEST_STEM = 3;
  * occurs in what was heard wins, whatever its position in the sentence. A keyword of several words
  * matches as a phrase. Simple plurals match both ways: hour/hours, price/prices,
  * address/addresses, city/cities.
+ *
+ * With a `PronunciationMatcher`, a keyword no spelling rule finds is also matched by how the heard
+ * words sound ("do you tell brett" asks about bread): the closest keyword within the matcher's
+ * threshold wins. Spelling goes first, so a keyword actually heard is never overridden by one that
+ * only sounds near.
  */
 export class ScriptedDialogue {
   readonly #config: ScriptedDialogueConfig;
   readonly #keywords: { tokens: string[]; text: string }[];
   readonly #topics: string;
+  readonly #sounds: PronunciationMatcher | undefined;
 
-  constructor(config: ScriptedDialogueConfig) {
+  constructor(config: ScriptedDialogueConfig, sounds?: PronunciationMatcher) {
     this.#config = config;
+    this.#sounds = sounds;
     this.#keywords = config.answers.map((answer) => ({ tokens: tokenize(answer.keyword), text: answer.text }));
     this.#topics = listTopics(config.answers.map((answer) => answer.keyword.trim()));
   }
@@ -36,9 +44,8 @@ export class ScriptedDialogue {
 
   /** The configured keyword `heard` matches (the one `reply` answers), if any. */
   topicOf(heard: string): string | undefined {
-    const words = tokenize(heard);
-    const index = this.#keywords.findIndex((k) => k.tokens.length > 0 && containsPhrase(words, k.tokens));
-    return index < 0 ? undefined : this.#config.answers[index]?.keyword.trim();
+    const index = this.#matchIndex(tokenize(heard));
+    return index === undefined ? undefined : this.#config.answers[index]?.keyword.trim();
   }
 
   reply(heard: string): string {
@@ -48,12 +55,24 @@ export class ScriptedDialogue {
       return this.#topics
         ? `Sorry, I did not catch that. You can ask me about ${this.#topics}.`
         : 'Sorry, I did not catch that.';
-    const answer = this.#keywords.find((keyword) => keyword.tokens.length > 0 && containsPhrase(words, keyword.tokens));
+    const index = this.#matchIndex(words);
+    const answer = index === undefined ? undefined : this.#keywords[index];
     if (answer) return answer.text;
     const fallback =
       this.#config.fallback?.trim() ||
       (this.#topics ? `I heard: ${HEARD}. Ask me about ${this.#topics}.` : `I heard: ${HEARD}.`);
     return fallback.split(HEARD).join(said);
+  }
+
+  /** The index of the answer whose keyword was heard: by spelling, else by sound. */
+  #matchIndex(words: readonly string[]): number | undefined {
+    if (words.length === 0) return undefined;
+    const spelled = this.#keywords.findIndex((k) => k.tokens.length > 0 && containsPhrase(words, k.tokens));
+    if (spelled >= 0) return spelled;
+    return this.#sounds?.match(
+      words,
+      this.#keywords.map((k) => k.tokens),
+    )?.index;
   }
 }
 
