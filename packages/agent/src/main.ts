@@ -1,6 +1,8 @@
+import { CallEventMetrics, CallEventWorker } from '@voicebridge/events';
 import { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
 import { parseCidrList, SecretEnvAllowList } from '@voicebridge/protocol';
 import { connectRedis, runService } from '@voicebridge/runtime';
+import { CallEventDeadLetters, RedisKeys } from '@voicebridge/store';
 import { AgentMetrics } from './agent-metrics.ts';
 import { AgentService } from './agent-service.ts';
 import { createLanguageModelFactory } from './agents/language-model-factory.ts';
@@ -40,15 +42,32 @@ await runService('agent', async (config, log, registry) => {
     metrics,
     cloud,
   });
+  // Call events are delivered here (ADR 0022): this process already holds the secret allow-list,
+  // the outbound URL policy and the user's keys; its own queue, so a slow receiver holds no call.
+  const eventsRedis = connectRedis(config.REDIS_URL, 'vb-agent-events', registry);
+  const events = new CallEventWorker({
+    connection: eventsRedis,
+    bullPrefix: `${config.REDIS_KEY_PREFIX}:bull`,
+    concurrency: config.EVENTS_CONCURRENCY,
+    outbound,
+    secrets,
+    deadLetters: new CallEventDeadLetters(redis, new RedisKeys(config.REDIS_KEY_PREFIX), {
+      ttlSeconds: config.CALL_RECORD_TTL_S,
+    }),
+    metrics: new CallEventMetrics(registry),
+    log,
+  });
   await service.start();
+  await events.start();
   return {
     detail: { concurrency: config.AGENT_CONCURRENCY },
     service: {
       close: async () => {
         await service.close();
+        await events.close();
         await engines.close();
         outbound.close();
-        await Promise.allSettled([redis.quit(), subscriber.quit(), workerRedis.quit()]);
+        await Promise.allSettled([redis.quit(), subscriber.quit(), workerRedis.quit(), eventsRedis.quit()]);
       },
     },
   };

@@ -1,7 +1,13 @@
 import type { Redis } from 'ioredis';
 import { HttpError, type HttpServer, type RouteContext } from '@voicebridge/http';
 import { ownerNodeOf, type CallRecord, type NodeCommand } from '@voicebridge/protocol';
-import { queryCalls, SipTraceRepository, type CallRecordRepository, type RedisKeys } from '@voicebridge/store';
+import {
+  CallEventDeadLetters,
+  queryCalls,
+  SipTraceRepository,
+  type CallRecordRepository,
+  type RedisKeys,
+} from '@voicebridge/store';
 import { invalidField, issuesOf } from './api-errors.ts';
 import { CallsQuerySchema, decodeCursor, encodeCursor, isCallId } from './calls-query.ts';
 import { sendRecording } from './recording.ts';
@@ -35,6 +41,8 @@ export function addCallRoutes(server: HttpServer, options: CallRoutesOptions): v
   const { redis, keys, records } = options;
   const nowMs = options.nowMs ?? Date.now;
   const traces = new SipTraceRepository(redis, keys);
+  // Read only here; the TTL is the writer's (the agent's event worker).
+  const deadLetters = new CallEventDeadLetters(redis, keys, { ttlSeconds: 1 });
   server.add({
     method: 'GET',
     path: '/api/v1/calls',
@@ -74,9 +82,13 @@ export function addCallRoutes(server: HttpServer, options: CallRoutesOptions): v
     handler: async (context) => {
       const record = await existing(records, idParam(context));
       const { transcript, turns, media, dialog: _dialog, ...call } = record;
-      const sipTrace = await traces.list(record.callId);
+      const [sipTrace, eventsDeadLetter] = await Promise.all([
+        traces.list(record.callId),
+        deadLetters.list(record.callId),
+      ]);
+      const usage = usageOf(record, nowMs());
       return {
-        json: { call, transcript, turns: turns ?? [], media: media ?? null, usage: usageOf(record, nowMs()), sipTrace },
+        json: { call, transcript, turns: turns ?? [], media: media ?? null, usage, sipTrace, eventsDeadLetter },
       };
     },
   });

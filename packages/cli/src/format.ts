@@ -1,4 +1,5 @@
 import type {
+  CallEventDeadLetter,
   CallRecord,
   LlmConfig,
   NumberConfig,
@@ -345,4 +346,14 @@ export function formatCallTable(records: readonly CallRecord[], nowMs: number): 
         : `${r.verdict.reason}${r.verdict.sipStatus === undefined ? '' : ` ${r.verdict.sipStatus}`}`,
     ]),
   );
+}
+
+/** The call events given up on, one line each: `#2 call.answered: HTTP 503 after 12 attempts`. */
+export function formatDeadLetters(letters: readonly CallEventDeadLetter[]): string {
+  if (letters.length === 0) return '';
+  const lines = letters.map(
+    (l) =>
+      `#${l.sequence} ${l.type}: ${printable(l.error)} after ${l.attempts} attempt${l.attempts === 1 ? '' : 's'} (${isoTime(l.failedAtMs)})\n`,
+  );
+  return `\nevents not delivered (${letters.length}):\n${lines.join('')}`;
 }

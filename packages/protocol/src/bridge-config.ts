@@ -153,6 +153,11 @@ export const BridgeConfigSchema = z
     /** Calls at once on an offline fallback after their cloud speech engine failed (docs/engines.md). */
     ENGINE_FALLBACK_MAX: z.coerce.number().int().min(0).max(1000).default(4),
     CALL_RECORD_TTL_S: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
+    /** Call events (docs/api.md "Call events"): attempts per event, and the first retry's delay (doubling). */
+    EVENTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(12),
+    EVENTS_BACKOFF_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+    /** Events one agent process delivers at once (each waits at most its number's 10 s timeout). */
+    EVENTS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
     SEED_DEMO_NUMBERS: bool.default(true),
     // SIP limits (docs/configuration.md "SIP limits"): what one peer may make us hold.
     SIP_MAX_MESSAGE_BYTES: int(65_535, 1024, 1_048_576),

@@ -22,6 +22,7 @@ export * from './trunk-number.ts';
 export * from './verdicts.ts';
 export * from './call-record.ts';
 export * from './call-job.ts';
+export * from './call-event.ts';
 export * from './agent-decision.ts';
 export * from './agent-probe.ts';
 export * from './audio-frame.ts';

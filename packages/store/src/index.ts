@@ -11,3 +11,4 @@ export * from './call-query.ts';
 export * from './node-lease.ts';
 export * from './sip-trace-repository.ts';
 export * from './dial-limits.ts';
+export * from './call-event-dead-letters.ts';

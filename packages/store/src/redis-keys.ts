@@ -32,6 +32,8 @@ export function isKeySafeCallId(callId: string): boolean {
  *   vb:call:<callId>:owner       STRING  owner epoch counter (INCR per claim of the call's job), TTL
  *   vb:call:<callId>:conversation STRING ConversationState JSON of a live call, fenced by the owner epoch, TTL
  *   vb:call:<callId>:sip         LIST    SipTraceEntry JSON, the call's SIP messages (masked, bounded), TTL
+ *   vb:call:<callId>:event-seq   STRING  the call's last call-event sequence number (INCR), TTL
+ *   vb:call:<callId>:events-dead LIST    CallEventDeadLetter JSON, events given up on (bounded), TTL
  *   vb:sipcall:<sha256 hex>      STRING  callId for a SIP Call-ID, TTL
  *   vb:calls:recent              ZSET    callId scored by invitedAtMs, trimmed by age
  *   vb:calls:live                ZSET    callIds not yet ended, scored by invitedAtMs, trimmed by age
@@ -121,6 +123,14 @@ export class RedisKeys {
 
   callSipTrace(callId: string): string {
     return `${this.#prefix}:call:${this.#callSegment(callId)}:sip`;
+  }
+
+  callEventSequence(callId: string): string {
+    return `${this.#prefix}:call:${this.#callSegment(callId)}:event-seq`;
+  }
+
+  callEventsDead(callId: string): string {
+    return `${this.#prefix}:call:${this.#callSegment(callId)}:events-dead`;
   }
 
   callConversation(callId: string): string {

@@ -1,10 +1,10 @@
-import { CallRecordRepository } from '@voicebridge/store';
+import { CallEventDeadLetters, CallRecordRepository } from '@voicebridge/store';
 import type { CallRecord } from '@voicebridge/protocol';
 import { UsageError, expectPositionals, parseArgs } from '../args.ts';
 import { json } from '../cli-context.ts';
 import { printedHelp, runCommandGroup } from './command-group.ts';
 import type { CliContext } from '../cli-context.ts';
-import { formatCallRecord, formatCallTable, printable, truncate } from '../format.ts';
+import { formatCallRecord, formatCallTable, formatDeadLetters, printable, truncate } from '../format.ts';
 import { callsExport } from './calls-export.ts';
 import { callsTrace } from './calls-trace.ts';
 
@@ -105,7 +105,9 @@ async function callsShow(argv: readonly string[], ctx: CliContext, repo: CallRec
     );
     return 1;
   }
-  ctx.stdout.write(args.flag('json') ? json(record) : formatCallRecord(record, (ctx.nowMs ?? Date.now)()));
+  const dead = await new CallEventDeadLetters(ctx.redis, ctx.keys, { ttlSeconds: 1 }).list(record.callId);
+  if (args.flag('json')) ctx.stdout.write(json(dead.length === 0 ? record : { ...record, eventsDeadLetter: dead }));
+  else ctx.stdout.write(formatCallRecord(record, (ctx.nowMs ?? Date.now)()) + formatDeadLetters(dead));
   return 0;
 }
 

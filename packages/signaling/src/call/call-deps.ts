@@ -2,6 +2,7 @@ import type { SipStack } from '@voicebridge/sip';
 import type { CallRecordRepository, NumberRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import type { AgentDispatcher } from './agent-dispatcher.ts';
+import type { CallEvents } from './call-events.ts';
 import type { MediaPool } from './media-pool.ts';
 import type { MediaTargetPolicy } from './media-target.ts';
 import type { SignalingMetrics } from '../signaling-metrics.ts';
@@ -28,4 +29,6 @@ export interface CallDeps {
   log: Logger;
   /** Counts admissions, refusals and verdicts; absent in tests that do not look. */
   metrics?: Pick<SignalingMetrics, 'admitted' | 'refused' | 'callEnded'>;
+  /** The number's call events (ringing, answered, ended); absent in tests that do not look. */
+  events?: Pick<CallEvents, 'publish' | 'ended'>;
 }

@@ -33,6 +33,7 @@ import { srtpKeysFor } from './srtp-keys.ts';
 import { contactUri } from './contact-uri.ts';
 import { dialogSnapshot } from './dialog-snapshot.ts';
 import { callJob, hardCapMs } from './call-ending.ts';
+import { ringingData } from './call-event-data.ts';
 
 type Party = (typeof HANGUP_PARTIES)[number];
 type VerdictWhy = Pick<Verdict, 'code' | 'detail'>; // an error verdict's code and one line of why
@@ -178,6 +179,7 @@ export class Call {
       });
       this.#transition(CallState.Ringing);
       this.#deps.stack.respond(this.#tx, 180, { toTag: this.#toTag });
+      this.#deps.events?.publish(config, this.callId, 'call.ringing', ringingData(this.#inbound, this.#invitedAtMs));
       const outcome = await this.#deps.dispatcher.dispatch(
         callJob(this.callId, this.#invitedAtMs, config, offer),
         this.#deps.answerTimeoutMs,
@@ -285,6 +287,7 @@ export class Call {
     }
     const dialog = dialogSnapshot(this.#tx, this.#toTag, this.#dialog);
     this.#record.update({ status: 'answered', answeredAtMs: Date.now(), dialog });
+    this.#deps.events?.publish(this.numberConfig, this.callId, 'call.answered', { answeredAtMs: Date.now() });
     this.#hardCap = setTimeout(() => {
       this.#log.warn({ afterMs: hardCapMs(this.numberConfig) }, 'call over its hard cap (the agent did not end it)');
       void this.hangup('bridge', 'max-duration');
@@ -372,6 +375,7 @@ export class Call {
     const stats = media.status === 'fulfilled' ? media.value : undefined;
     this.#record.update({ status: 'ended', endedAtMs, verdict, ...(stats && mediaRecordFields(stats)) });
     await this.#record.settled();
+    this.#deps.events?.ended(this.numberConfig, this.callId);
     this.#onEnded(this);
   }
 

@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { CallEventDeadLetter, CallRecord } from '@voicebridge/protocol';
+import { waitFor } from '../../test/support/wait-for.ts';
+import { useBridge } from '../src/bridge-fixture.ts';
+import { describeRun, endedRecord, runSipp } from '../src/sipp.ts';
+
+const ADMIN = 'admin-token-0123456789abcdef';
+const LISTENING = '+15551239301';
+const SLOW = '+15551239302';
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
+interface Delivery {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * The test's own Standard Webhooks verifier, written from the spec rather than taken from the
+ * bridge (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md,
+ * "Signature scheme", "Webhook headers", "Verifying signatures"): base64 HMAC-SHA256 with the
+ * secret's bytes after `whsec_` over `id.timestamp.body`, any `v1,` entry of the space-delimited
+ * header, the timestamp within 5 minutes.
+ */
+function verifies(delivery: Delivery): boolean {
+  const id = String(delivery.headers['webhook-id']);
+  const timestamp = String(delivery.headers['webhook-timestamp']);
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
+  const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+  const expected = Buffer.from(
+    createHmac('sha256', key).update(`${id}.${timestamp}.${delivery.body}`).digest('base64'),
+  );
+  return String(delivery.headers['webhook-signature'])
+    .split(' ')
+    .some((entry) => {
+      const [version, value = ''] = entry.split(',', 2);
+      const given = Buffer.from(value);
+      return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
+    });
+}
+
+/** A receiver on a free loopback port: `answering` replies 204 to everything, else it never replies. */
+async function receiver(answering: boolean): Promise<{ url: string; got: Delivery[]; close: () => Promise<void> }> {
+  const got: Delivery[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      got.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
+      if (answering) res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/voicebridge`;
+  return {
+    url,
+    got,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('call events of real SIPp calls (voicebridge start, Standard Webhooks receivers)', function () {
+  this.timeout(180_000);
+  const bridge = useBridge({
+    env: { ADMIN_TOKEN: ADMIN, VB_SECRET_EVENTS: SECRET, EVENTS_MAX_ATTEMPTS: '2', EVENTS_BACKOFF_MS: '200' },
+  });
+  const api = (method: string, path: string, body?: unknown): Promise<Response> =>
+    fetch(`http://127.0.0.1:${bridge().httpPort}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+
+  it('a listening backend gets ringing, answered, ended signed and in sequence; a silent one delays no call and its events end dead-lettered', async () => {
+    const listening = await receiver(true);
+    const silent = await receiver(false);
+    try {
+      for (const [number, url] of [
+        [LISTENING, listening.url],
+        [SLOW, silent.url],
+      ] as const) {
+        const put = await api('PUT', `/api/v1/numbers/${encodeURIComponent(number)}`, {
+          agent: { kind: 'scripted', greeting: 'Hello from the events test' },
+          events: { url, secretEnv: 'VB_SECRET_EVENTS' },
+        });
+        expect(put.status, await put.clone().text()).to.equal(201);
+      }
+      const target = `127.0.0.1:${bridge().sipPort}`;
+      // Both calls at once: the silent receiver holds its requests for the whole 10 s timeout.
+      const [heard, ignored] = await Promise.all(
+        [LISTENING, SLOW].map((service) =>
+          runSipp({ scenario: 'uac-answer-bye.xml', target, service, pauseMs: 1500, timeoutMs: 60_000 }),
+        ),
+      );
+      for (const run of [heard!, ignored!]) expect(run.code, describeRun(run)).to.equal(0);
+
+      const record = await endedRecord(bridge(), heard!.sipCallIds[0]!, 20_000);
+      const events = await waitFor('ringing, answered and ended delivered', 30_000, () => {
+        const types = listening.got.map((d) => (JSON.parse(d.body) as { type: string }).type);
+        return types.includes('call.ended') && types.length >= 3 ? listening.got : undefined;
+      });
+      const parsed = events.map((d) => {
+        expect(verifies(d), `signature of ${d.body.slice(0, 80)}`).to.equal(true);
+        const body = JSON.parse(d.body) as {
+          type: string;
+          data: { callId: string; sequence: number; eventId: string; record?: CallRecord };
+        };
+        expect(body.data.eventId).to.equal(d.headers['webhook-id']);
+        expect(body.data.callId).to.equal(record.callId);
+        return body;
+      });
+      const bySequence = [...parsed].sort((a, b) => a.data.sequence - b.data.sequence);
+      expect(bySequence.map((e) => e.type)).to.deep.equal(['call.ringing', 'call.answered', 'call.ended']);
+      expect(bySequence.map((e) => e.data.sequence)).to.deep.equal([1, 2, 3]);
+      const ended = bySequence[2]?.data.record;
+      expect(ended?.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
+      expect(ended?.transcript, 'no transcript without the opt-in').to.equal(undefined);
+
+      // The silent receiver held every request until the 10 s timeout, yet its call rang and was
+      // answered as the other one was: delivery is not on the call's path.
+      const slowRecord = await endedRecord(bridge(), ignored!.sipCallIds[0]!, 20_000);
+      expect(slowRecord.verdict).to.deep.include({ by: 'caller', reason: 'caller-bye' });
+      expect((slowRecord.answeredAtMs ?? Infinity) - slowRecord.invitedAtMs).to.be.below(10_000);
+      const dead = await waitFor('three dead letters', 90_000, async () => {
+        const detail = (await (await api('GET', `/api/v1/calls/${slowRecord.callId}`)).json()) as {
+          eventsDeadLetter: CallEventDeadLetter[];
+        };
+        return detail.eventsDeadLetter.length === 3 ? detail.eventsDeadLetter : undefined;
+      });
+      expect(dead.map((l) => l.type).sort()).to.deep.equal(['call.answered', 'call.ended', 'call.ringing']);
+      for (const letter of dead) expect(letter).to.include({ attempts: 2 });
+      expect(silent.got.length).to.equal(6);
+      const detail = (await (await api('GET', `/api/v1/calls/${record.callId}`)).json()) as {
+        eventsDeadLetter: CallEventDeadLetter[];
+      };
+      expect(detail.eventsDeadLetter).to.deep.equal([]);
+    } finally {
+      await Promise.all([listening.close(), silent.close()]);
+    }
+  });
+});
