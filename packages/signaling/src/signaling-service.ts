@@ -32,8 +32,7 @@ import { closeSteps } from '@voicebridge/runtime';
 import type { Logger } from 'pino';
 import { AbuseGuard } from './admission/abuse-guard.ts';
 import { AgentDispatcher } from './call/agent-dispatcher.ts';
-import { CallEvents, callEventPublisher } from './call/call-events.ts';
-import type { CallEventPublisher } from '@voicebridge/events';
+import { CallEvents } from './call/call-events.ts';
 import { AgentTransfers } from './call/agent-transfer.ts';
 import { CallLimits } from './admission/call-limits.ts';
 import { CallManager } from './call/call-manager.ts';
@@ -96,7 +95,7 @@ export class SignalingService {
   readonly #tcp: TcpSipTransport | undefined;
   readonly #tls: TlsSipTransport | undefined;
   readonly #dispatcher: AgentDispatcher;
-  readonly #events: CallEventPublisher;
+  readonly #events: CallEvents;
   /** Each call's SIP messages kept with its record (SIP_TRACE; undefined when off). */
   readonly #trace: SipTraceRecorder | undefined;
   /** What the API asks of this node's calls (hang-up), on its own subscriber connection. */
@@ -232,16 +231,15 @@ export class SignalingService {
       log,
       keepAliveIntervalMs: config.SIP_REGISTER_KEEPALIVE_S * 1000,
     });
-    const records = new CallRecordRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S });
-    this.#events = callEventPublisher(config, options.redis, log);
+    this.#events = new CallEvents(config, options.redis, log);
     this.calls = new CallManager(
       {
         stack: this.stack,
         media: this.media,
         dispatcher: this.#dispatcher,
         numbers: new NumberRepository(options.redis, keys),
-        records,
-        events: new CallEvents(this.#events, records, log),
+        records: new CallRecordRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
+        events: this.#events,
         nodeId: this.nodeId,
         advertisedAddress: advertised,
         sipPort: config.SIP_PORT,
@@ -399,7 +397,7 @@ export class SignalingService {
         ['media pool', () => this.media.close()],
         ['trunks', () => this.trunks.close()],
         ['agent dispatcher', () => this.#dispatcher.close()],
-        ['call events', () => this.#events.close()], // after the calls: their call.ended still queued
+        ['call events', () => this.#events.close()],
         // Last: while calls drain, this node is still the one running them.
         ['node lease', () => this.#lease.close()],
       ]);

@@ -1,39 +1,32 @@
 import type { Redis } from 'ioredis';
 import { CallEventPublisher, type EventsNumber } from '@voicebridge/events';
 import type { BridgeConfig } from '@voicebridge/protocol';
-import { RedisKeys, type CallRecordRepository } from '@voicebridge/store';
+import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import type { Logger } from 'pino';
-
-/** The node's publisher, on the `calls` queue's BullMQ prefix; the redis connection is borrowed. */
-export function callEventPublisher(config: BridgeConfig, redis: Redis, log: Logger): CallEventPublisher {
-  return new CallEventPublisher({
-    redis,
-    keys: new RedisKeys(config.REDIS_KEY_PREFIX),
-    bullPrefix: `${config.REDIS_KEY_PREFIX}:bull`,
-    ttlSeconds: config.CALL_RECORD_TTL_S,
-    attempts: config.EVENTS_MAX_ATTEMPTS,
-    backoffMs: config.EVENTS_BACKOFF_MS,
-    log,
-  });
-}
 
 /**
  * A call's events as signaling sees them: ringing at the 180, answered at the 200, ended once the
  * record's last write settled (its body is that record, read back). Nothing here is awaited by the
- * call: a slow Redis or receiver delays no SIP (ADR 0022).
+ * call: a slow Redis or receiver delays no SIP (ADR 0022). Owns the node's publisher; the Redis
+ * connection is borrowed.
  */
 export class CallEvents {
-  readonly #publisher: Pick<CallEventPublisher, 'publish' | 'publishEnded'>;
+  readonly #publisher: CallEventPublisher;
   readonly #records: Pick<CallRecordRepository, 'get'>;
   readonly #log: Logger;
 
-  constructor(
-    publisher: Pick<CallEventPublisher, 'publish' | 'publishEnded'>,
-    records: Pick<CallRecordRepository, 'get'>,
-    log: Logger,
-  ) {
-    this.#publisher = publisher;
-    this.#records = records;
+  constructor(config: BridgeConfig, redis: Redis, log: Logger) {
+    const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
+    this.#publisher = new CallEventPublisher({
+      redis,
+      keys,
+      bullPrefix: `${config.REDIS_KEY_PREFIX}:bull`,
+      ttlSeconds: config.CALL_RECORD_TTL_S,
+      attempts: config.EVENTS_MAX_ATTEMPTS,
+      backoffMs: config.EVENTS_BACKOFF_MS,
+      log,
+    });
+    this.#records = new CallRecordRepository(redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S });
     this.#log = log;
   }
 
@@ -47,5 +40,10 @@ export class CallEvents {
       (record) => record !== undefined && this.#publisher.publishEnded(config, record),
       (error: unknown) => this.#log.warn({ err: error, callId }, 'call.ended not published: record unreadable'),
     );
+  }
+
+  /** After the calls have ended: their call.ended events still reach the queue. Idempotent. */
+  close(): Promise<void> {
+    return this.#publisher.close();
   }
 }
