@@ -50,6 +50,8 @@ export class SpeculativeStart {
   readonly #resumeFrames: number;
   #listening = false;
   #held: { answer: HeldAnswer; text: string } | undefined;
+  /** Words that became stable while the agent was busy (its last reply's mark still on the way). */
+  #waiting: string | undefined;
   #restarts = 0;
   #voiceFrames = 0;
   #closed = false;
@@ -68,6 +70,9 @@ export class SpeculativeStart {
   /** The agent waits for the caller's next turn: an early start may happen from now. */
   listening(): void {
     this.#listening = true;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (waiting !== undefined) this.#start(waiting);
   }
 
   /** Every transcript of the recogniser, interim or final, as it comes. */
@@ -76,8 +81,10 @@ export class SpeculativeStart {
     if (transcript.final) {
       // The words are settled; `confirm` compares them when the agent takes the turn.
       this.#stable.reset();
+      this.#waiting = undefined;
       return;
     }
+    if (this.#waiting !== undefined && wordsDiffer(this.#waiting, transcript.text)) this.#waiting = undefined;
     if (this.#held && wordsDiffer(this.#held.text, transcript.text)) this.#discard('the caller went on');
     this.#stable.interim(transcript.text, transcript.endpoint !== undefined);
   }
@@ -99,6 +106,7 @@ export class SpeculativeStart {
    */
   confirm(heard: string): TurnStart {
     this.#listening = false;
+    this.#waiting = undefined;
     this.#stable.reset();
     this.#voiceFrames = 0;
     const held = this.#held;
@@ -123,7 +131,11 @@ export class SpeculativeStart {
   }
 
   #start(text: string): void {
-    if (!this.#listening || this.#held || this.#restarts > 0 || this.#closed || this.#options.signal.aborted) return;
+    if (!this.#listening) {
+      this.#waiting = text;
+      return;
+    }
+    if (this.#held || this.#restarts > 0 || this.#closed || this.#options.signal.aborted) return;
     const { request } = this.#options;
     this.#held = { answer: new HeldAnswer((signal) => request(text, signal), this.#options.signal), text };
     this.#voiceFrames = 0;
