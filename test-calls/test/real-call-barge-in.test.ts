@@ -70,9 +70,10 @@ describe('barge-in: the caller talks over the agent (real media worker, llm agen
       30_000,
       () => c.caller.received.filter((p) => p.atMs > clearAtMs).length >= 25,
     );
-    // Media drops the queue on `clear`: at most the packet of the tick already under way is voiced.
+    // Media drops the queue on `clear` but for one frame it fades out (20 ms): that one and the
+    // packet of the tick already under way may be voiced.
     const voicedAfter = c.caller.received.filter((p) => p.atMs > clearAtMs && p.voiced).length;
-    expect(voicedAfter, 'voiced packets after the clear').to.be.at.most(1);
+    expect(voicedAfter, 'voiced packets after the clear').to.be.at.most(2);
     expect(c.clearsAtMedia).to.have.length(1);
 
     c.stt.hear('hold on please I have another question');

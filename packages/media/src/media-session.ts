@@ -36,6 +36,8 @@ const SAMPLE_RATE_HZ = 8000;
 /** ADR 0006: every millisecond of jitter buffer adds straight to the agent's turn latency. */
 export const DEFAULT_JITTER_MAX_DEPTH_MS = 60;
 const OUTBOUND_FRAMES_MAX = 3000; // 60 s of queued agent audio
+/** The agent's `clear` (barge-in) fades its voice out over 20 ms instead of cutting it (`fadeOut`). */
+const CLEAR_FADE_SAMPLES = 160;
 const COMFORT_NOISE_PT = 13; // RFC 3389
 
 export interface MediaSessionOptions {
@@ -357,7 +359,8 @@ export class MediaSession {
         this.stats.dropped += this.#outboundPath.takeDropped();
         return;
       case 'clear':
-        for (const name of this.#outboundPath.clear()) this.#toAgent({ event: 'mark', name, played: false });
+        for (const name of this.#outboundPath.clear(CLEAR_FADE_SAMPLES))
+          this.#toAgent({ event: 'mark', name, played: false });
         return;
       case 'hangup':
       case 'transfer':

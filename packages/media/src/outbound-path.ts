@@ -68,12 +68,16 @@ export class OutboundPath {
     this.queue.pushMark(name);
   }
 
-  /** Barge-in: drops queued audio and filter state; returns the marks that were still pending. */
-  clear(): string[] {
+  /**
+   * Drops queued audio and filter state; returns the marks that were still pending. A barge-in
+   * passes `fadeSamples` (the agent's voice fades out instead of stopping mid-waveform); closing
+   * does not.
+   */
+  clear(fadeSamples = 0): string[] {
     this.#reframer.reset();
     for (const resampler of this.#resamplers.values()) resampler.reset();
     this.lag.reset();
-    return this.queue.clear();
+    return this.queue.clear(fadeSamples);
   }
 
   readonly #enqueue = (frame: Int16Array): void => {

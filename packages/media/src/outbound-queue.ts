@@ -1,3 +1,5 @@
+import { fadeOut } from './fade-out.ts';
+
 /**
  * What the agent queued for the caller: ptime-sized PCM frames and marks, in order.
  * Frames come from a small free list so the steady state allocates nothing.
@@ -101,17 +103,28 @@ export class OutboundQueue {
     if (this.#free.length < 64) this.#free.push(samples);
   }
 
-  /** Drops everything; returns the names of the marks that were still pending. */
-  clear(): string[] {
+  /**
+   * Drops everything; returns the names of the marks that were still pending. With `fadeSamples`,
+   * the next frame stays, faded out over that many samples (`fadeOut`), so the audio ends without a
+   * click; its mark, if any, is dropped with the others.
+   */
+  clear(fadeSamples = 0): string[] {
     const marks: string[] = [];
+    let kept: Int16Array | undefined;
     for (let i = this.#head; i < this.#items.length; i++) {
       const item = this.#items[i];
       if (item?.kind === 'mark') marks.push(item.name);
+      else if (item && fadeSamples > 0 && kept === undefined) kept = item.samples;
       else if (item) this.recycle(item.samples);
     }
     this.#items.length = 0;
     this.#head = 0;
     this.#frames = 0;
+    if (kept !== undefined) {
+      fadeOut(kept, fadeSamples);
+      this.#items.push({ kind: 'frame', samples: kept });
+      this.#frames = 1;
+    }
     return marks;
   }
 }
