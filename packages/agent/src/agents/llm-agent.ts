@@ -19,6 +19,7 @@ import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
 import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from '../turns/spoken-reply.ts';
 import type { SpeculativeStart } from '../turns/speculative-start.ts';
+import { speakGreeting } from '../turns/interruptible-greeting.ts';
 import { delay } from '../stt/abortable.ts';
 import { greetingPause } from './greeting-pause.ts';
 import { speak } from './agent-context.ts';
@@ -116,12 +117,15 @@ export class LlmAgent implements AgentKind {
 
   async run(call: CallContext): Promise<void> {
     await greetingPause(call);
-    const greeting = this.#config.greeting ?? LLM_AGENT_PHRASES.greeting;
-    await speak(call, this.#tts, greeting);
-    const history: ChatMessage[] = [
-      { role: 'system', content: this.#systemPrompt() },
-      { role: 'assistant', content: greeting },
-    ];
+    const greeting = await speakGreeting(
+      call,
+      this.#tts,
+      this.#config.greeting ?? LLM_AGENT_PHRASES.greeting,
+      this.#bargeIn,
+    );
+    const history: ChatMessage[] = [{ role: 'system', content: this.#systemPrompt() }];
+    // A greeting cut before its first word was heard is not in the history at all.
+    if (greeting !== ESTIMATED_HEARD_LABEL) history.push({ role: 'assistant', content: greeting });
     await this.#converse(call, history, false);
   }
 

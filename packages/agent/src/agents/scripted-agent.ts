@@ -8,6 +8,7 @@ import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { BargeInDetector } from '../turns/barge-in-detector.ts';
 import { speakInterruptibly } from '../turns/interruptible-speech.ts';
 import { greetingPause } from './greeting-pause.ts';
+import { speakGreeting } from '../turns/interruptible-greeting.ts';
 import { speak } from './agent-context.ts';
 import type { AgentKind, CallContext } from './agent-kind.ts';
 import { checkEngines } from './engine-check.ts';
@@ -57,7 +58,7 @@ export class ScriptedAgent implements AgentKind {
   async run(call: CallContext): Promise<void> {
     const loading = this.#loadPronunciations(call);
     await greetingPause(call);
-    await speak(call, this.#tts, this.#dialogue.greeting());
+    await speakGreeting(call, this.#tts, this.#dialogue.greeting());
     await loading;
     await this.#converse(call);
   }
@@ -104,7 +105,7 @@ export class ScriptedAgent implements AgentKind {
     this.#events = new ScriptedCallEvents(call, this.#tts);
     const keywords = [...this.#config.answers.map((a) => a.keyword), 'goodbye'];
     const configuresGoodbye = this.#config.answers.some((a) => GOODBYE.test(a.keyword));
-    // The caller may talk over an answer (not over the greeting or the farewell): see docs/conversation.md.
+    // The caller may talk over an answer (and the greeting, unless the number says not; never the farewell): see docs/conversation.md.
     const bargeIn = new BargeInDetector();
     const unobserve = call.observeCallerFrames((frame) => bargeIn.onCallerFrame(frame.samples));
     const openingSaid =
