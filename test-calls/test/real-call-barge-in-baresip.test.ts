@@ -74,8 +74,8 @@ describe('barge-in on a real baresip call, timed from both RTP streams', functio
     const talkedOver = agentVoiced.filter((p) => p.atMs > timing!.onsetMs - 100 && p.atMs <= timing!.onsetMs);
     expect(talkedOver.length, 'agent voiced packets in the 100 ms before the onset').to.be.at.least(2);
     const callerLevels = packets.filter((p) => p.from === 'caller' && p.levelDb >= VOICED_DB).map((p) => p.levelDb);
-    console.log(
-      `      caller onset → agent's last voiced packet: ${timing!.yieldMs.toFixed(0)} ms (caller voiced packets ${callerLevels.length}, loudest ${Math.max(...callerLevels).toFixed(1)} dBFS)`,
+    process.stdout.write(
+      `      caller onset → agent's last voiced packet: ${timing!.yieldMs.toFixed(0)} ms (caller voiced packets ${callerLevels.length}, loudest ${Math.max(...callerLevels).toFixed(1)} dBFS)\n`,
     );
     expect(timing!.yieldMs).to.be.at.most(300);
     const record = await lastRecord();
