@@ -19,6 +19,16 @@ function byeReceivedAtMs(run: SippResult): number {
   return bye.atMs;
 }
 
+/** When the bridge logged `msg` for the call (pino's `time`, this machine's wall clock). */
+function logTime(logs: readonly string[], callId: string, msg: string): number {
+  for (const line of logs) {
+    if (!line.includes(msg) || !line.includes(callId)) continue;
+    const entry = JSON.parse(line) as { msg?: string; time?: number; callId?: string };
+    if (entry.msg === msg && entry.callId === callId && typeof entry.time === 'number') return entry.time;
+  }
+  throw new Error(`the bridge never logged "${msg}" for call ${callId}`);
+}
+
 /**
  * Protocol first, persistence after (docs/closures.md): a hang-up decided in signaling reaches the
  * caller as a BYE while the bridge's own Redis (a private redis-server here) is stopped; the media
@@ -109,6 +119,41 @@ describe('a Redis outage does not hold back our BYE', function () {
     expect(record.verdict).to.deep.include({ by: 'bridge', reason: 'max-duration' });
     expect(record.endedAtMs).to.be.a('number');
     expect(record.media, 'the media figures reached the record').to.be.an('object');
+  });
+
+  it("the agent's own hang-up, decided while Redis is stopped, reaches the caller as BYE soon after Redis returns", async () => {
+    // The agent's guard ends the call at 4 s with a farewell and a hang-up; both go over Redis.
+    const set = await bridge.cli(['numbers', 'set', '+15550199', '--max-call-duration', '4']);
+    expect(set.code, set.stderr).to.equal(0);
+    const running = runSipp({
+      scenario: 'uac-wait-bye.xml',
+      target: `127.0.0.1:${bridge.sipPort}`,
+      service: '+15550199',
+      timeoutMs: 70_000,
+    });
+    const call = await answeredCall(running);
+    await stopRedis(redisServer);
+    // Back once the guard has decided (answer + 4 s), so its farewell and hang-up meet the outage.
+    await waitFor('the guard ends the call', 30_000, () =>
+      bridge.logs.some((line) => line.includes('call guard ends the call') && line.includes(call.callId)),
+    );
+    redisServer = await startRedis(port, dir);
+    const backAtMs = Date.now();
+    const run = await running;
+    expect(run.code, describeRun(run)).to.equal(0);
+    // The guard's farewell may still be waiting for its marks (their reports were lost with the
+    // outage): the hang-up leaves when it ends, and must then reach the caller within a second or two.
+    const hungUpAtMs = logTime(bridge.logs, call.callId, 'agent hangs up');
+    const lateMs = byeReceivedAtMs(run) - Math.max(backAtMs, hungUpAtMs);
+    process.stdout.write(
+      `      BYE ${lateMs} ms after Redis returned or the agent hung up (hang-up ${hungUpAtMs - backAtMs} ms after Redis returned)\n`,
+    );
+    expect(lateMs).to.be.within(0, 2000);
+    // Not a bridge-side end: the hard cap would come at answer + 34 s.
+    expect(byeReceivedAtMs(run)).to.be.below((call.answeredAtMs as number) + 30_000);
+
+    const record = await endedRecord(call.callId);
+    expect(record.verdict).to.deep.include({ by: 'agent', reason: 'max-duration' });
   });
 
   it('a drain BYEs the caller at its deadline within 1 s while Redis is stopped; the record is complete after Redis returns', async () => {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { LanguageModelFactory } from './agents/language-model-factory.ts';
 import type { BotSecretSource } from './bot/bot-secrets.ts';
 import { AgentMetrics } from './agent-metrics.ts';
-import { CallRunner, type CallRunnerOptions } from './call-runner.ts';
+import { CallRunner, type CallRunnerOptions, type RunOutcome } from './call-runner.ts';
 import type { SpeechToText } from './stt/speech-to-text.ts';
 import type { TextToSpeech } from './tts/text-to-speech.ts';
 
@@ -45,6 +45,8 @@ export class AgentService {
   readonly #worker: Worker;
   readonly #channel: RedisAudioChannel;
   readonly #controllers = new Set<AbortController>();
+  /** The calls this process runs, by call id: a job that comes back for one of them is adopted. */
+  readonly #running = new Map<string, Promise<RunOutcome>>();
   #closing: Promise<void> | undefined;
   #handingBack = false;
 
@@ -87,8 +89,24 @@ export class AgentService {
         signal?.addEventListener('abort', onAbort, { once: true });
         try {
           if (job.name === PROBE_JOB_NAME) return await runner.probe(job.data, controller.signal);
+          const callId = (job.data as { callId?: unknown }).callId;
+          const ours = typeof callId === 'string' ? this.#running.get(callId) : undefined;
+          // Our lock ran out while Redis was away and the stalled check gave the call back to us: the
+          // call still runs here (its channel open, perhaps its hang-up sent), so the new job adopts it
+          // instead of claiming a second owner in this process, which could not open the channel,
+          // failed, and fenced out the running one (the call then ended agent-lost).
+          if (ours !== undefined) log.warn({ callId }, 'our own call came back to us after a lost lock: keeping it');
           // The decision reaches signaling as the job's progress (QueueEvents `progress`).
-          const outcome = await runner.run(job.data, controller.signal, (decision) => job.updateProgress(decision));
+          const running = ours ?? runner.run(job.data, controller.signal, (decision) => job.updateProgress(decision));
+          if (ours === undefined && typeof callId === 'string') {
+            this.#running.set(callId, running);
+            running
+              .finally(() => {
+                if (this.#running.get(callId) === running) this.#running.delete(callId);
+              })
+              .catch(() => undefined); // the failure is this job's, reported below
+          }
+          const outcome = await running;
           if (!outcome.released) return outcome;
           // Shutting down: the job goes back to wait for another agent. Lost the lock: it is someone
           // else's already. Either way this worker must not complete it (WaitingError says so).

@@ -19,6 +19,8 @@ import { AsyncQueue } from '../async-queue.ts';
 import { TransferRequests } from '../transfer-requests.ts';
 
 const CALLER_AUDIO_MAX_FRAMES = 500; // 10 s of 20 ms frames
+/** How often an unanswered hang-up is said again (media's `stop` answers it). */
+const HANGUP_REPEAT_MS = 1000;
 
 type StartEvent = Extract<MediaToAgent, { event: 'start' }>;
 
@@ -72,6 +74,7 @@ export class CallConnection {
   #held = false;
   #closed = false;
   #heartbeat: NodeJS.Timeout | undefined;
+  #hangupRepeat: NodeJS.Timeout | undefined;
 
   constructor(options: CallConnectionOptions) {
     this.callId = options.callId;
@@ -167,9 +170,18 @@ export class CallConnection {
     this.#send({ event: 'clear' });
   }
 
-  /** Ends the call; for `error`, `why` gives the record its code and one line of reason. */
+  /**
+   * Ends the call; for `error`, `why` gives the record its code and one line of reason. Said again
+   * every second until media's `stop` or close: pub/sub has no replay, so a hang-up published
+   * during a Redis outage (queued by the client) can reach Redis before media has subscribed again
+   * and be lost; a repeat after the outage arrives (signaling keeps the first reason).
+   */
   hangup(reason: TerminationReason, why?: { code: ErrorCode; detail: string }): void {
-    this.#send({ event: 'hangup', reason, ...why });
+    const message: AgentToMedia = { event: 'hangup', reason, ...why };
+    this.#send(message);
+    if (this.#closed || this.#hangupRepeat) return;
+    this.#log.info({ reason }, 'agent hangs up');
+    this.#hangupRepeat = setInterval(() => this.#send(message), HANGUP_REPEAT_MS);
   }
 
   /** Idempotent: the caller-audio queue ends, transfers in flight fail, the channel end closes. Sends nothing. */
@@ -178,9 +190,15 @@ export class CallConnection {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
+    this.#stopRepeatingHangup();
     this.callerAudio.close();
     this.#transfers.close();
     this.#end.close();
+  }
+
+  #stopRepeatingHangup(): void {
+    clearInterval(this.#hangupRepeat);
+    this.#hangupRepeat = undefined;
   }
 
   #send(message: AgentToMedia): void {
@@ -241,6 +259,7 @@ export class CallConnection {
         this.#delegate.onSuperseded(event.epoch);
         return;
       case 'stop':
+        this.#stopRepeatingHangup();
         this.#delegate.onStop(event.reason);
         return;
     }
