@@ -1,17 +1,25 @@
 /**
  * The bridge's own cost of the cloud engine adapters, against the local wire servers of the tests
  * (zero delay, on loopback, in this process), never a provider's:
- * 1. reply text → first audio byte through `ElevenLabsTts` on an open socket (200 replies, p50/p99);
- * 2. CPU of 50 concurrent calls, each streaming caller audio to `DeepgramStt` (20 ms frames, paced)
- *    and getting a reply through `ElevenLabsTts` every 2 s, over VB_BENCH_SECONDS (default 6).
- * Both servers run in this process, so the CPU figure is an upper bound on the adapters' own.
+ * 1. reply text → first audio byte through each TTS adapter on an open socket (200 replies, p50/p99);
+ * 2. CPU of 50 concurrent calls, each streaming caller audio to an STT adapter (20 ms frames, paced)
+ *    and getting a reply through a TTS adapter every 2 s, over VB_BENCH_SECONDS (default 6), per
+ *    adapter (each TTS with Deepgram STT, AssemblyAI STT with ElevenLabs).
+ * The servers run in this process, so the CPU figure is an upper bound on the adapters' own.
  *
  *   node --import tsx packages/agent/bench/cloud-engines.bench.ts
  */
 import { pathToFileURL } from 'node:url';
+import { AssemblyAiStt } from '../src/engines/assemblyai-stt.ts';
+import { CartesiaTts } from '../src/engines/cartesia-tts.ts';
+import type { CloudStt, CloudTts } from '../src/engines/cloud-engines.ts';
+import { DeepgramAuraTts } from '../src/engines/deepgram-aura-tts.ts';
 import { DeepgramStt } from '../src/engines/deepgram-stt.ts';
 import { ElevenLabsTts } from '../src/engines/elevenlabs-tts.ts';
 import { AsyncQueue } from '../src/async-queue.ts';
+import { AssemblyAiWireServer, turn } from '../test/engines/assemblyai-wire-server.ts';
+import { AuraWireServer } from '../test/engines/aura-wire-server.ts';
+import { CartesiaWireServer } from '../test/engines/cartesia-wire-server.ts';
 import { DeepgramWireServer, results } from '../test/engines/deepgram-wire-server.ts';
 import { ElevenLabsWireServer } from '../test/engines/elevenlabs-wire-server.ts';
 
@@ -20,8 +28,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function firstAudio(server: ElevenLabsWireServer): Promise<void> {
-  const tts = new ElevenLabsTts({ url: server.origin, apiKey: server.key, keyName: 'bench' });
+async function firstAudio(name: string, tts: CloudTts): Promise<void> {
   await tts.prepare(AbortSignal.timeout(5000));
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {
@@ -37,25 +44,20 @@ async function firstAudio(server: ElevenLabsWireServer): Promise<void> {
   }
   await tts.close();
   process.stdout.write(
-    `elevenlabs adapter, reply text → first audio (local server, 0 delay): p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms over ${times.length}\n`,
+    `${name} adapter, reply text → first audio (local server, 0 delay): p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms over ${times.length}\n`,
   );
 }
 
 async function cpuPerCall(
-  stt: DeepgramWireServer,
-  tts: ElevenLabsWireServer,
+  name: string,
+  makeStt: () => CloudStt,
+  makeTts: () => CloudTts,
   calls: number,
   seconds: number,
 ): Promise<void> {
-  stt.script = {
-    frames: Array.from({ length: seconds }, (_, i) => ({
-      atAudioMs: (i + 1) * 1000,
-      frame: results(`words of second ${i}`, { isFinal: true, speechFinal: true }),
-    })),
-  };
   const engines = Array.from({ length: calls }, () => ({
-    stt: new DeepgramStt({ url: stt.url, apiKey: stt.key, keyName: 'bench' }),
-    tts: new ElevenLabsTts({ url: tts.origin, apiKey: tts.key, keyName: 'bench' }),
+    stt: makeStt(),
+    tts: makeTts(),
     audio: new AsyncQueue<Int16Array>(1000),
   }));
   await Promise.all(
@@ -97,20 +99,49 @@ async function cpuPerCall(
   const cpuShare = (used.user + used.system) / 1e6 / wallS;
   await Promise.all(engines.flatMap((e) => [e.stt.close(), e.tts.close()]));
   process.stdout.write(
-    `${calls} calls, ${seconds} s: ${(cpuShare * 100).toFixed(1)}% of a core in all (adapters + both local servers), ${((cpuShare * 100) / calls).toFixed(3)}% per call; ${transcripts} turns heard, ${replies} replies spoken\n`,
+    `${name}: ${calls} calls, ${seconds} s: ${(cpuShare * 100).toFixed(1)}% of a core in all (adapters + both local servers), ${((cpuShare * 100) / calls).toFixed(3)}% per call; ${transcripts} turns heard, ${replies} replies spoken\n`,
   );
 }
 
 export async function run(): Promise<void> {
-  const stt = await DeepgramWireServer.start();
-  const tts = await ElevenLabsWireServer.start();
-  tts.msPerChar = 20;
+  const deepgram = await DeepgramWireServer.start();
+  const assemblyai = await AssemblyAiWireServer.start();
+  const elevenlabs = await ElevenLabsWireServer.start();
+  const cartesia = await CartesiaWireServer.start();
+  const aura = await AuraWireServer.start();
+  const seconds = Number(process.env['VB_BENCH_SECONDS'] ?? 6);
+  const turns = Array.from({ length: seconds }, (_, i) => i);
+  deepgram.script = {
+    frames: turns.map((i) => ({
+      atAudioMs: (i + 1) * 1000,
+      frame: results(`words of second ${i}`, { isFinal: true, speechFinal: true }),
+    })),
+  };
+  assemblyai.script = {
+    frames: turns.map((i) => ({
+      atAudioMs: (i + 1) * 1000,
+      frame: turn(`words of second ${i}`, { order: i, endOfTurn: true }),
+    })),
+  };
+  const tts = {
+    elevenlabs: () => new ElevenLabsTts({ url: elevenlabs.origin, apiKey: elevenlabs.key, keyName: 'bench' }),
+    cartesia: () => new CartesiaTts({ url: cartesia.origin, apiKey: cartesia.key, keyName: 'bench' }),
+    'deepgram aura': () => new DeepgramAuraTts({ url: aura.url, apiKey: aura.key, keyName: 'bench' }),
+  };
+  const deepgramStt = (): CloudStt => new DeepgramStt({ url: deepgram.url, apiKey: deepgram.key, keyName: 'bench' });
   try {
-    await firstAudio(tts);
-    await cpuPerCall(stt, tts, 50, Number(process.env['VB_BENCH_SECONDS'] ?? 6));
+    for (const [name, make] of Object.entries(tts)) await firstAudio(name, make());
+    for (const [name, make] of Object.entries(tts))
+      await cpuPerCall(`deepgram stt + ${name} tts`, deepgramStt, make, 50, seconds);
+    await cpuPerCall(
+      'assemblyai stt + elevenlabs tts',
+      () => new AssemblyAiStt({ url: assemblyai.url, apiKey: assemblyai.key, keyName: 'bench' }),
+      tts.elevenlabs,
+      50,
+      seconds,
+    );
   } finally {
-    await stt.close();
-    await tts.close();
+    await Promise.all([deepgram, assemblyai, elevenlabs, cartesia, aura].map((s) => s.close()));
   }
 }
 
