@@ -25,7 +25,8 @@ const ALLOWED: Record<string, string[]> = {
   agent: ['protocol', 'store', 'channel', 'runtime', 'outbound', 'rtp', 'metrics', 'events'],
   http: ['protocol'],
   api: ['protocol', 'store', 'http'],
-  cli: ['protocol', 'store', 'runtime', 'outbound', 'http', 'api', 'metrics'],
+  dashboard: ['protocol', 'store', 'http'],
+  cli: ['protocol', 'store', 'runtime', 'outbound', 'http', 'api', 'dashboard', 'metrics'],
 };
 
 describe('architecture', () => {

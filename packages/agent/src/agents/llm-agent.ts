@@ -18,7 +18,6 @@ import type { SpeechToText } from '../stt/speech-to-text.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
 import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from '../turns/spoken-reply.ts';
-import type { SpeculativeStart } from '../turns/speculative-start.ts';
 import { speakGreeting } from '../turns/interruptible-greeting.ts';
 import { delay } from '../stt/abortable.ts';
 import { greetingPause } from './greeting-pause.ts';
@@ -29,10 +28,11 @@ import { checkEngines } from './engine-check.ts';
 import type { LanguageModelFactory } from './language-model-factory.ts';
 import { LLM_RESUME_LINE, resumedHistory } from './llm-resume.ts';
 import { TurnInbox } from './turn-inbox.ts';
+import { feedTurns } from './caller-turns.ts';
+import { reportModelFailure } from './model-failure-report.ts';
 import { checkWebhookUrls, refusedTools } from './llm-agent-checks.ts';
 import { earlyStartFor } from './llm-early-start.ts';
 import { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES, type LlmAgentOptions } from './llm-agent-options.ts';
-import { engineProviderOf } from '../agent-metrics.ts';
 
 export { DEFAULT_SYSTEM_PROMPT, LLM_AGENT_PHRASES, type LlmAgentOptions } from './llm-agent-options.ts';
 export { END_CALL_TOOL } from './call-tools.ts';
@@ -191,7 +191,7 @@ export class LlmAgent implements AgentKind {
       early?.onCallerFrame(frame.samples);
     });
     const inbox = new TurnInbox();
-    const listening = this.#listen(call, inbox, state.bargeIn, early);
+    const listening = feedTurns(this.#stt, call, inbox, state.bargeIn, early);
     try {
       // The previous owner died before answering the caller's last words: answer them now.
       if (pending) {
@@ -235,29 +235,6 @@ export class LlmAgent implements AgentKind {
         await delay(ms, signal);
       },
     });
-  }
-
-  /** Feeds final transcripts into `inbox` (and the record) until the caller's audio ends. */
-  async #listen(
-    call: CallContext,
-    inbox: TurnInbox,
-    bargeIn: BargeInDetector,
-    early: SpeculativeStart | undefined,
-  ): Promise<void> {
-    const { signal } = call;
-    try {
-      for await (const transcript of this.#stt.transcribe(call.callerAudio, { sampleRateHz: 8000, signal })) {
-        const text = transcript.text.trim();
-        early?.onTranscript(transcript);
-        bargeIn.onTranscript(text);
-        if (!transcript.final || text === '') continue;
-        call.transcript('caller', text);
-        inbox.push(text);
-      }
-      inbox.end();
-    } catch (error) {
-      inbox.end(error);
-    }
   }
 
   /**
@@ -345,7 +322,7 @@ export class LlmAgent implements AgentKind {
       if (failure !== undefined) {
         // What was already said stays said; the unfinished tool calls are dropped with the answer.
         if (answer.text !== '') history.push({ role: 'assistant', content: answer.text });
-        this.#report(call, failure);
+        this.#refusalLogged = reportModelFailure(call, failure, this.#refusalLogged);
         await speak(call, this.#tts, LLM_AGENT_PHRASES.apology);
         return 'listening';
       }
@@ -403,19 +380,6 @@ export class LlmAgent implements AgentKind {
         );
       }
       await written;
-    }
-  }
-
-  #report(call: CallContext, error: unknown): void {
-    call.turns.failed(engineProviderOf(error) ?? 'openai-compatible');
-    const fields =
-      error instanceof VoicebridgeError ? { code: error.code, retryable: error.retryable, err: error } : { err: error };
-    // A rejected key or an unknown model fails every turn alike: an operator must act, once told.
-    if (error instanceof VoicebridgeError && !error.retryable && !this.#refusalLogged) {
-      this.#refusalLogged = true;
-      call.log.error(fields, 'language model refused the request');
-    } else {
-      call.log.warn(fields, 'language model failed');
     }
   }
 }
