@@ -3,6 +3,7 @@ import { UsageError } from './args.ts';
 import type { CliContext } from './cli-context.ts';
 import { callsCommand } from './commands/calls.ts';
 import { dialCommand } from './commands/dial.ts';
+import { testCallCommand } from './commands/test-call.ts';
 import { numbersCommand } from './commands/numbers.ts';
 import { trunksCommand } from './commands/trunks.ts';
 
@@ -25,6 +26,9 @@ Commands:
                         configure the carriers and PBXs allowed to call
   dial TO --trunk NAME --number +E164
                         place a call out through a trunk
+  test-call NUMBER [--say TEXT]
+                        call a number on the running bridge and print
+                        what the agent said
 
 Environment:
   REDIS_URL             default redis://127.0.0.1:6379
@@ -65,6 +69,8 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
         return await trunksCommand(rest, ctx);
       case 'dial':
         return await dialCommand(rest, ctx);
+      case 'test-call':
+        return await testCallCommand(rest, ctx);
       case 'start':
         throw new UsageError('"start" runs only through the voicebridge entry point (packages/cli/src/main.ts)', '');
       default:

@@ -3,6 +3,7 @@ import { RedisKeys } from '@voicebridge/store';
 import { EnvError, readCliEnv } from './env.ts';
 import type { CliEnv } from './env.ts';
 import { runStartCommand } from './start-command.ts';
+import { bridgeSipTarget } from './sip-target.ts';
 
 /** cli.ts's EXIT_FAILURE and EXIT_USAGE, here so that `start` need not load the other commands. */
 const EXIT_FAILURE = 1;
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       stdout: process.stdout,
       stderr: process.stderr,
       outbound: { secretEnv: env.secretEnv, denyCidrs: env.denyCidrs },
+      sipTarget: () => bridgeSipTarget(process.env),
     });
   } finally {
     if (redis.status === 'ready') await redis.quit();

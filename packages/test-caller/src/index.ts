@@ -1,0 +1,3 @@
+export { placeTestCall, TestCallError } from './test-caller.ts';
+export type { TestCallOptions, TestCallProgress, TestCallResult } from './test-caller.ts';
+export { questionAudio } from './question-audio.ts';
