@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import {
-  advertisedRtpAddress,
   advertisedSipAddress,
   fixedPorts,
   listenOnFixedPort,
@@ -12,7 +11,6 @@ import {
   parseCidrList,
   SecretEnvAllowList,
   type BridgeConfig,
-  type CallRecord,
   type DialOutcome,
   type DialRequest,
   type Cidr,
@@ -38,11 +36,10 @@ import { CallLimits } from './admission/call-limits.ts';
 import { CallManager } from './call/call-manager.ts';
 import { DEMO_NUMBERS } from './admission/demo-numbers.ts';
 import { MediaPool } from './call/media-pool.ts';
-import { hostAddresses, MediaTargetPolicy } from './call/media-target.ts';
+import { bridgeMediaTargetPolicy } from './call/media-target.ts';
 import { NodeCommands } from './call/node-commands.ts';
 import { SipTraceRecorder } from './call/sip-trace-recorder.ts';
-import { sendOrphanByes } from './call/orphan-bye.ts';
-import { closeOrphanCalls } from './call/orphan-calls.ts';
+import { endOrphanCalls } from './call/orphan-calls.ts';
 import { sipParseLimits } from './transport/sip-limits.ts';
 import { TcpSipTransport } from './transport/tcp-transport.ts';
 import { TrunkDirectory } from './admission/trunk-directory.ts';
@@ -51,6 +48,7 @@ import { RegistrationManager } from './registration/registration-manager.ts';
 import { readTlsFiles } from './transport/tls-files.ts';
 import { TlsSipTransport } from './transport/tls-transport.ts';
 import { UdpSipTransport } from './transport/udp-transport.ts';
+import { EarlyMessages } from './transport/early-messages.ts';
 import { SignalingMetrics } from './signaling-metrics.ts';
 import type { Registry } from '@voicebridge/metrics';
 import type { DialHooks, OutboundTarget } from './outbound/dial-request.ts';
@@ -76,9 +74,6 @@ export interface SignalingServiceOptions {
   /** Reads a secret variable by name (trunks' outbound passwords); main.ts passes process.env's. */
   readSecret?: (name: string) => string | undefined;
 }
-
-/** SIP messages kept while start() finishes after binding (UDP peers retransmit anything beyond). */
-const EARLY_MESSAGES_MAX = 1000;
 
 /** Every address: the transports pass everything to the AbuseGuard, which decides per message. */
 const ANY_SOURCE: readonly Cidr[] = [parseCidr('0.0.0.0/0') as Cidr, parseCidr('::/0') as Cidr];
@@ -108,8 +103,7 @@ export class SignalingService {
   readonly #options: SignalingServiceOptions;
   readonly nodeId: string;
   readonly #lease: NodeLease;
-  /** Messages that arrived between binding and the end of start(): handled once it is done. */
-  #early: [Buffer, Endpoint][] | undefined = [];
+  readonly #early = new EarlyMessages();
   #address: AddressInfo | undefined;
   #tlsAddress: AddressInfo | undefined;
   #closing: Promise<void> | undefined;
@@ -160,12 +154,7 @@ export class SignalingService {
       acceptsConnection: (address: string) => this.guard.acceptsConnection(address),
       log,
       onMessage: (data: Buffer, source: Endpoint) => {
-        // Responses pass (they answer our orphan BYEs, sent during start); requests wait for its end.
-        if (this.#early && !isResponse(data)) {
-          if (this.#early.length < EARLY_MESSAGES_MAX) this.#early.push([data, source]);
-          return;
-        }
-        this.#deliver(data, source);
+        if (!this.#early.hold(data, source)) this.#deliver(data, source);
       },
     };
     const limits = sipParseLimits(config);
@@ -245,7 +234,7 @@ export class SignalingService {
         sipPort: config.SIP_PORT,
         tlsPort: config.SIP_TLS_PORT,
         answerTimeoutMs: config.ANSWER_TIMEOUT_MS,
-        mediaTargets: mediaTargetPolicy(config, advertised),
+        mediaTargets: bridgeMediaTargetPolicy(config, advertised),
         sessionMinSeS: config.SESSION_MIN_SE_S,
         log,
         metrics,
@@ -304,20 +293,14 @@ export class SignalingService {
       service.#address = udp ?? tcp ?? service.#tlsAddress;
       const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
       const media = service.media;
-      const orphans: CallRecord[] = [];
-      await closeOrphanCalls(
-        new CallRecordRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
-        service.nodeId,
+      await endOrphanCalls({
+        records: new CallRecordRepository(options.redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
+        nodeId: service.nodeId,
+        media,
+        stack: service.stack,
+        userAgent: options.userAgent ?? 'voicebridge/0.1',
         log,
-        (record) => {
-          orphans.push(record);
-          // Not awaited: media may connect later (or be gone too, which ended the call already). Any
-          // worker may hold it: each is told as soon as it is connected.
-          void media.closeCallEverywhere(record.callId, 'bridge-restart');
-        },
-      );
-      // At once: the callers have been on a dead line since the crash, and the ports are bound.
-      sendOrphanByes(service.stack, orphans, { userAgent: options.userAgent ?? 'voicebridge/0.1', log });
+      });
       if (config.SEED_DEMO_NUMBERS) await new NumberRepository(options.redis, keys).ensureDefaults(DEMO_NUMBERS);
       await service.trunks.start();
       await service.#commands.start();
@@ -326,9 +309,7 @@ export class SignalingService {
       await media.whenConnected(AbortSignal.timeout(options.mediaWaitMs ?? 5000)).catch(() => {
         log.warn({ workers: media.size }, 'no media worker connected yet: new calls get 503 until one is');
       });
-      const early = service.#early ?? [];
-      service.#early = undefined;
-      for (const [data, source] of early) service.#deliver(data, source);
+      service.#early.release((data, source) => service.#deliver(data, source));
       service.registrations.start();
     } catch (error) {
       await service.close();
@@ -380,7 +361,7 @@ export class SignalingService {
    */
   close(drainTimeoutMs = this.#options.config.DRAIN_TIMEOUT_MS): Promise<void> {
     this.#closing ??= (async () => {
-      this.#early = undefined;
+      this.#early.discard();
       // Each step on its own (closeSteps): an open socket or a held lease left behind by one failing
       // step would outlive the process's purpose.
       await closeSteps(this.#options.log, [
@@ -404,25 +385,4 @@ export class SignalingService {
     })();
     return this.#closing;
   }
-}
-
-/** This host's addresses and every address the bridge's own services use are not media targets. */
-function mediaTargetPolicy(config: BridgeConfig, advertisedSip: string): MediaTargetPolicy {
-  const host = hostAddresses();
-  return new MediaTargetPolicy({
-    ownAddresses: [
-      ...host.own,
-      advertisedSip,
-      advertisedRtpAddress(config),
-      config.SIP_BIND_ADDRESS,
-      config.RTP_BIND_ADDRESS,
-      config.HTTP_BIND_ADDRESS,
-      ...mediaControlEndpoints(config).map((endpoint) => endpoint.host),
-    ],
-    broadcastAddresses: host.broadcast,
-  });
-}
-
-function isResponse(data: Buffer): boolean {
-  return data.subarray(0, 8).toString('latin1') === 'SIP/2.0 ';
 }

@@ -1,5 +1,14 @@
 import { networkInterfaces } from 'node:os';
-import { cidrContains, isLoopbackAddress, parseCidr, parseCidrList, type Cidr } from '@voicebridge/protocol';
+import {
+  advertisedRtpAddress,
+  cidrContains,
+  isLoopbackAddress,
+  mediaControlEndpoints,
+  parseCidr,
+  parseCidrList,
+  type BridgeConfig,
+  type Cidr,
+} from '@voicebridge/protocol';
 
 export interface MediaTargetPolicyOptions {
   /**
@@ -94,4 +103,21 @@ function ipv4Text(bits: number): string {
 
 function warning(code: number, text: string): string {
   return `${code} ${WARN_AGENT} "${text}"`;
+}
+
+/** This host's addresses and every address the bridge's own services use are not media targets. */
+export function bridgeMediaTargetPolicy(config: BridgeConfig, advertisedSip: string): MediaTargetPolicy {
+  const host = hostAddresses();
+  return new MediaTargetPolicy({
+    ownAddresses: [
+      ...host.own,
+      advertisedSip,
+      advertisedRtpAddress(config),
+      config.SIP_BIND_ADDRESS,
+      config.RTP_BIND_ADDRESS,
+      config.HTTP_BIND_ADDRESS,
+      ...mediaControlEndpoints(config).map((endpoint) => endpoint.host),
+    ],
+    broadcastAddresses: host.broadcast,
+  });
 }

@@ -1,6 +1,9 @@
 import type { CallRecord } from '@voicebridge/protocol';
 import type { CallRecordRepository } from '@voicebridge/store';
+import type { SipStack } from '@voicebridge/sip';
 import type { Logger } from 'pino';
+import type { MediaPool } from './media-pool.ts';
+import { sendOrphanByes } from './orphan-bye.ts';
 
 /**
  * On start, a record of this node still marked live belongs to a signaling process that is gone
@@ -35,4 +38,27 @@ export async function closeOrphanCalls(
     onOrphan?.(record);
   }
   return live.length;
+}
+
+/**
+ * The start-up sweep: `closeOrphanCalls`, each orphan's media closed on every worker, and each caller sent a BYE.
+ * Media is not awaited: a worker may connect later (or be gone too, which ended the call already), and each is told
+ * as soon as it is connected. The BYEs leave at once: those callers have been on a dead line since the crash, and the
+ * ports are bound.
+ */
+export async function endOrphanCalls(options: {
+  records: Pick<CallRecordRepository, 'listLive' | 'update'>;
+  nodeId: string;
+  media: Pick<MediaPool, 'closeCallEverywhere'>;
+  stack: SipStack;
+  userAgent: string;
+  log: Logger;
+}): Promise<void> {
+  const { media, log } = options;
+  const orphans: CallRecord[] = [];
+  await closeOrphanCalls(options.records, options.nodeId, log, (record) => {
+    orphans.push(record);
+    void media.closeCallEverywhere(record.callId, 'bridge-restart');
+  });
+  sendOrphanByes(options.stack, orphans, { userAgent: options.userAgent, log });
 }
