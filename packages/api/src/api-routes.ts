@@ -68,7 +68,14 @@ export function addApiRoutes(server: HttpServer, options: ApiOptions): void {
       ...(options.nowMs && { nowMs: options.nowMs }),
     });
   }
-  if (options.twilioCompat) addTwilioCompatRoutes(server, { redis, keys, records, ...options.twilioCompat });
+  if (options.twilioCompat)
+    addTwilioCompatRoutes(server, {
+      redis,
+      keys,
+      records,
+      numbers: new NumberRepository(redis, keys),
+      ...options.twilioCompat,
+    });
   const document = openApiDocument();
   server.add({ method: 'GET', path: '/api/v1/openapi.json', realm: 'public', handler: () => ({ json: document }) });
 }

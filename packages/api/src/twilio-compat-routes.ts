@@ -1,13 +1,23 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { HttpServer, RouteResult } from '@voicebridge/http';
-import { CALL_SID_PATTERN, callSidOf, ownerNodeOf, type CallRecord, type NodeCommand } from '@voicebridge/protocol';
-import type { CallRecordRepository, RedisKeys } from '@voicebridge/store';
+import {
+  CALL_SID_PATTERN,
+  callSidOf,
+  ownerNodeOf,
+  transferTargetAllowed,
+  type CallRecord,
+  type NodeCommand,
+} from '@voicebridge/protocol';
+import type { CallRecordRepository, NumberRepository, RedisKeys } from '@voicebridge/store';
+import { parseTwiml, type TwimlAction } from './twiml-subset.ts';
 
 export interface TwilioCompatOptions {
   redis: Redis;
   keys: RedisKeys;
   records: CallRecordRepository;
+  /** The call's number config: a `<Dial>` target must be on its transferTargets. */
+  numbers: Pick<NumberRepository, 'get'>;
   /** TWILIO_COMPAT_ACCOUNT_SID and TWILIO_COMPAT_AUTH_TOKEN: the one account this route serves. */
   accountSid: string;
   authToken: string;
@@ -18,14 +28,17 @@ const MAX_SCANNED = 10_000;
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
- * The one Twilio REST call a Twilio Media Streams bot makes to end a call without closing its
- * socket: Pipecat's serializer POSTs form `Status=completed` with HTTP Basic `AccountSid:token` to
+ * The Twilio REST call a Twilio Media Streams bot makes to control its call without closing its
+ * socket. Hanging up: Pipecat's serializer POSTs form `Status=completed` with HTTP Basic `AccountSid:token` to
  * `{base_url}/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json` and takes a 404 with JSON
  * `code: 20404` as "already ended" (https://www.twilio.com/docs/voice/api/call-resource#update-a-call-resource,
  * error 20404 https://www.twilio.com/docs/api/errors/20404). Its own realm: HTTP Basic with the
  * configured account, compared in constant time; errors in Twilio's shape (`code`, `message`,
  * `more_info`, `status`). The hang-up goes to the call's node like the API's (verdict
- * `operator-hangup`: someone outside the media path ended it).
+ * `operator-hangup`: someone outside the media path ended it). `Twiml=` with one verb of a small
+ * subset (twiml-subset.ts) does the same by `<Hangup/>`, transfers by `<Dial>` (REFER, only to a
+ * target on the number's transferTargets: refused here naming it, and checked again on the node)
+ * and presses keys by `<Play digits>` (RFC 4733); both answer the call as `in-progress`.
  */
 export function addTwilioCompatRoutes(server: HttpServer, options: TwilioCompatOptions): void {
   const expected = digest(`${options.accountSid}:${options.authToken}`);
@@ -42,20 +55,41 @@ export function addTwilioCompatRoutes(server: HttpServer, options: TwilioCompatO
         string,
         unknown
       >;
-      const status = body['Status'];
-      if (status !== 'completed' && status !== 'canceled')
-        return twilioError(400, 21218, `Status must be completed or canceled (this server serves only hang-ups)`);
+      const action = actionOf(body);
+      if ('code' in action) return twilioError(400, action.code, action.message);
       const record = CALL_SID_PATTERN.test(callSid) ? await liveCallBySid(options, callSid) : undefined;
       if (!record) return notFound(callSid);
+      const { callId } = record;
+      let command: NodeCommand = { command: 'hangup', callId };
+      if (action.verb === 'dial') {
+        const config = await options.numbers.get(record.number);
+        if (!transferTargetAllowed(config?.transferTargets, action.target))
+          return twilioError(
+            400,
+            13224,
+            `Dial: ${action.target} is not on the transfer allow-list of ${record.number}`,
+          );
+        command = { command: 'transfer', callId, target: action.target };
+      } else if (action.verb === 'play-digits') command = { command: 'dtmf', callId, digits: action.digits };
       const node = ownerNodeOf(record);
-      const command: NodeCommand = { command: 'hangup', callId: record.callId };
       const receivers =
         node === undefined ? 0 : await options.redis.publish(options.keys.nodeCommands(node), JSON.stringify(command));
       // The call is live but its node does not listen: not "already ended", which a bot would believe.
       if (receivers === 0) return twilioError(503, 20500, `the node that owns ${callSid} is not reachable`);
-      return { json: callJson(record, options.accountSid, callSid, 'completed') };
+      const status = action.verb === 'hangup' ? 'completed' : 'in-progress';
+      return { json: callJson(record, options.accountSid, callSid, status) };
     },
   });
+}
+
+/** `Status=completed|canceled` hangs up; else `Twiml=` in the subset parseTwiml reads. */
+function actionOf(body: Record<string, unknown>): TwimlAction | { code: number; message: string } {
+  const status = body['Status'];
+  if (status === 'completed' || status === 'canceled') return { verb: 'hangup' };
+  if (status !== undefined) return { code: 21218, message: 'Status must be completed or canceled' };
+  const twiml = body['Twiml'];
+  if (typeof twiml === 'string') return parseTwiml(twiml);
+  return { code: 12200, message: 'give Status (completed or canceled) or Twiml (<Hangup/>, <Dial>, <Play digits>)' };
 }
 
 function authorized(header: string | undefined, expected: Buffer): boolean {

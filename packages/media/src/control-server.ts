@@ -143,6 +143,9 @@ export class MediaControlServer {
       case 'dtmf':
         worker.dtmf(request.params);
         return {};
+      case 'send-dtmf':
+        worker.sendDtmf(request.params);
+        return {};
       case 'close':
         return worker.closeCall(request.params.callId, request.params.reason);
       case 'heartbeat':

@@ -3,6 +3,7 @@ import {
   type AgentToMedia,
   type AllocateParams,
   type AudioFrame,
+  type ErrorCode,
   type MediaStats,
   type MediaToAgent,
   type TerminationReason,
@@ -315,6 +316,14 @@ export class MediaSession {
     }
   }
 
+  /** Key presses to the caller (the agent's, or a node command's through signaling); why not, if refused. */
+  sendDtmf(digits: string, durationMs?: number): { code: ErrorCode; message: string } | undefined {
+    if (!this.#dtmfOut)
+      return { code: 'VB_DTMF_NOT_NEGOTIATED', message: 'the call has no telephone-event payload type' };
+    if (this.#state === MediaSessionState.Closed || this.#dtmfOut.enqueue(digits, durationMs)) return undefined;
+    return { code: 'VB_BAD_MESSAGE', message: 'too many DTMF digits queued' };
+  }
+
   /** A digit from a SIP INFO (application/dtmf-relay or application/dtmf), relayed by signaling. */
   dtmfFromSignaling(digit: string, durationMs: number): void {
     if (this.#state !== MediaSessionState.Closed) this.#dtmfIn.info(digit, durationMs, performance.now());
@@ -366,17 +375,11 @@ export class MediaSession {
       case 'transfer':
         this.#options.onAgentRequest(control);
         return;
-      case 'dtmf':
-        if (!this.#dtmfOut) {
-          this.#toAgent({
-            event: 'error',
-            code: 'VB_DTMF_NOT_NEGOTIATED',
-            message: 'the call has no telephone-event payload type',
-          });
-        } else if (!this.#dtmfOut.enqueue(control.digits, control.durationMs)) {
-          this.#toAgent({ event: 'error', code: 'VB_BAD_MESSAGE', message: 'too many DTMF digits queued' });
-        }
+      case 'dtmf': {
+        const refused = this.sendDtmf(control.digits, control.durationMs);
+        if (refused) this.#toAgent({ event: 'error', ...refused });
         return;
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import {
   VoicebridgeError,
   type AllocateParams,
   type DtmfParams,
+  type SendDtmfParams,
   type TransferProgressParams,
   type AllocateResult,
   type CloseResult,
@@ -163,6 +164,14 @@ export class MediaWorker {
     const session = this.#sessions.get(params.callId);
     if (!session) throw new VoicebridgeError('VB_CALL_NOT_FOUND', `no media for call ${params.callId}`);
     session.dtmfFromSignaling(params.digit, params.durationMs);
+  }
+
+  /** Key presses to the caller asked for outside the agent (the Twilio-compatible route's `<Play digits>`). */
+  sendDtmf(params: SendDtmfParams): void {
+    const session = this.#sessions.get(params.callId);
+    if (!session) throw new VoicebridgeError('VB_CALL_NOT_FOUND', `no media for call ${params.callId}`);
+    const refused = session.sendDtmf(params.digits);
+    if (refused) throw new VoicebridgeError(refused.code, refused.message);
   }
 
   /** How a transfer the call's agent asked for is going: passed on to the agent. */

@@ -4,6 +4,7 @@ import { ERROR_CODE_NAMES } from './errors.ts';
 import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
 import { SrtpParamsSchema } from './srtp.ts';
 import { TransferProgressSchema, TransferRequestIdSchema } from './transfer.ts';
+import { DTMF_DIGITS_PATTERN } from './channel-messages.ts';
 
 /**
  * Signaling ↔ media worker control, newline-delimited JSON over a TCP connection.
@@ -64,6 +65,13 @@ export const DtmfParamsSchema = z.object({
 });
 export type DtmfParams = z.infer<typeof DtmfParamsSchema>;
 
+/** Signaling → media: key presses to the caller asked for outside the agent (a node command). */
+export const SendDtmfParamsSchema = z.object({
+  callId: z.string(),
+  digits: z.string().regex(DTMF_DIGITS_PATTERN),
+});
+export type SendDtmfParams = z.infer<typeof SendDtmfParamsSchema>;
+
 /** Signaling → media: how an agent's transfer goes, for media to pass on as a `transfer-result`. */
 export const TransferProgressParamsSchema = TransferProgressSchema.extend({
   callId: z.string(),
@@ -91,6 +99,7 @@ export const MediaRequestSchema = z.discriminatedUnion('method', [
   }),
   z.object({ id: z.number().int(), method: z.literal('update'), params: UpdateParamsSchema }),
   z.object({ id: z.number().int(), method: z.literal('dtmf'), params: DtmfParamsSchema }),
+  z.object({ id: z.number().int(), method: z.literal('send-dtmf'), params: SendDtmfParamsSchema }),
   z.object({
     id: z.number().int(),
     method: z.literal('close'),

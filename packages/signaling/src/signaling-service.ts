@@ -38,6 +38,7 @@ import { DEMO_NUMBERS } from './admission/demo-numbers.ts';
 import { MediaPool } from './call/media-pool.ts';
 import { bridgeMediaTargetPolicy } from './call/media-target.ts';
 import { NodeCommands } from './call/node-commands.ts';
+import { runNodeCommand } from './call/node-command-runner.ts';
 import { SipTraceRecorder } from './call/sip-trace-recorder.ts';
 import { endOrphanCalls } from './call/orphan-calls.ts';
 import { sipParseLimits } from './transport/sip-limits.ts';
@@ -263,13 +264,8 @@ export class SignalingService {
       redis: options.redis,
       channel: keys.nodeCommands(nodeIdOf(config)),
       log,
-      onCommand: (command) => {
-        const found = this.calls.hangupByOperator(command.callId);
-        log.info(
-          { callId: command.callId, found },
-          found ? 'operator hang-up: sending BYE' : 'operator hang-up: no such live call here',
-        );
-      },
+      onCommand: (command) =>
+        runNodeCommand(command, { calls: this.calls, transfers: this.#transfers, media: this.media, log }),
     });
   }
 

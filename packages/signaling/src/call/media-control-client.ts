@@ -9,6 +9,7 @@ import {
   type AllocateParams,
   type AllocateResult,
   type DtmfParams,
+  type SendDtmfParams,
   type TransferProgressParams,
   type UpdateParams,
   type MediaEvent,
@@ -98,6 +99,11 @@ export class MediaControlClient {
   /** A digit from a SIP INFO; media reports it to the agent unless RTP already did. */
   async dtmf(params: DtmfParams): Promise<void> {
     await this.#request({ method: 'dtmf', params });
+  }
+
+  /** Key presses to the caller (RFC 4733), asked for outside the agent. */
+  async sendDtmf(params: SendDtmfParams): Promise<void> {
+    await this.#request({ method: 'send-dtmf', params });
   }
 
   /** Ends a call's media; resolves with its RTP/RTCP statistics when the worker had the call. */

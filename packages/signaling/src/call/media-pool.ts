@@ -3,6 +3,7 @@ import {
   type AllocateParams,
   type AllocateResult,
   type DtmfParams,
+  type SendDtmfParams,
   type HostPort,
   type MediaEvent,
   type MediaStats,
@@ -144,6 +145,10 @@ export class MediaPool {
 
   dtmf(params: DtmfParams): Promise<void> {
     return this.#route(params.callId, (client) => client.dtmf(params));
+  }
+
+  sendDtmf(params: SendDtmfParams): Promise<void> {
+    return this.#route(params.callId, (client) => client.sendDtmf(params));
   }
 
   transferProgress(params: TransferProgressParams): Promise<void> {
