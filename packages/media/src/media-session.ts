@@ -3,7 +3,6 @@ import {
   type AgentToMedia,
   type AllocateParams,
   type AudioFrame,
-  type ErrorCode,
   type MediaStats,
   type MediaToAgent,
   type TerminationReason,
@@ -317,9 +316,8 @@ export class MediaSession {
   }
 
   /** Key presses to the caller (the agent's, or a node command's through signaling); why not, if refused. */
-  sendDtmf(digits: string, durationMs?: number): { code: ErrorCode; message: string } | undefined {
-    if (!this.#dtmfOut)
-      return { code: 'VB_DTMF_NOT_NEGOTIATED', message: 'the call has no telephone-event payload type' };
+  sendDtmf(digits: string, durationMs?: number): { code: string; message: string } | undefined {
+    if (!this.#dtmfOut) return { code: 'VB_DTMF_NOT_NEGOTIATED', message: 'no telephone-event payload type' };
     if (this.#state === MediaSessionState.Closed || this.#dtmfOut.enqueue(digits, durationMs)) return undefined;
     return { code: 'VB_BAD_MESSAGE', message: 'too many DTMF digits queued' };
   }

@@ -1,5 +1,6 @@
 import {
   VoicebridgeError,
+  type ErrorCode,
   type AllocateParams,
   type DtmfParams,
   type SendDtmfParams,
@@ -171,7 +172,7 @@ export class MediaWorker {
     const session = this.#sessions.get(params.callId);
     if (!session) throw new VoicebridgeError('VB_CALL_NOT_FOUND', `no media for call ${params.callId}`);
     const refused = session.sendDtmf(params.digits);
-    if (refused) throw new VoicebridgeError(refused.code, refused.message);
+    if (refused) throw new VoicebridgeError(refused.code as ErrorCode, refused.message);
   }
 
   /** How a transfer the call's agent asked for is going: passed on to the agent. */
