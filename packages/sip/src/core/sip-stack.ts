@@ -13,16 +13,18 @@ import {
   type SipRequest,
   type SipResponse,
 } from '../messages/index.ts';
-import { Dialog, dialogKey, type DialogListener } from '../dialogs/dialog.ts';
+import { Dialog, type DialogListener } from '../dialogs/dialog.ts';
 import { UacInvite, type UacInviteOptions } from '../dialogs/uac-invite.ts';
 import { InviteServerTransaction } from '../transactions/invite-server-transaction.ts';
-import { NonInviteServerTransaction } from '../transactions/non-invite-server-transaction.ts';
+import type { NonInviteServerTransaction } from '../transactions/non-invite-server-transaction.ts';
 import type { ClientOutcome } from '../transactions/non-invite-client-transaction.ts';
 import type { ServerTransaction } from '../transactions/server-transaction.ts';
 import { serverTransactionKey } from '../transactions/transaction-key.ts';
 import { ClientTransactions } from './client-transactions.ts';
+import { DialogTable } from './dialog-table.ts';
 import { withDigestRetry } from './digest-retry.ts';
 import { replyTo, stampVia } from './reply-routing.ts';
+import { ServerTransactions } from './server-transactions.ts';
 import { ThrottledWarning } from './throttled-warning.ts';
 import { DEFAULT_TIMERS, type Endpoint, type SipTimerValues } from './timers.ts';
 
@@ -76,11 +78,9 @@ export class SipStack {
   readonly #log: Logger;
   /** Messages over a size limit that cannot be answered (the long line was Via or CSeq). */
   readonly #oversizeDrops: ThrottledWarning;
-  readonly #serverTransactions = new Map<string, ServerTransaction>();
+  readonly #serverTransactions: ServerTransactions;
   readonly #clientTransactions: ClientTransactions;
-  readonly #dialogs = new Map<string, Dialog>();
-  /** Call-ID + remote tag → dialog, to recognise an INVITE retransmitted after its transaction ended. */
-  readonly #dialogsByRemote = new Map<string, Dialog>();
+  readonly #dialogs = new DialogTable();
   /** Our outgoing INVITEs until each has its outcome. */
   readonly #uacInvites = new Set<UacInvite>();
   #closed = false;
@@ -92,6 +92,7 @@ export class SipStack {
     this.#log = options.log ?? silentLogger;
     this.#oversizeDrops = new ThrottledWarning(this.#log);
     this.#clientTransactions = new ClientTransactions((request, to) => this.#write(request, to), this.timers);
+    this.#serverTransactions = new ServerTransactions((response, to) => this.#write(response, to), this.timers);
   }
 
   get stats(): { serverTransactions: number; clientTransactions: number; dialogs: number } {
@@ -177,8 +178,7 @@ export class SipStack {
     });
     const dialog = Dialog.uas(tx.request, ok, tx.source, this.#dialogHost(), this.timers);
     dialog.listener = options.listener;
-    this.#dialogs.set(dialog.key, dialog);
-    this.#dialogsByRemote.set(`${dialog.id.callId}\u0000${dialog.id.remoteTag}`, dialog);
+    this.#dialogs.addAnswered(dialog);
     dialog.startRetransmission();
     return dialog;
   }
@@ -256,7 +256,7 @@ export class SipStack {
       endInvite: (request) => this.#clientTransactions.end(request),
       write: (request, destination) => this.#write(request, destination),
       addDialog: (dialog) => {
-        if (!this.#closed) this.#dialogs.set(dialog.key, dialog);
+        if (!this.#closed) this.#dialogs.add(dialog);
       },
       dialogHost: this.#dialogHost(),
       timers: this.timers,
@@ -294,10 +294,10 @@ export class SipStack {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const tx of [...this.#serverTransactions.values()]) tx.close();
+    this.#serverTransactions.close();
     for (const uac of this.#uacInvites) uac.close();
     this.#clientTransactions.close();
-    for (const dialog of [...this.#dialogs.values()]) dialog.close();
+    this.#dialogs.close();
   }
 
   #receiveResponse(response: SipResponse): void {
@@ -317,32 +317,28 @@ export class SipStack {
     if (existing) return existing.receiveRetransmission();
 
     const toTag = parseNameAddr(request.headers.get('To') ?? '')?.tag;
-    if (toTag) return this.#receiveInDialog(request, source, key, toTag);
+    if (toTag) return this.#receiveInDialog(request, source, key);
 
     if (request.method === 'INVITE') {
       // An INVITE retransmitted after Timer L ended its transaction: the dialog resends its 2xx
       // (§13.3.1.4) instead of this becoming a second call.
-      const fromTag = parseNameAddr(request.headers.get('From') ?? '')?.tag ?? '';
-      const dialog = this.#dialogsByRemote.get(`${request.headers.get('Call-ID') ?? ''}\u0000${fromTag}`);
+      const dialog = this.#dialogs.findAnswered(request);
       if (dialog) return dialog.receiveInviteRetransmission();
-      const tx = new InviteServerTransaction(key, request, source, this.#serverTxHost(), this.timers);
-      this.#serverTransactions.set(key, tx);
+      const tx = this.#serverTransactions.createInvite(key, request, source);
       this.respond(tx, 100); // §17.2.1: we answer at once rather than within 200 ms
       this.#options.handler.onInvite(tx);
       return;
     }
-    const tx = new NonInviteServerTransaction(key, request, source, this.#serverTxHost(), this.timers);
-    this.#serverTransactions.set(key, tx);
+    const tx = this.#serverTransactions.createNonInvite(key, request, source);
     this.#options.handler.onRequest(request, tx);
   }
 
-  #receiveInDialog(request: SipRequest, source: Endpoint, key: string, toTag: string): void {
-    const dialog = this.#findDialog(request, toTag);
+  #receiveInDialog(request: SipRequest, source: Endpoint, key: string): void {
+    const dialog = this.#dialogs.find(request);
     const tx =
       request.method === 'INVITE'
-        ? new InviteServerTransaction(key, request, source, this.#serverTxHost(), this.timers)
-        : new NonInviteServerTransaction(key, request, source, this.#serverTxHost(), this.timers);
-    this.#serverTransactions.set(key, tx);
+        ? this.#serverTransactions.createInvite(key, request, source)
+        : this.#serverTransactions.createNonInvite(key, request, source);
     if (!dialog?.listener) {
       // §12.2.2: a request that matches no dialog gets 481.
       this.respond(tx, 481, { reason: 'Call/Transaction Does Not Exist' });
@@ -364,9 +360,7 @@ export class SipStack {
       tx.receiveAck();
       return;
     }
-    const toTag = parseNameAddr(ack.headers.get('To') ?? '')?.tag;
-    const dialog = toTag ? this.#findDialog(ack, toTag) : undefined;
-    if (dialog) dialog.receiveAck(ack);
+    this.#dialogs.find(ack)?.receiveAck(ack);
   }
 
   #receiveCancel(cancel: SipRequest, source: Endpoint): void {
@@ -374,8 +368,7 @@ export class SipStack {
     if (!key) return;
     const existing = this.#serverTransactions.get(key);
     if (existing) return existing.receiveRetransmission();
-    const tx = new NonInviteServerTransaction(key, cancel, source, this.#serverTxHost(), this.timers);
-    this.#serverTransactions.set(key, tx);
+    const tx = this.#serverTransactions.createNonInvite(key, cancel, source);
     // §9.2: the CANCEL matches the INVITE transaction with the same branch; it never changes a final response.
     const inviteKey = serverTransactionKey(cancel, 'INVITE');
     const invite = inviteKey ? this.#serverTransactions.get(inviteKey) : undefined;
@@ -387,27 +380,11 @@ export class SipStack {
     invite.cancel();
   }
 
-  #findDialog(request: SipRequest, toTag: string): Dialog | undefined {
-    const fromTag = parseNameAddr(request.headers.get('From') ?? '')?.tag ?? '';
-    const callId = request.headers.get('Call-ID') ?? '';
-    return this.#dialogs.get(dialogKey({ callId, localTag: toTag, remoteTag: fromTag }));
-  }
-
-  #serverTxHost() {
-    return {
-      sendResponse: (response: SipResponse, to: Endpoint) => this.#write(response, to),
-      terminated: (key: string) => this.#serverTransactions.delete(key),
-    };
-  }
-
   #dialogHost() {
     const { host, port, tlsPort } = this.#options.advertised;
     return {
       sendResponse: (response: SipResponse, to: Endpoint) => this.#write(response, to),
-      terminated: (dialog: Dialog) => {
-        this.#dialogs.delete(dialog.key);
-        this.#dialogsByRemote.delete(`${dialog.id.callId}\u0000${dialog.id.remoteTag}`);
-      },
+      terminated: (dialog: Dialog) => this.#dialogs.delete(dialog),
       via: (branch: string, transport: Endpoint['transport']) =>
         `SIP/2.0/${transport.toUpperCase()} ${formatHost(host)}:${transport === 'tls' ? (tlsPort ?? port) : port};rport;branch=${branch}`,
       userAgent: this.userAgent,
