@@ -4,6 +4,7 @@ export * from './core/timers.ts';
 export * from './core/sip-stack.ts';
 export * from './dialogs/dialog.ts';
 export * from './dialogs/uac-invite.ts';
+export { ackForFailure } from './dialogs/invite-cancel-ack.ts';
 export * from './transactions/invite-server-transaction.ts';
 export * from './transactions/non-invite-server-transaction.ts';
 export * from './transactions/non-invite-client-transaction.ts';

@@ -1,15 +1,9 @@
 import { answerDigestChallenge, type DigestClientCredentials } from '../auth/digest-client.ts';
 import { timer64, type Endpoint, type SipTimerValues } from '../core/timers.ts';
-import {
-  SipHeaders,
-  generateBranch,
-  parseCSeq,
-  parseNameAddr,
-  type SipRequest,
-  type SipResponse,
-} from '../messages/index.ts';
+import { SipHeaders, generateBranch, parseNameAddr, type SipRequest, type SipResponse } from '../messages/index.ts';
 import type { ClientOutcome } from '../transactions/non-invite-client-transaction.ts';
 import { Dialog, type DialogHost } from './dialog.ts';
+import { ackForFailure, cancelFor } from './invite-cancel-ack.ts';
 
 /** What a UacInvite needs from the stack: its transactions, its wire and its dialog table. */
 export interface UacInviteHost {
@@ -330,25 +324,12 @@ export class UacInvite {
     return out;
   }
 
-  /**
-   * §9.1: the CANCEL copies the Request-URI, Call-ID, To, From, CSeq number and Route of the INVITE
-   * being cancelled (the latest, after an auth retry), and its single Via with the same branch.
-   */
+  /** §9.1: the CANCEL of the latest INVITE (after an auth retry, the retry). */
   #sendCancel(): void {
     this.#cancelSent = true;
     this.#transition(UacInviteState.Cancelling);
     const invite = this.#latest;
-    const headers = new SipHeaders();
-    headers.append('Via', invite.headers.get('Via') ?? '');
-    headers.append('Max-Forwards', '70');
-    for (const route of invite.headers.getAll('Route')) headers.append('Route', route);
-    headers.append('From', invite.headers.get('From') ?? '');
-    headers.append('To', invite.headers.get('To') ?? '');
-    headers.append('Call-ID', invite.headers.get('Call-ID') ?? '');
-    headers.append('CSeq', `${parseCSeq(invite.headers.get('CSeq') ?? '')?.seq ?? this.#seq} CANCEL`);
-    if (this.#cancelWanted) headers.append('Reason', this.#cancelWanted);
-    headers.append('User-Agent', this.#host.userAgent);
-    const cancel: SipRequest = { type: 'request', method: 'CANCEL', uri: invite.uri, headers, body: Buffer.alloc(0) };
+    const cancel = cancelFor(invite, this.#cancelWanted, this.#host.userAgent, this.#seq);
     void this.#host.startRequest(cancel, this.#options.destination);
     this.#timerCancelGiveUp = setTimeout(() => {
       this.#host.endInvite(invite); // resolves the INVITE transaction as a timeout
@@ -385,20 +366,4 @@ export class UacInvite {
       throw new Error(`uac invite: illegal transition ${this.#state} → ${next}`);
     this.#state = next;
   }
-}
-
-/**
- * The ACK for a 300-699 to our INVITE, sent by the transaction (RFC 3261 §17.1.1.3): the INVITE's
- * Request-URI, Call-ID, From, CSeq number, top Via (same branch) and Route, the response's To.
- */
-export function ackForFailure(invite: SipRequest, response: SipResponse): SipRequest {
-  const headers = new SipHeaders();
-  headers.append('Via', invite.headers.get('Via') ?? '');
-  headers.append('Max-Forwards', '70');
-  for (const route of invite.headers.getAll('Route')) headers.append('Route', route);
-  headers.append('From', invite.headers.get('From') ?? '');
-  headers.append('To', response.headers.get('To') ?? '');
-  headers.append('Call-ID', invite.headers.get('Call-ID') ?? '');
-  headers.append('CSeq', `${parseCSeq(invite.headers.get('CSeq') ?? '')?.seq ?? 1} ACK`);
-  return { type: 'request', method: 'ACK', uri: invite.uri, headers, body: Buffer.alloc(0) };
 }
