@@ -4,6 +4,9 @@ import { VoicebridgeError } from '@voicebridge/protocol';
 import { BearerAuth, type Realm } from './bearer-auth.ts';
 import { errorBody, HttpError, httpStatusOf } from './http-errors.ts';
 
+/** How long close() waits for requests in flight before it cuts their connections. */
+const CLOSE_GRACE_MS = 2000;
+
 export interface HttpServerOptions {
   host: string;
   port: number;
@@ -104,9 +107,20 @@ export class HttpServer {
     return this.#app.server.address() as AddressInfo;
   }
 
-  /** Stops accepting, lets requests in flight finish, then closes idle keep-alive connections. */
+  /**
+   * Stops accepting, lets requests in flight finish and closes idle keep-alive connections; a connection still open
+   * after CLOSE_GRACE_MS (an event stream whose watcher left without the socket closing, a stalled download) is cut,
+   * so a shutdown is never held by a peer.
+   */
   close(): Promise<void> {
-    this.#closing ??= this.#app.close();
+    this.#closing ??= (async () => {
+      const cut = setTimeout(() => this.#app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await this.#app.close();
+      } finally {
+        clearTimeout(cut);
+      }
+    })();
     return this.#closing;
   }
 
