@@ -1,13 +1,9 @@
 import { randomInt } from 'node:crypto';
 import {
-  dialVerdictOfStatus,
-  parseSipReason,
   VoicebridgeError,
-  type CallJob,
   type DialOutcome,
   type DialRequest,
   type DialVerdict,
-  type CallRecord,
   type HANGUP_PARTIES,
   type MediaStats,
   type NumberConfig,
@@ -15,10 +11,7 @@ import {
   type Verdict,
 } from '@voicebridge/protocol';
 import {
-  buildOffer,
-  formatHost,
   generateCallId,
-  parseOffer,
   type AcceptedOffer,
   type Dialog,
   type LocalMedia,
@@ -36,16 +29,17 @@ import { hardCapMs } from '../call/call-ending.ts';
 import { CallRecordWriter } from '../call/call-record-writer.ts';
 import { InDialogSession } from '../call/in-dialog-session.ts';
 import { ReferClient, type TransferProgress } from '../call/refer-client.ts';
-import { IN_DIALOG_ALLOW, SUPPORTED } from '../call/sip-capabilities.ts';
+import { IN_DIALOG_ALLOW } from '../call/sip-capabilities.ts';
+import { dialOutcome, failureOfUac, verdictOfFailure, type DialFailure } from './dial-outcome.ts';
 import type { DialHooks, OutboundTarget } from './dial-request.ts';
+import { outboundContact, outboundInvite } from './outbound-invite.ts';
+import { mediaUpdateOf, outboundAllocation, outboundOffer, readAnswerSdp } from './outbound-media.ts';
+import { answeredRecordOf, initialOutboundRecord, outboundCallJob } from './outbound-record.ts';
+import { RingTimeout } from './ring-timeout.ts';
 import { assertOutboundTransition, OutboundState } from './outbound-state.ts';
 
 type Party = (typeof HANGUP_PARTIES)[number];
 type VerdictWhy = Pick<Verdict, 'code' | 'detail'>;
-
-/** RFC 4733 payload type we offer for DTMF. */
-const TELEPHONE_EVENT_PT = 101;
-const PTIME_MS = 20;
 
 /**
  * Coordinates one call we place: the agent claimed and prepared first (no answered call without an
@@ -73,11 +67,8 @@ export class OutboundCall {
   #remote: AcceptedOffer | undefined;
   #session: InDialogSession | undefined;
   #refer: ReferClient | undefined;
-  #ringTimer: NodeJS.Timeout | undefined;
+  readonly #ring = new RingTimeout();
   #hardCap: NodeJS.Timeout | undefined;
-  #ringTimedOut = false;
-  /** The first 1xx (180/183): ring time counts from it. */
-  #ringingAtMs: number | undefined;
   #cancelledBy: 'operator' | 'drain' | undefined;
   numberConfig: NumberConfig | undefined;
 
@@ -133,7 +124,8 @@ export class OutboundCall {
 
   async #place(hooks: DialHooks): Promise<DialOutcome> {
     const request = this.#request;
-    this.#record.create(this.#initialRecord());
+    const ids = { callId: this.callId, sipCallId: this.sipCallId, nodeId: this.#deps.nodeId };
+    this.#record.create(initialOutboundRecord(request, ids, this.#createdAtMs));
     if (hooks.signal?.aborted) return this.#fail('cancelled', { by: 'bridge' });
     try {
       this.#resolvedTarget = await this.#resolveTarget();
@@ -149,17 +141,7 @@ export class OutboundCall {
       return this.#fail('failed', { detail });
     }
     this.numberConfig = config;
-    const allocated = await this.#deps.media.allocate({
-      callId: this.callId,
-      // Unknown until the answer: port 0 sends nothing (RFC 3264 §5.1), and media sends only to a
-      // source that latched anyway. The answer's SDP updates it.
-      remoteRtp: { address: '0.0.0.0', port: 0 },
-      codec: { name: 'PCMU', payloadType: 0 },
-      telephoneEventPayloadType: TELEPHONE_EVENT_PT,
-      ptimeMs: PTIME_MS,
-      direction: 'sendrecv',
-      ...(config.recording?.enabled ? { recording: { retentionDays: config.recording.retentionDays } } : {}),
-    });
+    const allocated = await this.#deps.media.allocate(outboundAllocation(this.callId, config));
     this.#mediaAllocated = true;
     if (this.#ended()) return this.#outcomeOfEnd();
     this.#local = {
@@ -173,11 +155,8 @@ export class OutboundCall {
       localRtp: allocated.localRtp,
     });
     // The agent is claimed and prepared before the INVITE leaves: a callee never answers silence.
-    const decision = await this.#deps.dispatcher.dispatch(
-      this.#job(config),
-      this.#deps.answerTimeoutMs,
-      this.#abort.signal,
-    );
+    const job = outboundCallJob(this.callId, config, this.#createdAtMs);
+    const decision = await this.#deps.dispatcher.dispatch(job, this.#deps.answerTimeoutMs, this.#abort.signal);
     if (this.#ended()) return this.#outcomeOfEnd();
     if (decision.decision === 'timeout') return this.#fail('failed', { detail: 'no agent claimed the call in time' });
     if (decision.decision === 'refuse')
@@ -189,54 +168,27 @@ export class OutboundCall {
 
   async #invite(): Promise<DialOutcome> {
     const request = this.#request;
-    const local = this.#local as Omit<LocalMedia, 'sessionVersion'>;
-    const offer = buildOffer({
-      ...local,
-      sessionVersion: 1,
-      codecs: ['PCMU', 'PCMA'],
-      telephoneEventPayloadType: TELEPHONE_EVENT_PT,
-      ptimeMs: PTIME_MS,
-    });
-    const target = this.#target;
-    const host = formatHost(this.#deps.advertisedAddress);
-    const transport = target.destination.transport;
-    const contact =
-      transport === 'tls'
-        ? `sip:${host}:${this.#deps.tlsPort ?? this.#deps.sipPort};transport=tls`
-        : `sip:${host}:${this.#deps.sipPort}${transport === 'tcp' ? ';transport=tcp' : ''}`;
+    const offer = outboundOffer(this.#local as Omit<LocalMedia, 'sessionVersion'>);
+    const sender = this.#deps;
+    const contact = outboundContact(sender, this.#target.destination.transport);
+    const tag = this.#deps.stack.generateTag();
+    const call = { sender, callerId: request.callerId, tag, sipCallId: this.sipCallId, contact, offer };
     this.#transition(OutboundState.Calling);
-    this.#uac = this.#deps.stack.dial({
-      requestUri: target.requestUri,
-      from: `<sip:${target.fromUser ?? request.callerId}@${host}>;tag=${this.#deps.stack.generateTag()}`,
-      to: `<${target.requestUri}>`,
-      callId: this.sipCallId,
-      contact,
-      destination: target.destination,
-      ...(target.routes && { routes: target.routes }),
-      headers: [
-        ['Allow', IN_DIALOG_ALLOW],
-        ['Supported', SUPPORTED],
-      ],
-      body: Buffer.from(offer),
-      contentType: 'application/sdp',
-      ...(target.credentials && { credentials: target.credentials }),
-      listener: { onProvisional: (response) => this.#onProvisional(response) },
-    });
-    this.#ringTimer = setTimeout(() => {
-      this.#ringTimedOut = true;
+    this.#uac = this.#deps.stack.dial(outboundInvite(this.#target, call, (response) => this.#onProvisional(response)));
+    this.#ring.start(request.ringTimeoutS * 1000, () => {
       this.#log.info({ ringTimeoutS: request.ringTimeoutS }, 'ring timeout: cancelling');
       this.#uac?.cancel('SIP;cause=480;text="No answer"');
-    }, request.ringTimeoutS * 1000);
+    });
     if (this.#cancelledBy) this.#uac.cancel();
     const outcome = await this.#uac.outcome;
-    clearTimeout(this.#ringTimer);
+    this.#ring.close();
     return this.#settle(outcome, contact);
   }
 
   #onProvisional(response: SipMessage & { status: number }): void {
     if (this.#ended()) return;
     if (this.#state === OutboundState.Calling) {
-      this.#ringingAtMs = Date.now();
+      this.#ring.ringing();
       this.#transition(OutboundState.Ringing);
       this.#record.update({ status: 'ringing' });
     }
@@ -245,7 +197,7 @@ export class OutboundCall {
     const remote = this.#readSdp(response);
     if (remote && !this.#remote) {
       this.#remote = remote;
-      void this.#deps.media.update(this.#updateParams(remote)).catch((error: unknown) => {
+      void this.#deps.media.update(mediaUpdateOf(this.callId, remote)).catch((error: unknown) => {
         this.#log.warn({ err: error }, 'media update for early media failed');
       });
     }
@@ -254,23 +206,10 @@ export class OutboundCall {
   async #settle(outcome: UacOutcome, contact: string): Promise<DialOutcome> {
     const attempts = this.#uac?.attempts ?? 1;
     if (outcome.kind === 'answered') return this.#answered(outcome.dialog, outcome.response, contact, attempts);
-    if (outcome.kind === 'cancelled') {
-      if (outcome.crossed) this.#log.info('a 200 crossed our CANCEL: ACKed and sent BYE');
-      const verdict: DialVerdict = this.#ringTimedOut && !this.#cancelledBy ? 'no-answer' : 'cancelled';
-      const status = outcome.crossed ? undefined : outcome.response?.status;
-      return this.#fail(verdict, { by: 'bridge', status, attempts });
-    }
-    if (outcome.kind === 'timeout') {
-      const detail = outcome.provisional ? 'no final response after our CANCEL' : 'no response to the INVITE';
-      return this.#fail(this.#ringTimedOut ? 'no-answer' : 'failed', { by: 'bridge', detail, attempts });
-    }
-    const { status } = outcome.response;
-    return this.#fail(dialVerdictOfStatus(status) as Exclude<DialVerdict, 'answered'>, {
-      by: 'caller',
-      status,
-      reason: outcome.response.headers.get('Reason'),
-      attempts,
-    });
+    if (outcome.kind === 'cancelled' && outcome.crossed) this.#log.info('a 200 crossed our CANCEL: ACKed and sent BYE');
+    const cancel = { ringTimedOut: this.#ring.timedOut, cancelledByOther: this.#cancelledBy !== undefined };
+    const { verdict, options } = failureOfUac(outcome, attempts, cancel);
+    return this.#fail(verdict, options);
   }
 
   async #answered(dialog: Dialog, response: SipMessage, contact: string, attempts: number): Promise<DialOutcome> {
@@ -282,7 +221,6 @@ export class OutboundCall {
     this.#dialog = dialog;
     this.#transition(OutboundState.Answered);
     const remote = this.#readSdp(response) ?? this.#remote;
-
     dialog.listener = {
       onConfirmed: () => undefined,
       onAckTimeout: () => undefined,
@@ -301,7 +239,7 @@ export class OutboundCall {
     }
     this.#remote = remote;
     try {
-      await this.#deps.media.update(this.#updateParams(remote));
+      await this.#deps.media.update(mediaUpdateOf(this.callId, remote));
     } catch (error) {
       // The dialog exists: the callee gets its BYE, the dial still counts as answered.
       this.#log.error({ err: error }, 'media update for the answer failed: BYE');
@@ -326,22 +264,7 @@ export class OutboundCall {
       onNotify: (req, tx) => this.#refer?.onNotify(req, tx) ?? false,
     });
     const answered = this.#dialOutcome('answered', { status: 200, attempts });
-    this.#record.update({
-      status: 'answered',
-      dial: answered,
-      answeredAtMs: Date.now(),
-      codec: remote.codec.name,
-      ptimeMs: remote.ptimeMs,
-      sdpRtp: remote.remoteRtp,
-
-      dialog: {
-        local: dialog.localHeader,
-        remote: dialog.remoteHeader,
-        remoteTarget: dialog.remoteTarget,
-        routeSet: [...dialog.routeSet],
-        transport: this.#target.destination.transport,
-      },
-    });
+    this.#record.update(answeredRecordOf(answered, remote, dialog, this.#target.destination.transport));
     this.#hardCap = setTimeout(() => void this.hangup('bridge', 'max-duration'), hardCapMs(this.numberConfig));
     this.#deps.media.start(this.callId, Date.now()).catch((error: unknown) => {
       this.#log.error({ err: error }, 'media start failed: ending the call');
@@ -399,20 +322,11 @@ export class OutboundCall {
     else this.#deps.stack.respond(tx, 405, { headers: [['Allow', IN_DIALOG_ALLOW]] });
   }
 
-  async #fail(
-    verdict: Exclude<DialVerdict, 'answered'>,
-    options: { by?: Party; status?: number; reason?: string; attempts?: number; detail?: string } & VerdictWhy = {},
-  ): Promise<DialOutcome> {
+  async #fail(verdict: Exclude<DialVerdict, 'answered'>, options: DialFailure['options'] = {}): Promise<DialOutcome> {
     const outcome = this.#dialOutcome(verdict, options);
     this.#log.info({ dial: outcome }, `outbound call not answered: ${verdict}`);
     this.#record.update({ dial: outcome });
-    await this.#finish({
-      by: options.by ?? 'bridge',
-      reason: verdict,
-      ...(options.status !== undefined && { sipStatus: options.status }),
-      ...(options.detail !== undefined && { detail: options.detail }),
-      ...(options.code !== undefined && { code: options.code }),
-    });
+    await this.#finish(verdictOfFailure({ verdict, options }));
     return outcome;
   }
 
@@ -420,15 +334,7 @@ export class OutboundCall {
     verdict: DialVerdict,
     options: { status?: number; reason?: string; attempts?: number; detail?: string },
   ): DialOutcome {
-    const reason = parseSipReason(options.reason);
-    return {
-      verdict,
-      attempts: options.attempts ?? this.#uac?.attempts ?? 0,
-      ...(options.status !== undefined && { finalStatus: options.status }),
-      ...(reason !== undefined && { reason }),
-      ...(this.#ringingAtMs !== undefined && { ringMs: Date.now() - this.#ringingAtMs }),
-      ...(options.detail !== undefined && { detail: options.detail.slice(0, 500) }),
-    };
+    return dialOutcome(verdict, options, { attempts: this.#uac?.attempts ?? 0, ringingAtMs: this.#ring.ringingAtMs });
   }
 
   /** The outcome of a call that ended (closed, cancelled) while it was being prepared. */
@@ -440,7 +346,7 @@ export class OutboundCall {
     if (this.#ended()) return;
     this.#transition(OutboundState.Ended);
     this.#abort.abort(new VoicebridgeError('VB_CLOSED', `call ended: ${verdict.reason}`));
-    clearTimeout(this.#ringTimer);
+    this.#ring.close();
     clearTimeout(this.#hardCap);
     this.#uac?.close();
     await closeSteps(this.#log, [
@@ -471,66 +377,9 @@ export class OutboundCall {
   }
 
   #readSdp(message: SipMessage): AcceptedOffer | undefined {
-    if (message.body.length === 0) return undefined;
-    const type = (message.headers.get('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/sdp') return undefined;
-    const read = parseOffer(message.body.toString('utf8'), { codecs: ['PCMU', 'PCMA'] });
-    if (!read.ok) {
-      this.#log.info({ warning: read.warning }, 'SDP answer unusable');
-      return undefined;
-    }
-    const refused = this.#deps.mediaTargets.refusal(read.offer.remoteRtp.address, this.#target.destination.address);
-    if (refused !== undefined) {
-      this.#log.warn({ warning: refused }, 'SDP answer names a media address we refuse');
-      return undefined;
-    }
-    return read.offer;
-  }
-
-  #updateParams(remote: AcceptedOffer) {
-    return {
-      callId: this.callId,
-      remoteRtp: remote.remoteRtp,
-      codec: remote.codec,
-      ptimeMs: PTIME_MS,
-      direction: remote.direction,
-      ...(remote.telephoneEventPayloadType !== undefined && {
-        telephoneEventPayloadType: remote.telephoneEventPayloadType,
-      }),
-    };
-  }
-
-  #job(config: NumberConfig): CallJob {
-    return {
-      version: 1,
-      callId: this.callId,
-      number: config.number,
-      config,
-      codec: 'PCMU',
-      sampleRateHz: 8000,
-      ptimeMs: PTIME_MS,
-      invitedAtMs: this.#createdAtMs,
-      direction: 'outbound',
-    };
-  }
-
-  #initialRecord(): CallRecord {
-    const request = this.#request;
-    return {
-      version: 1,
-      callId: this.callId,
-      sipCallId: this.sipCallId,
-      from: request.callerId,
-      to: request.destination,
-      number: request.number,
-      status: 'setup',
-      invitedAtMs: this.#createdAtMs,
-      direction: 'outbound',
-      ...(this.#deps.nodeId !== undefined && { nodeId: this.#deps.nodeId }),
-      trunk: request.trunk,
-      ...(Object.keys(request.metadata).length > 0 && { metadata: request.metadata }),
-      transcript: [],
-    };
+    const refusal = (address: string): string | undefined =>
+      this.#deps.mediaTargets.refusal(address, this.#target.destination.address);
+    return readAnswerSdp(message, refusal, this.#log);
   }
 
   /** Set before the INVITE is built; read only after that. */
