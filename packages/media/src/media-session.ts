@@ -20,6 +20,7 @@ import {
 import type { Logger } from 'pino';
 import { AgentLink } from './agent-link.ts';
 import type { AgentOwnershipOptions } from './agent-ownership.ts';
+import { agentStartEvent } from './agent-start.ts';
 import type { CallRecorder } from './call-recorder.ts';
 import { DtmfInbound } from './dtmf-inbound.ts';
 import { DtmfOutbound } from './dtmf-outbound.ts';
@@ -338,16 +339,7 @@ export class MediaSession {
   }
 
   #sendStart(): void {
-    const p = this.#options.params;
-    this.#toAgent({
-      event: 'start',
-      callId: this.callId,
-      codec: p.codec.name,
-      sampleRateHz: SAMPLE_RATE_HZ,
-      ptimeMs: p.ptimeMs,
-      answeredAtMs: this.#answeredAtMs,
-      telephoneEvent: p.telephoneEventPayloadType !== undefined,
-    });
+    this.#toAgent(agentStartEvent(this.callId, this.#options.params, this.#answeredAtMs, SAMPLE_RATE_HZ));
   }
 
   #onAgentAudio(frame: AudioFrame): void {
