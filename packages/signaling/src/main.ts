@@ -36,9 +36,10 @@ await runService('signaling', async (config, log, metrics) => {
     detail: { sip: `${service.address.address}:${service.address.port}`, nodeId: service.nodeId },
     service: {
       close: async () => {
-        // Ringing dials are cancelled before the calls drain: no new call starts during shutdown.
-        await dials.close();
-        await service.close();
+        // Ringing dials are cancelled first (close() aborts them at once), and the worker takes no new job; its
+        // wait for Redis runs alongside the drain, which must BYE the live calls on time even while Redis is down.
+        const dialsClosed = dials.close();
+        await Promise.allSettled([dialsClosed, service.close()]);
         await Promise.allSettled([redis.quit(), eventsRedis.quit(), dialRedis.quit()]);
       },
     },
