@@ -1,33 +1,31 @@
-import type { OutboundPolicy } from '@voicebridge/outbound';
-import type { Logger } from '@voicebridge/protocol';
 import WebSocket from 'ws';
 import { iterateAbortable } from '../stt/abortable.ts';
 import { EngineError } from '../stt/engine-error.ts';
 import type { SpeechToText, Transcript, TranscribeOptions } from '../stt/speech-to-text.ts';
-import { describeProviderError, openEngineSocket, parseFrame, sendJson } from './engine-socket.ts';
+import {
+  connectOptionsOf,
+  describeProviderError,
+  openEngineSocket,
+  parseFrame,
+  sendJson,
+  type EngineConnectOptions,
+} from './engine-socket.ts';
 import { EventQueue } from './event-queue.ts';
 
 export const ASSEMBLYAI_STREAMING_URL = 'wss://streaming.assemblyai.com/v3/ws';
 /** `speech_model` is required by v3 (no default on the service). */
 export const ASSEMBLYAI_DEFAULT_MODEL = 'universal-streaming-english';
 
-export interface AssemblyAiSttOptions {
+export interface AssemblyAiSttOptions extends EngineConnectOptions {
   /** Default `ASSEMBLYAI_STREAMING_URL` (EU: `wss://streaming.eu.assemblyai.com/v3/ws`). */
   url?: string;
   /** Sent as `Authorization: KEY`. */
   apiKey?: string;
-  keyName: string;
   model?: string;
   /** Frames batched per binary message: AssemblyAI wants ~50 ms chunks, our frames are 20 ms. Default 3 (60 ms). */
   framesPerMessage?: number;
   /** After the audio ends: how long to wait for `Termination` after `Terminate`. Default 3000. */
   drainTimeoutMs?: number;
-  policy?: OutboundPolicy;
-  insecure?: boolean;
-  connectTimeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-  log?: Logger;
 }
 
 type Event = { kind: 'turn'; payload: Record<string, unknown> } | { kind: 'terminated' };
@@ -171,13 +169,7 @@ export class AssemblyAiStt implements SpeechToText {
         engine: 'assemblyai',
         url: url.toString(),
         headers: o.apiKey === undefined ? {} : { authorization: o.apiKey },
-        keyName: o.keyName,
-        policy: o.policy,
-        insecure: o.insecure,
-        connectTimeoutMs: o.connectTimeoutMs,
-        retries: o.retries,
-        backoffMs: o.backoffMs,
-        log: o.log,
+        ...connectOptionsOf(o),
       },
       signal,
     );

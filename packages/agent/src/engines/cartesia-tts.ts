@@ -1,9 +1,14 @@
-import type { OutboundPolicy } from '@voicebridge/outbound';
-import type { Logger } from '@voicebridge/protocol';
 import WebSocket from 'ws';
 import { EngineError } from '../stt/engine-error.ts';
 import type { SynthesizeOptions, TextToSpeech } from '../tts/text-to-speech.ts';
-import { describeProviderError, openEngineSocket, parseFrame, sendJson } from './engine-socket.ts';
+import {
+  connectOptionsOf,
+  describeProviderError,
+  openEngineSocket,
+  parseFrame,
+  sendJson,
+  type EngineConnectOptions,
+} from './engine-socket.ts';
 import { EventQueue } from './event-queue.ts';
 import { pcm16FromBytes } from './pcm16.ts';
 
@@ -14,21 +19,14 @@ export const CARTESIA_DEFAULT_MODEL = 'sonic-2';
 /** A stock voice from Cartesia's reference, for numbers that name none. */
 export const CARTESIA_DEFAULT_VOICE = 'a0e99841-438c-4a64-b679-ae501e7d6091';
 
-export interface CartesiaTtsOptions {
+export interface CartesiaTtsOptions extends EngineConnectOptions {
   /** Default `CARTESIA_TTS_URL`. */
   url?: string;
   /** Sent as `Authorization: Bearer KEY`. */
   apiKey?: string;
-  keyName: string;
   model?: string;
   voice?: string;
   language?: string;
-  policy?: OutboundPolicy;
-  insecure?: boolean;
-  connectTimeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-  log?: Logger;
 }
 
 type ContextEvent = { audio: Int16Array } | { done: true };
@@ -132,13 +130,7 @@ export class CartesiaTts implements TextToSpeech {
         engine: 'cartesia',
         url: o.url ?? CARTESIA_TTS_URL,
         headers,
-        keyName: o.keyName,
-        policy: o.policy,
-        insecure: o.insecure,
-        connectTimeoutMs: o.connectTimeoutMs,
-        retries: o.retries,
-        backoffMs: o.backoffMs,
-        log: o.log,
+        ...connectOptionsOf(o),
       },
       signal,
     );

@@ -1,21 +1,25 @@
-import type { OutboundPolicy } from '@voicebridge/outbound';
-import type { Logger } from '@voicebridge/protocol';
 import WebSocket from 'ws';
 import { EngineError } from '../stt/engine-error.ts';
 import type { SynthesizeOptions, TextToSpeech } from '../tts/text-to-speech.ts';
-import { describeProviderError, openEngineSocket, parseFrame, sendJson } from './engine-socket.ts';
+import {
+  connectOptionsOf,
+  describeProviderError,
+  openEngineSocket,
+  parseFrame,
+  sendJson,
+  type EngineConnectOptions,
+} from './engine-socket.ts';
 import { EventQueue } from './event-queue.ts';
 import { pcm16FromBytes } from './pcm16.ts';
 
 export const DEEPGRAM_SPEAK_URL = 'wss://api.deepgram.com/v1/speak';
 export const DEEPGRAM_AURA_DEFAULT_MODEL = 'aura-2-thalia-en';
 
-export interface DeepgramAuraTtsOptions {
+export interface DeepgramAuraTtsOptions extends EngineConnectOptions {
   /** Default `DEEPGRAM_SPEAK_URL`; a regional host, a proxy or a compatible server. */
   url?: string;
   /** Sent as `Authorization: Token KEY`. */
   apiKey?: string;
-  keyName: string;
   /** The whole model name (`aura-2-thalia-en`); wins over `voice`. */
   model?: string;
   /** A voice name (`thalia`), made into `aura-2-{voice}-en` when no model is named. */
@@ -23,12 +27,6 @@ export interface DeepgramAuraTtsOptions {
   /** Flushes Deepgram accepts per socket in `flushWindowMs` (20 in 60 s, then a `Warning`). */
   flushLimit?: number;
   flushWindowMs?: number;
-  policy?: OutboundPolicy;
-  insecure?: boolean;
-  connectTimeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-  log?: Logger;
   /** Injected clock for the flush window. */
   nowMs?: () => number;
 }
@@ -179,13 +177,7 @@ export class DeepgramAuraTts implements TextToSpeech {
         engine: 'deepgram',
         url: url.toString(),
         headers: o.apiKey === undefined ? {} : { authorization: `Token ${o.apiKey}` },
-        keyName: o.keyName,
-        policy: o.policy,
-        insecure: o.insecure,
-        connectTimeoutMs: o.connectTimeoutMs,
-        retries: o.retries,
-        backoffMs: o.backoffMs,
-        log: o.log,
+        ...connectOptionsOf(o),
       },
       signal,
     );

@@ -1,21 +1,24 @@
-import type { OutboundPolicy } from '@voicebridge/outbound';
-import type { Logger } from '@voicebridge/protocol';
 import WebSocket from 'ws';
 import { iterateAbortable } from '../stt/abortable.ts';
 import { EngineError } from '../stt/engine-error.ts';
 import type { SpeechToText, Transcript, TranscribeOptions } from '../stt/speech-to-text.ts';
-import { describeProviderError, openEngineSocket, parseFrame, sendJson } from './engine-socket.ts';
+import {
+  connectOptionsOf,
+  describeProviderError,
+  openEngineSocket,
+  parseFrame,
+  sendJson,
+  type EngineConnectOptions,
+} from './engine-socket.ts';
 import { EventQueue } from './event-queue.ts';
 
 export const DEEPGRAM_LISTEN_URL = 'wss://api.deepgram.com/v1/listen';
 
-export interface DeepgramSttOptions {
+export interface DeepgramSttOptions extends EngineConnectOptions {
   /** Default `DEEPGRAM_LISTEN_URL`; a regional host, a proxy or a compatible server. */
   url?: string;
   /** Sent as `Authorization: Token KEY`; absent for a compatible server that takes none. */
   apiKey?: string;
-  /** The config field and variable the key came from, named when the provider refuses it. */
-  keyName: string;
   model?: string;
   language?: string;
   /** Silence (ms) after speech before Deepgram marks `speech_final`. Default 300. */
@@ -26,12 +29,6 @@ export interface DeepgramSttOptions {
   keepAliveMs?: number;
   /** After the audio ends: how long to wait for the last results after `CloseStream`. Default 3000. */
   drainTimeoutMs?: number;
-  policy?: OutboundPolicy;
-  insecure?: boolean;
-  connectTimeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-  log?: Logger;
 }
 
 type Event = { kind: 'results'; payload: Record<string, unknown> } | { kind: 'utterance-end' };
@@ -176,13 +173,7 @@ export class DeepgramStt implements SpeechToText {
         engine: 'deepgram',
         url: url.toString(),
         headers: o.apiKey === undefined ? {} : { Authorization: `Token ${o.apiKey}` },
-        keyName: o.keyName,
-        policy: o.policy,
-        insecure: o.insecure,
-        connectTimeoutMs: o.connectTimeoutMs,
-        retries: o.retries,
-        backoffMs: o.backoffMs,
-        log: o.log,
+        ...connectOptionsOf(o),
       },
       signal,
     );

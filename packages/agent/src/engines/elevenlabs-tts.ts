@@ -1,9 +1,14 @@
-import type { OutboundPolicy } from '@voicebridge/outbound';
-import type { Logger } from '@voicebridge/protocol';
 import WebSocket from 'ws';
 import { EngineError } from '../stt/engine-error.ts';
 import type { SynthesizeOptions, TextToSpeech } from '../tts/text-to-speech.ts';
-import { describeProviderError, openEngineSocket, parseFrame, sendJson } from './engine-socket.ts';
+import {
+  connectOptionsOf,
+  describeProviderError,
+  openEngineSocket,
+  parseFrame,
+  sendJson,
+  type EngineConnectOptions,
+} from './engine-socket.ts';
 import { EventQueue } from './event-queue.ts';
 
 export const ELEVENLABS_ORIGIN = 'wss://api.elevenlabs.io';
@@ -12,22 +17,15 @@ export const ELEVENLABS_DEFAULT_MODEL = 'eleven_flash_v2_5';
 /** A stock voice ("Rachel"), for numbers that name none. */
 export const ELEVENLABS_DEFAULT_VOICE = '21m00Tcm4TlvDq8ikWAM';
 
-export interface ElevenLabsTtsOptions {
+export interface ElevenLabsTtsOptions extends EngineConnectOptions {
   /** Default `ELEVENLABS_ORIGIN`; the path `/v1/text-to-speech/{voice}/multi-stream-input` is added. */
   url?: string;
   /** Sent as `xi-api-key`. */
   apiKey?: string;
-  keyName: string;
   voice?: string;
   model?: string;
   /** Seconds the provider keeps an idle socket (20 by default, at most 180). Default 180. */
   inactivityTimeoutS?: number;
-  policy?: OutboundPolicy;
-  insecure?: boolean;
-  connectTimeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-  log?: Logger;
 }
 
 type ContextEvent = { audio: Int16Array } | { final: true };
@@ -126,13 +124,7 @@ export class ElevenLabsTts implements TextToSpeech {
         engine: 'elevenlabs',
         url: url.toString(),
         headers: o.apiKey === undefined ? {} : { 'xi-api-key': o.apiKey },
-        keyName: o.keyName,
-        policy: o.policy,
-        insecure: o.insecure,
-        connectTimeoutMs: o.connectTimeoutMs,
-        retries: o.retries,
-        backoffMs: o.backoffMs,
-        log: o.log,
+        ...connectOptionsOf(o),
       },
       signal,
     );

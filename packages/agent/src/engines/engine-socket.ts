@@ -27,6 +27,25 @@ export interface EngineSocketOptions {
   log?: Logger;
 }
 
+/** What every adapter's options carry for opening its socket: the key's name, the URL policy, connect bounds, log. */
+export type EngineConnectOptions = Pick<
+  EngineSocketOptions,
+  'keyName' | 'policy' | 'insecure' | 'connectTimeoutMs' | 'retries' | 'backoffMs' | 'log'
+>;
+
+/** The connect options out of an adapter's options (which also hold its key, URL and model: not passed on). */
+export function connectOptionsOf(o: EngineConnectOptions): EngineConnectOptions {
+  return {
+    keyName: o.keyName,
+    policy: o.policy,
+    insecure: o.insecure,
+    connectTimeoutMs: o.connectTimeoutMs,
+    retries: o.retries,
+    backoffMs: o.backoffMs,
+    log: o.log,
+  };
+}
+
 /** A refusal of the upgrade, as `ws` reports it. */
 interface RefusedUpgrade {
   status: number;
