@@ -15,9 +15,8 @@ import {
   type AcceptedOffer,
   type Dialog,
   type LocalMedia,
-  type ServerTransaction,
   type SipMessage,
-  type SipRequest,
+  type SipResponse,
   type UacInvite,
   type UacOutcome,
 } from '@voicebridge/sip';
@@ -27,11 +26,11 @@ import { mediaRecordFields } from '../call/admission-failure.ts';
 import type { CallDeps } from '../call/call-deps.ts';
 import { hardCapMs } from '../call/call-ending.ts';
 import { CallRecordWriter } from '../call/call-record-writer.ts';
-import { InDialogSession } from '../call/in-dialog-session.ts';
-import { ReferClient, type TransferProgress } from '../call/refer-client.ts';
-import { IN_DIALOG_ALLOW } from '../call/sip-capabilities.ts';
+import type { TransferProgress } from '../call/refer-client.ts';
+import { RFC_MIN_SE_S } from '../call/session-timer.ts';
 import { dialOutcome, failureOfUac, verdictOfFailure, type DialFailure } from './dial-outcome.ts';
 import type { DialHooks, OutboundTarget } from './dial-request.ts';
+import { OutboundDialog } from './outbound-dialog.ts';
 import { outboundContact, outboundInvite } from './outbound-invite.ts';
 import { mediaUpdateOf, outboundAllocation, outboundOffer, readAnswerSdp } from './outbound-media.ts';
 import { answeredRecordOf, initialOutboundRecord, outboundCallJob } from './outbound-record.ts';
@@ -65,8 +64,8 @@ export class OutboundCall {
   #mediaAllocated = false;
   #local: Omit<LocalMedia, 'sessionVersion'> | undefined;
   #remote: AcceptedOffer | undefined;
-  #session: InDialogSession | undefined;
-  #refer: ReferClient | undefined;
+  /** The answered dialog's in-dialog life (session, REFER, the callee's BYE). */
+  #inDialog: OutboundDialog | undefined;
   readonly #ring = new RingTimeout();
   #hardCap: NodeJS.Timeout | undefined;
   #cancelledBy: 'operator' | 'drain' | undefined;
@@ -212,7 +211,7 @@ export class OutboundCall {
     return this.#fail(verdict, options);
   }
 
-  async #answered(dialog: Dialog, response: SipMessage, contact: string, attempts: number): Promise<DialOutcome> {
+  async #answered(dialog: Dialog, response: SipResponse, contact: string, attempts: number): Promise<DialOutcome> {
     if (this.#ended()) {
       // Closed (shutdown) while the 2xx was on its way: the dialog gets its BYE.
       void this.#deps.stack.request(dialog, 'BYE').finally(() => dialog.close());
@@ -220,16 +219,8 @@ export class OutboundCall {
     }
     this.#dialog = dialog;
     this.#transition(OutboundState.Answered);
-    const remote = this.#readSdp(response) ?? this.#remote;
-    dialog.listener = {
-      onConfirmed: () => undefined,
-      onAckTimeout: () => undefined,
-      onRequest: (req, tx) => this.#onDialogRequest(req, tx),
-      onReinviteAck: (ack) => this.#session?.onReinviteAck(ack),
-      onReinviteAckTimeout: () => void this.hangup('bridge', 'no-ack'),
-    };
     dialog.credentials = this.#target.credentials;
-    this.#refer = new ReferClient({ stack: this.#deps.stack, dialog, contact, log: this.#log });
+    const remote = this.#readSdp(response) ?? this.#remote;
     if (!remote) {
       this.#log.warn('the 2xx carried no usable SDP answer: BYE');
       const failed = this.#dialOutcome('failed', { status: 200, attempts, detail: 'no usable SDP answer in the 2xx' });
@@ -238,6 +229,21 @@ export class OutboundCall {
       return failed;
     }
     this.#remote = remote;
+    this.#inDialog = new OutboundDialog({
+      callId: this.callId,
+      stack: this.#deps.stack,
+      dialog,
+      response,
+      media: this.#deps.media,
+      contact,
+      local: this.#local as Omit<LocalMedia, 'sessionVersion'>,
+      remote,
+      minSeS: this.#deps.sessionMinSeS ?? RFC_MIN_SE_S,
+      log: this.#log,
+      refuseMediaTarget: (address) => this.#deps.mediaTargets.refusal(address, this.#target.destination.address),
+      onRemoteBye: () => void this.#finish({ by: 'caller', reason: 'caller-bye' }),
+      onEnd: (reason) => void this.hangup('bridge', reason),
+    });
     try {
       await this.#deps.media.update(mediaUpdateOf(this.callId, remote));
     } catch (error) {
@@ -246,23 +252,7 @@ export class OutboundCall {
       await this.hangup('bridge', 'media-lost');
       return this.#dialOutcome('answered', { status: 200, attempts });
     }
-    this.#session = new InDialogSession({
-      callId: this.callId,
-      stack: this.#deps.stack,
-      dialog,
-      media: this.#deps.media,
-      contact,
-      local: this.#local as Omit<LocalMedia, 'sessionVersion'>,
-      offer: remote,
-      sdpVersion: 1,
-      minSeS: this.#deps.sessionMinSeS ?? 90,
-      timer: { kind: 'none' },
-      remoteAllowsUpdate: false,
-      log: this.#log,
-      refuseMediaTarget: (address) => this.#deps.mediaTargets.refusal(address, this.#target.destination.address),
-      onEnd: (reason) => void this.hangup('bridge', reason),
-      onNotify: (req, tx) => this.#refer?.onNotify(req, tx) ?? false,
-    });
+    if (this.#ended()) return this.#dialOutcome('answered', { status: 200, attempts });
     const answered = this.#dialOutcome('answered', { status: 200, attempts });
     this.#record.update(answeredRecordOf(answered, remote, dialog, this.#target.destination.transport));
     this.#hardCap = setTimeout(() => void this.hangup('bridge', 'max-duration'), hardCapMs(this.numberConfig));
@@ -270,7 +260,8 @@ export class OutboundCall {
       this.#log.error({ err: error }, 'media start failed: ending the call');
       void this.hangup('bridge', 'media-lost');
     });
-    this.#log.info({ dial: answered, codec: remote.codec.name }, 'outbound call answered');
+    const sessionTimer = this.#inDialog.sessionTimer ?? null;
+    this.#log.info({ dial: answered, codec: remote.codec.name, sessionTimer }, 'outbound call answered');
     return answered;
   }
 
@@ -281,15 +272,15 @@ export class OutboundCall {
       void this.#cancel(reason === 'drain' ? 'drain' : 'operator');
       return;
     }
-    const bye = this.#dialog && this.#deps.stack.request(this.#dialog, 'BYE');
+    const bye = this.#inDialog?.bye() ?? (this.#dialog && this.#deps.stack.request(this.#dialog, 'BYE'));
     await this.#finish({ by, reason, ...why });
     if ((await bye)?.kind === 'timeout') this.#log.warn('BYE got no response');
   }
 
   async transfer(target: string, onProgress?: (progress: TransferProgress) => void): Promise<TransferProgress> {
-    if (this.#state !== OutboundState.Answered || !this.#refer)
+    if (this.#state !== OutboundState.Answered || !this.#inDialog)
       throw new VoicebridgeError('VB_CALL_NOT_FOUND', `call ${this.callId} is not in a confirmed dialog`);
-    const outcome = await this.#refer.refer(target, onProgress);
+    const outcome = await this.#inDialog.transfer(target, onProgress);
     if (outcome.state === 'success') await this.hangup('bridge', 'transferred');
     return outcome;
   }
@@ -310,16 +301,6 @@ export class OutboundCall {
     const cancelled = this.#dialOutcome('cancelled', { attempts: 0, detail: `${by} before the INVITE` });
     this.#record.update({ dial: cancelled });
     await this.#finish({ by: 'bridge', reason: 'cancelled' });
-  }
-
-  #onDialogRequest(request: SipRequest, tx: ServerTransaction): void {
-    if (request.method === 'BYE') {
-      this.#deps.stack.respond(tx, 200);
-      void this.#finish({ by: 'caller', reason: 'caller-bye' });
-      return;
-    }
-    if (this.#session) this.#session.handle(request, tx);
-    else this.#deps.stack.respond(tx, 405, { headers: [['Allow', IN_DIALOG_ALLOW]] });
   }
 
   async #fail(verdict: Exclude<DialVerdict, 'answered'>, options: DialFailure['options'] = {}): Promise<DialOutcome> {
@@ -350,8 +331,7 @@ export class OutboundCall {
     clearTimeout(this.#hardCap);
     this.#uac?.close();
     await closeSteps(this.#log, [
-      ['session', () => this.#session?.close()],
-      ['refer', () => this.#refer?.close()],
+      ['in-dialog', () => this.#inDialog?.close()],
       ['dialog', () => this.#dialog?.close()],
     ]);
     this.#log.info({ verdict }, 'call ended');
