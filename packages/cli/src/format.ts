@@ -301,7 +301,7 @@ export function formatCallRecord(record: CallRecord, nowMs: number): string {
       ? 'transcript: (empty)\n'
       : `transcript (${count} ${count === 1 ? 'entry' : 'entries'}):\n` +
         record.transcript.map((e) => `+${seconds(e.atMs)} ${e.speaker}: ${printable(e.text)}\n`).join('');
-  return `${head}\n${transcript}${formatTurnLatencies(record.turns)}`;
+  return `${head}\n${transcript}${formatTurnLatencies(record.turns)}${formatTurnUsage(record.turns)}`;
 }
 
 /** `b - a` in ms, or '-' when either stage did not happen. */
@@ -328,6 +328,24 @@ export function formatTurnLatencies(turns: readonly TurnLatency[] | undefined): 
     t.jitterBufferMaxMs === undefined ? '-' : String(Math.round(t.jitterBufferMaxMs)),
   ]);
   return `\nturn latency (ms):\n${table(['TURN', 'AT', 'VOICE→STT', 'STT→ANSWER', 'ANSWER→TTS', 'TTS→RTP', 'TOTAL', 'BARGE-INS', 'JITTER BUF'], rows)}`;
+}
+
+/**
+ * What each turn used, when the agent counted it: STT audio before the final, TTS characters and
+ * model tokens (prompt+completion) of the answer; '-' where the call's engines count nothing.
+ */
+export function formatTurnUsage(turns: readonly TurnLatency[] | undefined): string {
+  const used = (turns ?? []).filter((t) => t.usage !== undefined);
+  if (used.length === 0) return '';
+  const rows = used.map(({ turn, usage = {} }) => [
+    String(turn),
+    usage.sttAudioSeconds === undefined ? '-' : usage.sttAudioSeconds.toFixed(1),
+    usage.ttsCharacters === undefined ? '-' : String(usage.ttsCharacters),
+    usage.promptTokens === undefined && usage.completionTokens === undefined
+      ? '-'
+      : `${usage.promptTokens ?? 0}+${usage.completionTokens ?? 0}`,
+  ]);
+  return `\nturn usage:\n${table(['TURN', 'STT AUDIO S', 'TTS CHARS', 'LLM TOKENS'], rows)}`;
 }
 
 export function formatCallTable(records: readonly CallRecord[], nowMs: number): string {

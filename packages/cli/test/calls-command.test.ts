@@ -131,6 +131,30 @@ describe('voicebridge calls (runCli, real Redis)', () => {
     expect((JSON.parse(json.stdout) as CallRecord).turns).to.deep.equal(r.turns);
   });
 
+  it('show prints what each turn used: STT audio before the final, TTS characters and tokens of the answer', async () => {
+    const r = endedCall({
+      turns: [
+        {
+          turn: 1,
+          sttFinalAtMs: 1400,
+          interruptions: 0,
+          usage: { sttAudioSeconds: 3.46, ttsCharacters: 42, promptTokens: 120, completionTokens: 11 },
+        },
+        { turn: 2, sttFinalAtMs: 5000, interruptions: 0, usage: { promptTokens: 150, completionTokens: 9 } },
+        { turn: 3, sttFinalAtMs: 9000, interruptions: 0 },
+      ],
+    });
+    await calls.create(r);
+    const { status, stdout } = await cli('calls', 'show', r.callId);
+    expect(status).to.equal(0);
+    expect(stdout.trimEnd().split('\n').slice(-4)).to.deep.equal([
+      'turn usage:',
+      'TURN  STT AUDIO S  TTS CHARS  LLM TOKENS',
+      '1     3.5          42         120+11',
+      '2     -            -          150+9',
+    ]);
+  });
+
   it('show names the engines of a call on cloud engines: models, usage, a switch to the fallback, tokens', async () => {
     const r = endedCall({
       engines: {

@@ -3,7 +3,7 @@ import { NODE_ID_PATTERN } from './ids.ts';
 import { AGENT_KINDS } from './agent-config/agent-config.ts';
 import { BotStreamStatsSchema } from './bot-stream-stats.ts';
 import { RealtimeUsageSchema } from './realtime-usage.ts';
-import { EngineUsageSchema } from './engine-usage.ts';
+import { EngineUsageSchema, TurnUsageSchema } from './engine-usage.ts';
 import { ERROR_CODE_NAMES } from './errors.ts';
 import { HANGUP_PARTIES, TERMINATION_REASONS } from './verdicts.ts';
 import { DialOutcomeSchema } from './dial.ts';
@@ -102,6 +102,8 @@ export const TurnLatencySchema = z.object({
   restarts: z.number().int().nonnegative().optional(),
   /** How much sooner the answer's first token was there than a request started at the final would have had it. */
   firstTokenEarlierMs: z.number().int().nonnegative().optional(),
+  /** What the turn used of the call's engines and model (absent when the agent counts nothing). */
+  usage: TurnUsageSchema.optional(),
 });
 export type TurnLatency = z.infer<typeof TurnLatencySchema>;
 /**

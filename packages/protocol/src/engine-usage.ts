@@ -31,3 +31,18 @@ export const EngineUsageSchema = z.object({
     .optional(),
 });
 export type EngineUsage = z.infer<typeof EngineUsageSchema>;
+
+/**
+ * What one caller turn used, as the turn table keeps it: the audio sent to the STT since the
+ * previous final (the caller's words of this turn, and the silence before them), and the characters
+ * sent to the TTS and the model's tokens from this turn's final to the next one (its answer,
+ * tool rounds and speculative requests included). A field is absent when the call's engines do not
+ * count it (an offline recogniser has no billed audio).
+ */
+export const TurnUsageSchema = z.object({
+  sttAudioSeconds: z.number().nonnegative().optional(),
+  ttsCharacters: z.number().int().nonnegative().optional(),
+  promptTokens: z.number().int().nonnegative().optional(),
+  completionTokens: z.number().int().nonnegative().optional(),
+});
+export type TurnUsage = z.infer<typeof TurnUsageSchema>;

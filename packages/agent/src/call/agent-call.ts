@@ -290,6 +290,7 @@ export class AgentCall implements CallConnectionDelegate {
       earlierTurns: epoch > 1 ? this.#options.restored?.turns : undefined,
       persistTurns: (list) => this.#writer.turns(list),
       turnObserver: this.#options.turnObserver,
+      usage: () => kind?.usage?.() ?? {},
       say: (text) => (context && kind?.say ? kind.say(context, text) : Promise.resolve()),
     });
     this.#aids = aids;

@@ -9,6 +9,7 @@ import type { CallConnection } from './call-connection.ts';
 import type { OutboundAudio } from './outbound-audio.ts';
 import { CallGuards } from '../turns/call-guards.ts';
 import { TurnTimer, type TurnObserver } from '../turns/turn-timer.ts';
+import type { UsageCounters } from '../turns/turn-usage.ts';
 
 export interface CallAidsOptions {
   job: CallJob;
@@ -27,6 +28,8 @@ export interface CallAidsOptions {
   say: (text: string) => Promise<unknown>;
   /** Sees completed turns and barge-ins (the process's metrics). */
   turnObserver?: TurnObserver;
+  /** The agent kind's cumulative usage: each turn records its share. */
+  usage?: () => UsageCounters;
 }
 
 /** What every agent's call gets around the agent itself: turn timing and the call's guards. */
@@ -51,6 +54,7 @@ export function startCallAids(options: CallAidsOptions): CallAids {
     persist: options.persistTurns,
     earlier: options.earlierTurns,
     observer: options.turnObserver,
+    usage: options.usage,
     outlet: { markAt: (position, signal, prefix) => audio.markAt(position, signal, prefix) },
   });
   const active = new CallGuards({

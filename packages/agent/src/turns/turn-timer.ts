@@ -1,5 +1,6 @@
 import type { TurnLatency } from '@voicebridge/protocol';
 import { EnergyVad } from './energy-vad.ts';
+import { addUsage, answerShare, callerShare, type UsageCounters } from './turn-usage.ts';
 
 /** 20 ms at 8 kHz: the first frame of a reply, behind which the timing mark goes. */
 const FIRST_FRAME_SAMPLES = 160;
@@ -34,6 +35,11 @@ export interface TurnTimerOptions {
    */
   earlier?: readonly TurnLatency[];
   observer?: TurnObserver;
+  /**
+   * The agent's cumulative usage (`AgentKind.usage()`): each turn records its share, the STT audio
+   * before its final and the TTS characters and tokens after it (`TurnUsage`).
+   */
+  usage?: () => UsageCounters;
 }
 
 /**
@@ -57,6 +63,8 @@ export class TurnTimer {
   #latest: TurnLatency | undefined;
   #lastVoiceAtMs: number | undefined;
   #depthMaxMs: number | undefined;
+  /** The agent's usage counters at the latest final (at the start before the first). */
+  #usageAtFinal: UsageCounters | undefined;
   #closed = false;
 
   constructor(options: TurnTimerOptions) {
@@ -67,6 +75,7 @@ export class TurnTimer {
     if (earlier.at(-1)?.firstRtpAtMs === undefined) this.#open = earlier.pop();
     this.#turns.push(...earlier);
     this.#latest = this.#open ?? this.#turns.at(-1);
+    this.#usageAtFinal = options.usage?.();
   }
 
   /** Every turn so far, oldest first (the open one included). */
@@ -83,13 +92,18 @@ export class TurnTimer {
   /** A final transcript: a new turn starts (the previous one, if still open, is closed as it is). */
   heard(): void {
     if (this.#closed) return;
+    const counters = this.#options.usage?.();
+    this.#closeAnswerUsage(counters);
     this.#finish();
+    const usage = callerShare(this.#usageAtFinal, counters);
+    this.#usageAtFinal = counters;
     this.#open = {
       turn: this.#turns.length + 1,
       voiceEndAtMs: this.#lastVoiceAtMs,
       sttFinalAtMs: this.#callMs(),
       interruptions: 0,
       jitterBufferMaxMs: this.#depthMaxMs,
+      ...(usage && { usage }),
     };
     this.#latest = this.#open;
     this.#lastVoiceAtMs = undefined;
@@ -155,7 +169,20 @@ export class TurnTimer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closeAnswerUsage(this.#options.usage?.());
     this.#finish();
+  }
+
+  /**
+   * The latest turn's answer is over (the next final, or the call's end): it gets the TTS
+   * characters and tokens used since its final. A turn already written is written again.
+   */
+  #closeAnswerUsage(counters: UsageCounters | undefined): void {
+    const turn = this.#latest;
+    const share = answerShare(this.#usageAtFinal, counters);
+    if (turn === undefined || share === undefined) return;
+    turn.usage = addUsage(turn.usage, share);
+    if (turn !== this.#open) this.#persist();
   }
 
   #finish(): void {

@@ -4,7 +4,7 @@ import { SecretEnvAllowList, type NumberConfig } from '@voicebridge/protocol';
 import { createCloudEngineFactory } from '../../src/engines/cloud-engines.ts';
 import { FallbackSlots } from '../../src/engines/fallback-slots.ts';
 import { ENGINE_OUTAGE_APOLOGY } from '../../src/agents/engine-kind.ts';
-import { streamText } from '../llm/fake-openai-server.ts';
+import { chunk, streamEvents, streamText } from '../llm/fake-openai-server.ts';
 import { AuraWireServer } from '../engines/aura-wire-server.ts';
 import { CartesiaWireServer } from '../engines/cartesia-wire-server.ts';
 import { ElevenLabsWireServer, tone } from '../engines/elevenlabs-wire-server.ts';
@@ -44,7 +44,14 @@ describe('llm calls on a cloud TTS (ElevenLabs wire, local server) with the offl
   });
 
   it('greets and answers in the cloud voice: the audio is what the provider sent, one socket for the call', async () => {
-    suite.server.respondWith(streamText(['We open at nine.']));
+    // The model reports its tokens in a last chunk, as OpenAI does with `stream_options.include_usage`.
+    suite.server.respondWith(
+      streamEvents([
+        chunk({ role: 'assistant', content: 'We open at nine.' }),
+        chunk({}, 'stop'),
+        { ...chunk({}), choices: [], usage: { prompt_tokens: 31, completion_tokens: 5, total_tokens: 36 } },
+      ]),
+    );
     const call = await suite.start({ engines: engines(), cloud: cloud(), greeting: 'Hello.' });
     await call.greeted();
     // The wire server's voice is a tone, 20 ms per character: "Hello." is 6 characters.
@@ -55,6 +62,8 @@ describe('llm calls on a cloud TTS (ElevenLabs wire, local server) with the offl
     await call.media.waitFor(() => call.marks() >= 2, 'the answer');
     expect(call.media.audioAfterMark(1)).to.equal('We open at nine.'.length * 20 * 8);
     expect(server.connections).to.have.length(1);
+    // The answer's tokens are counted once it has played out; its transcript line follows that.
+    await call.media.waitFor(() => call.transcript.some((t) => t.text === 'We open at nine.'), 'the answer counted');
     await call.close();
     expect(call.logText.join('')).to.match(/"ttsCharacters":22/);
     const record = call.recordPatches.find((patch) => patch.engines !== undefined)?.engines;
@@ -65,7 +74,10 @@ describe('llm calls on a cloud TTS (ElevenLabs wire, local server) with the offl
       characters: 22,
       cancelled: 0,
     });
-    expect(record?.llm).to.deep.include({ model: 'fake-model' });
+    expect(record?.llm).to.deep.include({ model: 'fake-model', promptTokens: 31, completionTokens: 5 });
+    // The turn's own share: the answer's characters and tokens, not the greeting's 6 characters.
+    const turns = call.recordPatches.filter((patch) => patch.turns !== undefined).at(-1)?.turns;
+    expect(turns?.map((t) => t.usage)).to.deep.equal([{ ttsCharacters: 16, promptTokens: 31, completionTokens: 5 }]);
   });
 
   it('a TTS provider killed mid-call: the next reply is heard in the fallback voice within 1.5 s and the call goes on', async () => {

@@ -143,6 +143,57 @@ describe('TurnTimer', () => {
     expect(outlet.sent).to.deep.equal([800]);
   });
 
+  it("records each turn's usage: STT audio up to its final, TTS characters and tokens from its final to the next", async () => {
+    const counters = { sttAudioSeconds: 0, ttsCharacters: 0, promptTokens: 0, completionTokens: 0 };
+    const usedTimer = new TurnTimer({
+      answeredAtMs: 10_000,
+      outlet,
+      signal: new AbortController().signal,
+      persist: (t) => written.push([...t]),
+      now: () => nowMs,
+      usage: () => ({ ...counters, engineSwitches: 0 }),
+    });
+    counters.ttsCharacters += 20; // the greeting: before any turn, in the call's totals only
+    counters.sttAudioSeconds += 3.24;
+    usedTimer.heard();
+    counters.promptTokens += 100;
+    counters.completionTokens += 12;
+    counters.ttsCharacters += 30;
+    outlet.send(usedTimer, new Int16Array(320));
+    outlet.settle(true); // the turn is complete and written at its first packet...
+    await Promise.resolve();
+    counters.ttsCharacters += 15; // ...while the rest of its answer is still being spoken
+    counters.sttAudioSeconds += 2.5;
+    usedTimer.heard();
+    counters.promptTokens += 140;
+    counters.completionTokens += 8;
+    counters.ttsCharacters += 11;
+    counters.sttAudioSeconds += 1; // heard after the last final: no turn of its own
+    usedTimer.close();
+    const usage = written.at(-1)?.map((t) => t.usage);
+    expect(usage).to.deep.equal([
+      { sttAudioSeconds: 3.24, ttsCharacters: 45, promptTokens: 100, completionTokens: 12 },
+      { sttAudioSeconds: 2.5, ttsCharacters: 11, promptTokens: 140, completionTokens: 8 },
+    ]);
+    expect(written[0]?.[0]?.usage, 'the first write, at the first packet, has the caller side only').to.deep.equal({
+      sttAudioSeconds: 3.24,
+    });
+  });
+
+  it('an agent that counts nothing gets no usage on its turns', () => {
+    const bare = new TurnTimer({
+      answeredAtMs: 10_000,
+      outlet,
+      signal: new AbortController().signal,
+      persist: (t) => written.push([...t]),
+      now: () => nowMs,
+      usage: () => ({ framesWritten: 12 }),
+    });
+    bare.heard();
+    bare.close();
+    expect(written.at(-1)?.[0]).to.not.have.property('usage');
+  });
+
   it('after a takeover goes on numbering from the turns already recorded, reopening one left unanswered', async () => {
     const earlier: TurnLatency[] = [
       { turn: 1, sttFinalAtMs: 1000, answerAtMs: 1100, ttsFirstAudioAtMs: 1200, firstRtpAtMs: 1210, interruptions: 0 },
