@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { CallEventDeadLetter, CallRecord } from '@voicebridge/protocol';
+import type { CallEventDeadLetter, CallRecord, TurnLatency } from '@voicebridge/protocol';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { useBridge } from '../src/bridge-fixture.ts';
 import { describeRun, endedRecord, runSipp } from '../src/sipp.ts';
@@ -11,6 +11,8 @@ import { describeRun, endedRecord, runSipp } from '../src/sipp.ts';
 const ADMIN = 'admin-token-0123456789abcdef';
 const LISTENING = '+15551239301';
 const SLOW = '+15551239302';
+const TURNS_PRIVATE = '+15551239303';
+const TURNS_SHARED = '+15551239304';
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 interface Delivery {
@@ -42,6 +44,18 @@ function verifies(delivery: Delivery): boolean {
     });
 }
 
+interface TurnBody {
+  type: string;
+  data: {
+    callId: string;
+    sequence: number;
+    turn: number;
+    latency: TurnLatency;
+    callerText?: string;
+    agentText?: string;
+  };
+}
+
 /** A receiver on a free loopback port: `answering` replies 204 to everything, else it never replies. */
 async function receiver(answering: boolean): Promise<{ url: string; got: Delivery[]; close: () => Promise<void> }> {
   const got: Delivery[] = [];
@@ -68,7 +82,13 @@ async function receiver(answering: boolean): Promise<{ url: string; got: Deliver
 describe('call events of real SIPp calls (voicebridge start, Standard Webhooks receivers)', function () {
   this.timeout(180_000);
   const bridge = useBridge({
-    env: { ADMIN_TOKEN: ADMIN, VB_SECRET_EVENTS: SECRET, EVENTS_MAX_ATTEMPTS: '2', EVENTS_BACKOFF_MS: '200' },
+    env: {
+      ADMIN_TOKEN: ADMIN,
+      VB_SECRET_EVENTS: SECRET,
+      EVENTS_MAX_ATTEMPTS: '2',
+      EVENTS_BACKOFF_MS: '200',
+      GREETING_DELAY_MS: '200',
+    },
   });
   const api = (method: string, path: string, body?: unknown): Promise<Response> =>
     fetch(`http://127.0.0.1:${bridge().httpPort}${path}`, {
@@ -142,6 +162,70 @@ describe('call events of real SIPp calls (voicebridge start, Standard Webhooks r
       expect(detail.eventsDeadLetter).to.deep.equal([]);
     } finally {
       await Promise.all([listening.close(), silent.close()]);
+    }
+  });
+  it("a spoken question gives one call.turn, signed, in sequence, with the record's turn figures; words only with the opt-in", async () => {
+    const backend = await receiver(true);
+    try {
+      for (const [number, includeTranscript] of [
+        [TURNS_PRIVATE, false],
+        [TURNS_SHARED, true],
+      ] as const) {
+        const put = await api('PUT', `/api/v1/numbers/${encodeURIComponent(number)}`, {
+          agent: {
+            kind: 'scripted',
+            greeting: 'Hello, ask me about our opening hours.',
+            answers: [{ keyword: 'hours', text: 'We are open from nine in the morning to five in the evening.' }],
+          },
+          events: { url: backend.url, secretEnv: 'VB_SECRET_EVENTS', includeTranscript },
+        });
+        expect(put.status, await put.clone().text()).to.equal(201);
+      }
+      // Real calls with voicebridge test-call: flite says the question over G.711, pocketsphinx hears it.
+      const runs = await Promise.all(
+        [TURNS_PRIVATE, TURNS_SHARED].map((number) =>
+          bridge().cli(['test-call', number, '--say', 'what are your opening hours', '--seconds', '30', '--json']),
+        ),
+      );
+      const calls = runs.map((run) => {
+        expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
+        return JSON.parse(run.stdout) as { callId: string };
+      });
+      for (const [index, number] of [TURNS_PRIVATE, TURNS_SHARED].entries()) {
+        const callId = calls[index]!.callId;
+        const events = await waitFor(`${number}: a turn and the end delivered`, 30_000, () => {
+          const mine = backend.got
+            .map((d) => ({ delivery: d, body: JSON.parse(d.body) as TurnBody }))
+            .filter((e) => e.body.data.callId === callId);
+          const types = mine.map((e) => e.body.type);
+          return types.includes('call.ended') && types.includes('call.turn') ? mine : undefined;
+        });
+        for (const { delivery } of events)
+          expect(verifies(delivery), `signature of ${delivery.body.slice(0, 80)}`).to.equal(true);
+        const sequences = events.map((e) => e.body.data.sequence).sort((a, b) => a - b);
+        expect(sequences, 'one sequence number per event, from 1, no gaps').to.deep.equal(
+          sequences.map((_, i) => i + 1),
+        );
+        const bySequence = [...events].sort((a, b) => a.body.data.sequence - b.body.data.sequence);
+        expect(bySequence.slice(0, 2).map((e) => e.body.type)).to.deep.equal(['call.ringing', 'call.answered']);
+        const turns = bySequence.filter((e) => e.body.type === 'call.turn').map((e) => e.body.data);
+        const detail = (await (await api('GET', `/api/v1/calls/${callId}`)).json()) as { turns: TurnLatency[] };
+        const recorded = detail.turns;
+        expect(
+          turns.map((t) => t.turn),
+          'one event per recorded turn',
+        ).to.deep.equal(recorded.map((t) => t.turn));
+        for (const turn of turns) expect(turn.latency).to.deep.equal(recorded[turn.turn - 1]);
+        expect(turns[0]?.latency.firstRtpAtMs, 'the reply reached the caller').to.be.a('number');
+        if (number === TURNS_PRIVATE) {
+          for (const turn of turns) expect(turn).not.to.have.any.keys('callerText', 'agentText');
+        } else {
+          expect(turns[0]?.callerText).to.match(/hours/);
+          expect(turns[0]?.agentText).to.include('nine in the morning');
+        }
+      }
+    } finally {
+      await backend.close();
     }
   });
 });

@@ -32,6 +32,8 @@ export interface AgentServiceOptions {
   metrics?: AgentMetrics;
   /** Cloud speech engines of numbers that name them; absent: every number runs on `engines`. */
   cloud?: CallRunnerOptions['cloud'];
+  /** Queues the calls' `call.turn` events. Borrowed. */
+  events?: CallRunnerOptions['events'];
 }
 
 /**
@@ -71,6 +73,7 @@ export class AgentService {
       outbound: options.outbound,
       secrets: options.secrets,
       turnObserver: metrics,
+      events: options.events,
       cloud: options.cloud && { ...options.cloud, engineFailed: (provider) => metrics.engineFailed(provider) },
       failover: {
         ownership: new CallOwnership(options.redis, keys),

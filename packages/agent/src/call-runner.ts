@@ -36,6 +36,8 @@ export interface CallRunnerOptions {
   audio?: AgentCallOptions['audio'];
   /** Sees every call's completed turns and barge-ins (the process's metrics). */
   turnObserver?: TurnObserver;
+  /** Queues every call's `call.turn` events (numbers with an `events` block). */
+  events?: AgentCallOptions['events'];
   /**
    * Ownership with fencing and takeover (docs/adr/0010): each run claims the next owner epoch, keeps
    * the conversation state in Redis, and a run that finds one goes on from it. Without it, calls run
@@ -109,6 +111,7 @@ export class CallRunner {
       report,
       audio: this.#options.audio,
       turnObserver: this.#options.turnObserver,
+      events: this.#options.events,
     });
     const outcome = await call.run(this.#kinds.create(job, log));
     if (failover && !outcome.released) await this.#forget(job.callId, log);

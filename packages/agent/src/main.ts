@@ -1,4 +1,4 @@
-import { CallEventMetrics, CallEventWorker } from '@voicebridge/events';
+import { CallEventMetrics, CallEventPublisher, CallEventWorker } from '@voicebridge/events';
 import { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
 import { parseCidrList, SecretEnvAllowList } from '@voicebridge/protocol';
 import { connectRedis, runService } from '@voicebridge/runtime';
@@ -27,6 +27,17 @@ await runService('agent', async (config, log, registry) => {
     factory: createCloudEngineFactory({ ...secrets, policy }),
     slots: new FallbackSlots(config.ENGINE_FALLBACK_MAX),
   };
+  const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
+  // The calls' turns are published here, where they are timed (signaling publishes the rest).
+  const publisher = new CallEventPublisher({
+    redis,
+    keys,
+    bullPrefix: `${config.REDIS_KEY_PREFIX}:bull`,
+    ttlSeconds: config.CALL_RECORD_TTL_S,
+    attempts: config.EVENTS_MAX_ATTEMPTS,
+    backoffMs: config.EVENTS_BACKOFF_MS,
+    log,
+  });
   // Read at scrape time only, once the service below exists.
   const metrics: AgentMetrics = new AgentMetrics(registry, { activeCalls: (): number => service.activeCalls });
   const service: AgentService = new AgentService({
@@ -41,6 +52,7 @@ await runService('agent', async (config, log, registry) => {
     secrets,
     metrics,
     cloud,
+    events: publisher,
   });
   // Call events are delivered here (ADR 0022): this process already holds the secret allow-list,
   // the outbound URL policy and the user's keys; its own queue, so a slow receiver holds no call.
@@ -51,7 +63,7 @@ await runService('agent', async (config, log, registry) => {
     concurrency: config.EVENTS_CONCURRENCY,
     outbound,
     secrets,
-    deadLetters: new CallEventDeadLetters(redis, new RedisKeys(config.REDIS_KEY_PREFIX), {
+    deadLetters: new CallEventDeadLetters(redis, keys, {
       ttlSeconds: config.CALL_RECORD_TTL_S,
     }),
     metrics: new CallEventMetrics(registry),
@@ -64,6 +76,7 @@ await runService('agent', async (config, log, registry) => {
     service: {
       close: async () => {
         await service.close();
+        await publisher.close();
         await events.close();
         await engines.close();
         outbound.close();

@@ -19,6 +19,7 @@ import { ConversationLog } from './conversation-log.ts';
 import { recordedKey } from './dtmf-record.ts';
 import { OutboundAudio, type OutboundAudioOptions } from './outbound-audio.ts';
 import { TranscriptWriter } from './transcript-writer.ts';
+import { TurnEvents, type TurnEventPublisher } from './turn-events.ts';
 
 /** How often the record is checked while waiting for the ACK, and how long to wait at most. */
 const START_POLL_MS = 500;
@@ -51,6 +52,7 @@ export interface AgentCallOptions {
   /** The agent's audio queue (pacing, bounds); defaults as documented there. */
   audio?: Omit<OutboundAudioOptions, 'wire' | 'log' | 'epoch'>;
   turnObserver?: CallAidsOptions['turnObserver']; // completed turns and barge-ins: the process's metrics
+  events?: TurnEventPublisher; // queues the call's `call.turn` events (ADR 0022); never awaited
 }
 
 /** How a run ended: `released` when the call goes on without this agent (handed back or taken over). */
@@ -79,6 +81,7 @@ export class AgentCall implements CallConnectionDelegate {
   readonly #audio: OutboundAudio;
   readonly #writer: TranscriptWriter;
   readonly #conversation: ConversationLog | undefined;
+  readonly #turnEvents: TurnEvents | undefined;
   #kind: AgentKind | undefined;
   #aids: CallAids | undefined;
   #call: CallContext | undefined;
@@ -102,6 +105,7 @@ export class AgentCall implements CallConnectionDelegate {
     });
     this.#audio = new OutboundAudio({ ...options.audio, wire: this.#connection, log, epoch });
     this.#writer = new TranscriptWriter(options.records, job.callId, log);
+    this.#turnEvents = options.events && TurnEvents.of(job, options.events);
     this.#conversation = options.conversations
       ? new ConversationLog({
           callId: job.callId,
@@ -291,6 +295,7 @@ export class AgentCall implements CallConnectionDelegate {
       persistTurns: (list) => this.#writer.turns(list),
       turnObserver: this.#options.turnObserver,
       usage: () => kind?.usage?.() ?? {},
+      turnBoundary: this.#turnEvents,
       say: (text) => (context && kind?.say ? kind.say(context, text) : Promise.resolve()),
     });
     this.#aids = aids;
@@ -332,6 +337,7 @@ export class AgentCall implements CallConnectionDelegate {
     const atMs = Math.max(0, Date.now() - (this.#answeredAtMs ?? Date.now()));
     this.#conversation?.add(speaker, text, atMs, played);
     this.#writer.append({ speaker, text, atMs });
+    this.#turnEvents?.transcript(speaker, text);
   }
 
   /**

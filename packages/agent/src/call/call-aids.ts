@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { CallConnection } from './call-connection.ts';
 import type { OutboundAudio } from './outbound-audio.ts';
 import { CallGuards } from '../turns/call-guards.ts';
-import { TurnTimer, type TurnObserver } from '../turns/turn-timer.ts';
+import { TurnTimer, type TurnBoundary, type TurnObserver } from '../turns/turn-timer.ts';
 import type { UsageCounters } from '../turns/turn-usage.ts';
 
 export interface CallAidsOptions {
@@ -30,6 +30,8 @@ export interface CallAidsOptions {
   turnObserver?: TurnObserver;
   /** The agent kind's cumulative usage: each turn records its share. */
   usage?: () => UsageCounters;
+  /** Sees where turns begin and end (the call's `call.turn` events). */
+  turnBoundary?: TurnBoundary;
 }
 
 /** What every agent's call gets around the agent itself: turn timing and the call's guards. */
@@ -55,6 +57,7 @@ export function startCallAids(options: CallAidsOptions): CallAids {
     earlier: options.earlierTurns,
     observer: options.turnObserver,
     usage: options.usage,
+    boundary: options.turnBoundary,
     outlet: { markAt: (position, signal, prefix) => audio.markAt(position, signal, prefix) },
   });
   const active = new CallGuards({

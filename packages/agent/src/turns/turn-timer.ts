@@ -18,6 +18,15 @@ export interface TurnObserver {
   engineFailed(provider: string): void;
 }
 
+/**
+ * Sees where caller turns begin and end (the `call.turn` event): a turn is over when the next one
+ * starts or the call ends, so its figures (a late barge-in included) are final when `over` sees them.
+ */
+export interface TurnBoundary {
+  started(turn: number): void;
+  over(turn: TurnLatency): void;
+}
+
 export interface TurnTimerOptions {
   /** Epoch ms of the answer: stages are recorded as ms since then, like transcript entries. */
   answeredAtMs: number;
@@ -40,6 +49,7 @@ export interface TurnTimerOptions {
    * before its final and the TTS characters and tokens after it (`TurnUsage`).
    */
   usage?: () => UsageCounters;
+  boundary?: TurnBoundary;
 }
 
 /**
@@ -94,7 +104,9 @@ export class TurnTimer {
     if (this.#closed) return;
     const counters = this.#options.usage?.();
     this.#closeAnswerUsage(counters);
+    const over = this.#latest;
     this.#finish();
+    if (over) this.#options.boundary?.over(structuredClone(over));
     const usage = callerShare(this.#usageAtFinal, counters);
     this.#usageAtFinal = counters;
     this.#open = {
@@ -108,6 +120,7 @@ export class TurnTimer {
     this.#latest = this.#open;
     this.#lastVoiceAtMs = undefined;
     this.#depthMaxMs = undefined;
+    this.#options.boundary?.started(this.#open.turn);
   }
 
   /** The answer to the open turn started (first model token, scripted answer chosen). */
@@ -171,6 +184,7 @@ export class TurnTimer {
     this.#closed = true;
     this.#closeAnswerUsage(this.#options.usage?.());
     this.#finish();
+    if (this.#latest) this.#options.boundary?.over(structuredClone(this.#latest));
   }
 
   /**
