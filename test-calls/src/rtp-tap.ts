@@ -1,5 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { pcmuDecode } from '@voicebridge/rtp';
+import { parseRtp, pcmuDecode } from '@voicebridge/rtp';
 
 /** One RTP packet seen on the wire by the tap. */
 export interface TappedPacket {
@@ -9,6 +9,14 @@ export interface TappedPacket {
   atMs: number;
   /** The PCMU payload's level, dBFS (-Infinity for digital silence, or a payload type other than 0). */
   levelDb: number;
+  /** The bridge's RTP port the packet crossed (the call's `localRtp` port): tells calls apart. */
+  port: number;
+  /** The RTP header's fields and a copy of the payload (undefined fields: not a parsable RTP packet). */
+  sequenceNumber?: number;
+  timestamp?: number;
+  ssrc?: number;
+  payloadType?: number;
+  payload?: Uint8Array;
 }
 
 /**
@@ -49,12 +57,7 @@ export class RtpTap {
     socket.on('message', (message, from) => {
       const fromBridge = from.address === bridgeAddress && from.port === port;
       if (!fromBridge) caller = from;
-      if (port % 2 === 0)
-        this.packets.push({
-          from: fromBridge ? 'agent' : 'caller',
-          atMs: performance.now(),
-          levelDb: levelOf(message),
-        });
+      if (port % 2 === 0) this.packets.push(tapped(message, fromBridge ? 'agent' : 'caller', port));
       if (fromBridge) {
         if (caller) socket.send(message, caller.port, caller.address);
       } else socket.send(message, port, bridgeAddress);
@@ -73,6 +76,20 @@ export class RtpTap {
     this.#closed = true;
     for (const socket of this.#sockets) socket.close();
   }
+}
+
+function tapped(message: Buffer, from: TappedPacket['from'], port: number): TappedPacket {
+  const packet: TappedPacket = { from, atMs: performance.now(), levelDb: levelOf(message), port };
+  const rtp = parseRtp(message);
+  if (rtp === undefined) return packet;
+  return {
+    ...packet,
+    sequenceNumber: rtp.sequenceNumber,
+    timestamp: rtp.timestamp,
+    ssrc: rtp.ssrc,
+    payloadType: rtp.payloadType,
+    payload: Uint8Array.from(message.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength)),
+  };
 }
 
 /** The level of an RTP packet's PCMU payload (12-byte header, no CSRCs or extension expected). */

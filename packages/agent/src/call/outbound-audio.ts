@@ -17,7 +17,7 @@ export interface OutboundAudioOptions {
   epoch: number;
   /** The most audio published and not yet confirmed out of media. Default 1 500 ms. */
   aheadMs?: number;
-  /** A pacing mark goes out behind every this much audio published. Default 250 ms. */
+  /** A pacing mark goes out behind every this much audio published, rounded down to whole 20 ms frames. Default 250 ms (240). */
   pacingMarkMs?: number;
   /** `write()` resolves only while at most this much waits here. Default 10 000 ms. */
   highWaterMs?: number;
@@ -38,6 +38,8 @@ interface PendingMark {
 }
 
 const SAMPLES_PER_MS = 8;
+/** Media's frame: 20 ms at 8 kHz. */
+const FRAME_SAMPLES = 160;
 
 /**
  * The agent's own queue of audio for the caller, in front of media's. Engines, bots and models may
@@ -80,7 +82,11 @@ export class OutboundAudio {
     this.#options = options;
     this.#wire = options.wire;
     this.#aheadSamples = (options.aheadMs ?? 1500) * SAMPLES_PER_MS;
-    this.#pacingSamples = Math.max(160, (options.pacingMarkMs ?? 250) * SAMPLES_PER_MS);
+    // Whole 20 ms frames: media pads a partial frame before a mark with silence (the audio before a
+    // mark must all leave before it is reported), so a pacing mark inside a frame would put 10 ms of
+    // silence into the agent's audio at every slice (250 ms is 12.5 frames).
+    const pacingFrames = Math.floor(((options.pacingMarkMs ?? 250) * SAMPLES_PER_MS) / FRAME_SAMPLES);
+    this.#pacingSamples = Math.max(1, pacingFrames) * FRAME_SAMPLES;
     this.#highWaterSamples = (options.highWaterMs ?? 10_000) * SAMPLES_PER_MS;
     this.#maxQueuedSamples = (options.maxQueuedMs ?? 60_000) * SAMPLES_PER_MS;
   }

@@ -28,21 +28,30 @@ describe('OutboundAudio (the agent-side queue in front of media)', () => {
   const never = new AbortController().signal;
 
   it('publishes no more than aheadMs before media confirms playout, a pacing mark behind every slice', () => {
-    const { audio, published, marks } = queue({ aheadMs: 1000, pacingMarkMs: 250 });
+    const { audio, published, marks } = queue({ aheadMs: 960, pacingMarkMs: 240 });
     void audio.write(ms(5000));
-    expect(published()).to.equal(8000);
+    expect(published()).to.equal(7680);
     expect(marks()).to.have.length(4);
-    expect(audio.queuedMs).to.equal(4000);
-    expect(audio.aheadMs).to.equal(1000);
+    expect(audio.queuedMs).to.equal(4040);
+    expect(audio.aheadMs).to.equal(960);
     // Media played the first slice: one more slice may go.
     audio.onMarkReport(marks()[0] as string, true);
-    expect(published()).to.equal(10_000);
-    expect(audio.aheadMs).to.equal(1000);
+    expect(published()).to.equal(9600);
+    expect(audio.aheadMs).to.equal(960);
+    audio.close();
+  });
+
+  it('pacing marks fall between whole 20 ms frames (media pads a partial frame before a mark with silence)', () => {
+    const { audio, sent } = queue({ aheadMs: 1000, pacingMarkMs: 250 });
+    void audio.write(ms(1000));
+    const slices = sent.flatMap((s) => (typeof s === 'object' && 'audio' in s ? [s.audio] : []));
+    expect(slices).to.deep.equal([1920, 1920, 1920, 1920, 320]);
+    expect(sent.filter((s) => typeof s === 'object' && 'mark' in s)).to.have.length(4);
     audio.close();
   });
 
   it('write() holds the writer back above the high-water mark and lets it go as media plays', async () => {
-    const { audio, marks } = queue({ aheadMs: 500, pacingMarkMs: 250, highWaterMs: 1000 });
+    const { audio, marks } = queue({ aheadMs: 480, pacingMarkMs: 240, highWaterMs: 1040 });
     let released = false;
     void audio.write(ms(2000)).then(() => (released = true));
     await Promise.resolve();
@@ -51,7 +60,7 @@ describe('OutboundAudio (the agent-side queue in front of media)', () => {
     audio.onMarkReport(marks()[1] as string, true);
     await Promise.resolve();
     expect(released).to.equal(true);
-    expect(audio.queuedMs).to.equal(1000);
+    expect(audio.queuedMs).to.equal(1040);
     audio.close();
   });
 
