@@ -19,14 +19,16 @@ import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
 import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from '../turns/spoken-reply.ts';
 import { speakGreeting } from '../turns/interruptible-greeting.ts';
+import { speakInterruptibly } from '../turns/interruptible-speech.ts';
 import { delay } from '../stt/abortable.ts';
 import { greetingPause } from './greeting-pause.ts';
 import { speak } from './agent-context.ts';
+import { keepHeardPart } from './heard-part.ts';
 import { AgentRefusal, type AgentKind, type AgentUsage, type CallContext } from './agent-kind.ts';
 import { CallTools, END_CALL_TOOL } from './call-tools.ts';
 import { checkEngines } from './engine-check.ts';
 import type { LanguageModelFactory } from './language-model-factory.ts';
-import { LLM_RESUME_LINE, resumedHistory } from './llm-resume.ts';
+import { llmResumeLine, resumedHistory } from './llm-resume.ts';
 import { TurnInbox } from './turn-inbox.ts';
 import { feedTurns } from './caller-turns.ts';
 import { reportModelFailure } from './model-failure-report.ts';
@@ -58,8 +60,9 @@ export { END_CALL_TOOL } from './call-tools.ts';
  * available". The model is asked again after tool results at most `maxToolRounds` times.
  *
  * Takeover (ADR 0010): `resume` does not greet; its history is rebuilt from the saved
- * conversation (`resumedHistory`), and when the caller's last words were left unanswered it says
- * "Sorry about that pause." and answers them.
+ * conversation (`resumedHistory`) and it says one short line (`llmResumeLine`) the caller may talk
+ * over, already listening: before the answer to the caller's last words when they were left
+ * unanswered (the line is then the answer's first clause), else alone.
  *
  * `prepare` builds the call's model from the number's config: a number whose model cannot be
  * built (no `llm` block, the key's variable unset) is refused before the answer.
@@ -138,7 +141,7 @@ export class LlmAgent implements AgentKind {
     );
     // A killed owner never wrote its open turn: the turn table gets it now, timed from here.
     if (pending && call.turns.turns.length < state.turns) call.turns.heard();
-    await this.#converse(call, history, pending);
+    await this.#converse(call, history, pending, llmResumeLine(state, pending));
   }
 
   say(call: CallContext, text: string): Promise<boolean> {
@@ -158,7 +161,7 @@ export class LlmAgent implements AgentKind {
     return this.#config.prompt ?? DEFAULT_SYSTEM_PROMPT;
   }
 
-  async #converse(call: CallContext, history: ChatMessage[], pending: boolean): Promise<void> {
+  async #converse(call: CallContext, history: ChatMessage[], pending: boolean, opening?: string): Promise<void> {
     const { job, signal, log } = call;
     this.#call = call;
     const model = this.#model;
@@ -195,9 +198,8 @@ export class LlmAgent implements AgentKind {
     try {
       // The previous owner died before answering the caller's last words: answer them now.
       if (pending) {
-        await this.#say(call, LLM_RESUME_LINE, signal);
-        if ((await this.#answer(call, model, history, state)) === 'ended') return;
-      }
+        if ((await this.#answer(call, model, history, state, undefined, opening)) === 'ended') return;
+      } else if (opening !== undefined) await speakInterruptibly(call, this.#tts, opening, state.bargeIn);
       for (;;) {
         early?.listening();
         const heard = await inbox.next(signal);
@@ -231,7 +233,9 @@ export class LlmAgent implements AgentKind {
       // The pause before the second attempt is when the caller needs to hear that we are on it.
       sleep: async (ms, signal) => {
         const call = this.#call;
-        if (call) await this.#say(call, LLM_AGENT_PHRASES.oneMoment, signal);
+        // Not waiting for it to be played: the retry's answer queues behind it.
+        if (call) call.transcript('agent', LLM_AGENT_PHRASES.oneMoment);
+        if (call) await this.#synthesize(call, LLM_AGENT_PHRASES.oneMoment, signal);
         await delay(ms, signal);
       },
     });
@@ -239,7 +243,8 @@ export class LlmAgent implements AgentKind {
 
   /**
    * One caller turn: model rounds until an answer without tool calls, a hangup, or a failure. The
-   * first round's answer is `held` when it was requested early and the final confirmed it.
+   * first round's answer is `held` when it was requested early and the final confirmed it. A
+   * `preface` (a takeover's line) is said first, interruptible with the answer, outside the history.
    */
   async #answer(
     call: CallContext,
@@ -247,6 +252,7 @@ export class LlmAgent implements AgentKind {
     history: ChatMessage[],
     state: CallState,
     held?: HeldAnswer,
+    preface?: string,
   ): Promise<'listening' | 'ended'> {
     const { signal, log } = call;
     for (let round = 0; round <= this.#maxToolRounds; round++) {
@@ -281,15 +287,24 @@ export class LlmAgent implements AgentKind {
       );
       let failure: unknown;
       let played = false;
+      // Said once (not again when a refused request is retried), while the model is asked.
+      const said = preface;
+      preface = undefined;
+      const prefaced = said === undefined ? undefined : this.#synthesize(call, said, speaking.signal, reply);
+      prefaced?.catch(() => undefined); // awaited below; a rejection is the barge-in's or the call's
       try {
-        for await (const clause of speakableClauses(answer.textDeltas(events)))
+        for await (const clause of speakableClauses(answer.textDeltas(events))) {
+          await prefaced;
           await this.#synthesize(call, clause, speaking.signal, reply);
+        }
+        await prefaced;
         // A plain answer can be interrupted until it has been played out.
         if (answer.toolCalls.length === 0) played = await call.audio.mark(speaking.signal);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (bargedInAtMs === undefined) failure = error;
       } finally {
+        await prefaced?.catch(() => undefined);
         state.bargeIn.silent();
         signal.removeEventListener('abort', stopSpeaking);
       }
@@ -307,7 +322,7 @@ export class LlmAgent implements AgentKind {
         'model answer',
       );
       if (bargedInAtMs !== undefined) {
-        this.#interrupted(call, history, reply.heardText(bargedInAtMs, this.#playoutAllowanceMs));
+        keepHeardPart(call, history, reply.heardText(bargedInAtMs, this.#playoutAllowanceMs));
         return 'listening';
       }
       if (failure !== undefined && firstTokenMs === undefined && state.tools.length > 0 && refusedTools(failure)) {
@@ -318,6 +333,7 @@ export class LlmAgent implements AgentKind {
         round--;
         continue;
       }
+      if (said !== undefined) call.transcript('agent', said);
       if (answer.text.trim() !== '') call.transcript('agent', answer.text.trim(), played && failure === undefined);
       if (failure !== undefined) {
         // What was already said stays said; the unfinished tool calls are dropped with the answer.
@@ -342,25 +358,6 @@ export class LlmAgent implements AgentKind {
     call.log.warn({ rounds: this.#maxToolRounds }, 'model kept calling unavailable tools');
     await speak(call, this.#tts, LLM_AGENT_PHRASES.cannotDo);
     return 'listening';
-  }
-
-  /** Says `text` without waiting for it to be played (the next thing queues behind it). */
-  async #say(call: CallContext, text: string, signal: AbortSignal): Promise<void> {
-    call.transcript('agent', text);
-    await this.#synthesize(call, text, signal);
-  }
-
-  /**
-   * The caller talked over the reply: media already dropped the rest. The history keeps only the
-   * estimated heard part, labelled; nothing when nothing was heard (the caller's words that follow
-   * are then the same turn, continued).
-   */
-  #interrupted(call: CallContext, history: ChatMessage[], heard: string): void {
-    call.log.info({ heardWords: heard === '' ? 0 : heard.split(' ').length }, 'caller barged in: reply cleared');
-    if (heard === '') return;
-    const content = `${heard} ${ESTIMATED_HEARD_LABEL}`;
-    call.transcript('agent', content, true);
-    history.push({ role: 'assistant', content });
   }
 
   /** Synthesises `text` into the caller's queue; with `reply`, marks behind each chunk track its playout. */

@@ -13,15 +13,23 @@ import {
   type CallRecordPatch,
 } from '@voicebridge/store';
 import { createLanguageModelFactory } from '../../src/agents/language-model-factory.ts';
-import { LLM_RESUME_LINE } from '../../src/agents/llm-resume.ts';
+import { LLM_RESUME_PROMPT } from '../../src/agents/llm-resume.ts';
 import { CallRunner, type RunOutcome } from '../../src/call-runner.ts';
 import type { TextToSpeech } from '../../src/tts/text-to-speech.ts';
 import { stallBeforeHeaders, streamText } from '../llm/fake-openai-server.ts';
+import { waitFor, withTimeout } from '../../../../test/support/wait-for.ts';
 import { isEndMark, llmCallJob, MediaSide, ScriptedStt, useLlmCallSuite } from './llm-call-harness.ts';
 
 const KEY = 'sk-test-0123456789abcdefghijklmnop';
 const PROMPT = 'You are the front desk of the Harbour Dental clinic. Be brief.';
 const GREETING = 'Harbour Dental, how can I help?';
+
+/** A 400 Hz tone at about -17 dBFS: voice to the barge-in detector. */
+function voice(ms: number): Int16Array {
+  const pcm = new Int16Array((ms / 1000) * 8000);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(4600 * Math.sin((2 * Math.PI * 400 * i) / 8000));
+  return pcm;
+}
 
 function messagesOf(body: unknown): Array<{ role: string; content?: string | null }> {
   return (body as { messages: Array<{ role: string; content?: string | null }> }).messages;
@@ -190,7 +198,7 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     expect((await first.running).released, 'the call was left to another owner').to.equal(true);
   }
 
-  it('does not greet again, sends the earlier messages, apologises once and answers the pending question', async () => {
+  it('does not greet again, sends the earlier messages, says one short line naming the topic and answers the pending question', async () => {
     const call = (world = new CallWorld(suite.tts));
     await firstOwnerDiesMidTurn(call);
     const saved = await call.conversations.load(call.callId);
@@ -216,7 +224,7 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
       { speaker: 'caller', text: 'my name is Ada and I need a cleaning' },
       { speaker: 'agent', text: 'Nice to meet you, Ada. When would suit you?' },
       { speaker: 'caller', text: 'is Tuesday morning possible' },
-      { speaker: 'agent', text: LLM_RESUME_LINE },
+      { speaker: 'agent', text: 'Back to Tuesday.' },
       { speaker: 'agent', text: 'Yes, Tuesday at ten is free.' },
     ]);
 
@@ -255,7 +263,7 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     expect(turns[1]!.firstRtpAtMs).to.be.at.least(turns[1]!.sttFinalAtMs!);
   });
 
-  it('goes on silently when the caller was not left waiting, and labels a last line not confirmed heard', async () => {
+  it('when the caller was not left waiting asks "Sorry, where were we?" and listens; labels a last line not confirmed heard', async () => {
     const call = (world = new CallWorld(suite.tts));
     await call.answered();
     await call.media.ready;
@@ -282,6 +290,7 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     const second = new AgentProcess(call);
     agents.push(second);
     second.start(call.job(suite.server.baseUrl));
+    await call.waitForTranscript((t) => t.length > 0, 'the resume line');
     await call.media.waitFor(() => second.stt.listening, 'the new owner listening');
     suite.server.respondWith(streamText(['Until noon on Saturdays.']));
     second.stt.hear('and on Saturday');
@@ -289,8 +298,8 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
 
     expect(
       call.transcript.map((e) => e.text),
-      'no greeting and no apology',
-    ).to.deep.equal(['and on Saturday', 'Until noon on Saturdays.']);
+      'no greeting, one short line',
+    ).to.deep.equal([LLM_RESUME_PROMPT, 'and on Saturday', 'Until noon on Saturdays.']);
     expect(suite.server.requests).to.have.length(1);
     expect(messagesOf(suite.server.requests[0]!.body)).to.deep.equal([
       { role: 'system', content: PROMPT },
@@ -345,7 +354,7 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
       'the answer to the pending question',
     );
 
-    expect(call.transcript.map((e) => e.text)).to.deep.equal([LLM_RESUME_LINE, 'A check-up is sixty pounds.']);
+    expect(call.transcript.map((e) => e.text)).to.deep.equal(['Back to check-up.', 'A check-up is sixty pounds.']);
     expect(messagesOf(suite.server.requests[0]!.body).at(-1)).to.deep.equal({
       role: 'user',
       content: 'how much is a check-up',
@@ -359,5 +368,64 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     expect(turns[0]?.firstRtpAtMs, 'the old row kept').to.equal(2210);
     expect(turns[1]?.firstRtpAtMs, 'the pending turn answered by the new owner').to.be.a('number');
     expect((await call.conversations.load(call.callId))?.turns).to.equal(3);
+  });
+  it('the caller talks over the resume line: it stops at once, and their words are a normal turn', async () => {
+    const call = (world = new CallWorld(suite.tts));
+    await call.answered();
+    await call.media.ready;
+    const epoch = await call.ownership.claim(call.callId);
+    await call.conversations.save({
+      version: 1,
+      callId: call.callId,
+      epoch,
+      configVersion: 4,
+      turns: 2,
+      messages: [
+        { role: 'agent', text: GREETING, atMs: 100 },
+        { role: 'caller', text: 'do you take new patients', atMs: 2000 },
+        { role: 'agent', text: 'Yes, we do.', atMs: 2500 },
+        { role: 'caller', text: 'how much is a check-up', atMs: 6000 },
+      ],
+      lastSaid: { text: 'Yes, we do.', played: true },
+      greeted: true,
+      updatedAtMs: Date.now(),
+    });
+    // The line is still playing (its marks unreported) and the model has not answered yet.
+    call.media.autoMarks = false;
+    suite.server.respondWith(stallBeforeHeaders());
+    const second = new AgentProcess(call);
+    agents.push(second);
+    second.start(call.job(suite.server.baseUrl));
+    await call.media.waitFor(() => call.media.audioAfterMark(0) > 0 && second.stt.listening, 'the line playing');
+    await waitFor('the pending question asked', 10_000, () => suite.server.requests.length === 1);
+    call.media.sendCallerAudio(voice(400));
+    await call.media.waitFor(() => call.media.controls().some((m) => m.event === 'clear'), 'the clear');
+    const clearedAt = call.media.events.findIndex((e) => e.kind === 'control' && e.message.event === 'clear');
+    await withTimeout(suite.server.requests[0]!.closed, 'the model request cancelled', 10_000);
+    expect(
+      call.media.events.slice(clearedAt).filter((e) => e.kind === 'audio'),
+      'none of the line sent after the clear',
+    ).to.have.length(0);
+
+    call.media.autoMarks = true;
+    call.media.releaseMarks();
+    suite.server.respondWith(streamText(['Sixty pounds, and yes, on Saturdays.']));
+    second.stt.hear('and are you open on Saturdays');
+    await call.waitForTranscript((t) => t.at(-1)?.text === 'Sixty pounds, and yes, on Saturdays.', 'the answer');
+    expect(suite.server.requests).to.have.length(2);
+    // Both questions reach the model: the pending one was never answered, the new one is the turn.
+    expect(messagesOf(suite.server.requests[1]!.body).slice(-2)).to.deep.equal([
+      { role: 'user', content: 'how much is a check-up' },
+      { role: 'user', content: 'and are you open on Saturdays' },
+    ]);
+    // No mark of the line came back before the clear: nothing of it is recorded as heard.
+    expect(call.transcript.map((e) => `${e.speaker}: ${e.text}`)).to.deep.equal([
+      'caller: and are you open on Saturdays',
+      'agent: Sixty pounds, and yes, on Saturdays.',
+    ]);
+    await call.media.waitFor(() => call.media.audioAfterMark(0) > 0, 'the answer sent');
+    const turns = (await call.record.get(call.callId))?.turns ?? [];
+    expect(turns.at(-2)?.interruptions, "the line was the pending turn's reply, cut").to.equal(1);
+    expect(turns.at(-1)?.firstRtpAtMs, 'the new words answered as a turn of their own').to.be.a('number');
   });
 });
