@@ -204,6 +204,8 @@ describe('voicebridge trunks: outbound settings (runCli, real Redis)', () => {
       '100',
       '--daily-max-minutes',
       '60',
+      '--outbound-session-expires',
+      '600',
     );
     expect(out.status, out.stderr).to.equal(0);
     const stored = await new TrunkRepository(db.redis, db.keys).get('carrier');
@@ -217,6 +219,7 @@ describe('voicebridge trunks: outbound settings (runCli, real Redis)', () => {
       callsPerSecond: 2,
       dailyMaxCalls: 100,
       dailyMaxMinutes: 60,
+      sessionExpiresS: 600,
     });
     expect(out.stdout).to.match(
       /outbound\s+sip:127\.0\.0\.1:5070;transport=tcp, as acme \(password from \$VB_SECRET_CARRIER_PW\)/,

@@ -92,6 +92,8 @@ export const BridgeConfigSchema = z
     MEDIA_TIMEOUT_MS: ms(60_000, 3_600_000),
     /** RFC 4028 Min-SE in seconds: shorter Session-Expires get 422. The RFC floor is 90; lower only for tests. */
     SESSION_MIN_SE_S: z.coerce.number().int().min(1).max(86_400).default(90),
+    /** RFC 4028 Session-Expires our outbound INVITEs offer (a trunk may override it); 0 offers none. */
+    SESSION_EXPIRES_S: z.coerce.number().int().min(0).max(86_400).default(1800),
     MEDIA_CONTROL_HOST: address.default('127.0.0.1'),
     /** Where the media worker writes call recordings (numbers with `recording.enabled`). */
     RECORDINGS_DIR: z.string().trim().min(1).max(4096).default('recordings'),

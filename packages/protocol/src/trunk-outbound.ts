@@ -60,6 +60,8 @@ export const TrunkOutboundSchema = z.object({
   /** Calls started per UTC day, and minutes of answered outbound calls per UTC day. */
   dailyMaxCalls: z.number().int().min(1).max(10_000_000).optional(),
   dailyMaxMinutes: z.number().int().min(1).max(10_000_000).optional(),
+  /** RFC 4028 Session-Expires offered on this trunk's calls, instead of the bridge's SESSION_EXPIRES_S. */
+  sessionExpiresS: z.number().int().min(1).max(86_400).optional(),
   /** How the destination is written in the Request-URI and To: E.164 with + or national digits. */
   numberFormat: z.enum(['e164', 'national']).optional(),
 });

@@ -237,6 +237,7 @@ export class SignalingService {
         answerTimeoutMs: config.ANSWER_TIMEOUT_MS,
         mediaTargets: bridgeMediaTargetPolicy(config, advertised),
         sessionMinSeS: config.SESSION_MIN_SE_S,
+        sessionExpiresS: config.SESSION_EXPIRES_S,
         log,
         metrics,
       },

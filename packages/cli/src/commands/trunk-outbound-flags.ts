@@ -16,6 +16,7 @@ export const OUTBOUND_NUMBERS = {
   'outbound-cps': 'callsPerSecond',
   'daily-max-calls': 'dailyMaxCalls',
   'daily-max-minutes': 'dailyMaxMinutes',
+  'outbound-session-expires': 'sessionExpiresS',
 } as const;
 /** Repeatable flags; each replaces the stored list, `--flag ""` empties it. */
 export const OUTBOUND_LISTS = { 'caller-id': 'callerIds', 'outbound-allow': 'allow' } as const;
@@ -95,5 +96,6 @@ export function outboundText(o: TrunkOutbound): string {
   if (o.dailyMaxCalls !== undefined) parts.push(`${o.dailyMaxCalls} calls/day`);
   if (o.dailyMaxMinutes !== undefined) parts.push(`${o.dailyMaxMinutes} min/day`);
   if (o.numberFormat === 'national') parts.push('national numbers');
+  if (o.sessionExpiresS !== undefined) parts.push(`Session-Expires ${o.sessionExpiresS} s`);
   return parts.join(', ');
 }

@@ -79,6 +79,9 @@ Calls out through this trunk (voicebridge dial; docs/security.md "Toll fraud"):
   --outbound-cps R        new outbound calls per second
   --daily-max-calls N     outbound calls started per UTC day
   --daily-max-minutes N   minutes of answered outbound calls per UTC day
+  --outbound-session-expires S
+                          RFC 4028 session interval offered on calls out
+                          (default SESSION_EXPIRES_S, 1800)
   --outbound-number-format e164|national
                           how the destination is written (national: the
                           digits after --country-code)

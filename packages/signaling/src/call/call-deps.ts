@@ -26,6 +26,8 @@ export interface CallDeps {
   mediaTargets: Pick<MediaTargetPolicy, 'refusal'>;
   /** RFC 4028 Min-SE: the shortest session interval we accept (422 below it). Default 90 s. */
   sessionMinSeS?: number;
+  /** RFC 4028 Session-Expires our INVITEs offer (a trunk's own wins); 0 or absent: none offered. */
+  sessionExpiresS?: number;
   log: Logger;
   /** Counts admissions, refusals and verdicts; absent in tests that do not look. */
   metrics?: Pick<SignalingMetrics, 'admitted' | 'refused' | 'callEnded'>;

@@ -15,7 +15,13 @@ import type { Logger } from 'pino';
 import { DTMF_INFO_TYPES, parseInfoDtmf } from './info-dtmf.ts';
 import type { MediaPool } from './media-pool.ts';
 import { SessionRefresher } from './session-refresher.ts';
-import { negotiateSessionTimer, sessionTimerHeaders, type SessionTimerOffer } from './session-timer.ts';
+import {
+  negotiateSessionTimer,
+  sessionTimerHeaders,
+  type ActiveTimer,
+  type Refresher,
+  type SessionTimerOffer,
+} from './session-timer.ts';
 import { IN_DIALOG_ACCEPT, IN_DIALOG_ALLOW, SUPPORTED } from './sip-capabilities.ts';
 
 export interface InDialogSessionOptions {
@@ -32,8 +38,10 @@ export interface InDialogSessionOptions {
   /** The o= version of our last SDP; every new SDP we send increments it (RFC 3264 §8). */
   sdpVersion: number;
   minSeS: number;
-  /** The session timer negotiated at the INVITE. */
+  /** The session timer negotiated at the INVITE (as UAS), or read from the 2xx to ours (as UAC). */
   timer: SessionTimerOffer;
+  /** Our role in the dialog, `uas` unless given (`uac` on a call we placed): our refreshes name it as refresher. */
+  role?: Refresher;
   /** The peer's Allow at the INVITE listed UPDATE (RFC 4028 §7.4: refresh with UPDATE then). */
   remoteAllowsUpdate: boolean;
   log: Logger;
@@ -76,6 +84,7 @@ export class InDialogSession {
       dialog: options.dialog,
       contact: options.contact,
       remoteAllowsUpdate: options.remoteAllowsUpdate,
+      role: options.role ?? 'uas',
       log: options.log,
       onExpired: () => options.onEnd('session-expired'),
       reinvite: {
@@ -93,7 +102,7 @@ export class InDialogSession {
     return this.#offer.direction;
   }
 
-  get sessionTimer(): { intervalS: number; refresher: 'uac' | 'uas' } | undefined {
+  get sessionTimer(): ActiveTimer | undefined {
     return this.#refresher.current;
   }
 

@@ -1,12 +1,24 @@
 import type { Dialog, SipResponse, SipStack } from '@voicebridge/sip';
 import type { Logger } from 'pino';
-import { parseSessionExpires, SessionTimer, type Refresher, type SessionTimerOffer } from './session-timer.ts';
+import {
+  parseSessionExpires,
+  SessionTimer,
+  type ActiveTimer,
+  type Refresher,
+  type SessionTimerOffer,
+} from './session-timer.ts';
 import { SUPPORTED } from './sip-capabilities.ts';
 
 export interface SessionRefresherOptions {
   stack: SipStack;
   dialog: Dialog;
   contact: string;
+  /**
+   * Our role in the dialog: the refresher our refresh requests name (ourselves), and how the
+   * refresher of their 2xx reads. On a call we placed we are the UAC of the dialog and of every
+   * refresh we send, so `uac` is us either way.
+   */
+  role: Refresher;
   /** RFC 4028 §7.4: refresh with UPDATE when the peer allows it. */
   remoteAllowsUpdate: boolean;
   log: Logger;
@@ -38,8 +50,8 @@ export class SessionRefresher {
     });
   }
 
-  get current(): { intervalS: number; refresher: Refresher } | undefined {
-    return this.#timer.running ? { intervalS: this.#timer.intervalS, refresher: this.#timer.refresher } : undefined;
+  get current(): ActiveTimer | undefined {
+    return this.#timer.running ? { intervalS: this.#timer.intervalS, weRefresh: this.#timer.weRefresh } : undefined;
   }
 
   /** A negotiated (or refreshed) session: restart; none: the session runs without a timer (§10). */
@@ -49,7 +61,7 @@ export class SessionRefresher {
       this.#timer.stop();
       return;
     }
-    this.#timer.start(offer.intervalS, offer.refresher);
+    this.#timer.start(offer.intervalS, offer.weRefresh);
   }
 
   close(): void {
@@ -62,7 +74,7 @@ export class SessionRefresher {
     const intervalS = this.#timer.intervalS;
     const headers: [string, string][] = [
       ['Contact', `<${this.#options.contact}>`],
-      ['Session-Expires', `${intervalS};refresher=uas`],
+      ['Session-Expires', `${intervalS};refresher=${this.#options.role}`],
       ['Supported', SUPPORTED],
     ];
     const { stack, dialog, reinvite } = this.#options;
@@ -85,7 +97,7 @@ export class SessionRefresher {
         this.#timer.stop();
         return;
       }
-      this.#timer.start(se.deltaS, se.refresher === 'uac' ? 'uac' : 'uas');
+      this.#timer.start(se.deltaS, (se.refresher ?? this.#options.role) === this.#options.role);
       return;
     }
     const status = outcome.kind === 'response' ? outcome.response.status : 408;
@@ -93,6 +105,6 @@ export class SessionRefresher {
     // any other failure leaves the remaining half of the interval to the expiry watch.
     this.#options.log.warn({ status }, 'session refresh failed');
     if (status === 408 || status === 481) this.#options.onExpired();
-    else this.#timer.start(intervalS / 2, 'uac');
+    else this.#timer.start(intervalS / 2, false);
   }
 }

@@ -16,6 +16,8 @@ export type SessionTimerOffer =
       refresher: Refresher;
       /** The UAC supports timer: our 2xx says `Require: timer` (§9). */
       uacSupports: boolean;
+      /** We keep the session alive (refresh at SE/2); else we watch for the peer's refresh. */
+      weRefresh: boolean;
     };
 
 /** `Session-Expires: 1800;refresher=uac` (compact `x`), RFC 4028 §4. */
@@ -52,7 +54,7 @@ export function negotiateSessionTimer(request: SipMessage, minSeS: number): Sess
   if (se.deltaS < minSeS) return { kind: 'too-small', minSeS };
   const uacSupports = hasOptionTag(request, 'Supported', 'timer') || hasOptionTag(request, 'Require', 'timer');
   const refresher: Refresher = uacSupports ? (se.refresher ?? 'uac') : 'uas';
-  return { kind: 'use', intervalS: se.deltaS, refresher, uacSupports };
+  return { kind: 'use', intervalS: se.deltaS, refresher, uacSupports, weRefresh: refresher === 'uas' };
 }
 
 /** Headers of our 2xx for a negotiated timer (§9). */
@@ -61,6 +63,25 @@ export function sessionTimerHeaders(offer: SessionTimerOffer): [string, string][
   const headers: [string, string][] = [['Session-Expires', `${offer.intervalS};refresher=${offer.refresher}`]];
   if (offer.uacSupports) headers.push(['Require', 'timer']);
   return headers;
+}
+
+/** A session timer in force: its interval, and whether we or the peer refresh it. */
+export interface ActiveTimer {
+  intervalS: number;
+  weRefresh: boolean;
+}
+
+/**
+ * RFC 4028 §7.2 as UAC: the 2xx to our INVITE decides. Without Session-Expires the session has no
+ * timer; with one, `refresher=uac` (us) or `uas` (the callee). A 2xx whose Session-Expires lacks the
+ * refresher (a UAS that does not know the extension, the value inserted by a proxy) leaves the
+ * refreshing to us: §7.2 makes the UAC the refresher then.
+ */
+export function sessionTimerOfAnswer(response: SipMessage): SessionTimerOffer {
+  const se = parseSessionExpires(response.headers.get('Session-Expires'));
+  if (!se || se.deltaS === 0) return { kind: 'none' };
+  const refresher = se.refresher ?? 'uac';
+  return { kind: 'use', intervalS: se.deltaS, refresher, uacSupports: true, weRefresh: refresher === 'uac' };
 }
 
 export interface SessionTimerOptions {
@@ -78,7 +99,7 @@ export class SessionTimer {
   readonly #options: SessionTimerOptions;
   #timer: NodeJS.Timeout | undefined;
   #intervalS = 0;
-  #refresher: Refresher = 'uac';
+  #weRefresh = false;
   #closed = false;
 
   constructor(options: SessionTimerOptions) {
@@ -89,21 +110,21 @@ export class SessionTimer {
     return this.#intervalS;
   }
 
-  get refresher(): Refresher {
-    return this.#refresher;
+  get weRefresh(): boolean {
+    return this.#weRefresh;
   }
 
   get running(): boolean {
     return this.#timer !== undefined;
   }
 
-  /** (Re)starts the timer for a negotiated interval; we are the UAS, so `uas` means we refresh. */
-  start(intervalS: number, refresher: Refresher): void {
+  /** (Re)starts the timer for a negotiated interval. */
+  start(intervalS: number, weRefresh: boolean): void {
     if (this.#closed) return;
     this.stop();
     this.#intervalS = intervalS;
-    this.#refresher = refresher;
-    if (refresher === 'uas') {
+    this.#weRefresh = weRefresh;
+    if (weRefresh) {
       this.#timer = setTimeout(
         () => {
           this.#timer = undefined;

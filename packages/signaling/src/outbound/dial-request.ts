@@ -12,6 +12,8 @@ export interface OutboundTarget {
   credentials?: { username: string; password: string };
   /** A preloaded route set (RFC 3261 §8.1.2), name-addrs. */
   routes?: readonly string[];
+  /** RFC 4028 Session-Expires to offer instead of the bridge's (the trunk's `outbound.sessionExpiresS`). */
+  sessionExpiresS?: number;
   /** Our From user when the carrier wants an account id there instead of the caller id. */
   fromUser?: string;
 }

@@ -173,7 +173,9 @@ export class OutboundCall {
     const tag = this.#deps.stack.generateTag();
     const call = { sender, callerId: request.callerId, tag, sipCallId: this.sipCallId, contact, offer };
     this.#transition(OutboundState.Calling);
-    this.#uac = this.#deps.stack.dial(outboundInvite(this.#target, call, (response) => this.#onProvisional(response)));
+    const timer = { sessionExpiresS: this.#deps.sessionExpiresS, minSeS: this.#deps.sessionMinSeS ?? RFC_MIN_SE_S };
+    const onProvisional = (response: SipResponse): void => this.#onProvisional(response);
+    this.#uac = this.#deps.stack.dial(outboundInvite(this.#target, call, onProvisional, timer));
     this.#ring.start(request.ringTimeoutS * 1000, () => {
       this.#log.info({ ringTimeoutS: request.ringTimeoutS }, 'ring timeout: cancelling');
       this.#uac?.cancel('SIP;cause=480;text="No answer"');

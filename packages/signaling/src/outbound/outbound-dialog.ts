@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 import type { CallDeps } from '../call/call-deps.ts';
 import { InDialogSession } from '../call/in-dialog-session.ts';
 import { ReferClient, type TransferProgress } from '../call/refer-client.ts';
+import { sessionTimerOfAnswer } from '../call/session-timer.ts';
+import { peerAllows } from '../call/sip-capabilities.ts';
 
 export interface OutboundDialogOptions {
   callId: string;
@@ -58,8 +60,11 @@ export class OutboundDialog {
       offer: options.remote,
       sdpVersion: 1,
       minSeS: options.minSeS,
-      timer: { kind: 'none' },
-      remoteAllowsUpdate: false,
+      // RFC 4028 §7.2: the 2xx names the interval and who refreshes; `uac` is us, in the dialog and in
+      // every refresh we send.
+      timer: sessionTimerOfAnswer(options.response),
+      role: 'uac',
+      remoteAllowsUpdate: peerAllows(options.response, 'UPDATE'),
       log,
       refuseMediaTarget: options.refuseMediaTarget,
       onEnd: options.onEnd,

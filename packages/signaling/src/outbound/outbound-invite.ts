@@ -25,7 +25,10 @@ export function outboundInvite(
   target: OutboundTarget,
   call: { sender: InviteSender; callerId: string; tag: string; sipCallId: string; contact: string; offer: string },
   onProvisional: (response: SipResponse) => void,
+  timer: { sessionExpiresS?: number; minSeS: number },
 ): UacInviteOptions {
+  // RFC 4028 §7.1: Session-Expires without a refresher leaves the choice to the callee; never below our Min-SE.
+  const intervalS = target.sessionExpiresS ?? timer.sessionExpiresS ?? 0;
   const host = formatHost(call.sender.advertisedAddress);
   return {
     requestUri: target.requestUri,
@@ -42,6 +45,7 @@ export function outboundInvite(
     body: Buffer.from(call.offer),
     contentType: 'application/sdp',
     ...(target.credentials && { credentials: target.credentials }),
+    ...(intervalS > 0 && { sessionTimer: { intervalS: Math.max(intervalS, timer.minSeS), minSeS: timer.minSeS } }),
     listener: { onProvisional },
   };
 }

@@ -36,6 +36,7 @@ export async function trunkTarget(
     destination: await resolver.resolve(hop.target, hop.transport),
     ...(credentials && { credentials }),
     ...(trunk.outbound?.fromUser !== undefined && { fromUser: trunk.outbound.fromUser }),
+    ...(trunk.outbound?.sessionExpiresS !== undefined && { sessionExpiresS: trunk.outbound.sessionExpiresS }),
   };
 }
 
