@@ -47,6 +47,7 @@ export class AssemblyAiStt implements SpeechToText {
   #socket: WebSocket | undefined;
   #closed = false;
   #samplesSent = 0;
+  #lastMessageAtMs: number | undefined;
 
   constructor(options: AssemblyAiSttOptions) {
     this.#options = options;
@@ -54,6 +55,11 @@ export class AssemblyAiStt implements SpeechToText {
 
   get audioSeconds(): number {
     return this.#samplesSent / 8000;
+  }
+
+  /** `performance.now()` of the provider's last message, of any kind (the stall check reads it). */
+  get lastMessageAtMs(): number | undefined {
+    return this.#lastMessageAtMs;
   }
 
   async prepare(signal: AbortSignal): Promise<void> {
@@ -68,6 +74,7 @@ export class AssemblyAiStt implements SpeechToText {
     const events = new EventQueue<Event>();
     let ending = false;
     socket.on('message', (data, isBinary) => {
+      this.#lastMessageAtMs = performance.now();
       if (isBinary) return;
       const frame = parseFrame(data);
       const type = frame?.['type'];

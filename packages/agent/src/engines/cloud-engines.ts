@@ -14,11 +14,15 @@ import { CARTESIA_DEFAULT_MODEL, CartesiaTts } from './cartesia-tts.ts';
 import { DEEPGRAM_AURA_DEFAULT_MODEL, DeepgramAuraTts } from './deepgram-aura-tts.ts';
 import { DeepgramStt } from './deepgram-stt.ts';
 import { ELEVENLABS_DEFAULT_MODEL, ElevenLabsTts } from './elevenlabs-tts.ts';
+import { OpenAiStt } from './openai-stt.ts';
+import { OPENAI_STT_DEFAULT_MODEL } from './openai-transcription-wire.ts';
 
 /** A cloud STT adapter: a socket opened before the answer, and the audio it was sent (what is billed). */
 export interface CloudStt extends SpeechToText {
   prepare(signal: AbortSignal): Promise<void>;
   readonly audioSeconds: number;
+  /** `performance.now()` of the provider's last message of any kind: how a stalled socket is told (`SttStallWatch`). */
+  readonly lastMessageAtMs: number | undefined;
 }
 
 /** A cloud TTS adapter: a socket opened before the answer, characters sent and replies cut by barge-in. */
@@ -68,6 +72,10 @@ const STT: Readonly<Record<string, Adapter<SttEngineConfig, CloudStt>>> = {
   assemblyai: {
     model: () => ASSEMBLYAI_DEFAULT_MODEL,
     build: (common, _config, model) => new AssemblyAiStt({ ...common, model }),
+  },
+  openai: {
+    model: () => OPENAI_STT_DEFAULT_MODEL,
+    build: (common, config, model) => new OpenAiStt({ ...common, model, language: config.language }),
   },
 };
 

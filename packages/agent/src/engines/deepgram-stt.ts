@@ -55,6 +55,7 @@ export class DeepgramStt implements SpeechToText {
   #closed = false;
   /** Audio sent, in samples (8 kHz): what Deepgram bills. */
   #samplesSent = 0;
+  #lastMessageAtMs: number | undefined;
 
   constructor(options: DeepgramSttOptions) {
     this.#options = options;
@@ -63,6 +64,11 @@ export class DeepgramStt implements SpeechToText {
   /** Audio seconds sent so far. */
   get audioSeconds(): number {
     return this.#samplesSent / 8000;
+  }
+
+  /** `performance.now()` of the provider's last message, of any kind (the stall check reads it). */
+  get lastMessageAtMs(): number | undefined {
+    return this.#lastMessageAtMs;
   }
 
   /** Opens the socket now (a refused key throws `VB_CONFIG_INVALID` here, before the answer). */
@@ -78,6 +84,7 @@ export class DeepgramStt implements SpeechToText {
     const events = new EventQueue<Event>();
     let ending = false;
     socket.on('message', (data, isBinary) => {
+      this.#lastMessageAtMs = performance.now();
       if (isBinary) return;
       const frame = parseFrame(data);
       const type = frame?.['type'];

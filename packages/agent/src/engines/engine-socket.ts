@@ -24,6 +24,11 @@ export interface EngineSocketOptions {
   backoffMs?: number;
   /** Largest message accepted from the provider. Default 4 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * Called with the socket as it opens, before the open is awaited: a provider that speaks first
+   * (a session event, an error and a close) may have its frames delivered before an `await` resumes.
+   */
+  onOpen?: (socket: WebSocket) => void;
   log?: Logger;
 }
 
@@ -103,6 +108,7 @@ function connectOnce(options: EngineSocketOptions, signal: AbortSignal): Promise
       socket.removeAllListeners('error');
       // Errors after the open are reported through `close`; an unhandled one would crash the worker.
       socket.on('error', () => {});
+      options.onOpen?.(socket);
       resolve(socket);
     });
     socket.once('unexpected-response', (_request, response) => {

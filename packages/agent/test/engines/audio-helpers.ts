@@ -22,7 +22,8 @@ function muLawEncode(input: number): number {
   return ~(sign | (exponent << 4) | mantissa) & 0xff;
 }
 
-function muLawDecode(code: number): number {
+/** One G.711 μ-law byte to its linear sample (the classic algorithm, independent of `@voicebridge/rtp`). */
+export function muLawDecode(code: number): number {
   const u = ~code & 0xff;
   const exponent = (u >> 4) & 0x07;
   const magnitude = ((((u & 0x0f) << 3) + 0x84) << exponent) - 0x84;
