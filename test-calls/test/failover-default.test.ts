@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@voicebridge/protocol';
 import { conversationWav } from '../src/audio-fixtures.ts';
@@ -9,6 +9,16 @@ import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { answeredCallId, pidThatLogged, readyPids } from '../src/bridge-processes.ts';
 import { assertBridgeIdle, callRecords } from '../src/sipp.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
+
+/** When the bridge first logged a line matching `match` (pino's `time`). */
+function logTime(bridge: RunningBridge, match: (line: { msg?: string; pid?: number }) => boolean): number {
+  for (const line of bridge.logs) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { msg?: string; pid?: number; time?: number };
+    if (match(entry) && typeof entry.time === 'number') return entry.time;
+  }
+  throw new Error('no such log line');
+}
 
 /**
  * The default `voicebridge start` (one agent process): a real call (baresip) to the scripted demo,
@@ -49,6 +59,7 @@ describe('failover with default settings: SIGKILL of the only agent process', fu
     await waitFor('the answer about opening hours', 40_000, () => agentSaid(/nine in the morning/));
     const owner = pidThatLogged(bridge, callId, 'agent on the call');
     expect(owner, 'the pid of the agent on the call').to.be.a('number');
+    const killedAtMs = Date.now();
     process.kill(owner as number, 'SIGKILL');
     await waitFor('the restarted agent to resume', 30_000, () => agentSaid(/^Back to hours\.$/)).catch(
       async (error: unknown) => {
@@ -59,6 +70,11 @@ describe('failover with default settings: SIGKILL of the only agent process', fu
     );
     const resumedBy = pidThatLogged(bridge, callId, 'taking over a call: resuming its conversation');
     expect(resumedBy, 'a restarted process took the call over').to.be.a('number').and.not.equal(owner);
+    const readyAtMs = logTime(bridge, (l) => l.msg === 'agent ready' && l.pid === resumedBy);
+    const takenAtMs = logTime(bridge, (l) => l.msg === 'taking over a call: resuming its conversation');
+    process.stdout.write(
+      `      agent SIGKILL → restarted process ready after ${readyAtMs - killedAtMs} ms, call taken over after ${takenAtMs - killedAtMs} ms (load average ${loadavg()[0]!.toFixed(1)})\n`,
+    );
     await waitFor('the answer about the price', 40_000, () => agentSaid(/ten dollars/)).catch(
       async (error: unknown) => {
         const so = await records.get(callId);

@@ -42,9 +42,11 @@ export class Supervisor {
         execArgv: ['--import', tsx],
         env: { ...options.env, ...env },
         // A restarted signaling process is what BYEs the callers its crash left up (within 5 s of the
-        // kill is the aim; loading the process alone takes 1-4 s on a busy 2-core box): its first restart
+        // kill is the aim; loading the process alone takes 1-4 s on a busy 2-core box), and a restarted
+        // single agent process is what takes its calls over before media gives them up
+        // (AGENT_LOST_TIMEOUT_MS, 10 s; loading takes 3 s idle, 6-9 s loaded): their first restart
         // waits less.
-        ...(service === 'signaling' && { restartDelayMs: { initial: 100, max: 30_000 } }),
+        ...((service === 'signaling' || service === 'agent') && { restartDelayMs: { initial: 100, max: 30_000 } }),
         onLine: options.onLine,
         onEvent: options.onEvent,
       });
