@@ -81,16 +81,34 @@ describe('dashboard in headless Chromium with real calls', function () {
 
     await page.goto(`${base()}/#/numbers`);
     await page.waitForSelector('#number-editor');
+    // A refusal shows beside the input it is about (the API's field and message, as text), not in a banner.
+    await page.fill('#number-e164', '5550142');
+    await page.click('#number-editor button[type=submit]');
+    const numberRefusal = page.locator('#number-e164 + #number-e164-error');
+    await numberRefusal.filter({ hasText: /\S/ }).waitFor();
+    expect(await numberRefusal.getAttribute('data-field')).to.equal('e164');
+    expect(await numberRefusal.textContent()).to.match(/^e164: "5550142" is not an E\.164 number/);
+    expect(await page.getAttribute('#number-e164', 'aria-invalid')).to.equal('true');
     await page.fill('#number-e164', NUMBER);
     await page.fill(
       '#number-config',
-      JSON.stringify({ agent: { kind: 'scripted', answers: [{ keyword: ' ', text: 'x' }] } }),
+      JSON.stringify({ agent: { kind: 'scripted', answers: [{ keyword: ' ', text: 'x' }] } }, null, 2),
     );
     await page.click('#number-editor button[type=submit]');
-    const refusal = page.locator('#number-editor [role=alert]');
-    await refusal.waitFor();
+    const refusal = page.locator('#number-config + #number-config-error');
+    await refusal.filter({ hasText: /\S/ }).waitFor();
     expect(await refusal.getAttribute('data-field')).to.equal('agent.answers[0].keyword');
-    expect(await refusal.textContent()).to.match(/^agent\.answers\S*keyword: /);
+    expect(await refusal.textContent()).to.match(/^line 6: agent\.answers\S*keyword: /);
+    expect(await page.getAttribute('#number-config', 'aria-invalid')).to.equal('true');
+    // The offending member is selected in the JSON, and the number's earlier message is gone.
+    const selected = await page.$eval('#number-config', (area) => {
+      const text = area as unknown as { value: string; selectionStart: number; selectionEnd: number };
+      return text.value.slice(text.selectionStart, text.selectionEnd);
+    });
+    expect(selected).to.equal('"keyword": " "');
+    expect(await page.textContent('#number-e164-error')).to.equal('');
+    expect(await page.getAttribute('#number-e164', 'aria-invalid')).to.equal(null);
+    expect(await page.locator('#number-editor .status [role=alert]').count()).to.equal(0);
     await page.fill(
       '#number-config',
       JSON.stringify({

@@ -1,4 +1,5 @@
 import { el, errorLine, formatTime, show } from './dom.js';
+import { locateField } from './json-path.js';
 
 const MANAGED = ['version', 'configVersion', 'updatedAtMs'];
 const EXAMPLE = { agent: { kind: 'scripted', greeting: 'Hello, how can I help?' } };
@@ -9,19 +10,70 @@ function withoutManaged(config) {
   return Object.fromEntries(Object.entries(config).filter(([k]) => !MANAGED.includes(k)));
 }
 
-/** A JSON editor for one number config: the API's zod messages come back naming the field. */
+/** The fields of the path and the body that name the number itself: their messages go beside its input. */
+const NUMBER_FIELDS = ['e164', 'number'];
+
+/**
+ * Puts a refusal beside the input it is about: the number's, or the config's with the field the API
+ * named selected in the JSON and its line given. An error naming no field goes to `status`. The
+ * message is the API's own text, shown as text.
+ */
+function fieldReporter({ number, numberError, text, configError, status }) {
+  const inputs = [
+    [number, numberError],
+    [text, configError],
+  ];
+  const clear = () => {
+    for (const [input, slot] of inputs) {
+      input.removeAttribute('aria-invalid');
+      slot.replaceChildren();
+      slot.removeAttribute('data-field');
+    }
+    status.replaceChildren();
+  };
+  const report = (error) => {
+    clear();
+    const field = error?.field;
+    if (!field) return show(status, errorLine(error));
+    const [input, slot] = NUMBER_FIELDS.includes(field) ? inputs[0] : inputs[1];
+    const where = input === text && field !== 'body' ? locateField(text.value, field) : undefined;
+    input.setAttribute('aria-invalid', 'true');
+    slot.setAttribute('data-field', field);
+    show(slot, where ? `line ${where.line}: ${error.message}` : error.message);
+    input.focus();
+    if (where) input.setSelectionRange(where.start, where.end);
+  };
+  return { report, clear };
+}
+
+/** A JSON editor for one number config: the API's zod messages come back naming the field, shown beside it. */
 function editor(api, { e164, config, isNew }) {
-  const number = el('input', { id: 'number-e164', value: e164 ?? '', placeholder: '+15551230001', readonly: !isNew });
-  const text = el('textarea', { id: 'number-config', rows: 16, spellcheck: 'false' });
+  const number = el('input', {
+    id: 'number-e164',
+    value: e164 ?? '',
+    placeholder: '+15551230001',
+    readonly: !isNew,
+    'aria-describedby': 'number-e164-error',
+  });
+  const numberError = el('p', { id: 'number-e164-error', class: 'error field-error', role: 'alert' });
+  const text = el('textarea', {
+    id: 'number-config',
+    rows: 16,
+    spellcheck: 'false',
+    'aria-describedby': 'number-config-error',
+  });
   text.value = JSON.stringify(config, null, 2);
+  const configError = el('p', { id: 'number-config-error', class: 'error field-error', role: 'alert' });
   const status = el('div', { class: 'status' });
+  const fields = fieldReporter({ number, numberError, text, configError, status });
   const save = async (event) => {
     event.preventDefault();
+    fields.clear();
     let body;
     try {
       body = JSON.parse(text.value);
     } catch (error) {
-      show(status, errorLine({ message: `config: not JSON (${error.message})`, field: 'body' }));
+      fields.report({ message: `config: not JSON (${error.message})`, field: 'body' });
       return;
     }
     try {
@@ -36,7 +88,7 @@ function editor(api, { e164, config, isNew }) {
       );
       if (isNew) location.hash = `#/numbers/${encodeURIComponent(number.value.trim())}`;
     } catch (error) {
-      show(status, errorLine(error));
+      fields.report(error);
     }
   };
   const remove = async () => {
@@ -44,7 +96,7 @@ function editor(api, { e164, config, isNew }) {
       await api.request('DELETE', path(number.value.trim()));
       location.hash = '#/numbers';
     } catch (error) {
-      show(status, errorLine(error));
+      fields.report(error);
     }
   };
   return el(
@@ -52,8 +104,10 @@ function editor(api, { e164, config, isNew }) {
     { id: 'number-editor', onsubmit: (event) => void save(event) },
     el('label', { for: 'number-e164' }, 'Number (E.164)'),
     number,
+    numberError,
     el('label', { for: 'number-config' }, 'Config (number config v2, docs/configuration.md)'),
     text,
+    configError,
     el(
       'div',
       { class: 'actions' },
