@@ -18,6 +18,8 @@ export interface CallEnginesOptions {
   log: Logger;
   /** See `FallbackTts`. */
   stallMs?: number;
+  /** See `SttStallWatch` (its `stallMs`, default 3000). */
+  sttStallMs?: number;
   /** Told the provider's name each time one of this call's cloud engines fails (the worker's metrics). */
   engineFailed?: (provider: string) => void;
 }
@@ -55,7 +57,8 @@ export class CallEngines {
       cloud.stt,
       offline.stt,
       options,
-      (primary, fallback, engineSwitch) => new FallbackStt({ primary, fallback, switch: engineSwitch }),
+      (primary, fallback, engineSwitch) =>
+        new FallbackStt({ primary, fallback, switch: engineSwitch, stall: { stallMs: options.sttStallMs } }),
     );
     const tts = withFallback(
       cloud.tts,
