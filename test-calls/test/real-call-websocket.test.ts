@@ -10,6 +10,7 @@ import { recognizeWav } from '../src/recognize.ts';
 import { assertBridgeIdle, cseqMethod, describeRun, endedRecord, runSipp, statusOf } from '../src/sipp.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { freePort } from '../../test/support/free-port.ts';
+import { pcmuDecode } from '@voicebridge/rtp';
 import { streamProblems } from '../../packages/agent/test/bot/stream-conformance.ts';
 import { echoMedia, TestBot } from '../../packages/agent/test/bot/test-bot.ts';
 
@@ -17,6 +18,9 @@ const ECHO = '+15550181';
 const CLOSER = '+15550182';
 const GONE = '+15550183';
 const HANGER = '+15550184';
+const REPLIER = '+15550185';
+/** The replying bot waits this long after the caller's last voiced frame (its own VAD) before it answers. */
+const REPLY_AFTER_QUIET_FRAMES = 35;
 const ACCOUNT = `AC${'7'.repeat(32)}`;
 const TOKEN = 'twilio-compat-token-0123456789';
 
@@ -34,6 +38,7 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
   let echo: TestBot;
   let closer: TestBot;
   let hanger: TestBot;
+  let replier: TestBot;
   const calls: BaresipCall[] = [];
 
   before(async () => {
@@ -47,6 +52,23 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
         connection.socket.close(1000, 'conversation over');
     };
     hanger = await TestBot.start();
+    // Answers each caller turn as a voice bot does: after 300 ms of voice, 700 ms of quiet by its own
+    // energy VAD (-40 dBFS), then one second of tone.
+    replier = await TestBot.start();
+    const heard = { voiced: 0, quiet: 0 };
+    replier.onMessage = (connection, message) => {
+      if (message['event'] !== 'media') return;
+      const frame = Buffer.from((message['media'] as { payload: string }).payload, 'base64');
+      const pcm = new Int16Array(frame.length);
+      pcmuDecode(frame, pcm);
+      const power = pcm.reduce((sum, s) => sum + s * s, 0) / pcm.length / 32768 ** 2;
+      if (power >= 1e-4) [heard.voiced, heard.quiet] = [heard.voiced + 1, 0];
+      else heard.quiet++;
+      if (heard.voiced < 15 || heard.quiet < REPLY_AFTER_QUIET_FRAMES) return;
+      heard.voiced = 0;
+      const tone = Buffer.from(Array.from({ length: 8000 }, (_, i) => (i % 8 < 4 ? 0x20 : 0xa0)));
+      connection.send({ event: 'media', streamSid: message['streamSid'], media: { payload: tone.toString('base64') } });
+    };
     bridge = await startBridge({
       env: { STT_POOL_SIZE: '1', TWILIO_COMPAT_ACCOUNT_SID: ACCOUNT, TWILIO_COMPAT_AUTH_TOKEN: TOKEN },
     });
@@ -56,6 +78,7 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
       [CLOSER, closer.url('/media')],
       [GONE, `ws://127.0.0.1:${unused}/media`],
       [HANGER, hanger.url('/media')],
+      [REPLIER, replier.url('/media')],
     ] as const) {
       const account = number === HANGER ? ['--websocket-account-sid', ACCOUNT] : [];
       const set = await bridge.cli([
@@ -78,6 +101,7 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
     await echo?.close();
     await closer?.close();
     await hanger?.close();
+    await replier?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -187,5 +211,28 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
     const again = await hangUp(TOKEN);
     expect(again.status).to.equal(404);
     expect(await again.json()).to.include({ code: 20404, status: 404 });
+  });
+
+  it("a bot that answers each turn: the record times the caller's last voice → the bot's reply → its first RTP packet, and calls show prints the bot block and table", async () => {
+    const mic = join(dir, 'turn.wav');
+    await spokenWav(mic, 'What are your opening hours?', 1, 6);
+    const call = await baresipCall({ uri: `sip:${REPLIER}@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 40 });
+    calls.push(call);
+    const record = await lastRecord(REPLIER, true);
+    const turn = record.turns?.[0];
+    expect(turn, 'a timed turn').to.not.equal(undefined);
+    expect(turn?.voiceEndAtMs, "the caller's last voice").to.be.a('number');
+    // The bot answered 700 ms of quiet after the words by its own VAD: our turn starts at the voice end, not at its reply.
+    expect(turn!.sttFinalAtMs - turn!.voiceEndAtMs!, 'voice end → the bot reply (ms)').to.be.at.least(500);
+    expect(turn?.firstRtpAtMs, 'the reply left the media worker').to.be.at.least(turn!.sttFinalAtMs);
+    process.stdout.write(
+      `      turn 1: voice end → bot reply ${turn!.sttFinalAtMs - turn!.voiceEndAtMs!} ms → first RTP ${turn!.firstRtpAtMs! - turn!.sttFinalAtMs} ms\n`,
+    );
+    const shown = await bridge.cli(['calls', 'show', record.callId]);
+    expect(shown.stdout).to.match(new RegExp(`\\n {2}url +${replier.url('/media').replace(/[.]/g, '\\.')}\\n`));
+    expect(shown.stdout).to.match(
+      /\n {2}bot → caller +\d+ messages, [\d.]+s of audio, 0\.0s dropped at the queue's bound\n/,
+    );
+    expect(shown.stdout).to.match(/\nbot turn latency \(ms\):\nTURN +AT +VOICE→BOT +BOT→RTP +TOTAL +JITTER BUF\n1 /);
   });
 });

@@ -301,7 +301,9 @@ export function formatCallRecord(record: CallRecord, nowMs: number): string {
       ? 'transcript: (empty)\n'
       : `transcript (${count} ${count === 1 ? 'entry' : 'entries'}):\n` +
         record.transcript.map((e) => `+${seconds(e.atMs)} ${e.speaker}: ${printable(e.text)}\n`).join('');
-  return `${head}\n${transcript}${formatTurnLatencies(record.turns)}${formatTurnUsage(record.turns)}`;
+  // A bot call's turns have no transcript or TTS stages: the CLI prints them with the bot block.
+  const turns = record.agent === 'websocket' ? '' : formatTurnLatencies(record.turns) + formatTurnUsage(record.turns);
+  return `${head}\n${transcript}${turns}`;
 }
 
 /** `b - a` in ms, or '-' when either stage did not happen. */

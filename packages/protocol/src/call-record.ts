@@ -79,7 +79,11 @@ export const TurnLatencySchema = z.object({
   turn: z.number().int().positive(),
   /** The agent received the caller's last voiced frame before the final transcript (energy VAD). */
   voiceEndAtMs: callMs.optional(),
-  /** The final transcript that made this a turn. */
+  /**
+   * The final transcript that made this a turn. A `websocket` call has no transcript of ours: there
+   * it is the bot's first voiced audio after the caller's voice ended (and the answer and first
+   * audio stages are the same moment).
+   */
   sttFinalAtMs: callMs,
   /** The model's first token, or the scripted answer chosen. */
   answerAtMs: callMs.optional(),

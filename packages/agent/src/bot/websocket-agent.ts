@@ -14,6 +14,7 @@ import { AgentRefusal, type AgentKind, type AgentUsage, type CallContext } from 
 import { delay } from '../stt/abortable.ts';
 import { parseBotMessage, type BotMessage, type IgnoredReason } from './bot-messages.ts';
 import { resolveBotSecrets, type BotSecretSource, type BotSecrets } from './bot-secrets.ts';
+import { BotTurns } from './bot-turns.ts';
 import { openBotSocket } from './bot-socket.ts';
 import { CallerStream } from './caller-stream.ts';
 import { StreamMessages } from './stream-messages.ts';
@@ -54,6 +55,7 @@ export class WebsocketAgent implements AgentKind {
   readonly #caller: CallerStream;
   readonly #early: BotMessage[] = [];
   readonly #ignored = new Map<IgnoredReason, number>();
+  readonly #turns = new BotTurns();
   #earlyBytes = 0;
   #checked: CheckedOutboundUrl | undefined;
   #secrets: BotSecrets | undefined;
@@ -178,9 +180,10 @@ export class WebsocketAgent implements AgentKind {
     if (this.#endedEarly) return call.hangup('bot-closed');
     for (const message of this.#early.splice(0)) this.#onBotMessage(message);
     this.#earlyBytes = 0;
-    const unobserve = call.observeCallerFrames((frame) =>
-      this.#caller.push(frame, this.#socket, () => this.#log.warn('bot socket not draining: dropping caller audio')),
-    );
+    const unobserve = call.observeCallerFrames((frame) => {
+      this.#turns.onCallerFrame(frame.samples);
+      this.#caller.push(frame, this.#socket, () => this.#log.warn('bot socket not draining: dropping caller audio'));
+    });
     try {
       // The frames went to the bot through the observer: the queue is emptied, never read.
       for await (const frame of call.callerAudio) void frame;
@@ -228,6 +231,11 @@ export class WebsocketAgent implements AgentKind {
         this.#counts.botBytes += message.mulaw.length;
         const pcm = new Int16Array(message.mulaw.length);
         pcmuDecode(message.mulaw, pcm);
+        // The bot's reply to the caller's turn closes it: the call times it to its first RTP packet.
+        if (this.#turns.isReply(pcm)) {
+          call.turns.heard();
+          call.turns.answering();
+        }
         void call.audio.write(pcm);
         return;
       }

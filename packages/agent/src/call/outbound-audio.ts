@@ -241,6 +241,7 @@ export class OutboundAudio {
     while (!this.#closed && this.#items.length > 0) {
       const item = this.#items[0] as Item;
       if (item.kind === 'mark') {
+        if (this.#completeFrameBefore()) continue;
         this.#items.shift();
         this.#publishMark(item.name);
         continue;
@@ -265,6 +266,30 @@ export class OutboundAudio {
       if (this.#sinceMark >= this.#pacingSamples) this.#publishPacingMark();
     }
     if (this.#queuedSamples <= this.#highWaterSamples) this.#releaseWriters();
+  }
+
+  /**
+   * Media pads the partial frame before a mark with silence (it must all leave before the mark is
+   * reported): a mark inside a frame with audio right behind it (a bot marking every chunk of a
+   * reply, a timing mark 20 ms into it) moves behind the rest of that frame instead, so no silence
+   * cuts into the audio. It is reported at most 20 ms later, still after all the audio before it.
+   * Returns whether it moved (the head is audio again).
+   */
+  #completeFrameBefore(): boolean {
+    const partial = this.#sinceMark % FRAME_SAMPLES;
+    const next = this.#items[1];
+    if (partial === 0 || next?.kind !== 'audio' || next.samples.length === 0) return false;
+    const take = Math.min(FRAME_SAMPLES - partial, next.samples.length);
+    const mark = this.#items[0] as Item;
+    const rest = next.samples.subarray(take);
+    this.#items.splice(
+      0,
+      2,
+      { kind: 'audio', samples: next.samples.subarray(0, take) },
+      mark,
+      ...(rest.length > 0 ? [{ kind: 'audio' as const, samples: rest }] : []),
+    );
+    return true;
   }
 
   #publishPacingMark(): void {

@@ -165,6 +165,37 @@ describe('websocket agent kind: misbehaving and real-world bots (real ws servers
     expect(counted['botSamplesDropped']).to.be.within(530 * 8000, 540 * 8000);
   });
 
+  it("a caller's turn (our VAD) and the bot's reply after it: the record's turn runs from the caller's last voice to the reply's first RTP packet; the bot talking over the caller is no reply", async () => {
+    const b = await bot();
+    const c = await call({ url: b.url() });
+    const { conn, sid } = await answered(b, c);
+    const voice = new Int16Array(160 * 25).fill(3000);
+    const quiet = new Int16Array(160 * 10);
+    const reply = Buffer.alloc(1600, 0x21).toString('base64');
+    await botHears(b, c, 0);
+    // Talked over: voiced bot audio while the caller is still speaking makes no turn.
+    c.media.sendCallerAudio(voice);
+    await b.waitFor(() => b.events('media').length >= 26, 'the caller streamed');
+    conn.send({ event: 'media', streamSid: sid, media: { payload: reply } });
+    c.media.sendCallerAudio(quiet);
+    await b.waitFor(() => b.events('media').length >= 36, 'the quiet streamed');
+    conn.send({ event: 'media', streamSid: sid, media: { payload: reply } });
+    await c.media.waitFor(() => c.turns[0]?.firstRtpAtMs !== undefined, 'the turn timed to its first RTP packet');
+    expect(c.turns).to.have.length(1);
+    const [turn] = c.turns;
+    expect(turn?.voiceEndAtMs, 'the caller voice end').to.be.a('number');
+    expect(turn?.sttFinalAtMs, 'the reply after it').to.be.at.least(turn!.voiceEndAtMs!);
+    expect(turn?.firstRtpAtMs).to.be.at.least(turn!.sttFinalAtMs);
+    // More of the same reply is not another turn; neither is audio after a caller noise.
+    conn.send({ event: 'media', streamSid: sid, media: { payload: reply } });
+    c.media.sendCallerAudio(new Int16Array(160 * 3).fill(3000));
+    c.media.sendCallerAudio(quiet);
+    await b.waitFor(() => b.events('media').length >= 49, 'the noise streamed');
+    conn.send({ event: 'media', streamSid: sid, media: { payload: reply } });
+    await c.media.waitFor(() => agentSamples(c) === 4 * 1600, 'every reply at media');
+    expect(c.turns).to.have.length(1);
+  });
+
   it('a bot closing with 1000 ends the call: BYE with bot-closed, the close code logged', async () => {
     const b = await bot();
     const c = await call({ url: b.url() });

@@ -83,6 +83,23 @@ describe('OutboundAudio (the agent-side queue in front of media)', () => {
     audio.close();
   });
 
+  it('a mark inside a 20 ms frame moves behind the rest of that frame when audio follows (media would pad it with silence); with none, it goes at once', () => {
+    const alone = queue({ aheadMs: 10_000, pacingMarkMs: 10_000 });
+    void alone.audio.write(new Int16Array(100));
+    void alone.audio.mark(never);
+    expect(alone.sent).to.deep.equal([{ audio: 100 }, { mark: 'm1' }]);
+    alone.audio.close();
+
+    const { audio, sent } = queue({ aheadMs: 40, pacingMarkMs: 40 });
+    void audio.write(new Int16Array(420));
+    void audio.mark(never);
+    void audio.write(new Int16Array(300));
+    expect(sent).to.deep.equal([{ audio: 320 }, { mark: 'q1' }]);
+    audio.onMarkReport('q1', true);
+    expect(sent.slice(2)).to.deep.equal([{ audio: 100 }, { audio: 60 }, { mark: 'm2' }, { audio: 160 }]);
+    audio.close();
+  });
+
   it('markAt places a mark inside audio still waiting, splitting it', () => {
     const { audio, sent } = queue({ aheadMs: 1000, pacingMarkMs: 1000 });
     void audio.write(ms(2000));

@@ -5,6 +5,7 @@ import { json } from '../cli-context.ts';
 import { printedHelp, runCommandGroup } from './command-group.ts';
 import type { CliContext } from '../cli-context.ts';
 import { formatCallRecord, formatCallTable, formatDeadLetters, printable, truncate } from '../format.ts';
+import { formatBotStream, formatBotTurns } from '../format-bot.ts';
 import { callsExport } from './calls-export.ts';
 import { callsTrace } from './calls-trace.ts';
 
@@ -43,7 +44,11 @@ const SHOW_HELP = `Usage: voicebridge calls show <callId> [--json]
 
 Shows one call: ids, parties, times, codec, addresses, verdict, transcript and
 the per-turn latency table (ms between stages: caller's last voice, final
-transcript, answer, TTS first audio, first RTP packet of the reply).
+transcript, answer, TTS first audio, first RTP packet of the reply). A
+websocket call adds its bot stream (URL without its query, connect time, media
+both ways, marks, clears, drops, ignored messages by kind, the bot's close) and
+its turns: the caller's last voice, the bot's first voiced audio after it, its
+first RTP packet.
 <callId> is our call id (as in "calls list") or the call's SIP Call-ID.
 Exit status 1 when no such call is stored.
 
@@ -107,7 +112,10 @@ async function callsShow(argv: readonly string[], ctx: CliContext, repo: CallRec
   }
   const dead = await new CallEventDeadLetters(ctx.redis, ctx.keys, { ttlSeconds: 1 }).list(record.callId);
   if (args.flag('json')) ctx.stdout.write(json(dead.length === 0 ? record : { ...record, eventsDeadLetter: dead }));
-  else ctx.stdout.write(formatCallRecord(record, (ctx.nowMs ?? Date.now)()) + formatDeadLetters(dead));
+  else {
+    const bot = record.agent === 'websocket' ? formatBotStream(record) + formatBotTurns(record.turns) : '';
+    ctx.stdout.write(formatCallRecord(record, (ctx.nowMs ?? Date.now)()) + bot + formatDeadLetters(dead));
+  }
   return 0;
 }
 
