@@ -43,6 +43,11 @@ export const BENCHES: [string, string][] = [
     'test-calls: bridge-added latency per turn (media worker + agent connection, in process)',
     '../test-calls/bench/bridge-latency.bench.ts',
   ],
+  // VB_BENCH_BOT_CALLS (comma-separated sizes, default 50,100,200), VB_BENCH_BOT_CALL_S per call.
+  [
+    'test-calls: websocket connector (SIPp calls, the real bridge, an echo bot in its own process: pacing, frames, clear-to-silence, CPU, heap)',
+    '../test-calls/bench/bot-connector.bench.ts',
+  ],
 ];
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -34,10 +34,10 @@
  *                           cost of /metrics, compared with a run without (docs/operations.md)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { BenchChild } from './bench-child.ts';
 import { fmt, processUsage, summarize, udpDrops, type Summary } from './bench-stats.ts';
 import type { AgentCommand } from './echo-agent-process.ts';
 import { LoadGenerator } from './load-generator.ts';
@@ -54,50 +54,6 @@ function sizes(name: string, fallback: number[]): number[] {
   if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 5000))
     throw new Error(`${name} must be a comma-separated list of call counts (1-5000), got ${raw}`);
   return parsed;
-}
-
-/** A benchmark child process answering one reply per command over IPC. */
-class Child {
-  readonly process: ChildProcess;
-  #waiters: ((message: { type: string }) => void)[] = [];
-
-  constructor(file: string) {
-    // VB_BENCH_PROFILE_DIR: each child writes a V8 CPU profile there (open in Chrome DevTools).
-    const profile = process.env.VB_BENCH_PROFILE_DIR
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VB_BENCH_PROFILE_DIR}`]
-      : [];
-    // VB_BENCH_NODE_ARGS: more node/V8 flags for the children, e.g. "--trace-gc --trace-gc-nvp".
-    const extra = process.env.VB_BENCH_NODE_ARGS?.split(' ').filter((arg) => arg !== '') ?? [];
-    this.process = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
-      execArgv: ['--import', 'tsx', ...profile, ...extra],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'advanced',
-    });
-    this.process.on('message', (message: { type: string; message?: string }) => {
-      if (message.type === 'error') console.error(`  ${file}: ${message.message}`);
-      this.#waiters.shift()?.(message);
-    });
-  }
-
-  request<T>(command: MediaCommand | AgentCommand): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${command.type}: no answer in 120 s`)), 120_000);
-      this.#waiters.push((message) => {
-        clearTimeout(timer);
-        resolve(message as T);
-      });
-      this.process.send(command);
-    });
-  }
-
-  async exit(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
-    // The child may exit before its last IPC message is read: either ends the wait.
-    await Promise.race([this.request({ type: 'exit' }).catch(() => undefined), exited]);
-    const timer = setTimeout(() => this.process.kill(), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
 }
 
 interface Row {
@@ -164,8 +120,8 @@ async function runSize(
   const span = 2 * Math.ceil(calls / processes) + 200;
   const minPort = 20000 + 2 * Math.floor(Math.random() * 2000);
   const maxPort = minPort + span * processes - 1;
-  const medias = Array.from({ length: processes }, () => new Child('./media-process.ts'));
-  const agent = mode === 'redis' ? new Child('./echo-agent-process.ts') : undefined;
+  const medias = Array.from({ length: processes }, () => new BenchChild<MediaCommand>('./media-process.ts'));
+  const agent = mode === 'redis' ? new BenchChild<AgentCommand>('./echo-agent-process.ts') : undefined;
   const generator = new LoadGenerator();
   try {
     await Promise.all(
