@@ -141,14 +141,18 @@ describe('a Redis outage does not hold back our BYE', function () {
     const backAtMs = Date.now();
     const run = await running;
     expect(run.code, describeRun(run)).to.equal(0);
-    // The guard's farewell may still be waiting for its marks (their reports were lost with the
-    // outage): the hang-up leaves when it ends, and must then reach the caller within a second or two.
+    // The farewell's playout reports were lost with the outage: the guard hangs up once the
+    // farewell ("This call has reached its time limit. Goodbye.", ~3.3 s) would have played plus
+    // 1 s, not after each lost report's own grace (10.5 s measured before), and the hang-up must
+    // then reach the caller within a second or two.
+    const decidedAtMs = logTime(bridge.logs, call.callId, 'call guard ends the call');
     const hungUpAtMs = logTime(bridge.logs, call.callId, 'agent hangs up');
     const lateMs = byeReceivedAtMs(run) - Math.max(backAtMs, hungUpAtMs);
     process.stdout.write(
-      `      BYE ${lateMs} ms after Redis returned or the agent hung up (hang-up ${hungUpAtMs - backAtMs} ms after Redis returned)\n`,
+      `      BYE ${lateMs} ms after Redis returned or the agent hung up (hang-up ${hungUpAtMs - decidedAtMs} ms after the guard decided, ${hungUpAtMs - backAtMs} ms after Redis returned)\n`,
     );
     expect(lateMs).to.be.within(0, 2000);
+    expect(hungUpAtMs - decidedAtMs, 'the farewell and its grace, not the lost reports').to.be.below(7000);
     // Not a bridge-side end: the hard cap would come at answer + 34 s.
     expect(byeReceivedAtMs(run)).to.be.below((call.answeredAtMs as number) + 30_000);
 

@@ -11,6 +11,13 @@ export const GUARD_PHRASES = {
 /** The longest a guard waits for its farewell to be played before it hangs up anyway. */
 const FAREWELL_MAX_MS = 15_000;
 
+/**
+ * How long past the estimated end of the farewell (every queued sample at 8 kHz from when it was
+ * queued) the guard still waits for its playout report. Reports lost with the audio channel (a
+ * Redis outage) otherwise held the hang-up for each lost mark's own grace, 10.5 s measured.
+ */
+const FAREWELL_GRACE_MS = 1000;
+
 export interface CallGuardsOptions {
   maxCallDurationMs: number;
   noInputTimeoutMs: number;
@@ -37,6 +44,10 @@ export class CallGuards {
   #closed = false;
   #maxTimer: NodeJS.Timeout | undefined;
   #noInputTimer: NodeJS.Timeout | undefined;
+  /** While ending: hangs up at the farewell's estimated end plus the grace, moved on as it is queued. */
+  #farewellTimer: NodeJS.Timeout | undefined;
+  #farewellBound: NodeJS.Timeout | undefined;
+  #hangupOnce: (() => void) | undefined;
 
   constructor(options: CallGuardsOptions) {
     this.#options = options;
@@ -58,6 +69,10 @@ export class CallGuards {
   onAgentAudio(samples: number): void {
     const now = performance.now();
     this.#agentBusyUntilMs = Math.max(this.#agentBusyUntilMs, now) + samples / 8;
+    const hangup = this.#hangupOnce;
+    if (hangup === undefined) return;
+    clearTimeout(this.#farewellTimer);
+    this.#farewellTimer = setTimeout(hangup, this.#agentBusyUntilMs + FAREWELL_GRACE_MS - now);
   }
 
   /** Idempotent: clears both timers. */
@@ -65,6 +80,8 @@ export class CallGuards {
     this.#closed = true;
     clearTimeout(this.#maxTimer);
     clearTimeout(this.#noInputTimer);
+    clearTimeout(this.#farewellTimer);
+    clearTimeout(this.#farewellBound);
   }
 
   #heardCaller(): void {
@@ -100,16 +117,17 @@ export class CallGuards {
     this.#ending = true;
     clearTimeout(this.#noInputTimer);
     this.#options.log.info({ reason }, 'call guard ends the call');
-    let bound: NodeJS.Timeout | undefined;
-    const played = Promise.race([
-      this.#options.say(farewell),
-      new Promise((resolve) => (bound = setTimeout(resolve, FAREWELL_MAX_MS))),
-    ]);
-    void played
+    // After the farewell's playout report, or its estimated end plus the grace, or the bound.
+    this.#farewellBound = setTimeout(() => this.#hangupOnce?.(), FAREWELL_MAX_MS);
+    this.#hangupOnce = () => {
+      this.#hangupOnce = undefined;
+      clearTimeout(this.#farewellBound);
+      clearTimeout(this.#farewellTimer);
+      if (!this.#closed) this.#options.hangup(reason);
+    };
+    void this.#options
+      .say(farewell)
       .catch(() => undefined)
-      .finally(() => {
-        clearTimeout(bound);
-        if (!this.#closed) this.#options.hangup(reason);
-      });
+      .finally(() => this.#hangupOnce?.());
   }
 }

@@ -62,6 +62,26 @@ describe('call guards', function () {
       // Ordering, not speed: it cannot come before the queued second has played plus the timeout.
       expect(repromptAfterMs).to.be.at.least(1200);
     });
+
+    it("a farewell whose playout report never comes (the channel lost it) ends the call after its own length, not the guard's bound", async () => {
+      const startedMs = performance.now();
+      let hungUpAfterMs = 0;
+      await new Promise<void>((resolve) => {
+        guards = new CallGuards({
+          maxCallDurationMs: 50,
+          noInputTimeoutMs: 60_000,
+          // The farewell (1 s of audio) is queued, and its mark is never reported.
+          say: () => (guards!.onAgentAudio(8000), new Promise<never>(() => undefined)),
+          hangup: () => {
+            hungUpAfterMs = performance.now() - startedMs;
+            resolve();
+          },
+          log,
+        });
+      });
+      // Not before the farewell could have played; long before the 15 s bound.
+      expect(hungUpAfterMs).to.be.at.least(1000).and.below(10_000);
+    });
   });
 
   describe('on an llm call (real CallRunner, Redis channel, flite)', () => {
