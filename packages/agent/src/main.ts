@@ -24,7 +24,7 @@ await runService('agent', async (config, log, registry) => {
   const models = createLanguageModelFactory({ ...secrets, outbound, log });
   // Cloud speech engines fall back to the offline ones, at most ENGINE_FALLBACK_MAX calls at once.
   const cloud = {
-    factory: createCloudEngineFactory({ ...secrets, policy }),
+    factory: createCloudEngineFactory({ ...secrets, policy, outbound }),
     slots: new FallbackSlots(config.ENGINE_FALLBACK_MAX),
   };
   const keys = new RedisKeys(config.REDIS_KEY_PREFIX);

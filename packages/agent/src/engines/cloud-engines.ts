@@ -1,4 +1,4 @@
-import type { OutboundPolicy } from '@voicebridge/outbound';
+import type { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
 import {
   VoicebridgeError,
   type EnginesConfig,
@@ -16,6 +16,7 @@ import { DeepgramStt } from './deepgram-stt.ts';
 import { ELEVENLABS_DEFAULT_MODEL, ElevenLabsTts } from './elevenlabs-tts.ts';
 import { OpenAiStt } from './openai-stt.ts';
 import { OPENAI_STT_DEFAULT_MODEL } from './openai-transcription-wire.ts';
+import { OPENAI_TTS_DEFAULT_MODEL, OpenAiTts } from './openai-tts.ts';
 
 /** A cloud STT adapter: a socket opened before the answer, and the audio it was sent (what is billed). */
 export interface CloudStt extends SpeechToText {
@@ -46,6 +47,8 @@ export interface CloudEngineFactoryOptions {
   env: Readonly<Record<string, string | undefined>>;
   secretEnv: SecretEnvAllowList;
   policy: OutboundPolicy;
+  /** The worker's HTTP client (under `policy`) for HTTP engines; absent, each such engine makes its own. */
+  outbound?: OutboundHttp;
 }
 
 /** What every adapter takes: where, which key, the policy, the log. */
@@ -54,6 +57,8 @@ interface Common {
   apiKey: string | undefined;
   keyName: string;
   policy: OutboundPolicy;
+  /** For adapters over HTTP rather than a socket. */
+  http: OutboundHttp | undefined;
   insecure: boolean;
   log: Logger;
 }
@@ -93,6 +98,10 @@ const TTS: Readonly<Record<string, Adapter<TtsEngineConfig, CloudTts>>> = {
     model: (config) => (config.voice === undefined ? DEEPGRAM_AURA_DEFAULT_MODEL : `aura-2-${config.voice}-en`),
     build: (common, _config, model) => new DeepgramAuraTts({ ...common, model }),
   },
+  openai: {
+    model: () => OPENAI_TTS_DEFAULT_MODEL,
+    build: (common, config, model) => new OpenAiTts({ ...common, model, voice: config.voice }),
+  },
 };
 
 /** Providers with an adapter in this build; a number naming another runs on the offline engine. */
@@ -118,6 +127,7 @@ export function createCloudEngineFactory(options: CloudEngineFactoryOptions): Cl
     apiKey: keyOf(`engines.${kind}.keyEnv`, config),
     keyName: `engines.${kind}.keyEnv (${config.keyEnv ?? 'no key'})`,
     policy: options.policy,
+    http: options.outbound,
     insecure,
     log,
   });

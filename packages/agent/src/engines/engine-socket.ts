@@ -3,6 +3,7 @@ import type { Logger } from '@voicebridge/protocol';
 import WebSocket from 'ws';
 import { delay } from '../stt/abortable.ts';
 import { EngineError } from '../stt/engine-error.ts';
+import { statusError } from './engine-status.ts';
 
 /** Where and how to open one provider socket; everything secret stays in `headers`. */
 export interface EngineSocketOptions {
@@ -138,14 +139,7 @@ function isRefusedUpgrade(error: unknown): error is RefusedUpgrade {
 /** The one place an adapter's connect failure gets its code, hence its retryability. */
 function asEngineError(engine: string, error: unknown, keyName: string): EngineError {
   if (error instanceof EngineError) return error;
-  if (isRefusedUpgrade(error)) {
-    const { status } = error;
-    if (status === 401 || status === 403)
-      return new EngineError(engine, 'VB_CONFIG_INVALID', `the provider refused the key in ${keyName} (${status})`);
-    if (status === 429) return new EngineError(engine, 'VB_ENGINE_FAILED', 'rate limited (429)');
-    if (status >= 500) return new EngineError(engine, 'VB_ENGINE_FAILED', `provider error (${status})`);
-    return new EngineError(engine, 'VB_CONFIG_INVALID', `the provider refused the connection (${status})`);
-  }
+  if (isRefusedUpgrade(error)) return statusError(engine, error.status, keyName);
   if (error instanceof Error && error.name === 'OutboundRefusedError')
     return new EngineError(engine, 'VB_CONFIG_INVALID', error.message);
   const message = error instanceof Error ? error.message : String(error);

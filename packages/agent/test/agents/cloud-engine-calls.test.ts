@@ -8,6 +8,7 @@ import { chunk, streamEvents, streamText } from '../llm/fake-openai-server.ts';
 import { AuraWireServer } from '../engines/aura-wire-server.ts';
 import { CartesiaWireServer } from '../engines/cartesia-wire-server.ts';
 import { ElevenLabsWireServer, tone } from '../engines/elevenlabs-wire-server.ts';
+import { OpenAiSpeechWireServer } from '../engines/openai-speech-wire-server.ts';
 import { useLlmCallSuite, type CallHarnessOptions } from './llm-call-harness.ts';
 
 const KEY_VAR = 'ELEVENLABS_API_KEY';
@@ -190,4 +191,54 @@ describe('llm calls on each cloud TTS adapter (local wire servers, real Redis)',
       }
     });
   }
+
+  describe('openai (HTTP, 24 kHz PCM resampled to 8 kHz)', () => {
+    let server: OpenAiSpeechWireServer;
+    beforeEach(async () => {
+      server = await OpenAiSpeechWireServer.start();
+    });
+    afterEach(() => server.close());
+    const openai = (env: Record<string, string>): Partial<CallHarnessOptions> => ({
+      engines: { tts: { provider: 'openai', url: server.origin, keyEnv: 'OPENAI_API_KEY' } },
+      cloud: {
+        factory: createCloudEngineFactory({
+          env,
+          secretEnv: SecretEnvAllowList.parse('OPENAI_API_KEY'),
+          policy: new OutboundPolicy({ denyCidrs: [] }),
+        }),
+        slots: new FallbackSlots(4),
+      },
+      greeting: 'Hello.',
+    });
+
+    it("greets and answers in the provider's voice, one request per clause; the record names it, its model and the characters", async () => {
+      suite.server.respondWith(streamText(['We open at nine. ', 'See you then.']));
+      const call = await suite.start(openai({ OPENAI_API_KEY: server.key }));
+      await call.greeted();
+      // 20 ms of 24 kHz tone per character, resampled: 8 kHz samples plus the filter's few-sample tail.
+      expect(call.media.audioAfterMark(0)).to.be.within(6 * 20 * 8, 6 * 20 * 8 + 40);
+      call.stt.hear('when do you open');
+      await call.media.waitFor(() => call.marks() >= 2, 'the answer');
+      expect(call.media.audioAfterMark(1)).to.be.within(29 * 20 * 8, 29 * 20 * 8 + 80);
+      expect(server.requests.map((r) => r.body?.['input'])).to.deep.equal([
+        '',
+        'Hello.',
+        'We open at nine.',
+        'See you then.',
+      ]);
+      await call.close();
+      const record = call.recordPatches.find((patch) => patch.engines !== undefined)?.engines;
+      expect(record?.tts).to.deep.equal({ provider: 'openai', model: 'gpt-4o-mini-tts', characters: 35, cancelled: 0 });
+    });
+
+    it('a key OpenAI refuses (401) refuses the call before any greeting, naming the variable', async () => {
+      const call = await suite.start(openai({ OPENAI_API_KEY: 'sk-proj-revoked-0000' }));
+      await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
+      expect(call.logText.join('')).to.include(
+        'agent refused the call: speech engine not usable: openai: the provider refused the key in engines.tts.keyEnv (OPENAI_API_KEY) (401)',
+      );
+      expect(call.logText.join('')).to.not.include('revoked');
+      expect(call.transcript.map((t) => t.text)).to.not.include('Hello.');
+    });
+  });
 });

@@ -1,0 +1,99 @@
+import { scrub } from '../llm/provider-errors.ts';
+
+/**
+ * OpenAI's speech endpoint, as its reference gives it
+ * (https://developers.openai.com/api/reference/resources/audio/subresources/speech/methods/create,
+ * https://platform.openai.com/docs/guides/text-to-speech): `POST /v1/audio/speech` with a JSON body
+ * `{model, input, voice, response_format}`, `Authorization: Bearer KEY`; the audio comes back as the
+ * body, chunked while it is generated. `pcm` is raw 16-bit signed little-endian mono at 24 kHz with
+ * no header. Errors are JSON: `{"error": {"message", "type", "param", "code"}}`.
+ */
+export const OPENAI_API_URL = 'https://api.openai.com';
+export const OPENAI_TTS_DEFAULT_MODEL = 'gpt-4o-mini-tts';
+export const OPENAI_TTS_DEFAULT_VOICE = 'alloy';
+export const OPENAI_PCM_RATE_HZ = 24_000;
+/** The reference's limit on `input`; a longer reply is refused by the provider (400). */
+export const OPENAI_TTS_MAX_INPUT_CHARS = 4096;
+
+/** How much of an error body is read: any provider's JSON error fits, a flood does not. */
+const ERROR_BODY_MAX_BYTES = 8192;
+
+/**
+ * The speech endpoint from a number's `url`: the whole endpoint (`…/v1/audio/speech`), a base up to
+ * the version (`http://localhost:8880/v1`, as compatible servers document theirs), or an origin
+ * (`https://eu.api.openai.com`). A query (a gateway's `?api-version=`) stays.
+ */
+export function speechUrl(base: string | undefined): string {
+  const url = new URL(base ?? OPENAI_API_URL);
+  const path = url.pathname.replace(/\/+$/, '');
+  url.pathname = path.endsWith('/audio/speech')
+    ? path
+    : path.endsWith('/v1')
+      ? `${path}/audio/speech`
+      : `${path}/v1/audio/speech`;
+  return url.toString();
+}
+
+/** The request body of one reply. */
+export function speechBody(model: string, voice: string, input: string): string {
+  return JSON.stringify({ model, input, voice, response_format: 'pcm' });
+}
+
+/** An error body as the reference shapes it; every field may be missing from a proxy's or a compatible server's. */
+export interface ProviderErrorBody {
+  message?: string;
+  param?: string;
+  code?: string;
+}
+
+/** Reads at most 8 KiB of an error reply; the message is scrubbed of the key and cut short. */
+export async function readProviderError(
+  response: Response,
+  secret: string | undefined,
+  signal: AbortSignal,
+): Promise<ProviderErrorBody> {
+  const text = await readBounded(response, signal);
+  if (text.trim() === '') return {};
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    // A proxy's HTML page or plain text: its first line says enough.
+    return { message: scrub(text.split('\n', 1)[0] ?? '', secret) };
+  }
+  const error = isRecord(payload) ? (isRecord(payload['error']) ? payload['error'] : payload) : {};
+  const field = (name: string): string | undefined =>
+    typeof error[name] === 'string' ? scrub(error[name], secret).slice(0, 80) : undefined;
+  const message = typeof error['message'] === 'string' ? scrub(error['message'], secret) : undefined;
+  const code = field('code');
+  return {
+    message: message === undefined ? code : code === undefined ? message : `${message} (${code})`,
+    param: field('param'),
+    code,
+  };
+}
+
+async function readBounded(response: Response, signal: AbortSignal): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  try {
+    while (bytes < ERROR_BODY_MAX_BYTES && !signal.aborted) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value.subarray(0, ERROR_BODY_MAX_BYTES - bytes), { stream: true });
+      bytes += value.byteLength;
+    }
+    return text + decoder.decode();
+  } catch {
+    return text;
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
