@@ -11,6 +11,7 @@ import {
 import type { RedisKeys } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import { callEndedBody, callEventBody, type CallEventEnvelope } from './call-event-body.ts';
+import { RECEIVER_BACKOFF } from './receiver-backoff.ts';
 
 /** What of a number decides its events: where they go, how they are signed, and what they may say. */
 export type EventsNumber = Pick<NumberConfig, 'events' | 'insecure'>;
@@ -104,8 +105,9 @@ export class CallEventPublisher {
     await this.#queue.add(type, job, {
       jobId: eventId,
       attempts,
-      // The spec asks for exponential back-off "with some level of random jitter".
-      backoff: { type: 'exponential', delay: backoffMs, jitter: 0.2 },
+      // The spec asks for exponential back-off "with some level of random jitter"; the worker's
+      // strategy adds the receiver's Retry-After.
+      backoff: { type: RECEIVER_BACKOFF, delay: backoffMs },
       removeOnComplete: true,
       removeOnFail: true,
     });

@@ -10,6 +10,7 @@ import {
 import type { CallEventDeadLetters } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import type { CallEventMetrics } from './call-event-metrics.ts';
+import { receiverBackoff, retryAfterMs } from './receiver-backoff.ts';
 import { parseSecrets, signedHeaders } from './webhook-signature.ts';
 
 export interface CallEventWorkerOptions {
@@ -35,6 +36,8 @@ class DeliveryFailure extends Error {
     message: string,
     readonly final: boolean,
     readonly status?: number,
+    /** The receiver's Retry-After (429, 503): read by the back-off (`receiverBackoff`). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -46,7 +49,8 @@ class DeliveryFailure extends Error {
  * with the number's timeout (at most 10 s); a 2xx delivers. A 3xx is a failure and never followed
  * (the spec: "update the webhook URL instead"); 410 Gone, a URL the policy refuses and a secret
  * that is missing or malformed are final at once; anything else is retried with exponential
- * back-off until EVENTS_MAX_ATTEMPTS, and then the event goes to the call's dead-letter list.
+ * back-off (a 429's or 503's Retry-After honoured, within the schedule: `receiverBackoff`) until
+ * EVENTS_MAX_ATTEMPTS, and then the event goes to the call's dead-letter list.
  */
 export class CallEventWorker {
   readonly #options: CallEventWorkerOptions;
@@ -60,6 +64,7 @@ export class CallEventWorker {
       prefix: options.bullPrefix,
       concurrency: options.concurrency,
       autorun: false,
+      settings: { backoffStrategy: receiverBackoff },
     });
     this.#worker.on('error', (error) => options.log.error({ err: error }, 'call-events worker error'));
   }
@@ -159,7 +164,10 @@ export class CallEventWorker {
     if (status >= 300 && status <= 399)
       throw new DeliveryFailure(`HTTP ${status}: redirects are not followed`, false, status);
     if (status === 410) throw new DeliveryFailure('HTTP 410 Gone: the receiver wants no more events', true, status);
-    throw new DeliveryFailure(`HTTP ${status}`, false, status);
+    const asked =
+      status === 429 || status === 503 ? retryAfterMs(response.headers.get('retry-after'), Date.now()) : undefined;
+    const wait = asked === undefined ? '' : `, Retry-After ${Math.round(asked / 1000)} s`;
+    throw new DeliveryFailure(`HTTP ${status}${wait}`, false, status, asked);
   }
 }
 

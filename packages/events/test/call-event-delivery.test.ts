@@ -86,6 +86,32 @@ describe('call events: publisher, queue and delivery worker (real Redis, real HT
     expect(await r.counter('voicebridge_call_events_failed_total', { final: 'false' })).to.equal(2);
   });
 
+  it("honours a 429's Retry-After when it asks for more than the back-off, and a 503's only up to the schedule's longest pause", async () => {
+    const r = await start({ attempts: 5, backoffMs: 200 });
+    // 429 asking for 1 s where the schedule would wait 160-200 ms; then a 503 asking for an hour
+    // where the schedule's longest pause (before the fifth and last attempt) is 1.6 s.
+    receiver.reply = () => {
+      const n = receiver.received.length;
+      if (n === 1) return { status: 429, headers: { 'retry-after': '1' } };
+      if (n === 2) return { status: 503, headers: { 'retry-after': '3600' } };
+      return { status: 204 };
+    };
+    r.publisher.publish(numberFor(), newCallId(Date.now()), 'call.answered', {});
+    await waitFor(
+      'the third attempt, though the receiver asked for an hour',
+      10_000,
+      () => receiver.received.length >= 3,
+    );
+    const [a, b, c] = receiver.received as [Received, Received, Received];
+    expect(b.atMs - a.atMs, 'waited as the 429 asked').to.be.at.least(1000 - 5);
+    expect(c.atMs - b.atMs, 'waited longer than the schedule, as far as its longest pause').to.be.at.least(1600 - 5);
+    await waitFor(
+      'counted delivered',
+      5000,
+      async () => (await r.counter('voicebridge_call_events_delivered_total')) === 1,
+    );
+  });
+
   it('a 3xx is a failure and never followed; after the capped attempts the event is in the dead-letter list', async () => {
     const r = await start({ attempts: 2, backoffMs: 100 });
     receiver.reply = (got) =>
