@@ -2,6 +2,8 @@
  * The bridge's own cost of the cloud engine adapters, against the local wire servers of the tests
  * (zero delay, on loopback, in this process), never a provider's:
  * 1. reply text → first audio byte through each TTS adapter on an open socket (200 replies, p50/p99);
+ *    for OpenAI speech (HTTP) a request per reply on a kept-alive connection, its 24 kHz body
+ *    resampled to 8 kHz, so its figure includes the resampler's work on the first chunk;
  * 2. CPU of 50 concurrent calls, each streaming caller audio to an STT adapter (20 ms frames, paced)
  *    and getting a reply through a TTS adapter every 2 s, over VB_BENCH_SECONDS (default 6), per
  *    adapter (each TTS with Deepgram STT, AssemblyAI STT with ElevenLabs).
@@ -10,18 +12,21 @@
  *   node --import tsx packages/agent/bench/cloud-engines.bench.ts
  */
 import { pathToFileURL } from 'node:url';
+import { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
 import { AssemblyAiStt } from '../src/engines/assemblyai-stt.ts';
 import { CartesiaTts } from '../src/engines/cartesia-tts.ts';
 import type { CloudStt, CloudTts } from '../src/engines/cloud-engines.ts';
 import { DeepgramAuraTts } from '../src/engines/deepgram-aura-tts.ts';
 import { DeepgramStt } from '../src/engines/deepgram-stt.ts';
 import { ElevenLabsTts } from '../src/engines/elevenlabs-tts.ts';
+import { OpenAiTts } from '../src/engines/openai-tts.ts';
 import { AsyncQueue } from '../src/async-queue.ts';
 import { AssemblyAiWireServer, turn } from '../test/engines/assemblyai-wire-server.ts';
 import { AuraWireServer } from '../test/engines/aura-wire-server.ts';
 import { CartesiaWireServer } from '../test/engines/cartesia-wire-server.ts';
 import { DeepgramWireServer, results } from '../test/engines/deepgram-wire-server.ts';
 import { ElevenLabsWireServer } from '../test/engines/elevenlabs-wire-server.ts';
+import { OpenAiSpeechWireServer } from '../test/engines/openai-speech-wire-server.ts';
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -73,19 +78,23 @@ async function cpuPerCall(
   });
   let ticks = 0;
   let replies = 0;
+  // Every reply is awaited before the figures are taken: an HTTP adapter's last batch may still be streaming.
+  const replying: Promise<void>[] = [];
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       ticks++;
       for (const e of engines) e.audio.push(frame);
       if (ticks % 100 === 0)
         for (const e of engines)
-          void (async () => {
-            for await (const _c of e.tts.synthesize('Sure, let me check that for you.', {
-              sampleRateHz: 8000,
-              signal: AbortSignal.timeout(10_000),
-            }));
-            replies++;
-          })();
+          replying.push(
+            (async () => {
+              for await (const _c of e.tts.synthesize('Sure, let me check that for you.', {
+                sampleRateHz: 8000,
+                signal: AbortSignal.timeout(10_000),
+              }));
+              replies++;
+            })(),
+          );
       if (ticks >= seconds * 50) {
         clearInterval(timer);
         resolve();
@@ -94,12 +103,13 @@ async function cpuPerCall(
   });
   for (const e of engines) e.audio.close();
   await Promise.all(listening);
+  const failed = (await Promise.allSettled(replying)).filter((r) => r.status === 'rejected').length;
   const used = process.cpuUsage(cpu);
   const wallS = (performance.now() - wall) / 1000;
   const cpuShare = (used.user + used.system) / 1e6 / wallS;
   await Promise.all(engines.flatMap((e) => [e.stt.close(), e.tts.close()]));
   process.stdout.write(
-    `${name}: ${calls} calls, ${seconds} s: ${(cpuShare * 100).toFixed(1)}% of a core in all (adapters + both local servers), ${((cpuShare * 100) / calls).toFixed(3)}% per call; ${transcripts} turns heard, ${replies} replies spoken\n`,
+    `${name}: ${calls} calls, ${seconds} s: ${(cpuShare * 100).toFixed(1)}% of a core in all (adapters + both local servers), ${((cpuShare * 100) / calls).toFixed(3)}% per call; ${transcripts} turns heard, ${replies} replies spoken${failed > 0 ? `, ${failed} failed` : ''}\n`,
   );
 }
 
@@ -109,6 +119,9 @@ export async function run(): Promise<void> {
   const elevenlabs = await ElevenLabsWireServer.start();
   const cartesia = await CartesiaWireServer.start();
   const aura = await AuraWireServer.start();
+  const openai = await OpenAiSpeechWireServer.start();
+  // One HTTP client for the worker, as main.ts shares it among calls.
+  const http = new OutboundHttp({ policy: new OutboundPolicy({ denyCidrs: [] }) });
   const seconds = Number(process.env['VB_BENCH_SECONDS'] ?? 6);
   const turns = Array.from({ length: seconds }, (_, i) => i);
   deepgram.script = {
@@ -127,6 +140,7 @@ export async function run(): Promise<void> {
     elevenlabs: () => new ElevenLabsTts({ url: elevenlabs.origin, apiKey: elevenlabs.key, keyName: 'bench' }),
     cartesia: () => new CartesiaTts({ url: cartesia.origin, apiKey: cartesia.key, keyName: 'bench' }),
     'deepgram aura': () => new DeepgramAuraTts({ url: aura.url, apiKey: aura.key, keyName: 'bench' }),
+    openai: () => new OpenAiTts({ url: openai.origin, apiKey: openai.key, keyName: 'bench', http }),
   };
   const deepgramStt = (): CloudStt => new DeepgramStt({ url: deepgram.url, apiKey: deepgram.key, keyName: 'bench' });
   try {
@@ -141,7 +155,8 @@ export async function run(): Promise<void> {
       seconds,
     );
   } finally {
-    await Promise.all([deepgram, assemblyai, elevenlabs, cartesia, aura].map((s) => s.close()));
+    await Promise.all([deepgram, assemblyai, elevenlabs, cartesia, aura, openai].map((s) => s.close()));
+    http.close();
   }
 }
 
