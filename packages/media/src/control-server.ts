@@ -17,6 +17,8 @@ export interface MediaControlServerOptions {
   host: string;
   port: number;
   log: Logger;
+  /** This worker's node (NODE_ID), said in the `hello` that opens every control connection. */
+  nodeId?: string;
   /**
    * With no signaling connected for this long, every call is ended (signaling, which would BYE
    * them, is gone; a restarted one closes their records). Default 5 s.
@@ -75,6 +77,10 @@ export class MediaControlServer {
     socket.setNoDelay(true);
     let pending = '';
     socket.setEncoding('utf8');
+    if (this.#options.nodeId !== undefined) {
+      const hello: MediaEvent = { event: 'hello', nodeId: this.#options.nodeId };
+      socket.write(`${JSON.stringify(hello)}\n`);
+    }
     socket.on('data', (chunk: string) => {
       pending += chunk;
       for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {

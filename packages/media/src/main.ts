@@ -1,5 +1,6 @@
 import { RedisAudioChannel } from '@voicebridge/channel';
 import {
+  nodeIdOf,
   advertisedRtpAddress,
   fixedPorts,
   listenOnFixedPort,
@@ -67,7 +68,13 @@ await runService(
     });
     const metrics = new MediaMetrics({ registry, sessions: () => worker.sessions(), clock });
     events.metrics = metrics;
-    const server = new MediaControlServer({ worker, host: config.MEDIA_CONTROL_HOST, port: share.controlPort, log });
+    const server = new MediaControlServer({
+      worker,
+      host: config.MEDIA_CONTROL_HOST,
+      port: share.controlPort,
+      log,
+      nodeId: nodeIdOf(config),
+    });
     events.server = server;
     const controlPort = fixedPorts(config, ['media'])[config.MEDIA_WORKER_INDEX ?? 0];
     const address = await listenOnFixedPort(server.listen(), controlPort);

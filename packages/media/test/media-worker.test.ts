@@ -455,7 +455,7 @@ describe('MediaWorker (real UDP, real Redis)', () => {
 });
 
 describe('MediaControlServer', () => {
-  it('ends every call once no signaling has been connected for the grace period', async () => {
+  it('opens each connection with a hello naming its node; ends every call once no signaling has been connected for the grace period', async () => {
     const { createConnection } = await import('node:net');
     const { MediaControlServer } = await import('../src/index.ts');
     const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
@@ -471,11 +471,20 @@ describe('MediaControlServer', () => {
       log,
       onEvent: () => undefined,
     });
-    const server = new MediaControlServer({ worker, host: '127.0.0.1', port: 0, log, orphanGraceMs: 100 });
+    const server = new MediaControlServer({
+      worker,
+      host: '127.0.0.1',
+      port: 0,
+      log,
+      orphanGraceMs: 100,
+      nodeId: 'node-a',
+    });
     try {
       const { port } = await server.listen();
       const socket = createConnection({ host: '127.0.0.1', port });
+      const hello = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      expect(JSON.parse((await hello).split('\n')[0]!)).to.deep.equal({ event: 'hello', nodeId: 'node-a' });
       const allocated = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
       socket.write(
         `${JSON.stringify({ id: 1, method: 'allocate', params: { callId: 'o1', remoteRtp: { address: '127.0.0.1', port: 9 }, codec: { name: 'PCMU', payloadType: 0 }, ptimeMs: 20, direction: 'sendrecv' } })}\n`,

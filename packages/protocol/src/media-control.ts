@@ -133,6 +133,12 @@ export const MediaEventSchema = z.discriminatedUnion('event', [
     detail: z.string().max(500).optional(),
   }),
   z.object({ event: z.literal('heartbeat'), calls: z.number().int() }),
+  /**
+   * The first line on every control connection: the node the worker belongs to (NODE_ID), so a
+   * signaling process pointed at another node's worker (MEDIA_CONTROL_ADDRESSES, a shifted
+   * MEDIA_CONTROL_PORT) refuses it instead of running calls through it.
+   */
+  z.object({ event: z.literal('hello'), nodeId: z.string().max(256) }),
   /** The call's agent asked for a transfer: signaling checks the target and sends REFER. */
   z.object({
     event: z.literal('transfer'),

@@ -192,7 +192,7 @@ export class SignalingService {
       onLost: (callIds) => this.calls.onMediaLost(callIds),
       // A hung (not dead) media worker: three unanswered heartbeats count as lost, so its calls end
       // (media-lost) instead of staying up without audio.
-      client: { heartbeatIntervalMs: 1000 },
+      client: { heartbeatIntervalMs: 1000, nodeId: this.nodeId },
     });
     this.stack = new SipStack({
       send: (data, to) => {

@@ -36,7 +36,12 @@ export interface MediaControlClientOptions {
    */
   heartbeatIntervalMs?: number;
   heartbeatMisses?: number;
+  /** This node (NODE_ID): a worker whose `hello` names another node is refused and retried slowly. */
+  nodeId?: string;
 }
+
+/** Between attempts at a worker that said it belongs to another node: an operator's mistake to fix. */
+const FOREIGN_WORKER_RETRY_MS = 10_000;
 
 interface Pending {
   resolve: (result: unknown) => void;
@@ -62,6 +67,8 @@ export class MediaControlClient {
   #waiters: (() => void)[] = [];
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #missedHeartbeats = 0;
+  /** The node the worker last named when it was not ours (logged once per name). */
+  #foreignNode: string | undefined;
 
   constructor(options: MediaControlClientOptions) {
     this.#options = options;
@@ -167,7 +174,7 @@ export class MediaControlClient {
       for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if (line.trim() !== '') this.#onLine(line);
+        if (line.trim() !== '') this.#onLine(line, socket);
       }
       if (buffered.length > MAX_LINE_BYTES) socket.destroy();
     });
@@ -182,7 +189,9 @@ export class MediaControlClient {
       this.#rejectAll('media control connection closed');
       if (lost) this.#options.onLost?.();
       if (!this.#closed) {
-        this.#reconnectTimer = setTimeout(() => this.#connect(), this.#options.reconnectDelayMs ?? 250);
+        const delayMs =
+          this.#foreignNode === undefined ? (this.#options.reconnectDelayMs ?? 250) : FOREIGN_WORKER_RETRY_MS;
+        this.#reconnectTimer = setTimeout(() => this.#connect(), delayMs);
       }
     });
   }
@@ -207,7 +216,7 @@ export class MediaControlClient {
     this.#heartbeatTimer.unref();
   }
 
-  #onLine(line: string): void {
+  #onLine(line: string, socket: Socket): void {
     let json: unknown;
     try {
       json = JSON.parse(line);
@@ -216,6 +225,7 @@ export class MediaControlClient {
       return;
     }
     const event = MediaEventSchema.safeParse(json);
+    if (event.success && event.data.event === 'hello') return this.#onHello(event.data.nodeId, socket);
     if (event.success) {
       this.#options.onEvent(event.data);
       return;
@@ -231,6 +241,21 @@ export class MediaControlClient {
       const code = isErrorCode(response.data.error.code) ? response.data.error.code : 'VB_MEDIA_UNAVAILABLE';
       pending.reject(new VoicebridgeError(code, response.data.error.message));
     }
+  }
+
+  #onHello(nodeId: string, socket: Socket): void {
+    const ours = this.#options.nodeId;
+    if (ours === undefined || nodeId === ours) {
+      this.#foreignNode = undefined;
+      return;
+    }
+    if (this.#foreignNode !== nodeId)
+      this.#options.log.error(
+        { media: `${this.#options.host}:${this.#options.port}`, workerNodeId: nodeId, nodeId: ours },
+        'this media worker belongs to another node: not used (check MEDIA_CONTROL_ADDRESSES or MEDIA_CONTROL_PORT, and NODE_ID)',
+      );
+    this.#foreignNode = nodeId;
+    socket.destroy();
   }
 
   #rejectAll(message: string): void {

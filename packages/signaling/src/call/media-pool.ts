@@ -25,7 +25,7 @@ export interface MediaPoolOptions {
   /** Passed to each worker's MediaControlClient (timeouts, reconnect delay, heartbeats). */
   client?: Pick<
     MediaControlClientOptions,
-    'requestTimeoutMs' | 'reconnectDelayMs' | 'heartbeatIntervalMs' | 'heartbeatMisses'
+    'requestTimeoutMs' | 'reconnectDelayMs' | 'heartbeatIntervalMs' | 'heartbeatMisses' | 'nodeId'
   >;
 }
 
