@@ -36,6 +36,10 @@ export const BENCHES: [string, string][] = [
     '../packages/agent/bench/cloud-engines.bench.ts',
   ],
   [
+    'agent: OpenAI transcription adapter (server completed → final, CPU of 50 sessions; local wire server)',
+    '../packages/agent/bench/openai-stt.bench.ts',
+  ],
+  [
     'agent: turn latency waiting for finals vs starting on a stable partial (scripted interims, local model)',
     '../packages/agent/bench/early-answer.bench.ts',
   ],
