@@ -11,6 +11,7 @@ import {
   FRAME_KIND_CONTROL,
   SecretEnvAllowList,
   type CallJob,
+  type TranscriptEntry,
   type TurnLatency,
 } from '@voicebridge/protocol';
 import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, writeRtpHeader } from '@voicebridge/rtp';
@@ -124,6 +125,8 @@ export class InProcessCall {
   readonly caller: Caller;
   readonly stt = new ScriptedStt(() => undefined);
   readonly transcript: string[] = [];
+  /** The record's transcript entries as the agent appended them (`cut` included). */
+  readonly entries: TranscriptEntry[] = [];
   turns: readonly TurnLatency[] = [];
   /** performance.now() each time the media worker received a `clear` from the agent. */
   readonly clearsAtMedia: number[] = [];
@@ -196,7 +199,10 @@ export class InProcessCall {
       channel: agentChannel,
       records: {
         get: () => Promise.resolve(undefined),
-        appendTranscript: (_id, entry) => Promise.resolve(void call.transcript.push(`${entry.speaker}: ${entry.text}`)),
+        appendTranscript: (_id, entry) => {
+          call.entries.push(entry);
+          return Promise.resolve(void call.transcript.push(`${entry.speaker}: ${entry.text}`));
+        },
         update: (_id, patch) => Promise.resolve(void (call.turns = patch.turns ?? call.turns)),
       },
       stt: call.stt,

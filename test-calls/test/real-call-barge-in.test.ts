@@ -65,10 +65,12 @@ describe('barge-in: the caller talks over the agent (real media worker, llm agen
     c.stt.hearPartial('hold on');
     await waitFor('the clear at the media worker', 10_000, () => c.clearsAtMedia.length > 0);
     const clearAtMs = c.clearsAtMedia[0]!;
+    // 1.5 s: past the judge's window, so a reply that resumed would show (the caller's voice went
+    // on past the confirmation, and "hold on" is no backchannel).
     await waitFor(
-      '0.5 s of packets after the clear',
+      '1.5 s of packets after the clear',
       30_000,
-      () => c.caller.received.filter((p) => p.atMs > clearAtMs).length >= 25,
+      () => c.caller.received.filter((p) => p.atMs > clearAtMs).length >= 75,
     );
     // Media drops the queue on `clear` but for one frame it fades out (20 ms): that one and the
     // packet of the tick already under way may be voiced.
@@ -94,6 +96,11 @@ describe('barge-in: the caller talks over the agent (real media worker, llm agen
     expect(said.slice(0, heard.length)).to.deep.equal(heard);
     expect(messages.at(-1)).to.deep.include({ role: 'user', content: 'hold on please I have another question' });
     expect(c.transcript).to.include(`agent: ${truncated.content}`);
+    // The record keeps the words cut off beside the heard ones; the model's history never saw them.
+    const entry = c.entries.find((e) => e.speaker === 'agent' && e.text === truncated.content)!;
+    expect(entry.cut, 'cut words').to.be.a('string').and.not.equal('');
+    expect(`${heard.join(' ')} ${entry.cut}`).to.equal(said.join(' '));
+    expect(JSON.stringify(messages)).not.to.include(entry.cut!);
     await waitFor('the turn record', 30_000, () => c.turns.length >= 1);
     expect(c.turns[0]!.interruptions).to.equal(1);
   });

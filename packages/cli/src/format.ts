@@ -5,6 +5,7 @@ import type {
   NumberConfig,
   RealtimeModelConfig,
   SttEngineConfig,
+  TranscriptEntry,
   TransportAddress,
   TtsEngineConfig,
   TurnLatency,
@@ -300,10 +301,16 @@ export function formatCallRecord(record: CallRecord, nowMs: number): string {
     count === 0
       ? 'transcript: (empty)\n'
       : `transcript (${count} ${count === 1 ? 'entry' : 'entries'}):\n` +
-        record.transcript.map((e) => `+${seconds(e.atMs)} ${e.speaker}: ${printable(e.text)}\n`).join('');
+        record.transcript.map((e) => `+${seconds(e.atMs)} ${e.speaker}: ${transcriptText(e)}\n`).join('');
   // A bot call's turns have no transcript or TTS stages: the CLI prints them with the bot block.
   const turns = record.agent === 'websocket' ? '' : formatTurnLatencies(record.turns) + formatTurnUsage(record.turns);
   return `${head}\n${transcript}${turns}`;
+}
+
+/** An interrupted reply shows what the caller heard, then what was cut off unheard. */
+function transcriptText(entry: TranscriptEntry): string {
+  const heard = printable(entry.text);
+  return entry.cut === undefined ? heard : `${heard} [cut: ${printable(entry.cut)}]`;
 }
 
 /** `b - a` in ms, or '-' when either stage did not happen. */
@@ -326,7 +333,7 @@ export function formatTurnLatencies(turns: readonly TurnLatency[] | undefined): 
     span(t.answerAtMs, t.ttsFirstAudioAtMs),
     span(t.ttsFirstAudioAtMs, t.firstRtpAtMs),
     span(t.voiceEndAtMs ?? t.sttFinalAtMs, t.firstRtpAtMs),
-    String(t.interruptions),
+    t.falseBargeIns === undefined ? String(t.interruptions) : `${t.interruptions} (+${t.falseBargeIns} resumed)`,
     t.jitterBufferMaxMs === undefined ? '-' : String(Math.round(t.jitterBufferMaxMs)),
   ]);
   return `\nturn latency (ms):\n${table(['TURN', 'AT', 'VOICE→STT', 'STT→ANSWER', 'ANSWER→TTS', 'TTS→RTP', 'TOTAL', 'BARGE-INS', 'JITTER BUF'], rows)}`;

@@ -155,6 +155,29 @@ describe('voicebridge calls (runCli, real Redis)', () => {
     ]);
   });
 
+  it("show prints an interrupted reply's heard words, then its cut ones; barge-ins that resumed in the turn table", async () => {
+    const r = endedCall({
+      transcript: [
+        { speaker: 'caller', text: 'opening hours', atMs: 1200 },
+        {
+          speaker: 'agent',
+          text: 'We open at nine [interrupted; estimated heard text]',
+          atMs: 2050,
+          cut: 'and close at five.',
+        },
+      ],
+      turns: [{ turn: 1, sttFinalAtMs: 1400, interruptions: 1, falseBargeIns: 2 }],
+    });
+    await calls.create(r);
+    const { status, stdout } = await cli('calls', 'show', r.callId);
+    expect(status).to.equal(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines).to.include(
+      '+2.1s agent: We open at nine [interrupted; estimated heard text] [cut: and close at five.]',
+    );
+    expect(lines.at(-1)).to.match(/^1 +\+1\.4s .* 1 \(\+2 resumed\) +-$/);
+  });
+
   it('show names the engines of a call on cloud engines: models, usage, a switch to the fallback, tokens', async () => {
     const r = endedCall({
       engines: {

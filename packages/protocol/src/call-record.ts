@@ -31,6 +31,11 @@ export const TranscriptEntrySchema = z.object({
   text: z.string().max(5000),
   /** Milliseconds since the call was answered (the first ACK), or since INVITE before that. */
   atMs: z.number().int().nonnegative(),
+  /**
+   * An agent reply the caller talked over: the words generated but never heard (`text` holds the
+   * heard part, labelled). Absent on a reply played whole.
+   */
+  cut: z.string().max(5000).optional(),
 });
 export type TranscriptEntry = z.infer<typeof TranscriptEntrySchema>;
 
@@ -93,6 +98,8 @@ export const TurnLatencySchema = z.object({
   firstRtpAtMs: callMs.optional(),
   /** Times the caller barged in on this turn's reply. */
   interruptions: z.number().int().nonnegative(),
+  /** Barge-ins on this turn's reply that were only noise or a backchannel: the reply resumed. */
+  falseBargeIns: z.number().int().nonnegative().optional(),
   /** Largest inbound jitter buffer depth seen on the caller's frames since the previous turn, ms. */
   jitterBufferMaxMs: z.number().nonnegative().optional(),
   /** Agent frames dropped because they lagged behind the media clock after a stall (ADR 0014). */

@@ -42,6 +42,8 @@ export interface CallTurns {
   early(info: { requestAtEpochMs?: number; restarts?: number; firstTokenEarlierMs?: number }): void;
   /** The caller talked over the reply. */
   interrupted(): void;
+  /** What stopped the reply was only noise or a backchannel: it resumed. */
+  falseBargeIn(): void;
   /** An engine (STT, LLM, TTS) failed on this turn: counted by provider (a fixed adapter name). */
   failed(provider: string): void;
   /** Every turn timed so far (after a takeover, the previous owner's too). */
@@ -78,9 +80,10 @@ export interface CallContext {
   hangup(reason: TerminationReason): void;
   /**
    * Appends to the record's transcript and the conversation state, timed from the answer.
-   * `played`: an agent line written once its audio was played out.
+   * `played`: an agent line written once its audio was played out. `cut`: an interrupted reply's
+   * words the caller never heard (the record keeps them beside the heard text; the history does not).
    */
-  transcript(speaker: 'caller' | 'agent', text: string, played?: boolean): void;
+  transcript(speaker: 'caller' | 'agent', text: string, played?: boolean, cut?: string): void;
 }
 
 /**

@@ -23,6 +23,11 @@ export async function feedTurns(
       early?.onTranscript(transcript);
       bargeIn.onTranscript(text);
       if (!transcript.final || text === '') continue;
+      // The recogniser's words for a cough or an "mm-hm" the reply resumed over are not a turn.
+      if (bargeIn.absorbs(text)) {
+        call.log.debug('a backchannel over the reply: not a turn');
+        continue;
+      }
       call.transcript('caller', text);
       inbox.push(text);
     }

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { OutboundHttp } from '@voicebridge/outbound';
 import {
   agentConfigOf,
@@ -17,7 +16,8 @@ import { speakableClauses } from '../llm/sentence-chunker.ts';
 import type { SpeechToText } from '../stt/speech-to-text.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
 import { BargeInDetector, type BargeInOptions } from '../turns/barge-in-detector.ts';
-import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL, SpokenReply } from '../turns/spoken-reply.ts';
+import { DEFAULT_PLAYOUT_ALLOWANCE_MS, ESTIMATED_HEARD_LABEL } from '../turns/spoken-reply.ts';
+import { InterruptibleReply } from '../turns/interruptible-reply.ts';
 import { speakGreeting } from '../turns/interruptible-greeting.ts';
 import { speakInterruptibly } from '../turns/interruptible-speech.ts';
 import { delay } from '../stt/abortable.ts';
@@ -260,25 +260,13 @@ export class LlmAgent implements AgentKind {
       const { temperature, maxTokens } = this.#config.llm;
       const startedMs = performance.now();
       let firstTokenMs: number | undefined;
-      // Barge-in aborts this reply's model stream and synthesis, not the call.
-      const speaking = new AbortController();
-      // One listener per pending playout mark: a long answer has dozens queued at once.
-      setMaxListeners(1000, speaking.signal);
-      const stopSpeaking = (): void => speaking.abort(signal.reason);
-      signal.addEventListener('abort', stopSpeaking, { once: true });
-      const reply = new SpokenReply();
-      let bargedInAtMs: number | undefined;
-      state.bargeIn.speaking(() => {
-        bargedInAtMs = Date.now();
-        call.audio.clear();
-        call.turns.interrupted();
-        speaking.abort(new VoicebridgeError('VB_CLOSED', 'the caller barged in'));
-      });
+      // A barge-in pauses this reply; an interruption aborts its model stream and synthesis, not the call.
+      const reply = new InterruptibleReply(call, this.#tts, state.bargeIn, this.#playoutAllowanceMs);
       const early = round === 0 ? held : undefined;
       if (early) this.#usage.earlyAnswers++;
       const events = firstEvent(
-        early?.release(speaking.signal) ??
-          model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal: speaking.signal }),
+        early?.release(reply.signal) ??
+          model.stream({ messages: history, tools: state.tools, temperature, maxTokens, signal: reply.signal }),
         () => {
           firstTokenMs = Math.round(performance.now() - startedMs);
           call.turns.answering();
@@ -290,23 +278,23 @@ export class LlmAgent implements AgentKind {
       // Said once (not again when a refused request is retried), while the model is asked.
       const said = preface;
       preface = undefined;
-      const prefaced = said === undefined ? undefined : this.#synthesize(call, said, speaking.signal, reply);
+      const prefaced = said === undefined ? undefined : reply.say(said);
       prefaced?.catch(() => undefined); // awaited below; a rejection is the barge-in's or the call's
       try {
         for await (const clause of speakableClauses(answer.textDeltas(events))) {
           await prefaced;
-          await this.#synthesize(call, clause, speaking.signal, reply);
+          if (!(await reply.say(clause))) break;
         }
         await prefaced;
         // A plain answer can be interrupted until it has been played out.
-        if (answer.toolCalls.length === 0) played = await call.audio.mark(speaking.signal);
+        if (answer.toolCalls.length === 0) played = await reply.finish();
+        else await reply.settle();
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        if (bargedInAtMs === undefined) failure = error;
+        if (!reply.interrupted) failure = error;
       } finally {
         await prefaced?.catch(() => undefined);
-        state.bargeIn.silent();
-        signal.removeEventListener('abort', stopSpeaking);
+        reply.close();
       }
       this.#usage.modelRequests++;
       this.#usage.promptTokens += answer.usage?.promptTokens ?? 0;
@@ -321,8 +309,8 @@ export class LlmAgent implements AgentKind {
         },
         'model answer',
       );
-      if (bargedInAtMs !== undefined) {
-        keepHeardPart(call, history, reply.heardText(bargedInAtMs, this.#playoutAllowanceMs));
+      if (reply.interrupted) {
+        keepHeardPart(call, history, reply.heard, reply.cut);
         return 'listening';
       }
       if (failure !== undefined && firstTokenMs === undefined && state.tools.length > 0 && refusedTools(failure)) {
@@ -360,24 +348,11 @@ export class LlmAgent implements AgentKind {
     return 'listening';
   }
 
-  /** Synthesises `text` into the caller's queue; with `reply`, marks behind each chunk track its playout. */
-  async #synthesize(call: CallContext, text: string, signal: AbortSignal, reply?: SpokenReply): Promise<void> {
-    reply?.clause(text);
-    for await (const chunk of this.#tts.synthesize(text, {
-      sampleRateHz: 8000,
-      voice: call.job.config.engines?.tts?.voice,
-      signal,
-    })) {
-      const written = call.audio.write(chunk);
-      if (reply) {
-        const position = reply.sent(chunk.length);
-        call.audio.mark(signal, 'p').then(
-          (played) => played && reply.played(position, Date.now()),
-          () => undefined,
-        );
-      }
-      await written;
-    }
+  /** Synthesises `text` into the caller's queue. */
+  async #synthesize(call: CallContext, text: string, signal: AbortSignal): Promise<void> {
+    const voice = call.job.config.engines?.tts?.voice;
+    for await (const chunk of this.#tts.synthesize(text, { sampleRateHz: 8000, voice, signal }))
+      await call.audio.write(chunk);
   }
 }
 

@@ -120,6 +120,7 @@ export class ScriptedAgent implements AgentKind {
       for await (const transcript of transcripts) {
         if (!transcript.final || transcript.text.trim() === '') continue;
         if (call.held) continue; // what the recogniser finishes after a hold is not answered
+        if (bargeIn.absorbs(transcript.text)) continue; // a cough or "mm-hm" the answer resumed over
         await openingSaid; // cut already when the caller talked over it
         call.transcript('caller', transcript.text);
         call.turns.heard();

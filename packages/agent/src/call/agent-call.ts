@@ -319,9 +319,9 @@ export class AgentCall implements CallConnectionDelegate {
       sendDtmf: (digits, durationMs) => connection.sendDtmf(digits, durationMs),
       transfer: (target, transferSignal, options) => connection.transfer(target, transferSignal, options),
       hangup: (reason) => connection.hangup(reason),
-      transcript: (speaker, text, played) => {
+      transcript: (speaker, text, played, cut) => {
         if (speaker === 'caller') aids.onCallerTranscript(text);
-        this.#transcript(speaker, text, played);
+        this.#transcript(speaker, text, played, cut);
       },
     };
     this.#call = context;
@@ -333,10 +333,10 @@ export class AgentCall implements CallConnectionDelegate {
     return this.#call;
   }
 
-  #transcript(speaker: 'caller' | 'agent', text: string, played?: boolean): void {
+  #transcript(speaker: 'caller' | 'agent', text: string, played?: boolean, cut?: string): void {
     const atMs = Math.max(0, Date.now() - (this.#answeredAtMs ?? Date.now()));
     this.#conversation?.add(speaker, text, atMs, played);
-    this.#writer.append({ speaker, text, atMs });
+    this.#writer.append(cut === undefined || cut === '' ? { speaker, text, atMs } : { speaker, text, atMs, cut });
     this.#turnEvents?.transcript(speaker, text);
   }
 

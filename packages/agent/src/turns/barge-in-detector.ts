@@ -1,4 +1,10 @@
 import { EnergyVad } from './energy-vad.ts';
+import {
+  InterruptionJudge,
+  isBackchannel,
+  type InterruptionJudgeOptions,
+  type InterruptionVerdict,
+} from './interruption-judge.ts';
 
 const FRAME_MS = 20;
 
@@ -15,6 +21,12 @@ export interface BargeInOptions {
    * (echo return loss of 20 dB and more), so only louder-than-echo voice counts. Default -32 dBFS.
    */
   speakingThresholdDb?: number;
+  /** How a fired barge-in is judged to be an interruption, or noise and the reply resumes. */
+  judge?: InterruptionJudgeOptions;
+  /** Resumes per reply after noise or a backchannel; 0 stops the reply on every barge-in. Default 2. */
+  maxResumes?: number;
+  /** After a resume, a final of only backchannel words this soon is the same noise, not a turn. Default 2000 ms. */
+  absorbMs?: number;
 }
 
 /**
@@ -28,7 +40,7 @@ export interface BargeInOptions {
  * down (flite peaks near -10 dBFS, so echo peaks near -30) crosses -32 dBFS only on its loudest
  * frames, two or three at a time, and so stays under 140 ms of any 300 ms. Noise or a cough that
  * is loud enough still fires: whether it was an interruption is judged afterwards
- * (`InterruptionJudge`), and the reply resumes when it was not.
+ * (`judge()`, `InterruptionJudge`), and the reply resumes when it was not.
  */
 export class BargeInDetector {
   readonly #vad: EnergyVad;
@@ -41,6 +53,17 @@ export class BargeInDetector {
   #voiceFrames = 0;
   #onBargeIn: (() => void) | undefined;
   #cue = false;
+  /** The last transcript while the agent spoke: the judge weighs the words that helped fire it. */
+  #cueText = '';
+  #firedVoiceFrames = 0;
+  #firedCueText = '';
+  #judge: InterruptionJudge | undefined;
+  readonly #judgeOptions: InterruptionJudgeOptions;
+  readonly maxResumes: number;
+  readonly #absorbMs: number;
+  #absorbUntilMs = 0;
+  /** A barge-in during the reply under way was judged not an interruption. */
+  #resumedInReply = false;
 
   constructor(options: BargeInOptions = {}) {
     this.#vad = options.vad ?? new EnergyVad();
@@ -48,6 +71,45 @@ export class BargeInDetector {
     this.#minVoiceWithCueFrames = Math.ceil((options.minVoiceWithCueMs ?? 100) / FRAME_MS);
     this.#window = new Uint8Array(Math.max(1, Math.round((options.windowMs ?? 300) / FRAME_MS)));
     this.#thresholdDb = options.speakingThresholdDb ?? -32;
+    this.#judgeOptions = options.judge ?? {};
+    this.maxResumes = options.maxResumes ?? 2;
+    this.#absorbMs = options.absorbMs ?? 2000;
+  }
+
+  /**
+   * Judges the barge-in that just fired: caller frames and transcripts go to the judge until its
+   * verdict. A verdict of noise or backchannel opens `absorbMs` in which `absorbs` drops a final
+   * of only backchannel words (pocketsphinx gives a cough's final after the reply resumed), and so
+   * does the rest of that reply.
+   */
+  judge(): Promise<InterruptionVerdict> {
+    this.#judge?.close();
+    const judge = new InterruptionJudge(this.#firedVoiceFrames, this.#judgeOptions);
+    this.#judge = judge;
+    judge.onTranscript(this.#firedCueText);
+    return judge.verdict.then((verdict) => {
+      if (this.#judge === judge) this.#judge = undefined;
+      if (verdict !== 'interruption') {
+        this.#resumedInReply = true;
+        this.#absorbUntilMs = Date.now() + this.#absorbMs;
+      }
+      return verdict;
+    });
+  }
+
+  /** A final that is part of a barge-in judged (or being judged) noise or a backchannel, not a turn. */
+  absorbs(text: string): boolean {
+    const judging = this.#judge !== undefined || this.#resumedInReply || Date.now() < this.#absorbUntilMs;
+    return judging && isBackchannel(text);
+  }
+
+  /** The reply is over: the detector is silent, and a judgement under way ends as an interruption. */
+  replyOver(): void {
+    this.silent();
+    this.#judge?.close();
+    // A recogniser that is read only between replies (the scripted agent) hands over the noise's final now.
+    if (this.#resumedInReply) this.#absorbUntilMs = Date.now() + this.#absorbMs;
+    this.#resumedInReply = false;
   }
 
   /** The agent starts a reply: `onBargeIn` is called (once) if the caller talks over it. */
@@ -69,6 +131,7 @@ export class BargeInDetector {
   /** Every caller frame, speaking or not (the VAD tracks the line's noise floor throughout). */
   onCallerFrame(samples: Int16Array): void {
     const voice = this.#vad.isVoice(samples, Math.max(this.#thresholdDb, this.#vad.baseThresholdDb)) ? 1 : 0;
+    this.#judge?.onFrame(voice === 1);
     if (!this.#onBargeIn) return;
     this.#voiceFrames += voice - (this.#window[this.#at] as number);
     this.#window[this.#at] = voice;
@@ -78,8 +141,10 @@ export class BargeInDetector {
 
   /** Any transcript, interim or final, or the recogniser's speech-start event, while the agent speaks. */
   onTranscript(text: string): void {
+    this.#judge?.onTranscript(text);
     if (!this.#onBargeIn || text.trim() === '') return;
     this.#cue = true;
+    this.#cueText = text;
     this.#check();
   }
 
@@ -87,6 +152,8 @@ export class BargeInDetector {
     const needed = this.#cue ? this.#minVoiceWithCueFrames : this.#minVoiceFrames;
     if (this.#voiceFrames < needed) return;
     const fire = this.#onBargeIn;
+    this.#firedVoiceFrames = this.#voiceFrames;
+    this.#firedCueText = this.#cueText;
     this.silent();
     fire?.();
   }
@@ -96,5 +163,6 @@ export class BargeInDetector {
     this.#at = 0;
     this.#voiceFrames = 0;
     this.#cue = false;
+    this.#cueText = '';
   }
 }

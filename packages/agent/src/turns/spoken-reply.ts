@@ -47,9 +47,7 @@ export class SpokenReply {
 
   /** The estimated heard text for a `clear` at `clearAtMs` (empty when nothing counts as heard). */
   heardText(clearAtMs: number, allowanceMs = DEFAULT_PLAYOUT_ALLOWANCE_MS): string {
-    let heardSamples = 0;
-    for (const mark of this.#played)
-      if (mark.atMs <= clearAtMs - allowanceMs) heardSamples = Math.max(heardSamples, mark.sample);
+    const heardSamples = this.#heardSamples(clearAtMs, allowanceMs);
     const words: string[] = [];
     for (const segment of this.#segments) {
       if (segment.startSample >= heardSamples) break;
@@ -59,5 +57,24 @@ export class SpokenReply {
       words.push(...all.slice(0, Math.floor(all.length * share)));
     }
     return words.join(' ');
+  }
+
+  /** How many clauses, from the first, count as heard to their end for a `clear` at `clearAtMs`. */
+  heardClauses(clearAtMs: number, allowanceMs = DEFAULT_PLAYOUT_ALLOWANCE_MS): number {
+    const heardSamples = this.#heardSamples(clearAtMs, allowanceMs);
+    let whole = 0;
+    for (const segment of this.#segments) {
+      // A clause with no audio sent yet was not heard, wherever it sits.
+      if (segment.endSample <= segment.startSample || segment.endSample > heardSamples) break;
+      whole++;
+    }
+    return whole;
+  }
+
+  #heardSamples(clearAtMs: number, allowanceMs: number): number {
+    let heardSamples = 0;
+    for (const mark of this.#played)
+      if (mark.atMs <= clearAtMs - allowanceMs) heardSamples = Math.max(heardSamples, mark.sample);
+    return heardSamples;
   }
 }

@@ -152,6 +152,13 @@ export class TurnTimer {
     if (this.#latest !== this.#open) this.#persist();
   }
 
+  /** A barge-in on the latest turn's reply was only noise or a backchannel: the reply resumed. */
+  falseBargeIn(): void {
+    if (!this.#latest || this.#closed) return;
+    this.#latest.falseBargeIns = (this.#latest.falseBargeIns ?? 0) + 1;
+    if (this.#latest !== this.#open) this.#persist();
+  }
+
   /** An engine failed on the latest turn (the turn itself is timed as far as it got). */
   failed(provider: string): void {
     this.#options.observer?.engineFailed(provider);

@@ -398,7 +398,8 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     second.start(call.job(suite.server.baseUrl));
     await call.media.waitFor(() => call.media.audioAfterMark(0) > 0 && second.stt.listening, 'the line playing');
     await waitFor('the pending question asked', 10_000, () => suite.server.requests.length === 1);
-    call.media.sendCallerAudio(voice(400));
+    // Longer than the barge-in judge's confirmation (600 ms of voice): an interruption, not noise the line resumes over.
+    call.media.sendCallerAudio(voice(900));
     await call.media.waitFor(() => call.media.controls().some((m) => m.event === 'clear'), 'the clear');
     const clearedAt = call.media.events.findIndex((e) => e.kind === 'control' && e.message.event === 'clear');
     await withTimeout(suite.server.requests[0]!.closed, 'the model request cancelled', 10_000);
