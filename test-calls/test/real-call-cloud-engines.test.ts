@@ -162,6 +162,13 @@ describe('a real call to a cascaded number (baresip; Deepgram-wire STT, local mo
       JSON.stringify(turn),
     ).to.equal(true);
     expect([...stages].sort((a, b) => a! - b!)).to.deep.equal(stages);
+    // The turn's own share of the usage: the caller's audio up to its final, the answer's characters and tokens.
+    expect(turn!.usage, JSON.stringify(turn)).to.deep.include({
+      ttsCharacters: ANSWER.length,
+      promptTokens: 57,
+      completionTokens: 9,
+    });
+    expect(turn!.usage?.sttAudioSeconds, JSON.stringify(turn)).to.be.greaterThan(0);
 
     const heard = (
       await recognizeWav(call.heardWav, ['bakery', 'help', 'yes', 'bake', 'fresh', 'bread', 'every', 'morning'])
@@ -171,6 +178,7 @@ describe('a real call to a cascaded number (baresip; Deepgram-wire STT, local mo
 
     const table = await bridge.cli(['calls', 'show', record.callId]);
     expect(table.stdout).to.match(/^engines:? +stt deepgram nova-3, [\d.]+ s audio; tts elevenlabs eleven_flash_v2_5/m);
+    expect(table.stdout).to.match(/\nturn usage:\nTURN +STT AUDIO S +TTS CHARS +LLM TOKENS\n1 +[\d.]+ +\d+ +57\+9\n/);
     process.stdout.write(table.stdout.slice(table.stdout.indexOf('engines')));
   });
 });
