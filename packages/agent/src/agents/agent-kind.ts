@@ -50,6 +50,11 @@ export interface CallTurns {
   readonly turns: readonly TurnLatency[];
 }
 
+export interface PrepareOptions {
+  /** Check now, open the sockets later (`AgentKind.connect`, at the answer of a call we placed). */
+  deferConnect?: boolean;
+}
+
 /** What one call gives its agent kind: the only way a kind reaches the caller, media and the record. */
 export interface CallContext {
   readonly job: CallJob;
@@ -134,9 +139,16 @@ export interface AgentKind {
   /**
    * Before the call is answered: connect to whatever the call needs (a bot, a model, a key).
    * Resolve to accept the call; throw `AgentRefusal` to refuse it (any other error refuses it too,
-   * as a failure of ours).
+   * as a failure of ours). With `deferConnect` (a call we place, prepared before its INVITE and
+   * perhaps minutes of ringing) only what needs no socket is checked — config, keys, the URL
+   * policy — and `connect` opens the sockets once the callee answers.
    */
-  prepare(signal: AbortSignal): Promise<void>;
+  prepare(signal: AbortSignal, options?: PrepareOptions): Promise<void>;
+  /**
+   * The sockets a `prepare` with `deferConnect` left closed, opened at the answer; throws as
+   * `prepare` would (an `AgentRefusal` gives the call its verdict). Kinds without sockets omit it.
+   */
+  connect?(signal: AbortSignal): Promise<void>;
   /** A new call, from its answer: greet, converse; resolves when this kind is done talking. */
   run(call: CallContext): Promise<void>;
   /** A call taken over from an owner that died or handed it back (ADR 0010), from its saved state. */

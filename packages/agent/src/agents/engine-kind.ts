@@ -2,7 +2,7 @@ import type { ConversationState, EngineUsage, Logger } from '@voicebridge/protoc
 import type { CallEngines } from '../engines/call-engines.ts';
 import { EngineOutageError } from '../engines/engine-switch.ts';
 import type { TextToSpeech } from '../tts/text-to-speech.ts';
-import { AgentRefusal, type AgentKind, type AgentUsage, type CallContext } from './agent-kind.ts';
+import { AgentRefusal, type AgentKind, type AgentUsage, type CallContext, type PrepareOptions } from './agent-kind.ts';
 
 /** What a caller hears when the speech provider is down and the worker has no fallback left. */
 export const ENGINE_OUTAGE_APOLOGY =
@@ -56,9 +56,21 @@ export class EngineKind implements AgentKind {
     };
   }
 
-  async prepare(signal: AbortSignal): Promise<void> {
+  async prepare(signal: AbortSignal, options?: PrepareOptions): Promise<void> {
+    await this.#refusing(signal, () =>
+      options?.deferConnect ? Promise.resolve(this.#engines.check()) : this.#engines.prepare(signal),
+    );
+    await this.#inner.prepare(signal, options);
+  }
+
+  async connect(signal: AbortSignal): Promise<void> {
+    await this.#refusing(signal, () => this.#engines.open(signal));
+    await this.#inner.connect?.(signal);
+  }
+
+  async #refusing(signal: AbortSignal, step: () => Promise<void>): Promise<void> {
     try {
-      await this.#engines.prepare(signal);
+      await step();
     } catch (error) {
       if (signal.aborted) throw error;
       const reason = error instanceof Error ? error.message : String(error);
@@ -66,7 +78,6 @@ export class EngineKind implements AgentKind {
         throw new AgentRefusal('VB_ENGINE_FAILED', `speech engine down: ${reason}`, 503, 'engine-outage');
       throw new AgentRefusal('VB_CONFIG_INVALID', `speech engine not usable: ${reason}`, 503);
     }
-    await this.#inner.prepare(signal);
   }
 
   run(call: CallContext): Promise<void> {

@@ -10,7 +10,13 @@ import {
 import { pcmuDecode } from '@voicebridge/rtp';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { AgentRefusal, type AgentKind, type AgentUsage, type CallContext } from '../agents/agent-kind.ts';
+import {
+  AgentRefusal,
+  type AgentKind,
+  type AgentUsage,
+  type CallContext,
+  type PrepareOptions,
+} from '../agents/agent-kind.ts';
 import { delay } from '../stt/abortable.ts';
 import { parseBotMessage, type BotMessage, type IgnoredReason } from './bot-messages.ts';
 import { resolveBotSecrets, type BotSecretSource, type BotSecrets } from './bot-secrets.ts';
@@ -79,7 +85,7 @@ export class WebsocketAgent implements AgentKind {
     this.#caller = new CallerStream(this.#messages);
   }
 
-  async prepare(signal: AbortSignal): Promise<void> {
+  async prepare(signal: AbortSignal, options?: PrepareOptions): Promise<void> {
     this.#secrets = resolveBotSecrets(this.#config, this.#options);
     try {
       this.#checked = this.#options.policy.check(
@@ -103,6 +109,19 @@ export class WebsocketAgent implements AgentKind {
     // the bot hears the same stream again, marked as a reconnect, and may greet again (docs/agents.md).
     const takeover = record?.status === 'answered';
     if (takeover) this.#log.info('taking the bot stream over: start again with reconnect=1');
+    if (!options?.deferConnect) await this.#connectOrRefuse(signal, takeover);
+  }
+
+  /**
+   * A call we placed: the bot is connected at the answer, so its `start` comes when the callee picked
+   * up, as Twilio starts a stream on an outbound call only once it is answered; the bot decides when
+   * to speak (docs/agents.md).
+   */
+  connect(signal: AbortSignal): Promise<void> {
+    return this.#connectOrRefuse(signal, false);
+  }
+
+  async #connectOrRefuse(signal: AbortSignal, takeover: boolean): Promise<void> {
     try {
       await this.#connect(signal, takeover);
     } catch (error) {

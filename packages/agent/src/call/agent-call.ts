@@ -1,4 +1,5 @@
 import {
+  DIAL_RING_TIMEOUT_MAX_S,
   failureOf,
   oneLine,
   VoicebridgeError,
@@ -11,10 +12,11 @@ import type { AudioChannel } from '@voicebridge/channel';
 import type { CallRecordRepository, ConversationRepository } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import { delay } from '../stt/abortable.ts';
-import { AgentRefusal, type AgentKind, type CallContext } from '../agents/agent-kind.ts';
+import type { AgentKind, AgentRefusal, CallContext } from '../agents/agent-kind.ts';
 import { startCallAids, type CallAids, type CallAidsOptions } from './call-aids.ts';
 import { CallConnection, type CallConnectionDelegate } from './call-connection.ts';
 import { decisionOf } from './agent-decision.ts';
+import { connectKind, prepareKind } from './kind-readiness.ts';
 import { ConversationLog } from './conversation-log.ts';
 import { recordedKey } from './dtmf-record.ts';
 import { OutboundAudio, type OutboundAudioOptions } from './outbound-audio.ts';
@@ -24,6 +26,8 @@ import { TurnEvents, type TurnEventPublisher } from './turn-events.ts';
 /** How often the record is checked while waiting for the ACK, and how long to wait at most. */
 const START_POLL_MS = 500;
 const START_TIMEOUT_MS = 60_000;
+/** A call we place may ring up to the dial's longest ring timeout before its ACK. */
+const OUTBOUND_START_TIMEOUT_MS = (DIAL_RING_TIMEOUT_MAX_S + 60) * 1000;
 /** How often a running call's record is checked: a media worker that died never sends `stop`. */
 const ENDED_POLL_MS = 2000;
 
@@ -149,7 +153,9 @@ export class AgentCall implements CallConnectionDelegate {
         this.#stopReason = current.verdict?.reason ?? 'ended';
         return this.#outcome();
       }
-      const refusal = await this.#prepare(kind);
+      // A call we place is prepared before its INVITE: its sockets wait for the answer, not the ringing.
+      const deferConnect = this.#options.job.direction === 'outbound' && current?.status !== 'answered';
+      const refusal = await prepareKind(kind, signal, this.#log, deferConnect);
       const report = this.#options.report;
       if (report) {
         await report(decisionOf(refusal));
@@ -162,7 +168,12 @@ export class AgentCall implements CallConnectionDelegate {
         }
       }
       const start = await this.#waitForStart();
-      if (start) {
+      const unconnected = start && deferConnect && !refusal && (await connectKind(kind, signal, this.#log));
+      if (unconnected) {
+        // Answered, but the model or bot cannot be reached: the callee is not kept on a silent line.
+        this.#connection.hangup(unconnected.verdict, { code: unconnected.code, detail: oneLine(unconnected.message) });
+        this.#stopReason = unconnected.verdict;
+      } else if (start) {
         const call = this.#answered(start);
         const restored = this.#options.restored?.conversation;
         if (refusal) await this.#refusedAfterAnswer(kind, refusal);
@@ -250,23 +261,6 @@ export class AgentCall implements CallConnectionDelegate {
   }
 
   readonly #onWorkerAbort = (): void => this.#abort.abort(this.#options.workerSignal.reason);
-
-  /**
-   * The kind's decision, taken before the answer and reported to signaling, which answers only on
-   * accept. Without a reporter (a harness) the call is answered anyway and a refusal is said after
-   * the answer (see `#refusedAfterAnswer`).
-   */
-  async #prepare(kind: AgentKind): Promise<AgentRefusal | undefined> {
-    try {
-      await kind.prepare(this.#abort.signal);
-      return undefined;
-    } catch (error) {
-      if (this.#abort.signal.aborted) throw error;
-      const refusal = AgentRefusal.from(error);
-      this.#log.error({ err: error, code: refusal.code }, `agent refused the call: ${refusal.message}`);
-      return refusal;
-    }
-  }
 
   /** The caller was answered although the kind refused: it hears why in the kind's voice, then the call ends. */
   async #refusedAfterAnswer(kind: AgentKind, refusal: AgentRefusal): Promise<void> {
@@ -368,7 +362,7 @@ export class AgentCall implements CallConnectionDelegate {
     const signal = this.#abort.signal;
     const started = this.#connection.waitForStart(signal);
     started.catch(() => undefined);
-    const deadline = Date.now() + START_TIMEOUT_MS;
+    const deadline = Date.now() + (job.direction === 'outbound' ? OUTBOUND_START_TIMEOUT_MS : START_TIMEOUT_MS);
     for (;;) {
       const outcome = await Promise.race([started, delay(START_POLL_MS, signal).then(() => undefined)]);
       if (outcome) return outcome;

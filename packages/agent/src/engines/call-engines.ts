@@ -81,7 +81,17 @@ export class CallEngines {
 
   /** Throws the config error (`VB_CONFIG_INVALID`) that refuses the call; otherwise accepts it. */
   async prepare(signal: AbortSignal): Promise<void> {
+    this.check();
+    await this.open(signal);
+  }
+
+  /** The part of `prepare` that needs no socket: a key variable unset or not allowed refuses here. */
+  check(): void {
     if (this.#configError !== undefined) throw this.#configError;
+  }
+
+  /** The cloud sockets (a provider that is down switches to its fallback here). */
+  async open(signal: AbortSignal): Promise<void> {
     await Promise.all([
       this.#open(this.#cloud.stt?.engine, this.#sttSwitch, signal),
       this.#open(this.#cloud.tts?.engine, this.#ttsSwitch, signal),

@@ -1,15 +1,10 @@
-import {
-  agentConfigOf,
-  OPENAI_REALTIME_URL,
-  type CallJob,
-  type ConversationState,
-  type RealtimeAgentConfig,
-} from '@voicebridge/protocol';
+import { agentConfigOf, type CallJob, type ConversationState, type RealtimeAgentConfig } from '@voicebridge/protocol';
 import { pcmaDecode, pcmaEncode, pcmuDecode, pcmuEncode } from '@voicebridge/rtp';
 import type { Logger } from 'pino';
 import { speak } from '../agents/agent-context.ts';
-import { type AgentKind, type AgentUsage, type CallContext } from '../agents/agent-kind.ts';
+import type { AgentKind, AgentUsage, CallContext, PrepareOptions } from '../agents/agent-kind.ts';
 import { CallTools, END_CALL_TOOL } from '../agents/call-tools.ts';
+import { greetingPause } from '../agents/greeting-pause.ts';
 import { delay } from '../stt/abortable.ts';
 import { BargeInDetector } from '../turns/barge-in-detector.ts';
 import { ESTIMATED_HEARD_LABEL } from '../turns/spoken-reply.ts';
@@ -17,12 +12,12 @@ import { BridgeTurns } from './bridge-turns.ts';
 import { ModelPlayout } from './model-playout.ts';
 import { REALTIME_PHRASES, type RealtimeAgentOptions } from './realtime-agent-options.ts';
 import { readRealtimeKey, refusalOf } from './realtime-refusals.ts';
-import { RealtimeSession } from './realtime-session.ts';
+import { checkRealtimeUrl, openRealtime } from './realtime-open.ts';
+import type { RealtimeSession } from './realtime-session.ts';
 import {
   clientEvents,
   realtimeCounters,
   recordOf,
-  sessionUpdate,
   type FunctionCall,
   type G711Format,
   type ServerEvent,
@@ -90,9 +85,19 @@ export class RealtimeAgent implements AgentKind {
     });
   }
 
-  async prepare(signal: AbortSignal): Promise<void> {
+  async prepare(signal: AbortSignal, options?: PrepareOptions): Promise<void> {
     const keyEnv = this.#config.realtime.apiKeyEnv;
     if (keyEnv !== undefined) this.#headers = { Authorization: `Bearer ${readRealtimeKey(keyEnv, this.#options)}` };
+    if (!options?.deferConnect) return this.connect(signal);
+    try {
+      checkRealtimeUrl({ job: this.#job, config: this.#config, policy: this.#options.policy });
+    } catch (error) {
+      throw refusalOf(error);
+    }
+  }
+
+  /** The model's session (at the answer of a call we placed: a session is not kept open while a phone rings). */
+  async connect(signal: AbortSignal): Promise<void> {
     try {
       this.#session = await this.#open(this.#config.prompt ?? '', signal);
     } catch (error) {
@@ -101,8 +106,12 @@ export class RealtimeAgent implements AgentKind {
     }
   }
 
-  run(call: CallContext): Promise<void> {
-    return this.#attach(call, this.#config.greeting);
+  async run(call: CallContext): Promise<void> {
+    const greeting = this.#config.greeting;
+    // A call we placed: the callee's "Hello?" comes first and the greeting waits for it (greeting-pause.ts);
+    // the model is not sent those words, or its own turn detection would answer them besides the greeting.
+    if (call.job.direction === 'outbound' && greeting?.trim()) await greetingPause(call);
+    return this.#attach(call, greeting);
   }
 
   /** A new owner: the session `prepare` opened carries nothing; it is re-seeded with the conversation in Redis. */
@@ -362,27 +371,9 @@ export class RealtimeAgent implements AgentKind {
   }
 
   #open(instructions: string, signal: AbortSignal): Promise<RealtimeSession> {
-    const model = this.#config.realtime;
-    const url = new URL(model.url ?? OPENAI_REALTIME_URL);
-    url.searchParams.set('model', model.model);
-    return RealtimeSession.open(
-      {
-        url: url.href,
-        headers: this.#headers,
-        keyName: `agent.realtime.apiKeyEnv ($${model.apiKeyEnv ?? 'none'})`,
-        policy: this.#options.policy,
-        insecure: this.#job.config.insecure === true,
-        connectTimeoutMs: model.connectTimeoutMs,
-        sessionUpdate: sessionUpdate({
-          config: this.#config,
-          format: this.#format,
-          tools: this.#tools.definitions,
-          instructions,
-        }),
-        log: this.#log,
-      },
-      signal,
-    );
+    const { policy } = this.#options;
+    const options = { job: this.#job, config: this.#config, policy, headers: this.#headers, format: this.#format };
+    return openRealtime({ ...options, tools: this.#tools.definitions, log: this.#log }, instructions, signal);
   }
 
   #requireCall(): CallContext {

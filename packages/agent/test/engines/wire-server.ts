@@ -14,6 +14,10 @@ export interface WireConnection {
   binaryBytes: number;
   /** Size of each binary frame the client sent, in order. */
   binarySizes: number[];
+  /** When the upgrade was accepted (Date.now()). */
+  acceptedAtMs: number;
+  /** When each of `texts` arrived (Date.now()), index for index. */
+  textAtMs: number[];
   closed: Promise<{ code: number }>;
 }
 
@@ -89,6 +93,8 @@ export abstract class WireServer {
       texts: [],
       binaryBytes: 0,
       binarySizes: [],
+      acceptedAtMs: Date.now(),
+      textAtMs: [],
       closed: new Promise((resolve) => socket.once('close', (code) => resolve({ code }))),
     };
     socket.on('message', (data: Buffer, isBinary) => {
@@ -98,6 +104,7 @@ export abstract class WireServer {
         return;
       }
       const text = data.toString('utf8');
+      connection.textAtMs.push(Date.now());
       try {
         connection.texts.push(JSON.parse(text));
       } catch {
