@@ -81,6 +81,43 @@ describe('llm calls on a cloud TTS (ElevenLabs wire, local server) with the offl
     expect(turns?.map((t) => t.usage)).to.deep.equal([{ ttsCharacters: 16, promptTokens: 31, completionTokens: 5 }]);
   });
 
+  it('a call we place: the TTS socket is not opened before the answer, then one socket for the greeting', async () => {
+    const decisions: string[] = [];
+    const call = await suite.start({
+      engines: engines(),
+      cloud: cloud(),
+      greeting: 'Hello.',
+      direction: 'outbound',
+      holdStart: true,
+      report: (d) => Promise.resolve(void decisions.push(d.decision)),
+    });
+    await call.media.waitFor(() => decisions.length > 0, 'the decision');
+    // Accepted (the key variable is set and allowed) with no socket while the callee's phone rings.
+    expect(decisions).to.deep.equal(['accept']);
+    expect(server.attempts).to.equal(0);
+    call.media.sendStart();
+    await call.greeted();
+    expect(server.connections).to.have.length(1);
+    expect(call.media.audioAfterMark(0)).to.equal(6 * 20 * 8); // the provider's voice
+  });
+
+  it('a call we place whose key the provider refuses at the answer: hung up agent-misconfigured, no greeting', async () => {
+    server.refuse({ status: 401 });
+    const call = await suite.start({
+      engines: engines(),
+      cloud: cloud(),
+      greeting: 'Hello.',
+      direction: 'outbound',
+      report: () => Promise.resolve(),
+    });
+    await call.media.waitFor(() => call.media.controls().some((c) => c.event === 'hangup'), 'the hangup');
+    expect(call.media.controls().find((c) => c.event === 'hangup')).to.deep.include({
+      reason: 'agent-misconfigured',
+      code: 'VB_CONFIG_INVALID',
+    });
+    expect(call.transcript.map((t) => t.text)).to.not.include('Hello.');
+  });
+
   it('a TTS provider killed mid-call: the next reply is heard in the fallback voice within 1.5 s and the call goes on', async () => {
     suite.server.respondWith(streamText(['We open at nine.']));
     const call = await suite.start({ engines: engines(), cloud: cloud(), greeting: 'Hello.' });

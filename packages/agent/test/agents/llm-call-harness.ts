@@ -111,6 +111,9 @@ export class MediaSide {
    */
   autoMarks = true;
   readonly heldMarks: string[] = [];
+  /** true: `start` waits for `sendStart()` (a callee whose phone is still ringing). */
+  holdStart = false;
+  #heldStart: (() => void) | undefined;
   /** The answer time every `start` carries (a new owner's too, as the media worker does). */
   readonly answeredAtMs = Date.now();
   readonly #end: CallChannel;
@@ -124,6 +127,13 @@ export class MediaSide {
 
   get ready(): Promise<void> {
     return this.#end.ready;
+  }
+
+  /** The held `start`: the callee answered. */
+  sendStart(): void {
+    const start = this.#heldStart;
+    this.#heldStart = undefined;
+    start?.();
   }
 
   send(message: MediaToAgent): void {
@@ -193,15 +203,17 @@ export class MediaSide {
       const control = decodeControlJson(message) as AgentToMedia;
       this.events.push({ kind: 'control', message: control });
       if (control.event === 'ready') {
-        this.send({
-          event: 'start',
-          callId: this.#callId,
-          codec: 'PCMU',
-          sampleRateHz: 8000,
-          ptimeMs: 20,
-          answeredAtMs: this.answeredAtMs,
-          telephoneEvent: this.telephoneEvent,
-        });
+        this.#heldStart = () =>
+          this.send({
+            event: 'start',
+            callId: this.#callId,
+            codec: 'PCMU',
+            sampleRateHz: 8000,
+            ptimeMs: 20,
+            answeredAtMs: this.answeredAtMs,
+            telephoneEvent: this.telephoneEvent,
+          });
+        if (!this.holdStart) this.sendStart();
       } else if (control.event === 'mark') {
         if (this.autoMarks) this.send({ event: 'mark', name: control.name, played: true });
         else this.heldMarks.push(control.name);
@@ -242,6 +254,10 @@ export interface CallHarnessOptions {
   insecure?: boolean;
   /** The number's key presses in records (absent: masked). */
   dtmfInRecords?: 'masked' | 'digits';
+  /** `outbound`: a call we placed (sockets at the answer, the greeting waits for the callee). */
+  direction?: 'outbound';
+  /** `start` waits for `media.sendStart()`. */
+  holdStart?: boolean;
   /** The number's whole agent config, over `agent` (a websocket number's bot). */
   agentConfig?: NumberConfig['agent'];
   /** Receives the agent's accept or refuse, as signaling would (absent: the call is answered anyway). */
@@ -282,6 +298,7 @@ export class LlmCallHarness {
     this.#agentChannel = new RedisAudioChannel({ publisher: agentPub, subscriber: agentSub, keyPrefix: prefix });
     this.#mediaChannel = new RedisAudioChannel({ publisher: mediaPub, subscriber: mediaSub, keyPrefix: prefix });
     this.media = new MediaSide(this.#mediaChannel, this.callId);
+    this.media.holdStart = options.holdStart === true;
     const sink = new Writable({
       write: (chunk: Buffer, _encoding, done) => {
         this.logText.push(chunk.toString('utf8'));
@@ -343,6 +360,7 @@ export class LlmCallHarness {
       dtmfInRecords: options.dtmfInRecords,
       engines: options.engines,
     });
+    if (options.direction) this.#job = { ...this.#job, direction: options.direction };
   }
 
   static async start(options: CallHarnessOptions): Promise<LlmCallHarness> {
