@@ -26,6 +26,9 @@ export interface CallerLeg {
   packet: Buffer;
   stampedSent: number;
   stampedReceived: number;
+  /** Each stamped frame that came back: its stamp, and when it arrived (epochMicros). */
+  stamps: number[];
+  stampArrivalsUs: number[];
   toneReceived: number;
   /** When the last tone frame arrived (epochMicros), 0 for none. */
   lastToneAtUs: number;
@@ -81,6 +84,8 @@ export class BenchCallers {
         packet: Buffer.alloc(12 + FRAME_SAMPLES, SILENCE),
         stampedSent: 0,
         stampedReceived: 0,
+        stamps: [],
+        stampArrivalsUs: [],
         toneReceived: 0,
         lastToneAtUs: 0,
         lastSeq: -1,
@@ -168,8 +173,11 @@ export class BenchCallers {
     const nowMs = performance.now();
     const payload = message.subarray(rtp.payloadOffset, rtp.payloadOffset + rtp.payloadLength);
     const stamp = readStamp(payload);
-    if (stamp >= 0) leg.stampedReceived++;
-    else if (payload[0] === TONE_MAGIC) {
+    if (stamp >= 0) {
+      leg.stampedReceived++;
+      leg.stamps.push(stamp);
+      leg.stampArrivalsUs.push(epochMicros());
+    } else if (payload[0] === TONE_MAGIC) {
       leg.toneReceived++;
       leg.lastToneAtUs = epochMicros();
     }

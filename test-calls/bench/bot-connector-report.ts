@@ -18,6 +18,10 @@ export interface FrameCounts {
   /** Not echoed on purpose while a probe's tone played. */
   botWithheld: number;
   callerReceived: number;
+  /** Echoed stamped frames that never came back, those a probe's `clear` dropped left out. */
+  echoLost: number;
+  /** Echoed stamped frames still queued behind the tone when the probe's `clear` came (dropped by it). */
+  echoCleared: number;
   toneSent: number;
   toneReceived: number;
   marksSent: number;
@@ -29,9 +33,14 @@ export interface RecordCounts {
   records: number;
   verdicts: Record<string, number>;
   callerFramesDropped: number;
+  callerFramesFilled: number;
   botSamplesDropped: number;
   framesDroppedLate: number;
   ignored: number;
+  /** Media's own counts from the records: caller packets received, lost, and inbound frames concealed. */
+  packetsReceived: number;
+  packetsLost: number;
+  framesConcealed: number;
 }
 
 export interface LevelRow {
@@ -56,9 +65,52 @@ export interface LevelRow {
   runDelay: Record<string, number>;
   /** The agent process's heapUsed after a forced GC, MiB: before the calls, with them up, after they ended. */
   heap: { idle: number; loaded: number; after: number };
+  /** The bridge's warn and error log lines by message, with how many. */
+  warnings: Record<string, number>;
+}
+
+/**
+ * Follows each stream's echoed stamps to the caller. The queue is first in, first out, so a `clear`
+ * drops a tail: the echoed frames after the last one played before the probe's tone (and the tone).
+ * Any other missing frame is lost. Clear-to-silence per probe: the bot's `clear` → the last packet of
+ * audio the bot sent before it (tone, or an echo still queued), 0 when that left before the clear.
+ */
+export function followFrames(
+  callers: BenchCallers,
+  bot: BotReport,
+): { lost: number; cleared: number; clearMs: number[]; probesUnheard: number } {
+  const legs = new Map(callers.legs.map((leg) => [leg.port, leg]));
+  let lost = 0;
+  let cleared = 0;
+  let probesUnheard = 0;
+  const clearMs: number[] = [];
+  for (const stream of bot.streams) {
+    const leg = legs.get(stream.callerPort);
+    const arrivals = new Map<number, number>();
+    leg?.stamps.forEach((stamp, i) => arrivals.set(stamp, leg.stampArrivalsUs[i] as number));
+    const echoed = stream.echoedStamps;
+    const probed = stream.clearAtUs > 0;
+    const before = probed ? stream.echoedBeforeProbe : echoed.length;
+    let lastPlayed = -1;
+    for (let i = 0; i < before; i++) if (arrivals.has(echoed[i] as number)) lastPlayed = i;
+    echoed.forEach((stamp, i) => {
+      if (arrivals.has(stamp)) return;
+      if (probed && i < before && i > lastPlayed) cleared++;
+      else lost++;
+    });
+    if (!probed) continue;
+    const lastAudioUs = Math.max(
+      leg?.lastToneAtUs ?? 0,
+      lastPlayed >= 0 ? (arrivals.get(echoed[lastPlayed] as number) ?? 0) : 0,
+    );
+    if (lastAudioUs === 0) probesUnheard++;
+    else clearMs.push(Math.max(0, (lastAudioUs - stream.clearAtUs) / 1000));
+  }
+  return { lost, cleared, clearMs, probesUnheard };
 }
 
 export function frameCounts(callers: BenchCallers, bot: BotReport): FrameCounts {
+  const followed = followFrames(callers, bot);
   const sum = (pick: (s: BotReport['streams'][number]) => number): number =>
     bot.streams.reduce((n, s) => n + pick(s), 0);
   return {
@@ -69,6 +121,8 @@ export function frameCounts(callers: BenchCallers, bot: BotReport): FrameCounts 
     botEchoed: sum((s) => s.stampedEchoed),
     botWithheld: sum((s) => s.stampedWithheld),
     callerReceived: callers.legs.reduce((n, leg) => n + leg.stampedReceived, 0),
+    echoLost: followed.lost,
+    echoCleared: followed.cleared,
     toneSent: sum((s) => s.toneBytes) / 160,
     toneReceived: callers.legs.reduce((n, leg) => n + leg.toneReceived, 0),
     marksSent: sum((s) => s.marksSent),
@@ -82,16 +136,24 @@ export function recordCounts(records: CallRecord[]): RecordCounts {
     records: records.length,
     verdicts,
     callerFramesDropped: 0,
+    callerFramesFilled: 0,
     botSamplesDropped: 0,
     framesDroppedLate: 0,
     ignored: 0,
+    packetsReceived: 0,
+    packetsLost: 0,
+    framesConcealed: 0,
   };
   for (const record of records) {
     const reason = record.verdict?.reason ?? record.status;
     verdicts[reason] = (verdicts[reason] ?? 0) + 1;
     out.callerFramesDropped += record.bot?.callerFramesDropped ?? 0;
+    out.callerFramesFilled += record.bot?.callerFramesFilled ?? 0;
     out.botSamplesDropped += record.bot?.botSamplesDropped ?? 0;
     out.framesDroppedLate += record.media?.framesDroppedLate ?? 0;
+    out.packetsReceived += record.media?.packetsReceived ?? 0;
+    out.packetsLost += record.media?.packetsLost ?? 0;
+    out.framesConcealed += record.media?.framesConcealed ?? 0;
     out.ignored += Object.values(record.bot?.ignored ?? {}).reduce((a, b) => a + b, 0);
   }
   return out;
@@ -100,7 +162,7 @@ export function recordCounts(records: CallRecord[]): RecordCounts {
 /** Stamped frames lost caller → bot and bot → caller (nothing but a probe's clear may drop bot audio). */
 export function lost(row: LevelRow): { inbound: number; outbound: number } {
   const f = row.frames;
-  return { inbound: f.callerSent - f.botReceived, outbound: f.botEchoed - f.callerReceived };
+  return { inbound: f.callerSent - f.botReceived, outbound: f.echoLost };
 }
 
 export function healthy(row: LevelRow): boolean {
@@ -132,20 +194,27 @@ export function printRow(row: LevelRow): void {
     `        round trip caller → bot → caller ${fmt(row.roundTrip, 1)}; caller → bot ${fmt(row.botInbound, 1)}; talkspurt starts ${row.talkspurts} of ${row.received} packets; missing at the caller ${row.missing}`,
   );
   console.log(
-    `        frames: caller sent ${f.callerSent}, bot got ${f.botReceived} (lost ${inbound}; chunk breaks ${f.chunkBreaks}, sequenceNumber breaks ${f.sequenceBreaks}), echoed ${f.botEchoed} (+${f.botWithheld} held back during probes), caller got ${f.callerReceived} back (lost ${outbound})`,
+    `        frames: caller sent ${f.callerSent}, bot got ${f.botReceived} (lost ${inbound}; chunk breaks ${f.chunkBreaks}, sequenceNumber breaks ${f.sequenceBreaks}), echoed ${f.botEchoed} (+${f.botWithheld} held back during probes), caller got ${f.callerReceived} back (${f.echoCleared} still queued at a probe's clear and dropped by it; lost ${outbound})`,
   );
   console.log(
     `        probes: tone ${f.toneSent} frames sent, ${f.toneReceived} played, ${f.toneSent - f.toneReceived} dropped by clear; marks ${f.marksSent} sent, ${f.marksEchoed} echoed`,
   );
   console.log(
-    `        clear-to-silence ${fmt(row.clear, 1)} over ${row.probes} probes (${row.probesWithoutTone} heard no tone)`,
+    `        clear-to-silence ${fmt(row.clear, 1)} over ${row.probes} probes (${row.probesWithoutTone} heard no audio from before their clear)`,
   );
   console.log(
     `        records: ${r.records} (${Object.entries(r.verdicts)
       .map(([k, v]) => `${k} ${v}`)
       .join(
         ', ',
-      )}); caller frames dropped ${r.callerFramesDropped}, bot samples dropped at the bound ${r.botSamplesDropped}, agent frames dropped late ${r.framesDroppedLate}, bot messages ignored ${r.ignored}`,
+      )}); caller frames dropped ${r.callerFramesDropped} and filled in ${r.callerFramesFilled}, bot samples dropped at the bound ${r.botSamplesDropped}, agent frames dropped late ${r.framesDroppedLate}, bot messages ignored ${r.ignored}`,
+  );
+  console.log(
+    `        media: ${r.packetsReceived} caller packets received, ${r.packetsLost} lost, ${r.framesConcealed} frames concealed; bridge warnings: ${
+      Object.entries(row.warnings)
+        .map(([msg, n]) => `${msg} ×${n}`)
+        .join('; ') || 'none'
+    }`,
   );
   console.log(`        CPU % of one core: ${Object.keys(row.cpu).map(per).join(', ')}`);
   console.log(

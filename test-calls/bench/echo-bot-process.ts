@@ -30,6 +30,9 @@ export interface BotStreamReport {
   /** Caller frames carrying the benchmark's send stamp. */
   stampedIn: number;
   stampedEchoed: number;
+  /** The stamps echoed, in order, and how many of them went before the probe's tone. */
+  echoedStamps: number[];
+  echoedBeforeProbe: number;
   /** Stamped frames not echoed because a clear probe was playing its tone. */
   stampedWithheld: number;
   /** Media messages whose `chunk` was not the one after the last (gaps and repeats), and the frames skipped. */
@@ -118,6 +121,7 @@ function onMessage(stream: Stream, data: Buffer): void {
           return;
         }
         stream.stampedEchoed++;
+        stream.echoedStamps.push(stamp);
       } else if (stream.probing) return;
       stream.echoedBytes += payload.length;
       send(stream, { event: 'media', streamSid: stream.streamSid, media: { payload: media.payload } });
@@ -139,6 +143,7 @@ function onMessage(stream: Stream, data: Buffer): void {
 
 function probe(stream: Stream): void {
   stream.probing = true;
+  stream.echoedBeforeProbe = stream.echoedStamps.length;
   send(stream, { event: 'media', streamSid: stream.streamSid, media: { payload: TONE } });
   stream.toneBytes += 8 * TONE_MS;
   send(stream, { event: 'mark', streamSid: stream.streamSid, mark: { name: 'probe' } });
@@ -189,6 +194,8 @@ process.on('message', (command: BotCommand) => {
           probing: false,
           stampedIn: 0,
           stampedEchoed: 0,
+          echoedStamps: [],
+          echoedBeforeProbe: 0,
           stampedWithheld: 0,
           chunkBreaks: 0,
           chunksSkipped: 0,
