@@ -430,3 +430,66 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     expect(turns.at(-1)?.firstRtpAtMs, 'the new words answered as a turn of their own').to.be.a('number');
   });
 });
+
+describe('ScriptedAgent takeover: the resume line is interruptible (real channel, Redis, flite)', function () {
+  this.timeout(60_000);
+  let world: CallWorld | undefined;
+  const agents: AgentProcess[] = [];
+  afterEach(async () => {
+    for (const agent of agents.splice(0)) await agent.close();
+    await world?.close();
+    world = undefined;
+  });
+  const suite = useLlmCallSuite();
+
+  it('a caller talking over "Back to hours." stops it at once; their question is an ordinary turn', async () => {
+    const call = (world = new CallWorld(suite.tts));
+    await call.answered();
+    await call.media.ready;
+    const epoch = await call.ownership.claim(call.callId);
+    await call.conversations.save({
+      version: 1,
+      callId: call.callId,
+      epoch,
+      configVersion: 4,
+      turns: 1,
+      messages: [
+        { role: 'agent', text: 'Welcome. Ask me about our hours or the price.', atMs: 100 },
+        { role: 'caller', text: 'what are your opening hours', atMs: 3000 },
+        { role: 'agent', text: 'We are open from nine to five.', atMs: 4000 },
+      ],
+      lastSaid: { text: 'We are open from nine to five.', played: true },
+      greeted: true,
+      updatedAtMs: Date.now(),
+    });
+    call.media.autoMarks = false; // the line is still playing when the caller talks
+    const second = new AgentProcess(call);
+    agents.push(second);
+    second.start(
+      llmCallJob(call.callId, {
+        agent: {
+          kind: 'scripted',
+          answers: [
+            { keyword: 'hours', text: 'We are open from nine to five.' },
+            { keyword: 'price', text: 'The basic plan costs ten dollars a month.' },
+          ],
+        },
+        configVersion: 4,
+      }),
+    );
+    await call.media.waitFor(() => call.media.audioAfterMark(0) > 0 && second.stt.listening, 'the line playing');
+    call.media.sendCallerAudio(voice(400));
+    await call.media.waitFor(() => call.media.controls().some((m) => m.event === 'clear'), 'the clear');
+    call.media.autoMarks = true;
+    second.stt.hear('and what is the price');
+    await call.waitForTranscript((t) => /ten dollars/.test(t.at(-1)?.text ?? ''), 'the answer about the price');
+    expect(
+      call.transcript.map((e) => `${e.speaker}: ${e.text}`),
+      'the line cut before any of it was confirmed played, then the turn',
+    ).to.deep.equal([
+      'agent: [interrupted; estimated heard text]',
+      'caller: and what is the price',
+      'agent: The basic plan costs ten dollars a month.',
+    ]);
+  });
+});
