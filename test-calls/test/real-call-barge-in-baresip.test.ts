@@ -82,4 +82,45 @@ describe('barge-in on a real baresip call, timed from both RTP streams', functio
     const greetingLine = record.transcript.find((line) => line.speaker === 'agent');
     expect(greetingLine?.text).to.match(/\[interrupted; estimated heard text\]$/);
   });
+
+  it('a 150 ms cough over the greeting pauses it; the greeting resumes and is played out whole', async () => {
+    const mic = join(dir, 'cough.wav');
+    // 5 s in (the greeting is playing), 150 ms of pink noise peaking at -6 dBFS, then quiet.
+    await run('sox', [
+      '-n',
+      '-r',
+      '8000',
+      '-c',
+      '1',
+      '-b',
+      '16',
+      `${mic}.burst.wav`,
+      'synth',
+      '0.15',
+      'pinknoise',
+      'gain',
+      '-n',
+      '-6',
+    ]);
+    await run('sox', [`${mic}.burst.wav`, mic, 'pad', '5', '12']);
+    const startMs = performance.now();
+    const call = await baresipCall({ uri: `sip:+15550100@127.0.0.1:${bridge.sipPort}`, micWav: mic, maxSeconds: 40 });
+    calls.push(call);
+    const packets = tap.packets.filter((p) => p.atMs > startMs);
+    const agentVoiced = packets.filter((p) => p.from === 'agent' && p.levelDb >= VOICED_DB);
+    expect(agentVoiced.length, 'the greeting reached the caller').to.be.greaterThan(50);
+    // The agent fell silent for a second or more after the burst (the judge's window) ...
+    const timing = bargeInTiming(packets, agentVoiced[0]!.atMs + 1000);
+    expect(timing, 'the burst paused the agent').to.not.equal(undefined);
+    // ... and then spoke again: the rest of the greeting.
+    const resumed = agentVoiced.filter((p) => p.atMs > timing!.lastVoicedMs + 1000);
+    process.stdout.write(
+      `      burst onset → agent paused after ${timing!.yieldMs.toFixed(0)} ms, then ${resumed.length} voiced packets of the resumed greeting\n`,
+    );
+    expect(resumed.length, 'voiced agent packets after the pause').to.be.greaterThan(25);
+    const record = await lastRecord();
+    const greetingLine = record.transcript.find((line) => line.speaker === 'agent');
+    expect(greetingLine?.text, JSON.stringify(record.transcript)).not.to.match(/\[interrupted/);
+    expect(greetingLine?.cut).to.equal(undefined);
+  });
 });
