@@ -19,6 +19,7 @@ const CLOSER = '+15550182';
 const GONE = '+15550183';
 const HANGER = '+15550184';
 const REPLIER = '+15550185';
+const TRANSCRIBED = '+15550186';
 /** The replying bot waits this long after the caller's last voiced frame (its own VAD) before it answers. */
 const REPLY_AFTER_QUIET_FRAMES = 35;
 const ACCOUNT = `AC${'7'.repeat(32)}`;
@@ -70,7 +71,7 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
       connection.send({ event: 'media', streamSid: message['streamSid'], media: { payload: tone.toString('base64') } });
     };
     bridge = await startBridge({
-      env: { STT_POOL_SIZE: '1', TWILIO_COMPAT_ACCOUNT_SID: ACCOUNT, TWILIO_COMPAT_AUTH_TOKEN: TOKEN },
+      env: { STT_POOL_SIZE: '2', TWILIO_COMPAT_ACCOUNT_SID: ACCOUNT, TWILIO_COMPAT_AUTH_TOKEN: TOKEN },
     });
     const unused = await freePort('tcp');
     for (const [number, url] of [
@@ -79,8 +80,10 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
       [GONE, `ws://127.0.0.1:${unused}/media`],
       [HANGER, hanger.url('/media')],
       [REPLIER, replier.url('/media')],
+      [TRANSCRIBED, echo.url('/media')],
     ] as const) {
-      const account = number === HANGER ? ['--websocket-account-sid', ACCOUNT] : [];
+      const extra = number === HANGER ? ['--websocket-account-sid', ACCOUNT] : [];
+      if (number === TRANSCRIBED) extra.push('--websocket-transcribe', 'true');
       const set = await bridge.cli([
         'numbers',
         'set',
@@ -89,7 +92,7 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
         'websocket',
         '--websocket-url',
         url,
-        ...account,
+        ...extra,
       ]);
       expect(set.code, set.stderr).to.equal(0);
     }
@@ -234,5 +237,42 @@ describe('real calls to websocket numbers (baresip, SIPp, real ws bots)', functi
       /\n {2}bot → caller +\d+ messages, [\d.]+s of audio, 0\.0s dropped at the queue's bound\n/,
     );
     expect(shown.stdout).to.match(/\nbot turn latency \(ms\):\nTURN +AT +VOICE→BOT +BOT→RTP +TOTAL +JITTER BUF\n1 /);
+  });
+  it('--websocket-transcribe: the record of a call to the echo bot has both sides transcribed offline, to similar words', async () => {
+    const mic = join(dir, 'transcribed.wav');
+    await spokenWav(mic, 'What are your opening hours? What is the price?', 1, 6);
+    const call = await baresipCall({
+      uri: `sip:${TRANSCRIBED}@127.0.0.1:${bridge.sipPort}`,
+      micWav: mic,
+      maxSeconds: 40,
+    });
+    calls.push(call);
+    const ended = await lastRecord(TRANSCRIBED, true);
+    // The recogniser gives its last words some seconds after the audio: they reach the record after the call.
+    const record = await waitFor(
+      'both sides in the transcript',
+      20_000,
+      async () => {
+        const got = await bridge.cli(['calls', 'show', ended.callId, '--json']);
+        const r = JSON.parse(got.stdout) as CallRecord;
+        const speakers = new Set(r.transcript.map((e) => e.speaker));
+        return speakers.size === 2 ? r : undefined;
+      },
+      { everyMs: 500 },
+    ).catch(() => ended);
+    const said = (speaker: string): string =>
+      record.transcript
+        .filter((e) => e.speaker === speaker)
+        .map((e) => e.text)
+        .join(' ');
+    process.stdout.write(`      caller: ${said('caller')}\n      bot: ${said('agent')}\n`);
+    process.stdout.write(
+      bridge.logs
+        .filter((l) => /"service":"agent"/.test(l) && !/"level":20/.test(l))
+        .slice(-25)
+        .join('\n') + '\n',
+    );
+    expect(said('caller'), "the caller's words").to.match(/\b(hours|opening|price)\b/);
+    expect(said('agent'), "the bot's words (its echo of the caller)").to.match(/\b(hours|opening|price)\b/);
   });
 });

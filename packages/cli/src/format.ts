@@ -140,6 +140,7 @@ function formatBot(bot: WebsocketAgentConfig): string {
   if (bot.authTokenEnv !== undefined) parts.push(`signed with $${bot.authTokenEnv}`);
   if (bot.accountSid !== undefined) parts.push(`account ${bot.accountSid}`);
   parts.push(bot.reconnectMs === undefined ? 'no reconnect' : `reconnect ${bot.reconnectMs} ms`);
+  if (bot.transcribe === true) parts.push('both sides transcribed');
   return parts.join(', ');
 }
 

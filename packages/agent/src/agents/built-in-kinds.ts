@@ -100,7 +100,8 @@ export function builtInKinds(options: BuiltInKindsOptions): AgentKinds {
     const secrets = options.secrets ?? { env: {}, secretEnv: SecretEnvAllowList.default() };
     kinds.register(
       'websocket',
-      (job, log) => new WebsocketAgent(job, log, { ...secrets, policy: outbound.policy, records: options.records }),
+      (job, log) =>
+        new WebsocketAgent(job, log, { ...secrets, policy: outbound.policy, records: options.records, stt }),
     );
     kinds.register(
       'realtime',

@@ -18,8 +18,10 @@ import {
   type PrepareOptions,
 } from '../agents/agent-kind.ts';
 import { delay } from '../stt/abortable.ts';
+import type { SpeechToText } from '../stt/speech-to-text.ts';
 import { parseBotMessage, type BotMessage, type IgnoredReason } from './bot-messages.ts';
 import { resolveBotSecrets, type BotSecretSource, type BotSecrets } from './bot-secrets.ts';
+import { BotTranscripts } from './bot-transcripts.ts';
 import { BotTurns } from './bot-turns.ts';
 import { openBotSocket } from './bot-socket.ts';
 import { CallerStream } from './caller-stream.ts';
@@ -34,6 +36,8 @@ export interface WebsocketAgentOptions extends BotSecretSource {
     get(callId: string): Promise<CallRecord | undefined>;
     update?(callId: string, patch: { bot: BotStreamStats }): Promise<void>;
   };
+  /** The recogniser of numbers that ask for a transcript of both sides (`transcribe`). */
+  stt?: SpeechToText;
 }
 
 /** Close codes that say the bot (or the network) failed rather than hung up: only these reconnect. */
@@ -62,6 +66,7 @@ export class WebsocketAgent implements AgentKind {
   readonly #early: BotMessage[] = [];
   readonly #ignored = new Map<IgnoredReason, number>();
   readonly #turns = new BotTurns();
+  #transcripts: BotTranscripts | undefined;
   #earlyBytes = 0;
   #checked: CheckedOutboundUrl | undefined;
   #secrets: BotSecrets | undefined;
@@ -203,11 +208,15 @@ export class WebsocketAgent implements AgentKind {
       this.#turns.onCallerFrame(frame.samples);
       this.#caller.push(frame, this.#socket, () => this.#log.warn('bot socket not draining: dropping caller audio'));
     });
+    const stt = this.#config.transcribe === true ? this.#options.stt : undefined;
+    this.#transcripts = stt && new BotTranscripts(stt, call, this.#log);
     try {
-      // The frames went to the bot through the observer: the queue is emptied, never read.
-      for await (const frame of call.callerAudio) void frame;
+      // The frames went to the bot through the observer: the queue is only read for a transcript.
+      if (this.#transcripts) await this.#transcripts.run();
+      else for await (const frame of call.callerAudio) void frame;
     } finally {
       unobserve();
+      this.#transcripts?.close();
     }
   }
 
@@ -255,6 +264,7 @@ export class WebsocketAgent implements AgentKind {
           call.turns.heard();
           call.turns.answering();
         }
+        this.#transcripts?.onBotAudio(pcm);
         void call.audio.write(pcm);
         return;
       }

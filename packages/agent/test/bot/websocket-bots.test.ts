@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { NumberConfig } from '@voicebridge/protocol';
 import { FliteTts } from '../../src/tts/flite-tts.ts';
+import type { SpeechToText, Transcript, TranscribeOptions } from '../../src/stt/speech-to-text.ts';
 import { LlmCallHarness, type CallHarnessOptions } from '../agents/llm-call-harness.ts';
 import { sendPaced } from '../../../../test/support/wait-for.ts';
 import { TestBot, type BotConnection } from './test-bot.ts';
@@ -194,6 +195,31 @@ describe('websocket agent kind: misbehaving and real-world bots (real ws servers
     conn.send({ event: 'media', streamSid: sid, media: { payload: reply } });
     await c.media.waitFor(() => agentSamples(c) === 4 * 1600, 'every reply at media');
     expect(c.turns).to.have.length(1);
+  });
+
+  it('transcribe: both sides go to a recogniser, each its own stream, and its finals into the record as caller and agent lines', async () => {
+    // Stands in for the recogniser (the real one is tested in a real call): one final per stream
+    // when its audio ends, saying how much audio it read.
+    const streams: number[] = [];
+    const stt: SpeechToText = {
+      async *transcribe(audio: AsyncIterable<Int16Array>, _options: TranscribeOptions): AsyncGenerator<Transcript> {
+        const index = streams.push(0) - 1;
+        for await (const chunk of audio) streams[index] = (streams[index] ?? 0) + chunk.length;
+        yield { text: `heard ${streams[index]} samples`, final: true, startMs: 0, endMs: 0 };
+      },
+      close: () => Promise.resolve(),
+    };
+    const b = await bot();
+    const c = await call({ url: b.url(), transcribe: true }, { stt });
+    const { conn, sid } = await answered(b, c);
+    await botHears(b, c, 0);
+    conn.send({ event: 'media', streamSid: sid, media: { payload: Buffer.alloc(16_000, 0x21).toString('base64') } });
+    await c.media.waitFor(() => agentSamples(c) >= 1600, 'the bot audio at media');
+    expect(streams).to.have.length(2);
+    await c.close();
+    await c.waitForTranscript((t) => t.length === 2, 'both lines');
+    expect(c.transcript).to.deep.include({ speaker: 'agent', text: 'heard 16000 samples' });
+    expect(c.transcript.find((t) => t.speaker === 'caller')?.text).to.match(/^heard [1-9]\d* samples$/);
   });
 
   it('a bot closing with 1000 ends the call: BYE with bot-closed, the close code logged', async () => {

@@ -89,6 +89,12 @@ export const FIELD_FLAGS: readonly FieldFlag[] = [
     help: 'how long the bot may take to accept the socket before the caller gets 503',
   },
   {
+    flag: 'websocket-transcribe',
+    path: ['agent', 'transcribe'],
+    value: 'true|false',
+    help: "transcribe both sides into the record with the worker's offline recogniser (two recogniser streams a call: CPU)",
+  },
+  {
     flag: 'realtime-provider',
     path: ['agent', 'realtime', 'provider'],
     value: 'NAME',

@@ -66,6 +66,11 @@ export const WebsocketAgentConfigSchema = z.object({
   accountSid: z.string().regex(ACCOUNT_SID_PATTERN, 'must be AC and 32 lower-case hex digits').optional(),
   /** How long an abnormally closed socket is retried before the call ends; absent: not retried. */
   reconnectMs: z.number().int().min(100).max(600_000).optional(),
+  /**
+   * The record gets a transcript of both sides, the caller's audio and the bot's each through the
+   * worker's offline recogniser (two recogniser streams per call: CPU, hence off by default).
+   */
+  transcribe: z.boolean().optional(),
   /** The longest the bot may take to accept the socket before the call is refused (503). */
   connectTimeoutMs: z.number().int().min(100).max(30_000).default(3000),
 });
