@@ -29,7 +29,8 @@ const ALLOWED: Record<string, string[]> = {
   // test-caller places a real SIP call with the bridge's own SIP and RTP code; the CLI reaches those
   // only through it, so the CLI never grows a second call stack of its own.
   'test-caller': ['protocol', 'sip', 'rtp'],
-  cli: ['protocol', 'store', 'runtime', 'outbound', 'http', 'api', 'dashboard', 'metrics', 'test-caller'],
+  // events: an operator's redelivery of a call's dead letters (API route and `calls events --redeliver`).
+  cli: ['protocol', 'store', 'runtime', 'outbound', 'http', 'api', 'dashboard', 'metrics', 'test-caller', 'events'],
 };
 
 describe('architecture', () => {

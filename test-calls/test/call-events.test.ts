@@ -9,6 +9,7 @@ import { useBridge } from '../src/bridge-fixture.ts';
 import { describeRun, endedRecord, runSipp } from '../src/sipp.ts';
 
 const ADMIN = 'admin-token-0123456789abcdef';
+const READ = 'read-token-0123456789abcdef';
 const LISTENING = '+15551239301';
 const SLOW = '+15551239302';
 const TURNS_PRIVATE = '+15551239303';
@@ -84,6 +85,7 @@ describe('call events of real SIPp calls (voicebridge start, Standard Webhooks r
   const bridge = useBridge({
     env: {
       ADMIN_TOKEN: ADMIN,
+      READ_TOKEN: READ,
       VB_SECRET_EVENTS: SECRET,
       EVENTS_MAX_ATTEMPTS: '2',
       EVENTS_BACKOFF_MS: '200',
@@ -156,6 +158,35 @@ describe('call events of real SIPp calls (voicebridge start, Standard Webhooks r
       expect(dead.map((l) => l.type).sort()).to.deep.equal(['call.answered', 'call.ended', 'call.ringing']);
       for (const letter of dead) expect(letter).to.include({ attempts: 2 });
       expect(silent.got.length).to.equal(6);
+
+      // The operator points the number at a receiver that listens and has the dead letters sent again.
+      const redeliver = `/api/v1/calls/${slowRecord.callId}/events/redeliver`;
+      const url = `http://127.0.0.1:${bridge().httpPort}${redeliver}`;
+      expect((await fetch(url, { method: 'POST' })).status, 'no token').to.equal(401);
+      const readOnly = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${READ}` } });
+      expect(readOnly.status, 'the read token').to.equal(403);
+      const put = await api('PUT', `/api/v1/numbers/${encodeURIComponent(SLOW)}`, {
+        agent: { kind: 'scripted', greeting: 'Hello from the events test' },
+        events: { url: `${listening.url}?fixed`, secretEnv: 'VB_SECRET_EVENTS' },
+      });
+      expect(put.status).to.equal(200);
+      const again = await api('POST', redeliver);
+      expect(again.status, await again.clone().text()).to.equal(200);
+      const { redelivered } = (await again.json()) as { redelivered: string[] };
+      expect(new Set(redelivered)).to.deep.equal(new Set(dead.map((l) => l.eventId)));
+      const resent = await waitFor('the three redelivered', 20_000, () => {
+        const got = listening.got.filter((d) => redelivered.includes(String(d.headers['webhook-id'])));
+        return got.length === 3 ? got : undefined;
+      });
+      for (const delivery of resent) {
+        expect(verifies(delivery)).to.equal(true);
+        const first = silent.got.find((d) => d.headers['webhook-id'] === delivery.headers['webhook-id']);
+        expect(delivery.body, 'the same body under the same id').to.equal(first?.body);
+      }
+      const after = (await (await api('GET', `/api/v1/calls/${slowRecord.callId}`)).json()) as {
+        eventsDeadLetter: CallEventDeadLetter[];
+      };
+      expect(after.eventsDeadLetter).to.deep.equal([]);
       const detail = (await (await api('GET', `/api/v1/calls/${record.callId}`)).json()) as {
         eventsDeadLetter: CallEventDeadLetter[];
       };

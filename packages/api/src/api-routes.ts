@@ -10,7 +10,7 @@ import {
   type RedisKeys,
 } from '@voicebridge/store';
 import type { AuditLog } from './audit-log.ts';
-import { addCallRoutes } from './call-routes.ts';
+import { addCallRoutes, type RedeliverEvents } from './call-routes.ts';
 import { addDialRoutes } from './dial-routes.ts';
 import type { CancelQueuedDial } from './queued-dial-cancel.ts';
 import { addNumberRoutes } from './number-routes.ts';
@@ -33,6 +33,8 @@ export interface ApiOptions {
   enqueueDial?: (request: DialRequest) => Promise<void>;
   /** Takes a dial off the queue before it is placed: `POST /api/v1/calls/{id}/hangup` cancels it. */
   cancelQueuedDial?: CancelQueuedDial;
+  /** Queues a call's dead letters again: `POST /api/v1/calls/{id}/events/redeliver` is served with it. */
+  redeliverEvents?: RedeliverEvents;
 }
 
 /** API v1 on the node's HTTP server: numbers, trunks, calls, and its OpenAPI document (public). */
@@ -57,6 +59,11 @@ export function addApiRoutes(server: HttpServer, options: ApiOptions): void {
     ...(options.nowMs && { nowMs: options.nowMs }),
     ...(options.onCorrupt && { onCorrupt: options.onCorrupt }),
     ...(options.cancelQueuedDial && { cancelQueuedDial: options.cancelQueuedDial }),
+    ...(options.redeliverEvents && {
+      redeliverEvents: options.redeliverEvents,
+      numbers: new NumberRepository(redis, keys),
+      audit: options.audit,
+    }),
   });
   if (options.enqueueDial) {
     addDialRoutes(server, {

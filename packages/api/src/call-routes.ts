@@ -1,13 +1,15 @@
 import type { Redis } from 'ioredis';
 import { HttpError, type HttpServer, type RouteContext } from '@voicebridge/http';
-import { ownerNodeOf, type CallRecord, type NodeCommand } from '@voicebridge/protocol';
+import { ownerNodeOf, type CallRecord, type NodeCommand, type NumberConfig } from '@voicebridge/protocol';
 import {
   CallEventDeadLetters,
   queryCalls,
   SipTraceRepository,
   type CallRecordRepository,
+  type NumberRepository,
   type RedisKeys,
 } from '@voicebridge/store';
+import type { AuditLog } from './audit-log.ts';
 import { invalidField, issuesOf } from './api-errors.ts';
 import { CallsQuerySchema, decodeCursor, encodeCursor, isCallId } from './calls-query.ts';
 import { sendRecording } from './recording.ts';
@@ -22,7 +24,17 @@ export interface CallRoutesOptions {
   onCorrupt?: (error: Error) => void;
   /** Takes a not yet placed dial off the `dial` queue: a hang-up then cancels it. */
   cancelQueuedDial?: CancelQueuedDial;
+  /** Puts a call's dead letters back on the call-events queue: `POST /api/v1/calls/{id}/events/redeliver`. */
+  redeliverEvents?: RedeliverEvents;
+  numbers?: Pick<NumberRepository, 'get'>;
+  audit?: AuditLog;
 }
+
+/** The event ids queued again; throws VB_CONFLICT when the number sends no events now. */
+export type RedeliverEvents = (
+  callId: string,
+  number: Pick<NumberConfig, 'events' | 'insecure'> | undefined,
+) => Promise<string[]>;
 
 /** What a call used: the figures a bill or a dashboard is made of, derived from the record. */
 export function usageOf(record: CallRecord, nowMs: number): Record<string, number> {
@@ -138,6 +150,36 @@ export function addCallRoutes(server: HttpServer, options: CallRoutesOptions): v
       }
       // The BYE and the verdict follow on the owning node: the record shows them.
       return { status: 202, json: { callId: record.callId, node, command: 'hangup' } };
+    },
+  });
+  const { redeliverEvents, numbers, audit } = options;
+  if (redeliverEvents === undefined || numbers === undefined) return;
+  server.add({
+    method: 'POST',
+    path: '/api/v1/calls/:id/events/redeliver',
+    realm: 'admin',
+    handler: async (context) => {
+      const record = await existing(records, idParam(context));
+      const number = await numbers.get(record.number);
+      let redelivered: string[];
+      try {
+        redelivered = await redeliverEvents(record.callId, number);
+      } catch (error) {
+        if (error instanceof Error && 'code' in error && error.code === 'VB_CONFLICT')
+          throw new HttpError('VB_CONFLICT', `${error.message} (number ${record.number})`, 'events');
+        throw error;
+      }
+      // Not a configuration change, but a write an operator made: one audit line as for one.
+      const version = number?.configVersion ?? 0;
+      audit?.({
+        token: 'admin',
+        action: 'call.events.redeliver',
+        target: record.callId,
+        fromVersion: version,
+        toVersion: version,
+        source: context.request.ip,
+      });
+      return { json: { callId: record.callId, redelivered } };
     },
   });
 }

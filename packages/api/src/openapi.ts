@@ -278,6 +278,25 @@ export function openApiDocument(): Json {
           },
         },
       },
+      '/api/v1/calls/{id}/events/redeliver': {
+        parameters: [callId],
+        post: {
+          summary:
+            "queue the call's dead-lettered events again (same id, sequence and body) to its number's events URL as it is now",
+          security: [{ bearer: [] }],
+          responses: {
+            '200': {
+              description: 'the event ids queued again (none when nothing was dead-lettered)',
+              ...jsonBody({
+                type: 'object',
+                required: ['callId', 'redelivered'],
+                properties: { callId: { type: 'string' }, redelivered: { type: 'array', items: { type: 'string' } } },
+              }),
+            },
+            ...errors(400, 401, 403, 404, 409),
+          },
+        },
+      },
     },
   };
 }

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { addApiRoutes, type AuditLog } from '@voicebridge/api';
 import { addDashboardRoutes, addLiveCallsRoute, LiveCallsFeed } from '@voicebridge/dashboard';
+import { CallEventRedelivery } from '@voicebridge/events';
 import { addHealthRoutes, HttpServer, Readiness, type ReadinessCheck } from '@voicebridge/http';
 import {
   CALLS_QUEUE,
@@ -11,7 +12,7 @@ import {
   SecretEnvAllowList,
   type BridgeConfig,
 } from '@voicebridge/protocol';
-import { CallRecordRepository, RedisKeys } from '@voicebridge/store';
+import { CallEventDeadLetters, CallRecordRepository, RedisKeys } from '@voicebridge/store';
 import type { Registry } from '@voicebridge/metrics';
 import { addMetricsRoute } from './metrics-route.ts';
 import { dialCanceller, dialEnqueuer } from './dial-queue.ts';
@@ -90,6 +91,13 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
   addHealthRoutes(server, readiness);
   const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
   const records = new CallRecordRepository(redis, keys);
+  const redelivery = new CallEventRedelivery({
+    redis,
+    bullPrefix: `${config.REDIS_KEY_PREFIX}:bull`,
+    deadLetters: new CallEventDeadLetters(redis, keys, { ttlSeconds: config.CALL_RECORD_TTL_S }),
+    attempts: config.EVENTS_MAX_ATTEMPTS,
+    backoffMs: config.EVENTS_BACKOFF_MS,
+  });
   addApiRoutes(server, {
     redis,
     keys,
@@ -99,6 +107,7 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     onCorrupt: (error) => options.onError(error, 'GET /api/v1/calls'),
     enqueueDial: dialEnqueuer(dialQueue),
     cancelQueuedDial: dialCanceller(dialQueue),
+    redeliverEvents: (callId, number) => redelivery.redeliver(callId, number),
     ...(config.TWILIO_COMPAT_ACCOUNT_SID !== undefined &&
       config.TWILIO_COMPAT_AUTH_TOKEN !== undefined && {
         twilioCompat: { accountSid: config.TWILIO_COMPAT_ACCOUNT_SID, authToken: config.TWILIO_COMPAT_AUTH_TOKEN },
@@ -129,12 +138,13 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
           readiness.close();
           await queue.close();
           await dialQueue.close();
+          await redelivery.close();
         })()),
     };
   } catch (error) {
     readiness.close();
     live.close();
-    await Promise.allSettled([server.close(), queue.close(), dialQueue.close()]);
+    await Promise.allSettled([server.close(), queue.close(), dialQueue.close(), redelivery.close()]);
     throw error;
   }
 }

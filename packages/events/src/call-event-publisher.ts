@@ -11,7 +11,7 @@ import {
 import type { RedisKeys } from '@voicebridge/store';
 import type { Logger } from 'pino';
 import { callEndedBody, callEventBody, type CallEventEnvelope } from './call-event-body.ts';
-import { RECEIVER_BACKOFF } from './receiver-backoff.ts';
+import { eventJobOptions } from './call-event-redelivery.ts';
 
 /** What of a number decides its events: where they go, how they are signed, and what they may say. */
 export type EventsNumber = Pick<NumberConfig, 'events' | 'insecure'>;
@@ -102,14 +102,6 @@ export class CallEventPublisher {
     const eventId = `evt_${randomBytes(16).toString('base64url')}`;
     const envelope = { type, eventId, callId, sequence: Number(sequence), occurredAtMs };
     const job = CallEventJobSchema.parse({ ...envelope, target, body: body(envelope) });
-    await this.#queue.add(type, job, {
-      jobId: eventId,
-      attempts,
-      // The spec asks for exponential back-off "with some level of random jitter"; the worker's
-      // strategy adds the receiver's Retry-After.
-      backoff: { type: RECEIVER_BACKOFF, delay: backoffMs },
-      removeOnComplete: true,
-      removeOnFail: true,
-    });
+    await this.#queue.add(type, job, eventJobOptions(eventId, attempts, backoffMs));
   }
 }

@@ -110,15 +110,19 @@ export class CallEventWorker {
         throw failure;
       }
       this.#options.log.warn({ ...log, error: failure.message }, 'call event given up: dead-letter list');
-      await this.#options.deadLetters.add(event.callId, {
-        eventId: event.eventId,
-        type: event.type,
-        sequence: event.sequence,
-        attempts,
-        ...(failure.status !== undefined && { status: failure.status }),
-        error: failure.message.slice(0, 300),
-        failedAtMs: Date.now(),
-      });
+      await this.#options.deadLetters.add(
+        event.callId,
+        {
+          eventId: event.eventId,
+          type: event.type,
+          sequence: event.sequence,
+          attempts,
+          ...(failure.status !== undefined && { status: failure.status }),
+          error: failure.message.slice(0, 300),
+          failedAtMs: Date.now(),
+        },
+        event,
+      );
       throw new UnrecoverableError(failure.message);
     }
   }

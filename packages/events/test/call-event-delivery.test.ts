@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MAX_CALL_EVENT_BYTES, newCallId, type CallRecord } from '@voicebridge/protocol';
 import { waitFor } from '../../../test/support/wait-for.ts';
-import { parseSecrets, verificationProblem, type SignedHeaders } from '../src/index.ts';
+import { CallEventRedelivery, parseSecrets, verificationProblem, type SignedHeaders } from '../src/index.ts';
 import { DeliveryRig, Receiver, secretOf, type Received } from './delivery-fixture.ts';
 
 const SECRET_ENV = 'VB_SECRET_EVENTS';
@@ -142,6 +142,49 @@ describe('call events: publisher, queue and delivery worker (real Redis, real HT
     expect(refused.error).to.include('ECONNREFUSED');
     receiver = new Receiver();
     await receiver.start();
+  });
+
+  it("an operator's redelivery queues a call's dead letters again: same id, sequence and body, to the number's URL as it is now", async () => {
+    const r = await start({ attempts: 2, backoffMs: 50 });
+    receiver.reply = (got) => (got.path === '/fixed' ? { status: 204 } : { status: 500 });
+    const callId = newCallId(Date.now());
+    r.publisher.publish(numberFor('/broken'), callId, 'call.ringing', { number: '+15551230001' });
+    r.publisher.publish(numberFor('/broken'), callId, 'call.answered', {});
+    await waitFor('two dead letters', 10_000, async () => (await r.deadLetters.list(callId)).length === 2);
+    const failed = receiver.received.filter((got) => got.path === '/broken');
+    const redelivery = new CallEventRedelivery({
+      redis: r.redis,
+      bullPrefix: `${r.keys.prefix}:bull`,
+      deadLetters: r.deadLetters,
+      attempts: 2,
+      backoffMs: 50,
+    });
+    try {
+      let refusal: unknown;
+      await redelivery.redeliver(callId, {}).catch((error: unknown) => (refusal = error));
+      expect(refusal).to.have.property('code', 'VB_CONFLICT');
+      expect(await r.deadLetters.list(callId), 'a refused redelivery keeps the letters').to.have.length(2);
+
+      const ids = await redelivery.redeliver(callId, numberFor('/fixed'));
+      expect(ids).to.have.length(2);
+      const fixed = await waitFor('both delivered to the fixed URL', 10_000, () => {
+        const got = receiver.received.filter((d) => d.path === '/fixed');
+        return got.length === 2 ? got : undefined;
+      });
+      for (const got of fixed) {
+        const before = failed.find((d) => d.headers['webhook-id'] === got.headers['webhook-id']);
+        expect(before?.body, 'the same body under the same id').to.equal(got.body);
+        expect(verificationProblem(key, got.headers as unknown as SignedHeaders, got.body, Date.now() / 1000)).to.equal(
+          undefined,
+        );
+      }
+      expect(new Set(fixed.map((d) => d.headers['webhook-id']))).to.deep.equal(new Set(ids));
+      expect(await r.deadLetters.list(callId)).to.deep.equal([]);
+      expect(await redelivery.redeliver(callId, numberFor('/fixed')), 'nothing left').to.deep.equal([]);
+    } finally {
+      await redelivery.close();
+      await redelivery.close();
+    }
   });
 
   it('a missing secret is final at the first attempt, and nothing is sent', async () => {

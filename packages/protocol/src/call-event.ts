@@ -54,3 +54,11 @@ export const CallEventDeadLetterSchema = z.object({
   failedAtMs: z.number().int(),
 });
 export type CallEventDeadLetter = z.infer<typeof CallEventDeadLetterSchema>;
+
+/**
+ * A dead letter as stored: with the job it gave up on (target and exact body), so an operator can
+ * have it delivered again (`POST /api/v1/calls/{id}/events/redeliver`) under the same event id.
+ * Letters written before the job was kept have none and cannot be redelivered.
+ */
+export const StoredCallEventDeadLetterSchema = CallEventDeadLetterSchema.extend({ job: CallEventJobSchema.optional() });
+export type StoredCallEventDeadLetter = z.infer<typeof StoredCallEventDeadLetterSchema>;
