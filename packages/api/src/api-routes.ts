@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { HttpServer } from '@voicebridge/http';
 import type { DialRequest, NumberOutboundRules } from '@voicebridge/protocol';
+import type { LocalCommands } from './local-commands.ts';
 import {
   CallRecordRepository,
   DialLimits,
@@ -35,6 +36,8 @@ export interface ApiOptions {
   cancelQueuedDial?: CancelQueuedDial;
   /** Queues a call's dead letters again: `POST /api/v1/calls/{id}/events/redeliver` is served with it. */
   redeliverEvents?: RedeliverEvents;
+  /** This node's own signaling, asked first by the hang-up routes: no Redis needed for its calls. */
+  localCommands?: LocalCommands;
 }
 
 /** API v1 on the node's HTTP server: numbers, trunks, calls, and its OpenAPI document (public). */
@@ -64,6 +67,7 @@ export function addApiRoutes(server: HttpServer, options: ApiOptions): void {
       numbers: new NumberRepository(redis, keys),
       audit: options.audit,
     }),
+    ...(options.localCommands && { localCommands: options.localCommands }),
   });
   if (options.enqueueDial) {
     addDialRoutes(server, {
@@ -81,6 +85,7 @@ export function addApiRoutes(server: HttpServer, options: ApiOptions): void {
       keys,
       records,
       numbers: new NumberRepository(redis, keys),
+      ...(options.localCommands && { localCommands: options.localCommands }),
       ...options.twilioCompat,
     });
   const document = openApiDocument();

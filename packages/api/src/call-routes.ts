@@ -13,6 +13,7 @@ import type { AuditLog } from './audit-log.ts';
 import { invalidField, issuesOf } from './api-errors.ts';
 import { CallsQuerySchema, decodeCursor, encodeCursor, isCallId } from './calls-query.ts';
 import { sendRecording } from './recording.ts';
+import type { LocalCommands } from './local-commands.ts';
 import { cancelQueuedDial, type CancelQueuedDial } from './queued-dial-cancel.ts';
 
 export interface CallRoutesOptions {
@@ -28,6 +29,8 @@ export interface CallRoutesOptions {
   redeliverEvents?: RedeliverEvents;
   numbers?: Pick<NumberRepository, 'get'>;
   audit?: AuditLog;
+  /** Asked before Redis: a call live on this node is hung up through an outage. */
+  localCommands?: LocalCommands;
 }
 
 /** The event ids queued again; throws VB_CONFLICT when the number sends no events now. */
@@ -119,6 +122,11 @@ export function addCallRoutes(server: HttpServer, options: CallRoutesOptions): v
     realm: 'admin',
     handler: async (context) => {
       const id = idParam(context);
+      // This node's own calls first, with no Redis read or publish: the BYE must reach the caller
+      // while Redis is down (the verdict is written once it returns).
+      const local = options.localCommands;
+      if (local !== undefined && (await local.run({ command: 'hangup', callId: id })))
+        return { status: 202, json: { callId: id, node: local.nodeId, command: 'hangup' } };
       if (options.cancelQueuedDial !== undefined && (await records.get(id)) === undefined) {
         const cancelled = await cancelQueuedDial(options.cancelQueuedDial, records, id, nowMs());
         if (cancelled !== undefined) return { status: 202, json: cancelled };

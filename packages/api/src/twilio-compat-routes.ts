@@ -10,6 +10,7 @@ import {
   type NodeCommand,
 } from '@voicebridge/protocol';
 import type { CallRecordRepository, NumberRepository, RedisKeys } from '@voicebridge/store';
+import type { LocalCommands } from './local-commands.ts';
 import { parseTwiml, type TwimlAction } from './twiml-subset.ts';
 
 export interface TwilioCompatOptions {
@@ -21,6 +22,8 @@ export interface TwilioCompatOptions {
   /** TWILIO_COMPAT_ACCOUNT_SID and TWILIO_COMPAT_AUTH_TOKEN: the one account this route serves. */
   accountSid: string;
   authToken: string;
+  /** Asked before the node command channel: this node's own calls need no PUBLISH. */
+  localCommands?: LocalCommands;
 }
 
 /** The most live calls searched for a CallSid. */
@@ -72,8 +75,12 @@ export function addTwilioCompatRoutes(server: HttpServer, options: TwilioCompatO
         command = { command: 'transfer', callId, target: action.target };
       } else if (action.verb === 'play-digits') command = { command: 'dtmf', callId, digits: action.digits };
       const node = ownerNodeOf(record);
-      const receivers =
-        node === undefined ? 0 : await options.redis.publish(options.keys.nodeCommands(node), JSON.stringify(command));
+      const local = (await options.localCommands?.run(command)) === true;
+      const receivers = local
+        ? 1
+        : node === undefined
+          ? 0
+          : await options.redis.publish(options.keys.nodeCommands(node), JSON.stringify(command));
       // The call is live but its node does not listen: not "already ended", which a bot would believe.
       if (receivers === 0) return twilioError(503, 20500, `the node that owns ${callSid} is not reachable`);
       const status = action.verb === 'hangup' ? 'completed' : 'in-progress';

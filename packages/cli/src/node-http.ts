@@ -9,6 +9,7 @@ import {
   DIAL_QUEUE,
   fixedPorts,
   listenOnFixedPort,
+  nodeIdOf,
   SecretEnvAllowList,
   type BridgeConfig,
 } from '@voicebridge/protocol';
@@ -16,6 +17,7 @@ import { CallEventDeadLetters, CallRecordRepository, RedisKeys } from '@voicebri
 import type { Registry } from '@voicebridge/metrics';
 import { addMetricsRoute } from './metrics-route.ts';
 import { dialCanceller, dialEnqueuer } from './dial-queue.ts';
+import { localNodeCommands } from './local-node-commands.ts';
 import type { ServiceProcess } from './supervisor/service-process.ts';
 
 export interface NodeHttpOptions {
@@ -108,6 +110,7 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
     enqueueDial: dialEnqueuer(dialQueue),
     cancelQueuedDial: dialCanceller(dialQueue),
     redeliverEvents: (callId, number) => redelivery.redeliver(callId, number),
+    localCommands: { nodeId: nodeIdOf(config), run: localNodeCommands(options.processes) },
     ...(config.TWILIO_COMPAT_ACCOUNT_SID !== undefined &&
       config.TWILIO_COMPAT_AUTH_TOKEN !== undefined && {
         twilioCompat: { accountSid: config.TWILIO_COMPAT_ACCOUNT_SID, authToken: config.TWILIO_COMPAT_AUTH_TOKEN },

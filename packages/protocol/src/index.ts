@@ -42,6 +42,7 @@ export * from './outbound-url.ts';
 export * from './number-outbound-refs.ts';
 export * from './logger.ts';
 export * from './node-command.ts';
+export * from './node-command-ipc.ts';
 export * from './sip-trace.ts';
 export * from './dial.ts';
 export * from './dial-guards.ts';

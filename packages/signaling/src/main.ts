@@ -1,4 +1,4 @@
-import { connectRedis, runService } from '@voicebridge/runtime';
+import { answerNodeCommands, connectRedis, runService } from '@voicebridge/runtime';
 import { RedisKeys } from '@voicebridge/store';
 import { DialWorker } from './dialer/dial-worker.ts';
 import { SignalingService } from './signaling-service.ts';
@@ -18,6 +18,8 @@ await runService('signaling', async (config, log, metrics) => {
     // Trunks' outbound passwords by the variable each names (checked against AGENT_SECRET_ENV).
     readSecret: (name) => process.env[name],
   });
+  // The supervisor's HTTP server asks here first: an operator's hang-up then needs no Redis.
+  const stopAnswering = answerNodeCommands(process, (command) => service.runLocalCommand(command));
   const dialRedis = connectRedis(config.REDIS_URL, 'vb-signaling-dial', metrics);
   const dials = new DialWorker({
     workerRedis: dialRedis,
@@ -40,6 +42,8 @@ await runService('signaling', async (config, log, metrics) => {
         // wait for Redis runs alongside the drain, which must BYE the live calls on time even while Redis is down.
         const dialsClosed = dials.close();
         await Promise.allSettled([dialsClosed, service.close()]);
+        // Answered through the drain: an operator may end a call sooner than its deadline.
+        stopAnswering();
         await Promise.allSettled([redis.quit(), eventsRedis.quit(), dialRedis.quit()]);
       },
     },

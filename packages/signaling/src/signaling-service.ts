@@ -15,6 +15,7 @@ import {
   type DialRequest,
   type Cidr,
   type FixedPort,
+  type NodeCommand,
 } from '@voicebridge/protocol';
 import { SipStack, type DigestAlgorithm, type Endpoint } from '@voicebridge/sip';
 import {
@@ -98,6 +99,8 @@ export class SignalingService {
   readonly #commands: NodeCommands;
   /** Transfers the agents ask for (through media), checked against their number's transferTargets. */
   readonly #transfers: AgentTransfers;
+  /** Runs a node command on a call live here (the supervisor asks over IPC, no Redis); false when none is. */
+  readonly runLocalCommand: (command: NodeCommand) => boolean;
   readonly trunks: TrunkDirectory;
   readonly guard: AbuseGuard;
   readonly registrations: RegistrationManager;
@@ -261,12 +264,14 @@ export class SignalingService {
           log,
         })
       : undefined;
+    const run = (command: NodeCommand, onlyLive: boolean): boolean =>
+      runNodeCommand(command, { calls: this.calls, transfers: this.#transfers, media: this.media, log }, onlyLive);
+    this.runLocalCommand = (command) => run(command, true);
     this.#commands = new NodeCommands({
       redis: options.redis,
       channel: keys.nodeCommands(nodeIdOf(config)),
       log,
-      onCommand: (command) =>
-        runNodeCommand(command, { calls: this.calls, transfers: this.#transfers, media: this.media, log }),
+      onCommand: (command) => void run(command, false),
     });
   }
 

@@ -1,6 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { MetricsRequester, type MetricFamily, type MetricsSource } from '@voicebridge/metrics';
+import type { NodeCommand } from '@voicebridge/protocol';
+import { NodeCommandRequester } from '@voicebridge/runtime';
 
 export interface ServiceProcessOptions {
   /** The service it runs (`media`), of which it may be one of several (`media-2`). */
@@ -38,6 +40,8 @@ export class ServiceProcess implements MetricsSource {
   #ready = false;
   /** The current child's end of the metrics requests; replaced on each start. */
   #metrics: MetricsRequester | undefined;
+  /** The current child's end of the node commands (signaling only answers them); replaced on each start. */
+  #commands: NodeCommandRequester | undefined;
   #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(options: ServiceProcessOptions) {
@@ -65,6 +69,14 @@ export class ServiceProcess implements MetricsSource {
   /** The child's metrics registry as JSON, over IPC; rejects after `timeoutMs` or when it exits. */
   requestMetrics(timeoutMs: number): Promise<MetricFamily[]> {
     return this.#metrics?.request(timeoutMs) ?? Promise.reject(new Error(`${this.name} is not running`));
+  }
+
+  /**
+   * Asks the child to run `command` on a call it holds, over IPC: true when the call is live there and
+   * the command was carried out; rejects after `timeoutMs` or when the child exits.
+   */
+  runNodeCommand(command: NodeCommand, timeoutMs: number): Promise<boolean> {
+    return this.#commands?.run(command, timeoutMs) ?? Promise.reject(new Error(`${this.name} is not running`));
   }
 
   /** Starts the process and resolves once it reported ready. */
@@ -110,14 +122,18 @@ export class ServiceProcess implements MetricsSource {
     this.#child = child;
     this.#startedAtMs = Date.now();
     this.#metrics?.close();
-    const metrics = new MetricsRequester((message) => {
+    this.#commands?.close();
+    const send = (message: unknown): boolean => {
       if (!child.connected) return false;
       // With a callback a closed channel fails the send here, not as an 'error' event on the child;
       // the request then times out or is failed by the exit.
-      child.send(message, () => undefined);
+      child.send(message as object, () => undefined);
       return true;
-    });
+    };
+    const metrics = new MetricsRequester(send);
+    const commands = new NodeCommandRequester(send);
     this.#metrics = metrics;
+    this.#commands = commands;
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = child[stream];
       if (source) createInterface({ input: source }).on('line', (line) => this.#options.onLine(name, line, stream));
@@ -127,7 +143,7 @@ export class ServiceProcess implements MetricsSource {
       child.kill('SIGKILL');
     }, this.#options.readyTimeoutMs ?? 30_000);
     child.on('message', (message: unknown) => {
-      if (metrics.handle(message)) return;
+      if (metrics.handle(message) || commands.handle(message)) return;
       if ((message as { type?: string } | null)?.type !== 'ready') return;
       clearTimeout(readyTimer);
       this.#ready = true;
@@ -136,6 +152,7 @@ export class ServiceProcess implements MetricsSource {
     child.on('exit', (code, signal) => {
       clearTimeout(readyTimer);
       metrics.close();
+      commands.close();
       this.#ready = false;
       if (this.#stopping) return;
       const waiters = this.#readyWaiters.splice(0);
