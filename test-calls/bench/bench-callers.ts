@@ -20,11 +20,15 @@ export interface CallerLeg {
   /** The bridge's RTP port from the SIP answer; 0 until answered. */
   remotePort: number;
   answeredAtMs: number;
+  /** epochMicros() when the answer came, to place lost frames on the stamps' clock. */
+  answeredAtUs: number;
   slot: ClockSlot | undefined;
   seq: number;
   timestamp: number;
   packet: Buffer;
   stampedSent: number;
+  /** Each stamp sent, in order, to find where a frame the bot never got was lost. */
+  sentStamps: number[];
   stampedReceived: number;
   /** Each stamped frame that came back: its stamp, and when it arrived (epochMicros). */
   stamps: number[];
@@ -78,11 +82,13 @@ export class BenchCallers {
         port: socket.address().port,
         remotePort: 0,
         answeredAtMs: 0,
+        answeredAtUs: 0,
         slot: undefined,
         seq: i * 1000,
         timestamp: i * 100_000,
         packet: Buffer.alloc(12 + FRAME_SAMPLES, SILENCE),
         stampedSent: 0,
+        sentStamps: [],
         stampedReceived: 0,
         stamps: [],
         stampArrivalsUs: [],
@@ -109,6 +115,7 @@ export class BenchCallers {
     if (!leg || leg.remotePort !== 0) return false;
     leg.remotePort = remotePort;
     leg.answeredAtMs = performance.now();
+    leg.answeredAtUs = epochMicros();
     leg.socket.connect(remotePort, '127.0.0.1', () => {
       leg.slot = this.#clock.add(PTIME_MS, () => this.#send(leg));
     });
@@ -161,8 +168,10 @@ export class BenchCallers {
     });
     const payload = leg.packet.subarray(12);
     if (this.#stamping) {
-      writeStamp(payload, epochMicros());
+      const stamp = epochMicros();
+      writeStamp(payload, stamp);
       leg.stampedSent++;
+      leg.sentStamps.push(stamp >>> 0);
     } else payload.fill(SILENCE, 0, 9);
     leg.socket.send(leg.packet);
   }

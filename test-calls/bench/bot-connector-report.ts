@@ -2,6 +2,7 @@ import type { CallRecord } from '@voicebridge/protocol';
 import { fmt, type Summary } from '../../packages/media/bench/bench-stats.ts';
 import type { BenchCallers } from './bench-callers.ts';
 import type { BotReport } from './echo-bot-process.ts';
+import { describeInboundLosses, type InboundLosses } from './bot-connector-losses.ts';
 
 /** The targets of the issue's "Must show": p99 pacing at the caller, clear-to-silence p99; and nothing lost. */
 export const PACING_TARGET_MS = 5;
@@ -41,6 +42,8 @@ export interface RecordCounts {
   packetsReceived: number;
   packetsLost: number;
   framesConcealed: number;
+  /** Caller frames media held for an agent not ready and dropped over its 5 s bound. */
+  callerFramesDroppedHeld: number;
 }
 
 export interface LevelRow {
@@ -56,6 +59,8 @@ export interface LevelRow {
   missing: number;
   talkspurts: number;
   frames: FrameCounts;
+  /** Where in their calls the caller → bot losses fell. */
+  inboundLosses: InboundLosses;
   records: RecordCounts;
   clear: Summary;
   probes: number;
@@ -143,6 +148,7 @@ export function recordCounts(records: CallRecord[]): RecordCounts {
     packetsReceived: 0,
     packetsLost: 0,
     framesConcealed: 0,
+    callerFramesDroppedHeld: 0,
   };
   for (const record of records) {
     const reason = record.verdict?.reason ?? record.status;
@@ -154,6 +160,7 @@ export function recordCounts(records: CallRecord[]): RecordCounts {
     out.packetsReceived += record.media?.packetsReceived ?? 0;
     out.packetsLost += record.media?.packetsLost ?? 0;
     out.framesConcealed += record.media?.framesConcealed ?? 0;
+    out.callerFramesDroppedHeld += record.media?.callerFramesDroppedHeld ?? 0;
     out.ignored += Object.values(record.bot?.ignored ?? {}).reduce((a, b) => a + b, 0);
   }
   return out;
@@ -196,6 +203,7 @@ export function printRow(row: LevelRow): void {
   console.log(
     `        frames: caller sent ${f.callerSent}, bot got ${f.botReceived} (lost ${inbound}; chunk breaks ${f.chunkBreaks}, sequenceNumber breaks ${f.sequenceBreaks}), echoed ${f.botEchoed} (+${f.botWithheld} held back during probes), caller got ${f.callerReceived} back (${f.echoCleared} still queued at a probe's clear and dropped by it; lost ${outbound})`,
   );
+  if (inbound !== 0) console.log(`        ${describeInboundLosses(row.inboundLosses)}`);
   console.log(
     `        probes: tone ${f.toneSent} frames sent, ${f.toneReceived} played, ${f.toneSent - f.toneReceived} dropped by clear; marks ${f.marksSent} sent, ${f.marksEchoed} echoed`,
   );
@@ -210,7 +218,7 @@ export function printRow(row: LevelRow): void {
       )}); caller frames dropped ${r.callerFramesDropped} and filled in ${r.callerFramesFilled}, bot samples dropped at the bound ${r.botSamplesDropped}, agent frames dropped late ${r.framesDroppedLate}, bot messages ignored ${r.ignored}`,
   );
   console.log(
-    `        media: ${r.packetsReceived} caller packets received, ${r.packetsLost} lost, ${r.framesConcealed} frames concealed; bridge warnings: ${
+    `        media: ${r.packetsReceived} caller packets received, ${r.packetsLost} lost, ${r.framesConcealed} frames concealed, ${r.callerFramesDroppedHeld} dropped while held for the agent; bridge warnings: ${
       Object.entries(row.warnings)
         .map(([msg, n]) => `${msg} ×${n}`)
         .join('; ') || 'none'

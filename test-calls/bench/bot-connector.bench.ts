@@ -49,6 +49,7 @@ import {
   recordCounts,
   type LevelRow,
 } from './bot-connector-report.ts';
+import { inboundLosses } from './bot-connector-losses.ts';
 import type { BotCommand, BotReport } from './echo-bot-process.ts';
 import { heapUsedAfterGc } from './inspector-heap.ts';
 
@@ -240,6 +241,7 @@ async function runLevel(calls: number, callMs: number): Promise<LevelRow> {
       missing,
       talkspurts,
       frames: frameCounts(callers, botReport),
+      inboundLosses: inboundLosses(callers, botReport),
       records: recordCounts(await records.listRecent({ limit: calls + 50 })),
       clear: summarize(followed.clearMs),
       probes: botReport.streams.filter((s) => s.clearAtUs > 0).length,

@@ -29,6 +29,8 @@ export interface BotStreamReport {
   callerPort: number;
   /** Caller frames carrying the benchmark's send stamp. */
   stampedIn: number;
+  /** Every stamp that reached the bot, in arrival order (the bench finds the ones that did not). */
+  stampsIn: number[];
   stampedEchoed: number;
   /** The stamps echoed, in order, and how many of them went before the probe's tone. */
   echoedStamps: number[];
@@ -115,6 +117,7 @@ function onMessage(stream: Stream, data: Buffer): void {
       const stamp = readStamp(payload);
       if (stamp >= 0) {
         stream.stampedIn++;
+        stream.stampsIn.push(stamp);
         inbound.push(sinceStampMs(stamp, epochMicros()));
         if (stream.probing) {
           stream.stampedWithheld++;
@@ -193,6 +196,7 @@ process.on('message', (command: BotCommand) => {
           lastSequence: 0,
           probing: false,
           stampedIn: 0,
+          stampsIn: [],
           stampedEchoed: 0,
           echoedStamps: [],
           echoedBeforeProbe: 0,

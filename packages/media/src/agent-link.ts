@@ -24,7 +24,7 @@ export interface AgentLinkOptions {
   log: Logger;
   ownership?: AgentOwnershipOptions;
   /** Counters shared with the session. */
-  stats: { framesToAgent: number; dropped: number };
+  stats: { framesToAgent: number; dropped: number; callerFramesDroppedHeld: number };
   /** The owner's audio; its samples are valid only until this returns (copy to keep). */
   onAudio: (frame: AudioFrame) => void;
   /** The owner's other control messages (ready and heartbeat are handled here). */
@@ -81,8 +81,9 @@ export class AgentLink {
       this.#options.stats.framesToAgent++;
       return;
     }
-    this.#held.push(message);
-    if (this.#held.length > HELD_FRAMES_MAX) this.#held.shift();
+    if (this.#held.push(message) <= HELD_FRAMES_MAX) return;
+    this.#held.shift();
+    this.#options.stats.callerFramesDroppedHeld++;
   }
 
   /** The call started: an owner's quiet time counts from here at the earliest. */

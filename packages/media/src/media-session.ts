@@ -104,6 +104,7 @@ export class MediaSession {
     framesFromAgent: 0,
     dropped: 0,
     foreignDropped: 0,
+    callerFramesDroppedHeld: 0,
   };
   /** The caller holds the call (our direction lacks send): no frames up, no agent audio out. Read-only outside. */
   onHold = false;
@@ -217,6 +218,7 @@ export class MediaSession {
       framesConcealed: jitter.stats.framesFilled,
       jitterBufferMaxMs: jitter.maxDepthMs,
       framesDroppedLate: this.#outboundPath.lag.dropped,
+      ...(this.stats.callerFramesDroppedHeld > 0 && { callerFramesDroppedHeld: this.stats.callerFramesDroppedHeld }),
       ...(rec && { recording: { path: rec.path, durationMs: rec.durationMs } }),
       ...(this.#latch.latched && { remoteRtp: this.#latch.latched }),
     };

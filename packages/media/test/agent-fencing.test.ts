@@ -226,6 +226,22 @@ describe('media worker fencing and ownerless calls (real UDP, real Redis)', func
     }
   });
 
+  it('caller audio held for an agent not ready is kept up to 5 s: the older frames are dropped and counted for the record', async () => {
+    const { localRtp } = await worker.allocate(params('f4'));
+    // 6 s of the caller before any agent says ready (its RTP can come before the call is started).
+    await sendCallerRtp(localRtp.port, 0, 300);
+    const session = worker.session('f4')!;
+    const late = agent('f4');
+    await late.end.ready;
+    late.end.send(encodeControl({ event: 'ready', epoch: 1 }));
+    await until(() => late.frames >= 250, 'the held caller audio');
+    await holdsFor('nothing more than the 250 held', 200, () => late.frames === 250);
+    const dropped = session.mediaStats.callerFramesDroppedHeld ?? 0;
+    // One frame per packet, and a few concealed ones if the box was slow to send.
+    expect(dropped).to.be.within(50, 80);
+    expect(session.stats.framesToAgent).to.equal(250);
+  });
+
   it('a started call nobody owns for the lost timeout is ended with agent-lost, reported once', async () => {
     await worker.allocate(params('f3'));
     worker.start('f3', Date.now());

@@ -65,6 +65,8 @@ export const MediaStatsSchema = z.object({
   jitterBufferMaxMs: z.number().nonnegative().optional(),
   /** Agent frames dropped because they lagged behind the media clock after a stall (ADR 0014). */
   framesDroppedLate: z.number().int().nonnegative().optional(),
+  /** Caller frames media held for an agent not ready (or gone) and dropped over the 5 s it holds, oldest first. */
+  callerFramesDroppedHeld: z.number().int().nonnegative().optional(),
   /** The call's recording when its number records (stereo WAV: caller left, agent right). */
   recording: z.object({ path: z.string().max(4096), durationMs: z.number().int().nonnegative() }).optional(),
   /** The caller's RTP source media latched (rtp-latch.ts): where its audio really came from. Absent: none. */

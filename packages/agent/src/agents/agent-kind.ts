@@ -65,8 +65,14 @@ export interface CallContext {
   readonly greetingDelayMs: number;
   /** The caller's audio, 20 ms frames of 8 kHz PCM; bounded (oldest dropped), ends with the call. */
   readonly callerAudio: AsyncQueue<Int16Array>;
-  /** Sees each caller frame as it arrives, before it is queued (voice activity, barge-in). */
-  observeCallerFrames(observer: (frame: AudioFrame) => void): () => void;
+  /**
+   * Sees each caller frame as it arrives, before it is queued (voice activity, barge-in). With
+   * `replay` (called before the kind's first await), first the frames that came before the kind ran:
+   * at most 5 s of them, the older ones dropped and counted in `callerFramesDroppedEarly`.
+   */
+  observeCallerFrames(observer: (frame: AudioFrame) => void, options?: { replay?: boolean }): () => void;
+  /** Caller frames that came before the kind ran and were over the 5 s `replay` keeps. */
+  readonly callerFramesDroppedEarly: number;
   readonly audio: CallAudioOut;
   readonly turns: CallTurns;
   /** Whether the call negotiated RFC 4733 key presses. */

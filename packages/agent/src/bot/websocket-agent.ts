@@ -204,10 +204,15 @@ export class WebsocketAgent implements AgentKind {
     if (this.#endedEarly) return call.hangup('bot-closed');
     for (const message of this.#early.splice(0)) this.#onBotMessage(message);
     this.#earlyBytes = 0;
-    const unobserve = call.observeCallerFrames((frame) => {
-      this.#turns.onCallerFrame(frame.samples);
-      this.#caller.push(frame, this.#socket, () => this.#log.warn('bot socket not draining: dropping caller audio'));
-    });
+    // The frames that came with or before media's `start` too: the bot has had its `start` since prepare.
+    const unobserve = call.observeCallerFrames(
+      (frame) => {
+        this.#turns.onCallerFrame(frame.samples);
+        this.#caller.push(frame, this.#socket, () => this.#log.warn('bot socket not draining: dropping caller audio'));
+      },
+      { replay: true },
+    );
+    this.#caller.dropped += call.callerFramesDroppedEarly;
     const stt = this.#config.transcribe === true ? this.#options.stt : undefined;
     this.#transcripts = stt && new BotTranscripts(stt, call, this.#log);
     try {

@@ -176,9 +176,14 @@ export class AgentCall implements CallConnectionDelegate {
       } else if (start) {
         const call = this.#answered(start);
         const restored = this.#options.restored?.conversation;
-        if (refusal) await this.#refusedAfterAnswer(kind, refusal);
-        else if (restored?.greeted) await kind.resume(call, restored);
-        else await kind.run(call);
+        const running = refusal
+          ? this.#refusedAfterAnswer(kind, refusal)
+          : restored?.greeted
+            ? kind.resume(call, restored)
+            : kind.run(call);
+        // Its observers are in place (set before its first await): frames kept for a replay can go.
+        this.#connection.stopKeepingEarlyFrames();
+        await running;
         // The kind finished on its own (the echo's caller stopped sending): it keeps the call
         // until media says stop.
         await new Promise<void>((resolve) => {
@@ -301,7 +306,10 @@ export class AgentCall implements CallConnectionDelegate {
       log,
       greetingDelayMs: this.#options.greetingDelayMs,
       callerAudio: connection.callerAudio,
-      observeCallerFrames: (observer) => connection.observeCallerFrames(observer),
+      observeCallerFrames: (observer, replay) => connection.observeCallerFrames(observer, replay),
+      get callerFramesDroppedEarly() {
+        return connection.earlyFramesDropped;
+      },
       audio,
       turns: aids.turns,
       get telephoneEvent() {

@@ -19,6 +19,8 @@ import { AsyncQueue } from '../async-queue.ts';
 import { TransferRequests } from '../transfer-requests.ts';
 
 const CALLER_AUDIO_MAX_FRAMES = 500; // 10 s of 20 ms frames
+/** Caller frames kept for a kind that streams them on, until it runs: 5 s, what media holds for an agent not ready. */
+const EARLY_FRAMES_MAX = 250;
 /** How often an unanswered hang-up is said again (media's `stop` answers it). */
 const HANGUP_REPEAT_MS = 1000;
 
@@ -68,6 +70,10 @@ export class CallConnection {
   readonly #transfers = new TransferRequests();
   readonly #frameObservers = new Set<(frame: AudioFrame) => void>();
   readonly #owner: CallOwnerOptions;
+  /** Frames that came before the kind ran (undefined once it runs): see `observeCallerFrames`. */
+  #early: AudioFrame[] | undefined = [];
+  /** Early frames dropped over EARLY_FRAMES_MAX (the oldest go first). */
+  earlyFramesDropped = 0;
   #start: StartEvent | undefined;
   #startWaiter: ((start: StartEvent) => void) | undefined;
   #outOffset = 0;
@@ -116,10 +122,21 @@ export class CallConnection {
     return this.#start?.telephoneEvent;
   }
 
-  /** Sees each caller frame as it arrives, before it is queued (turn timing, voice activity). */
-  observeCallerFrames(observer: (frame: AudioFrame) => void): () => void {
+  /**
+   * Sees each caller frame as it arrives, before it is queued (turn timing, voice activity). With
+   * `replay`, first the frames that came before the kind ran: media's `start` and the first frames
+   * after it arrive in one read under load (or frames before it, the caller's RTP beating its ACK),
+   * and a kind that streams frames on (a bot) must not lose them. Counted when over the bound.
+   */
+  observeCallerFrames(observer: (frame: AudioFrame) => void, options?: { replay?: boolean }): () => void {
+    if (options?.replay === true) for (const frame of this.#early ?? []) observer(frame);
     this.#frameObservers.add(observer);
     return () => this.#frameObservers.delete(observer);
+  }
+
+  /** The kind runs: its observers are in place, so no frame is kept for them from here on. */
+  stopKeepingEarlyFrames(): void {
+    this.#early = undefined;
   }
 
   /** The caller holds the call (media's `hold` until `resume`): no caller audio comes. */
@@ -191,6 +208,7 @@ export class CallConnection {
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
     this.#stopRepeatingHangup();
+    this.#early = undefined;
     this.callerAudio.close();
     this.#transfers.close();
     this.#end.close();
@@ -213,6 +231,10 @@ export class CallConnection {
       if (!frame) return;
       for (const observer of this.#frameObservers) observer(frame);
       this.callerAudio.push(frame.samples);
+      if (this.#early && this.#early.push(frame) > EARLY_FRAMES_MAX) {
+        this.#early.shift();
+        this.earlyFramesDropped++;
+      }
       return;
     }
     const parsed = MediaToAgentSchema.safeParse(decodeControlJson(message));

@@ -62,12 +62,7 @@ describe('websocket agent kind: a Twilio Media Streams client to real ws bots (r
     b.onMessage = echoMedia;
     const c = await call({ url: b.url(), parameters: { tenant: 'acme' } }, { env: {} });
     await b.waitFor(() => b.events('start').length === 1, 'the start');
-    // Frames before the agent runs are not streamed: the caller talks until the bot hears it.
-    for (let i = 0; i < 100 && b.events('media').length === 0; i++) {
-      c.media.sendCallerAudio(TONE);
-      await b.waitFor(() => b.events('media').length > 0, 'the first media', 100).catch(() => undefined);
-    }
-    for (let i = 0; i < 24; i++) c.media.sendCallerAudio(TONE);
+    for (let i = 0; i < 25; i++) c.media.sendCallerAudio(TONE);
     await b.waitFor(() => b.events('media').length === 25, '25 media messages');
     c.media.send({ event: 'dtmf', digit: '5', durationMs: 100 });
     await b.waitFor(() => b.events('dtmf').length === 1, 'the dtmf');
@@ -120,6 +115,44 @@ describe('websocket agent kind: a Twilio Media Streams client to real ws bots (r
       stop: { accountSid: start.start['accountSid'], callSid: start.start['callSid'] },
     });
     expect(connection.closed?.code).to.equal(1000);
+  });
+
+  it("the caller's frames that come before media's start or in one read with it all reach the bot, in order", async () => {
+    const b = await bot();
+    const c = await call({ url: b.url() }, { holdStart: true });
+    await b.waitFor(() => b.events('start').length === 1, 'the start');
+    // The caller's RTP can beat its ACK to media: frames before `start`.
+    for (let i = 0; i < 10; i++) c.media.sendCallerAudio(TONE);
+    // Under load media's `start` and the frames after it reach the agent in one read, before the kind
+    // runs; here they leave in one publish batch (one event-loop turn), so they come in one read.
+    c.media.sendStart();
+    for (let i = 0; i < 15; i++) c.media.sendCallerAudio(TONE);
+    await b.waitFor(() => b.events('media').length === 25, '25 media messages', 5000);
+    c.media.sendCallerAudio(TONE);
+    await b.waitFor(() => b.events('media').length === 26, 'the 26th');
+    const media = b.events('media') as Array<{ media: Record<string, string> }>;
+    expect(media.map((m) => m.media['chunk'])).to.deep.equal(media.map((_, i) => String(i + 1)));
+    expect(media.map((m) => m.media['timestamp'])).to.deep.equal(media.map((_, i) => String(i * 20)));
+    await c.close();
+    const stream = c.recordPatches.find((p) => p.bot)?.bot;
+    expect(stream).to.deep.include({ callerFramesSent: 26, callerFramesDropped: 0 });
+  });
+
+  it('frames kept for the bot before the call started are bounded at 5 s: the older ones are dropped and counted in the record', async () => {
+    const b = await bot();
+    const c = await call({ url: b.url() }, { holdStart: true });
+    await b.waitFor(() => b.events('start').length === 1, 'the start');
+    // 6 s of caller audio before the start: 1 s of silence, then 5 s of a level the bot can tell from it.
+    for (let i = 0; i < 300; i++) c.media.sendCallerAudio(new Int16Array(160).fill(i < 50 ? 0 : 1000));
+    c.media.sendStart();
+    await b.waitFor(() => b.events('media').length === 250, 'the 250 kept', 5000);
+    const media = b.events('media') as Array<{ media: Record<string, string> }>;
+    // Only the last 250 were kept; the silent first 50 (μ-law 0xff) were the ones dropped.
+    expect(media.filter((m) => Buffer.from(m.media['payload'] ?? '', 'base64')[0] === 0xff)).to.have.length(0);
+    expect(media.at(-1)?.media['timestamp']).to.equal(String(249 * 20));
+    await c.close();
+    const stream = c.recordPatches.find((p) => p.bot)?.bot;
+    expect(stream).to.deep.include({ callerFramesSent: 250, callerFramesDropped: 50 });
   });
 
   it('a bot that is not there: refused before the answer, 503 bot-unreachable naming the host, never the path', async () => {
