@@ -399,6 +399,8 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
     await call.media.waitFor(() => call.media.audioAfterMark(0) > 0 && second.stt.listening, 'the line playing');
     await waitFor('the pending question asked', 10_000, () => suite.server.requests.length === 1);
     // Longer than the barge-in judge's confirmation (600 ms of voice): an interruption, not noise the line resumes over.
+    // A question's worth of voice (over the judge's 600 ms): the scripted agent reads its recogniser
+    // only between replies, so 400 ms of voice alone is judged a cough and the line resumes.
     call.media.sendCallerAudio(voice(900));
     await call.media.waitFor(() => call.media.controls().some((m) => m.event === 'clear'), 'the clear');
     const clearedAt = call.media.events.findIndex((e) => e.kind === 'control' && e.message.event === 'clear');
@@ -478,7 +480,7 @@ describe('ScriptedAgent takeover: the resume line is interruptible (real channel
       }),
     );
     await call.media.waitFor(() => call.media.audioAfterMark(0) > 0 && second.stt.listening, 'the line playing');
-    call.media.sendCallerAudio(voice(400));
+    call.media.sendCallerAudio(voice(900));
     await call.media.waitFor(() => call.media.controls().some((m) => m.event === 'clear'), 'the clear');
     call.media.autoMarks = true;
     second.stt.hear('and what is the price');
