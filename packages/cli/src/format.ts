@@ -250,6 +250,8 @@ export function mediaText(record: CallRecord): string | undefined {
   ];
   if (m.roundTripMs !== undefined) parts.push(`rtt ${m.roundTripMs.toFixed(1)} ms`);
   if (m.jitterBufferMaxMs !== undefined) parts.push(`jitter buffer max ${Math.round(m.jitterBufferMaxMs)} ms`);
+  if (m.callerFramesDroppedHeld)
+    parts.push(`caller frames dropped while held for the agent ${m.callerFramesDroppedHeld}`);
   return parts.join(', ');
 }
 
