@@ -146,10 +146,18 @@ describe('a real call to a cascaded number (baresip; Deepgram-wire STT, local mo
     expect(engines.stt).to.deep.include({ provider: 'deepgram', model: 'nova-3' });
     expect(engines.stt.switchedTo, JSON.stringify(engines.stt)).to.equal(undefined);
     expect(engines.stt.audioSeconds, 'audio seconds sent to STT').to.be.greaterThan(5);
+    // The characters the provider bills: every text the ElevenLabs-wire server received, without the
+    // trailing space its protocol asks each chunk to end in (the greeting goes clause by clause, so the
+    // space between its sentences is never sent).
+    const sentCharacters = spoken.reduce((n, t) => n + t.trimEnd().length, 0);
+    expect(sentCharacters, spoken.join('|')).to.be.within(
+      GREETING.length + ANSWER.length - 3,
+      GREETING.length + ANSWER.length,
+    );
     expect(engines.tts).to.deep.include({
       provider: 'elevenlabs',
       model: 'eleven_flash_v2_5',
-      characters: GREETING.length + ANSWER.length,
+      characters: sentCharacters,
     });
     expect(engines.tts.switchedTo, JSON.stringify(engines.tts)).to.equal(undefined);
     expect(engines.llm).to.deep.include({ model: 'local-model', promptTokens: 57, completionTokens: 9 });
