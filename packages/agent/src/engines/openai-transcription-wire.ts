@@ -13,6 +13,8 @@
  * fields used, each checked for its type: a malformed event is `ignored`, never thrown.
  */
 
+import { clean, errorEventOf, isRecord, text, type OpenAiErrorEvent } from '../realtime/openai-wire-fields.ts';
+
 export const OPENAI_TRANSCRIPTION_URL = 'wss://api.openai.com/v1/realtime?intent=transcription';
 /** A transcription model with server VAD and streamed deltas, on the reference's model list. */
 export const OPENAI_STT_DEFAULT_MODEL = 'gpt-4o-transcribe';
@@ -91,7 +93,7 @@ export type TranscriptionEvent =
   | { type: 'delta'; itemId: string; delta: string }
   | { type: 'completed'; itemId: string; transcript: string }
   | { type: 'failed'; itemId: string; message: string }
-  | { type: 'error'; errorType: string; code: string; message: string }
+  | OpenAiErrorEvent
   | { type: 'other'; name: string }
   | { type: 'ignored'; why: string };
 
@@ -129,15 +131,8 @@ export function parseTranscriptionEvent(frame: Record<string, unknown> | undefin
       const error = isRecord(frame['error']) ? frame['error'] : {};
       return { type: 'failed', itemId, message: clean(text(error['message']) ?? text(error['code']) ?? '', 200) };
     }
-    case 'error': {
-      const error = isRecord(frame['error']) ? frame['error'] : {};
-      return {
-        type: 'error',
-        errorType: clean(text(error['type']) ?? 'unknown', 60),
-        code: clean(text(error['code']) ?? '', 80),
-        message: clean(text(error['message']) ?? '', 200),
-      };
-    }
+    case 'error':
+      return errorEventOf(frame, 200);
     default:
       return { type: 'other', name: clean(type, 80) };
   }
@@ -150,17 +145,4 @@ export function appendText(sofar: string, delta: string): string {
 
 function ms(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** Provider text for logs and errors: short, no control characters. */
-function clean(value: string, max: number): string {
-  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, max);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

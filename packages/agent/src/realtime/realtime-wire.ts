@@ -1,5 +1,6 @@
 import type { RealtimeAgentConfig, RealtimeUsage as RecordedUsage } from '@voicebridge/protocol';
 import type { ToolDefinition } from '../llm/language-model.ts';
+import { clean, errorEventOf, isRecord, text, type OpenAiErrorEvent } from './openai-wire-fields.ts';
 
 /**
  * OpenAI Realtime, GA event names only (the beta names and the `OpenAI-Beta` header are
@@ -150,7 +151,7 @@ export type ServerEvent =
   | { type: 'input_transcript'; itemId: string; transcript: string }
   | { type: 'response_done'; status: string; usage: RealtimeUsage | undefined; functionCalls: FunctionCall[] }
   | { type: 'rate_limits' }
-  | { type: 'error'; errorType: string; code: string; message: string }
+  | OpenAiErrorEvent
   | { type: 'other'; name: string }
   | { type: 'ignored'; why: string };
 
@@ -198,15 +199,8 @@ export function parseServerEvent(frame: Record<string, unknown> | undefined): Se
       return responseDone(frame['response']);
     case 'rate_limits.updated':
       return { type: 'rate_limits' };
-    case 'error': {
-      const error = isRecord(frame['error']) ? frame['error'] : {};
-      return {
-        type: 'error',
-        errorType: clean(text(error['type']) ?? 'unknown', 60),
-        code: clean(text(error['code']) ?? '', 80),
-        message: clean(text(error['message']) ?? '', 300),
-      };
-    }
+    case 'error':
+      return errorEventOf(frame, 300);
     default:
       return { type: 'other', name: clean(type, 80) };
   }
@@ -251,19 +245,6 @@ function usageOf(usage: unknown): RealtimeUsage | undefined {
 
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.min(Math.floor(value), 1e9) : 0;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** Provider text for logs and records: short, no control characters. */
-function clean(value: string, max: number): string {
-  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, max);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The record's `realtime` block from the call's counters (tokens and session events, no message counts). */
