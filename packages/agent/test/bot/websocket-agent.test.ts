@@ -121,6 +121,8 @@ describe('websocket agent kind: a Twilio Media Streams client to real ws bots (r
     const b = await bot();
     const c = await call({ url: b.url() }, { holdStart: true });
     await b.waitFor(() => b.events('start').length === 1, 'the start');
+    // The media side holds `start` from the agent's `ready` on; that can come after the bot's `start`.
+    await c.media.waitFor(() => c.media.controls().some((m) => m.event === 'ready'), "the agent's ready");
     // The caller's RTP can beat its ACK to media: frames before `start`.
     for (let i = 0; i < 10; i++) c.media.sendCallerAudio(TONE);
     // Under load media's `start` and the frames after it reach the agent in one read, before the kind
@@ -142,6 +144,8 @@ describe('websocket agent kind: a Twilio Media Streams client to real ws bots (r
     const b = await bot();
     const c = await call({ url: b.url() }, { holdStart: true });
     await b.waitFor(() => b.events('start').length === 1, 'the start');
+    // The media side holds `start` from the agent's `ready` on; that can come after the bot's `start`.
+    await c.media.waitFor(() => c.media.controls().some((m) => m.event === 'ready'), "the agent's ready");
     // 6 s of caller audio before the start: 1 s of silence, then 5 s of a level the bot can tell from it.
     for (let i = 0; i < 300; i++) c.media.sendCallerAudio(new Int16Array(160).fill(i < 50 ? 0 : 1000));
     c.media.sendStart();

@@ -54,7 +54,7 @@ describe('websocket agent kind: misbehaving and real-world bots (real ws servers
       sid: (b.events('start', n)[0] as { streamSid: string }).streamSid,
     };
   };
-  /** Sends caller frames until the bot on connection `n` hears one (frames before the agent runs are not streamed). */
+  /** Sends caller frames until the bot on connection `n` hears one: from then on the agent runs the call. */
   const botHears = async (b: TestBot, c: LlmCallHarness, n: number): Promise<void> => {
     for (let i = 0; i < 100 && b.events('media', n).length === 0; i++) {
       c.media.sendCallerAudio(TONE);
