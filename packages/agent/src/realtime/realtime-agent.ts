@@ -164,11 +164,16 @@ export class RealtimeAgent implements AgentKind {
             this.#session?.send(clientEvents.responseCreate());
           })
         : undefined;
-    const unobserve = call.observeCallerFrames((frame) => {
-      this.#bargeIn.onCallerFrame(frame.samples);
-      this.#append(frame.samples);
-      turns?.onCallerFrame(frame.samples);
-    });
+    // The frames that came with or before media's `start` too: the caller's first words go to the model.
+    const unobserve = call.observeCallerFrames(
+      (frame) => {
+        this.#bargeIn.onCallerFrame(frame.samples);
+        this.#append(frame.samples);
+        turns?.onCallerFrame(frame.samples);
+      },
+      { replay: true },
+    );
+    this.#usage.appendsDropped += call.callerFramesDroppedEarly;
     try {
       // The frames went to the model through the observer: the queue is emptied, never read.
       for await (const frame of call.callerAudio) void frame;

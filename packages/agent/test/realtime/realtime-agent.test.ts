@@ -161,6 +161,29 @@ describe('realtime agent kind: OpenAI Realtime GA over a real call channel (Redi
     });
   });
 
+  it("the caller's frames that come before media's start or in one read with it are all appended, in order", async () => {
+    const c = await call({ greeting: '' }, { holdStart: true });
+    await configured();
+    // The media side holds `start` from the agent's `ready` on; the caller's RTP can beat its ACK to media.
+    await c.media.waitFor(() => c.media.controls().some((m) => m.event === 'ready'), "the agent's ready");
+    const frames = Array.from({ length: 25 }, (_, i) => new Int16Array(160).fill(i < 10 ? 200 : 4000));
+    for (const frame of frames.slice(0, 10)) c.media.sendCallerAudio(frame);
+    // Media's `start` and the frames after it in one publish batch: one read, before the kind runs.
+    c.media.sendStart();
+    for (const frame of frames.slice(10)) c.media.sendCallerAudio(frame);
+    const appended = (): Buffer[] =>
+      server
+        .events(server.connections[0], 'input_audio_buffer.append')
+        .map((e) => Buffer.from((e as ClientEvent & { audio: string }).audio, 'base64'));
+    await waitFor('25 frames appended', 5000, () => appended().reduce((n, b) => n + b.length, 0) >= 25 * 160);
+    const bytes = Buffer.concat(appended());
+    expect(bytes.length).to.equal(25 * 160);
+    // μ-law of the quiet frames first, then the loud ones: in order, none lost or repeated.
+    const quiet = bytes[0];
+    expect(bytes.subarray(0, 10 * 160).every((b) => b === quiet)).to.equal(true);
+    expect(bytes.subarray(10 * 160).every((b) => b !== quiet)).to.equal(true);
+  });
+
   it('barge-in: clear, truncate the playing item to what media confirmed played (to the frame), response.cancel; the heard part is recorded', async () => {
     server.respondWith({ kind: 'audio', pcm: answer, transcript: 'Your order ships tomorrow morning by courier.' });
     const c = await call({ greeting: undefined });
