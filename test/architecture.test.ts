@@ -13,7 +13,7 @@ const packagesDir = join(root, 'packages');
 const ALLOWED: Record<string, string[]> = {
   protocol: [],
   rtp: [],
-  metrics: [],
+  metrics: ['protocol'],
   sip: ['protocol'],
   store: ['protocol'],
   channel: ['protocol'],

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { IpcRequester } from '@voicebridge/protocol';
 import { isMetricFamilyList, type MetricFamily } from './metric-family.ts';
 
 /** The supervisor asks a child for its metrics (over the fork IPC channel). */
@@ -47,67 +48,38 @@ export function answerMetricsRequests(registry: Registry, port: IpcPort): () => 
   return () => void port.off('message', listener);
 }
 
-interface Pending {
-  resolve: (metrics: MetricFamily[]) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /**
  * The supervisor's end for one child process: numbered requests, each answered by the reply with its
- * id, failed after a timeout, and all failed when the child goes (`close`).
+ * id, failed after a timeout, and all failed when the child goes (`close`). A reply carrying an
+ * error, or metrics that are not a metric family list, fails its request at once.
  */
 export class MetricsRequester {
-  readonly #send: (message: MetricsRequest) => boolean;
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
-  #closed = false;
+  readonly #requester: IpcRequester<MetricsReply>;
 
   constructor(send: (message: MetricsRequest) => boolean) {
-    this.#send = send;
+    this.#requester = new IpcRequester<MetricsReply>({
+      send: (message) => send(message as unknown as MetricsRequest),
+      requestType: 'metrics-request',
+      replyType: 'metrics-reply',
+      // Any reply with an id settles its request; what it carries is judged in `request`.
+      parseReply: (message) =>
+        typeof (message as MetricsReply).id === 'number' ? (message as MetricsReply) : undefined,
+    });
   }
 
-  request(timeoutMs: number): Promise<MetricFamily[]> {
-    if (this.#closed) return Promise.reject(new Error('process gone'));
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`no metrics within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
-      let sent = false;
-      try {
-        sent = this.#send({ type: 'metrics-request', id });
-      } catch {
-        // A channel closing under us: the same as not sent.
-      }
-      if (!sent) this.#settle(id, new Error('IPC channel closed'));
-    });
+  async request(timeoutMs: number): Promise<MetricFamily[]> {
+    const reply = await this.#requester.request({}, timeoutMs);
+    if (reply.error !== undefined) throw new Error(`child failed to collect: ${reply.error}`);
+    if (!isMetricFamilyList(reply.metrics)) throw new Error('malformed metrics reply');
+    return reply.metrics;
   }
 
   /** A message from the child: true when it was a metrics reply (consumed here). */
   handle(message: unknown): boolean {
-    const m = message as Partial<MetricsReply> | null;
-    if (typeof m !== 'object' || m === null || m.type !== 'metrics-reply' || typeof m.id !== 'number') return false;
-    if (m.error !== undefined) this.#settle(m.id, new Error(`child failed to collect: ${m.error}`));
-    else if (!isMetricFamilyList(m.metrics)) this.#settle(m.id, new Error('malformed metrics reply'));
-    else this.#settle(m.id, m.metrics);
-    return true;
+    return this.#requester.handle(message);
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const id of [...this.#pending.keys()]) this.#settle(id, new Error('process gone'));
-  }
-
-  #settle(id: number, outcome: MetricFamily[] | Error): void {
-    const pending = this.#pending.get(id);
-    if (pending === undefined) return;
-    this.#pending.delete(id);
-    clearTimeout(pending.timer);
-    if (outcome instanceof Error) pending.reject(outcome);
-    else pending.resolve(outcome);
+    this.#requester.close();
   }
 }

@@ -46,3 +46,4 @@ export * from './node-command-ipc.ts';
 export * from './sip-trace.ts';
 export * from './dial.ts';
 export * from './dial-guards.ts';
+export * from './ipc-requester.ts';

@@ -4,7 +4,7 @@ import {
   type NodeCommand,
   type NodeCommandIpcReply,
 } from '@voicebridge/protocol';
-import { IpcRequester } from './ipc-requester.ts';
+import { IpcRequester } from '@voicebridge/protocol';
 
 /** The side of an IPC channel a child sees: `process` itself in a forked service. */
 export interface NodeCommandPort {
