@@ -1,4 +1,5 @@
-import { scrub } from '../llm/provider-errors.ts';
+import { isRecord } from '../llm/chat-completion-wire.ts';
+import { readBounded, scrub } from '../llm/provider-errors.ts';
 
 /**
  * OpenAI's speech endpoint, as its reference gives it
@@ -14,9 +15,6 @@ export const OPENAI_TTS_DEFAULT_VOICE = 'alloy';
 export const OPENAI_PCM_RATE_HZ = 24_000;
 /** The reference's limit on `input`; a longer reply is refused by the provider (400). */
 export const OPENAI_TTS_MAX_INPUT_CHARS = 4096;
-
-/** How much of an error body is read: any provider's JSON error fits, a flood does not. */
-const ERROR_BODY_MAX_BYTES = 8192;
 
 /**
  * The speech endpoint from a number's `url`: the whole endpoint (`…/v1/audio/speech`), a base up to
@@ -52,7 +50,7 @@ export async function readProviderError(
   secret: string | undefined,
   signal: AbortSignal,
 ): Promise<ProviderErrorBody> {
-  const text = await readBounded(response, signal);
+  const text = (await readBounded(response, signal)) ?? '';
   if (text.trim() === '') return {};
   let payload: unknown;
   try {
@@ -71,29 +69,4 @@ export async function readProviderError(
     param: field('param'),
     code,
   };
-}
-
-async function readBounded(response: Response, signal: AbortSignal): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  try {
-    while (bytes < ERROR_BODY_MAX_BYTES && !signal.aborted) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value.subarray(0, ERROR_BODY_MAX_BYTES - bytes), { stream: true });
-      bytes += value.byteLength;
-    }
-    return text + decoder.decode();
-  } catch {
-    return text;
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -113,7 +113,8 @@ function errorMessage(payload: Record<string, unknown>): string | undefined {
   return code === undefined ? message : `${message} (${code})`;
 }
 
-async function readBounded(response: Response, signal: AbortSignal): Promise<string | undefined> {
+/** At most 8 KiB of an error reply's body as text; undefined when there is none (or nothing could be read). */
+export async function readBounded(response: Response, signal: AbortSignal): Promise<string | undefined> {
   if (response.body === null) return undefined;
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
