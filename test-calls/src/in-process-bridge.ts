@@ -98,6 +98,10 @@ export async function startInProcessBridge(options: InProcessBridgeOptions): Pro
       concurrency: options.agentConcurrency,
     });
     cleanup.push(() => worker.close());
+    // Calls drain before the worker closes, as in `voicebridge start`: BullMQ's close waits for active
+    // jobs, and a call's job ends only when its call does (close is idempotent, so the earlier entry
+    // covers a start that fails before this line).
+    cleanup.push(() => signaling.close(200));
     return { prefix, config, records, signaling, close };
   } catch (error) {
     await close();

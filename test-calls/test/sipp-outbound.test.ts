@@ -115,6 +115,10 @@ describe('SIPp as the callee: outbound calls through the UAC', function () {
     const record = await waitFor('the record to end', 15_000, async () => {
       const r = await records.get(callId);
       return r?.status === 'ended' ? r : undefined;
+    }).catch((error: unknown) => {
+      throw new Error(
+        `${(error as Error).message}\n${describeRun(run)}\n${JSON.stringify(run.messages.map((m) => `${m.direction} ${m.startLine}`))}`,
+      );
     });
     return { run, outcome, record, inviteSentAt };
   }
