@@ -1,4 +1,4 @@
-import { pcmuEncode } from '@voicebridge/rtp';
+import { pcmaEncode, pcmuEncode } from '@voicebridge/rtp';
 import { WireServer, type WireConnection } from '../engines/wire-server.ts';
 
 // Written from OpenAI's published GA Realtime reference (event names, fields, error shape):
@@ -19,8 +19,9 @@ export interface ClientEvent {
 
 /**
  * A local OpenAI Realtime server: accepts `session.update` (answers `session.updated`, or an `error`
- * when told), answers each `response.create` with the next scripted response (μ-law deltas of
- * `deltaBytes`, an odd size, so the client must re-frame; then `.done`, the transcript, and
+ * when told), answers each `response.create` with the next scripted response (G.711 deltas of
+ * `deltaBytes`, an odd size, so the client must re-frame, in the session's output format, μ-law or
+ * A-law; then `.done`, the transcript, and
  * `response.done` with usage), keeps every client event per connection, answers `truncate` with
  * `conversation.item.truncated` (or the reference's error when `audio_end_ms` is past the item's
  * audio), and `response.cancel` with `response.done` status `cancelled`.
@@ -33,6 +34,8 @@ export class RealtimeWireServer extends WireServer {
   #counter = 0;
   #responseCount = 0;
   readonly #itemMs = new Map<string, number>();
+  /** Connections whose session asked for A-law output (`audio/pcma`); the rest get μ-law. */
+  readonly #alaw = new WeakSet<WireConnection>();
 
   static async start(): Promise<RealtimeWireServer> {
     const server = new RealtimeWireServer();
@@ -89,6 +92,7 @@ export class RealtimeWireServer extends WireServer {
         const error = this.sessionError;
         this.sessionError = undefined;
         if (error) return this.send({ type: 'error', error: { type: 'invalid_request_error', ...error } }, connection);
+        if (outputFormatOf(event) === 'audio/pcma') this.#alaw.add(connection);
         return this.send({ type: 'session.updated', session: event['session'] }, connection);
       }
       case 'response.create':
@@ -165,15 +169,16 @@ export class RealtimeWireServer extends WireServer {
         connection,
       );
     }
-    const mulaw = new Uint8Array(script.pcm.length);
-    pcmuEncode(script.pcm, mulaw);
-    this.#itemMs.set(itemId, Math.floor(mulaw.length / 8));
+    const g711 = new Uint8Array(script.pcm.length);
+    if (this.#alaw.has(connection)) pcmaEncode(script.pcm, g711);
+    else pcmuEncode(script.pcm, g711);
+    this.#itemMs.set(itemId, Math.floor(g711.length / 8));
     this.send(
       { type: 'conversation.item.added', item: { id: itemId, type: 'message', role: 'assistant' } },
       connection,
     );
-    for (let at = 0; at < mulaw.length; at += this.deltaBytes) {
-      const delta = Buffer.from(mulaw.subarray(at, at + this.deltaBytes)).toString('base64');
+    for (let at = 0; at < g711.length; at += this.deltaBytes) {
+      const delta = Buffer.from(g711.subarray(at, at + this.deltaBytes)).toString('base64');
       this.send(
         {
           type: 'response.output_audio.delta',
@@ -220,6 +225,11 @@ export class RealtimeWireServer extends WireServer {
       connection,
     );
   }
+}
+
+function outputFormatOf(event: ClientEvent): unknown {
+  const session = event['session'] as { audio?: { output?: { format?: { type?: unknown } } } } | undefined;
+  return session?.audio?.output?.format?.type;
 }
 
 function usage(input: number, output: number): Record<string, unknown> {
