@@ -44,6 +44,10 @@ export const BENCHES: [string, string][] = [
     '../packages/agent/bench/early-answer.bench.ts',
   ],
   [
+    'agent: barge-in detector (CPU per 20 ms frame, onset → decision in audio; flite through G.711)',
+    '../packages/agent/bench/barge-in-detector.bench.ts',
+  ],
+  [
     'test-calls: bridge-added latency per turn (media worker + agent connection, in process)',
     '../test-calls/bench/bridge-latency.bench.ts',
   ],
@@ -51,6 +55,11 @@ export const BENCHES: [string, string][] = [
   [
     'test-calls: websocket connector (SIPp calls, the real bridge, an echo bot in its own process: pacing, frames, clear-to-silence, CPU, heap)',
     '../test-calls/bench/bot-connector.bench.ts',
+  ],
+  // VB_BENCH_BARGEIN_CALLS (comma-separated sizes, default 1,100), VB_BENCH_BARGEINS per mode and size, VB_BENCH_FALSE_BURSTS.
+  [
+    'test-calls: barge-in time at 1 and 100 calls (caller onset → last voiced agent packet on the wire; false barge-ins)',
+    '../test-calls/bench/barge-in.bench.ts',
   ],
 ];
 
