@@ -18,6 +18,8 @@ export interface CliContext {
   nowMs?: () => number;
   /** AGENT_SECRET_ENV and OUTBOUND_DENY_CIDRS for `numbers set`; default the documented defaults. */
   outbound?: OutboundRules;
+  /** EVENTS_MAX_ATTEMPTS, EVENTS_BACKOFF_MS and CALL_RECORD_TTL_S for `calls events --redeliver`; default the bridge's defaults. */
+  events?: { maxAttempts: number; backoffMs: number; deadLetterTtlS: number };
   /** Where `voicebridge start` with this environment listens for SIP; read only when asked. */
   sipTarget?: () => { host: string; port: number };
 }

@@ -1,4 +1,10 @@
-import { DEFAULT_AGENT_SECRET_ENV, parseCidr, SecretEnvAllowList, secretEnvListProblem } from '@voicebridge/protocol';
+import {
+  BridgeConfigSchema,
+  DEFAULT_AGENT_SECRET_ENV,
+  parseCidr,
+  SecretEnvAllowList,
+  secretEnvListProblem,
+} from '@voicebridge/protocol';
 import { isValidKeyPrefix } from '@voicebridge/store';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -11,6 +17,11 @@ export interface CliEnv {
   secretEnv: SecretEnvAllowList;
   /** OUTBOUND_DENY_CIDRS, as written. */
   denyCidrs: string;
+  /** EVENTS_MAX_ATTEMPTS and EVENTS_BACKOFF_MS: a re-delivered event gets the bridge's schedule again. */
+  eventsMaxAttempts: number;
+  eventsBackoffMs: number;
+  /** CALL_RECORD_TTL_S: how long an event that fails again stays on the call's dead-letter list. */
+  callRecordTtlS: number;
 }
 
 /** A bad environment variable: exit status 2, the message names it. */
@@ -38,7 +49,25 @@ export function readCliEnv(env: Readonly<Record<string, string | undefined>>): C
   const denyCidrs = (env['OUTBOUND_DENY_CIDRS'] ?? 'none').trim();
   if (denyCidrs !== 'none' && !denyCidrs.split(',').every((c) => parseCidr(c.trim()) !== undefined))
     throw new EnvError('OUTBOUND_DENY_CIDRS', 'must be none or a comma-separated list of CIDRs like 10.0.0.0/8');
-  return { redisUrl, keyPrefix, secretEnv: SecretEnvAllowList.parse(secretText), denyCidrs };
+  return {
+    redisUrl,
+    keyPrefix,
+    secretEnv: SecretEnvAllowList.parse(secretText),
+    denyCidrs,
+    eventsMaxAttempts: bridgeKey(env, 'EVENTS_MAX_ATTEMPTS'),
+    eventsBackoffMs: bridgeKey(env, 'EVENTS_BACKOFF_MS'),
+    callRecordTtlS: bridgeKey(env, 'CALL_RECORD_TTL_S'),
+  };
+}
+
+/** A key the bridge reads too, checked by the bridge's own schema so both accept the same values. */
+function bridgeKey(
+  env: Readonly<Record<string, string | undefined>>,
+  name: 'EVENTS_MAX_ATTEMPTS' | 'EVENTS_BACKOFF_MS' | 'CALL_RECORD_TTL_S',
+): number {
+  const parsed = BridgeConfigSchema.shape[name].safeParse(env[name]);
+  if (!parsed.success) throw new EnvError(name, parsed.error.issues[0]?.message ?? 'not valid');
+  return parsed.data;
 }
 
 function checkRedisUrl(raw: string): void {

@@ -44,6 +44,11 @@ async function main(argv: string[]): Promise<number> {
       stdout: process.stdout,
       stderr: process.stderr,
       outbound: { secretEnv: env.secretEnv, denyCidrs: env.denyCidrs },
+      events: {
+        maxAttempts: env.eventsMaxAttempts,
+        backoffMs: env.eventsBackoffMs,
+        deadLetterTtlS: env.callRecordTtlS,
+      },
       sipTarget: () => bridgeSipTarget(process.env),
     });
   } finally {

@@ -6,6 +6,7 @@ describe('readCliEnv', () => {
   it('defaults to the local Redis and the vb prefix', () => {
     const env = readCliEnv({});
     expect(env).to.include({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'vb', denyCidrs: 'none' });
+    expect(env).to.include({ eventsMaxAttempts: 12, eventsBackoffMs: 5000, callRecordTtlS: 604_800 });
     expect(env.secretEnv.text).to.equal(DEFAULT_AGENT_SECRET_ENV);
   });
 
@@ -27,6 +28,9 @@ describe('readCliEnv', () => {
       [{ AGENT_SECRET_ENV: '*' }, 'AGENT_SECRET_ENV'],
       [{ AGENT_SECRET_ENV: 'OPENAI-KEY' }, 'AGENT_SECRET_ENV'],
       [{ OUTBOUND_DENY_CIDRS: '10.0.0.0/40' }, 'OUTBOUND_DENY_CIDRS'],
+      [{ EVENTS_MAX_ATTEMPTS: '0' }, 'EVENTS_MAX_ATTEMPTS'],
+      [{ EVENTS_BACKOFF_MS: 'soon' }, 'EVENTS_BACKOFF_MS'],
+      [{ CALL_RECORD_TTL_S: '5' }, 'CALL_RECORD_TTL_S'],
     ];
     for (const [env, variable] of cases) {
       let caught: unknown;

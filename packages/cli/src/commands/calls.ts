@@ -7,6 +7,7 @@ import type { CliContext } from '../cli-context.ts';
 import { formatCallRecord, formatCallTable, formatDeadLetters, printable, truncate } from '../format.ts';
 import { formatBotStream, formatBotTurns } from '../format-bot.ts';
 import { callsExport } from './calls-export.ts';
+import { callsEvents } from './calls-events.ts';
 import { callsTrace } from './calls-trace.ts';
 
 const MAX_LIMIT = 1000;
@@ -23,6 +24,9 @@ Commands:
   export [--since T] [--until T] [filters]
                              every call in a window as JSON lines
   trace <callId> [--full]    the call's SIP messages as a ladder
+  events <callId> [--redeliver]
+                             events given up after every attempt; queue
+                             them again
 
 Run "voicebridge calls <command> --help" for a command's options.
 `;
@@ -65,6 +69,7 @@ export function callsCommand(argv: readonly string[], ctx: CliContext): Promise<
     show: (rest) => callsShow(rest, ctx, repo()),
     export: (rest) => callsExport(rest, ctx, repo()),
     trace: (rest) => callsTrace(rest, ctx, repo()),
+    events: (rest) => callsEvents(rest, ctx, repo()),
   });
 }
 
