@@ -112,7 +112,8 @@ export function realtimeCounters(): Record<
   | 'functionCalls'
   | 'errors'
   | 'ignored'
-  | 'reconnects',
+  | 'reconnects'
+  | 'renewals',
   number
 > {
   return {
@@ -126,6 +127,7 @@ export function realtimeCounters(): Record<
     errors: 0,
     ignored: 0,
     reconnects: 0,
+    renewals: 0,
     inputTokens: 0,
     outputTokens: 0,
     inputAudioTokens: 0,
@@ -262,5 +264,6 @@ export function recordOf(model: string, u: ReturnType<typeof realtimeCounters>):
     truncates: u.truncates,
     errors: u.errors,
     reconnects: u.reconnects,
+    renewals: u.renewals,
   };
 }

@@ -145,6 +145,12 @@ export const FIELD_FLAGS: readonly FieldFlag[] = [
     help: 'how long the model may take to accept and configure the session before the caller gets 503',
   },
   {
+    flag: 'realtime-renew-after-ms',
+    path: ['agent', 'realtime', 'renewAfterMs'],
+    value: 'MS',
+    help: "replace the model's session with a fresh, re-seeded one MS after it opened, before the provider's maximum (absent: 55 minutes)",
+  },
+  {
     flag: 'stt',
     path: ['engines', 'stt', 'provider'],
     value: 'NAME',

@@ -8,6 +8,13 @@ import { WebsocketUrlSchema } from './websocket-agent-config.ts';
 export const OPENAI_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
 
 /**
+ * When a session is renewed by default: 5 minutes before the maximum OpenAI publishes, "The maximum
+ * duration of a Realtime session is 60 minutes" (https://developers.openai.com/api/docs/guides/realtime-conversations,
+ * "Session lifecycle events"), so a quiet moment can be waited for.
+ */
+export const REALTIME_RENEW_AFTER_MS = 55 * 60_000;
+
+/**
  * Who decides that the caller's turn ended: `server` (the model's server_vad), `semantic` (its
  * semantic_vad) or `bridge` (our VAD commits the audio and asks for a response). In every mode the
  * bridge decides barge-in itself, so echo of the model's own voice on a phone line cannot cut it.
@@ -39,6 +46,12 @@ export const RealtimeModelConfigSchema = z.object({
   transcriptionModel: z.string().trim().min(1).max(200).optional(),
   /** How long the provider may take to accept and configure the session before the caller gets 503. */
   connectTimeoutMs: z.number().int().min(100).max(30_000).default(5000),
+  /**
+   * A call's model session is replaced by a fresh, re-seeded one this long after it opened, before
+   * the provider's own limit ends it (absent: `REALTIME_RENEW_AFTER_MS`, a margin below OpenAI's
+   * published 60 minutes; Azure OpenAI's sessions last 30, so set less there).
+   */
+  renewAfterMs: z.number().int().min(1000).max(3_600_000).optional(),
 });
 export type RealtimeModelConfig = z.infer<typeof RealtimeModelConfigSchema>;
 
