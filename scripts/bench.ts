@@ -61,6 +61,11 @@ export const BENCHES: [string, string][] = [
     'test-calls: barge-in time at 1 and 100 calls (caller onset → last voiced agent packet on the wire; false barge-ins)',
     '../test-calls/bench/barge-in.bench.ts',
   ],
+  // VB_BENCH_RT_CALLS (comma-separated sizes, default 10,50), VB_BENCH_RT_CALL_S per call.
+  [
+    'test-calls: realtime model latency per hop (SIPp calls, the real bridge, a local OpenAI Realtime server: caller frame → append, delta → RTP)',
+    '../test-calls/bench/realtime-latency.bench.ts',
+  ],
 ];
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
