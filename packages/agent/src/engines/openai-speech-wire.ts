@@ -17,6 +17,42 @@ export const OPENAI_PCM_RATE_HZ = 24_000;
 export const OPENAI_TTS_MAX_INPUT_CHARS = 4096;
 
 /**
+ * A reply longer than the provider takes, as requests it does take: each piece ends at the last
+ * sentence end within the limit, else the last clause mark, else the last space, so the voice's
+ * prosody breaks where a reader's would; only a run of 4096 characters without a space is cut
+ * mid-word (never inside a surrogate pair).
+ */
+export function inputPieces(text: string, maxChars = OPENAI_TTS_MAX_INPUT_CHARS): string[] {
+  const pieces: string[] = [];
+  let rest = text.trim();
+  while (rest.length > maxChars) {
+    const window = rest.slice(0, maxChars + 1);
+    let cut =
+      lastBoundary(window, /[.!?…]["')\]]*\s/g) ?? lastBoundary(window, /[,;:—–]\s/g) ?? lastBoundary(window, /\s/g);
+    if (cut === undefined || cut === 0) {
+      cut = maxChars;
+      const code = rest.charCodeAt(cut - 1);
+      if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+    }
+    const piece = rest.slice(0, cut).trim();
+    if (piece !== '') pieces.push(piece);
+    rest = rest.slice(cut).trim();
+  }
+  if (rest !== '') pieces.push(rest);
+  return pieces;
+}
+
+/**
+ * Where the last match's text ends, before the one whitespace character every pattern ends with. The
+ * window holds one character past the limit, so a piece cut there is never over it.
+ */
+function lastBoundary(window: string, pattern: RegExp): number | undefined {
+  let found: number | undefined;
+  for (const match of window.matchAll(pattern)) found = match.index + match[0].length - 1;
+  return found;
+}
+
+/**
  * The speech endpoint from a number's `url`: the whole endpoint (`…/v1/audio/speech`), a base up to
  * the version (`http://localhost:8880/v1`, as compatible servers document theirs), or an origin
  * (`https://eu.api.openai.com`). A query (a gateway's `?api-version=`) stays.

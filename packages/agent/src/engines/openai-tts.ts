@@ -7,9 +7,11 @@ import type { SynthesizeOptions, TextToSpeech } from '../tts/text-to-speech.ts';
 import type { EngineConnectOptions } from './engine-socket.ts';
 import { retryableStatus, statusError } from './engine-status.ts';
 import {
+  inputPieces,
   OPENAI_PCM_RATE_HZ,
   OPENAI_TTS_DEFAULT_MODEL,
   OPENAI_TTS_DEFAULT_VOICE,
+  OPENAI_TTS_MAX_INPUT_CHARS,
   readProviderError,
   speechBody,
   speechUrl,
@@ -111,6 +113,10 @@ export class OpenAiTts implements TextToSpeech {
     const { signal } = options;
     if (this.#closed) throw new EngineError('openai', 'VB_CLOSED', 'closed');
     if (text.trim() === '') return;
+    if (text.length > OPENAI_TTS_MAX_INPUT_CHARS) {
+      for (const piece of inputPieces(text)) yield* this.synthesize(piece, options);
+      return;
+    }
     const request = new AbortController();
     const onAbort = (): void => request.abort(signal.reason);
     if (signal.aborted) onAbort();
