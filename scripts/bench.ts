@@ -22,6 +22,12 @@ export const BENCHES: [string, string][] = [
     'media: capacity (media only, through the agent channel, clear-to-silence)',
     '../packages/media/bench/capacity.bench.ts',
   ],
+  // VB_BENCH_SIDE_CALLS (default 200,500), VB_BENCH_SIDE_ROUNDS (default 3); rtpengine when installed
+  // (scripts/setup.sh bench), skipped with a line when not.
+  [
+    'media: side by side (our media worker, a bare Node UDP echo, rtpengine relaying and transcoding: CPU per packet)',
+    '../packages/media/bench/side-by-side.bench.ts',
+  ],
   // The quick pass (one voice, ten sentences); the full one ADR 0005 quotes runs alone.
   [
     'agent: offline engines (flite, pocketsphinx: start, first audio, latency, word errors)',
