@@ -27,7 +27,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { processUsage, summarize } from './bench-stats.ts';
+import { processUsage, summarize, udpDrops } from './bench-stats.ts';
 import { findRtpengine } from './rtpengine-daemon.ts';
 import { SideGenerator } from './side-generator.ts';
 import {
@@ -40,8 +40,25 @@ import {
 } from './side-targets.ts';
 
 const WARMUP_MS = 2000;
-/** After the last send, what is still on its way is counted for this long. */
-const DRAIN_MS = 500;
+/**
+ * After the last send, packets still on their way (a loaded target's queue can hold hundreds of ms)
+ * are counted until none has come for QUIET_MS, for at most DRAIN_MAX_MS.
+ */
+const QUIET_MS = 500;
+const DRAIN_MAX_MS = 10_000;
+
+async function drain(generator: SideGenerator): Promise<void> {
+  const until = performance.now() + DRAIN_MAX_MS;
+  let seen = generator.received;
+  let quietSince = performance.now();
+  while (performance.now() < until && performance.now() - quietSince < QUIET_MS) {
+    await sleep(50);
+    if (generator.received !== seen) {
+      seen = generator.received;
+      quietSince = performance.now();
+    }
+  }
+}
 
 interface Measurement {
   usPerPacket: number;
@@ -50,6 +67,8 @@ interface Measurement {
   interArrivalP99: number;
   sent: number;
   lost: number;
+  /** Where the target says its losses went (our worker: frames dropped by the playout bound, queue drops). */
+  lossNotes: string[];
   roundTripP50: number;
   roundTripP99: number;
 }
@@ -86,14 +105,22 @@ async function measure(kind: TargetKind, calls: number, seconds: number, rtpengi
     await sleep(WARMUP_MS);
     const pids: Record<string, number> = { ...target.pids, generator: process.pid };
     const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid).cpuS]));
+    // Kernel receive drops on both ends' sockets (the target's receiving ports, the generator's).
+    const watched = new Set([...target.ports, ...generator.ports]);
+    const drops0 = udpDrops((port) => watched.has(port));
+    await target.measure?.();
     generator.reset();
     const t0 = performance.now();
     await sleep(seconds * 1000);
     const after = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid).cpuS]));
     generator.stopSending();
     const elapsedS = (performance.now() - t0) / 1000;
-    await sleep(DRAIN_MS);
+    await drain(generator);
     const stats = generator.stats();
+    const kernelDrops = udpDrops((port) => watched.has(port)) - drops0;
+    const lossNote = [kernelDrops > 0 ? `${kernelDrops} kernel receive drops` : '', (await target.lossNote?.()) ?? '']
+      .filter((note) => note !== '')
+      .join(', ');
     const used = (name: string): number => (after[name] ?? NaN) - (before[name] ?? NaN);
     const targetCpuS = Object.keys(target.pids).reduce((s, name) => s + used(name), 0);
     const roundTrip = summarize(stats.roundTrips);
@@ -103,6 +130,7 @@ async function measure(kind: TargetKind, calls: number, seconds: number, rtpengi
       interArrivalP99: summarize(stats.interArrival).p99,
       sent: stats.sent,
       lost: Math.max(0, stats.sent - stats.received),
+      lossNotes: lossNote ? [lossNote] : [],
       roundTripP50: roundTrip.p50,
       roundTripP99: roundTrip.p99,
     };
@@ -128,6 +156,7 @@ function combine(rounds: Measurement[]): Measurement {
     interArrivalP99: median(rounds.map((r) => r.interArrivalP99)),
     sent: rounds.reduce((s, r) => s + r.sent, 0),
     lost: rounds.reduce((s, r) => s + r.lost, 0),
+    lossNotes: rounds.flatMap((r) => r.lossNotes),
     roundTripP50: median(rounds.map((r) => r.roundTripP50)),
     roundTripP99: median(rounds.map((r) => r.roundTripP99)),
   };
@@ -138,7 +167,7 @@ const num = (value: number, digits: number): string => (Number.isNaN(value) ? 'n
 
 function printTable(results: Map<number, Map<TargetKind, Measurement>>): void {
   console.log(
-    `  ${pad('calls', 6)}${pad('target', 46)}${pad('µs/packet', 11)}${pad('inter-arrival p99', 19)}${pad('lost/sent', 16)}${pad('round trip p50/p99', 21)}CPU % of one core`,
+    `  ${pad('calls', 6)}${pad('target', 46)}${pad('µs/packet', 11)}${pad('inter-arrival p99', 19)}${pad('lost/sent', 16)}${pad('round trip p50/p99', 24)}CPU % of one core`,
   );
   for (const [calls, byTarget] of results) {
     for (const [kind, m] of byTarget) {
@@ -146,7 +175,7 @@ function printTable(results: Map<number, Map<TargetKind, Measurement>>): void {
         .map(([name, pct]) => `${name} ${num(pct, 1)}`)
         .join(', ');
       console.log(
-        `  ${pad(String(calls), 6)}${pad(TARGET_LABELS[kind], 46)}${pad(num(m.usPerPacket, 2), 11)}${pad(`${num(m.interArrivalP99, 2)} ms`, 19)}${pad(`${m.lost}/${m.sent}`, 16)}${pad(`${num(m.roundTripP50, 2)} / ${num(m.roundTripP99, 2)} ms`, 21)}${cpu}`,
+        `  ${pad(String(calls), 6)}${pad(TARGET_LABELS[kind], 46)}${pad(num(m.usPerPacket, 2), 11)}${pad(`${num(m.interArrivalP99, 2)} ms`, 19)}${pad(`${m.lost}/${m.sent}`, 16)}${pad(`${num(m.roundTripP50, 2)} / ${num(m.roundTripP99, 2)} ms`, 24)}${cpu}`,
       );
     }
   }
@@ -161,7 +190,9 @@ function printRatios(results: Map<number, Map<TargetKind, Measurement>>): void {
       parts.push(`ours / rtpengine transcode ${num(ratio('rtpengine-transcode'), 2)}× (goal ≤ 1.0)`);
     if (byTarget.has('rtpengine-relay')) parts.push(`ours / rtpengine relay ${num(ratio('rtpengine-relay'), 2)}×`);
     console.log(`  ${calls} calls: CPU per packet ${parts.join('; ')}`);
-    const lost = [...byTarget].filter(([, m]) => m.lost > 0).map(([kind, m]) => `${kind} ${m.lost}`);
+    const lost = [...byTarget]
+      .filter(([, m]) => m.lost > 0)
+      .map(([kind, m]) => `${kind} ${m.lost}${m.lossNotes.length ? ` (${m.lossNotes.join('; ')})` : ''}`);
     if (lost.length > 0) console.log(`  ! ${calls} calls: packets lost: ${lost.join(', ')}`);
   }
 }
@@ -189,7 +220,7 @@ export async function run(): Promise<void> {
         const m = await measure(kind, calls, seconds, rtpengine);
         measured.get(kind)?.push(m);
         console.log(
-          `  ${calls} calls, round ${round}, ${kind}: ${num(m.usPerPacket, 2)} µs/packet, inter-arrival p99 ${num(m.interArrivalP99, 2)} ms, lost ${m.lost}/${m.sent}`,
+          `  ${calls} calls, round ${round}, ${kind}: ${num(m.usPerPacket, 2)} µs/packet, inter-arrival p99 ${num(m.interArrivalP99, 2)} ms, lost ${m.lost}/${m.sent}${m.lossNotes.length ? ` (${m.lossNotes.join('; ')})` : ''}`,
         );
       }
     }

@@ -111,6 +111,18 @@ export class SideGenerator {
     for (const call of this.#calls) call.slot?.remove();
   }
 
+  /** Every local port of the generator's sockets (to read their kernel receive drops). */
+  get ports(): number[] {
+    return this.#calls.flatMap((c) => [c.caller.address().port, ...(c.callee ? [c.callee.address().port] : [])]);
+  }
+
+  /** Packets of this measurement received so far (to wait for the last ones in flight). */
+  get received(): number {
+    let received = 0;
+    for (const call of this.#calls) received += call.received;
+    return received;
+  }
+
   stats(): SideStats {
     this.#measuring = false;
     let sent = 0;

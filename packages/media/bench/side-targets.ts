@@ -11,6 +11,10 @@ export interface Target {
   ports: number[];
   /** The processes doing the relaying, whose CPU is the target's cost. */
   pids: Record<string, number>;
+  /** Starts the target's own counters afresh (after the warm-up). */
+  measure?(): Promise<void>;
+  /** Where the target's own counters say packets went missing since `measure`, if anywhere. */
+  lossNote?(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -41,6 +45,14 @@ export async function startOurs(callerPorts: number[]): Promise<Target> {
     return {
       ports,
       pids: { media: media.process.pid as number },
+      measure: async () => void (await media.request({ type: 'measure' })),
+      lossNote: async () => {
+        const r = await media.request<{ internalDrops: number; lateDiscards: number; droppedLate: number }>({
+          type: 'report',
+        });
+        if (r.internalDrops + r.lateDiscards + r.droppedLate === 0) return undefined;
+        return `media: ${r.droppedLate} agent frames dropped lagging after stalls (ADR 0014), ${r.internalDrops} queue drops, ${r.lateDiscards} late discards`;
+      },
       close: async () => {
         await media.request({ type: 'close-calls' }).catch(() => undefined);
         await media.exit();
