@@ -35,19 +35,19 @@ export async function spokenWav(
 
 /**
  * A caller's microphone for several turns: `leadSilenceS` of silence (the greeting), then each
- * sentence spoken by flite followed by its `silenceAfterS` (the answer plays meanwhile), as 8 kHz
- * mono 16-bit WAV.
+ * sentence spoken by flite (in the turn's own voice, else `voice`) followed by its `silenceAfterS`
+ * (the answer plays meanwhile), as 8 kHz mono 16-bit WAV.
  */
 export async function conversationWav(
   path: string,
   leadSilenceS: number,
-  turns: ReadonlyArray<{ text: string; silenceAfterS: number }>,
+  turns: ReadonlyArray<{ text: string; silenceAfterS: number; voice?: string }>,
   voice = 'rms',
 ): Promise<void> {
   const parts: string[] = [];
   for (const [i, turn] of turns.entries()) {
     const part = `${path}.${i}.wav`;
-    await spokenWav(part, turn.text, i === 0 ? leadSilenceS : 0, turn.silenceAfterS, voice);
+    await spokenWav(part, turn.text, i === 0 ? leadSilenceS : 0, turn.silenceAfterS, turn.voice ?? voice);
     parts.push(part);
   }
   await run('sox', [...parts, path]);
