@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { EngineError } from '../stt/engine-error.ts';
-import type { SynthesizeOptions, TextToSpeech } from '../tts/text-to-speech.ts';
+import type { SynthesizeOptions, TextToSpeech, WordTiming } from '../tts/text-to-speech.ts';
 import {
   connectOptionsOf,
   describeProviderError,
@@ -9,6 +9,7 @@ import {
   sendJson,
   type EngineConnectOptions,
 } from './engine-socket.ts';
+import { wordTimestamps } from './aligned-words.ts';
 import { EventQueue } from './event-queue.ts';
 import { pcm16FromBytes } from './pcm16.ts';
 
@@ -29,7 +30,7 @@ export interface CartesiaTtsOptions extends EngineConnectOptions {
   language?: string;
 }
 
-type ContextEvent = { audio: Int16Array } | { done: true };
+type ContextEvent = { audio: Int16Array } | { words: WordTiming[] } | { done: true };
 
 interface OpenContext {
   events: EventQueue<ContextEvent>;
@@ -42,7 +43,10 @@ interface OpenContext {
  * reply sent whole with `continue: false` (nothing follows it), 8 kHz `pcm_s16le` back in base64
  * `chunk`s until `done`. Barge-in sends `{context_id, cancel: true}` so the provider stops
  * generating; late chunks of a cancelled context are dropped. Contexts expire on their own a second
- * after their last audio, so none is left open.
+ * after their last audio, so none is left open. `add_timestamps: true` makes the provider send
+ * `timestamps` messages with `word_timestamps` (`words`, `start`, `end`, seconds from the start of
+ * the context's audio; https://docs.cartesia.ai/2024-11-13/api-reference/tts/websocket shows one),
+ * passed on to `onWords` so a barge-in knows which words were played.
  */
 export class CartesiaTts implements TextToSpeech {
   readonly #options: CartesiaTtsOptions;
@@ -89,7 +93,8 @@ export class CartesiaTts implements TextToSpeech {
       for (;;) {
         const event = await context.events.next();
         if (event === undefined || 'done' in event) break;
-        yield event.audio;
+        if ('words' in event) options.onWords?.(event.words);
+        else yield event.audio;
       }
       finished = true;
     } finally {
@@ -167,6 +172,11 @@ export class CartesiaTts implements TextToSpeech {
       const { samples, rest } = pcm16FromBytes(Buffer.from(frame['data'], 'base64'), context.oddByte);
       context.oddByte = rest;
       if (samples.length > 0) context.events.push({ audio: samples });
+    }
+    if (type === 'timestamps') {
+      const words = wordTimestamps(frame['word_timestamps']);
+      if (words === undefined) this.#options.log?.warn({ engine: 'cartesia' }, 'ignored malformed word timestamps');
+      else if (words.length > 0) context.events.push({ words });
     }
     if (type === 'done' || (type === 'chunk' && frame['done'] === true)) context.events.push({ done: true });
   }

@@ -9,6 +9,7 @@ import {
   sendJson,
   type EngineConnectOptions,
 } from './engine-socket.ts';
+import { AlignedWords, charAlignment } from './aligned-words.ts';
 import { EventQueue } from './event-queue.ts';
 
 export const ELEVENLABS_ORIGIN = 'wss://api.elevenlabs.io';
@@ -28,7 +29,7 @@ export interface ElevenLabsTtsOptions extends EngineConnectOptions {
   inactivityTimeoutS?: number;
 }
 
-type ContextEvent = { audio: Int16Array } | { final: true };
+type ContextEvent = { audio: Int16Array; alignment: ReturnType<typeof charAlignment> } | { final: true };
 
 /**
  * ElevenLabs streaming synthesis over the multi-context socket
@@ -39,6 +40,13 @@ type ContextEvent = { audio: Int16Array } | { final: true };
  * is closed (`close_context`) at once: the provider allows 5 open contexts per socket and closes
  * the socket (1008, `max_active_conversations`) beyond. A socket the provider closed while idle
  * (`inactivity_timeout`) is reopened by the next reply.
+ *
+ * With `sync_alignment=true` each audio message carries the `alignment` of its own characters
+ * (`chars`, `charStartTimesMs`, `charDurationsMs`; same reference page), timed from the start of
+ * that message's audio: each is placed after the samples already returned, so the word timings
+ * (`onWords`) follow the audio actually sent even when the provider's durations and the audio's
+ * length drift apart. `alignment` is used rather than `normalizedAlignment`, whose characters are
+ * the provider's normalised text ("5" read as "five"), not the words of ours.
  */
 export class ElevenLabsTts implements TextToSpeech {
   readonly #options: ElevenLabsTtsOptions;
@@ -76,11 +84,26 @@ export class ElevenLabsTts implements TextToSpeech {
       // Text chunks end in a space (the provider's rule); flush generates without waiting for more.
       sendJson(socket, { text: `${text} `, context_id: contextId, flush: true });
       this.characters += text.length;
+      const words = new AlignedWords();
+      let returnedMs = 0;
       for (;;) {
         const event = await events.next();
         if (event === undefined || 'final' in event) break;
-        yield event.audio;
+        const { alignment } = event;
+        if (alignment !== undefined && options.onWords !== undefined) {
+          const at = returnedMs;
+          const done = words.add(
+            alignment.chars,
+            alignment.startsMs.map((ms) => ms + at),
+            alignment.durationsMs,
+          );
+          if (done.length > 0) options.onWords(done);
+        }
+        returnedMs += event.audio.length / 8;
+        if (event.audio.length > 0) yield event.audio;
       }
+      const last = words.end();
+      if (last.length > 0) options.onWords?.(last);
       finished = true;
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -166,7 +189,8 @@ export class ElevenLabsTts implements TextToSpeech {
       const bytes = Buffer.from(audio, 'base64');
       const samples = new Int16Array(bytes.length >> 1);
       for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
-      if (samples.length > 0) events.push({ audio: samples });
+      const alignment = charAlignment(frame['alignment']);
+      if (samples.length > 0 || alignment !== undefined) events.push({ audio: samples, alignment });
     }
     if (frame['isFinal'] === true || frame['is_final'] === true) events.push({ final: true });
   }

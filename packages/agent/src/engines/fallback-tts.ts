@@ -1,5 +1,5 @@
 import { EngineError } from '../stt/engine-error.ts';
-import type { SynthesizeOptions, TextToSpeech } from '../tts/text-to-speech.ts';
+import type { SynthesizeOptions, TextToSpeech, WordTiming } from '../tts/text-to-speech.ts';
 import type { EngineSwitch } from './engine-switch.ts';
 
 export interface FallbackTtsOptions {
@@ -36,7 +36,20 @@ export class FallbackTts implements TextToSpeech {
       const attempt = new AbortController();
       const onAbort = (): void => attempt.abort(options.signal.reason);
       options.signal.addEventListener('abort', onAbort, { once: true });
-      const iterator = primary.synthesize(text, { ...options, signal: attempt.signal })[Symbol.asyncIterator]();
+      // The provider's word timings are passed on only once the audio they time was returned: a
+      // reply the fallback says again from its start must not keep words of audio never sent.
+      const pending: WordTiming[] = [];
+      let returnedMs = 0;
+      const release = (): void => {
+        let ready = 0;
+        while (ready < pending.length && (pending[ready]?.endMs ?? Infinity) <= returnedMs) ready++;
+        if (ready > 0) options.onWords?.(pending.splice(0, ready));
+      };
+      const onWords =
+        options.onWords === undefined ? undefined : (words: readonly WordTiming[]): void => void pending.push(...words);
+      const iterator = primary
+        .synthesize(text, { ...options, signal: attempt.signal, onWords })
+        [Symbol.asyncIterator]();
       let failure: string | undefined;
       try {
         for (;;) {
@@ -45,7 +58,13 @@ export class FallbackTts implements TextToSpeech {
             failure = `no audio within ${stallMs} ms`;
             break;
           }
-          if (next.done === true) return;
+          if (next.done === true) {
+            returnedMs = Infinity;
+            release();
+            return;
+          }
+          returnedMs += next.value.length / 8;
+          release();
           yield next.value;
         }
       } catch (error) {
@@ -62,7 +81,7 @@ export class FallbackTts implements TextToSpeech {
     }
     const { fallback, fallbackVoice } = this.#options;
     if (fallback === undefined) return;
-    yield* fallback.synthesize(text, { ...options, voice: fallbackVoice });
+    yield* fallback.synthesize(text, { ...options, voice: fallbackVoice, onWords: undefined });
   }
 
   close(): Promise<void> {

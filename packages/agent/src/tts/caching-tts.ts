@@ -1,4 +1,10 @@
-import type { SynthesizeOptions, TextToSpeech } from './text-to-speech.ts';
+import type { SynthesizeOptions, TextToSpeech, WordTiming } from './text-to-speech.ts';
+
+interface Entry {
+  chunks: Int16Array[];
+  /** The engine's word timings, given again with the audio (empty when it gives none). */
+  words: WordTiming[];
+}
 
 export interface CachingTtsOptions {
   /** Texts longer than this are never cached (answers built from what the caller said vary). */
@@ -17,7 +23,7 @@ export class CachingTts implements TextToSpeech {
   readonly #inner: TextToSpeech;
   readonly #maxTextLength: number;
   readonly #maxSamples: number;
-  readonly #cache = new Map<string, Int16Array[]>();
+  readonly #cache = new Map<string, Entry>();
   #samples = 0;
   hits = 0;
   misses = 0;
@@ -43,7 +49,8 @@ export class CachingTts implements TextToSpeech {
       this.hits++;
       this.#cache.delete(key); // re-insert: Map order is the LRU order
       this.#cache.set(key, cached);
-      for (const chunk of cached) {
+      if (cached.words.length > 0) options.onWords?.(cached.words);
+      for (const chunk of cached.chunks) {
         options.signal.throwIfAborted();
         yield chunk.slice(); // callers own their chunks
       }
@@ -51,11 +58,16 @@ export class CachingTts implements TextToSpeech {
     }
     this.misses++;
     const chunks: Int16Array[] = [];
-    for await (const chunk of this.#inner.synthesize(text, options)) {
+    const words: WordTiming[] = [];
+    const onWords = (timed: readonly WordTiming[]): void => {
+      words.push(...timed);
+      options.onWords?.(timed);
+    };
+    for await (const chunk of this.#inner.synthesize(text, { ...options, onWords })) {
       chunks.push(chunk.slice());
       yield chunk;
     }
-    this.#store(key, chunks);
+    this.#store(key, { chunks, words });
   }
 
   close(): Promise<void> {
@@ -64,15 +76,15 @@ export class CachingTts implements TextToSpeech {
     return this.#inner.close();
   }
 
-  #store(key: string, chunks: Int16Array[]): void {
-    const size = chunks.reduce((n, c) => n + c.length, 0);
+  #store(key: string, entry: Entry): void {
+    const size = entry.chunks.reduce((n, c) => n + c.length, 0);
     if (size > this.#maxSamples) return;
-    this.#cache.set(key, chunks);
+    this.#cache.set(key, entry);
     this.#samples += size;
-    for (const [oldKey, oldChunks] of this.#cache) {
+    for (const [oldKey, old] of this.#cache) {
       if (this.#samples <= this.#maxSamples) break;
       this.#cache.delete(oldKey);
-      this.#samples -= oldChunks.reduce((n, c) => n + c.length, 0);
+      this.#samples -= old.chunks.reduce((n, c) => n + c.length, 0);
     }
   }
 }

@@ -1,9 +1,25 @@
+/**
+ * One word of the audio a synthesis returned, as the engine aligned it: milliseconds from the first
+ * sample of that synthesis's first chunk (8 kHz, so sample = ms × 8).
+ */
+export interface WordTiming {
+  word: string;
+  startMs: number;
+  endMs: number;
+}
+
 export interface SynthesizeOptions {
   sampleRateHz: 8000;
   /** Engine-specific voice name; the engine's default when absent. */
   voice?: string;
   /** Aborting stops synthesis at once (processes killed) and ends the chunks with the signal's reason. */
   signal: AbortSignal;
+  /**
+   * Called by an engine that aligns its audio to the text (ElevenLabs, Cartesia) with the words it
+   * timed, in order, as they become known; engines without alignment never call it, and the heard
+   * text of a cut reply is then estimated from the samples played alone.
+   */
+  onWords?: (words: readonly WordTiming[]) => void;
 }
 
 /**

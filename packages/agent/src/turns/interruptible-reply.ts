@@ -15,8 +15,9 @@ import { DEFAULT_PLAYOUT_ALLOWANCE_MS, SpokenReply } from './spoken-reply.ts';
  * than from mid-word; the turn counts a false barge-in. At most `maxResumes` per reply: the next
  * barge-in after them stops it.
  *
- * Heard text is estimated from the playout marks (`SpokenReply`) of each pass: the clauses heard
- * whole before a resume, then the heard part of the pass the caller interrupted.
+ * Heard text is estimated from the playout marks (`SpokenReply`) of each pass, to the word where the
+ * engine times its words: the clauses heard whole before a resume, then the heard part of the pass
+ * the caller interrupted.
  */
 export class InterruptibleReply {
   readonly #call: CallContext;
@@ -176,6 +177,7 @@ export class InterruptibleReply {
         sampleRateHz: 8000,
         voice: this.#call.job.config.engines?.tts?.voice,
         signal,
+        onWords: (words) => pass.words(words),
       })) {
         if (signal.aborted) return;
         const written = this.#call.audio.write(chunk);
@@ -186,6 +188,7 @@ export class InterruptibleReply {
         );
         await written;
       }
+      pass.clauseSent();
     } catch (error) {
       if (!signal.aborted || this.#call.signal.aborted) throw error;
     }

@@ -273,6 +273,8 @@ export interface CallHarnessOptions {
 export class LlmCallHarness {
   readonly stt = new ScriptedStt(() => this.media.poke());
   readonly transcript: Array<Omit<TranscriptEntry, 'atMs'>> = [];
+  /** The words of each transcript line the caller never heard (`cut`), in the same order. */
+  readonly cuts: Array<string | undefined> = [];
   /** Every patch written to the call's record, in order. */
   readonly recordPatches: Array<Partial<CallRecord>> = [];
   /** The per-turn latencies the runner wrote last. */
@@ -319,6 +321,7 @@ export class LlmCallHarness {
         },
         appendTranscript: (_callId, entry) => {
           this.transcript.push({ speaker: entry.speaker, text: entry.text });
+          this.cuts.push(entry.cut);
           this.media.poke();
           return Promise.resolve();
         },

@@ -421,8 +421,10 @@ describe('LlmAgent takeover: a second owner resumes the conversation from Redis 
       { role: 'user', content: 'how much is a check-up' },
       { role: 'user', content: 'and are you open on Saturdays' },
     ]);
-    // No mark of the line came back before the clear: nothing of it is recorded as heard.
+    // No mark of the line came back before the clear: nothing of it is recorded as heard, the
+    // record keeps it as cut.
     expect(call.transcript.map((e) => `${e.speaker}: ${e.text}`)).to.deep.equal([
+      'agent: [interrupted; estimated heard text]',
       'caller: and are you open on Saturdays',
       'agent: Sixty pounds, and yes, on Saturdays.',
     ]);

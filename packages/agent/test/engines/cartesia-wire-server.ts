@@ -13,6 +13,9 @@ import { WireServer, type WireConnection } from './wire-server.ts';
  *   `Authorization: Bearer KEY`)
  * - https://docs.cartesia.ai/api-reference/tts/working-with-web-sockets/contexts (`continue: true`
  *   inputs are concatenated; a context ends at `continue: false`)
+ * With `add_timestamps: true` each audio chunk is followed by a `timestamps` message whose
+ * `word_timestamps` (`words`, `start`, `end`, seconds from the context's first audio) time the
+ * space-separated words starting in it, as the reference's example message does (2024-11-13 version of the page).
  * Its "voice" is a tone, `msPerChar` of 8 kHz PCM per character.
  */
 export class CartesiaWireServer extends WireServer {
@@ -78,6 +81,7 @@ export class CartesiaWireServer extends WireServer {
       active.add(contextId);
       const pcm = tone(text.length * this.msPerChar);
       const per = 8 * this.chunkMs;
+      const timestamps = message['add_timestamps'] === true ? wordTimes(text, this.msPerChar) : undefined;
       const sendFrom = (at: number): void => {
         if (!active.has(contextId)) return;
         if (at >= pcm.length) {
@@ -94,6 +98,22 @@ export class CartesiaWireServer extends WireServer {
           step_time: 1,
           context_id: contextId,
         });
+        // The words that start in this chunk, timed as the reference's example shows.
+        const fromS = at / 8000;
+        const toS = (at + part.length) / 8000;
+        const inChunk = timestamps?.start.flatMap((s, i) => (s >= fromS && s < toS ? [i] : [])) ?? [];
+        if (timestamps !== undefined && inChunk.length > 0)
+          send({
+            type: 'timestamps',
+            done: false,
+            status_code: 206,
+            context_id: contextId,
+            word_timestamps: {
+              words: inChunk.map((i) => timestamps.words[i]),
+              start: inChunk.map((i) => timestamps.start[i]),
+              end: inChunk.map((i) => timestamps.end[i]),
+            },
+          });
         if (this.chunkGapMs > 0) schedule(this.chunkGapMs, () => sendFrom(at + per));
         else sendFrom(at + per);
       };
@@ -101,4 +121,15 @@ export class CartesiaWireServer extends WireServer {
       else sendFrom(0);
     });
   }
+}
+
+/** Each space-separated word of `text`, timed at `msPerChar` per character, in seconds. */
+function wordTimes(text: string, msPerChar: number): { words: string[]; start: number[]; end: number[] } {
+  const times = { words: [] as string[], start: [] as number[], end: [] as number[] };
+  for (const match of text.matchAll(/\S+/g)) {
+    times.words.push(match[0]);
+    times.start.push((match.index * msPerChar) / 1000);
+    times.end.push(((match.index + match[0].length) * msPerChar) / 1000);
+  }
+  return times;
 }

@@ -7,10 +7,14 @@ import { WireServer, type WireConnection } from './wire-server.ts';
  * - https://elevenlabs.io/docs/api-reference/websockets/multi-context (`/v1/text-to-speech/{voice_id}/multi-stream-input`,
  *   `xi-api-key`, `context_id` per message, `flush`, `close_context`, `close_socket`; replies
  *   `{audio, alignment, contextId}` and `{isFinal, contextId}`; at most 5 open contexts per socket,
- *   beyond which the socket is closed with 1008 and `max_active_conversations`)
+ *   beyond which the socket is closed with 1008 and `max_active_conversations`). Each audio
+ *   message's `alignment` (`chars`, `charStartTimesMs`, `charDurationsMs`) holds the characters
+ *   whose audio starts in it, timed from the start of that message's audio, as the reference's
+ *   example message (times from 0) shows; the text's spaces are characters too.
  * - https://elevenlabs.io/docs/api-reference/text-to-speech/v-1-text-to-speech-voice-id-stream-input
  *   (`output_format`, `inactivity_timeout`: an idle socket is closed, 20 s by default)
- * Its "voice" is a tone, `msPerChar` of 8 kHz PCM per character (or the test's own synthesiser).
+ * Its "voice" is a tone, `msPerChar` of 8 kHz PCM per character (or the test's own synthesiser, whose
+ * audio the alignment then spreads evenly over the characters).
  */
 export class ElevenLabsWireServer extends WireServer {
   readonly key: string;
@@ -83,8 +87,10 @@ export class ElevenLabsWireServer extends WireServer {
       const text = typeof message['text'] === 'string' ? message['text'] : '';
       if (text.trim() === '' || message['flush'] !== true) return;
       const speak = async (): Promise<void> => {
-        const pcm = await this.synthesize(text.trim());
+        const spoken = text.trim();
+        const pcm = await this.synthesize(spoken);
         const per = 8 * this.chunkMs;
+        const charMs = spoken.length === 0 ? 0 : pcm.length / 8 / spoken.length;
         const sendFrom = (at: number): void => {
           if (!contexts.has(contextId)) return;
           if (at >= pcm.length) {
@@ -92,13 +98,15 @@ export class ElevenLabsWireServer extends WireServer {
             return;
           }
           const part = pcm.subarray(at, Math.min(pcm.length, at + per));
-          const chars = at === 0 ? [...text.trim()] : [];
+          const fromMs = at / 8;
+          const toMs = fromMs + part.length / 8;
+          const indexes = Array.from(spoken, (_, i) => i).filter((i) => i * charMs >= fromMs && i * charMs < toMs);
           send({
             audio: Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64'),
             alignment: {
-              chars,
-              charStartTimesMs: chars.map((_, i) => i * this.msPerChar),
-              charDurationsMs: chars.map(() => this.msPerChar),
+              chars: indexes.map((i) => spoken[i]),
+              charStartTimesMs: indexes.map((i) => Math.round(i * charMs - fromMs)),
+              charDurationsMs: indexes.map(() => Math.round(charMs)),
             },
             contextId,
           });
