@@ -84,7 +84,9 @@ const lastToneSentUs = new Map<number, number>();
 let echoAtSocket = new SampleBuffer();
 const send = Socket.prototype.send as (this: Socket, ...args: unknown[]) => void;
 Socket.prototype.send = function (this: Socket, ...args: unknown[]): void {
-  const [packet, offset, , port] = args;
+  // send(packet, offset, length, port, address, callback) or, for a whole buffer, send(packet, port, address, callback).
+  const whole = typeof args[2] !== 'number';
+  const [packet, offset, port, cbIndex] = whole ? [args[0], 0, args[1], 3] : [args[0], args[1], args[3], 5];
   if (Buffer.isBuffer(packet) && typeof offset === 'number') {
     const stamp = readStamp(packet.subarray(offset + 12));
     if (stamp >= 0) echoAtSocket.push(sinceStampMs(stamp, epochMicros()));
@@ -96,8 +98,8 @@ Socket.prototype.send = function (this: Socket, ...args: unknown[]): void {
     packet[offset + 12] === TONE_MAGIC &&
     packet[offset + 112] === TONE_MAGIC
   ) {
-    const callback = args[5] as ((error: Error | null) => void) | undefined;
-    args[5] = (error: Error | null) => {
+    const callback = args[cbIndex] as ((error: Error | null) => void) | undefined;
+    args[cbIndex] = (error: Error | null) => {
       lastToneSentUs.set(port, epochMicros());
       callback?.(error);
     };

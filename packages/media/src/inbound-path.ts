@@ -61,7 +61,7 @@ export class InboundPath {
   /** One voice packet's payload `packet[offset, offset + length)`; the frames it completes go out at once. */
   push(packet: Buffer, offset: number, length: number, seq: number, timestamp: number, ssrc: number): JitterPushResult {
     if (length > this.#decoded.length) return 'oversized';
-    if (length > 0) this.#decode(packet.subarray(offset, offset + length), this.#decoded);
+    if (length > 0) this.#decode(packet, this.#decoded, offset, offset + length);
     // A new SSRC re-anchors the jitter buffer inside push: a new stream's sequence numbers and
     // timestamps say nothing about the old one's, so the buffer starts again.
     const result = this.jitter.push(seq, timestamp, ssrc, this.#decoded, length);

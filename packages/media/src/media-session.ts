@@ -10,6 +10,7 @@ import {
 } from '@voicebridge/protocol';
 import type { AudioChannel } from '@voicebridge/channel';
 import {
+  emptyRtpPacket,
   encoderFor,
   isRtcp,
   parseRtp,
@@ -92,6 +93,8 @@ export class MediaSession {
     this.#toAgent({ event: 'dtmf', digit, durationMs }),
   );
   readonly #dtmfOut: DtmfOutbound | undefined; // when telephone-event was negotiated
+  /** Each received packet's header is parsed into this one record (read before the next arrives). */
+  readonly #parsed = emptyRtpPacket();
   /** Inbound playout every 20 ms from allocation on; also sends when ptime is 20 ms. */
   #inboundSlot: ClockSlot | undefined;
   /** Sends every ptime when ptime is not 20 ms. */
@@ -281,7 +284,7 @@ export class MediaSession {
 
   #onRtp(packet: Buffer, from: RemoteInfo): void {
     if (this.#state === MediaSessionState.Closed) return;
-    const rtp = isRtcp(packet) ? undefined : parseRtp(packet);
+    const rtp = isRtcp(packet) ? undefined : parseRtp(packet, this.#parsed);
     if (!rtp) return;
     const params = this.#options.params;
     if (rtp.payloadType !== params.codec.payloadType && rtp.payloadType !== params.telephoneEventPayloadType) {
@@ -389,7 +392,7 @@ export class MediaSession {
     if (this.#sendSlot === undefined) this.#sender.tick(scheduledAtMs);
   }
 
-  #reportPlayedMarks(names: string[]): void {
+  #reportPlayedMarks(names: readonly string[]): void {
     if (this.#state === MediaSessionState.Closed) return;
     for (const name of names) this.#toAgent({ event: 'mark', name, played: true });
   }

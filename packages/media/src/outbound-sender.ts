@@ -6,6 +6,7 @@ import type { PlayoutLag } from './playout-lag.ts';
 import type { RtpSender } from './rtp-sender.ts';
 
 const SAMPLES_PER_MS = 8;
+const NO_MARKS: readonly string[] = [];
 
 export interface OutboundSenderOptions {
   clock: MediaClock;
@@ -20,7 +21,7 @@ export interface OutboundSenderOptions {
   /** Whether the call sends now: started, not on hold. */
   active: () => boolean;
   /** Marks whose audio left the socket (or that had no audio before them), in order. */
-  onMarksPlayed: (names: string[]) => void;
+  onMarksPlayed: (names: readonly string[]) => void;
 }
 
 /**
@@ -199,8 +200,10 @@ export class OutboundSender {
     if (marks.length > 0) this.#options.onMarksPlayed(marks);
   }
 
-  #takeLeadingMarks(): string[] {
+  /** No marks (nearly every packet) is one shared empty array, not a new one per send. */
+  #takeLeadingMarks(): readonly string[] {
     const queue = this.#options.queue;
+    if (queue.peek()?.kind !== 'mark') return NO_MARKS;
     const names: string[] = [];
     for (let item = queue.peek(); item?.kind === 'mark'; item = queue.peek()) {
       queue.shift();

@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { literalLookup } from './literal-lookup.ts';
 
 export interface PortPoolOptions {
   bindAddress: string;
@@ -107,7 +108,11 @@ export class PortPool {
 
   #bind(port: number): Promise<Socket | undefined> {
     const family = this.#options.bindAddress.includes(':') ? 'udp6' : 'udp4';
-    const socket = createSocket({ type: family, recvBufferSize: this.#options.receiveBufferBytes });
+    const socket = createSocket({
+      type: family,
+      recvBufferSize: this.#options.receiveBufferBytes,
+      lookup: literalLookup(),
+    });
     return new Promise((resolve) => {
       const onError = (): void => {
         socket.close();

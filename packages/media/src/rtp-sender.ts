@@ -86,7 +86,10 @@ export class RtpSender {
       onSent?.();
       return false;
     }
-    this.#options.socket.send(buffer, 0, 12 + payloadBytes, remote.port, remote.address, onSent);
+    // A whole ring buffer (every voice packet) goes as it is: with an offset and length dgram makes a
+    // new Buffer view of the bytes for each send.
+    if (12 + payloadBytes === buffer.length) this.#options.socket.send(buffer, remote.port, remote.address, onSent);
+    else this.#options.socket.send(buffer, 0, 12 + payloadBytes, remote.port, remote.address, onSent);
     this.#options.onSent(payloadBytes);
     return true;
   }

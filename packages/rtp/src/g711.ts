@@ -18,7 +18,8 @@ export type G711Codec = 'PCMU' | 'PCMA';
 export const G711_SILENCE: Readonly<Record<G711Codec, number>> = Object.freeze({ PCMU: 0xff, PCMA: 0xd5 });
 
 export type G711Encoder = (pcm: Int16Array, out: Uint8Array) => void;
-export type G711Decoder = (g711: Uint8Array, out: Int16Array) => void;
+/** Decodes `g711[start, end)` (default: all of it) into `out` from sample 0. */
+export type G711Decoder = (g711: Uint8Array, out: Int16Array, start?: number, end?: number) => void;
 
 /**
  * G.191 `ulaw_compress` for one sample: 14-bit magnitude (one's complement for negatives) plus the
@@ -97,6 +98,11 @@ const ULAW_DECODE = decodeTable(ulawExpand);
 const ALAW_ENCODE = encodeTable(alawCompress);
 const ALAW_DECODE = decodeTable(alawExpand);
 
+function checkRange(start: number, end: number, length: number): void {
+  if (!(start >= 0 && start <= end && end <= length))
+    throw new RangeError(`range ${start}-${end} is outside ${length} bytes`);
+}
+
 function checkOut(inputLength: number, outLength: number): void {
   if (outLength < inputLength) {
     throw new RangeError(`output holds ${outLength} samples, input has ${inputLength}`);
@@ -110,11 +116,12 @@ export function pcmuEncode(pcm: Int16Array, out: Uint8Array): void {
   for (let i = 0; i < n; i++) out[i] = ULAW_ENCODE[(pcm[i] as number) & 0xffff] as number;
 }
 
-/** Decodes all of `g711` (μ-law) into the first `g711.length` samples of `out`. */
-export function pcmuDecode(g711: Uint8Array, out: Int16Array): void {
-  const n = g711.length;
+/** Decodes `g711[start, end)` (μ-law; default all of it) into the first samples of `out`: a packet's payload read in place. */
+export function pcmuDecode(g711: Uint8Array, out: Int16Array, start = 0, end = g711.length): void {
+  const n = end - start;
+  checkRange(start, end, g711.length);
   checkOut(n, out.length);
-  for (let i = 0; i < n; i++) out[i] = ULAW_DECODE[g711[i] as number] as number;
+  for (let i = 0; i < n; i++) out[i] = ULAW_DECODE[g711[start + i] as number] as number;
 }
 
 /** Encodes all of `pcm` into the first `pcm.length` bytes of `out` as A-law. */
@@ -124,11 +131,12 @@ export function pcmaEncode(pcm: Int16Array, out: Uint8Array): void {
   for (let i = 0; i < n; i++) out[i] = ALAW_ENCODE[(pcm[i] as number) & 0xffff] as number;
 }
 
-/** Decodes all of `g711` (A-law) into the first `g711.length` samples of `out`. */
-export function pcmaDecode(g711: Uint8Array, out: Int16Array): void {
-  const n = g711.length;
+/** Decodes `g711[start, end)` (A-law; default all of it) into the first samples of `out`. */
+export function pcmaDecode(g711: Uint8Array, out: Int16Array, start = 0, end = g711.length): void {
+  const n = end - start;
+  checkRange(start, end, g711.length);
   checkOut(n, out.length);
-  for (let i = 0; i < n; i++) out[i] = ALAW_DECODE[g711[i] as number] as number;
+  for (let i = 0; i < n; i++) out[i] = ALAW_DECODE[g711[start + i] as number] as number;
 }
 
 export function encoderFor(codec: G711Codec): G711Encoder {

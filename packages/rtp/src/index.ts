@@ -1,6 +1,6 @@
 export { G711_SILENCE, decoderFor, encoderFor, pcmaDecode, pcmaEncode, pcmuDecode, pcmuEncode } from './g711.ts';
 export type { G711Codec, G711Decoder, G711Encoder } from './g711.ts';
-export { RTP_HEADER_BYTES, RTP_VERSION, isRtcp, parseRtp, writeRtpHeader } from './rtp-packet.ts';
+export { RTP_HEADER_BYTES, RTP_VERSION, emptyRtpPacket, isRtcp, parseRtp, writeRtpHeader } from './rtp-packet.ts';
 export type { RtpHeaderFields, RtpPacket } from './rtp-packet.ts';
 export { Reframer } from './reframer.ts';
 export { MediaClock } from './media-clock.ts';

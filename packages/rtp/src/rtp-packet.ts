@@ -59,9 +59,10 @@ export interface RtpHeaderFields {
 /**
  * Parses the header of an RTP packet without copying it. Returns undefined for anything that is not
  * a well-formed RTP version 2 packet, so a receiver can drop it with one check. RTCP multiplexed on
- * the same port (RFC 5761) is not rejected here: call `isRtcp` first.
+ * the same port (RFC 5761) is not rejected here: call `isRtcp` first. With `into`, the fields are
+ * written there and it is returned (a receiver's one reused object instead of one per packet).
  */
-export function parseRtp(buf: Uint8Array): RtpPacket | undefined {
+export function parseRtp(buf: Uint8Array, into?: RtpPacket): RtpPacket | undefined {
   const length = buf.length;
   if (length < RTP_HEADER_BYTES) return undefined;
   const b0 = buf[0] as number;
@@ -91,16 +92,31 @@ export function parseRtp(buf: Uint8Array): RtpPacket | undefined {
     payloadLength -= padding;
   }
 
+  const out = into ?? emptyRtpPacket();
+  out.marker = (b1 & 0x80) !== 0;
+  out.payloadType = b1 & 0x7f;
+  out.sequenceNumber = ((buf[2] as number) << 8) | (buf[3] as number);
+  out.timestamp = readUint32(buf, 4);
+  out.ssrc = readUint32(buf, 8);
+  out.csrcCount = csrcCount;
+  out.hasExtension = hasExtension;
+  out.payloadOffset = payloadOffset;
+  out.payloadLength = payloadLength;
+  return out;
+}
+
+/** A packet record to parse into (`parseRtp(buf, into)`). */
+export function emptyRtpPacket(): RtpPacket {
   return {
-    marker: (b1 & 0x80) !== 0,
-    payloadType: b1 & 0x7f,
-    sequenceNumber: ((buf[2] as number) << 8) | (buf[3] as number),
-    timestamp: readUint32(buf, 4),
-    ssrc: readUint32(buf, 8),
-    csrcCount,
-    hasExtension,
-    payloadOffset,
-    payloadLength,
+    marker: false,
+    payloadType: 0,
+    sequenceNumber: 0,
+    timestamp: 0,
+    ssrc: 0,
+    csrcCount: 0,
+    hasExtension: false,
+    payloadOffset: 0,
+    payloadLength: 0,
   };
 }
 

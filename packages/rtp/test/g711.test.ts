@@ -217,6 +217,19 @@ describe('G.711', () => {
         expect(() => decode(new Uint8Array(0), new Int16Array(0))).not.to.throw();
       });
 
+      it('decodes a byte range of a packet in place, the same as its copy', () => {
+        const packet = new Uint8Array(12 + 160 + 4).fill(0x55);
+        packet.set(ALL_CODES.subarray(0, 160), 12);
+        const inPlace = new Int16Array(160);
+        decode(packet, inPlace, 12, 12 + 160);
+        const copied = new Int16Array(160);
+        decode(packet.slice(12, 172), copied);
+        expect(Array.from(inPlace)).to.deep.equal(Array.from(copied));
+        expect(() => decode(packet, new Int16Array(200), 12, packet.length + 1)).to.throw(RangeError);
+        expect(() => decode(packet, new Int16Array(200), 20, 12)).to.throw(RangeError);
+        expect(() => decode(packet, new Int16Array(10), 0, 11)).to.throw(RangeError);
+      });
+
       it('reads and writes views at an offset into a larger buffer', () => {
         const backing = new ArrayBuffer(64);
         const pcm = new Int16Array(backing, 8, 4);

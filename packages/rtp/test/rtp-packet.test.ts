@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isRtcp, parseRtp, writeRtpHeader } from '../src/index.ts';
+import { emptyRtpPacket, isRtcp, parseRtp, writeRtpHeader } from '../src/index.ts';
 
 /** Bytes from hex, spaces ignored: fixtures read like a packet dump. */
 function hex(text: string): Uint8Array {
@@ -109,6 +109,27 @@ describe('parseRtp', () => {
 
   it('rejects an extension whose length runs past the end', () => {
     expect(parseRtp(hex('90 00 0001  000000a0  00000001  bede0003 00000000 00000000'))).to.equal(undefined);
+  });
+
+  it('parses into the record it is given, every field overwritten, and leaves it alone for a bad packet', () => {
+    const into = emptyRtpPacket();
+    const first = parseRtp(hex('90 80 0001  000000a0  00000001  bede0001 00000000  aabb'), into);
+    expect(first).to.equal(into);
+    expect(into).to.include({ marker: true, hasExtension: true, payloadOffset: 20, payloadLength: 2 });
+    parseRtp(hex('80 08 ffff  ffffffff  00000002  cc'), into);
+    expect(into).to.deep.equal({
+      marker: false,
+      payloadType: 8,
+      sequenceNumber: 0xffff,
+      timestamp: 0xffffffff,
+      ssrc: 2,
+      csrcCount: 0,
+      hasExtension: false,
+      payloadOffset: 12,
+      payloadLength: 1,
+    });
+    expect(parseRtp(hex('40 00 0001'), into)).to.equal(undefined);
+    expect(into.ssrc).to.equal(2);
   });
 
   it('parses a view into a larger buffer, with offsets relative to the view', () => {
