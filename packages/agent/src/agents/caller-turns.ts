@@ -18,7 +18,11 @@ export async function feedTurns(
 ): Promise<void> {
   const { signal } = call;
   try {
-    for await (const transcript of stt.transcribe(call.callerAudio, { sampleRateHz: 8000, signal })) {
+    for await (const transcript of stt.transcribe(call.callerAudio, {
+      sampleRateHz: 8000,
+      signal,
+      onSpeechStart: () => bargeIn.onSpeechStart(),
+    })) {
       const text = transcript.text.trim();
       early?.onTranscript(transcript);
       bargeIn.onTranscript(text);

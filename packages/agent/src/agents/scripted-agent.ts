@@ -116,7 +116,12 @@ export class ScriptedAgent implements AgentKind {
             (error: unknown) => void (signal.aborted || log.warn({ err: error }, 'resume line not said')),
           );
     try {
-      const transcripts = this.#stt.transcribe(call.callerAudio, { sampleRateHz: 8000, keywords, signal });
+      const transcripts = this.#stt.transcribe(call.callerAudio, {
+        sampleRateHz: 8000,
+        keywords,
+        signal,
+        onSpeechStart: () => bargeIn.onSpeechStart(),
+      });
       for await (const transcript of transcripts) {
         if (!transcript.final || transcript.text.trim() === '') continue;
         if (call.held) continue; // what the recogniser finishes after a hold is not answered

@@ -92,6 +92,8 @@ export class DeepgramStt implements SpeechToText {
         this.#options.log?.warn({ engine: 'deepgram' }, 'ignored a malformed message');
       } else if (type === 'Results') events.push({ kind: 'results', payload: frame });
       else if (type === 'UtteranceEnd') events.push({ kind: 'utterance-end' });
+      // https://developers.deepgram.com/docs/speech-started: {type, channel, timestamp}, no words.
+      else if (type === 'SpeechStarted') options.onSpeechStart?.();
       else if (type === 'Error')
         events.fail(new EngineError('deepgram', 'VB_ENGINE_FAILED', `provider error: ${describeProviderError(frame)}`));
     });

@@ -21,6 +21,11 @@ export interface TranscribeOptions {
   keywords?: string[];
   /** Aborting stops reading the audio and ends the transcripts with the signal's reason. */
   signal: AbortSignal;
+  /**
+   * Called on the provider's own speech-start event (Deepgram `SpeechStarted` with
+   * `vad_events=true`), before any word: a barge-in cue. Engines without one never call it.
+   */
+  onSpeechStart?: () => void;
 }
 
 /**

@@ -148,6 +148,18 @@ export class BargeInDetector {
     this.#check();
   }
 
+  /**
+   * The recogniser's speech-start event (Deepgram `SpeechStarted`) while the agent speaks: a cue
+   * like a transcript, so `minVoiceWithCueMs` of voice fires. The voice is still counted over the
+   * raised threshold, so our own echo (which the provider's VAD may take for speech) never fires
+   * it alone (ADR 0023, addendum).
+   */
+  onSpeechStart(): void {
+    if (!this.#onBargeIn) return;
+    this.#cue = true;
+    this.#check();
+  }
+
   #check(): void {
     const needed = this.#cue ? this.#minVoiceWithCueFrames : this.#minVoiceFrames;
     if (this.#voiceFrames < needed) return;

@@ -120,6 +120,25 @@ describe('DeepgramStt against a local Deepgram-wire server', () => {
     expect(got.map((t) => t.text)).to.deep.equal(['still here']);
   });
 
+  it('SpeechStarted (vad_events=true; developers.deepgram.com/docs/speech-started) reaches onSpeechStart, once per event, before the words', async () => {
+    server.script = {
+      frames: [
+        { atAudioMs: 100, frame: { type: 'SpeechStarted', channel: [0, 1], timestamp: 0.08 } },
+        { atAudioMs: 300, frame: results('hello', { isFinal: true, speechFinal: true }) },
+      ],
+    };
+    const order: string[] = [];
+    const stt = make();
+    for await (const t of stt.transcribe(audio(400), {
+      sampleRateHz: 8000,
+      signal: AbortSignal.timeout(10_000),
+      onSpeechStart: () => order.push('speech-start'),
+    }))
+      order.push(t.text);
+    expect(order).to.deep.equal(['speech-start', 'hello']);
+    expect(server.connections[0]?.url.searchParams.get('vad_events')).to.equal('true');
+  });
+
   it('sends KeepAlive while no audio flows, so the provider does not close an idle (held) call', async () => {
     server.idleCloseMs = 400;
     const stt = make({ keepAliveMs: 100 });

@@ -86,6 +86,22 @@ describe('BargeInDetector', () => {
     expect(fired).to.equal(2);
   });
 
+  it("the recogniser's speech-start event is a cue: 100 ms of voice fires; echo under the raised threshold never does", () => {
+    const detector = new BargeInDetector({ minVoiceMs: 140, windowMs: 300 });
+    let fired = 0;
+    detector.onSpeechStart(); // not speaking: no cue kept for the next reply
+    detector.speaking(() => fired++);
+    for (let i = 0; i < 6; i++) detector.onCallerFrame(LOUD);
+    expect(fired, '120 ms without the cue').to.equal(0);
+    detector.onSpeechStart();
+    expect(fired).to.equal(1);
+    detector.speaking(() => fired++);
+    // The provider's VAD may take our echo for speech: its event alone never stops the reply.
+    detector.onSpeechStart();
+    for (let i = 0; i < 200; i++) detector.onCallerFrame(i % 2 === 0 ? ECHO : MEDIUM);
+    expect(fired).to.equal(1);
+  });
+
   it('voice spread thinner than the window allows never fires', () => {
     const detector = new BargeInDetector({ minVoiceMs: 140, windowMs: 300 });
     let fired = 0;
