@@ -1,8 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { CachingTts, CallRunner, createLanguageModelFactory, FliteTts } from '@voicebridge/agent';
+import { CachingTts, CallRunner, createLanguageModelFactory, FliteTts, SentenceChunker } from '@voicebridge/agent';
 import { RedisAudioChannel, type AudioChannel } from '@voicebridge/channel';
 import { MediaWorker, PortPool } from '@voicebridge/media';
 import { OutboundHttp, OutboundPolicy } from '@voicebridge/outbound';
@@ -131,10 +132,11 @@ export class BargeInCalls {
   readonly calls: BenchCall[] = [];
   readonly #cleanup: Array<() => unknown> = [];
 
-  static async start(size: number, answer: Script): Promise<BargeInCalls> {
+  /** `answerText`: what `answer` streams, synthesised into the TTS cache before the calls start. */
+  static async start(size: number, answer: Script, answerText: string): Promise<BargeInCalls> {
     const fixture = new BargeInCalls();
     try {
-      await fixture.#start(size, answer);
+      await fixture.#start(size, answer, answerText);
     } catch (error) {
       await fixture.close();
       throw error;
@@ -142,7 +144,7 @@ export class BargeInCalls {
     return fixture;
   }
 
-  async #start(size: number, answer: Script): Promise<void> {
+  async #start(size: number, answer: Script, answerText: string): Promise<void> {
     const cleanup = this.#cleanup;
     const server = await FakeOpenAiServer.start();
     cleanup.push(() => server.close());
@@ -190,6 +192,12 @@ export class BargeInCalls {
     );
     const tts = new CachingTts(new FliteTts());
     cleanup.push(() => tts.close());
+    // The greeting and the answer's clauses (as the llm agent cuts them) synthesised once, in turn:
+    // otherwise a hundred calls starting together each run flite for every clause before the cache fills.
+    const chunker = new SentenceChunker();
+    for (const text of ['Hello.', ...chunker.push(answerText), ...chunker.flush()])
+      for await (const chunk of tts.synthesize(text, { sampleRateHz: 8000, signal: new AbortController().signal }))
+        void chunk;
     const outbound = new OutboundHttp({ policy: new OutboundPolicy({ denyCidrs: [] }) });
     cleanup.push(() => outbound.close());
     const models = createLanguageModelFactory({
@@ -202,6 +210,8 @@ export class BargeInCalls {
     const stopPacer = repeatEvery(20, () => this.calls.forEach((c) => c.caller.tick()));
     cleanup.push(stopPacer);
     const abort = new AbortController();
+    // Every call's run listens on the one signal.
+    setMaxListeners(size + 10, abort.signal);
     const running: Promise<unknown>[] = [];
     cleanup.push(async () => {
       abort.abort(new Error('bench over'));

@@ -41,11 +41,10 @@ const INTERRUPTION = 'Sorry, wait, I have a question about that.';
 /** An ordinary voice on a phone line (ITU-T P.56 active level), as the detector's tests use. */
 const ACTIVE_LEVEL_DB = -26;
 const QUESTIONS = ['Tell me about your opening hours.', 'And what about the weekend?', 'Where do I park?'];
-/** About 20 s of speech: a reply is always cut or judged long before it ends. */
+/** About 36 s of speech, one sentence said six times: a reply is always cut or judged long before it ends. */
 const ANSWER = Array.from(
   { length: 6 },
-  (_, i) =>
-    ` Point ${i + 1}, our opening hours are nine to five on weekdays, and on Saturdays we open at ten until two in the afternoon.`,
+  () => ' Our opening hours are nine to five on weekdays, and on Saturdays we open at ten until two in the afternoon.',
 );
 /** When the streaming recogniser's interim names the caller's words, after the onset. */
 const INTERIM_MS = Number(process.env['VB_BENCH_INTERIM_MS'] ?? 500);
@@ -152,6 +151,18 @@ const falseBargeInsOf = (call: BenchCall): number => call.turns.reduce((n, t) =>
 
 type Mode = 'energy' | 'interim';
 
+/** The caller talks over the reply; resolves with the onset once the whole utterance was sent. */
+async function interrupt(call: BenchCall, speech: Int16Array, mode: Mode): Promise<number> {
+  const spoken = call.caller.say(speech);
+  const onsetMs = await spoken.onsetMs;
+  if (mode === 'interim') {
+    await waitFor('the interim', 5000, () => performance.now() >= onsetMs + INTERIM_MS, poll);
+    call.stt.hearPartial(INTERRUPTION.toLowerCase().replace(/[^a-z ]/g, ''));
+  }
+  await spoken.sent;
+  return onsetMs;
+}
+
 /**
  * Barge-ins on replies, alternating two recognisers: `energy`, one that names words only after the
  * caller stops (pocketsphinx): only the caller's voice stops the agent and the judge weighs voice
@@ -164,13 +175,7 @@ async function bargeIns(call: BenchCall, rounds: number, audio: Audio, results: 
     await replyPlaying(call, QUESTIONS[round % QUESTIONS.length]!);
     const resumesBefore = falseBargeInsOf(call);
     const voice = Math.floor(round / 2) % audio.speech.length;
-    const spoken = call.caller.say(audio.speech[voice]!);
-    const onsetMs = await spoken.onsetMs;
-    if (mode === 'interim') {
-      await waitFor('the interim', 5000, () => performance.now() >= onsetMs + INTERIM_MS, poll);
-      call.stt.hearPartial(INTERRUPTION.toLowerCase().replace(/[^a-z ]/g, ''));
-    }
-    await spoken.sent;
+    const onsetMs = await interrupt(call, audio.speech[voice]!, mode);
     const lastVoicedMs = await agentSilent(call);
     // Talked over: the agent's voice was flowing at the onset, not in a pause between clauses.
     const voicedBefore = call.caller.agentVoiced.filter((t) => t >= onsetMs - 100 && t < onsetMs).length;
@@ -212,15 +217,16 @@ async function falseBursts(call: BenchCall, rounds: number, audio: Audio, result
       if (back) results.resumed++;
       else results.stopped++;
     }
-    // End the reply with a real interruption, so the next round starts from a listening agent.
-    await call.caller.say(audio.speech[round % audio.speech.length]!).sent;
+    // End the reply with a real interruption (words in an interim, so it is never judged noise),
+    // so the next round starts from a listening agent.
+    await interrupt(call, audio.speech[round % audio.speech.length]!, 'interim');
     await agentSilent(call);
   }
   results.recorded += falseBargeInsOf(call) - recordedBefore;
 }
 
 async function runSize(size: number, audio: Audio): Promise<void> {
-  const calls = await BargeInCalls.start(size, streamText(ANSWER));
+  const calls = await BargeInCalls.start(size, streamText(ANSWER), ANSWER.join(''));
   const byMode: Record<Mode, Samples> = { energy: samples(), interim: samples() };
   const results: Results = {
     failed: [],
