@@ -98,7 +98,7 @@ async function redisPid(bridge: RunningBridge): Promise<number | undefined> {
 const MIB = 1024 * 1024;
 
 /** The bridge's warn/error lines (pino level ≥ 40) counted by message. */
-function warnings(logs: string[]): Record<string, number> {
+export function warnings(logs: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const line of logs) {
     if (!line.includes('"level":4') && !line.includes('"level":5')) continue;

@@ -50,7 +50,7 @@ async function ask(url: string, timeoutMs: number): Promise<number> {
 }
 
 /** TCP ports a process listens on, from its descriptors' socket inodes and /proc/net/tcp{,6}. */
-function listeningPorts(pid: number): number[] {
+export function listeningPorts(pid: number): number[] {
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
