@@ -1,13 +1,18 @@
-import { agentConfigOf, type CallJob, type ConversationState, type RealtimeAgentConfig } from '@voicebridge/protocol';
-import { pcmaDecode, pcmaEncode, pcmuDecode, pcmuEncode } from '@voicebridge/rtp';
+import {
+  agentConfigOf,
+  REALTIME_RENEW_AFTER_MS,
+  type CallJob,
+  type ConversationState,
+  type RealtimeAgentConfig,
+} from '@voicebridge/protocol';
+import { pcmaDecode, pcmuDecode } from '@voicebridge/rtp';
 import type { Logger } from 'pino';
 import { speak } from '../agents/agent-context.ts';
 import type { AgentKind, AgentUsage, CallContext, PrepareOptions } from '../agents/agent-kind.ts';
-import { CallTools, END_CALL_TOOL } from '../agents/call-tools.ts';
+import { END_CALL_TOOL, type CallTools } from '../agents/call-tools.ts';
 import { greetingPause } from '../agents/greeting-pause.ts';
 import { delay } from '../stt/abortable.ts';
 import { BargeInDetector } from '../turns/barge-in-detector.ts';
-import { ESTIMATED_HEARD_LABEL } from '../turns/spoken-reply.ts';
 import { BridgeTurns } from './bridge-turns.ts';
 import { ModelPlayout } from './model-playout.ts';
 import { REALTIME_PHRASES, type RealtimeAgentOptions } from './realtime-agent-options.ts';
@@ -20,9 +25,15 @@ import {
   recordOf,
   type FunctionCall,
   type G711Format,
+  type RealtimeUsage,
   type ServerEvent,
 } from './realtime-wire.ts';
 import { seededInstructions } from './realtime-seed.ts';
+import { CallerAppend } from './caller-append.ts';
+import { cutModel } from './model-cut.ts';
+import { ModelActivity } from './model-activity.ts';
+import { realtimeTools } from './realtime-tools.ts';
+import { SessionRenewal } from './session-renewal.ts';
 
 /**
  * The `realtime` agent kind: a speech-to-speech model hears the caller and speaks back over one
@@ -47,6 +58,7 @@ export class RealtimeAgent implements AgentKind {
   readonly #bargeIn: BargeInDetector;
   readonly #tools: CallTools;
   readonly #usage = realtimeCounters();
+  readonly #appender: CallerAppend;
 
   /** What was said, for a re-seeded session: caller and agent lines (agent lines trimmed to what was heard). */
   readonly #conversation: { speaker: 'caller' | 'agent'; text: string }[] = [];
@@ -54,10 +66,11 @@ export class RealtimeAgent implements AgentKind {
   #session: RealtimeSession | undefined;
   #call: CallContext | undefined;
   #answering = false;
+  readonly #activity = new ModelActivity();
+  #renewal: SessionRenewal | undefined;
   #rateLimitRetried = false;
   #ending = false;
   #closed = false;
-  #g711 = new Uint8Array(160);
 
   constructor(job: CallJob, log: Logger, options: RealtimeAgentOptions) {
     this.#job = job;
@@ -65,24 +78,9 @@ export class RealtimeAgent implements AgentKind {
     this.#log = log;
     this.#options = options;
     this.#format = job.codec === 'PCMA' ? 'audio/pcma' : 'audio/pcmu';
+    this.#appender = new CallerAppend(this.#format, this.#usage);
     this.#bargeIn = new BargeInDetector(options.bargeIn);
-    this.#tools = new CallTools({
-      callId: job.callId,
-      number: job.number,
-      webhooks: this.#config.tools ?? [],
-      http: options.outbound,
-      insecure: job.config.insecure === true,
-      dtmf: { telephoneEvent: () => this.#call?.telephoneEvent, send: (digits) => this.#call?.sendDtmf(digits) },
-      transfer: {
-        targets: job.config.transferTargets ?? [],
-        run: async (target, signal) => {
-          const call = this.#requireCall();
-          await call.audio.mark(signal);
-          return call.transfer(target, signal);
-        },
-      },
-      log,
-    });
+    this.#tools = realtimeTools(job, this.#config, options, () => this.#call, log);
   }
 
   async prepare(signal: AbortSignal, options?: PrepareOptions): Promise<void> {
@@ -140,6 +138,7 @@ export class RealtimeAgent implements AgentKind {
         ?.update?.(this.#job.callId, { realtime })
         .catch((error: unknown) => this.#log.warn({ err: error }, 'could not write the realtime usage to the record'));
     }
+    this.#renewal?.close();
     this.#session?.close();
     this.#session = undefined;
   }
@@ -147,10 +146,24 @@ export class RealtimeAgent implements AgentKind {
   async #attach(call: CallContext, greeting: string | undefined): Promise<void> {
     this.#call = call;
     this.#playout.attach(call);
-    this.#session?.listen(
-      (event) => this.#onEvent(event),
-      (reason) => void this.#onLost(reason),
+    this.#renewal = new SessionRenewal(
+      {
+        quiet: () => !this.#answering && !this.#ending && this.#activity.quiet(this.#playout.speaking),
+        conversationSize: () => this.#conversation.length,
+        open: (signal) => this.#open(this.#instructions(), signal),
+        adopt: (session) => {
+          const old = this.#session;
+          this.#usage.renewals++;
+          this.#listen(session);
+          old?.close();
+        },
+        usage: (usage) => this.#addUsage(usage),
+        log: this.#log,
+      },
+      this.#config.realtime.renewAfterMs ?? REALTIME_RENEW_AFTER_MS,
+      call.signal,
     );
+    if (this.#session) this.#listen(this.#session);
     if (greeting !== undefined && greeting.trim() !== '') {
       this.#session?.send(
         clientEvents.responseCreate(`Say exactly this to the caller, and nothing else: "${greeting}"`),
@@ -168,7 +181,7 @@ export class RealtimeAgent implements AgentKind {
     const unobserve = call.observeCallerFrames(
       (frame) => {
         this.#bargeIn.onCallerFrame(frame.samples);
-        this.#append(frame.samples);
+        this.#appender.send(this.#session, frame.samples);
         turns?.onCallerFrame(frame.samples);
       },
       { replay: true },
@@ -182,23 +195,10 @@ export class RealtimeAgent implements AgentKind {
     }
   }
 
-  #append(samples: Int16Array): void {
-    const session = this.#session;
-    // A model that does not read its socket (over 2 s of audio waiting) loses caller audio, counted.
-    if (!session || session.bufferedBytes > 2 * 50 * 300) {
-      this.#usage.appendsDropped++;
-      return;
-    }
-    if (this.#g711.length !== samples.length) this.#g711 = new Uint8Array(samples.length);
-    if (this.#format === 'audio/pcma') pcmaEncode(samples, this.#g711);
-    else pcmuEncode(samples, this.#g711);
-    session.send(clientEvents.append(this.#g711));
-    this.#usage.appends++;
-  }
-
   #onEvent(event: ServerEvent): void {
     const call = this.#call;
     if (!call || this.#closed) return;
+    this.#activity.onEvent(event);
     switch (event.type) {
       case 'audio_delta': {
         this.#usage.deltas++;
@@ -263,9 +263,7 @@ export class RealtimeAgent implements AgentKind {
   #responseDone(call: CallContext, event: Extract<ServerEvent, { type: 'response_done' }>): void {
     this.#usage.responses++;
     this.#answering = false;
-    if (event.usage) {
-      for (const key of Object.keys(event.usage) as (keyof typeof event.usage)[]) this.#usage[key] += event.usage[key];
-    }
+    if (event.usage) this.#addUsage(event.usage);
     if (event.status === 'completed') this.#rateLimitRetried = false;
     if (event.functionCalls.length > 0) void this.#runTools(call, event.functionCalls);
     else if (!this.#playout.speaking) this.#bargeIn.silent();
@@ -274,12 +272,14 @@ export class RealtimeAgent implements AgentKind {
   async #runTools(call: CallContext, calls: readonly FunctionCall[]): Promise<void> {
     this.#usage.functionCalls += calls.length;
     const ending = calls.some((c) => c.name === END_CALL_TOOL.name);
+    this.#activity.toolsRunning++;
     const results = await this.#tools
       .runAll(
         calls.map((c) => ({ id: c.callId, name: c.name, arguments: c.arguments })),
         call.signal,
       )
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => this.#activity.toolsRunning--);
     if (results === undefined || call.signal.aborted) return;
     if (ending) {
       this.#ending = true;
@@ -297,28 +297,16 @@ export class RealtimeAgent implements AgentKind {
     const call = this.#call;
     if (!call) return;
     this.#usage.bargeIns++;
-    call.turns.interrupted();
-    const cut = this.#playout.cut();
-    for (const item of cut) {
-      this.#session?.send(clientEvents.truncate(item.itemId, item.audioEndMs));
-      this.#usage.truncates++;
-      const heard = this.#playout.heardText(item.itemId, item.audioEndMs, item.writtenMs);
-      if (heard !== '') {
-        call.transcript('agent', `${heard} ${ESTIMATED_HEARD_LABEL}`, true);
-        this.#conversation.push({ speaker: 'agent', text: heard });
-      }
-    }
-    this.#session?.send(clientEvents.responseCancel());
     this.#answering = false;
-    call.log.info(
-      { items: cut.map((c) => ({ audioEndMs: c.audioEndMs, writtenMs: c.writtenMs })) },
-      'caller barged in: model cut',
-    );
+    const cut = cutModel(this.#playout, call, (event) => this.#session?.send(event));
+    this.#usage.truncates += cut.truncates;
+    for (const text of cut.heard) this.#conversation.push({ speaker: 'agent', text });
   }
 
   #onProviderError(call: CallContext, type: string, code: string, message: string): void {
     this.#usage.errors++;
     call.log.warn({ model: { errorType: type, code, message } }, 'realtime model error');
+    if (code === 'session_expired') return void this.#expired(call);
     if (code !== 'rate_limit_exceeded') return;
     if (!this.#rateLimitRetried) {
       this.#rateLimitRetried = true;
@@ -337,27 +325,22 @@ export class RealtimeAgent implements AgentKind {
     this.#playout.cut();
     this.#bargeIn.silent();
     this.#answering = false;
+    this.#activity.reset();
     const budget = AbortSignal.any([call.signal, AbortSignal.timeout(this.#options.reconnectMs ?? 2000)]);
     try {
       await delay(50, budget);
       const session = await this.#open(this.#instructions(), budget);
       if (this.#closed) return session.close();
-      this.#session = session;
       this.#usage.reconnects++;
-      session.listen(
-        (event) => this.#onEvent(event),
-        (again) => void this.#onLost(again),
-      );
+      this.#listen(session);
       // The caller may be waiting for an answer that the lost socket took with it.
       session.send(
         clientEvents.responseCreate('Briefly tell the caller you are back, then continue the conversation.'),
       );
     } catch (error) {
       if (call.signal.aborted) return;
-      await this.#giveUp(
-        call,
-        `${reason}; reconnect failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const why = error instanceof Error ? error.message : String(error);
+      await this.#giveUp(call, `${reason}; reconnect failed: ${why}`);
     }
   }
 
@@ -371,6 +354,38 @@ export class RealtimeAgent implements AgentKind {
     call.hangup('model-lost');
   }
 
+  /**
+   * The provider ended the session at its maximum length (`session_expired`): a new one is seeded
+   * and checked as a renewal is, with no resume line; it is asked to answer only when the caller
+   * was waiting for one. A new session that fails ends the call as a lost model does.
+   */
+  async #expired(call: CallContext): Promise<void> {
+    const old = this.#session;
+    if (!old || this.#ending) return;
+    const { responding, callerSpeaking } = this.#activity;
+    const waiting = responding || callerSpeaking || this.#conversation.at(-1)?.speaker === 'caller';
+    this.#session = undefined;
+    old.close();
+    this.#answering = false;
+    this.#activity.reset();
+    if (!(await this.#renewal?.now())) return this.#giveUp(call, 'the session expired and a new one failed');
+    if (waiting) (this.#session as RealtimeSession | undefined)?.send(clientEvents.responseCreate());
+  }
+
+  /** Makes `session` the call's: its events handled here, its renewal armed from when it opened. */
+  #listen(session: RealtimeSession): void {
+    this.#session = session;
+    session.listen(
+      (event) => this.#onEvent(event),
+      (reason) => void this.#onLost(reason),
+    );
+    this.#renewal?.arm(session.openedAt);
+  }
+
+  #addUsage(usage: RealtimeUsage): void {
+    for (const key of Object.keys(usage) as (keyof RealtimeUsage)[]) this.#usage[key] += usage[key];
+  }
+
   #instructions(): string {
     return seededInstructions(this.#config.prompt ?? '', this.#conversation);
   }
@@ -379,10 +394,5 @@ export class RealtimeAgent implements AgentKind {
     const { policy } = this.#options;
     const options = { job: this.#job, config: this.#config, policy, headers: this.#headers, format: this.#format };
     return openRealtime({ ...options, tools: this.#tools.definitions, log: this.#log }, instructions, signal);
-  }
-
-  #requireCall(): CallContext {
-    if (!this.#call) throw new Error('no call yet');
-    return this.#call;
   }
 }

@@ -32,12 +32,18 @@ export interface RealtimeSessionOptions {
  */
 export class RealtimeSession {
   readonly #socket: WebSocket;
+  /** `performance.now()` when the socket was open: the provider's maximum session length counts from about then. */
+  readonly openedAt = performance.now();
   /** Events that came between the configure and `listen` (the answer): kept, bounded, delivered in order. */
   readonly #early: ServerEvent[] = [];
   #onEvent: (event: ServerEvent) => void = (event) => {
     if (this.#early.length < EARLY_EVENTS_MAX) this.#early.push(event);
   };
-  #onLost: (reason: string) => void = () => undefined;
+  #onLost: (reason: string) => void = (reason) => {
+    this.#lostReason = reason;
+  };
+  /** Set when the socket was lost while nobody listened: told to the next `listen`. */
+  #lostReason: string | undefined;
   #closed = false;
 
   private constructor(socket: WebSocket) {
@@ -81,6 +87,17 @@ export class RealtimeSession {
     this.#onEvent = onEvent;
     this.#onLost = onLost;
     for (const event of this.#early.splice(0)) onEvent(event);
+    if (this.#lostReason !== undefined) onLost(this.#lostReason);
+  }
+
+  /** Events are kept again until the next `listen` (a checked session waiting to take over a call). */
+  hold(): void {
+    this.#onEvent = (event) => {
+      if (this.#early.length < EARLY_EVENTS_MAX) this.#early.push(event);
+    };
+    this.#onLost = (reason) => {
+      this.#lostReason = reason;
+    };
   }
 
   send(event: Record<string, unknown>): void {

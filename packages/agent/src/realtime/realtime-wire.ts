@@ -73,6 +73,19 @@ export const clientEvents = {
     ...(instructions !== undefined && { response: { instructions } }),
   }),
   responseCancel: () => ({ type: 'response.cancel' }),
+  /**
+   * An out-of-band response (`conversation: "none"`: not added to the conversation) that shows a
+   * new session answers with audio; its audio is never played.
+   */
+  audioCheck: () => ({
+    type: 'response.create',
+    response: {
+      conversation: 'none',
+      output_modalities: ['audio'],
+      instructions: 'Say only the word "ready".',
+      metadata: { purpose: 'voicebridge-session-check' },
+    },
+  }),
   /** Trims the model's memory of an assistant item to what the caller heard (`audio_end_ms` of that item). */
   truncate: (itemId: string, audioEndMs: number) => ({
     type: 'conversation.item.truncate',
@@ -145,6 +158,7 @@ export interface FunctionCall {
 
 export type ServerEvent =
   | { type: 'session.updated' }
+  | { type: 'response_created' }
   | { type: 'speech_started'; itemId: string | undefined }
   | { type: 'speech_stopped' }
   | { type: 'audio_delta'; itemId: string; responseId: string | undefined; audio: Buffer }
@@ -169,6 +183,8 @@ export function parseServerEvent(frame: Record<string, unknown> | undefined): Se
   switch (type) {
     case 'session.updated':
       return { type: 'session.updated' };
+    case 'response.created':
+      return { type: 'response_created' };
     case 'input_audio_buffer.speech_started':
       return { type: 'speech_started', itemId };
     case 'input_audio_buffer.speech_stopped':

@@ -96,6 +96,9 @@ export class RealtimeWireServer extends WireServer {
         return this.send({ type: 'session.updated', session: event['session'] }, connection);
       }
       case 'response.create':
+        // An out-of-band response (`conversation: "none"`) is not part of the scripted conversation.
+        if ((event['response'] as { conversation?: unknown } | undefined)?.conversation === 'none')
+          return this.#respondOutOfBand(connection);
         return this.#respond(connection);
       case 'conversation.item.truncate': {
         const itemId = String(event['item_id']);
@@ -126,6 +129,37 @@ export class RealtimeWireServer extends WireServer {
       default:
         return;
     }
+  }
+
+  /** 100 ms of tone as audio, then `response.done` with no conversation (`conversation_id: null`). */
+  #respondOutOfBand(connection: WireConnection): void {
+    const responseId = `resp_oob_${++this.#responseCount}`;
+    const itemId = `item_oob_${this.#responseCount}`;
+    this.send(
+      { type: 'response.created', response: { id: responseId, status: 'in_progress', conversation_id: null } },
+      connection,
+    );
+    const pcm = Int16Array.from({ length: 800 }, (_, i) => Math.round(4000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
+    const g711 = new Uint8Array(pcm.length);
+    if (this.#alaw.has(connection)) pcmaEncode(pcm, g711);
+    else pcmuEncode(pcm, g711);
+    const delta = Buffer.from(g711).toString('base64');
+    const ids = { response_id: responseId, item_id: itemId, output_index: 0, content_index: 0 };
+    this.send({ type: 'response.output_audio.delta', ...ids, delta }, connection);
+    this.send({ type: 'response.output_audio.done', ...ids }, connection);
+    this.send(
+      {
+        type: 'response.done',
+        response: {
+          id: responseId,
+          status: 'completed',
+          conversation_id: null,
+          output: [{ id: itemId, type: 'message' }],
+          usage: usage(30, 15),
+        },
+      },
+      connection,
+    );
   }
 
   #respond(connection: WireConnection): void {
