@@ -27,15 +27,16 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { envInteger, envIntegers } from '../../packages/media/bench/bench-env.ts';
 import { readWavPcm } from '../src/audio-fixtures.ts';
 import { streamText } from '../../packages/agent/test/llm/fake-openai-server.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { BargeInCalls, type BenchCall } from './barge-in-calls.ts';
 
 const exec = promisify(execFile);
-const SIZES = (process.env['VB_BENCH_BARGEIN_CALLS'] ?? '1,100').split(',').map(Number);
-const BARGEINS = Number(process.env['VB_BENCH_BARGEINS'] ?? 50);
-const FALSE_BURSTS = Number(process.env['VB_BENCH_FALSE_BURSTS'] ?? 10);
+const SIZES = envIntegers('VB_BENCH_BARGEIN_CALLS', [1, 100], 1, 400);
+const BARGEINS = envInteger('VB_BENCH_BARGEINS', 50, 1, 1000);
+const FALSE_BURSTS = envInteger('VB_BENCH_FALSE_BURSTS', 10, 0, 1000);
 const VOICES = ['rms', 'slt', 'awb', 'kal'];
 const INTERRUPTION = 'Sorry, wait, I have a question about that.';
 /** An ordinary voice on a phone line (ITU-T P.56 active level), as the detector's tests use. */
@@ -47,7 +48,7 @@ const ANSWER = Array.from(
   () => ' Our opening hours are nine to five on weekdays, and on Saturdays we open at ten until two in the afternoon.',
 );
 /** When the streaming recogniser's interim names the caller's words, after the onset. */
-const INTERIM_MS = Number(process.env['VB_BENCH_INTERIM_MS'] ?? 500);
+const INTERIM_MS = envInteger('VB_BENCH_INTERIM_MS', 500, 0, 5000);
 /** Agent silence that ends a barge-in: longer than the pauses between flite's clauses. */
 const SILENT_MS = 400;
 

@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { BenchChild } from '../../packages/media/bench/bench-child.ts';
+import { envInteger, envIntegers } from '../../packages/media/bench/bench-env.ts';
 import { processUsage, summarize } from '../../packages/media/bench/bench-stats.ts';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { readyPids } from '../src/bridge-processes.ts';
@@ -61,19 +62,11 @@ const TAIL_MS = 4500;
 const MAX_PROBES = 200;
 
 function levels(): number[] {
-  const raw = process.env.VB_BENCH_BOT_CALLS ?? '50,100,200';
-  const parsed = raw.split(',').map((s) => Number(s.trim()));
-  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 900))
-    throw new Error(`VB_BENCH_BOT_CALLS must be a comma-separated list of call counts (1-900), got ${raw}`);
-  return parsed;
+  return envIntegers('VB_BENCH_BOT_CALLS', [50, 100, 200], 1, 900);
 }
 
 function callSeconds(): number {
-  const raw = process.env.VB_BENCH_BOT_CALL_S ?? '20';
-  const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 10 || seconds > 600)
-    throw new Error(`VB_BENCH_BOT_CALL_S must be a whole number of seconds (10-600), got ${raw}`);
-  return seconds;
+  return envInteger('VB_BENCH_BOT_CALL_S', 20, 10, 600);
 }
 
 /** The pid of the process whose command line holds `needle` (SIPp, found by its unique -inf path). */

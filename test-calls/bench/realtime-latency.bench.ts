@@ -48,6 +48,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { CallRecord } from '@voicebridge/protocol';
 import { BenchChild } from '../../packages/media/bench/bench-child.ts';
+import { envInteger, envIntegers } from '../../packages/media/bench/bench-env.ts';
 import { processUsage } from '../../packages/media/bench/bench-stats.ts';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { readyPids } from '../src/bridge-processes.ts';
@@ -68,19 +69,11 @@ const TAIL_MS = 5000;
 const DRAIN_MS = 2000;
 
 function levels(): number[] {
-  const raw = process.env.VB_BENCH_RT_CALLS ?? '10,50';
-  const parsed = raw.split(',').map((s) => Number(s.trim()));
-  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 400))
-    throw new Error(`VB_BENCH_RT_CALLS must be a comma-separated list of call counts (1-400), got ${raw}`);
-  return parsed;
+  return envIntegers('VB_BENCH_RT_CALLS', [10, 50], 1, 400);
 }
 
 function callSeconds(): number {
-  const raw = process.env.VB_BENCH_RT_CALL_S ?? '30';
-  const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 15 || seconds > 600)
-    throw new Error(`VB_BENCH_RT_CALL_S must be a whole number of seconds (15-600), got ${raw}`);
-  return seconds;
+  return envInteger('VB_BENCH_RT_CALL_S', 30, 15, 600);
 }
 
 function load(): string {

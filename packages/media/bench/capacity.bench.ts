@@ -40,21 +40,13 @@ import { pathToFileURL } from 'node:url';
 import { BenchChild } from './bench-child.ts';
 import { fmt, processUsage, summarize, udpDrops, type Summary } from './bench-stats.ts';
 import type { AgentCommand } from './echo-agent-process.ts';
+import { envIntegers } from './bench-env.ts';
 import { LoadGenerator } from './load-generator.ts';
 import type { MediaCommand } from './media-process.ts';
 
 const WARMUP_MS = 2000;
 /** Caller packet → echoed packet, p99: above it a caller hears the agent answer late (ADR 0014). */
 const ROUND_TRIP_GOAL_MS = 60;
-
-function sizes(name: string, fallback: number[]): number[] {
-  const raw = process.env[name];
-  if (!raw) return fallback;
-  const parsed = raw.split(',').map((s) => Number(s.trim()));
-  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 5000))
-    throw new Error(`${name} must be a comma-separated list of call counts (1-5000), got ${raw}`);
-  return parsed;
-}
 
 interface Row {
   calls: number;
@@ -303,7 +295,7 @@ export async function run(): Promise<void> {
         : `${processes} media processes (MEDIA_WORKERS=${processes}), calls spread evenly`;
     console.log(`(a) media only, echo inside the media process, ${over} (target p99 pacing ≤ 3 ms, nothing lost):`);
     const inner: Row[] = [];
-    for (const calls of sizes('VB_BENCH_MEDIA_CALLS', [100, 500, 1000])) {
+    for (const calls of envIntegers('VB_BENCH_MEDIA_CALLS', [100, 500, 1000], 1, 5000)) {
       const { row } = await runSize('inner', calls, seconds, false, processes);
       printRow(row);
       inner.push(row);
@@ -314,7 +306,7 @@ export async function run(): Promise<void> {
       `(b) through the agent channel (Redis pub/sub) to a separate echo agent process, ${over} (target p99 ≤ 5 ms, nothing lost):`,
     );
     const viaAgent: Row[] = [];
-    const agentSizes = sizes('VB_BENCH_AGENT_CALLS', [100, 200, 500]);
+    const agentSizes = envIntegers('VB_BENCH_AGENT_CALLS', [100, 200, 500], 1, 5000);
     let clear: ClearFigures | undefined;
     for (const calls of agentSizes) {
       const result = await runSize('redis', calls, seconds, calls === Math.max(...agentSizes), processes);

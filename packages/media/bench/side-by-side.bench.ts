@@ -27,6 +27,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { envIntegers } from './bench-env.ts';
 import { processUsage, summarize, udpDrops } from './bench-stats.ts';
 import { findRtpengine } from './rtpengine-daemon.ts';
 import { SideGenerator } from './side-generator.ts';
@@ -71,15 +72,6 @@ interface Measurement {
   lossNotes: string[];
   roundTripP50: number;
   roundTripP99: number;
-}
-
-function envList(name: string, fallback: number[], max: number): number[] {
-  const raw = process.env[name];
-  if (!raw) return fallback;
-  const parsed = raw.split(',').map((s) => Number(s.trim()));
-  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > max))
-    throw new Error(`${name} must be a comma-separated list of integers 1-${max}, got ${raw}`);
-  return parsed;
 }
 
 async function startTarget(
@@ -198,8 +190,8 @@ function printRatios(results: Map<number, Map<TargetKind, Measurement>>): void {
 }
 
 export async function run(): Promise<void> {
-  const sizes = envList('VB_BENCH_SIDE_CALLS', [200, 500], 2000);
-  const [rounds = 3] = envList('VB_BENCH_SIDE_ROUNDS', [3], 20);
+  const sizes = envIntegers('VB_BENCH_SIDE_CALLS', [200, 500], 1, 2000);
+  const [rounds = 3] = envIntegers('VB_BENCH_SIDE_ROUNDS', [3], 1, 20);
   const seconds = Number(process.env.VB_BENCH_SECONDS ?? 5);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`VB_BENCH_SECONDS must be a positive number`);
   const rtpengine = findRtpengine();
