@@ -27,9 +27,8 @@
  *   node --import tsx test-calls/bench/bot-connector.bench.ts
  *   VB_BENCH_BOT_CALLS=100 VB_BENCH_BOT_CALL_S=30 node --import tsx test-calls/bench/bot-connector.bench.ts
  */
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,8 +38,9 @@ import { envInteger, envIntegers } from '../../packages/media/bench/bench-env.ts
 import { processUsage, summarize } from '../../packages/media/bench/bench-stats.ts';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { readyPids } from '../src/bridge-processes.ts';
-import { callRecords, runSipp, type SippResult } from '../src/sipp.ts';
+import { callRecords, type SippResult } from '../src/sipp.ts';
 import { BenchCallers } from './bench-callers.ts';
+import { placeBenchCalls } from './place-bench-calls.ts';
 import {
   followFrames,
   frameCounts,
@@ -148,38 +148,19 @@ async function runLevel(calls: number, callMs: number): Promise<LevelRow> {
     const agentPid = pids.agent as number;
     const heapIdle = (await heapUsedAfterGc(agentPid)) / MIB;
 
-    const ports = await callers.open(calls);
-    const csv = join(dir, `callers-${randomBytes(4).toString('hex')}.csv`);
-    const portsFile = join(dir, 'answered.txt');
-    await writeFile(csv, `SEQUENTIAL\n${ports.map((p) => `${p};`).join('\n')}\n`);
-    await writeFile(portsFile, '');
-    const rampMs = (1000 * calls) / CALLS_PER_SECOND;
-    let sippDone = false;
-    sipp = runSipp({
-      scenario: 'uac-bench-rtp-elsewhere.xml',
-      target: `127.0.0.1:${running.sipPort}`,
-      service: NUMBER,
-      calls,
-      concurrency: calls,
-      rate: CALLS_PER_SECOND,
-      pauseMs: callMs,
-      vars: { ports_file: portsFile },
-      extraArgs: ['-inf', csv],
-      timeoutMs: rampMs + callMs + 60_000,
-    }).finally(() => (sippDone = true));
-    // Each answered call appends "<caller port> <bridge port>" (the scenario's exec).
     // A call not answered within ANSWER_TIMEOUT_MS (5 s) of its INVITE got 503: stop waiting for it.
-    const answerDeadline = performance.now() + rampMs + 8000;
-    let readLines = 0;
-    while (callers.answered < calls && !sippDone && performance.now() < answerDeadline) {
-      const lines = (await readFile(portsFile, 'utf8')).split('\n').filter((l) => l.trim() !== '');
-      for (const line of lines.slice(readLines)) {
-        const [port, remote] = line.trim().split(/\s+/).map(Number);
-        callers.answer(port as number, remote as number);
-      }
-      readLines = lines.length;
-      await sleep(20);
-    }
+    const placed = await placeBenchCalls({
+      sipPort: running.sipPort,
+      number: NUMBER,
+      callers,
+      calls,
+      callsPerSecond: CALLS_PER_SECOND,
+      callMs,
+      dir,
+      answerWaitMs: 8000,
+    });
+    sipp = placed.sipp;
+    const { csv, rampMs } = placed;
     const firstAnswerMs = Math.min(...callers.legs.filter((l) => l.answeredAtMs > 0).map((l) => l.answeredAtMs));
     const windowStart = performance.now() + WARMUP_MS;
     const windowEnd = firstAnswerMs + callMs - TAIL_MS;

@@ -40,8 +40,7 @@
  *   node --import tsx test-calls/bench/realtime-latency.bench.ts
  *   VB_BENCH_RT_CALLS=50 VB_BENCH_RT_CALL_S=60 node --import tsx test-calls/bench/realtime-latency.bench.ts
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,8 +51,9 @@ import { envInteger, envIntegers } from '../../packages/media/bench/bench-env.ts
 import { processUsage } from '../../packages/media/bench/bench-stats.ts';
 import { startBridge, type RunningBridge } from '../src/bridge-harness.ts';
 import { readyPids } from '../src/bridge-processes.ts';
-import { callRecords, runSipp, type SippResult } from '../src/sipp.ts';
+import { callRecords, type SippResult } from '../src/sipp.ts';
 import { warnings } from './bot-connector.bench.ts';
+import { placeBenchCalls } from './place-bench-calls.ts';
 import { RealtimeCallers } from './realtime-callers.ts';
 import { hop, printRow, printSummary, type Followed, type LevelRow, type Notes } from './realtime-latency-report.ts';
 import type { ModelCommand, ModelReport } from './realtime-model-process.ts';
@@ -104,45 +104,23 @@ function recordCounts(records: CallRecord[]): LevelRow['records'] {
 }
 
 /** Places `calls` SIPp calls whose RTP is the callers'; resolves once all are answered or the wait ends. */
-async function placeCalls(
+function placeCalls(
   bridge: RunningBridge,
   callers: RealtimeCallers,
   calls: number,
   callMs: number,
   dir: string,
 ): Promise<{ sipp: Promise<SippResult>; csv: string }> {
-  const ports = await callers.open(calls);
-  const csv = join(dir, `callers-${randomBytes(4).toString('hex')}.csv`);
-  const portsFile = join(dir, 'answered.txt');
-  await writeFile(csv, `SEQUENTIAL\n${ports.map((p) => `${p};`).join('\n')}\n`);
-  await writeFile(portsFile, '');
-  const rampMs = (1000 * calls) / CALLS_PER_SECOND;
-  let sippDone = false;
-  const sipp = runSipp({
-    scenario: 'uac-bench-rtp-elsewhere.xml',
-    target: `127.0.0.1:${bridge.sipPort}`,
-    service: NUMBER,
+  return placeBenchCalls({
+    sipPort: bridge.sipPort,
+    number: NUMBER,
+    callers,
     calls,
-    concurrency: calls,
-    rate: CALLS_PER_SECOND,
-    pauseMs: callMs,
-    vars: { ports_file: portsFile },
-    extraArgs: ['-inf', csv],
-    timeoutMs: rampMs + callMs + 60_000,
-  }).finally(() => (sippDone = true));
-  // Each answered call appends "<caller port> <bridge port>" (the scenario's exec).
-  const deadline = performance.now() + rampMs + 10_000;
-  let readLines = 0;
-  while (callers.answered < calls && !sippDone && performance.now() < deadline) {
-    const lines = (await readFile(portsFile, 'utf8')).split('\n').filter((l) => l.trim() !== '');
-    for (const line of lines.slice(readLines)) {
-      const [port, remote] = line.trim().split(/\s+/).map(Number);
-      callers.answer(port as number, remote as number);
-    }
-    readLines = lines.length;
-    await sleep(20);
-  }
-  return { sipp, csv };
+    callsPerSecond: CALLS_PER_SECOND,
+    callMs,
+    dir,
+    answerWaitMs: 10_000,
+  });
 }
 
 function notes(ids: ArrayLike<number>, atUs: ArrayLike<number>): Notes {
