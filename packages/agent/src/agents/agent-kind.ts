@@ -40,6 +40,8 @@ export interface CallTurns {
   answering(): void;
   /** How the answer started when it was requested before the final (see `TurnTimer.early`). */
   early(info: { requestAtEpochMs?: number; restarts?: number; firstTokenEarlierMs?: number }): void;
+  /** The early answer released into the turn failed before its first token: a new request answers. */
+  earlyFailed(): void;
   /** The caller talked over the reply. */
   interrupted(): void;
   /** What stopped the reply was only noise or a backchannel: it resumed. */

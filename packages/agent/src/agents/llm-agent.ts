@@ -321,6 +321,18 @@ export class LlmAgent implements AgentKind {
         round--;
         continue;
       }
+      if (early && failure !== undefined && firstTokenMs === undefined) {
+        // The early request failed after the final confirmed it, before a word of it was released:
+        // the turn asks again as though it had never started early (never apologised for).
+        log.debug('the early answer failed: asking again');
+        if (said !== undefined) call.transcript('agent', said);
+        this.#usage.earlyAnswers--;
+        this.#usage.earlyDiscarded++;
+        call.turns.earlyFailed();
+        held = undefined;
+        round--;
+        continue;
+      }
       if (said !== undefined) call.transcript('agent', said);
       if (answer.text.trim() !== '') call.transcript('agent', answer.text.trim(), played && failure === undefined);
       if (failure !== undefined) {

@@ -144,6 +144,17 @@ export class TurnTimer {
       turn.firstTokenEarlierMs = Math.max(0, Math.round(info.firstTokenEarlierMs));
   }
 
+  /**
+   * The early answer the open turn was given failed before its first token and a request started
+   * after the final answers instead: the turn did not start early, and one early answer was discarded.
+   */
+  earlyFailed(): void {
+    const turn = this.#open;
+    if (!turn || this.#closed) return;
+    delete turn.earlyRequestAtMs;
+    turn.restarts = (turn.restarts ?? 0) + 1;
+  }
+
   /** The caller barged in on the latest turn's reply. */
   interrupted(): void {
     if (!this.#latest || this.#closed) return;

@@ -222,6 +222,33 @@ describe('llm agent: the answer starts on a stable interim transcript (real chan
     expect(call.transcript.map((t) => t.text)).to.not.include(LLM_AGENT_PHRASES.apology);
   });
 
+  it('an early request that fails only after the final confirmed it is asked again, without a word', async () => {
+    let fail: (() => void) | undefined;
+    suite.server.respondWith(async (request, response) => {
+      if (suite.server.requests.length > 1) return streamText(['We open at nine.'])(request, response);
+      // Held until the turn was taken: the failure reaches an answer already released into it.
+      await new Promise<void>((resolve) => (fail = resolve));
+      await errorReply(500, { error: { message: 'overloaded', type: 'server_error' } })(request, response);
+    });
+    const call = await suite.start({ agentConfig: llmAgent() });
+    await call.greeted();
+    call.stt.hearPartial('when do you open');
+    await waitFor('the early request', 10_000, () => fail !== undefined);
+    call.stt.hear('when do you open');
+    await holdsFor('the turn waits on the early request', 300, () => suite.server.requests.length === 1);
+    fail?.();
+    await call.waitForTranscript((t) => t.at(-1)?.text === 'We open at nine.', 'the answer');
+    expect(suite.server.requests).to.have.length(2);
+    expect(lastUserWords(suite.server.requests[1]?.body)).to.equal('when do you open');
+    expect(call.transcript.map((t) => t.text)).to.not.include(LLM_AGENT_PHRASES.oneMoment);
+    expect(call.transcript.map((t) => t.text)).to.not.include(LLM_AGENT_PHRASES.apology);
+    await call.media.waitFor(() => call.turns[0]?.firstRtpAtMs !== undefined, 'the turn');
+    expect(call.turns[0]).to.include({ restarts: 1 });
+    expect(call.turns[0]).to.not.have.any.keys('earlyRequestAtMs', 'firstTokenEarlierMs');
+    await call.close();
+    expect(call.logText.join('')).to.match(/"modelRequests":2,"earlyAnswers":0,"earlyDiscarded":1/);
+  });
+
   it('answerStart final: interims start nothing, the final is asked', async () => {
     suite.server.respondWith(streamText(['We open at nine.']));
     const call = await suite.start({ agentConfig: llmAgent({ answerStart: 'final' }) });
