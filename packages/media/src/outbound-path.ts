@@ -3,6 +3,8 @@ import { OutboundQueue } from './outbound-queue.ts';
 import { PlayoutLag } from './playout-lag.ts';
 
 const SAMPLE_RATE_HZ = 8000;
+/** Audio arriving at least this share of the previous audio's length after it keeps pace with real time. */
+const PACED_SHARE = 0.9;
 
 /**
  * Agent → caller, up to the send queue: agent audio at any rate becomes ptime frames of 8 kHz PCM
@@ -21,11 +23,19 @@ export class OutboundPath {
   /** Resampler output; grows to the largest chunk seen, then is reused. */
   #scratch = new Int16Array(0);
   #dropped = 0;
+  readonly #now: () => number;
+  /** When the agent's last audio arrived, and how long it plays (ms). */
+  #lastAudioAtMs = -Infinity;
+  #lastAudioMs = 0;
+  /** Arrival time the next frame enqueued carries (the first frame of paced audio), else -1. */
+  #pacedAtMs = -1;
 
-  constructor(frameSamples: number, maxFrames: number, lagTargetFrames: number) {
+  /** `now`: the media clock's time (ms), to tell audio paced at real time from audio sent ahead. */
+  constructor(frameSamples: number, maxFrames: number, lagTargetFrames: number, now: () => number) {
     this.#reframer = new Reframer(frameSamples);
     this.queue = new OutboundQueue(frameSamples, maxFrames);
-    this.lag = new PlayoutLag({ targetFrames: lagTargetFrames });
+    this.lag = new PlayoutLag({ targetFrames: lagTargetFrames, periodMs: frameSamples / (SAMPLE_RATE_HZ / 1000) });
+    this.#now = now;
   }
 
   /** Frames dropped because the queue was full, since the last call (for the session's stats). */
@@ -35,7 +45,17 @@ export class OutboundPath {
     return dropped;
   }
 
+  /**
+   * Audio that arrived no sooner than the audio before it could play (at least 90% of its length
+   * later: a source at real time, with room for its jitter) is paced: its first frame carries its
+   * arrival time, so PlayoutLag can see a queue standing in front of a live source. Audio sent
+   * ahead (a TTS, a bot or a model faster than real time) arrives sooner and is never measured.
+   */
   pushAudio(samples: Int16Array, sampleRateHz: number): void {
+    const nowMs = this.#now();
+    this.#pacedAtMs = nowMs - this.#lastAudioAtMs >= PACED_SHARE * this.#lastAudioMs ? nowMs : -1;
+    this.#lastAudioAtMs = nowMs;
+    this.#lastAudioMs = (samples.length * 1000) / sampleRateHz;
     if (sampleRateHz === SAMPLE_RATE_HZ) {
       this.#reframer.push(samples, this.#enqueue);
       return;
@@ -81,7 +101,8 @@ export class OutboundPath {
   }
 
   readonly #enqueue = (frame: Int16Array): void => {
-    if (!this.queue.pushFrame(frame)) this.#dropped++;
+    if (!this.queue.pushFrame(frame, this.#pacedAtMs)) this.#dropped++;
+    this.#pacedAtMs = -1;
   };
 
   #room(samples: number): Int16Array {

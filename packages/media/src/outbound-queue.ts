@@ -4,7 +4,14 @@ import { fadeOut } from './fade-out.ts';
  * What the agent queued for the caller: ptime-sized PCM frames and marks, in order.
  * Frames come from a small free list so the steady state allocates nothing.
  */
-export type OutboundItem = { kind: 'frame'; samples: Int16Array } | { kind: 'mark'; name: string };
+export type OutboundItem =
+  | {
+      kind: 'frame';
+      samples: Int16Array;
+      /** When the frame arrived if it was paced (PlayoutLag.waited), else -1. */
+      pacedAtMs: number;
+    }
+  | { kind: 'mark'; name: string };
 
 /** Peak at or below which a frame counts as silence (−60 dBFS): where a lag cut is inaudible. */
 const SILENT_PEAK = 32;
@@ -38,13 +45,16 @@ export class OutboundQueue {
     return this.#items.length - this.#head;
   }
 
-  /** Copies a frame in. Returns false (and drops it) when the queue already holds maxFrames. */
-  pushFrame(frame: Int16Array): boolean {
+  /**
+   * Copies a frame in; `pacedAtMs` is its arrival time when it came from a source at real time (see
+   * PlayoutLag), else -1. Returns false (and drops it) when the queue already holds maxFrames.
+   */
+  pushFrame(frame: Int16Array, pacedAtMs = -1): boolean {
     if (this.#frames >= this.#maxFrames) return false;
     const samples = this.#free.pop() ?? new Int16Array(this.#frameSamples);
     samples.set(frame.subarray(0, this.#frameSamples));
     if (frame.length < this.#frameSamples) samples.fill(0, frame.length);
-    this.#items.push({ kind: 'frame', samples });
+    this.#items.push({ kind: 'frame', samples, pacedAtMs });
     this.#frames++;
     return true;
   }
@@ -122,7 +132,7 @@ export class OutboundQueue {
     this.#frames = 0;
     if (kept !== undefined) {
       fadeOut(kept, fadeSamples);
-      this.#items.push({ kind: 'frame', samples: kept });
+      this.#items.push({ kind: 'frame', samples: kept, pacedAtMs: -1 });
       this.#frames = 1;
     }
     return marks;

@@ -175,6 +175,8 @@ export class OutboundSender {
     const queue = this.#options.queue;
     const item = queue.shift();
     if (item?.kind !== 'frame') return;
+    if (marker) this.#options.lag.talkspurt();
+    else this.#options.lag.sent(item.pacedAtMs >= 0 ? atMs - item.pacedAtMs : undefined);
     const marks = this.#takeLeadingMarks();
     const onSent = marks.length > 0 ? () => this.#options.onMarksPlayed(marks) : undefined;
     this.#sendFrame(item.samples, timestamp, atMs, true, marker, onSent);

@@ -58,6 +58,58 @@ describe('PlayoutLag: periods a stall skipped, counted against what was queued',
   });
 });
 
+describe('PlayoutLag: a standing queue in front of a source at real time', () => {
+  const sends = (lag: PlayoutLag, waits: (number | undefined)[]): void => waits.forEach((w) => lag.sent(w));
+
+  it('over 25 sends, the shortest paced wait less half a period, in whole periods, is owed and shed one per send', () => {
+    const lag = new PlayoutLag({ targetFrames: 4 });
+    sends(
+      lag,
+      Array.from({ length: 24 }, (_, i) => 95 + (i % 3) * 5),
+    );
+    expect(lag.owed).to.equal(0);
+    sends(lag, [110]);
+    expect(lag.owed).to.equal(4); // (95 − 10) / 20
+    for (let i = 0; i < 4; i++) {
+      expect(lag.shed()).to.deep.equal({ now: 1, window: 5, silentOnly: false });
+      lag.paid();
+    }
+    expect(lag.owed).to.equal(0);
+    expect(lag.shed().now).to.equal(0);
+  });
+
+  it('keeps half a period of slack for the source’s jitter', () => {
+    const lag = new PlayoutLag({ targetFrames: 4 });
+    sends(lag, Array(25).fill(29));
+    expect(lag.owed).to.equal(0);
+    sends(lag, Array(25).fill(30));
+    expect(lag.owed).to.equal(1);
+  });
+
+  it('measures nothing of audio sent ahead (no paced frame), nor from fewer than 5 paced frames in a window', () => {
+    const lag = new PlayoutLag({ targetFrames: 4 });
+    sends(lag, Array(100).fill(undefined));
+    sends(lag, [500, 500, 500, 500, ...Array(21).fill(undefined)]);
+    expect(lag.owed).to.equal(0);
+  });
+
+  it('starts the window again after an underrun, a talkspurt’s first frame or a clear: the queue was empty then', () => {
+    const lag = new PlayoutLag({ targetFrames: 4 });
+    for (const restart of [() => lag.underrun(), () => lag.talkspurt(), () => lag.reset()]) {
+      sends(lag, Array(24).fill(100));
+      restart();
+    }
+    expect(lag.owed).to.equal(0);
+    sends(lag, Array(25).fill(100));
+    expect(lag.owed).to.equal(4);
+  });
+
+  it('refuses a window that is not a whole number of sends, and a period that is not positive', () => {
+    expect(() => new PlayoutLag({ targetFrames: 4, standingWindow: 0 })).to.throw(RangeError, /standingWindow/);
+    expect(() => new PlayoutLag({ targetFrames: 4, periodMs: 0 })).to.throw(RangeError, /periodMs/);
+  });
+});
+
 describe('OutboundQueue.dropFrame: silence first, else the oldest', () => {
   const frame = (value: number): Int16Array => new Int16Array(160).fill(value);
 
@@ -143,8 +195,10 @@ describe('OutboundSender: a stall leaves no standing delay behind a real-time st
     socket.close();
   });
 
-  function feed(frames: number, value = 1000): void {
-    for (let i = 0; i < frames; i++) queue.pushFrame(new Int16Array(160).fill(value));
+  /** `paced`: the first frame comes from a source at real time (OutboundPath tells, by arrival). */
+  function feed(frames: number, value = 1000, paced = false): void {
+    for (let i = 0; i < frames; i++)
+      queue.pushFrame(new Int16Array(160).fill(value), paced && i === 0 ? time.now() : -1);
     fed += frames;
     out.audioQueued();
   }
@@ -155,7 +209,7 @@ describe('OutboundSender: a stall leaves no standing delay behind a real-time st
     for (let i = 0; i < periods; i++) {
       time.advance(7);
       standing.push(queue.frameCount);
-      feed(1);
+      feed(1, 1000, true);
       time.advance(13);
     }
     return standing;
@@ -216,6 +270,18 @@ describe('OutboundSender: a stall leaves no standing delay behind a real-time st
     expect(lag.dropped).to.equal(10);
     // 25 + 10 + 25 loud frames fed; only the 6 dropped at once were loud: the 4 after were silent.
     expect(loudSent).to.equal(25 + 10 + 25 - 6);
+  });
+
+  it('a source that paused 200 ms and then sent what it held at once (no stall of ours): the standing queue goes within a second', () => {
+    const before = realTime(25);
+    time.advance(200); // the source is silent: the sender plays silence, the queue is empty
+    feed(10, 1000, true); // what it held, in one burst: only the first frame is paced
+    const after = realTime(50);
+    // Half a second of sends shows the ten frames standing (less half a period of slack), then they go one per send.
+    expect(Math.max(...after.slice(0, 20))).to.be.at.least(9);
+    expect(lag.dropped).to.be.within(9, 10);
+    expect(lag.owed).to.equal(0);
+    expect(Math.max(...after.slice(40))).to.be.at.most(Math.max(...before));
   });
 
   it('cuts nothing from audio queued ahead: a stall in the middle of 3 s of TTS only shifts it', () => {

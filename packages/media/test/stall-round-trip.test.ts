@@ -93,27 +93,40 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
     for (const c of conns.splice(0)) c.disconnect();
   });
 
-  it('is back to its steady value within 1 s: the frames the stall made late are dropped, and counted', async () => {
+  const STEADY_FROM = 25;
+  const PACKETS = 200;
+
+  /** For each echo that came back: [caller packets sent by then, frames of lag]. */
+  type Echoes = [number, number][];
+
+  /**
+   * One call to the echo agent: the caller sends PACKETS packets, one every 20 ms, through
+   * `send(seq, packet)` (which may hold some back), and `during(seq)` runs after each.
+   */
+  async function echoCall(
+    callId: string,
+    send: (seq: number, packet: Buffer, port: number) => void,
+    during: (seq: number) => void = () => undefined,
+  ): Promise<{ echoes: Echoes; stats: () => Promise<MediaStats> }> {
     const prefix = `vbtest:${randomBytes(4).toString('hex')}`;
     conns.push(new Redis(), new Redis());
     agentSide = new RedisAudioChannel({ publisher: conns[0]!, subscriber: conns[1]!, keyPrefix: prefix });
     await request({ type: 'setup', prefix, ...(await freeRtpPortRange(4)) }, 'ready');
-    const params = pcmuCallParams('stall-1', caller.address().port);
+    const params = pcmuCallParams(callId, caller.address().port);
     const allocated = await request(
       { type: 'allocate', params: { ...params, telephoneEventPayloadType: undefined } },
       'allocated',
     );
     // The echo agent: every caller frame straight back, as the echo kind and the benchmark's agent do.
-    const end = agentSide.open('stall-1', 'agent', (message) => {
+    const end = agentSide.open(callId, 'agent', (message) => {
       if (message[0] === FRAME_KIND_AUDIO) end.send(message);
     });
     await end.ready;
     end.send(encodeControl({ event: 'ready' }));
-    await request({ type: 'start', callId: 'stall-1' }, 'started');
+    await request({ type: 'start', callId }, 'started');
 
     let lastSent = -1;
-    /** For each echo that came back: [caller packets sent by then, frames of lag]. */
-    const echoes: [number, number][] = [];
+    const echoes: Echoes = [];
     caller.on('message', (packet) => {
       const rtp = parseRtp(packet);
       if (!rtp) return;
@@ -121,9 +134,6 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
       if (seq !== undefined) echoes.push([lastSent, lastSent - seq]);
     });
     const port = allocated.port as number;
-    const STALL_AT = 75; // packet 75: 1.5 s in
-    const PACKETS = 200;
-    let stalled: Promise<unknown> | undefined;
     await sendPaced(PACKETS, 20, (seq) => {
       const packet = Buffer.alloc(12 + 160);
       writeRtpHeader(packet, 0, {
@@ -134,27 +144,69 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
         ssrc: 0x5eed,
       });
       payloadOf(seq).copy(packet, 12);
-      caller.send(packet, port, '127.0.0.1');
+      send(seq, packet, port);
       lastSent = seq;
-      if (seq === STALL_AT) stalled = request({ type: 'stall', ms: 200 }, 'stalled');
+      during(seq);
     });
-    await stalled;
-    const stats = (await request({ type: 'stats', callId: 'stall-1' }, 'stats')).stats as MediaStats;
+    const stats = async (): Promise<MediaStats> =>
+      (await request({ type: 'stats', callId }, 'stats')).stats as MediaStats;
+    return { echoes, stats };
+  }
 
-    const lagWhile = (from: number, to: number): number[] =>
-      echoes.filter(([sent]) => sent >= from && sent < to).map(([, lag]) => lag);
-    const steady = lagWhile(25, STALL_AT);
-    // The caller packets sent while no echo came back: the stall (dropped frames never come back).
-    let silentFor = 0;
-    for (let i = 1; i < echoes.length; i++) silentFor = Math.max(silentFor, echoes[i]![0] - echoes[i - 1]![0]);
+  const lagWhile = (echoes: Echoes, from: number, to: number): number[] =>
+    echoes.filter(([sent]) => sent >= from && sent < to).map(([, lag]) => lag);
+
+  /** The most caller packets sent between two consecutive echoes. */
+  function longestWithoutEcho(echoes: Echoes): number {
+    let packets = 0;
+    for (let i = 1; i < echoes.length; i++) packets = Math.max(packets, echoes[i]![0] - echoes[i - 1]![0]);
+    return packets;
+  }
+
+  it('is back to its steady value within 1 s: the frames the stall made late are dropped, and counted', async () => {
+    const STALL_AT = 75; // packet 75: 1.5 s in
+    let stalled: Promise<unknown> | undefined;
+    const { echoes, stats } = await echoCall(
+      'stall-1',
+      (_seq, packet, port) => caller.send(packet, port, '127.0.0.1'),
+      (seq) => {
+        if (seq === STALL_AT) stalled = request({ type: 'stall', ms: 200 }, 'stalled');
+      },
+    );
+    await stalled;
+    const steady = lagWhile(echoes, STEADY_FROM, STALL_AT);
     // The stall ends 10 packets after it starts; a second (50 packets) later, and for 1 s more:
-    const after = lagWhile(STALL_AT + 10 + 50, PACKETS);
+    const after = lagWhile(echoes, STALL_AT + 10 + 50, PACKETS);
     expect(steady.length, 'echoes before the stall').to.be.greaterThan(40);
     expect(after.length, 'echoes a second after the stall').to.be.greaterThan(40);
     // The stall happened: about its length (10 packets) without an echo…
-    expect(silentFor, 'packets sent with no echo back').to.be.at.least(8);
+    expect(longestWithoutEcho(echoes), 'packets sent with no echo back').to.be.at.least(8);
     // …and left no standing delay: without the bound the echo stays ~9 frames late for good.
     expect(median(after), `lag after; steady ${median(steady)}`).to.be.at.most(median(steady) + 1);
-    expect(stats.framesDroppedLate, 'frames dropped late').to.be.at.least(6);
+    expect((await stats()).framesDroppedLate, 'frames dropped late').to.be.at.least(6);
+  });
+
+  it('a caller whose packets stop for 200 ms and then come all at once (its jitter, no stall of ours) leaves no standing delay a second later', async () => {
+    const PAUSE_AT = 75;
+    const held: Buffer[] = [];
+    const { echoes, stats } = await echoCall('burst-1', (seq, packet, port) => {
+      // The caller's sender stalls for 10 packets, then sends what it held with the next one.
+      if (seq >= PAUSE_AT && seq < PAUSE_AT + 10) {
+        held.push(packet);
+        return;
+      }
+      for (const late of held.splice(0)) caller.send(late, port, '127.0.0.1');
+      caller.send(packet, port, '127.0.0.1');
+    });
+    const steady = lagWhile(echoes, STEADY_FROM, PAUSE_AT);
+    const after = lagWhile(echoes, PAUSE_AT + 10 + 50, PACKETS);
+    expect(steady.length, 'echoes before the pause').to.be.greaterThan(40);
+    expect(after.length, 'echoes a second after the burst').to.be.greaterThan(40);
+    // The pause happened: no caller audio, so no echo, for about its length…
+    expect(longestWithoutEcho(echoes), 'packets sent with no echo back').to.be.at.least(8);
+    // …and the ten frames that came late in the burst are not kept as a standing delay: played
+    // losslessly, the echo would stay ten frames late to the end of the call.
+    expect(median(after), `lag after; steady ${median(steady)}`).to.be.at.most(median(steady) + 1);
+    expect((await stats()).framesDroppedLate, 'frames dropped late').to.be.at.least(6);
   });
 });
