@@ -26,7 +26,19 @@ import {
 } from './bench-stats.ts';
 
 export type MediaCommand =
-  | { type: 'setup'; mode: 'inner' | 'redis'; prefix: string; minPort: number; maxPort: number }
+  | {
+      type: 'setup';
+      mode: 'inner' | 'redis';
+      prefix: string;
+      minPort: number;
+      maxPort: number;
+      /**
+       * Default true: pacing, frame latency and the echo at the socket are measured in this process.
+       * The side-by-side bench passes false: it measures at its generator only, and the CPU this
+       * process spends is then the worker's alone, as the yardsticks beside it carry no probes.
+       */
+      instrument?: boolean;
+    }
   | { type: 'allocate'; calls: { callId: string; remotePort: number }[] }
   | { type: 'measure' }
   | { type: 'report' }
@@ -83,7 +95,7 @@ const lastToneSentUs = new Map<number, number>();
  */
 let echoAtSocket = new SampleBuffer();
 const send = Socket.prototype.send as (this: Socket, ...args: unknown[]) => void;
-Socket.prototype.send = function (this: Socket, ...args: unknown[]): void {
+const measuredSend = function (this: Socket, ...args: unknown[]): void {
   // send(packet, offset, length, port, address, callback) or, for a whole buffer, send(packet, port, address, callback).
   const whole = typeof args[2] !== 'number';
   const [packet, offset, port, cbIndex] = whole ? [args[0], 0, args[1], 3] : [args[0], args[1], args[3], 5];
@@ -106,9 +118,11 @@ Socket.prototype.send = function (this: Socket, ...args: unknown[]): void {
   }
   send.apply(this, args);
 } as typeof Socket.prototype.send;
+let instrumented = false;
 
 /** Frame latency: the caller packet's send stamp (generator clock) to this frame reaching the "agent". */
 function noteFrame(message: Buffer): void {
+  if (!instrumented) return;
   const stamp = readFrameStamp(message);
   if (stamp >= 0) frameLatency.push(sinceStampMs(stamp, epochMicros()));
 }
@@ -133,7 +147,7 @@ class InMediaEcho implements AudioChannel {
 
 const log = pino({ level: 'silent' });
 let worker: MediaWorker | undefined;
-let clock: MeasuredClock | undefined;
+let clock: MediaClock | undefined;
 let pool: PortPool | undefined;
 let channel: AudioChannel | undefined;
 const conns: Redis[] = [];
@@ -197,7 +211,9 @@ async function handle(command: MediaCommand): Promise<void> {
       } else {
         channel = new InMediaEcho();
       }
-      clock = new MeasuredClock();
+      instrumented = command.instrument ?? true;
+      if (instrumented) Socket.prototype.send = measuredSend;
+      clock = instrumented ? new MeasuredClock() : new MediaClock();
       pool = new PortPool({
         bindAddress: '127.0.0.1',
         minPort: command.minPort,

@@ -29,7 +29,7 @@ export const TARGET_LABELS: Record<TargetKind, string> = {
 
 /**
  * Our media worker in its own process, media only: the real MediaWorker with the echo agent inside
- * it (media-process.ts mode `inner`, as the capacity benchmark's run (a)). Each call is allocated
+ * it (media-process.ts mode `inner`, as the capacity benchmark's run (a), without its probes). Each call is allocated
  * with the generator's caller socket as its remote: caller packet → jitter buffer → echo agent →
  * outbound queue → clock → the caller.
  */
@@ -37,7 +37,8 @@ export async function startOurs(callerPorts: number[]): Promise<Target> {
   const media = new BenchChild<MediaCommand>('./media-process.ts');
   try {
     const { minPort, maxPort } = await freeRtpPortRange(2 * callerPorts.length + 20);
-    await media.request({ type: 'setup', mode: 'inner', prefix: 'vbside', minPort, maxPort });
+    // No probes in the worker's process: its CPU is compared with yardsticks that carry none.
+    await media.request({ type: 'setup', mode: 'inner', prefix: 'vbside', minPort, maxPort, instrument: false });
     const { ports } = await media.request<{ ports: number[] }>({
       type: 'allocate',
       calls: callerPorts.map((remotePort, i) => ({ callId: `side-${i}`, remotePort })),

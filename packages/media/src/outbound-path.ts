@@ -3,8 +3,13 @@ import { OutboundQueue } from './outbound-queue.ts';
 import { PlayoutLag } from './playout-lag.ts';
 
 const SAMPLE_RATE_HZ = 8000;
-/** Audio arriving at least this share of the previous audio's length after it keeps pace with real time. */
-const PACED_SHARE = 0.9;
+/**
+ * Paced audio (see `pushAudio`): at most this long, and arriving between these shares of the
+ * previous audio's length after it.
+ */
+const PACED_MAX_MS = 60;
+const PACED_MIN_SHARE = 0.9;
+const PACED_MAX_SHARE = 2;
 
 /**
  * Agent → caller, up to the send queue: agent audio at any rate becomes ptime frames of 8 kHz PCM
@@ -46,16 +51,25 @@ export class OutboundPath {
   }
 
   /**
-   * Audio that arrived no sooner than the audio before it could play (at least 90% of its length
-   * later: a source at real time, with room for its jitter) is paced: its first frame carries its
-   * arrival time, so PlayoutLag can see a queue standing in front of a live source. Audio sent
-   * ahead (a TTS, a bot or a model faster than real time) arrives sooner and is never measured.
+   * Audio is **paced** when it comes the way a live source sends it: a packet's worth (at most
+   * 60 ms) arriving about one length of the audio before it after that audio (between 0.9 and 2
+   * times: real time, with room for the source's jitter). Its first frame then carries its arrival
+   * time, so PlayoutLag can see a queue standing in front of a live source. Audio sent ahead is
+   * never paced: a TTS, bot or model faster than real time arrives sooner, and what the agent's own
+   * queue releases as media plays (240 ms slices, or a burst of small chunks after a 240 ms wait)
+   * is either too long or comes after a gap many times its length.
    */
   pushAudio(samples: Int16Array, sampleRateHz: number): void {
     const nowMs = this.#now();
-    this.#pacedAtMs = nowMs - this.#lastAudioAtMs >= PACED_SHARE * this.#lastAudioMs ? nowMs : -1;
+    const lengthMs = (samples.length * 1000) / sampleRateHz;
+    const sinceMs = nowMs - this.#lastAudioAtMs;
+    const paced =
+      lengthMs <= PACED_MAX_MS &&
+      sinceMs >= PACED_MIN_SHARE * this.#lastAudioMs &&
+      sinceMs <= PACED_MAX_SHARE * this.#lastAudioMs;
+    this.#pacedAtMs = paced ? nowMs : -1;
     this.#lastAudioAtMs = nowMs;
-    this.#lastAudioMs = (samples.length * 1000) / sampleRateHz;
+    this.#lastAudioMs = lengthMs;
     if (sampleRateHz === SAMPLE_RATE_HZ) {
       this.#reframer.push(samples, this.#enqueue);
       return;
