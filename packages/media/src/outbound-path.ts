@@ -9,7 +9,7 @@ const SAMPLE_RATE_HZ = 8000;
  */
 const PACED_MAX_MS = 60;
 const PACED_MIN_SHARE = 0.9;
-const PACED_MAX_SHARE = 2;
+const PACED_MAX_SHARE = 3;
 
 /**
  * Agent → caller, up to the send queue: agent audio at any rate becomes ptime frames of 8 kHz PCM
@@ -52,7 +52,7 @@ export class OutboundPath {
 
   /**
    * Audio is **paced** when it comes the way a live source sends it: a packet's worth (at most
-   * 60 ms) arriving about one length of the audio before it after that audio (between 0.9 and 2
+   * 60 ms) arriving about one length of the audio before it after that audio (between 0.9 and 3
    * times: real time, with room for the source's jitter). Its first frame then carries its arrival
    * time, so PlayoutLag can see a queue standing in front of a live source. Audio sent ahead is
    * never paced: a TTS, bot or model faster than real time arrives sooner, and what the agent's own

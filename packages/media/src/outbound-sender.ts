@@ -176,7 +176,7 @@ export class OutboundSender {
     const item = queue.shift();
     if (item?.kind !== 'frame') return;
     if (marker) this.#options.lag.talkspurt();
-    else this.#options.lag.sent(item.pacedAtMs >= 0 ? atMs - item.pacedAtMs : undefined);
+    else this.#options.lag.sent(item.pacedAtMs >= 0 ? atMs - item.pacedAtMs : undefined, queue.frameCount);
     const marks = this.#takeLeadingMarks();
     const onSent = marks.length > 0 ? () => this.#options.onMarksPlayed(marks) : undefined;
     this.#sendFrame(item.samples, timestamp, atMs, true, marker, onSent);

@@ -67,6 +67,9 @@ export class PlayoutLag {
   #sends = 0;
   #paced = 0;
   #minWaitMs = Infinity;
+  /** Sends since the last paced frame, and periods sent as silence since a paced one (capped). */
+  #sincePaced = Infinity;
+  #silentPaced = 0;
   #sinceShed = 0;
   /** Periods after a stall whose underruns count as lag, not as a source slower than the clock. */
   #grace = 0;
@@ -109,7 +112,9 @@ export class PlayoutLag {
    * undefined. A window's standing queue becomes lag owed; nothing is measured while lag is being
    * paid back, and the window starts again after.
    */
-  sent(waitedMs: number | undefined): void {
+  sent(waitedMs: number | undefined, queuedAfter = 0): void {
+    if (this.#silentPaced > 0) this.#lateBurst(queuedAfter);
+    this.#sincePaced = waitedMs === undefined ? this.#sincePaced + 1 : 0;
     if (this.#owed > 0) {
       this.#restartWindow();
       return;
@@ -144,6 +149,10 @@ export class PlayoutLag {
       if (this.#grace > 0) this.#grace--;
       this.#owed++;
     } else if (this.#owed > 0) this.#owed--;
+    else if (this.#sincePaced <= PACED_RECENT_SENDS) {
+      // A live stream's frame is missing: late or not coming; the next send tells (`#lateBurst`).
+      this.#silentPaced = Math.min(this.#silentPaced + 1, MAX_LATE_BURST);
+    }
     if (this.#standing > this.#owed) this.#standing = this.#owed;
     this.#sinceShed = 0;
     // The queue ran dry: nothing stands in it.
@@ -156,6 +165,7 @@ export class PlayoutLag {
     this.#standing = 0;
     this.#sinceShed = 0;
     this.#grace = 0;
+    this.#silentPaced = 0;
     this.#restartWindow();
   }
 
@@ -182,6 +192,20 @@ export class PlayoutLag {
     this.dropped++;
   }
 
+  /**
+   * The first send after periods a live stream left to silence, with `queuedAfter` frames still
+   * queued behind it: a burst about as long as the silence is the audio those periods were late
+   * for, owed at once; a longer one is audio queued ahead (a reply after the stream), owed nothing.
+   */
+  #lateBurst(queuedAfter: number): void {
+    const silent = this.#silentPaced;
+    this.#silentPaced = 0;
+    if (queuedAfter > silent + LATE_BURST_SLACK) return;
+    const late = Math.min(silent, queuedAfter);
+    this.#owed += late;
+    this.#standing += late;
+  }
+
   #restartWindow(): void {
     this.#sends = 0;
     this.#paced = 0;
@@ -197,6 +221,12 @@ export interface Shed {
 
 /** The clock's one catch-up call, the current period, and one more for the source's burst to arrive. */
 const STALL_GRACE_PERIODS = 3;
+/** A stream whose last paced frame is at most this many sends back is live (`underrun`). */
+const PACED_RECENT_SENDS = 3;
+/** Silent periods of a live stream remembered for the burst after them: at most half a second. */
+const MAX_LATE_BURST = 25;
+/** A burst at most this many frames longer than the silence before it is that silence's audio, late. */
+const LATE_BURST_SLACK = 2;
 /** Paced frames a window needs before its shortest wait says anything about the source. */
 const MIN_PACED = 5;
 const NO_SHED: Shed = { now: 0, window: 0, silentOnly: false };

@@ -31,11 +31,11 @@ describe('OutboundPath: audio paced at real time is told from audio sent ahead',
     expect(pacedTimes(path)).to.deep.equal([-1, 1020, 1038, 1060, 1095]);
   });
 
-  it('20 ms every 15 ms is faster than real time, and 20 ms after a pause of 41 ms or more is a new start: not paced', () => {
+  it('20 ms every 15 ms is faster than real time, and 20 ms after a pause of 61 ms or more is a new start: not paced', () => {
     at(1000, 160);
     at(1015, 160);
     at(1030, 160);
-    at(1071, 160);
+    at(1091, 160);
     expect(pacedTimes(path)).to.deep.equal([-1, -1, -1, -1]);
   });
 
