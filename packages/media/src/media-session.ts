@@ -127,9 +127,7 @@ export class MediaSession {
     });
     this.#frameSamples = (SAMPLE_RATE_HZ / 1000) * options.params.ptimeMs;
     const lagTarget = playoutTargetFrames(jitterMaxDepthMs, options.params.ptimeMs);
-    this.#outboundPath = new OutboundPath(this.#frameSamples, OUTBOUND_FRAMES_MAX, lagTarget, () =>
-      options.clock.nowMs(),
-    );
+    this.#outboundPath = new OutboundPath(this.#frameSamples, OUTBOUND_FRAMES_MAX, lagTarget, options.clock);
     const eventPt = options.params.telephoneEventPayloadType;
     this.#dtmfOut = eventPt === undefined ? undefined : new DtmfOutbound(eventPt, options.params.ptimeMs);
     this.#agent = new AgentLink({

@@ -28,19 +28,19 @@ export class OutboundPath {
   /** Resampler output; grows to the largest chunk seen, then is reused. */
   #scratch = new Int16Array(0);
   #dropped = 0;
-  readonly #now: () => number;
+  readonly #clock: { nowMs(): number };
   /** When the agent's last audio arrived, and how long it plays (ms). */
   #lastAudioAtMs = -Infinity;
   #lastAudioMs = 0;
   /** Arrival time the next frame enqueued carries (the first frame of paced audio), else -1. */
   #pacedAtMs = -1;
 
-  /** `now`: the media clock's time (ms), to tell audio paced at real time from audio sent ahead. */
-  constructor(frameSamples: number, maxFrames: number, lagTargetFrames: number, now: () => number) {
+  /** `clock`: the media clock, whose time tells audio paced at real time from audio sent ahead. */
+  constructor(frameSamples: number, maxFrames: number, lagTargetFrames: number, clock: { nowMs(): number }) {
     this.#reframer = new Reframer(frameSamples);
     this.queue = new OutboundQueue(frameSamples, maxFrames);
     this.lag = new PlayoutLag({ targetFrames: lagTargetFrames, periodMs: frameSamples / (SAMPLE_RATE_HZ / 1000) });
-    this.#now = now;
+    this.#clock = clock;
   }
 
   /** Frames dropped because the queue was full, since the last call (for the session's stats). */
@@ -60,7 +60,7 @@ export class OutboundPath {
    * is either too long or comes after a gap many times its length.
    */
   pushAudio(samples: Int16Array, sampleRateHz: number): void {
-    const nowMs = this.#now();
+    const nowMs = this.#clock.nowMs();
     const lengthMs = (samples.length * 1000) / sampleRateHz;
     const sinceMs = nowMs - this.#lastAudioAtMs;
     const paced =

@@ -14,7 +14,7 @@ describe('OutboundPath: audio paced at real time is told from audio sent ahead',
   let path: OutboundPath;
   beforeEach(() => {
     nowMs = 1000;
-    path = new OutboundPath(160, 3000, 4, () => nowMs);
+    path = new OutboundPath(160, 3000, 4, { nowMs: () => nowMs });
   });
 
   const at = (ms: number, samples: number, rateHz = 8000): void => {
