@@ -163,6 +163,21 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
     return packets;
   }
 
+  /**
+   * Ten packets' worth of trouble starting at packet `at` (a stall of ours, or the caller's pause):
+   * about that long without an echo, then a second later (50 packets) and for a second more, the
+   * lag no more than a frame above what it was before, and the late frames dropped and counted.
+   */
+  function expectBackToSteady(echoes: Echoes, at: number, stats: MediaStats): void {
+    const steady = lagWhile(echoes, STEADY_FROM, at);
+    const after = lagWhile(echoes, at + 10 + 50, PACKETS);
+    expect(steady.length, 'echoes before').to.be.greaterThan(40);
+    expect(after.length, 'echoes a second after').to.be.greaterThan(40);
+    expect(longestWithoutEcho(echoes), 'packets sent with no echo back').to.be.at.least(8);
+    expect(median(after), `lag after; steady ${median(steady)}`).to.be.at.most(median(steady) + 1);
+    expect(stats.framesDroppedLate, 'frames dropped late').to.be.at.least(6);
+  }
+
   it('is back to its steady value within 1 s: the frames the stall made late are dropped, and counted', async () => {
     const STALL_AT = 75; // packet 75: 1.5 s in
     let stalled: Promise<unknown> | undefined;
@@ -174,16 +189,8 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
       },
     );
     await stalled;
-    const steady = lagWhile(echoes, STEADY_FROM, STALL_AT);
-    // The stall ends 10 packets after it starts; a second (50 packets) later, and for 1 s more:
-    const after = lagWhile(echoes, STALL_AT + 10 + 50, PACKETS);
-    expect(steady.length, 'echoes before the stall').to.be.greaterThan(40);
-    expect(after.length, 'echoes a second after the stall').to.be.greaterThan(40);
-    // The stall happened: about its length (10 packets) without an echo…
-    expect(longestWithoutEcho(echoes), 'packets sent with no echo back').to.be.at.least(8);
-    // …and left no standing delay: without the bound the echo stays ~9 frames late for good.
-    expect(median(after), `lag after; steady ${median(steady)}`).to.be.at.most(median(steady) + 1);
-    expect((await stats()).framesDroppedLate, 'frames dropped late').to.be.at.least(6);
+    // Without the bound the echo stays ~9 frames late for good.
+    expectBackToSteady(echoes, STALL_AT, await stats());
   });
 
   it('a caller whose packets stop for 200 ms and then come all at once (its jitter, no stall of ours) leaves no standing delay a second later', async () => {
@@ -198,15 +205,8 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
       for (const late of held.splice(0)) caller.send(late, port, '127.0.0.1');
       caller.send(packet, port, '127.0.0.1');
     });
-    const steady = lagWhile(echoes, STEADY_FROM, PAUSE_AT);
-    const after = lagWhile(echoes, PAUSE_AT + 10 + 50, PACKETS);
-    expect(steady.length, 'echoes before the pause').to.be.greaterThan(40);
-    expect(after.length, 'echoes a second after the burst').to.be.greaterThan(40);
-    // The pause happened: no caller audio, so no echo, for about its length…
-    expect(longestWithoutEcho(echoes), 'packets sent with no echo back').to.be.at.least(8);
-    // …and the ten frames that came late in the burst are not kept as a standing delay: played
-    // losslessly, the echo would stay ten frames late to the end of the call.
-    expect(median(after), `lag after; steady ${median(steady)}`).to.be.at.most(median(steady) + 1);
-    expect((await stats()).framesDroppedLate, 'frames dropped late').to.be.at.least(6);
+    // Played losslessly, the ten frames that came late in the burst would keep the echo ten frames
+    // late to the end of the call.
+    expectBackToSteady(echoes, PAUSE_AT, await stats());
   });
 });
