@@ -8,7 +8,7 @@ export type OutboundItem =
   | {
       kind: 'frame';
       samples: Int16Array;
-      /** When the frame arrived if it was paced (PlayoutLag.waited), else -1. */
+      /** When the frame arrived if it was paced (OutboundPath, PlayoutLag.sent), else -1. */
       pacedAtMs: number;
     }
   | { kind: 'mark'; name: string };

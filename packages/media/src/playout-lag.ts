@@ -31,6 +31,10 @@
  * period of slack for the source's jitter, in whole periods, is audio every one of them waited
  * behind: it is owed, and shed one frame per send. Audio queued ahead on purpose arrives faster than
  * real time, in chunks of many frames: none of it is paced, so it is never measured and never cut.
+ * The usual case is seen sooner: periods a live stream (a paced frame among the last 3 sent) left
+ * to silence, followed by a queue about as long as that silence at the next send, are that
+ * silence's audio arriving late, owed at once (`#lateBurst`); a longer queue is a reply queued
+ * ahead, and owes nothing.
  *
  * What a stall made owed is shed from the queue:
  *   - above `targetFrames` (the jitter buffer's depth plus one period), at once, the oldest first;
