@@ -28,7 +28,8 @@ export async function baresipCall(options: {
   codec?: 'PCMU' | 'PCMA';
 }): Promise<BaresipCall> {
   const dir = await mkdtemp(join(tmpdir(), 'vb-baresip-'));
-  const sipPort = await freePort('udp');
+  // baresip's sip_listen binds the port for SIP over UDP and over TCP: both must be free.
+  const sipPort = await freePort('udp', 'tcp');
   const rtp = await freeRtpPortRange(10);
   const config = [
     'poll_method epoll',
@@ -99,7 +100,8 @@ export async function baresipCallee(options: {
   maxSeconds: number;
 }): Promise<{ sipPort: number; done: Promise<BaresipCall> }> {
   const dir = await mkdtemp(join(tmpdir(), 'vb-baresip-callee-'));
-  const sipPort = await freePort('udp');
+  // baresip's sip_listen binds the port for SIP over UDP and over TCP: both must be free.
+  const sipPort = await freePort('udp', 'tcp');
   const rtp = await freeRtpPortRange(10);
   const config = [
     'poll_method epoll',
