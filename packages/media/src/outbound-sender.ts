@@ -6,6 +6,13 @@ import type { PlayoutLag } from './playout-lag.ts';
 import type { RtpSender } from './rtp-sender.ts';
 
 const SAMPLES_PER_MS = 8;
+/**
+ * Slots held for a live stream's late frames at most: half a second at 20 ms, as long as PlayoutLag
+ * remembers a live stream's silence for the late burst after it.
+ */
+const MAX_HELD_SLOTS = 25;
+/** Paced frames in a row that waited a quarter period or more before a live stream is re-phased. */
+const REPHASE_AFTER_FRAMES = 10;
 const NO_MARKS: readonly string[] = [];
 
 export interface OutboundSenderOptions {
@@ -43,6 +50,27 @@ export interface OutboundSenderOptions {
  *
  * Periods the clock skipped in a stall are counted on the regular slot (PlayoutLag); before each
  * queued frame is sent, the lag above the call's target is dropped, and the rest shed slowly.
+ *
+ * **A live stream's late frame keeps its slot.** When a slot of a stream fed at real time (an echo,
+ * a bot or a model streaming live: `PlayoutLag.holdable`) finds no frame, nothing is sent and the
+ * slot's timestamp is held; so are the slots a stall of this process skipped. The late frames go
+ * out the moment they arrive, each with its held timestamp, and the next on its own slot: the far
+ * end sees packets as late as the source's were (its jitter buffer is there for that), the queue
+ * stays as short as before, and no audio is lost. Silence in the slot instead would have pushed every
+ * later frame back one period for the rest of the stream, or cost a frame to win the period back
+ * (ADR 0014). Held slots add no delay, so they are not bounded by the playout target but by how
+ * long a stream may go without a packet before it counts as ended: half a second (a source that
+ * stopped talking costs that long with no packet, then silence). A frame not come by then, a stall
+ * longer than that, a key press or hold give the held slots up: they count as underruns and the
+ * stream goes on with silence, with the late audio shed as before.
+ *
+ * **A live stream is sent in step with its arrivals.** A stream that began on the regular slot (its
+ * first audio came before the call's first tick, or right after a key press) or whose source's phase
+ * drifted can find every frame arriving just after its slot and waiting most of a period for the
+ * next (measured: a 20 ms echo round trip for nothing). When 10 paced frames in a row each waited a
+ * quarter period or more, the next one to arrive goes out at once, next on the timestamp line (so
+ * that one packet is early, as a talkspurt's first can be; no marker: the talkspurt goes on), and a
+ * talkspurt slot at that phase paces the rest.
  */
 export class OutboundSender {
   readonly #options: OutboundSenderOptions;
@@ -56,11 +84,17 @@ export class OutboundSender {
   #talkspurt: ClockSlot | undefined;
   /** Scheduled time of the regular slot's last call while active; undefined when inactive. */
   #lastTickAtMs: number | undefined;
+  /** Slots held for a live stream's late frame; their timestamps follow `#lastTimestamp`. */
+  #holes = 0;
+  /** Paced frames in a row that waited a quarter period or more for their slot. */
+  #waitedLong = 0;
+  readonly #rephaseWaitMs: number;
 
   constructor(options: OutboundSenderOptions) {
     this.#options = options;
     this.#frameSamples = options.ptimeMs * SAMPLES_PER_MS;
     this.#silence = new Int16Array(this.#frameSamples);
+    this.#rephaseWaitMs = options.ptimeMs / 4;
   }
 
   /** Whether a talkspurt slot is sending (diagnostics, tests). */
@@ -78,6 +112,7 @@ export class OutboundSender {
     if (!this.#options.active()) {
       this.#endTalkspurt();
       this.#lastTickAtMs = undefined;
+      this.#holes = 0;
       return;
     }
     if (this.#startedAtMs === 0) this.#startedAtMs = scheduledAtMs;
@@ -90,6 +125,7 @@ export class OutboundSender {
     const { dtmf, rtp } = this.#options;
     // Key presses play instead of voice (silence between keys); the agent's audio waits in the queue.
     if (dtmf?.busy) {
+      this.#releaseHoles();
       if (!rtp.sendEvent(dtmf, timestamp)) this.#sendFrame(this.#silence, timestamp, scheduledAtMs, false);
       else {
         this.#lastTimestamp = timestamp;
@@ -97,8 +133,9 @@ export class OutboundSender {
       }
       return;
     }
-    if (this.#frameReady()) this.#sendQueued(timestamp, scheduledAtMs, !this.#speaking);
-    else {
+    this.#fillHoles(scheduledAtMs);
+    if (this.#holes === 0 && this.#frameReady()) this.#sendQueued(timestamp, scheduledAtMs, !this.#speaking);
+    else if (!this.#hold()) {
       const { lag, clock, ptimeMs } = this.#options;
       lag.underrun(this.#speaking && clock.nowMs() - scheduledAtMs >= ptimeMs / 2);
       this.#sendFrame(this.#silence, timestamp, scheduledAtMs, false);
@@ -111,14 +148,23 @@ export class OutboundSender {
    */
   audioQueued(): void {
     const { dtmf, clock, ptimeMs } = this.#options;
-    if (this.#talkspurt || this.#speaking || this.#startedAtMs === 0 || !this.#options.active() || dtmf?.busy) return;
+    if (this.#startedAtMs === 0 || !this.#options.active() || dtmf?.busy) return;
+    if (this.#holes > 0) {
+      this.#fillHoles(clock.nowMs());
+      return;
+    }
+    // Only a frame alone in the queue: one behind others waits for them, not for its slot's phase.
+    const rephase = this.#speaking && this.#waitedLong >= REPHASE_AFTER_FRAMES && this.#options.queue.frameCount === 1;
+    if ((this.#talkspurt || this.#speaking) && !rephase) return;
     if (!this.#frameReady()) return;
+    this.#endTalkspurt();
+    this.#waitedLong = 0;
     const nowMs = clock.nowMs();
     const next =
       this.#lastTimestamp === undefined ? this.timestampAt(nowMs) : (this.#lastTimestamp + this.#frameSamples) >>> 0;
     const wallClock = this.timestampAt(nowMs);
     const timestamp = ((wallClock - next) | 0) > 0 ? wallClock : next;
-    this.#sendQueued(timestamp, nowMs, true);
+    this.#sendQueued(timestamp, nowMs, !rephase);
     this.#talkspurt = clock.addAt(ptimeMs, nowMs + ptimeMs, (at) => this.#talkspurtTick(at));
   }
 
@@ -132,11 +178,42 @@ export class OutboundSender {
       this.#endTalkspurt();
       return;
     }
-    if (!this.#frameReady() || this.#lastTimestamp === undefined) {
-      this.#endTalkspurt();
-      return;
+    this.#fillHoles(scheduledAtMs);
+    if (this.#holes === 0 && this.#frameReady() && this.#lastTimestamp !== undefined) {
+      this.#sendQueued((this.#lastTimestamp + this.#frameSamples) >>> 0, scheduledAtMs, false);
+    } else if (!this.#hold()) this.#endTalkspurt();
+  }
+
+  /**
+   * A slot found no frame: holds it (sends nothing, keeps its timestamp) for a live stream whose
+   * frame is late, up to MAX_HELD_SLOTS; otherwise gives up what was held. False when not held.
+   */
+  #hold(): boolean {
+    const lag = this.#options.lag;
+    if (this.#speaking && this.#holes < MAX_HELD_SLOTS && lag.holdable) {
+      this.#holes++;
+      return true;
     }
-    this.#sendQueued((this.#lastTimestamp + this.#frameSamples) >>> 0, scheduledAtMs, false);
+    this.#releaseHoles();
+    return false;
+  }
+
+  /** Sends queued frames into the held slots, each with its slot's timestamp, as they arrive. */
+  #fillHoles(atMs: number): void {
+    while (this.#holes > 0 && this.#lastTimestamp !== undefined && this.#frameReady()) {
+      this.#holes--;
+      this.#sendQueued((this.#lastTimestamp + this.#frameSamples) >>> 0, atMs, false);
+    }
+  }
+
+  /**
+   * The held slots' frames are not coming (or a stall, a key press, hold came first): they count
+   * as periods the stream left to silence, and the stream is over until audio comes again.
+   */
+  #releaseHoles(): void {
+    if (this.#holes === 0) return;
+    for (; this.#holes > 0; this.#holes--) this.#options.lag.underrun();
+    this.#speaking = false;
   }
 
   /**
@@ -149,8 +226,16 @@ export class OutboundSender {
     if (last === undefined) return;
     const skipped = Math.round((scheduledAtMs - last) / this.#options.ptimeMs) - 1;
     if (skipped <= 0) return;
-    const queued = this.#options.queue.frameCount;
-    if (this.#speaking || this.#talkspurt !== undefined || queued > 0) this.#options.lag.skipped(skipped, queued);
+    const { queue, lag } = this.#options;
+    const queued = queue.frameCount;
+    // A live stream's frames for those periods are still to come: their slots are held like any other.
+    if (queued === 0 && this.#speaking && lag.holdable && this.#holes + skipped <= MAX_HELD_SLOTS) {
+      this.#holes += skipped;
+      return;
+    }
+    if (this.#speaking || this.#talkspurt !== undefined || queued > 0) lag.skipped(skipped, queued);
+    // After the stall is counted: what the held slots waited for is as late as the rest, not missing.
+    this.#releaseHoles();
   }
 
   /**
@@ -175,8 +260,10 @@ export class OutboundSender {
     const queue = this.#options.queue;
     const item = queue.shift();
     if (item?.kind !== 'frame') return;
+    const waitedMs = item.pacedAtMs >= 0 ? atMs - item.pacedAtMs : undefined;
+    if (waitedMs !== undefined) this.#waitedLong = waitedMs >= this.#rephaseWaitMs ? this.#waitedLong + 1 : 0;
     if (marker) this.#options.lag.talkspurt();
-    else this.#options.lag.sent(item.pacedAtMs >= 0 ? atMs - item.pacedAtMs : undefined, queue.frameCount);
+    else this.#options.lag.sent(waitedMs, queue.frameCount);
     const marks = this.#takeLeadingMarks();
     const onSent = marks.length > 0 ? () => this.#options.onMarksPlayed(marks) : undefined;
     this.#sendFrame(item.samples, timestamp, atMs, true, marker, onSent);

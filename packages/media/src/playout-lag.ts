@@ -36,6 +36,12 @@
  * silence's audio arriving late, owed at once (`#lateBurst`); a longer queue is a reply queued
  * ahead, and owes nothing.
  *
+ * Most of this now happens only beyond half a second: a live stream's slots that find no frame, and
+ * those a stall skipped, are held by OutboundSender (nothing sent, their timestamps kept) until the
+ * late frames come, which then go out at once with nothing owed (`holdable`). The bookkeeping
+ * above is for what is left: audio not paced, a stream whose frames come later than that, and
+ * the slots given up after it.
+ *
  * What a stall made owed is shed from the queue:
  *   - above `targetFrames` (the jitter buffer's depth plus one period), at once, the oldest first;
  *   - at or below it, one frame every `shedEveryPeriods` sends: a silent one among the next
@@ -101,6 +107,15 @@ export class PlayoutLag {
   /** Frames of lag not yet shed. */
   get owed(): number {
     return this.#owed;
+  }
+
+  /**
+   * Whether a slot that found no frame may be held for it (OutboundSender): the stream is live (a
+   * paced frame among the last few sent), and no lag is owed nor a stall under way, whose silence
+   * this bookkeeping counts.
+   */
+  get holdable(): boolean {
+    return this.#sincePaced <= PACED_RECENT_SENDS && this.#owed === 0 && this.#grace === 0;
   }
 
   /** The clock skipped `periods` send periods of a stream under way whose queue held `queuedFrames`. */
@@ -170,6 +185,8 @@ export class PlayoutLag {
     this.#sinceShed = 0;
     this.#grace = 0;
     this.#silentPaced = 0;
+    // What was live was cleared: a reply after it is not that stream's late audio.
+    this.#sincePaced = Infinity;
     this.#restartWindow();
   }
 

@@ -166,7 +166,8 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
   /**
    * Ten packets' worth of trouble starting at packet `at` (a stall of ours, or the caller's pause):
    * about that long without an echo, then a second later (50 packets) and for a second more, the
-   * lag no more than a frame above what it was before, and the late frames dropped and counted.
+   * lag no more than a frame above what it was before; and the late frames were sent, not dropped
+   * (the echo is a live stream: its slots were held for them), so every packet came back.
    */
   function expectBackToSteady(echoes: Echoes, at: number, stats: MediaStats): void {
     const steady = lagWhile(echoes, STEADY_FROM, at);
@@ -175,10 +176,20 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
     expect(after.length, 'echoes a second after').to.be.greaterThan(40);
     expect(longestWithoutEcho(echoes), 'packets sent with no echo back').to.be.at.least(8);
     expect(median(after), `lag after; steady ${median(steady)}`).to.be.at.most(median(steady) + 1);
-    expect(stats.framesDroppedLate, 'frames dropped late').to.be.at.least(6);
+    const echoed = new Set(echoes.map(([sent, lag]) => sent - lag));
+    const missing: number[] = [];
+    for (let seq = STEADY_FROM; seq < PACKETS - 10; seq++) if (!echoed.has(seq)) missing.push(seq);
+    // A caller packet the jitter buffer gave up on (concealed, then too late) never reaches the agent:
+    // that is the inbound side's cap at work on a loaded machine, not a frame the sender dropped.
+    const concealed = stats.framesConcealed ?? 0;
+    const around = JSON.stringify(echoes.filter(([sent]) => missing.some((seq) => Math.abs(sent - seq) < 15)));
+    expect(missing, `packets never echoed (concealed ${concealed}; echoes near: ${around})`).to.have.length.at.most(
+      1 + concealed,
+    );
+    expect(stats.framesDroppedLate, 'frames dropped late').to.be.at.most(1);
   }
 
-  it('is back to its steady value within 1 s: the frames the stall made late are dropped, and counted', async () => {
+  it('is back to its steady value within 1 s, and every frame the stall made late is sent', async () => {
     const STALL_AT = 75; // packet 75: 1.5 s in
     let stalled: Promise<unknown> | undefined;
     const { echoes, stats } = await echoCall(
@@ -193,7 +204,7 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
     expectBackToSteady(echoes, STALL_AT, await stats());
   });
 
-  it('a caller whose packets stop for 200 ms and then come all at once (its jitter, no stall of ours) leaves no standing delay a second later', async () => {
+  it('a caller whose packets stop for 200 ms and then come all at once (its jitter, no stall of ours) leaves no standing delay a second later, and nothing lost', async () => {
     const PAUSE_AT = 75;
     const held: Buffer[] = [];
     const { echoes, stats } = await echoCall('burst-1', (seq, packet, port) => {
@@ -205,8 +216,8 @@ describe('media worker: the round trip after a 200 ms stall of its event loop (r
       for (const late of held.splice(0)) caller.send(late, port, '127.0.0.1');
       caller.send(packet, port, '127.0.0.1');
     });
-    // Played losslessly, the ten frames that came late in the burst would keep the echo ten frames
-    // late to the end of the call.
+    // Queued behind slots sent as silence, the ten frames that came late in the burst would keep the
+    // echo ten frames late to the end of the call.
     expectBackToSteady(echoes, PAUSE_AT, await stats());
   });
 });
