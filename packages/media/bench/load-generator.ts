@@ -74,6 +74,14 @@ export class LoadGenerator {
     });
   }
 
+  /**
+   * Stops sending and goes on receiving: at the end of a measurement, so a media process past its
+   * capacity can work off its backlog and answer for its report instead of falling further behind.
+   */
+  pauseSending(): void {
+    this.#sending = false;
+  }
+
   /** Forgets what was counted so far (after the warm-up). */
   resetCounts(): void {
     this.#roundTrips = [];

@@ -13,6 +13,8 @@ const SAMPLES_PER_MS = 8;
 const MAX_HELD_SLOTS = 25;
 /** Paced frames in a row that waited a quarter period or more before a live stream is re-phased. */
 const REPHASE_AFTER_FRAMES = 10;
+/** At most this many frames queued (a live stream's, not a reply queued ahead) for a re-phase. */
+const REPHASE_MAX_QUEUED = 3;
 const NO_MARKS: readonly string[] = [];
 
 export interface OutboundSenderOptions {
@@ -67,10 +69,12 @@ export interface OutboundSenderOptions {
  * **A live stream is sent in step with its arrivals.** A stream that began on the regular slot (its
  * first audio came before the call's first tick, or right after a key press) or whose source's phase
  * drifted can find every frame arriving just after its slot and waiting most of a period for the
- * next (measured: a 20 ms echo round trip for nothing). When 10 paced frames in a row each waited a
- * quarter period or more, the next one to arrive goes out at once, next on the timestamp line (so
- * that one packet is early, as a talkspurt's first can be; no marker: the talkspurt goes on), and a
- * talkspurt slot at that phase paces the rest.
+ * next (measured: a 20 ms echo round trip for nothing); a frame left standing in front of it (two
+ * that came at once at the start) adds a period more for good. When 10 paced frames in a row each
+ * waited a quarter period or more, at the next arrival the queue, if it holds at most 3 frames (a
+ * live stream's, not a reply queued ahead), goes out at once, next on the timestamp line (early, as
+ * a talkspurt's first packet can be; no marker: the talkspurt goes on), and a talkspurt slot at
+ * that phase paces the rest.
  */
 export class OutboundSender {
   readonly #options: OutboundSenderOptions;
@@ -153,8 +157,10 @@ export class OutboundSender {
       this.#fillHoles(clock.nowMs());
       return;
     }
-    // Only a frame alone in the queue: one behind others waits for them, not for its slot's phase.
-    const rephase = this.#speaking && this.#waitedLong >= REPHASE_AFTER_FRAMES && this.#options.queue.frameCount === 1;
+    // A live stream's few frames (what just arrived, and any left standing in front of it), not a
+    // reply queued ahead.
+    const queued = this.#options.queue.frameCount;
+    const rephase = this.#speaking && this.#waitedLong >= REPHASE_AFTER_FRAMES && queued <= REPHASE_MAX_QUEUED;
     if ((this.#talkspurt || this.#speaking) && !rephase) return;
     if (!this.#frameReady()) return;
     this.#endTalkspurt();
@@ -165,6 +171,9 @@ export class OutboundSender {
     const wallClock = this.timestampAt(nowMs);
     const timestamp = ((wallClock - next) | 0) > 0 ? wallClock : next;
     this.#sendQueued(timestamp, nowMs, !rephase);
+    // The rest goes too: left for the new slot, each would wait a period again.
+    for (let i = 1; rephase && i < queued && this.#lastTimestamp !== undefined && this.#frameReady(); i++)
+      this.#sendQueued((this.#lastTimestamp + this.#frameSamples) >>> 0, nowMs, false);
     this.#talkspurt = clock.addAt(ptimeMs, nowMs + ptimeMs, (at) => this.#talkspurtTick(at));
   }
 

@@ -185,6 +185,29 @@ describe('OutboundSender: a live stream is sent as it arrives', () => {
     expect(all.map((p) => p.packet.marker)).to.deep.equal([true, ...Array(19).fill(false)]);
   });
 
+  it('re-phases a stream with a frame left standing (each waited 33 ms): both go at once, then each as it arrives, nothing dropped', async () => {
+    arrive(0, true);
+    arrive(1, true); // two at once before the call's first tick: one will stand for good
+    await advance(slot.offsetMs + 1);
+    const sentAtArrival: number[] = [];
+    for (let k = 2; k < 24; k++) {
+      await advance(6); // 13 ms before the regular slot
+      const before = sent;
+      arrive(k, true);
+      sentAtArrival.push(sent - before);
+      await advance(14);
+    }
+    const first = sentAtArrival.indexOf(2);
+    expect(first, `sent at each arrival: ${sentAtArrival.join(',')}`).to.be.within(8, 11);
+    expect(sentAtArrival.slice(0, first)).to.deep.equal(Array(first).fill(0));
+    expect(sentAtArrival.slice(first + 1)).to.deep.equal(Array(sentAtArrival.length - first - 1).fill(1));
+    expect(queue.frameCount).to.equal(0);
+    const all = await packets(24);
+    expect(all.map((p) => p.value)).to.deep.equal(pcmDecoded(24));
+    expect(stepsOf(all)).to.deep.equal(Array(23).fill(1));
+    expect(lag.dropped).to.equal(0);
+  });
+
   it('does not re-phase audio queued ahead, however long its frames wait', async () => {
     for (let k = 0; k < 30; k++) arrive(k, false);
     await advance(slot.offsetMs + 1);
