@@ -1,78 +1,42 @@
-import { createSocket, type Socket } from 'node:dgram';
 import { expect } from 'chai';
-import { MediaClock, parseRtp, pcmuDecode, encoderFor, type ClockSlot, type RtpPacket } from '@voicebridge/rtp';
+import { parseRtp, pcmuDecode, encoderFor, type ClockSlot, type RtpPacket } from '@voicebridge/rtp';
 import { waitFor } from '../../../test/support/wait-for.ts';
-import { OutboundQueue } from '../src/outbound-queue.ts';
-import { OutboundSender } from '../src/outbound-sender.ts';
-import { RtpSender } from '../src/rtp-sender.ts';
-import { PlayoutLag } from '../src/playout-lag.ts';
-import { FakeTime } from './fake-time.ts';
+import type { OutboundQueue } from '../src/outbound-queue.ts';
+import type { OutboundSender } from '../src/outbound-sender.ts';
+import type { PlayoutLag } from '../src/playout-lag.ts';
+import type { FakeTime } from './fake-time.ts';
+import { senderRig, type SenderRig } from './sender-rig.ts';
 
 /**
  * A stream fed at real time (an echo, a bot or a model streaming live) is sent as it arrives: a slot
- * that finds no frame is held (nothing sent, its timestamp kept) up to the playout target, so a late
+ * that finds no frame is held (nothing sent, its timestamp kept) for up to half a second, so a late
  * frame costs neither a period of delay for the rest of the stream nor a dropped frame; a stream
  * whose frames keep waiting for a slot of the wrong phase is re-phased to its arrivals. Audio queued
  * ahead is never held for.
  */
 describe('OutboundSender: a live stream is sent as it arrives', () => {
+  let rig: SenderRig;
   let time: FakeTime;
-  let clock: MediaClock;
-  let sender: Socket;
-  let receiver: Socket;
   let received: { packet: RtpPacket; value: number }[];
   let queue: OutboundQueue;
   let lag: PlayoutLag;
   let out: OutboundSender;
   let slot: ClockSlot;
-  let sent: number;
 
   beforeEach(async () => {
-    time = new FakeTime();
-    clock = new MediaClock({ now: time.now, timers: time });
-    sender = createSocket('udp4');
-    receiver = createSocket('udp4');
-    await Promise.all([
-      new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve)),
-      new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve)),
-    ]);
+    rig = await senderRig();
+    ({ time, queue, lag, out } = rig);
     received = [];
-    sent = 0;
     const pcm = new Int16Array(160);
-    receiver.on('message', (raw: Buffer) => {
+    rig.receiver.on('message', (raw: Buffer) => {
       const packet = parseRtp(raw) as RtpPacket;
       pcmuDecode(raw.subarray(12, 172), pcm);
       received.push({ packet, value: pcm[0] as number });
     });
-    const rtp = new RtpSender({
-      socket: sender,
-      frameSamples: 160,
-      target: () => ({ address: '127.0.0.1', port: receiver.address().port }),
-      onSent: () => sent++,
-    });
-    rtp.encode = encoderFor('PCMU');
-    queue = new OutboundQueue(160, 100);
-    lag = new PlayoutLag({ targetFrames: 4 });
-    out = new OutboundSender({
-      clock,
-      ptimeMs: 20,
-      rtp,
-      queue,
-      lag,
-      dtmf: undefined,
-      recorder: undefined,
-      active: () => true,
-      onMarksPlayed: () => undefined,
-    });
-    slot = clock.add(20, (at) => out.tick(at));
+    slot = rig.clock.add(20, (at) => out.tick(at));
   });
 
-  afterEach(() => {
-    out.close();
-    clock.close();
-    sender.close();
-    receiver.close();
-  });
+  afterEach(() => rig.close());
 
   /** Frame `k` of the stream: a constant level that tells it apart at the receiver. */
   const level = (k: number): number => 1000 + 100 * k;
@@ -89,7 +53,7 @@ describe('OutboundSender: a live stream is sent as it arrives', () => {
    */
   async function advance(ms: number): Promise<void> {
     time.advance(ms);
-    await waitFor('the packets sent at the receiver', 5000, () => received.length === sent);
+    await waitFor('the packets sent at the receiver', 5000, () => received.length === rig.sent);
   }
 
   /**
@@ -160,7 +124,7 @@ describe('OutboundSender: a live stream is sent as it arrives', () => {
     for (let k = 6; k < 33; k++) arrive(k, k === 6); // what the source held, in one burst
     for (let i = 0; i < 30; i++) await advance(20);
     expect(queue.frameCount).to.equal(0);
-    const all = await packets(sent);
+    const all = await packets(rig.sent);
     expect(stepsOf(all).slice(5, 7)).to.deep.equal([26, 1]);
     // The periods without the stream's audio, then a burst as long: that audio, late, is shed.
     expect(lag.dropped).to.be.greaterThan(10);
@@ -172,9 +136,9 @@ describe('OutboundSender: a live stream is sent as it arrives', () => {
     const sentAtArrival: boolean[] = [];
     for (let k = 1; k < 20; k++) {
       await advance(6); // 13 ms before the regular slot
-      const before = sent;
+      const before = rig.sent;
       arrive(k, true);
-      sentAtArrival.push(sent > before);
+      sentAtArrival.push(rig.sent > before);
       await advance(14);
     }
     expect(sentAtArrival).to.deep.equal([...Array(10).fill(false), ...Array(9).fill(true)]);
@@ -192,9 +156,9 @@ describe('OutboundSender: a live stream is sent as it arrives', () => {
     const sentAtArrival: number[] = [];
     for (let k = 2; k < 24; k++) {
       await advance(6); // 13 ms before the regular slot
-      const before = sent;
+      const before = rig.sent;
       arrive(k, true);
-      sentAtArrival.push(sent - before);
+      sentAtArrival.push(rig.sent - before);
       await advance(14);
     }
     const first = sentAtArrival.indexOf(2);
@@ -213,9 +177,9 @@ describe('OutboundSender: a live stream is sent as it arrives', () => {
     await advance(slot.offsetMs + 1);
     for (let i = 0; i < 12; i++) {
       await advance(6);
-      const before = sent;
+      const before = rig.sent;
       out.audioQueued();
-      expect(sent).to.equal(before);
+      expect(rig.sent).to.equal(before);
       await advance(14);
     }
     expect(out.inTalkspurt).to.equal(false);

@@ -1,11 +1,10 @@
-import { createSocket, type Socket } from 'node:dgram';
 import { expect } from 'chai';
-import { encoderFor, MediaClock, pcmuEncode, type ClockSlot } from '@voicebridge/rtp';
+import { pcmuEncode, type ClockSlot } from '@voicebridge/rtp';
 import { OutboundQueue } from '../src/outbound-queue.ts';
-import { OutboundSender } from '../src/outbound-sender.ts';
+import type { OutboundSender } from '../src/outbound-sender.ts';
 import { PlayoutLag } from '../src/playout-lag.ts';
-import { RtpSender } from '../src/rtp-sender.ts';
-import { FakeTime } from './fake-time.ts';
+import type { FakeTime } from './fake-time.ts';
+import { senderRig, type SenderRig } from './sender-rig.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
 
 /** The μ-law byte of a sample value. */
@@ -169,53 +168,24 @@ describe('OutboundQueue.dropFrame: silence first, else the oldest', () => {
  * wake-up and the burst of the frames the source sent meanwhile.
  */
 describe('OutboundSender: a stall leaves no standing delay behind a real-time stream', () => {
+  let rig: SenderRig;
   let time: FakeTime;
-  let clock: MediaClock;
-  let socket: Socket;
   let queue: OutboundQueue;
   let lag: PlayoutLag;
   let out: OutboundSender;
   let slot: ClockSlot;
-  let sent: number;
   let fed: number;
 
   beforeEach(async () => {
-    time = new FakeTime();
-    clock = new MediaClock({ now: time.now, timers: time });
-    socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    const rtp = new RtpSender({
-      socket,
-      frameSamples: 160,
-      // Packets go to the socket itself and are never read: only what was handed over counts.
-      target: () => ({ address: '127.0.0.1', port: socket.address().port }),
-      onSent: () => sent++,
-    });
-    rtp.encode = encoderFor('PCMU');
-    queue = new OutboundQueue(160, 3000);
-    lag = new PlayoutLag({ targetFrames: 4 });
-    sent = 0;
+    // The packets are never read here, only counted as handed over, except where a test listens.
+    rig = await senderRig({ maxFrames: 3000 });
+    ({ time, queue, lag, out } = rig);
     fed = 0;
-    out = new OutboundSender({
-      clock,
-      ptimeMs: 20,
-      rtp,
-      queue,
-      lag,
-      dtmf: undefined,
-      recorder: undefined,
-      active: () => true,
-      onMarksPlayed: () => undefined,
-    });
-    slot = clock.add(20, (at) => out.tick(at));
+    slot = rig.clock.add(20, (at) => out.tick(at));
     time.advance(slot.offsetMs + 40);
   });
 
-  afterEach(() => {
-    out.close();
-    clock.close();
-    socket.close();
-  });
+  afterEach(() => rig.close());
 
   /** `paced`: the first frame comes from a source at real time (OutboundPath tells, by arrival). */
   function feed(frames: number, value = 1000, paced = false): void {
@@ -248,14 +218,14 @@ describe('OutboundSender: a stall leaves no standing delay behind a real-time st
   it('a live stream: after a 200 ms stall the burst goes out at once into the slots held for it, nothing dropped', () => {
     const before = realTime(25);
     expect(Math.max(...before)).to.be.at.most(1);
-    const sentBefore = sent;
+    const sentBefore = rig.sent;
     stall(200);
     feed(10); // what the source sent during the stall arrives in one burst
-    expect(sent - sentBefore, 'sent at once').to.equal(10);
+    expect(rig.sent - sentBefore, 'sent at once').to.equal(10);
     const after = realTime(50);
     expect(lag.dropped).to.equal(0);
     expect(Math.max(...after)).to.be.at.most(Math.max(...before));
-    expect(fed - queue.frameCount).to.equal(sent - 3); // the 3 silence packets before the stream
+    expect(fed - queue.frameCount).to.equal(rig.sent - 3); // the 3 silence packets before the stream
   });
 
   it('audio not paced (queued ahead, or from a source not at real time): after a 200 ms stall the 10 frames it made late are dropped (6 at once, 4 within 800 ms)', () => {
@@ -270,7 +240,7 @@ describe('OutboundSender: a stall leaves no standing delay behind a real-time st
     // every frame below the target waited the longest (10 sends).
     expect(after.slice(0, 3)).to.deep.equal([3, 3, 3]);
     expect(Math.max(...after.slice(45))).to.be.at.most(Math.max(...before));
-    expect(fed - lag.dropped - queue.frameCount).to.be.at.most(sent);
+    expect(fed - lag.dropped - queue.frameCount).to.be.at.most(rig.sent);
   });
 
   it('an event loop 35 ms late (no period skipped) leaves no standing delay either, and loses nothing', () => {
@@ -279,10 +249,10 @@ describe('OutboundSender: a stall leaves no standing delay behind a real-time st
     expect(out.inTalkspurt).to.equal(true);
     time.nowMs += 34; // the loop is busy 35 ms: the slot runs late twice (once caught up) and finds nothing
     time.advance(1);
-    const sentBefore = sent;
+    const sentBefore = rig.sent;
     feed(2); // the echo of the two caller packets read after it
     // The live stream's slots were held, not filled with silence: both frames take them at once.
-    expect(sent - sentBefore).to.equal(2);
+    expect(rig.sent - sentBefore).to.equal(2);
     const after = realTime(50);
     expect(lag.dropped).to.equal(0);
     expect(Math.max(...after.slice(25))).to.be.at.most(Math.max(...before));
@@ -292,7 +262,7 @@ describe('OutboundSender: a stall leaves no standing delay behind a real-time st
     const loud = pcmuOf(1000);
     let loudSent = 0;
     let arrived = 0;
-    socket.on('message', (packet: Buffer) => {
+    rig.receiver.on('message', (packet: Buffer) => {
       arrived++;
       if (packet[12] === loud) loudSent++;
     });
@@ -301,12 +271,12 @@ describe('OutboundSender: a stall leaves no standing delay behind a real-time st
       time.advance(7);
       if (value !== undefined) feed(1, value);
       time.advance(13);
-      await waitFor('the period’s packets at the socket', 5000, () => arrived === sent);
+      await waitFor('the period’s packets at the socket', 5000, () => arrived === rig.sent);
     };
     for (let i = 0; i < 25; i++) await period(1000);
     stall(200);
     feed(10); // loud: above the target, the oldest go at once
-    await waitFor('the burst’s first packet at the socket', 5000, () => arrived === sent);
+    await waitFor('the burst’s first packet at the socket', 5000, () => arrived === rig.sent);
     for (let i = 0; i < 50; i++) await period(i % 2 === 0 ? 5 : 1000); // every other frame silent (−76 dBFS)
     await period(undefined);
     expect(queue.frameCount).to.equal(0);

@@ -1,14 +1,12 @@
-import { createSocket, type Socket } from 'node:dgram';
 import { expect } from 'chai';
 import { decodeAudioFrame, type AudioFrame } from '@voicebridge/protocol';
-import { MediaClock, parseRtp, pcmuDecode, pcmuEncode, encoderFor, type RtpPacket } from '@voicebridge/rtp';
+import { parseRtp, pcmuDecode, pcmuEncode, type MediaClock, type RtpPacket } from '@voicebridge/rtp';
 import { waitFor } from '../../../test/support/wait-for.ts';
 import { InboundPath } from '../src/inbound-path.ts';
-import { OutboundQueue } from '../src/outbound-queue.ts';
-import { OutboundSender } from '../src/outbound-sender.ts';
-import { RtpSender } from '../src/rtp-sender.ts';
-import { PlayoutLag } from '../src/playout-lag.ts';
-import { FakeTime } from './fake-time.ts';
+import type { OutboundQueue } from '../src/outbound-queue.ts';
+import type { OutboundSender } from '../src/outbound-sender.ts';
+import type { FakeTime } from './fake-time.ts';
+import { senderRig, type SenderRig } from './sender-rig.ts';
 
 function rtpPayload(value: number): Buffer {
   const pcm = new Int16Array(160).fill(value);
@@ -88,64 +86,30 @@ describe('InboundPath: caller frames on arrival', () => {
 });
 
 describe('OutboundSender: a talkspurt starts at once', () => {
+  let rig: SenderRig;
   let time: FakeTime;
   let clock: MediaClock;
-  let sender: Socket;
-  let receiver: Socket;
   let received: RtpPacket[];
   let raw: Buffer[];
   let marks: string[];
   let queue: OutboundQueue;
   let out: OutboundSender;
   let active: boolean;
-  /** Packets handed to the socket: counted synchronously, before any of them arrives. */
-  let sent: number;
 
   beforeEach(async () => {
-    time = new FakeTime();
-    clock = new MediaClock({ now: time.now, timers: time });
-    sender = createSocket('udp4');
-    receiver = createSocket('udp4');
-    await Promise.all([
-      new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve)),
-      new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve)),
-    ]);
     received = [];
     raw = [];
     marks = [];
-    sent = 0;
-    receiver.on('message', (packet) => {
+    active = true;
+    rig = await senderRig({ active: () => active, onMarksPlayed: (names) => marks.push(...names) });
+    ({ time, clock, queue, out } = rig);
+    rig.receiver.on('message', (packet) => {
       raw.push(packet);
       received.push(parseRtp(packet) as RtpPacket);
     });
-    const rtp = new RtpSender({
-      socket: sender,
-      frameSamples: 160,
-      target: () => ({ address: '127.0.0.1', port: receiver.address().port }),
-      onSent: () => sent++,
-    });
-    rtp.encode = encoderFor('PCMU');
-    queue = new OutboundQueue(160, 100);
-    active = true;
-    out = new OutboundSender({
-      clock,
-      ptimeMs: 20,
-      rtp,
-      queue,
-      lag: new PlayoutLag({ targetFrames: 4 }),
-      dtmf: undefined,
-      recorder: undefined,
-      active: () => active,
-      onMarksPlayed: (names) => marks.push(...names),
-    });
   });
 
-  afterEach(() => {
-    out.close();
-    clock.close();
-    sender.close();
-    receiver.close();
-  });
+  afterEach(() => rig.close());
 
   async function packets(count: number): Promise<RtpPacket[]> {
     await waitFor(`${count} packets at the receiver`, 5000, () => received.length >= count);
@@ -195,7 +159,9 @@ describe('OutboundSender: a talkspurt starts at once', () => {
     queue.pushFrame(speech(2000));
     out.audioQueued(); // speech is under way: no re-phase
     expect(out.inTalkspurt).to.equal(false);
-    expect(sent, 'nothing sent before the regular slot: sends happen only inside audioQueued or a tick').to.equal(1);
+    expect(rig.sent, 'nothing sent before the regular slot: sends happen only inside audioQueued or a tick').to.equal(
+      1,
+    );
     time.advance(14);
     await packets(2);
   });

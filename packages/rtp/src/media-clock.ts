@@ -21,9 +21,8 @@
  * most `maxCatchUpPeriods` missed ones (default 1), in order, each with its own scheduled time; older
  * missed periods are dropped. Catching up everything would send a burst as long as the stall, which
  * far-end jitter buffers discard anyway and which spikes this process's load exactly when it is
- * already behind. No subscriber is ever called before its scheduled time, so the clock never paces
- * faster than real time: the dropped periods become a timestamp gap the receiver conceals. (What a
- * call sends in a burst is only a live stream's late audio, into the slots its sender held for it.)
+ * already behind. No subscriber is called before its scheduled time, and dropped periods become a
+ * timestamp gap the receiver conceals (what a call bursts is a live stream's late audio: OutboundSender).
  */
 
 export interface ClockSlot {
