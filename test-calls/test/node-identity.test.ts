@@ -33,8 +33,13 @@ describe('node identity: a second start of a running node', function () {
     const config = loadBridgeConfig({ SIP_PORT: String(bridge().sipPort) });
     const nodeId = nodeIdOf(config);
     expect(nodeId).to.equal(`127.0.0.1:${bridge().sipPort}@${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}`);
+    // Signaling writes its ready line from its own process (its logger may flush it after telling
+    // the supervisor), so it can follow the supervisor's "voicebridge ready", all the fixture waits for.
+    const pid = await waitFor('signaling ready in the logs', 10_000, () => readyPids(bridge(), 'signaling')[0], {
+      everyMs: 50,
+    });
     const holder = await NodeLease.holder(bridge().redis, new RedisKeys(bridge().prefix), nodeId);
-    expect(holder).to.include({ host: hostname(), pid: readyPids(bridge(), 'signaling')[0] });
+    expect(holder).to.include({ host: hostname(), pid });
   });
 
   it('exits 2 in under 5 s naming pid, host, node id and prefix, while a baresip call on the first goes on and ends caller-bye', async () => {
